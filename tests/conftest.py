@@ -1,0 +1,44 @@
+"""Shared fixtures: the real price snapshot, read through the same setting users use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _snapshot_dir() -> Path | None:
+    env = os.environ.get("EVENTSTUDY_PRICES_DIR")
+    if env:
+        return Path(env)
+    sibling = REPO.parent / "shared" / "data" / "prices"
+    return sibling if sibling.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def prices_dir() -> Path:
+    """The folder of real `<TICKER>.csv` snapshot files.
+
+    In CI (``CI=true``) a missing snapshot fails the run instead of skipping.
+    """
+    path = _snapshot_dir()
+    if path is None or not (path / "ZS=F.csv").is_file():
+        message = (
+            f"price snapshot not found (EVENTSTUDY_PRICES_DIR={os.environ.get('EVENTSTUDY_PRICES_DIR')!r}); "
+            "run `make test PRICES_DIR=/path/to/prices`"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def cache_dir(tmp_path) -> Path:
+    """A private, empty cache folder for one test."""
+    path = tmp_path / "cache"
+    path.mkdir()
+    return path
