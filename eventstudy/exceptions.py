@@ -21,6 +21,11 @@ __all__ = [
     "EventStudyWarning",
     "DataQualityWarning",
     "ExclusionWarning",
+    "UnsupportedFutureError",
+    "NotebookError",
+    "EventAlignmentError",
+    "CacheWarning",
+    "InferenceError",
 ]
 
 
@@ -93,3 +98,46 @@ class DataQualityWarning(EventStudyWarning):
 
 class ExclusionWarning(EventStudyWarning):
     """An event, or days of an estimation sample, were excluded."""
+
+
+class UnsupportedFutureError(InvalidTickerError):
+    """A continuous futures symbol (``...=F``) without a documented roll rule."""
+
+
+class NotebookError(EventStudyError):
+    """A notebook cell failed while the report was built.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook that was executed.
+    cell : int
+        The number of the failing cell (1-based, counting every cell).
+    error : str
+        The error as the cell printed it (exception name, message, traceback).
+    """
+
+    def __init__(self, notebook, cell, error):
+        self.notebook = str(notebook)
+        self.cell = cell
+        self.error = str(error)
+        super().__init__(
+            f"{self.notebook}: cell {cell} failed; fix the cell or the library it calls, "
+            f"then rebuild the report\n{self.error}"
+        )
+
+
+class EventAlignmentError(EventStudyError, ValueError):
+    """Events that cannot be placed on an asset's trade dates (not aligned, unsorted index)."""
+
+
+class CacheWarning(EventStudyWarning):
+    """Cached prices were returned because a download failed, or could not be cached.
+
+    The message names the cache file, when its prices were fetched and why it
+    was used; rerun online (or ``refresh=True``) to update it.
+    """
+
+
+class InferenceError(EventStudyError, ValueError):
+    """A test or placebo run that cannot be formed from the arrays or groups given."""

@@ -1,0 +1,419 @@
+"""Contract switches and thin trading of Yahoo's continuous futures series.
+
+Yahoo's ``=F`` symbols chain front-month contracts: on each expiry the series
+jumps from one contract to the next, so the return across the switch mixes two
+prices of different contracts and is not a return. Each supported product has
+its expiry rule in :data:`PRODUCTS`; the returns dated on the last trade date
+and on the next trade date of the series are *roll days*, treated as missing.
+
+Evidence from the Yahoo snapshot (2000-2026, see ``docs/contracts.md``):
+Yahoo's volume moves to the next contract on the last trade date (the largest
+volume jump of the surrounding rows falls on it for 171 of 176 soybean, 98 of
+101 E-mini and 252 of 303 WTI expiries) and its price on the next trade date;
+the largest E-mini-minus-SPY return gap around an expiry falls on a masked day
+in 95% of 101 quarters (dollar index against UUP: 65% of 75).
+
+Thin trading: from first notice day to the last trade date a physically
+delivered grain contract is in delivery and trades thinly; and on any day the
+volume is below :data:`THIN_FRACTION` of the median volume of the previous
+:data:`THIN_LOOKBACK` rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .calendar import ExchangeCalendar, get_calendar
+from .exceptions import DataError, UnsupportedFutureError
+
+__all__ = [
+    "MONTH_CODES",
+    "PRODUCTS",
+    "THIN_FRACTION",
+    "THIN_LOOKBACK",
+    "THIN_MIN_PERIODS",
+    "Product",
+    "contract_schedule",
+    "is_continuous_future",
+    "product",
+    "roll_days",
+    "roll_mask",
+    "thin_mask",
+    "thin_periods",
+]
+
+logger = logging.getLogger(__name__)
+
+MONTH_CODES = "FGHJKMNQUVXZ"  # January ... December
+
+#: A day is thin when its volume is below this fraction of the recent median.
+THIN_FRACTION = 0.10
+#: Rows (sessions) in the trailing median of the volume rule.
+THIN_LOOKBACK = 60
+#: Fewest earlier rows with volume before the volume rule applies.
+THIN_MIN_PERIODS = 20
+
+ROLL_COLUMNS = [
+    "date",
+    "contract_from",
+    "contract_to",
+    "last_trade_date",
+    "rule",
+    "volume_evidence",
+    "price_gap",
+]
+
+
+def _business_days_of_month(cal: ExchangeCalendar, year: int, month: int) -> pd.DatetimeIndex:
+    first = pd.Timestamp(year, month, 1)
+    return cal.business_days(first, first + pd.offsets.MonthEnd(0))
+
+
+def _grain_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
+    """Business day before the 15th calendar day of the contract month (CBOT rule)."""
+    return cal.previous_trade_date(pd.Timestamp(year, month, 15), inclusive=False)
+
+
+def _grain_first_notice(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
+    """Last business day of the month before the contract month (CBOT rule)."""
+    return cal.previous_trade_date(pd.Timestamp(year, month, 1), inclusive=False)
+
+
+def _third_weekday(year: int, month: int, weekday: int) -> pd.Timestamp:
+    first = pd.Timestamp(year, month, 1)
+    shift = (weekday - first.day_of_week) % 7
+    return first + pd.Timedelta(days=shift + 14)
+
+
+def _es_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
+    """Third Friday of the contract month, or the business day before it (CME rule)."""
+    return cal.previous_trade_date(_third_weekday(year, month, 4), inclusive=True)
+
+
+def _dx_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
+    """Two business days before the third Wednesday of the contract month (ICE rule)."""
+    wednesday = _third_weekday(year, month, 2)
+    one = cal.previous_trade_date(wednesday, inclusive=False)
+    return cal.previous_trade_date(one, inclusive=False)
+
+
+def _cl_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
+    """Three business days before the 25th of the month before delivery (NYMEX rule).
+
+    If the 25th is not a business day, four business days before it: in both
+    cases the fourth business day counting back from the 25th inclusive.
+    """
+    prior = pd.Timestamp(year, month, 1) - pd.offsets.MonthBegin(1)
+    day25 = pd.Timestamp(prior.year, prior.month, 25)
+    days = cal.business_days(day25 - pd.Timedelta(days=20), day25)
+    return days[-4]
+
+
+@dataclass(frozen=True)
+class Product:
+    """Expiry rule of one continuous futures series.
+
+    Attributes
+    ----------
+    ticker : str
+        Yahoo symbol, e.g. ``"ZS=F"``.
+    root : str
+        Exchange root used in contract codes (``ZSN22``).
+    name : str
+        Plain name.
+    months : str
+        Listed contract months as CME month codes, e.g. ``"FHKNQUX"``.
+    rule : str
+        The expiry rule in words.
+    last_trade : callable
+        ``(calendar, year, month) -> Timestamp``, the last trade date.
+    first_notice : callable or None
+        ``(calendar, year, month) -> Timestamp`` for physically delivered
+        contracts whose delivery period precedes expiry, else None.
+    """
+
+    ticker: str
+    root: str
+    name: str
+    months: str
+    rule: str
+    last_trade: Callable[[ExchangeCalendar, int, int], pd.Timestamp]
+    first_notice: Callable[[ExchangeCalendar, int, int], pd.Timestamp] | None = None
+
+
+_GRAIN_RULE = (
+    "last trade date = business day before the 15th calendar day of the contract month; "
+    "first notice day = last business day of the month before"
+)
+
+#: The supported continuous futures symbols and their rules.
+PRODUCTS: dict[str, Product] = {
+    "ZS=F": Product(
+        "ZS=F",
+        "ZS",
+        "CBOT soybeans",
+        "FHKNQUX",
+        _GRAIN_RULE,
+        _grain_last_trade,
+        _grain_first_notice,
+    ),
+    "ZC=F": Product(
+        "ZC=F", "ZC", "CBOT corn", "HKNUZ", _GRAIN_RULE, _grain_last_trade, _grain_first_notice
+    ),
+    "ZW=F": Product(
+        "ZW=F", "ZW", "CBOT wheat", "HKNUZ", _GRAIN_RULE, _grain_last_trade, _grain_first_notice
+    ),
+    "ES=F": Product(
+        "ES=F",
+        "ES",
+        "CME E-mini S&P 500",
+        "HMUZ",
+        "last trade date = third Friday of the contract month (business day before if closed)",
+        _es_last_trade,
+    ),
+    "DX=F": Product(
+        "DX=F",
+        "DX",
+        "ICE US dollar index",
+        "HMUZ",
+        "last trade date = second business day before the third Wednesday of the contract month",
+        _dx_last_trade,
+    ),
+    "CL=F": Product(
+        "CL=F",
+        "CL",
+        "NYMEX WTI crude oil",
+        MONTH_CODES,
+        "last trade date = third business day before the 25th of the month before delivery "
+        "(fourth if the 25th is not a business day)",
+        _cl_last_trade,
+    ),
+}
+
+
+def is_continuous_future(ticker: str) -> bool:
+    """True for a Yahoo continuous futures symbol (ending in ``=F``)."""
+    return isinstance(ticker, str) and ticker.strip().upper().endswith("=F")
+
+
+def product(ticker: str) -> Product:
+    """The :class:`Product` of a continuous futures symbol.
+
+    Raises
+    ------
+    UnsupportedFutureError
+        For an ``=F`` symbol without a documented rule; the message lists the
+        supported ones and the roll-free proxies.
+    """
+    key = ticker.strip().upper()
+    if key not in PRODUCTS:
+        raise UnsupportedFutureError(
+            f"no contract roll rule for the futures symbol {ticker!r}; supported: "
+            f"{', '.join(sorted(PRODUCTS))} (or use a roll-free ETF such as SPY or UUP)"
+        )
+    return PRODUCTS[key]
+
+
+def contract_schedule(ticker: str, start, end) -> pd.DataFrame:
+    """Contracts of a product expiring in ``[start, end]`` (padded by one month).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``contract``, ``next_contract``, ``last_trade_date``,
+        ``first_notice_day`` (NaT when the product has no delivery period
+        before expiry), sorted by ``last_trade_date``.
+    """
+    prod = product(ticker)
+    cal = get_calendar(prod.ticker)
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    months = [MONTH_CODES.index(c) + 1 for c in prod.months]
+    rows = []
+    for year in range(lo.year - 1, hi.year + 2):
+        for month in months:
+            ltd = prod.last_trade(cal, year, month)
+            if ltd < lo - pd.Timedelta(days=40) or ltd > hi + pd.Timedelta(days=40):
+                continue
+            fnd = prod.first_notice(cal, year, month) if prod.first_notice else pd.NaT
+            rows.append((year, month, ltd, fnd))
+    rows.sort(key=lambda r: r[2])
+    codes = [f"{prod.root}{MONTH_CODES[m - 1]}{y % 100:02d}" for y, m, _, _ in rows]
+    nxt = []
+    for year, month, _, _ in rows:
+        later = [m for m in months if m > month]
+        ny, nm = (year, later[0]) if later else (year + 1, months[0])
+        nxt.append(f"{prod.root}{MONTH_CODES[nm - 1]}{ny % 100:02d}")
+    return pd.DataFrame(
+        {
+            "contract": codes,
+            "next_contract": nxt,
+            "last_trade_date": pd.DatetimeIndex([r[2] for r in rows], dtype="datetime64[us]"),
+            "first_notice_day": pd.DatetimeIndex([r[3] for r in rows], dtype="datetime64[us]"),
+        }
+    )
+
+
+def _as_index(index) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is not None:
+        raise DataError("dates must be trade dates without time zone; drop the time zone first")
+    if not idx.is_monotonic_increasing or idx.has_duplicates:
+        raise DataError("dates must be sorted and unique; sort them and drop duplicate dates")
+    return idx
+
+
+def roll_days(ticker: str, index, volume=None, *, close=None) -> pd.DataFrame:
+    """The return dates that span a contract switch, with the data's evidence.
+
+    Parameters
+    ----------
+    ticker : str
+        Yahoo symbol. Non-futures give an empty frame.
+    index : DatetimeIndex-like
+        The series' trade dates (sorted, unique); a return is dated by the
+        later of its two prices.
+    volume : pandas.Series, optional
+        Volume on ``index``; gives ``volume_evidence``.
+    close : pandas.Series, optional
+        Close on ``index``; gives ``price_gap``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per masked return date: ``date``, ``contract_from``,
+        ``contract_to``, ``last_trade_date``, ``rule`` (``last trade date`` or
+        ``next trade date``), ``volume_evidence`` and ``price_gap``.
+
+    Notes
+    -----
+    For a contract with last trade date :math:`T`, let :math:`t_0` be the
+    first date of ``index`` on or after :math:`T` and :math:`t_1` the next
+    one; the returns dated :math:`t_0` and :math:`t_1` are masked.
+
+    ``volume_evidence`` is :math:`V_t / V_{t-1}` (consecutive rows): Yahoo's
+    volume moves to the next contract on :math:`t_0`, so the ratio is large
+    there. ``price_gap`` is the log return :math:`\\ln(C_t / C_{t-1})`; the
+    switch of price shows on :math:`t_1`.
+    """
+    idx = _as_index(index)
+    if not is_continuous_future(ticker) or idx.size < 2:
+        if is_continuous_future(ticker):
+            product(ticker)
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ROLL_COLUMNS})
+    prod = product(ticker)
+    sched = contract_schedule(prod.ticker, idx[0], idx[-1])
+    pos = idx.searchsorted(sched["last_trade_date"].to_numpy(), side="left")
+    vol = None if volume is None else pd.Series(volume).reindex(idx).to_numpy(dtype=float)
+    cls = None if close is None else pd.Series(close).reindex(idx).to_numpy(dtype=float)
+    rows = []
+    for k, p in enumerate(pos):
+        if sched["last_trade_date"].iloc[k] < idx[0]:
+            continue  # the switch happened before the first row
+        for step, rule in ((0, "last trade date"), (1, "next trade date")):
+            q = p + step
+            if q < 1 or q >= idx.size:
+                continue
+            ratio = np.nan
+            gap = np.nan
+            if vol is not None and vol[q - 1] > 0 and np.isfinite(vol[q]):
+                ratio = vol[q] / vol[q - 1]
+            if cls is not None and cls[q] > 0 and cls[q - 1] > 0:
+                gap = float(np.log(cls[q] / cls[q - 1]))
+            rows.append(
+                (
+                    idx[q],
+                    sched["contract"].iloc[k],
+                    sched["next_contract"].iloc[k],
+                    sched["last_trade_date"].iloc[k],
+                    rule,
+                    ratio,
+                    gap,
+                )
+            )
+    out = pd.DataFrame(rows, columns=ROLL_COLUMNS)
+    out = out.drop_duplicates("date", keep="first").sort_values("date").reset_index(drop=True)
+    out["volume_evidence"] = out["volume_evidence"].astype(float)
+    out["price_gap"] = out["price_gap"].astype(float)
+    logger.info("%s: %d roll dates masked (%s)", prod.ticker, len(out), prod.rule)
+    return out
+
+
+def roll_mask(ticker: str, index) -> pd.Series:
+    """Boolean Series on ``index``: True where the return spans a contract switch.
+
+    All False for non-futures; see :func:`roll_days` for the rule.
+    """
+    idx = _as_index(index)
+    rolls = roll_days(ticker, idx)
+    return pd.Series(idx.isin(rolls["date"]), index=idx, name="roll")
+
+
+def _volume_thin(volume: pd.Series) -> pd.Series:
+    prior = volume.shift(1).rolling(THIN_LOOKBACK, min_periods=THIN_MIN_PERIODS).median()
+    return (volume < THIN_FRACTION * prior) & prior.gt(0)
+
+
+def _delivery_thin(ticker: str, idx: pd.DatetimeIndex) -> pd.Series:
+    mask = np.zeros(idx.size, dtype=bool)
+    prod = product(ticker)
+    if prod.first_notice is not None and idx.size:
+        sched = contract_schedule(prod.ticker, idx[0], idx[-1])
+        for fnd, ltd in zip(sched["first_notice_day"], sched["last_trade_date"], strict=True):
+            mask |= (idx >= fnd) & (idx <= ltd)
+    return pd.Series(mask, index=idx)
+
+
+def thin_mask(ticker: str, prices) -> pd.Series:
+    """Boolean Series on the prices' dates: True on thin-trading days.
+
+    Parameters
+    ----------
+    ticker : str
+        Yahoo symbol.
+    prices : pandas.DataFrame
+        Price frame indexed by trade date; its ``Volume`` column (if any)
+        drives the volume rule.
+
+    Returns
+    -------
+    pandas.Series of bool, named ``thin``.
+
+    Notes
+    -----
+    A day :math:`t` is thin when either
+
+    * (delivery rule, physically delivered grains) :math:`t` lies between a
+      contract's first notice day and its last trade date, inclusive; or
+    * (volume rule, every instrument with volume)
+      :math:`V_t < f \\cdot \\operatorname{median}(V_{t-L}, \\dots, V_{t-1})`
+      with :math:`f` = :data:`THIN_FRACTION` = 0.10 and :math:`L` =
+      :data:`THIN_LOOKBACK` = 60 rows, the median needing at least
+      :data:`THIN_MIN_PERIODS` non-missing volumes and being positive. A
+      missing volume is never thin by this rule.
+    """
+    idx = _as_index(prices.index)
+    thin = pd.Series(False, index=idx)
+    if "Volume" in prices:
+        thin |= _volume_thin(prices["Volume"].astype(float)).to_numpy()
+    if is_continuous_future(ticker):
+        thin |= _delivery_thin(ticker, idx).to_numpy()
+    thin.name = "thin"
+    logger.info("%s: %d thin-trading days", ticker, int(thin.sum()))
+    return thin
+
+
+def thin_periods(ticker: str, prices) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Runs of consecutive thin rows, as ``(first date, last date)`` pairs."""
+    mask = thin_mask(ticker, prices).to_numpy()
+    idx = prices.index
+    if not mask.any():
+        return []
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return [(pd.Timestamp(idx[s]), pd.Timestamp(idx[e])) for s, e in zip(starts, ends, strict=True)]

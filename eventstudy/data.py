@@ -1,0 +1,853 @@
+"""Daily prices: the Yahoo Finance adapter, its on-disk cache, and snapshot folders.
+
+One entry point, :func:`load_prices`, returns one frame per ticker:
+
+* index: ``DatetimeIndex`` named ``date`` (exchange trade dates at midnight, no
+  time zone), sorted and unique;
+* columns: ``float64`` among ``Open, High, Low, Close, Volume`` (close-only
+  files have ``Close`` only);
+* ``frame.attrs["provenance"]``: a dict with ``source``, ``fetched_utc``,
+  ``path``, ``versions``, ``first``, ``last``, ``rows`` and ``provisional``
+  (the trade dates whose session had not closed when the prices were fetched).
+
+Sources
+-------
+``snapshot``
+    A folder of ``<TICKER>.csv`` files with ``Date,Open,High,Low,Close,Volume``
+    or ``Date,Close`` (``prices_dir=`` or ``$EVENTSTUDY_PRICES_DIR``).
+``yahoo``
+    ``yfinance.download`` through the cache (``cache_dir=`` or
+    ``$EVENTSTUDY_CACHE_DIR``, else ``<repository>/data/cache``): one Parquet
+    file per ticker with its provenance in the Parquet schema metadata.
+``cache``
+    The cache alone; never downloads.
+``auto``
+    ``snapshot`` when a prices folder is set, else ``yahoo``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ._options import PriceSource, check_option
+from .exceptions import (
+    CacheError,
+    CacheWarning,
+    CalendarError,
+    DataError,
+    DownloadError,
+    InvalidTickerError,
+    PriceFileError,
+)
+
+__all__ = [
+    "PRICE_COLUMNS",
+    "PriceSource",
+    "default_cache_dir",
+    "load_prices",
+    "read_cache",
+    "read_snapshot",
+    "validate_ticker",
+]
+
+logger = logging.getLogger(__name__)
+
+PRICE_COLUMNS = ("Open", "High", "Low", "Close", "Volume")
+PRICES_DIR_ENV = "EVENTSTUDY_PRICES_DIR"
+CACHE_DIR_ENV = "EVENTSTUDY_CACHE_DIR"
+METADATA_KEY = b"eventstudy"
+CACHE_FORMAT = 1
+# The fallback session rule of :func:`_session_closes` uses New York time: the
+# exchanges of the study's instruments (CBOT, NYMEX, ICE US, NYSE Arca) settle
+# before midnight New York time.
+FALLBACK_TZ = "America/New_York"
+
+_TICKER_RE = re.compile(r"[A-Za-z0-9=^._-]+")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def validate_ticker(ticker) -> str:
+    """Return ``ticker`` if it can safely become a file name, else raise.
+
+    Parameters
+    ----------
+    ticker : str
+        A Yahoo Finance symbol such as ``"ZS=F"``, ``"^GSPC"`` or ``"SPY"``.
+
+    Returns
+    -------
+    str
+        The ticker, unchanged.
+
+    Raises
+    ------
+    InvalidTickerError
+        When the ticker is not a string, is empty, is ``"."`` or ``".."``, or
+        contains a character outside ``[A-Za-z0-9=^._-]`` (a path separator,
+        for instance), so that ``<cache>/<ticker>.parquet`` could escape the
+        folder.
+    """
+    if not isinstance(ticker, str):
+        raise InvalidTickerError(
+            f"ticker must be a string such as 'ZS=F'; got {ticker!r} ({type(ticker).__name__})"
+        )
+    if not _TICKER_RE.fullmatch(ticker) or ticker in {".", ".."} or ticker.startswith("."):
+        raise InvalidTickerError(
+            f"invalid ticker {ticker!r}: use a Yahoo symbol made of letters, digits and "
+            "'=^._-' (for example 'ZS=F', '^GSPC', 'SPY'), not starting with '.'"
+        )
+    return ticker
+
+
+def default_cache_dir() -> Path:
+    """The cache folder: ``$EVENTSTUDY_CACHE_DIR``, else ``<repository>/data/cache``."""
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1] / "data" / "cache"
+
+
+def _resolve_prices_dir(prices_dir) -> Path | None:
+    if prices_dir is None:
+        env = os.environ.get(PRICES_DIR_ENV)
+        return Path(env) if env else None
+    return Path(prices_dir)
+
+
+def _as_date(value, name: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name}={value!r} is not a date; use 'YYYY-MM-DD'") from exc
+    if stamp is pd.NaT:
+        raise DataError(f"{name}={value!r} is not a date; use 'YYYY-MM-DD'")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return stamp.normalize()
+
+
+def _now_utc() -> pd.Timestamp:
+    """The clock used to stamp downloads (a function so tests can set the time)."""
+    return pd.Timestamp.now(tz="UTC")
+
+
+def _versions() -> dict[str, str]:
+    from . import __version__
+
+    out = {"eventstudy": __version__, "pandas": pd.__version__, "pyarrow": pa.__version__}
+    try:
+        from importlib.metadata import version
+
+        out["yfinance"] = version("yfinance")
+    except Exception:  # pragma: no cover - yfinance is a dependency
+        out["yfinance"] = "unknown"
+    return out
+
+
+def _iso(date) -> str | None:
+    return None if date is None else pd.Timestamp(date).strftime("%Y-%m-%d")
+
+
+def _clip(frame: pd.DataFrame, start, end) -> pd.DataFrame:
+    if start is not None:
+        frame = frame.loc[frame.index >= start]
+    if end is not None:
+        frame = frame.loc[frame.index <= end]
+    return frame
+
+
+def _finish(frame: pd.DataFrame, provenance: dict) -> pd.DataFrame:
+    """Stamp first/last/rows of the returned slice and attach the provenance."""
+    frame = frame.copy()
+    provenance = dict(provenance)
+    provenance["first"] = _iso(frame.index[0]) if len(frame) else None
+    provenance["last"] = _iso(frame.index[-1]) if len(frame) else None
+    provenance["rows"] = int(len(frame))
+    frame.attrs = {"provenance": provenance}
+    return frame
+
+
+def _standard_index(index) -> pd.DatetimeIndex:
+    index = pd.DatetimeIndex(index)
+    if index.tz is not None:
+        # Yahoo stamps a daily bar at midnight exchange time; the wall-clock
+        # date in that zone is the trade date (converting to UTC first would
+        # move Asian sessions to the previous day).
+        index = index.tz_localize(None)
+    return index.normalize().astype("datetime64[ns]").rename("date")
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+def _available(folder: Path) -> str:
+    names = sorted(p.stem for p in folder.glob("*.csv"))
+    return ", ".join(names) if names else "none"
+
+
+def read_snapshot(ticker: str, prices_dir, start=None, end=None) -> pd.DataFrame:
+    """Read ``<prices_dir>/<ticker>.csv`` into the standard price frame.
+
+    Parameters
+    ----------
+    ticker : str
+        Yahoo symbol; the file is ``<ticker>.csv``.
+    prices_dir : path-like
+        The snapshot folder.
+    start, end : date-like, optional
+        Inclusive bounds on the trade dates returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        See the module docstring; ``provenance["source"] == "snapshot"``.
+
+    Raises
+    ------
+    PriceFileError
+        When the file is missing (the message lists the tickers of the
+        folder), lacks a ``Date`` or ``Close`` column, or has a date that is
+        not ``YYYY-MM-DD``, a duplicated date, or a value that is not a number
+        (the message names the file and the line).
+    """
+    validate_ticker(ticker)
+    folder = Path(prices_dir)
+    if not folder.is_dir():
+        raise PriceFileError(
+            f"prices folder {str(folder)!r} does not exist; set prices_dir / "
+            f"${PRICES_DIR_ENV} / --prices-dir to a folder of <TICKER>.csv files"
+        )
+    path = folder / f"{ticker}.csv"
+    if not path.is_file():
+        raise PriceFileError(
+            f"{path}: no price file for {ticker!r}; tickers available in {folder}: "
+            f"{_available(folder)}"
+        )
+    start, end = _as_date(start, "start"), _as_date(end, "end")
+    frame = _parse_price_csv(path)
+    out = _clip(frame, start, end)
+    if out.empty:
+        raise PriceFileError(
+            f"{path}: prices run from {_iso(frame.index[0])} to {_iso(frame.index[-1])}; "
+            f"none between {_iso(start) or 'the start'} and {_iso(end) or 'the end'}. "
+            "Choose dates inside that span"
+        )
+    modified = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC")
+    provenance = {
+        "source": "snapshot",
+        "fetched_utc": None,
+        "file_modified_utc": modified.isoformat(),
+        "path": str(path),
+        "versions": _versions(),
+        "provisional": [],
+        "requested": {"start": _iso(start), "end": _iso(end)},
+    }
+    return _finish(out, provenance)
+
+
+def _parse_price_csv(path: Path) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise PriceFileError(
+            f"{path}: cannot be read as CSV ({exc}); expected a header "
+            "'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
+        ) from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    for needed in ("Date", "Close"):
+        if needed not in raw.columns:
+            raise PriceFileError(
+                f"{path}: line 1: no {needed!r} column (header: {','.join(raw.columns)}); "
+                "expected 'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
+            )
+    # Line numbers in messages count the header as line 1.
+    lines = np.arange(len(raw)) + 2
+    text = raw["Date"].str.strip()
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        i = bad[0]
+        raise PriceFileError(
+            f"{path}: line {lines[i]}: date {text.iloc[i]!r} is not YYYY-MM-DD "
+            f"({bad.size} such line{'s' if bad.size > 1 else ''}); fix or remove the line"
+        )
+    dup = dates.duplicated(keep="first").to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        first = int(np.flatnonzero((dates == dates.iloc[i]).to_numpy())[0])
+        raise PriceFileError(
+            f"{path}: line {lines[i]}: date {text.iloc[i]} already on line {lines[first]}; "
+            "keep one row per trade date"
+        )
+    columns = {}
+    for name in PRICE_COLUMNS:
+        if name not in raw.columns:
+            continue
+        cell = raw[name].str.strip()
+        blank = cell.isin(["", "nan", "NaN"])
+        values = pd.to_numeric(cell.mask(blank), errors="coerce")
+        wrong = np.flatnonzero((values.isna() & ~blank).to_numpy())
+        if wrong.size:
+            i = wrong[0]
+            raise PriceFileError(
+                f"{path}: line {lines[i]}: column {name}: {cell.iloc[i]!r} is not a number; "
+                "fix the value or leave the cell empty for a missing price"
+            )
+        columns[name] = values.to_numpy(dtype="float64", na_value=np.nan)
+    ignored = [c for c in raw.columns if c not in PRICE_COLUMNS and c != "Date"]
+    if ignored:
+        logger.info("%s: ignoring columns %s", path, ", ".join(ignored))
+    frame = pd.DataFrame(columns, index=_standard_index(dates))
+    if not frame.index.is_monotonic_increasing:
+        logger.info("%s: rows are not in date order; sorting them", path)
+        frame = frame.sort_index()
+    return frame
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def _calendar_closes(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Series | None:
+    """Session close (UTC) of each trade date in ``[lo, hi]``, or None without a calendar."""
+    try:
+        calendar_module = importlib.import_module("eventstudy.calendar")
+    except ModuleNotFoundError as exc:
+        if exc.name != "eventstudy.calendar":
+            raise
+        return None
+    try:
+        sessions = calendar_module.get_calendar(ticker).sessions(lo, hi)
+    except (CalendarError, InvalidTickerError) as exc:
+        logger.debug("%s: no exchange calendar (%s); using the New York midnight rule", ticker, exc)
+        return None
+    close = pd.to_datetime(sessions["close"]).dt.tz_convert("UTC")
+    close.index = _standard_index(close.index)
+    return close.dropna()
+
+
+def _midnight_rule(dates: pd.DatetimeIndex) -> pd.Series:
+    # Conservative: the bar of date d is final from the midnight (New York
+    # time) that ends d, i.e. a bar dated on or after the New York date of the
+    # fetch is provisional.
+    ends = (dates + pd.Timedelta(days=1)).tz_localize(FALLBACK_TZ).tz_convert("UTC")
+    return pd.Series(ends, index=dates)
+
+
+def _session_closes(ticker: str, dates: pd.DatetimeIndex) -> pd.Series:
+    """UTC time after which the bar of each trade date is final.
+
+    Uses the exchange calendar of :mod:`eventstudy.calendar` when it knows the
+    ticker and the date is one of its sessions; otherwise the midnight (New
+    York time) that ends the trade date.
+    """
+    fallback = _midnight_rule(dates)
+    if len(dates) == 0:
+        return fallback
+    closes = _calendar_closes(ticker, dates.min(), dates.max())
+    if closes is None:
+        return fallback
+    return closes.reindex(dates).fillna(fallback)
+
+
+def _provisional(ticker: str, index: pd.DatetimeIndex, fetched: pd.Timestamp) -> list:
+    # Only the last days before the fetch can be unsettled; asking the calendar
+    # for 25 years of sessions would be wasted work.
+    recent = index[index >= (fetched.tz_convert(FALLBACK_TZ).tz_localize(None).normalize()
+                             - pd.Timedelta(days=7))]
+    closes = _session_closes(ticker, recent)
+    return list(recent[(closes > fetched).to_numpy()])
+
+
+def _final_through(ticker: str, end: pd.Timestamp, fetched: pd.Timestamp) -> bool:
+    """Whether every bar up to ``end`` had settled at ``fetched``.
+
+    With a calendar, the last session on or before ``end`` must have closed
+    (so a weekend ``end`` is final once Friday has closed); without one, the
+    midnight rule applies to ``end`` itself.
+    """
+    closes = _calendar_closes(ticker, end - pd.Timedelta(days=14), end)
+    if closes is None or closes.empty:
+        closes = _midnight_rule(pd.DatetimeIndex([end]))
+    return bool(closes.iloc[-1] <= fetched)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+@dataclass
+class _Cached:
+    frame: pd.DataFrame
+    meta: dict
+    path: Path
+    fetched: pd.Timestamp = field(init=False)
+
+    def __post_init__(self):
+        self.fetched = pd.Timestamp(self.meta["fetched_utc"])
+
+    @property
+    def requested_start(self):
+        return _as_date(self.meta.get("requested_start"), "requested_start")
+
+    @property
+    def requested_end(self):
+        return _as_date(self.meta.get("requested_end"), "requested_end")
+
+
+class _CorruptCache(Exception):
+    """Internal: a cache file that cannot be trusted (the reason is the message)."""
+
+
+def read_cache(path) -> tuple[pd.DataFrame, dict]:
+    """Read one cache file; return the frame and its provenance metadata.
+
+    Raises
+    ------
+    CacheError
+        When the file is not a readable Parquet file, has no ``eventstudy``
+        metadata, or holds a different number of rows than its metadata
+        records (a truncated or partly written file).
+    """
+    try:
+        cached = _read_cache(Path(path))
+    except _CorruptCache as exc:
+        raise CacheError(_corrupt_message(Path(path), str(exc))) from None
+    return cached.frame, cached.meta
+
+
+def _corrupt_message(path: Path, reason: str) -> str:
+    return (
+        f"cache file {path} is corrupt ({reason}) and could not be downloaded again; "
+        f"delete {path.name} and rerun online, or use a snapshot folder "
+        f"(prices_dir= / ${PRICES_DIR_ENV} / --prices-dir)"
+    )
+
+
+def _read_cache(path: Path) -> _Cached:
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise _CorruptCache(f"unreadable Parquet: {exc}") from exc
+    raw_meta = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw_meta is None:
+        raise _CorruptCache("no eventstudy provenance in the Parquet metadata")
+    try:
+        meta = json.loads(raw_meta)
+        rows = int(meta["rows"])
+        if pd.Timestamp(meta["fetched_utc"]).tzinfo is None:
+            raise ValueError("fetched_utc has no time zone")
+        _as_date(meta.get("requested_start"), "requested_start")
+        _as_date(meta.get("requested_end"), "requested_end")
+    except (ValueError, KeyError, TypeError, DataError) as exc:
+        raise _CorruptCache(f"unreadable provenance metadata: {exc}") from exc
+    if meta.get("format") != CACHE_FORMAT:
+        raise _CorruptCache(f"cache format {meta.get('format')!r}, expected {CACHE_FORMAT}")
+    if rows != table.num_rows:
+        raise _CorruptCache(f"{table.num_rows} rows but the metadata records {rows}")
+    frame = table.to_pandas()
+    if "date" not in frame.columns or "Close" not in frame.columns:
+        raise _CorruptCache("no 'date' or 'Close' column")
+    frame = frame.set_index("date")
+    frame.index = _standard_index(frame.index)
+    frame = frame[[c for c in PRICE_COLUMNS if c in frame.columns]].astype("float64")
+    return _Cached(frame=frame, meta=meta, path=path)
+
+
+def _write_cache(path: Path, frame: pd.DataFrame, meta: dict) -> None:
+    """Write ``frame`` to ``path`` atomically: a temporary file, then ``os.replace``.
+
+    An interrupted write leaves the previous file untouched and removes the
+    temporary file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame.reset_index(), preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[METADATA_KEY] = json.dumps(meta).encode()
+    table = table.replace_schema_metadata(metadata)
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=".parquet.tmp", dir=path.parent
+    )
+    os.close(handle)
+    try:
+        pq.write_table(table, tmp_name)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- yahoo
+
+
+class _Capture(logging.Handler):
+    """Collects what yfinance logs during one download, for the error message."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        text = record.getMessage().strip()
+        if text:
+            self.messages.append(text)
+
+
+def _download_fix(ticker: str) -> str:
+    return (
+        f"check the network connection and the symbol {ticker!r}; or set PRICES_DIR "
+        f"(make) / ${PRICES_DIR_ENV} / --prices-dir to a snapshot folder of <TICKER>.csv files; "
+        "or use prices already cached (source='cache')"
+    )
+
+
+def _download(ticker, start, end, downloader) -> pd.DataFrame:
+    """Call the downloader for one ticker and return the standard frame.
+
+    ``end`` is inclusive here; ``yfinance.download`` takes an exclusive end.
+    Raises DownloadError on an exception or an empty result.
+    """
+    if downloader is None:
+        import yfinance
+
+        downloader = yfinance.download
+    kwargs = {
+        "auto_adjust": True,
+        "progress": False,
+        "threads": False,
+        "interval": "1d",
+        "actions": False,
+    }
+    if start is None:
+        kwargs["period"] = "max"
+    else:
+        kwargs["start"] = _iso(start)
+    if end is not None:
+        kwargs["end"] = _iso(end + pd.Timedelta(days=1))
+    capture = _Capture()
+    yf_logger = logging.getLogger("yfinance")
+    yf_logger.addHandler(capture)
+    try:
+        with warnings.catch_warnings():
+            # pandas deprecation notices raised inside yfinance itself
+            warnings.filterwarnings("ignore", module=r"yfinance(\.|$)")
+            raw = downloader(ticker, **kwargs)
+    except Exception as exc:
+        raise DownloadError(
+            f"download of {ticker!r} from Yahoo Finance failed ({type(exc).__name__}: {exc}); "
+            + _download_fix(ticker)
+        ) from exc
+    finally:
+        yf_logger.removeHandler(capture)
+    frame = _normalise_yahoo(raw, ticker)
+    if frame.empty:
+        said = "; ".join(capture.messages[-3:])
+        raise DownloadError(
+            f"download of {ticker!r} from Yahoo Finance returned no prices"
+            + (f" (yfinance: {said})" if said else "")
+            + "; "
+            + _download_fix(ticker)
+        )
+    return frame
+
+
+def _normalise_yahoo(raw, ticker: str) -> pd.DataFrame:
+    """Turn what ``yfinance.download`` returns into the standard price frame.
+
+    yfinance 1.x returns MultiIndex columns ``(Price, Ticker)`` such as
+    ``('Close', 'ZS=F')`` (level order swapped with ``group_by='ticker'``),
+    possibly flat columns with ``multi_level_index=False``, an index named
+    ``Date`` that may carry a time zone, an ``Adj Close`` column only when not
+    auto-adjusting, and an empty frame when the download failed.
+    """
+    if raw is None:
+        return pd.DataFrame(columns=["Close"], index=_standard_index([]), dtype="float64")
+    if not isinstance(raw, pd.DataFrame):
+        raise DownloadError(
+            f"download of {ticker!r} returned a {type(raw).__name__}, not a DataFrame; "
+            + _download_fix(ticker)
+        )
+    frame = raw
+    if isinstance(frame.columns, pd.MultiIndex):
+        names = list(frame.columns.names)
+        if "Ticker" in names:
+            level = names.index("Ticker")
+        else:
+            # Unnamed levels: the ticker level is the one that is not price fields.
+            level = 0 if not set(frame.columns.get_level_values(0)) & set(PRICE_COLUMNS) else 1
+        symbols = frame.columns.get_level_values(level)
+        wanted = [s for s in dict.fromkeys(symbols) if str(s).upper() == ticker.upper()]
+        if not wanted:
+            return pd.DataFrame(columns=["Close"], index=_standard_index([]), dtype="float64")
+        frame = frame.xs(wanted[0], axis=1, level=level)
+    frame = frame.rename(columns=lambda c: str(c).strip().title() if str(c).lower() != "adj close"
+                         else "Adj Close")
+    if "Close" not in frame.columns:
+        if frame.empty:
+            return pd.DataFrame(columns=["Close"], index=_standard_index([]), dtype="float64")
+        raise DownloadError(
+            f"download of {ticker!r} has no 'Close' column (columns: {list(frame.columns)}); "
+            + _download_fix(ticker)
+        )
+    frame = frame[[c for c in PRICE_COLUMNS if c in frame.columns]].apply(
+        pd.to_numeric, errors="coerce"
+    ).astype("float64")
+    frame.index = _standard_index(frame.index)
+    frame.columns.name = None
+    empty_rows = frame.isna().all(axis=1)
+    if empty_rows.any():
+        logger.info("%s: dropped %d download rows without any price", ticker, int(empty_rows.sum()))
+        frame = frame.loc[~empty_rows]
+    frame = frame.sort_index()
+    dup = frame.index.duplicated(keep="last")
+    if dup.any():
+        logger.warning(
+            "%s: the download repeats trade dates %s; keeping the last row of each",
+            ticker,
+            ", ".join(_iso(d) for d in frame.index[dup]),
+        )
+        frame = frame.loc[~dup]
+    return frame
+
+
+def _covers(cached: _Cached, ticker, start, end, today) -> bool:
+    """Whether the cache answers the request without a download."""
+    req_start, req_end = cached.requested_start, cached.requested_end
+    if req_start is not None and (start is None or start < req_start):
+        return False
+    effective_end = today if end is None else min(end, today)
+    if req_end is not None and req_end < effective_end:
+        return False
+    if not _final_through(ticker, effective_end, cached.fetched):
+        return False
+    return not any(_provisional(ticker, _clip(cached.frame, start, end).index, cached.fetched))
+
+
+def _spans(cached: _Cached, start, end) -> bool:
+    """Whether the cache spans the request's dates (for a fallback after a failed download).
+
+    ``end=None`` asks for the latest prices: any cache answers it, with a
+    warning that says how old it is.
+    """
+    req_start, req_end = cached.requested_start, cached.requested_end
+    if req_start is not None and (start is None or start < req_start):
+        return False
+    if end is None:
+        return True
+    last = cached.frame.index[-1] if len(cached.frame) else None
+    return (req_end is not None and req_end >= end) or (last is not None and last >= end)
+
+
+def _provenance_from_meta(meta: dict, path: Path, served_from: str, provisional) -> dict:
+    return {
+        "source": meta.get("source", "yahoo"),
+        "served_from": served_from,
+        "fetched_utc": meta["fetched_utc"],
+        "path": str(path),
+        "versions": meta.get("versions", {}),
+        "provisional": [_iso(d) for d in provisional],
+        "requested": {"start": meta.get("requested_start"), "end": meta.get("requested_end")},
+    }
+
+
+def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) -> pd.DataFrame:
+    path = Path(cache_dir) / f"{ticker}.parquet"
+    cached, corrupt = None, None
+    if path.exists():
+        try:
+            cached = _read_cache(path)
+        except _CorruptCache as exc:
+            corrupt = str(exc)
+            logger.warning("%s: corrupt cache file (%s); downloading again", path, corrupt)
+
+    def serve(entry: _Cached, served_from: str) -> pd.DataFrame:
+        out = _clip(entry.frame, start, end)
+        provisional = _provisional(ticker, out.index, entry.fetched)
+        if provisional:
+            logger.warning(
+                "%s: bars of %s were fetched before their session closed (provisional)",
+                ticker,
+                ", ".join(_iso(d) for d in provisional),
+            )
+        return _finish(out, _provenance_from_meta(entry.meta, entry.path, served_from, provisional))
+
+    if offline:
+        if corrupt is not None:
+            raise CacheError(_corrupt_message(path, corrupt))
+        if cached is None:
+            raise CacheError(
+                f"no cached prices for {ticker!r} at {path}; download them once "
+                f"(source='yahoo') or use a snapshot folder "
+                f"(prices_dir= / ${PRICES_DIR_ENV} / --prices-dir)"
+            )
+        if not _spans(cached, start, end):
+            _warn_cache(ticker, cached, "the cache does not span the requested dates")
+        return serve(cached, "cache")
+
+    now = _now_utc()
+    today = now.tz_convert(FALLBACK_TZ).tz_localize(None).normalize()
+    if cached is not None and not refresh and _covers(cached, ticker, start, end, today):
+        logger.debug("%s: served from the cache %s", ticker, path)
+        return serve(cached, "cache")
+
+    # Ask for the union of the cached and requested ranges and replace the
+    # whole file: Yahoo revises adjusted ETF closes back in time at each
+    # dividend, so splicing a new tail onto old history would mix two bases.
+    dl_start, dl_end = start, end
+    if cached is not None:
+        rs, re_ = cached.requested_start, cached.requested_end
+        dl_start = None if (rs is None or start is None) else min(rs, start)
+        dl_end = None if (re_ is None or end is None) else max(re_, end)
+    try:
+        frame = _download(ticker, dl_start, dl_end, downloader)
+    except DownloadError as exc:
+        if cached is not None and _spans(cached, start, end):
+            _warn_cache(ticker, cached, f"the download failed: {exc}")
+            return serve(cached, "cache")
+        if corrupt is not None:
+            raise CacheError(_corrupt_message(path, corrupt) + f"; download error: {exc}") from exc
+        raise
+    provisional = _provisional(ticker, frame.index, now)
+    meta = {
+        "format": CACHE_FORMAT,
+        "ticker": ticker,
+        "source": "yahoo",
+        "fetched_utc": now.isoformat(),
+        "versions": _versions(),
+        "first": _iso(frame.index[0]),
+        "last": _iso(frame.index[-1]),
+        "rows": int(len(frame)),
+        "provisional": [_iso(d) for d in provisional],
+        "requested_start": _iso(dl_start),
+        "requested_end": _iso(dl_end),
+    }
+    try:
+        _write_cache(path, frame, meta)
+    except OSError as exc:
+        message = f"{ticker}: could not write the cache file {path} ({exc}); prices not cached"
+        logger.warning(message)
+        warnings.warn(message, CacheWarning, stacklevel=4)
+    entry = _Cached(frame=frame, meta=meta, path=path)
+    return serve(entry, "download")
+
+
+def _warn_cache(ticker: str, cached: _Cached, why: str) -> None:
+    message = (
+        f"{ticker}: using cached prices from {cached.path} (fetched {cached.meta['fetched_utc']}, "
+        f"{cached.meta.get('first')} to {cached.meta.get('last')}) because {why}"
+    )
+    logger.warning(message)
+    warnings.warn(message, CacheWarning, stacklevel=5)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_prices(
+    tickers: str | Iterable[str],
+    start=None,
+    end=None,
+    *,
+    prices_dir=None,
+    cache_dir=None,
+    source: PriceSource = "auto",
+    refresh: bool = False,
+    downloader: Callable | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Daily prices of several tickers over a date range.
+
+    Parameters
+    ----------
+    tickers : str or iterable of str
+        Yahoo symbols, e.g. ``["ZS=F", "SPY"]``; checked by
+        :func:`validate_ticker`.
+    start, end : date-like, optional
+        Inclusive first and last trade dates; ``None`` means all history /
+        up to the latest session.
+    prices_dir : path-like, optional
+        Snapshot folder of ``<TICKER>.csv`` files; default
+        ``$EVENTSTUDY_PRICES_DIR``.
+    cache_dir : path-like, optional
+        Download cache; default ``$EVENTSTUDY_CACHE_DIR``, else
+        ``<repository>/data/cache``.
+    source : {'auto', 'snapshot', 'yahoo', 'cache'}
+        ``auto`` reads the snapshot when a prices folder is set, else Yahoo
+        through the cache; ``cache`` never downloads.
+    refresh : bool
+        Download again even when the cache covers the request (``yahoo``
+        and ``auto`` without a prices folder; ignored by the other sources).
+    downloader : callable, optional
+        Replacement for ``yfinance.download`` (same signature and return
+        shape); ``None`` looks ``yfinance.download`` up at call time.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One frame per ticker, in the order given (see the module docstring).
+
+    Raises
+    ------
+    InvalidTickerError, PriceFileError, DownloadError, CacheError, OptionError
+
+    Notes
+    -----
+    A cached file is used without any download when it was requested over a
+    range containing ``[start, end]`` and every bar up to ``end`` had settled
+    when it was fetched. A bar dated :math:`d` is *provisional* when it was
+    fetched before the close of session :math:`d` (exchange calendar of
+    :mod:`eventstudy.calendar`; without one, before midnight New York time
+    ending :math:`d`); such a bar is downloaded again next time. Otherwise the
+    union of the cached and requested ranges is downloaded and replaces the
+    file atomically. A failed or empty download never replaces the cache: the
+    cached prices are returned with a :class:`~eventstudy.exceptions.CacheWarning`
+    when they span the request, else :class:`~eventstudy.exceptions.DownloadError`
+    is raised.
+    """
+    check_option("source", source, PriceSource)
+    if isinstance(tickers, str):
+        tickers = [tickers]
+    tickers = list(dict.fromkeys(validate_ticker(t) for t in tickers))
+    if not tickers:
+        raise InvalidTickerError("no ticker given; pass e.g. ['ZS=F', 'SPY']")
+    start, end = _as_date(start, "start"), _as_date(end, "end")
+    if start is not None and end is not None and start > end:
+        raise DataError(f"start {_iso(start)} is after end {_iso(end)}; swap them")
+    folder = _resolve_prices_dir(prices_dir)
+    if source == "auto":
+        source = "snapshot" if folder is not None else "yahoo"
+    if source == "snapshot":
+        if folder is None:
+            raise PriceFileError(
+                f"source='snapshot' needs a prices folder: pass prices_dir= or set "
+                f"${PRICES_DIR_ENV} (make: PRICES_DIR=..., CLI: --prices-dir)"
+            )
+        return {t: read_snapshot(t, folder, start, end) for t in tickers}
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return {
+        t: _load_yahoo(
+            t,
+            start,
+            end,
+            cache_dir=cache,
+            refresh=refresh,
+            downloader=downloader,
+            offline=(source == "cache"),
+        )
+        for t in tickers
+    }

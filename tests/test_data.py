@@ -1,0 +1,494 @@
+"""Price loading: snapshot folder, Yahoo adapter (fake yfinance 1.x responses), cache."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from eventstudy import data
+from eventstudy.data import load_prices, read_cache, validate_ticker
+from eventstudy.exceptions import (
+    CacheError,
+    CacheWarning,
+    DownloadError,
+    InvalidTickerError,
+    OptionError,
+    PriceFileError,
+)
+
+# ----------------------------------------------------------------------------- fakes
+
+DATES = pd.bdate_range("2024-01-02", "2024-01-10")
+CLOSES = np.array([1200.0, 1210.5, 1195.25, 1201.0, 1188.75, 1190.0, 1205.5])
+
+
+def yahoo_frame(ticker, dates, close, tz="America/Chicago"):
+    """A frame shaped like ``yfinance.download`` 1.x with ``auto_adjust=True``.
+
+    MultiIndex columns ``(Price, Ticker)`` sorted by price field, index named
+    ``Date`` at midnight exchange time.
+    """
+    close = np.asarray(close, dtype=float)
+    fields = {
+        "Close": close,
+        "High": close + 2.0,
+        "Low": close - 2.0,
+        "Open": close - 0.5,
+        "Volume": np.arange(len(close), dtype=float) * 100 + 1000,
+    }
+    columns = pd.MultiIndex.from_tuples([(f, ticker) for f in fields], names=["Price", "Ticker"])
+    index = pd.DatetimeIndex(dates, name="Date")
+    if tz is not None:
+        index = index.tz_localize(tz)
+    return pd.DataFrame(np.column_stack(list(fields.values())), index=index, columns=columns)
+
+
+def empty_yahoo_frame(ticker):
+    """What yfinance 1.7 returns offline or for an unknown symbol (checked on this machine)."""
+    fields = ["Adj Close", "Close", "High", "Low", "Open", "Volume"]
+    columns = pd.MultiIndex.from_tuples([(f, ticker) for f in fields], names=["Price", "Ticker"])
+    return pd.DataFrame(index=pd.DatetimeIndex([]), columns=columns, dtype=float)
+
+
+class FakeYahoo:
+    """Serves a fixed close series like Yahoo: ``end`` exclusive, ``period='max'`` = all."""
+
+    def __init__(self, close_by_date, tz="America/Chicago"):
+        self.series = pd.Series(close_by_date)
+        self.tz = tz
+        self.calls = []
+
+    def __call__(self, ticker, **kwargs):
+        self.calls.append((ticker, kwargs))
+        s = self.series
+        if "start" in kwargs:
+            s = s[s.index >= pd.Timestamp(kwargs["start"])]
+        if "end" in kwargs:
+            s = s[s.index < pd.Timestamp(kwargs["end"])]
+        return yahoo_frame(ticker, s.index, s.to_numpy(), tz=self.tz)
+
+
+def failing(response):
+    def download(ticker, **kwargs):
+        if isinstance(response, Exception):
+            raise response
+        print(f"1 Failed download:\n['{ticker}']: YFTzMissingError('possibly delisted')")
+        return response
+
+    return download
+
+
+def never(ticker, **kwargs):
+    raise AssertionError(f"unexpected download of {ticker}")
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set the time ``load_prices`` stamps on a download."""
+
+    def set_time(stamp):
+        monkeypatch.setattr(data, "_now_utc", lambda: pd.Timestamp(stamp, tz="UTC"))
+
+    # Late on 2024-01-12 (New York): every bar of DATES has settled.
+    set_time("2024-01-13 12:00")
+    return set_time
+
+
+@pytest.fixture(autouse=True)
+def _no_prices_env(monkeypatch):
+    monkeypatch.delenv("EVENTSTUDY_PRICES_DIR", raising=False)
+    monkeypatch.delenv("EVENTSTUDY_CACHE_DIR", raising=False)
+
+
+# ----------------------------------------------------------------------------- tickers
+
+
+@pytest.mark.parametrize("ticker", ["../x", "a/b", "", "..", ".hidden", "ZS F", "a\\b", "x;rm"])
+def test_invalid_tickers_are_refused(ticker, cache_dir):
+    with pytest.raises(InvalidTickerError, match=r"invalid ticker"):
+        validate_ticker(ticker)
+    with pytest.raises(InvalidTickerError, match=r"invalid ticker"):
+        load_prices([ticker], source="yahoo", cache_dir=cache_dir, downloader=never)
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_non_string_ticker_is_refused():
+    with pytest.raises(InvalidTickerError, match=r"must be a string.*got 5 \(int\)"):
+        validate_ticker(5)
+
+
+@pytest.mark.parametrize("ticker", ["ZS=F", "^GSPC", "BRK-B", "DX-Y.NYB", "SPY"])
+def test_valid_tickers_pass(ticker):
+    assert validate_ticker(ticker) == ticker
+
+
+def test_unknown_source_lists_choices():
+    with pytest.raises(OptionError, match=r"source must be one of 'auto', 'snapshot', 'yahoo', "
+                                          r"'cache'; got 'yahooo'"):
+        load_prices("ZS=F", source="yahooo")
+
+
+# ----------------------------------------------------------------------------- snapshot
+
+
+def _read_csv_by_hand(path, start, end):
+    with open(path, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if start <= r["Date"] <= end]
+    return rows
+
+
+def test_snapshot_matches_the_files(prices_dir):
+    out = load_prices(["ZS=F", "SOYB"], "2019-06-03", "2019-06-28", prices_dir=prices_dir)
+    assert list(out) == ["ZS=F", "SOYB"]
+    zs, soyb = out["ZS=F"], out["SOYB"]
+    assert list(zs.columns) == ["Open", "High", "Low", "Close", "Volume"]
+    assert list(soyb.columns) == ["Close"]
+    for ticker, frame in out.items():
+        rows = _read_csv_by_hand(prices_dir / f"{ticker}.csv", "2019-06-03", "2019-06-28")
+        assert [r["Date"] for r in rows] == list(frame.index.strftime("%Y-%m-%d"))
+        np.testing.assert_allclose(
+            frame["Close"].to_numpy(), [float(r["Close"]) for r in rows], rtol=0, atol=0
+        )
+        assert frame.index.name == "date"
+        assert frame.index.is_unique and frame.index.is_monotonic_increasing
+        assert frame.index.tz is None
+        assert all(dtype == np.float64 for dtype in frame.dtypes)
+        prov = frame.attrs["provenance"]
+        assert prov["source"] == "snapshot"
+        assert prov["path"] == str(prices_dir / f"{ticker}.csv")
+        assert (prov["first"], prov["last"], prov["rows"]) == (
+            rows[0]["Date"], rows[-1]["Date"], len(rows)
+        )
+    np.testing.assert_allclose(
+        zs["Volume"].to_numpy(),
+        [float(r["Volume"]) for r in _read_csv_by_hand(prices_dir / "ZS=F.csv", "2019-06-03",
+                                                         "2019-06-28")],
+        rtol=0, atol=0,
+    )
+
+
+def test_snapshot_folder_from_environment(prices_dir, monkeypatch, cache_dir):
+    monkeypatch.setenv("EVENTSTUDY_PRICES_DIR", str(prices_dir))
+    out = load_prices("SOYB", end="2019-05-31", cache_dir=cache_dir, downloader=never)
+    assert out["SOYB"].attrs["provenance"]["source"] == "snapshot"
+    assert out["SOYB"].index[0] == pd.Timestamp("2019-05-24")
+
+
+def test_snapshot_missing_file_lists_available_tickers(prices_dir):
+    with pytest.raises(PriceFileError, match=r"ZQ=F\.csv: no price file for 'ZQ=F'; tickers "
+                                             r"available in .*: .*SOYB, SPY, .*ZS=F"):
+        load_prices("ZQ=F", prices_dir=prices_dir)
+
+
+def test_snapshot_source_needs_a_folder():
+    with pytest.raises(PriceFileError, match=r"source='snapshot' needs a prices folder"):
+        load_prices("ZS=F", source="snapshot")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Date,Open\n2020-01-02,1\n", r"X\.csv: line 1: no 'Close' column"),
+        ("Day,Close\n2020-01-02,1\n", r"X\.csv: line 1: no 'Date' column"),
+        ("Date,Close\n2020-01-02,1\n2020-13-01,2\n", r"X\.csv: line 3: date '2020-13-01' is not"),
+        (
+            "Date,Close\n2020-01-02,1\n2020-01-03,2\n2020-01-03,3\n",
+            r"X\.csv: line 4: date 2020-01-03 already on line 3",
+        ),
+        ("Date,Close\n2020-01-02,abc\n", r"X\.csv: line 2: column Close: 'abc' is not a number"),
+    ],
+)
+def test_malformed_snapshot_names_file_and_line(tmp_path, text, message):
+    (tmp_path / "X.csv").write_text(text)
+    with pytest.raises(PriceFileError, match=message):
+        load_prices("X", prices_dir=tmp_path)
+
+
+def test_snapshot_empty_cell_is_a_missing_price(tmp_path):
+    (tmp_path / "X.csv").write_text("Date,Close,Volume\n2020-01-02,1.5,\n2020-01-03,,7\n")
+    frame = load_prices("X", prices_dir=tmp_path)["X"]
+    np.testing.assert_allclose(frame["Close"].to_numpy(), [1.5, np.nan], rtol=0, atol=0)
+    np.testing.assert_allclose(frame["Volume"].to_numpy(), [np.nan, 7.0], rtol=0, atol=0)
+
+
+# ----------------------------------------------------------------------------- yahoo adapter
+
+
+def test_yahoo_multiindex_frame_is_normalised(cache_dir, clock):
+    fake = FakeYahoo(pd.Series(CLOSES, index=DATES))
+    frame = load_prices("ZS=F", "2024-01-03", "2024-01-09", source="yahoo",
+                        cache_dir=cache_dir, downloader=fake)["ZS=F"]
+    expected_dates = DATES[(DATES >= "2024-01-03") & (DATES <= "2024-01-09")]
+    assert frame.index.equals(pd.DatetimeIndex(expected_dates, name="date"))
+    assert frame.index.tz is None
+    assert list(frame.columns) == ["Open", "High", "Low", "Close", "Volume"]
+    np.testing.assert_allclose(frame["Close"].to_numpy(), CLOSES[1:6], rtol=0, atol=0)
+    np.testing.assert_allclose(frame["Open"].to_numpy(), CLOSES[1:6] - 0.5, rtol=0, atol=0)
+    # yfinance's end is exclusive; the adapter asks for the day after `end`.
+    (ticker, kwargs), = fake.calls
+    assert ticker == "ZS=F"
+    assert kwargs["start"] == "2024-01-03" and kwargs["end"] == "2024-01-10"
+    assert kwargs["auto_adjust"] is True and kwargs["progress"] is False
+    assert kwargs["threads"] is False
+    prov = frame.attrs["provenance"]
+    assert prov["source"] == "yahoo" and prov["served_from"] == "download"
+    assert prov["fetched_utc"] == "2024-01-13T12:00:00+00:00"
+    assert prov["versions"]["yfinance"] and prov["versions"]["eventstudy"]
+    assert (prov["first"], prov["last"], prov["rows"]) == ("2024-01-03", "2024-01-09", 5)
+    assert prov["provisional"] == []
+    assert (cache_dir / "ZS=F.parquet").is_file()
+
+
+def test_yahoo_flat_columns_utc_index(cache_dir, clock):
+    raw = yahoo_frame("SPY", DATES, CLOSES, tz="UTC").droplevel("Ticker", axis=1)
+    frame = load_prices("SPY", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                        downloader=lambda t, **k: raw)["SPY"]
+    assert frame.index.equals(pd.DatetimeIndex(DATES, name="date"))
+    np.testing.assert_allclose(frame["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
+
+
+def test_yfinance_download_is_looked_up_at_call_time(monkeypatch, cache_dir, clock):
+    import yfinance
+
+    fake = FakeYahoo(pd.Series(CLOSES, index=DATES))
+    monkeypatch.setattr(yfinance, "download", fake)
+    frame = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                        cache_dir=cache_dir)["ZS=F"]
+    assert len(fake.calls) == 1
+    np.testing.assert_allclose(frame["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
+
+
+def test_empty_download_is_a_download_error(cache_dir, clock):
+    with pytest.raises(
+        DownloadError,
+        match=r"download of 'ZS=F' from Yahoo Finance returned no prices.*check the network"
+        r".*snapshot folder.*source='cache'",
+    ):
+        load_prices("ZS=F", source="yahoo", cache_dir=cache_dir,
+                    downloader=failing(empty_yahoo_frame("ZS=F")))
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_download_exception_is_wrapped(cache_dir, clock):
+    message = r"'ZS=F'.*failed \(ConnectionError: no route\)"
+    with pytest.raises(DownloadError, match=message) as info:
+        load_prices("ZS=F", source="yahoo", cache_dir=cache_dir,
+                    downloader=failing(ConnectionError("no route")))
+    assert isinstance(info.value.__cause__, ConnectionError)
+
+
+def test_frame_for_another_ticker_counts_as_empty(cache_dir, clock):
+    with pytest.raises(DownloadError, match=r"'ZS=F'.*returned no prices"):
+        load_prices("ZS=F", source="yahoo", cache_dir=cache_dir,
+                    downloader=lambda t, **k: yahoo_frame("ZC=F", DATES, CLOSES))
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def test_covered_request_is_served_from_cache(cache_dir, clock):
+    fake = FakeYahoo(pd.Series(CLOSES, index=DATES))
+    first = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                        cache_dir=cache_dir, downloader=fake)["ZS=F"]
+    inner = load_prices("ZS=F", "2024-01-04", "2024-01-08", source="yahoo",
+                        cache_dir=cache_dir, downloader=never)["ZS=F"]
+    assert inner.attrs["provenance"]["served_from"] == "cache"
+    pd.testing.assert_frame_equal(inner, first.loc["2024-01-04":"2024-01-08"], check_like=False,
+                                  check_freq=False, obj="cached slice")
+    offline = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="cache",
+                          cache_dir=cache_dir)["ZS=F"]
+    np.testing.assert_allclose(offline["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
+    # Earlier start than cached: a new download of the union range.
+    load_prices("ZS=F", "2023-12-01", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                downloader=fake)
+    assert fake.calls[-1][1]["start"] == "2023-12-01" and fake.calls[-1][1]["end"] == "2024-01-11"
+
+
+def test_cache_metadata_records_provenance(cache_dir, clock):
+    load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                downloader=FakeYahoo(pd.Series(CLOSES, index=DATES)))
+    meta = json.loads(pq.read_schema(cache_dir / "ZS=F.parquet").metadata[b"eventstudy"])
+    assert meta["source"] == "yahoo"
+    assert meta["fetched_utc"] == "2024-01-13T12:00:00+00:00"
+    assert meta["first"] == "2024-01-02" and meta["last"] == "2024-01-10"
+    assert meta["rows"] == len(DATES)
+    assert set(meta["versions"]) >= {"yfinance", "eventstudy"}
+
+
+def test_provisional_bar_is_fetched_again(cache_dir, clock):
+    # 15:00 UTC on 2024-01-10 is during the CBOT session: the 2024-01-10 bar is provisional.
+    clock("2024-01-10 15:00")
+    live = FakeYahoo(pd.Series(CLOSES, index=DATES))
+    frame = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                        cache_dir=cache_dir, downloader=live)["ZS=F"]
+    assert frame.attrs["provenance"]["provisional"] == ["2024-01-10"]
+    load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                downloader=live)
+    assert len(live.calls) == 2  # the provisional bar forces a new download
+    # Next morning the session has settled at another price.
+    clock("2024-01-11 12:00")
+    settled = CLOSES.copy()
+    settled[-1] = 1207.25
+    final = FakeYahoo(pd.Series(settled, index=DATES))
+    frame = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                        cache_dir=cache_dir, downloader=final)["ZS=F"]
+    assert len(final.calls) == 1
+    assert frame.attrs["provenance"]["provisional"] == []
+    assert frame.loc["2024-01-10", "Close"] == 1207.25
+    again = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                        cache_dir=cache_dir, downloader=never)["ZS=F"]
+    assert again.loc["2024-01-10", "Close"] == 1207.25
+
+
+def test_open_ended_request_downloads_until_the_session_settles(cache_dir, clock):
+    clock("2024-01-10 15:00")
+    fake = FakeYahoo(pd.Series(CLOSES, index=DATES))
+    load_prices("ZS=F", "2024-01-02", source="yahoo", cache_dir=cache_dir, downloader=fake)
+    load_prices("ZS=F", "2024-01-02", source="yahoo", cache_dir=cache_dir, downloader=fake)
+    assert len(fake.calls) == 2
+    assert "end" not in fake.calls[0][1] and fake.calls[0][1]["start"] == "2024-01-02"
+
+
+def test_failed_download_keeps_the_cache(cache_dir, clock):
+    clock("2024-01-10 15:00")  # leaves a provisional bar, so the next call downloads
+    load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                downloader=FakeYahoo(pd.Series(CLOSES, index=DATES)))
+    path = cache_dir / "ZS=F.parquet"
+    before = path.read_bytes()
+    with pytest.warns(CacheWarning, match=r"ZS=F: using cached prices from .*ZS=F\.parquet "
+                                          r"\(fetched 2024-01-10T15:00:00\+00:00.*download failed"):
+        frame = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                            cache_dir=cache_dir,
+                            downloader=failing(empty_yahoo_frame("ZS=F")))["ZS=F"]
+    assert path.read_bytes() == before
+    np.testing.assert_allclose(frame["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
+    assert frame.attrs["provenance"]["provisional"] == ["2024-01-10"]
+    # A request the cache does not span still fails, and the cache is untouched.
+    with pytest.raises(DownloadError, match=r"'ZS=F'.*no prices"):
+        load_prices("ZS=F", "2023-06-01", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                    downloader=failing(empty_yahoo_frame("ZS=F")))
+    assert path.read_bytes() == before
+
+
+def test_interrupted_cache_write_leaves_old_file(cache_dir, clock, monkeypatch):
+    load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                downloader=FakeYahoo(pd.Series(CLOSES, index=DATES)))
+    path = cache_dir / "ZS=F.parquet"
+    before = path.read_bytes()
+
+    def half_write(table, where, **kwargs):
+        with open(where, "wb") as fh:
+            fh.write(b"PAR1" + b"\0" * 64)
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", half_write)
+    new = FakeYahoo(pd.Series(CLOSES + 1.0, index=DATES))
+    with pytest.warns(CacheWarning, match=r"could not write the cache file .*No space left"):
+        frame = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                            cache_dir=cache_dir, refresh=True, downloader=new)["ZS=F"]
+    np.testing.assert_allclose(frame["Close"].to_numpy(), CLOSES + 1.0, rtol=0, atol=0)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in cache_dir.iterdir()) == ["ZS=F.parquet"]
+    monkeypatch.undo()
+    cached, meta = read_cache(path)
+    np.testing.assert_allclose(cached["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
+
+
+def test_interrupt_during_write_propagates_and_cleans_up(cache_dir, clock, monkeypatch):
+    def interrupted(table, where, **kwargs):
+        with open(where, "wb") as fh:
+            fh.write(b"PAR1")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pq, "write_table", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                    downloader=FakeYahoo(pd.Series(CLOSES, index=DATES)))
+    assert list(cache_dir.iterdir()) == []
+
+
+def _truncate(path):
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+
+
+def test_truncated_cache_is_fetched_again(cache_dir, clock):
+    fake = FakeYahoo(pd.Series(CLOSES, index=DATES))
+    load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                downloader=fake)
+    path = cache_dir / "ZS=F.parquet"
+    _truncate(path)
+    frame = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                        cache_dir=cache_dir, downloader=fake)["ZS=F"]
+    assert len(fake.calls) == 2
+    np.testing.assert_allclose(frame["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
+    np.testing.assert_allclose(read_cache(path)[0]["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
+
+
+def test_truncated_cache_offline_names_the_file(cache_dir, clock):
+    load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                downloader=FakeYahoo(pd.Series(CLOSES, index=DATES)))
+    path = cache_dir / "ZS=F.parquet"
+    _truncate(path)
+    fix = r"delete ZS=F\.parquet and rerun online, or use a snapshot folder"
+    with pytest.raises(CacheError, match=rf"cache file .*ZS=F\.parquet is corrupt .*{fix}"):
+        load_prices("ZS=F", source="cache", cache_dir=cache_dir)
+    with pytest.raises(CacheError, match=rf"ZS=F\.parquet is corrupt .*{fix}.*download error"):
+        load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                    downloader=failing(empty_yahoo_frame("ZS=F")))
+
+
+def test_row_count_mismatch_and_missing_metadata_are_corrupt(cache_dir, clock):
+    load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo", cache_dir=cache_dir,
+                downloader=FakeYahoo(pd.Series(CLOSES, index=DATES)))
+    path = cache_dir / "ZS=F.parquet"
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"eventstudy"])
+    meta["rows"] += 1
+    pq.write_table(table.replace_schema_metadata(
+        {**table.schema.metadata, b"eventstudy": json.dumps(meta).encode()}), path)
+    with pytest.raises(CacheError, match=r"7 rows but the metadata records 8"):
+        read_cache(path)
+    pd.DataFrame({"date": DATES, "Close": CLOSES}).to_parquet(path)
+    with pytest.raises(CacheError, match=r"no eventstudy provenance"):
+        load_prices("ZS=F", source="cache", cache_dir=cache_dir)
+
+
+def test_cache_only_without_file(cache_dir):
+    with pytest.raises(CacheError, match=re.escape(f"no cached prices for 'ZS=F' at {cache_dir}")):
+        load_prices("ZS=F", source="cache", cache_dir=cache_dir)
+
+
+def test_cache_dir_from_environment(tmp_path, monkeypatch, clock):
+    monkeypatch.setenv("EVENTSTUDY_CACHE_DIR", str(tmp_path / "envcache"))
+    load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                downloader=FakeYahoo(pd.Series(CLOSES, index=DATES)))
+    assert (tmp_path / "envcache" / "ZS=F.parquet").is_file()
+
+
+def test_open_ended_request_after_the_last_close_uses_the_cache(cache_dir, clock):
+    # Saturday 2024-01-13: Friday's CBOT session has closed, nothing is provisional.
+    fake = FakeYahoo(pd.Series(CLOSES, index=DATES))
+    load_prices("ZS=F", "2024-01-02", source="yahoo", cache_dir=cache_dir, downloader=fake)
+    frame = load_prices("ZS=F", "2024-01-02", source="yahoo", cache_dir=cache_dir,
+                        downloader=never)["ZS=F"]
+    assert frame.attrs["provenance"]["served_from"] == "cache"
+    assert len(fake.calls) == 1
+
+
+def test_no_start_asks_yahoo_for_all_history(cache_dir, clock):
+    fake = FakeYahoo(pd.Series(CLOSES, index=DATES))
+    frame = load_prices("ZS=F", end="2024-01-09", source="yahoo", cache_dir=cache_dir,
+                        downloader=fake)["ZS=F"]
+    (_, kwargs), = fake.calls
+    assert kwargs["period"] == "max" and "start" not in kwargs and kwargs["end"] == "2024-01-10"
+    np.testing.assert_allclose(frame["Close"].to_numpy(), CLOSES[:-1], rtol=0, atol=0)
+    # All history is cached: any later start inside it needs no download.
+    load_prices("ZS=F", "2024-01-03", "2024-01-05", source="yahoo", cache_dir=cache_dir,
+                downloader=never)
