@@ -1,0 +1,831 @@
+"""The event catalogue: loading, validation and alignment to exchange sessions.
+
+An events file is a CSV with one row per piece of news (see ``data/README.md``
+for the columns). :func:`load_events` reads it into a typed table and reports
+every problem of the file at once; :func:`align_events` gives each event its
+*trade date* ("day 0"), the first trade date whose prices can reflect the news,
+and the rule that produced it; :func:`event_positions` maps those trade dates
+to integer positions in an asset's trade-date index for the engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+from typing import Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from ._options import check_option
+from .exceptions import CalendarError, EventAlignmentError, EventFileError, OptionError
+
+__all__ = [
+    "CATEGORIES",
+    "COLUMNS",
+    "DEFAULT_EVENTS",
+    "RULES",
+    "Category",
+    "Rule",
+    "Status",
+    "align_events",
+    "event_position_table",
+    "event_positions",
+    "events_report",
+    "load_events",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The project's event catalogue.
+DEFAULT_EVENTS = Path(__file__).resolve().parents[1] / "data" / "events.csv"
+
+#: What kind of news an event is (the ``category`` column).
+Category = Literal["meeting", "call", "visit", "tariff", "truce", "deal", "purchase", "geopolitics"]
+CATEGORIES: tuple[str, ...] = get_args(Category)
+
+#: How an event's trade date was found (the ``rule`` column of :func:`align_events`).
+Rule = Literal[
+    "overnight",
+    "pre-open",
+    "day-session",
+    "after-close-next",
+    "closed-next",
+    "date-only",
+    "date-only-closed-next",
+    "pending",
+]
+RULES: tuple[str, ...] = get_args(Rule)
+
+#: Whether an event can enter a study (the ``status`` column of :func:`align_events`).
+Status = Literal["aligned", "pending", "after-data"]
+
+#: The columns of an events file, in the order of the typed table.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "date",
+    "time",
+    "tz",
+    "title",
+    "category",
+    "direction",
+    "in_article",
+    "source",
+    "notes",
+)
+REQUIRED: tuple[str, ...] = ("id", "date")
+
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0", ""}
+_DIRECTIONS = {"-1": -1, "0": 0, "1": 1, "+1": 1, "": 0}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_rows(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """Header line number, header, and ``(first line number, fields)`` of each record.
+
+    Blank lines are skipped; a quoted field spanning lines keeps the numbering right.
+    """
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise EventFileError(
+            path, ["the file does not exist; give the path of an events CSV (--events FILE)"]
+        ) from None
+    except IsADirectoryError:
+        raise EventFileError(path, ["this is a folder; give the path of an events CSV"]) from None
+    with handle:
+        reader = csv.reader(handle)
+        records: list[tuple[int, list[str]]] = []
+        header: list[str] | None = None
+        last_line = 0
+        try:
+            for fields in reader:
+                first_line = last_line + 1
+                last_line = reader.line_num
+                if not any(f.strip() for f in fields):
+                    continue
+                if header is None:
+                    header = [f.strip() for f in fields]
+                    header_line = first_line
+                else:
+                    records.append((first_line, fields))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise EventFileError(
+                path,
+                [f"line {last_line + 1}: not readable as CSV ({exc}); save the file as UTF-8 CSV"],
+            ) from None
+    if header is None:
+        raise EventFileError(
+            path,
+            ["line 1: the file is empty; the first line must name the columns, at least 'id,date'"],
+        )
+    return header_line, header, records
+
+
+def _parse_date(text: str) -> dt.date | None:
+    m = _DATE_RE.match(text)
+    if m is None:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def _parse_time(text: str) -> dt.time | None:
+    m = _TIME_RE.match(text)
+    if m is None:
+        return None
+    try:
+        return dt.time(int(m[1]), int(m[2]), int(m[3] or 0))
+    except ValueError:
+        return None
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return None
+
+
+def _local_problem(date: dt.date, time: dt.time, zone: ZoneInfo) -> str | None:
+    """A message when ``date time`` does not exist in ``zone`` (daylight-saving gap)."""
+    naive = dt.datetime.combine(date, time)
+    there_and_back = naive.replace(tzinfo=zone).astimezone(dt.timezone.utc).astimezone(zone)
+    if there_and_back.replace(tzinfo=None) != naive:
+        return (
+            f"{date} {time:%H:%M} does not exist in {zone.key} (clocks jump forward that night); "
+            "check the time and the time zone"
+        )
+    return None
+
+
+def load_events(path) -> pd.DataFrame:
+    """Read and validate an events file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A CSV whose first line names the columns. Only ``id`` and ``date`` are
+        required; the others (``time, tz, title, category, direction,
+        in_article, source, notes``) are optional, and unknown columns are kept
+        as text (with a logged warning, in case of a misspelt name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event, in file order, with columns ``id`` (str), ``date``
+        (Timestamp at midnight, ``NaT`` for an event without a day), ``time``
+        (``'HH:MM'`` or ``'HH:MM:SS'``, ``None`` when absent), ``tz`` (IANA
+        name or ``None``), ``title`` (str), ``category`` (one of
+        :data:`CATEGORIES` or ``None``), ``direction`` (Int64: expected sign of
+        the price effect, 0 when absent), ``in_article`` (bool), ``source``,
+        ``notes`` (str), then any extra columns. ``attrs["path"]`` is the file
+        and ``attrs["lines"]`` the line number of each row.
+
+    Raises
+    ------
+    EventFileError
+        Listing every problem of the file, each with its line number, column
+        and fix: missing required column, unparseable date or time, ``time``
+        without ``tz`` or without ``date``, unknown time zone, a local time
+        that does not exist (daylight-saving gap), duplicate or empty ``id``,
+        ``category`` outside :data:`CATEGORIES`, ``direction`` outside
+        {-1, 0, 1}, ``in_article`` not true/false, a row with more fields than
+        the header.
+
+    Notes
+    -----
+    A local time that occurs twice (the hour repeated when daylight saving
+    time ends) is read as its first occurrence and logged.
+    """
+    path = Path(path)
+    header_line, header, records = _read_rows(path)
+    problems: list[str] = []
+
+    seen_header: dict[str, int] = {}
+    for j, name in enumerate(header):
+        if name in seen_header:
+            problems.append(
+                f"line {header_line}, column {name!r}: the column appears twice (positions "
+                f"{seen_header[name] + 1} and {j + 1}); keep one"
+            )
+        seen_header.setdefault(name, j)
+    for name in REQUIRED:
+        if name not in seen_header:
+            problems.append(
+                f"line {header_line}, column {name!r}: missing required column {name!r}; "
+                "add it to the header "
+                f"(the header is {','.join(header)!r}; required columns are 'id,date')"
+            )
+    extra = [c for c in header if c not in COLUMNS]
+    for name in extra:
+        logger.warning(
+            "%s: column %r is not one of %s; it is kept as text", path, name, ", ".join(COLUMNS)
+        )
+
+    rows: list[dict] = []
+    lines: list[int] = []
+    first_line_of_id: dict[str, int] = {}
+    for line, fields in records:
+        if len(fields) > len(header):
+            problems.append(
+                f"line {line}: {len(fields)} fields but the header has {len(header)} columns; "
+                "quote fields that contain commas"
+            )
+            continue
+        raw = {
+            name: fields[j].strip() if j < len(fields) else "" for name, j in seen_header.items()
+        }
+
+        def bad(column: str, message: str, line: int = line) -> None:
+            problems.append(f"line {line}, column {column!r}: {message}")
+
+        ident = raw.get("id", "")
+        if "id" in seen_header:
+            if not ident:
+                bad("id", "empty id; give every event a unique short name (e.g. 'busan-meeting')")
+            elif ident in first_line_of_id:
+                bad(
+                    "id",
+                    f"duplicate id {ident!r} (first on line {first_line_of_id[ident]}); "
+                    "make every id unique",
+                )
+            else:
+                first_line_of_id[ident] = line
+
+        date_text = raw.get("date", "")
+        date = None
+        if date_text:
+            date = _parse_date(date_text)
+            if date is None:
+                bad(
+                    "date",
+                    f"cannot read {date_text!r} as a date; write YYYY-MM-DD "
+                    "(e.g. 2025-11-24), or leave it empty for an event without a known day",
+                )
+
+        time_text = raw.get("time", "")
+        time = None
+        if time_text:
+            time = _parse_time(time_text)
+            if time is None:
+                bad(
+                    "time",
+                    f"cannot read {time_text!r} as a clock time; write HH:MM in 24-hour "
+                    "form (e.g. 16:35), or leave it empty when the time is unknown",
+                )
+            elif not date_text:
+                bad("time", f"time {time_text!r} without a date; add the date or remove the time")
+
+        tz_text = raw.get("tz", "")
+        zone = None
+        if tz_text:
+            zone = _zone(tz_text)
+            if zone is None:
+                bad(
+                    "tz",
+                    f"unknown time zone {tz_text!r}; use an IANA name such as "
+                    "'America/Chicago', 'America/New_York', 'Asia/Shanghai' or 'Europe/Zurich'",
+                )
+        elif time_text:
+            bad(
+                "tz",
+                f"time {time_text!r} has no time zone; add the IANA name of the place "
+                "where the time was reported (e.g. 'America/New_York')",
+            )
+
+        if date is not None and time is not None and zone is not None:
+            gap = _local_problem(date, time, zone)
+            if gap is not None:
+                bad("time", gap)
+            elif (
+                dt.datetime.combine(date, time, zone).utcoffset()
+                != dt.datetime.combine(date, time, zone).replace(fold=1).utcoffset()
+            ):
+                logger.warning(
+                    "%s line %d: %s %s occurs twice in %s (clocks go back); read as the first "
+                    "occurrence",
+                    path,
+                    line,
+                    date,
+                    time_text,
+                    zone.key,
+                )
+
+        category = raw.get("category", "") or None
+        if category is not None:
+            try:
+                check_option("category", category, Category)
+            except OptionError as exc:
+                bad("category", f"{exc}; use one of these (see data/README.md) or leave it empty")
+
+        direction_text = raw.get("direction", "")
+        direction = _DIRECTIONS.get(direction_text)
+        if direction is None:
+            bad(
+                "direction",
+                f"direction must be -1, 0 or 1; got {direction_text!r} "
+                "(1: prices expected to rise, -1: to fall, 0: unclear)",
+            )
+
+        in_article_text = raw.get("in_article", "").lower()
+        if in_article_text not in _TRUE | _FALSE:
+            bad("in_article", f"in_article must be true or false; got {raw['in_article']!r}")
+
+        row = {
+            "id": ident,
+            "date": pd.Timestamp(date) if date is not None else pd.NaT,
+            "time": time_text or None,
+            "tz": tz_text or None,
+            "title": raw.get("title", ""),
+            "category": category,
+            "direction": direction if direction is not None else 0,
+            "in_article": in_article_text in _TRUE,
+            "source": raw.get("source", ""),
+            "notes": raw.get("notes", ""),
+        }
+        for name in extra:
+            row[name] = raw[name]
+        rows.append(row)
+        lines.append(line)
+
+    if problems:
+        raise EventFileError(path, problems)
+
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series([r["id"] for r in rows], dtype="str"),
+            "date": pd.to_datetime(pd.Series([r["date"] for r in rows], dtype="object")).astype(
+                "datetime64[ns]"
+            ),
+            "time": pd.Series([r["time"] for r in rows], dtype="object"),
+            "tz": pd.Series([r["tz"] for r in rows], dtype="object"),
+            "title": pd.Series([r["title"] for r in rows], dtype="str"),
+            "category": pd.Series([r["category"] for r in rows], dtype="object"),
+            "direction": pd.Series([r["direction"] for r in rows], dtype="Int64"),
+            "in_article": pd.Series([r["in_article"] for r in rows], dtype="bool"),
+            "source": pd.Series([r["source"] for r in rows], dtype="str"),
+            "notes": pd.Series([r["notes"] for r in rows], dtype="str"),
+            **{name: pd.Series([r[name] for r in rows], dtype="str") for name in extra},
+        }
+    )
+    frame.attrs["path"] = str(path)
+    frame.attrs["lines"] = lines
+    return frame
+
+
+# --------------------------------------------------------------------------- alignment
+
+
+def _resolve_calendar(calendar):
+    from .calendar import get_calendar
+
+    if calendar is None:
+        return get_calendar("ZS=F")
+    if isinstance(calendar, str):
+        return get_calendar(calendar)
+    return calendar
+
+
+def _exchange_times(events: pd.DataFrame, tz: str) -> pd.Series:
+    """Each event's timestamp in the exchange time zone (NaT without a time)."""
+    result = pd.Series(pd.NaT, index=events.index, dtype=f"datetime64[ns, {tz}]")
+    if "time" not in events:
+        return result
+    time = events["time"].astype("object").where(events["time"].notna(), None)
+    timed = time.map(lambda v: v is not None and str(v).strip() != "")
+    if not timed.any():
+        return result
+    zones = (
+        events["tz"].astype("object").where(events["tz"].notna(), None)
+        if "tz" in events
+        else pd.Series(None, index=events.index, dtype="object")
+    )
+    missing = timed & (zones.isna() | events["date"].isna())
+    if missing.any():
+        ids = ", ".join(repr(str(i)) for i in events.loc[missing, "id"])
+        raise EventAlignmentError(
+            f"events {ids} have a time but no date or no time zone; give both "
+            "(load_events reports this for a file)"
+        )
+    clock = time[timed].map(lambda v: v if len(v.strip()) > 5 else v.strip() + ":00")
+    naive = events.loc[timed, "date"].astype("datetime64[ns]") + pd.to_timedelta(clock)
+    for zone, rows in zones[timed].groupby(zones[timed]).groups.items():
+        local = naive.loc[rows].dt.tz_localize(
+            zone, ambiguous=np.ones(len(rows), dtype=bool), nonexistent="raise"
+        )
+        result.loc[rows] = local.dt.tz_convert(tz)
+    return result
+
+
+def _utc_ns(column: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(column).as_unit("ns").asi8
+
+
+def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.DataFrame:
+    r"""Give each event its trade date ("day 0") and the rule that produced it.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        As returned by :func:`load_events` (at least ``id`` and ``date``;
+        ``time`` and ``tz`` when clock times are known).
+    calendar : ExchangeCalendar or str, optional
+        The exchange calendar, or a ticker / calendar name for
+        :func:`eventstudy.calendar.get_calendar`. Default: that of ``ZS=F``
+        (CBOT grains, America/Chicago).
+    last_date : date-like, optional
+        The last trade date with prices. Events whose trade date falls after
+        it get the status ``'after-data'`` (reported and logged, not an error).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``events`` with the columns ``exchange_time`` (the event's
+        time in the calendar's time zone, NaT for date-only events),
+        ``trade_date`` (Timestamp, NaT for pending events), ``rule`` (one of
+        :data:`RULES`) and ``status`` (``'aligned'``, ``'pending'`` or
+        ``'after-data'``).
+
+    Notes
+    -----
+    A timed event at instant :math:`t` (converted to the exchange's time zone,
+    so daylight saving time is applied on each side) is matched to the first
+    session :math:`k` whose close is after it, :math:`c_k > t`. With
+    :math:`o_k` the session's open (19:00 CT the evening before for CBOT
+    grains) and :math:`b_k, e_k` its break (07:45-08:30 CT):
+
+    =========================================  ====================  ==========
+    where :math:`t` falls                      rule                  trade date
+    =========================================  ====================  ==========
+    :math:`o_k \le t < b_k`                    ``overnight``         :math:`k`
+    :math:`b_k \le t < e_k`                    ``pre-open``          :math:`k`
+    :math:`e_k \le t < c_k`                    ``day-session``       :math:`k`
+    :math:`c_{k-1} \le t < o_k`, same day      ``after-close-next``  :math:`k`
+    :math:`c_{k-1} \le t < o_k`, later day     ``closed-next``       :math:`k`
+    =========================================  ====================  ==========
+
+    "Same day" means :math:`t` falls on the calendar date of the close
+    :math:`c_{k-1}` (e.g. Friday 15:00); a later day is a weekend or holiday
+    with no session (Saturday, Thanksgiving Day, Juneteenth).
+
+    A time exactly at the close counts as after it (news at the close cannot
+    be in the settlement price); an early close on a short day (e.g. 12:00 CT
+    on the day after Thanksgiving) is the session's own ``close``. A time
+    before the open on the session's own date, in a calendar without an
+    overnight session, is ``pre-open``. An event with a date and no time is
+    placed on that date if it is a trade date (``date-only``), else on the
+    next trade date (``date-only-closed-next``); an event without a date is
+    ``pending``.
+
+    References
+    ----------
+    .. [1] MacKinlay, A. C. (1997). Event studies in economics and finance.
+       *Journal of Economic Literature*, 35(1), 13-39 (on dating an event
+       announced after the market's close to the next trading day).
+    .. [2] CME Group, trading hours of CBOT grain and oilseed futures (Globex
+       19:00-07:45 and 08:30-13:20 CT, Sunday to Friday).
+
+    Examples
+    --------
+    The Busan meeting, 2025-10-30 11:00 Asia/Seoul, is 2025-10-29 21:00 CDT:
+    the overnight session of trade date 2025-10-30.
+    """
+    if "id" not in events or "date" not in events:
+        raise EventAlignmentError(
+            "events need the columns 'id' and 'date'; read the file with load_events"
+        )
+    cal = _resolve_calendar(calendar)
+    out = events.copy()
+    n = len(out)
+    dates = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    exchange = _exchange_times(out.assign(date=dates), cal.tz)
+    local_day = exchange.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+
+    timed = exchange.notna().to_numpy()
+    dated = dates.notna().to_numpy() & ~timed
+    trade_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    rule = np.full(n, "pending", dtype=object)
+
+    anchors = pd.concat([dates[dated], local_day[timed]])
+    if len(anchors):
+        lo = anchors.min() - pd.Timedelta(days=10)
+        hi = anchors.max() + pd.Timedelta(days=20)
+        try:
+            sessions = cal.sessions(lo, hi)
+        except CalendarError as exc:
+            raise EventAlignmentError(
+                f"events from {anchors.min().date()} to {anchors.max().date()} reach outside "
+                f"the calendar {cal.name!r} ({exc}); remove or correct those events"
+            ) from exc
+        days = sessions.index.as_unit("ns").values
+
+        if dated.any():
+            d = dates[dated].to_numpy()
+            k = np.searchsorted(days, d, side="left")
+            trade_date[dated] = days[k]
+            rule[dated] = np.where(days[k] == d, "date-only", "date-only-closed-next")
+
+        if timed.any():
+            t = _utc_ns(exchange[timed])
+            opens, closes = _utc_ns(sessions["open"]), _utc_ns(sessions["close"])
+            b_start, b_end = _utc_ns(sessions["break_start"]), _utc_ns(sessions["break_end"])
+            has_break = (
+                sessions["break_start"].notna().to_numpy()
+                & sessions["break_end"].notna().to_numpy()
+            )
+            k = np.searchsorted(closes, t, side="right")
+            inside = t >= opens[k]
+            brk = has_break[k]
+            day = local_day[timed].to_numpy()
+            prev_close_day = (
+                sessions["close"]
+                .dt.tz_localize(None)
+                .dt.normalize()
+                .astype("datetime64[ns]")
+                .to_numpy()
+            )[np.maximum(k - 1, 0)]
+            same_day_as_prev_close = (k > 0) & (day == prev_close_day)
+            rule[timed] = np.select(
+                [
+                    inside & brk & (t < b_start[k]),
+                    inside & brk & (t < b_end[k]),
+                    inside,
+                    same_day_as_prev_close,
+                    day == days[k],
+                ],
+                ["overnight", "pre-open", "day-session", "after-close-next", "pre-open"],
+                default="closed-next",
+            )
+            trade_date[timed] = days[k]
+
+    out["exchange_time"] = exchange
+    out["trade_date"] = pd.to_datetime(trade_date)
+    out["rule"] = pd.Series(rule, index=out.index, dtype="str")
+    status = np.where(rule == "pending", "pending", "aligned").astype(object)
+    if last_date is not None:
+        last = pd.Timestamp(last_date).normalize()
+        status[(trade_date > np.datetime64(last.as_unit("ns").to_datetime64()))] = "after-data"
+    out["status"] = pd.Series(status, index=out.index, dtype="str")
+
+    for ident, stat, tdate in zip(out["id"], out["status"], out["trade_date"], strict=True):
+        if stat == "pending":
+            logger.info(
+                "event %r has no date: pending, left out of studies until it has one", ident
+            )
+        elif stat == "after-data":
+            logger.warning(
+                "event %r: trade date %s is after the last price date %s; reported as "
+                "'after-data' and left out of studies",
+                ident,
+                tdate.date(),
+                last.date(),
+            )
+    out.attrs.update(events.attrs)
+    out.attrs["calendar"] = cal.name
+    out.attrs["last_date"] = None if last_date is None else last
+    return out
+
+
+# --------------------------------------------------------------------------- positions
+
+
+def event_position_table(aligned, index) -> pd.DataFrame:
+    r"""Where each aligned event's trade date falls in an asset's trade-date index.
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        As returned by :func:`align_events` (``id``, ``trade_date``).
+    index : pandas.DatetimeIndex
+        The asset's trade dates (e.g. the index of its returns), sorted,
+        unique, without time zone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event, in the order of ``aligned``: ``id``, ``trade_date``,
+        ``position`` (int64; -1 when the event cannot be placed),
+        ``index_date`` (the date at ``position``, NaT when -1), ``shift``
+        (index dates skipped: calendar days between ``trade_date`` and
+        ``index_date``) and ``reason`` (empty when the trade date is in the
+        index).
+
+    Notes
+    -----
+    The position is :math:`p = \min\{j : d_j \ge \tau\}` for trade date
+    :math:`\tau` and index dates :math:`d_0 < d_1 < \dots < d_{T-1}`: the
+    trade date itself when the asset has a row that day, else the first later
+    row (a day the series lacks is priced in the next row's return). An event
+    without a trade date, before :math:`d_0` or after :math:`d_{T-1}` gets
+    :math:`p = -1`; each such exclusion is logged with its reason.
+    """
+    if "trade_date" not in aligned:
+        raise EventAlignmentError(
+            "events have no 'trade_date' column; pass them through align_events first"
+        )
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is not None:
+        raise EventAlignmentError(
+            f"the trade-date index has time zone {idx.tz}; "
+            "trade dates are dates without a time zone"
+        )
+    if not (idx.is_monotonic_increasing and idx.is_unique):
+        raise EventAlignmentError(
+            "the trade-date index is not sorted and unique; sort it and drop duplicate dates"
+        )
+    days = idx.as_unit("ns").values
+    tau = pd.to_datetime(aligned["trade_date"]).astype("datetime64[ns]").to_numpy()
+    ids = (aligned["id"] if "id" in aligned else pd.Series(range(len(tau)))).astype(str).to_numpy()
+
+    known = ~np.isnat(tau)
+    pos = np.full(len(tau), -1, dtype=np.int64)
+    if len(days):
+        pos[known] = np.searchsorted(days, tau[known], side="left")
+    before = known & (tau < days[0]) if len(days) else np.zeros_like(known)
+    after = known & (pos >= len(days))
+    pos[~known | before | after] = -1
+    ok = pos >= 0
+    index_date = np.full(len(tau), np.datetime64("NaT"), dtype="datetime64[ns]")
+    index_date[ok] = days[pos[ok]]
+    shift = np.where(ok, (index_date - tau).astype("timedelta64[D]").astype(np.int64), 0)
+
+    first = str(pd.Timestamp(days[0]).date()) if len(days) else None
+    last = str(pd.Timestamp(days[-1]).date()) if len(days) else None
+    reason = np.full(len(tau), "", dtype=object)
+    reason[~known] = "no trade date (pending)"
+    reason[before] = f"before the first date of the data ({first})"
+    reason[after] = f"after the last date of the data ({last})" if last else "the data are empty"
+    moved = ok & (shift > 0)
+    reason[moved] = "no row on the trade date; first later row used"
+
+    for i in np.flatnonzero(~ok):
+        logger.warning("event %r excluded: %s", ids[i], reason[i])
+    for i in np.flatnonzero(moved):
+        logger.info(
+            "event %r: no row on trade date %s; placed on %s",
+            ids[i],
+            pd.Timestamp(tau[i]).date(),
+            pd.Timestamp(index_date[i]).date(),
+        )
+    return pd.DataFrame(
+        {
+            "id": pd.Series(ids, dtype="str"),
+            "trade_date": pd.to_datetime(tau),
+            "position": pos,
+            "index_date": pd.to_datetime(index_date),
+            "shift": shift,
+            "reason": pd.Series(reason, dtype="str"),
+        }
+    )
+
+
+def event_positions(aligned, index) -> np.ndarray:
+    """Integer position of each aligned event's trade date in ``index`` (-1 if none).
+
+    The engine's ``day0``: see :func:`event_position_table` for the rule and
+    the reason of each exclusion.
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        As returned by :func:`align_events`.
+    index : pandas.DatetimeIndex
+        The asset's trade dates, sorted and unique.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        One position per event, in the order of ``aligned``.
+    """
+    return event_position_table(aligned, index)["position"].to_numpy()
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _last_price_date(asset: str, prices_dir) -> pd.Timestamp | None:
+    from .data import load_prices
+    from .exceptions import DataError
+
+    try:
+        frame = load_prices([asset], prices_dir=prices_dir)[asset]
+    except DataError as exc:
+        logger.warning(
+            "no prices for %s (%s); events are aligned without a last price date", asset, exc
+        )
+        return None
+    return None if frame.empty else pd.Timestamp(frame.index.max())
+
+
+def _iso_date(value) -> str | None:
+    return None if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _records(aligned: pd.DataFrame) -> list[dict]:
+    records = []
+    for row in aligned.itertuples(index=False):
+        records.append(
+            {
+                "id": str(row.id),
+                "date": _iso_date(row.date),
+                "time": row.time,
+                "tz": row.tz,
+                "exchange_time": None
+                if pd.isna(row.exchange_time)
+                else row.exchange_time.isoformat(),
+                "trade_date": _iso_date(row.trade_date),
+                "rule": str(row.rule),
+                "status": str(row.status),
+                "title": str(row.title),
+                "category": row.category,
+                "direction": int(row.direction),
+                "in_article": bool(row.in_article),
+                "source": str(row.source),
+                "notes": str(row.notes),
+            }
+        )
+    return records
+
+
+def _text(aligned: pd.DataFrame, asset: str, tz: str) -> str:
+    counts = aligned["status"].value_counts()
+    last = aligned.attrs.get("last_date")
+    head = [
+        f"events: {aligned.attrs.get('path', '')} ({len(aligned)} "
+        f"event{'' if len(aligned) == 1 else 's'}: "
+        f"{counts.get('aligned', 0)} aligned, {counts.get('pending', 0)} pending, "
+        f"{counts.get('after-data', 0)} after the last price)",
+        f"calendar: {aligned.attrs.get('calendar')} ({tz}); last price date of {asset}: "
+        f"{'unknown' if last is None else last.date()}",
+        "",
+    ]
+    local = [
+        "" if t is None or pd.isna(t) else f"{t} {z}"
+        for t, z in zip(aligned["time"], aligned["tz"], strict=True)
+    ]
+    table = pd.DataFrame(
+        {
+            "id": aligned["id"],
+            "date": [_iso_date(d) or "-" for d in aligned["date"]],
+            "local time": [s or "-" for s in local],
+            "exchange time": [
+                "-" if pd.isna(t) else t.strftime("%Y-%m-%d %H:%M %Z")
+                for t in aligned["exchange_time"]
+            ],
+            "trade date": [_iso_date(d) or "-" for d in aligned["trade_date"]],
+            "rule": aligned["rule"],
+            "status": aligned["status"],
+        }
+    )
+    body = table.to_string(index=False) if len(table) else "(no events)"
+    return "\n".join(head) + body
+
+
+def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: bool = False):
+    """Every event of a file with its trade date and rule (``eventstudy events``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        The events CSV; default :data:`DEFAULT_EVENTS` (``data/events.csv``).
+    prices_dir : str or pathlib.Path, optional
+        Snapshot folder for :func:`eventstudy.data.load_prices`; its last date
+        for ``asset`` marks later events ``'after-data'``. When prices cannot
+        be loaded a warning is logged and no event is marked so.
+    asset : str
+        The ticker whose exchange calendar and last price date are used.
+    as_json : bool
+        Return a list of JSON-able dicts instead of a text table.
+
+    Returns
+    -------
+    str or list of dict
+        With ``as_json``, one dict per event: ``id, date, time, tz,
+        exchange_time, trade_date, rule, status, title, category, direction,
+        in_article, source, notes`` (dates ``YYYY-MM-DD`` or ``None``).
+
+    Raises
+    ------
+    EventFileError
+        For a missing or invalid events file (every problem listed).
+    """
+    from .calendar import get_calendar
+
+    events = load_events(DEFAULT_EVENTS if path is None else path)
+    calendar = get_calendar(asset)
+    aligned = align_events(events, calendar, last_date=_last_price_date(asset, prices_dir))
+    if as_json:
+        return _records(aligned)
+    return _text(aligned, asset, calendar.tz)
