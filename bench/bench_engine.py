@@ -1,0 +1,177 @@
+"""Time the abnormal-return engine against a per-event statsmodels loop (``make bench``).
+
+Real data: ZS=F against SPY and UUP (log returns on the soybean trade dates)
+from the price snapshot ($EVENTSTUDY_PRICES_DIR, else ../shared/data/prices).
+Event days are drawn at random from the dates with a full estimation window
+(2008 on, after UUP starts), so windows overlap freely; other-event exclusion
+is off, as in a placebo run. Model + AR + CAR + variances with the market
+model (k = 3), estimation [-250, -11], windows (-10, 10), (-1, 1), (0, 0), (0, 5).
+
+Usage: python bench/bench_engine.py [--events 1000 10000] [--loop-events 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from eventstudy.engine import estimate_arrays  # noqa: E402
+
+ESTIMATION = (-250, -11)
+WINDOWS = ((-10, 10), (-1, 1), (0, 0), (0, 5))
+
+
+def load_returns(prices_dir: Path) -> pd.DataFrame:
+    """Log returns of ZS=F, SPY, UUP on the ZS=F trade dates (a factor's missing price: NaN)."""
+    close = {
+        t: pd.read_csv(prices_dir / f"{t}.csv", index_col="Date", parse_dates=True)["Close"]
+        for t in ("ZS=F", "SPY", "UUP")
+    }
+    dates = close["ZS=F"].index
+    out = {}
+    for t, c in close.items():
+        p = c.reindex(dates).where(lambda s: s > 0)
+        out[t] = np.log(p.to_numpy()[1:] / p.to_numpy()[:-1])
+    return pd.DataFrame({t: np.r_[np.nan, v] for t, v in out.items()}, index=dates)
+
+
+def statsmodels_loop(y, X, valid, day0):
+    """The reference: one OLS and one get_prediction per event."""
+    import statsmodels.api as sm
+
+    rel_est = np.arange(ESTIMATION[0], ESTIMATION[1] + 1)
+    lo = min(a for a, _ in WINDOWS)
+    hi = max(b for _, b in WINDOWS)
+    rel_win = np.arange(lo, hi + 1)
+    out = []
+    for d in day0:
+        pos = d + rel_est
+        pos = pos[valid[pos]]
+        fit = sm.OLS(y[pos], sm.add_constant(X[pos])).fit()
+        wp = d + rel_win
+        ok = valid[wp]
+        Z = sm.add_constant(X[wp], has_constant="add")
+        pred = fit.get_prediction(Z)
+        ar = np.where(ok, y[wp] - pred.predicted_mean, np.nan)
+        V = fit.scale * (np.eye(len(wp)) + Z @ fit.normalized_cov_params @ Z.T)
+        cars = []
+        for a, b in WINDOWS:
+            g = (ok & (rel_win >= a) & (rel_win <= b)).astype(float)
+            cars.append((np.nansum(ar * g), np.sqrt(g @ V @ g)))
+        out.append(cars)
+    return out
+
+
+def best_of(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--loop-events",
+        type=int,
+        default=300,
+        help="events timed in the statsmodels loop (rate extrapolated per event)",
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=20251030)
+    args = parser.parse_args(argv)
+
+    env = os.environ.get("EVENTSTUDY_PRICES_DIR")
+    prices_dir = Path(env) if env else ROOT.parent / "shared" / "data" / "prices"
+    if not (prices_dir / "ZS=F.csv").is_file():
+        print(
+            f"error: no price snapshot in {prices_dir}; set EVENTSTUDY_PRICES_DIR", file=sys.stderr
+        )
+        return 2
+    r = load_returns(prices_dir).loc["2007-03-02":]
+    y = r["ZS=F"].to_numpy()
+    X = r[["SPY", "UUP"]].to_numpy()
+    valid = np.isfinite(r.to_numpy()).all(axis=1)
+    T = len(y)
+    rng = np.random.default_rng(args.seed)
+    lo, hi = -ESTIMATION[0], T - 1 - max(b for _, b in WINDOWS)
+    print(
+        f"ZS=F vs SPY, UUP: {T} trade dates {r.index[0].date()}..{r.index[-1].date()}; "
+        f"market model k=3, estimation {ESTIMATION}, windows {WINDOWS}"
+    )
+
+    n_loop = args.loop_events
+    d_loop = rng.integers(lo, hi, n_loop)
+    t_loop = best_of(lambda: statsmodels_loop(y, X, valid, d_loop), 1)
+    loop_rate = n_loop / t_loop
+    print(
+        f"statsmodels loop : {n_loop:>6} events in {t_loop:8.3f} s = {loop_rate:>10,.0f} events/s"
+    )
+
+    # the engine agrees with the loop on these events
+    ea = estimate_arrays(
+        y,
+        X,
+        valid,
+        valid,
+        d_loop[:50],
+        model="market",
+        estimation=ESTIMATION,
+        windows=WINDOWS,
+        exclude_other_events=False,
+        min_estimation_days=100,
+    )
+    ref = statsmodels_loop(y, X, valid, d_loop[:50])
+    err = max(
+        abs(ea.car_se[e, w] - ref[e][w][1]) / ref[e][w][1] for e in range(50) for w in range(4)
+    )
+    print(f"max relative difference of car_se, engine vs statsmodels: {err:.1e}")
+
+    for E in args.events:
+        day0 = rng.integers(lo, hi, E)
+
+        def run(day0=day0):
+            return estimate_arrays(
+                y,
+                X,
+                valid,
+                valid,
+                day0,
+                model="market",
+                estimation=ESTIMATION,
+                windows=WINDOWS,
+                exclude_other_events=False,
+                min_estimation_days=100,
+            )
+
+        t = best_of(run, args.repeat)
+        rate = E / t
+        print(
+            f"engine           : {E:>6} events in {t:8.4f} s = {rate:>10,.0f} events/s "
+            f"({rate / loop_rate:,.0f}x the loop)"
+        )
+        res = run()
+        t0 = time.perf_counter()
+        res.est_ar, res.V  # noqa: B018 - built on first access
+        t_full = time.perf_counter() - t0
+        print(
+            f"  + est_ar and the full V (E x {res.rel_win.size} x {res.rel_win.size}) "
+            f"built on access: {t_full:.4f} s"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

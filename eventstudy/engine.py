@@ -1,0 +1,640 @@
+"""Normal-return models, abnormal returns, CARs and their variances, for all events at once.
+
+Arrays in, arrays out: the labelled layer (:mod:`eventstudy.model`) turns
+returns and an aligned catalogue into the positional inputs of
+:func:`estimate_arrays` and puts labels back on the :class:`EventArrays` it
+returns. Every quantity is computed for all events together on arrays shaped
+(events x days); there is no loop over events.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import special
+
+from ._options import ModelName, check_option
+from .exceptions import EstimationError, StudyConfigError
+
+__all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class EventArrays:
+    """Engine output for E events (numpy arrays only).
+
+    Shapes use E events, Le = T1 - T0 + 1 estimation days, Lw = max_end -
+    min_start + 1 days of the widest event window, W windows and k parameters.
+
+    Attributes
+    ----------
+    day0 : ndarray of int, (E,)
+        Position of each event's day 0 in the return index.
+    rel_est : ndarray of int, (Le,)
+        Event times T0..T1 of the estimation window.
+    rel_win : ndarray of int, (Lw,)
+        Event times min_start..max_end of the widest event window.
+    windows : ndarray of int, (W, 2)
+        The CAR windows [start, end] (inclusive, event time).
+    est_ar : ndarray, (E, Le)
+        Residuals on the estimation days kept in the sample, NaN elsewhere,
+        in event-time order (for ``market-adjusted`` the abnormal returns
+        R - R_factor themselves). Built on first access.
+    est_used : ndarray of bool, (E, Le)
+        The estimation days kept in each event's sample. Built on first access.
+    n : ndarray of int, (E,)
+        Estimation days kept.
+    k : int
+        Parameter count: 1 + number of factors for ``market``; 1 for
+        ``constant-mean`` and ``market-adjusted``.
+    dof : ndarray of int, (E,)
+        Degrees of freedom of s², n - k (n - 1 for the non-regression models).
+    params : ndarray, (E, k)
+        ``market``: intercept then one slope per factor; ``constant-mean``:
+        the mean return; ``market-adjusted``: the mean estimation-sample
+        abnormal return (not used for the normal return, which is the factor's
+        return itself; it is the mean about which s² is taken).
+    s2 : ndarray, (E,)
+        Residual variance of the estimation sample.
+    ret, normal, ar, ar_se : ndarray, (E, Lw)
+        Asset return, normal return, abnormal return and its standard error
+        (with estimation error) on each day of the widest window; NaN where
+        the asset or a factor return is missing, on a roll day, beyond the
+        data, and for excluded events.
+    V : ndarray, (E, Lw, Lw)
+        Covariance matrix of the window's abnormal returns; rows and columns
+        of missing days are NaN. Built on first access (E x Lw x Lw floats)
+        from the stored pieces; its diagonal is ``ar_se**2`` and γ'Vγ is
+        ``car_se**2``.
+    car, car_se, tstat, pvalue : ndarray, (E, W)
+        CAR over each window, its standard error, t statistic and two-sided
+        p-value from Student's t with ``dof`` degrees of freedom.
+    n_days : ndarray of int, (E, W)
+        Non-missing abnormal returns summed in each CAR.
+    used : ndarray of bool, (E,)
+        False for excluded events, whose results are NaN.
+    reason : ndarray of object, (E,)
+        Why an event was excluded ('' when used).
+    model : str
+        The normal-return model.
+    """
+
+    day0: np.ndarray
+    rel_est: np.ndarray
+    rel_win: np.ndarray
+    windows: np.ndarray
+    n: np.ndarray
+    k: int
+    dof: np.ndarray
+    params: np.ndarray
+    s2: np.ndarray
+    ret: np.ndarray
+    normal: np.ndarray
+    ar: np.ndarray
+    ar_se: np.ndarray
+    car: np.ndarray
+    car_se: np.ndarray
+    tstat: np.ndarray
+    pvalue: np.ndarray
+    n_days: np.ndarray
+    used: np.ndarray
+    reason: np.ndarray
+    model: str
+    _est_src: tuple = field(repr=False, default=None)
+    _inv_n: np.ndarray = field(repr=False, default=None)
+    _z: np.ndarray | None = field(repr=False, default=None)
+    _Sinv: np.ndarray | None = field(repr=False, default=None)
+
+    @cached_property
+    def _est(self):
+        base, const, terms, add, g, first, ok, Le = self._est_src
+        return _residuals(base, const, list(terms), g, first, ok, Le, add)
+
+    @property
+    def est_ar(self) -> np.ndarray:
+        """Estimation-sample residuals (E, Le), NaN off the sample; built on first access."""
+        return self._est[0]
+
+    @property
+    def est_used(self) -> np.ndarray:
+        """Estimation days kept in each event's sample (E, Le); built on first access."""
+        return self._est[1]
+
+    @cached_property
+    def V(self) -> np.ndarray:
+        """Covariance of the window ARs, s²(I + 11'/n + Z S⁻¹ Z') (see estimate_arrays)."""
+        E, Lw = self.ar.shape
+        if self.model == "market-adjusted":
+            M = np.broadcast_to(np.eye(Lw), (E, Lw, Lw))
+        else:
+            M = np.eye(Lw) + self._inv_n[:, None, None]
+            if self.model == "market":
+                M = M + np.einsum("eim,emn,ejn->eij", self._z, self._Sinv, self._z, optimize=True)
+        ok = np.isfinite(self.ar)
+        return np.where(ok[:, :, None] & ok[:, None, :], self.s2[:, None, None] * M, np.nan)
+
+    @property
+    def n_events(self) -> int:
+        """Number of events E (used or not)."""
+        return int(self.day0.shape[0])
+
+
+def model_k(model: str, n_factors: int) -> int:
+    """Parameter count k of a normal-return model (1 + factors for ``market``, else 1)."""
+    return 1 + n_factors if model == "market" else 1
+
+
+def check_design(model, n_factors: int, estimation, windows, min_estimation_days):
+    """Validate the study options shared by the engine and the labelled layer.
+
+    Returns
+    -------
+    tuple
+        ``(model, (T0, T1), windows as an (W, 2) int array, min_estimation_days)``.
+
+    Raises
+    ------
+    OptionError
+        ``model`` not one of 'constant-mean', 'market-adjusted', 'market'.
+    StudyConfigError
+        A malformed estimation window or event window, an estimation window
+        that overlaps the event window, a bad ``min_estimation_days`` or a
+        factor count the model cannot use.
+    """
+    model = check_option("model", model, ModelName)
+    if model == "market-adjusted" and n_factors != 1:
+        raise StudyConfigError(
+            f"model='market-adjusted' needs exactly one factor (its return is the normal "
+            f"return); got {n_factors}. Pass one factor, or use model='market' for several"
+        )
+    if model == "market" and n_factors < 1:
+        raise StudyConfigError(
+            "model='market' needs at least one factor; got none. Pass factors=[...] "
+            "(e.g. ['SPY', 'UUP']) or use model='constant-mean'"
+        )
+    est = _int_pair("estimation", estimation)
+    if est[0] > est[1]:
+        raise StudyConfigError(
+            f"estimation must be (T0, T1) with T0 <= T1; got {tuple(estimation)!r}"
+        )
+    try:
+        wins = [_int_pair("window", w) for w in windows]
+    except TypeError:
+        raise StudyConfigError(
+            f"windows must be a list of (start, end) pairs; got {windows!r}"
+        ) from None
+    if not wins:
+        raise StudyConfigError(
+            "windows is empty; give at least one (start, end) pair, e.g. (-1, 1)"
+        )
+    for w in wins:
+        if w[0] > w[1]:
+            raise StudyConfigError(f"window must be (start, end) with start <= end; got {w!r}")
+    wins = np.asarray(wins, dtype=np.int64).reshape(-1, 2)
+    lo, hi = int(wins[:, 0].min()), int(wins[:, 1].max())
+    if not (est[1] < lo or est[0] > hi):
+        raise StudyConfigError(
+            f"estimation window {est!r} overlaps the event window [{lo}, {hi}]; "
+            f"end the estimation before day {lo} (e.g. estimation=({est[0]}, {lo - 1}))"
+        )
+    if isinstance(min_estimation_days, bool) or not isinstance(
+        min_estimation_days, (int, np.integer)
+    ):
+        raise StudyConfigError(
+            f"min_estimation_days must be an integer; got {min_estimation_days!r}"
+        )
+    k = model_k(model, n_factors)
+    if min_estimation_days < k + 1:
+        raise StudyConfigError(
+            f"min_estimation_days must be at least k + 1 = {k + 1} for model={model!r} "
+            f"(s² needs n - k >= 1); got {min_estimation_days}"
+        )
+    return model, est, wins, int(min_estimation_days)
+
+
+def _int_pair(name, value):
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        raise StudyConfigError(
+            f"{name} must be a pair of trade-day offsets; got {value!r}"
+        ) from None
+    for v in (a, b):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise StudyConfigError(
+                f"{name} must be a pair of integer trade-day offsets; got {value!r}"
+            )
+    return (int(a), int(b))
+
+
+def estimate_arrays(
+    y,
+    X,
+    valid,
+    est_ok,
+    day0,
+    *,
+    model,
+    estimation=(-250, -11),
+    windows=((-1, 1),),
+    exclude_other_events=True,
+    min_estimation_days=100,
+    exclude_positions=None,
+) -> EventArrays:
+    """Fit the normal-return model of every event and compute AR, CAR and variances.
+
+    Parameters
+    ----------
+    y : array_like, (T,)
+        Asset returns on the asset's trade dates (NaN allowed).
+    X : array_like, (T, m)
+        Factor returns on the same dates; m may be 0 for ``constant-mean``.
+    valid : array_like of bool, (T,)
+        Usable return days (asset and factors present, not a roll day).
+    est_ok : array_like of bool, (T,)
+        Days allowed in estimation samples (``valid`` and, when thin-trading
+        exclusion is on, not thin).
+    day0 : array_like of int, (E,)
+        Position of each event's day 0 in 0..T-1.
+    model : {'market', 'constant-mean', 'market-adjusted'}
+        Normal-return model.
+    estimation : (int, int)
+        Estimation window [T0, T1] in trade days relative to day 0; it may
+        not overlap the widest event window.
+    windows : sequence of (int, int)
+        CAR windows [start, end] (inclusive).
+    exclude_other_events : bool
+        Drop from event e's estimation sample every day inside another
+        event's widest window [min start, max end] (over all E events given,
+        used or not: a news day stays a news day).
+    min_estimation_days : int
+        Events with fewer estimation days are excluded (used=False, reason).
+    exclude_positions : array_like of bool, (T,), optional
+        Extra days dropped from every estimation sample.
+
+    Returns
+    -------
+    EventArrays
+
+    Raises
+    ------
+    OptionError, StudyConfigError
+        Invalid options (see :func:`check_design`).
+    EstimationError
+        Input arrays of inconsistent shapes.
+
+    Notes
+    -----
+    Estimation sample of event e: the days t = day0_e + τ, τ in [T0, T1],
+    inside the data with ``est_ok`` (and ``valid``), not in another event's
+    widest window, not in ``exclude_positions``; n its size.
+
+    ``market``: OLS of R on [1, X] over the sample, k = 1 + m, s² = SSR/(n-k).
+    It is computed in centred form for accuracy: with x̄, ȳ the sample means
+    and S = Σ (x_t - x̄)(x_t - x̄)', β = S⁻¹ Σ (x_t - x̄)(y_t - ȳ),
+    α = ȳ - x̄'β. The covariance of the window's abnormal returns
+    (MacKinlay 1997, eq. 10) V = s²(I + X*(X'X)⁻¹X*') equals
+    s²(I + 11'/n + Z* S⁻¹ Z*') with Z* the window factors less x̄, so that
+    V_ττ is the squared ``se_obs`` of statsmodels' ``get_prediction``.
+
+    ``constant-mean``: normal return ȳ, k = 1, s² the sample variance (ddof 1),
+    V = s²(I + 11'/n). ``market-adjusted``: normal return the factor's return,
+    k = 1, s² the sample variance (ddof 1) of the estimation-sample abnormal
+    returns, V = s²I.
+
+    AR_τ = R_τ - normal_τ on every day of the widest window; missing when the
+    day is not ``valid`` or beyond the data. CAR over [a, b] sums the
+    non-missing AR_τ (γ their indicator), Var(CAR) = γ'Vγ, t = CAR/√Var(CAR),
+    p two-sided from Student's t with n - k degrees of freedom. A window with
+    no usable day has CAR missing (n_days = 0).
+
+    Events are excluded (used=False, NaN results, reason written out and
+    logged) when day 0 is outside 0..T-1, when the estimation window starts
+    before the first return or ends after the last one, when n is below
+    ``min_estimation_days``, or when the factors do not vary in the sample
+    (singular design). Window days beyond the data are missing, the event is
+    kept.
+
+    References
+    ----------
+    MacKinlay, A. C. (1997). Event studies in economics and finance.
+    Journal of Economic Literature, 35(1), 13-39.
+    Campbell, J. Y., Lo, A. W., MacKinlay, A. C. (1997). The Econometrics of
+    Financial Markets, ch. 4. Princeton University Press.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1:
+        raise EstimationError(f"y must be one-dimensional (T,); got shape {y.shape}")
+    T = y.shape[0]
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[0] != T:
+        raise EstimationError(f"X must have shape (T, m) with T={T}; got shape {X.shape}")
+    m = X.shape[1]
+    valid = _bool_vector("valid", valid, T)
+    est_ok = _bool_vector("est_ok", est_ok, T)
+    extra = (
+        None
+        if exclude_positions is None
+        else _bool_vector("exclude_positions", exclude_positions, T)
+    )
+    day0 = np.asarray(day0)
+    if day0.ndim != 1 or not (day0.size == 0 or np.issubdtype(day0.dtype, np.integer)):
+        raise EstimationError(
+            f"day0 must be a one-dimensional integer array of positions; got {day0.dtype} "
+            f"with shape {day0.shape}"
+        )
+    day0 = day0.astype(np.int64)
+    model, (T0, T1), wins, min_n = check_design(model, m, estimation, windows, min_estimation_days)
+    k = model_k(model, m)
+    E, W = day0.shape[0], wins.shape[0]
+    w_lo, w_hi = int(wins[:, 0].min()), int(wins[:, 1].max())
+    rel_est = np.arange(T0, T1 + 1, dtype=np.int64)
+    rel_win = np.arange(w_lo, w_hi + 1, dtype=np.int64)
+    Le, Lw = rel_est.size, rel_win.size
+
+    # A usable day: the return and every factor present, flagged valid.
+    finite = valid & np.isfinite(y)
+    if m:
+        finite &= np.isfinite(X).all(axis=1)
+    in_data = (day0 >= 0) & (day0 < T)
+
+    # Global estimation mask: the estimation window never overlaps the event's
+    # own widest window (check_design), so on estimation days "in another
+    # event's window" is "in any event's window", and every event's sample is
+    # this one mask read over its estimation range.
+    g = finite & est_ok
+    if extra is not None:
+        g &= ~extra
+    if exclude_other_events and E:
+        d = day0[in_data]
+        lo = np.clip(d + w_lo, 0, T)
+        hi = np.clip(d + w_hi + 1, 0, T)
+        cover = np.cumsum(np.bincount(lo, minlength=T + 1) - np.bincount(hi, minlength=T + 1))
+        g &= cover[:T] == 0
+
+    first = day0 + T0
+    stop = day0 + T1 + 1
+    est_in_data = (first >= 0) & (stop <= T)
+    a_pos = np.clip(first, 0, T)
+    b_pos = np.clip(stop, 0, T)
+
+    # Sufficient statistics of every sample from prefix sums over time
+    # (O(T + E)); values are shifted by their overall mean first so that the
+    # differences of prefix sums keep their precision.
+    gf = g.astype(np.float64)
+    n = _window_sum(gf, a_pos, b_pos).round().astype(np.int64)
+    n = np.where(in_data, n, 0)
+
+    reason = np.full(E, "", dtype=object)
+    ok = in_data.copy()
+    for i in np.flatnonzero(~in_data):
+        reason[i] = f"day 0 at position {day0[i]} is outside the returns (0..{T - 1})"
+    bad = ok & ~est_in_data
+    for i in np.flatnonzero(bad):
+        if first[i] < 0:
+            reason[i] = (
+                f"estimation window [{T0}, {T1}] starts {-first[i]} trade days before the "
+                f"first return; start the prices earlier or shorten estimation"
+            )
+        else:
+            reason[i] = (
+                f"estimation window [{T0}, {T1}] ends {stop[i] - T} trade days after the "
+                f"last return"
+            )
+    ok &= ~bad
+    bad = ok & (n < min_n)
+    for i in np.flatnonzero(bad):
+        reason[i] = (
+            f"only {n[i]} estimation days (min_estimation_days={min_n}); lower "
+            f"min_estimation_days, widen estimation or turn off exclude_other_events / "
+            f"exclude_thin_trading"
+        )
+    ok &= ~bad
+    nf = np.where(ok, n, 1).astype(np.float64)
+
+    mu_y = y[g].mean() if g.any() else 0.0
+    yz = np.where(g, y - mu_y, 0.0)
+    ybar_s = _window_sum(yz, a_pos, b_pos) / nf  # mean of the shifted y
+
+    # Rows of (events x estimation days) are read as windows of one strided
+    # view of each series; events whose range leaves the data read row 0 and
+    # are excluded already.
+    first_safe = np.where(ok, first, 0)
+
+    idx_w = day0[:, None] + rel_win[None, :]
+    in_w = (idx_w >= 0) & (idx_w < T)
+    idx_w = np.clip(idx_w, 0, max(T - 1, 0))
+
+    Sinv = xbar_s = mu_x = None
+    if model == "market":
+        mu_x = X[g].mean(axis=0) if g.any() else np.zeros(m)
+        xz = [np.where(g, X[:, j] - mu_x[j], 0.0) for j in range(m)]
+        xbar_s = np.stack([_window_sum(xz[j], a_pos, b_pos) / nf for j in range(m)], axis=1)
+        S = np.empty((E, m, m))
+        sxy = np.empty((E, m))
+        raw = np.empty((E, m))
+        for i in range(m):
+            sxy[:, i] = _window_sum(xz[i] * yz, a_pos, b_pos) - nf * xbar_s[:, i] * ybar_s
+            for j in range(i, m):
+                sij = _window_sum(xz[i] * xz[j], a_pos, b_pos)
+                if i == j:
+                    raw[:, i] = sij
+                S[:, i, j] = S[:, j, i] = sij - nf * xbar_s[:, i] * xbar_s[:, j]
+        # A factor constant over the sample (its centred sum of squares is
+        # rounding noise), or factors collinear, make S singular: exclude.
+        var_ok = (np.einsum("eii->ei", S) > 1e-7 * raw).all(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.sqrt(np.einsum("eii->ei", S))
+            R = S / (scale[:, :, None] * scale[:, None, :])
+            R = np.where((ok & var_ok)[:, None, None], R, np.eye(m))
+            rc = np.linalg.det(np.where(np.isfinite(R), R, 0.0))
+        sing = ok & ~(var_ok & (np.abs(rc) > 1e-10))
+        for i in np.flatnonzero(sing):
+            reason[i] = (
+                f"a factor does not vary over the {n[i]} estimation days (singular design); "
+                f"check the factor prices or use model='constant-mean'"
+            )
+        ok &= ~sing
+        Sinv = np.linalg.inv(np.where(ok[:, None, None], S, np.eye(m)))
+        beta = np.einsum("eij,ej->ei", Sinv, sxy)
+        # Intercept in the shifted coordinates, then in the original ones.
+        alpha_s = ybar_s - np.einsum("ei,ei->e", xbar_s, beta)
+        alpha = alpha_s + mu_y - beta @ mu_x
+        params = np.concatenate([alpha[:, None], beta], axis=1)
+        ssr = _window_sum(yz * yz, a_pos, b_pos) - nf * ybar_s**2 - np.einsum("ei,ei->e", sxy, beta)
+        est = (yz, alpha_s, tuple(zip(xz, beta.T, strict=True)), None)
+        x_w = [X[idx_w, j] for j in range(m)]
+        normal = alpha[:, None] + sum(x_w[j] * beta[:, j, None] for j in range(m))
+    elif model == "constant-mean":
+        params = (ybar_s + mu_y)[:, None]
+        ssr = _window_sum(yz * yz, a_pos, b_pos) - nf * ybar_s**2
+        est = (yz, ybar_s, (), None)
+        normal = np.broadcast_to(params, (E, Lw))
+    else:  # market-adjusted: AR = y - x; s² is taken about the sample mean of AR
+        x0 = X[:, 0]
+        dz = np.where(g, y - x0, 0.0)
+        mu_d = dz[g].mean() if g.any() else 0.0
+        dz = np.where(g, dz - mu_d, 0.0)
+        dbar_s = _window_sum(dz, a_pos, b_pos) / nf
+        params = (dbar_s + mu_d)[:, None]
+        ssr = _window_sum(dz * dz, a_pos, b_pos) - nf * dbar_s**2
+        # the estimation-sample AR is y - x itself, not its deviation from the mean
+        est = (dz, np.full(E, -mu_d), (), None)
+        normal = x0[idx_w]
+
+    # SSR from the sufficient statistics (centred, so without cancellation);
+    # the residual rows themselves are built on first access of est_ar.
+    dof = np.where(ok, n - k, 0)
+    s2 = np.maximum(ssr, 0.0) / np.maximum(dof, 1)
+
+    ok_w = finite[idx_w] & in_w & ok[:, None]
+    ret = np.where(ok_w, y[idx_w], np.nan)
+    ar = ret - normal
+    normal = np.where(ok_w, normal, np.nan)
+
+    # Var(AR_τ) = s² (1 + 1/n + z_τ' S⁻¹ z_τ), z_τ the window factors less the
+    # sample mean (the diagonal of V); Var(CAR) = γ'Vγ in closed form.
+    z_w = None
+    if model == "market":
+        z_w = np.stack(
+            [np.where(ok_w, x_w[j] - (xbar_s[:, j] + mu_x[j])[:, None], 0.0) for j in range(m)],
+            axis=2,
+        )  # (E, Lw, m)
+        diag = 1.0 + 1.0 / nf[:, None] + _quad(z_w, Sinv)
+    elif model == "constant-mean":
+        diag = np.broadcast_to(1.0 + 1.0 / nf[:, None], (E, Lw))
+    else:
+        diag = np.ones((E, Lw))
+    ar_se = np.where(ok_w, np.sqrt(s2[:, None] * diag), np.nan)
+
+    car = np.full((E, W), np.nan)
+    var = np.full((E, W), np.nan)
+    n_days = np.zeros((E, W), dtype=np.int64)
+    ar0 = np.where(ok_w, ar, 0.0)
+    for w, (a_w, b_w) in enumerate(wins):
+        sel = (rel_win >= a_w) & (rel_win <= b_w)
+        gam = ok_w[:, sel]
+        nd = gam.sum(axis=1)
+        n_days[:, w] = nd
+        has = nd > 0
+        car[:, w] = np.where(has, ar0[:, sel].sum(axis=1), np.nan)
+        if model == "market":
+            gsum = z_w[:, sel, :].sum(axis=1)
+            v = s2 * (nd + nd**2 / nf + _quad(gsum[:, None, :], Sinv)[:, 0])
+        elif model == "constant-mean":
+            v = s2 * (nd + nd**2 / nf)
+        else:
+            v = s2 * nd
+        var[:, w] = np.where(has, v, np.nan)
+    car_se = np.sqrt(var)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = car / car_se
+    pvalue = 2.0 * special.stdtr(np.maximum(dof, 1)[:, None].astype(np.float64), -np.abs(tstat))
+
+    nan_e = ~ok
+    if nan_e.any():
+        params = np.where(nan_e[:, None], np.nan, params)
+        s2 = np.where(nan_e, np.nan, s2)
+        n_days[nan_e] = 0
+        for i in np.flatnonzero(nan_e):
+            logger.info("event at position %d excluded: %s", day0[i], reason[i])
+        logger.warning("%d of %d events excluded (see the reason column)", int(nan_e.sum()), E)
+
+    return EventArrays(
+        day0=day0,
+        rel_est=rel_est,
+        rel_win=rel_win,
+        windows=wins,
+        n=n,
+        k=int(k),
+        dof=dof.astype(np.int64),
+        params=np.ascontiguousarray(params, dtype=np.float64),
+        s2=s2,
+        ret=ret,
+        normal=normal,
+        ar=ar,
+        ar_se=ar_se,
+        car=car,
+        car_se=car_se,
+        tstat=tstat,
+        pvalue=pvalue,
+        n_days=n_days,
+        used=ok,
+        reason=reason,
+        model=model,
+        _est_src=(*est, g, first_safe, ok.copy(), Le),
+        _inv_n=np.where(ok, 1.0 / nf, np.nan),
+        _z=z_w,
+        _Sinv=Sinv,
+    )
+
+
+def _residuals(base, const, terms, g, first, ok, Le, add, block=512):
+    """Estimation-sample residuals of all events, in cache-sized blocks of events.
+
+    Residual of event e on day l: base[f_e + l] - const_e - Σ_j coef_je x_j[f_e + l]
+    on the days where g is true (the series are zero elsewhere), for events
+    with ok true. Returns (est_ar with NaN off the sample, the sample mask,
+    the sum of squared residuals); ``add`` (E,) is added to est_ar after the
+    sum of squares.
+    """
+    E, T = first.shape[0], base.shape[0]
+    est_ar = np.full((E, Le), np.nan)
+    used = np.zeros((E, Le), dtype=bool)
+    ssr = np.zeros(E)
+    if T < Le:
+        return est_ar, used, ssr
+    vb = sliding_window_view(base, Le)
+    vg = sliding_window_view(g, Le)
+    vx = [(sliding_window_view(x, Le), c) for x, c in terms]
+    for s in range(0, E, block):
+        sl = slice(s, s + block)
+        f = first[sl]
+        r = vb[f]
+        r -= const[sl, None]
+        for v, c in vx:
+            t = v[f]
+            t *= c[sl, None]
+            r -= t
+        u = vg[f]
+        u &= ok[sl, None]
+        r *= u
+        ssr[sl] = np.einsum("el,el->e", r, r)
+        if add is not None:
+            r += add[sl, None]
+        np.copyto(est_ar[sl], r, where=u)
+        used[sl] = u
+    return est_ar, used, ssr
+
+
+def _quad(z, Sinv):
+    """z_el' Sinv_e z_el for z (E, L, m), Sinv (E, m, m), summed term by term (m is small)."""
+    m = z.shape[2]
+    out = np.zeros(z.shape[:2])
+    for i in range(m):
+        for j in range(m):
+            out += z[:, :, i] * z[:, :, j] * Sinv[:, i, j, None]
+    return out
+
+
+def _window_sum(v, a, b):
+    """Σ v[a_e:b_e] for every event e, from one prefix sum of v."""
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    return c[b] - c[a]
+
+
+def _bool_vector(name, value, T):
+    arr = np.asarray(value)
+    if arr.shape != (T,):
+        raise EstimationError(f"{name} must have shape ({T},) like y; got {arr.shape}")
+    if arr.dtype != bool:
+        raise EstimationError(f"{name} must be a boolean array; got dtype {arr.dtype}")
+    return arr

@@ -1,0 +1,432 @@
+"""The labelled event study: returns and an aligned catalogue in, a results object out.
+
+:class:`EventStudy` turns a frame of returns (the asset's trade dates) and the
+aligned event catalogue into the positional arrays of
+:func:`eventstudy.engine.estimate_arrays`, and :meth:`EventStudy.fit` puts the
+labels (event ids, dates) back on in an :class:`~eventstudy.results.EventStudyResults`.
+:func:`dummy_regression` is the second estimator: one OLS with a dummy per
+event-window day and Newey-West standard errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .engine import check_design, estimate_arrays
+from .exceptions import StudyConfigError
+from .results import EventStudyResults
+
+__all__ = ["EventStudy", "dummy_regression", "newey_west_lags"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WINDOWS = ((-1, 1), (0, 0), (0, 1), (0, 5))
+
+
+class EventStudy:
+    """Event study of one asset's returns around a catalogue of events.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Index: the asset's trade dates (sorted, unique); columns include
+        ``asset`` and every factor (see :func:`eventstudy.returns.compute_returns`).
+    events : DataFrame
+        Aligned catalogue (:func:`eventstudy.events.align_events`): ``id``,
+        ``trade_date`` (NaT for pending events) and optionally ``category``,
+        ``direction`` (-1, 0, +1; 0 when absent), ``title``.
+    asset : str
+        Column of ``returns`` holding the asset's returns.
+    factors : sequence of str
+        Factor columns (market model regressors; the one benchmark of
+        ``market-adjusted``; none for ``constant-mean``).
+    model : {'market', 'constant-mean', 'market-adjusted'}
+        Normal-return model (see :func:`eventstudy.engine.estimate_arrays`).
+    estimation : (int, int)
+        Estimation window [T0, T1] in the asset's trade days relative to day 0.
+    windows : sequence of (int, int)
+        CAR windows [start, end] in trade days relative to day 0.
+    roll : Series of bool, optional
+        True on return dates that span a contract switch; those returns are
+        missing everywhere.
+    thin : Series of bool, optional
+        True on thin-trading dates; kept out of estimation samples when
+        ``exclude_thin_trading`` is on, flagged in the AR table.
+    exclude_other_events : bool
+        Drop days inside another event's widest window from estimation samples.
+    exclude_thin_trading : bool
+        Drop thin-trading days from estimation samples.
+    min_estimation_days : int
+        Events with fewer estimation days are excluded, with the reason.
+
+    Raises
+    ------
+    OptionError
+        Unknown ``model``.
+    StudyConfigError
+        Missing columns, malformed windows, a factor count the model cannot
+        use, an index that is not sorted unique dates.
+
+    Notes
+    -----
+    Day 0 is the position of the event's ``trade_date`` in the returns index,
+    or of the first index date after it when the asset has no row that day.
+    Events with no trade date are excluded with reason ``"pending"``; events
+    whose trade date is after the last return are excluded with the date.
+    """
+
+    def __init__(
+        self,
+        returns: pd.DataFrame,
+        events: pd.DataFrame,
+        *,
+        asset: str,
+        factors=(),
+        model="market",
+        estimation=(-250, -11),
+        windows=DEFAULT_WINDOWS,
+        roll: pd.Series | None = None,
+        thin: pd.Series | None = None,
+        exclude_other_events: bool = True,
+        exclude_thin_trading: bool = True,
+        min_estimation_days: int = 100,
+    ):
+        factors = [factors] if isinstance(factors, str) else list(factors)
+        self.model, self.estimation, wins, self.min_estimation_days = check_design(
+            model, len(factors), estimation, windows, min_estimation_days
+        )
+        self.windows = tuple((int(a), int(b)) for a, b in wins)
+        self.asset = asset
+        self.factors = tuple(factors)
+        self.exclude_other_events = bool(exclude_other_events)
+        self.exclude_thin_trading = bool(exclude_thin_trading)
+        self.returns = _check_returns(returns, asset, self.factors)
+        self.roll = _mask("roll", roll, self.returns.index)
+        self.thin = _mask("thin", thin, self.returns.index)
+        self.events = _check_events(events)
+
+    def _inputs(self):
+        """Positional arrays of the engine and each event's day 0 (or the reason it has none)."""
+        idx = self.returns.index
+        y = self.returns[self.asset].to_numpy(dtype=np.float64)
+        m = len(self.factors)
+        X = self.returns[list(self.factors)].to_numpy(dtype=np.float64).reshape(len(idx), m)
+        roll = self.roll.to_numpy()
+        thin = self.thin.to_numpy()
+        valid = np.isfinite(y) & np.isfinite(X).all(axis=1) & ~roll
+        est_ok = valid & ~thin if self.exclude_thin_trading else valid.copy()
+        td = pd.DatetimeIndex(self.events["trade_date"])
+        pos = np.full(len(td), -1, dtype=np.int64)
+        pre_reason = np.full(len(td), "", dtype=object)
+        have = ~td.isna()
+        pos[have] = idx.searchsorted(td[have], side="left")
+        for i in np.flatnonzero(~have):
+            pre_reason[i] = "pending"
+        last = idx[-1].date() if len(idx) else None
+        for i in np.flatnonzero(have & (pos >= len(idx))):
+            pre_reason[i] = f"trade date {td[i].date()} is after the last return ({last})"
+        return y, X, valid, est_ok, pos, pre_reason
+
+    def fit(self, *, tests: bool = True) -> EventStudyResults:
+        """Estimate every event's normal-return model and abnormal returns.
+
+        Parameters
+        ----------
+        tests : bool
+            Run :func:`eventstudy.inference.test_battery` on the groups of
+            :meth:`EventStudyResults.group_indices` (no placebo rows) and attach
+            it as ``results.tests``; off leaves ``tests`` empty.
+
+        Returns
+        -------
+        EventStudyResults
+        """
+        y, X, valid, est_ok, pos, pre_reason = self._inputs()
+        located = pre_reason == ""
+        arrays = estimate_arrays(
+            y,
+            X,
+            valid,
+            est_ok,
+            pos[located],
+            model=self.model,
+            estimation=self.estimation,
+            windows=self.windows,
+            exclude_other_events=self.exclude_other_events,
+            min_estimation_days=self.min_estimation_days,
+        )
+        ids = self.events["id"].astype(str).to_numpy()
+        for i in np.flatnonzero(~located):
+            logger.info("event %s excluded: %s", ids[i], pre_reason[i])
+        results = EventStudyResults(
+            arrays=arrays,
+            events=self.events.loc[located].reset_index(drop=True),
+            excluded=self.events.loc[~located]
+            .assign(reason=pre_reason[~located])
+            .reset_index(drop=True),
+            dates=self.returns.index,
+            roll=self.roll.to_numpy(),
+            thin=self.thin.to_numpy(),
+            config={
+                "asset": self.asset,
+                "factors": self.factors,
+                "model": self.model,
+                "estimation": self.estimation,
+                "windows": self.windows,
+                "exclude_other_events": self.exclude_other_events,
+                "exclude_thin_trading": self.exclude_thin_trading,
+                "min_estimation_days": self.min_estimation_days,
+            },
+        )
+        if tests and results.n_used:
+            from .inference import test_battery
+
+            results = results._with_tests(test_battery(arrays, results.group_indices()))
+        return results
+
+    def dummy_regression(self, *, maxlags=None, classical=None) -> pd.DataFrame:
+        """Run :func:`dummy_regression` with this study's data and options.
+
+        Pass ``classical=results.car`` (from :meth:`fit`) to get the classical
+        CARs beside the dummy-regression ones.
+        """
+        return dummy_regression(
+            self.returns,
+            self.events,
+            asset=self.asset,
+            factors=self.factors,
+            windows=self.windows,
+            estimation=self.estimation,
+            roll=self.roll,
+            thin=self.thin,
+            exclude_thin_trading=self.exclude_thin_trading,
+            maxlags=maxlags,
+            classical=classical,
+        )
+
+
+def newey_west_lags(nobs: int) -> int:
+    """Newey-West (1994) rule of thumb: floor(4 (T/100)^(2/9))."""
+    return int(math.floor(4.0 * (nobs / 100.0) ** (2.0 / 9.0)))
+
+
+def dummy_regression(
+    returns: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    asset: str,
+    factors=(),
+    windows=DEFAULT_WINDOWS,
+    estimation=(-250, -11),
+    roll: pd.Series | None = None,
+    thin: pd.Series | None = None,
+    exclude_thin_trading: bool = True,
+    maxlags: int | None = None,
+    classical: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """CARs from one OLS with a dummy per event-window day and HAC standard errors.
+
+    Parameters
+    ----------
+    returns, events, asset, factors, windows, estimation, roll, thin, exclude_thin_trading
+        As for :class:`EventStudy`; ``estimation`` only fixes where the sample starts.
+    maxlags : int, optional
+        Newey-West lags; default floor(4 (T/100)^(2/9)) with T the sample size
+        (Newey and West 1994).
+    classical : DataFrame, optional
+        A CAR table (:attr:`EventStudyResults.car`); its ``car, car_se, t, p,
+        n_days`` are joined as ``*_classical`` columns beside the dummy ones.
+
+    Returns
+    -------
+    DataFrame
+        One row per (event, window): ``event_id, start, end, car, car_se, t, p,
+        n_days``; ``attrs`` holds ``nobs``, ``maxlags``, ``first``, ``last``
+        (the sample) and ``n_dummies``.
+
+    Notes
+    -----
+    Sample: the contiguous stretch of the asset's trade dates from the earliest
+    located event's estimation start (day 0 + T0, or the first date) to the
+    latest event's widest-window end, less the days whose asset or factor
+    return is missing or that span a roll, and — when ``exclude_thin_trading``
+    — thin days outside every event window. The regression is
+
+    .. math:: R_t = α + β'X_t + Σ_d δ_d D_{d,t} + ε_t,
+
+    with one dummy D_d for each distinct calendar trade day d inside some
+    event's widest window [min start, max end]. A day inside the windows of
+    two events gets one dummy, shared: each event's CAR over [a, b] is
+    Σ δ_d over its own window days, so a shared day counts in both CARs (the
+    two CARs are then correlated, which the covariance below carries).
+    Var(CAR) = c'Σc with Σ the Newey-West (Bartlett kernel) covariance of
+    statsmodels' ``OLS(...).fit(cov_type="HAC")`` and c the 0/1 contrast of the
+    event's dummies; t = CAR/se, p two-sided from the normal distribution
+    (statsmodels' default for HAC). Events without a trade date or after the
+    data are left out.
+
+    References
+    ----------
+    Newey, W. K., West, K. D. (1994). Automatic lag selection in covariance
+    matrix estimation. Review of Economic Studies, 61(4), 631-653.
+    Karafiath, I. (1988). Using dummy variables in the event methodology.
+    Financial Review, 23(3), 351-357.
+    """
+    import statsmodels.api as sm
+
+    factors = [factors] if isinstance(factors, str) else list(factors)
+    _, est, wins, _ = check_design(
+        "market" if factors else "constant-mean",
+        len(factors),
+        estimation,
+        windows,
+        2 + len(factors),
+    )
+    returns = _check_returns(returns, asset, factors)
+    events = _check_events(events)
+    idx = returns.index
+    T = len(idx)
+    roll_m = _mask("roll", roll, idx).to_numpy()
+    thin_m = _mask("thin", thin, idx).to_numpy()
+    y = returns[asset].to_numpy(dtype=np.float64)
+    X = returns[factors].to_numpy(dtype=np.float64).reshape(T, len(factors))
+    valid = np.isfinite(y) & np.isfinite(X).all(axis=1) & ~roll_m
+
+    td = pd.DatetimeIndex(events["trade_date"])
+    have = ~td.isna()
+    pos = np.full(len(td), T, dtype=np.int64)
+    pos[have] = idx.searchsorted(td[have], side="left")
+    keep = have & (pos < T)
+    if not keep.any():
+        raise StudyConfigError("dummy_regression: no event has a trade date inside the returns")
+    ids = events["id"].astype(str).to_numpy()[keep]
+    pos = pos[keep]
+    lo_w, hi_w = int(wins[:, 0].min()), int(wins[:, 1].max())
+    first = max(int(pos.min()) + est[0], 0)
+    last = min(int(pos.max()) + hi_w, T - 1)
+    in_win = np.zeros(T, dtype=bool)
+    for p in pos:  # marking window days: one slice per event, no regression
+        in_win[max(p + lo_w, 0) : min(p + hi_w, T - 1) + 1] = True
+    sample = np.zeros(T, dtype=bool)
+    sample[first : last + 1] = True
+    sample &= valid
+    if exclude_thin_trading:
+        sample &= ~(thin_m & ~in_win)
+    rows = np.flatnonzero(sample)
+    dummy_days = np.flatnonzero(in_win & sample)
+    col_of = np.full(T, -1, dtype=np.int64)
+    col_of[dummy_days] = np.arange(dummy_days.size)
+    D = np.zeros((rows.size, dummy_days.size))
+    D[np.searchsorted(rows, dummy_days), np.arange(dummy_days.size)] = 1.0
+    design = np.column_stack([np.ones(rows.size), X[rows], D])
+    nobs = rows.size
+    lags = newey_west_lags(nobs) if maxlags is None else int(maxlags)
+    if lags < 0:
+        raise StudyConfigError(f"maxlags must be a non-negative integer; got {maxlags!r}")
+    fit = sm.OLS(y[rows], design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    n0 = 1 + X.shape[1]
+    delta = np.asarray(fit.params)[n0:]
+    cov = np.asarray(fit.cov_params())[n0:, n0:]
+
+    E, W = pos.size, wins.shape[0]
+    C = np.zeros((E * W, dummy_days.size))
+    n_days = np.zeros(E * W, dtype=np.int64)
+    for w, (a, b) in enumerate(wins):
+        days = pos[:, None] + np.arange(a, b + 1)[None, :]
+        inside = (days >= 0) & (days < T)
+        cols = np.where(inside, col_of[np.clip(days, 0, T - 1)], -1)
+        r, c = np.nonzero(cols >= 0)
+        C[r * W + w, cols[r, c]] = 1.0
+        n_days[np.arange(E) * W + w] = (cols >= 0).sum(axis=1)
+    car = C @ delta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", C, cov, C))
+    has = n_days > 0
+    car = np.where(has, car, np.nan)
+    se = np.where(has, se, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = car / se
+    out = pd.DataFrame(
+        {
+            "event_id": np.repeat(ids, W),
+            "start": np.tile(wins[:, 0], E),
+            "end": np.tile(wins[:, 1], E),
+            "car": car,
+            "car_se": se,
+            "t": t,
+            "p": 2.0 * stats.norm.sf(np.abs(t)),
+            "n_days": n_days,
+        }
+    )
+    if classical is not None:
+        cols = ["car", "car_se", "t", "p", "n_days"]
+        right = classical[["event_id", "start", "end", *cols]].rename(
+            columns={c: f"{c}_classical" for c in cols}
+        )
+        out = out.merge(right, on=["event_id", "start", "end"], how="left")
+    out.attrs.update(
+        {
+            "method": "dummy-variable OLS, Newey-West HAC",
+            "nobs": int(nobs),
+            "maxlags": lags,
+            "first": idx[first],
+            "last": idx[last],
+            "n_dummies": int(dummy_days.size),
+        }
+    )
+    return out
+
+
+def _check_returns(returns, asset, factors) -> pd.DataFrame:
+    if not isinstance(returns, pd.DataFrame):
+        raise StudyConfigError(f"returns must be a DataFrame; got {type(returns).__name__}")
+    missing = [c for c in [asset, *factors] if c not in returns.columns]
+    if missing:
+        raise StudyConfigError(
+            f"returns has no column {', '.join(map(repr, missing))}; its columns are "
+            f"{list(map(str, returns.columns))}. Compute returns for the asset and every factor"
+        )
+    if not isinstance(returns.index, pd.DatetimeIndex):
+        raise StudyConfigError("returns must be indexed by trade dates (a DatetimeIndex)")
+    if not (returns.index.is_monotonic_increasing and returns.index.is_unique):
+        raise StudyConfigError("returns' index of trade dates must be sorted and unique")
+    return returns
+
+
+def _mask(name, mask, index) -> pd.Series:
+    if mask is None:
+        return pd.Series(False, index=index, name=name)
+    if not isinstance(mask, pd.Series):
+        raise StudyConfigError(
+            f"{name} must be a boolean Series indexed by date; got {type(mask).__name__}"
+        )
+    return mask.reindex(index, fill_value=False).fillna(False).astype(bool)
+
+
+def _check_events(events) -> pd.DataFrame:
+    if not isinstance(events, pd.DataFrame):
+        raise StudyConfigError(f"events must be a DataFrame; got {type(events).__name__}")
+    missing = [c for c in ("id", "trade_date") if c not in events.columns]
+    if missing:
+        raise StudyConfigError(
+            f"events has no column {', '.join(map(repr, missing))}; pass the aligned catalogue "
+            f"(eventstudy.events.align_events)"
+        )
+    ev = events.reset_index(drop=True)
+    if ev["id"].duplicated().any():
+        dup = ev.loc[ev["id"].duplicated(), "id"].iloc[0]
+        raise StudyConfigError(f"events has duplicate id {dup!r}; ids must be unique")
+    ev = ev.assign(trade_date=pd.to_datetime(ev["trade_date"]))
+    if "category" not in ev.columns:
+        ev = ev.assign(category="")
+    ev = ev.assign(
+        category=ev["category"].astype(object).where(ev["category"].notna(), "").astype(str)
+    )
+    if "direction" not in ev.columns:
+        ev = ev.assign(direction=0)
+    ev = ev.assign(direction=pd.array(ev["direction"], dtype="Int64").fillna(0))
+    return ev

@@ -1,0 +1,178 @@
+"""Figures of an event study: AR and CAR paths per event, CAAR paths per group.
+
+Every function takes an :class:`~eventstudy.results.EventStudyResults` and
+returns a :class:`matplotlib.figure.Figure` (not shown, not saved). Returns are
+plotted in percent of log return; bands are pointwise (1-α) intervals.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["plot_ar", "plot_car", "plot_caar"]
+
+_PCT = 100.0
+
+
+def _figure(n, ncols):
+    from matplotlib.figure import Figure
+
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig = Figure(figsize=(5.0 * ncols, 3.2 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def _title(results, row):
+    a = results.arrays
+    eid = results._ids[row]
+    title = results._titles[row]
+    date = results._dates[a.day0[row]].date()
+    name = eid if title == eid else f"{eid}: {title}"
+    if len(name) > 60:
+        name = name[:57] + "..."
+    return f"{name}\nday 0 = {date}"
+
+
+def _style(ax, ylabel):
+    ax.axhline(0.0, color="0.5", linewidth=0.8)
+    ax.axvline(0.0, color="0.5", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("event day (trade days relative to day 0)")
+    ax.set_ylabel(ylabel)
+
+
+def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
+    """Abnormal return of each event by event day, with its (1-α) band.
+
+    Parameters
+    ----------
+    results : EventStudyResults
+    event_ids : str or list of str, optional
+        Events to draw (all used events by default).
+    alpha : float
+        The band is AR ± t_{n-k, 1-α/2} · se(AR), se including estimation error.
+    ncols : int
+        Panels per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    a = results.arrays
+    rows = results._rows_of(event_ids)
+    fig, axes = _figure(max(len(rows), 1), ncols)
+    level = int(round((1 - alpha) * 100))
+    for ax, r in zip(axes, rows, strict=False):
+        q = stats.t.ppf(1 - alpha / 2, a.dof[r])
+        ar = a.ar[r] * _PCT
+        half = q * a.ar_se[r] * _PCT
+        ax.fill_between(
+            a.rel_win,
+            -half,
+            half,
+            color="C0",
+            alpha=0.2,
+            step="mid",
+            label=f"{level}% band of AR under H0 (±t·se, with estimation error)",
+        )
+        ax.plot(a.rel_win, ar, marker="o", color="C0", label="abnormal return")
+        _style(ax, "abnormal return (% log return)")
+        ax.set_title(_title(results, r), fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle(
+        f"Abnormal returns of {results.config.get('asset')} ({results.config.get('model')} model)"
+    )
+    return fig
+
+
+def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
+    """Cumulative abnormal return from the first window day, with its (1-α) band.
+
+    The band is CAR_τ ± t_{n-k, 1-α/2} · √(γ_τ'Vγ_τ), γ_τ the non-missing days
+    from the first window day to τ (estimation error included).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    a = results.arrays
+    rows = results._rows_of(event_ids)
+    car, var = results.cumulative()
+    fig, axes = _figure(max(len(rows), 1), ncols)
+    level = int(round((1 - alpha) * 100))
+    for ax, r in zip(axes, rows, strict=False):
+        q = stats.t.ppf(1 - alpha / 2, a.dof[r])
+        c = car[r] * _PCT
+        half = q * np.sqrt(var[r]) * _PCT
+        ax.fill_between(
+            a.rel_win,
+            c - half,
+            c + half,
+            color="C1",
+            alpha=0.2,
+            label=f"{level}% confidence band (±t·se, with estimation error)",
+        )
+        ax.plot(a.rel_win, c, marker="o", color="C1", label=f"CAR from day {a.rel_win[0]}")
+        _style(ax, "cumulative abnormal return (% log return)")
+        ax.set_title(_title(results, r), fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle(
+        f"Cumulative abnormal returns of {results.config.get('asset')} "
+        f"({results.config.get('model')} model)"
+    )
+    return fig
+
+
+def plot_caar(results, groups=None, *, alpha=0.05):
+    """Cumulative average abnormal return per group, with its (1-α) band.
+
+    CAAR_τ is the mean over the group's used events of CAR(first window day..τ)
+    (× direction for the ``signed`` group); the band is ± z_{1-α/2} ·
+    √(Σ_i Var(CAR_iτ)) / N, which assumes no cross-correlation between events.
+
+    Parameters
+    ----------
+    groups : list of str, optional
+        Group names as in :attr:`EventStudyResults.caar` (all by default).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    a = results.arrays
+    car, var = results.cumulative()
+    known = results._groups()
+    if groups is not None:
+        names = {g for g, _, _ in known}
+        for g in groups:
+            if g not in names:
+                raise KeyError(f"no group {g!r}; groups are {', '.join(sorted(names))}")
+        known = [k for k in known if k[0] in set(groups)]
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0, 4.2), layout="constrained")
+    ax = fig.subplots()
+    z = stats.norm.ppf(1 - alpha / 2)
+    level = int(round((1 - alpha) * 100))
+    for i, (name, rows, sign) in enumerate(known):
+        if rows.size == 0:
+            continue
+        c = np.mean(car[rows] * sign[:, None], axis=0) * _PCT
+        half = z * np.sqrt(var[rows].sum(axis=0)) / rows.size * _PCT
+        color = f"C{i % 10}"
+        ax.fill_between(a.rel_win, c - half, c + half, color=color, alpha=0.15)
+        ax.plot(a.rel_win, c, marker="o", color=color, label=f"{name} (N={rows.size})")
+    _style(ax, "CAAR (% log return)")
+    ax.set_title(
+        f"CAAR of {results.config.get('asset')} by group; shaded: {level}% band "
+        f"(no cross-correlation)",
+        fontsize=10,
+    )
+    ax.legend(fontsize=8)
+    return fig

@@ -1,0 +1,343 @@
+"""EventStudy and EventStudyResults: labels, exclusions, aggregates, display, dummy regression."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from eventstudy.exceptions import OptionError, StudyConfigError
+from eventstudy.model import EventStudy, dummy_regression, newey_west_lags
+from eventstudy.results import TESTS_COLUMNS
+
+FACTORS = ["SPY", "UUP"]
+
+
+@pytest.fixture(scope="module")
+def returns(prices_dir):
+    close = {
+        t: pd.read_csv(prices_dir / f"{t}.csv", index_col="Date", parse_dates=True)["Close"]
+        for t in ("ZS=F", *FACTORS)
+    }
+    dates = close["ZS=F"].index
+    frame = pd.DataFrame({t: np.log(c.reindex(dates)).diff() for t, c in close.items()})
+    return frame.loc["2016-01-01":]
+
+
+@pytest.fixture(scope="module")
+def events():
+    return pd.DataFrame(
+        {
+            "id": [
+                "tariffs-2018",
+                "hike-2019",
+                "phase1-2019",
+                "busan-2025",
+                "call-2025",
+                "future",
+                "pending",
+            ],
+            "title": [
+                "US tariffs take effect",
+                "Tariff hike",
+                "Phase one deal",
+                "Busan meeting",
+                "Phone call",
+                "After the data",
+                "Not yet dated",
+            ],
+            # 2019-12-14 is a Saturday: day 0 is the next trade date
+            "trade_date": pd.to_datetime(
+                [
+                    "2018-07-06",
+                    "2019-05-10",
+                    "2019-12-14",
+                    "2025-10-30",
+                    "2025-11-24",
+                    "2026-03-02",
+                    None,
+                ]
+            ),
+            "category": ["tariff", "tariff", "deal", "deal", "deal", "deal", "deal"],
+            "direction": pd.array([1, 1, -1, -1, 0, 0, 0], dtype="Int64"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(returns, events):
+    roll = pd.Series(False, index=returns.index)
+    roll.loc["2018-07-09"] = True  # day 1 of the first event
+    thin = pd.Series(False, index=returns.index)
+    thin.loc["2018-03-01":"2018-03-20"] = True
+    study = EventStudy(returns, events, asset="ZS=F", factors=FACTORS, roll=roll, thin=thin)
+    return study, study.fit()
+
+
+@pytest.mark.snapshot
+def test_tables_carry_labels_and_match_statsmodels(fitted, returns):
+    study, res = fitted
+    ar = res.ar
+    first = ar[ar["event_id"] == "tariffs-2018"].set_index("day")
+    assert first.loc[0, "date"] == pd.Timestamp("2018-07-06")
+    assert first.loc[1, "roll"] and np.isnan(first.loc[1, "ar"])
+    sat = ar[(ar["event_id"] == "phase1-2019") & (ar["day"] == 0)]
+    assert sat["date"].iloc[0] == pd.Timestamp("2019-12-16")
+
+    # one event by hand: statsmodels on its estimation days
+    a = res.arrays
+    e = 0
+    pos = a.day0[e] + a.rel_est[a.est_used[e]]
+    dates = returns.index[pos]
+    assert (
+        not (dates >= pd.Timestamp("2018-03-01")).__and__(dates <= pd.Timestamp("2018-03-20")).any()
+    )
+    y = returns["ZS=F"].to_numpy()[pos]
+    Xf = returns[FACTORS].to_numpy()[pos]
+    fit = sm.OLS(y, sm.add_constant(Xf)).fit()
+    params = res.params.set_index("event_id").loc["tariffs-2018"]
+    np.testing.assert_allclose(
+        params[["const", "SPY", "UUP"]].to_numpy(dtype=float), fit.params, rtol=1e-9, atol=0
+    )
+    np.testing.assert_allclose(params["s2"], fit.scale, rtol=1e-10, atol=0)
+    wpos = a.day0[e] + np.arange(-1, 2)
+    Z = sm.add_constant(returns[FACTORS].to_numpy()[wpos], has_constant="add")
+    pred = fit.get_prediction(Z)
+    got = first.loc[[-1, 0], ["ar", "ar_se"]].to_numpy()
+    want_ar = returns["ZS=F"].to_numpy()[wpos] - pred.predicted_mean
+    np.testing.assert_allclose(got[:, 0], want_ar[:2], rtol=1e-10, atol=0)
+    np.testing.assert_allclose(got[:, 1], pred.se_obs[:2], rtol=1e-10, atol=0)
+    car = res.car.set_index(["event_id", "start", "end"]).loc[("tariffs-2018", -1, 1)]
+    g = np.array([1.0, 1.0, 0.0])  # day 1 is a roll day
+    V = fit.scale * (np.eye(3) + Z @ fit.normalized_cov_params @ Z.T)
+    np.testing.assert_allclose(car["car"], want_ar[:2].sum(), rtol=1e-10, atol=0)
+    np.testing.assert_allclose(car["car_se"], math.sqrt(g @ V @ g), rtol=1e-10, atol=0)
+    assert car["n_days"] == 2 and car["df"] == fit.df_resid
+
+
+@pytest.mark.snapshot
+def test_events_table_reports_every_exclusion(fitted, caplog):
+    study, res = fitted
+    ev = res.events.set_index("event_id")
+    assert ev.loc["pending", "reason"] == "pending"
+    assert ev.loc["future", "reason"].startswith("trade date 2026-03-02 is after the last return")
+    assert (ev.loc[["pending", "future"], "status"] == "excluded").all()
+    used = ev[ev["status"] == "used"]
+    assert list(used.index) == [
+        "tariffs-2018",
+        "hike-2019",
+        "phase1-2019",
+        "busan-2025",
+        "call-2025",
+    ]
+    assert (used["reason"] == "").all() and (used["n_estimation"] >= 100).all()
+    with caplog.at_level("INFO", logger="eventstudy.model"):
+        study.fit()
+    assert "event pending excluded: pending" in caplog.text
+    strict = EventStudy(
+        study.returns, study.events, asset="ZS=F", factors=FACTORS, min_estimation_days=240
+    ).fit()
+    why = strict.events.set_index("event_id").loc["busan-2025", "reason"]
+    assert "estimation days (min_estimation_days=240)" in why
+
+
+@pytest.mark.snapshot
+def test_thin_and_other_event_exclusion_switches(fitted, returns, events):
+    study, res = fitted
+    n_on = res.params.set_index("event_id")["n"]
+    off = EventStudy(
+        returns,
+        events,
+        asset="ZS=F",
+        factors=FACTORS,
+        roll=study.roll,
+        thin=study.thin,
+        exclude_thin_trading=False,
+        exclude_other_events=False,
+    ).fit()
+    n_off = off.params.set_index("event_id")["n"]
+    # 2018-03-01..20 has 14 trade days in the first event's sample
+    assert n_off["tariffs-2018"] - n_on["tariffs-2018"] == 14
+    # the Busan window [-1, 5] covers 2025-10-29..11-06, inside the call's estimation sample
+    assert n_off["call-2025"] - n_on["call-2025"] == 7
+
+
+@pytest.mark.snapshot
+def test_aggregates_by_group(fitted):
+    _, res = fitted
+    car = res.car
+    caar = res.caar.set_index(["group", "start", "end"])
+    for a, b in [(-1, 1), (0, 5)]:
+        sub = car[(car["start"] == a) & (car["end"] == b)].set_index("event_id")
+        allrow = caar.loc[("all", a, b)]
+        np.testing.assert_allclose(allrow["caar"], sub["car"].mean(), rtol=1e-12, atol=0)
+        np.testing.assert_allclose(
+            allrow["caar_se"], math.sqrt((sub["car_se"] ** 2).sum()) / len(sub), rtol=1e-12, atol=0
+        )
+        deal = sub.loc[["phase1-2019", "busan-2025", "call-2025"], "car"].mean()
+        np.testing.assert_allclose(
+            caar.loc[("category=deal", a, b), "caar"], deal, rtol=1e-12, atol=0
+        )
+        signed = (
+            sub.loc[["tariffs-2018", "hike-2019"], "car"].sum()
+            - sub.loc[["phase1-2019", "busan-2025"], "car"].sum()
+        ) / 4
+        np.testing.assert_allclose(caar.loc[("signed", a, b), "caar"], signed, rtol=1e-12, atol=0)
+        assert caar.loc[("signed", a, b), "n_events"] == 4
+        t = allrow["caar"] / allrow["caar_se"]
+        np.testing.assert_allclose(allrow["p"], 2 * stats.norm.sf(abs(t)), rtol=1e-12, atol=0)
+    aar = res.aar.set_index(["group", "day"])
+    day0 = res.ar[res.ar["day"] == 0]
+    np.testing.assert_allclose(aar.loc[("all", 0), "aar"], day0["ar"].mean(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(
+        aar.loc[("all", 0), "aar_se"],
+        math.sqrt((day0["ar_se"] ** 2).sum()) / len(day0),
+        rtol=1e-12,
+        atol=0,
+    )
+    # day 1 of the first event is a roll day: that AAR averages the 4 others
+    assert aar.loc[("all", 1), "n_events"] == 4
+
+
+@pytest.mark.snapshot
+def test_conf_int_and_display(fitted):
+    study, res = fitted
+    ci = res.conf_int(alpha=0.10)
+    car = res.car
+    q = stats.t.ppf(0.95, car["df"].to_numpy(dtype=float))
+    np.testing.assert_allclose(ci["upper"], car["car"] + q * car["car_se"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(ci["lower"], car["car"] - q * car["car_se"], rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="alpha must be between 0 and 1; got 1.5"):
+        res.conf_int(alpha=1.5)
+    text = str(res)
+    assert text == res.summary()
+    assert "Model                  : market" in text and "tariffs-2018" in text
+    assert "pending: pending" in text and "category=deal" in text
+    html = res._repr_html_()
+    assert html.startswith("<div") and "<table" in html and "busan-2025" in html
+    assert list(res.tests.columns) == TESTS_COLUMNS
+    from eventstudy.inference import test_battery
+
+    battery = test_battery(res.arrays, res.group_indices())
+    pd.testing.assert_frame_equal(res.tests, battery.reset_index(drop=True))
+    assert {"all", "signed", "category=deal"} <= set(res.tests["group"])
+    assert "Tests" in text
+    bare = EventStudy(study.returns, study.events, asset="ZS=F", factors=FACTORS).fit(tests=False)
+    assert list(bare.tests.columns) == TESTS_COLUMNS and bare.tests.empty
+    assert res.tidy().shape[0] == 5 * 4
+    with pytest.raises(AttributeError, match="EventStudyResults is immutable"):
+        res.config = {}
+    table = res.car
+    table.loc[0, "car"] = 99.0
+    assert res.car.loc[0, "car"] != 99.0
+    assert "events used=5 of 7" in repr(res)
+
+
+def test_config_errors(returns, events):
+    with pytest.raises(OptionError, match=r"model must be one of .*got 'markt'"):
+        EventStudy(returns, events, asset="ZS=F", factors=FACTORS, model="markt")
+    with pytest.raises(StudyConfigError, match=r"returns has no column 'DX=F'"):
+        EventStudy(returns, events, asset="ZS=F", factors=["DX=F"])
+    with pytest.raises(StudyConfigError, match=r"model='market-adjusted' needs exactly one factor"):
+        EventStudy(returns, events, asset="ZS=F", factors=FACTORS, model="market-adjusted")
+    with pytest.raises(StudyConfigError, match=r"events has duplicate id 'a'"):
+        EventStudy(
+            returns,
+            pd.DataFrame({"id": ["a", "a"], "trade_date": [None, None]}),
+            asset="ZS=F",
+            factors=FACTORS,
+        )
+    with pytest.raises(StudyConfigError, match=r"events has no column 'trade_date'"):
+        EventStudy(returns, events.drop(columns="trade_date"), asset="ZS=F", factors=FACTORS)
+    with pytest.raises(StudyConfigError, match=r"must be sorted and unique"):
+        EventStudy(returns.iloc[::-1], events, asset="ZS=F", factors=FACTORS)
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize("model,factors", [("constant-mean", []), ("market-adjusted", ["SPY"])])
+def test_other_models_through_the_labelled_layer(returns, events, model, factors):
+    res = EventStudy(returns, events, asset="ZS=F", factors=factors, model=model).fit()
+    p = res.params
+    assert list(p.columns) == [
+        "event_id",
+        "mean" if model == "constant-mean" else "mean_ar",
+        "s2",
+        "n",
+        "k",
+        "df",
+    ]
+    assert (p["k"] == 1).all() and (p["df"] == p["n"] - 1).all()
+    ar = res.ar
+    ok = ar["ar"].notna()
+    if model == "market-adjusted":
+        spy = returns["SPY"].reindex(ar.loc[ok, "date"]).to_numpy()
+        np.testing.assert_allclose(ar.loc[ok, "normal"], spy, rtol=1e-12, atol=0)
+
+
+def test_newey_west_rule():
+    assert newey_west_lags(100) == 4
+    assert newey_west_lags(250) == math.floor(4 * 2.5 ** (2 / 9))
+    assert newey_west_lags(2000) == 7
+
+
+@pytest.mark.snapshot
+def test_dummy_regression_against_a_dummy_frame(fitted, returns, events):
+    study, res = fitted
+    table = study.dummy_regression(classical=res.car)
+    meta = table.attrs
+    assert meta["maxlags"] == newey_west_lags(meta["nobs"])
+    # independent build: one named dummy column per (event, day) on a pandas frame
+    ev = events.iloc[:5]
+    idx = returns.index
+    valid = returns[["ZS=F", *FACTORS]].notna().all(axis=1) & ~study.roll
+    thin_out = study.thin.copy()
+    day0 = idx.searchsorted(ev["trade_date"])
+    frame = returns.loc[meta["first"] : meta["last"]].copy()
+    frame = frame[valid.loc[frame.index]]
+    dummies = {}
+    for p in day0:
+        for tau in range(-1, 6):
+            dummies.setdefault(idx[p + tau], f"d{p + tau}")
+    win_days = set(dummies)
+    keep = [not (thin_out[d] and d not in win_days) for d in frame.index]
+    frame = frame[keep]
+    for d, name in dummies.items():
+        frame[name] = (frame.index == d).astype(float)
+    frame = frame.loc[:, (frame != 0).any(axis=0)]
+    cols = ["SPY", "UUP", *[c for c in frame.columns if c.startswith("d")]]
+    fit = sm.OLS(frame["ZS=F"], sm.add_constant(frame[cols])).fit(
+        cov_type="HAC", cov_kwds={"maxlags": meta["maxlags"]}
+    )
+    assert int(fit.nobs) == meta["nobs"]
+    for p, eid in zip(day0, ev["id"], strict=True):
+        names = [f"d{p + tau}" for tau in range(0, 6) if f"d{p + tau}" in fit.params.index]
+        c = pd.Series(0.0, index=fit.params.index)
+        c[names] = 1.0
+        tt = fit.t_test(c.to_numpy()[None, :])
+        row = table.set_index(["event_id", "start", "end"]).loc[(eid, 0, 5)]
+        np.testing.assert_allclose(row["car"], float(tt.effect[0]), rtol=1e-8, atol=1e-14)
+        np.testing.assert_allclose(row["car_se"], float(tt.sd[0, 0]), rtol=1e-8, atol=0)
+        assert row["n_days"] == len(names)
+        assert np.isfinite(row["car_classical"])
+
+
+def test_dummy_regression_shares_days_of_overlapping_windows():
+    rng = np.random.default_rng(5)
+    idx = pd.bdate_range("2020-01-01", periods=400)
+    ret = pd.DataFrame({"A": rng.normal(0, 0.01, 400), "F": rng.normal(0, 0.01, 400)}, index=idx)
+    ev = pd.DataFrame({"id": ["x", "y"], "trade_date": [idx[300], idx[302]]})
+    table = dummy_regression(ret, ev, asset="A", factors=["F"], windows=((0, 3),), maxlags=2)
+    assert table.attrs["n_dummies"] == 6  # days 300..305, days 302-303 shared
+    fit = sm.OLS(
+        ret["A"].iloc[50:306].to_numpy(),
+        np.column_stack([np.ones(256), ret["F"].iloc[50:306], np.eye(256)[:, 250:256]]),
+    ).fit(cov_type="HAC", cov_kwds={"maxlags": 2})
+    np.testing.assert_allclose(
+        table["car"], [fit.params[2:6].sum(), fit.params[4:8].sum()], rtol=1e-9, atol=1e-15
+    )
+    with pytest.raises(StudyConfigError, match="no event has a trade date inside the returns"):
+        dummy_regression(ret, ev.assign(trade_date=pd.NaT), asset="A", factors=["F"])
