@@ -37,6 +37,7 @@ from .exceptions import InferenceError
 __all__ = [
     "TestName",
     "TEST_NAMES",
+    "TEST_COLUMNS",
     "TestResult",
     "Placebo",
     "cross_sectional_t",
@@ -711,7 +712,9 @@ class Placebo:
         N, W = car.shape
         sign = np.ones(N) if sign is None else np.asarray(sign, dtype=np.float64).reshape(-1)
         if sign.shape[0] != N:
-            raise InferenceError(f"sign has {sign.shape[0]} entries for {N} events; give one per event")
+            raise InferenceError(
+                f"sign has {sign.shape[0]} entries for {N} events; give one per event"
+            )
         G = self.draws if groups is None else int(groups)
         if G < 1:
             raise InferenceError(f"groups must be a positive integer; got {groups!r}")
@@ -961,7 +964,8 @@ def _groups(groups, E):
         sign = np.ones(idx.size) if sign is None else np.asarray(sign, dtype=np.float64).reshape(-1)
         if sign.shape[0] != idx.shape[0]:
             raise InferenceError(
-                f"group {name!r}: {sign.shape[0]} signs for {idx.shape[0]} events; give one per event"
+                f"group {name!r}: {sign.shape[0]} signs for {idx.shape[0]} events; "
+                f"give one per event"
             )
         out[name] = (idx, sign)
     return out
@@ -1037,6 +1041,13 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
     frames = []
     for name, (idx, sign) in _groups(groups, E).items():
         res = group_tests(arrays, idx, sign, placebo=placebo)
+        counts = res["cross-sectional-t"].n_events
+        for w in np.flatnonzero(counts < idx.size):
+            logger.info(
+                "group %r, window [%d, %d]: %d of %d events have no CAR and are left out "
+                "(n_events in the tests table)",
+                name, windows[w, 0], windows[w, 1], idx.size - counts[w], idx.size,
+            )
         for test, r in res.items():
             frames.append(
                 pd.DataFrame(

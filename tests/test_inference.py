@@ -103,7 +103,7 @@ def test_bmp_equals_scipy_on_standardized_cars():
 
 
 def _ref_corr(a, b, min_overlap=30):
-    pairs = [(x, y) for x, y in zip(a, b) if not (math.isnan(x) or math.isnan(y))]
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if not (math.isnan(x) or math.isnan(y))]
     if len(pairs) < min_overlap:
         return None
     xs, ys = np.array(pairs).T
@@ -229,7 +229,7 @@ def _exact_wilcoxon(x):
     stat = min(w_plus, total - w_plus)
     count = 0
     for signs in itertools.product((0, 1), repeat=len(x)):
-        wp = sum(r for r, s in zip(ranks, signs) if s)
+        wp = sum(r for r, s in zip(ranks, signs, strict=True) if s)
         if min(wp, total - wp) <= stat + 1e-12:
             count += 1
     return stat, count / 2 ** len(x)
@@ -315,7 +315,8 @@ def test_placebo_event_pvalues_equal_hand_count():
                 continue
             defined = _defined(pool[:, w])
             count = sum(abs(v) >= abs(obs[e, w]) for v in defined)
-            np.testing.assert_allclose(p[e, w], (1 + count) / (1 + len(defined)), rtol=RTOL, atol=ATOL)
+            expected = (1 + count) / (1 + len(defined))
+            np.testing.assert_allclose(p[e, w], expected, rtol=RTOL, atol=ATOL)
 
 
 def test_placebo_group_pvalues_are_seeded_and_consistent():
@@ -534,7 +535,8 @@ def test_real_study_battery_equals_independent_formulas(soybeans):
     direction = np.array([-1, -1, 1, -1, -1, 1, 1, -1, 1, 1])
     a = estimate_arrays(y, X, valid, valid, day0, model="market", estimation=(-250, -11),
                         windows=((-1, 1), (0, 0), (0, 1), (0, 5)))
-    tb = inf.test_battery(a, {"all": (np.arange(10), np.ones(10)), "signed": (np.arange(10), direction)})
+    groups = {"all": (np.arange(10), np.ones(10)), "signed": (np.arange(10), direction)}
+    tb = inf.test_battery(a, groups)
     tb = tb.set_index(["group", "start", "end", "test"])
     for group, sign in (("all", np.ones(10)), ("signed", direction)):
         for w, (s, e) in enumerate(a.windows):
