@@ -32,8 +32,31 @@ install: $(STAMP) ## Build the local virtual environment (.venv) from pyproject.
 test: $(STAMP) ## Run the test suite (set PRICES_DIR to use a price snapshot)
 	$(BIN)/python -m pytest
 
-report: $(STAMP) ## Build the HTML report in reports/ (offline: PRICES_DIR=/path/to/csv-snapshots)
-	$(BIN)/python -m eventstudy.report --out $(REPORTS)
+report: $(STAMP) $(REPORTS)/index.html ## Build the HTML report in reports/ (offline: PRICES_DIR=/path/to/csv-snapshots)
+
+# Report pages are files: a notebook is executed again only when it, the
+# library, the events, a study file or the prices changed.
+NOTEBOOKS    := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
+PAGES        := $(patsubst notebooks/%.py,$(REPORTS)/%.html,$(NOTEBOOKS))
+LIBRARY      := $(wildcard eventstudy/*.py)
+STUDIES      := $(wildcard studies/*.toml)
+PRICES_SRC   := $(or $(EVENTSTUDY_PRICES_DIR),$(EVENTSTUDY_CACHE_DIR),data/cache)
+PRICES_FILES := $(wildcard $(PRICES_SRC)/*)
+REPORT_INPUTS := $(LIBRARY) data/events.csv $(STUDIES) $(PRICES_FILES) $(REPORTS)/.prices $(STAMP)
+
+# Records which prices folder the pages were built from; rewritten (and so
+# newer than the pages) only when PRICES_DIR names another folder.
+$(REPORTS)/.prices: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PRICES_SRC)' | cmp -s - $@ || echo '$(PRICES_SRC)' > $@
+
+FORCE:
+
+$(REPORTS)/%.html: notebooks/%.py $(REPORT_INPUTS)
+	$(BIN)/python -m eventstudy.report --out $(REPORTS) --page $<
+
+$(REPORTS)/index.html: $(PAGES) $(REPORT_INPUTS)
+	$(BIN)/python -m eventstudy.report --out $(REPORTS) --index $(PAGES)
 
 bench: $(STAMP) ## Time the engine and the placebo distribution against a statsmodels loop
 	$(BIN)/python bench/bench_engine.py

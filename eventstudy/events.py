@@ -32,6 +32,8 @@ __all__ = [
     "Category",
     "Rule",
     "Status",
+    "TIMINGS",
+    "Timing",
     "align_events",
     "event_position_table",
     "event_positions",
@@ -57,9 +59,22 @@ Rule = Literal[
     "closed-next",
     "date-only",
     "date-only-closed-next",
+    "reported-overnight",
+    "reported-pre-open",
+    "reported-day-session",
+    "reported-after-close-next",
+    "reported-closed-next",
     "pending",
 ]
 RULES: tuple[str, ...] = get_args(Rule)
+
+#: The reported part of the trading day of an event without a clock time (the
+#: ``timing`` column): ``overnight`` (the exchange's night before the day
+#: session of ``date``), ``pre-open`` (before that day session, not known
+#: whether in the night or the break), ``day-session`` (from the day open to
+#: the close), ``after-close`` (after the close of ``date``).
+Timing = Literal["overnight", "pre-open", "day-session", "after-close"]
+TIMINGS: tuple[str, ...] = get_args(Timing)
 
 #: Whether an event can enter a study (the ``status`` column of :func:`align_events`).
 Status = Literal["aligned", "pending", "after-data"]
@@ -70,6 +85,7 @@ COLUMNS: tuple[str, ...] = (
     "date",
     "time",
     "tz",
+    "timing",
     "title",
     "category",
     "direction",
@@ -177,8 +193,8 @@ def load_events(path) -> pd.DataFrame:
     ----------
     path : str or pathlib.Path
         A CSV whose first line names the columns. Only ``id`` and ``date`` are
-        required; the others (``time, tz, title, category, direction,
-        in_article, source, notes``) are optional, and unknown columns are kept
+        required; the others (``time, tz, timing, title, category,
+        direction, in_article, source, notes``) are optional, and unknown columns are kept
         as text (with a logged warning, in case of a misspelt name).
 
     Returns
@@ -187,7 +203,9 @@ def load_events(path) -> pd.DataFrame:
         One row per event, in file order, with columns ``id`` (str), ``date``
         (Timestamp at midnight, ``NaT`` for an event without a day), ``time``
         (``'HH:MM'`` or ``'HH:MM:SS'``, ``None`` when absent), ``tz`` (IANA
-        name or ``None``), ``title`` (str), ``category`` (one of
+        name or ``None``), ``timing`` (one of :data:`TIMINGS` or ``None``:
+        the reported part of the trading day when no clock time is known),
+        ``title`` (str), ``category`` (one of
         :data:`CATEGORIES` or ``None``), ``direction`` (Int64: expected sign of
         the price effect, 0 when absent), ``in_article`` (bool), ``source``,
         ``notes`` (str), then any extra columns. ``attrs["path"]`` is the file
@@ -199,7 +217,9 @@ def load_events(path) -> pd.DataFrame:
         Listing every problem of the file, each with its line number, column
         and fix: missing required column, unparseable date or time, ``time``
         without ``tz`` or without ``date``, unknown time zone, a local time
-        that does not exist (daylight-saving gap), duplicate or empty ``id``,
+        that does not exist (daylight-saving gap), ``timing`` outside
+        :data:`TIMINGS`, ``timing`` together with ``time`` or without
+        ``date``, duplicate or empty ``id``,
         ``category`` outside :data:`CATEGORIES`, ``direction`` outside
         {-1, 0, 1}, ``in_article`` not true/false, a row with more fields than
         the header.
@@ -323,6 +343,28 @@ def load_events(path) -> pd.DataFrame:
                     zone.key,
                 )
 
+        timing = raw.get("timing", "") or None
+        if timing is not None:
+            try:
+                check_option("timing", timing, Timing)
+            except OptionError as exc:
+                bad(
+                    "timing",
+                    f"{exc}; use one of these for the reported part of the trading day "
+                    "(see data/README.md) or leave it empty",
+                )
+            if time_text:
+                bad(
+                    "timing",
+                    f"timing {timing!r} together with time {time_text!r}; give either a clock "
+                    "time or a timing, not both (keep the time when one was reported)",
+                )
+            elif not date_text:
+                bad(
+                    "timing",
+                    f"timing {timing!r} without a date; add the date or remove the timing",
+                )
+
         category = raw.get("category", "") or None
         if category is not None:
             try:
@@ -348,6 +390,7 @@ def load_events(path) -> pd.DataFrame:
             "date": pd.Timestamp(date) if date is not None else pd.NaT,
             "time": time_text or None,
             "tz": tz_text or None,
+            "timing": timing,
             "title": raw.get("title", ""),
             "category": category,
             "direction": direction if direction is not None else 0,
@@ -371,6 +414,7 @@ def load_events(path) -> pd.DataFrame:
             ),
             "time": pd.Series([r["time"] for r in rows], dtype="object"),
             "tz": pd.Series([r["tz"] for r in rows], dtype="object"),
+            "timing": pd.Series([r["timing"] for r in rows], dtype="object"),
             "title": pd.Series([r["title"] for r in rows], dtype="str"),
             "category": pd.Series([r["category"] for r in rows], dtype="object"),
             "direction": pd.Series([r["direction"] for r in rows], dtype="Int64"),
@@ -429,6 +473,51 @@ def _exchange_times(events: pd.DataFrame, tz: str) -> pd.Series:
     return result
 
 
+#: Rule of a date with a timing (or none), on a trade date and on a closed day.
+_DATED_RULES: dict[str | None, tuple[str, str]] = {
+    None: ("date-only", "date-only-closed-next"),
+    "overnight": ("reported-overnight", "reported-closed-next"),
+    "pre-open": ("reported-pre-open", "reported-closed-next"),
+    "day-session": ("reported-day-session", "reported-closed-next"),
+    "after-close": ("reported-after-close-next", "reported-closed-next"),
+}
+
+
+def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.ndarray:
+    """Each event's reported part of the trading day (``None`` when not reported).
+
+    Checks what :func:`load_events` checks for a file, for a table built in code.
+    """
+    if "timing" not in events:
+        return np.full(len(events), None, dtype=object)
+    part = np.array(
+        [None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in events["timing"]],
+        dtype=object,
+    )
+    has = pd.notna(part)
+    ids = events["id"].astype(str).to_numpy()
+    unknown = has & ~np.isin(part.astype(str), TIMINGS)
+    if unknown.any():
+        try:
+            check_option("timing", part[unknown][0], Timing)
+        except OptionError as exc:
+            listed = ", ".join(repr(i) for i in ids[unknown])
+            raise EventAlignmentError(
+                f"events {listed}: {exc}; use one of these or leave the timing empty"
+            ) from None
+    for mask, problem in (
+        (
+            has & timed,
+            "have both a time and a timing; give either a clock time or a timing, not both",
+        ),
+        (has & ~timed & ~dated, "have a timing but no date; add the date or remove the timing"),
+    ):
+        if mask.any():
+            listed = ", ".join(repr(i) for i in ids[mask])
+            raise EventAlignmentError(f"events {listed} {problem}")
+    return part
+
+
 def _utc_ns(column: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(column).as_unit("ns").asi8
 
@@ -440,7 +529,8 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     ----------
     events : pandas.DataFrame
         As returned by :func:`load_events` (at least ``id`` and ``date``;
-        ``time`` and ``tz`` when clock times are known).
+        ``time`` and ``tz`` when clock times are known; ``timing`` when only
+        the part of the trading day is known).
     calendar : ExchangeCalendar or str, optional
         The exchange calendar, or a ticker / calendar name for
         :func:`eventstudy.calendar.get_calendar`. Default: that of ``ZS=F``
@@ -484,10 +574,27 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     be in the settlement price); an early close on a short day (e.g. 12:00 CT
     on the day after Thanksgiving) is the session's own ``close``. A time
     before the open on the session's own date, in a calendar without an
-    overnight session, is ``pre-open``. An event with a date and no time is
-    placed on that date if it is a trade date (``date-only``), else on the
-    next trade date (``date-only-closed-next``); an event without a date is
-    ``pending``.
+    overnight session, is ``pre-open``.
+
+    An event with a date :math:`d` and no time is placed by its ``timing``
+    (the reported part of the trading day, :data:`TIMINGS`). With
+    :math:`d_+` the first trade date :math:`\ge d` and :math:`d_{++}` the
+    first trade date :math:`> d`:
+
+    ====================================  ==============================  ============
+    timing, :math:`d` a trade date        rule                            trade date
+    ====================================  ==============================  ============
+    none                                  ``date-only``                   :math:`d`
+    ``overnight``                         ``reported-overnight``          :math:`d`
+    ``pre-open``                          ``reported-pre-open``           :math:`d`
+    ``day-session``                       ``reported-day-session``        :math:`d`
+    ``after-close``                       ``reported-after-close-next``   :math:`d_{++}`
+    ====================================  ==============================  ============
+
+    When :math:`d` is a weekend or holiday every event falls outside any
+    session and gets :math:`d_+ = d_{++}`, with the rule
+    ``date-only-closed-next`` (no timing) or ``reported-closed-next``. An
+    event without a date is ``pending``.
 
     References
     ----------
@@ -515,6 +622,7 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
 
     timed = exchange.notna().to_numpy()
     dated = dates.notna().to_numpy() & ~timed
+    timing = _timings(out, timed, dated)
     trade_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     rule = np.full(n, "pending", dtype=object)
 
@@ -533,9 +641,16 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
 
         if dated.any():
             d = dates[dated].to_numpy()
+            part = timing[dated]
             k = np.searchsorted(days, d, side="left")
+            open_day = days[k] == d
+            k = k + (open_day & (part == "after-close"))
             trade_date[dated] = days[k]
-            rule[dated] = np.where(days[k] == d, "date-only", "date-only-closed-next")
+            on_open, on_closed = (
+                pd.Series(part, dtype="object").map(lambda v, j=j: _DATED_RULES[v][j]).to_numpy()
+                for j in (0, 1)
+            )
+            rule[dated] = np.where(open_day, on_open, on_closed)
 
         if timed.any():
             t = _utc_ns(exchange[timed])
@@ -742,6 +857,7 @@ def _records(aligned: pd.DataFrame) -> list[dict]:
                 "date": _iso_date(row.date),
                 "time": row.time,
                 "tz": row.tz,
+                "timing": getattr(row, "timing", None),
                 "exchange_time": None
                 if pd.isna(row.exchange_time)
                 else row.exchange_time.isoformat(),
@@ -771,9 +887,10 @@ def _text(aligned: pd.DataFrame, asset: str, tz: str) -> str:
         f"{'unknown' if last is None else last.date()}",
         "",
     ]
+    timings = aligned["timing"] if "timing" in aligned else [None] * len(aligned)
     local = [
-        "" if t is None or pd.isna(t) else f"{t} {z}"
-        for t, z in zip(aligned["time"], aligned["tz"], strict=True)
+        (p if p is not None and not pd.isna(p) else "") if t is None or pd.isna(t) else f"{t} {z}"
+        for t, z, p in zip(aligned["time"], aligned["tz"], timings, strict=True)
     ]
     table = pd.DataFrame(
         {
@@ -812,7 +929,7 @@ def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: b
     Returns
     -------
     str or list of dict
-        With ``as_json``, one dict per event: ``id, date, time, tz,
+        With ``as_json``, one dict per event: ``id, date, time, tz, timing,
         exchange_time, trade_date, rule, status, title, category, direction,
         in_article, source, notes`` (dates ``YYYY-MM-DD`` or ``None``).
 

@@ -26,6 +26,7 @@ from eventstudy.events import (
     CATEGORIES,
     DEFAULT_EVENTS,
     RULES,
+    TIMINGS,
     align_events,
     event_position_table,
     event_positions,
@@ -83,6 +84,19 @@ EXPECTED = {
     "date-saturday": ("2018-12-03", "date-only-closed-next"),
     "date-thanksgiving": ("2025-11-28", "date-only-closed-next"),
     "date-juneteenth": ("2025-06-20", "date-only-closed-next"),
+    # a date with the reported part of the trading day, no clock time
+    "timing-overnight": ("2025-11-20", "reported-overnight"),  # Thu
+    "timing-pre-open": ("2025-11-20", "reported-pre-open"),
+    "timing-day-session": ("2025-11-20", "reported-day-session"),
+    "timing-after-close": ("2025-11-21", "reported-after-close-next"),  # Thu -> Fri
+    "timing-friday-after-close": ("2025-11-24", "reported-after-close-next"),  # Fri -> Mon
+    # Wed before Thanksgiving -> Fri
+    "timing-thanksgiving-eve-after-close": ("2025-11-28", "reported-after-close-next"),
+    "timing-juneteenth-eve-after-close": ("2025-06-20", "reported-after-close-next"),  # Wed -> Fri
+    "timing-black-friday-after-close": ("2025-12-01", "reported-after-close-next"),  # early close
+    "timing-saturday-day": ("2025-11-24", "reported-closed-next"),  # Sat -> Mon
+    "timing-thanksgiving-after-close": ("2025-11-28", "reported-closed-next"),  # closed Thu -> Fri
+    "timing-juneteenth-overnight": ("2025-06-20", "reported-closed-next"),  # closed Thu -> Fri
     "pending-visit": (None, "pending"),
 }
 
@@ -97,6 +111,7 @@ def test_catalogue_loads_typed():
         "date",
         "time",
         "tz",
+        "timing",
         "title",
         "category",
         "direction",
@@ -125,6 +140,19 @@ def test_catalogue_loads_typed():
         "tariffs-take-effect-2018-07",
         "liberation-day-tariffs",
     }
+    # a part of the day only where one was reported, never with a clock time
+    parts = events.set_index("id")["timing"].dropna()
+    assert set(parts) <= set(TIMINGS)
+    assert not set(parts.index) & set(timed["id"])
+    assert parts.to_dict() == {
+        "china-tariff-list-106-goods": "overnight",  # Beijing daytime
+        "trump-threatens-200bn": "after-close",  # Monday evening in New York
+        "china-10pct-soybeans-2025": "overnight",  # Beijing daytime
+        "china-34pct-retaliation": "pre-open",  # before the day session
+        "geneva-joint-statement": "overnight",  # early morning in Geneva
+        "china-lifts-farm-tariffs": "overnight",  # Beijing daytime
+        "takaichi-taiwan-remarks": "overnight",  # Tokyo daytime
+    }
 
 
 def test_article_sentences_are_quoted_verbatim():
@@ -142,6 +170,7 @@ def test_minimal_file_with_id_and_date_only():
     events = load_events(FIXTURES / "events_minimal.csv")
     assert events["id"].tolist() == ["a", "b", "c"]
     assert events["time"].isna().all() and events["tz"].isna().all()
+    assert events["timing"].isna().all()  # a file without the column
     assert events["direction"].tolist() == [0, 0, 0]
     assert not events["in_article"].any()
     aligned = align_events(events, "ZS=F")
@@ -207,6 +236,20 @@ def test_missing_required_column():
         ("id,date\na,24/11/2025\n", r"line 2, column 'date': cannot read '24/11/2025' as a date"),
         ("id,date,tz\na,2025-11-24,CST\n", r"line 2, column 'tz': unknown time zone 'CST'"),
         ("id,id,date\na,a,2025-11-24\n", r"line 1, column 'id': the column appears twice"),
+        (
+            "id,date,timing\na,2025-11-24,evening\n",
+            r"line 2, column 'timing': timing must be one of 'overnight', 'pre-open', "
+            r"'day-session', 'after-close'; got 'evening'; use one of these",
+        ),
+        (
+            "id,date,time,tz,timing\na,2025-11-24,16:35,America/New_York,after-close\n",
+            r"line 2, column 'timing': timing 'after-close' together with time '16:35'; "
+            r"give either a clock time or a timing, not both",
+        ),
+        (
+            "id,date,timing\na,,overnight\n",
+            r"line 2, column 'timing': timing 'overnight' without a date; add the date",
+        ),
     ],
 )
 def test_single_problems(tmp_path, content, pattern):
@@ -214,6 +257,28 @@ def test_single_problems(tmp_path, content, pattern):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(EventFileError, match=pattern):
         load_events(path)
+
+
+def test_timing_problems_are_listed_with_the_others(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "id,date,time,tz,timing\n"
+        "ok,2025-11-24,,,after-close\n"
+        "typo,2025-11-24,,,After-Close\n"
+        "both,2025-11-24,09:00,America/Chicago,day-session\n"
+        "bad-date,2025-02-30,,,overnight\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(EventFileError, match=r"3 problems in the events file") as info:
+        load_events(path)
+    patterns = [
+        r"line 3, column 'timing': timing must be one of .*; got 'After-Close'",
+        r"line 4, column 'timing': timing 'day-session' together with time '09:00'",
+        r"line 5, column 'date': cannot read '2025-02-30' as a date",
+    ]
+    assert len(info.value.problems) == len(patterns)
+    for problem, pattern in zip(info.value.problems, patterns, strict=True):
+        assert re.match(pattern, problem), (problem, pattern)
 
 
 def test_missing_file(tmp_path):
@@ -346,16 +411,84 @@ def test_random_times_match_reference(cal):
         assert got == _reference_trade_date(cal, when), (ident, when.isoformat())
 
 
+def _reference_timing_date(cal, day: pd.Timestamp, timing) -> pd.Timestamp:
+    """Scalar reference: after the close of a trade date -> the next one; else that date or
+    the next trade date."""
+    if timing == "after-close" and cal.is_trade_date(day):
+        return cal.next_trade_date(day, inclusive=False)
+    return cal.next_trade_date(day)
+
+
+def test_random_timings_match_reference(cal):
+    rng = np.random.default_rng(20180618)
+    n = 300
+    days = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 8 * 365, n), unit="D")
+    parts = [None, *TIMINGS]
+    timing = [parts[i % len(parts)] for i in range(n)]
+    events = pd.DataFrame({"id": [f"e{i}" for i in range(n)], "date": days, "timing": timing})
+    aligned = align_events(events, cal)
+    for day, part, got, rule in zip(
+        days, timing, aligned["trade_date"], aligned["rule"], strict=True
+    ):
+        assert got == _reference_timing_date(cal, day, part), (day, part)
+        if not cal.is_trade_date(day):
+            assert rule == ("date-only-closed-next" if part is None else "reported-closed-next")
+        elif part is None:
+            assert rule == "date-only"
+        else:
+            assert rule == f"reported-{part}" + ("-next" if part == "after-close" else "")
+
+
+@pytest.mark.parametrize(
+    ("timing", "time", "date", "pattern"),
+    [
+        (
+            "evening",
+            None,
+            "2025-11-24",
+            r"events 'a': timing must be one of 'overnight', 'pre-open', 'day-session', "
+            r"'after-close'; got 'evening'",
+        ),
+        (
+            "after-close",
+            "16:00",
+            "2025-11-24",
+            r"events 'a' have both a time and a timing; give either a clock time or a timing",
+        ),
+        ("overnight", None, None, r"events 'a' have a timing but no date; add the date"),
+    ],
+)
+def test_align_checks_timing_of_a_table(cal, timing, time, date, pattern):
+    events = pd.DataFrame(
+        {
+            "id": ["a"],
+            "date": pd.to_datetime([date]),
+            "time": [time],
+            "tz": ["America/New_York" if time else None],
+            "timing": [timing],
+        }
+    )
+    with pytest.raises(EventAlignmentError, match=pattern):
+        align_events(events, cal)
+
+
 def test_catalogue_alignment(cal):
     aligned = align_events(load_events(DEFAULT_EVENTS), cal, last_date="2026-01-13").set_index("id")
     assert aligned.loc["busan-meeting", "trade_date"] == pd.Timestamp("2025-10-30")
     assert aligned.loc["busan-meeting", "rule"] == "overnight"
     assert aligned.loc["trump-xi-call", "trade_date"] == pd.Timestamp("2025-11-24")
     assert aligned.loc["trump-xi-call", "rule"] == "date-only"
-    # every dated event without a time: its own date when a trade date, else the next one
+    # Monday evening in New York, after the close: first priced on Tuesday
+    assert aligned.loc["trump-threatens-200bn", "trade_date"] == pd.Timestamp("2018-06-19")
+    assert aligned.loc["trump-threatens-200bn", "rule"] == "reported-after-close-next"
+    assert aligned.loc["china-34pct-retaliation", "rule"] == "reported-pre-open"
+    assert aligned.loc["geneva-joint-statement", "trade_date"] == pd.Timestamp("2025-05-12")
+    assert aligned.loc["geneva-joint-statement", "rule"] == "reported-overnight"
+    # every dated event without a time: by the scalar reference of its timing
     dated = aligned[aligned["date"].notna() & aligned["time"].isna()]
     for ident, row in dated.iterrows():
-        assert row["trade_date"] == cal.next_trade_date(row["date"]), ident
+        expected = _reference_timing_date(cal, row["date"], row["timing"])
+        assert row["trade_date"] == expected, ident
     assert (aligned["status"] == "pending").sum() == 2
     assert (aligned["status"] == "after-data").sum() == 0
 
@@ -455,12 +588,18 @@ def test_cli_json_on_the_catalogue(prices_dir, capsys):
     assert records["trump-xi-call"]["time"] is None
     assert records["trump-beijing-visit"]["trade_date"] is None
     assert records["trump-beijing-visit"]["status"] == "pending"
+    assert records["trump-threatens-200bn"]["timing"] == "after-close"
+    assert records["trump-threatens-200bn"]["trade_date"] == "2018-06-19"
+    assert records["trump-threatens-200bn"]["rule"] == "reported-after-close-next"
+    assert records["trump-xi-call"]["timing"] is None
     for rec in records.values():
+        assert rec["timing"] is None or rec["timing"] in TIMINGS
         assert {
             "id",
             "date",
             "time",
             "tz",
+            "timing",
             "trade_date",
             "rule",
             "status",
@@ -497,6 +636,27 @@ def test_cli_text_table(prices_dir, capsys):
     assert "last price date of ZS=F: 2026-01-13" in out
     assert re.search(
         r"\bb\s+2025-11-22\s+-\s+-\s+2025-11-24\s+date-only-closed-next\s+aligned", out
+    )
+
+
+def test_cli_text_table_shows_timing(prices_dir, capsys):
+    assert (
+        main(
+            [
+                "events",
+                "--events",
+                str(FIXTURES / "events_tricky.csv"),
+                "--prices-dir",
+                str(prices_dir),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert re.search(
+        r"\btiming-friday-after-close\s+2025-11-21\s+after-close\s+-\s+2025-11-24\s+"
+        r"reported-after-close-next\s+aligned",
+        out,
     )
 
 

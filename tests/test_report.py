@@ -1,0 +1,133 @@
+"""The HTML report: pages with embedded figures, the index, failing cells."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from eventstudy.exceptions import NotebookError
+from eventstudy.report import build_index, build_page, build_report, main, notebook_sources
+
+REPO = Path(__file__).resolve().parents[1]
+IMG = re.compile(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/=\s]{100,}\"")
+EXTERNAL = re.compile(r"(?:src|href)=[\"'](?:https?:)?//", re.IGNORECASE)
+
+TINY = '''# %% [markdown]
+# # A tiny page
+#
+# One figure and one finding.
+
+# %%
+import os
+
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots()
+ax.plot([0, 1, 2], [1, 3, 2])
+ax.set_xlabel("day")
+
+# %% tags=["findings"]
+from IPython.display import Markdown
+
+Markdown(f"The prices folder is **{os.environ['EVENTSTUDY_PRICES_DIR']}**.")
+'''
+
+FAILING = '''# %% [markdown]
+# # A failing page
+
+# %%
+x = 1
+
+# %%
+raise ValueError(f"cell failed on purpose with x={x}")
+'''
+
+
+@pytest.fixture
+def tiny_notebooks(tmp_path) -> Path:
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    (folder / "01_tiny.py").write_text(TINY, encoding="utf-8")
+    (folder / "notes.py").write_text("# not a notebook\n", encoding="utf-8")
+    return folder
+
+
+def test_notebook_sources_keeps_numbered_scripts_in_order(tiny_notebooks):
+    (tiny_notebooks / "00_first.py").write_text(TINY, encoding="utf-8")
+    names = [p.name for p in notebook_sources(tiny_notebooks)]
+    assert names == ["00_first.py", "01_tiny.py"]
+
+
+def test_page_embeds_figure_and_passes_prices_dir(tiny_notebooks, tmp_path):
+    out = tmp_path / "reports"
+    marker = tmp_path / "some prices"
+    page = build_page(tiny_notebooks / "01_tiny.py", out, prices_dir=marker)
+    text = page.read_text(encoding="utf-8")
+    assert len(IMG.findall(text)) == 1
+    assert not EXTERNAL.search(text), EXTERNAL.search(text)
+    meta = json.loads((out / "01_tiny.json").read_text(encoding="utf-8"))
+    assert meta["title"] == "A tiny page"
+    assert meta["figures"] == 1
+    assert str(marker.resolve()) in meta["findings_html"]
+    index = build_index(out, [page], prices_dir=marker)
+    html = index.read_text(encoding="utf-8")
+    assert "href='01_tiny.html'" in html
+    assert str(marker.resolve()) in html  # the page's finding is repeated on the index
+
+
+def test_failing_cell_stops_the_build_and_shows_the_error(tmp_path):
+    nb = tmp_path / "02_bad.py"
+    nb.write_text(FAILING, encoding="utf-8")
+    out = tmp_path / "reports"
+    with pytest.raises(NotebookError, match=r"02_bad\.py: cell 3 failed") as info:
+        build_page(nb, out)
+    assert "ValueError: cell failed on purpose with x=1" in str(info.value)
+    assert "\x1b[" not in str(info.value)
+    assert not (out / "02_bad.html").exists()
+
+
+def test_cli_exits_non_zero_with_the_cell_error(tmp_path, capsys):
+    nb = tmp_path / "02_bad.py"
+    nb.write_text(FAILING, encoding="utf-8")
+    assert main(["--out", str(tmp_path / "r"), "--page", str(nb)]) == 1
+    err = capsys.readouterr().err
+    assert "cell 3 failed" in err and "cell failed on purpose with x=1" in err
+
+
+def test_index_requires_built_pages(tmp_path):
+    with pytest.raises(NotebookError, match=r"01_x\.json is missing; build the page first"):
+        build_index(tmp_path, [tmp_path / "01_x.html"])
+
+
+# --------------------------------------------------------------------------- the real report
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, prices_dir) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    build_report(out, prices_dir=prices_dir)
+    return out
+
+
+@pytest.mark.snapshot
+@pytest.mark.notebook
+def test_report_index_links_every_page_and_pages_embed_figures(report, prices_dir):
+    notebooks = notebook_sources()
+    assert [p.stem for p in notebooks][:5] == [
+        "01_data_quality", "02_events", "03_article", "04_trade_war", "05_robustness",
+    ]
+    index = (report / "index.html").read_text(encoding="utf-8")
+    for nb in notebooks:
+        assert f"href='{nb.stem}.html'" in index
+        page = (report / f"{nb.stem}.html").read_text(encoding="utf-8")
+        meta = json.loads((report / f"{nb.stem}.json").read_text(encoding="utf-8"))
+        assert meta["figures"] >= 1, nb.name
+        assert len(IMG.findall(page)) == meta["figures"], nb.name
+        assert not EXTERNAL.search(page), (nb.name, EXTERNAL.search(page))
+        assert meta["findings_html"], f"{nb.name} has no cell tagged 'findings'"
+    assert "snapshot" in index and str(prices_dir.resolve()) in index
+    assert "Headline numbers" in index
+    assert not EXTERNAL.search(index)
