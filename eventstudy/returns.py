@@ -293,6 +293,7 @@ def prepare_returns(
     kind: ReturnKind = "log",
     mask_rolls: bool = True,
     thin: bool = True,
+    start=None,
 ) -> ReturnData:
     """Returns plus the contract-roll and thin-trading masks, as :class:`ReturnData`.
 
@@ -306,6 +307,11 @@ def prepare_returns(
     thin : bool, default True
         Flag the asset's thin-trading dates
         (:func:`eventstudy.contracts.thin_mask`, which uses its ``Volume``).
+    start : date-like, optional
+        First price date used for the returns (e.g. the latest first date
+        among the tickers). The thin-trading rule still sees the asset's whole
+        history, so its look-back of recent volumes is the same as in
+        ``eventstudy data check``.
 
     Returns
     -------
@@ -327,6 +333,13 @@ def prepare_returns(
     """
     contracts = importlib.import_module("eventstudy.contracts")
     factors = _as_tuple(factors)
+    full_prices = prices
+    if start is not None:
+        start = pd.Timestamp(start)
+        if isinstance(prices, Mapping):
+            prices = {t: frame.loc[start:] for t, frame in prices.items()}
+        else:
+            prices = prices.loc[start:]
     returns = compute_returns(prices, asset, factors, kind)
     index = returns.index
     rows = [
@@ -357,7 +370,7 @@ def prepare_returns(
 
     thin_days = pd.Series(False, index=index, name="thin")
     if thin:
-        frame = _asset_frame(prices, asset)
+        frame = _asset_frame(full_prices, asset)
         mask = contracts.thin_mask(asset, frame).reindex(index, fill_value=False)
         thin_days |= mask.astype(bool).to_numpy()
         rows.extend((d, asset, "thin trading", "") for d in index[thin_days.to_numpy()])

@@ -12,9 +12,13 @@ A study file names everything an event study needs, one key per choice::
     events = "../data/events.csv"     # relative to the study file
     event_ids = ["busan-meeting", "trump-xi-call"]   # optional subset
     exclude_other_events = true
+    other_events = "study"            # 'study' | 'file': whose windows are "other events"
     exclude_thin_trading = true
     mask_rolls = true
     min_estimation_days = 100
+    group_by = "direction"            # 'all' | 'direction' | 'category'
+    placebo_draws = 10000
+    seed = 20251124
 
 :func:`load_study` validates every key and raises
 :class:`~eventstudy.exceptions.StudyConfigError` naming the file, the key, the
@@ -66,6 +70,10 @@ logger = logging.getLogger(__name__)
 #: ``direction`` (+1 escalation / -1 de-escalation) or ``category`` column.
 GroupBy = Literal["all", "direction", "category"]
 
+#: Whose windows are "other events" for ``exclude_other_events``: the study's own
+#: events (after ``event_ids``), or every dated event of the events file.
+OtherEvents = Literal["study", "file"]
+
 
 @dataclass(frozen=True)
 class Study:
@@ -100,7 +108,12 @@ class Study:
     event_ids : tuple of str or None
         The events used; ``None`` means every aligned event of the file.
     exclude_other_events : bool
-        Drop estimation days that fall in another event's window.
+        Drop estimation days that fall in another event's widest window.
+    other_events : {'study', 'file'}
+        Which events count as "other events": ``'study'`` (default) the
+        study's own events, after ``event_ids``; ``'file'`` every dated event
+        of the events file, so that news outside the study also stays out of
+        the estimation samples.
     exclude_thin_trading : bool
         Drop thin-trading (delivery-period) days from estimation samples.
     mask_rolls : bool
@@ -129,6 +142,7 @@ class Study:
     events: Path = DEFAULT_EVENTS
     event_ids: tuple[str, ...] | None = None
     exclude_other_events: bool = True
+    other_events: OtherEvents = "study"
     exclude_thin_trading: bool = True
     mask_rolls: bool = True
     min_estimation_days: int = 100
@@ -172,6 +186,7 @@ _EXAMPLES = {
     "events": 'events = "../data/events.csv"',
     "event_ids": 'event_ids = ["busan-meeting", "trump-xi-call"]',
     "exclude_other_events": "exclude_other_events = true",
+    "other_events": 'other_events = "study"',
     "exclude_thin_trading": "exclude_thin_trading = true",
     "mask_rolls": "mask_rolls = true",
     "min_estimation_days": "min_estimation_days = 100",
@@ -297,6 +312,8 @@ def load_study(path) -> Study:
         values["returns"] = check.option("returns", raw["returns"], ReturnKind)
     if "group_by" in raw:
         values["group_by"] = check.option("group_by", raw["group_by"], GroupBy)
+    if "other_events" in raw:
+        values["other_events"] = check.option("other_events", raw["other_events"], OtherEvents)
     for key in ("exclude_other_events", "exclude_thin_trading", "mask_rolls"):
         if key in raw:
             values[key] = check.boolean(key, raw[key])
@@ -585,9 +602,10 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
 
     Notes
     -----
-    The model is fitted on every dated event of the events file, so with
-    ``exclude_other_events`` each estimation sample avoids all news windows,
-    not only those of the study's events; the tables keep the study's events.
+    With ``other_events = 'file'`` the model is fitted on every dated event
+    of the events file, so with ``exclude_other_events`` each estimation
+    sample avoids all news windows, not only those of the study's events;
+    the tables keep the study's events.
     Groups of the tests table: ``all`` (sign +1), and with ``group_by =
     'direction'`` ``escalation`` (direction -1), ``de-escalation`` (+1) and
     ``signed`` (both, each event's CAR times its direction, so that a
@@ -601,7 +619,7 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
 
     from .calendar import get_calendar
     from .data import load_prices
-    from .events import align_events
+    from .events import align_events, event_positions
     from .inference import per_event_tests, placebo_distribution, test_battery
     from .model import EventStudy
     from .returns import prepare_returns
@@ -610,18 +628,18 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
     prices = load_prices(tickers, prices_dir=prices_dir)
     # Returns need every series: start where the last of them starts.
     common = max(frame.index[0] for frame in prices.values())
-    prices = {t: frame.loc[common:] for t, frame in prices.items()}
     logger.info("%s: prices from %s (the latest first date of %s)", study.name, common.date(),
                 ", ".join(tickers))
     data = prepare_returns(prices, study.asset, study.factors, kind=study.returns,
-                           mask_rolls=study.mask_rolls)
+                           mask_rolls=study.mask_rolls, start=common)
     aligned = align_events(load_events(study.events), get_calendar(study.asset),
                            last_date=data.returns.index[-1])
     wanted = list(aligned["id"]) if study.event_ids is None else list(study.event_ids)
-    # Study events first (any status, so pending ones are reported), then every other
-    # dated event of the file so that its window stays out of estimation samples.
+    # Study events first (any status, so pending ones are reported); with
+    # other_events = 'file', every other dated event of the file follows so that
+    # its window stays out of the estimation samples too.
     in_study = aligned["id"].isin(wanted)
-    others = ~in_study & (aligned["status"] == "aligned")
+    others = ~in_study & (aligned["status"] == "aligned") & (study.other_events == "file")
     fit_events = pd.concat([aligned[in_study], aligned[others]], ignore_index=True)
     model = EventStudy(
         data.returns, fit_events, asset=study.asset, factors=study.factors, model=study.model,
@@ -642,11 +660,14 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
     valid = np.isfinite(y) & np.isfinite(X).all(axis=1) & ~data.roll.to_numpy()
     thin = data.thin.to_numpy()
     est_ok = valid & ~thin if study.exclude_thin_trading else valid
+    # Pseudo-events avoid the window of every catalogued event, whatever other_events says.
+    catalogued_day0 = event_positions(aligned, data.returns.index)
+    catalogued_day0 = catalogued_day0[catalogued_day0 >= 0]
     placebo = None
     if study.placebo_draws > 0:
         placebo = placebo_distribution(
             y, X, valid, est_ok, model=study.model, estimation=study.estimation,
-            windows=study.windows, event_day0=arrays.day0, draws=study.placebo_draws,
+            windows=study.windows, event_day0=catalogued_day0, draws=study.placebo_draws,
             seed=study.seed, min_estimation_days=study.min_estimation_days,
             day0_ok=valid & ~thin if study.exclude_thin_trading else valid,
         )

@@ -90,6 +90,8 @@ def test_events_path_is_relative_to_the_study_file(tmp_path):
          r"event_ids = .*: unknown ids no-such-event, nor-this \(not in .*events\.csv\); use ids "
          r"from the events file's id column"),
         ('event_ids = ["busan-meeting", "busan-meeting"]\n', r"listed twice: busan-meeting"),
+        ('other_events = "all"\n', r"other_events = 'all': other_events must be one of "
+                                    r"'study', 'file'; got 'all'"),
         ("asset = \n", r"s\.toml: not valid TOML"),
     ],
 )
@@ -253,3 +255,22 @@ def test_event_verdicts_count_rejections():
     })
     g = group_verdicts(tests, alpha=0.05).iloc[0]
     assert (g["n_reject"], g["n_tests"], g["verdict"]) == (2, 3, "holds in 2 of 3 tests (x, y)")
+
+
+def test_other_events_chooses_whose_windows_leave_the_estimation_sample(prices_dir, tmp_path):
+    """'study' drops only the study's own events' windows; 'file' every dated event's."""
+    from eventstudy.study import analyse
+
+    body = (
+        'event_ids = ["trump-xi-call"]\nwindows = [[0, 0], [-1, 5]]\n'
+        "estimation = [-250, -11]\nplacebo_draws = 0\n"
+    )
+    alone = analyse(load_study(write_study(tmp_path, body)), prices_dir)
+    pooled = analyse(load_study(write_study(tmp_path, body + 'other_events = "file"\n', "f.toml")),
+                     prices_dir)
+    n_alone = int(alone.events["n_estimation"].iloc[0])
+    n_pooled = int(pooled.events["n_estimation"].iloc[0])
+    # The 2025 catalogue events (Liberation Day, Geneva, the 100% threat, Busan, ...) fall in
+    # the call's estimation window: their [-1, 5] windows leave it only with 'file'.
+    assert n_pooled < n_alone
+    assert list(alone.events["event_id"]) == list(pooled.events["event_id"]) == ["trump-xi-call"]
