@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .exceptions import OptionError
+
 __all__ = ["EventStudyResults", "TESTS_COLUMNS"]
 
 TESTS_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events"]
@@ -282,6 +284,32 @@ class EventStudyResults:
         """The test battery: ``group, start, end, test, statistic, p_value, n_events``."""
         return self._tests.copy()
 
+    def _car_column(self, column: str, name: str) -> pd.Series:
+        c = self._car
+        index = pd.MultiIndex.from_frame(c[["event_id", "start", "end"]])
+        return pd.Series(c[column].to_numpy(), index=index, name=name)
+
+    @property
+    def cars(self) -> pd.Series:
+        """Each CAR, indexed by ``(event_id, start, end)`` (the estimates)."""
+        return self._car_column("car", "car")
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard error of each CAR, with estimation error, indexed like :attr:`cars`."""
+        return self._car_column("car_se", "bse")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """t statistic of each CAR, indexed like :attr:`cars`."""
+        return self._car_column("t", "tvalues")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-value of each CAR (Student t, ``df`` of the event), indexed like
+        :attr:`cars`."""
+        return self._car_column("p", "pvalues")
+
     @property
     def n_used(self) -> int:
         """Number of events used."""
@@ -296,7 +324,7 @@ class EventStudyResults:
             ``event_id, start, end, car, lower, upper``.
         """
         if not 0.0 < alpha < 1.0:
-            raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}")
+            raise OptionError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
         c = self._car
         q = stats.t.ppf(1.0 - alpha / 2.0, c["df"].to_numpy(dtype=np.float64))
         half = q * c["car_se"].to_numpy()

@@ -211,8 +211,14 @@ def test_conf_int_and_display(fitted):
     q = stats.t.ppf(0.95, car["df"].to_numpy(dtype=float))
     np.testing.assert_allclose(ci["upper"], car["car"] + q * car["car_se"], rtol=1e-12, atol=0)
     np.testing.assert_allclose(ci["lower"], car["car"] - q * car["car_se"], rtol=1e-12, atol=0)
-    with pytest.raises(ValueError, match="alpha must be between 0 and 1; got 1.5"):
+    with pytest.raises(OptionError, match=r"alpha must be between 0 and 1 \(e\.g\. 0\.05\); got 1\.5"):
         res.conf_int(alpha=1.5)
+    # statsmodels vocabulary: one value per (event, window), read from the tidy table
+    key = tuple(car.loc[0, ["event_id", "start", "end"]])
+    assert res.cars[key] == car.loc[0, "car"] and res.bse[key] == car.loc[0, "car_se"]
+    assert res.tvalues[key] == car.loc[0, "t"] and res.pvalues[key] == car.loc[0, "p"]
+    np.testing.assert_allclose(res.tvalues.to_numpy(), (res.cars / res.bse).to_numpy(),
+                               rtol=1e-12, atol=0)
     text = str(res)
     assert text == res.summary()
     assert "Model                  : market" in text and "tariffs-2018" in text
