@@ -47,8 +47,46 @@ def _style(ax, ylabel):
     ax.set_ylabel(ylabel)
 
 
+def _flags(results):
+    """Roll and thin flags of each event's window days, as {event_id: (days, roll, thin)}."""
+    table = results.ar
+    out = {}
+    for eid, rows in table.groupby("event_id", sort=False):
+        out[eid] = (
+            rows["day"].to_numpy(),
+            rows["roll"].to_numpy(dtype=bool),
+            rows["thin"].to_numpy(dtype=bool),
+        )
+    return out
+
+
+def _mark_days(ax, flags, eid):
+    """Hatch thin-trading days and mark contract-roll days (their AR is missing)."""
+    if eid not in flags:
+        return
+    days, roll, thin = flags[eid]
+    for i, d in enumerate(days[thin]):
+        ax.axvspan(d - 0.5, d + 0.5, facecolor="0.93", edgecolor="0.75", hatch="//",
+                   linewidth=0, zorder=0,
+                   label="thin trading (front contract in delivery)" if i == 0 else None)
+    if roll.any():
+        ax.plot(days[roll], np.zeros(int(roll.sum())), linestyle="none", marker="x",
+                color="0.3", markersize=7, label="contract roll: AR missing")
+
+
+def _legend(fig, axes):
+    """One legend for the figure, below the panels, with every entry any panel drew."""
+    handles, labels = [], []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
+
+
 def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
-    """Abnormal return of each event by event day, with its (1-α) band.
+    """Abnormal return of each event by event day, against its (1-α) no-effect band.
 
     Parameters
     ----------
@@ -56,9 +94,15 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
     event_ids : str or list of str, optional
         Events to draw (all used events by default).
     alpha : float
-        The band is AR ± t_{n-k, 1-α/2} · se(AR), se including estimation error.
+        The band is 0 ± t_{n-k, 1-α/2} · se(AR_τ), se including estimation
+        error: an AR outside it is significant at level α on its own.
     ncols : int
         Panels per row.
+
+    Notes
+    -----
+    Thin-trading days (front contract in its delivery period) are hatched;
+    contract-roll days, whose AR is missing, are marked with a cross on zero.
 
     Returns
     -------
@@ -67,6 +111,7 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
     a = results.arrays
     rows = results._rows_of(event_ids)
     fig, axes = _figure(max(len(rows), 1), ncols)
+    flags = _flags(results)
     level = int(round((1 - alpha) * 100))
     for ax, r in zip(axes, rows, strict=False):
         q = stats.t.ppf(1 - alpha / 2, a.dof[r])
@@ -82,9 +127,10 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
             label=f"{level}% band of AR under H0 (±t·se, with estimation error)",
         )
         ax.plot(a.rel_win, ar, marker="o", color="C0", label="abnormal return")
+        _mark_days(ax, flags, results._ids[r])
         _style(ax, "abnormal return (% log return)")
         ax.set_title(_title(results, r), fontsize=9)
-        ax.legend(fontsize=7, loc="upper left")
+    _legend(fig, axes)
     fig.suptitle(
         f"Abnormal returns of {results.config.get('asset')} ({results.config.get('model')} model)"
     )
@@ -95,7 +141,9 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
     """Cumulative abnormal return from the first window day, with its (1-α) band.
 
     The band is CAR_τ ± t_{n-k, 1-α/2} · √(γ_τ'Vγ_τ), γ_τ the non-missing days
-    from the first window day to τ (estimation error included).
+    from the first window day to τ (estimation error included); where it
+    excludes zero, the CAR up to that day is significant at level α. Missing
+    days (contract rolls, crosses) add nothing; thin-trading days are hatched.
 
     Returns
     -------
@@ -105,6 +153,7 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
     rows = results._rows_of(event_ids)
     car, var = results.cumulative()
     fig, axes = _figure(max(len(rows), 1), ncols)
+    flags = _flags(results)
     level = int(round((1 - alpha) * 100))
     for ax, r in zip(axes, rows, strict=False):
         q = stats.t.ppf(1 - alpha / 2, a.dof[r])
@@ -119,9 +168,10 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
             label=f"{level}% confidence band (±t·se, with estimation error)",
         )
         ax.plot(a.rel_win, c, marker="o", color="C1", label=f"CAR from day {a.rel_win[0]}")
-        _style(ax, "cumulative abnormal return (% log return)")
+        _mark_days(ax, flags, results._ids[r])
+        _style(ax, "CAR (% log return)")
         ax.set_title(_title(results, r), fontsize=9)
-        ax.legend(fontsize=7, loc="upper left")
+    _legend(fig, axes)
     fig.suptitle(
         f"Cumulative abnormal returns of {results.config.get('asset')} "
         f"({results.config.get('model')} model)"

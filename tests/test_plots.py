@@ -68,14 +68,15 @@ def test_plot_ar_axes_titles_and_band(res):
     q = stats.t.ppf(0.975, a.dof[0])
     half = np.nanmax(q * a.ar_se[0] * 100)
     np.testing.assert_allclose(np.nanmax(band), half, rtol=1e-12, atol=0)
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any("95% band" in s and "estimation error" in s for s in labels)
+    assert "abnormal return" in labels
 
 
 def test_plot_car_and_caar(res):
     fig = res.plot_car("e3")
     ax = [ax for ax in fig.axes if ax.get_visible()][0]
-    assert ax.get_ylabel() == "cumulative abnormal return (% log return)"
+    assert ax.get_ylabel() == "CAR (% log return)"
     assert "e3: Truce" in ax.get_title()
     car, _ = res.cumulative()
     np.testing.assert_allclose(_paths(ax)[0].get_ydata(), car[2] * 100, rtol=1e-12, atol=0)
