@@ -293,10 +293,15 @@ def library_versions() -> dict[str, str]:
 def _study_tickers(studies_dir: Path) -> list[str]:
     from .study import load_study
 
+    from .study import ROBUSTNESS_VARIANTS
+
     tickers: list[str] = []
     for path in sorted(studies_dir.glob("*.toml")):
         study = load_study(path)
-        for ticker in (study.asset, *study.factors):
+        named = [study.asset, *study.factors]
+        for changes in ROBUSTNESS_VARIANTS.values():  # the variants of page 5 read more series
+            named += [changes.get("asset", study.asset), *changes.get("factors", ())]
+        for ticker in named:
             if ticker not in tickers:
                 tickers.append(ticker)
     return tickers
@@ -346,6 +351,34 @@ td:first-child, th:first-child { text-align: left; }
 section.page { border-top: 1px solid #ddd; margin-top: 1.5rem; }
 .meta { color: #555; font-size: 0.9rem; }
 """
+
+
+def _provenance_html(prov) -> str:
+    """The provenance table of the index: one row per ticker, the fetch time spelled out."""
+    import pandas as pd
+
+    rows = []
+    for ticker, rec in prov.iterrows():
+        fetched = rec.get("fetched_utc")
+        modified = rec.get("file_modified_utc")
+        if fetched is not None and pd.notna(fetched):
+            when = str(fetched)
+        elif modified is not None and pd.notna(modified):
+            when = f"not recorded in the snapshot; file dated {str(modified)[:19].replace('T', ' ')} UTC"
+        else:
+            when = "not recorded"
+        provisional = rec.get("provisional")
+        rows.append({
+            "ticker": ticker,
+            "source": rec.get("source", "-"),
+            "fetched (UTC)": when,
+            "first": rec.get("first", "-"),
+            "last": rec.get("last", "-"),
+            "rows": rec.get("rows", "-"),
+            "provisional bars": ", ".join(map(str, provisional)) if provisional else "none",
+            "file": rec.get("path", "-"),
+        })
+    return pd.DataFrame(rows).to_html(index=False, escape=True, na_rep="-")
 
 
 def build_index(out, pages=None, *, prices_dir=None) -> Path:
@@ -420,7 +453,7 @@ def build_index(out, pages=None, *, prices_dir=None) -> Path:
             else "Yahoo Finance through the download cache"
         )
         parts.append(f"<p>Prices read from {where}.</p>")
-        parts.append(prov.to_html(escape=True, na_rep="-"))
+        parts.append(_provenance_html(prov))
     parts.append("<h2>Versions</h2><table><tr><th>library</th><th>version</th></tr>")
     for name, ver in library_versions().items():
         parts.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(ver)}</td></tr>")
@@ -465,6 +498,22 @@ DIRECTION_STYLE = {
 }
 
 
+def _label_levels(dates, span, *, gap: float = 0.025, max_levels: int = 4) -> list[int]:
+    """Stacking level of each date's label so that labels closer than ``gap`` · span
+    never share a level (dates sorted ascending)."""
+    import pandas as pd
+
+    min_gap = span * gap
+    last: list[pd.Timestamp | None] = [None] * max_levels
+    levels = []
+    for d in pd.DatetimeIndex(dates):
+        free = [k for k, prev in enumerate(last) if prev is None or d - prev >= min_gap]
+        level = free[0] if free else min(range(max_levels), key=lambda k: last[k])
+        last[level] = d
+        levels.append(level)
+    return levels
+
+
 def plot_event_timeline(close, aligned, periods, *, ticker: str = "ZS=F",
                         unit: str = "US cents per bushel"):
     """The asset's close with every aligned event marked on its trade date.
@@ -499,13 +548,14 @@ def plot_event_timeline(close, aligned, periods, *, ticker: str = "ZS=F",
         seg = close.loc[a:b]
         ax.plot(seg.index, seg.to_numpy(), color="0.25", lw=1.0, label=f"{ticker} close")
         ev = dated[(dated["trade_date"] >= a) & (dated["trade_date"] <= b)]
+        levels = _label_levels(ev["trade_date"], b - a)
         key = []
-        for i, rec in enumerate(ev.itertuples()):
+        for level, rec in zip(levels, ev.itertuples(), strict=True):
             color, _ = DIRECTION_STYLE[int(rec.direction)]
             ax.axvline(rec.trade_date, color=color, lw=0.9, ls="--")
             ax.annotate(str(number[rec.id]), (rec.trade_date, 1.0),
                         xycoords=("data", "axes fraction"),
-                        xytext=(0, 2 + 9 * (i % 2)), textcoords="offset points", ha="center",
+                        xytext=(0, 2 + 9 * level), textcoords="offset points", ha="center",
                         va="bottom", fontsize=7, color=color)
             key.append(f"{number[rec.id]:>2}  {rec.trade_date:%Y-%m-%d}  {rec.id}")
         ax.text(1.01, 1.0, "\n".join(key), transform=ax.transAxes, va="top", ha="left",
@@ -513,7 +563,7 @@ def plot_event_timeline(close, aligned, periods, *, ticker: str = "ZS=F",
         ax.set_ylabel(f"{ticker} close ({unit})")
         ax.set_xlabel("trade date")
         ax.set_title(f"{ticker} and the catalogued events (numbered, day 0), "
-                     f"{a:%b %Y} to {b:%b %Y}", pad=22)
+                     f"{a:%b %Y} to {b:%b %Y}", pad=6 + 9 * (max(levels, default=0) + 1))
         ax.grid(alpha=0.3)
     handles = [Line2D([], [], color=c, ls="--", label=lab) for c, lab in DIRECTION_STYLE.values()]
     axes[0, 0].legend(handles=handles, loc="lower left", fontsize=8, title="event direction")
@@ -664,6 +714,83 @@ def plot_caar_by_group(run, groups=("escalation", "de-escalation", "signed"), *,
     return fig
 
 
+def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
+    """One event's CAR path measured on several assets, thin-trading days shaded.
+
+    Parameters
+    ----------
+    runs : dict of str -> eventstudy.study.StudyRun
+        Label (e.g. the asset) -> run; each run must hold ``event_id`` as a used event.
+    event_id : str
+    alpha : float
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: the CAR path from the first window day, CAR_τ = Σ_{d ≤ τ} AR_d,
+        with its (1-α) band CAR_τ ± t_{df, 1-α/2} · √(γ_τ′Vγ_τ) (V the
+        covariance of the window's abnormal returns, estimation error
+        included). Right: each day's abnormal return. Shading: days on which
+        the first run's asset traded thinly (front contract in its delivery
+        period); a cross marks a day whose return spans a contract switch
+        (masked, so it adds nothing to the CAR).
+    """
+    import numpy as np
+    import pandas as pd
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from scipy import stats
+
+    level = int(round(100 * (1 - alpha)))
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    ax_car, ax_ar = fig.subplots(1, 2)
+    first_label = next(iter(runs))
+    width = 0.8 / len(runs)
+    for k, (label, run) in enumerate(runs.items()):
+        res = run.results
+        a = res.arrays
+        row = list(res._ids).index(event_id)
+        car, var = res.cumulative()
+        q = stats.t.ppf(1 - alpha / 2, a.dof[row])
+        path, half = car[row] * 100, q * np.sqrt(var[row]) * 100
+        color = f"C{k}"
+        ax_car.fill_between(a.rel_win, path - half, path + half, color=color, alpha=0.15,
+                            label=f"{label}: {level}% band")
+        ax_car.plot(a.rel_win, path, marker="o", color=color, label=f"{label}: CAR")
+        ar = run.ar[run.ar["event_id"] == event_id].set_index("day")
+        ax_ar.bar(ar.index + (k - (len(runs) - 1) / 2) * width, ar["ar"] * 100, width=width,
+                  color=color, label=f"{label}: abnormal return")
+        if label == first_label:
+            for ax in (ax_car, ax_ar):
+                for day in ar.index[ar["thin"].astype(bool)]:
+                    ax.axvspan(day - 0.5, day + 0.5, facecolor="0.9", edgecolor="0.7",
+                               hatch="//", lw=0, zorder=0)
+            rolls = ar.index[ar["roll"].astype(bool)]
+            if len(rolls):
+                ax_ar.plot(rolls, np.zeros(len(rolls)), "x", color="k", ms=8,
+                           label=f"{label}: return spans a contract switch (masked)")
+    dates = runs[first_label].ar
+    dates = dates[dates["event_id"] == event_id].set_index("day")["date"]
+    for ax in (ax_car, ax_ar):
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.axvline(0, color="0.5", lw=0.8, ls=":")
+        ax.set_xticks(list(dates.index))
+        ax.set_xticklabels([f"{d:+d}\n{pd.Timestamp(t):%m-%d}" if d else f"0\n{pd.Timestamp(t):%m-%d}"
+                            for d, t in dates.items()], fontsize=8)
+        ax.set_xlabel("event day and trade date")
+    shade = Patch(facecolor="0.9", edgecolor="0.7", hatch="//",
+                  label=f"{first_label} thin trading (front contract in delivery)")
+    for ax, loc in ((ax_car, "upper left"), (ax_ar, "lower left")):
+        handles = ax.get_legend_handles_labels()[0]
+        ax.legend(handles=[*handles, shade], fontsize=7, loc=loc)
+    ax_car.set_ylabel("cumulative abnormal return (% log return)")
+    ax_ar.set_ylabel("abnormal return (% log return)")
+    ax_car.set_title("CAR from the first window day")
+    ax_ar.set_title("abnormal return day by day")
+    fig.suptitle(f"{event_id}: the same window measured on {' and '.join(runs)}")
+    return fig
+
+
 def plot_placebo(run, window, groups=("escalation", "de-escalation")):
     """The placebo distribution of one window's CAR with the observed values marked.
 
@@ -688,7 +815,7 @@ def plot_placebo(run, window, groups=("escalation", "de-escalation")):
     w = [tuple(x) for x in pl.windows.tolist()].index(tuple(window))
     pseudo = pl.car[:, w]
     pseudo = pseudo[np.isfinite(pseudo)] * 100
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    fig = Figure(figsize=(12, 4), layout="constrained")
     ax = fig.subplots()
     ax.hist(pseudo, bins=80, color="0.75", label=f"{pseudo.size} pseudo-events (no news)")
     car = run.car[(run.car["start"] == window[0]) & (run.car["end"] == window[1])]
@@ -710,7 +837,7 @@ def plot_placebo(run, window, groups=("escalation", "de-escalation")):
     ax.set_xlabel(f"CAR over [{window[0]}, {window[1]}] (% log return)")
     ax.set_ylabel("pseudo-events")
     ax.set_title(f"{run.study.asset}: placebo distribution of the [{window[0]}, {window[1]}] CAR")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
 

@@ -1,11 +1,52 @@
-"""Size and power of the test battery on the real returns (Brown and Warner 1985).
+"""Size and power of the test battery (Brown and Warner 1985).
 
-Pseudo-events are placed on randomly drawn trade dates of the real asset
-(CBOT soybeans against SPY and UUP in the first study), with no effect added:
+Pseudo-events are placed on randomly drawn trade dates with no effect added:
 a valid test rejects the true null at 5% in about 5% of the replications.
 Adding a known abnormal return to the day-0 return of every pseudo-event
-gives the power. The small configuration runs in the test suite; the full
-size run (:func:`run_size_power`) is for the report and the benchmark, and
+gives the power. Two kinds of returns:
+
+- the real asset (:func:`load_return_arrays`: CBOT soybeans against SPY and
+  UUP, with the study's masks), which says which tests survive these
+  returns;
+- iid returns of a known market model with normal or Student-t(4)
+  disturbances (:func:`synthetic_return_arrays`), where every test must hold
+  its size: a failure there is an implementation error.
+
+Pseudo-event windows are clean by default (``clean_windows``): every day of
+the widest window is a day the estimation sample could hold, so no roll day
+and, with the thin-trading exclusion on, no thin-trading (delivery-period)
+day. Thin days are left out of estimation samples but their abnormal returns
+are about 15% more volatile; pseudo windows on them had a variance the
+estimation sample understates, which made Patell's Z reject 8.6% of true
+nulls on [0, 0]. The study reports a real event whose window holds thin days
+as a flagged, separate case; the simulation measures the clean case.
+
+Findings on ZS=F vs SPY, UUP (market model, estimation [-250, -11], 20
+events, 3,000 replications, clean windows; Monte Carlo SE 0.40 points for
+group tests, 0.09 for single-event tests — but single-event trials reuse
+the 2,254 eligible days, so the history itself allows about ±0.5 points):
+
+- hold their size: cross-sectional t, Patell, BMP, Kolari-Pynnönen,
+  Corrado, Wilcoxon, the group and single-event placebo tests, and the
+  single-event t on [0, 0] and [-1, 1]. The generalized sign test is
+  conservative (3.6-4.4%): w is an integer out of N = 20, and it
+  under-rejects on iid returns as well.
+- the single-event t on [0, 5] rejects 6.0%: volatility clustering. The
+  estimation-period s² is a stale measure of the window's variance; sorting
+  pseudo-events by the ratio of the residual volatility just after the
+  window to s, the t test rejects 1-2% in the lowest quarter and 11-16% in
+  the highest (Var(t) 0.64 vs 1.6-1.9); the excess does not cancel for the
+  nearly normal 6-day sums. Residual autocorrelation is negligible (lag-1
+  0.01, lags 4-5 about -0.03), so it is not serial correlation.
+- the SQ test over-rejects for multi-day windows (6.8% on [-1, 1], 8.8% on
+  [0, 5]): its reference tails are the extreme few of about 235
+  overlapping L-day sums of one estimation sample, too thin for a 2.5% tail
+  (it over-rejects multi-day windows on iid returns too), and volatility
+  clustering adds to it. On [0, 0] its size is that of a rank test,
+  2(⌊αM/2⌋ + 1)/(M + 1) for M reference returns (5.8% at M = 240).
+
+The small configuration runs in the test suite; the full-size run
+(:func:`run_size_power`) is for the report and the benchmark, and
 :func:`bench_placebo` times the placebo distribution of the article's study.
 """
 
@@ -14,10 +55,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from ._options import check_option
 from .engine import estimate_arrays
 from .exceptions import InferenceError
 from .inference import (
@@ -31,6 +74,9 @@ from .inference import (
 __all__ = [
     "ReturnArrays",
     "load_return_arrays",
+    "synthetic_return_arrays",
+    "SyntheticDist",
+    "SIM_COLUMNS",
     "simulate_tests",
     "run_size_power",
     "bench_placebo",
@@ -48,8 +94,13 @@ EVENT_TESTS = ("event-t", "sq", "event-placebo")
 #: trade date) and the Trump-Xi phone call of Monday 2025-11-24.
 ARTICLE_EVENT_DATES = ("2025-10-30", "2025-11-24")
 
+#: Disturbance distributions of :func:`synthetic_return_arrays`.
+SyntheticDist = Literal["normal", "t4"]
+
+#: Columns of the tables of :func:`simulate_tests` and :func:`run_size_power`.
 SIM_COLUMNS = [
-    "abnormal", "start", "end", "test", "rejections", "trials", "rate", "mc_se", "n_events",
+    "setting", "test", "window", "start", "end", "abnormal", "rate", "mc_se", "within_3se",
+    "rejections", "trials", "n_events",
 ]
 
 
@@ -68,9 +119,12 @@ class ReturnArrays:
     valid : ndarray of bool, (T,)
         Asset and factor returns present and the date not a roll day.
     est_ok : ndarray of bool, (T,)
-        ``valid`` and not a thin-trading day.
+        Days allowed in estimation samples: ``valid`` and, with the
+        thin-trading exclusion on, not a thin-trading day.
     asset : str
     factors : tuple of str
+    thin : ndarray of bool, (T,)
+        Thin-trading (delivery-period) days of the asset.
     """
 
     dates: pd.DatetimeIndex
@@ -80,6 +134,7 @@ class ReturnArrays:
     est_ok: np.ndarray
     asset: str
     factors: tuple
+    thin: np.ndarray = None
 
     def positions(self, dates) -> np.ndarray:
         """Positions of the first trade dates on or after ``dates``."""
@@ -88,7 +143,7 @@ class ReturnArrays:
 
 
 def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
-                       start=None, end=None) -> ReturnArrays:
+                       start=None, end=None, exclude_thin_trading=True) -> ReturnArrays:
     """Read prices, compute log returns and masks, as the study does.
 
     Parameters
@@ -99,13 +154,16 @@ def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
     asset : str
     factors : sequence of str
     start, end : date-like, optional
+    exclude_thin_trading : bool
+        Leave the asset's thin-trading days out of ``est_ok`` (the study's
+        default).
 
     Returns
     -------
     ReturnArrays
         Roll days of the asset and of continuous-futures factors are masked
-        and thin-trading days of the asset are left out of ``est_ok``
-        (:func:`eventstudy.returns.prepare_returns`).
+        and, with ``exclude_thin_trading``, thin-trading days of the asset
+        are left out of ``est_ok`` (:func:`eventstudy.returns.prepare_returns`).
     """
     from .data import load_prices
     from .returns import prepare_returns
@@ -134,9 +192,60 @@ def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
         y=y,
         X=X,
         valid=valid,
-        est_ok=valid & ~thin,
+        est_ok=valid & ~thin if exclude_thin_trading else valid.copy(),
         asset=asset,
         factors=factors,
+        thin=thin,
+    )
+
+
+def synthetic_return_arrays(dist="normal", *, n_days=4000, n_factors=2, sigma=0.015,
+                            factor_sigma=0.01, alpha=0.0002, beta=(0.4, -0.3),
+                            seed=0) -> ReturnArrays:
+    """IID returns from a known market model: the benchmark where every test must hold.
+
+    Parameters
+    ----------
+    dist : {'normal', 't4'}
+        Distribution of the asset's disturbances: normal, or Student t with
+        4 degrees of freedom scaled to unit variance (t₄/√2; fat tails,
+        kurtosis infinite), both times ``sigma``.
+    n_days : int
+        Trade days (a business-day calendar from 2000-01-03).
+    n_factors : int
+        Factors, iid normal with standard deviation ``factor_sigma``.
+    sigma, alpha : float
+        Disturbance scale and intercept of R_t = α + β'X_t + σ ε_t.
+    beta : sequence of float
+        Slopes (the first ``n_factors`` are used).
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    ReturnArrays
+        Every day valid, no thin-trading day; ``asset`` names the setting
+        (``iid-normal`` or ``iid-t4``).
+    """
+    dist = check_option("dist", dist, SyntheticDist)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0.0, factor_sigma, size=(n_days, n_factors))
+    if dist == "normal":
+        eps = rng.standard_normal(n_days)
+    else:
+        eps = rng.standard_t(4, size=n_days) / np.sqrt(2.0)
+    b = np.asarray(beta, dtype=np.float64)[:n_factors]
+    y = alpha + X @ b + sigma * eps
+    ones = np.ones(n_days, dtype=bool)
+    return ReturnArrays(
+        dates=pd.bdate_range("2000-01-03", periods=n_days, name="date"),
+        y=y,
+        X=X,
+        valid=ones,
+        est_ok=ones.copy(),
+        asset=f"iid-{dist}",
+        factors=tuple(f"F{j + 1}" for j in range(n_factors)),
+        thin=np.zeros(n_days, dtype=bool),
     )
 
 
@@ -169,13 +278,16 @@ def simulate_tests(
     placebo_groups=1000,
     seed=0,
     min_estimation_days=100,
+    clean_windows=True,
+    setting="",
 ) -> pd.DataFrame:
-    """Rejection rates of every test on pseudo-events of the real returns.
+    """Rejection rates of every test on pseudo-events of a return series.
 
     Parameters
     ----------
     y, X, valid, est_ok
-        The engine's inputs (e.g. from :func:`load_return_arrays`).
+        The engine's inputs (e.g. from :func:`load_return_arrays` or
+        :func:`synthetic_return_arrays`).
     model, estimation, windows, min_estimation_days
         Study settings passed to the engine.
     n_events : int
@@ -193,22 +305,41 @@ def simulate_tests(
         Pseudo groups per replication for the group placebo test.
     seed : int
         Seed of ``numpy.random.default_rng``.
+    clean_windows : bool
+        Draw pseudo-events (and the placebo distribution's) only where every
+        day of the widest event window could be an estimation day
+        (``est_ok & valid``: no missing or roll day and, when ``est_ok``
+        leaves thin-trading days out — the study's
+        ``exclude_thin_trading = true`` — no thin-trading day). Default on:
+        the study reports an event window on thin days as a separate,
+        flagged case. Off, only day 0 needs a return (the behaviour of
+        earlier versions; pseudo windows then include thin days, whose
+        variance the estimation sample does not describe).
+    setting : str
+        Label written in the ``setting`` column (e.g. ``real`` or
+        ``iid-t4``).
 
     Returns
     -------
     DataFrame
-        Columns ``abnormal, start, end, test, rejections, trials, rate, mc_se,
-        n_events``. Group tests (names of :data:`eventstudy.inference.TEST_NAMES`)
-        have one trial per replication; the single-event tests (engine t test
-        ``event-t``, ``sq``, ``event-placebo``) one per event and replication.
-        ``mc_se`` = √(α(1 - α)/trials), the Monte Carlo standard error of a
-        rejection rate whose true value is α.
+        Columns :data:`SIM_COLUMNS`: ``setting, test, window, start, end,
+        abnormal, rate, mc_se, within_3se, rejections, trials, n_events``.
+        Group tests (names of :data:`eventstudy.inference.TEST_NAMES`) have
+        one trial per replication; the single-event tests (engine t test
+        ``event-t``, ``sq``, ``event-placebo``) one per event and
+        replication. ``mc_se`` = √(α(1 - α)/trials), the Monte Carlo
+        standard error of a rejection rate whose true value is α (for
+        ``event-placebo`` √(α(1 - α)(1/trials + 1/placebo_draws)): every
+        trial is judged against the one placebo pool, whose own 5% tail is
+        estimated from ``placebo_draws`` pseudo-events);
+        ``within_3se`` (null rows only, else missing) marks
+        |rate - α| <= 3 mc_se.
 
     Notes
     -----
     Brown and Warner (1985): each replication draws ``n_events`` distinct day-0
-    positions uniformly among the dates eligible as pseudo-events (enough
-    estimation days, day-0 return present; see
+    positions uniformly among the eligible dates (enough estimation days,
+    day-0 return present, clean windows as above; see
     :func:`eventstudy.inference.placebo_eligible`), redrawing until their
     widest windows do not overlap, so that the events are separate news days
     of one asset as in a catalogue. ``abnormal`` is added to the asset's
@@ -232,10 +363,11 @@ def simulate_tests(
     W = windows.shape[0]
     if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
         raise InferenceError(f"reps must be a positive integer; got {reps!r}")
+    window_ok = None if clean_windows else np.ones(valid.shape, dtype=bool)
     rng = np.random.default_rng(seed)
     eligible = placebo_eligible(
         valid, est_ok, estimation=estimation, windows=windows, event_day0=[],
-        min_estimation_days=min_estimation_days,
+        min_estimation_days=min_estimation_days, window_ok=window_ok,
     )
     if eligible.size < n_events:
         raise InferenceError(
@@ -244,7 +376,7 @@ def simulate_tests(
     placebo = placebo_distribution(
         y, X, valid, est_ok, model=model, estimation=estimation, windows=windows,
         event_day0=[], draws=placebo_draws, seed=int(rng.integers(2**31)),
-        min_estimation_days=min_estimation_days,
+        min_estimation_days=min_estimation_days, window_ok=window_ok,
     )
     span = int(windows[:, 1].max() - windows[:, 0].min())
     group_names = list(TEST_NAMES)
@@ -277,53 +409,89 @@ def simulate_tests(
         for w in range(W):
             n = int(trials[t][w])
             rows.append({
-                "abnormal": float(abnormal),
+                "setting": str(setting),
+                "test": t,
+                "window": f"[{int(windows[w, 0])}, {int(windows[w, 1])}]",
                 "start": int(windows[w, 0]),
                 "end": int(windows[w, 1]),
-                "test": t,
+                "abnormal": float(abnormal),
                 "rejections": int(rej[t][w]),
                 "trials": n,
                 "rate": rej[t][w] / n,
-                "mc_se": float(np.sqrt(alpha * (1 - alpha) / n)),
+                "mc_se": float(np.sqrt(alpha * (1 - alpha) * (
+                    1.0 / n + (1.0 / placebo_draws if t == "event-placebo" else 0.0)))),
                 "n_events": int(n_events),
             })
-    return pd.DataFrame(rows, columns=SIM_COLUMNS)
+    out = pd.DataFrame(rows)
+    within = (out["rate"] - alpha).abs() <= 3 * out["mc_se"]
+    out["within_3se"] = pd.array(within, dtype="boolean")
+    if abnormal:
+        out["within_3se"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    return out[SIM_COLUMNS]
 
 
-def run_size_power(prices_dir=None, *, asset="ZS=F", factors=("SPY", "UUP"), model="market",
-                   estimation=(-250, -11), windows=((0, 0), (-1, 1), (0, 5)), n_events=20,
-                   reps=1000, abnormal=(0.0, 0.01, 0.02), alpha=0.05, placebo_draws=10_000,
-                   placebo_groups=1000, seed=0) -> pd.DataFrame:
-    """The full-size simulation on the real snapshot: size (abnormal 0) and power.
+def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4"), asset="ZS=F",
+                   factors=("SPY", "UUP"), model="market", estimation=(-250, -11),
+                   windows=((0, 0), (-1, 1), (0, 5)), n_events=20, reps=2000,
+                   abnormal=(0.0, 0.01, 0.02), alpha=0.05, placebo_draws=10_000,
+                   placebo_groups=1000, exclude_thin_trading=True, clean_windows=True,
+                   seed=0) -> pd.DataFrame:
+    """The full-size simulation: size (abnormal 0) and power, real and synthetic returns.
 
     Parameters
     ----------
     prices_dir : path, optional
-        Snapshot folder (default ``$EVENTSTUDY_PRICES_DIR``).
+        Snapshot folder (default ``$EVENTSTUDY_PRICES_DIR``), for the
+        ``real`` setting.
+    settings : sequence of {'real', 'iid-normal', 'iid-t4'}
+        ``real``: ``asset`` against ``factors`` from the snapshot
+        (:func:`load_return_arrays`); ``iid-normal`` and ``iid-t4``: returns
+        of a known market model with iid normal or Student-t(4) disturbances
+        (:func:`synthetic_return_arrays`, seeded from ``seed``), where every
+        test must hold its size.
     abnormal : sequence of float
         Abnormal day-0 log returns; 0 gives the size, the others the power.
+    exclude_thin_trading : bool
+        Real setting: thin-trading days left out of estimation samples
+        (and, with ``clean_windows``, out of pseudo-event windows).
+    clean_windows : bool
+        See :func:`simulate_tests`.
     Other parameters
         As :func:`simulate_tests`.
 
     Returns
     -------
     DataFrame
-        :func:`simulate_tests` rows for each abnormal size, stacked; a column
-        ``within_3se`` marks null rates within 3 Monte Carlo standard errors
-        of ``alpha`` (NaN for the power rows).
+        The :func:`simulate_tests` tables of every setting and abnormal size,
+        stacked (columns :data:`SIM_COLUMNS`); ``within_3se`` is set on the
+        null rows and missing on the power rows. ``attrs['description']``
+        states the configuration.
     """
-    data = load_return_arrays(prices_dir, asset, factors)
     frames = []
-    for i, delta in enumerate(abnormal):
-        frames.append(simulate_tests(
-            data.y, data.X, data.valid, data.est_ok, model=model, estimation=estimation,
-            windows=windows, n_events=n_events, reps=reps, abnormal=float(delta), alpha=alpha,
-            placebo_draws=placebo_draws, placebo_groups=placebo_groups, seed=seed + i,
-        ))
+    for j, name in enumerate(settings):
+        if name == "real":
+            data = load_return_arrays(prices_dir, asset, factors,
+                                      exclude_thin_trading=exclude_thin_trading)
+        elif name in ("iid-normal", "iid-t4"):
+            data = synthetic_return_arrays(name.removeprefix("iid-"), seed=seed + 1000 + j,
+                                           n_factors=len(factors) or 1)
+        else:
+            raise InferenceError(
+                f"settings must be among 'real', 'iid-normal', 'iid-t4'; got {name!r}"
+            )
+        for i, delta in enumerate(abnormal):
+            frames.append(simulate_tests(
+                data.y, data.X, data.valid, data.est_ok, model=model, estimation=estimation,
+                windows=windows, n_events=n_events, reps=reps, abnormal=float(delta),
+                alpha=alpha, placebo_draws=placebo_draws, placebo_groups=placebo_groups,
+                seed=seed + 100 * j + i, clean_windows=clean_windows, setting=name,
+            ))
     out = pd.concat(frames, ignore_index=True)
-    null = out["abnormal"] == 0
-    within = (out["rate"] - alpha).abs() <= 3 * out["mc_se"]
-    out["within_3se"] = within.where(null, other=np.nan) if null.any() else np.nan
+    out.attrs["description"] = (
+        f"{reps} replications of {n_events} pseudo-events, model={model}, "
+        f"estimation={tuple(estimation)}, alpha={alpha}, real={asset} vs {', '.join(factors)} "
+        f"(exclude_thin_trading={exclude_thin_trading}, clean_windows={clean_windows})"
+    )
     return out
 
 

@@ -759,7 +759,7 @@ ROBUSTNESS_VARIANTS: dict[str, dict] = {
 
 
 def robustness_table(base: Study, event_ids, window, variants=None, *, prices_dir=None,
-                     alpha: float = 0.05):
+                     alpha: float = 0.05, windows=None, dummy: bool = False, base_run=None):
     """How each variant of a study changes the CAR and the verdict of chosen events.
 
     Parameters
@@ -771,43 +771,90 @@ def robustness_table(base: Study, event_ids, window, variants=None, *, prices_di
         The CAR window compared across variants.
     variants : dict of str -> dict, optional
         Label -> keyword changes for :meth:`Study.replace`; default
-        :data:`ROBUSTNESS_VARIANTS`.
+        :data:`ROBUSTNESS_VARIANTS`. The first is the base.
     prices_dir : path-like, optional
     alpha : float
+    windows : list of (int, int), optional
+        Other event windows of the base study to add as rows (labelled
+        ``"base, window [a, b]"``), read from the base run.
+    dummy : bool
+        Add the dummy-variable regression of the base study
+        (:func:`dummy_regression_table`) over ``window``: one row with its
+        Newey–West HAC p-value and one with the window-HAC p-value (the
+        ``p_window`` column; see :func:`eventstudy.model.dummy_regression`).
+        Only the t-type p-value exists for these rows.
+    base_run : StudyRun, optional
+        The base study's run, if already computed (saves one run).
 
     Returns
     -------
     pandas.DataFrame
-        ``variant, event_id, car_pct, p, sq_p, placebo_p, n_reject, verdict,
-        moves, sign_flip``: ``moves`` is True when the variant's rejection (any
-        of the three per-event tests at ``alpha``) differs from the base's or
-        the event is excluded; ``sign_flip`` when the CAR's sign differs from
-        the base's.
+        ``dimension, variant, window, event_id, car_pct, p, sq_p, placebo_p,
+        n_reject, verdict, moves, sign_flip``: ``moves`` is True when the
+        variant's rejection (any available per-event test at ``alpha``)
+        differs from the base's over ``window`` or the event is excluded;
+        ``sign_flip`` when the CAR's sign differs from the base's.
     """
     import pandas as pd
 
     variants = ROBUSTNESS_VARIANTS if variants is None else variants
-    rows = []
-    for label, changes in variants.items():
-        run = analyse(base.replace(**changes), prices_dir=prices_dir, battery=False)
-        car = run.car[(run.car["start"] == window[0]) & (run.car["end"] == window[1])]
+    base_label = next(iter(variants))
+
+    def rows_of(label, dimension, run, win):
+        car = run.car[(run.car["start"] == win[0]) & (run.car["end"] == win[1])]
         verdicts = event_verdicts(car, alpha).set_index("event_id")
+        out = []
         for eid in event_ids:
             hit = car[car["event_id"] == eid]
+            row = {"dimension": dimension, "variant": label, "window": f"[{win[0]}, {win[1]}]",
+                   "event_id": eid}
             if hit.empty:
                 reason = run.events.set_index("event_id").loc[eid, "reason"]
-                rows.append({"variant": label, "event_id": eid, "car_pct": float("nan"),
-                             "p": float("nan"), "sq_p": float("nan"),
-                             "placebo_p": float("nan"), "n_reject": 0,
-                             "verdict": f"excluded: {reason}"})
+                out.append({**row, "car_pct": float("nan"), "p": float("nan"),
+                            "sq_p": float("nan"), "placebo_p": float("nan"), "n_reject": 0,
+                            "verdict": f"excluded: {reason}"})
                 continue
             rec = hit.iloc[0]
             v = verdicts.loc[eid]
-            rows.append({"variant": label, "event_id": eid, "car_pct": 100 * rec["car"],
-                         "p": rec["p"], "sq_p": rec["sq_p"], "placebo_p": rec["placebo_p"],
-                         "n_reject": int(v["n_reject"]), "verdict": v["verdict"]})
+            out.append({**row, "car_pct": 100 * rec["car"], "p": rec["p"], "sq_p": rec["sq_p"],
+                        "placebo_p": rec["placebo_p"], "n_reject": int(v["n_reject"]),
+                        "verdict": v["verdict"]})
+        return out
+
+    rows = []
+    for label, changes in variants.items():
+        if label == base_label and base_run is not None and not changes:
+            run = base_run
+        else:
+            run = analyse(base.replace(**changes), prices_dir=prices_dir, battery=False)
+        if label == base_label:
+            base_run = run
+        dimension = "base" if label == base_label else _dimension(changes)
+        rows += rows_of(label, dimension, run, window)
+    for win in windows or ():
+        if tuple(win) != tuple(window):
+            rows += rows_of(f"base, window [{win[0]}, {win[1]}]", "event window", base_run, win)
+    if dummy:
+        reg = dummy_regression_table(base_run, event_ids)
+        reg = reg[(reg["start"] == window[0]) & (reg["end"] == window[1])].set_index("event_id")
+        for label, col, note in (
+            ("dummy regression, Newey–West HAC se", "p",
+             " — HAC se of one-observation dummies, unreliable"),
+            ("dummy regression, window-HAC se", "p_window", ""),
+        ):
+            if col not in reg.columns:
+                continue
+            for eid in event_ids:
+                car = reg.loc[eid, "car"] if eid in reg.index else float("nan")
+                p = reg.loc[eid, col] if eid in reg.index else float("nan")
+                rejecting = ["t test"] if p < alpha else []
+                rows.append({"dimension": "dummy regression", "variant": label,
+                             "window": f"[{window[0]}, {window[1]}]", "event_id": eid,
+                             "car_pct": 100 * car, "p": p, "sq_p": float("nan"),
+                             "placebo_p": float("nan"), "n_reject": len(rejecting),
+                             "verdict": _verdict(rejecting, int(pd.notna(p))) + note})
     table = pd.DataFrame(rows)
-    base_rows = table[table["variant"] == next(iter(variants))].set_index("event_id")
+    base_rows = table[table["variant"] == base_label].set_index("event_id")
     sign = table["car_pct"].gt(0)
     base_sign = table["event_id"].map(base_rows["car_pct"].gt(0))
     base_reject = table["event_id"].map(base_rows["n_reject"].gt(0))
@@ -815,6 +862,16 @@ def robustness_table(base: Study, event_ids, window, variants=None, *, prices_di
     table["moves"] = (table["n_reject"].gt(0) != base_reject) | missing
     table["sign_flip"] = (sign != base_sign) & ~missing
     return table
+
+
+def _dimension(changes: dict) -> str:
+    """Which choice a robustness variant changes (its first changed key, named)."""
+    names = {"model": "model", "factors": "factors", "estimation": "estimation window",
+             "exclude_thin_trading": "thin trading", "asset": "asset"}
+    for key in changes:
+        if key in names:
+            return names[key]
+    return ", ".join(changes) or "base"
 
 
 def dummy_regression_table(run: StudyRun, event_ids=None):

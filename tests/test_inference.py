@@ -248,6 +248,32 @@ def test_wilcoxon_equals_scipy_and_exact_enumeration():
         np.testing.assert_allclose(res.p_value[w], p, rtol=1e-9, atol=ATOL)
 
 
+@pytest.mark.parametrize("n", [4, 9, 12, 14])
+def test_wilcoxon_with_ties_and_zeros_equals_scipy_defaults(n):
+    rng = np.random.default_rng(n)
+    car = np.round(rng.normal(0, 0.01, size=(n, 3)), 3)
+    car[1, 0] = car[0, 0]  # a tie
+    car[2, 1] = 0.0  # a zero
+    car[0, 2], car[1, 2] = 0.004, -0.004  # tied absolute values
+    res = inf.wilcoxon_signed_rank(car)
+    for w in range(3):
+        ref = stats.wilcoxon(car[:, w])  # n <= 13: scipy's exhaustive permutation test
+        np.testing.assert_allclose(res.statistic[w], ref.statistic, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(res.p_value[w], ref.pvalue, rtol=1e-10, atol=0)
+        if n <= 9:  # and the enumeration of every sign pattern
+            x = car[car[:, w] != 0, w]
+            stat, p = _exact_wilcoxon(x)
+            ranks = stats.rankdata(np.abs(x))
+            total = ranks.sum()
+            two = [min(1.0, 2 * min(
+                np.mean([sum(r for r, s in zip(ranks, sg, strict=True) if s) <= ranks[x > 0].sum()
+                         for sg in itertools.product((0, 1), repeat=x.size)]),
+                np.mean([sum(r for r, s in zip(ranks, sg, strict=True) if s) >= ranks[x > 0].sum()
+                         for sg in itertools.product((0, 1), repeat=x.size)])))]
+            np.testing.assert_allclose(res.p_value[w], two[0], rtol=1e-12, atol=0)
+            assert total > 0 and stat == res.statistic[w]
+
+
 def test_tests_need_enough_events():
     car = np.array([[0.01, np.nan]])
     se = np.array([[0.01, np.nan]])
@@ -367,11 +393,14 @@ def _synthetic(T=2400, seed=0):
     return y, X, valid, est_ok
 
 
-def test_placebo_eligible_equals_hand_scan():
+@pytest.mark.parametrize("clean", [True, False])
+def test_placebo_eligible_equals_hand_scan(clean):
     y, X, valid, est_ok = _synthetic()
+    est_ok[1000:1010] = False  # a thin stretch: pseudo windows must avoid it when clean
     est, windows, events = (-120, -11), np.array([[-1, 1], [0, 3]]), np.array([700, 1500, 1503])
     got = inf.placebo_eligible(
-        valid, est_ok, estimation=est, windows=windows, event_day0=events, min_estimation_days=105
+        valid, est_ok, estimation=est, windows=windows, event_day0=events, min_estimation_days=105,
+        window_ok=None if clean else valid,
     )
     T = valid.size
     blocked = set()
@@ -387,8 +416,12 @@ def test_placebo_eligible_equals_hand_scan():
             continue
         if sum(bool(est_ok[t] and valid[t]) for t in est_days) < 105:
             continue
+        ok_day = (lambda t: est_ok[t] and valid[t]) if clean else (lambda t: valid[t])
+        if not all(ok_day(t) for t in win_days):
+            continue
         ref.append(p)
     np.testing.assert_array_equal(got, ref)
+    assert clean == (not set(range(1000, 1010)) & {q + j for q in got for j in range(-1, 4)})
 
 
 def test_placebo_distribution_reproducible_and_matches_engine():

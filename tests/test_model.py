@@ -347,3 +347,62 @@ def test_dummy_regression_shares_days_of_overlapping_windows():
     )
     with pytest.raises(StudyConfigError, match="no event has a trade date inside the returns"):
         dummy_regression(ret, ev.assign(trade_date=pd.NaT), asset="A", factors=["F"])
+
+
+def _window_hac_by_hand(ret, rows_days, dummy_days, event_days, lags):
+    """c'Γc + g'Σ_θ g from statsmodels pieces, built day by day."""
+    from statsmodels.tsa.stattools import acovf
+
+    sample = ret.loc[rows_days]
+    base = sample.drop(index=dummy_days)
+    zfit = sm.OLS(base["A"], sm.add_constant(base[["F"]])).fit()
+    sigma = zfit.get_robustcov_results(cov_type="HAC", maxlags=lags).cov_params()
+    gam = acovf(np.asarray(zfit.resid), demean=False, adjusted=False, nlag=lags, fft=False)
+    row = {d: i for i, d in enumerate(sample.index)}
+    v = 0.0
+    for d1 in event_days:
+        for d2 in event_days:
+            h = abs(row[d1] - row[d2])
+            if h <= lags:
+                v += (1 - h / (lags + 1)) * gam[h]
+    g = np.array([len(event_days), sample.loc[event_days, "F"].sum()])
+    return math.sqrt(v + g @ sigma @ g)
+
+
+def test_dummy_regression_classical_and_window_hac_columns(caplog):
+    rng = np.random.default_rng(8)
+    idx = pd.bdate_range("2020-01-01", periods=400)
+    e = rng.normal(0, 0.01, 400)
+    e[1:] += 0.3 * e[:-1]  # serially correlated errors
+    ret = pd.DataFrame({"F": rng.normal(0, 0.01, 400)}, index=idx)
+    ret["A"] = 0.0001 + 0.5 * ret["F"] + e
+    ev = pd.DataFrame({"id": ["x", "y"], "trade_date": [idx[300], idx[340]]})
+    with caplog.at_level("WARNING", logger="eventstudy.model"):
+        table = dummy_regression(ret, ev, asset="A", factors=["F"], windows=((0, 3), (0, 0)),
+                                 maxlags=3)
+    warned = [r for r in caplog.records if "one-observation dummies" in r.getMessage()]
+    assert len(warned) == 1
+    assert table["hac_unreliable"].all()
+    rows_days = idx[50:344]
+    dummy_days = [idx[p] for p in (*range(300, 304), *range(340, 344))]
+    D = np.column_stack([(rows_days == d).astype(float) for d in dummy_days])
+    design = np.column_stack([np.ones(rows_days.size), ret.loc[rows_days, "F"], D])
+    ols = sm.OLS(ret.loc[rows_days, "A"].to_numpy(), design).fit()
+    for eid, a, b in [("x", 0, 3), ("x", 0, 0), ("y", 0, 3), ("y", 0, 0)]:
+        p0 = 300 if eid == "x" else 340
+        c = np.zeros(design.shape[1])
+        cols = [2 + dummy_days.index(idx[p0 + t]) for t in range(a, b + 1)]
+        c[cols] = 1.0
+        tt = ols.t_test(c[None, :])
+        row = table.set_index(["event_id", "start", "end"]).loc[(eid, a, b)]
+        np.testing.assert_allclose(row["car"], float(tt.effect[0]), rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(row["car_se_ols"], float(tt.sd[0, 0]), rtol=1e-9, atol=0)
+        np.testing.assert_allclose(row["p_ols"], float(tt.pvalue), rtol=1e-7, atol=1e-15)
+        ref = _window_hac_by_hand(ret, rows_days, dummy_days,
+                                  [idx[p0 + t] for t in range(a, b + 1)], 3)
+        np.testing.assert_allclose(row["car_se_window"], ref, rtol=1e-9, atol=0)
+        np.testing.assert_allclose(row["t_window"], row["car"] / ref, rtol=1e-9, atol=0)
+    # The flagged property: one-observation dummies make the HAC se collapse.
+    assert (table["car_se"] < 0.5 * table["car_se_ols"]).all()
+    # The window HAC and the classical se agree in size (same variance, AR(1) errors).
+    np.testing.assert_allclose(table["car_se_window"], table["car_se_ols"], rtol=0.5, atol=0)

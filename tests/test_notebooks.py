@@ -1,16 +1,26 @@
-"""Every notebook executes on the snapshot, and each is paired with an output-free .ipynb."""
+"""The notebooks: paired and output-free, executed into the report, quoting `eventstudy run`."""
 
 from __future__ import annotations
 
+import html
+import io
 import json
+import re
+from pathlib import Path
 
 import jupytext
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 
-from eventstudy.report import execute_notebook, notebook_sources
+from eventstudy.report import build_report, notebook_sources
+from eventstudy.study import run_study
 
+REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebook_sources()
+IMG = re.compile(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/=\s]{100,}\"")
+EXTERNAL = re.compile(r"(?:src|href)=[\"'](?:https?:)?//", re.IGNORECASE)
 
 
 def test_there_are_five_notebooks_in_reading_order():
@@ -48,16 +58,111 @@ def test_notebook_starts_with_what_it_shows_and_ends_with_what_it_found(source):
             )
 
 
+# --------------------------------------------------------------------------- the real report
+# The report is built once (every notebook executed, a failing cell raising
+# NotebookError with the cell's traceback); the tests below read its pages.
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, prices_dir) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    build_report(out, prices_dir=prices_dir)
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, prices_dir) -> dict[str, Path]:
+    """``eventstudy run`` output folders of the studies the report quotes."""
+    out = tmp_path_factory.mktemp("runs")
+    return {name: run_study(REPO / "studies" / f"{name}.toml", prices_dir=prices_dir,
+                            out=out / name)
+            for name in ("article", "article_soyb", "trade_war")}
+
+
+def _text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
 @pytest.mark.snapshot
 @pytest.mark.notebook
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_executes_without_error(source, prices_dir):
-    nb = execute_notebook(source, prices_dir=prices_dir)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    figures = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert figures, f"{source.name} shows no figure"
-    findings = nb.cells[-1].outputs
-    assert findings and "text/markdown" in findings[-1]["data"], json.dumps(findings)[:500]
-    text = findings[-1]["data"]["text/markdown"]
-    assert "{" not in text and "nan" not in text.lower().split(), text
+def test_notebook_page_has_figures_and_generated_findings(report, source):
+    page = (report / f"{source.stem}.html").read_text(encoding="utf-8")
+    meta = json.loads((report / f"{source.stem}.json").read_text(encoding="utf-8"))
+    assert meta["figures"] >= 1, f"{source.name} shows no figure"
+    assert len(IMG.findall(page)) == meta["figures"], source.name
+    assert not EXTERNAL.search(page), (source.name, EXTERNAL.search(page))
+    findings = _text(meta["findings_html"])
+    assert findings.strip(), f"{source.name} has no cell tagged 'findings'"
+    assert "{" not in findings and "nan" not in findings.lower().split(), findings
+
+
+@pytest.mark.snapshot
+@pytest.mark.notebook
+def test_index_links_every_page_and_states_provenance(report, prices_dir):
+    index = (report / "index.html").read_text(encoding="utf-8")
+    for nb in NOTEBOOKS:
+        assert f"href='{nb.stem}.html'" in index
+    assert "snapshot" in index and str(prices_dir.resolve()) in index
+    assert "Headline numbers" in index and "Built " in index
+    for ticker in ("ZS=F", "SPY", "UUP", "SOYB", "CL=F"):
+        assert f"<td>{ticker}</td>" in index, ticker
+    assert not EXTERNAL.search(index)
+
+
+@pytest.mark.snapshot
+@pytest.mark.notebook
+def test_index_headline_numbers_equal_the_car_csv_of_eventstudy_run(report, runs):
+    index = (report / "index.html").read_text(encoding="utf-8")
+    start = index.index("Headline numbers")
+    (shown,) = pd.read_html(io.StringIO(index[start:index.index("<h2>Pages")]), flavor="lxml")
+    assert len(shown) == 8  # two events x two windows x two assets
+    label = {"ZS=F": "article", "SOYB": "article_soyb"}
+    for rec in shown.itertuples():
+        car = pd.read_csv(runs[label[rec.run]] / "car.csv")
+        a, b = (int(x) for x in rec.window.strip("[]").split(","))
+        row = car[(car["event_id"] == rec.event_id) & (car["start"] == a) & (car["end"] == b)]
+        assert len(row) == 1, rec
+        row = row.iloc[0]
+        assert rec.trade_date == row["trade_date"]
+        np.testing.assert_allclose(float(rec.car_pct.rstrip("%")), 100 * row["car"], atol=0.005)
+        for col in ("p", "sq_p", "placebo_p"):
+            np.testing.assert_allclose(getattr(rec, col), row[col], atol=0.0005, err_msg=col)
+
+
+@pytest.mark.snapshot
+@pytest.mark.notebook
+def test_page_findings_quote_the_csv_of_eventstudy_run(report, runs):
+    # page 3: each "ASSET +x.xx% over [0, 1] (t-test p = ..., SQ p = ..., placebo p = ...)"
+    text = _text(json.loads((report / "03_article.json").read_text(encoding="utf-8"))
+                 ["findings_html"])
+    quoted = re.findall(r"(ZS=F|SOYB) ([+-]\d+\.\d\d)% over \[0, 1\] \(t-test p = ([\d.]+), "
+                        r"SQ p = ([\d.]+), placebo p = ([\d.]+)", text)
+    assert len(quoted) == 4, text
+    events = iter(["busan-meeting", "busan-meeting", "trump-xi-call", "trump-xi-call"])
+    for (asset, car_pct, p, sq_p, placebo_p), eid in zip(quoted, events, strict=True):
+        car = pd.read_csv(runs["article" if asset == "ZS=F" else "article_soyb"] / "car.csv")
+        row = car[(car["event_id"] == eid) & (car["start"] == 0) & (car["end"] == 1)].iloc[0]
+        np.testing.assert_allclose(float(car_pct), 100 * row["car"], atol=0.005)
+        np.testing.assert_allclose([float(p), float(sq_p), float(placebo_p)],
+                                   row[["p", "sq_p", "placebo_p"]].astype(float), atol=0.0005)
+    # page 4: each group's "[a, b] mean CAR x%: verdict" against tests.csv
+    text = _text(json.loads((report / "04_trade_war.json").read_text(encoding="utf-8"))
+                 ["findings_html"])
+    tests = pd.read_csv(runs["trade_war"] / "tests.csv")
+    checked = 0
+    for line in text.splitlines():
+        group = re.match(r"\s*(escalation|de-escalation|signed) \((\d+) events\)", line)
+        if not group:
+            continue
+        block = tests[tests["group"] == group[1]]
+        assert int(group[2]) == block["n_events"].max()
+        for a, b, mean, n_rej in re.findall(
+            r"\[(-?\d+), (-?\d+)\] mean CAR ([+-]\d+\.\d\d)%: (?:holds (?:across all|in) "
+            r"(\d+)|no test)", line):
+            win = block[(block["start"] == int(a)) & (block["end"] == int(b))]
+            placebo = win[win["test"] == "placebo"]["statistic"].iloc[0]
+            np.testing.assert_allclose(float(mean), 100 * placebo, atol=0.005)
+            assert int(n_rej or 0) == int((win["p_value"] < 0.05).sum()), (group[1], a, b)
+            checked += 1
+    assert checked == 12, text

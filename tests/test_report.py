@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from eventstudy.exceptions import NotebookError
-from eventstudy.report import build_index, build_page, build_report, main, notebook_sources
+from eventstudy.report import _label_levels, build_index, build_page, main, notebook_sources
 
-REPO = Path(__file__).resolve().parents[1]
 IMG = re.compile(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/=\s]{100,}\"")
 EXTERNAL = re.compile(r"(?:src|href)=[\"'](?:https?:)?//", re.IGNORECASE)
 
@@ -102,32 +101,16 @@ def test_index_requires_built_pages(tmp_path):
         build_index(tmp_path, [tmp_path / "01_x.html"])
 
 
-# --------------------------------------------------------------------------- the real report
+def test_timeline_labels_closer_than_the_gap_never_share_a_level():
+    import pandas as pd
 
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory, prices_dir) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    build_report(out, prices_dir=prices_dir)
-    return out
-
-
-@pytest.mark.snapshot
-@pytest.mark.notebook
-def test_report_index_links_every_page_and_pages_embed_figures(report, prices_dir):
-    notebooks = notebook_sources()
-    assert [p.stem for p in notebooks][:5] == [
-        "01_data_quality", "02_events", "03_article", "04_trade_war", "05_robustness",
-    ]
-    index = (report / "index.html").read_text(encoding="utf-8")
-    for nb in notebooks:
-        assert f"href='{nb.stem}.html'" in index
-        page = (report / f"{nb.stem}.html").read_text(encoding="utf-8")
-        meta = json.loads((report / f"{nb.stem}.json").read_text(encoding="utf-8"))
-        assert meta["figures"] >= 1, nb.name
-        assert len(IMG.findall(page)) == meta["figures"], nb.name
-        assert not EXTERNAL.search(page), (nb.name, EXTERNAL.search(page))
-        assert meta["findings_html"], f"{nb.name} has no cell tagged 'findings'"
-    assert "snapshot" in index and str(prices_dir.resolve()) in index
-    assert "Headline numbers" in index
-    assert not EXTERNAL.search(index)
+    dates = pd.to_datetime(["2025-11-05", "2025-11-07", "2025-11-14", "2025-11-18",
+                            "2025-11-19", "2025-11-24", "2026-01-05"])
+    span = pd.Timestamp("2026-01-13") - pd.Timestamp("2025-02-01")
+    levels = _label_levels(dates, span)
+    gap = span * 0.025
+    for i in range(len(dates)):
+        for j in range(i):
+            if dates[i] - dates[j] < gap:
+                assert levels[i] != levels[j], (dates[i], dates[j], levels)
+    assert levels[-1] == 0  # far from the others: back on the first level
