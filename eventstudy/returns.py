@@ -294,6 +294,7 @@ def prepare_returns(
     mask_rolls: bool = True,
     thin: bool = True,
     start=None,
+    end=None,
 ) -> ReturnData:
     """Returns plus the contract-roll and thin-trading masks, as :class:`ReturnData`.
 
@@ -312,6 +313,9 @@ def prepare_returns(
         among the tickers). The thin-trading rule still sees the asset's whole
         history, so its look-back of recent volumes is the same as in
         ``eventstudy data check``.
+    end : date-like, optional
+        Last price date used (e.g. the earliest last date among the tickers,
+        so that no factor is missing at the end of the sample).
 
     Returns
     -------
@@ -334,12 +338,13 @@ def prepare_returns(
     contracts = importlib.import_module("eventstudy.contracts")
     factors = _as_tuple(factors)
     full_prices = prices
-    if start is not None:
-        start = pd.Timestamp(start)
+    if start is not None or end is not None:
+        start = None if start is None else pd.Timestamp(start)
+        end = None if end is None else pd.Timestamp(end)
         if isinstance(prices, Mapping):
-            prices = {t: frame.loc[start:] for t, frame in prices.items()}
+            prices = {t: frame.loc[start:end] for t, frame in prices.items()}
         else:
-            prices = prices.loc[start:]
+            prices = prices.loc[start:end]
     returns = compute_returns(prices, asset, factors, kind)
     index = returns.index
     rows = [

@@ -157,6 +157,9 @@ CONTRACT = {
                 "placebo_p"],
     "events.csv": ["event_id", "trade_date", "status", "reason", "n_estimation"],
     "tests.csv": ["group", "start", "end", "test", "statistic", "p_value", "n_events"],
+    "dummy.csv": ["event_id", "start", "end", "car", "car_se", "t", "p", "hac_unreliable",
+                  "car_se_ols", "p_ols", "car_se_window", "p_window", "car_classical",
+                  "p_classical"],
 }
 
 
@@ -170,7 +173,7 @@ def test_run_writes_every_file_with_the_contract_columns(article_run):
         assert len(frame) > 0, name
     summary = (article_run / "summary.md").read_text(encoding="utf-8")
     for heading in ("## The study", "## Events", "## Cumulative abnormal returns", "## Tests",
-                    "## Reading"):
+                    "## Dummy-variable regression", "## Reading"):
         assert heading in summary
     assert "busan-meeting" in summary and "trump-xi-call" in summary
     figures = sorted(p.name for p in (article_run / "figures").glob("*.png"))
@@ -274,3 +277,19 @@ def test_other_events_chooses_whose_windows_leave_the_estimation_sample(prices_d
     # the call's estimation window: their [-1, 5] windows leave it only with 'file'.
     assert n_pooled < n_alone
     assert list(alone.events["event_id"]) == list(pooled.events["event_id"]) == ["trump-xi-call"]
+
+
+@pytest.mark.snapshot
+def test_dummy_csv_classical_columns_are_the_event_study_cars(article_run):
+    import numpy as np
+    import pandas as pd
+
+    dummy = pd.read_csv(article_run / "dummy.csv")
+    car = pd.read_csv(article_run / "car.csv")
+    merged = dummy.merge(car, on=["event_id", "start", "end"])
+    assert len(merged) == len(dummy) == len(car)
+    np.testing.assert_allclose(merged["car_classical"], merged["car_y"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(merged["p_classical"], merged["p_y"], rtol=1e-12, atol=0)
+    has_days = merged["n_days_x"] > 0
+    assert merged.loc[has_days, "hac_unreliable"].all()
+    assert merged.loc[~has_days, "car_x"].isna().all()
