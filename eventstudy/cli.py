@@ -48,13 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(func=_cmd_data_check)
 
-    events = sub.add_parser("events", help="list the event catalogue with each event's trade date")
+    events = sub.add_parser(
+        "events", help="list the event catalogue with each event's trade date"
+    )
     events.add_argument(
-        "--events", type=Path, default=None, help="events CSV (default: the project's data/events.csv)"
+        "--events", type=Path, default=None,
+        help="events CSV (default: the project's data/events.csv)",
     )
     _add_prices_dir(events)
     events.add_argument(
-        "--asset", default="ZS=F", help="ticker whose last price date bounds the study (default ZS=F)"
+        "--asset", default="ZS=F",
+        help="ticker whose last price date bounds the study (default ZS=F)",
     )
     events.add_argument("--json", action="store_true", help="print a JSON list of objects")
     events.set_defaults(func=_cmd_events)
@@ -62,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a study file and write tidy results")
     run.add_argument("study", type=Path, help="study TOML file")
     _add_prices_dir(run)
-    run.add_argument("--out", type=Path, default=None, help="output folder (default: out/<study name>)")
+    run.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: out/<study name>)"
+    )
     run.set_defaults(func=_cmd_run)
     return parser
 

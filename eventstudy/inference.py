@@ -952,9 +952,10 @@ def placebo_distribution(
     hold only ``window_ok`` days (by default days the estimation sample could
     hold: no thin-trading day when that exclusion is on, no roll day), and
     their estimation windows hold enough estimation days. The engine runs
-    once on all of them, with the same model and windows; other-event exclusion is off among pseudo-events
-    (they are not news), and the catalogued events' windows are passed as
-    ``exclude_positions`` (a no-op for eligible dates, kept as a guard).
+    once on all of them, with the same model and windows; other-event
+    exclusion is off among pseudo-events (they are not news), and the
+    catalogued events' windows are passed as ``exclude_positions`` (a no-op
+    for eligible dates, kept as a guard).
 
     References
     ----------

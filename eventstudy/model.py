@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,11 +22,22 @@ from .engine import check_design, estimate_arrays
 from .exceptions import StudyConfigError
 from .results import EventStudyResults
 
-__all__ = ["EventStudy", "dummy_regression", "newey_west_lags"]
+__all__ = ["Design", "EventStudy", "dummy_regression", "newey_west_lags"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WINDOWS = ((-1, 1), (0, 0), (0, 1), (0, 5))
+
+
+class Design(NamedTuple):
+    """Positional inputs of the engine, as built by :meth:`EventStudy.design`."""
+
+    y: np.ndarray
+    X: np.ndarray
+    valid: np.ndarray
+    est_ok: np.ndarray
+    day0: np.ndarray
+    reason: np.ndarray
 
 
 class EventStudy:
@@ -110,8 +122,20 @@ class EventStudy:
         self.thin = _mask("thin", thin, self.returns.index)
         self.events = _check_events(events)
 
-    def _inputs(self):
-        """Positional arrays of the engine and each event's day 0 (or the reason it has none)."""
+    def design(self) -> Design:
+        """The engine's positional inputs and each event's day 0 (or why it has none).
+
+        Returns
+        -------
+        Design
+            ``y`` (T,), ``X`` (T, m), ``valid`` (T,) usable return days (asset
+            and factors present, not a contract roll), ``est_ok`` (T,) days an
+            estimation sample may hold (``valid`` and, with
+            ``exclude_thin_trading``, not thin), ``day0`` (E,) positions
+            (-1 when none) and ``reason`` (E,) ('' when located) — the inputs
+            of :func:`eventstudy.engine.estimate_arrays` and of the placebo
+            distribution.
+        """
         idx = self.returns.index
         y = self.returns[self.asset].to_numpy(dtype=np.float64)
         m = len(self.factors)
@@ -130,7 +154,7 @@ class EventStudy:
         last = idx[-1].date() if len(idx) else None
         for i in np.flatnonzero(have & (pos >= len(idx))):
             pre_reason[i] = f"trade date {td[i].date()} is after the last return ({last})"
-        return y, X, valid, est_ok, pos, pre_reason
+        return Design(y, X, valid, est_ok, pos, pre_reason)
 
     def fit(self, *, tests: bool = True) -> EventStudyResults:
         """Estimate every event's normal-return model and abnormal returns.
@@ -146,7 +170,7 @@ class EventStudy:
         -------
         EventStudyResults
         """
-        y, X, valid, est_ok, pos, pre_reason = self._inputs()
+        y, X, valid, est_ok, pos, pre_reason = self.design()
         located = pre_reason == ""
         arrays = estimate_arrays(
             y,

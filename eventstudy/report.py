@@ -291,9 +291,7 @@ def library_versions() -> dict[str, str]:
 
 
 def _study_tickers(studies_dir: Path) -> list[str]:
-    from .study import load_study
-
-    from .study import ROBUSTNESS_VARIANTS
+    from .study import ROBUSTNESS_VARIANTS, load_study
 
     tickers: list[str] = []
     for path in sorted(studies_dir.glob("*.toml")):
@@ -364,7 +362,8 @@ def _provenance_html(prov) -> str:
         if fetched is not None and pd.notna(fetched):
             when = str(fetched)
         elif modified is not None and pd.notna(modified):
-            when = f"not recorded in the snapshot; file dated {str(modified)[:19].replace('T', ' ')} UTC"
+            stamp = str(modified)[:19].replace("T", " ")
+            when = f"not recorded in the snapshot; file dated {stamp} UTC"
         else:
             when = "not recorded"
         provisional = rec.get("provisional")
@@ -775,7 +774,8 @@ def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
         ax.axhline(0, color="0.5", lw=0.8)
         ax.axvline(0, color="0.5", lw=0.8, ls=":")
         ax.set_xticks(list(dates.index))
-        ax.set_xticklabels([f"{d:+d}\n{pd.Timestamp(t):%m-%d}" if d else f"0\n{pd.Timestamp(t):%m-%d}"
+        ax.set_xticklabels([f"{d:+d}\n{pd.Timestamp(t):%m-%d}" if d
+                            else f"0\n{pd.Timestamp(t):%m-%d}"
                             for d, t in dates.items()], fontsize=8)
         ax.set_xlabel("event day and trade date")
     shade = Patch(facecolor="0.9", edgecolor="0.7", hatch="//",

@@ -656,11 +656,7 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
     direction = np.asarray(results._direction, dtype=np.int64)
     category = np.asarray(results._category, dtype=object)
 
-    y = data.returns[study.asset].to_numpy(dtype=np.float64)
-    X = data.returns[list(study.factors)].to_numpy(dtype=np.float64).reshape(len(y), -1)
-    valid = np.isfinite(y) & np.isfinite(X).all(axis=1) & ~data.roll.to_numpy()
-    thin = data.thin.to_numpy()
-    est_ok = valid & ~thin if study.exclude_thin_trading else valid
+    y, X, valid, est_ok, _, _ = model.design()
     # Pseudo-events avoid the window of every catalogued event, whatever other_events says.
     catalogued_day0 = event_positions(aligned[aligned["status"] == "aligned"],
                                       data.returns.index)
@@ -671,7 +667,7 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
             y, X, valid, est_ok, model=study.model, estimation=study.estimation,
             windows=study.windows, event_day0=catalogued_day0, draws=study.placebo_draws,
             seed=study.seed, min_estimation_days=study.min_estimation_days,
-            day0_ok=valid & ~thin if study.exclude_thin_trading else valid,
+            day0_ok=est_ok,
         )
     if battery:
         tests = test_battery(arrays, _groups(study, idx, direction, category), placebo=placebo)

@@ -26,8 +26,9 @@ def prices_dir() -> Path:
     """
     path = _snapshot_dir()
     if path is None or not (path / "ZS=F.csv").is_file():
+        setting = os.environ.get("EVENTSTUDY_PRICES_DIR")
         message = (
-            f"price snapshot not found (EVENTSTUDY_PRICES_DIR={os.environ.get('EVENTSTUDY_PRICES_DIR')!r}); "
+            f"price snapshot not found (EVENTSTUDY_PRICES_DIR={setting!r}); "
             "run `make test PRICES_DIR=/path/to/prices`"
         )
         if os.environ.get("CI") == "true":

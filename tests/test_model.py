@@ -211,7 +211,8 @@ def test_conf_int_and_display(fitted):
     q = stats.t.ppf(0.95, car["df"].to_numpy(dtype=float))
     np.testing.assert_allclose(ci["upper"], car["car"] + q * car["car_se"], rtol=1e-12, atol=0)
     np.testing.assert_allclose(ci["lower"], car["car"] - q * car["car_se"], rtol=1e-12, atol=0)
-    with pytest.raises(OptionError, match=r"alpha must be between 0 and 1 \(e\.g\. 0\.05\); got 1\.5"):
+    with pytest.raises(OptionError,
+                       match=r"alpha must be between 0 and 1 \(e\.g\. 0\.05\); got 1\.5"):
         res.conf_int(alpha=1.5)
     # statsmodels vocabulary: one value per (event, window), read from the tidy table
     key = tuple(car.loc[0, ["event_id", "start", "end"]])

@@ -103,7 +103,7 @@ def _reference(prices_dir, capsys, events_file, thin: bool) -> tuple[pd.DataFram
         ar_se = np.where(ok, pred.se_obs, np.nan)
         xtx_inv = np.linalg.inv(X[est].T @ X[est])
         V = fit.scale * (np.eye(len(win)) + X[win] @ xtx_inv @ X[win].T)
-        for day, a, s in zip(rel_win, ar, ar_se):
+        for day, a, s in zip(rel_win, ar, ar_se, strict=True):
             ar_rows.append((eid, int(day), a, s))
         for a, b in WINDOWS:
             g = ((rel_win >= a) & (rel_win <= b) & ok).astype(float)

@@ -293,3 +293,19 @@ def test_dummy_csv_classical_columns_are_the_event_study_cars(article_run):
     has_days = merged["n_days_x"] > 0
     assert merged.loc[has_days, "hac_unreliable"].all()
     assert merged.loc[~has_days, "car_x"].isna().all()
+
+
+@pytest.mark.snapshot
+def test_constant_mean_study_without_factors_runs(prices_dir, tmp_path):
+    """No factor at all: the design has zero columns and the placebo still runs."""
+    import numpy as np
+
+    from eventstudy.study import analyse
+
+    body = ('model = "constant-mean"\nfactors = []\nevent_ids = ["busan-meeting"]\n'
+            "windows = [[0, 0]]\nplacebo_draws = 100\n")
+    run = analyse(load_study(write_study(tmp_path, body)), prices_dir)
+    row = run.car.iloc[0]
+    ar = run.ar.set_index("day").loc[0]
+    np.testing.assert_allclose(row["car"], ar["ar"], rtol=1e-12, atol=0)
+    assert run.results.arrays.k == 1 and np.isfinite(row["placebo_p"])
