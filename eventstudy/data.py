@@ -543,6 +543,8 @@ def _download(ticker, start, end, downloader) -> pd.DataFrame:
     capture = _Capture()
     yf_logger = logging.getLogger("yfinance")
     yf_logger.addHandler(capture)
+    # What yfinance logs is quoted in the DownloadError: keep it off the console.
+    propagate, yf_logger.propagate = yf_logger.propagate, False
     try:
         with warnings.catch_warnings():
             # pandas deprecation notices raised inside yfinance itself
@@ -555,6 +557,7 @@ def _download(ticker, start, end, downloader) -> pd.DataFrame:
         ) from exc
     finally:
         yf_logger.removeHandler(capture)
+        yf_logger.propagate = propagate
     frame = _normalise_yahoo(raw, ticker)
     if frame.empty:
         said = "; ".join(capture.messages[-3:])

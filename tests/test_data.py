@@ -275,6 +275,22 @@ def test_empty_download_is_a_download_error(cache_dir, clock):
     assert list(cache_dir.iterdir()) == []
 
 
+def test_yfinance_log_is_quoted_in_the_error_not_printed(cache_dir, clock, caplog):
+    """Offline, yfinance logs DNS errors: they belong in the one error line, not on stderr."""
+    import logging
+
+    def offline(ticker, **kwargs):
+        logging.getLogger("yfinance").error("['%s']: DNSError('Could not resolve host')", ticker)
+        return empty_yahoo_frame(ticker)
+
+    with caplog.at_level(logging.WARNING):
+        with pytest.raises(DownloadError, match=r"\(yfinance: \['ZS=F'\]: DNSError\('Could not "
+                                                r"resolve host'\)\); check the network"):
+            load_prices("ZS=F", source="yahoo", cache_dir=cache_dir, downloader=offline)
+    assert not [r for r in caplog.records if r.name.startswith("yfinance")]
+    assert logging.getLogger("yfinance").propagate
+
+
 def test_download_exception_is_wrapped(cache_dir, clock):
     message = r"'ZS=F'.*failed \(ConnectionError: no route\)"
     with pytest.raises(DownloadError, match=message) as info:
