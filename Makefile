@@ -58,8 +58,9 @@ $(REPORTS)/%.html: notebooks/%.py $(REPORT_INPUTS)
 $(REPORTS)/index.html: $(PAGES) $(REPORT_INPUTS)
 	$(BIN)/python -m eventstudy.report --out $(REPORTS) --index $(PAGES)
 
-bench: $(STAMP) ## Time the engine and the placebo distribution against a statsmodels loop
+bench: $(STAMP) ## Time the engine and the placebo; full-size size/power simulation of every test
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_size_power.py --out $(REPORTS)/size_power.csv
 
 lint: $(STAMP) ## Check the code style with ruff
 	$(BIN)/ruff check eventstudy tests bench
