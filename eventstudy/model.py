@@ -75,6 +75,10 @@ class EventStudy:
         Drop thin-trading days from estimation samples.
     min_estimation_days : int
         Events with fewer estimation days are excluded, with the reason.
+    exclude_windows_of : DataFrame, optional
+        Events that are not studied (``trade_date`` column) whose widest
+        windows are also kept out of every estimation sample when
+        ``exclude_other_events`` is on — e.g. the rest of a catalogue.
 
     Raises
     ------
@@ -107,6 +111,7 @@ class EventStudy:
         exclude_other_events: bool = True,
         exclude_thin_trading: bool = True,
         min_estimation_days: int = 100,
+        exclude_windows_of: pd.DataFrame | None = None,
     ):
         factors = [factors] if isinstance(factors, str) else list(factors)
         self.model, self.estimation, wins, self.min_estimation_days = check_design(
@@ -121,6 +126,27 @@ class EventStudy:
         self.roll = _mask("roll", roll, self.returns.index)
         self.thin = _mask("thin", thin, self.returns.index)
         self.events = _check_events(events)
+        if exclude_windows_of is not None and "trade_date" not in exclude_windows_of:
+            raise StudyConfigError(
+                "exclude_windows_of needs a 'trade_date' column (the output of "
+                "eventstudy.events.align_events)"
+            )
+        self.exclude_windows_of = exclude_windows_of
+
+    def _blocked_days(self) -> np.ndarray | None:
+        """Days inside the widest window of an event of ``exclude_windows_of``."""
+        if not self.exclude_other_events or self.exclude_windows_of is None:
+            return None
+        idx = self.returns.index
+        td = pd.DatetimeIndex(self.exclude_windows_of["trade_date"]).dropna()
+        pos = idx.searchsorted(td, side="left")
+        pos = pos[pos < len(idx)]
+        lo = min(a for a, _ in self.windows)
+        hi = max(b for _, b in self.windows)
+        blocked = np.zeros(len(idx), dtype=bool)
+        for p in np.unique(pos):
+            blocked[max(p + lo, 0): max(p + hi + 1, 0)] = True
+        return blocked
 
     def design(self) -> Design:
         """The engine's positional inputs and each event's day 0 (or why it has none).
@@ -183,6 +209,7 @@ class EventStudy:
             windows=self.windows,
             exclude_other_events=self.exclude_other_events,
             min_estimation_days=self.min_estimation_days,
+            exclude_positions=self._blocked_days(),
         )
         ids = self.events["id"].astype(str).to_numpy()
         for i in np.flatnonzero(~located):

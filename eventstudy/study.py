@@ -602,10 +602,9 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
 
     Notes
     -----
-    With ``other_events = 'file'`` the model is fitted on every dated event
-    of the events file, so with ``exclude_other_events`` each estimation
-    sample avoids all news windows, not only those of the study's events;
-    the tables keep the study's events.
+    With ``other_events = 'file'`` every dated event of the events file
+    keeps its widest window out of the estimation samples (with
+    ``exclude_other_events``), not only the study's own events.
     Groups of the tests table: ``all`` (sign +1), and with ``group_by =
     'direction'`` ``escalation`` (direction -1), ``de-escalation`` (+1) and
     ``signed`` (both, each event's CAR times its direction, so that a
@@ -636,14 +635,15 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
     aligned = align_events(load_events(study.events), get_calendar(study.asset),
                            last_date=data.returns.index[-1])
     wanted = list(aligned["id"]) if study.event_ids is None else list(study.event_ids)
-    # Study events first (any status, so pending ones are reported); with
-    # other_events = 'file', every other dated event of the file follows so that
-    # its window stays out of the estimation samples too.
+    # The study's events (any status, so pending ones are reported); with
+    # other_events = 'file', every other dated event of the file keeps its
+    # window out of the estimation samples too.
     in_study = aligned["id"].isin(wanted)
     others = ~in_study & (aligned["status"] == "aligned") & (study.other_events == "file")
-    fit_events = pd.concat([aligned[in_study], aligned[others]], ignore_index=True)
+    fit_events = aligned[in_study].reset_index(drop=True)
     model = EventStudy(
         data.returns, fit_events, asset=study.asset, factors=study.factors, model=study.model,
+        exclude_windows_of=aligned[others] if others.any() else None,
         estimation=study.estimation, windows=study.windows, roll=data.roll, thin=data.thin,
         exclude_other_events=study.exclude_other_events,
         exclude_thin_trading=study.exclude_thin_trading,

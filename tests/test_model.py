@@ -407,3 +407,28 @@ def test_dummy_regression_classical_and_window_hac_columns(caplog):
     assert (table["car_se"] < 0.5 * table["car_se_ols"]).all()
     # The window HAC and the classical se agree in size (same variance, AR(1) errors).
     np.testing.assert_allclose(table["car_se_window"], table["car_se_ols"], rtol=0.5, atol=0)
+
+
+@pytest.mark.snapshot
+def test_exclude_windows_of_equals_fitting_the_other_events_too(returns, events):
+    """Windows of events that are not studied leave the estimation samples as if they were."""
+    dated = events[events["trade_date"].notna() & (events["id"] != "future")]
+    # Busan's window (2025-10-30) lies in the call's (2025-11-24) estimation sample.
+    studied = dated[dated["id"].isin(["hike-2019", "call-2025"])]
+    others = dated[~dated["id"].isin(studied["id"])]
+    together = EventStudy(returns, dated, asset="ZS=F", factors=FACTORS).fit(tests=False)
+    apart = EventStudy(returns, studied, asset="ZS=F", factors=FACTORS,
+                       exclude_windows_of=others).fit(tests=False)
+    ids = list(studied["id"])
+    pd.testing.assert_frame_equal(
+        apart.car.reset_index(drop=True),
+        together.car[together.car["event_id"].isin(ids)].reset_index(drop=True),
+        check_exact=False, rtol=1e-12, atol=0,
+    )
+    alone = EventStudy(returns, studied, asset="ZS=F", factors=FACTORS).fit(tests=False)
+    n = {r.event_id: r.n_estimation for r in alone.events.itertuples()}
+    n_apart = {r.event_id: r.n_estimation for r in apart.events.itertuples()}
+    assert all(n_apart[e] <= n[e] for e in ids) and n_apart != n
+    with pytest.raises(StudyConfigError, match="exclude_windows_of needs a 'trade_date' column"):
+        EventStudy(returns, studied, asset="ZS=F", factors=FACTORS,
+                   exclude_windows_of=others.drop(columns="trade_date"))
