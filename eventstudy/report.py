@@ -841,6 +841,139 @@ def plot_placebo(run, window, groups=("escalation", "de-escalation")):
     return fig
 
 
+# --------------------------------------------------------------------------- size and power
+
+def _one_setting(sim, setting):
+    from .exceptions import InferenceError
+
+    rows = sim[sim["setting"] == setting]
+    if rows.empty:
+        raise InferenceError(
+            f"no rows of setting {setting!r} in the size-power table (settings: "
+            f"{sorted(set(sim['setting']))}); pass one of them as setting="
+        )
+    return rows
+
+
+def size_power_tables(sim, *, setting: str = "real", alpha: float = 0.05):
+    """Size and power of each test, one row per test, from a size-power table.
+
+    Parameters
+    ----------
+    sim : DataFrame
+        The table of :func:`eventstudy.simulation.run_size_power` (columns
+        :data:`eventstudy.simulation.SIM_COLUMNS`).
+    setting : str
+        The setting to show (``real``, ``iid-normal`` or ``iid-t4``).
+    alpha : float
+        The level the simulation tested at.
+
+    Returns
+    -------
+    size : DataFrame
+        Index ``test`` (the table's order); one column per window (the
+        no-effect rejection rate in percent), ``mc_se`` (its Monte Carlo
+        standard error in percentage points, √(α(1 - α)/trials) as in
+        :func:`eventstudy.simulation.simulate_tests`), ``trials``, ``over``
+        and ``under`` (the windows where rate > α + 3·mc_se, resp.
+        rate < α - 3·mc_se, joined by ``"; "``) and ``verdict``: ``holds`` (no window beyond
+        3 SE), ``over-rejects``, ``conservative`` (under-rejects) or
+        ``mixed``.
+    power : DataFrame
+        Index ``test``; columns (abnormal return in percent, window): the
+        rejection rate in percent when the abnormal return is added to
+        day 0 of every pseudo-event. Empty when the table has no power rows.
+
+    Notes
+    -----
+    With R trials, a rate whose true value is α lies within α ± 3·mc_se
+    with probability about 99.7%; a flag is a departure the replications
+    can tell apart from Monte Carlo noise, not a measure of how far the
+    test is off.
+    """
+    rows = _one_setting(sim, setting)
+    tests = list(dict.fromkeys(rows["test"]))
+    windows = list(dict.fromkeys(rows["window"]))
+    null = rows[rows["abnormal"] == 0]
+    rate = null.pivot(index="test", columns="window", values="rate").reindex(
+        index=tests, columns=windows)
+    se = null.groupby("test", sort=False)["mc_se"].max().reindex(tests)
+    over = rate.gt(alpha + 3 * se, axis=0)
+    under = rate.lt(alpha - 3 * se, axis=0)
+    size = rate * 100
+    size.columns.name = None
+    size["mc_se"] = se * 100
+    size["trials"] = null.groupby("test", sort=False)["trials"].max().reindex(tests)
+    size["over"] = ["; ".join(w for w in windows if over.loc[t, w]) for t in tests]
+    size["under"] = ["; ".join(w for w in windows if under.loc[t, w]) for t in tests]
+    size["verdict"] = [
+        "mixed" if o and u else "over-rejects" if o else "conservative" if u else "holds"
+        for o, u in zip(size["over"], size["under"], strict=True)
+    ]
+    effect = rows[rows["abnormal"] != 0].assign(abnormal=lambda f: f["abnormal"] * 100)
+    power = effect.pivot_table(index="test", columns=["abnormal", "window"], values="rate",
+                               sort=False) * 100
+    if len(power):
+        power = power.reindex(index=[t for t in tests if t in power.index])
+    return size, power
+
+
+def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):
+    """Rejection rates with no effect (±3 Monte Carlo SE) and with each abnormal return.
+
+    Parameters
+    ----------
+    sim : DataFrame
+        The table of :func:`eventstudy.simulation.run_size_power`.
+    setting : str
+    alpha : float
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: each test's no-effect rejection rate per window, with a bar of
+        ±3·mc_se around it and the level α marked (a bar that does not cross
+        α is a flagged departure); then one panel per abnormal return: the
+        power per test and window.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    rows = _one_setting(sim, setting)
+    tests = list(dict.fromkeys(rows["test"]))
+    windows = list(dict.fromkeys(rows["window"]))
+    sizes = sorted(set(rows["abnormal"]))
+    y = np.arange(len(tests))
+    offset = (np.arange(len(windows)) - (len(windows) - 1) / 2) * 0.22
+    fig = Figure(figsize=(4.2 * len(sizes), 0.32 * len(tests) + 1.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(sizes), sharey=True))
+    for ax, delta in zip(axes, sizes, strict=True):
+        part = rows[rows["abnormal"] == delta]
+        for k, w in enumerate(windows):
+            cur = part[part["window"] == w].set_index("test").reindex(tests)
+            x = cur["rate"].to_numpy(dtype=float) * 100
+            err = 3 * cur["mc_se"].to_numpy(dtype=float) * 100 if delta == 0 else None
+            ax.errorbar(x, y + offset[k], xerr=err, fmt="o", ms=4, color=f"C{k}", capsize=2,
+                        lw=1, label=f"window {w}")
+        if delta == 0:
+            ax.axvline(alpha * 100, color="0.3", lw=0.8, ls="--", label=f"level {alpha:.0%}")
+            ax.set_xlim(left=0)
+            ax.set_title("no effect: size (bars ±3 Monte Carlo SE)", fontsize=10)
+        else:
+            ax.set_xlim(0, 102)
+            ax.set_title(f"{delta:+.0%} on day 0: power", fontsize=10)
+        ax.set_xlabel("rejection rate (%)")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, tests)
+    axes[0].invert_yaxis()
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[-1].legend(handles, labels, fontsize=7, loc="lower right")
+    first = rows.iloc[0]
+    fig.suptitle(f"{setting}: rejection rates at {alpha:.0%} of {int(first['n_events'])} "
+                 "pseudo-events per replication")
+    return fig
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m eventstudy.report",

@@ -114,3 +114,31 @@ def test_timeline_labels_closer_than_the_gap_never_share_a_level():
             if dates[i] - dates[j] < gap:
                 assert levels[i] != levels[j], (dates[i], dates[j], levels)
     assert levels[-1] == 0  # far from the others: back on the first level
+
+
+def test_size_power_tables_flag_rates_beyond_three_monte_carlo_se():
+    """A hand-made simulation table: the flags follow rate vs 0.05 ± 3·mc_se."""
+    import numpy as np
+    import pandas as pd
+
+    from eventstudy.exceptions import InferenceError
+    from eventstudy.report import size_power_tables
+
+    se = float(np.sqrt(0.05 * 0.95 / 1000))  # 0.00689: 3 SE = 2.07 points
+    rows = []
+    for test, rates in {"a": (0.050, 0.060), "b": (0.080, 0.050), "c": (0.020, 0.090)}.items():
+        for window, rate in zip(("[0, 0]", "[0, 5]"), rates, strict=True):
+            rows.append(("real", test, window, 0.0, rate, se, 1000))
+            rows.append(("real", test, window, 0.01, rate + 0.5, se, 1000))
+    sim = pd.DataFrame(rows, columns=["setting", "test", "window", "abnormal", "rate", "mc_se",
+                                      "trials"])
+    size, power = size_power_tables(sim)
+    assert list(size.index) == ["a", "b", "c"]
+    assert list(size["verdict"]) == ["holds", "over-rejects", "mixed"]
+    assert list(size["over"]) == ["", "[0, 0]", "[0, 5]"]
+    assert list(size["under"]) == ["", "", "[0, 0]"]
+    np.testing.assert_allclose(size.loc["b", "[0, 0]"], 8.0, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(size["mc_se"], 100 * se, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(power.loc["a", (1.0, "[0, 5]")], 56.0, rtol=1e-12, atol=0)
+    with pytest.raises(InferenceError, match="iid-t4"):
+        size_power_tables(sim, setting="iid-t4")
