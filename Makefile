@@ -13,6 +13,8 @@ endif
 export MPLBACKEND := Agg
 
 .DEFAULT_GOAL := help
+# Report pages are independent: build two at a time, each page's output kept together.
+MAKEFLAGS += --jobs=2 --output-sync=target
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
