@@ -93,7 +93,8 @@ class EventStudy:
     Day 0 is the position of the event's ``trade_date`` in the returns index,
     or of the first index date after it when the asset has no row that day.
     Events with no trade date are excluded with reason ``"pending"``; events
-    whose trade date is after the last return are excluded with the date.
+    whose trade date is before the first or after the last return are
+    excluded with the date.
     """
 
     def __init__(
@@ -180,6 +181,12 @@ class EventStudy:
         last = idx[-1].date() if len(idx) else None
         for i in np.flatnonzero(have & (pos >= len(idx))):
             pre_reason[i] = f"trade date {td[i].date()} is after the last return ({last})"
+        if len(idx):
+            for i in np.flatnonzero(have & (td < idx[0])):
+                pre_reason[i] = (
+                    f"trade date {td[i].date()} is before the first return ({idx[0].date()})"
+                )
+        pos[pre_reason != ""] = -1
         return Design(y, X, valid, est_ok, pos, pre_reason)
 
     def fit(self, *, tests: bool = True) -> EventStudyResults:
@@ -399,7 +406,8 @@ def dummy_regression(
     have = ~td.isna()
     pos = np.full(len(td), T, dtype=np.int64)
     pos[have] = idx.searchsorted(td[have], side="left")
-    keep = have & (pos < T)
+    # Events before the first or after the last return have no dummy day.
+    keep = have & (pos < T) & (td >= idx[0])
     if not keep.any():
         raise StudyConfigError("dummy_regression: no event has a trade date inside the returns")
     ids = events["id"].astype(str).to_numpy()[keep]

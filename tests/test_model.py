@@ -432,3 +432,18 @@ def test_exclude_windows_of_equals_fitting_the_other_events_too(returns, events)
     with pytest.raises(StudyConfigError, match="exclude_windows_of needs a 'trade_date' column"):
         EventStudy(returns, studied, asset="ZS=F", factors=FACTORS,
                    exclude_windows_of=others.drop(columns="trade_date"))
+
+
+@pytest.mark.snapshot
+def test_event_before_the_first_return_is_excluded_with_its_date(returns, events):
+    early = pd.DataFrame({"id": ["too-early"], "trade_date": pd.to_datetime(["2010-01-04"])})
+    dated = pd.concat([early, events.iloc[:2][["id", "trade_date"]]], ignore_index=True)
+    res = EventStudy(returns, dated, asset="ZS=F", factors=FACTORS).fit(tests=False)
+    ev = res.events.set_index("event_id")
+    first = returns.index[0].date()
+    assert ev.loc["too-early", "status"] == "excluded"
+    assert ev.loc["too-early", "reason"] == (
+        f"trade date 2010-01-04 is before the first return ({first})"
+    )
+    reg = dummy_regression(returns, dated, asset="ZS=F", factors=FACTORS, windows=[(0, 1)])
+    assert "too-early" not in set(reg["event_id"])
