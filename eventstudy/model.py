@@ -229,6 +229,7 @@ class EventStudy:
             .reset_index(drop=True),
             dates=self.returns.index,
             roll=self.roll.to_numpy(),
+            missing=~(np.isfinite(y) & np.isfinite(X).all(axis=1)),
             thin=self.thin.to_numpy(),
             config={
                 "asset": self.asset,

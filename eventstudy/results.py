@@ -58,11 +58,18 @@ class EventStudyResults:
     the no-cross-correlation assumption; the tests in :attr:`tests` address it.
     """
 
-    def __init__(self, *, arrays, events, excluded, dates, roll, thin, config, tests=None):
+    def __init__(self, *, arrays, events, excluded, dates, roll, thin, config, tests=None,
+                 missing=None):
         a = arrays
         self.arrays = a
         self.config = dict(config)
         self._dates = pd.DatetimeIndex(dates)
+        self._roll = np.asarray(roll, dtype=bool)
+        self._thin = np.asarray(thin, dtype=bool)
+        self._missing = (
+            np.zeros(len(self._dates), dtype=bool) if missing is None
+            else np.asarray(missing, dtype=bool)
+        )
         ev = events.reset_index(drop=True)
         ids = ev["id"].astype(str).to_numpy()
         self._ids = ids
@@ -283,6 +290,52 @@ class EventStudyResults:
     def tests(self) -> pd.DataFrame:
         """The test battery: ``group, start, end, test, statistic, p_value, n_events``."""
         return self._tests.copy()
+
+    def estimation_days(self) -> pd.DataFrame:
+        """Every day of each located event's estimation window, kept or not, and why.
+
+        Returns
+        -------
+        DataFrame
+            ``event_id, day, date, used, reason`` with one row per event and
+            estimation day; ``reason`` is ``''`` for a day in the sample,
+            else the first that applies of ``outside the data``, ``missing
+            return`` (asset or factor), ``contract roll``, ``thin trading``
+            (with ``exclude_thin_trading``) and ``another event's window``
+            (with ``exclude_other_events``). An excluded event (see
+            :attr:`events`) has no day in use.
+        """
+        a = self.arrays
+        T = len(self._dates)
+        pos = a.day0[:, None] + a.rel_est[None, :]
+        inside = (pos >= 0) & (pos < T)
+        posc = np.clip(pos, 0, max(T - 1, 0))
+        used = a.est_used & a.used[:, None] & inside
+        thin_rule = bool(self.config.get("exclude_thin_trading", True))
+        reason = np.select(
+            [
+                used,
+                ~inside,
+                self._missing[posc],
+                self._roll[posc],
+                self._thin[posc] & thin_rule,
+                a.used[:, None],
+            ],
+            ["", "outside the data", "missing return", "contract roll", "thin trading",
+             "another event's window"],
+            default="event excluded",
+        )
+        date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
+        E, Le = pos.shape
+        return pd.DataFrame(
+            {
+                "event_id": np.repeat(self._ids, Le),
+                "day": np.tile(a.rel_est, E),
+                "date": pd.DatetimeIndex(date.ravel()),
+                "used": used.ravel(),
+                "reason": reason.ravel(),
+            }
+        )
 
     def _car_column(self, column: str, name: str) -> pd.Series:
         c = self._car

@@ -1068,7 +1068,9 @@ def run_study(path, prices_dir=None, out=None) -> Path:
         placebo_p``), ``events.csv`` (``event_id, trade_date, title,
         category, direction, status, reason, n_estimation``), ``tests.csv``
         (``group, start, end, test, statistic, p_value, n_events``),
-        ``dummy.csv`` (the dummy-variable regression,
+        ``estimation.csv`` (``event_id, day, date, used, reason``: every
+        estimation-window day, kept or masked and why), ``dummy.csv`` (the
+        dummy-variable regression,
         :func:`dummy_regression_table`), ``summary.md`` and ``figures/*.png``.
     """
     study = load_study(path)
@@ -1078,6 +1080,9 @@ def run_study(path, prices_dir=None, out=None) -> Path:
     run.ar.to_csv(out / "ar.csv", index=False, date_format="%Y-%m-%d")
     run.car.to_csv(out / "car.csv", index=False, date_format="%Y-%m-%d")
     run.events.to_csv(out / "events.csv", index=False, date_format="%Y-%m-%d")
+    days = run.results.estimation_days()
+    days[days["event_id"].isin(run.event_ids)].to_csv(
+        out / "estimation.csv", index=False, date_format="%Y-%m-%d")
     run.tests.to_csv(out / "tests.csv", index=False)
     dummy = dummy_regression_table(run) if run.used_ids else None
     if dummy is not None:

@@ -57,7 +57,7 @@ def _cli_json(capsys, argv):
     return json.loads(capsys.readouterr().out)
 
 
-def _reference(prices_dir, capsys, events_file, thin: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _reference(prices_dir, capsys, events_file, thin: bool) -> tuple:
     close = {
         t: pd.read_csv(prices_dir / f"{t}.csv", parse_dates=["Date"], index_col="Date")["Close"]
         for t in ("ZS=F", "SPY", "UUP")
@@ -86,7 +86,7 @@ def _reference(prices_dir, capsys, events_file, thin: bool) -> tuple[pd.DataFram
 
     y = ret["ZS=F"].to_numpy()
     X = sm.add_constant(ret[["SPY", "UUP"]].to_numpy())
-    ar_rows, car_rows = [], []
+    ar_rows, car_rows, used_rows = [], [], []
     for eid, p0 in day0.items():
         est = np.arange(p0 + ESTIMATION[0], p0 + ESTIMATION[1] + 1)
         keep = est_ok[est].copy()
@@ -94,6 +94,7 @@ def _reference(prices_dir, capsys, events_file, thin: bool) -> tuple[pd.DataFram
             if other != eid:
                 keep &= ~((est >= q0 + lo) & (est <= q0 + hi))
         est = est[keep]
+        used_rows.extend((eid, pd.Timestamp(dates[i])) for i in est)
         fit = sm.OLS(y[est], X[est]).fit()
         win = p0 + rel_win
         ok = valid[win]
@@ -120,7 +121,8 @@ def _reference(prices_dir, capsys, events_file, thin: bool) -> tuple[pd.DataFram
     car_ref = pd.DataFrame(
         car_rows, columns=["event_id", "start", "end", "car", "car_se", "t", "p", "n_days"]
     )
-    return ar_ref, car_ref
+    used_ref = pd.DataFrame(used_rows, columns=["event_id", "date"])
+    return ar_ref, car_ref, used_ref
 
 
 @pytest.mark.parametrize("thin", [True, False], ids=["thin-excluded", "thin-kept"])
@@ -128,7 +130,7 @@ def test_run_matches_an_independent_implementation(prices_dir, tmp_path, capsys,
     study, events_file = _study(tmp_path, thin)
     out = tmp_path / "out"
     assert main(["run", str(study), "--prices-dir", str(prices_dir), "--out", str(out)]) == 0
-    ar_ref, car_ref = _reference(prices_dir, capsys, events_file, thin)
+    ar_ref, car_ref, used_ref = _reference(prices_dir, capsys, events_file, thin)
 
     car = pd.read_csv(out / "car.csv")
     merged = car_ref.merge(car, on=["event_id", "start", "end"], suffixes=("_ref", ""))
@@ -142,6 +144,23 @@ def test_run_matches_an_independent_implementation(prices_dir, tmp_path, capsys,
     assert len(merged) == len(ar_ref)
     for col in ("ar", "ar_se"):
         np.testing.assert_allclose(merged[col], merged[f"{col}_ref"], rtol=1e-9, atol=1e-12)
+
+    # estimation.csv lists exactly the reference's estimation days as used.
+    days = pd.read_csv(out / "estimation.csv", parse_dates=["date"])
+    kept = days[days["used"]][["event_id", "date"]]
+    pd.testing.assert_frame_equal(
+        kept.sort_values(["event_id", "date"]).reset_index(drop=True),
+        used_ref.sort_values(["event_id", "date"]).reset_index(drop=True),
+        check_dtype=False,
+    )
+    events = pd.read_csv(out / "events.csv")
+    counts = kept.groupby("event_id").size()
+    n_est = events.set_index("event_id")["n_estimation"]
+    assert n_est.sort_index().to_dict() == counts.sort_index().to_dict()
+    assert set(days.loc[~days["used"], "reason"]) <= {
+        "missing return", "contract roll", "thin trading", "another event's window",
+    }
+    assert ("thin trading" in set(days["reason"])) == thin
 
     # The roll day at day 0 leaves [0, 0] without a usable day: CAR missing, n_days 0.
     row = car.query("event_id == 'ref-roll-day0' and start == 0 and end == 0").iloc[0]
