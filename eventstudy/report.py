@@ -50,6 +50,19 @@ __all__ = [
     "build_report",
     "library_versions",
     "data_provenance",
+    "DIRECTION_STYLE",
+    "plot_event_timeline",
+    "plot_price_quality",
+    "plot_normalised",
+    "plot_caar_by_group",
+    "plot_car_by_asset",
+    "plot_placebo",
+    "plot_car_by_variant",
+    "style_car_table",
+    "style_robustness_table",
+    "size_power_tables",
+    "style_size_table",
+    "plot_size_power",
     "main",
 ]
 
@@ -841,6 +854,92 @@ def plot_placebo(run, window, groups=("escalation", "de-escalation")):
     return fig
 
 
+def plot_car_by_variant(table):
+    """The CAR of each event under each robustness variant, as horizontal bars.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`eventstudy.study.robustness_table` (``dimension, variant,
+        window, event_id, car_pct``); the dummy-regression rows are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One group of bars per variant (top to bottom in the table's order),
+        one bar per event (legend ``event``, events in sorted order): the CAR
+        in percent of log return over the base window (the ``window`` of the
+        ``base`` rows) unless the variant names another window. A missing
+        bar is an event the variant excludes.
+    """
+    from matplotlib.figure import Figure
+
+    shown = table[table["dimension"] != "dummy regression"]
+    order = list(dict.fromkeys(shown["variant"]))
+    base_window = shown.loc[shown["dimension"] == "base", "window"].iloc[0]
+    fig = Figure(figsize=(10, 6), layout="constrained")
+    ax = fig.subplots()
+    pivot = shown.pivot(index="variant", columns="event_id", values="car_pct").loc[order]
+    pivot.plot.barh(ax=ax)
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_xlabel(f"CAR (% log return; over {base_window} unless the variant names another "
+                  "window)")
+    ax.set_ylabel("")
+    ax.invert_yaxis()
+    ax.legend(title="event", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax.set_title("The article's events under each variant (missing bar: event excluded)")
+    return fig
+
+
+# --------------------------------------------------------------------------- notebook tables
+
+#: Display formats of the CAR tables (:func:`eventstudy.study.headline_table`).
+CAR_FORMATS = {"car_pct": "{:+.2f}%", "p": "{:.3f}", "sq_p": "{:.3f}", "placebo_p": "{:.3f}"}
+#: Background of a table row or cell whose rate or conclusion is above / below the reference.
+HIGHLIGHT = {"over": "background-color: #fde2c8", "under": "background-color: #cfe2f3"}
+
+
+def style_car_table(frame, caption: str):
+    """A CAR table for display: CAR as signed percent, p-values to three decimals.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`eventstudy.study.headline_table` output.
+    caption : str
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Without the index; ``trade_date`` as ``YYYY-MM-DD``.
+    """
+    return frame.style.format({**CAR_FORMATS, "trade_date": "{:%Y-%m-%d}"}).hide(
+        axis="index").set_caption(caption)
+
+
+def style_robustness_table(table, caption: str = "The article's events under each choice "
+                           "(orange: the conclusion moves)"):
+    """The robustness table for display, rows whose conclusion moves highlighted.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`eventstudy.study.robustness_table` (with its ``moves`` column).
+    caption : str
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Every cell of a row with ``moves`` true has the orange background
+        ``HIGHLIGHT["over"]``; missing values are shown as ``-``.
+    """
+    def moves(row):
+        return [HIGHLIGHT["over"] if row["moves"] else "" for _ in row]
+
+    return table.style.format(CAR_FORMATS, na_rep="-").hide(axis="index").apply(
+        moves, axis=1).set_caption(caption)
+
+
 # --------------------------------------------------------------------------- size and power
 
 def _one_setting(sim, setting):
@@ -916,6 +1015,37 @@ def size_power_tables(sim, *, setting: str = "real", alpha: float = 0.05):
     if len(power):
         power = power.reindex(index=[t for t in tests if t in power.index])
     return size, power
+
+
+def style_size_table(size, description: str):
+    """The size table for display, departures beyond 3 Monte Carlo SE highlighted.
+
+    Parameters
+    ----------
+    size : pandas.DataFrame
+        The size table of :func:`size_power_tables`.
+    description : str
+        What was simulated (the simulation table's ``attrs["description"]``),
+        put in the caption.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Rates as ``x.x%``, ``mc_se`` as ``±x.x``; a window cell listed in the
+        row's ``over`` column is orange, one in ``under`` blue
+        (:data:`HIGHLIGHT`).
+    """
+    windows = [c for c in size.columns if c not in ("mc_se", "trials", "over", "under",
+                                                    "verdict")]
+
+    def flag(row):
+        over, under = row["over"].split("; "), row["under"].split("; ")
+        return [HIGHLIGHT["over"] if c in over else HIGHLIGHT["under"] if c in under else ""
+                for c in row.index]
+
+    return size.style.format({**{w: "{:.1f}%" for w in windows}, "mc_se": "±{:.1f}"}).apply(
+        flag, axis=1).set_caption(
+        f"No effect: rejection rate at 5% per test and window ({description})")
 
 
 def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):

@@ -34,8 +34,9 @@ import warnings
 from IPython.display import Markdown
 
 from eventstudy.exceptions import DataQualityWarning
+from eventstudy.findings import trade_war_findings
 from eventstudy.report import NOTEBOOKS_DIR, plot_caar_by_group, plot_placebo
-from eventstudy.study import analyse, group_verdicts, load_study
+from eventstudy.study import analyse, load_study
 
 # Data issues are listed on page 1 and each exclusion in the events tables below,
 # so the library's log lines are kept off this page.
@@ -80,46 +81,4 @@ plot_placebo(run, (0, 1))
 # ## What this page found
 
 # %% tags=["findings"]
-gv = group_verdicts(run.tests)
-caar = run.tests[run.tests["test"] == "placebo"].set_index(["group", "start", "end"])["statistic"]
-
-
-def line(group):
-    rows = gv[gv["group"] == group]
-    parts = [f"[{r.start}, {r.end}] mean CAR {100 * caar[(group, r.start, r.end)]:+.2f}%: {r.verdict}"
-             for r in rows.itertuples()]
-    return f"- **{group}** ({int(rows['n_events'].max())} events): " + "; ".join(parts) + "."
-
-
-def compare_2025(window=(0, 1)):
-    """The article's 2025 events against the 2018–2020 events of the same direction."""
-    car = run.car[(run.car["start"] == window[0]) & (run.car["end"] == window[1])].merge(
-        run.events[["event_id", "direction"]], on="event_id")
-    early = car[car["trade_date"].dt.year <= 2020]
-    parts = []
-    for eid in ["busan-meeting", "trump-xi-call"]:
-        rec = car[car["event_id"] == eid]
-        if rec.empty:
-            continue
-        rec = rec.iloc[0]
-        peers = early.loc[early["direction"] == rec["direction"], "car"] * 100
-        rank = (peers.abs() >= abs(100 * rec["car"])).sum()
-        parts.append(
-            f"{eid} {100 * rec['car']:+.2f}% against a mean of {peers.mean():+.2f}% "
-            f"(range {peers.min():+.2f}% to {peers.max():+.2f}%) for the {len(peers)} "
-            f"2018–2020 events of the same direction, {rank} of which moved at least as much"
-        )
-    return (f"The article's events against the 2018–2020 trade war, CAR over "
-            f"[{window[0]}, {window[1]}]: " + "; ".join(parts) + ".")
-
-
-used = run.events[run.events["status"] == "used"]
-Markdown(
-    f"{len(used)} of {len(run.events)} trade events entered the estimation "
-    f"({len(run.events) - len(used)} excluded, reasons in the table above). At the 5% level:\n\n"
-    + "\n".join(line(g) for g in ["escalation", "de-escalation", "signed"] if g in set(gv["group"]))
-    + "\n\n" + compare_2025()
-    + "\n\nA window where every test rejects is robust to the tests' assumptions; where only "
-    "Patell or Corrado reject, the result leans on tests known to over-reject when event "
-    "days are more volatile than estimation days."
-)
+Markdown(trade_war_findings(run))

@@ -58,6 +58,30 @@ def test_notebook_starts_with_what_it_shows_and_ends_with_what_it_found(source):
             )
 
 
+# A definition, a lambda or a hand-built figure in a notebook is a function
+# waiting to be written and tested in the library (eventstudy.findings,
+# eventstudy.report).
+_LOGIC = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s|\blambda\b|\bFigure\(|\bplt\.",
+                    re.MULTILINE)
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_cells_only_call_the_library(source):
+    for number, cell in enumerate(jupytext.read(source).cells, start=1):
+        if cell.cell_type == "code":
+            found = _LOGIC.search(cell.source)
+            assert found is None, (
+                f"{source.name}, cell {number}: {found[0]!r}; move it into the library"
+            )
+
+
+def test_logic_pattern_catches_definitions_lambdas_and_figures():
+    for code in ("def f(x):\n    return x", "styler.apply(lambda r: r, axis=1)",
+                 "fig = Figure(figsize=(1, 1))", "fig, ax = plt.subplots()"):
+        assert _LOGIC.search(code), code
+    assert _LOGIC.search("Markdown(article_findings(zs, soyb, table, front))") is None
+
+
 # --------------------------------------------------------------------------- the real report
 # The report is built once (every notebook executed, a failing cell raising
 # NotebookError with the cell's traceback); the tests below read its pages.

@@ -142,3 +142,102 @@ def test_size_power_tables_flag_rates_beyond_three_monte_carlo_se():
     np.testing.assert_allclose(power.loc["a", (1.0, "[0, 5]")], 56.0, rtol=1e-12, atol=0)
     with pytest.raises(InferenceError, match="iid-t4"):
         size_power_tables(sim, setting="iid-t4")
+
+
+# ------------------------------------------------------------ notebook figures and tables
+
+
+def _robustness_table():
+    import numpy as np
+    import pandas as pd
+
+    rows = [
+        ("base", "base", "[0, 1]", "busan-meeting", 2.26, 0.086, 0.106, 0.201, False),
+        ("base", "base", "[0, 1]", "trump-xi-call", -0.41, 0.757, 0.815, 0.803, False),
+        ("model", "constant-mean", "[0, 1]", "busan-meeting", 3.10, 0.030, 0.060, 0.040, True),
+        ("model", "constant-mean", "[0, 1]", "trump-xi-call", 0.25, 0.800, 0.810, 0.820, False),
+        ("asset", "SOYB", "[0, 1]", "busan-meeting", np.nan, np.nan, np.nan, np.nan, True),
+        ("asset", "SOYB", "[0, 1]", "trump-xi-call", -0.44, 0.729, 0.708, 0.794, False),
+        ("dummy regression", "dummy", "[0, 1]", "busan-meeting", 9.0, 0.001, np.nan, np.nan,
+         True),
+        ("dummy regression", "dummy", "[0, 1]", "trump-xi-call", 9.0, 0.002, np.nan, np.nan,
+         True),
+    ]
+    return pd.DataFrame(rows, columns=["dimension", "variant", "window", "event_id", "car_pct",
+                                       "p", "sq_p", "placebo_p", "moves"])
+
+
+def test_car_by_variant_bars_are_the_table_cars_in_table_order():
+    import numpy as np
+
+    from eventstudy.report import plot_car_by_variant
+
+    table = _robustness_table()
+    fig = plot_car_by_variant(table)
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == ("CAR (% log return; over [0, 1] unless the variant names another "
+                               "window)")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["base", "constant-mean", "SOYB"]
+    assert ax.get_legend().get_title().get_text() == "event"
+    bars = {c.get_label(): [p.get_width() for p in c.patches] for c in ax.containers}
+    assert list(bars) == ["busan-meeting", "trump-xi-call"]
+    # the dummy-regression rows (9.0) are left out; an excluded event's bar has zero width
+    np.testing.assert_allclose(bars["busan-meeting"], [2.26, 3.10, 0.0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(bars["trump-xi-call"], [-0.41, 0.25, -0.44], rtol=0, atol=1e-12)
+    # top to bottom in the table's order
+    y = [p.get_y() for p in ax.containers[0].patches]
+    assert ax.yaxis_inverted() and y == sorted(y)
+
+
+def _highlighted(styler, color):
+    """Cells (row, col) whose CSS rule sets the background ``color``."""
+    html = styler.set_uuid("t").to_html()
+    cells = set()
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", html):
+        if f"background-color: {color}" in body:
+            cells |= {(int(r), int(c)) for r, c in re.findall(r"row(\d+)_col(\d+)", selectors)}
+    return cells, html
+
+
+def test_robustness_table_style_marks_the_rows_that_move():
+    from eventstudy.report import HIGHLIGHT, style_robustness_table
+
+    table = _robustness_table()
+    cells, html = _highlighted(style_robustness_table(table), HIGHLIGHT["over"].split(": ")[1])
+    moving = {i for i, m in enumerate(table["moves"]) if m}
+    assert cells == {(r, c) for r in moving for c in range(table.shape[1])}
+    assert ">+2.26%<" in html and ">0.086<" in html and ">-<" in html
+    assert "orange: the conclusion moves" in html
+
+
+def test_size_table_style_marks_windows_over_and_under_the_level():
+    import pandas as pd
+
+    from eventstudy.report import HIGHLIGHT, style_size_table
+
+    size = pd.DataFrame({"[0, 0]": [5.3, 9.0, 1.0], "[0, 1]": [4.0, 11.0, 8.0],
+                         "mc_se": [1.8, 1.8, 0.4], "trials": [150, 150, 3000],
+                         "over": ["", "[0, 0]; [0, 1]", "[0, 1]"], "under": ["", "", "[0, 0]"],
+                         "verdict": ["holds", "over-rejects", "mixed"]},
+                        index=pd.Index(["bmp", "patell", "event-t"], name="test"))
+    styler = style_size_table(size, "150 replications")
+    over, html = _highlighted(styler, HIGHLIGHT["over"].split(": ")[1])
+    under, _ = _highlighted(styler, HIGHLIGHT["under"].split(": ")[1])
+    assert over == {(1, 0), (1, 1), (2, 1)}
+    assert under == {(2, 0)}
+    assert ">11.0%<" in html and ">±0.4<" in html
+    assert "No effect: rejection rate at 5% per test and window (150 replications)" in html
+
+
+def test_car_table_style_formats_car_p_values_and_dates():
+    import pandas as pd
+
+    from eventstudy.report import style_car_table
+
+    frame = pd.DataFrame({"event_id": ["busan-meeting"],
+                          "trade_date": [pd.Timestamp("2025-10-30")], "car_pct": [-0.4149],
+                          "p": [0.08649], "sq_p": [0.1], "placebo_p": [0.2011]})
+    html = style_car_table(frame, "the caption").to_html()
+    for text in (">2025-10-30<", ">-0.41%<", ">0.086<", ">0.100<", ">0.201<", "the caption"):
+        assert text in html, text
+    assert "row_heading" not in html  # index hidden

@@ -1,0 +1,745 @@
+"""The report's plain-language findings, generated from the result tables.
+
+Each notebook of ``notebooks/`` closes with a cell tagged ``findings`` whose
+text the report's index repeats. The sentences are written here, from the
+tables of :mod:`eventstudy.study` (``car``, ``ar``, ``tests``, the robustness
+table) and of :func:`eventstudy.report.size_power_tables`, so that every
+number a page states is computed once, by a tested function, and the
+notebook only calls it and shows the result.
+
+The small functions take plain tables and return one sentence, a list of
+phrases or a number; the ``*_findings`` functions assemble a page's
+closing statement (Markdown) from them.
+
+Numbers are shown as in the tables of the pages: CARs in percent of log
+return with two decimals and a sign, p-values with three decimals.
+"""
+
+from __future__ import annotations
+
+from .exceptions import InferenceError
+
+__all__ = [
+    "ARTICLE_EVENTS",
+    "ARTICLE_SHORT_NAMES",
+    "car_row",
+    "event_day0",
+    "event_sentence",
+    "rejecting_windows",
+    "event_answer",
+    "same_answer",
+    "detectable_car",
+    "thin_day_gap",
+    "front_contract",
+    "delivery_note",
+    "article_findings",
+    "group_line",
+    "compare_with_peers",
+    "trade_war_findings",
+    "variant_verdicts",
+    "variant_listing",
+    "size_windows",
+    "departure_rates",
+    "size_findings",
+    "power_range",
+    "power_sentence",
+    "power_findings",
+    "robustness_findings",
+]
+
+#: The article's events (page 3 and 5) and the names the findings give them.
+ARTICLE_EVENTS: dict[str, str] = {"busan-meeting": "Busan meeting",
+                                  "trump-xi-call": "Trump–Xi call"}
+#: The shorter names of the same events in running text.
+ARTICLE_SHORT_NAMES: dict[str, str] = {"busan-meeting": "Busan", "trump-xi-call": "Trump–Xi call"}
+
+
+def _window(window) -> str:
+    return f"[{window[0]}, {window[1]}]"
+
+
+def _event_only(frame, event_id: str, what: str):
+    rows = frame[frame["event_id"] == event_id]
+    if rows.empty:
+        raise InferenceError(
+            f"event {event_id!r} is not in the {what} (events: "
+            f"{list(dict.fromkeys(frame['event_id']))}); pass one of them"
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- page 3: one event
+
+
+def car_row(car, event_id: str, window=(0, 1)):
+    """The row of a ``car.csv`` table for one event and window.
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        ``event_id, start, end`` and the CAR columns.
+    event_id : str
+    window : (int, int)
+
+    Returns
+    -------
+    pandas.Series
+
+    Raises
+    ------
+    InferenceError
+        When the table has no such row; the message names the event and
+        window and lists the windows the event has.
+    """
+    rows = _event_only(car, event_id, "CAR table")
+    hit = rows[(rows["start"] == window[0]) & (rows["end"] == window[1])]
+    if hit.empty:
+        have = ", ".join(_window(w) for w in zip(rows["start"], rows["end"], strict=True))
+        raise InferenceError(
+            f"event {event_id!r} has no CAR over {_window(window)} (windows: {have}); "
+            "pass one of them as window="
+        )
+    return hit.iloc[0]
+
+
+def event_day0(car, event_id: str):
+    """The trade date of an event's day 0 (the first trade date that could price the news).
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The ``car.csv`` table (``event_id, trade_date``).
+    event_id : str
+
+    Returns
+    -------
+    pandas.Timestamp
+    """
+    return _event_only(car, event_id, "CAR table")["trade_date"].iloc[0]
+
+
+def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: float = 0.05) -> str:
+    """One event's CAR over one window with its three p-values and verdict.
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The ``car.csv`` table (``event_id, start, end, car, p, sq_p, placebo_p``).
+    asset : str
+        The asset the CAR was measured on, named first.
+    event_id : str
+    window : (int, int)
+    alpha : float
+        Test level of the verdict (:func:`eventstudy.study.event_verdicts`).
+
+    Returns
+    -------
+    str
+        ``"ZS=F +2.26% over [0, 1] (t-test p = 0.086, SQ p = 0.106, placebo
+        p = 0.201: no test rejects (0 of 3))"``; the CAR in percent of log
+        return.
+    """
+    from .study import event_verdicts
+
+    c = car_row(car, event_id, window)
+    one = car[(car["event_id"] == event_id) & (car["start"] == window[0])
+              & (car["end"] == window[1])]
+    verdict = event_verdicts(one, alpha)["verdict"].iloc[0]
+    return (f"{asset} {100 * c['car']:+.2f}% over {_window(window)} "
+            f"(t-test p = {c['p']:.3f}, SQ p = {c['sq_p']:.3f}, "
+            f"placebo p = {c['placebo_p']:.3f}: {verdict})")
+
+
+def rejecting_windows(car, asset: str, event_id: str, *, alpha: float = 0.05) -> list[str]:
+    """The windows of one event in which some per-event test rejects at ``alpha``.
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The ``car.csv`` table.
+    asset : str
+    event_id : str
+    alpha : float
+
+    Returns
+    -------
+    list of str
+        ``"ASSET [a, b] (tests)"`` per rejecting window, in the table's order;
+        empty when no test rejects (or the event is not in the table).
+    """
+    from .study import event_verdicts
+
+    v = event_verdicts(car[car["event_id"] == event_id], alpha)
+    hit = v[v["n_reject"] > 0]
+    return [f"{asset} [{r.start}, {r.end}] ({r.rejecting})" for r in hit.itertuples()]
+
+
+def event_answer(name: str, cars: dict, event_id: str, *, alpha: float = 0.05) -> str:
+    """The yes/no answer for one event, across every window and several assets.
+
+    Parameters
+    ----------
+    name : str
+        The event's name in the text.
+    cars : dict of str -> pandas.DataFrame
+        Asset -> its ``car.csv`` table.
+    event_id : str
+    alpha : float
+
+    Returns
+    -------
+    str
+        ``"**name: no** — …"`` when no per-event test rejects in any window
+        on any asset, else ``"**name: in part** — a test rejects … in: …"``
+        listing :func:`rejecting_windows` of each asset.
+    """
+    hits = [h for asset, car in cars.items()
+            for h in rejecting_windows(car, asset, event_id, alpha=alpha)]
+    level = f"{alpha:.0%}"
+    if not hits:
+        return (f"**{name}: no** — no test rejects a zero abnormal return at the {level} level "
+                f"in any window, on {' or on '.join(cars)}.")
+    return f"**{name}: in part** — a test rejects at the {level} level in: {'; '.join(hits)}."
+
+
+def same_answer(car_a, car_b, event_id: str, *, alpha: float = 0.05) -> bool:
+    """Whether two measurements of one event agree on rejecting in some window.
+
+    Returns
+    -------
+    bool
+        True when both or neither of the tables have a window where a
+        per-event test rejects at ``alpha`` (:func:`rejecting_windows`).
+    """
+    return (bool(rejecting_windows(car_a, "", event_id, alpha=alpha))
+            == bool(rejecting_windows(car_b, "", event_id, alpha=alpha)))
+
+
+def detectable_car(car, event_id: str, window=(0, 1), *, alpha: float = 0.05) -> float:
+    """The smallest absolute CAR the event's t test rejects at ``alpha``, in percent.
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The ``car.csv`` table with ``car_se`` and ``df``.
+    event_id : str
+    window : (int, int)
+    alpha : float
+
+    Returns
+    -------
+    float
+        100 · t_{df, 1-α/2} · se(CAR), percent of log return.
+
+    Notes
+    -----
+    The t test rejects a zero CAR when |CAR| / se(CAR) > t_{df, 1-α/2}
+    (Campbell, Lo and MacKinlay 1997, ch. 4), so the threshold is the
+    minimum detectable effect of a single event at that level.
+
+    References
+    ----------
+    Campbell, J. Y., Lo, A. W. and MacKinlay, A. C. (1997). *The
+    Econometrics of Financial Markets*. Princeton University Press.
+    """
+    from scipy import stats
+
+    c = car_row(car, event_id, window)
+    return float(100 * stats.t.ppf(1 - alpha / 2, c["df"]) * c["car_se"])
+
+
+def thin_day_gap(ar_a, ar_b, event_id: str) -> float:
+    """The largest gap between two measurements' abnormal returns on thin days.
+
+    Parameters
+    ----------
+    ar_a, ar_b : pandas.DataFrame
+        ``ar.csv`` tables (``event_id, day, ar, thin``); the thin days are
+        those of ``ar_a``.
+    event_id : str
+
+    Returns
+    -------
+    float
+        max over days d thin in ``ar_a`` of |AR_a(d) - AR_b(d)|, in log
+        return (NaN when no day is thin or no thin day has both returns).
+    """
+    a = _event_only(ar_a, event_id, "first AR table").set_index("day")
+    b = _event_only(ar_b, event_id, "second AR table").set_index("day")
+    gap = (a["ar"] - b["ar"])[a["thin"].astype(bool)].abs()
+    return float(gap.max()) if gap.notna().any() else float("nan")
+
+
+def front_contract(asset: str, day0):
+    """The futures contract a continuous ticker is on at ``day0``.
+
+    Parameters
+    ----------
+    asset : str
+        A continuous futures ticker (``ZS=F``).
+    day0 : date-like
+
+    Returns
+    -------
+    pandas.Series
+        The first row of :func:`eventstudy.contracts.contract_schedule`
+        whose last trading day is on or after ``day0``: ``contract``,
+        ``next_contract``, ``last_trade_date``, ``first_notice_day``.
+    """
+    import pandas as pd
+
+    from .contracts import contract_schedule
+
+    day0 = pd.Timestamp(day0)
+    schedule = contract_schedule(asset, day0 - pd.Timedelta(days=90),
+                                 day0 + pd.Timedelta(days=90))
+    return schedule[schedule["last_trade_date"] >= day0].iloc[0]
+
+
+def _thin_days_by_window(headline, event_id: str):
+    return headline[headline["event_id"] == event_id].set_index("window")["thin_days"]
+
+
+def delivery_note(ar, headline, front, event_id: str, *, asset: str = "ZS=F",
+                  other: str = "SOYB", name: str = "Busan") -> str:
+    """Which days of an event window are the front contract in delivery (page 3).
+
+    Parameters
+    ----------
+    ar : pandas.DataFrame
+        The ``ar.csv`` table of ``asset`` (``event_id, day, date, thin``).
+    headline : pandas.DataFrame
+        :func:`eventstudy.study.headline_table` of ``asset`` (``thin_days``
+        per window).
+    front : pandas.Series
+        :func:`front_contract` at the event's day 0.
+    event_id : str
+    asset, other : str
+        The asset measured and the one on liquid contracts it is compared with.
+    name : str
+        The event's short name.
+
+    Returns
+    -------
+    str
+        Markdown: day 0, the contract's first notice and last trading days,
+        the thin window days and the thin days per window.
+    """
+    rows = _event_only(ar, event_id, "AR table")
+    day0 = rows.loc[rows["day"] == 0, "date"].iloc[0]
+    thin = rows[rows["thin"].astype(bool)]
+    per_window = _thin_days_by_window(headline, event_id)
+    return (
+        f"{name}'s day 0 is {day0:%Y-%m-%d}. The front contract is **{front['contract']}**: "
+        f"its first notice day is **{front['first_notice_day']:%Y-%m-%d}** and its last "
+        f"trading day **{front['last_trade_date']:%Y-%m-%d}**, after which `{asset}` switches "
+        f"to {front['next_contract']}. So on days "
+        f"{', '.join(f'{d:+d}' for d in thin['day'])} of the {name} window "
+        f"({thin['date'].min():%Y-%m-%d} to {thin['date'].max():%Y-%m-%d}) `{asset}` is the "
+        f"thinly traded {front['contract']} in its delivery period, not the contract where "
+        f"soybean prices were being set. Thin days per window: "
+        + ", ".join(f"{w} {n}" for w, n in per_window.items())
+        + f". `{other}` holds the second- and third-nearest contracts, so it measures the "
+        "same days on liquid contracts; the figure and the table below put the two side by side."
+    )
+
+
+def article_findings(zs, soyb, headline, front, *, events=None, short_names=None,
+                     window=(0, 1), wide_window=(-1, 5), thin_event: str = "busan-meeting",
+                     expected_after: str = "kuala-lumpur-framework") -> str:
+    """The closing statement of page 3: the article's events on ZS=F and SOYB.
+
+    Parameters
+    ----------
+    zs, soyb : eventstudy.study.StudyRun
+        The runs of ``studies/article.toml`` and ``studies/article_soyb.toml``
+        (``study.asset``, ``car``, ``ar``, ``aligned`` are read).
+    headline : pandas.DataFrame
+        :func:`eventstudy.study.headline_table` of ``zs`` for every window.
+    front : pandas.Series
+        :func:`front_contract` at ``thin_event``'s day 0.
+    events : dict of str -> str, optional
+        Event id -> name; default :data:`ARTICLE_EVENTS` (two events, in order).
+    short_names : dict of str -> str, optional
+        Event id -> short name; default :data:`ARTICLE_SHORT_NAMES`.
+    window : (int, int)
+        The window of the headline sentences and of the detectable CAR.
+    wide_window : (int, int)
+        The widest window, whose thin days are counted beside ``window``'s.
+    thin_event : str
+        The event whose window meets the delivery period.
+    expected_after : str
+        The earlier event after which the news was expected.
+
+    Returns
+    -------
+    str
+        Markdown: per event the CAR sentence on each asset
+        (:func:`event_sentence`), the yes/no answer (:func:`event_answer`),
+        the delivery-period paragraph (:func:`thin_day_gap`,
+        :func:`same_answer`) and the caveats (:func:`detectable_car`).
+    """
+    events = ARTICLE_EVENTS if events is None else events
+    short = ARTICLE_SHORT_NAMES if short_names is None else short_names
+    a, b = zs.study.asset, soyb.study.asset
+    cars = {a: zs.car, b: soyb.car}
+
+    measured = " ".join(
+        f"**{name} (day 0 = {event_day0(zs.car, eid):%Y-%m-%d}):** "
+        f"{event_sentence(zs.car, a, eid, window)}; {event_sentence(soyb.car, b, eid, window)}."
+        for eid, name in events.items())
+    answers = " ".join(event_answer(name, cars, eid) for eid, name in events.items())
+    thin = _thin_days_by_window(headline, thin_event)
+    gap = thin_day_gap(zs.ar, soyb.ar, thin_event)
+    first, second = list(events)[:2]
+    name = short[thin_event]
+    expected = zs.aligned.set_index("id").loc[expected_after, "trade_date"]
+    return (
+        measured + "\n\n"
+        + "Did the news move soybeans beyond what equities and the dollar explain? "
+        f"{answers}\n\n"
+        + f"The delivery period: {thin[_window(wide_window)]} of the {name} "
+        f"{_window(wide_window)} window's days "
+        f"({thin[_window(window)]} of {_window(window)}) are the November contract "
+        f"{front['contract']} in delivery (first notice day {front['first_notice_day']:%Y-%m-%d}, "
+        f"last trading day {front['last_trade_date']:%Y-%m-%d}). On those days its abnormal "
+        f"returns differ from {b}'s by at most {100 * gap:.2f} percentage points, and {b} gives "
+        + (f"the same answer as {a}, so the thin November contract does not drive the {name} "
+           "answer." if same_answer(zs.car, soyb.car, thin_event) else
+           f"a different answer from {a}: read the {b} answer, measured on liquid contracts.")
+        + "\n\n"
+        + "Caveats: each answer rests on one event, so it is only as good as the model of a "
+        f"normal day, and a single event has little power: on {a} the t test rejects over "
+        f"{_window(window)} only beyond ±{detectable_car(zs.car, first, window):.2f}% "
+        f"({short[first]}) and ±{detectable_car(zs.car, second, window):.2f}% ({short[second]}), "
+        "so a \"no\" means no move larger than ordinary soybean noise, not no effect. The truce "
+        "was widely expected after the Kuala Lumpur framework (day 0 "
+        f"{expected:%Y-%m-%d}), so part of the news may have been priced before day −1."
+    )
+
+
+# --------------------------------------------------------------------------- page 4: groups
+
+
+def group_line(verdicts, tests, group: str) -> str:
+    """One group's mean CAR and verdict in every window, as a Markdown list item.
+
+    Parameters
+    ----------
+    verdicts : pandas.DataFrame
+        :func:`eventstudy.study.group_verdicts` of ``tests``.
+    tests : pandas.DataFrame
+        The ``tests.csv`` table; the mean CAR is the ``statistic`` of its
+        ``placebo`` rows.
+    group : str
+
+    Returns
+    -------
+    str
+        ``"- **group** (N events): [a, b] mean CAR +x.xx%: verdict; …."``
+        with N the most events of any window.
+    """
+    caar = tests[tests["test"] == "placebo"].set_index(["group", "start", "end"])["statistic"]
+    rows = verdicts[verdicts["group"] == group]
+    if rows.empty:
+        raise InferenceError(
+            f"group {group!r} is not in the verdicts (groups: "
+            f"{list(dict.fromkeys(verdicts['group']))}); pass one of them"
+        )
+    parts = [f"[{r.start}, {r.end}] mean CAR {100 * caar[(group, r.start, r.end)]:+.2f}%: "
+             f"{r.verdict}" for r in rows.itertuples()]
+    return f"- **{group}** ({int(rows['n_events'].max())} events): " + "; ".join(parts) + "."
+
+
+def compare_with_peers(car, events, event_ids, window=(0, 1), *, last_peer_year: int = 2020,
+                       peer_label: str = "2018–2020") -> str:
+    """Each chosen event's CAR against earlier events of the same direction.
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The ``car.csv`` table (``event_id, trade_date, start, end, car``).
+    events : pandas.DataFrame
+        The ``events.csv`` table (``event_id, direction``).
+    event_ids : list of str
+        The events compared; an event without a CAR over ``window`` is left out.
+    window : (int, int)
+    last_peer_year : int
+        Peers are the events with a trade date in this year or before.
+    peer_label : str
+        How the text names the peers' period.
+
+    Returns
+    -------
+    str
+        Per event: its CAR, the peers' mean, min and max CAR, their number
+        and how many moved at least as much (|CAR_peer| ≥ |CAR|); CARs in
+        percent of log return.
+    """
+    sel = car[(car["start"] == window[0]) & (car["end"] == window[1])].merge(
+        events[["event_id", "direction"]], on="event_id")
+    early = sel[sel["trade_date"].dt.year <= last_peer_year]
+    chosen = sel[sel["event_id"].isin(list(event_ids))].set_index("event_id")
+    parts = []
+    for eid in (e for e in event_ids if e in chosen.index):
+        rec = chosen.loc[eid]
+        peers = early.loc[early["direction"] == rec["direction"], "car"] * 100
+        rank = int((peers.abs() >= abs(100 * rec["car"])).sum())
+        parts.append(
+            f"{eid} {100 * rec['car']:+.2f}% against a mean of {peers.mean():+.2f}% "
+            f"(range {peers.min():+.2f}% to {peers.max():+.2f}%) for the {len(peers)} "
+            f"{peer_label} events of the same direction, {rank} of which moved at least as much"
+        )
+    return (f"The article's events against the {peer_label} trade war, CAR over "
+            f"{_window(window)}: " + "; ".join(parts) + ".")
+
+
+def trade_war_findings(run, groups=("escalation", "de-escalation", "signed"),
+                       compare=tuple(ARTICLE_EVENTS), window=(0, 1)) -> str:
+    """The closing statement of page 4: the pooled trade-war events.
+
+    Parameters
+    ----------
+    run : eventstudy.study.StudyRun
+        The run of ``studies/trade_war.toml`` (``events``, ``tests``, ``car``).
+    groups : sequence of str
+        Groups listed, in order (those absent from the tests are skipped).
+    compare : sequence of str
+        Events set against the earlier ones (:func:`compare_with_peers`).
+    window : (int, int)
+
+    Returns
+    -------
+    str
+        Markdown: events used and excluded, one :func:`group_line` per
+        group, the comparison, and how to read partial rejections.
+    """
+    from .study import group_verdicts
+
+    gv = group_verdicts(run.tests)
+    used = int((run.events["status"] == "used").sum())
+    total = len(run.events)
+    present = set(gv["group"])
+    return (
+        f"{used} of {total} trade events entered the estimation "
+        f"({total - used} excluded, reasons in the table above). At the 5% level:\n\n"
+        + "\n".join(group_line(gv, run.tests, g) for g in groups if g in present)
+        + "\n\n" + compare_with_peers(run.car, run.events, list(compare), window)
+        + "\n\nA window where every test rejects is robust to the tests' assumptions; where only "
+        "Patell or Corrado reject, the result leans on tests known to over-reject when event "
+        "days are more volatile than estimation days."
+    )
+
+
+# --------------------------------------------------------------------------- page 5: robustness
+
+
+def variant_verdicts(table, event_id: str) -> str:
+    """How one event fares across the robustness variants (dummy regression aside).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`eventstudy.study.robustness_table` (``dimension, variant,
+        event_id, car_pct, n_reject``).
+    event_id : str
+
+    Returns
+    -------
+    str
+        The number of variant rows where a per-event test rejects (and
+        which), the range of the CAR (percent of log return) and the
+        variants in which the event is excluded (CAR missing).
+    """
+    rows = _event_only(table, event_id, "robustness table")
+    rows = rows[rows["dimension"] != "dummy regression"]
+    rej = rows.loc[rows["n_reject"] > 0, "variant"].tolist()
+    excluded = rows.loc[rows["car_pct"].isna(), "variant"].tolist()
+    return (f"**{event_id}**: a per-event test rejects at 5% in {len(rej)} of {len(rows)} "
+            "variants and windows"
+            + (f" ({'; '.join(rej)})" if rej else "")
+            + f"; the CAR ranges from {rows['car_pct'].min():+.2f}% to "
+            f"{rows['car_pct'].max():+.2f}%"
+            + (f"; excluded in: {'; '.join(excluded)}" if excluded else ""))
+
+
+def variant_listing(frame) -> str:
+    """Rows of the robustness table as ``"variant (event: verdict)"``, joined by ``"; "``."""
+    return "; ".join(f"{r.variant} ({r.event_id}: {r.verdict})" for r in frame.itertuples())
+
+
+#: Columns of :func:`eventstudy.report.size_power_tables`' size table that are not windows.
+_SIZE_FIELDS = ("mc_se", "trials", "over", "under", "verdict")
+
+
+def size_windows(size) -> list[str]:
+    """The window columns of a size table, in its order."""
+    return [c for c in size.columns if c not in _SIZE_FIELDS]
+
+
+def departure_rates(size, tests, column: str) -> str:
+    """The rejection rates of the windows where tests depart from their level.
+
+    Parameters
+    ----------
+    size : pandas.DataFrame
+        The size table of :func:`eventstudy.report.size_power_tables`.
+    tests : list of str
+        The tests listed (rows of ``size``), in order.
+    column : {"over", "under"}
+        Which departure: the windows listed in that column.
+
+    Returns
+    -------
+    str
+        ``"`test` on [a, b] (rate% ± mc_se), …; …"``.
+    """
+    return "; ".join(
+        f"`{t}` on " + ", ".join(f"{w} ({size.loc[t, w]:.1f}% ± {size.loc[t, 'mc_se']:.1f})"
+                                 for w in size.loc[t, column].split("; "))
+        for t in tests)
+
+
+def _size_groups(size):
+    holds = size.index[size["verdict"] == "holds"].tolist()
+    over = size.index[size["verdict"].isin(["over-rejects", "mixed"])].tolist()
+    under = size.index[size["verdict"].isin(["conservative", "mixed"])].tolist()
+    return holds, over, under
+
+
+def size_findings(size) -> str:
+    """Which tests hold their size, over-reject or are conservative (page 5).
+
+    Parameters
+    ----------
+    size : pandas.DataFrame
+        The size table of :func:`eventstudy.report.size_power_tables`.
+
+    Returns
+    -------
+    str
+        Markdown: the Monte Carlo standard errors (largest: group tests,
+        smallest: single-event tests), then the tests in each verdict with
+        their departing rates (:func:`departure_rates`).
+    """
+    holds, over, under = _size_groups(size)
+    reps = int(size.loc[size.index[0], "trials"])
+    return (
+        f"With {reps} replications a group test's rate has a Monte Carlo SE of "
+        f"{size['mc_se'].max():.1f} points and a single-event test's "
+        f"{size['mc_se'].min():.1f} points. "
+        + (f"**Hold their size** (every window within 3 SE of 5%): "
+           f"{', '.join(f'`{t}`' for t in holds)}. " if holds else
+           "**No test** holds its size in every window. ")
+        + (f"**Over-reject**: {departure_rates(size, over, 'over')}. " if over else
+           "No test rejects significantly more than 5%. ")
+        + (f"**Conservative** (reject less than 5%): {departure_rates(size, under, 'under')}. "
+           if under else "")
+        + "A test within 3 SE here may still be off by less than the small run can see; "
+        "`make bench` runs the full size."
+    )
+
+
+def _event_tests(power) -> list[str]:
+    """Single-event tests of a power table (``event-*`` and ``sq``); the rest are group tests."""
+    return [t for t in power.index if t.startswith("event-") or t == "sq"]
+
+
+def power_range(power, tests, delta: float, window: str) -> str:
+    """The range of power over some tests, ``"lo–hi%"`` (or ``"x%"`` when equal).
+
+    Parameters
+    ----------
+    power : pandas.DataFrame
+        The power table of :func:`eventstudy.report.size_power_tables`
+        (columns (abnormal return in percent, window), rates in percent).
+    tests : list of str
+    delta : float
+        Abnormal return in percent.
+    window : str
+    """
+    lo, hi = (f"{v:.0f}" for v in power.loc[tests, (delta, window)].agg(["min", "max"]))
+    return f"{lo}%" if lo == hi else f"{lo}–{hi}%"
+
+
+def power_sentence(power, delta: float, window: str) -> str:
+    """Power of the group tests and of the single-event tests at one abnormal return."""
+    event = _event_tests(power)
+    group = [t for t in power.index if t not in event]
+    return (f"{delta:+.0f}% on day 0 the group tests reject in "
+            f"{power_range(power, group, delta, window)} of the replications, a single-event "
+            f"test in {power_range(power, event, delta, window)} of the pseudo-events")
+
+
+def _deltas(power) -> list:
+    return list(dict.fromkeys(power.columns.get_level_values(0)))
+
+
+def power_findings(power, window: str) -> str:
+    """Power over one window at every abnormal return of the table (page 5)."""
+    return (f"Over {window}, with "
+            + "; with ".join(power_sentence(power, d, window) for d in _deltas(power)) + ".")
+
+
+def robustness_findings(table, dummy, size, power, event_ids=tuple(ARTICLE_EVENTS)) -> str:
+    """The closing statement of page 5: which conclusions move, and can the tests be trusted.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`eventstudy.study.robustness_table` with the dummy rows.
+    dummy : pandas.DataFrame
+        :func:`eventstudy.study.dummy_regression_table` (``car_se``,
+        ``car_se_ols``).
+    size, power : pandas.DataFrame
+        :func:`eventstudy.report.size_power_tables`.
+    event_ids : sequence of str
+
+    Returns
+    -------
+    str
+        Markdown: :func:`variant_verdicts` per event; the variant rows that
+        move the base conclusion or flip a CAR's sign; the median ratio of
+        the Newey–West to the OLS standard errors of the dummy regression
+        and what it moves; the size verdicts and the power at the first
+        abnormal return over the first window.
+    """
+    moved = table[table["moves"]]
+    is_dummy = table["dimension"] == "dummy regression"
+    moved_choice = moved[moved["dimension"] != "dummy regression"]
+    moved_dummy = moved[moved["dimension"] == "dummy regression"]
+    flips = table[table["sign_flip"]]
+    ratio = (dummy["car_se"] / dummy["car_se_ols"]).median()
+    holds, over, _ = _size_groups(size)
+    reps = int(size.loc[size.index[0], "trials"])
+    window = size_windows(size)[0]
+    first = _deltas(power)[0]
+    weak = power.loc[_event_tests(power), (first, window)].max() < 50
+    return (
+        "\n".join(f"- {variant_verdicts(table, e)}." for e in event_ids)
+        + f"\n\n{len(moved_choice)} of {int((~is_dummy).sum())} "
+        "variant rows move the base conclusion"
+        + (": " + variant_listing(moved_choice) if len(moved_choice) else "")
+        + ". "
+        + (f"The CAR changes sign in: "
+           f"{'; '.join(f'{r.variant} ({r.event_id})' for r in flips.itertuples())}. "
+           if len(flips) else "No variant flips a CAR's sign. ")
+        + f"\n\nThe dummy regression's Newey–West standard errors are a median {ratio:.2f} times "
+        "the classical OLS ones"
+        + (", so its p-values are far smaller and should not be read as evidence: one-day "
+           "dummies leave the HAC variance almost no residual to work with"
+           if ratio < 0.5 else ", so its p-values tell the same story as the event study's")
+        + (f"; with them the conclusion moves in: {variant_listing(moved_dummy)}"
+           if len(moved_dummy) else "; it moves no conclusion")
+        + ". With the window-HAC standard errors the dummy regression "
+        + ("moves no conclusion." if not moved_dummy["variant"].str.contains("window-HAC").any()
+           else "also moves a conclusion (rows above).")
+        + f"\n\nOn pseudo-events of these returns ({reps} replications of 20), "
+        + (f"{len(holds)} of {len(size)} tests hold their size at 5% in every window"
+           if holds else "no test holds its size at 5% in every window")
+        + (f"; {departure_rates(size, over, 'over')} over-reject" + ("s" if len(over) == 1 else "")
+           if over else "; none over-rejects")
+        + f". Power over {window}: with {power_sentence(power, first, window)}"
+        + (", so a per-event test that does not reject, as above, is weak evidence of no effect."
+           if weak else ".")
+    )

@@ -1,0 +1,389 @@
+"""The report's generated sentences, on small hand-made tables with known values."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy.exceptions import InferenceError
+from eventstudy.findings import (
+    article_findings,
+    car_row,
+    compare_with_peers,
+    delivery_note,
+    departure_rates,
+    detectable_car,
+    event_answer,
+    event_day0,
+    event_sentence,
+    front_contract,
+    group_line,
+    power_findings,
+    power_range,
+    power_sentence,
+    rejecting_windows,
+    robustness_findings,
+    same_answer,
+    size_findings,
+    size_windows,
+    thin_day_gap,
+    trade_war_findings,
+    variant_listing,
+    variant_verdicts,
+)
+from eventstudy.study import group_verdicts
+
+BUSAN, CALL = "busan-meeting", "trump-xi-call"
+CAR_COLUMNS = ["event_id", "trade_date", "start", "end", "car", "car_se", "df", "p", "sq_p",
+               "placebo_p"]
+
+
+def _car(rows):
+    frame = pd.DataFrame(rows, columns=CAR_COLUMNS)
+    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    return frame
+
+
+@pytest.fixture
+def zs_car():
+    """Busan rejects over [-1, 1] (t test and placebo), the call nowhere."""
+    return _car([
+        (BUSAN, "2025-10-30", 0, 1, 0.0226, 0.0100, 100, 0.086, 0.106, 0.201),
+        (BUSAN, "2025-10-30", -1, 1, 0.0300, 0.0120, 100, 0.040, 0.200, 0.030),
+        (CALL, "2025-11-24", 0, 1, -0.0041, 0.0130, 60, 0.757, 0.815, 0.803),
+        (CALL, "2025-11-24", -1, 1, 0.0010, 0.0150, 60, 0.900, 0.950, 0.940),
+    ])
+
+
+@pytest.fixture
+def soyb_car():
+    """No test rejects for either event."""
+    return _car([
+        (BUSAN, "2025-10-30", 0, 1, 0.0171, 0.0120, 100, 0.177, 0.182, 0.295),
+        (BUSAN, "2025-10-30", -1, 1, 0.0150, 0.0140, 100, 0.300, 0.310, 0.320),
+        (CALL, "2025-11-24", 0, 1, -0.0044, 0.0120, 60, 0.729, 0.708, 0.794),
+        (CALL, "2025-11-24", -1, 1, 0.0020, 0.0140, 60, 0.880, 0.870, 0.860),
+    ])
+
+
+# --------------------------------------------------------------------------- page 3
+
+
+def test_car_row_and_day0_name_the_missing_event_or_window(zs_car):
+    assert car_row(zs_car, BUSAN, (-1, 1))["car"] == 0.0300
+    assert event_day0(zs_car, CALL) == pd.Timestamp("2025-11-24")
+    with pytest.raises(InferenceError, match=r"'busan-meeting' has no CAR over \[0, 5\] "
+                       r"\(windows: \[0, 1\], \[-1, 1\]\); pass one of them as window="):
+        car_row(zs_car, BUSAN, (0, 5))
+    with pytest.raises(InferenceError, match=r"event 'g20' is not in the CAR table \(events: "
+                       r"\['busan-meeting', 'trump-xi-call'\]\)"):
+        event_day0(zs_car, "g20")
+
+
+def test_event_sentence_quotes_car_p_values_and_verdict(zs_car):
+    assert event_sentence(zs_car, "ZS=F", BUSAN) == (
+        "ZS=F +2.26% over [0, 1] (t-test p = 0.086, SQ p = 0.106, placebo p = 0.201: "
+        "no test rejects (0 of 3))")
+    assert event_sentence(zs_car, "ZS=F", BUSAN, (-1, 1)) == (
+        "ZS=F +3.00% over [-1, 1] (t-test p = 0.040, SQ p = 0.200, placebo p = 0.030: "
+        "holds in 2 of 3 tests (t test, placebo))")
+    # at 10% the t test of [0, 1] (p = 0.086) rejects too
+    assert event_sentence(zs_car, "ZS=F", BUSAN, alpha=0.10).endswith(
+        "hangs on one test (t test) of 3)")
+
+
+def test_rejecting_windows_lists_each_window_with_its_tests(zs_car):
+    assert rejecting_windows(zs_car, "ZS=F", BUSAN) == ["ZS=F [-1, 1] (t test, placebo)"]
+    assert rejecting_windows(zs_car, "ZS=F", CALL) == []
+    assert rejecting_windows(zs_car, "ZS=F", BUSAN, alpha=0.01) == []
+
+
+def test_event_answer_is_no_only_when_nothing_rejects_anywhere(zs_car, soyb_car):
+    cars = {"ZS=F": zs_car, "SOYB": soyb_car}
+    assert event_answer("Trump–Xi call", cars, CALL) == (
+        "**Trump–Xi call: no** — no test rejects a zero abnormal return at the 5% level in "
+        "any window, on ZS=F or on SOYB.")
+    assert event_answer("Busan meeting", cars, BUSAN) == (
+        "**Busan meeting: in part** — a test rejects at the 5% level in: "
+        "ZS=F [-1, 1] (t test, placebo).")
+
+
+def test_same_answer_compares_whether_any_window_rejects(zs_car, soyb_car):
+    assert not same_answer(zs_car, soyb_car, BUSAN)
+    assert same_answer(zs_car, soyb_car, CALL)
+    assert same_answer(zs_car, soyb_car, BUSAN, alpha=0.01)
+
+
+def test_detectable_car_is_the_t_critical_value_times_the_se(zs_car):
+    # t_{100, 0.975} = 1.983971519 and t_{60, 0.975} = 2.000297822 (printed t tables)
+    np.testing.assert_allclose(detectable_car(zs_car, BUSAN), 100 * 1.983971519 * 0.0100,
+                               rtol=1e-8, atol=0)
+    np.testing.assert_allclose(detectable_car(zs_car, CALL), 100 * 2.000297822 * 0.0130,
+                               rtol=1e-8, atol=0)
+    # t_{60, 0.995} = 2.660283. A 1% test needs a larger CAR.
+    np.testing.assert_allclose(detectable_car(zs_car, CALL, alpha=0.01),
+                               100 * 2.660283 * 0.0130, rtol=1e-6, atol=0)
+
+
+def _ar(event_id, ars, thin, first_date="2025-10-29"):
+    days = np.arange(-1, -1 + len(ars))
+    dates = pd.bdate_range(first_date, periods=len(ars))
+    return pd.DataFrame({"event_id": event_id, "day": days, "date": dates, "ar": ars,
+                         "thin": thin})
+
+
+def test_thin_day_gap_is_the_largest_gap_on_the_first_tables_thin_days():
+    a = _ar(BUSAN, [0.010, 0.020, -0.004, 0.003], [False, False, True, True])
+    b = _ar(BUSAN, [0.050, 0.010, 0.001, 0.010], [False, False, False, False])
+    # thin days +1, +2: |-0.004 - 0.001| = 0.005, |0.003 - 0.010| = 0.007; day -1 (0.04) is not thin
+    np.testing.assert_allclose(thin_day_gap(a, b, BUSAN), 0.007, rtol=0, atol=1e-15)
+    assert np.isnan(thin_day_gap(a.assign(thin=False), b, BUSAN))
+    with pytest.raises(InferenceError, match="'g20' is not in the first AR table"):
+        thin_day_gap(a, b, "g20")
+
+
+def test_front_contract_follows_the_cbot_rules():
+    # November 2025 soybeans: last trade on the business day before the 15th (Sat 15 Nov ->
+    # Fri 14 Nov); first notice on the last business day of October (Fri 31 Oct).
+    front = front_contract("ZS=F", "2025-10-30")
+    assert front["contract"] == "ZSX25" and front["next_contract"] == "ZSF26"
+    assert front["last_trade_date"] == pd.Timestamp("2025-11-14")
+    assert front["first_notice_day"] == pd.Timestamp("2025-10-31")
+
+
+@pytest.fixture
+def front():
+    return pd.Series({"contract": "ZSX25", "next_contract": "ZSF26",
+                      "first_notice_day": pd.Timestamp("2025-10-31"),
+                      "last_trade_date": pd.Timestamp("2025-11-14")})
+
+
+@pytest.fixture
+def headline():
+    return pd.DataFrame({"event_id": [BUSAN] * 3 + [CALL],
+                         "window": ["[-1, 1]", "[0, 1]", "[-1, 5]", "[0, 1]"],
+                         "thin_days": [1, 1, 5, 0]})
+
+
+def test_delivery_note_names_the_thin_days_and_the_contract(front, headline):
+    ar = _ar(BUSAN, [0.001] * 7, [False, False, True, True, True, True, True])
+    assert delivery_note(ar, headline, front, BUSAN) == (
+        "Busan's day 0 is 2025-10-30. The front contract is **ZSX25**: its first notice day is "
+        "**2025-10-31** and its last trading day **2025-11-14**, after which `ZS=F` switches to "
+        "ZSF26. So on days +1, +2, +3, +4, +5 of the Busan window (2025-10-31 to 2025-11-06) "
+        "`ZS=F` is the thinly traded ZSX25 in its delivery period, not the contract where "
+        "soybean prices were being set. Thin days per window: [-1, 1] 1, [0, 1] 1, [-1, 5] 5. "
+        "`SOYB` holds the second- and third-nearest contracts, so it measures the same days "
+        "on liquid contracts; the figure and the table below put the two side by side.")
+
+
+def _run(asset, car, ar):
+    aligned = pd.DataFrame({"id": ["kuala-lumpur-framework"],
+                            "trade_date": [pd.Timestamp("2025-10-27")]})
+    return SimpleNamespace(study=SimpleNamespace(asset=asset), car=car, ar=ar, aligned=aligned)
+
+
+def test_article_findings_assemble_the_sentences(zs_car, soyb_car, headline, front):
+    zs_ar = _ar(BUSAN, [0.01, 0.02, -0.004, 0.003], [False, False, True, True])
+    soyb_ar = _ar(BUSAN, [0.01, 0.02, 0.001, 0.010], [False, False, False, False])
+    text = article_findings(_run("ZS=F", zs_car, zs_ar), _run("SOYB", soyb_car, soyb_ar),
+                            headline, front)
+    measured, question, delivery, caveats = text.split("\n\n")
+    assert measured == (
+        f"**Busan meeting (day 0 = 2025-10-30):** {event_sentence(zs_car, 'ZS=F', BUSAN)}; "
+        f"{event_sentence(soyb_car, 'SOYB', BUSAN)}. **Trump–Xi call (day 0 = 2025-11-24):** "
+        f"{event_sentence(zs_car, 'ZS=F', CALL)}; {event_sentence(soyb_car, 'SOYB', CALL)}.")
+    assert "**Busan meeting: in part**" in question and "**Trump–Xi call: no**" in question
+    assert delivery.startswith("The delivery period: 5 of the Busan [-1, 5] window's days "
+                               "(1 of [0, 1]) are the November contract ZSX25 in delivery")
+    assert "differ from SOYB's by at most 0.70 percentage points" in delivery
+    assert delivery.endswith("SOYB gives a different answer from ZS=F: read the SOYB answer, "
+                             "measured on liquid contracts.")
+    assert "only beyond ±1.98% (Busan) and ±2.60% (Trump–Xi call)" in caveats
+    assert "Kuala Lumpur framework (day 0 2025-10-27)" in caveats
+
+
+# --------------------------------------------------------------------------- page 4
+
+
+@pytest.fixture
+def tests_table():
+    rows = []
+    for group, start, end, n, stats in [
+        ("escalation", 0, 1, 10, {"placebo": (-0.0123, 0.01), "patell": (-2.5, 0.03),
+                                  "corrado": (-1.0, 0.20)}),
+        ("escalation", -1, 1, 9, {"placebo": (-0.0050, 0.40), "patell": (-0.8, 0.35),
+                                  "corrado": (-0.5, 0.60)}),
+        ("de-escalation", 0, 1, 4, {"placebo": (0.0200, 0.20), "patell": (np.nan, np.nan),
+                                    "corrado": (1.2, 0.08)}),
+    ]:
+        for test, (stat, p) in stats.items():
+            rows.append((group, start, end, test, stat, p, n))
+    return pd.DataFrame(rows, columns=["group", "start", "end", "test", "statistic", "p_value",
+                                       "n_events"])
+
+
+def test_group_line_gives_mean_car_and_verdict_per_window(tests_table):
+    gv = group_verdicts(tests_table)
+    assert group_line(gv, tests_table, "escalation") == (
+        "- **escalation** (10 events): [0, 1] mean CAR -1.23%: holds in 2 of 3 tests "
+        "(placebo, patell); [-1, 1] mean CAR -0.50%: no test rejects (0 of 3).")
+    assert group_line(gv, tests_table, "de-escalation") == (
+        "- **de-escalation** (4 events): [0, 1] mean CAR +2.00%: no test rejects (0 of 2).")
+    with pytest.raises(InferenceError, match=r"group 'signed' is not in the verdicts"):
+        group_line(gv, tests_table, "signed")
+
+
+@pytest.fixture
+def war():
+    ids = ["e18", "d18", "d19", "d20", "e25", BUSAN]
+    dates = pd.to_datetime(["2018-06-18", "2018-12-03", "2019-10-11", "2020-01-15",
+                            "2025-04-02", "2025-10-30"])
+    car = pd.DataFrame({"event_id": ids, "trade_date": dates, "start": 0, "end": 1,
+                        "car": [-0.020, 0.010, -0.020, 0.030, -0.010, 0.025]})
+    events = pd.DataFrame({"event_id": [*ids, "x19"], "direction": [-1, 1, 1, 1, -1, 1, 1],
+                           "status": ["used"] * 6 + ["excluded"]})
+    return car, events
+
+
+def test_compare_with_peers_uses_earlier_events_of_the_same_direction(war):
+    car, events = war
+    # de-escalation peers: +1%, -2%, +3% -> mean +0.67%; |3%| >= 2.5% once. CALL has no CAR.
+    assert compare_with_peers(car, events, [BUSAN, CALL, "e25"]) == (
+        "The article's events against the 2018–2020 trade war, CAR over [0, 1]: "
+        "busan-meeting +2.50% against a mean of +0.67% (range -2.00% to +3.00%) for the 3 "
+        "2018–2020 events of the same direction, 1 of which moved at least as much; "
+        "e25 -1.00% against a mean of -2.00% (range -2.00% to -2.00%) for the 1 2018–2020 "
+        "events of the same direction, 1 of which moved at least as much.")
+
+
+def test_trade_war_findings_assemble_counts_groups_and_comparison(war, tests_table):
+    car, events = war
+    run = SimpleNamespace(events=events, tests=tests_table, car=car)
+    head, groups, compared, reading = trade_war_findings(run).split("\n\n")
+    assert head == ("6 of 7 trade events entered the estimation (1 excluded, reasons in the "
+                    "table above). At the 5% level:")
+    gv = group_verdicts(tests_table)
+    assert groups == "\n".join([group_line(gv, tests_table, "escalation"),
+                                group_line(gv, tests_table, "de-escalation")])
+    assert compared == compare_with_peers(car, events, [BUSAN, CALL])
+    assert reading.startswith("A window where every test rejects")
+
+
+# --------------------------------------------------------------------------- page 5
+
+
+@pytest.fixture
+def robustness():
+    rows = [
+        ("base", "base", BUSAN, 2.0, 0, "no test rejects (0 of 3)", False, False),
+        ("model", "constant-mean", BUSAN, 3.5, 1, "hangs on one test (t test) of 3", True, False),
+        ("asset", "SOYB", BUSAN, np.nan, 0, "excluded: no prices", True, False),
+        ("dummy regression", "dummy, window-HAC se", BUSAN, 10.0, 1,
+         "one test only, and it rejects", True, False),
+        ("base", "base", CALL, -0.4, 0, "no test rejects (0 of 3)", False, False),
+        ("model", "constant-mean", CALL, 0.3, 0, "no test rejects (0 of 3)", False, True),
+        ("asset", "SOYB", CALL, -0.5, 0, "no test rejects (0 of 3)", False, False),
+        ("dummy regression", "dummy, window-HAC se", CALL, -0.4, 0, "no test rejects (0 of 1)",
+         False, False),
+    ]
+    return pd.DataFrame(rows, columns=["dimension", "variant", "event_id", "car_pct", "n_reject",
+                                       "verdict", "moves", "sign_flip"])
+
+
+def test_variant_verdicts_count_rejections_range_and_exclusions(robustness):
+    assert variant_verdicts(robustness, BUSAN) == (
+        "**busan-meeting**: a per-event test rejects at 5% in 1 of 3 variants and windows "
+        "(constant-mean); the CAR ranges from +2.00% to +3.50%; excluded in: SOYB")
+    assert variant_verdicts(robustness, CALL) == (
+        "**trump-xi-call**: a per-event test rejects at 5% in 0 of 3 variants and windows; "
+        "the CAR ranges from -0.50% to +0.30%")
+
+
+def test_variant_listing(robustness):
+    assert variant_listing(robustness[robustness["moves"]].iloc[:2]) == (
+        "constant-mean (busan-meeting: hangs on one test (t test) of 3); "
+        "SOYB (busan-meeting: excluded: no prices)")
+
+
+@pytest.fixture
+def size():
+    return pd.DataFrame(
+        {"[0, 0]": [5.3, 9.0, 1.0, 4.9], "[0, 1]": [4.0, 11.0, 8.0, 5.1],
+         "mc_se": [1.8, 1.8, 0.4, 0.4], "trials": [150, 150, 3000, 3000],
+         "over": ["", "[0, 0]; [0, 1]", "[0, 1]", ""], "under": ["", "", "[0, 0]", ""],
+         "verdict": ["holds", "over-rejects", "mixed", "holds"]},
+        index=pd.Index(["bmp", "patell", "event-t", "sq"], name="test"))
+
+
+def test_size_windows_and_departure_rates(size):
+    assert size_windows(size) == ["[0, 0]", "[0, 1]"]
+    assert departure_rates(size, ["patell", "event-t"], "over") == (
+        "`patell` on [0, 0] (9.0% ± 1.8), [0, 1] (11.0% ± 1.8); `event-t` on [0, 1] (8.0% ± 0.4)")
+
+
+def test_size_findings_sorts_tests_by_verdict(size):
+    assert size_findings(size) == (
+        "With 150 replications a group test's rate has a Monte Carlo SE of 1.8 points and a "
+        "single-event test's 0.4 points. **Hold their size** (every window within 3 SE of 5%): "
+        "`bmp`, `sq`. **Over-reject**: `patell` on [0, 0] (9.0% ± 1.8), [0, 1] (11.0% ± 1.8); "
+        "`event-t` on [0, 1] (8.0% ± 0.4). **Conservative** (reject less than 5%): `event-t` "
+        "on [0, 0] (1.0% ± 0.4). A test within 3 SE here may still be off by less than the "
+        "small run can see; `make bench` runs the full size.")
+    fine = size.assign(over="", under="", verdict="holds")
+    assert "No test rejects significantly more than 5%." in size_findings(fine)
+    assert "Conservative" not in size_findings(fine)
+
+
+@pytest.fixture
+def power():
+    columns = pd.MultiIndex.from_tuples([(1.0, "[0, 0]"), (1.0, "[0, 1]"), (2.0, "[0, 0]"),
+                                         (2.0, "[0, 1]")], names=["abnormal", "window"])
+    return pd.DataFrame([[40.0, 20.0, 90.0, 60.0], [55.4, 30.0, 96.0, 70.0],
+                         [21.0, 12.0, 48.0, 30.0], [20.6, 11.0, 48.2, 31.0]],
+                        index=["bmp", "patell", "event-t", "sq"], columns=columns)
+
+
+def test_power_range_and_sentences(power):
+    assert power_range(power, ["bmp", "patell"], 1.0, "[0, 0]") == "40–55%"
+    assert power_range(power, ["event-t", "sq"], 1.0, "[0, 0]") == "21%"  # 21.0 and 20.6
+    assert power_sentence(power, 2.0, "[0, 0]") == (
+        "+2% on day 0 the group tests reject in 90–96% of the replications, a single-event "
+        "test in 48% of the pseudo-events")
+    assert power_findings(power, "[0, 1]") == (
+        "Over [0, 1], with +1% on day 0 the group tests reject in 20–30% of the replications, "
+        "a single-event test in 11–12% of the pseudo-events; with +2% on day 0 the group tests "
+        "reject in 60–70% of the replications, a single-event test in 30–31% of the "
+        "pseudo-events.")
+
+
+def test_robustness_findings_assemble_the_page(robustness, size, power):
+    dummy = pd.DataFrame({"car_se": [0.001, 0.002, 0.004], "car_se_ols": [0.010, 0.010, 0.010]})
+    verdicts, moves, hac, sim = robustness_findings(robustness, dummy, size, power).split("\n\n")
+    assert verdicts == (f"- {variant_verdicts(robustness, BUSAN)}.\n"
+                        f"- {variant_verdicts(robustness, CALL)}.")
+    assert moves.startswith("2 of 6 variant rows move the base conclusion: constant-mean "
+                            "(busan-meeting: hangs on one test (t test) of 3); SOYB")
+    assert moves.endswith("The CAR changes sign in: constant-mean (trump-xi-call). ")
+    # median of 0.1, 0.2, 0.4 = 0.20 < 0.5: the HAC errors are not to be trusted
+    assert hac.startswith("The dummy regression's Newey–West standard errors are a median 0.20 "
+                          "times the classical OLS ones, so its p-values are far smaller")
+    assert hac.endswith("also moves a conclusion (rows above).")
+    assert sim == (
+        "On pseudo-events of these returns (150 replications of 20), 2 of 4 tests hold their "
+        "size at 5% in every window; `patell` on [0, 0] (9.0% ± 1.8), [0, 1] (11.0% ± 1.8); "
+        "`event-t` on [0, 1] (8.0% ± 0.4) over-reject. Power over [0, 0]: with +1% on day 0 the "
+        "group tests reject in 40–55% of the replications, a single-event test in 21% of the "
+        "pseudo-events, so a per-event test that does not reject, as above, is weak evidence "
+        "of no effect.")
+    calm = robustness.assign(moves=False, sign_flip=False)
+    close = pd.DataFrame({"car_se": [0.009, 0.010, 0.012], "car_se_ols": [0.010, 0.010, 0.010]})
+    _, moves, hac, _ = robustness_findings(calm, close, size, power).split("\n\n")
+    assert moves == "0 of 6 variant rows move the base conclusion. No variant flips a CAR's sign. "
+    assert hac == ("The dummy regression's Newey–West standard errors are a median 1.00 times the "
+                   "classical OLS ones, so its p-values tell the same story as the event study's; "
+                   "it moves no conclusion. With the window-HAC standard errors the dummy "
+                   "regression moves no conclusion.")
