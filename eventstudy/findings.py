@@ -2,8 +2,10 @@
 
 Each notebook of ``notebooks/`` closes with a cell tagged ``findings`` whose
 text the report's index repeats. The sentences are written here, from the
-tables of :mod:`eventstudy.study` (``car``, ``ar``, ``tests``, the robustness
-table) and of :func:`eventstudy.report.size_power_tables`, so that every
+data checks of :mod:`eventstudy.quality`, the aligned events of
+:mod:`eventstudy.events`, the tables of :mod:`eventstudy.study` (``car``,
+``ar``, ``tests``, the robustness table) and of
+:func:`eventstudy.report.size_power_tables`, so that every
 number a page states is computed once, by a tested function, and the
 notebook only calls it and shows the result.
 
@@ -20,6 +22,12 @@ from __future__ import annotations
 from .exceptions import InferenceError
 
 __all__ = [
+    "series_spans",
+    "largest_returns_sentence",
+    "data_quality_findings",
+    "day0_moves",
+    "rule_counts",
+    "events_findings",
     "ARTICLE_EVENTS",
     "ARTICLE_SHORT_NAMES",
     "car_row",
@@ -66,6 +74,151 @@ def _event_only(frame, event_id: str, what: str):
             f"{list(dict.fromkeys(frame['event_id']))}); pass one of them"
         )
     return rows
+
+
+# --------------------------------------------------------------------------- page 1: data quality
+
+
+def series_spans(checks) -> str:
+    """Each series' first and last trade date, ``"ZS=F 2017-01-03–2026-01-13, …"``.
+
+    Parameters
+    ----------
+    checks : dict of str -> eventstudy.quality.DataCheck
+        (``first``, ``last``), in the order listed.
+    """
+    return ", ".join(f"{t} {c.first:%Y-%m-%d}–{c.last:%Y-%m-%d}" for t, c in checks.items())
+
+
+def largest_returns_sentence(largest) -> str:
+    """How many of a series' largest returns are roll or thin-trading artefacts.
+
+    Parameters
+    ----------
+    largest : pandas.DataFrame
+        :attr:`eventstudy.quality.DataCheck.largest_returns` (``label``:
+        ``roll``, ``thin`` or ``-``).
+
+    Returns
+    -------
+    str
+        ``"of its N largest absolute returns, R span a contract switch and T
+        fall on thin-trading days"``, followed by ``": most of the largest
+        moves are artefacts …"`` when R + T > N / 2, and a full stop.
+    """
+    labels = largest["label"]
+    n_roll = int((labels == "roll").sum())
+    n_thin = int((labels == "thin").sum())
+    return (f"of its {len(largest)} largest absolute returns, {n_roll} span a contract switch "
+            f"and {n_thin} fall on thin-trading days"
+            + (": most of the largest moves are artefacts of the continuous series, which is "
+               "why the masks exist." if n_roll + n_thin > len(largest) / 2 else "."))
+
+
+def data_quality_findings(checks, provenance, *, asset: str = "ZS=F", start="2017-01-01") -> str:
+    """The closing statement of page 1: sources, roll days, thin trading, missing sessions.
+
+    Parameters
+    ----------
+    checks : dict of str -> eventstudy.quality.DataCheck
+        :func:`eventstudy.report.data_checks` of every series shown.
+    provenance : pandas.DataFrame
+        :func:`eventstudy.report.data_provenance` (``source``).
+    asset : str
+        The futures series whose roll days, thin periods and largest returns
+        are counted.
+    start : date-like
+        The first date checked; the text names its year.
+
+    Returns
+    -------
+    str
+        Markdown: the distinct sources (sorted) and :func:`series_spans`;
+        the asset's roll days and thin-trading periods;
+        :func:`largest_returns_sentence`; the missing sessions per series.
+    """
+    import pandas as pd
+
+    c = checks[asset]
+    source = ", ".join(sorted(set(provenance["source"].astype(str))))
+    missing = ", ".join(f"{t} {len(k.missing_sessions)}" for t, k in checks.items())
+    return (
+        f"Prices come from **{source}** ({series_spans(checks)}). "
+        f"Since {pd.Timestamp(start).year} the soybean series has **{len(c.roll_days)} roll "
+        f"days** and **{len(c.thin_periods)} thin-trading periods**; "
+        f"{largest_returns_sentence(c.largest_returns)} "
+        f"Missing sessions against the exchange calendars: {missing}."
+    )
+
+
+# --------------------------------------------------------------------------- page 2: events
+
+
+def day0_moves(moved) -> str:
+    """Events whose day 0 is not the reported date, ``"id: date → trade_date (rule), …"``.
+
+    Parameters
+    ----------
+    moved : pandas.DataFrame
+        :func:`eventstudy.report.moved_events` (``id, date, trade_date, rule``).
+    """
+    return ", ".join(f"{r.id}: {r.date:%Y-%m-%d} → {r.trade_date:%Y-%m-%d} ({r.rule})"
+                     for r in moved.itertuples())
+
+
+def rule_counts(aligned) -> str:
+    """How often each alignment rule was used, most used first: ``"date-only ×12, …"``.
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        :func:`eventstudy.events.align_events` (``rule``); ties keep the
+        order of :meth:`pandas.Series.value_counts`.
+    """
+    return ", ".join(f"{k} ×{v}" for k, v in aligned["rule"].value_counts().items())
+
+
+def events_findings(aligned, *, last_early_year: int = 2020, early_label: str = "2018–2020",
+                    first_late_year: int = 2025) -> str:
+    """The closing statement of page 2: the event catalogue and how day 0 was found.
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        :func:`eventstudy.events.align_events` (``id, date, trade_date,
+        rule, status, in_article``).
+    last_early_year : int
+        Events with a trade date in this year or before are the early ones,
+        named ``early_label``.
+    early_label : str
+    first_late_year : int
+        Events with a trade date in this year or after are the recent ones.
+
+    Returns
+    -------
+    str
+        Markdown: the number of events, of those with a trade date (early
+        and recent), the pending ones by id
+        (:func:`eventstudy.report.pending_events`), those from the article,
+        the events whose day 0 moved (:func:`day0_moves`) and the rules used
+        (:func:`rule_counts`).
+    """
+    from .report import moved_events, pending_events
+
+    pending = pending_events(aligned)
+    moved = moved_events(aligned)
+    years = aligned["trade_date"].dt.year
+    n_aligned = int((aligned["status"] == "aligned").sum())
+    return (
+        f"The catalogue holds **{len(aligned)} events**: {n_aligned} have a trade date "
+        f"({int((years <= last_early_year).sum())} from {early_label}, "
+        f"{int((years >= first_late_year).sum())} from {first_late_year}) and "
+        f"{len(pending)} are pending ({', '.join(pending['id'])}). "
+        f"{int(aligned['in_article'].sum())} events come from the article. "
+        f"For {len(moved)} events day 0 is not the reported calendar date "
+        f"({day0_moves(moved)}). "
+        f"Rules used: {rule_counts(aligned)}."
+    )
 
 
 # --------------------------------------------------------------------------- page 3: one event

@@ -50,6 +50,13 @@ __all__ = [
     "build_report",
     "library_versions",
     "data_provenance",
+    "data_checks",
+    "DATA_CHECK_COUNTS",
+    "data_check_table",
+    "close_prices",
+    "article_events",
+    "pending_events",
+    "moved_events",
     "DIRECTION_STYLE",
     "plot_event_timeline",
     "plot_price_quality",
@@ -889,6 +896,117 @@ def plot_car_by_variant(table):
     ax.legend(title="event", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.set_title("The article's events under each variant (missing bar: event excluded)")
     return fig
+
+
+# --------------------------------------------------------------------------- data and event tables
+
+def data_checks(tickers, *, start=None, prices_dir=None) -> dict:
+    """:func:`eventstudy.quality.check_data` of each ticker (page 1).
+
+    Parameters
+    ----------
+    tickers : list of str
+    start : date-like, optional
+        First trade date checked.
+    prices_dir : path-like, optional
+        Folder of price snapshots; ``None`` means ``$EVENTSTUDY_PRICES_DIR``,
+        else Yahoo through the cache.
+
+    Returns
+    -------
+    dict of str -> eventstudy.quality.DataCheck
+        In the order of ``tickers``.
+    """
+    from .quality import check_data
+
+    return {t: check_data(t, prices_dir=prices_dir, start=start) for t in tickers}
+
+
+#: Rows of :func:`data_check_table`: row label -> attribute of a ``DataCheck``
+#: whose length is counted (``first``, ``last``, ``rows`` are shown as they are).
+DATA_CHECK_COUNTS = {
+    "missing sessions": "missing_sessions",
+    "extra sessions": "extra_sessions",
+    "duplicate dates": "duplicate_dates",
+    "non-positive prices": "nonpositive_prices",
+    "zero volume days": "zero_volume",
+    "roll days": "roll_days",
+    "thin-trading periods": "thin_periods",
+}
+
+
+def data_check_table(checks):
+    """The checks of several series side by side (page 1).
+
+    Parameters
+    ----------
+    checks : dict of str -> eventstudy.quality.DataCheck
+        As returned by :func:`data_checks`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per ticker; rows ``first`` and ``last`` (dates),
+        ``rows``, then the number of items of each check
+        (:data:`DATA_CHECK_COUNTS`).
+    """
+    import pandas as pd
+
+    return pd.DataFrame({
+        t: {"first": c.first.date(), "last": c.last.date(), "rows": c.rows,
+            **{label: len(getattr(c, attr)) for label, attr in DATA_CHECK_COUNTS.items()}}
+        for t, c in checks.items()
+    })
+
+
+def close_prices(prices, tickers=None, *, start=None) -> dict:
+    """The ``Close`` column of each ticker's prices, from ``start`` on.
+
+    Parameters
+    ----------
+    prices : dict of str -> pandas.DataFrame
+        :func:`eventstudy.data.load_prices` output.
+    tickers : list of str, optional
+        Defaults to every key of ``prices``, in order.
+    start : date-like, optional
+        First date kept (inclusive).
+
+    Returns
+    -------
+    dict of str -> pandas.Series
+        Input of :func:`plot_normalised`.
+    """
+    tickers = list(prices) if tickers is None else tickers
+    return {t: prices[t]["Close"].loc[start:] for t in tickers}
+
+
+def article_events(aligned):
+    """The events of :func:`eventstudy.events.align_events` that the article mentions."""
+    return aligned[aligned["in_article"]]
+
+
+def pending_events(aligned):
+    """The events of :func:`eventstudy.events.align_events` without a trade date yet."""
+    return aligned[aligned["status"] != "aligned"]
+
+
+def moved_events(aligned):
+    """The aligned events whose day 0 is not their reported calendar date.
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        :func:`eventstudy.events.align_events` (``status, date, trade_date``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with ``status == 'aligned'`` and ``trade_date != date``
+        (a clock time after the close, or a date the exchange was closed,
+        moves day 0 to a later session; an overnight or pre-open time can
+        move it earlier), in the table's order.
+    """
+    return aligned[(aligned["status"] == "aligned") & (aligned["trade_date"] != aligned["date"])]
 
 
 # --------------------------------------------------------------------------- notebook tables

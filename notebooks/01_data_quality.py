@@ -27,23 +27,30 @@
 
 # %%
 # %matplotlib inline
-import pandas as pd
 from IPython.display import Markdown
 
 from eventstudy.data import load_prices
-from eventstudy.quality import check_data
-from eventstudy.report import data_provenance, plot_normalised, plot_price_quality
+from eventstudy.findings import data_quality_findings
+from eventstudy.report import (
+    close_prices,
+    data_check_table,
+    data_checks,
+    data_provenance,
+    plot_normalised,
+    plot_price_quality,
+)
 
 TICKERS = ["ZS=F", "SPY", "UUP", "SOYB"]
 START = "2017-01-01"
 prices = load_prices(TICKERS)
-checks = {t: check_data(t, start=START) for t in TICKERS}
+checks = data_checks(TICKERS, start=START)
 
 # %% [markdown]
 # ## What the snapshot or cache holds, and when it was fetched
 
 # %%
-data_provenance(TICKERS)
+provenance = data_provenance(TICKERS)
+provenance
 
 # %% [markdown]
 # ## The soybean series: roll days and thin trading
@@ -66,7 +73,7 @@ fig
 # `SOYB` starts on 2019-05-24.
 
 # %%
-fig = plot_normalised({t: prices[t]["Close"].loc["2019-05-24":] for t in TICKERS})
+fig = plot_normalised(close_prices(prices, TICKERS, start="2019-05-24"))
 fig
 
 # %% [markdown]
@@ -76,24 +83,7 @@ fig
 # prices on days the exchange calendar has no session.
 
 # %%
-summary = pd.DataFrame(
-    {
-        t: {
-            "first": c.first.date(),
-            "last": c.last.date(),
-            "rows": c.rows,
-            "missing sessions": len(c.missing_sessions),
-            "extra sessions": len(c.extra_sessions),
-            "duplicate dates": len(c.duplicate_dates),
-            "non-positive prices": len(c.nonpositive_prices),
-            "zero volume days": len(c.zero_volume),
-            "roll days": len(c.roll_days),
-            "thin-trading periods": len(c.thin_periods),
-        }
-        for t, c in checks.items()
-    }
-)
-summary
+data_check_table(checks)
 
 # %% [markdown]
 # ## The largest soybean returns and what they are
@@ -102,30 +92,10 @@ summary
 # `-`: an ordinary trading day.
 
 # %%
-largest = checks["ZS=F"].largest_returns
-largest
+checks["ZS=F"].largest_returns
 
 # %% [markdown]
 # ## What this page found
 
 # %% tags=["findings"]
-zc = checks["ZS=F"]
-labels = largest["label"]
-n_roll = int((labels == "roll").sum())
-n_thin = int((labels == "thin").sum())
-prov = data_provenance(TICKERS)
-source = ", ".join(sorted(set(prov["source"].astype(str))))
-missing = {t: len(c.missing_sessions) for t, c in checks.items()}
-Markdown(
-    f"Prices come from **{source}** ({', '.join(f'{t} {c.first:%Y-%m-%d}–{c.last:%Y-%m-%d}' for t, c in checks.items())}). "
-    f"Since {START[:4]} the soybean series has **{len(zc.roll_days)} roll days** and "
-    f"**{len(zc.thin_periods)} thin-trading periods**; of its {len(largest)} largest absolute returns, "
-    f"{n_roll} span a contract switch and {n_thin} fall on thin-trading days"
-    + (
-        ": most of the largest moves are artefacts of the continuous series, which is why the masks exist. "
-        if n_roll + n_thin > len(largest) / 2
-        else ". "
-    )
-    + "Missing sessions against the exchange calendars: "
-    f"{', '.join(f'{t} {n}' for t, n in missing.items())}."
-)
+Markdown(data_quality_findings(checks, provenance, asset="ZS=F", start=START))

@@ -34,7 +34,8 @@ from IPython.display import Markdown
 from eventstudy.calendar import get_calendar
 from eventstudy.data import load_prices
 from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
-from eventstudy.report import plot_event_timeline
+from eventstudy.findings import events_findings
+from eventstudy.report import article_events, pending_events, plot_event_timeline
 
 pd.set_option("display.max_colwidth", 120)
 ASSET = "ZS=F"
@@ -74,30 +75,16 @@ fig
 # ## The article's events and its sentences
 
 # %%
-article = aligned[aligned["in_article"]]
-article[["id", "trade_date", "rule", "title", "source"]]
+article_events(aligned)[["id", "trade_date", "rule", "title", "source"]]
 
 # %% [markdown]
 # ## Pending events (no date yet)
 
 # %%
-pending = aligned[aligned["status"] != "aligned"]
-pending[["id", "title", "status", "notes"]]
+pending_events(aligned)[["id", "title", "status", "notes"]]
 
 # %% [markdown]
 # ## What this page found
 
 # %% tags=["findings"]
-rules = aligned["rule"].value_counts()
-moved = aligned[(aligned["status"] == "aligned") & (aligned["trade_date"] != aligned["date"])]
-n_aligned = int((aligned["status"] == "aligned").sum())
-Markdown(
-    f"The catalogue holds **{len(aligned)} events**: {n_aligned} have a trade date "
-    f"({(aligned['trade_date'].dt.year <= 2020).sum()} from 2018–2020, "
-    f"{(aligned['trade_date'].dt.year >= 2025).sum()} from 2025) and "
-    f"{len(pending)} are pending ({', '.join(pending['id'])}). "
-    f"{int(aligned['in_article'].sum())} events come from the article. "
-    f"For {len(moved)} events day 0 is not the reported calendar date "
-    f"({', '.join(f'{r.id}: {r.date:%Y-%m-%d} → {r.trade_date:%Y-%m-%d} ({r.rule})' for r in moved.itertuples())}). "
-    f"Rules used: {', '.join(f'{k} ×{v}' for k, v in rules.items())}."
-)
+Markdown(events_findings(aligned))

@@ -13,20 +13,26 @@ from eventstudy.findings import (
     article_findings,
     car_row,
     compare_with_peers,
+    data_quality_findings,
+    day0_moves,
     delivery_note,
     departure_rates,
     detectable_car,
     event_answer,
     event_day0,
     event_sentence,
+    events_findings,
     front_contract,
     group_line,
+    largest_returns_sentence,
     power_findings,
     power_range,
     power_sentence,
     rejecting_windows,
     robustness_findings,
+    rule_counts,
     same_answer,
+    series_spans,
     size_findings,
     size_windows,
     thin_day_gap,
@@ -34,6 +40,7 @@ from eventstudy.findings import (
     variant_listing,
     variant_verdicts,
 )
+from eventstudy.quality import DataCheck
 from eventstudy.study import group_verdicts
 
 BUSAN, CALL = "busan-meeting", "trump-xi-call"
@@ -67,6 +74,102 @@ def soyb_car():
         (CALL, "2025-11-24", 0, 1, -0.0044, 0.0120, 60, 0.729, 0.708, 0.794),
         (CALL, "2025-11-24", -1, 1, 0.0020, 0.0140, 60, 0.880, 0.870, 0.860),
     ])
+
+
+# --------------------------------------------------------------------------- page 1
+
+
+def _largest(labels):
+    return pd.DataFrame({"date": pd.date_range("2020-01-02", periods=len(labels)),
+                         "return": np.linspace(0.1, 0.05, len(labels)), "label": labels})
+
+
+def _check(ticker, first, last, *, missing=0, rolls=0, thin=0, labels=("-",)):
+    day = pd.Timestamp(first)
+    return DataCheck(
+        ticker=ticker, calendar="CBOT", source="snapshot", first=pd.Timestamp(first),
+        last=pd.Timestamp(last), rows=10, missing_sessions=[day] * missing,
+        roll_days=pd.DataFrame({"date": [day] * rolls}), thin_periods=[(day, day)] * thin,
+        largest_returns=_largest(list(labels)))
+
+
+def test_series_spans_list_each_series_first_and_last_date():
+    checks = {"ZS=F": _check("ZS=F", "2017-01-03", "2026-01-13"),
+              "SOYB": _check("SOYB", "2019-05-24", "2026-01-29")}
+    assert series_spans(checks) == "ZS=F 2017-01-03–2026-01-13, SOYB 2019-05-24–2026-01-29"
+
+
+def test_largest_returns_sentence_calls_a_majority_of_artefacts_artefacts():
+    most = largest_returns_sentence(_largest(["roll", "thin", "roll", "-", "-"]))
+    assert most == ("of its 5 largest absolute returns, 2 span a contract switch and 1 fall on "
+                    "thin-trading days: most of the largest moves are artefacts of the "
+                    "continuous series, which is why the masks exist.")
+    # exactly half is not a majority
+    half = largest_returns_sentence(_largest(["roll", "thin", "-", "-"]))
+    assert half == ("of its 4 largest absolute returns, 1 span a contract switch and 1 fall on "
+                    "thin-trading days.")
+
+
+def test_data_quality_findings_assemble_sources_masks_and_missing_sessions():
+    checks = {
+        "ZS=F": _check("ZS=F", "2017-01-03", "2026-01-13", rolls=3, thin=2,
+                       labels=["roll", "-", "thin"]),
+        "SPY": _check("SPY", "2017-01-03", "2026-01-13", missing=1, labels=["roll"] * 3),
+    }
+    provenance = pd.DataFrame({"source": ["snapshot", "yahoo", "snapshot"]},
+                              index=["ZS=F", "SPY", "UUP"])
+    assert data_quality_findings(checks, provenance, start="2017-01-01") == (
+        "Prices come from **snapshot, yahoo** (ZS=F 2017-01-03–2026-01-13, "
+        "SPY 2017-01-03–2026-01-13). Since 2017 the soybean series has **3 roll days** and "
+        "**2 thin-trading periods**; of its 3 largest absolute returns, 1 span a contract "
+        "switch and 1 fall on thin-trading days: most of the largest moves are artefacts of "
+        "the continuous series, which is why the masks exist. Missing sessions against the "
+        "exchange calendars: ZS=F 0, SPY 1."
+    )
+    # the counts are those of `asset`, not of the first series
+    assert "**0 roll days** and **0 thin-trading periods**; of its 3 largest absolute " \
+        "returns, 3 span" in data_quality_findings(checks, provenance, asset="SPY")
+    with pytest.raises(KeyError, match="UUP"):
+        data_quality_findings(checks, provenance, asset="UUP")
+
+
+# --------------------------------------------------------------------------- page 2
+
+
+@pytest.fixture
+def aligned():
+    """Five events: two from 2018 (one moved to the next session), two from 2025, one pending."""
+    frame = pd.DataFrame(
+        [("a", "2018-06-15", "2018-06-18", "after-close-next", "aligned", True),
+         ("b", "2018-07-06", "2018-07-06", "date-only", "aligned", False),
+         ("c", "2025-04-02", "2025-04-02", "date-only", "aligned", True),
+         ("d", "2025-10-26", "2025-10-27", "date-only-closed-next", "aligned", False),
+         ("e", "", "", "pending", "pending", False)],
+        columns=["id", "date", "trade_date", "rule", "status", "in_article"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    return frame
+
+
+def test_day0_moves_and_rule_counts(aligned):
+    moved = aligned.iloc[[0, 3]]
+    assert day0_moves(moved) == ("a: 2018-06-15 → 2018-06-18 (after-close-next), "
+                                 "d: 2025-10-26 → 2025-10-27 (date-only-closed-next)")
+    assert day0_moves(aligned.iloc[[]]) == ""
+    assert rule_counts(aligned.iloc[[1, 2, 0]]) == "date-only ×2, after-close-next ×1"
+
+
+def test_events_findings_count_periods_pending_article_moves_and_rules(aligned):
+    assert events_findings(aligned) == (
+        "The catalogue holds **5 events**: 4 have a trade date (2 from 2018–2020, 2 from 2025) "
+        "and 1 are pending (e). 2 events come from the article. For 2 events day 0 is not the "
+        "reported calendar date (a: 2018-06-15 → 2018-06-18 (after-close-next), "
+        "d: 2025-10-26 → 2025-10-27 (date-only-closed-next)). Rules used: date-only ×2, "
+        "after-close-next ×1, date-only-closed-next ×1, pending ×1."
+    )
+    late = events_findings(aligned, last_early_year=2017, early_label="2017",
+                           first_late_year=2018)
+    assert "(0 from 2017, 4 from 2018)" in late
 
 
 # --------------------------------------------------------------------------- page 3

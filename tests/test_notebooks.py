@@ -6,6 +6,7 @@ import html
 import io
 import json
 import re
+import tokenize
 from pathlib import Path
 
 import jupytext
@@ -65,6 +66,25 @@ _LOGIC = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s|\blambda\b|\bFigure\(|\bp
                     re.MULTILINE)
 
 
+# A loop, a comprehension or a conditional builds a table or a sentence: the
+# same. Keywords are read from the tokens, so comments and text in strings
+# do not count; an f-string's replacement fields do.
+_CONTROL = frozenset({"for", "while", "if", "else", "try", "with"})
+_FIELD_CONTROL = re.compile(r"\{[^{}]*?\b(for|if|else)\b[^{}]*\}")
+
+
+def _control_flow(source: str) -> str | None:
+    """The first loop or conditional keyword of a cell's code, else None."""
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.NAME and tok.string in _CONTROL:
+            return tok.string
+        if tok.type == tokenize.STRING and re.match(r"(?i)[rb]?f", tok.string):
+            field = _FIELD_CONTROL.search(tok.string)
+            if field:
+                return field[1]
+    return None
+
+
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_cells_only_call_the_library(source):
     for number, cell in enumerate(jupytext.read(source).cells, start=1):
@@ -73,6 +93,12 @@ def test_notebook_cells_only_call_the_library(source):
             assert found is None, (
                 f"{source.name}, cell {number}: {found[0]!r}; move it into the library"
             )
+            keyword = _control_flow(cell.source)
+            assert keyword is None, (
+                f"{source.name}, cell {number}: {keyword!r} builds a table or text in the "
+                "cell; move it into a tested function of eventstudy.findings or "
+                "eventstudy.report"
+            )
 
 
 def test_logic_pattern_catches_definitions_lambdas_and_figures():
@@ -80,6 +106,20 @@ def test_logic_pattern_catches_definitions_lambdas_and_figures():
                  "fig = Figure(figsize=(1, 1))", "fig, ax = plt.subplots()"):
         assert _LOGIC.search(code), code
     assert _LOGIC.search("Markdown(article_findings(zs, soyb, table, front))") is None
+
+
+def test_control_flow_catches_loops_comprehensions_and_conditionals_in_code_only():
+    for code, keyword in (("checks = {t: check_data(t) for t in TICKERS}", "for"),
+                          ("x = a if b else c", "if"),
+                          ("for t in TICKERS:\n    show(t)", "for"),
+                          ("Markdown(f\"{', '.join(t for t in ids)}\")", "for"),
+                          ("Markdown(f\"rows{'.' if n else ''}\")", "if")):
+        assert _control_flow(code) == keyword, code
+    for code in ("%matplotlib inline\nimport pandas as pd",
+                 "# one cell for each event if any\nshow(table)",
+                 "Markdown(\"what the page found for each event\")",
+                 "Markdown(events_findings(aligned))"):
+        assert _control_flow(code) is None, code
 
 
 # --------------------------------------------------------------------------- the real report

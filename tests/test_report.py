@@ -241,3 +241,81 @@ def test_car_table_style_formats_car_p_values_and_dates():
     for text in (">2025-10-30<", ">-0.41%<", ">0.086<", ">0.100<", ">0.201<", "the caption"):
         assert text in html, text
     assert "row_heading" not in html  # index hidden
+
+
+# ------------------------------------------------------------ data and event tables (pages 1, 2)
+
+
+def _data_check(ticker, n):
+    """A DataCheck with n items in every list (n + 1 roll days): the counts are told apart."""
+    import pandas as pd
+
+    from eventstudy.quality import DataCheck
+
+    day = pd.Timestamp("2020-01-02")
+    return DataCheck(ticker=ticker, calendar="CBOT", source="snapshot", first=day,
+                     last=pd.Timestamp("2020-03-31"), rows=60 + n, missing_sessions=[day] * n,
+                     extra_sessions=[day] * (n + 2), duplicate_dates=[day] * (n + 3),
+                     nonpositive_prices=[{"date": day, "column": "Close", "value": 0.0}] * n,
+                     zero_volume=[day] * (n + 4),
+                     roll_days=pd.DataFrame({"date": [day] * (n + 1)}),
+                     thin_periods=[(day, day)] * (n + 5))
+
+
+def test_data_check_table_counts_each_check_per_series():
+    import datetime as dt
+
+    from eventstudy.report import data_check_table
+
+    table = data_check_table({"ZS=F": _data_check("ZS=F", 2), "SPY": _data_check("SPY", 0)})
+    assert list(table.columns) == ["ZS=F", "SPY"]
+    assert list(table.index) == ["first", "last", "rows", "missing sessions", "extra sessions",
+                                 "duplicate dates", "non-positive prices", "zero volume days",
+                                 "roll days", "thin-trading periods"]
+    assert table["ZS=F"].tolist() == [dt.date(2020, 1, 2), dt.date(2020, 3, 31), 62, 2, 4, 5,
+                                      2, 6, 3, 7]
+    assert table["SPY"].tolist()[2:] == [60, 0, 2, 3, 0, 4, 1, 5]
+
+
+def test_data_checks_run_check_data_per_ticker_in_order(prices_dir):
+    import pandas as pd
+
+    from eventstudy.quality import check_data
+    from eventstudy.report import data_checks
+
+    checks = data_checks(["UUP", "SPY"], start="2024-01-01", prices_dir=prices_dir)
+    assert list(checks) == ["UUP", "SPY"]
+    direct = check_data("SPY", prices_dir=prices_dir, start="2024-01-01")
+    assert checks["SPY"].first == direct.first >= pd.Timestamp("2024-01-01")
+    assert (checks["SPY"].rows, checks["SPY"].last) == (direct.rows, direct.last)
+
+
+def test_close_prices_keep_close_from_start():
+    import pandas as pd
+
+    from eventstudy.report import close_prices
+
+    idx = pd.date_range("2020-01-01", periods=4)
+    prices = {"A": pd.DataFrame({"Close": [1.0, 2.0, 3.0, 4.0], "Open": 0.0}, index=idx),
+              "B": pd.DataFrame({"Close": [5.0, 6.0, 7.0, 8.0]}, index=idx)}
+    closes = close_prices(prices, ["B", "A"], start="2020-01-03")
+    assert list(closes) == ["B", "A"]
+    assert closes["A"].tolist() == [3.0, 4.0] and closes["B"].index[0] == idx[2]
+    assert list(close_prices(prices)) == ["A", "B"] and len(close_prices(prices)["A"]) == 4
+
+
+def test_article_pending_and_moved_events_select_their_rows():
+    import pandas as pd
+
+    from eventstudy.report import article_events, moved_events, pending_events
+
+    aligned = pd.DataFrame({
+        "id": ["a", "b", "c", "d"],
+        "date": pd.to_datetime(["2018-06-15", "2018-07-06", "2025-10-26", None]),
+        "trade_date": pd.to_datetime(["2018-06-18", "2018-07-06", "2025-10-27", None]),
+        "status": ["aligned", "aligned", "aligned", "pending"],
+        "in_article": [False, True, True, False],
+    })
+    assert article_events(aligned)["id"].tolist() == ["b", "c"]
+    assert pending_events(aligned)["id"].tolist() == ["d"]
+    assert moved_events(aligned)["id"].tolist() == ["a", "c"]
