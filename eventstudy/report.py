@@ -68,6 +68,7 @@ __all__ = [
     "style_car_table",
     "style_robustness_table",
     "size_power_tables",
+    "style_power_table",
     "style_size_table",
     "plot_size_power",
     "main",
@@ -1017,6 +1018,13 @@ CAR_FORMATS = {"car_pct": "{:+.2f}%", "p": "{:.3f}", "sq_p": "{:.3f}", "placebo_
 HIGHLIGHT = {"over": "background-color: #fde2c8", "under": "background-color: #cfe2f3"}
 
 
+def _stable(styler, caption: str):
+    """Give a Styler an id derived from its caption, so rebuilt pages are identical."""
+    import hashlib
+
+    return styler.set_uuid(hashlib.sha1(caption.encode("utf-8")).hexdigest()[:8])
+
+
 def style_car_table(frame, caption: str):
     """A CAR table for display: CAR as signed percent, p-values to three decimals.
 
@@ -1031,8 +1039,8 @@ def style_car_table(frame, caption: str):
     pandas.io.formats.style.Styler
         Without the index; ``trade_date`` as ``YYYY-MM-DD``.
     """
-    return frame.style.format({**CAR_FORMATS, "trade_date": "{:%Y-%m-%d}"}).hide(
-        axis="index").set_caption(caption)
+    return _stable(frame.style, caption).format(
+        {**CAR_FORMATS, "trade_date": "{:%Y-%m-%d}"}).hide(axis="index").set_caption(caption)
 
 
 def style_robustness_table(table, caption: str = "The article's events under each choice "
@@ -1054,8 +1062,8 @@ def style_robustness_table(table, caption: str = "The article's events under eac
     def moves(row):
         return [HIGHLIGHT["over"] if row["moves"] else "" for _ in row]
 
-    return table.style.format(CAR_FORMATS, na_rep="-").hide(axis="index").apply(
-        moves, axis=1).set_caption(caption)
+    return _stable(table.style, caption).format(CAR_FORMATS, na_rep="-").hide(
+        axis="index").apply(moves, axis=1).set_caption(caption)
 
 
 # --------------------------------------------------------------------------- size and power
@@ -1161,9 +1169,26 @@ def style_size_table(size, description: str):
         return [HIGHLIGHT["over"] if c in over else HIGHLIGHT["under"] if c in under else ""
                 for c in row.index]
 
-    return size.style.format({**{w: "{:.1f}%" for w in windows}, "mc_se": "±{:.1f}"}).apply(
-        flag, axis=1).set_caption(
-        f"No effect: rejection rate at 5% per test and window ({description})")
+    caption = f"No effect: rejection rate at 5% per test and window ({description})"
+    return _stable(size.style, caption).format(
+        {**{w: "{:.1f}%" for w in windows}, "mc_se": "±{:.1f}"}).apply(
+        flag, axis=1).set_caption(caption)
+
+
+def style_power_table(power):
+    """The power table for display: rejection rates as whole percent, with a caption.
+
+    Parameters
+    ----------
+    power : pandas.DataFrame
+        The power table of :func:`size_power_tables`.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    caption = "Power: rejection rate at 5% with an abnormal day-0 return (in % log return)"
+    return _stable(power.style, caption).format("{:.0f}%").set_caption(caption)
 
 
 def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):

@@ -41,6 +41,7 @@ from eventstudy.report import (
     plot_car_by_variant,
     plot_size_power,
     size_power_tables,
+    style_power_table,
     style_robustness_table,
     style_size_table,
 )
@@ -156,8 +157,7 @@ Markdown(size_findings(size))
 # return; windows longer than one day add days of noise and lose power.
 
 # %%
-power.style.format("{:.0f}%").set_caption(
-    "Power: rejection rate at 5% with an abnormal day-0 return (in % log return)")
+style_power_table(power)
 
 # %%
 plot_size_power(sim)

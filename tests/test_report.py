@@ -319,3 +319,17 @@ def test_article_pending_and_moved_events_select_their_rows():
     assert article_events(aligned)["id"].tolist() == ["b", "c"]
     assert pending_events(aligned)["id"].tolist() == ["d"]
     assert moved_events(aligned)["id"].tolist() == ["a", "c"]
+
+
+def test_styled_tables_have_ids_that_do_not_change_between_builds():
+    import pandas as pd
+
+    from eventstudy.report import style_car_table, style_power_table
+
+    frame = pd.DataFrame({"car_pct": [1.5], "p": [0.2]})
+    first = style_car_table(frame, "caption A").to_html()
+    assert first == style_car_table(frame, "caption A").to_html()
+    assert first != style_car_table(frame, "caption B").to_html()
+    power = pd.DataFrame({(1.0, "[0, 0]"): [87.0]}, index=["bmp"])
+    assert style_power_table(power).to_html() == style_power_table(power).to_html()
+    assert "87%" in style_power_table(power).to_html()
