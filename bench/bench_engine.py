@@ -24,32 +24,17 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from eventstudy.engine import estimate_arrays  # noqa: E402
 from eventstudy.exceptions import DataQualityWarning  # noqa: E402
-from eventstudy.simulation import bench_placebo  # noqa: E402
+from eventstudy.simulation import bench_placebo, load_return_arrays  # noqa: E402
 from eventstudy.study import load_study  # noqa: E402
 
 ESTIMATION = (-250, -11)
 WINDOWS = ((-10, 10), (-1, 1), (0, 0), (0, 5))
-
-
-def load_returns(prices_dir: Path) -> pd.DataFrame:
-    """Log returns of ZS=F, SPY, UUP on the ZS=F trade dates (a factor's missing price: NaN)."""
-    close = {
-        t: pd.read_csv(prices_dir / f"{t}.csv", index_col="Date", parse_dates=True)["Close"]
-        for t in ("ZS=F", "SPY", "UUP")
-    }
-    dates = close["ZS=F"].index
-    out = {}
-    for t, c in close.items():
-        p = c.reindex(dates).where(lambda s: s > 0)
-        out[t] = np.log(p.to_numpy()[1:] / p.to_numpy()[:-1])
-    return pd.DataFrame({t: np.r_[np.nan, v] for t, v in out.items()}, index=dates)
 
 
 def statsmodels_loop(y, X, valid, day0):
@@ -110,15 +95,16 @@ def main(argv=None) -> int:
             f"error: no price snapshot in {prices_dir}; set EVENTSTUDY_PRICES_DIR", file=sys.stderr
         )
         return 2
-    r = load_returns(prices_dir).loc["2007-03-02":]
-    y = r["ZS=F"].to_numpy()
-    X = r[["SPY", "UUP"]].to_numpy()
-    valid = np.isfinite(r.to_numpy()).all(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        data = load_return_arrays(prices_dir, "ZS=F", ("SPY", "UUP"))
+    y, X, valid, dates = data.y, data.X, data.valid, data.dates
     T = len(y)
     rng = np.random.default_rng(args.seed)
     lo, hi = -ESTIMATION[0], T - 1 - max(b for _, b in WINDOWS)
     print(
-        f"ZS=F vs SPY, UUP: {T} trade dates {r.index[0].date()}..{r.index[-1].date()}; "
+        f"ZS=F vs SPY, UUP: {T} trade dates {dates[0].date()}..{dates[-1].date()} "
+        f"(roll days masked); "
         f"market model k=3, estimation {ESTIMATION}, windows {WINDOWS}"
     )
 

@@ -20,7 +20,7 @@ import pandas as pd
 from ._options import ReturnKind, check_option
 from .exceptions import DataError, DataQualityWarning, InvalidTickerError
 
-__all__ = ["ReturnData", "compute_returns", "prepare_returns"]
+__all__ = ["ReturnData", "common_span", "compute_returns", "prepare_returns"]
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +276,17 @@ class ReturnData:
     def valid(self) -> pd.Series:
         """True where every return of the row is present and the date is not a roll."""
         return (self.returns.notna().all(axis=1) & ~self.roll).rename("valid")
+
+
+def common_span(prices: Mapping) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last dates that every ticker's prices cover.
+
+    Returns start where the last series starts (UUP begins in 2007) and end
+    where the first one ends, so no factor is missing at either end; pass
+    them as ``start``/``end`` to :func:`prepare_returns`.
+    """
+    frames = [frame for frame in prices.values() if len(frame)]
+    return (max(frame.index[0] for frame in frames), min(frame.index[-1] for frame in frames))
 
 
 def _asset_frame(prices, asset: str) -> pd.DataFrame:

@@ -166,22 +166,19 @@ def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
         are left out of ``est_ok`` (:func:`eventstudy.returns.prepare_returns`).
     """
     from .data import load_prices
-    from .returns import prepare_returns
+    from .returns import common_span, prepare_returns
 
     factors = tuple(factors)
     prices = load_prices([asset, *factors], start=start, end=end, prices_dir=prices_dir)
-    # Returns exist only where every series has prices: start at the latest
-    # first date (UUP begins in 2007) instead of flagging years of missing
-    # factor prices.
-    common = max(frame.index[0] for frame in prices.values() if len(frame))
-    prices = {t: frame.loc[common:] for t, frame in prices.items()}
-    data = prepare_returns(prices, asset, factors)
+    # Returns exist only where every series has prices (UUP begins in 2007).
+    first, last = common_span(prices)
+    data = prepare_returns(prices, asset, factors, start=first, end=last)
     ret = data.returns
     y = ret[asset].to_numpy(dtype=np.float64)
     X = ret[list(factors)].to_numpy(dtype=np.float64).reshape(len(ret), len(factors))
-    roll = data.roll.reindex(ret.index, fill_value=False).to_numpy(dtype=bool)
-    thin = data.thin.reindex(ret.index, fill_value=False).to_numpy(dtype=bool)
-    valid = np.isfinite(y) & np.isfinite(X).all(axis=1) & ~roll
+    roll = data.roll.to_numpy(dtype=bool)
+    thin = data.thin.to_numpy(dtype=bool)
+    valid = data.valid.to_numpy(dtype=bool)
     n_roll, n_thin = int(roll.sum()), int((thin & valid).sum())
     logger.info(
         "%s: %d returns, %d roll days masked, %d thin days left out of estimation samples",

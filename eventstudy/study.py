@@ -621,13 +621,11 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
     from .events import align_events, event_positions
     from .inference import per_event_tests, placebo_distribution, test_battery
     from .model import EventStudy
-    from .returns import prepare_returns
+    from .returns import common_span, prepare_returns
 
     tickers = [study.asset, *study.factors]
     prices = load_prices(tickers, prices_dir=prices_dir)
-    # Returns need every series: start where the last of them starts.
-    common = max(frame.index[0] for frame in prices.values())
-    last = min(frame.index[-1] for frame in prices.values())
+    common, last = common_span(prices)
     logger.info("%s: prices from %s to %s (the dates every one of %s covers)", study.name,
                 common.date(), last.date(), ", ".join(tickers))
     data = prepare_returns(prices, study.asset, study.factors, kind=study.returns,
@@ -649,10 +647,9 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
         exclude_thin_trading=study.exclude_thin_trading,
         min_estimation_days=study.min_estimation_days,
     )
-    results = model.fit()
+    results = model.fit(tests=battery)
     arrays = results.arrays
-    located = list(results._ids)
-    idx = np.array([i for i, e in enumerate(located) if e in set(wanted)], dtype=np.int64)
+    idx = np.arange(arrays.n_events)  # every located event is one of the study's
     direction = np.asarray(results._direction, dtype=np.int64)
     category = np.asarray(results._category, dtype=object)
 
@@ -676,20 +673,15 @@ def analyse(study: Study, prices_dir=None, *, battery: bool = True) -> StudyRun:
                                       "n_events"])
     per_event = per_event_tests(arrays, placebo=placebo)
 
-    used = arrays.used
-    W = arrays.windows.shape[0]
-    rows = idx[used[idx]]
+    rows = np.flatnonzero(arrays.used)
     car = results.car
-    car = car[car["event_id"].isin(wanted)].reset_index(drop=True)
     # results.car lists used events in array order, W rows each.
     car["sq_p"] = per_event["sq_p"][rows].ravel()
     car["placebo_p"] = per_event["placebo_p"][rows].ravel()
-    car.insert(1, "trade_date", np.repeat(pd.DatetimeIndex(
-        results.events.set_index("event_id").loc[[located[r] for r in rows], "trade_date"]), W))
+    car.insert(1, "trade_date",
+               car["event_id"].map(results.events.set_index("event_id")["trade_date"]))
     ar = results.ar
-    ar = ar[ar["event_id"].isin(wanted)].reset_index(drop=True)
     events = results.events
-    events = events[events["event_id"].isin(wanted)]
     order = {e: i for i, e in enumerate(aligned["id"])}
     events = events.sort_values("event_id", key=lambda s: s.map(order)).reset_index(drop=True)
     titles = aligned.set_index("id")
