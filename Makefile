@@ -40,7 +40,7 @@ report: $(STAMP) $(REPORTS)/index.html ## Build the HTML report in reports/ (off
 # library, the events, a study file or the prices changed.
 NOTEBOOKS    := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 PAGES        := $(patsubst notebooks/%.py,$(REPORTS)/%.html,$(NOTEBOOKS))
-LIBRARY      := $(wildcard eventstudy/*.py)
+LIBRARY      := $(wildcard eventstudy/*.py eventstudy/*/*.py) $(wildcard notebooks/index.md)
 STUDIES      := $(wildcard studies/*.toml)
 PRICES_SRC   := $(or $(EVENTSTUDY_PRICES_DIR),$(EVENTSTUDY_CACHE_DIR),data/cache)
 PRICES_FILES := $(wildcard $(PRICES_SRC)/*)

@@ -98,7 +98,7 @@ def _cmd_events(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from .study import run_study
+    from .outputs import run_study
 
     out = run_study(args.study, prices_dir=args.prices_dir, out=args.out)
     print(f"wrote {out}")

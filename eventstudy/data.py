@@ -116,11 +116,17 @@ def validate_ticker(ticker) -> str:
 
 
 def default_cache_dir() -> Path:
-    """The cache folder: ``$EVENTSTUDY_CACHE_DIR``, else ``<repository>/data/cache``."""
+    """The cache folder: ``$EVENTSTUDY_CACHE_DIR``; else ``data/cache`` of a source checkout;
+    else ``$XDG_CACHE_HOME/futures-eventstudy`` (``~/.cache/futures-eventstudy``) for an
+    installed package, whose own folder may not be writable."""
     env = os.environ.get(CACHE_DIR_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1] / "data" / "cache"
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "data").is_dir():
+        return checkout / "data" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "futures-eventstudy"
 
 
 def _resolve_prices_dir(prices_dir) -> Path | None:

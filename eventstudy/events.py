@@ -44,7 +44,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The project's event catalogue.
-DEFAULT_EVENTS = Path(__file__).resolve().parents[1] / "data" / "events.csv"
+#: The event catalogue shipped with the package (package data; in a source
+#: checkout it is ``data/events.csv``).
+DEFAULT_EVENTS = Path(__file__).parent / "catalogue" / "events.csv"
 
 #: What kind of news an event is (the ``category`` column).
 Category = Literal["meeting", "call", "visit", "tariff", "truce", "deal", "purchase", "geopolitics"]

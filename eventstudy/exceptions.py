@@ -26,6 +26,7 @@ __all__ = [
     "EventAlignmentError",
     "CacheWarning",
     "InferenceError",
+    "OutputError",
 ]
 
 
@@ -141,3 +142,7 @@ class CacheWarning(EventStudyWarning):
 
 class InferenceError(EventStudyError, ValueError):
     """A test or placebo run that cannot be formed from the arrays or groups given."""
+
+
+class OutputError(EventStudyError):
+    """An output folder that cannot receive a run (a file, foreign files, not writable)."""

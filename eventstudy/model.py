@@ -18,11 +18,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._options import ReturnKind, check_option
 from .engine import check_design, estimate_arrays
+from .eventtime import engine_inputs, locate_day0, window_mask
 from .exceptions import StudyConfigError
-from .results import EventStudyResults
+from .results import EventStudyResults, FitOptions
+from .spec import GroupBy
 
-__all__ = ["Design", "EventStudy", "dummy_regression", "newey_west_lags"]
+__all__ = ["Design", "EventStudy", "dummy_regression", "event_groups", "newey_west_lags"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +49,13 @@ class EventStudy:
     Parameters
     ----------
     returns : DataFrame
-        Index: the asset's trade dates (sorted, unique); columns include
-        ``asset`` and every factor (see :func:`eventstudy.returns.compute_returns`).
+        Index: trade dates (sorted, unique; normally the exchange calendar's,
+        see :func:`eventstudy.eventtime.on_calendar`); columns include
+        ``asset`` and every factor.
     events : DataFrame
         Aligned catalogue (:func:`eventstudy.events.align_events`): ``id``,
-        ``trade_date`` (NaT for pending events) and optionally ``category``,
-        ``direction`` (-1, 0, +1; 0 when absent), ``title``.
+        ``trade_date`` (NaT for pending events) and optionally ``title``,
+        ``category``, ``direction`` (-1, 0, +1; 0 when absent).
     asset : str
         Column of ``returns`` holding the asset's returns.
     factors : sequence of str
@@ -60,15 +64,13 @@ class EventStudy:
     model : {'market', 'constant-mean', 'market-adjusted'}
         Normal-return model (see :func:`eventstudy.engine.estimate_arrays`).
     estimation : (int, int)
-        Estimation window [T0, T1] in the asset's trade days relative to day 0.
+        Estimation window [T0, T1] in trade days relative to day 0.
     windows : sequence of (int, int)
         CAR windows [start, end] in trade days relative to day 0.
-    roll : Series of bool, optional
-        True on return dates that span a contract switch; those returns are
-        missing everywhere.
-    thin : Series of bool, optional
-        True on thin-trading dates; kept out of estimation samples when
-        ``exclude_thin_trading`` is on, flagged in the AR table.
+    roll, thin : Series of bool, optional
+        Contract-roll dates (returns missing everywhere) and thin-trading
+        dates (kept out of estimation samples with ``exclude_thin_trading``,
+        flagged in event windows).
     exclude_other_events : bool
         Drop days inside another event's widest window from estimation samples.
     exclude_thin_trading : bool
@@ -76,25 +78,36 @@ class EventStudy:
     min_estimation_days : int
         Events with fewer estimation days are excluded, with the reason.
     exclude_windows_of : DataFrame, optional
-        Events that are not studied (``trade_date`` column) whose widest
+        Events that are not studied (``id``, ``trade_date``) whose widest
         windows are also kept out of every estimation sample when
-        ``exclude_other_events`` is on — e.g. the rest of a catalogue.
+        ``exclude_other_events`` is on.
+    known_events : DataFrame, optional
+        Other dated events (``id``, ``trade_date``; default
+        ``exclude_windows_of``): pseudo-events avoid their windows, and a
+        window holding one of their day 0s is flagged in the tidy table.
+    group_by : {'all', 'direction', 'category'}
+        Groups of the tests table (``all`` is always one).
+    placebo_draws : int
+        Pseudo-events of the placebo distribution (0: no placebo).
+    seed : int
+        Seed of the placebo draws.
+    returns_kind : {'log', 'simple'}
+        What the returns are, for labels.
 
     Raises
     ------
     OptionError
-        Unknown ``model``.
+        Unknown ``model`` or ``group_by``.
     StudyConfigError
         Missing columns, malformed windows, a factor count the model cannot
         use, an index that is not sorted unique dates.
 
     Notes
     -----
-    Day 0 is the position of the event's ``trade_date`` in the returns index,
-    or of the first index date after it when the asset has no row that day.
-    Events with no trade date are excluded with reason ``"pending"``; events
-    whose trade date is before the first or after the last return are
-    excluded with the date.
+    Day 0 is the position of the event's ``trade_date`` in the returns index
+    (:func:`eventstudy.eventtime.locate_day0`): exactly that date, never a
+    neighbouring row. An event without a date, or whose trade date has no
+    row or lies outside the returns, is excluded with the reason.
     """
 
     def __init__(
@@ -113,8 +126,18 @@ class EventStudy:
         exclude_thin_trading: bool = True,
         min_estimation_days: int = 100,
         exclude_windows_of: pd.DataFrame | None = None,
+        known_events: pd.DataFrame | None = None,
+        group_by: str = "all",
+        placebo_draws: int = 0,
+        seed: int = 0,
+        returns_kind: str = "log",
     ):
-        factors = [factors] if isinstance(factors, str) else list(factors)
+        if isinstance(factors, str):
+            raise StudyConfigError(
+                f"factors = {factors!r}: expected a list of tickers; write it as "
+                f"factors=[{factors!r}]"
+            )
+        factors = list(factors)
         self.model, self.estimation, wins, self.min_estimation_days = check_design(
             model, len(factors), estimation, windows, min_estimation_days
         )
@@ -123,31 +146,60 @@ class EventStudy:
         self.factors = tuple(factors)
         self.exclude_other_events = bool(exclude_other_events)
         self.exclude_thin_trading = bool(exclude_thin_trading)
+        self.group_by = check_option("group_by", group_by, GroupBy)
+        self.returns_kind = check_option("returns_kind", returns_kind, ReturnKind)
+        if isinstance(placebo_draws, bool) or not isinstance(placebo_draws, (int, np.integer)) \
+                or placebo_draws < 0:
+            raise StudyConfigError(
+                f"placebo_draws = {placebo_draws!r}: expected a non-negative integer, e.g. 10000"
+            )
+        self.placebo_draws = int(placebo_draws)
+        self.seed = int(seed)
         self.returns = _check_returns(returns, asset, self.factors)
         self.roll = _mask("roll", roll, self.returns.index)
         self.thin = _mask("thin", thin, self.returns.index)
         self.events = _check_events(events)
-        if exclude_windows_of is not None and "trade_date" not in exclude_windows_of:
-            raise StudyConfigError(
-                "exclude_windows_of needs a 'trade_date' column (the output of "
-                "eventstudy.events.align_events)"
-            )
+        for name, frame in (("exclude_windows_of", exclude_windows_of),
+                            ("known_events", known_events)):
+            if frame is not None and "trade_date" not in frame:
+                raise StudyConfigError(
+                    f"{name} needs a 'trade_date' column (the output of "
+                    "eventstudy.events.align_events)"
+                )
         self.exclude_windows_of = exclude_windows_of
+        self.known_events = exclude_windows_of if known_events is None else known_events
+
+    @property
+    def options(self) -> FitOptions:
+        """The options of this study, as stored on its results."""
+        return FitOptions(
+            asset=self.asset, factors=self.factors, model=self.model,
+            returns=self.returns_kind, estimation=self.estimation, windows=self.windows,
+            exclude_other_events=self.exclude_other_events,
+            exclude_thin_trading=self.exclude_thin_trading,
+            min_estimation_days=self.min_estimation_days, group_by=self.group_by,
+            placebo_draws=self.placebo_draws, seed=self.seed,
+        )
+
+    def _other_day0(self, other=None) -> tuple[np.ndarray, np.ndarray]:
+        """Day-0 positions and ids of other events (default ``known_events``) that have one."""
+        other = self.known_events if other is None else other
+        if other is None or not len(other):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+        pos, _ = locate_day0(other["trade_date"], self.returns.index)
+        ids = (other["id"].astype(str).to_numpy() if "id" in other
+               else np.full(len(other), "", dtype=object))
+        keep = pos >= 0
+        return pos[keep], ids[keep]
 
     def _blocked_days(self) -> np.ndarray | None:
         """Days inside the widest window of an event of ``exclude_windows_of``."""
         if not self.exclude_other_events or self.exclude_windows_of is None:
             return None
-        idx = self.returns.index
-        td = pd.DatetimeIndex(self.exclude_windows_of["trade_date"]).dropna()
-        pos = idx.searchsorted(td, side="left")
-        pos = pos[pos < len(idx)]
         lo = min(a for a, _ in self.windows)
         hi = max(b for _, b in self.windows)
-        blocked = np.zeros(len(idx), dtype=bool)
-        for p in np.unique(pos):
-            blocked[max(p + lo, 0): max(p + hi + 1, 0)] = True
-        return blocked
+        return window_mask(len(self.returns.index), self._other_day0(self.exclude_windows_of)[0],
+                           lo, hi)
 
     def design(self) -> Design:
         """The engine's positional inputs and each event's day 0 (or why it has none).
@@ -163,90 +215,70 @@ class EventStudy:
             of :func:`eventstudy.engine.estimate_arrays` and of the placebo
             distribution.
         """
-        idx = self.returns.index
-        y = self.returns[self.asset].to_numpy(dtype=np.float64)
-        m = len(self.factors)
-        X = self.returns[list(self.factors)].to_numpy(dtype=np.float64).reshape(len(idx), m)
-        roll = self.roll.to_numpy()
-        thin = self.thin.to_numpy()
-        valid = np.isfinite(y) & np.isfinite(X).all(axis=1) & ~roll
-        est_ok = valid & ~thin if self.exclude_thin_trading else valid.copy()
-        td = pd.DatetimeIndex(self.events["trade_date"])
-        pos = np.full(len(td), -1, dtype=np.int64)
-        pre_reason = np.full(len(td), "", dtype=object)
-        have = ~td.isna()
-        pos[have] = idx.searchsorted(td[have], side="left")
-        for i in np.flatnonzero(~have):
-            pre_reason[i] = "pending"
-        last = idx[-1].date() if len(idx) else None
-        for i in np.flatnonzero(have & (pos >= len(idx))):
-            pre_reason[i] = f"trade date {td[i].date()} is after the last return ({last})"
-        if len(idx):
-            for i in np.flatnonzero(have & (td < idx[0])):
-                pre_reason[i] = (
-                    f"trade date {td[i].date()} is before the first return ({idx[0].date()})"
-                )
-        pos[pre_reason != ""] = -1
-        return Design(y, X, valid, est_ok, pos, pre_reason)
+        y, X, valid, est_ok, _ = engine_inputs(
+            self.returns, self.asset, self.factors, self.roll.to_numpy(), self.thin.to_numpy(),
+            exclude_thin_trading=self.exclude_thin_trading)
+        pos, reason = locate_day0(self.events["trade_date"], self.returns.index)
+        return Design(y, X, valid, est_ok, pos, reason)
 
-    def fit(self, *, tests: bool = True) -> EventStudyResults:
-        """Estimate every event's normal-return model and abnormal returns.
-
-        Parameters
-        ----------
-        tests : bool
-            Run :func:`eventstudy.inference.test_battery` on the groups of
-            :meth:`EventStudyResults.group_indices` (no placebo rows) and attach
-            it as ``results.tests``; off leaves ``tests`` empty.
+    def fit(self) -> EventStudyResults:
+        """Estimate every event's normal-return model, abnormal returns and every test.
 
         Returns
         -------
         EventStudyResults
+            With the test battery of the ``group_by`` groups (placebo rows
+            when ``placebo_draws > 0``), the per-event SQ and placebo
+            p-values and the placebo distribution itself.
         """
+        from .inference import per_event_tests, placebo_distribution, test_battery
+
         y, X, valid, est_ok, pos, pre_reason = self.design()
         located = pre_reason == ""
         arrays = estimate_arrays(
-            y,
-            X,
-            valid,
-            est_ok,
-            pos[located],
-            model=self.model,
-            estimation=self.estimation,
-            windows=self.windows,
+            y, X, valid, est_ok, pos[located],
+            model=self.model, estimation=self.estimation, windows=self.windows,
             exclude_other_events=self.exclude_other_events,
             min_estimation_days=self.min_estimation_days,
             exclude_positions=self._blocked_days(),
         )
-        ids = self.events["id"].astype(str).to_numpy()
+        everything = self.events.assign(_order=np.arange(len(self.events)))
+        ids = everything["id"].astype(str).to_numpy()
         for i in np.flatnonzero(~located):
             logger.info("event %s excluded: %s", ids[i], pre_reason[i])
-        results = EventStudyResults(
+        events = everything.loc[located].reset_index(drop=True)
+        other_pos, other_ids = self._other_day0()
+        placebo = None
+        if self.placebo_draws > 0 and arrays.used.any():
+            # Pseudo-events avoid the window of every event given, studied or not.
+            placebo = placebo_distribution(
+                y, X, valid, est_ok, model=self.model, estimation=self.estimation,
+                windows=self.windows, event_day0=np.concatenate([pos[located], other_pos]),
+                draws=self.placebo_draws, seed=self.seed,
+                min_estimation_days=self.min_estimation_days, day0_ok=est_ok,
+            )
+        groups = event_groups(events, arrays.used, self.group_by)
+        tests = test_battery(arrays, groups, placebo=placebo) if arrays.used.any() else None
+        per_event = per_event_tests(arrays, placebo=placebo)
+        return EventStudyResults(
             arrays=arrays,
-            events=self.events.loc[located].reset_index(drop=True),
-            excluded=self.events.loc[~located]
-            .assign(reason=pre_reason[~located])
+            events=events,
+            excluded=everything.loc[~located].assign(reason=pre_reason[~located])
             .reset_index(drop=True),
             dates=self.returns.index,
             roll=self.roll.to_numpy(),
-            missing=~(np.isfinite(y) & np.isfinite(X).all(axis=1)),
             thin=self.thin.to_numpy(),
-            config={
-                "asset": self.asset,
-                "factors": self.factors,
-                "model": self.model,
-                "estimation": self.estimation,
-                "windows": self.windows,
-                "exclude_other_events": self.exclude_other_events,
-                "exclude_thin_trading": self.exclude_thin_trading,
-                "min_estimation_days": self.min_estimation_days,
-            },
+            missing=~(np.isfinite(y) & np.isfinite(X).all(axis=1)),
+            options=self.options,
+            groups=groups,
+            tests=tests,
+            per_event=per_event,
+            placebo=placebo,
+            y=y,
+            X=X,
+            other_day0=(other_pos, other_ids),
+            model=self,
         )
-        if tests and results.n_used:
-            from .inference import test_battery
-
-            results = results._with_tests(test_battery(arrays, results.group_indices()))
-        return results
 
     def dummy_regression(self, *, maxlags=None, classical=None) -> pd.DataFrame:
         """Run :func:`dummy_regression` with this study's data and options.
@@ -267,6 +299,49 @@ class EventStudy:
             maxlags=maxlags,
             classical=classical,
         )
+
+
+def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:
+    """The groups of the tests table: name -> (event rows, sign per event).
+
+    Parameters
+    ----------
+    events : DataFrame
+        The located events (``direction``, ``category``), in the rows of the
+        engine's arrays.
+    used : ndarray of bool
+        Events the engine used.
+    group_by : {'all', 'direction', 'category'}
+
+    Returns
+    -------
+    dict
+        ``all`` (every used event, sign +1); with ``'direction'``,
+        ``escalation`` (direction -1), ``de-escalation`` (+1) and ``signed``
+        (both, sign = direction, so that a positive statistic means prices
+        moved the way the news points); with ``'category'``, one
+        ``category=<name>`` per category. A group is listed when it has at
+        least one used event.
+    """
+    idx = np.flatnonzero(np.asarray(used, dtype=bool))
+    groups = {"all": (idx, np.ones(idx.size))}
+    direction = events["direction"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    category = events["category"].astype(str).to_numpy()
+    if group_by == "direction":
+        for d, name in ((-1, "escalation"), (1, "de-escalation")):
+            sel = idx[direction[idx] == d]
+            if sel.size:
+                groups[name] = (sel, np.ones(sel.size))
+        sel = idx[direction[idx] != 0]
+        if sel.size:
+            groups["signed"] = (sel, direction[sel].astype(np.float64))
+    elif group_by == "category":
+        for cat in dict.fromkeys(category[idx]):
+            if cat in ("", "<NA>", "nan"):
+                continue
+            sel = idx[category[idx] == cat]
+            groups[f"category={cat}"] = (sel, np.ones(sel.size))
+    return groups
 
 
 def newey_west_lags(nobs: int) -> int:
@@ -399,16 +474,11 @@ def dummy_regression(
     T = len(idx)
     roll_m = _mask("roll", roll, idx).to_numpy()
     thin_m = _mask("thin", thin, idx).to_numpy()
-    y = returns[asset].to_numpy(dtype=np.float64)
-    X = returns[factors].to_numpy(dtype=np.float64).reshape(T, len(factors))
-    valid = np.isfinite(y) & np.isfinite(X).all(axis=1) & ~roll_m
+    y, X, valid, _, _ = engine_inputs(returns, asset, factors, roll_m, thin_m)
 
-    td = pd.DatetimeIndex(events["trade_date"])
-    have = ~td.isna()
-    pos = np.full(len(td), T, dtype=np.int64)
-    pos[have] = idx.searchsorted(td[have], side="left")
-    # Events before the first or after the last return have no dummy day.
-    keep = have & (pos < T) & (td >= idx[0])
+    pos, _ = locate_day0(events["trade_date"], idx)
+    # Events without a day 0 in the returns (pending, outside the data) have no dummy day.
+    keep = pos >= 0
     if not keep.any():
         raise StudyConfigError("dummy_regression: no event has a trade date inside the returns")
     ids = events["id"].astype(str).to_numpy()[keep]
@@ -416,9 +486,7 @@ def dummy_regression(
     lo_w, hi_w = int(wins[:, 0].min()), int(wins[:, 1].max())
     first = max(int(pos.min()) + est[0], 0)
     last = min(int(pos.max()) + hi_w, T - 1)
-    in_win = np.zeros(T, dtype=bool)
-    for p in pos:  # marking window days: one slice per event, no regression
-        in_win[max(p + lo_w, 0) : min(p + hi_w, T - 1) + 1] = True
+    in_win = window_mask(T, pos, lo_w, hi_w)
     sample = np.zeros(T, dtype=bool)
     sample[first : last + 1] = True
     sample &= valid

@@ -2,7 +2,7 @@
 
 Every function takes an :class:`~eventstudy.results.EventStudyResults` and
 returns a :class:`matplotlib.figure.Figure` (not shown, not saved). Returns are
-plotted in percent of log return; bands are pointwise (1-α) intervals.
+plotted in percent of the study's return kind (log or simple); bands are pointwise (1-α) intervals.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ def _figure(n, ncols):
 
 def _title(results, row):
     a = results.arrays
-    eid = results._ids[row]
-    title = results._titles[row]
-    date = results._dates[a.day0[row]].date()
+    eid = str(results.arrays_ids[row])
+    title = results.title_of(eid)
+    date = results.dates[a.day0[row]].date()
     name = eid if title == eid else f"{eid}: {title}"
     if len(name) > 60:
         name = name[:57] + "..."
@@ -109,7 +109,7 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
     matplotlib.figure.Figure
     """
     a = results.arrays
-    rows = results._rows_of(event_ids)
+    rows = results.event_rows(event_ids)
     fig, axes = _figure(max(len(rows), 1), ncols)
     flags = _flags(results)
     level = int(round((1 - alpha) * 100))
@@ -127,12 +127,12 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
             label=f"{level}% band of AR under H0 (±t·se, with estimation error)",
         )
         ax.plot(a.rel_win, ar, marker="o", color="C0", label="abnormal return")
-        _mark_days(ax, flags, results._ids[r])
-        _style(ax, "abnormal return (% log return)")
+        _mark_days(ax, flags, str(results.arrays_ids[r]))
+        _style(ax, f"abnormal return (% {results.options.return_label})")
         ax.set_title(_title(results, r), fontsize=9)
     _legend(fig, axes)
     fig.suptitle(
-        f"Abnormal returns of {results.config.get('asset')} ({results.config.get('model')} model)"
+        f"Abnormal returns of {results.options.asset} ({results.options.model} model)"
     )
     return fig
 
@@ -150,7 +150,7 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
     matplotlib.figure.Figure
     """
     a = results.arrays
-    rows = results._rows_of(event_ids)
+    rows = results.event_rows(event_ids)
     car, var = results.cumulative()
     fig, axes = _figure(max(len(rows), 1), ncols)
     flags = _flags(results)
@@ -168,13 +168,13 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
             label=f"{level}% confidence band (±t·se, with estimation error)",
         )
         ax.plot(a.rel_win, c, marker="o", color="C1", label=f"CAR from day {a.rel_win[0]}")
-        _mark_days(ax, flags, results._ids[r])
-        _style(ax, "CAR (% log return)")
+        _mark_days(ax, flags, str(results.arrays_ids[r]))
+        _style(ax, f"CAR (% {results.options.return_label})")
         ax.set_title(_title(results, r), fontsize=9)
     _legend(fig, axes)
     fig.suptitle(
-        f"Cumulative abnormal returns of {results.config.get('asset')} "
-        f"({results.config.get('model')} model)"
+        f"Cumulative abnormal returns of {results.options.asset} "
+        f"({results.options.model} model)"
     )
     return fig
 
@@ -197,7 +197,8 @@ def plot_caar(results, groups=None, *, alpha=0.05):
     """
     a = results.arrays
     car, var = results.cumulative()
-    known = results._groups()
+    known = [(name, np.asarray(rows), np.asarray(sign, dtype=float))
+             for name, (rows, sign) in results.groups.items()]
     if groups is not None:
         names = {g for g, _, _ in known}
         for g in groups:
@@ -218,9 +219,9 @@ def plot_caar(results, groups=None, *, alpha=0.05):
         color = f"C{i % 10}"
         ax.fill_between(a.rel_win, c - half, c + half, color=color, alpha=0.15)
         ax.plot(a.rel_win, c, marker="o", color=color, label=f"{name} (N={rows.size})")
-    _style(ax, "CAAR (% log return)")
+    _style(ax, f"CAAR (% {results.options.return_label})")
     ax.set_title(
-        f"CAAR of {results.config.get('asset')} by group; shaded: {level}% band "
+        f"CAAR of {results.options.asset} by group; shaded: {level}% band "
         f"(no cross-correlation)",
         fontsize=10,
     )

@@ -1,170 +1,166 @@
-"""Results of an event study: tidy tables, aggregates, summary, notebook display, figures.
+"""Results of an event study: one immutable object that carries the whole answer.
 
 :class:`EventStudyResults` is built once by :meth:`eventstudy.model.EventStudy.fit`
-and not changed afterwards. Its canonical table is :meth:`EventStudyResults.tidy`
-(one row per event and CAR window); the other accessors are read from the
-engine arrays (:class:`eventstudy.engine.EventArrays`, kept as ``.arrays``)
-with the labels put back on.
+(and, for a study file, by :func:`eventstudy.study.analyse`) and not changed
+afterwards. Its canonical table is :meth:`EventStudyResults.tidy` — one row
+per event and CAR window with the CAR, its standard error, t, df, p, the
+interval, the SQ and placebo p-values, the window's flags and a note that
+explains every missing value. The statsmodels-style accessors read from it:
+
+- :attr:`~EventStudyResults.params` / :attr:`~EventStudyResults.cars`,
+  :attr:`~EventStudyResults.bse`, :attr:`~EventStudyResults.tvalues`,
+  :attr:`~EventStudyResults.pvalues` and :meth:`~EventStudyResults.conf_int`
+  are all about the **CARs**, the estimates of an event study, indexed by
+  ``(event_id, start, end)``, so that they line up as they do in statsmodels;
+- the coefficients of each event's *normal-return model* are a different
+  thing and live in :meth:`~EventStudyResults.normal_model`.
 """
 
 from __future__ import annotations
 
-import copy
 import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .exceptions import OptionError
+from .exceptions import InferenceError, OptionError
 
-__all__ = ["EventStudyResults", "TESTS_COLUMNS"]
+__all__ = ["EventStudyResults", "FitOptions", "TESTS_COLUMNS", "TIDY_COLUMNS"]
 
-TESTS_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events"]
+TESTS_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events", "note"]
+
+#: Columns of :meth:`EventStudyResults.tidy`, in order.
+TIDY_COLUMNS = [
+    "event_id", "trade_date", "category", "direction", "start", "end", "car", "car_se", "t",
+    "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "n_days", "window_days",
+    "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
+]
 _PCT = 100.0
 
 
-class EventStudyResults:
-    """Abnormal returns, CARs and their aggregates, labelled.
+@dataclass(frozen=True)
+class FitOptions:
+    """The options an :class:`~eventstudy.model.EventStudy` was fitted with.
 
-    Parameters
+    Attributes
     ----------
-    arrays : EventArrays
-        Engine output, one row per located event (same order as ``events``).
-    events : DataFrame
-        The located events (``id``, ``trade_date``, ``category``, ``direction``, ...).
-    excluded : DataFrame
-        Events that never reached the engine (pending, after the data), with ``reason``.
-    dates : DatetimeIndex
-        The asset's trade dates (the return index).
-    roll, thin : ndarray of bool
-        Roll and thin-trading flags on ``dates``.
-    config : dict
-        The study's options (asset, factors, model, estimation, windows, ...).
-    tests : DataFrame, optional
-        The inference battery (columns ``group, start, end, test, statistic,
-        p_value, n_events``); empty when not given.
-
-    Notes
-    -----
-    Aggregates (:attr:`aar`, :attr:`caar`) average over the used events of a
-    group: all events; each ``category``; and ``signed``, the events with
-    direction ≠ 0 with AR multiplied by their direction so that escalations
-    and de-escalations pool. Their standard errors assume no cross-correlation
-    between events (MacKinlay 1997, eq. 15-16):
-    se(AAR_τ) = √(Σ_i Var(AR_iτ)) / N_τ and se(CAAR) = √(Σ_i Var(CAR_i)) / N,
-    with each event's variance including estimation error; t = estimate / se,
-    p two-sided from the standard normal. Overlapping event windows violate
-    the no-cross-correlation assumption; the tests in :attr:`tests` address it.
+    asset : str
+    factors : tuple of str
+    model : str
+    returns : {'log', 'simple'}
+    estimation : (int, int)
+    windows : tuple of (int, int)
+    exclude_other_events, exclude_thin_trading : bool
+    min_estimation_days : int
+    group_by : str
+    placebo_draws, seed : int
     """
 
-    def __init__(self, *, arrays, events, excluded, dates, roll, thin, config, tests=None,
-                 missing=None):
+    asset: str
+    factors: tuple
+    model: str
+    returns: str
+    estimation: tuple
+    windows: tuple
+    exclude_other_events: bool
+    exclude_thin_trading: bool
+    min_estimation_days: int
+    group_by: str
+    placebo_draws: int
+    seed: int
+
+    @property
+    def return_label(self) -> str:
+        """``'log return'`` or ``'simple return'``, for table and figure labels."""
+        return f"{self.returns} return"
+
+
+def _window_text(a, b) -> str:
+    return f"[{a}, {b}]"
+
+
+def _days_text(days) -> str:
+    return ", ".join(f"{d:+d}" for d in days)
+
+
+class EventStudyResults:
+    """Abnormal returns, CARs, tests and their labels, for one fitted event study.
+
+    Built by :meth:`eventstudy.model.EventStudy.fit`; see the module docstring
+    for the accessors. The aggregates (:attr:`aar`, :attr:`caar`) average over
+    the used events of each group of the tests table. Their standard errors
+    assume no cross-correlation between events (MacKinlay 1997, eq. 15-16):
+    se(AAR_τ) = √(Σ_i Var(AR_iτ)) / N_τ and se(CAAR) = √(Σ_i Var(CAR_i)) / N,
+    each event's variance including estimation error; t = estimate / se, p
+    two-sided from the standard normal. Overlapping event windows violate
+    that assumption; the tests in :attr:`tests` address it, and
+    :meth:`tidy` flags the overlaps.
+    """
+
+    def __init__(self, *, arrays, events, excluded, dates, roll, thin, missing, options,
+                 groups, tests=None, per_event=None, placebo=None, y=None, X=None,
+                 other_day0=None, model=None):
         a = arrays
         self.arrays = a
-        self.config = dict(config)
+        self.options = options
+        self.placebo = placebo
+        self.model = model
+        self.study = None
+        self.data = None
+        self.catalogue = None
+        self._cache = {}
         self._dates = pd.DatetimeIndex(dates)
         self._roll = np.asarray(roll, dtype=bool)
         self._thin = np.asarray(thin, dtype=bool)
-        self._missing = (
-            np.zeros(len(self._dates), dtype=bool) if missing is None
-            else np.asarray(missing, dtype=bool)
-        )
+        self._missing = np.asarray(missing, dtype=bool)
+        self._y = y
+        self._X = X
         ev = events.reset_index(drop=True)
-        ids = ev["id"].astype(str).to_numpy()
-        self._ids = ids
-        self._category = ev["category"].astype(str).to_numpy() if len(ev) else np.array([], str)
-        self._direction = ev["direction"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-        self._titles = ev["title"].astype(str).to_numpy() if "title" in ev.columns else ids.copy()
-        T = len(self._dates)
-        used = a.used
-        u = np.flatnonzero(used)
-        Lw = a.rel_win.size
-        W = a.windows.shape[0]
-
-        # AR table (used events x window days).
-        pos = a.day0[u, None] + a.rel_win[None, :]
-        inside = (pos >= 0) & (pos < T)
-        posc = np.clip(pos, 0, max(T - 1, 0))
-        date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
-        roll = np.asarray(roll, dtype=bool)
-        thin = np.asarray(thin, dtype=bool)
-        self._ar = pd.DataFrame(
-            {
-                "event_id": np.repeat(ids[u], Lw),
-                "day": np.tile(a.rel_win, u.size),
-                "date": pd.DatetimeIndex(date.ravel()),
-                "ret": a.ret[u].ravel(),
-                "normal": a.normal[u].ravel(),
-                "ar": a.ar[u].ravel(),
-                "ar_se": a.ar_se[u].ravel(),
-                "roll": (roll[posc] & inside).ravel(),
-                "thin": (thin[posc] & inside).ravel(),
-            }
-        )
-
-        # CAR table: the canonical tidy table.
-        self._car = pd.DataFrame(
-            {
-                "event_id": np.repeat(ids[u], W),
-                "category": np.repeat(self._category[u], W),
-                "direction": np.repeat(self._direction[u], W),
-                "start": np.tile(a.windows[:, 0], u.size),
-                "end": np.tile(a.windows[:, 1], u.size),
-                "car": a.car[u].ravel(),
-                "car_se": a.car_se[u].ravel(),
-                "t": a.tstat[u].ravel(),
-                "p": a.pvalue[u].ravel(),
-                "n_days": a.n_days[u].ravel(),
-                "df": np.repeat(a.dof[u], W),
-            }
-        )
-
-        names = _param_names(a.model, self.config.get("factors", ()))
-        par = pd.DataFrame(a.params[u], columns=names)
-        self._params = pd.concat(
-            [
-                pd.DataFrame({"event_id": ids[u]}),
-                par,
-                pd.DataFrame({"s2": a.s2[u], "n": a.n[u], "k": a.k, "df": a.dof[u]}),
-            ],
-            axis=1,
-        )
+        self._located = ev
+        self._ids = ev["id"].astype(str).to_numpy()
+        self._groups = dict(groups)
+        E, W = a.car.shape if a.car.ndim == 2 else (0, len(options.windows))
+        shape = (E, W)
+        per_event = per_event or {}
+        self._sq = np.asarray(per_event.get("sq_p", np.full(shape, np.nan)), dtype=float)
+        self._pp = np.asarray(per_event.get("placebo_p", np.full(shape, np.nan)), dtype=float)
+        pos, oid = other_day0 if other_day0 is not None else (np.zeros(0, np.int64), [])
+        self._other = (np.asarray(pos, dtype=np.int64), np.asarray(oid, dtype=object))
 
         td = pd.DatetimeIndex(ev["trade_date"]) if len(ev) else pd.DatetimeIndex([])
-        located = pd.DataFrame(
-            {
-                "event_id": ids,
-                "trade_date": td,
-                "category": self._category,
-                "direction": self._direction,
-                "status": np.where(used, "used", "excluded"),
-                "reason": a.reason.astype(str),
-                "n_estimation": a.n,
-            }
-        )
+        titles = ev["title"].astype(str) if "title" in ev.columns else ev["id"].astype(str)
+        located = pd.DataFrame({
+            "event_id": self._ids,
+            "trade_date": td,
+            "title": titles.to_numpy(),
+            "category": ev["category"].astype(str).to_numpy(),
+            "direction": ev["direction"].astype("Int64").fillna(0).to_numpy(np.int64),
+            "status": np.where(a.used, "used", "excluded"),
+            "reason": np.where(a.used, "", a.reason.astype(str)),
+            "n_estimation": np.asarray(a.n, dtype=np.int64),
+            "_order": ev["_order"].to_numpy() if "_order" in ev else np.arange(len(ev)),
+        })
         ex = excluded.reset_index(drop=True)
         if len(ex):
-            pre = pd.DataFrame(
-                {
-                    "event_id": ex["id"].astype(str).to_numpy(),
-                    "trade_date": pd.DatetimeIndex(ex["trade_date"]),
-                    "category": ex["category"].astype(str).to_numpy(),
-                    "direction": ex["direction"].astype("Int64").fillna(0).to_numpy(np.int64),
-                    "status": "excluded",
-                    "reason": ex["reason"].astype(str).to_numpy(),
-                    "n_estimation": 0,
-                }
-            )
+            ex_titles = ex["title"].astype(str) if "title" in ex.columns else ex["id"].astype(str)
+            pre = pd.DataFrame({
+                "event_id": ex["id"].astype(str).to_numpy(),
+                "trade_date": pd.DatetimeIndex(ex["trade_date"]),
+                "title": ex_titles.to_numpy(),
+                "category": ex["category"].astype(str).to_numpy(),
+                "direction": ex["direction"].astype("Int64").fillna(0).to_numpy(np.int64),
+                "status": "excluded",
+                "reason": ex["reason"].astype(str).to_numpy(),
+                "n_estimation": 0,
+                "_order": ex["_order"].to_numpy() if "_order" in ex else
+                len(ev) + np.arange(len(ex)),
+            })
             located = pd.concat([located, pre], ignore_index=True)
-        self._events = located
-
-        self._aar, self._caar = self._aggregates()
-        self._tests = (
-            pd.DataFrame({c: pd.Series(dtype=object) for c in TESTS_COLUMNS})
-            if tests is None
-            else pd.DataFrame(tests).reset_index(drop=True)
-        )
+        self._events = (located.sort_values("_order", kind="stable").drop(columns="_order")
+                        .reset_index(drop=True))
+        self._tests = self._tests_table(tests)
         self._frozen = True
 
     def __setattr__(self, name, value):
@@ -174,122 +170,422 @@ class EventStudyResults:
             )
         super().__setattr__(name, value)
 
-    # ------------------------------------------------------------------ groups
-    def group_indices(self) -> dict:
-        """Aggregate groups as ``name -> (event rows of arrays, sign per event)``.
+    def _with_context(self, *, study=None, data=None, catalogue=None) -> EventStudyResults:
+        """These results with the study, its return data and the whole catalogue attached."""
+        import copy
 
-        The form :func:`eventstudy.inference.test_battery` takes: ``all``, one
-        ``category=<name>`` per category, and ``signed`` (events with direction
-        ≠ 0, sign = direction).
-        """
-        return {name: (rows, sign) for name, rows, sign in self._groups()}
-
-    def _with_tests(self, tests) -> EventStudyResults:
-        """A copy of these results with the test battery attached (used by ``fit``)."""
         new = copy.copy(self)
-        object.__setattr__(new, "_tests", pd.DataFrame(tests).reset_index(drop=True))
+        object.__setattr__(new, "study", study)
+        object.__setattr__(new, "data", data)
+        object.__setattr__(new, "catalogue", catalogue)
+        object.__setattr__(new, "_cache", {})
         return new
 
-    def _groups(self):
-        """(name, row indices into the arrays, sign per row) for each aggregate group."""
-        u = np.flatnonzero(self.arrays.used)
-        out = [("all", u, np.ones(u.size))]
-        for cat in sorted(set(self._category[u])):
-            if cat and cat != "<NA>":
-                sel = u[self._category[u] == cat]
-                out.append((f"category={cat}", sel, np.ones(sel.size)))
-        d = self._direction[u]
-        if (d != 0).any():
-            sel = u[d != 0]
-            out.append(("signed", sel, self._direction[sel].astype(np.float64)))
-        return out
+    # ------------------------------------------------------------------ groups
+    @property
+    def groups(self) -> dict:
+        """The groups of the tests table: name -> (rows of :attr:`arrays`, sign per event)."""
+        return dict(self._groups)
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """The trade dates of the return index (event time counts these)."""
+        return self._dates
+
+    @property
+    def event_ids(self) -> list[str]:
+        """Every event of the study, in the order given (used or excluded)."""
+        return list(self._events["event_id"])
+
+    @property
+    def used_ids(self) -> list[str]:
+        """The events that entered the estimation, in the order given."""
+        return list(self._events.loc[self._events["status"] == "used", "event_id"])
+
+    @property
+    def n_used(self) -> int:
+        """Number of events used."""
+        return int(self.arrays.used.sum())
+
+    def event_rows(self, event_ids=None) -> np.ndarray:
+        """Rows of :attr:`arrays` of the given used events (every used event when None).
+
+        Raises
+        ------
+        KeyError
+            An id that is not a used event (the message lists the used ones).
+        """
+        used = np.flatnonzero(self.arrays.used)
+        if event_ids is None:
+            return used
+        if isinstance(event_ids, str):
+            event_ids = [event_ids]
+        where = {e: i for i, e in enumerate(self._ids)}
+        rows = []
+        for e in event_ids:
+            i = where.get(str(e))
+            if i is None or not self.arrays.used[i]:
+                known = ", ".join(self._ids[used][:10])
+                raise KeyError(f"no used event with id {e!r}; used events: {known}")
+            rows.append(i)
+        return np.asarray(rows, dtype=np.int64)
+
+    @property
+    def arrays_ids(self) -> np.ndarray:
+        """The event id of each row of :attr:`arrays` (located events, in order)."""
+        return self._ids.copy()
+
+    def title_of(self, event_id: str) -> str:
+        """The catalogue title of an event (its id when it has none)."""
+        hit = self._events.loc[self._events["event_id"] == str(event_id), "title"]
+        return str(hit.iloc[0]) if len(hit) else str(event_id)
+
+    # ------------------------------------------------------------------ tables
+    def _tests_table(self, tests) -> pd.DataFrame:
+        if tests is None or not len(tests):
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in TESTS_COLUMNS})
+        t = pd.DataFrame(tests).reset_index(drop=True)
+        n = t["n_events"].to_numpy()
+        missing = t["p_value"].isna().to_numpy()
+        note = np.full(len(t), "", dtype=object)
+        note[missing & (n == 0)] = "no event of the group has a CAR in this window"
+        note[missing & (n == 1)] = ("one event: a group test needs at least two (read the "
+                                    "event's own tests in the CAR table)")
+        rest = missing & (n >= 2)
+        note[rest] = "not computable here (e.g. no dispersion across the events)"
+        t["note"] = note
+        return t[TESTS_COLUMNS]
+
+    @property
+    def ar(self) -> pd.DataFrame:
+        """AR per event and day: ``event_id, day, date, ret, normal, ar, ar_se, roll, thin,
+        missing``."""
+        if "ar" not in self._cache:
+            a = self.arrays
+            u = np.flatnonzero(a.used)
+            T = len(self._dates)
+            Lw = a.rel_win.size
+            pos = a.day0[u, None] + a.rel_win[None, :]
+            inside = (pos >= 0) & (pos < T)
+            posc = np.clip(pos, 0, max(T - 1, 0))
+            date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
+            self._cache["ar"] = pd.DataFrame({
+                "event_id": np.repeat(self._ids[u], Lw),
+                "day": np.tile(a.rel_win, u.size),
+                "date": pd.DatetimeIndex(date.ravel()),
+                "ret": a.ret[u].ravel(),
+                "normal": a.normal[u].ravel(),
+                "ar": a.ar[u].ravel(),
+                "ar_se": a.ar_se[u].ravel(),
+                "roll": (self._roll[posc] & inside).ravel(),
+                "thin": (self._thin[posc] & inside).ravel(),
+                "missing": ((self._missing[posc] | ~inside) & ~self._roll[posc]).ravel(),
+            })
+        return self._cache["ar"].copy()
+
+    def _window_flags(self):
+        """Per used event and window: day counts, cut-short flag, overlapping events."""
+        a = self.arrays
+        u = np.flatnonzero(a.used)
+        T = len(self._dates)
+        W = a.windows.shape[0]
+        pos = a.day0[u, None] + a.rel_win[None, :]
+        inside = (pos >= 0) & (pos < T)
+        posc = np.clip(pos, 0, max(T - 1, 0))
+        roll = self._roll[posc] & inside
+        thin = self._thin[posc] & inside
+        miss = self._missing[posc] & inside & ~roll
+        out = {k: np.zeros((u.size, W), dtype=np.int64) for k in ("roll", "thin", "missing")}
+        cut = np.zeros((u.size, W), dtype=bool)
+        for w, (lo, hi) in enumerate(a.windows):
+            sel = (a.rel_win >= lo) & (a.rel_win <= hi)
+            out["roll"][:, w] = roll[:, sel].sum(axis=1)
+            out["thin"][:, w] = thin[:, sel].sum(axis=1)
+            out["missing"][:, w] = miss[:, sel].sum(axis=1)
+            cut[:, w] = (~inside[:, sel]).any(axis=1)
+        # Another event's day 0 inside the window: every located event of the
+        # study and every other catalogued event given to the fit.
+        all_pos = np.concatenate([a.day0, self._other[0]])
+        all_ids = np.concatenate([self._ids, self._other[1]]).astype(str)
+        order = np.argsort(all_pos, kind="stable")
+        sp, sid = all_pos[order], all_ids[order]
+        overlaps = np.full((u.size, W), "", dtype=object)
+        for w, (lo, hi) in enumerate(a.windows):
+            d = a.day0[u]
+            left = np.searchsorted(sp, d + lo, side="left")
+            right = np.searchsorted(sp, d + hi, side="right")
+            for i in np.flatnonzero(right - left > 1):
+                me = self._ids[u[i]]
+                names = [f"{sid[j]} (day {sp[j] - d[i]:+d})" for j in range(left[i], right[i])
+                         if sid[j] != me]
+                overlaps[i, w] = "; ".join(names)
+        return out, cut, overlaps, roll, thin, miss, inside
+
+    def _base_tidy(self) -> pd.DataFrame:
+        if "tidy" in self._cache:
+            return self._cache["tidy"]
+        a = self.arrays
+        u = np.flatnonzero(a.used)
+        W = a.windows.shape[0]
+        counts, cut, overlaps, roll, thin, miss, inside = self._window_flags()
+        ev = self._events.set_index("event_id")
+        ids = self._ids[u]
+        td = ev.loc[ids, "trade_date"].to_numpy() if len(ids) else np.array([], "datetime64[ns]")
+        frame = pd.DataFrame({
+            "event_id": np.repeat(ids, W),
+            "trade_date": pd.DatetimeIndex(np.repeat(td, W)),
+            "category": np.repeat(ev.loc[ids, "category"].to_numpy(), W) if len(ids) else [],
+            "direction": np.repeat(ev.loc[ids, "direction"].to_numpy(np.int64), W)
+            if len(ids) else np.zeros(0, np.int64),
+            "start": np.tile(a.windows[:, 0], u.size),
+            "end": np.tile(a.windows[:, 1], u.size),
+            "car": a.car[u].ravel(),
+            "car_se": a.car_se[u].ravel(),
+            "t": a.tstat[u].ravel(),
+            "df": np.repeat(a.dof[u], W),
+            "p": a.pvalue[u].ravel(),
+            "sq_p": self._sq[u].ravel() if self._sq.size else np.zeros(0),
+            "placebo_p": self._pp[u].ravel() if self._pp.size else np.zeros(0),
+            "n_days": a.n_days[u].ravel(),
+            "window_days": np.tile(a.windows[:, 1] - a.windows[:, 0] + 1, u.size),
+            "roll_days": counts["roll"].ravel(),
+            "thin_days": counts["thin"].ravel(),
+            "missing_days": counts["missing"].ravel(),
+            "cut_short": cut.ravel(),
+            "overlaps": overlaps.ravel(),
+        })
+        frame["note"] = self._notes(frame, u, roll, thin, miss, inside)
+        self._cache["tidy"] = frame
+        return frame
+
+    def _notes(self, frame, u, roll, thin, miss, inside) -> np.ndarray:
+        """One sentence per row explaining every missing value and every flag."""
+        a = self.arrays
+        W = a.windows.shape[0]
+        rel = a.rel_win
+        notes = np.full(len(frame), "", dtype=object)
+        flagged = (frame["car"].isna() | (frame["n_days"] < frame["window_days"])
+                   | (frame["thin_days"] > 0) | (frame["overlaps"] != "")
+                   | frame["sq_p"].isna() | frame["placebo_p"].isna() | frame["t"].isna())
+        last = self._dates[-1] if len(self._dates) else None
+        for r in np.flatnonzero(flagged.to_numpy()):
+            i, w = divmod(r, W)
+            lo, hi = a.windows[w]
+            sel = (rel >= lo) & (rel <= hi)
+            days = rel[sel]
+            parts = []
+            rolls = days[roll[i, sel]]
+            misses = days[miss[i, sel]]
+            outs = days[~inside[i, sel]]
+            if frame["cut_short"].iat[r]:
+                covered = days[inside[i, sel]]
+                span = (_window_text(covered.min(), covered.max()) if covered.size
+                        else "no day")
+                parts.append(f"window cut short by the end of the data (last return "
+                             f"{last:%Y-%m-%d}): it covers {span}")
+            if rolls.size:
+                parts.append(f"day{'s' if rolls.size > 1 else ''} {_days_text(rolls)} "
+                             f"{'are' if rolls.size > 1 else 'is a'} contract-roll "
+                             f"day{'s' if rolls.size > 1 else ''} (return across the switch, "
+                             "masked)")
+            if misses.size:
+                parts.append(f"day{'s' if misses.size > 1 else ''} {_days_text(misses)} "
+                             "without a return of the asset or a factor")
+            if np.isnan(frame["car"].iat[r]):
+                parts.insert(0, "no CAR: no usable day in the window")
+            elif outs.size == 0 and (rolls.size or misses.size):
+                parts[-1] += f"; the CAR sums {frame['n_days'].iat[r]} of " \
+                             f"{frame['window_days'].iat[r]} days"
+            thins = days[thin[i, sel]]
+            if thins.size:
+                parts.append(f"thin trading on day{'s' if thins.size > 1 else ''} "
+                             f"{_days_text(thins)} (front contract in delivery or low volume): "
+                             "those returns may reflect the expiring contract more than the news")
+            if frame["overlaps"].iat[r]:
+                parts.append(f"another event's day 0 inside the window: {frame['overlaps'].iat[r]}"
+                             " — the CAR measures both")
+            if np.isfinite(frame["car"].iat[r]):
+                if np.isnan(frame["t"].iat[r]):
+                    s2 = a.s2[u[i]]
+                    parts.append("t undefined: the estimation sample's residual variance is "
+                                 "zero (constant returns)" if s2 == 0 else
+                                 "t undefined: no degrees of freedom left")
+                if np.isnan(frame["sq_p"].iat[r]):
+                    parts.append(f"SQ test not computed: no run of {hi - lo + 1} consecutive "
+                                 "estimation days")
+                if np.isnan(frame["placebo_p"].iat[r]):
+                    parts.append("placebo off (placebo_draws = 0)" if self.placebo is None
+                                 else "no pseudo-event CAR for this window")
+            notes[r] = "; ".join(parts)
+        return notes
+
+    def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The canonical table: one row per used event and CAR window.
+
+        Parameters
+        ----------
+        alpha : float
+            The interval is the ``1 - alpha`` interval CAR ± t_{df, 1-α/2} · se.
+
+        Returns
+        -------
+        DataFrame
+            ``event_id, trade_date, category, direction, start, end, car,
+            car_se, t, df, p, ci_lower, ci_upper, sq_p, placebo_p, n_days,
+            window_days, roll_days, thin_days, missing_days, cut_short,
+            overlaps, note``. CARs and standard errors are in return units
+            (``options.returns``); ``p`` is the t test with the
+            estimation-error variance (Student t, ``df``); ``sq_p`` the SQ
+            test; ``placebo_p`` the placebo distribution's; ``n_days`` the
+            returns the CAR sums out of ``window_days``; ``roll_days``,
+            ``thin_days``, ``missing_days`` count the window's contract-roll,
+            thin-trading and missing-return days; ``cut_short`` is True when
+            the window runs past the data; ``overlaps`` lists the other
+            events whose day 0 lies inside the window (with their event day);
+            ``note`` explains in words every missing value and every flag.
+        """
+        if not (isinstance(alpha, (float, int)) and 0.0 < alpha < 1.0):
+            raise OptionError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
+        frame = self._base_tidy().copy()
+        q = stats.t.ppf(1.0 - alpha / 2.0, frame["df"].to_numpy(dtype=np.float64))
+        half = q * frame["car_se"].to_numpy()
+        frame["ci_lower"] = frame["car"] - half
+        frame["ci_upper"] = frame["car"] + half
+        return frame[TIDY_COLUMNS]
+
+    @property
+    def car(self) -> pd.DataFrame:
+        """The tidy table at ``alpha = 0.05`` (the ``car.csv`` of ``eventstudy run``)."""
+        return self.tidy(0.05)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event, in the order given: ``event_id, trade_date, title, category,
+        direction, status, reason, n_estimation``."""
+        return self._events.copy()
+
+    @property
+    def tests(self) -> pd.DataFrame:
+        """The test battery: ``group, start, end, test, statistic, p_value, n_events, note``.
+
+        ``note`` says why a p-value is missing (e.g. a group of one event).
+        """
+        return self._tests.copy()
 
     def _aggregates(self):
         a = self.arrays
         aar_rows, caar_rows = [], []
-        for name, rows, sign in self._groups():
+        for name, (rows, sign) in self._groups.items():
+            rows = np.asarray(rows, dtype=np.int64)
+            sign = np.asarray(sign, dtype=np.float64)
             ar = a.ar[rows] * sign[:, None]
             var = a.ar_se[rows] ** 2
             n_t = np.isfinite(ar).sum(axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):
-                aar = np.where(n_t > 0, np.nansum(ar, axis=0) / n_t, np.nan)
-                se = np.where(n_t > 0, np.sqrt(np.nansum(var, axis=0)) / n_t, np.nan)
-            aar_rows.append(
-                pd.DataFrame(
-                    {"group": name, "day": a.rel_win, "aar": aar, "aar_se": se, "n_events": n_t}
-                )
-            )
+                aar = np.where(n_t > 0, np.nansum(ar, axis=0) / np.maximum(n_t, 1), np.nan)
+                se = np.where(n_t > 0, np.sqrt(np.nansum(var, axis=0)) / np.maximum(n_t, 1),
+                              np.nan)
+            aar_rows.append(pd.DataFrame(
+                {"group": name, "day": a.rel_win, "aar": aar, "aar_se": se, "n_events": n_t}))
             car = a.car[rows] * sign[:, None]
             cvar = a.car_se[rows] ** 2
             n_w = np.isfinite(car).sum(axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):
-                caar = np.where(n_w > 0, np.nansum(car, axis=0) / n_w, np.nan)
-                cse = np.where(n_w > 0, np.sqrt(np.nansum(cvar, axis=0)) / n_w, np.nan)
-            caar_rows.append(
-                pd.DataFrame(
-                    {
-                        "group": name,
-                        "start": a.windows[:, 0],
-                        "end": a.windows[:, 1],
-                        "caar": caar,
-                        "caar_se": cse,
-                        "n_events": n_w,
-                    }
-                )
-            )
-        aar = pd.concat(aar_rows, ignore_index=True)
-        caar = pd.concat(caar_rows, ignore_index=True)
+                caar = np.where(n_w > 0, np.nansum(car, axis=0) / np.maximum(n_w, 1), np.nan)
+                cse = np.where(n_w > 0, np.sqrt(np.nansum(cvar, axis=0)) / np.maximum(n_w, 1),
+                               np.nan)
+            caar_rows.append(pd.DataFrame({
+                "group": name, "start": a.windows[:, 0], "end": a.windows[:, 1],
+                "caar": caar, "caar_se": cse, "n_events": n_w}))
+        cols_a = ["group", "day", "aar", "aar_se", "n_events"]
+        cols_c = ["group", "start", "end", "caar", "caar_se", "n_events"]
+        aar = pd.concat(aar_rows, ignore_index=True) if aar_rows else pd.DataFrame(columns=cols_a)
+        caar = (pd.concat(caar_rows, ignore_index=True) if caar_rows
+                else pd.DataFrame(columns=cols_c))
         with np.errstate(invalid="ignore", divide="ignore"):
-            aar["t"] = aar["aar"] / aar["aar_se"]
-            caar["t"] = caar["caar"] / caar["caar_se"]
-        caar["p"] = 2.0 * stats.norm.sf(np.abs(caar["t"].to_numpy()))
+            aar["t"] = aar["aar"].astype(float) / aar["aar_se"].astype(float)
+            caar["t"] = caar["caar"].astype(float) / caar["caar_se"].astype(float)
+        caar["p"] = 2.0 * stats.norm.sf(np.abs(caar["t"].to_numpy(dtype=float)))
         return aar, caar
-
-    # --------------------------------------------------------------- accessors
-    def tidy(self) -> pd.DataFrame:
-        """The canonical table: one row per used event and CAR window.
-
-        Columns ``event_id, category, direction, start, end, car, car_se, t,
-        p, n_days, df``.
-        """
-        return self._car.copy()
-
-    @property
-    def car(self) -> pd.DataFrame:
-        """CAR per event and window: ``event_id, start, end, car, car_se, t, p, n_days, df``."""
-        return self._car.drop(columns=["category", "direction"])
-
-    @property
-    def ar(self) -> pd.DataFrame:
-        """AR per event and day: ``event_id, day, date, ret, normal, ar, ar_se, roll, thin``."""
-        return self._ar.copy()
-
-    @property
-    def params(self) -> pd.DataFrame:
-        """Per-event normal-return parameters with ``s2, n, k, df``."""
-        return self._params.copy()
-
-    @property
-    def events(self) -> pd.DataFrame:
-        """Every event: ``event_id, trade_date, category, direction, status, reason,
-        n_estimation``."""
-        return self._events.copy()
 
     @property
     def aar(self) -> pd.DataFrame:
         """Average AR per group and day: ``group, day, aar, aar_se, n_events, t``."""
-        return self._aar.copy()
+        if "agg" not in self._cache:
+            self._cache["agg"] = self._aggregates()
+        return self._cache["agg"][0].copy()
 
     @property
     def caar(self) -> pd.DataFrame:
         """Average CAR per group and window: ``group, start, end, caar, caar_se, n_events,
         t, p``."""
-        return self._caar.copy()
+        if "agg" not in self._cache:
+            self._cache["agg"] = self._aggregates()
+        return self._cache["agg"][1].copy()
 
-    @property
-    def tests(self) -> pd.DataFrame:
-        """The test battery: ``group, start, end, test, statistic, p_value, n_events``."""
-        return self._tests.copy()
+    def normal_model(self) -> pd.DataFrame:
+        """Each used event's normal-return model: coefficients, standard errors, fit.
+
+        Returns
+        -------
+        DataFrame
+            ``event_id, n_estimation, df, r2, resid_sd`` and, per term of the
+            model, ``<term>`` and ``<term>_se``. Terms: ``const`` and one per
+            factor (``market``); ``mean`` (``constant-mean``); ``mean_ar``
+            (``market-adjusted``, the mean estimation-sample abnormal return).
+
+        Notes
+        -----
+        On event e's estimation sample (n days, k parameters, s² = SSR/(n-k)):
+        slopes β̂ have covariance s² S⁻¹ with S = Σ(x_t - x̄)(x_t - x̄)', the
+        intercept α̂ = ȳ - β̂'x̄ has variance s²(1/n + x̄'S⁻¹x̄), a mean has
+        variance s²/n; R² = 1 - SSR/Σ(y_t - ȳ)² (0 for the constant-mean
+        model; for market-adjusted, with SSR the dispersion of R - R_m about
+        its mean); resid_sd = s.
+        """
+        if "normal_model" in self._cache:
+            return self._cache["normal_model"].copy()
+        a = self.arrays
+        u = np.flatnonzero(a.used)
+        names = _param_names(a.model, self.options.factors)
+        out = {"event_id": self._ids[u], "n_estimation": a.n[u].astype(np.int64),
+               "df": a.dof[u].astype(np.int64)}
+        s2 = a.s2[u]
+        n = a.n[u].astype(float)
+        T = len(self._dates)
+        pos = np.clip(a.day0[u, None] + a.rel_est[None, :], 0, max(T - 1, 0))
+        ok = a.est_used[u]
+        if self._y is not None and u.size:
+            ye = np.where(ok, self._y[pos], np.nan)
+            ybar = np.nanmean(np.where(ok, ye, np.nan), axis=1)
+            tss = np.nansum((ye - ybar[:, None]) ** 2, axis=1)
+        else:
+            tss = np.full(u.size, np.nan)
+        ssr = s2 * a.dof[u]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r2 = 1.0 - ssr / tss
+        se = np.full((u.size, len(names)), np.nan)
+        if a.model == "market" and u.size:
+            m = len(self.options.factors)
+            Xe = np.where(ok[:, :, None], self._X[pos], np.nan)
+            xbar = np.nanmean(Xe, axis=1)
+            Xc = np.where(ok[:, :, None], Xe - xbar[:, None, :], 0.0)
+            S = np.einsum("eti,etj->eij", Xc, Xc)
+            Sinv = np.linalg.inv(S) if m else np.zeros((u.size, 0, 0))
+            se[:, 1:] = np.sqrt(s2[:, None] * np.einsum("eii->ei", Sinv))
+            se[:, 0] = np.sqrt(s2 * (1.0 / n + np.einsum("ei,eij,ej->e", xbar, Sinv, xbar)))
+        else:
+            se[:, 0] = np.sqrt(s2 / n)
+            if a.model == "constant-mean":
+                r2 = np.zeros(u.size)
+        out["r2"] = r2
+        out["resid_sd"] = np.sqrt(s2)
+        for j, name in enumerate(names):
+            out[name] = a.params[u, j]
+            out[f"{name}_se"] = se[:, j]
+        table = pd.DataFrame(out)
+        self._cache["normal_model"] = table
+        return table.copy()
 
     def estimation_days(self) -> pd.DataFrame:
         """Every day of each located event's estimation window, kept or not, and why.
@@ -302,8 +598,7 @@ class EventStudyResults:
             else the first that applies of ``outside the data``, ``missing
             return`` (asset or factor), ``contract roll``, ``thin trading``
             (with ``exclude_thin_trading``) and ``another event's window``
-            (with ``exclude_other_events``). An excluded event (see
-            :attr:`events`) has no day in use.
+            (with ``exclude_other_events``). An excluded event has no day in use.
         """
         a = self.arrays
         T = len(self._dates)
@@ -311,40 +606,59 @@ class EventStudyResults:
         inside = (pos >= 0) & (pos < T)
         posc = np.clip(pos, 0, max(T - 1, 0))
         used = a.est_used & a.used[:, None] & inside
-        thin_rule = bool(self.config.get("exclude_thin_trading", True))
+        thin_rule = bool(self.options.exclude_thin_trading)
         reason = np.select(
-            [
-                used,
-                ~inside,
-                self._missing[posc],
-                self._roll[posc],
-                self._thin[posc] & thin_rule,
-                a.used[:, None],
-            ],
+            [used, ~inside, self._missing[posc], self._roll[posc],
+             self._thin[posc] & thin_rule, a.used[:, None]],
             ["", "outside the data", "missing return", "contract roll", "thin trading",
              "another event's window"],
             default="event excluded",
         )
         date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
         E, Le = pos.shape
-        return pd.DataFrame(
-            {
-                "event_id": np.repeat(self._ids, Le),
-                "day": np.tile(a.rel_est, E),
-                "date": pd.DatetimeIndex(date.ravel()),
-                "used": used.ravel(),
-                "reason": reason.ravel(),
-            }
-        )
+        return pd.DataFrame({
+            "event_id": np.repeat(self._ids, Le),
+            "day": np.tile(a.rel_est, E),
+            "date": pd.DatetimeIndex(date.ravel()),
+            "used": used.ravel(),
+            "reason": reason.ravel(),
+        })
 
+    def dummy_regression(self) -> pd.DataFrame:
+        """The dummy-variable regression of the same events and windows (computed once).
+
+        See :func:`eventstudy.model.dummy_regression`; the classical CARs of
+        :attr:`car` stand beside the dummy-regression ones. Empty when no event
+        was used.
+        """
+        if "dummy" not in self._cache:
+            if self.model is None or not self.n_used:
+                self._cache["dummy"] = pd.DataFrame()
+            else:
+                fit = self.model
+                used = self._located[self.arrays.used]
+                self._cache["dummy"] = fit_dummy(fit, used, self.car)
+        return self._cache["dummy"].copy()
+
+    # -------------------------------------------------- statsmodels-style accessors
     def _car_column(self, column: str, name: str) -> pd.Series:
-        c = self._car
+        c = self._base_tidy()
         index = pd.MultiIndex.from_frame(c[["event_id", "start", "end"]])
         return pd.Series(c[column].to_numpy(), index=index, name=name)
 
     @property
+    def params(self) -> pd.Series:
+        """The estimates — each event's CAR per window, indexed by ``(event_id, start, end)``.
+
+        As in statsmodels, :attr:`params`, :attr:`bse`, :attr:`tvalues`,
+        :attr:`pvalues` and :meth:`conf_int` describe the same estimates; the
+        normal-return model's coefficients are :meth:`normal_model`.
+        """
+        return self._car_column("car", "car")
+
+    @property
     def cars(self) -> pd.Series:
-        """Each CAR, indexed by ``(event_id, start, end)`` (the estimates)."""
+        """Each CAR, indexed by ``(event_id, start, end)`` (same as :attr:`params`)."""
         return self._car_column("car", "car")
 
     @property
@@ -359,136 +673,146 @@ class EventStudyResults:
 
     @property
     def pvalues(self) -> pd.Series:
-        """Two-sided p-value of each CAR (Student t, ``df`` of the event), indexed like
-        :attr:`cars`."""
+        """Two-sided p-value of each CAR (Student t, ``df`` of the event)."""
         return self._car_column("p", "pvalues")
 
-    @property
-    def n_used(self) -> int:
-        """Number of events used."""
-        return int(self.arrays.used.sum())
-
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Confidence intervals of each CAR: CAR ± t_{df, 1-α/2} · se.
+        """Intervals of each CAR, CAR ± t_{df, 1-α/2} · se, indexed like :attr:`cars`.
 
         Returns
         -------
         DataFrame
-            ``event_id, start, end, car, lower, upper``.
+            ``lower, upper`` (the tidy table's ``ci_lower, ci_upper``).
         """
-        if not 0.0 < alpha < 1.0:
-            raise OptionError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
-        c = self._car
-        q = stats.t.ppf(1.0 - alpha / 2.0, c["df"].to_numpy(dtype=np.float64))
-        half = q * c["car_se"].to_numpy()
-        return pd.DataFrame(
-            {
-                "event_id": c["event_id"],
-                "start": c["start"],
-                "end": c["end"],
-                "car": c["car"],
-                "lower": c["car"] - half,
-                "upper": c["car"] + half,
-            }
-        )
+        t = self.tidy(alpha)
+        index = pd.MultiIndex.from_frame(t[["event_id", "start", "end"]])
+        return pd.DataFrame({"lower": t["ci_lower"].to_numpy(), "upper": t["ci_upper"].to_numpy()},
+                            index=index)
 
     # ------------------------------------------------------------ display
     def _header(self) -> list[tuple[str, str]]:
-        cfg = self.config
+        o = self.options
         ev = self._events
         return [
-            ("Asset", str(cfg.get("asset"))),
-            ("Factors", ", ".join(cfg.get("factors", ())) or "none"),
-            ("Model", str(cfg.get("model"))),
-            ("Estimation window", "[{}, {}] trade days".format(*cfg.get("estimation"))),
-            ("CAR windows", ", ".join(f"[{a}, {b}]" for a, b in cfg.get("windows", ()))),
-            ("Exclude other events", str(cfg.get("exclude_other_events"))),
-            ("Exclude thin trading", str(cfg.get("exclude_thin_trading"))),
-            ("Min. estimation days", str(cfg.get("min_estimation_days"))),
-            (
-                "Events used / excluded",
-                f"{self.n_used} / {int((ev['status'] == 'excluded').sum())}",
-            ),
+            ("Asset", o.asset),
+            ("Factors", ", ".join(o.factors) or "none"),
+            ("Model", f"{o.model}, {o.returns} returns"),
+            ("Estimation window", f"[{o.estimation[0]}, {o.estimation[1]}] trade days, at least "
+                                  f"{o.min_estimation_days} used"),
+            ("CAR windows", ", ".join(_window_text(a, b) for a, b in o.windows)),
+            ("Other events' windows", "kept out of estimation" if o.exclude_other_events
+             else "kept in estimation"),
+            ("Thin-trading days", "kept out of estimation" if o.exclude_thin_trading
+             else "kept in estimation"),
+            ("Placebo", f"{o.placebo_draws} pseudo-events (seed {o.seed})" if o.placebo_draws
+             else "off"),
+            ("Events used / excluded",
+             f"{self.n_used} / {int((ev['status'] == 'excluded').sum())}"),
         ]
 
     def _car_display(self) -> pd.DataFrame:
-        c = self._car
-        return pd.DataFrame(
-            {
-                "event": c["event_id"],
-                "window": "[" + c["start"].astype(str) + ", " + c["end"].astype(str) + "]",
-                "CAR %": (c["car"] * _PCT).round(3),
-                "se %": (c["car_se"] * _PCT).round(3),
-                "t": c["t"].round(2),
-                "p": c["p"].round(4),
-                "days": c["n_days"],
-                "df": c["df"],
-            }
-        )
+        c = self.tidy(0.05)
+        return pd.DataFrame({
+            "event": c["event_id"],
+            "window": "[" + c["start"].astype(str) + ", " + c["end"].astype(str) + "]",
+            "CAR %": (c["car"] * _PCT).round(2),
+            "se %": (c["car_se"] * _PCT).round(2),
+            "95% CI %": [f"[{lo:+.2f}, {hi:+.2f}]" if np.isfinite(lo) else ""
+                         for lo, hi in zip(c["ci_lower"] * _PCT, c["ci_upper"] * _PCT,
+                                           strict=True)],
+            "t": c["t"].round(2),
+            "p": c["p"].round(3),
+            "SQ p": c["sq_p"].round(3),
+            "placebo p": c["placebo_p"].round(3),
+            "days": c["n_days"],
+        })
+
+    def _model_display(self) -> pd.DataFrame:
+        nm = self.normal_model()
+        names = _param_names(self.arrays.model, self.options.factors)
+        out = pd.DataFrame({"event": nm["event_id"]})
+        for name in names:
+            out[name] = [f"{b:.4f} ({s:.4f})" if np.isfinite(b) else ""
+                         for b, s in zip(nm[name], nm[f"{name}_se"], strict=True)]
+        out["R²"] = nm["r2"].round(3)
+        out["resid sd %"] = (nm["resid_sd"] * _PCT).round(2)
+        out["days"] = nm["n_estimation"]
+        return out
 
     def _caar_display(self) -> pd.DataFrame:
-        c = self._caar
-        return pd.DataFrame(
-            {
-                "group": c["group"],
-                "window": "[" + c["start"].astype(str) + ", " + c["end"].astype(str) + "]",
-                "CAAR %": (c["caar"] * _PCT).round(3),
-                "se %": (c["caar_se"] * _PCT).round(3),
-                "t": c["t"].round(2),
-                "p": c["p"].round(4),
-                "events": c["n_events"],
-            }
-        )
+        c = self.caar
+        return pd.DataFrame({
+            "group": c["group"],
+            "window": "[" + c["start"].astype(str) + ", " + c["end"].astype(str) + "]",
+            "CAAR %": (c["caar"].astype(float) * _PCT).round(2),
+            "se %": (c["caar_se"].astype(float) * _PCT).round(2),
+            "t": c["t"].round(2),
+            "p": c["p"].round(3),
+            "events": c["n_events"],
+        })
 
     def _excluded_display(self) -> pd.DataFrame:
         e = self._events
         return e.loc[e["status"] == "excluded", ["event_id", "trade_date", "reason"]]
 
     def summary(self) -> str:
-        """Plain-text summary: options, CAR per event, CAAR per group, exclusions."""
+        """Plain-text summary: options, CAR per event, normal model, CAAR, exclusions, tests."""
         head = self._header()
         width = max(len(k) for k, _ in head)
+        kind = self.options.return_label
         lines = ["Event study results", "=" * 19]
         lines += [f"{k.ljust(width)} : {v}" for k, v in head]
-        lines += ["", "CAR by event (log returns, %; se with estimation error, t with df)"]
-        lines += [self._car_display().to_string(index=False) if len(self._car) else "(none)"]
+        lines += ["", f"CAR by event (% {kind}; se with estimation error; 95% interval; p of "
+                      "the t, SQ and placebo tests)"]
+        lines += [self._car_display().to_string(index=False, na_rep="—") if self.n_used
+                  else "(none)"]
+        notes = self._base_tidy()
+        notes = notes[notes["note"] != ""]
+        if len(notes):
+            lines += ["", "Notes"]
+            lines += [f"  {r.event_id} [{r.start}, {r.end}]: {r.note}" for r in notes.itertuples()]
+        lines += ["", "Normal-return model (coefficient (se), on each event's estimation sample)"]
+        lines += [self._model_display().to_string(index=False) if self.n_used else "(none)"]
         lines += ["", "CAAR by group (se assumes no cross-correlation; p from the normal)"]
-        lines += [self._caar_display().to_string(index=False) if self.n_used else "(none)"]
+        lines += [self._caar_display().to_string(index=False, na_rep="—") if self.n_used
+                  else "(none)"]
         ex = self._excluded_display()
         if len(ex):
             lines += ["", "Excluded events"]
             lines += [f"  {r.event_id}: {r.reason}" for r in ex.itertuples()]
         if len(self._tests):
-            lines += ["", "Tests", self._tests.to_string(index=False)]
+            t = self._tests.copy()
+            t["p_value"] = t["p_value"].astype(float).round(4)
+            t["statistic"] = t["statistic"].astype(float).round(4)
+            lines += ["", "Tests", t.drop(columns="note").to_string(index=False, na_rep="—")]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
 
     def __repr__(self) -> str:
-        return (
-            f"<EventStudyResults {self.config.get('asset')} model={self.config.get('model')!r} "
-            f"events used={self.n_used} of {len(self._events)}>"
-        )
+        return (f"<EventStudyResults {self.options.asset} model={self.options.model!r} "
+                f"events used={self.n_used} of {len(self._events)}>")
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
             for k, v in self._header()
         )
+        kind = self.options.return_label
         parts = [
             "<div class='eventstudy-results'><h4>Event study results</h4>",
             f"<table>{rows}</table>",
-            "<h5>CAR by event (log returns, %)</h5>",
+            f"<h5>CAR by event (% {kind}, 95% interval)</h5>",
             self._car_display().to_html(index=False, na_rep="—"),
+            "<h5>Normal-return model</h5>",
+            self._model_display().to_html(index=False, na_rep="—"),
             "<h5>CAAR by group (se assumes no cross-correlation)</h5>",
             self._caar_display().to_html(index=False, na_rep="—"),
         ]
         ex = self._excluded_display()
         if len(ex):
             parts += ["<h5>Excluded events</h5>", ex.to_html(index=False)]
-        if len(self._tests):
-            parts += ["<h5>Tests</h5>", self._tests.to_html(index=False)]
         parts.append("</div>")
         return "".join(parts)
 
@@ -529,23 +853,17 @@ class EventStudyResults:
 
         return plot_caar(self, groups=groups, alpha=alpha)
 
-    # ---------------------------------------------------------- internals
-    def _rows_of(self, event_ids):
-        """Array rows of the given (used) event ids, all used events when None."""
-        used = np.flatnonzero(self.arrays.used)
-        if event_ids is None:
-            return used
-        if isinstance(event_ids, str):
-            event_ids = [event_ids]
-        where = {e: i for i, e in enumerate(self._ids)}
-        rows = []
-        for e in event_ids:
-            i = where.get(str(e))
-            if i is None or not self.arrays.used[i]:
-                known = ", ".join(self._ids[used][:10])
-                raise KeyError(f"no used event with id {e!r}; used events: {known}")
-            rows.append(i)
-        return np.asarray(rows, dtype=np.int64)
+
+def fit_dummy(study_model, events, classical) -> pd.DataFrame:
+    """The dummy regression of ``events`` with ``study_model``'s data (used by the results)."""
+    from .model import dummy_regression
+
+    m = study_model
+    return dummy_regression(
+        m.returns, events, asset=m.asset, factors=m.factors, windows=m.windows,
+        estimation=m.estimation, roll=m.roll, thin=m.thin,
+        exclude_thin_trading=m.exclude_thin_trading, classical=classical,
+    )
 
 
 def _param_names(model, factors):
@@ -554,3 +872,15 @@ def _param_names(model, factors):
     if model == "constant-mean":
         return ["mean"]
     return ["mean_ar"]
+
+
+def check_event_ids(results: EventStudyResults, event_ids) -> list[str]:
+    """The given ids, checked to be events of ``results`` (InferenceError naming the unknown)."""
+    ids = [event_ids] if isinstance(event_ids, str) else list(event_ids)
+    known = set(results.event_ids)
+    unknown = [e for e in ids if e not in known]
+    if unknown:
+        raise InferenceError(f"unknown event id{'s' if len(unknown) > 1 else ''} "
+                             f"{', '.join(map(repr, unknown))}; events of this study: "
+                             f"{', '.join(results.event_ids)}")
+    return ids

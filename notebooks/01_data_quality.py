@@ -30,7 +30,7 @@
 from IPython.display import Markdown
 
 from eventstudy.data import load_prices
-from eventstudy.findings import data_quality_findings
+from eventstudy.report.findings import data_quality_findings
 from eventstudy.report import (
     close_prices,
     data_check_table,

@@ -34,7 +34,7 @@ from IPython.display import Markdown
 from eventstudy.calendar import get_calendar
 from eventstudy.data import load_prices
 from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
-from eventstudy.findings import events_findings
+from eventstudy.report.findings import events_findings
 from eventstudy.report import article_events, pending_events, plot_event_timeline
 
 pd.set_option("display.max_colwidth", 120)
@@ -87,4 +87,5 @@ pending_events(aligned)[["id", "title", "status", "notes"]]
 # ## What this page found
 
 # %% tags=["findings"]
-Markdown(events_findings(aligned))
+Markdown(events_findings(aligned, last_early_year=2020, early_label="2018–2020",
+                         first_late_year=2025))

@@ -35,9 +35,15 @@ import warnings
 from IPython.display import Markdown
 
 from eventstudy.exceptions import DataQualityWarning
-from eventstudy.findings import article_findings, delivery_note, event_day0, front_contract
+import eventstudy as es
 from eventstudy.report import NOTEBOOKS_DIR, plot_car_by_asset, style_car_table
-from eventstudy.study import analyse, headline_table, load_study
+from eventstudy.report.findings import (
+    article_findings,
+    delivery_note,
+    event_day0,
+    front_contract,
+)
+from eventstudy.report.tables import headline_table
 
 # Data issues are listed on page 1 and each exclusion in the events tables below,
 # so the library's log lines are kept off this page.
@@ -45,9 +51,11 @@ warnings.simplefilter("ignore", DataQualityWarning)
 logging.getLogger("eventstudy").setLevel(logging.ERROR)
 STUDIES = NOTEBOOKS_DIR.parent / "studies"
 KEY = ["busan-meeting", "trump-xi-call"]
-zs = analyse(load_study(STUDIES / "article.toml"))
-soyb = analyse(load_study(STUDIES / "article_soyb.toml"))
-zs.results
+NAMES = {"busan-meeting": "Busan meeting", "trump-xi-call": "Trump–Xi call"}
+SHORT = {"busan-meeting": "Busan", "trump-xi-call": "Trump–Xi call"}
+zs = es.analyse(es.load_study(STUDIES / "article.toml"))
+soyb = es.analyse(es.load_study(STUDIES / "article_soyb.toml"))
+zs
 
 # %% [markdown]
 # ## Abnormal returns day by day
@@ -60,7 +68,7 @@ zs.results
 # the first trade date that could price the news.
 
 # %%
-zs.results.plot_ar(KEY)
+zs.plot_ar(KEY)
 
 # %% [markdown]
 # ## Cumulative abnormal returns
@@ -70,7 +78,7 @@ zs.results.plot_ar(KEY)
 # abnormal returns including estimation error.
 
 # %%
-zs.results.plot_car(KEY)
+zs.plot_car(KEY)
 
 # %% [markdown]
 # ## Each window, three tests
@@ -101,8 +109,9 @@ table
 # exchange's rules.
 
 # %%
-front = front_contract(zs.study.asset, event_day0(zs.car, "busan-meeting"))
-Markdown(delivery_note(zs.ar, table, front, "busan-meeting"))
+front = front_contract(zs.options.asset, event_day0(zs.car, "busan-meeting"))
+Markdown(delivery_note(zs.ar, table, front, "busan-meeting", asset="ZS=F", other="SOYB",
+                       name="Busan"))
 
 # %%
 zs.ar[zs.ar["event_id"] == "busan-meeting"][["day", "date", "ret", "ar", "ar_se", "roll", "thin"]]
@@ -125,7 +134,7 @@ style_car_table(busan_both, "Busan meeting: every window on ZS=F and on SOYB")
 # Both events on `SOYB`, CAR paths with 95% bands:
 
 # %%
-soyb.results.plot_car(KEY)
+soyb.plot_car(KEY)
 
 # %% [markdown]
 # ## Headline numbers
@@ -144,4 +153,5 @@ style_car_table(
 # ## What this page found
 
 # %% tags=["findings"]
-Markdown(article_findings(zs, soyb, table, front))
+Markdown(article_findings(zs, soyb, table, front, events=NAMES, short_names=SHORT,
+                          thin_event="busan-meeting", expected_after="kuala-lumpur-framework"))

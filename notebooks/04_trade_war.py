@@ -34,15 +34,15 @@ import warnings
 from IPython.display import Markdown
 
 from eventstudy.exceptions import DataQualityWarning
-from eventstudy.findings import trade_war_findings
+import eventstudy as es
 from eventstudy.report import NOTEBOOKS_DIR, plot_caar_by_group, plot_placebo
-from eventstudy.study import analyse, load_study
+from eventstudy.report.findings import trade_war_findings
 
 # Data issues are listed on page 1 and each exclusion in the events tables below,
 # so the library's log lines are kept off this page.
 warnings.simplefilter("ignore", DataQualityWarning)
 logging.getLogger("eventstudy").setLevel(logging.ERROR)
-run = analyse(load_study(NOTEBOOKS_DIR.parent / "studies" / "trade_war.toml"))
+run = es.analyse(es.load_study(NOTEBOOKS_DIR.parent / "studies" / "trade_war.toml"))
 run.events[["event_id", "trade_date", "direction", "status", "reason", "n_estimation"]]
 
 # %% [markdown]
@@ -81,4 +81,5 @@ plot_placebo(run, (0, 1))
 # ## What this page found
 
 # %% tags=["findings"]
-Markdown(trade_war_findings(run))
+Markdown(trade_war_findings(run, compare=["busan-meeting", "trump-xi-call"],
+                            last_peer_year=2020, peer_label="2018–2020"))

@@ -35,24 +35,25 @@ import warnings
 from IPython.display import Markdown
 
 from eventstudy.exceptions import DataQualityWarning
-from eventstudy.findings import power_findings, robustness_findings, size_findings, size_windows
+import eventstudy as es
 from eventstudy.report import (
     NOTEBOOKS_DIR,
+    headline_table,
     plot_car_by_variant,
     plot_size_power,
+    robustness_table,
     size_power_tables,
     style_power_table,
     style_robustness_table,
     style_size_table,
 )
-from eventstudy.simulation import run_size_power
-from eventstudy.study import (
-    analyse,
-    dummy_regression_table,
-    headline_table,
-    load_study,
-    robustness_table,
+from eventstudy.report.findings import (
+    power_findings,
+    robustness_findings,
+    size_findings,
+    size_windows,
 )
+from eventstudy.simulation import run_size_power
 
 # Data issues are listed on page 1 and each exclusion in the events tables below,
 # so the library's log lines are kept off this page.
@@ -60,8 +61,8 @@ warnings.simplefilter("ignore", DataQualityWarning)
 logging.getLogger("eventstudy").setLevel(logging.ERROR)
 KEY = ["busan-meeting", "trump-xi-call"]
 WINDOW = (0, 1)
-base = load_study(NOTEBOOKS_DIR.parent / "studies" / "article.toml")
-base_run = analyse(base)
+base = es.load_study(NOTEBOOKS_DIR.parent / "studies" / "article.toml")
+base_run = es.analyse(base)
 
 # %% [markdown]
 # ## One table: which conclusions move
@@ -112,7 +113,7 @@ plot_car_by_variant(table)
 # before reading the p-values.
 
 # %%
-dummy = dummy_regression_table(base_run, KEY)
+dummy = base_run.dummy_regression().query("event_id in @KEY")
 dummy
 
 # %% [markdown]

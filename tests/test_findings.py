@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from eventstudy.exceptions import InferenceError
-from eventstudy.findings import (
+from eventstudy.quality import DataCheck
+from eventstudy.report.findings import (
     article_findings,
     car_row,
     compare_with_peers,
@@ -24,6 +25,7 @@ from eventstudy.findings import (
     events_findings,
     front_contract,
     group_line,
+    group_verdicts,
     largest_returns_sentence,
     power_findings,
     power_range,
@@ -40,8 +42,6 @@ from eventstudy.findings import (
     variant_listing,
     variant_verdicts,
 )
-from eventstudy.quality import DataCheck
-from eventstudy.study import group_verdicts
 
 BUSAN, CALL = "busan-meeting", "trump-xi-call"
 CAR_COLUMNS = ["event_id", "trade_date", "start", "end", "car", "car_se", "df", "p", "sq_p",
@@ -49,8 +49,13 @@ CAR_COLUMNS = ["event_id", "trade_date", "start", "end", "car", "car_se", "df", 
 
 
 def _car(rows):
+    from scipy import stats
+
     frame = pd.DataFrame(rows, columns=CAR_COLUMNS)
     frame["trade_date"] = pd.to_datetime(frame["trade_date"])
+    half = stats.t.ppf(0.975, frame["df"]) * frame["car_se"]
+    frame["ci_lower"] = frame["car"] - half
+    frame["ci_upper"] = frame["car"] + half
     return frame
 
 
@@ -118,9 +123,9 @@ def test_data_quality_findings_assemble_sources_masks_and_missing_sessions():
     }
     provenance = pd.DataFrame({"source": ["snapshot", "yahoo", "snapshot"]},
                               index=["ZS=F", "SPY", "UUP"])
-    assert data_quality_findings(checks, provenance, start="2017-01-01") == (
+    assert data_quality_findings(checks, provenance, asset="ZS=F", start="2017-01-01") == (
         "Prices come from **snapshot, yahoo** (ZS=F 2017-01-03–2026-01-13, "
-        "SPY 2017-01-03–2026-01-13). Since 2017 the soybean series has **3 roll days** and "
+        "SPY 2017-01-03–2026-01-13). Since 2017 the ZS=F series has **3 roll days** and "
         "**2 thin-trading periods**; of its 3 largest absolute returns, 1 span a contract "
         "switch and 1 fall on thin-trading days: most of the largest moves are artefacts of "
         "the continuous series, which is why the masks exist. Missing sessions against the "
@@ -128,9 +133,10 @@ def test_data_quality_findings_assemble_sources_masks_and_missing_sessions():
     )
     # the counts are those of `asset`, not of the first series
     assert "**0 roll days** and **0 thin-trading periods**; of its 3 largest absolute " \
-        "returns, 3 span" in data_quality_findings(checks, provenance, asset="SPY")
+        "returns, 3 span" in data_quality_findings(checks, provenance, asset="SPY",
+                                                   start="2017-01-01")
     with pytest.raises(KeyError, match="UUP"):
-        data_quality_findings(checks, provenance, asset="UUP")
+        data_quality_findings(checks, provenance, asset="UUP", start="2017-01-01")
 
 
 # --------------------------------------------------------------------------- page 2
@@ -160,9 +166,11 @@ def test_day0_moves_and_rule_counts(aligned):
 
 
 def test_events_findings_count_periods_pending_article_moves_and_rules(aligned):
-    assert events_findings(aligned) == (
+    assert events_findings(aligned, last_early_year=2020, early_label="2018–2020",
+                           first_late_year=2025) == (
         "The catalogue holds **5 events**: 4 have a trade date (2 from 2018–2020, 2 from 2025) "
-        "and 1 are pending (e). 2 events come from the article. For 2 events day 0 is not the "
+        "and 1 are pending (e). 2 events are marked `in_article` in the catalogue. For 2 "
+        "events day 0 is not the "
         "reported calendar date (a: 2018-06-15 → 2018-06-18 (after-close-next), "
         "d: 2025-10-26 → 2025-10-27 (date-only-closed-next)). Rules used: date-only ×2, "
         "after-close-next ×1, date-only-closed-next ×1, pending ×1."
@@ -187,15 +195,16 @@ def test_car_row_and_day0_name_the_missing_event_or_window(zs_car):
 
 
 def test_event_sentence_quotes_car_p_values_and_verdict(zs_car):
+    # t_{100, 0.975} = 1.983971519: 2.26 ± 1.984 · 1.00 = [+0.28%, +4.24%]
     assert event_sentence(zs_car, "ZS=F", BUSAN) == (
-        "ZS=F +2.26% over [0, 1] (t-test p = 0.086, SQ p = 0.106, placebo p = 0.201: "
-        "no test rejects (0 of 3))")
+        "ZS=F +2.26% over [0, 1] (95% CI [+0.28%, +4.24%]; t-test p = 0.086, weak evidence; "
+        "SQ p = 0.106, placebo p = 0.201)")
     assert event_sentence(zs_car, "ZS=F", BUSAN, (-1, 1)) == (
-        "ZS=F +3.00% over [-1, 1] (t-test p = 0.040, SQ p = 0.200, placebo p = 0.030: "
-        "holds in 2 of 3 tests (t test, placebo))")
-    # at 10% the t test of [0, 1] (p = 0.086) rejects too
-    assert event_sentence(zs_car, "ZS=F", BUSAN, alpha=0.10).endswith(
-        "hangs on one test (t test) of 3)")
+        "ZS=F +3.00% over [-1, 1] (95% CI [+0.62%, +5.38%]; t-test p = 0.040, moderate "
+        "evidence; SQ p = 0.200, placebo p = 0.030)")
+    missing = zs_car.assign(car=np.nan, note="days +0, +1 are contract-roll days")
+    assert event_sentence(missing, "ZS=F", BUSAN) == (
+        "ZS=F: no CAR over [0, 1] (days +0, +1 are contract-roll days)")
 
 
 def test_rejecting_windows_lists_each_window_with_its_tests(zs_car):
@@ -207,11 +216,16 @@ def test_rejecting_windows_lists_each_window_with_its_tests(zs_car):
 def test_event_answer_is_no_only_when_nothing_rejects_anywhere(zs_car, soyb_car):
     cars = {"ZS=F": zs_car, "SOYB": soyb_car}
     assert event_answer("Trump–Xi call", cars, CALL) == (
-        "**Trump–Xi call: no** — no test rejects a zero abnormal return at the 5% level in "
-        "any window, on ZS=F or on SOYB.")
+        "**Trump–Xi call: no evidence** over [0, 1] — no evidence on ZS=F (t-test p = 0.757); "
+        "no evidence on SOYB (t-test p = 0.729). No per-event test rejects at 5% in any "
+        "window, on ZS=F or SOYB.")
+    # the strongest reading leads: weak (p = 0.086) on ZS=F, none (p = 0.177) on SOYB
     assert event_answer("Busan meeting", cars, BUSAN) == (
-        "**Busan meeting: in part** — a test rejects at the 5% level in: "
+        "**Busan meeting: weak evidence** over [0, 1] — weak on ZS=F (t-test p = 0.086); "
+        "no evidence on SOYB (t-test p = 0.177). A per-event test rejects at 5% in: "
         "ZS=F [-1, 1] (t test, placebo).")
+    assert event_answer("Busan meeting", cars, BUSAN, (-1, 1)).startswith(
+        "**Busan meeting: moderate evidence** over [-1, 1]")
 
 
 def test_same_answer_compares_whether_any_window_rejects(zs_car, soyb_car):
@@ -273,40 +287,50 @@ def headline():
 
 def test_delivery_note_names_the_thin_days_and_the_contract(front, headline):
     ar = _ar(BUSAN, [0.001] * 7, [False, False, True, True, True, True, True])
-    assert delivery_note(ar, headline, front, BUSAN) == (
+    assert delivery_note(ar, headline, front, BUSAN, asset="ZS=F", other="SOYB",
+                         name="Busan") == (
         "Busan's day 0 is 2025-10-30. The front contract is **ZSX25**: its first notice day is "
         "**2025-10-31** and its last trading day **2025-11-14**, after which `ZS=F` switches to "
         "ZSF26. So on days +1, +2, +3, +4, +5 of the Busan window (2025-10-31 to 2025-11-06) "
         "`ZS=F` is the thinly traded ZSX25 in its delivery period, not the contract where "
-        "soybean prices were being set. Thin days per window: [-1, 1] 1, [0, 1] 1, [-1, 5] 5. "
+        "prices were being set. Thin days per window: [-1, 1] 1, [0, 1] 1, [-1, 5] 5. "
         "`SOYB` holds the second- and third-nearest contracts, so it measures the same days "
         "on liquid contracts; the figure and the table below put the two side by side.")
 
 
 def _run(asset, car, ar):
-    aligned = pd.DataFrame({"id": ["kuala-lumpur-framework"],
-                            "trade_date": [pd.Timestamp("2025-10-27")]})
-    return SimpleNamespace(study=SimpleNamespace(asset=asset), car=car, ar=ar, aligned=aligned)
+    catalogue = pd.DataFrame({"id": ["kuala-lumpur-framework"],
+                              "title": ["US-China framework agreed in Kuala Lumpur"],
+                              "trade_date": [pd.Timestamp("2025-10-27")]})
+    return SimpleNamespace(options=SimpleNamespace(asset=asset, factors=("SPY", "UUP")),
+                           car=car, ar=ar, catalogue=catalogue)
 
 
 def test_article_findings_assemble_the_sentences(zs_car, soyb_car, headline, front):
     zs_ar = _ar(BUSAN, [0.01, 0.02, -0.004, 0.003], [False, False, True, True])
     soyb_ar = _ar(BUSAN, [0.01, 0.02, 0.001, 0.010], [False, False, False, False])
     text = article_findings(_run("ZS=F", zs_car, zs_ar), _run("SOYB", soyb_car, soyb_ar),
-                            headline, front)
+                            headline, front,
+                            events={BUSAN: "Busan meeting", CALL: "Trump–Xi call"},
+                            short_names={BUSAN: "Busan", CALL: "Trump–Xi call"},
+                            thin_event=BUSAN, expected_after="kuala-lumpur-framework")
     measured, question, delivery, caveats = text.split("\n\n")
     assert measured == (
         f"**Busan meeting (day 0 = 2025-10-30):** {event_sentence(zs_car, 'ZS=F', BUSAN)}; "
         f"{event_sentence(soyb_car, 'SOYB', BUSAN)}. **Trump–Xi call (day 0 = 2025-11-24):** "
         f"{event_sentence(zs_car, 'ZS=F', CALL)}; {event_sentence(soyb_car, 'SOYB', CALL)}.")
-    assert "**Busan meeting: in part**" in question and "**Trump–Xi call: no**" in question
+    assert question.startswith("Did the news move ZS=F beyond what SPY and UUP explain?")
+    assert "**Busan meeting: weak evidence**" in question
+    assert "**Trump–Xi call: no evidence**" in question
     assert delivery.startswith("The delivery period: 5 of the Busan [-1, 5] window's days "
-                               "(1 of [0, 1]) are the November contract ZSX25 in delivery")
+                               "(1 of [0, 1]) are the contract ZSX25 in delivery")
     assert "differ from SOYB's by at most 0.70 percentage points" in delivery
     assert delivery.endswith("SOYB gives a different answer from ZS=F: read the SOYB answer, "
                              "measured on liquid contracts.")
     assert "only beyond ±1.98% (Busan) and ±2.60% (Trump–Xi call)" in caveats
-    assert "Kuala Lumpur framework (day 0 2025-10-27)" in caveats
+    assert ('expected after "US-China framework agreed in Kuala Lumpur" (day 0 2025-10-27)'
+            in caveats)
+    assert "ordinary ZS=F noise" in caveats
 
 
 # --------------------------------------------------------------------------- page 4
@@ -348,15 +372,17 @@ def war():
     car = pd.DataFrame({"event_id": ids, "trade_date": dates, "start": 0, "end": 1,
                         "car": [-0.020, 0.010, -0.020, 0.030, -0.010, 0.025]})
     events = pd.DataFrame({"event_id": [*ids, "x19"], "direction": [-1, 1, 1, 1, -1, 1, 1],
-                           "status": ["used"] * 6 + ["excluded"]})
+                           "status": ["used"] * 6 + ["excluded"],
+                           "reason": [""] * 6 + ["too few estimation days"]})
     return car, events
 
 
 def test_compare_with_peers_uses_earlier_events_of_the_same_direction(war):
     car, events = war
     # de-escalation peers: +1%, -2%, +3% -> mean +0.67%; |3%| >= 2.5% once. CALL has no CAR.
-    assert compare_with_peers(car, events, [BUSAN, CALL, "e25"]) == (
-        "The article's events against the 2018–2020 trade war, CAR over [0, 1]: "
+    assert compare_with_peers(car, events, [BUSAN, CALL, "e25"], last_peer_year=2020,
+                              peer_label="2018–2020") == (
+        "The chosen events against the 2018–2020 events, CAR over [0, 1]: "
         "busan-meeting +2.50% against a mean of +0.67% (range -2.00% to +3.00%) for the 3 "
         "2018–2020 events of the same direction, 1 of which moved at least as much; "
         "e25 -1.00% against a mean of -2.00% (range -2.00% to -2.00%) for the 1 2018–2020 "
@@ -366,13 +392,15 @@ def test_compare_with_peers_uses_earlier_events_of_the_same_direction(war):
 def test_trade_war_findings_assemble_counts_groups_and_comparison(war, tests_table):
     car, events = war
     run = SimpleNamespace(events=events, tests=tests_table, car=car)
-    head, groups, compared, reading = trade_war_findings(run).split("\n\n")
-    assert head == ("6 of 7 trade events entered the estimation (1 excluded, reasons in the "
-                    "table above). At the 5% level:")
+    head, groups, compared, reading = trade_war_findings(
+        run, compare=[BUSAN, CALL], last_peer_year=2020, peer_label="2018–2020").split("\n\n")
+    assert head == ("6 of 7 events entered the estimation (1 excluded: x19: too few "
+                    "estimation days). At the 5% level:")
     gv = group_verdicts(tests_table)
     assert groups == "\n".join([group_line(gv, tests_table, "escalation"),
                                 group_line(gv, tests_table, "de-escalation")])
-    assert compared == compare_with_peers(car, events, [BUSAN, CALL])
+    assert compared == compare_with_peers(car, events, [BUSAN, CALL], last_peer_year=2020,
+                                          peer_label="2018–2020")
     assert reading.startswith("A window where every test rejects")
 
 
@@ -465,7 +493,8 @@ def test_power_range_and_sentences(power):
 
 def test_robustness_findings_assemble_the_page(robustness, size, power):
     dummy = pd.DataFrame({"car_se": [0.001, 0.002, 0.004], "car_se_ols": [0.010, 0.010, 0.010]})
-    verdicts, moves, hac, sim = robustness_findings(robustness, dummy, size, power).split("\n\n")
+    verdicts, moves, hac, sim = robustness_findings(robustness, dummy, size, power,
+                                                    [BUSAN, CALL]).split("\n\n")
     assert verdicts == (f"- {variant_verdicts(robustness, BUSAN)}.\n"
                         f"- {variant_verdicts(robustness, CALL)}.")
     assert moves.startswith("2 of 6 variant rows move the base conclusion: constant-mean "
@@ -484,7 +513,7 @@ def test_robustness_findings_assemble_the_page(robustness, size, power):
         "of no effect.")
     calm = robustness.assign(moves=False, sign_flip=False)
     close = pd.DataFrame({"car_se": [0.009, 0.010, 0.012], "car_se_ols": [0.010, 0.010, 0.010]})
-    _, moves, hac, _ = robustness_findings(calm, close, size, power).split("\n\n")
+    _, moves, hac, _ = robustness_findings(calm, close, size, power, [BUSAN, CALL]).split("\n\n")
     assert moves == "0 of 6 variant rows move the base conclusion. No variant flips a CAR's sign. "
     assert hac == ("The dummy regression's Newey–West standard errors are a median 1.00 times the "
                    "classical OLS ones, so its p-values tell the same story as the event study's; "

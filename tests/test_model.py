@@ -50,12 +50,12 @@ def events():
                 "After the data",
                 "Not yet dated",
             ],
-            # 2019-12-14 is a Saturday: day 0 is the next trade date
+            # trade dates as align_events gives them (day 0 never moves to another row)
             "trade_date": pd.to_datetime(
                 [
                     "2018-07-06",
                     "2019-05-10",
-                    "2019-12-14",
+                    "2019-12-16",
                     "2025-10-30",
                     "2025-11-24",
                     "2026-03-02",
@@ -74,7 +74,8 @@ def fitted(returns, events):
     roll.loc["2018-07-09"] = True  # day 1 of the first event
     thin = pd.Series(False, index=returns.index)
     thin.loc["2018-03-01":"2018-03-20"] = True
-    study = EventStudy(returns, events, asset="ZS=F", factors=FACTORS, roll=roll, thin=thin)
+    study = EventStudy(returns, events, asset="ZS=F", factors=FACTORS, roll=roll, thin=thin,
+                       group_by="direction")
     return study, study.fit()
 
 
@@ -99,11 +100,16 @@ def test_tables_carry_labels_and_match_statsmodels(fitted, returns):
     y = returns["ZS=F"].to_numpy()[pos]
     Xf = returns[FACTORS].to_numpy()[pos]
     fit = sm.OLS(y, sm.add_constant(Xf)).fit()
-    params = res.params.set_index("event_id").loc["tariffs-2018"]
+    params = res.normal_model().set_index("event_id").loc["tariffs-2018"]
     np.testing.assert_allclose(
         params[["const", "SPY", "UUP"]].to_numpy(dtype=float), fit.params, rtol=1e-9, atol=0
     )
-    np.testing.assert_allclose(params["s2"], fit.scale, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(
+        params[["const_se", "SPY_se", "UUP_se"]].to_numpy(dtype=float), fit.bse, rtol=1e-9,
+        atol=0)
+    np.testing.assert_allclose(params["resid_sd"] ** 2, fit.scale, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(params["r2"], fit.rsquared, rtol=1e-9, atol=0)
+    assert params["n_estimation"] == fit.nobs and params["df"] == fit.df_resid
     wpos = a.day0[e] + np.arange(-1, 2)
     Z = sm.add_constant(returns[FACTORS].to_numpy()[wpos], has_constant="add")
     pred = fit.get_prediction(Z)
@@ -148,7 +154,7 @@ def test_events_table_reports_every_exclusion(fitted, caplog):
 @pytest.mark.snapshot
 def test_thin_and_other_event_exclusion_switches(fitted, returns, events):
     study, res = fitted
-    n_on = res.params.set_index("event_id")["n"]
+    n_on = res.normal_model().set_index("event_id")["n_estimation"]
     off = EventStudy(
         returns,
         events,
@@ -159,7 +165,7 @@ def test_thin_and_other_event_exclusion_switches(fitted, returns, events):
         exclude_thin_trading=False,
         exclude_other_events=False,
     ).fit()
-    n_off = off.params.set_index("event_id")["n"]
+    n_off = off.normal_model().set_index("event_id")["n_estimation"]
     # 2018-03-01..20 has 14 trade days in the first event's sample
     assert n_off["tariffs-2018"] - n_on["tariffs-2018"] == 14
     # the Busan window [-1, 5] covers 2025-10-29..11-06, inside the call's estimation sample
@@ -168,9 +174,12 @@ def test_thin_and_other_event_exclusion_switches(fitted, returns, events):
 
 @pytest.mark.snapshot
 def test_aggregates_by_group(fitted):
-    _, res = fitted
+    study, res = fitted
     car = res.car
     caar = res.caar.set_index(["group", "start", "end"])
+    by_category = EventStudy(study.returns, study.events, asset="ZS=F", factors=FACTORS,
+                             roll=study.roll, thin=study.thin, group_by="category").fit()
+    by_category = by_category.caar.set_index(["group", "start", "end"])
     for a, b in [(-1, 1), (0, 5)]:
         sub = car[(car["start"] == a) & (car["end"] == b)].set_index("event_id")
         allrow = caar.loc[("all", a, b)]
@@ -180,7 +189,7 @@ def test_aggregates_by_group(fitted):
         )
         deal = sub.loc[["phase1-2019", "busan-2025", "call-2025"], "car"].mean()
         np.testing.assert_allclose(
-            caar.loc[("category=deal", a, b), "caar"], deal, rtol=1e-12, atol=0
+            by_category.loc[("category=deal", a, b), "caar"], deal, rtol=1e-12, atol=0
         )
         signed = (
             sub.loc[["tariffs-2018", "hike-2019"], "car"].sum()
@@ -209,8 +218,14 @@ def test_conf_int_and_display(fitted):
     ci = res.conf_int(alpha=0.10)
     car = res.car
     q = stats.t.ppf(0.95, car["df"].to_numpy(dtype=float))
-    np.testing.assert_allclose(ci["upper"], car["car"] + q * car["car_se"], rtol=1e-12, atol=0)
-    np.testing.assert_allclose(ci["lower"], car["car"] - q * car["car_se"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(ci["upper"].to_numpy(), car["car"] + q * car["car_se"],
+                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(ci["lower"].to_numpy(), car["car"] - q * car["car_se"],
+                               rtol=1e-12, atol=0)
+    # the tidy table carries the 95% interval of the same formula
+    q95 = stats.t.ppf(0.975, car["df"].to_numpy(dtype=float))
+    np.testing.assert_allclose(car["ci_upper"], car["car"] + q95 * car["car_se"], rtol=1e-12,
+                               atol=0)
     with pytest.raises(OptionError,
                        match=r"alpha must be between 0 and 1 \(e\.g\. 0\.05\); got 1\.5"):
         res.conf_int(alpha=1.5)
@@ -223,21 +238,22 @@ def test_conf_int_and_display(fitted):
     text = str(res)
     assert text == res.summary()
     assert "Model                  : market" in text and "tariffs-2018" in text
-    assert "pending: pending" in text and "category=deal" in text
+    assert "pending: pending" in text and "signed" in text
     html = res._repr_html_()
     assert html.startswith("<div") and "<table" in html and "busan-2025" in html
     assert list(res.tests.columns) == TESTS_COLUMNS
     from eventstudy.inference import test_battery
 
-    battery = test_battery(res.arrays, res.group_indices())
-    pd.testing.assert_frame_equal(res.tests, battery.reset_index(drop=True))
-    assert {"all", "signed", "category=deal"} <= set(res.tests["group"])
+    battery = test_battery(res.arrays, res.groups)
+    pd.testing.assert_frame_equal(res.tests.drop(columns="note"), battery.reset_index(drop=True))
+    assert {"all", "signed", "escalation", "de-escalation"} <= set(res.tests["group"])
     assert "Tests" in text
-    bare = EventStudy(study.returns, study.events, asset="ZS=F", factors=FACTORS).fit(tests=False)
-    assert list(bare.tests.columns) == TESTS_COLUMNS and bare.tests.empty
+    none = EventStudy(study.returns, study.events.iloc[5:], asset="ZS=F", factors=FACTORS).fit()
+    assert list(none.tests.columns) == TESTS_COLUMNS and none.tests.empty
+    assert none.tidy().empty and none.n_used == 0
     assert res.tidy().shape[0] == 5 * 4
     with pytest.raises(AttributeError, match="EventStudyResults is immutable"):
-        res.config = {}
+        res.options = None
     table = res.car
     table.loc[0, "car"] = 99.0
     assert res.car.loc[0, "car"] != 99.0
@@ -268,16 +284,13 @@ def test_config_errors(returns, events):
 @pytest.mark.parametrize("model,factors", [("constant-mean", []), ("market-adjusted", ["SPY"])])
 def test_other_models_through_the_labelled_layer(returns, events, model, factors):
     res = EventStudy(returns, events, asset="ZS=F", factors=factors, model=model).fit()
-    p = res.params
-    assert list(p.columns) == [
-        "event_id",
-        "mean" if model == "constant-mean" else "mean_ar",
-        "s2",
-        "n",
-        "k",
-        "df",
-    ]
-    assert (p["k"] == 1).all() and (p["df"] == p["n"] - 1).all()
+    p = res.normal_model()
+    term = "mean" if model == "constant-mean" else "mean_ar"
+    assert list(p.columns) == ["event_id", "n_estimation", "df", "r2", "resid_sd", term,
+                               f"{term}_se"]
+    assert (p["df"] == p["n_estimation"] - 1).all()
+    np.testing.assert_allclose(p[f"{term}_se"], p["resid_sd"] / np.sqrt(p["n_estimation"]),
+                               rtol=1e-12, atol=0)
     ar = res.ar
     ok = ar["ar"].notna()
     if model == "market-adjusted":
@@ -416,16 +429,16 @@ def test_exclude_windows_of_equals_fitting_the_other_events_too(returns, events)
     # Busan's window (2025-10-30) lies in the call's (2025-11-24) estimation sample.
     studied = dated[dated["id"].isin(["hike-2019", "call-2025"])]
     others = dated[~dated["id"].isin(studied["id"])]
-    together = EventStudy(returns, dated, asset="ZS=F", factors=FACTORS).fit(tests=False)
+    together = EventStudy(returns, dated, asset="ZS=F", factors=FACTORS).fit()
     apart = EventStudy(returns, studied, asset="ZS=F", factors=FACTORS,
-                       exclude_windows_of=others).fit(tests=False)
+                       exclude_windows_of=others).fit()
     ids = list(studied["id"])
     pd.testing.assert_frame_equal(
         apart.car.reset_index(drop=True),
         together.car[together.car["event_id"].isin(ids)].reset_index(drop=True),
         check_exact=False, rtol=1e-12, atol=0,
     )
-    alone = EventStudy(returns, studied, asset="ZS=F", factors=FACTORS).fit(tests=False)
+    alone = EventStudy(returns, studied, asset="ZS=F", factors=FACTORS).fit()
     n = {r.event_id: r.n_estimation for r in alone.events.itertuples()}
     n_apart = {r.event_id: r.n_estimation for r in apart.events.itertuples()}
     assert all(n_apart[e] <= n[e] for e in ids) and n_apart != n
@@ -438,7 +451,7 @@ def test_exclude_windows_of_equals_fitting_the_other_events_too(returns, events)
 def test_event_before_the_first_return_is_excluded_with_its_date(returns, events):
     early = pd.DataFrame({"id": ["too-early"], "trade_date": pd.to_datetime(["2010-01-04"])})
     dated = pd.concat([early, events.iloc[:2][["id", "trade_date"]]], ignore_index=True)
-    res = EventStudy(returns, dated, asset="ZS=F", factors=FACTORS).fit(tests=False)
+    res = EventStudy(returns, dated, asset="ZS=F", factors=FACTORS).fit()
     ev = res.events.set_index("event_id")
     first = returns.index[0].date()
     assert ev.loc["too-early", "status"] == "excluded"

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.report import build_report, notebook_sources
-from eventstudy.study import run_study
+from eventstudy.outputs import run_study
+from eventstudy.report.build import build_report, notebook_sources
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebook_sources()
@@ -197,11 +197,13 @@ def test_index_headline_numbers_equal_the_car_csv_of_eventstudy_run(report, runs
 @pytest.mark.snapshot
 @pytest.mark.notebook
 def test_page_findings_quote_the_csv_of_eventstudy_run(report, runs):
-    # page 3: each "ASSET +x.xx% over [0, 1] (t-test p = ..., SQ p = ..., placebo p = ...)"
+    # page 3: each "ASSET +x.xx% over [0, 1] (95% CI [..]; t-test p = .., <evidence>; SQ p = ..,
+    # placebo p = ..)"
     text = _text(json.loads((report / "03_article.json").read_text(encoding="utf-8"))
                  ["findings_html"])
-    quoted = re.findall(r"(ZS=F|SOYB) ([+-]\d+\.\d\d)% over \[0, 1\] \(t-test p = ([\d.]+), "
-                        r"SQ p = ([\d.]+), placebo p = ([\d.]+)", text)
+    quoted = re.findall(r"(ZS=F|SOYB) ([+-]\d+\.\d\d)% over \[0, 1\] \(95% CI \[[^]]+\]; "
+                        r"t-test p = ([\d.]+), [a-z ]+; SQ p = ([\d.]+), placebo p = ([\d.]+)",
+                        text)
     assert len(quoted) == 4, text
     events = iter(["busan-meeting", "busan-meeting", "trump-xi-call", "trump-xi-call"])
     for (asset, car_pct, p, sq_p, placebo_p), eid in zip(quoted, events, strict=True):

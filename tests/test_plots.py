@@ -29,7 +29,8 @@ def res():
             "direction": [1, -1, 0],
         }
     )
-    return EventStudy(returns, events, asset="A", factors=["F"], windows=((-2, 5), (0, 0))).fit()
+    return EventStudy(returns, events, asset="A", factors=["F"], windows=((-2, 5), (0, 0)),
+                      group_by="direction").fit()
 
 
 def _paths(ax):
@@ -86,10 +87,11 @@ def test_plot_car_and_caar(res):
     assert ax.get_ylabel() == "CAAR (% log return)"
     assert "95% band" in ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["all (N=3)", "category=deal (N=2)", "category=tariff (N=1)", "signed (N=2)"]
+    assert labels == ["all (N=3)", "escalation (N=1)", "de-escalation (N=1)", "signed (N=2)"]
     signed = _paths(ax)[-1].get_ydata()
     np.testing.assert_allclose(signed, (car[0] - car[1]) / 2 * 100, rtol=1e-12, atol=0)
-    with pytest.raises(KeyError, match="no group 'nope'; groups are all, category=deal"):
+    with pytest.raises(KeyError,
+                       match="no group 'nope'; groups are all, de-escalation, escalation"):
         res.plot_caar(["nope"])
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from eventstudy.exceptions import NotebookError
-from eventstudy.report import _label_levels, build_index, build_page, main, notebook_sources
+from eventstudy.report.build import build_index, build_page, main, notebook_sources
+from eventstudy.report.figures import _label_levels
 
 IMG = re.compile(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/=\s]{100,}\"")
 EXTERNAL = re.compile(r"(?:src|href)=[\"'](?:https?:)?//", re.IGNORECASE)

@@ -225,7 +225,7 @@ def test_car_csv_matches_the_results_object(article_run, prices_dir):
         warnings.simplefilter("ignore", DataQualityWarning)
         run = analyse(load_study(REPO / "studies" / "article.toml"), prices_dir=prices_dir)
     written = pd.read_csv(article_run / "car.csv")
-    fitted = run.results.car.set_index(["event_id", "start", "end"])
+    fitted = run.car.set_index(["event_id", "start", "end"])
     key = list(zip(written["event_id"], written["start"], written["end"], strict=True))
     for col in ("car", "car_se", "t", "p"):
         np.testing.assert_allclose(written[col].to_numpy(), fitted.loc[key, col].to_numpy(),
@@ -241,7 +241,7 @@ def test_car_csv_matches_the_results_object(article_run, prices_dir):
 def test_event_verdicts_count_rejections():
     import pandas as pd
 
-    from eventstudy.study import event_verdicts, group_verdicts
+    from eventstudy.report.findings import event_verdicts, group_verdicts
 
     car = pd.DataFrame({
         "event_id": ["a", "a", "b"], "start": [0, -1, 0], "end": [0, 1, 0],
@@ -310,4 +310,4 @@ def test_constant_mean_study_without_factors_runs(prices_dir, tmp_path):
     row = run.car.iloc[0]
     ar = run.ar.set_index("day").loc[0]
     np.testing.assert_allclose(row["car"], ar["ar"], rtol=1e-12, atol=0)
-    assert run.results.arrays.k == 1 and np.isfinite(row["placebo_p"])
+    assert run.arrays.k == 1 and np.isfinite(row["placebo_p"])

@@ -19,17 +19,19 @@ return with two decimals and a sign, p-values with three decimals.
 
 from __future__ import annotations
 
-from .exceptions import InferenceError
+from ..exceptions import InferenceError
 
 __all__ = [
+    "EVENT_TESTS",
+    "event_verdicts",
+    "group_verdicts",
+    "reading",
     "series_spans",
     "largest_returns_sentence",
     "data_quality_findings",
     "day0_moves",
     "rule_counts",
     "events_findings",
-    "ARTICLE_EVENTS",
-    "ARTICLE_SHORT_NAMES",
     "car_row",
     "event_day0",
     "event_sentence",
@@ -55,11 +57,144 @@ __all__ = [
     "robustness_findings",
 ]
 
-#: The article's events (page 3 and 5) and the names the findings give them.
-ARTICLE_EVENTS: dict[str, str] = {"busan-meeting": "Busan meeting",
-                                  "trump-xi-call": "Trump–Xi call"}
-#: The shorter names of the same events in running text.
-ARTICLE_SHORT_NAMES: dict[str, str] = {"busan-meeting": "Busan", "trump-xi-call": "Trump–Xi call"}
+
+#: Per-event p-value columns of ``car.csv`` read by :func:`event_verdicts`.
+EVENT_TESTS: tuple[str, ...] = ("p", "sq_p", "placebo_p")
+_EVENT_TEST_NAMES = {"p": "t test", "sq_p": "SQ test", "placebo_p": "placebo"}
+
+
+def _verdict(names_significant: list[str], n_tests: int) -> str:
+    k = len(names_significant)
+    if n_tests == 0:
+        return "no test could be computed"
+    if k == 0:
+        return f"no test rejects (0 of {n_tests})"
+    if k == n_tests:
+        if n_tests == 1:
+            return "one test only, and it rejects"
+        return f"holds across all {n_tests} tests"
+    if k == 1:
+        return f"hangs on one test ({names_significant[0]}) of {n_tests}"
+    return f"holds in {k} of {n_tests} tests ({', '.join(names_significant)})"
+
+
+def event_verdicts(car, alpha: float = 0.05):
+    """Which per-event tests reject at ``alpha``, for each event and window.
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The ``car.csv`` table: ``event_id, start, end, car`` and the p-value
+        columns among ``p`` (t test with estimation-error variance), ``sq_p``
+        (SQ test) and ``placebo_p`` (placebo distribution).
+    alpha : float
+        Test level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``event_id, start, end, car, n_tests, n_reject, rejecting, verdict``;
+        ``n_tests`` counts the p-values that exist (not NaN).
+    """
+    import pandas as pd
+
+    cols = [c for c in EVENT_TESTS if c in car.columns]
+    rows = []
+    for rec in car.to_dict("records"):
+        present = [c for c in cols if pd.notna(rec[c])]
+        rejecting = [_EVENT_TEST_NAMES[c] for c in present if rec[c] < alpha]
+        rows.append({
+            "event_id": rec["event_id"],
+            "start": rec["start"],
+            "end": rec["end"],
+            "car": rec["car"],
+            "n_tests": len(present),
+            "n_reject": len(rejecting),
+            "rejecting": ", ".join(rejecting),
+            "verdict": _verdict(rejecting, len(present)),
+        })
+    return pd.DataFrame(rows, columns=["event_id", "start", "end", "car", "n_tests", "n_reject",
+                                       "rejecting", "verdict"])
+
+
+def group_verdicts(tests, alpha: float = 0.05):
+    """Which tests of the battery reject at ``alpha``, per group and window.
+
+    Parameters
+    ----------
+    tests : pandas.DataFrame
+        The ``tests.csv`` table (``group, start, end, test, statistic,
+        p_value, n_events``).
+    alpha : float
+        Test level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group, start, end, n_events, n_tests, n_reject, rejecting, verdict``.
+    """
+    import pandas as pd
+
+    rows = []
+    for (group, start, end), block in tests.groupby(["group", "start", "end"], sort=False):
+        present = block[block["p_value"].notna()]
+        rejecting = list(present.loc[present["p_value"] < alpha, "test"])
+        rows.append({
+            "group": group,
+            "start": start,
+            "end": end,
+            "n_events": int(block["n_events"].max()) if len(block) else 0,
+            "n_tests": len(present),
+            "n_reject": len(rejecting),
+            "rejecting": ", ".join(rejecting),
+            "verdict": _verdict(rejecting, len(present)),
+        })
+    return pd.DataFrame(rows, columns=["group", "start", "end", "n_events", "n_tests", "n_reject",
+                                       "rejecting", "verdict"])
+
+
+
+def reading(results, alpha: float = 0.05) -> list[str]:
+    """A short plain reading of fitted results, generated from their tables.
+
+    For each event and window: the CAR, its graded evidence (t test's p on
+    :data:`eventstudy.report.format.EVIDENCE`) and which per-event tests
+    reject at ``alpha``; for each group of the tests table, how many of the
+    battery's tests reject.
+
+    Returns
+    -------
+    list of str
+        One Markdown bullet per finding.
+    """
+    import pandas as pd
+
+    from . import format as fmt
+
+    lines = []
+    car = results.tidy(alpha)
+    ev = event_verdicts(car, alpha)
+    for eid, block in ev.groupby("event_id", sort=False):
+        rows = car[car["event_id"] == eid]
+        parts = []
+        for r, c in zip(block.itertuples(), rows.itertuples(), strict=True):
+            if pd.isna(r.car):
+                parts.append(f"{fmt.window(r.start, r.end)} no CAR ({c.note})")
+            else:
+                parts.append(f"{fmt.window(r.start, r.end)} {fmt.pct(r.car)} "
+                             f"{fmt.interval(c.ci_lower, c.ci_upper)}, "
+                             f"{fmt.evidence_phrase(c.p)} (t p = {fmt.pvalue(c.p)}); "
+                             f"{r.verdict}")
+        lines.append(f"- **{eid}**: " + "; ".join(parts) + ".")
+    tests = results.tests
+    if len(tests):
+        gv = group_verdicts(tests, alpha)
+        for g, block in gv.groupby("group", sort=False):
+            n = int(block["n_events"].max())
+            parts = [f"{fmt.window(r.start, r.end)} {r.verdict}" for r in block.itertuples()]
+            lines.append(f"- group **{g}** ({n} event{'s' if n != 1 else ''}): "
+                         + "; ".join(parts) + ".")
+    return lines
 
 
 def _window(window) -> str:
@@ -115,7 +250,7 @@ def largest_returns_sentence(largest) -> str:
                "why the masks exist." if n_roll + n_thin > len(largest) / 2 else "."))
 
 
-def data_quality_findings(checks, provenance, *, asset: str = "ZS=F", start="2017-01-01") -> str:
+def data_quality_findings(checks, provenance, *, asset: str, start) -> str:
     """The closing statement of page 1: sources, roll days, thin trading, missing sessions.
 
     Parameters
@@ -144,7 +279,7 @@ def data_quality_findings(checks, provenance, *, asset: str = "ZS=F", start="201
     missing = ", ".join(f"{t} {len(k.missing_sessions)}" for t, k in checks.items())
     return (
         f"Prices come from **{source}** ({series_spans(checks)}). "
-        f"Since {pd.Timestamp(start).year} the soybean series has **{len(c.roll_days)} roll "
+        f"Since {pd.Timestamp(start).year} the {asset} series has **{len(c.roll_days)} roll "
         f"days** and **{len(c.thin_periods)} thin-trading periods**; "
         f"{largest_returns_sentence(c.largest_returns)} "
         f"Missing sessions against the exchange calendars: {missing}."
@@ -178,8 +313,8 @@ def rule_counts(aligned) -> str:
     return ", ".join(f"{k} ×{v}" for k, v in aligned["rule"].value_counts().items())
 
 
-def events_findings(aligned, *, last_early_year: int = 2020, early_label: str = "2018–2020",
-                    first_late_year: int = 2025) -> str:
+def events_findings(aligned, *, last_early_year: int, early_label: str,
+                    first_late_year: int) -> str:
     """The closing statement of page 2: the event catalogue and how day 0 was found.
 
     Parameters
@@ -203,7 +338,7 @@ def events_findings(aligned, *, last_early_year: int = 2020, early_label: str = 
         the events whose day 0 moved (:func:`day0_moves`) and the rules used
         (:func:`rule_counts`).
     """
-    from .report import moved_events, pending_events
+    from .tables import moved_events, pending_events
 
     pending = pending_events(aligned)
     moved = moved_events(aligned)
@@ -214,7 +349,7 @@ def events_findings(aligned, *, last_early_year: int = 2020, early_label: str = 
         f"({int((years <= last_early_year).sum())} from {early_label}, "
         f"{int((years >= first_late_year).sum())} from {first_late_year}) and "
         f"{len(pending)} are pending ({', '.join(pending['id'])}). "
-        f"{int(aligned['in_article'].sum())} events come from the article. "
+        f"{int(aligned['in_article'].sum())} events are marked `in_article` in the catalogue. "
         f"For {len(moved)} events day 0 is not the reported calendar date "
         f"({day0_moves(moved)}). "
         f"Rules used: {rule_counts(aligned)}."
@@ -272,35 +407,38 @@ def event_day0(car, event_id: str):
 
 
 def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: float = 0.05) -> str:
-    """One event's CAR over one window with its three p-values and verdict.
+    """One event's CAR over one window with its interval, p-values and graded evidence.
 
     Parameters
     ----------
     car : pandas.DataFrame
-        The ``car.csv`` table (``event_id, start, end, car, p, sq_p, placebo_p``).
+        The tidy table (``event_id, start, end, car, ci_lower, ci_upper, p,
+        sq_p, placebo_p``).
     asset : str
         The asset the CAR was measured on, named first.
     event_id : str
     window : (int, int)
     alpha : float
-        Test level of the verdict (:func:`eventstudy.study.event_verdicts`).
+        Level of the interval (as computed in the table) and of the test count
+        (:func:`event_verdicts`).
 
     Returns
     -------
     str
-        ``"ZS=F +2.26% over [0, 1] (t-test p = 0.086, SQ p = 0.106, placebo
-        p = 0.201: no test rejects (0 of 3))"``; the CAR in percent of log
-        return.
+        ``"ZS=F +2.26% over [0, 1] (95% CI [-0.33%, +4.85%]; t-test p = 0.086,
+        weak evidence; SQ p = 0.106, placebo p = 0.201)"``.
     """
-    from .study import event_verdicts
+    from . import format as fmt
 
     c = car_row(car, event_id, window)
-    one = car[(car["event_id"] == event_id) & (car["start"] == window[0])
-              & (car["end"] == window[1])]
-    verdict = event_verdicts(one, alpha)["verdict"].iloc[0]
-    return (f"{asset} {100 * c['car']:+.2f}% over {_window(window)} "
-            f"(t-test p = {c['p']:.3f}, SQ p = {c['sq_p']:.3f}, "
-            f"placebo p = {c['placebo_p']:.3f}: {verdict})")
+    if c["car"] != c["car"]:
+        note = c.get("note", "") if hasattr(c, "get") else ""
+        return f"{asset}: no CAR over {_window(window)} ({note or 'no usable day'})"
+    level = f"{100 * (1 - alpha):g}%"
+    return (f"{asset} {fmt.pct(c['car'])} over {_window(window)} ({level} CI "
+            f"{fmt.interval(c['ci_lower'], c['ci_upper'])}; t-test p = {fmt.pvalue(c['p'])}, "
+            f"{fmt.evidence_phrase(c['p'])}; SQ p = {fmt.pvalue(c['sq_p'])}, placebo p = "
+            f"{fmt.pvalue(c['placebo_p'])})")
 
 
 def rejecting_windows(car, asset: str, event_id: str, *, alpha: float = 0.05) -> list[str]:
@@ -320,39 +458,52 @@ def rejecting_windows(car, asset: str, event_id: str, *, alpha: float = 0.05) ->
         ``"ASSET [a, b] (tests)"`` per rejecting window, in the table's order;
         empty when no test rejects (or the event is not in the table).
     """
-    from .study import event_verdicts
-
     v = event_verdicts(car[car["event_id"] == event_id], alpha)
     hit = v[v["n_reject"] > 0]
     return [f"{asset} [{r.start}, {r.end}] ({r.rejecting})" for r in hit.itertuples()]
 
 
-def event_answer(name: str, cars: dict, event_id: str, *, alpha: float = 0.05) -> str:
-    """The yes/no answer for one event, across every window and several assets.
+def event_answer(name: str, cars: dict, event_id: str, window=(0, 1), *,
+                 alpha: float = 0.05) -> str:
+    """The graded answer for one event over one window, on several assets.
 
     Parameters
     ----------
     name : str
         The event's name in the text.
     cars : dict of str -> pandas.DataFrame
-        Asset -> its ``car.csv`` table.
+        Asset -> its tidy table.
     event_id : str
+    window : (int, int)
+        The headline window graded.
     alpha : float
+        Level at which other windows' rejections are listed.
 
     Returns
     -------
     str
-        ``"**name: no** — …"`` when no per-event test rejects in any window
-        on any asset, else ``"**name: in part** — a test rejects … in: …"``
-        listing :func:`rejecting_windows` of each asset.
+        ``"**name: weak evidence** on ZS=F (t-test p = 0.086), no evidence on
+        SOYB (…) over [0, 1]"``, the strongest reading first, then the
+        windows of any asset where a per-event test rejects at ``alpha``
+        (:func:`rejecting_windows`), or that none does.
     """
+    from . import format as fmt
+
+    order = [label for _, label in fmt.EVIDENCE]
+    readings = []
+    for asset, car in cars.items():
+        c = car_row(car, event_id, window)
+        readings.append((asset, fmt.evidence(c["p"]), c["p"]))
+    ranked = sorted(readings, key=lambda r: order.index(r[1]) if r[1] in order else len(order))
+    head = ranked[0][1]
+    parts = [f"{grade} on {asset} (t-test p = {fmt.pvalue(p)})" for asset, grade, p in ranked]
     hits = [h for asset, car in cars.items()
             for h in rejecting_windows(car, asset, event_id, alpha=alpha)]
     level = f"{alpha:.0%}"
-    if not hits:
-        return (f"**{name}: no** — no test rejects a zero abnormal return at the {level} level "
-                f"in any window, on {' or on '.join(cars)}.")
-    return f"**{name}: in part** — a test rejects at the {level} level in: {'; '.join(hits)}."
+    tail = (f" A per-event test rejects at {level} in: {'; '.join(hits)}." if hits else
+            f" No per-event test rejects at {level} in any window, on {' or '.join(cars)}.")
+    return (f"**{name}: {head}{' evidence' if head != 'no evidence' else ''}** over "
+            f"{_window(window)} — " + "; ".join(parts) + "." + tail)
 
 
 def same_answer(car_a, car_b, event_id: str, *, alpha: float = 0.05) -> bool:
@@ -441,7 +592,7 @@ def front_contract(asset: str, day0):
     """
     import pandas as pd
 
-    from .contracts import contract_schedule
+    from ..contracts import contract_schedule
 
     day0 = pd.Timestamp(day0)
     schedule = contract_schedule(asset, day0 - pd.Timedelta(days=90),
@@ -453,8 +604,8 @@ def _thin_days_by_window(headline, event_id: str):
     return headline[headline["event_id"] == event_id].set_index("window")["thin_days"]
 
 
-def delivery_note(ar, headline, front, event_id: str, *, asset: str = "ZS=F",
-                  other: str = "SOYB", name: str = "Busan") -> str:
+def delivery_note(ar, headline, front, event_id: str, *, asset: str, other: str,
+                  name: str) -> str:
     """Which days of an event window are the front contract in delivery (page 3).
 
     Parameters
@@ -462,7 +613,7 @@ def delivery_note(ar, headline, front, event_id: str, *, asset: str = "ZS=F",
     ar : pandas.DataFrame
         The ``ar.csv`` table of ``asset`` (``event_id, day, date, thin``).
     headline : pandas.DataFrame
-        :func:`eventstudy.study.headline_table` of ``asset`` (``thin_days``
+        :func:`eventstudy.report.tables.headline_table` of ``asset`` (``thin_days``
         per window).
     front : pandas.Series
         :func:`front_contract` at the event's day 0.
@@ -490,85 +641,91 @@ def delivery_note(ar, headline, front, event_id: str, *, asset: str = "ZS=F",
         f"{', '.join(f'{d:+d}' for d in thin['day'])} of the {name} window "
         f"({thin['date'].min():%Y-%m-%d} to {thin['date'].max():%Y-%m-%d}) `{asset}` is the "
         f"thinly traded {front['contract']} in its delivery period, not the contract where "
-        f"soybean prices were being set. Thin days per window: "
+        f"prices were being set. Thin days per window: "
         + ", ".join(f"{w} {n}" for w, n in per_window.items())
         + f". `{other}` holds the second- and third-nearest contracts, so it measures the "
         "same days on liquid contracts; the figure and the table below put the two side by side."
     )
 
 
-def article_findings(zs, soyb, headline, front, *, events=None, short_names=None,
-                     window=(0, 1), wide_window=(-1, 5), thin_event: str = "busan-meeting",
-                     expected_after: str = "kuala-lumpur-framework") -> str:
-    """The closing statement of page 3: the article's events on ZS=F and SOYB.
+def article_findings(zs, soyb, headline, front, *, events, short_names=None,
+                     window=(0, 1), wide_window=(-1, 5), thin_event: str,
+                     expected_after: str | None = None) -> str:
+    """The closing statement of an answer page: chosen events measured on two assets.
 
     Parameters
     ----------
-    zs, soyb : eventstudy.study.StudyRun
-        The runs of ``studies/article.toml`` and ``studies/article_soyb.toml``
-        (``study.asset``, ``car``, ``ar``, ``aligned`` are read).
+    zs, soyb : EventStudyResults
+        The results on the main asset (a continuous future) and on a second
+        asset measuring the same news on other contracts.
     headline : pandas.DataFrame
-        :func:`eventstudy.study.headline_table` of ``zs`` for every window.
+        :func:`eventstudy.report.tables.headline_table` of ``zs`` for every window.
     front : pandas.Series
         :func:`front_contract` at ``thin_event``'s day 0.
-    events : dict of str -> str, optional
-        Event id -> name; default :data:`ARTICLE_EVENTS` (two events, in order).
+    events : dict of str -> str
+        Event id -> name, in order (the first two are graded for power).
     short_names : dict of str -> str, optional
-        Event id -> short name; default :data:`ARTICLE_SHORT_NAMES`.
+        Event id -> short name (default ``events``).
     window : (int, int)
         The window of the headline sentences and of the detectable CAR.
     wide_window : (int, int)
         The widest window, whose thin days are counted beside ``window``'s.
     thin_event : str
         The event whose window meets the delivery period.
-    expected_after : str
-        The earlier event after which the news was expected.
+    expected_after : str, optional
+        An earlier catalogued event after which the news was expected; its
+        title and day 0 come from the catalogue.
 
     Returns
     -------
     str
         Markdown: per event the CAR sentence on each asset
-        (:func:`event_sentence`), the yes/no answer (:func:`event_answer`),
+        (:func:`event_sentence`), the graded answer (:func:`event_answer`),
         the delivery-period paragraph (:func:`thin_day_gap`,
         :func:`same_answer`) and the caveats (:func:`detectable_car`).
     """
-    events = ARTICLE_EVENTS if events is None else events
-    short = ARTICLE_SHORT_NAMES if short_names is None else short_names
-    a, b = zs.study.asset, soyb.study.asset
-    cars = {a: zs.car, b: soyb.car}
+    short = events if short_names is None else short_names
+    a, b = zs.options.asset, soyb.options.asset
+    za, sb = zs.car, soyb.car
+    cars = {a: za, b: sb}
+    factors = " and ".join(zs.options.factors) or "a constant mean"
 
     measured = " ".join(
-        f"**{name} (day 0 = {event_day0(zs.car, eid):%Y-%m-%d}):** "
-        f"{event_sentence(zs.car, a, eid, window)}; {event_sentence(soyb.car, b, eid, window)}."
+        f"**{name} (day 0 = {event_day0(za, eid):%Y-%m-%d}):** "
+        f"{event_sentence(za, a, eid, window)}; {event_sentence(sb, b, eid, window)}."
         for eid, name in events.items())
-    answers = " ".join(event_answer(name, cars, eid) for eid, name in events.items())
+    answers = " ".join(event_answer(name, cars, eid, window) for eid, name in events.items())
     thin = _thin_days_by_window(headline, thin_event)
     gap = thin_day_gap(zs.ar, soyb.ar, thin_event)
     first, second = list(events)[:2]
     name = short[thin_event]
-    expected = zs.aligned.set_index("id").loc[expected_after, "trade_date"]
-    return (
+    text = (
         measured + "\n\n"
-        + "Did the news move soybeans beyond what equities and the dollar explain? "
-        f"{answers}\n\n"
+        + f"Did the news move {a} beyond what {factors} explain? {answers}\n\n"
         + f"The delivery period: {thin[_window(wide_window)]} of the {name} "
         f"{_window(wide_window)} window's days "
-        f"({thin[_window(window)]} of {_window(window)}) are the November contract "
+        f"({thin[_window(window)]} of {_window(window)}) are the contract "
         f"{front['contract']} in delivery (first notice day {front['first_notice_day']:%Y-%m-%d}, "
         f"last trading day {front['last_trade_date']:%Y-%m-%d}). On those days its abnormal "
         f"returns differ from {b}'s by at most {100 * gap:.2f} percentage points, and {b} gives "
-        + (f"the same answer as {a}, so the thin November contract does not drive the {name} "
-           "answer." if same_answer(zs.car, soyb.car, thin_event) else
+        + (f"the same answer as {a}, so the thin contract does not drive the {name} answer."
+           if same_answer(za, sb, thin_event) else
            f"a different answer from {a}: read the {b} answer, measured on liquid contracts.")
         + "\n\n"
         + "Caveats: each answer rests on one event, so it is only as good as the model of a "
         f"normal day, and a single event has little power: on {a} the t test rejects over "
-        f"{_window(window)} only beyond ±{detectable_car(zs.car, first, window):.2f}% "
-        f"({short[first]}) and ±{detectable_car(zs.car, second, window):.2f}% ({short[second]}), "
-        "so a \"no\" means no move larger than ordinary soybean noise, not no effect. The truce "
-        "was widely expected after the Kuala Lumpur framework (day 0 "
-        f"{expected:%Y-%m-%d}), so part of the news may have been priced before day −1."
+        f"{_window(window)} only beyond ±{detectable_car(za, first, window):.2f}% "
+        f"({short[first]}) and ±{detectable_car(za, second, window):.2f}% ({short[second]}), "
+        f"so \"no evidence\" means no move larger than ordinary {a} noise, not no effect."
     )
+    if expected_after is not None and zs.catalogue is not None:
+        cat = zs.catalogue.set_index("id")
+        if expected_after in cat.index:
+            rec = cat.loc[expected_after]
+            text += (f" The news was widely expected after \"{rec['title']}\" (day 0 "
+                     f"{rec['trade_date']:%Y-%m-%d}), so part of it may have been priced before "
+                     "day −1.")
+    return text
 
 
 # --------------------------------------------------------------------------- page 4: groups
@@ -580,7 +737,7 @@ def group_line(verdicts, tests, group: str) -> str:
     Parameters
     ----------
     verdicts : pandas.DataFrame
-        :func:`eventstudy.study.group_verdicts` of ``tests``.
+        :func:`group_verdicts` of ``tests``.
     tests : pandas.DataFrame
         The ``tests.csv`` table; the mean CAR is the ``statistic`` of its
         ``placebo`` rows.
@@ -604,8 +761,8 @@ def group_line(verdicts, tests, group: str) -> str:
     return f"- **{group}** ({int(rows['n_events'].max())} events): " + "; ".join(parts) + "."
 
 
-def compare_with_peers(car, events, event_ids, window=(0, 1), *, last_peer_year: int = 2020,
-                       peer_label: str = "2018–2020") -> str:
+def compare_with_peers(car, events, event_ids, window=(0, 1), *, last_peer_year: int,
+                       peer_label: str) -> str:
     """Each chosen event's CAR against earlier events of the same direction.
 
     Parameters
@@ -629,8 +786,9 @@ def compare_with_peers(car, events, event_ids, window=(0, 1), *, last_peer_year:
         and how many moved at least as much (|CAR_peer| ≥ |CAR|); CARs in
         percent of log return.
     """
-    sel = car[(car["start"] == window[0]) & (car["end"] == window[1])].merge(
-        events[["event_id", "direction"]], on="event_id")
+    sel = car[(car["start"] == window[0]) & (car["end"] == window[1])]
+    if "direction" not in sel.columns:
+        sel = sel.merge(events[["event_id", "direction"]], on="event_id")
     early = sel[sel["trade_date"].dt.year <= last_peer_year]
     chosen = sel[sel["event_id"].isin(list(event_ids))].set_index("event_id")
     parts = []
@@ -643,17 +801,17 @@ def compare_with_peers(car, events, event_ids, window=(0, 1), *, last_peer_year:
             f"(range {peers.min():+.2f}% to {peers.max():+.2f}%) for the {len(peers)} "
             f"{peer_label} events of the same direction, {rank} of which moved at least as much"
         )
-    return (f"The article's events against the {peer_label} trade war, CAR over "
+    return (f"The chosen events against the {peer_label} events, CAR over "
             f"{_window(window)}: " + "; ".join(parts) + ".")
 
 
-def trade_war_findings(run, groups=("escalation", "de-escalation", "signed"),
-                       compare=tuple(ARTICLE_EVENTS), window=(0, 1)) -> str:
+def trade_war_findings(run, groups=("escalation", "de-escalation", "signed"), *,
+                       compare, window=(0, 1), last_peer_year: int, peer_label: str) -> str:
     """The closing statement of page 4: the pooled trade-war events.
 
     Parameters
     ----------
-    run : eventstudy.study.StudyRun
+    run : EventStudyResults
         The run of ``studies/trade_war.toml`` (``events``, ``tests``, ``car``).
     groups : sequence of str
         Groups listed, in order (those absent from the tests are skipped).
@@ -667,17 +825,19 @@ def trade_war_findings(run, groups=("escalation", "de-escalation", "signed"),
         Markdown: events used and excluded, one :func:`group_line` per
         group, the comparison, and how to read partial rejections.
     """
-    from .study import group_verdicts
-
     gv = group_verdicts(run.tests)
     used = int((run.events["status"] == "used").sum())
     total = len(run.events)
     present = set(gv["group"])
     return (
-        f"{used} of {total} trade events entered the estimation "
-        f"({total - used} excluded, reasons in the table above). At the 5% level:\n\n"
+        f"{used} of {total} events entered the estimation "
+        + (f"({total - used} excluded: " + "; ".join(
+            f"{r.event_id}: {r.reason}" for r in run.events.itertuples()
+            if r.status != "used") + "). " if total > used else "(none excluded). ")
+        + "At the 5% level:\n\n"
         + "\n".join(group_line(gv, run.tests, g) for g in groups if g in present)
-        + "\n\n" + compare_with_peers(run.car, run.events, list(compare), window)
+        + "\n\n" + compare_with_peers(run.car, run.events, list(compare), window,
+                                        last_peer_year=last_peer_year, peer_label=peer_label)
         + "\n\nA window where every test rejects is robust to the tests' assumptions; where only "
         "Patell or Corrado reject, the result leans on tests known to over-reject when event "
         "days are more volatile than estimation days."
@@ -693,7 +853,7 @@ def variant_verdicts(table, event_id: str) -> str:
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`eventstudy.study.robustness_table` (``dimension, variant,
+        :func:`eventstudy.report.tables.robustness_table` (``dimension, variant,
         event_id, car_pct, n_reject``).
     event_id : str
 
@@ -834,15 +994,15 @@ def power_findings(power, window: str) -> str:
             + "; with ".join(power_sentence(power, d, window) for d in _deltas(power)) + ".")
 
 
-def robustness_findings(table, dummy, size, power, event_ids=tuple(ARTICLE_EVENTS)) -> str:
+def robustness_findings(table, dummy, size, power, event_ids) -> str:
     """The closing statement of page 5: which conclusions move, and can the tests be trusted.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`eventstudy.study.robustness_table` with the dummy rows.
+        :func:`eventstudy.report.tables.robustness_table` with the dummy rows.
     dummy : pandas.DataFrame
-        :func:`eventstudy.study.dummy_regression_table` (``car_se``,
+        :meth:`EventStudyResults.dummy_regression` (``car_se``,
         ``car_se_ols``).
     size, power : pandas.DataFrame
         :func:`eventstudy.report.size_power_tables`.

@@ -1,0 +1,307 @@
+"""Writing a fitted study: CSV tables, the publication table, ``summary.md``, figures.
+
+:func:`run_study` is ``eventstudy run``: it validates the output folder before
+anything is computed, fits the study once (:func:`eventstudy.study.analyse`)
+and writes every file from that one results object into a fresh folder next
+to the target, which then replaces the target — so a folder always holds
+exactly one run (marked by :data:`RUN_MARKER`), never a mix of two.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .exceptions import OutputError
+
+__all__ = [
+    "OUTPUT_FILES",
+    "RUN_MARKER",
+    "check_out_dir",
+    "run_study",
+    "summary_markdown",
+    "write_figures",
+    "write_results",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The file that marks a folder as one run of ``eventstudy run``.
+RUN_MARKER = ".eventstudy-run"
+
+#: The tables written by :func:`write_results`: file -> what it holds.
+OUTPUT_FILES = {
+    "ar.csv": "abnormal return per event and window day",
+    "car.csv": "the tidy table: CAR, se, t, df, p, interval, SQ and placebo p, flags, note",
+    "events.csv": "every event: trade date, status and the reason of an exclusion",
+    "tests.csv": "the test battery of each group and window",
+    "model.csv": "each event's normal-return model: coefficients, se, R², residual sd",
+    "estimation.csv": "every estimation-window day: used, or why it was masked",
+    "dummy.csv": "the dummy-variable regression beside the classical CARs",
+    "car.tex": "the publication table (LaTeX)",
+    "summary.md": "the reading of the study",
+}
+
+
+def _md_table(frame, floatfmt: str = ".4f") -> str:
+    """A small DataFrame as a Markdown table (missing values left empty)."""
+    import pandas as pd
+
+    def cell(v):
+        if isinstance(v, float):
+            return "" if pd.isna(v) else format(v, floatfmt)
+        if isinstance(v, pd.Timestamp):
+            return "" if pd.isna(v) else f"{v:%Y-%m-%d}"
+        return "" if v is None or v is pd.NaT else str(v).replace("|", "\\|")
+
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for rec in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(cell(v) for v in rec) + " |")
+    return "\n".join(lines)
+
+
+def _dummy_section(dummy) -> list[str]:
+    """The summary's section on the dummy-variable regression, sample and lag stated."""
+    meta = dummy.attrs
+    return [
+        "## Dummy-variable regression",
+        "",
+        f"One OLS of the asset's return on the factors and a dummy per event-window day, over "
+        f"the contiguous sample {meta['first']:%Y-%m-%d} to {meta['last']:%Y-%m-%d} "
+        f"({meta['nobs']} usable days, {meta['n_dummies']} dummies); Newey-West HAC standard "
+        f"errors with {meta['maxlags']} lags (floor(4(T/100)^(2/9))). Each dummy covers one "
+        "day, so its residual is zero and the HAC standard error collapses (`hac_unreliable`): "
+        "read the ordinary OLS (`p_ols`) and window-HAC (`p_window`) p-values beside it, and "
+        "the classical event-study p (`p_classical`). Full table: `dummy.csv`.",
+        "",
+        _md_table(dummy[["event_id", "start", "end", "car", "p", "p_ols", "p_window",
+                         "car_classical", "p_classical"]]),
+        "",
+    ]
+
+
+def summary_markdown(results, alpha: float = 0.05) -> str:
+    """The ``summary.md`` text of fitted results: the study, events, CARs, model, tests, reading.
+
+    Every sentence is built from ``results``; nothing in it is specific to
+    one asset or one set of events.
+    """
+    from .report import format as fmt
+    from .report.findings import reading
+
+    o = results.options
+    s = results.study
+    ev = results.events
+    used = ev[ev["status"] == "used"]
+    excluded = ev[ev["status"] != "used"]
+    title = (s.title or s.name) if s is not None else f"Event study of {o.asset}"
+    out = [f"# {title}", ""]
+    if s is not None and s.description:
+        out += [s.description, ""]
+    dates = results.dates
+    out += [
+        "## The study",
+        "",
+        *([f"- study file: `{s.path}`"] if s is not None and s.path is not None else []),
+        f"- asset `{o.asset}`, factors {', '.join(f'`{f}`' for f in o.factors) or 'none'}, "
+        f"model `{o.model}`, {o.returns} returns",
+        f"- estimation window [{o.estimation[0]}, {o.estimation[1]}] trade days, at least "
+        f"{o.min_estimation_days} usable days; event windows "
+        + ", ".join(fmt.window(a, b) for a, b in o.windows),
+        f"- contract rolls masked: {s.mask_rolls if s is not None else 'as given'}; "
+        f"thin-trading days kept out of estimation: {o.exclude_thin_trading}; other events' "
+        f"windows kept out of estimation: {o.exclude_other_events}",
+        f"- placebo: {o.placebo_draws} pseudo-events (seed {o.seed})" if o.placebo_draws
+        else "- placebo: off",
+        f"- returns: {dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d} on the exchange calendar"
+        if len(dates) else "- returns: none",
+        "",
+        f"## Events: {len(used)} used, {len(excluded)} excluded",
+        "",
+        _md_table(ev[["event_id", "trade_date", "status", "reason", "n_estimation"]]),
+        "",
+        "## Cumulative abnormal returns",
+        "",
+        f"CAR in % of {o.return_label}; `se` with estimation error; `95% CI` the t interval; "
+        "`p`: t test; `SQ p`: SQ test; `placebo p`: share of pseudo-event CARs at least as "
+        f"large in absolute value; `evidence` grades the t test's p ({fmt.evidence_scale()}).",
+        "",
+    ]
+    t = results.tidy(alpha)
+    if len(t):
+        table = t.assign(
+            window=[fmt.window(a, b) for a, b in zip(t["start"], t["end"], strict=True)],
+            **{"CAR %": [fmt.pct(x) for x in t["car"]],
+               "se %": [f"{100 * x:.2f}" if x == x else "—" for x in t["car_se"]],
+               f"{100 * (1 - alpha):g}% CI": [fmt.interval(a, b) for a, b in
+                                              zip(t["ci_lower"], t["ci_upper"], strict=True)],
+               "p": [fmt.pvalue(x) for x in t["p"]],
+               "SQ p": [fmt.pvalue(x) for x in t["sq_p"]],
+               "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]],
+               "evidence": [fmt.evidence(x) for x in t["p"]]})
+        out += [_md_table(table[["event_id", "trade_date", "window", "CAR %", "se %",
+                                 f"{100 * (1 - alpha):g}% CI", "p", "SQ p", "placebo p",
+                                 "evidence", "n_days"]]), ""]
+        notes = t[t["note"] != ""]
+        if len(notes):
+            out += ["Notes:", ""]
+            out += [f"- `{r.event_id}` {fmt.window(r.start, r.end)}: {r.note}"
+                    for r in notes.itertuples()]
+            out += [""]
+    else:
+        out += ["No event could be estimated.", ""]
+    nm = results.normal_model()
+    if len(nm):
+        out += ["## Normal-return model", "",
+                f"Each event's `{o.model}` model on its estimation sample (coefficient and "
+                "standard error; full table `model.csv`).", "",
+                _md_table(results._model_display()), ""]
+    tests = results.tests
+    out += ["## Tests", ""]
+    if len(tests):
+        shown = tests.assign(statistic=tests["statistic"].astype(float),
+                             p_value=tests["p_value"].astype(float))
+        out += [_md_table(shown, ".4g"), ""]
+    else:
+        out += ["No group test could be run.", ""]
+    dummy = results.dummy_regression() if results.n_used else None
+    if dummy is not None and len(dummy):
+        out += _dummy_section(dummy)
+    out += [f"## Reading (level {alpha:g})", "", *reading(results, alpha), "",
+            "A result that holds across tests is robust to the tests' different assumptions "
+            "(normality, event-induced variance, cross-correlation); one that hangs on a single "
+            "test is not evidence on its own. Thin-trading days inside an event window are "
+            "flagged in `car.csv` (`thin_days`, `note`) and `ar.csv` (`thin`).", ""]
+    return "\n".join(out)
+
+
+def write_figures(results, folder) -> list[Path]:
+    """Save the study's figures (AR and CAR paths, CAAR by group) as PNG files."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    ids = results.used_ids
+    if ids:
+        for name, fig in (("ar", results.plot_ar(ids)), ("car", results.plot_car(ids))):
+            path = folder / f"{name}.png"
+            fig.savefig(path, dpi=110)
+            written.append(path)
+    if len(ids) > 1:
+        path = folder / "caar.png"
+        results.plot_caar().savefig(path, dpi=110)
+        written.append(path)
+    return written
+
+
+def write_results(results, folder, *, figures: bool = True) -> Path:
+    """Write every table of ``results`` into ``folder`` (which must exist and be empty).
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``, holding the files of :data:`OUTPUT_FILES` and ``figures/``.
+    """
+    from .report.tables import car_table, latex_table
+
+    folder = Path(folder)
+    date = "%Y-%m-%d"
+    results.ar.to_csv(folder / "ar.csv", index=False, date_format=date)
+    results.car.to_csv(folder / "car.csv", index=False, date_format=date)
+    results.events.to_csv(folder / "events.csv", index=False, date_format=date)
+    results.tests.to_csv(folder / "tests.csv", index=False)
+    results.normal_model().to_csv(folder / "model.csv", index=False)
+    results.estimation_days().to_csv(folder / "estimation.csv", index=False, date_format=date)
+    if results.n_used:
+        results.dummy_regression().to_csv(folder / "dummy.csv", index=False)
+        label = results.options.asset
+        (folder / "car.tex").write_text(latex_table(car_table({label: results})),
+                                        encoding="utf-8")
+    (folder / "summary.md").write_text(summary_markdown(results), encoding="utf-8")
+    if figures:
+        write_figures(results, folder / "figures")
+    return folder
+
+
+def check_out_dir(out) -> Path:
+    """Check that ``out`` can receive a run, before anything is computed or written.
+
+    Raises
+    ------
+    OutputError
+        ``out`` is a file; it is a folder holding files that are not one run
+        of ``eventstudy run`` (so replacing it could lose them); or its
+        parent folder is not writable.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: is a file, not a folder; give a folder path")
+    if out.is_dir() and any(out.iterdir()) and not (out / RUN_MARKER).is_file():
+        raise OutputError(
+            f"--out {out}: the folder holds files that are not an eventstudy run; give a new or "
+            "empty folder (a folder of an earlier run is replaced as a whole)"
+        )
+    parent = out.parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {out}: cannot write in {probe}; check its permissions or "
+                          "give another folder")
+    return out
+
+
+def _replace_folder(tmp: Path, out: Path) -> None:
+    """Move the finished run ``tmp`` to ``out``, replacing an earlier run there as a whole."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.rmdir(old)
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run_study(path, prices_dir=None, out=None, *, figures: bool = True) -> Path:
+    """Run a study file and write its results (``eventstudy run``).
+
+    Parameters
+    ----------
+    path : path-like
+        The study file.
+    prices_dir : path-like, optional
+        Folder of price snapshots (default ``$EVENTSTUDY_PRICES_DIR``, else Yahoo).
+    out : path-like, optional
+        Output folder; default ``out/<study name>``.
+    figures : bool
+        Also write ``figures/*.png``.
+
+    Returns
+    -------
+    pathlib.Path
+        The output folder, holding the files of :data:`OUTPUT_FILES`, the
+        marker :data:`RUN_MARKER` and ``figures/``. The files are written in
+        a temporary folder beside it that then replaces it, so the folder
+        never mixes two runs and a failed run leaves the previous one intact.
+    """
+    from .spec import load_study
+    from .study import analyse
+
+    study = load_study(path)
+    out = check_out_dir(Path(out) if out is not None else Path("out") / study.name)
+    results = analyse(study, prices_dir=prices_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        write_results(results, tmp, figures=figures)
+        (tmp / RUN_MARKER).write_text(f"study: {study.path}\n", encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        _replace_folder(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,33 @@
+"""The report: its tables, its page figures, its sentences, and the builder of the pages.
+
+- :mod:`eventstudy.report.format` — how numbers are shown, and the graded-evidence scale;
+- :mod:`eventstudy.report.tables` — tables for people, and the publication table;
+- :mod:`eventstudy.report.figures` — the pages' figures;
+- :mod:`eventstudy.report.findings` — sentences, each a function of a table;
+- :mod:`eventstudy.report.build` — executes the notebooks and writes ``reports/``
+  (``make report``; ``python -m eventstudy.report``).
+
+The names of those modules are reachable from here (``from eventstudy.report
+import headline_table``); each is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_MODULES = ("format", "tables", "figures", "findings", "build")
+
+
+def __getattr__(name):
+    for module in ("tables", "figures", "build", "findings", "format"):
+        mod = importlib.import_module(f"{__name__}.{module}")
+        if name in getattr(mod, "__all__", ()):
+            return getattr(mod, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    names = set()
+    for module in _MODULES:
+        names.update(getattr(importlib.import_module(f"{__name__}.{module}"), "__all__", ()))
+    return sorted(names)

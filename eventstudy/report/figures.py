@@ -1,0 +1,465 @@
+"""The report's page figures: price and event timelines, CAAR by group, one event on
+several assets, the placebo distribution, robustness variants, size and power.
+
+Each function returns a :class:`matplotlib.figure.Figure` built from the
+results' tables; none is shown or saved here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DIRECTION_STYLE",
+    "plot_caar_by_group",
+    "plot_car_by_asset",
+    "plot_car_by_variant",
+    "plot_event_timeline",
+    "plot_normalised",
+    "plot_placebo",
+    "plot_price_quality",
+    "plot_size_power",
+]
+
+
+#: Colours of event markers by the catalogue's ``direction`` (of the price effect).
+DIRECTION_STYLE = {
+    1: ("tab:green", "de-escalation (+1)"),
+    -1: ("tab:red", "escalation (-1)"),
+    0: ("tab:gray", "no direction (0)"),
+}
+
+
+def _label_levels(dates, span, *, gap: float = 0.025, max_levels: int = 4) -> list[int]:
+    """Stacking level of each date's label so that labels closer than ``gap`` · span
+    never share a level (dates sorted ascending)."""
+    import pandas as pd
+
+    min_gap = span * gap
+    last: list[pd.Timestamp | None] = [None] * max_levels
+    levels = []
+    for d in pd.DatetimeIndex(dates):
+        free = [k for k, prev in enumerate(last) if prev is None or d - prev >= min_gap]
+        level = free[0] if free else min(range(max_levels), key=lambda k: last[k])
+        last[level] = d
+        levels.append(level)
+    return levels
+
+
+def plot_event_timeline(close, aligned, periods, *, ticker: str = "ZS=F",
+                        unit: str = "US cents per bushel"):
+    """The asset's close with every aligned event marked on its trade date.
+
+    Parameters
+    ----------
+    close : pandas.Series
+        Closing prices indexed by trade date.
+    aligned : pandas.DataFrame
+        :func:`eventstudy.events.align_events` output.
+    periods : list of (date-like, date-like)
+        One panel per period.
+    ticker, unit : str
+        For the axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Vertical dashed lines at each event's trade date (day 0), coloured by
+        direction and labelled with the event id.
+    """
+    import pandas as pd
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    fig = Figure(figsize=(12, 4.4 * len(periods)), layout="constrained")
+    axes = fig.subplots(len(periods), 1, squeeze=False)
+    dated = aligned[aligned["status"] == "aligned"].sort_values("trade_date", kind="stable")
+    number = {eid: i for i, eid in enumerate(dated["id"], start=1)}
+    for ax, (a, b) in zip(axes[:, 0], periods, strict=True):
+        a, b = pd.Timestamp(a), pd.Timestamp(b)
+        seg = close.loc[a:b]
+        ax.plot(seg.index, seg.to_numpy(), color="0.25", lw=1.0, label=f"{ticker} close")
+        ev = dated[(dated["trade_date"] >= a) & (dated["trade_date"] <= b)]
+        levels = _label_levels(ev["trade_date"], b - a)
+        key = []
+        for level, rec in zip(levels, ev.itertuples(), strict=True):
+            color, _ = DIRECTION_STYLE[int(rec.direction)]
+            ax.axvline(rec.trade_date, color=color, lw=0.9, ls="--")
+            ax.annotate(str(number[rec.id]), (rec.trade_date, 1.0),
+                        xycoords=("data", "axes fraction"),
+                        xytext=(0, 2 + 9 * level), textcoords="offset points", ha="center",
+                        va="bottom", fontsize=7, color=color)
+            key.append(f"{number[rec.id]:>2}  {rec.trade_date:%Y-%m-%d}  {rec.id}")
+        ax.text(1.01, 1.0, "\n".join(key), transform=ax.transAxes, va="top", ha="left",
+                fontsize=7, family="monospace")
+        ax.set_ylabel(f"{ticker} close ({unit})")
+        ax.set_xlabel("trade date")
+        ax.set_title(f"{ticker} and the catalogued events (numbered, day 0), "
+                     f"{a:%b %Y} to {b:%b %Y}", pad=6 + 9 * (max(levels, default=0) + 1))
+        ax.grid(alpha=0.3)
+    handles = [Line2D([], [], color=c, ls="--", label=lab) for c, lab in DIRECTION_STYLE.values()]
+    axes[0, 0].legend(handles=handles, loc="lower left", fontsize=8, title="event direction")
+    return fig
+
+
+def plot_price_quality(close, check, periods, *, unit: str = "US cents per bushel"):
+    """A price series with its contract-roll days and thin-trading periods.
+
+    Parameters
+    ----------
+    close : pandas.Series
+        Closing prices indexed by trade date.
+    check : eventstudy.quality.DataCheck
+        The data check of the same ticker (roll days, thin periods).
+    periods : list of (date-like, date-like)
+        One panel per period.
+    unit : str
+        Price unit for the axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Orange shading: thin-trading periods (front contract in its delivery
+        period); blue ticks at the bottom: return dates that span a contract
+        switch (masked in every estimation and event window).
+    """
+    import pandas as pd
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    fig = Figure(figsize=(11, 3.8 * len(periods)), layout="constrained")
+    axes = fig.subplots(len(periods), 1, squeeze=False)
+    rolls = pd.DatetimeIndex(check.roll_days["date"] if len(check.roll_days) else [])
+    for ax, (a, b) in zip(axes[:, 0], periods, strict=True):
+        a, b = pd.Timestamp(a), pd.Timestamp(b)
+        seg = close.loc[a:b]
+        for lo, hi in check.thin_periods:
+            lo, hi = pd.Timestamp(lo), pd.Timestamp(hi)
+            if hi >= a and lo <= b:
+                ax.axvspan(max(lo, a), min(hi, b) + pd.Timedelta(days=1), color="tab:orange",
+                           alpha=0.25, lw=0)
+        ax.plot(seg.index, seg.to_numpy(), color="0.2", lw=0.9)
+        inside = rolls[(rolls >= a) & (rolls <= b)]
+        ax.plot(inside, [0.02] * len(inside), "|", color="tab:blue", ms=10,
+                transform=ax.get_xaxis_transform())
+        ax.set_ylabel(f"{check.ticker} close ({unit})")
+        ax.set_xlabel("trade date")
+        ax.set_title(f"{check.ticker}, {a:%Y-%m-%d} to {b:%Y-%m-%d}: "
+                     f"{len(inside)} roll days, thin-trading periods shaded")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(
+        handles=[Patch(color="tab:orange", alpha=0.25, label="thin trading (delivery period)"),
+                 Line2D([], [], color="tab:blue", marker="|", ls="", ms=10,
+                        label="roll day (return spans a contract switch)")],
+        loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_normalised(closes, *, base: str | None = None):
+    """Several price series rebased to 100 on their first common date.
+
+    Parameters
+    ----------
+    closes : dict of str -> pandas.Series
+        Closing prices by ticker.
+    base : str, optional
+        Label of the base date in the axis title (default: the first common date).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    table = pd.DataFrame(closes).dropna()
+    rebased = 100 * table / table.iloc[0]
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for ticker in rebased.columns:
+        ax.plot(rebased.index, rebased[ticker].to_numpy(), lw=0.9, label=ticker)
+    ax.set_ylabel(f"close, {base or f'{rebased.index[0]:%Y-%m-%d}'} = 100")
+    ax.set_xlabel("trade date")
+    ax.set_title("The asset and its factors, rebased (days when all have a price)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_caar_by_group(run, groups=("escalation", "de-escalation", "signed"), *, alpha=0.05):
+    """CAAR paths of the groups of a study run's tests table, with (1-α) bands.
+
+    Parameters
+    ----------
+    run : eventstudy.results.EventStudyResults
+    groups : sequence of str
+        Groups of the results' tests table (``all``, and with ``group_by =
+        'direction'`` ``escalation``, ``de-escalation``, ``signed``).
+    alpha : float
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        CAAR_τ = mean over the group's used events of s_i · CAR_i(first day..τ),
+        s_i the event's sign (its direction for ``signed``, else +1); band
+        ± z · √(Σ Var(CAR_iτ)) / N (no cross-correlation assumed).
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+    from scipy import stats
+
+    res = run
+    a = res.arrays
+    car, var = res.cumulative()
+    spec = res.groups
+    z = stats.norm.ppf(1 - alpha / 2)
+    level = int(round(100 * (1 - alpha)))
+    shown = [g for g in groups if g in spec]
+    fig = Figure(figsize=(5.2 * len(shown), 3.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(shown), sharey=True))
+    for ax, g in zip(axes, shown, strict=True):
+        rows, sign = spec[g]
+        rows = np.asarray(rows, dtype=np.int64)
+        sign = np.asarray(sign, dtype=float)
+        c = car[rows] * sign[:, None]
+        n = np.isfinite(c).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            caar = np.where(n > 0, np.nansum(c, axis=0) / n, np.nan) * 100
+            se = np.where(n > 0, np.sqrt(np.nansum(var[rows], axis=0)) / n, np.nan) * 100
+        ax.fill_between(a.rel_win, caar - z * se, caar + z * se, alpha=0.2, color="C0",
+                        label=f"{level}% band (±z·se, events independent)")
+        ax.plot(a.rel_win, caar, marker="o", color="C0", label="CAAR")
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.axvline(0, color="0.5", lw=0.8, ls=":")
+        what = "CAR × direction" if g == "signed" else "CAR"
+        ax.set_title(f"{g}: {len(rows)} events (mean {what})", fontsize=10)
+        ax.set_xlabel("event day (trade days relative to day 0)")
+        ax.legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel(f"cumulative average abnormal return (% {res.options.return_label})")
+    fig.suptitle(f"{res.options.asset}: cumulative average abnormal returns by group")
+    return fig
+
+
+def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
+    """One event's CAR path measured on several assets, thin-trading days shaded.
+
+    Parameters
+    ----------
+    runs : dict of str -> eventstudy.results.EventStudyResults
+        Label (e.g. the asset) -> run; each run must hold ``event_id`` as a used event.
+    event_id : str
+    alpha : float
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: the CAR path from the first window day, CAR_τ = Σ_{d ≤ τ} AR_d,
+        with its (1-α) band CAR_τ ± t_{df, 1-α/2} · √(γ_τ′Vγ_τ) (V the
+        covariance of the window's abnormal returns, estimation error
+        included). Right: each day's abnormal return. Shading: days on which
+        the first run's asset traded thinly (front contract in its delivery
+        period); a cross marks a day whose return spans a contract switch
+        (masked, so it adds nothing to the CAR).
+    """
+    import numpy as np
+    import pandas as pd
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from scipy import stats
+
+    level = int(round(100 * (1 - alpha)))
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    ax_car, ax_ar = fig.subplots(1, 2)
+    first_label = next(iter(runs))
+    width = 0.8 / len(runs)
+    for k, (label, run) in enumerate(runs.items()):
+        res = run
+        a = res.arrays
+        row = int(res.event_rows([event_id])[0])
+        car, var = res.cumulative()
+        q = stats.t.ppf(1 - alpha / 2, a.dof[row])
+        path, half = car[row] * 100, q * np.sqrt(var[row]) * 100
+        color = f"C{k}"
+        ax_car.fill_between(a.rel_win, path - half, path + half, color=color, alpha=0.15,
+                            label=f"{label}: {level}% band")
+        ax_car.plot(a.rel_win, path, marker="o", color=color, label=f"{label}: CAR")
+        ar = run.ar[run.ar["event_id"] == event_id].set_index("day")
+        ax_ar.bar(ar.index + (k - (len(runs) - 1) / 2) * width, ar["ar"] * 100, width=width,
+                  color=color, label=f"{label}: abnormal return")
+        if label == first_label:
+            for ax in (ax_car, ax_ar):
+                for day in ar.index[ar["thin"].astype(bool)]:
+                    ax.axvspan(day - 0.5, day + 0.5, facecolor="0.9", edgecolor="0.7",
+                               hatch="//", lw=0, zorder=0)
+            rolls = ar.index[ar["roll"].astype(bool)]
+            if len(rolls):
+                ax_ar.plot(rolls, np.zeros(len(rolls)), "x", color="k", ms=8,
+                           label=f"{label}: return spans a contract switch (masked)")
+    dates = runs[first_label].ar
+    dates = dates[dates["event_id"] == event_id].set_index("day")["date"]
+    for ax in (ax_car, ax_ar):
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.axvline(0, color="0.5", lw=0.8, ls=":")
+        ax.set_xticks(list(dates.index))
+        ax.set_xticklabels([f"{d:+d}\n{pd.Timestamp(t):%m-%d}" if d
+                            else f"0\n{pd.Timestamp(t):%m-%d}"
+                            for d, t in dates.items()], fontsize=8)
+        ax.set_xlabel("event day and trade date")
+    shade = Patch(facecolor="0.9", edgecolor="0.7", hatch="//",
+                  label=f"{first_label} thin trading (front contract in delivery)")
+    for ax, loc in ((ax_car, "upper left"), (ax_ar, "lower left")):
+        handles = ax.get_legend_handles_labels()[0]
+        ax.legend(handles=[*handles, shade], fontsize=7, loc=loc)
+    kind = runs[first_label].options.return_label
+    ax_car.set_ylabel(f"cumulative abnormal return (% {kind})")
+    ax_ar.set_ylabel(f"abnormal return (% {kind})")
+    ax_car.set_title("CAR from the first window day")
+    ax_ar.set_title("abnormal return day by day")
+    fig.suptitle(f"{event_id}: the same window measured on {' and '.join(runs)}")
+    return fig
+
+
+def plot_placebo(run, window, groups=("escalation", "de-escalation")):
+    """The placebo distribution of one window's CAR with the observed values marked.
+
+    Parameters
+    ----------
+    run : eventstudy.results.EventStudyResults
+        Results with a placebo distribution.
+    window : (int, int)
+    groups : sequence of str
+        Groups whose mean CAR is marked (vertical lines).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Histogram of the pseudo-event CARs; short ticks: each study event's
+        CAR; long lines: each group's mean CAR.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    pl = run.placebo
+    w = [tuple(x) for x in pl.windows.tolist()].index(tuple(window))
+    pseudo = pl.car[:, w]
+    pseudo = pseudo[np.isfinite(pseudo)] * 100
+    fig = Figure(figsize=(12, 4), layout="constrained")
+    ax = fig.subplots()
+    ax.hist(pseudo, bins=80, color="0.75", label=f"{pseudo.size} pseudo-events (no news)")
+    car = run.car[(run.car["start"] == window[0]) & (run.car["end"] == window[1])]
+    ev = car  # the tidy table carries each event's direction
+    for d, (color, label) in DIRECTION_STYLE.items():
+        vals = ev.loc[ev["direction"] == d, "car"].dropna() * 100
+        if len(vals):
+            ax.plot(vals, np.zeros(len(vals)), "|", ms=25, mew=2, color=color,
+                    label=f"{label}: event CARs")
+    tests = run.tests
+    for g, color in zip(groups, ("tab:red", "tab:green", "tab:blue")[: len(groups)], strict=False):
+        row = tests[(tests["group"] == g) & (tests["test"] == "placebo")
+                    & (tests["start"] == window[0]) & (tests["end"] == window[1])]
+        if len(row):
+            mean = float(row["statistic"].iloc[0]) * 100
+            p_value = float(row["p_value"].iloc[0])
+            ax.axvline(mean, color=color, lw=2,
+                       label=f"{g} mean CAR {mean:+.2f}% (placebo p = {p_value:.3f})")
+    ax.set_xlabel(f"CAR over [{window[0]}, {window[1]}] (% {run.options.return_label})")
+    ax.set_ylabel("pseudo-events")
+    ax.set_title(f"{run.options.asset}: placebo distribution of the [{window[0]}, {window[1]}] CAR")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    return fig
+
+
+def plot_car_by_variant(table):
+    """The CAR of each event under each robustness variant, as horizontal bars.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`eventstudy.study.robustness_table` (``dimension, variant,
+        window, event_id, car_pct``); the dummy-regression rows are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One group of bars per variant (top to bottom in the table's order),
+        one bar per event (legend ``event``, events in sorted order): the CAR
+        in percent of log return over the base window (the ``window`` of the
+        ``base`` rows) unless the variant names another window. A missing
+        bar is an event the variant excludes.
+    """
+    from matplotlib.figure import Figure
+
+    shown = table[table["dimension"] != "dummy regression"]
+    order = list(dict.fromkeys(shown["variant"]))
+    base_window = shown.loc[shown["dimension"] == "base", "window"].iloc[0]
+    fig = Figure(figsize=(10, 6), layout="constrained")
+    ax = fig.subplots()
+    pivot = shown.pivot(index="variant", columns="event_id", values="car_pct").loc[order]
+    pivot.plot.barh(ax=ax)
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_xlabel(f"CAR (% log return; over {base_window} unless the variant names another "
+                  "window)")
+    ax.set_ylabel("")
+    ax.invert_yaxis()
+    ax.legend(title="event", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax.set_title("The events under each variant (missing bar: event excluded)")
+    return fig
+
+
+
+def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):
+    """Rejection rates with no effect (±3 Monte Carlo SE) and with each abnormal return.
+
+    Parameters
+    ----------
+    sim : DataFrame
+        The table of :func:`eventstudy.simulation.run_size_power`.
+    setting : str
+    alpha : float
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: each test's no-effect rejection rate per window, with a bar of
+        ±3·mc_se around it and the level α marked (a bar that does not cross
+        α is a flagged departure); then one panel per abnormal return: the
+        power per test and window.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from .tables import _one_setting
+
+    rows = _one_setting(sim, setting)
+    tests = list(dict.fromkeys(rows["test"]))
+    windows = list(dict.fromkeys(rows["window"]))
+    sizes = sorted(set(rows["abnormal"]))
+    y = np.arange(len(tests))
+    offset = (np.arange(len(windows)) - (len(windows) - 1) / 2) * 0.22
+    fig = Figure(figsize=(4.2 * len(sizes), 0.32 * len(tests) + 1.8), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(sizes), sharey=True))
+    for ax, delta in zip(axes, sizes, strict=True):
+        part = rows[rows["abnormal"] == delta]
+        for k, w in enumerate(windows):
+            cur = part[part["window"] == w].set_index("test").reindex(tests)
+            x = cur["rate"].to_numpy(dtype=float) * 100
+            err = 3 * cur["mc_se"].to_numpy(dtype=float) * 100 if delta == 0 else None
+            ax.errorbar(x, y + offset[k], xerr=err, fmt="o", ms=4, color=f"C{k}", capsize=2,
+                        lw=1, label=f"window {w}")
+        if delta == 0:
+            ax.axvline(alpha * 100, color="0.3", lw=0.8, ls="--", label=f"level {alpha:.0%}")
+            ax.set_xlim(left=0)
+            ax.set_title("no effect: size (bars ±3 Monte Carlo SE)", fontsize=10)
+        else:
+            ax.set_xlim(0, 102)
+            ax.set_title(f"{delta:+.0%} on day 0: power", fontsize=10)
+        ax.set_xlabel("rejection rate (%)")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, tests)
+    axes[0].invert_yaxis()
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[-1].legend(handles, labels, fontsize=7, loc="lower right")
+    first = rows.iloc[0]
+    fig.suptitle(f"{setting}: rejection rates at {alpha:.0%} of {int(first['n_events'])} "
+                 "pseudo-events per replication")
+    return fig
+

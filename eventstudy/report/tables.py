@@ -1,0 +1,617 @@
+"""Tables for people: the data-check and event tables of the pages, the CAR tables,
+the publication table (:func:`car_table`, LaTeX and HTML through pandas' Styler),
+the robustness and size/power tables.
+
+Every table here reads the canonical tables of the results
+(:meth:`eventstudy.results.EventStudyResults.tidy`, ``tests``, ``events``)
+and formats numbers through :mod:`eventstudy.report.format`.
+"""
+
+from __future__ import annotations
+
+from . import format as fmt
+
+__all__ = [
+    "CAR_FORMATS",
+    "DATA_CHECK_COUNTS",
+    "HIGHLIGHT",
+    "article_events",
+    "car_table",
+    "latex_table",
+    "close_prices",
+    "data_check_table",
+    "data_checks",
+    "headline_table",
+    "moved_events",
+    "pending_events",
+    "robustness_table",
+    "robustness_variants",
+    "size_power_tables",
+    "style_car_table",
+    "style_power_table",
+    "style_robustness_table",
+    "style_size_table",
+]
+
+
+def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
+    """CAR, interval and p-values of chosen events in several results, one row per window.
+
+    Parameters
+    ----------
+    runs : dict of str -> EventStudyResults
+        Label (e.g. the asset) -> results.
+    event_ids : list of str
+    windows : list of (int, int), optional
+        Default: every window of each results.
+    alpha : float
+        The interval is the ``1 - alpha`` interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``run, event_id, trade_date, window, car_pct, ci_low_pct, ci_high_pct,
+        p, sq_p, placebo_p, evidence, thin_days, note`` (CAR and interval in
+        percent of the study's return kind; ``evidence`` grades the t test's
+        p on :data:`eventstudy.report.format.EVIDENCE`).
+    """
+    import pandas as pd
+
+    from ..results import check_event_ids
+
+    rows = []
+    for label, res in runs.items():
+        ids = check_event_ids(res, event_ids)
+        t = res.tidy(alpha)
+        for rec in t[t["event_id"].isin(ids)].itertuples():
+            if windows is not None and (rec.start, rec.end) not in [tuple(w) for w in windows]:
+                continue
+            rows.append({
+                "run": label,
+                "event_id": rec.event_id,
+                "trade_date": rec.trade_date,
+                "window": fmt.window(rec.start, rec.end),
+                "car_pct": 100 * rec.car,
+                "ci_low_pct": 100 * rec.ci_lower,
+                "ci_high_pct": 100 * rec.ci_upper,
+                "p": rec.p,
+                "sq_p": rec.sq_p,
+                "placebo_p": rec.placebo_p,
+                "evidence": fmt.evidence(rec.p),
+                "thin_days": int(rec.thin_days),
+                "note": rec.note,
+            })
+    return pd.DataFrame(rows)
+
+
+def _latex_escape(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
+                 ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\~{}"),
+                 ("^", r"\^{}")):
+        text = text.replace(a, b)
+    return text
+
+
+def latex_table(styler) -> str:
+    """A Styler as a LaTeX table, every cell, header and the caption escaped for LaTeX."""
+    out = styler.format(escape="latex").format_index(escape="latex", axis=0).format_index(
+        escape="latex", axis=1)
+    if styler.caption:
+        out = out.set_caption(_latex_escape(str(styler.caption)))
+    return out.to_latex(hrules=True)
+
+
+def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.05,
+              stat: str = "se", caption: str | None = None):
+    """A publication table of several results side by side: events × windows, CARs with marks.
+
+    Parameters
+    ----------
+    results : dict of str -> EventStudyResults
+        Column label (e.g. the asset) -> results; one column per label and window.
+    event_ids : list of str, optional
+        Rows (default: every used event of the first results, in order).
+    windows : list of (int, int), optional
+        Windows shown (default: every window of the first results).
+    alpha : float
+        Level of the interval when ``stat = 'ci'``.
+    stat : {'se', 'ci'}
+        Under each CAR: its standard error in parentheses, or its ``1 - alpha``
+        interval in brackets.
+    caption : str, optional
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Index: event (id and trade date); columns: (label, window). Cell:
+        CAR in percent with ``*``/``**``/``***`` for the t test's p < 0.10 /
+        0.05 / 0.01, and the se or interval below it. ``.to_latex()`` and
+        ``.to_html()`` give the LaTeX and HTML versions; a missing CAR is
+        "—" and the table's caption says why such cells are empty.
+    """
+    import pandas as pd
+
+    from ..exceptions import OptionError
+
+    if stat not in ("se", "ci"):
+        raise OptionError(f"stat must be one of 'se', 'ci'; got {stat!r}")
+    if not results:
+        raise OptionError("results is empty; pass {label: results, ...}")
+    first = next(iter(results.values()))
+    wins = [tuple(w) for w in (windows or first.options.windows)]
+    ids = list(event_ids) if event_ids is not None else first.used_ids
+    cells: dict = {}
+    for label, res in results.items():
+        t = res.tidy(alpha).set_index(["event_id", "start", "end"])
+        for a, b in wins:
+            col = (label, fmt.window(a, b))
+            values = []
+            for eid in ids:
+                if (eid, a, b) not in t.index:
+                    values.append("—")
+                    continue
+                r = t.loc[(eid, a, b)]
+                if pd.isna(r["car"]):
+                    values.append("—")
+                    continue
+                below = (f"({100 * r['car_se']:.2f})" if stat == "se"
+                         else fmt.interval(r["ci_lower"], r["ci_upper"]))
+                values.append(f"{fmt.pct(r['car'])}{fmt.significance_stars(r['p'])} {below}")
+            cells[col] = values
+    ev = first.events.set_index("event_id")
+    index = [f"{eid} ({ev.loc[eid, 'trade_date']:%Y-%m-%d})" if eid in ev.index
+             and pd.notna(ev.loc[eid, "trade_date"]) else eid for eid in ids]
+    frame = pd.DataFrame(cells, index=pd.Index(index, name="event (day 0)"))
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["", "window"])
+    what = "standard error" if stat == "se" else f"{100 * (1 - alpha):g}% interval"
+    caption = caption or (
+        f"CAR in % of {first.options.return_label} with its {what}; * p < 0.10, ** p < 0.05, "
+        "*** p < 0.01 (t test with estimation error); — no usable day in the window")
+    return _stable(frame.style, caption).set_caption(caption)
+
+
+# --------------------------------------------------------------------------- data and event tables
+
+def data_checks(tickers, *, start=None, prices_dir=None) -> dict:
+    """:func:`eventstudy.quality.check_data` of each ticker (page 1).
+
+    Parameters
+    ----------
+    tickers : list of str
+    start : date-like, optional
+        First trade date checked.
+    prices_dir : path-like, optional
+        Folder of price snapshots; ``None`` means ``$EVENTSTUDY_PRICES_DIR``,
+        else Yahoo through the cache.
+
+    Returns
+    -------
+    dict of str -> eventstudy.quality.DataCheck
+        In the order of ``tickers``.
+    """
+    from ..quality import check_data
+
+    return {t: check_data(t, prices_dir=prices_dir, start=start) for t in tickers}
+
+
+#: Rows of :func:`data_check_table`: row label -> attribute of a ``DataCheck``
+#: whose length is counted (``first``, ``last``, ``rows`` are shown as they are).
+DATA_CHECK_COUNTS = {
+    "missing sessions": "missing_sessions",
+    "extra sessions": "extra_sessions",
+    "duplicate dates": "duplicate_dates",
+    "non-positive prices": "nonpositive_prices",
+    "zero volume days": "zero_volume",
+    "roll days": "roll_days",
+    "thin-trading periods": "thin_periods",
+}
+
+
+def data_check_table(checks):
+    """The checks of several series side by side (page 1).
+
+    Parameters
+    ----------
+    checks : dict of str -> eventstudy.quality.DataCheck
+        As returned by :func:`data_checks`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per ticker; rows ``first`` and ``last`` (dates),
+        ``rows``, then the number of items of each check
+        (:data:`DATA_CHECK_COUNTS`).
+    """
+    import pandas as pd
+
+    return pd.DataFrame({
+        t: {"first": c.first.date(), "last": c.last.date(), "rows": c.rows,
+            **{label: len(getattr(c, attr)) for label, attr in DATA_CHECK_COUNTS.items()}}
+        for t, c in checks.items()
+    })
+
+
+def close_prices(prices, tickers=None, *, start=None) -> dict:
+    """The ``Close`` column of each ticker's prices, from ``start`` on.
+
+    Parameters
+    ----------
+    prices : dict of str -> pandas.DataFrame
+        :func:`eventstudy.data.load_prices` output.
+    tickers : list of str, optional
+        Defaults to every key of ``prices``, in order.
+    start : date-like, optional
+        First date kept (inclusive).
+
+    Returns
+    -------
+    dict of str -> pandas.Series
+        Input of :func:`plot_normalised`.
+    """
+    tickers = list(prices) if tickers is None else tickers
+    return {t: prices[t]["Close"].loc[start:] for t in tickers}
+
+
+def article_events(aligned):
+    """The events of :func:`eventstudy.events.align_events` that the article mentions."""
+    return aligned[aligned["in_article"]]
+
+
+def pending_events(aligned):
+    """The events of :func:`eventstudy.events.align_events` without a trade date yet."""
+    return aligned[aligned["status"] != "aligned"]
+
+
+def moved_events(aligned):
+    """The aligned events whose day 0 is not their reported calendar date.
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        :func:`eventstudy.events.align_events` (``status, date, trade_date``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with ``status == 'aligned'`` and ``trade_date != date``
+        (a clock time after the close, or a date the exchange was closed,
+        moves day 0 to a later session; an overnight or pre-open time can
+        move it earlier), in the table's order.
+    """
+    return aligned[(aligned["status"] == "aligned") & (aligned["trade_date"] != aligned["date"])]
+
+
+# --------------------------------------------------------------------------- notebook tables
+
+#: Display formats of the CAR tables (:func:`headline_table`).
+CAR_FORMATS = {"car_pct": "{:+.2f}%", "ci_low_pct": "{:+.2f}%", "ci_high_pct": "{:+.2f}%",
+               "p": fmt.pvalue, "sq_p": fmt.pvalue, "placebo_p": fmt.pvalue}
+#: Background of a table row or cell whose rate or conclusion is above / below the reference.
+HIGHLIGHT = {"over": "background-color: #fde2c8", "under": "background-color: #cfe2f3"}
+
+
+def _stable(styler, caption: str):
+    """Give a Styler an id derived from its caption, so rebuilt pages are identical."""
+    import hashlib
+
+    return styler.set_uuid(hashlib.sha1(caption.encode("utf-8")).hexdigest()[:8])
+
+
+def style_car_table(frame, caption: str):
+    """A CAR table for display: CAR as signed percent, p-values to three decimals.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`headline_table` output.
+    caption : str
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Without the index; ``trade_date`` as ``YYYY-MM-DD``.
+    """
+    return _stable(frame.style, caption).format(
+        {**CAR_FORMATS, "trade_date": "{:%Y-%m-%d}"}).hide(axis="index").set_caption(caption)
+
+
+def style_robustness_table(table, caption: str = "The events under each choice "
+                           "(orange: the conclusion moves)"):
+    """The robustness table for display, rows whose conclusion moves highlighted.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`eventstudy.study.robustness_table` (with its ``moves`` column).
+    caption : str
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Every cell of a row with ``moves`` true has the orange background
+        ``HIGHLIGHT["over"]``; missing values are shown as ``-``.
+    """
+    def moves(row):
+        return [HIGHLIGHT["over"] if row["moves"] else "" for _ in row]
+
+    return _stable(table.style, caption).format(CAR_FORMATS, na_rep="-").hide(
+        axis="index").apply(moves, axis=1).set_caption(caption)
+
+
+# --------------------------------------------------------------------------- size and power
+
+def _one_setting(sim, setting):
+    from ..exceptions import InferenceError
+
+    rows = sim[sim["setting"] == setting]
+    if rows.empty:
+        raise InferenceError(
+            f"no rows of setting {setting!r} in the size-power table (settings: "
+            f"{sorted(set(sim['setting']))}); pass one of them as setting="
+        )
+    return rows
+
+
+def size_power_tables(sim, *, setting: str = "real", alpha: float = 0.05):
+    """Size and power of each test, one row per test, from a size-power table.
+
+    Parameters
+    ----------
+    sim : DataFrame
+        The table of :func:`eventstudy.simulation.run_size_power` (columns
+        :data:`eventstudy.simulation.SIM_COLUMNS`).
+    setting : str
+        The setting to show (``real``, ``iid-normal`` or ``iid-t4``).
+    alpha : float
+        The level the simulation tested at.
+
+    Returns
+    -------
+    size : DataFrame
+        Index ``test`` (the table's order); one column per window (the
+        no-effect rejection rate in percent), ``mc_se`` (its Monte Carlo
+        standard error in percentage points, √(α(1 - α)/trials) as in
+        :func:`eventstudy.simulation.simulate_tests`), ``trials``, ``over``
+        and ``under`` (the windows where rate > α + 3·mc_se, resp.
+        rate < α - 3·mc_se, joined by ``"; "``) and ``verdict``: ``holds`` (no window beyond
+        3 SE), ``over-rejects``, ``conservative`` (under-rejects) or
+        ``mixed``.
+    power : DataFrame
+        Index ``test``; columns (abnormal return in percent, window): the
+        rejection rate in percent when the abnormal return is added to
+        day 0 of every pseudo-event. Empty when the table has no power rows.
+
+    Notes
+    -----
+    With R trials, a rate whose true value is α lies within α ± 3·mc_se
+    with probability about 99.7%; a flag is a departure the replications
+    can tell apart from Monte Carlo noise, not a measure of how far the
+    test is off.
+    """
+    rows = _one_setting(sim, setting)
+    tests = list(dict.fromkeys(rows["test"]))
+    windows = list(dict.fromkeys(rows["window"]))
+    null = rows[rows["abnormal"] == 0]
+    rate = null.pivot(index="test", columns="window", values="rate").reindex(
+        index=tests, columns=windows)
+    se = null.groupby("test", sort=False)["mc_se"].max().reindex(tests)
+    over = rate.gt(alpha + 3 * se, axis=0)
+    under = rate.lt(alpha - 3 * se, axis=0)
+    size = rate * 100
+    size.columns.name = None
+    size["mc_se"] = se * 100
+    size["trials"] = null.groupby("test", sort=False)["trials"].max().reindex(tests)
+    size["over"] = ["; ".join(w for w in windows if over.loc[t, w]) for t in tests]
+    size["under"] = ["; ".join(w for w in windows if under.loc[t, w]) for t in tests]
+    size["verdict"] = [
+        "mixed" if o and u else "over-rejects" if o else "conservative" if u else "holds"
+        for o, u in zip(size["over"], size["under"], strict=True)
+    ]
+    effect = rows[rows["abnormal"] != 0].assign(abnormal=lambda f: f["abnormal"] * 100)
+    power = effect.pivot_table(index="test", columns=["abnormal", "window"], values="rate",
+                               sort=False) * 100
+    if len(power):
+        power = power.reindex(index=[t for t in tests if t in power.index])
+    return size, power
+
+
+def style_size_table(size, description: str):
+    """The size table for display, departures beyond 3 Monte Carlo SE highlighted.
+
+    Parameters
+    ----------
+    size : pandas.DataFrame
+        The size table of :func:`size_power_tables`.
+    description : str
+        What was simulated (the simulation table's ``attrs["description"]``),
+        put in the caption.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Rates as ``x.x%``, ``mc_se`` as ``±x.x``; a window cell listed in the
+        row's ``over`` column is orange, one in ``under`` blue
+        (:data:`HIGHLIGHT`).
+    """
+    windows = [c for c in size.columns if c not in ("mc_se", "trials", "over", "under",
+                                                    "verdict")]
+
+    def flag(row):
+        over, under = row["over"].split("; "), row["under"].split("; ")
+        return [HIGHLIGHT["over"] if c in over else HIGHLIGHT["under"] if c in under else ""
+                for c in row.index]
+
+    caption = f"No effect: rejection rate at 5% per test and window ({description})"
+    return _stable(size.style, caption).format(
+        {**{w: "{:.1f}%" for w in windows}, "mc_se": "±{:.1f}"}).apply(
+        flag, axis=1).set_caption(caption)
+
+
+def style_power_table(power):
+    """The power table for display: rejection rates as whole percent, with a caption.
+
+    Parameters
+    ----------
+    power : pandas.DataFrame
+        The power table of :func:`size_power_tables`.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+    """
+    caption = "Power: rejection rate at 5% with an abnormal day-0 return (in % log return)"
+    return _stable(power.style, caption).format("{:.0f}%").set_caption(caption)
+
+
+def robustness_variants(base) -> dict:
+    """The variants of a study that :func:`robustness_table` compares, the base first.
+
+    Generic variants, built from the base study: the constant-mean model; the
+    market-adjusted model on the first factor; the market model on the first
+    factor only; an estimation window half as long; thin-trading days kept
+    in the estimation samples. Then the study's own ``variants``.
+
+    Returns
+    -------
+    dict of str -> dict
+        Label -> changes to the base (:meth:`eventstudy.Study.replace`).
+    """
+    f = tuple(base.factors)
+    t0, t1 = base.estimation
+    half = (t1 - t0 + 1) // 2
+    short = (t1 - half + 1, t1)
+    out = {f"base: {base.model} model" + (f" on {'+'.join(f)}" if f else ""): {}}
+    if base.model != "constant-mean":
+        out["constant-mean model"] = {"model": "constant-mean", "factors": ()}
+    if f and base.model != "market-adjusted":
+        out[f"market-adjusted ({f[0]})"] = {"model": "market-adjusted", "factors": (f[0],)}
+    if len(f) > 1 and base.model == "market":
+        out[f"market model, {f[0]} only"] = {"factors": (f[0],)}
+    out[f"estimation window [{short[0]}, {short[1]}]"] = {
+        "estimation": short, "min_estimation_days": min(base.min_estimation_days, half // 2)}
+    if base.exclude_thin_trading:
+        out["thin-trading days kept in estimation"] = {"exclude_thin_trading": False}
+    out.update(base.variants)
+    return out
+
+
+def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
+                     alpha: float = 0.05, windows=None, dummy: bool = False, base_run=None):
+    """How each variant of a study changes the CAR and the verdict of chosen events.
+
+    Parameters
+    ----------
+    base : eventstudy.Study
+        The base study.
+    event_ids : list of str
+    window : (int, int)
+        The CAR window compared across variants.
+    variants : dict of str -> dict, optional
+        Label -> keyword changes for :meth:`Study.replace`; default
+        :func:`robustness_variants`. The first is the base.
+    prices_dir : path-like, optional
+    alpha : float
+    windows : list of (int, int), optional
+        Other event windows of the base study to add as rows (labelled
+        ``"base, window [a, b]"``), read from the base run.
+    dummy : bool
+        Add the dummy-variable regression of the base study
+        (``base_run.dummy_regression()``) over ``window``: one row with its
+        Newey–West HAC p-value and one with the window-HAC p-value (the
+        ``p_window`` column; see :func:`eventstudy.model.dummy_regression`).
+        Only the t-type p-value exists for these rows.
+    base_run : EventStudyResults, optional
+        The base study's run, if already computed (saves one run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dimension, variant, window, event_id, car_pct, p, sq_p, placebo_p,
+        n_reject, verdict, moves, sign_flip``: ``moves`` is True when the
+        variant's rejection (any available per-event test at ``alpha``)
+        differs from the base's over ``window`` or the event is excluded;
+        ``sign_flip`` when the CAR's sign differs from the base's.
+    """
+    import pandas as pd
+
+    from ..study import analyse
+    from .findings import _verdict, event_verdicts
+
+    variants = robustness_variants(base) if variants is None else variants
+    base_label = next(iter(variants))
+
+    def rows_of(label, dimension, run, win):
+        car = run.car[(run.car["start"] == win[0]) & (run.car["end"] == win[1])]
+        verdicts = event_verdicts(car, alpha).set_index("event_id")
+        out = []
+        for eid in event_ids:
+            hit = car[car["event_id"] == eid]
+            row = {"dimension": dimension, "variant": label, "window": f"[{win[0]}, {win[1]}]",
+                   "event_id": eid}
+            if hit.empty:
+                reason = run.events.set_index("event_id").loc[eid, "reason"]
+                out.append({**row, "car_pct": float("nan"), "p": float("nan"),
+                            "sq_p": float("nan"), "placebo_p": float("nan"), "n_reject": 0,
+                            "verdict": f"excluded: {reason}"})
+                continue
+            rec = hit.iloc[0]
+            v = verdicts.loc[eid]
+            out.append({**row, "car_pct": 100 * rec["car"], "p": rec["p"], "sq_p": rec["sq_p"],
+                        "placebo_p": rec["placebo_p"], "n_reject": int(v["n_reject"]),
+                        "verdict": v["verdict"]})
+        return out
+
+    rows = []
+    for label, changes in variants.items():
+        if label == base_label and base_run is not None and not changes:
+            run = base_run
+        else:
+            run = analyse(base.replace(**changes), prices_dir=prices_dir)
+        if label == base_label:
+            base_run = run
+        dimension = "base" if label == base_label else _dimension(changes)
+        rows += rows_of(label, dimension, run, window)
+    for win in windows or ():
+        if tuple(win) != tuple(window):
+            rows += rows_of(f"base, window [{win[0]}, {win[1]}]", "event window", base_run, win)
+    if dummy:
+        reg = base_run.dummy_regression()
+        reg = reg[reg["event_id"].isin(list(event_ids))]
+        reg = reg[(reg["start"] == window[0]) & (reg["end"] == window[1])].set_index("event_id")
+        for label, col, note in (
+            ("dummy regression, Newey–West HAC se", "p",
+             " — HAC se of one-observation dummies, unreliable"),
+            ("dummy regression, window-HAC se", "p_window", ""),
+        ):
+            if col not in reg.columns:
+                continue
+            for eid in event_ids:
+                car = reg.loc[eid, "car"] if eid in reg.index else float("nan")
+                p = reg.loc[eid, col] if eid in reg.index else float("nan")
+                rejecting = ["t test"] if p < alpha else []
+                rows.append({"dimension": "dummy regression", "variant": label,
+                             "window": f"[{window[0]}, {window[1]}]", "event_id": eid,
+                             "car_pct": 100 * car, "p": p, "sq_p": float("nan"),
+                             "placebo_p": float("nan"), "n_reject": len(rejecting),
+                             "verdict": _verdict(rejecting, int(pd.notna(p))) + note})
+    table = pd.DataFrame(rows)
+    base_rows = table[table["variant"] == base_label].set_index("event_id")
+    sign = table["car_pct"].gt(0)
+    base_sign = table["event_id"].map(base_rows["car_pct"].gt(0))
+    base_reject = table["event_id"].map(base_rows["n_reject"].gt(0))
+    missing = table["car_pct"].isna()
+    table["moves"] = (table["n_reject"].gt(0) != base_reject) | missing
+    table["sign_flip"] = (sign != base_sign) & ~missing
+    return table
+
+
+def _dimension(changes: dict) -> str:
+    """Which choice a robustness variant changes (its first changed key, named)."""
+    names = {"model": "model", "factors": "factors", "estimation": "estimation window",
+             "exclude_thin_trading": "thin trading", "asset": "asset"}
+    for key in changes:
+        if key in names:
+            return names[key]
+    return ", ".join(changes) or "base"
+
+

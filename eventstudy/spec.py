@@ -1,0 +1,517 @@
+"""The study specification: one validated object, from a TOML file or from code.
+
+A study file names everything an event study needs, one key per choice::
+
+    title = "Corn futures and the tariff news"
+    asset = "ZC=F"
+    factors = ["SPY", "UUP"]
+    model = "market"                  # 'constant-mean' | 'market-adjusted' | 'market'
+    returns = "log"                   # 'log' | 'simple'
+    estimation = [-250, -11]          # trading days relative to day 0
+    windows = [[0, 0], [0, 1], [-1, 1], [-1, 5]]
+    events = "../data/events.csv"     # relative to the study file
+    event_ids = ["tariff-hike", "truce"]   # optional subset
+    exclude_other_events = true
+    other_events = "study"            # 'study' | 'file': whose windows are "other events"
+    exclude_thin_trading = true
+    mask_rolls = true
+    min_estimation_days = 100
+    group_by = "direction"            # 'all' | 'direction' | 'category'
+    placebo_draws = 10000
+    seed = 20251124
+
+    [variants]                        # optional: robustness variants of this study
+    "the corn ETF instead" = { asset = "CORN" }
+
+:class:`Study` validates itself on construction, so a study built in code
+(``Study(asset="ZC=F", group_by="directon")``) and one read by
+:func:`load_study` fail with the same :class:`~eventstudy.exceptions.StudyConfigError`
+— naming the file when there is one, the key, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ._options import ModelName, ReturnKind, check_option
+from .exceptions import EventStudyError, OptionError, StudyConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["GroupBy", "OtherEvents", "STUDY_KEYS", "Study", "load_study"]
+
+#: How events are pooled in the tests table: all together, or by the catalogue's
+#: ``direction`` (+1 / -1) or ``category`` column.
+GroupBy = Literal["all", "direction", "category"]
+
+#: Whose windows are "other events" for ``exclude_other_events``: the study's own
+#: events (after ``event_ids``), or every dated event of the events file.
+OtherEvents = Literal["study", "file"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def default_events() -> Path:
+    """The event catalogue shipped with the package (``data/events.csv`` in the source tree)."""
+    from .events import DEFAULT_EVENTS
+
+    return Path(DEFAULT_EVENTS)
+
+
+_EXAMPLES = {
+    "name": 'name = "my-study"',
+    "title": 'title = "Corn futures and the tariff news"',
+    "description": 'description = "..."',
+    "asset": 'asset = "ZS=F"',
+    "factors": 'factors = ["SPY", "UUP"]',
+    "model": 'model = "market"',
+    "returns": 'returns = "log"',
+    "estimation": "estimation = [-250, -11]",
+    "windows": "windows = [[0, 0], [0, 1], [-1, 1]]",
+    "events": 'events = "../data/events.csv"',
+    "event_ids": 'event_ids = ["tariff-hike", "truce"]',
+    "exclude_other_events": "exclude_other_events = true",
+    "other_events": 'other_events = "study"',
+    "exclude_thin_trading": "exclude_thin_trading = true",
+    "mask_rolls": "mask_rolls = true",
+    "min_estimation_days": "min_estimation_days = 100",
+    "group_by": 'group_by = "direction"',
+    "placebo_draws": "placebo_draws = 10000",
+    "seed": "seed = 20251124",
+    "variants": '[variants] "the ETF instead" = { asset = "CORN" }',
+}
+
+
+@dataclass(frozen=True)
+class Study:
+    """One event study, validated on construction.
+
+    Parameters
+    ----------
+    name : str
+        Short name (a study file's stem); the default output folder is
+        ``out/<name>``. Letters, digits, ``.``, ``_`` and ``-`` only, so that
+        it can never leave the output folder.
+    title : str
+        One line describing the study, used as the summary's heading.
+    description : str
+        Free text shown under the title.
+    asset : str
+        The ticker whose abnormal returns are measured.
+    factors : tuple of str
+        Factor tickers of the normal-return model (none for ``'constant-mean'``).
+    model : {'constant-mean', 'market-adjusted', 'market'}
+        Normal-return model.
+    returns : {'log', 'simple'}
+        Return definition.
+    estimation : (int, int)
+        ``(T0, T1)``, the estimation window in trading days relative to day 0,
+        ``T0 < T1 <`` the first event-window day.
+    windows : tuple of (int, int)
+        Event windows ``(start, end)`` with ``start <= end``.
+    events : pathlib.Path
+        The events file; default the catalogue shipped with the package.
+        A relative path is relative to the study file (or, in code, to the
+        working directory).
+    event_ids : tuple of str or None
+        The events used; ``None`` means every aligned event of the file.
+    exclude_other_events : bool
+        Drop estimation days that fall in another event's widest window.
+    other_events : {'study', 'file'}
+        Which events count as "other events": the study's own (after
+        ``event_ids``) or every dated event of the events file.
+    exclude_thin_trading : bool
+        Drop thin-trading (delivery-period) days from estimation samples.
+    mask_rolls : bool
+        Mask returns spanning a contract switch of the asset or a factor.
+    min_estimation_days : int
+        Fewest usable estimation days; an event with fewer is excluded.
+    group_by : {'all', 'direction', 'category'}
+        Pooling of events in the tests table (``'all'`` always included).
+    placebo_draws : int
+        Draws of the placebo (pseudo-event) distribution; 0 turns it off.
+    seed : int
+        Seed of the placebo draws.
+    variants : dict of str -> dict
+        Robustness variants specific to this study: label -> changes of
+        study keys (see :func:`eventstudy.report.tables.robustness_table`,
+        which adds the generic ones); each variant must itself be a valid study.
+    path : pathlib.Path or None
+        The study file that was read (``None`` for a study built in code).
+
+    Raises
+    ------
+    StudyConfigError
+        For any value of the wrong type or outside its set, an estimation
+        window that does not end before the earliest event window, an events
+        file that does not exist or event ids it does not contain. The
+        message starts with the study file's path when there is one.
+    """
+
+    name: str = "study"
+    title: str = ""
+    description: str = ""
+    asset: str = "ZS=F"
+    factors: tuple[str, ...] = ("SPY", "UUP")
+    model: ModelName = "market"
+    returns: ReturnKind = "log"
+    estimation: tuple[int, int] = (-250, -11)
+    windows: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (-1, 5))
+    events: Path | None = None
+    event_ids: tuple[str, ...] | None = None
+    exclude_other_events: bool = True
+    other_events: OtherEvents = "study"
+    exclude_thin_trading: bool = True
+    mask_rolls: bool = True
+    min_estimation_days: int = 100
+    group_by: GroupBy = "direction"
+    placebo_draws: int = 10_000
+    seed: int = 20251124
+    variants: dict = field(default_factory=dict, hash=False)
+    path: Path | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        for key, value in _validate(self).items():
+            object.__setattr__(self, key, value)
+
+    def replace(self, **changes) -> Study:
+        """A validated copy with ``changes`` applied (for robustness variants).
+
+        Raises
+        ------
+        StudyConfigError
+            An unknown key (the message lists the valid ones) or an invalid value.
+        """
+        unknown = sorted(set(changes) - set(STUDY_KEYS) - {"path"})
+        if unknown:
+            raise StudyConfigError(
+                f"{_where(self.path)}unknown key{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(map(repr, unknown))}; valid keys are {', '.join(STUDY_KEYS)}"
+            )
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """The study's settings as plain Python values (paths as strings, tuples as lists)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):
+                value = {k: dict(v) for k, v in value.items()}
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, tuple):
+                value = [list(v) if isinstance(v, tuple) else v for v in value]
+            out[f.name] = value
+        return out
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """The asset and the factors, in that order."""
+        return (self.asset, *self.factors)
+
+
+#: The keys a study file may contain (``path`` comes from the file).
+STUDY_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Study) if f.name != "path")
+
+
+def _where(path) -> str:
+    return f"{path}: " if path is not None else "Study: "
+
+
+class _Checker:
+    """Builds StudyConfigError messages that name the file, key, value and fix."""
+
+    def __init__(self, path):
+        self.prefix = _where(path)
+        self.path = path
+
+    def fail(self, key: str, value, problem: str, fix: str | None = None):
+        fix = fix or f"write it as {_EXAMPLES.get(key, key)}"
+        raise StudyConfigError(f"{self.prefix}{key} = {_show(value)}: {problem}; {fix}")
+
+    def string(self, key, value, *, nonempty=False) -> str:
+        if not isinstance(value, str) or (nonempty and not value.strip()):
+            self.fail(key, value,
+                      "expected a non-empty string" if nonempty else "expected a string")
+        return value
+
+    def boolean(self, key, value) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, value, "expected true or false")
+        return value
+
+    def integer(self, key, value, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, value, "expected an integer")
+        if minimum is not None and value < minimum:
+            self.fail(key, value, f"must be at least {minimum}")
+        return int(value)
+
+    def strings(self, key, value) -> tuple[str, ...]:
+        if not isinstance(value, (list, tuple)) or not all(
+            isinstance(v, str) and v.strip() for v in value
+        ):
+            self.fail(key, value, "expected a list of non-empty strings")
+        return tuple(value)
+
+    def option(self, key, value, literal) -> str:
+        try:
+            return check_option(key, value, literal)
+        except OptionError as exc:
+            self.fail(key, value, str(exc))
+
+    def pair(self, key, value, what: str) -> tuple[int, int]:
+        if (
+            not isinstance(value, (list, tuple))
+            or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in value)
+        ):
+            self.fail(key, value, f"expected {what} as two integers [start, end]")
+        return int(value[0]), int(value[1])
+
+
+def _show(value) -> str:
+    """A value as the user wrote it: tuples shown as lists, paths as strings."""
+    if isinstance(value, tuple):
+        return repr([_plain(v) for v in value])
+    if isinstance(value, Path):
+        return repr(str(value))
+    return repr(value)
+
+
+def _plain(v):
+    return [_plain(x) for x in v] if isinstance(v, tuple) else v
+
+
+def _validate(study: Study) -> dict:
+    """Check every field of ``study``; return the normalised values (tuples, absolute paths)."""
+    check = _Checker(study.path)
+    out: dict = {}
+    name = check.string("name", study.name, nonempty=True)
+    if not _NAME.match(name) or name in (".", ".."):
+        check.fail("name", name, "a study name is used as a folder name and may hold only "
+                   "letters, digits, '.', '_' and '-' (not starting with '.')",
+                   'write it as name = "my-study"')
+    for key in ("title", "description"):
+        check.string(key, getattr(study, key))
+    asset = check.string("asset", study.asset, nonempty=True)
+    factors = check.strings("factors", study.factors)
+    out["factors"] = factors
+    model = check.option("model", study.model, ModelName)
+    check.option("returns", study.returns, ReturnKind)
+    check.option("group_by", study.group_by, GroupBy)
+    check.option("other_events", study.other_events, OtherEvents)
+    for key in ("exclude_other_events", "exclude_thin_trading", "mask_rolls"):
+        check.boolean(key, getattr(study, key))
+    min_days = check.integer("min_estimation_days", study.min_estimation_days, minimum=2)
+    check.integer("placebo_draws", study.placebo_draws, minimum=0)
+    check.integer("seed", study.seed, minimum=0)
+
+    if model in ("market", "market-adjusted") and not factors:
+        check.fail("factors", list(factors), f"model {model!r} needs at least one factor",
+                   'list the market first, e.g. factors = ["SPY", "UUP"], or use model = '
+                   '"constant-mean"')
+    if model == "market-adjusted" and len(factors) != 1:
+        check.fail("factors", list(factors), "the 'market-adjusted' model subtracts one market "
+                   "return", 'give exactly one factor, e.g. factors = ["SPY"]')
+    duplicated = sorted({f for f in factors if factors.count(f) > 1})
+    if duplicated:
+        check.fail("factors", list(factors), f"listed twice: {', '.join(duplicated)}",
+                   "list each factor once")
+    if asset in factors:
+        check.fail("factors", list(factors), "the asset cannot also be a factor", "remove it")
+
+    windows = study.windows
+    if not isinstance(windows, (list, tuple)) or not windows:
+        check.fail("windows", windows, "expected a non-empty list of [start, end] pairs")
+    pairs = []
+    for w in windows:
+        start, end = check.pair("windows", w, "each window")
+        if start > end:
+            check.fail("windows", w, f"window start {start} is after its end {end}",
+                       f"write it as [{end}, {start}]")
+        if (start, end) in pairs:
+            check.fail("windows", w, "listed twice", "list each window once")
+        pairs.append((start, end))
+    out["windows"] = tuple(pairs)
+    first_day = min(start for start, _ in pairs)
+
+    t0, t1 = check.pair("estimation", study.estimation, "the estimation window")
+    if not t0 < t1:
+        check.fail("estimation", study.estimation, f"T0 = {t0} must be before T1 = {t1}",
+                   "write it as [T0, T1] with T0 < T1, e.g. estimation = [-250, -11]")
+    if not t1 < first_day:
+        check.fail("estimation", [t0, t1],
+                   f"the estimation window must end before the earliest event-window day "
+                   f"{first_day}",
+                   f"end it at {first_day - 1} or earlier, e.g. estimation = [{t0}, "
+                   f"{first_day - 1}]")
+    out["estimation"] = (t0, t1)
+    n_est = t1 - t0 + 1
+    if min_days > n_est:
+        check.fail("min_estimation_days", min_days,
+                   f"more than the {n_est} days of the estimation window [{t0}, {t1}]",
+                   f"use at most {n_est}, or widen the estimation window")
+
+    events = study.events
+    if events is None:
+        events = default_events()
+    elif not isinstance(events, (str, Path)):
+        check.fail("events", events, "expected the path of an events CSV",
+                   "give the events CSV's path")
+    events = Path(events)
+    if not events.is_absolute():
+        base = Path(study.path).parent if study.path is not None else Path.cwd()
+        events = base / events
+    events = Path(_absolute(events))
+    if not events.is_file():
+        check.fail("events", str(study.events), f"no such file {events}",
+                   "give the events CSV's path relative to the study file"
+                   if study.path is not None else "give the events CSV's path")
+    out["events"] = events
+
+    if study.event_ids is not None:
+        ids = check.strings("event_ids", study.event_ids)
+        if not ids:
+            check.fail("event_ids", list(ids), "empty list",
+                       "remove the key to use every event, or list some ids")
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            check.fail("event_ids", list(ids), f"listed twice: {', '.join(duplicated)}",
+                       "list each id once")
+        known = _event_ids_in(events)
+        missing = [i for i in ids if i not in known]
+        if missing:
+            check.fail("event_ids", list(ids),
+                       f"unknown id{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                       f"(not in {events})",
+                       "use ids from the events file's id column (`eventstudy events` lists them)")
+        out["event_ids"] = ids
+    if study.path is not None:
+        out["path"] = Path(_absolute(Path(study.path)))
+    out["variants"] = _variants(check, study.variants)
+    return out
+
+
+def _variants(check: _Checker, variants) -> dict:
+    """Check the ``variants`` table: labels to changes of valid study keys."""
+    if not isinstance(variants, dict):
+        check.fail("variants", variants, "expected a table of label = { key = value, ... }")
+    allowed = set(STUDY_KEYS) - {"name", "title", "description", "variants"}
+    out = {}
+    for label, changes in variants.items():
+        if not isinstance(label, str) or not label.strip() or not isinstance(changes, dict):
+            check.fail("variants", {label: changes}, "each variant is a label and a table of "
+                       "changes")
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            check.fail("variants", {label: changes},
+                       f"unknown key{'s' if len(unknown) > 1 else ''} "
+                       f"{', '.join(map(repr, unknown))}",
+                       f"use keys among {', '.join(sorted(allowed))}")
+        out[label] = {k: tuple(tuple(x) if isinstance(x, list) else x for x in v)
+                      if isinstance(v, list) else v for k, v in changes.items()}
+    return out
+
+
+def _absolute(path: Path) -> str:
+    """An absolute path without resolving symlinks (a shared folder may be a link)."""
+    import os
+
+    return os.path.normpath(os.path.abspath(path))
+
+
+_IDS_CACHE: dict = {}
+
+
+def _event_ids_in(path: Path) -> frozenset:
+    """The ids of an events file (cached on the file's size and modification time)."""
+    from .events import load_events
+
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _IDS_CACHE:
+        _IDS_CACHE.clear()
+        _IDS_CACHE[key] = frozenset(str(i) for i in load_events(path)["id"])
+    return _IDS_CACHE[key]
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise StudyConfigError(
+            f"{path}: study file not found; give the path of a .toml study file "
+            "(see the studies/ folder)"
+        ) from None
+    except IsADirectoryError:
+        raise StudyConfigError(f"{path}: this is a folder; give the path of a .toml study file") \
+            from None
+    except OSError as exc:
+        raise StudyConfigError(f"{path}: cannot read the study file ({exc.strerror}); check its "
+                               "permissions") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise StudyConfigError(
+            f"{path}: line {line}: byte 0x{data[exc.start]:02x} is not UTF-8; save the study "
+            "file as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyConfigError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
+
+
+def load_study(path) -> Study:
+    """Read and validate a study file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The TOML study file.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    StudyConfigError
+        For a missing, unreadable or malformed file, an unknown key (the
+        message lists the valid keys), and every error of :class:`Study`.
+
+    Notes
+    -----
+    Relative ``events`` paths are resolved against the study file's folder, so
+    a study runs the same from any working directory.
+    """
+    path = Path(path)
+    raw = _read_toml(path)
+    unknown = sorted(set(raw) - set(STUDY_KEYS))
+    if unknown:
+        names = ", ".join(repr(k) for k in unknown)
+        raise StudyConfigError(
+            f"{path}: unknown key{'s' if len(unknown) > 1 else ''} {names}; "
+            f"valid keys are {', '.join(STUDY_KEYS)}"
+        )
+    values = {"name": path.stem, **raw}
+    if "events" in raw:
+        rel = raw["events"]
+        if not isinstance(rel, str) or not rel.strip():
+            _Checker(path).fail("events", rel, "expected a non-empty string")
+    try:
+        return Study(**values, path=path)
+    except StudyConfigError:
+        raise
+    except EventStudyError as exc:  # an unreadable events file, named by its own error
+        raise StudyConfigError(f"{path}: events = {raw.get('events')!r}: {exc}") from None

@@ -1,0 +1,140 @@
+"""`eventstudy run` writes what the results object holds, table by table, one run per folder."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import eventstudy as es
+from eventstudy.cli import main
+from eventstudy.exceptions import DataQualityWarning, OutputError
+from eventstudy.outputs import RUN_MARKER, check_out_dir
+
+REPO = Path(__file__).resolve().parents[1]
+EVENTS = REPO / "data" / "events.csv"
+
+SIMPLE = """title = "Corn, simple returns, constant mean"
+asset = "ZC=F"
+factors = []
+model = "constant-mean"
+returns = "simple"
+estimation = [-120, -6]
+windows = [[0, 0], [-2, 2]]
+event_ids = ["busan-meeting", "trump-xi-call", "phase-one-signed"]
+group_by = "category"
+min_estimation_days = 60
+placebo_draws = 500
+"""
+
+
+def _run(study_path, out, prices_dir):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        code = main(["run", str(study_path), "--prices-dir", str(prices_dir), "--out", str(out)])
+    assert code == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        return es.analyse(es.load_study(study_path), prices_dir=prices_dir)
+
+
+def _same(written: pd.DataFrame, fitted: pd.DataFrame, name: str):
+    assert list(written.columns) == list(fitted.columns), name
+    assert len(written) == len(fitted), name
+    for col in fitted.columns:
+        a, b = written[col], fitted[col]
+        if pd.api.types.is_bool_dtype(b):
+            assert (a.astype(bool).to_numpy() == b.to_numpy()).all(), (name, col)
+        elif pd.api.types.is_numeric_dtype(b):
+            # a CSV round trip of a float may differ in the last place
+            np.testing.assert_allclose(a.to_numpy(dtype=float), b.to_numpy(dtype=float),
+                                       rtol=1e-14, atol=0, equal_nan=True, err_msg=f"{name}.{col}")
+        elif pd.api.types.is_datetime64_any_dtype(b):
+            assert (pd.to_datetime(a).fillna(pd.Timestamp(0))
+                    == b.fillna(pd.Timestamp(0))).all(), (name, col)
+        else:
+            assert (a.astype(object).fillna("").astype(str).to_numpy()
+                    == b.astype(object).fillna("").astype(str).to_numpy()).all(), (name, col)
+
+
+@pytest.fixture(scope="module", params=["article", "article_soyb", "trade_war", "simple"])
+def written(request, tmp_path_factory, prices_dir):
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param == "simple":
+        study = folder / "simple.toml"
+        study.write_text(f'events = "{EVENTS.as_posix()}"\n' + SIMPLE, encoding="utf-8")
+    else:
+        study = REPO / "studies" / f"{request.param}.toml"
+    out = folder / "out"
+    return out, _run(study, out, prices_dir)
+
+
+@pytest.mark.snapshot
+def test_every_file_equals_its_table_of_the_results(written):
+    out, res = written
+    dates = {"ar.csv": ["date"], "car.csv": ["trade_date"], "events.csv": ["trade_date"],
+             "estimation.csv": ["date"]}
+    tables = {"ar.csv": res.ar, "car.csv": res.tidy(0.05), "events.csv": res.events,
+              "tests.csv": res.tests, "model.csv": res.normal_model(),
+              "estimation.csv": res.estimation_days(), "dummy.csv": res.dummy_regression()}
+    for name, fitted in tables.items():
+        frame = pd.read_csv(out / name, parse_dates=dates.get(name, []),
+                            keep_default_na=True)
+        _same(frame, fitted, name)
+    assert (out / "car.tex").read_text(encoding="utf-8").startswith("\\begin{table}")
+    assert (out / RUN_MARKER).is_file()
+
+
+@pytest.mark.snapshot
+def test_the_summary_describes_this_study_and_no_other(written):
+    out, res = written
+    text = (out / "summary.md").read_text(encoding="utf-8")
+    o = res.options
+    assert f"asset `{o.asset}`" in text and f"{o.returns} returns" in text
+    assert f"CAR in % of {o.returns} return" in text
+    other = "log" if o.returns == "simple" else "simple"
+    assert f"{other} return" not in text
+    for eid in res.used_ids:
+        assert eid in text
+    if o.asset != "ZS=F":
+        assert "soybean" not in text.lower() or "soybean" in (res.study.title + res.study
+                                                                .description).lower()
+    for window in o.windows:
+        assert f"[{window[0]}, {window[1]}]" in text
+
+
+@pytest.mark.snapshot
+def test_a_second_run_replaces_the_first_as_a_whole(tmp_path, prices_dir):
+    out = tmp_path / "out"
+    _run(REPO / "studies" / "article.toml", out, prices_dir)
+    (out / "figures" / "extra.png").write_bytes(b"stale")
+    study = tmp_path / "one.toml"
+    study.write_text(f'events = "{EVENTS.as_posix()}"\nevent_ids = ["trump-xi-call"]\n'
+                     "placebo_draws = 0\n", encoding="utf-8")
+    _run(study, out, prices_dir)
+    car = pd.read_csv(out / "car.csv")
+    assert set(car["event_id"]) == {"trump-xi-call"}
+    assert not (out / "figures" / "extra.png").exists()
+    assert not (out / "figures" / "caar.png").exists()  # one event: no CAAR figure
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    assert leftovers == []
+
+
+def test_out_is_checked_before_anything_is_written(tmp_path, capsys):
+    afile = tmp_path / "f.txt"
+    afile.write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"--out .*f\.txt: is a file, not a folder"):
+        check_out_dir(afile)
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"holds files that are not an eventstudy run"):
+        check_out_dir(foreign)
+    code = main(["run", str(REPO / "studies" / "article.toml"), "--out", str(foreign)])
+    assert code == 2
+    assert "holds files that are not an eventstudy run" in capsys.readouterr().err
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]

@@ -1,0 +1,177 @@
+"""The results object: day 0 never moves, the tidy table's flags and notes, the whole surface."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from eventstudy.eventtime import locate_day0, on_calendar, window_mask
+from eventstudy.model import EventStudy
+from eventstudy.results import TIDY_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def market():
+    rng = np.random.default_rng(7)
+    idx = pd.bdate_range("2020-01-01", periods=600)
+    f = rng.normal(0, 0.01, idx.size)
+    a = 0.5 * f + rng.normal(0, 0.012, idx.size)
+    return pd.DataFrame({"A": a, "F": f}, index=idx)
+
+
+def _events(dates, ids=None, **cols):
+    ids = ids or [f"e{i}" for i in range(len(dates))]
+    return pd.DataFrame({"id": ids, "trade_date": pd.to_datetime(dates), **cols})
+
+
+def test_on_calendar_keeps_day0_when_rows_are_missing(market):
+    calendar = market.index
+    event = calendar[400]
+    gap = calendar[390:395]                       # a week of rows lost before the event
+    holed = market.drop(index=gap)
+    back, roll, thin, added = on_calendar(holed, calendar)
+    assert list(added) == list(gap)
+    assert back.index.equals(calendar)
+    assert back.loc[gap].isna().all().all()
+    # the first row after the gap held a return across the gap: missing too
+    assert back.loc[calendar[395]].isna().all()
+    pd.testing.assert_frame_equal(back.drop(index=[*gap, calendar[395]]),
+                                  market.drop(index=[*gap, calendar[395]]))
+    assert not roll.any() and not thin.any()
+    pos, reason = locate_day0([event], back.index)
+    assert pos[0] == 400 and reason[0] == ""
+
+
+def test_a_day0_without_a_row_is_excluded_not_moved(market):
+    holed = market.drop(index=market.index[[300]])
+    events = _events([market.index[300], market.index[450]])
+    res = EventStudy(holed, events, asset="A", factors=["F"]).fit()
+    ev = res.events.set_index("event_id")
+    assert ev.loc["e0", "status"] == "excluded"
+    assert ev.loc["e0", "reason"] == (
+        f"no price on day 0 ({market.index[300].date()}): the exchange's trade date has no row")
+    assert ev.loc["e1", "status"] == "used"
+    # and a Saturday trade date is not moved to Monday either
+    sat = _events(["2021-01-02"])
+    pos, reason = locate_day0(sat["trade_date"], market.index)
+    assert pos[0] == -1 and reason[0].startswith("no price on day 0 (2021-01-02)")
+
+
+def test_window_mask_marks_every_window_day():
+    got = window_mask(10, [2, 7, -1], -1, 1)
+    want = np.zeros(10, dtype=bool)
+    want[[1, 2, 3, 6, 7, 8]] = True
+    assert (got == want).all()
+    assert window_mask(5, [4], 0, 3).tolist() == [False, False, False, False, True]
+
+
+def test_tidy_flags_and_notes(market):
+    idx = market.index
+    roll = pd.Series(False, index=idx)
+    roll.iloc[501] = True                          # day +1 of e1
+    thin = pd.Series(False, index=idx)
+    thin.iloc[302] = True                          # day +2 of e0
+    events = _events([idx[300], idx[303], idx[500], idx[-2]], ids=["e0", "e1", "e2", "end"])
+    events.loc[1, "id"] = "near"                  # e0's window [-1, 5] holds near's day 0
+    res = EventStudy(market, events, asset="A", factors=["F"], roll=roll, thin=thin,
+                     windows=((0, 0), (0, 1), (-1, 5)), placebo_draws=200, seed=1).fit()
+    t = res.tidy()
+    assert list(t.columns) == TIDY_COLUMNS
+    row = t.set_index(["event_id", "start", "end"])
+    r = row.loc[("e0", -1, 5)]
+    assert r["overlaps"] == "near (day +3)" and r["thin_days"] == 1
+    assert "another event's day 0 inside the window: near (day +3)" in r["note"]
+    assert "thin trading on day +2" in r["note"]
+    assert row.loc[("e0", 0, 0), "note"] == ""
+    r = row.loc[("e2", 0, 1)]
+    assert r["roll_days"] == 1 and r["n_days"] == 1
+    assert "day +1 is a contract-roll day" in r["note"] and "sums 1 of 2 days" in r["note"]
+    r = row.loc[("end", -1, 5)]
+    assert bool(r["cut_short"]) and r["n_days"] == 3
+    assert f"window cut short by the end of the data (last return {idx[-1]:%Y-%m-%d}): it " \
+        "covers [-1, 1]" in r["note"]
+    # the interval is the t interval of the stated formula
+    q = stats.t.ppf(0.95, t["df"].to_numpy(dtype=float))
+    t90 = res.tidy(alpha=0.10)
+    np.testing.assert_allclose(t90["ci_upper"], t["car"] + q * t["car_se"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(t90["ci_lower"], t["car"] - q * t["car_se"], rtol=1e-12, atol=0)
+
+
+def test_missing_values_are_explained(market):
+    idx = market.index
+    roll = pd.Series(False, index=idx)
+    roll.iloc[[400, 401]] = True
+    flat = market.copy()
+    flat.iloc[:, 0] = 0.001                        # a constant return: zero residual variance
+    events = _events([idx[400], idx[300]], ids=["rolled", "flat"])
+    res = EventStudy(market, events.iloc[:1], asset="A", factors=["F"], roll=roll,
+                     windows=((0, 1), (-1, 1))).fit()
+    r = res.tidy().set_index(["event_id", "start", "end"]).loc[("rolled", 0, 1)]
+    assert np.isnan(r["car"])
+    assert r["note"].startswith("no CAR: no usable day in the window; days +0, +1 are "
+                                "contract-roll days")
+    r = res.tidy().set_index(["event_id", "start", "end"]).loc[("rolled", -1, 1)]
+    assert "placebo off (placebo_draws = 0)" in r["note"]
+    cm = EventStudy(flat, events.iloc[1:], asset="A", model="constant-mean",
+                    windows=((0, 0),)).fit()
+    r = cm.tidy().iloc[0]
+    assert np.isnan(r["t"]) and "residual variance is zero" in r["note"]
+
+
+def test_one_event_groups_say_why_their_tests_are_missing(market):
+    idx = market.index
+    events = _events([idx[300], idx[450], idx[520]], category=["call", "meeting", "meeting"])
+    res = EventStudy(market, events, asset="A", factors=["F"], group_by="category").fit()
+    tests = res.tests
+    call = tests[tests["group"] == "category=call"]
+    assert call["p_value"].isna().any()
+    assert (call.loc[call["p_value"].isna(), "note"]
+            .str.startswith("one event: a group test needs at least two").all())
+
+
+def test_the_whole_results_surface(market):
+    """Every public accessor of one fit, each checked against the tidy table or by hand."""
+    idx = market.index
+    events = _events([idx[300], idx[420], idx[540], None], title=["a", "b", "c", "d"],
+                     direction=[1, -1, 1, 0], category=["x", "y", "x", "y"])
+    res = EventStudy(market, events, asset="A", factors=["F"], group_by="direction",
+                     placebo_draws=300, seed=3, windows=((0, 0), (-1, 1))).fit()
+    t = res.tidy()
+    key = pd.MultiIndex.from_frame(t[["event_id", "start", "end"]])
+    for name, col in (("params", "car"), ("cars", "car"), ("bse", "car_se"),
+                      ("tvalues", "t"), ("pvalues", "p")):
+        s = getattr(res, name)
+        assert s.index.equals(key), name
+        np.testing.assert_array_equal(s.to_numpy(), t[col].to_numpy())
+    ci = res.conf_int(0.05)
+    np.testing.assert_array_equal(ci["lower"].to_numpy(), t["ci_lower"].to_numpy())
+    assert res.car.equals(t)
+    assert res.event_ids == ["e0", "e1", "e2", "e3"] and res.used_ids == ["e0", "e1", "e2"]
+    assert res.events.set_index("event_id").loc["e3", "reason"] == "pending"
+    assert set(res.groups) == {"all", "escalation", "de-escalation", "signed"}
+    assert set(res.tests["group"]) == set(res.groups)
+    assert set(res.caar["group"]) == set(res.groups)
+    assert set(res.aar["group"]) == set(res.groups)
+    assert res.placebo is not None and res.placebo.draws == 300
+    assert t["placebo_p"].notna().all() and t["sq_p"].notna().all()
+    nm = res.normal_model()
+    assert list(nm["event_id"]) == res.used_ids
+    est = res.estimation_days()
+    assert (est.groupby("event_id")["used"].sum().loc[res.used_ids].to_numpy()
+            == nm["n_estimation"].to_numpy()).all()
+    ar = res.ar
+    sums = ar[ar["day"].between(-1, 1)].groupby("event_id")["ar"].sum()
+    np.testing.assert_allclose(t[t["start"] == -1].set_index("event_id")["car"],
+                               sums.loc[res.used_ids], rtol=1e-12, atol=0)
+    dummy = res.dummy_regression()
+    assert set(dummy["event_id"]) == set(res.used_ids)
+    assert res.options.returns == "log" and res.options.return_label == "log return"
+    assert "CAR by event (% log return" in res.summary()
+    assert "Normal-return model" in res.summary() and "<table>" in res._repr_html_()
+    assert res.title_of("e1") == "b"
+    with pytest.raises(AttributeError, match="immutable"):
+        res.placebo = None
+    with pytest.raises(KeyError, match="no used event with id 'e3'"):
+        res.event_rows(["e3"])

@@ -1,0 +1,100 @@
+"""One validated specification: a Study built in code fails exactly as its TOML file does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import eventstudy as es
+from eventstudy.exceptions import StudyConfigError
+from eventstudy.spec import STUDY_KEYS, Study, load_study
+
+REPO = Path(__file__).resolve().parents[1]
+EVENTS = REPO / "data" / "events.csv"
+
+# (key, value in code, the same value in TOML, message after "key = value: ")
+CASES = [
+    ("group_by", "directon", '"directon"',
+     r"group_by = 'directon': group_by must be one of 'all', 'direction', 'category'; got "
+     r"'directon'"),
+    ("model", "markt", '"markt"', r"model = 'markt': model must be one of 'constant-mean', "
+     r"'market-adjusted', 'market'"),
+    ("returns", "pct", '"pct"', r"returns = 'pct': returns must be one of 'log', 'simple'"),
+    ("other_events", "files", '"files"',
+     r"other_events = 'files': other_events must be one of 'study', 'file'; got 'files'"),
+    ("placebo_draws", -1, "-1", r"placebo_draws = -1: must be at least 0"),
+    ("placebo_draws", 1.5, "1.5", r"placebo_draws = 1\.5: expected an integer"),
+    ("factors", "SPY", '"SPY"', r"factors = 'SPY': expected a list of non-empty strings"),
+    ("factors", ("SPY", "SPY"), '["SPY", "SPY"]', r"factors = \['SPY', 'SPY'\]: listed twice: "
+     r"SPY"),
+    ("event_ids", ("no-such",), '["no-such"]', r"event_ids = \['no-such'\]: unknown id no-such "
+     r"\(not in .*events\.csv\)"),
+    ("event_ids", (), "[]", r"event_ids = \[\]: empty list; remove the key"),
+    ("estimation", (-11, -250), "[-11, -250]", r"estimation = \[-11, -250\]: T0 = -11 must be "
+     r"before T1 = -250"),
+    ("windows", ((2, 1),), "[[2, 1]]", r"windows = \[2, 1\]: window start 2 is after its end 1"),
+    ("windows", ((0, 1), (0, 1)), "[[0, 1], [0, 1]]", r"windows = \[0, 1\]: listed twice"),
+    ("mask_rolls", 1, "1", r"mask_rolls = 1: expected true or false"),
+    ("name", "../..", '"../.."', r"name = '\.\./\.\.': a study name is used as a folder name"),
+    ("min_estimation_days", 500, "500", r"min_estimation_days = 500: more than the 240 days"),
+    ("variants", {"x": {"modle": "market"}}, '{ x = { modle = "market" } }',
+     r"variants = .*unknown key 'modle'"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "toml", "message"), CASES,
+                         ids=[f"{c[0]}={c[2]}" for c in CASES])
+def test_code_and_toml_give_the_same_named_error(tmp_path, key, value, toml, message):
+    path = tmp_path / "s.toml"
+    path.write_text(f'events = "{EVENTS.as_posix()}"\n{key} = {toml}\n', encoding="utf-8")
+    with pytest.raises(StudyConfigError, match=rf"s\.toml: {message}"):
+        load_study(path)
+    with pytest.raises(StudyConfigError, match=rf"^Study: {message}"):
+        Study(**{key: value}, events=EVENTS)
+
+
+def test_replace_validates_and_names_unknown_keys():
+    base = Study(events=EVENTS)
+    with pytest.raises(StudyConfigError, match=r"group_by = 'directon'"):
+        base.replace(group_by="directon")
+    with pytest.raises(StudyConfigError, match=r"^Study: unknown key 'modle'; valid keys are "):
+        base.replace(modle="market")
+    assert base.replace(model="constant-mean", factors=()).factors == ()
+
+
+def test_code_study_normalises_lists_and_relative_paths(tmp_path, monkeypatch):
+    (tmp_path / "ev.csv").write_text(EVENTS.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    s = Study(factors=["SPY"], windows=[[0, 1]], estimation=[-100, -2], events="ev.csv",
+              min_estimation_days=50)
+    assert s.factors == ("SPY",) and s.windows == ((0, 1),) and s.estimation == (-100, -2)
+    assert s.events == tmp_path / "ev.csv"
+    assert Study(events=EVENTS) == Study(events=str(EVENTS))
+
+
+def test_the_default_events_are_the_shipped_catalogue():
+    study = Study()
+    assert study.events.is_file()
+    assert study.events.read_bytes() == EVENTS.read_bytes()
+
+
+def test_study_file_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_bytes(b'asset = "ZS=F"\ntitle = "caf\xe9"\n')
+    with pytest.raises(StudyConfigError, match=r"s\.toml: line 2: byte 0xe9 is not UTF-8"):
+        load_study(path)
+
+
+def test_every_key_is_documented_with_an_example():
+    from eventstudy.spec import _EXAMPLES
+
+    assert set(STUDY_KEYS) <= set(_EXAMPLES)
+
+
+def test_front_door_names_the_entry_points():
+    for name in ("Study", "load_study", "analyse", "run_study", "EventStudy", "load_prices",
+                 "load_events", "align_events", "prepare_returns", "car_table"):
+        assert callable(getattr(es, name)), name
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        es.nope  # noqa: B018
