@@ -280,15 +280,16 @@ class EventStudy:
             model=self,
         )
 
-    def dummy_regression(self, *, maxlags=None, classical=None) -> pd.DataFrame:
+    def dummy_regression(self, *, events=None, maxlags=None, classical=None) -> pd.DataFrame:
         """Run :func:`dummy_regression` with this study's data and options.
 
-        Pass ``classical=results.car`` (from :meth:`fit`) to get the classical
-        CARs beside the dummy-regression ones.
+        ``events`` defaults to every event of the study (pass the used ones to
+        match the fitted results); pass ``classical=results.car`` (from
+        :meth:`fit`) to get the classical CARs beside the dummy-regression ones.
         """
         return dummy_regression(
             self.returns,
-            self.events,
+            self.events if events is None else events,
             asset=self.asset,
             factors=self.factors,
             windows=self.windows,

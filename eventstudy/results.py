@@ -635,9 +635,9 @@ class EventStudyResults:
             if self.model is None or not self.n_used:
                 self._cache["dummy"] = pd.DataFrame()
             else:
-                fit = self.model
                 used = self._located[self.arrays.used]
-                self._cache["dummy"] = fit_dummy(fit, used, self.car)
+                self._cache["dummy"] = self.model.dummy_regression(events=used,
+                                                                   classical=self.car)
         return self._cache["dummy"].copy()
 
     # -------------------------------------------------- statsmodels-style accessors
@@ -852,18 +852,6 @@ class EventStudyResults:
         from .plots import plot_caar
 
         return plot_caar(self, groups=groups, alpha=alpha)
-
-
-def fit_dummy(study_model, events, classical) -> pd.DataFrame:
-    """The dummy regression of ``events`` with ``study_model``'s data (used by the results)."""
-    from .model import dummy_regression
-
-    m = study_model
-    return dummy_regression(
-        m.returns, events, asset=m.asset, factors=m.factors, windows=m.windows,
-        estimation=m.estimation, roll=m.roll, thin=m.thin,
-        exclude_thin_trading=m.exclude_thin_trading, classical=classical,
-    )
 
 
 def _param_names(model, factors):

@@ -4,6 +4,7 @@
 - :mod:`eventstudy.report.tables` — tables for people, and the publication table;
 - :mod:`eventstudy.report.figures` — the pages' figures;
 - :mod:`eventstudy.report.findings` — sentences, each a function of a table;
+- :mod:`eventstudy.report.robustness` — a study under variants of its choices;
 - :mod:`eventstudy.report.build` — executes the notebooks and writes ``reports/``
   (``make report``; ``python -m eventstudy.report``).
 
@@ -15,11 +16,11 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("format", "tables", "figures", "findings", "build")
+_MODULES = ("format", "tables", "figures", "findings", "robustness", "build")
 
 
 def __getattr__(name):
-    for module in ("tables", "figures", "build", "findings", "format"):
+    for module in ("tables", "figures", "robustness", "build", "findings", "format"):
         mod = importlib.import_module(f"{__name__}.{module}")
         if name in getattr(mod, "__all__", ()):
             return getattr(mod, name)

@@ -293,7 +293,7 @@ def library_versions() -> dict[str, str]:
 
 def _study_tickers(studies_dir: Path) -> list[str]:
     from ..spec import load_study
-    from .tables import robustness_variants
+    from .robustness import robustness_variants
 
     tickers: list[str] = []
     for path in sorted(studies_dir.glob("*.toml")):

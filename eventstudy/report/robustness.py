@@ -1,0 +1,164 @@
+"""Robustness: the same study under variants of its choices, and which conclusions move.
+
+:func:`robustness_variants` builds the generic variants of a study (and adds
+the study's own ``variants``); :func:`robustness_table` fits each and sets its
+CAR and verdict beside the base study's.
+"""
+
+from __future__ import annotations
+
+__all__ = ["robustness_table", "robustness_variants"]
+
+
+def robustness_variants(base) -> dict:
+    """The variants of a study that :func:`robustness_table` compares, the base first.
+
+    Generic variants, built from the base study: the constant-mean model; the
+    market-adjusted model on the first factor; the market model on the first
+    factor only; an estimation window half as long; thin-trading days kept
+    in the estimation samples. Then the study's own ``variants``.
+
+    Returns
+    -------
+    dict of str -> dict
+        Label -> changes to the base (:meth:`eventstudy.Study.replace`).
+    """
+    f = tuple(base.factors)
+    t0, t1 = base.estimation
+    half = (t1 - t0 + 1) // 2
+    short = (t1 - half + 1, t1)
+    out = {f"base: {base.model} model" + (f" on {'+'.join(f)}" if f else ""): {}}
+    if base.model != "constant-mean":
+        out["constant-mean model"] = {"model": "constant-mean", "factors": ()}
+    if f and base.model != "market-adjusted":
+        out[f"market-adjusted ({f[0]})"] = {"model": "market-adjusted", "factors": (f[0],)}
+    if len(f) > 1 and base.model == "market":
+        out[f"market model, {f[0]} only"] = {"factors": (f[0],)}
+    out[f"estimation window [{short[0]}, {short[1]}]"] = {
+        "estimation": short, "min_estimation_days": min(base.min_estimation_days, half // 2)}
+    if base.exclude_thin_trading:
+        out["thin-trading days kept in estimation"] = {"exclude_thin_trading": False}
+    out.update(base.variants)
+    return out
+
+
+def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
+                     alpha: float = 0.05, windows=None, dummy: bool = False, base_run=None):
+    """How each variant of a study changes the CAR and the verdict of chosen events.
+
+    Parameters
+    ----------
+    base : eventstudy.Study
+        The base study.
+    event_ids : list of str
+    window : (int, int)
+        The CAR window compared across variants.
+    variants : dict of str -> dict, optional
+        Label -> keyword changes for :meth:`Study.replace`; default
+        :func:`robustness_variants`. The first is the base.
+    prices_dir : path-like, optional
+    alpha : float
+    windows : list of (int, int), optional
+        Other event windows of the base study to add as rows (labelled
+        ``"base, window [a, b]"``), read from the base run.
+    dummy : bool
+        Add the dummy-variable regression of the base study
+        (``base_run.dummy_regression()``) over ``window``: one row with its
+        Newey–West HAC p-value and one with the window-HAC p-value (the
+        ``p_window`` column; see :func:`eventstudy.model.dummy_regression`).
+        Only the t-type p-value exists for these rows.
+    base_run : EventStudyResults, optional
+        The base study's run, if already computed (saves one run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dimension, variant, window, event_id, car_pct, p, sq_p, placebo_p,
+        n_reject, verdict, moves, sign_flip``: ``moves`` is True when the
+        variant's rejection (any available per-event test at ``alpha``)
+        differs from the base's over ``window`` or the event is excluded;
+        ``sign_flip`` when the CAR's sign differs from the base's.
+    """
+    import pandas as pd
+
+    from ..study import analyse
+    from .findings import _verdict, event_verdicts
+
+    variants = robustness_variants(base) if variants is None else variants
+    base_label = next(iter(variants))
+
+    def rows_of(label, dimension, run, win):
+        car = run.car[(run.car["start"] == win[0]) & (run.car["end"] == win[1])]
+        verdicts = event_verdicts(car, alpha).set_index("event_id")
+        out = []
+        for eid in event_ids:
+            hit = car[car["event_id"] == eid]
+            row = {"dimension": dimension, "variant": label, "window": f"[{win[0]}, {win[1]}]",
+                   "event_id": eid}
+            if hit.empty:
+                reason = run.events.set_index("event_id").loc[eid, "reason"]
+                out.append({**row, "car_pct": float("nan"), "p": float("nan"),
+                            "sq_p": float("nan"), "placebo_p": float("nan"), "n_reject": 0,
+                            "verdict": f"excluded: {reason}"})
+                continue
+            rec = hit.iloc[0]
+            v = verdicts.loc[eid]
+            out.append({**row, "car_pct": 100 * rec["car"], "p": rec["p"], "sq_p": rec["sq_p"],
+                        "placebo_p": rec["placebo_p"], "n_reject": int(v["n_reject"]),
+                        "verdict": v["verdict"]})
+        return out
+
+    rows = []
+    for label, changes in variants.items():
+        if label == base_label and base_run is not None and not changes:
+            run = base_run
+        else:
+            run = analyse(base.replace(**changes), prices_dir=prices_dir)
+        if label == base_label:
+            base_run = run
+        dimension = "base" if label == base_label else _dimension(changes)
+        rows += rows_of(label, dimension, run, window)
+    for win in windows or ():
+        if tuple(win) != tuple(window):
+            rows += rows_of(f"base, window [{win[0]}, {win[1]}]", "event window", base_run, win)
+    if dummy:
+        reg = base_run.dummy_regression()
+        reg = reg[reg["event_id"].isin(list(event_ids))]
+        reg = reg[(reg["start"] == window[0]) & (reg["end"] == window[1])].set_index("event_id")
+        for label, col, note in (
+            ("dummy regression, Newey–West HAC se", "p",
+             " — HAC se of one-observation dummies, unreliable"),
+            ("dummy regression, window-HAC se", "p_window", ""),
+        ):
+            if col not in reg.columns:
+                continue
+            for eid in event_ids:
+                car = reg.loc[eid, "car"] if eid in reg.index else float("nan")
+                p = reg.loc[eid, col] if eid in reg.index else float("nan")
+                rejecting = ["t test"] if p < alpha else []
+                rows.append({"dimension": "dummy regression", "variant": label,
+                             "window": f"[{window[0]}, {window[1]}]", "event_id": eid,
+                             "car_pct": 100 * car, "p": p, "sq_p": float("nan"),
+                             "placebo_p": float("nan"), "n_reject": len(rejecting),
+                             "verdict": _verdict(rejecting, int(pd.notna(p))) + note})
+    table = pd.DataFrame(rows)
+    base_rows = table[table["variant"] == base_label].set_index("event_id")
+    sign = table["car_pct"].gt(0)
+    base_sign = table["event_id"].map(base_rows["car_pct"].gt(0))
+    base_reject = table["event_id"].map(base_rows["n_reject"].gt(0))
+    missing = table["car_pct"].isna()
+    table["moves"] = (table["n_reject"].gt(0) != base_reject) | missing
+    table["sign_flip"] = (sign != base_sign) & ~missing
+    return table
+
+
+def _dimension(changes: dict) -> str:
+    """Which choice a robustness variant changes (its first changed key, named)."""
+    names = {"model": "model", "factors": "factors", "estimation": "estimation window",
+             "exclude_thin_trading": "thin trading", "asset": "asset"}
+    for key in changes:
+        if key in names:
+            return names[key]
+    return ", ".join(changes) or "base"
+
+
