@@ -16,7 +16,10 @@ __all__ = [
     "DATA_CHECK_COUNTS",
     "HIGHLIGHT",
     "article_events",
+    "ANSWER_COLUMNS",
+    "answer_table",
     "car_table",
+    "detectable_effect",
     "latex_table",
     "close_prices",
     "data_check_table",
@@ -97,6 +100,90 @@ def latex_table(styler) -> str:
     if styler.caption:
         out = out.set_caption(_latex_escape(str(styler.caption)))
     return out.to_latex(hrules=True)
+
+
+#: Columns of :func:`answer_table`, with their units.
+ANSWER_COLUMNS = ["event", "day 0", "asset", "window", "CAR (%)", "95% interval (%)",
+                  "t-test p", "SQ p", "placebo p", "detectable, 80% power (±%)", "evidence",
+                  "note"]
+
+
+def detectable_effect(se, df, *, alpha: float = 0.05, power: float = 0.80):
+    """The smallest CAR the t test detects with probability ``power`` at level ``alpha``.
+
+    Notes
+    -----
+    For a two-sided t test of H0: CAR = 0 with standard error se and df
+    degrees of freedom, a true CAR of size δ is detected with probability
+    about ``power`` when δ = (t_{df, 1-α/2} + t_{df, power}) · se (the usual
+    minimum-detectable-effect approximation, ignoring the far tail).
+    """
+    import numpy as np
+    from scipy import stats
+
+    se = np.asarray(se, dtype=float)
+    df = np.asarray(df, dtype=float)
+    return (stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se
+
+
+def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05):
+    """The answer, one row per event, asset and window, in plain columns with units.
+
+    Parameters
+    ----------
+    runs : dict of str -> EventStudyResults
+        Asset label -> results.
+    event_ids : list of str
+    windows : list of (int, int)
+    alpha : float
+        Level of the interval (its label follows) and of the detectable effect.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ANSWER_COLUMNS` (the interval column named for ``alpha``), values
+        formatted for reading: CAR and interval in percent with two decimals,
+        p-values with three, the detectable effect (:func:`detectable_effect`),
+        the graded evidence of the t test's p
+        (:data:`eventstudy.report.format.EVIDENCE`) and the tidy table's note.
+        A missing value reads "—" and the note says why.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..results import check_event_ids
+
+    level = f"{100 * (1 - alpha):g}% interval (%)"
+    rows = []
+    for eid in event_ids:
+        for label, res in runs.items():
+            check_event_ids(res, [eid])
+            t = res.tidy(alpha).set_index(["event_id", "start", "end"])
+            ev = res.events.set_index("event_id")
+            for a, b in windows:
+                base = {"event": res.title_of(eid), "day 0": ev.loc[eid, "trade_date"],
+                        "asset": label, "window": fmt.window(a, b)}
+                if (eid, a, b) not in t.index:
+                    rows.append({**base, "note": ev.loc[eid, "reason"] or "not estimated"})
+                    continue
+                r = t.loc[(eid, a, b)]
+                mde = float(detectable_effect(r["car_se"], r["df"], alpha=alpha))
+                rows.append({
+                    **base,
+                    "CAR (%)": fmt.pct(r["car"]),
+                    level: fmt.interval(r["ci_lower"], r["ci_upper"]),
+                    "t-test p": fmt.pvalue(r["p"]),
+                    "SQ p": fmt.pvalue(r["sq_p"]),
+                    "placebo p": fmt.pvalue(r["placebo_p"]),
+                    "detectable, 80% power (±%)": (f"{100 * mde:.2f}" if np.isfinite(mde)
+                                                   else "—"),
+                    "evidence": fmt.evidence(r["p"]),
+                    "note": r["note"],
+                })
+    cols = [c if c != "95% interval (%)" else level for c in ANSWER_COLUMNS]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["day 0"] = [f"{d:%Y-%m-%d}" if pd.notna(d) else "—" for d in frame["day 0"]]
+    return frame.fillna("—").replace({"note": {"—": ""}})
 
 
 def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.05,
