@@ -27,6 +27,7 @@ Sources
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import importlib
 import io
@@ -265,7 +266,9 @@ def _available(folder: Path) -> str:
     return ", ".join(names) if names else "none"
 
 
-def read_snapshot(ticker: str, prices_dir, start=None, end=None) -> pd.DataFrame:
+def read_snapshot(
+    ticker: str, prices_dir, start=None, end=None, *, on_duplicate: str = "raise"
+) -> pd.DataFrame:
     """Read ``<prices_dir>/<ticker>.csv`` into the standard price frame.
 
     Parameters
@@ -276,6 +279,9 @@ def read_snapshot(ticker: str, prices_dir, start=None, end=None) -> pd.DataFrame
         The snapshot folder.
     start, end : date-like, optional
         Inclusive bounds on the trade dates returned.
+    on_duplicate : {'raise', 'first'}
+        A date on two rows raises, or (for the data check, which reports
+        them) keeps the first row.
 
     Returns
     -------
@@ -312,7 +318,9 @@ def read_snapshot(ticker: str, prices_dir, start=None, end=None) -> pd.DataFrame
             f"{_available(folder)}"
         )
     start, end = _as_date(start, "start"), _as_date(end, "end")
-    frame, issues = _parse_price_csv(path)
+    if on_duplicate not in ("raise", "first"):
+        raise DataError(f"on_duplicate must be 'raise' or 'first'; got {on_duplicate!r}")
+    frame, issues = _parse_price_csv(path, keep_first=on_duplicate == "first")
     _warn_cells(path, issues)
     out = _clip(frame, start, end)
     if out.empty:
@@ -390,7 +398,7 @@ def _read_text(path: Path, kind: str) -> str:
     return data.decode("utf-8-sig")
 
 
-def _parse_price_csv(path: Path) -> tuple[pd.DataFrame, dict]:
+def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
     """The price frame of one snapshot file, and the cells set to missing.
 
     Returns ``(frame, {"nonfinite": [...], "short_rows": [...]})``; every
@@ -421,10 +429,10 @@ def _parse_price_csv(path: Path) -> tuple[pd.DataFrame, dict]:
         )
     # Line numbers in messages count the header as line 1 (blank lines are
     # skipped by the reader, so count them back in).
-    lines = _data_lines(text, len(raw))
+    lines, widths = _data_lines(text, len(raw))
     # A row with fewer fields than the header (a truncated last line, for
-    # instance) has its missing fields as NaN rather than "".
-    short = raw.isna().any(axis=1).to_numpy()
+    # instance): pandas pads it silently, so count the fields of each line.
+    short = widths < len(raw.columns)
     raw = raw.fillna("")
     dates_text = raw["Date"].str.strip()
     dates = pd.to_datetime(dates_text, format="%Y-%m-%d", errors="coerce")
@@ -436,7 +444,10 @@ def _parse_price_csv(path: Path) -> tuple[pd.DataFrame, dict]:
             f"({bad.size} such line{'s' if bad.size > 1 else ''}); fix or remove the line"
         )
     dup = dates.duplicated(keep="first").to_numpy()
-    if dup.any():
+    if dup.any() and keep_first:
+        raw, dates, dates_text = raw.loc[~dup], dates.loc[~dup], dates_text.loc[~dup]
+        lines, short, widths = lines[~dup], short[~dup], widths[~dup]
+    elif dup.any():
         i = int(np.flatnonzero(dup)[0])
         first = int(np.flatnonzero((dates == dates.iloc[i]).to_numpy())[0])
         raise PriceFileError(
@@ -447,8 +458,7 @@ def _parse_price_csv(path: Path) -> tuple[pd.DataFrame, dict]:
     issues: dict[str, list] = {
         "nonfinite": [],
         "short_rows": [
-            {"date": iso[i], "line": int(lines[i]),
-             "fields": int(raw.iloc[i].ne("").sum())}
+            {"date": iso[i], "line": int(lines[i]), "fields": int(widths[i])}
             for i in np.flatnonzero(short)
         ],
     }
@@ -486,13 +496,20 @@ def _parse_price_csv(path: Path) -> tuple[pd.DataFrame, dict]:
     return frame, issues
 
 
-def _data_lines(text: str, rows: int) -> np.ndarray:
-    """File line number of each data row (the header is line 1; blank lines are skipped)."""
-    numbers = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    numbers = numbers[1 : rows + 1]
+def _data_lines(text: str, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """File line number and number of fields of each data row (the header is line 1).
+
+    Blank lines are skipped, as the CSV reader skips them.
+    """
+    numbers, widths = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            numbers.append(number)
+            widths.append(len(next(csv.reader([line]))))
+    numbers, widths = numbers[1 : rows + 1], widths[1 : rows + 1]
     if len(numbers) != rows:  # a quoted field spanning lines: fall back to row order
-        return np.arange(rows) + 2
-    return np.asarray(numbers)
+        return np.arange(rows) + 2, np.full(rows, np.iinfo(np.int64).max)
+    return np.asarray(numbers), np.asarray(widths)
 
 
 # --------------------------------------------------------------------------- sessions
