@@ -1006,11 +1006,8 @@ def event_positions(aligned, index) -> np.ndarray:
 
 
 def _last_price_date(asset: str, prices_dir) -> pd.Timestamp | None:
-    from .data import load_prices
-    from .exceptions import DataError
-
-    from .data import _resolve_prices_dir
-    from .exceptions import PriceFileError
+    from .data import _resolve_prices_dir, load_prices
+    from .exceptions import DataError, PriceFileError
 
     try:
         frame = load_prices([asset], prices_dir=prices_dir)[asset]
