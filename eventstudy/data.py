@@ -321,6 +321,7 @@ def read_snapshot(
     if on_duplicate not in ("raise", "first"):
         raise DataError(f"on_duplicate must be 'raise' or 'first'; got {on_duplicate!r}")
     frame, issues = _parse_price_csv(path, keep_first=on_duplicate == "first")
+    issues["jumps"] = _jumps(frame)
     _warn_cells(path, issues)
     out = _clip(frame, start, end)
     if out.empty:
@@ -340,8 +341,34 @@ def read_snapshot(
         "requested": {"start": _iso(start), "end": _iso(end)},
         "nonfinite": [c for c in issues["nonfinite"] if _within(c["date"], start, end)],
         "short_rows": [c for c in issues["short_rows"] if _within(c["date"], start, end)],
+        "jumps": [c for c in issues["jumps"] if _within(c["date"], start, end)],
     }
     return _finish(out, provenance)
+
+
+#: A close-to-close log return beyond this (a doubling or halving) is a jump the
+#: loader warns about: no contract roll or market move of the study's series
+#: comes near it, a price typed 10 or 1000 times too large does.
+JUMP_LOG_RETURN = float(np.log(2.0))
+
+
+def _jumps(frame: pd.DataFrame) -> list[dict]:
+    """Closes that double or halve from the row before (``{"date", "previous", "return"}``)."""
+    close = frame["Close"].to_numpy(dtype="float64")
+    positive = np.isfinite(close) & (np.nan_to_num(close, nan=0.0) > 0)
+    both = positive[1:] & positive[:-1]
+    ret = np.full(close.size - 1 if close.size else 0, np.nan)
+    ret[both] = np.log(close[1:][both] / close[:-1][both])
+    out = []
+    for i in np.flatnonzero(np.abs(np.nan_to_num(ret)) > JUMP_LOG_RETURN):
+        out.append(
+            {
+                "date": _iso(frame.index[i + 1]),
+                "previous": _iso(frame.index[i]),
+                "return": float(ret[i]),
+            }
+        )
+    return out
 
 
 def _within(date: str, start, end) -> bool:
@@ -364,10 +391,20 @@ def _warn_cells(path: Path, issues: dict) -> None:
         more = f" and {len(items) - 5} more" if len(items) > 5 else ""
         noun = "cell" if key == "nonfinite" else "row"
         parts.append(f"{len(items)} {noun}{'s' if len(items) > 1 else ''} {what}: {shown}{more}")
+    if parts:
+        parts[-1] += "; these prices are read as missing"
+    jumps = issues.get("jumps", [])
+    if jumps:
+        shown = ", ".join(f"{c['date']} ({c['return']:+.3f})" for c in jumps[:5])
+        more = f" and {len(jumps) - 5} more" if len(jumps) > 5 else ""
+        parts.append(
+            f"the close doubles or halves from one row to the next on {shown}{more} "
+            "(log returns), a typing or unit error rather than a market move"
+        )
     if not parts:
         return
     message = (
-        f"{path}: {'; '.join(parts)}; these prices are read as missing. Fix the file "
+        f"{path}: {'; '.join(parts)}. Fix the file "
         f"(see `eventstudy data check {path.stem}`)"
     )
     warnings.warn(message, DataQualityWarning, stacklevel=4)
