@@ -44,6 +44,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}; see '{self.prog} --help'\n")
 
 
+def _path(text: str) -> Path:
+    """argparse type of a path option: an empty string would silently mean '.'."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty; give a file or folder path")
+    return Path(text)
+
+
 def check_date(value, option: str) -> str | None:
     """Return ``value`` if it is a real calendar date ``YYYY-MM-DD``, else raise.
 
@@ -122,7 +129,7 @@ def check_out_dir(path) -> Path:
 def _add_prices_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prices-dir",
-        type=Path,
+        type=_path,
         default=None,
         help="folder of <TICKER>.csv price snapshots (default: $EVENTSTUDY_PRICES_DIR, "
         "else Yahoo Finance through the cache)",
@@ -154,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         "events", help="list the event catalogue with each event's trade date"
     )
     events.add_argument(
-        "--events", type=Path, default=None,
+        "--events", type=_path, default=None,
         help="events CSV (default: the project's data/events.csv)",
     )
     _add_prices_dir(events)
@@ -166,10 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     events.set_defaults(func=_cmd_events)
 
     run = sub.add_parser("run", help="run a study file and write tidy results")
-    run.add_argument("study", type=Path, help="study TOML file")
+    run.add_argument("study", type=_path, help="study TOML file")
     _add_prices_dir(run)
     run.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: out/<study name>)"
+        "--out", type=_path, default=None, help="output folder (default: out/<study name>)"
     )
     run.set_defaults(func=_cmd_run)
     return parser

@@ -366,6 +366,16 @@ def load_events(path) -> pd.DataFrame:
                 f"{seen_header[name] + 1} and {j + 1}); keep one"
             )
         seen_header.setdefault(name, j)
+    separator = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]),
+                     None)
+    if separator is not None:
+        raise EventFileError(
+            path,
+            [
+                f"line {header_line}: the columns are separated by {separator!r}, not commas; "
+                "save the file as comma-separated CSV"
+            ],
+        )
     for name in REQUIRED:
         if name not in seen_header:
             problems.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -704,3 +705,24 @@ def test_cli_logs_a_data_warning_once_without_python_warning_lines(tmp_path, pri
     assert proc.returncode == 0
     assert proc.stderr.count("not a finite number") == 1
     assert "DataQualityWarning" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_events_file_with_another_separator(tmp_path, sep):
+    path = tmp_path / "events.csv"
+    path.write_text(f"id{sep}date\na{sep}2025-11-24\n", encoding="utf-8")
+    with pytest.raises(EventFileError, match=rf"line 1: the columns are separated by "
+                                             rf"{re.escape(repr(sep))}, not commas"):
+        load_events(path)
+
+
+@pytest.mark.parametrize("option", ["--out", "--events", "--prices-dir"])
+def test_empty_path_option_is_refused(capsys, option):
+    argv = {"--out": ["run", "s.toml", "--out", ""], "--events": ["events", "--events", ""],
+            "--prices-dir": ["events", "--prices-dir", ""]}[option]
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert _one_error_line(capsys.readouterr().err).startswith(
+        f"error: argument {option}: the path is empty; give a file or folder path"
+    )
