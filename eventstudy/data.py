@@ -445,6 +445,10 @@ def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame
     expected = "expected a header 'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
     if not text.strip():
         raise PriceFileError(f"{path}: the file is empty; {expected} and one row per trade date")
+    # Line numbers in messages count the header as line 1 (blank lines are
+    # skipped by the reader, so count them back in); a quote left open is
+    # caught here, before pandas would merge the rows it takes in.
+    lines, widths = _data_lines(path, text)
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -464,9 +468,8 @@ def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame
             f"{path}: the file has a header but no price rows; add one row per trade date "
             "or use a complete download"
         )
-    # Line numbers in messages count the header as line 1 (blank lines are
-    # skipped by the reader, so count them back in).
-    lines, widths = _data_lines(text, len(raw))
+    if len(lines) != len(raw):  # pandas and csv disagree: keep row order rather than guess
+        lines, widths = np.arange(len(raw)) + 2, np.full(len(raw), len(raw.columns))
     # A row with fewer fields than the header (a truncated last line, for
     # instance): pandas pads it silently, so count the fields of each line.
     short = widths < len(raw.columns)
@@ -533,20 +536,35 @@ def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame
     return frame, issues
 
 
-def _data_lines(text: str, rows: int) -> tuple[np.ndarray, np.ndarray]:
+def _data_lines(path: Path, text: str) -> tuple[np.ndarray, np.ndarray]:
     """File line number and number of fields of each data row (the header is line 1).
 
-    Blank lines are skipped, as the CSV reader skips them.
+    Blank lines are skipped, as the CSV reader skips them. A record that
+    spans lines (a quote left open takes in the following rows) is a
+    PriceFileError at the line where it starts: a price file holds no
+    multi-line fields.
     """
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines)
     numbers, widths = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            numbers.append(number)
-            widths.append(len(next(csv.reader([line]))))
-    numbers, widths = numbers[1 : rows + 1], widths[1 : rows + 1]
-    if len(numbers) != rows:  # a quoted field spanning lines: fall back to row order
-        return np.arange(rows) + 2, np.full(rows, np.iinfo(np.int64).max)
-    return np.asarray(numbers), np.asarray(widths)
+    last = 0
+    try:
+        for fields in reader:
+            first, last = last + 1, reader.line_num
+            if last > first:
+                raise PriceFileError(
+                    f"{path}: line {first}: a quote opens a field that runs to line {last}, "
+                    "taking in the rows between; remove the quote (price files need none)"
+                )
+            if any(f.strip() for f in fields):
+                numbers.append(first)
+                widths.append(len(fields))
+    except csv.Error as exc:
+        raise PriceFileError(
+            f"{path}: line {last + 1}: not readable as CSV ({exc}): a quote opened there is "
+            "not closed; remove it (price files need no quotes)"
+        ) from None
+    return np.asarray(numbers[1:], dtype=np.int64), np.asarray(widths[1:], dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- sessions

@@ -726,3 +726,24 @@ def test_empty_path_option_is_refused(capsys, option):
     assert _one_error_line(capsys.readouterr().err).startswith(
         f"error: argument {option}: the path is empty; give a file or folder path"
     )
+
+
+def test_stray_quote_in_a_price_file_names_its_line(tmp_path, prices_dir):
+    def never_closed(lines):
+        lines[100] = lines[100].replace(",", ',"', 1)
+        return lines
+
+    folder = _damaged(tmp_path, prices_dir, "SPY", never_closed)
+    with pytest.raises(PriceFileError, match=r"SPY\.csv: line 101: not readable as CSV .*a quote "
+                                             r"opened there is not closed"):
+        load_prices("SPY", prices_dir=folder)
+
+    def closed_rows_later(lines):
+        lines[100] = lines[100].replace(",", ',"', 1)
+        lines[103] = lines[103].replace(",", '",', 1)
+        return lines
+
+    folder = _damaged(tmp_path, prices_dir, "SPY", closed_rows_later)
+    with pytest.raises(PriceFileError, match=r"SPY\.csv: line 101: a quote opens a field that "
+                                             r"runs to line 104"):
+        load_prices("SPY", prices_dir=folder)
