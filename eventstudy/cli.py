@@ -145,10 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"eventstudy {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log exclusions and steps")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="{data,events,run}", required=True, parser_class=_Parser
+    )
 
     data = sub.add_parser("data", help="price data tools")
-    data_sub = data.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
+    data_sub = data.add_subparsers(
+        dest="data_command", metavar="{check}", required=True, parser_class=_Parser
+    )
     check = data_sub.add_parser("check", help="data-quality report for one ticker")
     check.add_argument("ticker")
     _add_prices_dir(check)

@@ -295,3 +295,16 @@ def test_stale_temporaries_by_age_and_live_writers_kept(cache_dir):
     removed = remove_stale_temporaries(path)
     assert removed == [old]
     assert live.exists() and other.exists()
+
+
+def test_non_finite_download_is_reported_not_cached_as_a_number(cache_dir):
+    from eventstudy.exceptions import DataQualityWarning
+
+    close = CLOSES.copy()
+    close[3] = np.inf
+    with pytest.warns(DataQualityWarning, match=r"ZS=F: the download has non-finite prices on "
+                                                r"2024-01-05 Close; they are read as missing"):
+        frame = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
+                            cache_dir=cache_dir, downloader=Fake(close))["ZS=F"]
+    assert np.isnan(frame["Close"].iloc[3]) and len(frame) == len(DATES)
+    assert np.isnan(read_cache(cache_dir / "ZS=F.parquet")[0]["Close"].iloc[3])
