@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"eventstudy {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log exclusions and steps")
     sub = parser.add_subparsers(
-        dest="command", metavar="{data,events,run}", required=True, parser_class=_Parser
+        dest="command", required=True, parser_class=_Parser
     )
 
     data = sub.add_parser("data", help="price data tools")

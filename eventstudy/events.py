@@ -112,11 +112,9 @@ _TOKEN_COLUMNS = ("id", "date", "time", "tz", "timing", "category", "direction",
 
 def _physical_lines(text: str) -> list[str]:
     """The file's lines with their line ends (``\\n`` or ``\\r\\n``), as the CSV reader wants."""
-    parts = text.split("\n")
-    lines = [part + "\n" for part in parts[:-1]]
-    if parts[-1]:
-        lines.append(parts[-1])
-    return lines
+    # A lone "\r" ends a line too (old Mac files); the CSV reader wants each
+    # line on its own to count them.
+    return re.findall(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$", text)
 
 
 def _looks_like_row(line: str, header: list[str]) -> bool:
@@ -128,7 +126,10 @@ def _looks_like_row(line: str, header: list[str]) -> bool:
     if len(fields) != len(header) or "date" not in header or "id" not in header:
         return False
     date = fields[header.index("date")].strip()
-    return bool(fields[header.index("id")].strip()) and _DATE_RE.match(date) is not None
+    # An empty date is a pending event: still a row.
+    return bool(fields[header.index("id")].strip()) and (
+        not date or _DATE_RE.match(date) is not None
+    )
 
 
 def _spanning_problem(
@@ -237,6 +238,14 @@ def _read_rows(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]
         if header is None:
             header = [f.strip() for f in fields]
             header_line = first_line
+            if last_line > first_line:
+                raise EventFileError(
+                    path,
+                    [
+                        f"line {first_line}: a quote in the header opens a column name that "
+                        f"runs to line {last_line}; remove the quote (column names need none)"
+                    ],
+                )
             continue
         if last_line > first_line:
             problem = _spanning_problem(first_line, last_line, fields, header, lines)

@@ -747,3 +747,26 @@ def test_stray_quote_in_a_price_file_names_its_line(tmp_path, prices_dir):
     with pytest.raises(PriceFileError, match=r"SPY\.csv: line 101: a quote opens a field that "
                                              r"runs to line 104"):
         load_prices("SPY", prices_dir=folder)
+
+
+def test_quote_in_the_header_is_refused(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text('id,"date\na,2025-11-24\n', encoding="utf-8")
+    with pytest.raises(EventFileError, match=r"line 1: (a quote in the header opens a column name "
+                                             r"that runs to line 2|not readable as CSV)"):
+        load_events(path)
+
+
+def test_stray_quote_swallowing_a_pending_event(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text('id,date,title\na,2025-11-20,"open\nb,,t\nshut"\n', encoding="utf-8")
+    with pytest.raises(EventFileError, match=r"line 2, column 'title': .* runs to line 4; lines 3 "
+                                             r"inside it are event rows"):
+        load_events(path)
+
+
+def test_old_mac_line_ends_are_lines(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"id,date\ra,2025-11-24\rb,2025-13-01\r")
+    with pytest.raises(EventFileError, match=r"line 3, column 'date': cannot read '2025-13-01'"):
+        load_events(path)
