@@ -26,15 +26,11 @@ import sys
 import warnings
 from pathlib import Path
 
-from .exceptions import EventFileError, EventStudyError, EventStudyWarning
+from .exceptions import ArgumentError, EventFileError, EventStudyError, EventStudyWarning
 
-__all__ = ["ArgumentError", "build_parser", "check_date", "check_out_dir", "main"]
+__all__ = ["build_parser", "check_date", "check_out_dir", "main"]
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class ArgumentError(EventStudyError, ValueError):
-    """A command-line argument that is not valid (the message names it and the fix)."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -26,6 +26,7 @@ __all__ = [
     "EventAlignmentError",
     "CacheWarning",
     "InferenceError",
+    "ArgumentError",
 ]
 
 
@@ -141,3 +142,11 @@ class CacheWarning(EventStudyWarning):
 
 class InferenceError(EventStudyError, ValueError):
     """A test or placebo run that cannot be formed from the arrays or groups given."""
+
+
+class ArgumentError(EventStudyError, ValueError):
+    """A command-line argument that is not valid: a date, a path, an ``--out`` folder.
+
+    The message names the option, the value given and the fix, e.g.
+    ``--start '2025-13-01' is not a date YYYY-MM-DD``.
+    """

@@ -31,11 +31,11 @@ from eventstudy.events import (
     same_day_events,
 )
 from eventstudy.exceptions import (
+    ArgumentError,
     DataError,
     DataQualityWarning,
     EventAlignmentError,
     EventFileError,
-    EventStudyError,
     InvalidTickerError,
     PriceFileError,
 )
@@ -592,7 +592,7 @@ def test_bad_arguments_give_one_error_line(capsys, argv, message):
 def test_check_date():
     assert check_date("2024-02-29", "--start") == "2024-02-29"
     assert check_date(None, "--end") is None
-    with pytest.raises(EventStudyError, match=r"--end '2023-02-29' is not a date YYYY-MM-DD"):
+    with pytest.raises(ArgumentError, match=r"--end '2023-02-29' is not a date YYYY-MM-DD"):
         check_date("2023-02-29", "--end")
 
 
@@ -630,10 +630,10 @@ def test_out_not_writable_is_refused(tmp_path, monkeypatch):
 
     assert check_out_dir(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
     monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
-    with pytest.raises(EventStudyError, match=rf"--out '{tmp_path / 'x'}': its parent folder "
+    with pytest.raises(ArgumentError, match=rf"--out '{tmp_path / 'x'}': its parent folder "
                                               rf"'{tmp_path}' is not writable"):
         check_out_dir(tmp_path / "x")
-    with pytest.raises(EventStudyError, match=rf"--out '{tmp_path}': the folder is not writable"):
+    with pytest.raises(ArgumentError, match=rf"--out '{tmp_path}': the folder is not writable"):
         check_out_dir(tmp_path)
 
 
@@ -643,7 +643,7 @@ def test_out_in_a_read_only_folder(tmp_path):
     locked.mkdir()
     locked.chmod(0o555)
     try:
-        with pytest.raises(EventStudyError, match=r"its parent folder .* is not writable"):
+        with pytest.raises(ArgumentError, match=r"its parent folder .* is not writable"):
             check_out_dir(locked / "out")
     finally:
         locked.chmod(0o755)
