@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Literal, get_args
@@ -357,6 +358,14 @@ def load_events(path) -> pd.DataFrame:
     A local time that occurs twice (the hour repeated when daylight saving
     time ends) is read as its first occurrence and logged.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise EventFileError(
+            repr(path),
+            [
+                f"the events file must be a path (str or pathlib.Path); got "
+                f"{type(path).__name__}, e.g. load_events('data/events.csv')"
+            ],
+        )
     path = Path(path)
     header_line, header, records = _read_rows(path)
     problems: list[str] = []
@@ -760,6 +769,10 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     The Busan meeting, 2025-10-30 11:00 Asia/Seoul, is 2025-10-29 21:00 CDT:
     the overnight session of trade date 2025-10-30.
     """
+    if not isinstance(events, pd.DataFrame):
+        raise EventAlignmentError(
+            f"events must be a DataFrame from load_events; got {type(events).__name__}"
+        )
     if "id" not in events or "date" not in events:
         raise EventAlignmentError(
             "events need the columns 'id' and 'date'; read the file with load_events"
@@ -767,7 +780,13 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     cal = _resolve_calendar(calendar)
     out = events.copy()
     n = len(out)
-    dates = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    try:
+        dates = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    except (TypeError, ValueError) as exc:
+        raise EventAlignmentError(
+            f"the 'date' column cannot be read as dates ({exc}); give dates as YYYY-MM-DD "
+            "or read the file with load_events"
+        ) from None
     exchange = _exchange_times(out.assign(date=dates), cal.tz)
     local_day = exchange.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
 

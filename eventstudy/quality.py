@@ -9,7 +9,6 @@ changed: the report lists what later stages will mask or exclude.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,13 +261,6 @@ def _fmt(x, spec: str = ".4f") -> str:
     return "n/a" if not np.isfinite(x) else format(x, spec)
 
 
-def _prices_folder(prices_dir) -> Path | None:
-    if prices_dir is not None:
-        return Path(prices_dir)
-    env = os.environ.get("EVENTSTUDY_PRICES_DIR")
-    return Path(env) if env else None
-
-
 def _raw_duplicates(ticker: str, folder: Path | None, start, end) -> list[pd.Timestamp]:
     """Dates with more than one row in the snapshot file, read before any de-duplication."""
     if folder is None:
@@ -423,10 +415,15 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
     non-positive close gives a missing return. A return is labelled ``roll``
     when its date is a roll day, else ``thin`` when its date is thin.
     """
+    from .data import _as_date, _resolve_prices_dir, validate_ticker
+
+    validate_ticker(ticker)
+    # Checked here, before the duplicate scan reads the file with these bounds.
+    start, end = _as_date(start, "start"), _as_date(end, "end")
     if is_continuous_future(ticker):
         product(ticker)
     cal = get_calendar(ticker)
-    folder = _prices_folder(prices_dir)
+    folder = _resolve_prices_dir(prices_dir)
     duplicates = _raw_duplicates(ticker, folder, start, end)
     prices, source = _load(ticker, folder, start, end, duplicates)
     idx = pd.DatetimeIndex(prices.index)

@@ -770,3 +770,24 @@ def test_old_mac_line_ends_are_lines(tmp_path):
     path.write_bytes(b"id,date\ra,2025-11-24\rb,2025-13-01\r")
     with pytest.raises(EventFileError, match=r"line 3, column 'date': cannot read '2025-13-01'"):
         load_events(path)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: load_events(None), EventFileError,
+         r"the events file must be a path \(str or pathlib\.Path\); got NoneType"),
+        (lambda: align_events(None), EventAlignmentError,
+         r"events must be a DataFrame from load_events; got NoneType"),
+        (lambda: align_events(pd.DataFrame({"id": ["a"], "date": ["notadate"]})),
+         EventAlignmentError, r"the 'date' column cannot be read as dates"),
+        (lambda: check_data(None), InvalidTickerError, r"ticker must be a string"),
+        (lambda: check_data("ZS=F", start="2025-13-01"), DataError,
+         r"start='2025-13-01' is not a date; use 'YYYY-MM-DD'"),
+        (lambda: check_data("ZS=F", prices_dir=3), DataError,
+         r"prices_dir must be a folder path"),
+    ],
+)
+def test_wrong_argument_types_of_the_library(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
