@@ -1,29 +1,88 @@
 """The ``eventstudy`` command line.
 
+    eventstudy --version
     eventstudy data check TICKER [--prices-dir DIR] [--start D] [--end D] [--json]
     eventstudy events [--events FILE] [--prices-dir DIR] [--json]
     eventstudy run STUDY.toml [--prices-dir DIR] [--out DIR]
 
-Errors of the package (:class:`eventstudy.exceptions.EventStudyError`) are
-printed as one ``error:`` line (or the list of problems of an events file) and
-exit with status 2; no traceback.
+Errors of the package (:class:`eventstudy.exceptions.EventStudyError`), wrong
+command-line arguments, and files the system cannot read or decode are printed
+as one ``error:`` line naming the value, file or line and the fix (an events
+file with several problems gets one line per problem after the first) and exit
+with status 2; no traceback. Every argument is checked before anything is
+read or written. The package's warnings are logged once (``WARNING ...``
+lines on standard error), not repeated as Python warnings.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
+import os
+import re
 import sys
+import warnings
 from pathlib import Path
 
-from .exceptions import EventStudyError
+from .exceptions import ArgumentError, EventFileError, EventStudyError, EventStudyWarning
+from .outputs import check_out_dir
+
+__all__ = ["build_parser", "check_date", "check_out_dir", "main"]
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one ``error:`` line (status 2), without the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message}; see '{self.prog} --help'\n")
+
+
+def _path(text: str) -> Path:
+    """argparse type of a path option: an empty string would silently mean '.'."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the path is empty; give a file or folder path")
+    return Path(text)
+
+
+def check_date(value, option: str) -> str | None:
+    """Return ``value`` if it is a real calendar date ``YYYY-MM-DD``, else raise.
+
+    Parameters
+    ----------
+    value : str or None
+        What was given on the command line (None: not given).
+    option : str
+        The option's name for the message, e.g. ``'--start'``.
+
+    Raises
+    ------
+    ArgumentError
+        ``--start '2025-13-01' is not a date YYYY-MM-DD ...``.
+    """
+    if value is None:
+        return None
+    ok = _DATE_RE.fullmatch(value) is not None
+    if ok:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ArgumentError(
+            f"{option} {value!r} is not a date YYYY-MM-DD; give a real calendar date, "
+            "e.g. 2025-11-24"
+        )
+    return value
 
 
 def _add_prices_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prices-dir",
-        type=Path,
+        type=_path,
         default=None,
         help="folder of <TICKER>.csv price snapshots (default: $EVENTSTUDY_PRICES_DIR, "
         "else Yahoo Finance through the cache)",
@@ -31,15 +90,22 @@ def _add_prices_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from . import __version__
+
+    parser = _Parser(
         prog="eventstudy",
         description="Event studies of trade and diplomatic news on commodity futures.",
     )
+    parser.add_argument("--version", action="version", version=f"eventstudy {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log exclusions and steps")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
 
     data = sub.add_parser("data", help="price data tools")
-    data_sub = data.add_subparsers(dest="data_command", required=True)
+    data_sub = data.add_subparsers(
+        dest="data_command", metavar="{check}", required=True, parser_class=_Parser
+    )
     check = data_sub.add_parser("check", help="data-quality report for one ticker")
     check.add_argument("ticker")
     _add_prices_dir(check)
@@ -52,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "events", help="list the event catalogue with each event's trade date"
     )
     events.add_argument(
-        "--events", type=Path, default=None,
+        "--events", type=_path, default=None,
         help="events CSV (default: the project's data/events.csv)",
     )
     _add_prices_dir(events)
@@ -64,10 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     events.set_defaults(func=_cmd_events)
 
     run = sub.add_parser("run", help="run a study file and write tidy results")
-    run.add_argument("study", type=Path, help="study TOML file")
+    run.add_argument("study", type=_path, help="study TOML file")
     _add_prices_dir(run)
     run.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: out/<study name>)"
+        "--out", type=_path, default=None, help="output folder (default: out/<study name>)"
     )
     run.set_defaults(func=_cmd_run)
     return parser
@@ -105,7 +171,64 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _check_args(args) -> None:
+    """Every date and path of the command line, before anything is read or written."""
+    from .data import validate_ticker
+
+    for option in ("start", "end"):
+        if hasattr(args, option):
+            check_date(getattr(args, option), f"--{option}")
+    if getattr(args, "start", None) and getattr(args, "end", None) and args.start > args.end:
+        raise ArgumentError(f"--start {args.start} is after --end {args.end}; swap them")
+    for name in ("ticker", "asset"):
+        if getattr(args, name, None) is not None:
+            validate_ticker(args.__dict__[name])
+    prices_dir = getattr(args, "prices_dir", None)
+    if prices_dir is not None and not prices_dir.is_dir():
+        raise ArgumentError(
+            f"--prices-dir {str(prices_dir)!r} is not a folder; give the folder of "
+            "<TICKER>.csv price files"
+        )
+    for name in ("events", "study"):
+        path = getattr(args, name, None)
+        if path is not None and path.is_dir():
+            raise ArgumentError(f"{str(path)!r} is a folder; give the path of a file")
+    if getattr(args, "out", None) is not None:
+        check_out_dir(args.out)
+
+
+def _files_of(args) -> list[Path]:
+    return [p for p in (getattr(args, n, None) for n in ("study", "events")) if p is not None]
+
+
+def _decode_message(exc: UnicodeDecodeError, args) -> str:
+    """Name the file and the real line of a byte that is not UTF-8."""
+    from .data import first_non_utf8
+
+    for path in _files_of(args):
+        try:
+            bad = first_non_utf8(Path(path).read_bytes())
+        except OSError:
+            continue
+        if bad is not None:
+            line, column, byte = bad
+            return (
+                f"{path}: line {line}: byte {byte} at position {column} is not UTF-8; "
+                "save the file as UTF-8"
+            )
+    return f"a file is not UTF-8 ({exc}); save it as UTF-8"
+
+
+def _print_error(exc: EventStudyError) -> None:
+    if isinstance(exc, EventFileError) and len(exc.problems) == 1:
+        # One problem: one line that names the file and the line.
+        print(f"error: {exc.path}: {exc.problems[0]}", file=sys.stderr)
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
+    """Run the command line; return the exit status (0 done, 2 error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -113,9 +236,27 @@ def main(argv=None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            # Each warning of the package is also logged; printing it a second
+            # time, with a line of source code, would only add noise.
+            warnings.simplefilter("ignore", EventStudyWarning)
+            _check_args(args)
+            return args.func(args)
     except EventStudyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _print_error(exc)
+        return 2
+    except UnicodeDecodeError as exc:
+        print(f"error: {_decode_message(exc, args)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # Last resort for a file the system refuses; the package's own errors
+        # are EventStudyError above. Other exceptions are bugs: let them show.
+        name = exc.filename if exc.filename is not None else "a file"
+        print(
+            f"error: {name}: {exc.strerror or exc}; check that the path exists and that you "
+            "may read (or write) it",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -27,12 +27,16 @@ Sources
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import importlib
+import io
 import json
 import logging
 import os
 import re
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +53,7 @@ from .exceptions import (
     CacheWarning,
     CalendarError,
     DataError,
+    DataQualityWarning,
     DownloadError,
     InvalidTickerError,
     PriceFileError,
@@ -58,9 +63,11 @@ __all__ = [
     "PRICE_COLUMNS",
     "PriceSource",
     "default_cache_dir",
+    "first_non_utf8",
     "load_prices",
     "read_cache",
     "read_snapshot",
+    "remove_stale_temporaries",
     "validate_ticker",
 ]
 
@@ -77,6 +84,15 @@ CACHE_FORMAT = 1
 FALLBACK_TZ = "America/New_York"
 
 _TICKER_RE = re.compile(r"[A-Za-z0-9=^._-]+")
+
+#: Texts of a price cell read as a non-finite number: reported, then set to missing.
+_NONFINITE = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+#: A temporary cache file older than this (seconds) belongs to a writer that died.
+STALE_TMP_SECONDS = 600
+#: Mode of a cache file: other users of a shared cache can read it.
+CACHE_FILE_MODE = 0o644
+# Files already warned about (path, size, mtime): the warning is logged once per file.
+_warned_files: set[tuple[str, int, int]] = set()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -129,16 +145,63 @@ def default_cache_dir() -> Path:
     return Path(base) / "futures-eventstudy"
 
 
+def first_non_utf8(data: bytes) -> tuple[int, int, str] | None:
+    """Where the first byte that is not UTF-8 sits in ``data``, or None.
+
+    Parameters
+    ----------
+    data : bytes
+        The raw content of a text file (a UTF-8 byte-order mark is allowed).
+
+    Returns
+    -------
+    tuple of (int, int, str) or None
+        ``(line, column, byte)``: the 1-based line number, the 1-based byte
+        position within the line and the offending byte as ``'0xe9'``.
+
+    Notes
+    -----
+    The file is decoded line by line, so the line reported is the real one and
+    not the line of the record the CSV reader was at.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return number, exc.start + 1, f"0x{line[exc.start]:02x}"
+    return None
+
+
+def _as_path(value, name: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise DataError(
+            f"{name} must be a folder path (str or pathlib.Path); got {value!r} "
+            f"({type(value).__name__})"
+        )
+    return Path(value)
+
+
 def _resolve_prices_dir(prices_dir) -> Path | None:
     if prices_dir is None:
         env = os.environ.get(PRICES_DIR_ENV)
         return Path(env) if env else None
-    return Path(prices_dir)
+    return _as_path(prices_dir, "prices_dir")
 
 
 def _as_date(value, name: str) -> pd.Timestamp | None:
     if value is None:
         return None
+    # A number would be read as nanoseconds since 1970: refuse it rather than
+    # return a date nobody meant.
+    if isinstance(value, (bool, int, float, np.number)) or not isinstance(
+        value, (str, dt.date, np.datetime64)
+    ):
+        raise DataError(
+            f"{name}={value!r} ({type(value).__name__}) is not a date; use 'YYYY-MM-DD' "
+            "or a datetime.date / pandas.Timestamp"
+        )
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
@@ -209,7 +272,9 @@ def _available(folder: Path) -> str:
     return ", ".join(names) if names else "none"
 
 
-def read_snapshot(ticker: str, prices_dir, start=None, end=None) -> pd.DataFrame:
+def read_snapshot(
+    ticker: str, prices_dir, start=None, end=None, *, on_duplicate: str = "raise"
+) -> pd.DataFrame:
     """Read ``<prices_dir>/<ticker>.csv`` into the standard price frame.
 
     Parameters
@@ -220,22 +285,33 @@ def read_snapshot(ticker: str, prices_dir, start=None, end=None) -> pd.DataFrame
         The snapshot folder.
     start, end : date-like, optional
         Inclusive bounds on the trade dates returned.
+    on_duplicate : {'raise', 'first'}
+        A date on two rows raises, or (for the data check, which reports
+        them) keeps the first row.
 
     Returns
     -------
     pandas.DataFrame
         See the module docstring; ``provenance["source"] == "snapshot"``.
+        ``provenance["nonfinite"]`` lists the cells read as a non-finite
+        number (``{"date", "line", "column", "text"}``) and
+        ``provenance["short_rows"]`` the rows with fewer fields than the
+        header (``{"date", "line", "fields"}``, e.g. a truncated last line);
+        both are set to missing, with a
+        :class:`~eventstudy.exceptions.DataQualityWarning`.
 
     Raises
     ------
     PriceFileError
         When the file is missing (the message lists the tickers of the
-        folder), lacks a ``Date`` or ``Close`` column, or has a date that is
-        not ``YYYY-MM-DD``, a duplicated date, or a value that is not a number
-        (the message names the file and the line).
+        folder), unreadable, not UTF-8 (the message names the line), has a
+        header but no rows, lacks a ``Date`` or ``Close`` column, or has a date
+        that is not ``YYYY-MM-DD``, a duplicated date, a row with more fields
+        than the header or a value that is not a number (the message names
+        the file and the line).
     """
     validate_ticker(ticker)
-    folder = Path(prices_dir)
+    folder = _as_path(prices_dir, "prices_dir")
     if not folder.is_dir():
         raise PriceFileError(
             f"prices folder {str(folder)!r} does not exist; set prices_dir / "
@@ -248,7 +324,11 @@ def read_snapshot(ticker: str, prices_dir, start=None, end=None) -> pd.DataFrame
             f"{_available(folder)}"
         )
     start, end = _as_date(start, "start"), _as_date(end, "end")
-    frame = _parse_price_csv(path)
+    if on_duplicate not in ("raise", "first"):
+        raise DataError(f"on_duplicate must be 'raise' or 'first'; got {on_duplicate!r}")
+    frame, issues = _parse_price_csv(path, keep_first=on_duplicate == "first")
+    issues["jumps"] = _jumps(frame)
+    _warn_cells(path, issues)
     out = _clip(frame, start, end)
     if out.empty:
         raise PriceFileError(
@@ -265,59 +345,193 @@ def read_snapshot(ticker: str, prices_dir, start=None, end=None) -> pd.DataFrame
         "versions": _versions(),
         "provisional": [],
         "requested": {"start": _iso(start), "end": _iso(end)},
+        "nonfinite": [c for c in issues["nonfinite"] if _within(c["date"], start, end)],
+        "short_rows": [c for c in issues["short_rows"] if _within(c["date"], start, end)],
+        "jumps": [c for c in issues["jumps"] if _within(c["date"], start, end)],
     }
     return _finish(out, provenance)
 
 
-def _parse_price_csv(path: Path) -> pd.DataFrame:
+#: A close-to-close log return beyond this (a doubling or halving) is a jump the
+#: loader warns about: no contract roll or market move of the study's series
+#: comes near it, a price typed 10 or 1000 times too large does.
+JUMP_LOG_RETURN = float(np.log(2.0))
+
+
+def _jumps(frame: pd.DataFrame) -> list[dict]:
+    """Closes that double or halve from the row before (``{"date", "previous", "return"}``)."""
+    close = frame["Close"].to_numpy(dtype="float64")
+    positive = np.isfinite(close) & (np.nan_to_num(close, nan=0.0) > 0)
+    both = positive[1:] & positive[:-1]
+    ret = np.full(close.size - 1 if close.size else 0, np.nan)
+    ret[both] = np.log(close[1:][both] / close[:-1][both])
+    out = []
+    for i in np.flatnonzero(np.abs(np.nan_to_num(ret)) > JUMP_LOG_RETURN):
+        out.append(
+            {
+                "date": _iso(frame.index[i + 1]),
+                "previous": _iso(frame.index[i]),
+                "return": float(ret[i]),
+            }
+        )
+    return out
+
+
+def _within(date: str, start, end) -> bool:
+    stamp = pd.Timestamp(date)
+    return (start is None or stamp >= start) and (end is None or stamp <= end)
+
+
+def _warn_cells(path: Path, issues: dict) -> None:
+    """One DataQualityWarning per file for cells read as missing (logged once per file)."""
+    parts = []
+    for key, what in (("nonfinite", "not a finite number"), ("short_rows", "truncated")):
+        items = issues[key]
+        if not items:
+            continue
+        shown = ", ".join(
+            f"line {c['line']} ({c['date']}"
+            + (f" {c['column']}={c['text']!r})" if "column" in c else ")")
+            for c in items[:5]
+        )
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        noun = "cell" if key == "nonfinite" else "row"
+        parts.append(f"{len(items)} {noun}{'s' if len(items) > 1 else ''} {what}: {shown}{more}")
+    if parts:
+        parts[-1] += "; these prices are read as missing"
+    jumps = issues.get("jumps", [])
+    if jumps:
+        shown = ", ".join(f"{c['date']} ({c['return']:+.3f})" for c in jumps[:5])
+        more = f" and {len(jumps) - 5} more" if len(jumps) > 5 else ""
+        parts.append(
+            f"the close doubles or halves from one row to the next on {shown}{more} "
+            "(log returns), a typing or unit error rather than a market move"
+        )
+    if not parts:
+        return
+    message = (
+        f"{path}: {'; '.join(parts)}. Fix the file "
+        f"(see `eventstudy data check {path.stem}`)"
+    )
+    warnings.warn(message, DataQualityWarning, stacklevel=4)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _warned_files:
+        _warned_files.add(key)
+        logger.warning(message)
+
+
+def _read_text(path: Path, kind: str) -> str:
+    """The file as text; a byte that is not UTF-8 is a PriceFileError naming its line."""
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except PermissionError as exc:
         raise PriceFileError(
-            f"{path}: cannot be read as CSV ({exc}); expected a header "
-            "'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
-        ) from exc
+            f"{path}: cannot read the {kind} ({exc.strerror}); check its permissions"
+        ) from None
+    except OSError as exc:
+        raise PriceFileError(f"{path}: cannot read the {kind} ({exc})") from None
+    bad = first_non_utf8(data)
+    if bad is not None:
+        line, column, byte = bad
+        raise PriceFileError(
+            f"{path}: line {line}: byte {byte} at position {column} is not UTF-8; "
+            "save the file as UTF-8 CSV"
+        )
+    return data.decode("utf-8-sig")
+
+
+def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
+    """The price frame of one snapshot file, and the cells set to missing.
+
+    Returns ``(frame, {"nonfinite": [...], "short_rows": [...]})``; every
+    other problem raises :class:`PriceFileError` with the file and the line.
+    """
+    text = _read_text(path, "price file")
+    expected = "expected a header 'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
+    if not text.strip():
+        raise PriceFileError(f"{path}: the file is empty; {expected} and one row per trade date")
+    # Line numbers in messages count the header as line 1 (blank lines are
+    # skipped by the reader, so count them back in); a quote left open is
+    # caught here, before pandas would merge the rows it takes in.
+    lines, widths = _data_lines(path, text)
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise PriceFileError(
+            f"{path}: cannot be read as CSV ({str(exc).strip()}); {expected}, "
+            "with one field per column on every line"
+        ) from None
     raw.columns = [str(c).strip() for c in raw.columns]
     for needed in ("Date", "Close"):
         if needed not in raw.columns:
             raise PriceFileError(
                 f"{path}: line 1: no {needed!r} column (header: {','.join(raw.columns)}); "
-                "expected 'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
+                f"{expected}"
             )
-    # Line numbers in messages count the header as line 1.
-    lines = np.arange(len(raw)) + 2
-    text = raw["Date"].str.strip()
-    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    if raw.empty:
+        raise PriceFileError(
+            f"{path}: the file has a header but no price rows; add one row per trade date "
+            "or use a complete download"
+        )
+    if len(lines) != len(raw):  # pandas and csv disagree: keep row order rather than guess
+        lines, widths = np.arange(len(raw)) + 2, np.full(len(raw), len(raw.columns))
+    # A row with fewer fields than the header (a truncated last line, for
+    # instance): pandas pads it silently, so count the fields of each line.
+    short = widths < len(raw.columns)
+    raw = raw.fillna("")
+    dates_text = raw["Date"].str.strip()
+    dates = pd.to_datetime(dates_text, format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         i = bad[0]
         raise PriceFileError(
-            f"{path}: line {lines[i]}: date {text.iloc[i]!r} is not YYYY-MM-DD "
+            f"{path}: line {lines[i]}: date {dates_text.iloc[i]!r} is not YYYY-MM-DD "
             f"({bad.size} such line{'s' if bad.size > 1 else ''}); fix or remove the line"
         )
     dup = dates.duplicated(keep="first").to_numpy()
-    if dup.any():
+    if dup.any() and keep_first:
+        raw, dates, dates_text = raw.loc[~dup], dates.loc[~dup], dates_text.loc[~dup]
+        lines, short, widths = lines[~dup], short[~dup], widths[~dup]
+    elif dup.any():
         i = int(np.flatnonzero(dup)[0])
         first = int(np.flatnonzero((dates == dates.iloc[i]).to_numpy())[0])
         raise PriceFileError(
-            f"{path}: line {lines[i]}: date {text.iloc[i]} already on line {lines[first]}; "
+            f"{path}: line {lines[i]}: date {dates_text.iloc[i]} already on line {lines[first]}; "
             "keep one row per trade date"
         )
+    iso = dates.dt.strftime("%Y-%m-%d").to_numpy()
+    issues: dict[str, list] = {
+        "nonfinite": [],
+        "short_rows": [
+            {"date": iso[i], "line": int(lines[i]), "fields": int(widths[i])}
+            for i in np.flatnonzero(short)
+        ],
+    }
     columns = {}
     for name in PRICE_COLUMNS:
         if name not in raw.columns:
             continue
         cell = raw[name].str.strip()
-        blank = cell.isin(["", "nan", "NaN"])
-        values = pd.to_numeric(cell.mask(blank), errors="coerce")
-        wrong = np.flatnonzero((values.isna() & ~blank).to_numpy())
+        blank = cell.eq("")
+        nonfinite = cell.str.lower().isin(_NONFINITE)
+        values = pd.to_numeric(cell.mask(blank | nonfinite), errors="coerce")
+        wrong = np.flatnonzero((values.isna() & ~blank & ~nonfinite).to_numpy())
         if wrong.size:
             i = wrong[0]
             raise PriceFileError(
                 f"{path}: line {lines[i]}: column {name}: {cell.iloc[i]!r} is not a number; "
                 "fix the value or leave the cell empty for a missing price"
             )
+        # 1e999 parses to inf without being one of the texts above.
+        nonfinite |= np.isinf(values.to_numpy(dtype="float64", na_value=np.nan))
+        issues["nonfinite"] += [
+            {"date": iso[i], "line": int(lines[i]), "column": name, "text": cell.iloc[i]}
+            for i in np.flatnonzero(nonfinite.to_numpy())
+        ]
+        values = values.mask(nonfinite)
         columns[name] = values.to_numpy(dtype="float64", na_value=np.nan)
+    issues["nonfinite"].sort(key=lambda c: (c["line"], c["column"]))
     ignored = [c for c in raw.columns if c not in PRICE_COLUMNS and c != "Date"]
     if ignored:
         logger.info("%s: ignoring columns %s", path, ", ".join(ignored))
@@ -325,7 +539,38 @@ def _parse_price_csv(path: Path) -> pd.DataFrame:
     if not frame.index.is_monotonic_increasing:
         logger.info("%s: rows are not in date order; sorting them", path)
         frame = frame.sort_index()
-    return frame
+    return frame, issues
+
+
+def _data_lines(path: Path, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """File line number and number of fields of each data row (the header is line 1).
+
+    Blank lines are skipped, as the CSV reader skips them. A record that
+    spans lines (a quote left open takes in the following rows) is a
+    PriceFileError at the line where it starts: a price file holds no
+    multi-line fields.
+    """
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines)
+    numbers, widths = [], []
+    last = 0
+    try:
+        for fields in reader:
+            first, last = last + 1, reader.line_num
+            if last > first:
+                raise PriceFileError(
+                    f"{path}: line {first}: a quote opens a field that runs to line {last}, "
+                    "taking in the rows between; remove the quote (price files need none)"
+                )
+            if any(f.strip() for f in fields):
+                numbers.append(first)
+                widths.append(len(fields))
+    except csv.Error as exc:
+        raise PriceFileError(
+            f"{path}: line {last + 1}: not readable as CSV ({exc}): a quote opened there is "
+            "not closed; remove it (price files need no quotes)"
+        ) from None
+    return np.asarray(numbers[1:], dtype=np.int64), np.asarray(widths[1:], dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- sessions
@@ -421,20 +666,43 @@ class _CorruptCache(Exception):
     """Internal: a cache file that cannot be trusted (the reason is the message)."""
 
 
-def read_cache(path) -> tuple[pd.DataFrame, dict]:
+class _UnreadableCache(Exception):
+    """Internal: a cache file the operating system refuses to open (permissions)."""
+
+
+def read_cache(path, ticker: str | None = None) -> tuple[pd.DataFrame, dict]:
     """Read one cache file; return the frame and its provenance metadata.
+
+    Parameters
+    ----------
+    path : path-like
+        ``<cache>/<TICKER>.parquet``.
+    ticker : str, optional
+        The ticker the file must hold; default the file name's stem.
 
     Raises
     ------
     CacheError
-        When the file is not a readable Parquet file, has no ``eventstudy``
-        metadata, or holds a different number of rows than its metadata
-        records (a truncated or partly written file).
+        When the file does not exist, cannot be opened (permissions), is not
+        a readable Parquet file, has no ``eventstudy`` metadata, holds another
+        ticker than its name says, lacks the ``date`` or ``Close`` column, or
+        holds a different number of rows or span of dates than its metadata
+        records (a truncated, partly written or swapped file). Each case has
+        its own message and fix.
     """
+    path = _as_path(path, "path")
+    if not path.exists():
+        raise CacheError(f"cache file {path} does not exist; download the prices once "
+                         "(source='yahoo') or use a snapshot folder")
     try:
-        cached = _read_cache(Path(path))
+        cached = _read_cache(path, path.stem if ticker is None else ticker)
+    except FileNotFoundError:
+        raise CacheError(f"cache file {path} does not exist; download the prices once "
+                         "(source='yahoo') or use a snapshot folder") from None
+    except _UnreadableCache as exc:
+        raise CacheError(_unreadable_message(path, str(exc))) from None
     except _CorruptCache as exc:
-        raise CacheError(_corrupt_message(Path(path), str(exc))) from None
+        raise CacheError(_corrupt_message(path, str(exc))) from None
     return cached.frame, cached.meta
 
 
@@ -446,9 +714,53 @@ def _corrupt_message(path: Path, reason: str) -> str:
     )
 
 
-def _read_cache(path: Path) -> _Cached:
+def _unreadable_message(path: Path, reason: str) -> str:
+    return (
+        f"cannot read the cache file {path} ({reason}); check its permissions (it must be "
+        f"readable by you, e.g. chmod 644 {path.name}) or point {CACHE_DIR_ENV} to a cache "
+        "of your own"
+    )
+
+
+def _snapshot_bytes(path: Path) -> tuple[bytes, tuple]:
+    """The whole file from one open handle, and the identity of the file read.
+
+    One ``open`` means a writer's ``os.replace`` can only give the old or the
+    new file, never half of each.
+    """
     try:
-        table = pq.read_table(path)
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            return handle.read(), (st.st_ino, st.st_size, st.st_mtime_ns)
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise _CorruptCache("it is a folder, not a file") from None
+    except OSError as exc:
+        raise _UnreadableCache(exc.strerror or str(exc)) from None
+
+
+def _read_cache(path: Path, ticker: str | None = None) -> _Cached:
+    """Read and verify one cache file; retry once when a writer replaced it meanwhile."""
+    data, identity = _snapshot_bytes(path)
+    try:
+        return _parse_cache(data, path, ticker)
+    except _CorruptCache:
+        try:
+            st = os.stat(path)
+            replaced = (st.st_ino, st.st_size, st.st_mtime_ns) != identity
+        except OSError:
+            replaced = False
+        if not replaced:
+            raise
+    logger.debug("%s: replaced while it was read; reading it again", path)
+    data, _ = _snapshot_bytes(path)
+    return _parse_cache(data, path, ticker)
+
+
+def _parse_cache(data: bytes, path: Path, ticker: str | None) -> _Cached:
+    try:
+        table = pq.read_table(pa.BufferReader(data))
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise _CorruptCache(f"unreadable Parquet: {exc}") from exc
     raw_meta = (table.schema.metadata or {}).get(METADATA_KEY)
@@ -465,33 +777,130 @@ def _read_cache(path: Path) -> _Cached:
         raise _CorruptCache(f"unreadable provenance metadata: {exc}") from exc
     if meta.get("format") != CACHE_FORMAT:
         raise _CorruptCache(f"cache format {meta.get('format')!r}, expected {CACHE_FORMAT}")
+    if ticker is not None and meta.get("ticker") != ticker:
+        raise _CorruptCache(
+            f"it holds prices of {meta.get('ticker')!r}, not {ticker!r}: the file was copied "
+            "or renamed"
+        )
     if rows != table.num_rows:
         raise _CorruptCache(f"{table.num_rows} rows but the metadata records {rows}")
     frame = table.to_pandas()
     if "date" not in frame.columns or "Close" not in frame.columns:
-        raise _CorruptCache("no 'date' or 'Close' column")
+        raise _CorruptCache(
+            f"no 'date' or 'Close' column (columns: {', '.join(map(str, frame.columns))})"
+        )
+    unknown = [c for c in frame.columns if c != "date" and c not in PRICE_COLUMNS]
+    if unknown:
+        raise _CorruptCache(f"unexpected columns {', '.join(map(str, unknown))}")
     frame = frame.set_index("date")
     frame.index = _standard_index(frame.index)
-    frame = frame[[c for c in PRICE_COLUMNS if c in frame.columns]].astype("float64")
+    if len(frame) and (
+        _iso(frame.index.min()) != meta.get("first") or _iso(frame.index.max()) != meta.get("last")
+    ):
+        raise _CorruptCache(
+            f"dates {_iso(frame.index.min())} to {_iso(frame.index.max())} but the metadata "
+            f"records {meta.get('first')} to {meta.get('last')}"
+        )
+    try:
+        frame = frame[[c for c in PRICE_COLUMNS if c in frame.columns]].astype("float64")
+    except (TypeError, ValueError) as exc:
+        raise _CorruptCache(f"prices that are not numbers ({exc})") from exc
     return _Cached(frame=frame, meta=meta, path=path)
+
+
+def _tmp_prefix(path: Path) -> str:
+    return f".{path.stem}."
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_temporaries(path) -> list[Path]:
+    """Delete the temporary files a killed writer left beside the cache file ``path``.
+
+    Parameters
+    ----------
+    path : path-like
+        The cache file, ``<cache>/<TICKER>.parquet``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed (each removal is logged).
+
+    Notes
+    -----
+    A writer names its temporary file ``.<TICKER>.<pid>.<random>.parquet.tmp``.
+    Such a file is stale when the process ``pid`` no longer runs on this
+    machine, or when it is older than :data:`STALE_TMP_SECONDS` (a writer
+    takes seconds, and a pid can be reused).
+    """
+    path = Path(path)
+    prefix = _tmp_prefix(path)
+    removed = []
+    now = time.time()
+    try:
+        candidates = list(path.parent.glob(f"{_glob_escape(prefix)}*.parquet.tmp"))
+    except OSError:
+        return removed
+    for tmp in candidates:
+        rest = tmp.name[len(prefix):]
+        pid_text = rest.split(".", 1)[0]
+        try:
+            age = now - tmp.stat().st_mtime
+        except OSError:
+            continue
+        dead = pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(
+            int(pid_text)
+        )
+        if dead or age > STALE_TMP_SECONDS:
+            try:
+                tmp.unlink()
+            except OSError as exc:
+                logger.warning("%s: could not remove a stale temporary file (%s)", tmp, exc)
+                continue
+            why = "its writer is gone" if dead else f"{age:.0f} s old"
+            logger.warning("%s: removed a temporary file left by a killed writer (%s)", tmp, why)
+            removed.append(tmp)
+    return removed
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` with the glob metacharacters ``*?[`` escaped (tickers may hold ``^``, ``=``)."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def _write_cache(path: Path, frame: pd.DataFrame, meta: dict) -> None:
     """Write ``frame`` to ``path`` atomically: a temporary file, then ``os.replace``.
 
     An interrupted write leaves the previous file untouched and removes the
-    temporary file.
+    temporary file; the file of a writer that was killed is removed by the
+    next write (:func:`remove_stale_temporaries`). The file gets mode
+    :data:`CACHE_FILE_MODE` (0644), so that a shared cache is readable by all.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     table = pa.Table.from_pandas(frame.reset_index(), preserve_index=False)
     metadata = dict(table.schema.metadata or {})
     metadata[METADATA_KEY] = json.dumps(meta).encode()
     table = table.replace_schema_metadata(metadata)
     handle, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=".parquet.tmp", dir=path.parent
+        prefix=f"{_tmp_prefix(path)}{os.getpid()}.", suffix=".parquet.tmp", dir=path.parent
     )
     os.close(handle)
     try:
+        # mkstemp creates the file 0600: readers of a shared cache would see
+        # "permission denied" after the rename.
+        os.chmod(tmp_name, CACHE_FILE_MODE)
         pq.write_table(table, tmp_name)
         os.replace(tmp_name, path)
     except BaseException:
@@ -619,6 +1028,17 @@ def _normalise_yahoo(raw, ticker: str) -> pd.DataFrame:
     ).astype("float64")
     frame.index = _standard_index(frame.index)
     frame.columns.name = None
+    infinite = np.isinf(frame.to_numpy())
+    if infinite.any():
+        where = [f"{_iso(frame.index[i])} {frame.columns[j]}" for i, j in np.argwhere(infinite)]
+        message = (
+            f"{ticker}: the download has non-finite prices on {', '.join(where[:5])}"
+            + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+            + "; they are read as missing"
+        )
+        logger.warning(message)
+        warnings.warn(message, DataQualityWarning, stacklevel=4)
+        frame = frame.mask(np.isinf(frame))
     empty_rows = frame.isna().all(axis=1)
     if empty_rows.any():
         logger.info("%s: dropped %d download rows without any price", ticker, int(empty_rows.sum()))
@@ -677,10 +1097,17 @@ def _provenance_from_meta(meta: dict, path: Path, served_from: str, provisional)
 
 def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) -> pd.DataFrame:
     path = Path(cache_dir) / f"{ticker}.parquet"
-    cached, corrupt = None, None
+    cached, corrupt, unreadable = None, None, None
+    remove_stale_temporaries(path)
     if path.exists():
         try:
-            cached = _read_cache(path)
+            cached = _read_cache(path, ticker)
+        except FileNotFoundError:  # removed since the check: as if it never existed
+            cached = None
+        except _UnreadableCache as exc:
+            unreadable = str(exc)
+            logger.warning("%s: cannot read the cache file (%s); downloading again", path,
+                           unreadable)
         except _CorruptCache as exc:
             corrupt = str(exc)
             logger.warning("%s: corrupt cache file (%s); downloading again", path, corrupt)
@@ -697,6 +1124,8 @@ def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) 
         return _finish(out, _provenance_from_meta(entry.meta, entry.path, served_from, provisional))
 
     if offline:
+        if unreadable is not None:
+            raise CacheError(_unreadable_message(path, unreadable))
         if corrupt is not None:
             raise CacheError(_corrupt_message(path, corrupt))
         if cached is None:
@@ -729,6 +1158,10 @@ def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) 
         if cached is not None and _spans(cached, start, end):
             _warn_cache(ticker, cached, f"the download failed: {exc}")
             return serve(cached, "cache")
+        if unreadable is not None:
+            raise CacheError(
+                _unreadable_message(path, unreadable) + f"; download error: {exc}"
+            ) from exc
         if corrupt is not None:
             raise CacheError(_corrupt_message(path, corrupt) + f"; download error: {exc}") from exc
         raise
@@ -831,6 +1264,17 @@ def load_prices(
     check_option("source", source, PriceSource)
     if isinstance(tickers, str):
         tickers = [tickers]
+    elif not isinstance(tickers, Iterable) or isinstance(tickers, (bytes, dict)):
+        raise InvalidTickerError(
+            f"tickers must be a ticker or a list of tickers such as ['ZS=F', 'SPY']; got "
+            f"{tickers!r} ({type(tickers).__name__})"
+        )
+    if not isinstance(refresh, bool):
+        raise DataError(f"refresh must be True or False; got {refresh!r}")
+    if downloader is not None and not callable(downloader):
+        raise DataError(
+            f"downloader must be a function like yfinance.download; got {downloader!r}"
+        )
     tickers = list(dict.fromkeys(validate_ticker(t) for t in tickers))
     if not tickers:
         raise InvalidTickerError("no ticker given; pass e.g. ['ZS=F', 'SPY']")
@@ -847,7 +1291,7 @@ def load_prices(
                 f"${PRICES_DIR_ENV} (make: PRICES_DIR=..., CLI: --prices-dir)"
             )
         return {t: read_snapshot(t, folder, start, end) for t in tickers}
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache = _as_path(cache_dir, "cache_dir") if cache_dir is not None else default_cache_dir()
     return {
         t: _load_yahoo(
             t,

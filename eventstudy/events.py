@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Literal, get_args
@@ -39,6 +40,7 @@ __all__ = [
     "event_positions",
     "events_report",
     "load_events",
+    "same_day_events",
 ]
 
 logger = logging.getLogger(__name__)
@@ -107,44 +109,166 @@ _DIRECTIONS = {"-1": -1, "0": 0, "1": 1, "+1": 1, "": 0}
 # --------------------------------------------------------------------------- loading
 
 
+#: Columns whose value is one short token: a line break inside one is never meant.
+_TOKEN_COLUMNS = ("id", "date", "time", "tz", "timing", "category", "direction", "in_article")
+
+
+def _physical_lines(text: str) -> list[str]:
+    """The file's lines with their line ends (``\\n`` or ``\\r\\n``), as the CSV reader wants."""
+    # A lone "\r" ends a line too (old Mac files); the CSV reader wants each
+    # line on its own to count them.
+    return re.findall(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$", text)
+
+
+def _looks_like_row(line: str, header: list[str]) -> bool:
+    """Whether one physical line, read alone, is a complete event row (id and a date)."""
+    try:
+        fields = next(csv.reader([line]))
+    except (csv.Error, StopIteration):
+        return False
+    if len(fields) != len(header) or "date" not in header or "id" not in header:
+        return False
+    date = fields[header.index("date")].strip()
+    # An empty date is a pending event: still a row.
+    return bool(fields[header.index("id")].strip()) and (
+        not date or _DATE_RE.match(date) is not None
+    )
+
+
+def _spanning_problem(
+    first: int, last: int, fields: list[str], header: list[str], lines: list[str]
+) -> str | None:
+    """A message when a record spanning lines ``first..last`` swallowed other rows.
+
+    A quoted field may hold a line break (a notes paragraph), but not one that
+    came from a quote left open: that field then takes in the next rows. It is
+    refused when the record has the wrong number of fields, when the break is
+    in a one-token column, or when a line inside the field is itself a
+    complete event row.
+    """
+    j = next(k for k, f in enumerate(fields) if "\n" in f or "\r" in f)
+    column = header[j] if j < len(header) else f"field {j + 1}"
+    swallowed = [
+        n for n in range(first + 1, last + 1) if _looks_like_row(lines[n - 1], header)
+    ]
+    if len(fields) == len(header) and column not in _TOKEN_COLUMNS and not swallowed:
+        return None
+    detail = (
+        f"; lines {', '.join(map(str, swallowed[:5]))}{' ...' if len(swallowed) > 5 else ''} "
+        "inside it are event rows"
+        if swallowed
+        else f"; the row then has {len(fields)} fields for {len(header)} columns"
+        if len(fields) != len(header)
+        else ""
+    )
+    return (
+        f"line {first}, column {column!r}: a quote (\") opens a field that is not closed on "
+        f"this line, so the field runs to line {last}{detail}. Close the quote on line "
+        f"{first} or remove it (write a quote inside a quoted field as \"\")"
+    )
+
+
 def _read_rows(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
     """Header line number, header, and ``(first line number, fields)`` of each record.
 
-    Blank lines are skipped; a quoted field spanning lines keeps the numbering right.
+    Blank lines are skipped; a quoted field spanning lines keeps the numbering
+    right. The file is read strictly: a byte that is not UTF-8, a NUL byte, a
+    quote left open (:func:`_spanning_problem`) or a malformed quoted field is
+    an :class:`EventFileError` naming the real line.
     """
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise EventFileError(
             path, ["the file does not exist; give the path of an events CSV (--events FILE)"]
         ) from None
     except IsADirectoryError:
         raise EventFileError(path, ["this is a folder; give the path of an events CSV"]) from None
-    with handle:
-        reader = csv.reader(handle)
-        records: list[tuple[int, list[str]]] = []
-        header: list[str] | None = None
-        last_line = 0
-        try:
-            for fields in reader:
-                first_line = last_line + 1
-                last_line = reader.line_num
-                if not any(f.strip() for f in fields):
-                    continue
-                if header is None:
-                    header = [f.strip() for f in fields]
-                    header_line = first_line
-                else:
-                    records.append((first_line, fields))
-        except (csv.Error, UnicodeDecodeError) as exc:
+    except PermissionError:
+        raise EventFileError(
+            path, ["cannot read the file (permission denied); check its permissions"]
+        ) from None
+    except OSError as exc:
+        raise EventFileError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
+    from .data import first_non_utf8
+
+    bad = first_non_utf8(data)
+    if bad is not None:
+        line, column, byte = bad
+        raise EventFileError(
+            path,
+            [
+                f"line {line}: byte {byte} at position {column} is not UTF-8; save the file "
+                "as UTF-8 CSV (in Excel: 'CSV UTF-8')"
+            ],
+        )
+    lines = _physical_lines(data.decode("utf-8-sig"))
+    for number, line in enumerate(lines, start=1):
+        if "\x00" in line:
             raise EventFileError(
                 path,
-                [f"line {last_line + 1}: not readable as CSV ({exc}); save the file as UTF-8 CSV"],
+                [f"line {number}: a NUL byte; the file is not a text CSV (save it as UTF-8 CSV)"],
+            )
+    reader = csv.reader(lines, strict=True)
+    records: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    header_line = 1
+    last_line = 0
+    while True:
+        first_line = last_line + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            where = reader.line_num
+            opened = (
+                f"a quote opened on line {first_line} is not closed before line {where}; "
+                if where > first_line
+                else ""
+            )
+            raise EventFileError(
+                path,
+                [
+                    f"line {first_line}: not readable as CSV ({opened}{exc}); a quoted field "
+                    "must end with a quote followed by a comma or the line end, and a quote "
+                    'inside it is written ""'
+                ],
             ) from None
+        last_line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        if header is None:
+            header = [f.strip() for f in fields]
+            header_line = first_line
+            if last_line > first_line:
+                raise EventFileError(
+                    path,
+                    [
+                        f"line {first_line}: a quote in the header opens a column name that "
+                        f"runs to line {last_line}; remove the quote (column names need none)"
+                    ],
+                )
+            continue
+        if last_line > first_line:
+            problem = _spanning_problem(first_line, last_line, fields, header, lines)
+            if problem is not None:
+                # Every later row may be shifted into the open field: stop here
+                # rather than report rows that are not in the file.
+                raise EventFileError(path, [problem])
+        records.append((first_line, fields))
     if header is None:
         raise EventFileError(
             path,
             ["line 1: the file is empty; the first line must name the columns, at least 'id,date'"],
+        )
+    if not records:
+        raise EventFileError(
+            path,
+            [
+                f"line {header_line}: the file has a header but no event rows; add one row per "
+                "event below the header"
+            ],
         )
     return header_line, header, records
 
@@ -223,26 +347,55 @@ def load_events(path) -> pd.DataFrame:
         :data:`TIMINGS`, ``timing`` together with ``time`` or without
         ``date``, duplicate or empty ``id``,
         ``category`` outside :data:`CATEGORIES`, ``direction`` outside
-        {-1, 0, 1}, ``in_article`` not true/false, a row with more fields than
-        the header.
+        {-1, 0, 1}, ``in_article`` not true/false, a row with more or fewer
+        fields than the header, a header column without a name, a file
+        with a header but no rows. A file that cannot be read as CSV stops at
+        its first such line: a byte that is not UTF-8 (the real line is
+        named), a NUL byte, a malformed quoted field, or a quote left open that
+        takes in the following rows (named at the line where the quote opens;
+        a quoted line break in a text column such as ``notes`` is allowed).
 
     Notes
     -----
     A local time that occurs twice (the hour repeated when daylight saving
     time ends) is read as its first occurrence and logged.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise EventFileError(
+            repr(path),
+            [
+                f"the events file must be a path (str or pathlib.Path); got "
+                f"{type(path).__name__}, e.g. load_events('data/events.csv')"
+            ],
+        )
     path = Path(path)
     header_line, header, records = _read_rows(path)
     problems: list[str] = []
 
     seen_header: dict[str, int] = {}
     for j, name in enumerate(header):
+        if not name:
+            problems.append(
+                f"line {header_line}: column {j + 1} has no name; name it or remove the "
+                "extra comma"
+            )
+            continue
         if name in seen_header:
             problems.append(
                 f"line {header_line}, column {name!r}: the column appears twice (positions "
                 f"{seen_header[name] + 1} and {j + 1}); keep one"
             )
         seen_header.setdefault(name, j)
+    separator = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]),
+                     None)
+    if separator is not None:
+        raise EventFileError(
+            path,
+            [
+                f"line {header_line}: the columns are separated by {separator!r}, not commas; "
+                "save the file as comma-separated CSV"
+            ],
+        )
     for name in REQUIRED:
         if name not in seen_header:
             problems.append(
@@ -250,7 +403,7 @@ def load_events(path) -> pd.DataFrame:
                 "add it to the header "
                 f"(the header is {','.join(header)!r}; required columns are 'id,date')"
             )
-    extra = [c for c in header if c not in COLUMNS]
+    extra = [c for c in header if c and c not in COLUMNS]
     for name in extra:
         logger.warning(
             "%s: column %r is not one of %s; it is kept as text", path, name, ", ".join(COLUMNS)
@@ -264,6 +417,13 @@ def load_events(path) -> pd.DataFrame:
             problems.append(
                 f"line {line}: {len(fields)} fields but the header has {len(header)} columns; "
                 "quote fields that contain commas"
+            )
+            continue
+        if len(fields) < len(header):
+            # A missing comma would shift every later field into the wrong column.
+            problems.append(
+                f"line {line}: {len(fields)} fields but the header has {len(header)} columns; "
+                "give every column a field (an empty field is nothing between two commas)"
             )
             continue
         raw = {
@@ -611,6 +771,10 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     The Busan meeting, 2025-10-30 11:00 Asia/Seoul, is 2025-10-29 21:00 CDT:
     the overnight session of trade date 2025-10-30.
     """
+    if not isinstance(events, pd.DataFrame):
+        raise EventAlignmentError(
+            f"events must be a DataFrame from load_events; got {type(events).__name__}"
+        )
     if "id" not in events or "date" not in events:
         raise EventAlignmentError(
             "events need the columns 'id' and 'date'; read the file with load_events"
@@ -618,7 +782,13 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     cal = _resolve_calendar(calendar)
     out = events.copy()
     n = len(out)
-    dates = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    try:
+        dates = pd.to_datetime(out["date"]).astype("datetime64[ns]")
+    except (TypeError, ValueError) as exc:
+        raise EventAlignmentError(
+            f"the 'date' column cannot be read as dates ({exc}); give dates as YYYY-MM-DD "
+            "or read the file with load_events"
+        ) from None
     exchange = _exchange_times(out.assign(date=dates), cal.tz)
     local_day = exchange.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
 
@@ -713,6 +883,49 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     out.attrs["calendar"] = cal.name
     out.attrs["last_date"] = None if last_date is None else last
     return out
+
+
+# --------------------------------------------------------------------------- same day
+
+
+def same_day_events(aligned: pd.DataFrame) -> pd.DataFrame:
+    """Events that share their trade date ("day 0") with another event.
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        As returned by :func:`align_events` (``id``, ``trade_date``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event that shares its trade date, in the order of
+        ``aligned``: ``id``, ``trade_date`` and ``shares_day0_with`` (the
+        other ids of that trade date, in file order, joined by ``", "``).
+        Empty when every trade date holds one event.
+
+    Notes
+    -----
+    Events on the same trade date have the same abnormal returns: their
+    estimates are not independent observations, and a test that counts them
+    as such overstates the evidence. Pending events (no trade date) are left
+    out.
+    """
+    if "trade_date" not in aligned or "id" not in aligned:
+        raise EventAlignmentError(
+            "events have no 'trade_date' column; pass them through align_events first"
+        )
+    ids = aligned["id"].astype(str).to_numpy()
+    dates = pd.to_datetime(aligned["trade_date"]).to_numpy()
+    known = ~pd.isna(dates)
+    rows = []
+    for i in np.flatnonzero(known):
+        others = [ids[j] for j in np.flatnonzero(known & (dates == dates[i])) if j != i]
+        if others:
+            rows.append((ids[i], pd.Timestamp(dates[i]), ", ".join(others)))
+    return pd.DataFrame(rows, columns=["id", "trade_date", "shares_day0_with"]).astype(
+        {"id": "str", "trade_date": "datetime64[ns]", "shares_day0_with": "str"}
+    )
 
 
 # --------------------------------------------------------------------------- positions
@@ -833,12 +1046,19 @@ def event_positions(aligned, index) -> np.ndarray:
 
 
 def _last_price_date(asset: str, prices_dir) -> pd.Timestamp | None:
-    from .data import load_prices
-    from .exceptions import DataError
+    from .data import _resolve_prices_dir, load_prices
+    from .exceptions import DataError, PriceFileError
 
     try:
         frame = load_prices([asset], prices_dir=prices_dir)[asset]
     except DataError as exc:
+        folder = _resolve_prices_dir(prices_dir)
+        if isinstance(exc, PriceFileError) and folder is not None and (
+            folder / f"{asset}.csv"
+        ).is_file():
+            # The file is there but broken: aligning without its last date
+            # would hide that from the user.
+            raise
         logger.warning(
             "no prices for %s (%s); events are aligned without a last price date", asset, exc
         )
@@ -852,6 +1072,7 @@ def _iso_date(value) -> str | None:
 
 def _records(aligned: pd.DataFrame) -> list[dict]:
     records = []
+    shared = same_day_events(aligned).set_index("id")["shares_day0_with"].to_dict()
     for row in aligned.itertuples(index=False):
         records.append(
             {
@@ -872,6 +1093,9 @@ def _records(aligned: pd.DataFrame) -> list[dict]:
                 "in_article": bool(row.in_article),
                 "source": str(row.source),
                 "notes": str(row.notes),
+                "shares_day0_with": shared[str(row.id)].split(", ")
+                if str(row.id) in shared
+                else [],
             }
         )
     return records
@@ -909,7 +1133,17 @@ def _text(aligned: pd.DataFrame, asset: str, tz: str) -> str:
         }
     )
     body = table.to_string(index=False) if len(table) else "(no events)"
-    return "\n".join(head) + body
+    shared = same_day_events(aligned)
+    tail = []
+    if len(shared):
+        groups = shared.groupby("trade_date", sort=True)["id"].agg(list)
+        tail = [
+            "",
+            f"same trade date ({len(groups)} day{'s' if len(groups) > 1 else ''} with more than "
+            "one event; their windows cover the same days):",
+            *(f"  {_iso_date(d)}: {', '.join(ids)}" for d, ids in groups.items()),
+        ]
+    return "\n".join(head) + body + "\n".join(["", *tail] if tail else [])
 
 
 def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: bool = False):
@@ -933,7 +1167,9 @@ def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: b
     str or list of dict
         With ``as_json``, one dict per event: ``id, date, time, tz, timing,
         exchange_time, trade_date, rule, status, title, category, direction,
-        in_article, source, notes`` (dates ``YYYY-MM-DD`` or ``None``).
+        in_article, source, notes, shares_day0_with`` (dates ``YYYY-MM-DD`` or
+        ``None``; the last, the other events of the same trade date, from
+        :func:`same_day_events`). The text ends with those groups.
 
     Raises
     ------
@@ -945,6 +1181,9 @@ def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: b
     events = load_events(DEFAULT_EVENTS if path is None else path)
     calendar = get_calendar(asset)
     aligned = align_events(events, calendar, last_date=_last_price_date(asset, prices_dir))
+    shared = same_day_events(aligned)
+    for d, ids in shared.groupby("trade_date", sort=True)["id"].agg(list).items():
+        logger.warning("events %s share the trade date %s (day 0)", ", ".join(ids), _iso_date(d))
     if as_json:
         return _records(aligned)
     return _text(aligned, asset, calendar.tz)

@@ -27,6 +27,7 @@ __all__ = [
     "CacheWarning",
     "InferenceError",
     "OutputError",
+    "ArgumentError",
 ]
 
 
@@ -144,5 +145,13 @@ class InferenceError(EventStudyError, ValueError):
     """A test or placebo run that cannot be formed from the arrays or groups given."""
 
 
-class OutputError(EventStudyError):
+class ArgumentError(EventStudyError, ValueError):
+    """A command-line argument that is not valid: a date, a path, an ``--out`` folder.
+
+    The message names the option, the value given and the fix, e.g.
+    ``--start '2025-13-01' is not a date YYYY-MM-DD``.
+    """
+
+
+class OutputError(ArgumentError):
     """An output folder that cannot receive a run (a file, foreign files, not writable)."""

@@ -229,28 +229,48 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
 def check_out_dir(out) -> Path:
     """Check that ``out`` can receive a run, before anything is computed or written.
 
+    Parameters
+    ----------
+    out : path-like
+        The ``--out`` folder: a new path whose nearest existing parent is a
+        folder we may write in, an empty folder, or the folder of an earlier
+        run (marked by :data:`RUN_MARKER`), which is replaced as a whole.
+
+    Returns
+    -------
+    pathlib.Path
+
     Raises
     ------
     OutputError
-        ``out`` is a file; it is a folder holding files that are not one run
-        of ``eventstudy run`` (so replacing it could lose them); or its
-        parent folder is not writable.
+        ``out`` (or a parent of it) is an existing file; it is a folder holding
+        files that are not one run of ``eventstudy run`` (replacing it could
+        lose them); or the folder that would hold it is not writable.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out}: is a file, not a folder; give a folder path")
+        raise OutputError(f"--out {str(out)!r} is an existing file, not a folder; give a folder "
+                          "path (it is created if needed)")
     if out.is_dir() and any(out.iterdir()) and not (out / RUN_MARKER).is_file():
         raise OutputError(
-            f"--out {out}: the folder holds files that are not an eventstudy run; give a new or "
-            "empty folder (a folder of an earlier run is replaced as a whole)"
+            f"--out {str(out)!r}: the folder holds files that are not an eventstudy run; give a "
+            "new or empty folder (a folder of an earlier run is replaced as a whole)"
         )
-    parent = out.parent
-    probe = parent
+    probe = out
     while not probe.exists():
+        if probe.parent == probe:
+            break
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"--out {out}: cannot write in {probe}; check its permissions or "
-                          "give another folder")
+    if not probe.is_dir():
+        raise OutputError(f"--out {str(out)!r}: {str(probe)!r} is a file, so the folder cannot "
+                          "be created; choose another --out")
+    # the run is written beside the target and moved into place: its parent must be writable
+    parent = out.parent if probe == out else probe
+    if not os.access(parent, os.W_OK | os.X_OK) or (probe == out and
+                                                    not os.access(out, os.W_OK | os.X_OK)):
+        where = "the folder" if probe == out else f"its parent folder {str(probe)!r}"
+        raise OutputError(f"--out {str(out)!r}: {where} is not writable; choose a folder you "
+                          "can write to or fix its permissions")
     return out
 
 

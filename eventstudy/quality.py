@@ -9,7 +9,6 @@ changed: the report lists what later stages will mask or exclude.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,14 +17,21 @@ import pandas as pd
 
 from .calendar import get_calendar
 from .contracts import is_continuous_future, product, roll_days, thin_mask, thin_periods
-from .exceptions import PriceFileError
 
-__all__ = ["DataCheck", "check_data", "N_LARGEST"]
+__all__ = ["DataCheck", "EXTREME_ABS", "EXTREME_K", "N_LARGEST", "check_data", "extreme_returns"]
 
 logger = logging.getLogger(__name__)
 
 #: Number of largest absolute returns listed.
 N_LARGEST = 10
+#: A return is extreme when it is more than this many robust scales from the median.
+EXTREME_K = 12.0
+#: A log return this large (a doubling or halving) is extreme on any day, roll or not.
+EXTREME_ABS = float(np.log(2.0))
+#: Fewest returns for the robust scale; below it only :data:`EXTREME_ABS` applies.
+MIN_RETURNS_FOR_SCALE = 30
+#: Rows of the centred window of the local robust scale (about three months).
+EXTREME_WINDOW = 63
 
 
 def _iso(ts) -> str:
@@ -67,6 +73,25 @@ class DataCheck:
     largest_returns : pandas.DataFrame
         The :data:`N_LARGEST` largest absolute log returns of Close over
         consecutive rows: ``date``, ``return``, ``label`` (``roll``, ``thin`` or ``-``).
+    missing_closes : list of Timestamp
+        Rows without a usable Close (an empty cell, a truncated line, or a
+        non-finite value, which are also listed below).
+    missing_close_runs : list of (Timestamp, Timestamp, int)
+        Runs of consecutive rows without a Close: first date, last date, rows.
+    nonfinite_prices : list of dict
+        ``{"date", "line", "column", "text"}`` for each cell that reads as a
+        non-finite number (``inf``, ``nan``); the loader sets it to missing.
+    truncated_rows : list of dict
+        ``{"date", "line", "fields"}`` for each row with fewer fields than the
+        header (a truncated last line, for instance).
+    extreme_returns : pandas.DataFrame
+        :func:`extreme_returns`: ``date``, ``previous`` (the row before),
+        ``return``, ``scales`` (distance from the median in robust scales),
+        ``label`` and ``reason``.
+    scale : float
+        The robust scale of all the returns, :math:`1.4826\\,\\mathrm{MAD}` (NaN
+        when there are fewer than :data:`MIN_RETURNS_FOR_SCALE` returns); the
+        rule uses a local scale (:func:`extreme_returns`).
     """
 
     ticker: str
@@ -83,6 +108,24 @@ class DataCheck:
     roll_days: pd.DataFrame = field(default_factory=pd.DataFrame)
     thin_periods: list = field(default_factory=list)
     largest_returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    missing_closes: list = field(default_factory=list)
+    missing_close_runs: list = field(default_factory=list)
+    nonfinite_prices: list = field(default_factory=list)
+    truncated_rows: list = field(default_factory=list)
+    extreme_returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scale: float = float("nan")
+
+    @property
+    def problems(self) -> int:
+        """Number of findings that need a look before a study uses these prices."""
+        return (
+            len(self.missing_closes)
+            + len(self.nonfinite_prices)
+            + len(self.nonpositive_prices)
+            + len(self.truncated_rows)
+            + len(self.extreme_returns)
+            + len(self.duplicate_dates)
+        )
 
     def to_dict(self) -> dict:
         """JSON-ready dict (dates as ``YYYY-MM-DD``)."""
@@ -119,6 +162,26 @@ class DataCheck:
                 {"date": _iso(r.date), "return": _num(r[1]), "label": r.label}
                 for r in self.largest_returns.itertuples(index=False)
             ],
+            "missing_closes": [_iso(d) for d in self.missing_closes],
+            "missing_close_runs": [
+                {"start": _iso(a), "end": _iso(b), "rows": int(n)}
+                for a, b, n in self.missing_close_runs
+            ],
+            "nonfinite_prices": [dict(c) for c in self.nonfinite_prices],
+            "truncated_rows": [dict(c) for c in self.truncated_rows],
+            "extreme_returns": [
+                {
+                    "date": _iso(r.date),
+                    "previous": _iso(r.previous),
+                    "return": _num(r[2]),
+                    "scales": _num(r.scales),
+                    "label": r.label,
+                    "reason": r.reason,
+                }
+                for r in self.extreme_returns.itertuples(index=False)
+            ],
+            "extreme_rule": {"k": EXTREME_K, "abs": EXTREME_ABS, "scale": _num(self.scale)},
+            "problems": int(self.problems),
         }
 
     def to_text(self) -> str:
@@ -153,18 +216,49 @@ class DataCheck:
                 if self.thin_periods
                 else "none"
             ),
-            "largest absolute returns (log, Close):",
+            f"missing closes ({len(self.missing_closes)}): {dates(self.missing_closes)}",
+            f"runs of missing closes ({len(self.missing_close_runs)}): "
+            + (
+                ", ".join(
+                    f"{_iso(a)}..{_iso(b)} ({n} row{'s' if n > 1 else ''})"
+                    for a, b, n in self.missing_close_runs[:8]
+                )
+                or "none"
+            ),
+            f"non-finite prices ({len(self.nonfinite_prices)}): "
+            + (
+                ", ".join(
+                    f"{c['date']} {c['column']}={c['text']!r} (line {c['line']})"
+                    for c in self.nonfinite_prices[:12]
+                )
+                or "none"
+            ),
+            f"truncated rows ({len(self.truncated_rows)}): "
+            + (
+                ", ".join(
+                    f"line {c['line']} ({c['date']}, {c['fields']} fields)"
+                    for c in self.truncated_rows[:12]
+                )
+                or "none"
+            ),
+            f"extreme returns ({len(self.extreme_returns)}; |r - local median| > {EXTREME_K:g} "
+            f"local robust scales off roll and thin days, or |r| > ln 2): "
+            + ("none" if self.extreme_returns.empty else ""),
         ]
+        for r in self.extreme_returns.itertuples(index=False):
+            lines.append(
+                f"  {_iso(r.date)}  {r[2]:+.4f}  from {_iso(r.previous)}  "
+                f"{_fmt(r.scales, '.0f')} scales  {r.label}  {r.reason}"
+            )
+        lines.append(f"problems: {self.problems}")
+        lines.append("largest absolute returns (log, Close):")
         for r in self.largest_returns.itertuples(index=False):
             lines.append(f"  {_iso(r.date)}  {r[1]:+.4f}  {r.label}")
         return "\n".join(lines)
 
 
-def _prices_folder(prices_dir) -> Path | None:
-    if prices_dir is not None:
-        return Path(prices_dir)
-    env = os.environ.get("EVENTSTUDY_PRICES_DIR")
-    return Path(env) if env else None
+def _fmt(x, spec: str = ".4f") -> str:
+    return "n/a" if not np.isfinite(x) else format(x, spec)
 
 
 def _raw_duplicates(ticker: str, folder: Path | None, start, end) -> list[pd.Timestamp]:
@@ -187,32 +281,108 @@ def _raw_duplicates(ticker: str, folder: Path | None, start, end) -> list[pd.Tim
     return list(dup)
 
 
-def _read_first_of_duplicates(ticker: str, folder: Path, start, end) -> pd.DataFrame:
-    """The snapshot file with the first row of each duplicated date kept."""
-    frame = pd.read_csv(folder / f"{ticker}.csv")
-    frame["Date"] = pd.to_datetime(frame["Date"].astype(str).str.strip(), format="%Y-%m-%d")
-    frame = frame.drop_duplicates("Date", keep="first").set_index("Date").sort_index()
-    frame.index = pd.DatetimeIndex(frame.index, name="date")
-    frame = frame.loc[pd.Timestamp(start) if start else None : pd.Timestamp(end) if end else None]
-    return frame.astype(float)
-
-
 def _load(ticker, folder, start, end, duplicates) -> tuple[pd.DataFrame, str]:
-    from .data import load_prices
+    from .data import load_prices, read_snapshot
 
-    try:
-        frame = load_prices(ticker, start, end, prices_dir=folder)[ticker]
-    except PriceFileError:
-        if not duplicates:
-            raise
+    if duplicates:
         logger.warning(
             "%s: %d duplicated dates; the first row of each is used for the rest of the check",
             ticker,
             len(duplicates),
         )
-        return _read_first_of_duplicates(ticker, folder, start, end), "snapshot"
+        frame = read_snapshot(ticker, folder, start, end, on_duplicate="first")
+    else:
+        frame = load_prices(ticker, start, end, prices_dir=folder)[ticker]
     source = frame.attrs.get("provenance", {}).get("source", "unknown")
     return frame, source
+
+
+def _runs(flags: np.ndarray, idx: pd.DatetimeIndex) -> list[tuple]:
+    """Runs of consecutive True rows: (first date, last date, rows)."""
+    out = []
+    padded = np.concatenate([[False], flags, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(int)))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        out.append((idx[a], idx[b - 1], int(b - a)))
+    return out
+
+
+def extreme_returns(returns: pd.Series, labels: pd.Series) -> tuple[pd.DataFrame, float]:
+    r"""The returns that no roll or thin day explains.
+
+    Parameters
+    ----------
+    returns : pandas.Series
+        Log returns over consecutive rows (NaN where a close is missing or
+        not positive), indexed by date.
+    labels : pandas.Series
+        ``roll``, ``thin`` or ``-`` for each date of ``returns``.
+
+    Returns
+    -------
+    (pandas.DataFrame, float)
+        The extreme returns (``date``, ``previous``, ``return``, ``scales``,
+        ``label``, ``reason``) in date order, and the robust scale :math:`s`.
+
+    Notes
+    -----
+    With :math:`m_t` the median of the returns in the centred window of
+    :data:`EXTREME_WINDOW` rows around :math:`t` and
+    :math:`s_t = \max(1.4826\,\mathrm{median}(|r - m_t|),\ s/2)` over
+    that window (the MAD scaled to the standard deviation of a normal sample:
+    robust to the outliers it looks for, and local, so that a crash in a
+    turbulent month is judged against that month), floored at half the
+    whole-series scale :math:`s`, :math:`r_t` is extreme when
+    :math:`|r_t - m_t| > K s_t`, :math:`K =`
+    :data:`EXTREME_K`, on a day that is neither a roll nor thin (a contract
+    switch or a near-empty market explains a jump), or when
+    :math:`|r_t| > \ln 2` on any day (no roll doubles or halves a price). A
+    price typed 1000 times too large gives two extreme returns: the day it
+    appears and the day after. The robust scale needs
+    :data:`MIN_RETURNS_FOR_SCALE` returns; with fewer only the second rule
+    applies.
+    """
+    values = returns.to_numpy(dtype=float)
+    ok = np.isfinite(values)
+    prev_dates = pd.Series(returns.index, index=returns.index).shift(1)
+    scale = float("nan")
+    local_scale = np.full(values.size, np.nan)
+    centre = np.zeros(values.size)
+    if ok.sum() >= MIN_RETURNS_FOR_SCALE:
+        scale = 1.4826 * float(np.median(np.abs(values[ok] - np.median(values[ok]))))
+        series = pd.Series(np.where(ok, values, np.nan))
+        roll = dict(window=EXTREME_WINDOW, center=True, min_periods=MIN_RETURNS_FOR_SCALE // 2)
+        centre = series.rolling(**roll).median().fillna(np.median(values[ok])).to_numpy()
+        mad = (series - centre).abs().rolling(**roll).median().to_numpy()
+        # A calm stretch (an ETF with many unchanged closes) has a tiny MAD:
+        # half the whole-series scale is the floor.
+        local_scale = np.fmax(1.4826 * mad, 0.5 * scale)
+    dist = np.abs(np.where(ok, values, 0.0) - centre)
+    usable = np.isfinite(local_scale) & (local_scale > 0)
+    scales = np.full(values.size, np.nan)
+    scales[usable] = dist[usable] / local_scale[usable]
+    lab = labels.reindex(returns.index).fillna("-").to_numpy()
+    by_scale = ok & usable & (lab == "-") & (np.nan_to_num(scales) > EXTREME_K)
+    by_abs = ok & (np.abs(np.where(ok, values, 0.0)) > EXTREME_ABS)
+    pick = np.flatnonzero(by_scale | by_abs)
+    reasons = [
+        f"{scales[i]:.0f} robust scales from the median on a day that is not a roll or thin"
+        if by_scale[i]
+        else "|r| > ln 2 (the price doubled or halved) on a "
+        f"{'normal' if lab[i] == '-' else lab[i]} day"
+        for i in pick
+    ]
+    frame = pd.DataFrame(
+        {
+            "date": list(returns.index[pick]),
+            "previous": list(prev_dates.iloc[pick]),
+            "return": values[pick],
+            "scales": scales[pick],
+            "label": lab[pick],
+            "reason": reasons,
+        }
+    )
+    return frame, scale
 
 
 def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
@@ -245,10 +415,15 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
     non-positive close gives a missing return. A return is labelled ``roll``
     when its date is a roll day, else ``thin`` when its date is thin.
     """
+    from .data import _as_date, _resolve_prices_dir, validate_ticker
+
+    validate_ticker(ticker)
+    # Checked here, before the duplicate scan reads the file with these bounds.
+    start, end = _as_date(start, "start"), _as_date(end, "end")
     if is_continuous_future(ticker):
         product(ticker)
     cal = get_calendar(ticker)
-    folder = _prices_folder(prices_dir)
+    folder = _resolve_prices_dir(prices_dir)
     duplicates = _raw_duplicates(ticker, folder, start, end)
     prices, source = _load(ticker, folder, start, end, duplicates)
     idx = pd.DatetimeIndex(prices.index)
@@ -280,15 +455,34 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
 
     close = prices["Close"].to_numpy(dtype=float)
     ret = np.full(close.size, np.nan)
-    ok = (close[1:] > 0) & (close[:-1] > 0)
+    positive = np.isfinite(close) & (np.nan_to_num(close, nan=0.0) > 0)
+    ok = positive[1:] & positive[:-1]
     ret[1:][ok] = np.log(close[1:][ok] / close[:-1][ok])
     returns = pd.Series(ret, index=idx)
-    top = returns.abs().dropna().sort_values(ascending=False, kind="stable").index[:N_LARGEST]
     roll_set = set(rolls["date"]) if len(rolls) else set()
-    labels = ["roll" if d in roll_set else ("thin" if thin.loc[d] else "-") for d in top]
-    largest = pd.DataFrame(
-        {"date": list(top), "return": returns.loc[top].to_numpy(), "label": labels}
+    all_labels = pd.Series(
+        [
+            "roll" if d in roll_set else ("thin" if t else "-")
+            for d, t in zip(idx, thin.reindex(idx, fill_value=False), strict=True)
+        ],
+        index=idx,
     )
+    top = returns.abs().dropna().sort_values(ascending=False, kind="stable").index[:N_LARGEST]
+    largest = pd.DataFrame(
+        {
+            "date": list(top),
+            "return": returns.loc[top].to_numpy(),
+            "label": all_labels.loc[top].to_list(),
+        }
+    )
+    extreme, scale = extreme_returns(returns, all_labels)
+
+    no_close = ~np.isfinite(close)
+    missing_closes = list(idx[no_close])
+    close_runs = _runs(no_close, idx)
+    provenance = prices.attrs.get("provenance", {})
+    nonfinite = list(provenance.get("nonfinite", []))
+    truncated = list(provenance.get("short_rows", []))
 
     for name, items in (
         ("missing sessions", missing),
@@ -297,6 +491,14 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
     ):
         if items:
             logger.info("%s: %d %s", ticker, len(items), name)
+    for name, items in (
+        ("rows without a close", missing_closes),
+        ("non-finite prices", nonfinite),
+        ("truncated rows", truncated),
+        ("extreme returns", extreme),
+    ):
+        if len(items):
+            logger.warning("%s: %s: %d (see the data check report)", ticker, name, len(items))
     return DataCheck(
         ticker=ticker,
         calendar=cal.name,
@@ -312,4 +514,10 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
         roll_days=rolls,
         thin_periods=periods,
         largest_returns=largest,
+        missing_closes=missing_closes,
+        missing_close_runs=close_runs,
+        nonfinite_prices=nonfinite,
+        truncated_rows=truncated,
+        extreme_returns=extreme,
+        scale=scale,
     )

@@ -126,7 +126,7 @@ def test_a_second_run_replaces_the_first_as_a_whole(tmp_path, prices_dir):
 def test_out_is_checked_before_anything_is_written(tmp_path, capsys):
     afile = tmp_path / "f.txt"
     afile.write_text("x", encoding="utf-8")
-    with pytest.raises(OutputError, match=r"--out .*f\.txt: is a file, not a folder"):
+    with pytest.raises(OutputError, match=r"--out .*f\.txt' is an existing file, not a folder"):
         check_out_dir(afile)
     foreign = tmp_path / "mine"
     foreign.mkdir()
