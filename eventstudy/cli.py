@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
 import re
 import sys
 import warnings
