@@ -54,7 +54,13 @@ $(REPORTS)/.prices: FORCE
 
 FORCE:
 
-$(REPORTS)/%.html: notebooks/%.py $(REPORT_INPUTS)
+# The prices of every study are read once before any page runs: a data problem
+# (offline without PRICES_DIR, a broken file) stops the build in one line.
+$(REPORTS)/.data-ok: $(REPORT_INPUTS)
+	@$(BIN)/python -m eventstudy.report --check-data
+	@touch $@
+
+$(REPORTS)/%.html: notebooks/%.py $(REPORT_INPUTS) $(REPORTS)/.data-ok
 	$(BIN)/python -m eventstudy.report --out $(REPORTS) --page $<
 
 $(REPORTS)/index.html: $(PAGES) $(REPORT_INPUTS)

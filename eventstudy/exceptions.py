@@ -23,6 +23,7 @@ __all__ = [
     "ExclusionWarning",
     "UnsupportedFutureError",
     "NotebookError",
+    "ReportDataError",
     "EventAlignmentError",
     "CacheWarning",
     "InferenceError",
@@ -127,6 +128,20 @@ class NotebookError(EventStudyError):
             f"{self.notebook}: cell {cell} failed; fix the cell or the library it calls, "
             f"then rebuild the report\n{self.error}"
         )
+
+
+class ReportDataError(NotebookError):
+    """A report page stopped by a data problem (prices missing or unusable): one line.
+
+    The message names the page and the data error and, offline, the fix
+    (``make report PRICES_DIR=...``); no traceback, since the page is not at fault.
+    """
+
+    def __init__(self, notebook, cell, error):
+        self.notebook = str(notebook)
+        self.cell = cell
+        self.error = str(error)
+        EventStudyError.__init__(self, f"{self.notebook}: {self.error}")
 
 
 class EventAlignmentError(EventStudyError, ValueError):

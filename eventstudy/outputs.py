@@ -43,6 +43,7 @@ OUTPUT_FILES = {
     "dummy.csv": "the dummy-variable regression beside the classical CARs",
     "car.tex": "the publication table (LaTeX)",
     "summary.md": "the reading of the study",
+    "report.html": "the study's own report page: answer, figures, tables, provenance",
 }
 
 
@@ -221,6 +222,9 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
         (folder / "car.tex").write_text(latex_table(car_table({label: results})),
                                         encoding="utf-8")
     (folder / "summary.md").write_text(summary_markdown(results), encoding="utf-8")
+    from .report.html import study_page
+
+    (folder / "report.html").write_text(study_page(results), encoding="utf-8")
     if figures:
         write_figures(results, folder / "figures")
     return folder

@@ -74,6 +74,27 @@ def _mark_days(ax, flags, eid):
                 color="0.3", markersize=7, label="contract roll: AR missing")
 
 
+def _calendar_axis(ax, results, eid):
+    """Label event days with their trade dates and mark other events' day 0 in the window."""
+    import pandas as pd
+
+    ar = results.ar
+    ar = ar[ar["event_id"] == eid]
+    ax.set_xticks(ar["day"].to_numpy())
+    ax.set_xticklabels([f"{d:+d}\n{pd.Timestamp(t):%m-%d}" if pd.notna(t) else f"{d:+d}"
+                        for d, t in zip(ar["day"], ar["date"], strict=True)], fontsize=7)
+    ax.set_xlabel("event day and trade date (MM-DD)")
+    tidy = results.tidy()
+    rows = tidy[tidy["event_id"] == eid]
+    if not len(rows):
+        return
+    overlaps = rows.loc[(rows["end"] - rows["start"]).idxmax(), "overlaps"]
+    for i, part in enumerate(filter(None, str(overlaps).split("; "))):
+        day = int(part.rsplit("(day ", 1)[1].rstrip(")"))
+        ax.axvline(day, color="0.35", linestyle="--", linewidth=0.9,
+                   label="another event's day 0" if i == 0 else None)
+
+
 def _legend(fig, axes):
     """One legend for the figure, below the panels, with every entry any panel drew."""
     handles, labels = [], []
@@ -129,6 +150,7 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
         ax.plot(a.rel_win, ar, marker="o", color="C0", label="abnormal return")
         _mark_days(ax, flags, str(results.arrays_ids[r]))
         _style(ax, f"abnormal return (% {results.options.return_label})")
+        _calendar_axis(ax, results, str(results.arrays_ids[r]))
         ax.set_title(_title(results, r), fontsize=9)
     _legend(fig, axes)
     fig.suptitle(
@@ -170,6 +192,7 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
         ax.plot(a.rel_win, c, marker="o", color="C1", label=f"CAR from day {a.rel_win[0]}")
         _mark_days(ax, flags, str(results.arrays_ids[r]))
         _style(ax, f"CAR (% {results.options.return_label})")
+        _calendar_axis(ax, results, str(results.arrays_ids[r]))
         ax.set_title(_title(results, r), fontsize=9)
     _legend(fig, axes)
     fig.suptitle(

@@ -19,6 +19,8 @@ A study file names everything an event study needs, one key per choice::
     group_by = "direction"            # 'all' | 'direction' | 'category'
     placebo_draws = 10000
     seed = 20251124
+    headline_events = ["truce"]       # optional: the events the answer box reports
+    headline_windows = [[0, 1]]       # optional: the windows it reports
 
     [variants]                        # optional: robustness variants of this study
     "the corn ETF instead" = { asset = "CORN" }
@@ -39,7 +41,7 @@ from pathlib import Path
 from typing import Literal
 
 from ._options import ModelName, ReturnKind, check_option
-from .exceptions import EventStudyError, OptionError, StudyConfigError
+from .exceptions import OptionError, StudyConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -87,6 +89,8 @@ _EXAMPLES = {
     "placebo_draws": "placebo_draws = 10000",
     "seed": "seed = 20251124",
     "variants": '[variants] "the ETF instead" = { asset = "CORN" }',
+    "headline_events": 'headline_events = ["truce"]',
+    "headline_windows": "headline_windows = [[0, 1]]",
 }
 
 
@@ -140,6 +144,10 @@ class Study:
         Draws of the placebo (pseudo-event) distribution; 0 turns it off.
     seed : int
         Seed of the placebo draws.
+    headline_events : tuple of str or None
+        The events the answer box reports (default: every used event).
+    headline_windows : tuple of (int, int) or None
+        The windows it reports, among ``windows`` (default: the first two).
     variants : dict of str -> dict
         Robustness variants specific to this study: label -> changes of
         study keys (see :func:`eventstudy.report.tables.robustness_table`,
@@ -175,6 +183,8 @@ class Study:
     group_by: GroupBy = "direction"
     placebo_draws: int = 10_000
     seed: int = 20251124
+    headline_events: tuple[str, ...] | None = None
+    headline_windows: tuple[tuple[int, int], ...] | None = None
     variants: dict = field(default_factory=dict, hash=False)
     path: Path | None = field(default=None, compare=False)
 
@@ -398,6 +408,28 @@ def _validate(study: Study) -> dict:
     if study.path is not None:
         out["path"] = Path(_absolute(Path(study.path)))
     out["variants"] = _variants(check, study.variants)
+    if study.headline_windows is not None:
+        heads = []
+        for w in (study.headline_windows if isinstance(study.headline_windows, (list, tuple))
+                  else [study.headline_windows]):
+            pair = check.pair("headline_windows", w, "each window")
+            if pair not in pairs:
+                check.fail("headline_windows", w, f"not one of the study's windows "
+                           f"{', '.join(f'[{a}, {b}]' for a, b in pairs)}",
+                           "list windows of the windows key")
+            heads.append(pair)
+        if not heads:
+            check.fail("headline_windows", [], "empty list", "remove the key or list windows")
+        out["headline_windows"] = tuple(heads)
+    if study.headline_events is not None:
+        heads = check.strings("headline_events", study.headline_events)
+        pool = set(out.get("event_ids") or _event_ids_in(events))
+        missing = [i for i in heads if i not in pool]
+        if missing or not heads:
+            check.fail("headline_events", list(heads),
+                       f"not events of the study: {', '.join(missing)}" if missing
+                       else "empty list", "list ids of event_ids (or of the events file)")
+        out["headline_events"] = heads
     return out
 
 
@@ -462,9 +494,10 @@ def _read_toml(path: Path) -> dict:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise StudyConfigError(
-            f"{path}: line {line}: byte 0x{data[exc.start]:02x} is not UTF-8; save the study "
-            "file as UTF-8"
+            f"{path}: line {line}: byte 0x{data[exc.start]:02x} at position {column} is not "
+            "UTF-8; save the file as UTF-8"
         ) from None
     try:
         return tomllib.loads(text)
@@ -509,9 +542,5 @@ def load_study(path) -> Study:
         rel = raw["events"]
         if not isinstance(rel, str) or not rel.strip():
             _Checker(path).fail("events", rel, "expected a non-empty string")
-    try:
-        return Study(**values, path=path)
-    except StudyConfigError:
-        raise
-    except EventStudyError as exc:  # an unreadable events file, named by its own error
-        raise StudyConfigError(f"{path}: events = {raw.get('events')!r}: {exc}") from None
+    # an unreadable events file raises its own EventFileError, naming its lines
+    return Study(**values, path=path)

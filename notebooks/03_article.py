@@ -32,10 +32,10 @@
 import logging
 import warnings
 
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 
-from eventstudy.exceptions import DataQualityWarning
 import eventstudy as es
+from eventstudy.exceptions import DataQualityWarning
 from eventstudy.report import NOTEBOOKS_DIR, plot_car_by_asset, style_car_table
 from eventstudy.report.findings import (
     article_findings,
@@ -43,7 +43,8 @@ from eventstudy.report.findings import (
     event_day0,
     front_contract,
 )
-from eventstudy.report.tables import headline_table
+from eventstudy.report.html import answer_box, page_table
+from eventstudy.report.tables import ar_table, headline_table
 
 # Data issues are listed on page 1 and each exclusion in the events tables below,
 # so the library's log lines are kept off this page.
@@ -55,7 +56,19 @@ NAMES = {"busan-meeting": "Busan meeting", "trump-xi-call": "Trump–Xi call"}
 SHORT = {"busan-meeting": "Busan", "trump-xi-call": "Trump–Xi call"}
 zs = es.analyse(es.load_study(STUDIES / "article.toml"))
 soyb = es.analyse(es.load_study(STUDIES / "article_soyb.toml"))
-zs
+
+# %% [markdown]
+# ## The answer
+#
+# Each event's cumulative abnormal return (CAR) over the headline windows of
+# the study file, on `ZS=F` and on `SOYB`, with its 95% interval, the three
+# single-event p-values, the smallest CAR the t test would detect with 80%
+# power, and the evidence graded from the t test's p-value.
+
+# %% tags=["answer"]
+HTML(answer_box({"ZS=F": zs, "SOYB": soyb}, zs.study.headline_events, zs.study.headline_windows,
+                names=NAMES, question="Did the Busan meeting and the Trump–Xi call move "
+                "soybean futures beyond what equities and the dollar explain?"))
 
 # %% [markdown]
 # ## Abnormal returns day by day
@@ -83,15 +96,16 @@ zs.plot_car(KEY)
 # %% [markdown]
 # ## Each window, three tests
 #
-# `car_pct`: CAR in percent of log return; `p`: t test; `sq_p`: SQ test
-# (the CAR's rank among estimation-window CARs of the same length, no
-# normality assumed); `placebo_p`: share of 10,000 pseudo-event CARs at least
-# as large in absolute value; `thin_days`: days in the window on which the
-# front contract traded thinly (delivery period).
+# CAR in percent of log return with its 95% interval; `t-test p`: t test
+# with the estimation-error variance; `SQ p`: SQ test (the CAR's rank among
+# estimation-window CARs of the same length, no normality assumed); `placebo
+# p`: share of 10,000 pseudo-event CARs at least as large in absolute value;
+# `thin days`: days in the window on which the front contract traded thinly
+# (delivery period); `note`: what a flag or a missing value means.
 
 # %%
 table = headline_table({"ZS=F": zs}, KEY)
-table
+style_car_table(table, "Both events on ZS=F, every window")
 
 # %% [markdown]
 # ## The Busan window and the November contract's delivery period
@@ -114,7 +128,8 @@ Markdown(delivery_note(zs.ar, table, front, "busan-meeting", asset="ZS=F", other
                        name="Busan"))
 
 # %%
-zs.ar[zs.ar["event_id"] == "busan-meeting"][["day", "date", "ret", "ar", "ar_se", "roll", "thin"]]
+HTML(page_table(ar_table(zs, "busan-meeting"), caption="The Busan window day by day on ZS=F",
+                text_columns=("day is",)))
 
 # %% [markdown]
 # ## The same question on SOYB
@@ -135,19 +150,6 @@ style_car_table(busan_both, "Busan meeting: every window on ZS=F and on SOYB")
 
 # %%
 soyb.plot_car(KEY)
-
-# %% [markdown]
-# ## Headline numbers
-#
-# The numbers the report's index repeats: each event's CAR over [0, 1] and
-# [-1, 1] on `ZS=F` and `SOYB`, with the t-test, SQ-test and placebo p-values.
-
-# %% tags=["headline"]
-headline = headline_table({"ZS=F": zs, "SOYB": soyb}, KEY, windows=[(0, 1), (-1, 1)])
-style_car_table(
-    headline,
-    "The article's two events: CAR (% log return) over [0, 1] and [-1, 1] with three p-values",
-)
 
 # %% [markdown]
 # ## What this page found

@@ -36,7 +36,7 @@ from IPython.display import Markdown
 from eventstudy.exceptions import DataQualityWarning
 import eventstudy as es
 from eventstudy.report import NOTEBOOKS_DIR, plot_caar_by_group, plot_placebo
-from eventstudy.report.findings import trade_war_findings
+from eventstudy.report.findings import overlap_sentence, trade_war_findings
 
 # Data issues are listed on page 1 and each exclusion in the events tables below,
 # so the library's log lines are kept off this page.
@@ -51,11 +51,14 @@ run.events[["event_id", "trade_date", "direction", "status", "reason", "n_estima
 # The `signed` group multiplies each event's CAR by its direction (−1 for an
 # escalation), so a positive value means prices moved the way the news
 # points. The band is ±1.96 standard errors assuming independent events;
-# overlapping windows (e.g. 2018-06-18, two pieces of news on one trade date)
-# make it too narrow, which the cross-correlation-robust tests below address.
+# overlapping windows (listed below) make it too narrow, which the
+# cross-correlation-robust tests below address.
 
 # %%
 plot_caar_by_group(run)
+
+# %%
+Markdown(overlap_sentence(run.car, (-1, 5)))
 
 # %% [markdown]
 # ## The test battery
@@ -66,7 +69,7 @@ plot_caar_by_group(run)
 
 # %%
 run.tests.pivot_table(index=["group", "start", "end"], columns="test", values="p_value",
-                      sort=False).round(4)
+                      sort=False, dropna=False).round(3).astype(object).fillna("—")
 
 # %% [markdown]
 # ## The placebo distribution

@@ -626,10 +626,10 @@ def test_out_that_is_a_file_is_refused_before_anything_runs(tmp_path, prices_dir
 
 
 def test_out_not_writable_is_refused(tmp_path, monkeypatch):
-    import eventstudy.cli as cli
+    import eventstudy.outputs as outputs
 
     assert check_out_dir(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(outputs.os, "access", lambda path, mode: False)
     with pytest.raises(ArgumentError, match=rf"--out '{tmp_path / 'x'}': its parent folder "
                                               rf"'{tmp_path}' is not writable"):
         check_out_dir(tmp_path / "x")
@@ -660,12 +660,12 @@ def test_non_utf8_study_file_names_its_line(tmp_path, capsys):
 
 
 def test_os_error_is_one_line_naming_the_file(monkeypatch, capsys, tmp_path):
-    import eventstudy.study as study
+    import eventstudy.outputs as outputs
 
     def refuse(path, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(study, "run_study", refuse)
+    monkeypatch.setattr(outputs, "run_study", refuse)
     code, _, err = _cli(capsys, ["run", str(tmp_path / "s.toml")])
     assert code == 2
     assert _one_error_line(err) == (

@@ -168,30 +168,37 @@ def test_index_links_every_page_and_states_provenance(report, prices_dir):
     for nb in NOTEBOOKS:
         assert f"href='{nb.stem}.html'" in index
     assert "snapshot" in index and str(prices_dir.resolve()) in index
-    assert "Headline numbers" in index and "Built " in index
+    assert "<div class='answer'>" in index and "Built " in index
     for ticker in ("ZS=F", "SPY", "UUP", "SOYB", "CL=F"):
-        assert f"<td>{ticker}</td>" in index, ticker
+        assert re.search(rf"<td[^>]*>{re.escape(ticker)}</td>", index), ticker
     assert not EXTERNAL.search(index)
 
 
 @pytest.mark.snapshot
 @pytest.mark.notebook
-def test_index_headline_numbers_equal_the_car_csv_of_eventstudy_run(report, runs):
+def test_index_answer_box_equals_the_car_csv_of_eventstudy_run(report, runs):
     index = (report / "index.html").read_text(encoding="utf-8")
-    start = index.index("Headline numbers")
-    (shown,) = pd.read_html(io.StringIO(index[start:index.index("<h2>Pages")]), flavor="lxml")
+    start = index.index("<div class='answer'>")
+    assert start < index.index("<h2>Pages"), "the answer comes first"
+    shown = pd.read_html(io.StringIO(index[start:index.index("<h2>Pages")]), flavor="lxml")[0]
     assert len(shown) == 8  # two events x two windows x two assets
     label = {"ZS=F": "article", "SOYB": "article_soyb"}
-    for rec in shown.itertuples():
-        car = pd.read_csv(runs[label[rec.run]] / "car.csv")
-        a, b = (int(x) for x in rec.window.strip("[]").split(","))
-        row = car[(car["event_id"] == rec.event_id) & (car["start"] == a) & (car["end"] == b)]
+    ids = {"Busan meeting": "busan-meeting", "Trump–Xi call": "trump-xi-call"}
+    for rec in shown.to_dict("records"):
+        car = pd.read_csv(runs[label[rec["asset"]]] / "car.csv")
+        a, b = (int(x) for x in rec["window"].strip("[]").split(","))
+        eid = ids[rec["event"]]
+        row = car[(car["event_id"] == eid) & (car["start"] == a) & (car["end"] == b)]
         assert len(row) == 1, rec
         row = row.iloc[0]
-        assert rec.trade_date == row["trade_date"]
-        np.testing.assert_allclose(float(rec.car_pct.rstrip("%")), 100 * row["car"], atol=0.005)
-        for col in ("p", "sq_p", "placebo_p"):
-            np.testing.assert_allclose(getattr(rec, col), row[col], atol=0.0005, err_msg=col)
+        assert rec["day 0"] == row["trade_date"]
+        np.testing.assert_allclose(float(rec["CAR (%)"].rstrip("%")), 100 * row["car"],
+                                   atol=0.005)
+        lo, hi = (float(x.strip(" %")) for x in rec["95% interval (%)"].strip("[]").split(","))
+        np.testing.assert_allclose([lo, hi], [100 * row["ci_lower"], 100 * row["ci_upper"]],
+                                   atol=0.005)
+        for col, name in (("p", "t-test p"), ("sq_p", "SQ p"), ("placebo_p", "placebo p")):
+            np.testing.assert_allclose(float(rec[name]), row[col], atol=0.0005, err_msg=col)
 
 
 @pytest.mark.snapshot

@@ -207,7 +207,7 @@ def test_robustness_table_style_marks_the_rows_that_move():
     cells, html = _highlighted(style_robustness_table(table), HIGHLIGHT["over"].split(": ")[1])
     moving = {i for i, m in enumerate(table["moves"]) if m}
     assert cells == {(r, c) for r in moving for c in range(table.shape[1])}
-    assert ">+2.26%<" in html and ">0.086<" in html and ">-<" in html
+    assert ">+2.26%<" in html and ">0.086<" in html and ">—<" in html
     assert "orange: the conclusion moves" in html
 
 

@@ -82,7 +82,8 @@ def test_the_default_events_are_the_shipped_catalogue():
 def test_study_file_not_utf8_names_the_line(tmp_path):
     path = tmp_path / "s.toml"
     path.write_bytes(b'asset = "ZS=F"\ntitle = "caf\xe9"\n')
-    with pytest.raises(StudyConfigError, match=r"s\.toml: line 2: byte 0xe9 is not UTF-8"):
+    with pytest.raises(StudyConfigError,
+                       match=r"s\.toml: line 2: byte 0xe9 at position 13 is not UTF-8"):
         load_study(path)
 
 

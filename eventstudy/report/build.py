@@ -37,7 +37,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .. import __version__
-from ..exceptions import EventStudyError, NotebookError
+from ..exceptions import DataError, EventStudyError, NotebookError, ReportDataError
+from .html import PAGE_CSS, page_table
 
 __all__ = [
     "NOTEBOOKS_DIR",
@@ -142,23 +143,61 @@ def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: 
     The kernel starts in the notebook's folder, so relative paths in a
     notebook are relative to it.
     """
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     path = Path(path)
     nb = read_notebook(path)
+    # IPC sockets in a private folder: a local kernel needs no TCP port (and then
+    # prints no warning about unencrypted TCP)
+    sockets = tempfile.mkdtemp(prefix="eventstudy-kernel-")
+    km = KernelManager(kernel_name=kernel_name, transport="ipc",
+                       ip=os.path.join(sockets, "kernel"))
     client = NotebookClient(
         nb,
+        km=km,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
         timeout=timeout,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     try:
-        client.execute(env=_kernel_env(prices_dir))
+        try:
+            client.execute(env=_kernel_env(prices_dir))
+        finally:
+            import shutil
+
+            shutil.rmtree(sockets, ignore_errors=True)
     except CellExecutionError as exc:
         number, text = _failing_cell(nb)
+        data = _data_error(nb)
+        if data is not None:
+            # a problem of the data, not of the page: one line naming the fix
+            raise ReportDataError(path, number, data) from None
         raise NotebookError(path, number, text or _ANSI.sub("", str(exc))) from None
     return nb
+
+
+#: Errors of the package that mean "the data are missing or unusable", not a bug of a page.
+_DATA_ERRORS = ("DataError", "DownloadError", "CacheError", "PriceFileError",
+                "InvalidTickerError", "EventFileError")
+
+
+def _data_error(nb) -> str | None:
+    """The one-line message of a failed cell whose error is a data problem, else None."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") in _DATA_ERRORS:
+                text = _ANSI.sub("", output.get("evalue", "")).strip().splitlines()
+                hint = ("" if os.environ.get("EVENTSTUDY_PRICES_DIR") or "PRICES_DIR" in
+                        output.get("evalue", "")
+                        else " (offline? point the report at a folder of price snapshots: "
+                        "make report PRICES_DIR=/path/to/prices)")
+                return f"{output['ename']}: {text[0] if text else ''}{hint}"
+    return None
 
 
 def _title(nb, default: str) -> str:
@@ -195,12 +234,16 @@ def _tagged_outputs(nb, tag: str) -> str:
 
 
 def _count_figures(nb) -> int:
-    return sum(
-        1
-        for cell in nb.cells
-        for output in cell.get("outputs", [])
-        if "image/png" in output.get("data", {})
-    )
+    """Figures of the executed notebook: PNG outputs and PNGs inlined in HTML outputs."""
+    count = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                count += 1
+            elif "text/html" in data:
+                count += str(data["text/html"]).count("src='data:image/png;base64,")
+    return count
 
 
 # The lab template loads require.js and MathJax from a CDN; the pages need
@@ -226,6 +269,10 @@ def notebook_to_html(nb, title: str) -> str:
         extra_loaders=[DictLoader({"eventstudy.html.j2": _PAGE_TEMPLATE})],
         template_file="eventstudy.html.j2",
         embed_images=True,
+        # the pages show results, not code: the notebook is linked for its code
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
@@ -255,6 +302,8 @@ def build_page(notebook, out, *, prices_dir=None, timeout: int = 600) -> Path:
     started = dt.datetime.now(dt.timezone.utc)
     nb = execute_notebook(notebook, prices_dir=prices_dir, timeout=timeout)
     seconds = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
+    import nbformat
+
     title = _title(nb, notebook.stem)
     out.mkdir(parents=True, exist_ok=True)
     page = out / f"{notebook.stem}.html"
@@ -262,13 +311,21 @@ def build_page(notebook, out, *, prices_dir=None, timeout: int = 600) -> Path:
         "notebook": notebook.name,
         "page": page.name,
         "title": title,
+        "answer_html": _tagged_outputs(nb, "answer"),
         "findings_html": _tagged_outputs(nb, "findings"),
         "headline_html": _tagged_outputs(nb, "headline"),
         "figures": _count_figures(nb),
         "seconds": round(seconds, 2),
         "executed_utc": started.strftime("%Y-%m-%d %H:%M UTC"),
     }
-    _write_atomic(page, notebook_to_html(nb, title))
+    executed = out / f"{notebook.stem}.ipynb"
+    _write_atomic(executed, nbformat.writes(nb))
+    page_nb = nbformat.from_dict(nb)
+    link = nbformat.v4.new_markdown_cell(
+        f"<p class='meta'>The code of this page: <a href='{executed.name}'>{executed.name}</a> "
+        "(the executed notebook) · <a href='index.html'>back to the report</a></p>")
+    page_nb.cells.insert(1 if page_nb.cells else 0, link)
+    _write_atomic(page, notebook_to_html(page_nb, title))
     _write_atomic(out / f"{notebook.stem}.json", json.dumps(sidecar, indent=2))
     logger.info("%s: executed in %.1f s, %d figures", notebook.name, seconds, sidecar["figures"])
     return page
@@ -342,16 +399,20 @@ def data_provenance(tickers=None, *, prices_dir=None):
     return frame
 
 
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       line-height: 1.45; color: #222; }
-table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; }
-th { background: #f3f3f3; }
-td:first-child, th:first-child { text-align: left; }
-section.page { border-top: 1px solid #ddd; margin-top: 1.5rem; }
-.meta { color: #555; font-size: 0.9rem; }
-"""
+
+
+
+def _plain(value) -> str:
+    """A provenance value as text: missing values as "—", never a Python repr."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (list, dict, tuple)) and pd.isna(value)):
+        return "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_plain(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(_plain, value)) or "none"
+    return str(value)
 
 
 def _provenance_html(prov) -> str:
@@ -372,15 +433,17 @@ def _provenance_html(prov) -> str:
         provisional = rec.get("provisional")
         rows.append({
             "ticker": ticker,
-            "source": rec.get("source", "-"),
+            "source": _plain(rec.get("source")),
             "fetched (UTC)": when,
-            "first": rec.get("first", "-"),
-            "last": rec.get("last", "-"),
-            "rows": rec.get("rows", "-"),
+            "first": _plain(rec.get("first")),
+            "last": _plain(rec.get("last")),
+            "rows": _plain(rec.get("rows")),
             "provisional bars": ", ".join(map(str, provisional)) if provisional else "none",
-            "file": rec.get("path", "-"),
+            "file": _plain(rec.get("path")),
         })
-    return pd.DataFrame(rows).to_html(index=False, escape=True, na_rep="-")
+    return page_table(pd.DataFrame(rows), caption="Where each series comes from",
+                      csv_name="provenance.csv", text_columns=("ticker", "source", "file",
+                                                               "fetched (UTC)"))
 
 
 def _report_title() -> str:
@@ -410,6 +473,8 @@ def build_index(out, pages=None, *, prices_dir=None) -> Path:
     -------
     pathlib.Path
     """
+    import pandas as pd
+
     out = Path(out)
     if pages is None:
         pages = sorted(p for p in out.glob("[0-9][0-9]_*.html"))
@@ -427,18 +492,21 @@ def build_index(out, pages=None, *, prices_dir=None) -> Path:
     headline = "\n".join(s["headline_html"] for s in sidecars if s["headline_html"])
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>futures-eventstudy report</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<title>{html.escape(_report_title())}</title>",
+        f"<style>{PAGE_CSS}</style></head><body>",
         f"<h1>{html.escape(_report_title())}</h1>",
-        f"<p class='meta'>Built {built} with futures-eventstudy {html.escape(__version__)}.</p>",
     ]
+    parts += [s["answer_html"] for s in sidecars if s.get("answer_html")]
+    parts.append(f"<p class='meta'>Built {built} with futures-eventstudy "
+                 f"{html.escape(__version__)}.</p>")
     if headline:
         parts += ["<h2>Headline numbers</h2>", headline]
     parts.append("<h2>Pages</h2><ol>")
     for s in sidecars:
         parts.append(
             f"<li><a href='{html.escape(s['page'])}'>{html.escape(s['title'])}</a> "
-            f"<span class='meta'>({s['figures']} figures, executed {s['executed_utc']} "
+            f"<span class='meta'>({s['figures']} figure{'' if s['figures'] == 1 else 's'}, "
+            f"executed {s['executed_utc']} "
             f"in {s['seconds']:.1f} s)</span></li>"
         )
     parts.append("</ol>")
@@ -466,10 +534,12 @@ def build_index(out, pages=None, *, prices_dir=None) -> Path:
         )
         parts.append(f"<p>Prices read from {where}.</p>")
         parts.append(_provenance_html(prov))
-    parts.append("<h2>Versions</h2><table><tr><th>library</th><th>version</th></tr>")
-    for name, ver in library_versions().items():
-        parts.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(ver)}</td></tr>")
-    parts.append("</table></body></html>\n")
+    parts.append("<h2>Versions</h2>")
+    parts.append(page_table(pd.DataFrame(list(library_versions().items()),
+                                         columns=["library", "version"]),
+                            caption="The libraries behind the numbers", csv_name="versions.csv",
+                            text_columns=("library", "version")))
+    parts.append("</body></html>\n")
     index = out / "index.html"
     out.mkdir(parents=True, exist_ok=True)
     _write_atomic(index, "\n".join(parts))
@@ -512,9 +582,16 @@ def main(argv=None) -> int:
                         help="build only this notebook's page (repeatable)")
     parser.add_argument("--index", nargs="*", type=Path, default=None, metavar="PAGE",
                         help="build only the index, linking these pages (default: all built)")
+    parser.add_argument("--check-data", action="store_true",
+                        help="only check that the prices of every study can be read")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # the kernel machinery's own messages are not about the user's data
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
     try:
+        if args.check_data:
+            check_data_available(prices_dir=args.prices_dir)
+            return 0
         if args.page:
             for nb in args.page:
                 print(f"wrote {build_page(nb, args.out, prices_dir=args.prices_dir)}")
@@ -522,10 +599,39 @@ def main(argv=None) -> int:
             print(f"wrote {build_index(args.out, args.index or None, prices_dir=args.prices_dir)}")
         else:
             print(f"wrote {build_report(args.out, prices_dir=args.prices_dir)}")
-    except NotebookError as exc:
+    except (NotebookError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 1 if type(exc) is NotebookError else 2
     return 0
+
+
+def check_data_available(*, prices_dir=None) -> None:
+    """Read the prices of every study once, so that a data problem stops the build in one line.
+
+    Raises
+    ------
+    DataError
+        The first ticker whose prices cannot be read; offline without a prices
+        folder the message ends with the fix (``make report PRICES_DIR=...``).
+    """
+    import warnings
+
+    from ..data import load_prices
+    from ..exceptions import DataQualityWarning
+
+    tickers = _study_tickers(NOTEBOOKS_DIR.parent / "studies")
+    with warnings.catch_warnings():
+        # data-quality warnings are reported by the pages that use the data
+        warnings.simplefilter("ignore", DataQualityWarning)
+        try:
+            load_prices(tickers, prices_dir=prices_dir)
+        except DataError as exc:
+            source = prices_dir or os.environ.get("EVENTSTUDY_PRICES_DIR")
+            known = "PRICES_DIR" in str(exc)
+            hint = "" if source or known else (" — offline? point the report at a folder of "
+                                               "price snapshots: make report "
+                                               "PRICES_DIR=/path/to/prices")
+            raise type(exc)(f"{str(exc).splitlines()[0]}{hint}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

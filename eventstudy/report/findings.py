@@ -42,6 +42,8 @@ __all__ = [
     "thin_day_gap",
     "front_contract",
     "delivery_note",
+    "answer_sentence",
+    "overlap_sentence",
     "article_findings",
     "group_line",
     "compare_with_peers",
@@ -506,6 +508,46 @@ def event_answer(name: str, cars: dict, event_id: str, window=(0, 1), *,
             f"{_window(window)} — " + "; ".join(parts) + "." + tail)
 
 
+def answer_sentence(name: str, cars: dict, event_id: str, window=(0, 1), *,
+                    alpha: float = 0.05) -> str:
+    """The answer for one event in one sentence: graded evidence, CAR and interval per asset.
+
+    Parameters
+    ----------
+    name : str
+    cars : dict of str -> pandas.DataFrame
+        Asset -> its tidy table (with ``ci_lower``, ``ci_upper`` at ``alpha``).
+    event_id : str
+    window : (int, int)
+    alpha : float
+
+    Returns
+    -------
+    str
+        ``"**Busan meeting — weak evidence.** Over [0, 1]: ZS=F +2.26% (95% CI
+        [-0.33%, +4.85%], t-test p = 0.086); SOYB +1.71% (…)."``, the
+        strongest reading of the assets in the heading; an asset without a CAR
+        says why (the tidy table's note).
+    """
+    from . import format as fmt
+
+    order = [label for _, label in fmt.EVIDENCE]
+    level = f"{100 * (1 - alpha):g}% CI"
+    grades, parts = [], []
+    for asset, car in cars.items():
+        c = car_row(car, event_id, window)
+        if c["car"] != c["car"]:
+            parts.append(f"{asset} no CAR ({c.get('note', '') or 'no usable day'})")
+            continue
+        grades.append(fmt.evidence(c["p"]))
+        parts.append(f"{asset} {fmt.pct(c['car'])} ({level} "
+                     f"{fmt.interval(c['ci_lower'], c['ci_upper'])}, t-test p = "
+                     f"{fmt.pvalue(c['p'])})")
+    best = min(grades, key=order.index) if grades else "not computed"
+    head = best if best in ("no evidence", "not computed") else f"{best} evidence"
+    return f"**{name} — {head}.** Over {_window(window)}: " + "; ".join(parts) + "."
+
+
 def same_answer(car_a, car_b, event_id: str, *, alpha: float = 0.05) -> bool:
     """Whether two measurements of one event agree on rejecting in some window.
 
@@ -803,6 +845,31 @@ def compare_with_peers(car, events, event_ids, window=(0, 1), *, last_peer_year:
         )
     return (f"The chosen events against the {peer_label} events, CAR over "
             f"{_window(window)}: " + "; ".join(parts) + ".")
+
+
+def overlap_sentence(car, window) -> str:
+    """Which events have another event's day 0 inside one window (the tidy table's ``overlaps``).
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The tidy table (``event_id, start, end, overlaps``).
+    window : (int, int)
+
+    Returns
+    -------
+    str
+        ``"In [-1, 5], 3 of 20 events hold another event's day 0: a (b, day +1); …"``,
+        or that none does.
+    """
+    rows = car[(car["start"] == window[0]) & (car["end"] == window[1])]
+    hit = rows[rows["overlaps"].fillna("") != ""]
+    if hit.empty:
+        return (f"In {_window(window)}, no event's window holds another event's day 0: the "
+                "events' windows do not overlap.")
+    listed = "; ".join(f"{r.event_id} ({r.overlaps})" for r in hit.itertuples())
+    return (f"In {_window(window)}, {len(hit)} of {len(rows)} events hold another event's day "
+            f"0 in their window, so their CARs share days: {listed}.")
 
 
 def trade_war_findings(run, groups=("escalation", "de-escalation", "signed"), *,

@@ -13,11 +13,13 @@ from . import format as fmt
 
 __all__ = [
     "CAR_FORMATS",
+    "CAR_LABELS",
     "DATA_CHECK_COUNTS",
     "HIGHLIGHT",
     "article_events",
     "ANSWER_COLUMNS",
     "answer_table",
+    "ar_table",
     "car_table",
     "detectable_effect",
     "latex_table",
@@ -184,6 +186,55 @@ def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05):
     frame = pd.DataFrame(rows, columns=cols)
     frame["day 0"] = [f"{d:%Y-%m-%d}" if pd.notna(d) else "—" for d in frame["day 0"]]
     return frame.fillna("—").replace({"note": {"—": ""}})
+
+
+def ar_table(results, event_id: str):
+    """One event's window day by day, for reading: returns in percent and what each day is.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``day, date, return (%), normal (%), abnormal (%), se (%), day is``;
+        ``day is`` names a contract-roll day (its return masked), a
+        thin-trading day, a day without a return, or another event's day 0.
+    """
+    import pandas as pd
+
+    from ..results import check_event_ids
+
+    check_event_ids(results, [event_id])
+    ar = results.ar
+    ar = ar[ar["event_id"] == event_id]
+    others = {}
+    t = results.tidy()
+    wide = t[t["event_id"] == event_id]
+    if len(wide):
+        text = wide.loc[(wide["end"] - wide["start"]).idxmax(), "overlaps"]
+        for part in filter(None, str(text).split("; ")):
+            name, day = part.rsplit(" (day ", 1)
+            others[int(day.rstrip(")"))] = f"day 0 of {name}"
+
+    def what(r):
+        out = []
+        if r.roll:
+            out.append("contract roll (return masked)")
+        elif r.missing:
+            out.append("no return")
+        if r.thin:
+            out.append("thin trading")
+        if r.day in others:
+            out.append(others[r.day])
+        return "; ".join(out) or "—"
+
+    return pd.DataFrame({
+        "day": [f"{d:+d}" for d in ar["day"]],
+        "date": [f"{d:%Y-%m-%d}" if pd.notna(d) else "—" for d in ar["date"]],
+        "return (%)": [fmt.pct(x) for x in ar["ret"]],
+        "normal (%)": [fmt.pct(x) for x in ar["normal"]],
+        "abnormal (%)": [fmt.pct(x) for x in ar["ar"]],
+        "se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in ar["ar_se"]],
+        "day is": [what(r) for r in ar.itertuples()],
+    })
 
 
 def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.05,
@@ -382,8 +433,18 @@ def _stable(styler, caption: str):
     return styler.set_uuid(hashlib.sha1(caption.encode("utf-8")).hexdigest()[:8])
 
 
+#: Plain names, with units, of the CAR tables' columns.
+CAR_LABELS = {"run": "asset", "event_id": "event", "trade_date": "day 0", "window": "window",
+              "car_pct": "CAR (%)", "ci_low_pct": "95% CI from (%)",
+              "ci_high_pct": "95% CI to (%)", "p": "t-test p", "sq_p": "SQ p",
+              "placebo_p": "placebo p", "evidence": "evidence", "thin_days": "thin days",
+              "note": "note", "n_reject": "tests rejecting", "verdict": "verdict",
+              "dimension": "choice changed", "variant": "variant", "moves": "conclusion moves",
+              "sign_flip": "CAR changes sign"}
+
+
 def style_car_table(frame, caption: str):
-    """A CAR table for display: CAR as signed percent, p-values to three decimals.
+    """A CAR table for display: plain column names, CAR as signed percent, p-values to 3 places.
 
     Parameters
     ----------
@@ -394,10 +455,14 @@ def style_car_table(frame, caption: str):
     Returns
     -------
     pandas.io.formats.style.Styler
-        Without the index; ``trade_date`` as ``YYYY-MM-DD``.
+        Without the index; ``day 0`` as ``YYYY-MM-DD``; missing values "—".
     """
-    return _stable(frame.style, caption).format(
-        {**CAR_FORMATS, "trade_date": "{:%Y-%m-%d}"}).hide(axis="index").set_caption(caption)
+    shown = frame.rename(columns=CAR_LABELS)
+    formats = {CAR_LABELS.get(k, k): v for k, v in {**CAR_FORMATS,
+                                                    "trade_date": "{:%Y-%m-%d}"}.items()}
+    formats = {k: v for k, v in formats.items() if k in shown.columns}
+    return _stable(shown.style, caption).format(formats, na_rep="—").hide(
+        axis="index").set_caption(caption)
 
 
 def style_robustness_table(table, caption: str = "The events under each choice "
@@ -407,19 +472,24 @@ def style_robustness_table(table, caption: str = "The events under each choice "
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`eventstudy.study.robustness_table` (with its ``moves`` column).
+        :func:`eventstudy.report.robustness.robustness_table` (with its ``moves`` column).
     caption : str
 
     Returns
     -------
     pandas.io.formats.style.Styler
-        Every cell of a row with ``moves`` true has the orange background
-        ``HIGHLIGHT["over"]``; missing values are shown as ``-``.
+        Plain column names; every cell of a row whose conclusion moves has the
+        orange background ``HIGHLIGHT["over"]``; missing values are "—".
     """
-    def moves(row):
-        return [HIGHLIGHT["over"] if row["moves"] else "" for _ in row]
+    shown = table.rename(columns=CAR_LABELS)
+    moved = CAR_LABELS["moves"]
 
-    return _stable(table.style, caption).format(CAR_FORMATS, na_rep="-").hide(
+    def moves(row):
+        return [HIGHLIGHT["over"] if row[moved] else "" for _ in row]
+
+    formats = {CAR_LABELS.get(k, k): v for k, v in CAR_FORMATS.items()}
+    formats = {k: v for k, v in formats.items() if k in shown.columns}
+    return _stable(shown.style, caption).format(formats, na_rep="—").hide(
         axis="index").apply(moves, axis=1).set_caption(caption)
 
 
