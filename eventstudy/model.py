@@ -242,6 +242,7 @@ class EventStudy:
             min_estimation_days=self.min_estimation_days,
             exclude_positions=self._blocked_days(),
         )
+        arrays = _exclude_degenerate(arrays)
         everything = self.events.assign(_order=np.arange(len(self.events)))
         ids = everything["id"].astype(str).to_numpy()
         for i in np.flatnonzero(~located):
@@ -300,6 +301,40 @@ class EventStudy:
             maxlags=maxlags,
             classical=classical,
         )
+
+
+#: Why an event whose estimation sample has no residual variance is excluded.
+ZERO_VARIANCE = ("zero residual variance in the estimation sample (constant returns, e.g. a "
+                 "price that never moves): no test is possible")
+
+
+def _exclude_degenerate(arrays):
+    """Events whose estimation residuals have no variance, excluded with the reason.
+
+    A constant return series leaves s² = 0: every standard error is 0 and every
+    t statistic undefined, so the event cannot be tested and is excluded (its
+    results set to NaN) rather than reported with a NaN t.
+    """
+    import dataclasses
+
+    bad = arrays.used & ~(arrays.s2 > 0)
+    if not bad.any():
+        return arrays
+    used = arrays.used & ~bad
+    reason = arrays.reason.copy()
+    reason[bad] = ZERO_VARIANCE
+    for i in np.flatnonzero(bad):
+        logger.warning("event at position %d excluded: %s", int(arrays.day0[i]), ZERO_VARIANCE)
+
+    def blank(a):
+        a = np.array(a, dtype=float, copy=True)
+        a[bad] = np.nan
+        return a
+
+    return dataclasses.replace(
+        arrays, used=used, reason=reason,
+        **{name: blank(getattr(arrays, name)) for name in
+           ("car", "car_se", "tstat", "pvalue", "ar", "ar_se", "normal", "ret", "params")})
 
 
 def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:

@@ -253,6 +253,24 @@ class EventStudyResults:
                                     "event's own tests in the CAR table)")
         rest = missing & (n >= 2)
         note[rest] = "not computable here (e.g. no dispersion across the events)"
+        # Events whose windows share days are not independent observations.
+        a = self.arrays
+        shared = {}
+        for name, (rows, _) in self._groups.items():
+            rows = np.asarray(rows, dtype=np.int64)
+            d = np.sort(a.day0[rows])
+            for lo, hi in a.windows:
+                gaps = d[None, :] - d[:, None]
+                pairs = int(np.triu(np.abs(gaps) <= hi - lo, k=1).sum())
+                shared[(name, int(lo), int(hi))] = pairs
+        for i, (g, lo, hi, test) in enumerate(zip(t["group"], t["start"], t["end"], t["test"],
+                                                  strict=True)):
+            k = shared.get((g, int(lo), int(hi)), 0)
+            if k and test != "kolari-pynnonen":
+                extra = (f"{k} pair{'s' if k > 1 else ''} of events share window days: this "
+                         "test treats them as independent; Kolari–Pynnönen allows for their "
+                         "correlation")
+                note[i] = f"{note[i]}; {extra}" if note[i] else extra
         t["note"] = note
         return t[TESTS_COLUMNS]
 

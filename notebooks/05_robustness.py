@@ -70,11 +70,11 @@ base_run = es.analyse(base)
 # One row per variant and event. The base is the study of page 3 (market
 # model on SPY and UUP, estimation days −250 to −11, thin-trading days kept
 # out of estimation, CAR over [0, 1]); each other row changes one choice,
-# named in `dimension`. `n_reject`: per-event tests rejecting a zero CAR at
-# 5% (`p` t test, `sq_p` SQ test, `placebo_p` placebo; the dummy regression
-# has only its t-type p). `moves` is true when the row's conclusion differs
-# from the base's (some test rejects where none did, or the reverse, or the
-# event drops out); `sign_flip` when the CAR changes sign.
+# named in `choice changed`. `tests rejecting`: per-event tests rejecting a
+# zero CAR at 5% (t test, SQ test, placebo; the dummy regression has only its
+# t-type p). `conclusion moves` is true when the row's conclusion differs from
+# the base's (some test rejects where none did, or the reverse, or the event
+# drops out); `CAR changes sign` when the CAR's sign differs from the base's.
 
 # %%
 table = robustness_table(base, KEY, WINDOW, windows=base.windows, dummy=True,

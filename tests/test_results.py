@@ -116,8 +116,21 @@ def test_missing_values_are_explained(market):
     assert "placebo off (placebo_draws = 0)" in r["note"]
     cm = EventStudy(flat, events.iloc[1:], asset="A", model="constant-mean",
                     windows=((0, 0),)).fit()
-    r = cm.tidy().iloc[0]
-    assert np.isnan(r["t"]) and "residual variance is zero" in r["note"]
+    assert cm.tidy().empty
+    ev = cm.events.set_index("event_id").loc["flat"]
+    assert ev["status"] == "excluded"
+    assert ev["reason"].startswith("zero residual variance in the estimation sample")
+
+
+def test_tests_say_when_events_share_window_days(market):
+    idx = market.index
+    events = _events([idx[300], idx[302], idx[450]])
+    res = EventStudy(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5))).fit()
+    t = res.tests.set_index(["group", "start", "end", "test"])
+    assert t.loc[("all", 0, 0, "patell"), "note"] == ""
+    assert t.loc[("all", -1, 5, "patell"), "note"].startswith(
+        "1 pair of events share window days: this test treats them as independent")
+    assert t.loc[("all", -1, 5, "kolari-pynnonen"), "note"] == ""
 
 
 def test_one_event_groups_say_why_their_tests_are_missing(market):
