@@ -23,7 +23,6 @@ from .engine import check_design, estimate_arrays
 from .eventtime import engine_inputs, locate_day0, window_mask
 from .exceptions import StudyConfigError
 from .results import EventStudyResults, FitOptions
-from .spec import GroupBy
 
 __all__ = ["Design", "EventStudy", "dummy_regression", "event_groups", "newey_west_lags"]
 
@@ -85,8 +84,10 @@ class EventStudy:
         Other dated events (``id``, ``trade_date``; default
         ``exclude_windows_of``): pseudo-events avoid their windows, and a
         window holding one of their day 0s is flagged in the tidy table.
-    group_by : {'all', 'direction', 'category'}
-        Groups of the tests table (``all`` is always one).
+    group_by : str
+        Groups of the tests table (``all`` is always one): ``'direction'``
+        (escalation, de-escalation, signed) or any column of ``events``, one
+        group ``<column>=<value>`` per value.
     placebo_draws : int
         Pseudo-events of the placebo distribution (0: no placebo).
     seed : int
@@ -146,7 +147,14 @@ class EventStudy:
         self.factors = tuple(factors)
         self.exclude_other_events = bool(exclude_other_events)
         self.exclude_thin_trading = bool(exclude_thin_trading)
-        self.group_by = check_option("group_by", group_by, GroupBy)
+        if not isinstance(group_by, str) or not group_by:
+            raise StudyConfigError(f"group_by = {group_by!r}: expected 'all', 'direction' or a "
+                                   "column of the events")
+        if group_by not in ("all", "direction") and group_by not in events.columns:
+            raise StudyConfigError(
+                f"group_by = {group_by!r}: not a column of the events (columns: "
+                f"{', '.join(map(str, events.columns))}); use 'all', 'direction' or one of them")
+        self.group_by = group_by
         self.returns_kind = check_option("returns_kind", returns_kind, ReturnKind)
         if isinstance(placebo_draws, bool) or not isinstance(placebo_draws, (int, np.integer)) \
                 or placebo_draws < 0:
@@ -347,7 +355,8 @@ def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:
         engine's arrays.
     used : ndarray of bool
         Events the engine used.
-    group_by : {'all', 'direction', 'category'}
+    group_by : str
+        ``'all'``, ``'direction'`` or a column of ``events``.
 
     Returns
     -------
@@ -355,14 +364,13 @@ def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:
         ``all`` (every used event, sign +1); with ``'direction'``,
         ``escalation`` (direction -1), ``de-escalation`` (+1) and ``signed``
         (both, sign = direction, so that a positive statistic means prices
-        moved the way the news points); with ``'category'``, one
-        ``category=<name>`` per category. A group is listed when it has at
-        least one used event.
+        moved the way the news points); with any other column, one
+        ``<column>=<value>`` per value. A group is listed when it has at least
+        one used event.
     """
     idx = np.flatnonzero(np.asarray(used, dtype=bool))
     groups = {"all": (idx, np.ones(idx.size))}
     direction = events["direction"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    category = events["category"].astype(str).to_numpy()
     if group_by == "direction":
         for d, name in ((-1, "escalation"), (1, "de-escalation")):
             sel = idx[direction[idx] == d]
@@ -371,12 +379,14 @@ def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:
         sel = idx[direction[idx] != 0]
         if sel.size:
             groups["signed"] = (sel, direction[sel].astype(np.float64))
-    elif group_by == "category":
-        for cat in dict.fromkeys(category[idx]):
-            if cat in ("", "<NA>", "nan"):
+    elif group_by != "all":
+        values = events[group_by].astype(object).where(events[group_by].notna(), "")
+        values = values.astype(str).to_numpy()
+        for value in dict.fromkeys(values[idx]):
+            if value in ("", "<NA>", "nan", "None"):
                 continue
-            sel = idx[category[idx] == cat]
-            groups[f"category={cat}"] = (sel, np.ones(sel.size))
+            sel = idx[values[idx] == value]
+            groups[f"{group_by}={value}"] = (sel, np.ones(sel.size))
     return groups
 
 

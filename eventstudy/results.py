@@ -33,7 +33,8 @@ TESTS_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_eve
 
 #: Columns of :meth:`EventStudyResults.tidy`, in order.
 TIDY_COLUMNS = [
-    "event_id", "trade_date", "category", "direction", "start", "end", "car", "car_se", "t",
+    "event_id", "trade_date", "category", "direction", "group", "start", "end", "car",
+    "car_se", "t",
     "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "n_days", "window_days",
     "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
 ]
@@ -355,6 +356,7 @@ class EventStudyResults:
             "category": np.repeat(ev.loc[ids, "category"].to_numpy(), W) if len(ids) else [],
             "direction": np.repeat(ev.loc[ids, "direction"].to_numpy(np.int64), W)
             if len(ids) else np.zeros(0, np.int64),
+            "group": np.repeat(self._group_of(u), W),
             "start": np.tile(a.windows[:, 0], u.size),
             "end": np.tile(a.windows[:, 1], u.size),
             "car": a.car[u].ravel(),
@@ -375,6 +377,17 @@ class EventStudyResults:
         frame["note"] = self._notes(frame, u, roll, thin, miss, inside)
         self._cache["tidy"] = frame
         return frame
+
+    def _group_of(self, rows) -> np.ndarray:
+        """Each event's group(s) of the tests table, besides ``all`` and ``signed``."""
+        names = {int(r): [] for r in rows}
+        for name, (members, _) in self._groups.items():
+            if name in ("all", "signed"):
+                continue
+            for r in np.asarray(members, dtype=np.int64):
+                if int(r) in names:
+                    names[int(r)].append(name)
+        return np.array(["; ".join(names[int(r)]) for r in rows], dtype=object)
 
     def _notes(self, frame, u, roll, thin, miss, inside) -> np.ndarray:
         """One sentence per row explaining every missing value and every flag."""
@@ -448,10 +461,11 @@ class EventStudyResults:
         Returns
         -------
         DataFrame
-            ``event_id, trade_date, category, direction, start, end, car,
+            ``event_id, trade_date, category, direction, group, start, end, car,
             car_se, t, df, p, ci_lower, ci_upper, sq_p, placebo_p, n_days,
             window_days, roll_days, thin_days, missing_days, cut_short,
-            overlaps, note``. CARs and standard errors are in return units
+            overlaps, note``; ``group`` names the event's group(s) of the tests
+            table (besides ``all`` and ``signed``). CARs and standard errors are in return units
             (``options.returns``); ``p`` is the t test with the
             estimation-error variance (Student t, ``df``); ``sq_p`` the SQ
             test; ``placebo_p`` the placebo distribution's; ``n_days`` the

@@ -16,7 +16,7 @@ A study file names everything an event study needs, one key per choice::
     exclude_thin_trading = true
     mask_rolls = true
     min_estimation_days = 100
-    group_by = "direction"            # 'all' | 'direction' | 'category'
+    group_by = "direction"            # 'all' | 'direction' | any column of the events file
     placebo_draws = 10000
     seed = 20251124
     headline_events = ["truce"]       # optional: the events the answer box reports
@@ -50,8 +50,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = ["GroupBy", "OtherEvents", "STUDY_KEYS", "Study", "load_study"]
 
-#: How events are pooled in the tests table: all together, or by the catalogue's
-#: ``direction`` (+1 / -1) or ``category`` column.
+#: The built-in pooling choices of the tests table; any other column of the events
+#: file is accepted too (one group per value).
 GroupBy = Literal["all", "direction", "category"]
 
 #: Whose windows are "other events" for ``exclude_other_events``: the study's own
@@ -138,8 +138,11 @@ class Study:
         Mask returns spanning a contract switch of the asset or a factor.
     min_estimation_days : int
         Fewest usable estimation days; an event with fewer is excluded.
-    group_by : {'all', 'direction', 'category'}
-        Pooling of events in the tests table (``'all'`` always included).
+    group_by : str
+        Pooling of events in the tests table (``'all'`` always included):
+        ``'all'``; ``'direction'`` (escalation, de-escalation and the
+        direction-signed group); or any other column of the events file
+        (``'category'``, ``'agriculture'``, ...), one group per value.
     placebo_draws : int
         Draws of the placebo (pseudo-event) distribution; 0 turns it off.
     seed : int
@@ -180,7 +183,7 @@ class Study:
     exclude_thin_trading: bool = True
     mask_rolls: bool = True
     min_estimation_days: int = 100
-    group_by: GroupBy = "direction"
+    group_by: str = "direction"
     placebo_draws: int = 10_000
     seed: int = 20251124
     headline_events: tuple[str, ...] | None = None
@@ -317,7 +320,7 @@ def _validate(study: Study) -> dict:
     out["factors"] = factors
     model = check.option("model", study.model, ModelName)
     check.option("returns", study.returns, ReturnKind)
-    check.option("group_by", study.group_by, GroupBy)
+    check.string("group_by", study.group_by, nonempty=True)
     check.option("other_events", study.other_events, OtherEvents)
     for key in ("exclude_other_events", "exclude_thin_trading", "mask_rolls"):
         check.boolean(key, getattr(study, key))
@@ -408,6 +411,13 @@ def _validate(study: Study) -> dict:
     if study.path is not None:
         out["path"] = Path(_absolute(Path(study.path)))
     out["variants"] = _variants(check, study.variants)
+    if study.group_by not in ("all", "direction"):
+        columns = _columns_of(events)
+        if study.group_by not in columns:
+            check.fail("group_by", study.group_by,
+                       f"group_by must be 'all', 'direction' or a column of the events file "
+                       f"({', '.join(repr(c) for c in columns)}); got {study.group_by!r}",
+                       'write it as group_by = "direction" or group_by = "category"')
     if study.headline_windows is not None:
         heads = []
         for w in (study.headline_windows if isinstance(study.headline_windows, (list, tuple))
@@ -464,16 +474,30 @@ def _absolute(path: Path) -> str:
 _IDS_CACHE: dict = {}
 
 
-def _event_ids_in(path: Path) -> frozenset:
-    """The ids of an events file (cached on the file's size and modification time)."""
+def _catalogue(path: Path):
+    """The events file's ids and columns (cached on the file's size and modification time)."""
     from .events import load_events
 
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _IDS_CACHE:
         _IDS_CACHE.clear()
-        _IDS_CACHE[key] = frozenset(str(i) for i in load_events(path)["id"])
+        frame = load_events(path)
+        columns = tuple(c for c in frame.columns
+                        if c not in ("id", "date", "time", "tz", "timing", "title", "source",
+                                     "notes", "direction"))
+        _IDS_CACHE[key] = (frozenset(str(i) for i in frame["id"]), columns)
     return _IDS_CACHE[key]
+
+
+def _event_ids_in(path: Path) -> frozenset:
+    """The ids of an events file."""
+    return _catalogue(path)[0]
+
+
+def _columns_of(path: Path) -> tuple:
+    """The columns of an events file that ``group_by`` may name."""
+    return _catalogue(path)[1]
 
 
 def _read_toml(path: Path) -> dict:

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from eventstudy.eventtime import locate_day0, on_calendar, window_mask
+from eventstudy.exceptions import StudyConfigError
 from eventstudy.model import EventStudy
 from eventstudy.results import TIDY_COLUMNS
 
@@ -188,3 +189,27 @@ def test_the_whole_results_surface(market):
         res.placebo = None
     with pytest.raises(KeyError, match="no used event with id 'e3'"):
         res.event_rows(["e3"])
+
+
+def test_group_by_any_catalogue_column(market):
+    idx = market.index
+    events = _events([idx[300], idx[380], idx[460], idx[540]],
+                     agriculture=["yes", "no", "yes", "indirect"])
+    res = EventStudy(market, events, asset="A", factors=["F"], group_by="agriculture").fit()
+    assert set(res.groups) == {"all", "agriculture=yes", "agriculture=no",
+                               "agriculture=indirect"}
+    t = res.tidy()
+    assert t.set_index("event_id").loc["e0", "group"].iloc[0] == "agriculture=yes"
+    tests = res.tests
+    yes = tests[(tests["group"] == "agriculture=yes") & (tests["test"] == "cross-sectional-t")]
+    assert len(yes) == len(res.options.windows)
+    # an independent computation: the mean CAR over sd / sqrt(N) of the two events
+    for rec in yes.itertuples():
+        cars = t[(t["group"] == "agriculture=yes") & (t["start"] == rec.start)
+                 & (t["end"] == rec.end)]["car"].to_numpy()
+        want = cars.mean() / (cars.std(ddof=1) / np.sqrt(2))
+        np.testing.assert_allclose(rec.statistic, want, rtol=1e-10, atol=0)
+    lone = tests[tests["group"] == "agriculture=no"]
+    assert lone["p_value"].isna().any() and lone["note"].str.startswith("one event").any()
+    with pytest.raises(StudyConfigError, match=r"group_by = 'soy': not a column of the events"):
+        EventStudy(market, events, asset="A", factors=["F"], group_by="soy")

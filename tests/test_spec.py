@@ -16,8 +16,8 @@ EVENTS = REPO / "data" / "events.csv"
 # (key, value in code, the same value in TOML, message after "key = value: ")
 CASES = [
     ("group_by", "directon", '"directon"',
-     r"group_by = 'directon': group_by must be one of 'all', 'direction', 'category'; got "
-     r"'directon'"),
+     r"group_by = 'directon': group_by must be 'all', 'direction' or a column of the events "
+     r"file \('category', .*\); got 'directon'"),
     ("model", "markt", '"markt"', r"model = 'markt': model must be one of 'constant-mean', "
      r"'market-adjusted', 'market'"),
     ("returns", "pct", '"pct"', r"returns = 'pct': returns must be one of 'log', 'simple'"),

@@ -84,8 +84,8 @@ def test_events_path_is_relative_to_the_study_file(tmp_path):
         ("min_estimation_days = 1.5\n", r"min_estimation_days = 1\.5: expected an integer"),
         ("min_estimation_days = 500\n", r"min_estimation_days = 500: more than the 240 days of the "
                                         r"estimation window \[-250, -11\]"),
-        ('group_by = "month"\n', r"group_by = 'month': group_by must be one of 'all', "
-                                 r"'direction', 'category'"),
+        ('group_by = "month"\n', r"group_by = 'month': group_by must be 'all', 'direction' or "
+                                 r"a column of the events file \('category', "),
         ('event_ids = ["busan-meeting", "no-such-event", "nor-this"]\n',
          r"event_ids = .*: unknown ids no-such-event, nor-this \(not in .*events\.csv\); use ids "
          r"from the events file's id column"),
