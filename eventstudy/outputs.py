@@ -41,6 +41,7 @@ OUTPUT_FILES = {
     "model.csv": "each event's normal-return model: coefficients, se, R², residual sd",
     "estimation.csv": "every estimation-window day: used, or why it was masked",
     "dummy.csv": "the dummy-variable regression beside the classical CARs",
+    "cross.csv": "several assets: each event tested across them, with their correlation",
     "car.tex": "the publication table (LaTeX)",
     "summary.md": "the reading of the study",
     "report.html": "the study's own report page: answer, figures, tables, provenance",
@@ -89,8 +90,13 @@ def summary_markdown(results, alpha: float = 0.05) -> str:
     """The ``summary.md`` text of fitted results: the study, events, CARs, model, tests, reading.
 
     Every sentence is built from ``results``; nothing in it is specific to
-    one asset or one set of events.
+    one asset or one set of events. For several assets: the study, the
+    cross-asset tests, then each asset's summary.
     """
+    from .results import MultiAssetResults
+
+    if isinstance(results, MultiAssetResults):
+        return _multi_summary(results, alpha)
     from .report import format as fmt
     from .report.findings import reading
 
@@ -180,6 +186,43 @@ def summary_markdown(results, alpha: float = 0.05) -> str:
     return "\n".join(out)
 
 
+def _multi_summary(multi, alpha: float) -> str:
+    from .report import format as fmt
+
+    s = multi.study
+    title = (s.title or s.name) if s is not None else "Event study of several assets"
+    out = [f"# {title}", ""]
+    if s is not None and s.description:
+        out += [s.description, ""]
+    notes = []
+    for asset in multi.assets:
+        if s is not None:
+            dropped = [f for f in s.factors if f not in multi.results[asset].options.factors]
+            if dropped:
+                notes.append(f"- `{asset}`: factor {', '.join(dropped)} dropped (it is the asset "
+                             "or a leg of it)")
+    out += ["## The assets", "",
+            f"Assets: {', '.join(f'`{a}`' for a in multi.assets)}; each is estimated exactly as "
+            "its own one-asset study (its calendar, contract rules and masks), with the "
+            "study's factors.", "", *notes, "" if notes else "",
+            "## Across assets", "",
+            "Mean CAR across the assets with their correlation (z test), and the joint Wald "
+            "test that every asset's CAR is zero (`cross.csv`).", ""]
+    cross = multi.cross_asset(alpha)
+    if len(cross):
+        shown = cross.assign(
+            window=[fmt.window(a, b) for a, b in zip(cross["start"], cross["end"], strict=True)],
+            **{"mean CAR %": [fmt.pct(x) for x in cross["mean_car"]],
+               "p (mean)": [fmt.pvalue(x) for x in cross["p_mean"]],
+               "p (joint)": [fmt.pvalue(x) for x in cross["p_joint"]]})
+        out += [_md_table(shown[["event_id", "window", "n_assets", "mean CAR %", "p (mean)",
+                                 "p (joint)", "df", "mean_corr", "note"]], ".3f"), ""]
+    for asset, res in multi.results.items():
+        body = summary_markdown(res, alpha).split("\n", 1)[1]
+        out += [f"## {asset}", "", body.replace("\n## ", "\n### "), ""]
+    return "\n".join(out)
+
+
 def write_figures(results, folder) -> list[Path]:
     """Save the study's figures (AR and CAR paths, CAAR by group) as PNG files."""
     folder = Path(folder)
@@ -207,26 +250,33 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
         ``folder``, holding the files of :data:`OUTPUT_FILES` and ``figures/``.
     """
     from .report.tables import car_table, latex_table
+    from .results import MultiAssetResults
 
     folder = Path(folder)
     date = "%Y-%m-%d"
+    multi = isinstance(results, MultiAssetResults)
     results.ar.to_csv(folder / "ar.csv", index=False, date_format=date)
     results.car.to_csv(folder / "car.csv", index=False, date_format=date)
     results.events.to_csv(folder / "events.csv", index=False, date_format=date)
     results.tests.to_csv(folder / "tests.csv", index=False)
     results.normal_model().to_csv(folder / "model.csv", index=False)
     results.estimation_days().to_csv(folder / "estimation.csv", index=False, date_format=date)
+    if multi:
+        results.cross_asset().to_csv(folder / "cross.csv", index=False)
     if results.n_used:
         results.dummy_regression().to_csv(folder / "dummy.csv", index=False)
-        label = results.options.asset
-        (folder / "car.tex").write_text(latex_table(car_table({label: results})),
-                                        encoding="utf-8")
+        runs = results.results if multi else {results.options.asset: results}
+        (folder / "car.tex").write_text(latex_table(car_table(runs)), encoding="utf-8")
     (folder / "summary.md").write_text(summary_markdown(results), encoding="utf-8")
     from .report.html import study_page
 
     (folder / "report.html").write_text(study_page(results), encoding="utf-8")
     if figures:
-        write_figures(results, folder / "figures")
+        if multi:
+            for asset, res in results.results.items():
+                write_figures(res, folder / "figures" / asset.replace("=", "").replace("/", "_"))
+        else:
+            write_figures(results, folder / "figures")
     return folder
 
 

@@ -3,7 +3,7 @@
 A study file names everything an event study needs, one key per choice::
 
     title = "Corn futures and the tariff news"
-    asset = "ZC=F"
+    asset = "ZC=F"                    # or assets = ["ZC=F", "CORN", "ZC=F-ZW=F"]
     factors = ["SPY", "UUP"]
     model = "market"                  # 'constant-mean' | 'market-adjusted' | 'market'
     returns = "log"                   # 'log' | 'simple'
@@ -48,7 +48,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["GroupBy", "OtherEvents", "STUDY_KEYS", "Study", "load_study"]
+__all__ = ["GroupBy", "OtherEvents", "STUDY_KEYS", "Study", "load_study", "split_spread"]
 
 #: The built-in pooling choices of the tests table; any other column of the events
 #: file is accepted too (one group per value).
@@ -73,6 +73,7 @@ _EXAMPLES = {
     "title": 'title = "Corn futures and the tariff news"',
     "description": 'description = "..."',
     "asset": 'asset = "ZS=F"',
+    "assets": 'assets = ["ZS=F", "ZC=F", "ZS=F-ZC=F"]',
     "factors": 'factors = ["SPY", "UUP"]',
     "model": 'model = "market"',
     "returns": 'returns = "log"',
@@ -110,6 +111,12 @@ class Study:
         Free text shown under the title.
     asset : str
         The ticker whose abnormal returns are measured.
+    assets : tuple of str or None
+        Several assets measured around the same events, each with the study's
+        factors (a factor equal to the asset is dropped for that asset), its
+        own calendar, contract rules and masks. ``"A-B"`` is the spread of two
+        futures: the difference of their log returns on A's trade dates. With
+        ``assets``, ``asset`` is the first of them.
     factors : tuple of str
         Factor tickers of the normal-return model (none for ``'constant-mean'``).
     model : {'constant-mean', 'market-adjusted', 'market'}
@@ -171,6 +178,7 @@ class Study:
     title: str = ""
     description: str = ""
     asset: str = "ZS=F"
+    assets: tuple[str, ...] | None = None
     factors: tuple[str, ...] = ("SPY", "UUP")
     model: ModelName = "market"
     returns: ReturnKind = "log"
@@ -227,12 +235,38 @@ class Study:
 
     @property
     def tickers(self) -> tuple[str, ...]:
-        """The asset and the factors, in that order."""
-        return (self.asset, *self.factors)
+        """Every price series the study reads: the assets (both legs of a spread), the factors."""
+        out: list[str] = []
+        for a in (*(self.assets or (self.asset,)), *self.factors):
+            for t in split_spread(a):
+                if t not in out:
+                    out.append(t)
+        return tuple(out)
+
+    @property
+    def asset_list(self) -> tuple[str, ...]:
+        """The assets measured (``assets``, or the one ``asset``)."""
+        return tuple(self.assets) if self.assets else (self.asset,)
+
+    def for_asset(self, asset: str) -> Study:
+        """The one-asset study of ``asset``: same design, a factor equal to it dropped."""
+        legs = split_spread(asset)
+        factors = tuple(f for f in self.factors if f not in legs)
+        return dataclasses.replace(self, asset=asset, assets=None, factors=factors,
+                                   variants={})
 
 
 #: The keys a study file may contain (``path`` comes from the file).
 STUDY_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Study) if f.name != "path")
+
+
+def split_spread(asset: str) -> tuple[str, ...]:
+    """The legs of a spread asset ``"A-B"`` (futures tickers holding ``=``), else ``(asset,)``."""
+    if "-" in asset and "=" in asset:
+        legs = tuple(asset.split("-"))
+        if len(legs) == 2 and all(legs):
+            return legs
+    return (asset,)
 
 
 def _where(path) -> str:
@@ -318,6 +352,24 @@ def _validate(study: Study) -> dict:
     asset = check.string("asset", study.asset, nonempty=True)
     factors = check.strings("factors", study.factors)
     out["factors"] = factors
+    if study.assets is not None:
+        assets = check.strings("assets", study.assets)
+        if not assets:
+            check.fail("assets", [], "empty list", 'list the assets, e.g. assets = ["ZS=F"]')
+        duplicated = sorted({a for a in assets if assets.count(a) > 1})
+        if duplicated:
+            check.fail("assets", list(assets), f"listed twice: {', '.join(duplicated)}",
+                       "list each asset once")
+        for a in assets:
+            legs = a.split("-") if "-" in a and "=" in a else [a]
+            if len(legs) == 2 and legs[0] == legs[1]:
+                check.fail("assets", a, "a spread of a ticker with itself is zero",
+                           'name two different series, e.g. "ZS=F-ZC=F"')
+            if len(legs) > 2 or any(not leg.strip() for leg in legs):
+                check.fail("assets", a, "a spread is two tickers joined by '-'",
+                           'write it as "ZS=F-ZC=F"')
+        out["assets"] = assets
+        out["asset"] = asset = assets[0]
     model = check.option("model", study.model, ModelName)
     check.option("returns", study.returns, ReturnKind)
     check.string("group_by", study.group_by, nonempty=True)
@@ -339,7 +391,7 @@ def _validate(study: Study) -> dict:
     if duplicated:
         check.fail("factors", list(factors), f"listed twice: {', '.join(duplicated)}",
                    "list each factor once")
-    if asset in factors:
+    if study.assets is None and asset in factors:
         check.fail("factors", list(factors), "the asset cannot also be a factor", "remove it")
 
     windows = study.windows

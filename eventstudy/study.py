@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from .spec import STUDY_KEYS, GroupBy, OtherEvents, Study, load_study
+from .spec import STUDY_KEYS, GroupBy, OtherEvents, Study, load_study, split_spread
 
 __all__ = [
     "GroupBy",
@@ -76,14 +76,25 @@ def analyse(study: Study, prices_dir=None):
             f"analyse needs a Study (eventstudy.load_study(path) or eventstudy.Study(...)); "
             f"got {type(study).__name__}"
         )
+    if study.assets is not None:
+        from .results import MultiAssetResults
+
+        # each asset exactly as its own one-asset study
+        return MultiAssetResults(
+            {a: analyse(study.for_asset(a), prices_dir=prices_dir) for a in study.asset_list},
+            study=study)
     tickers = list(study.tickers)
     prices = load_prices(tickers, prices_dir=prices_dir)
     common, last = common_span(prices)
     logger.info("%s: prices from %s to %s (the dates every one of %s covers)", study.name,
                 common.date(), last.date(), ", ".join(tickers))
-    data = prepare_returns(prices, study.asset, study.factors, kind=study.returns,
-                           mask_rolls=study.mask_rolls, start=common, end=last)
-    calendar = get_calendar(study.asset)
+    legs = split_spread(study.asset)
+    if len(legs) == 2:
+        data = _spread_returns(prices, legs, study, common, last)
+    else:
+        data = prepare_returns(prices, study.asset, study.factors, kind=study.returns,
+                               mask_rolls=study.mask_rolls, start=common, end=last)
+    calendar = get_calendar(legs[0])
     if len(data.returns.index):
         trade_dates = calendar.trade_dates(data.returns.index[0], data.returns.index[-1])
         returns, roll, thin, added = on_calendar(data.returns, trade_dates, roll=data.roll,
@@ -114,3 +125,36 @@ def analyse(study: Study, prices_dir=None):
     for rec in results.events[results.events["status"] == "excluded"].itertuples():
         logger.info("%s: event %s excluded: %s", study.name, rec.event_id, rec.reason)
     return results._with_context(study=study, data=data, catalogue=catalogue)
+
+
+def _spread_returns(prices, legs, study, start, end):
+    """Returns of the spread asset ``"A-B"``: R_A - R_B on A's trade dates, both legs' masks.
+
+    The two legs' returns are taken on A's trade dates (B's price on each of
+    them, as for a factor), so both span the same holding period; the roll
+    mask is the union of both legs' (and the futures factors') contract
+    switches, and the thin mask the union of both legs' thin-trading days.
+    """
+    import dataclasses
+
+    from .contracts import is_continuous_future, thin_mask
+    from .exceptions import StudyConfigError
+    from .returns import prepare_returns
+
+    a, b = legs
+    factors = tuple(f for f in study.factors if f not in legs)
+    data = prepare_returns(prices, a, (b, *factors), kind=study.returns,
+                           mask_rolls=study.mask_rolls, start=start, end=end)
+    returns = data.returns
+    if not returns[b].notna().any():
+        raise StudyConfigError(f"assets = {study.asset!r}: {b} has no price on {a}'s trade "
+                               f"dates over the study's span; give two series that overlap")
+    spread = returns[a] - returns[b]
+    out = returns.drop(columns=[a, b])
+    out.insert(0, study.asset, spread)
+    thin = data.thin.copy()
+    if is_continuous_future(b):
+        thin |= thin_mask(b, prices[b]).reindex(thin.index, fill_value=False).astype(bool)
+    return dataclasses.replace(data, returns=out, thin=thin, asset=study.asset, factors=factors,
+                               notes=[*data.notes, f"{study.asset}: {a} minus {b}, "
+                                      f"{study.returns} returns on {a}'s trade dates"])

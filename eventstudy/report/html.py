@@ -174,9 +174,9 @@ def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
             for asset, res in runs.items() if e not in res.used_ids)
         sentences += f"<li><strong>{html.escape(label[e])}</strong> — not estimated " \
                      f"({html.escape(reasons)}).</li>"
-    table = answer_table(runs, event_ids, windows, alpha=alpha)
-    table["event"] = table["event"].map(lambda t: next(
-        (label[e] for e in event_ids if first.title_of(e) == t), t))
+    # the table names events shortly: the names given, else their ids
+    table = answer_table(runs, event_ids, windows, alpha=alpha,
+                         names={e: names.get(e) or e for e in event_ids})
     notes = table.loc[table["note"] != "", ["event", "asset", "window", "note"]]
     note_html = "".join(
         f"<li>{html.escape(f'{r.event}, {r.asset} {r.window}: {r.note}')}</li>"
@@ -239,6 +239,10 @@ def study_page(results, *, alpha: float = 0.05) -> str:
     """
     import pandas as pd
 
+    from ..results import MultiAssetResults
+
+    if isinstance(results, MultiAssetResults):
+        return _multi_page(results, alpha=alpha)
     o = results.options
     s = results.study
     title = (s.title or s.name) if s is not None else f"Event study of {o.asset}"
@@ -312,5 +316,49 @@ def study_page(results, *, alpha: float = 0.05) -> str:
                          text_columns=("setting", "value"))]
     if results.data is not None and results.data.provenance:
         parts.append(provenance_table(results.data.provenance))
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _multi_page(multi, *, alpha: float) -> str:
+    """``report.html`` of a study of several assets: the answer on every asset, then each."""
+    import pandas as pd
+
+    s = multi.study
+    title = (s.title or s.name) if s is not None else "Event study of several assets"
+    o = multi.options
+    heads = list(s.headline_events or multi.used_ids[:4]) if s is not None else multi.used_ids[:4]
+    heads = [e for e in heads if e in multi.used_ids]
+    windows = list(s.headline_windows or o.windows[:2]) if s is not None else list(o.windows[:2])
+    runs = {a: r for a, r in multi.results.items() if all(e in r.used_ids for e in heads)}
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    if heads and runs:
+        parts.append(answer_box(runs, heads, windows, alpha=alpha,
+                                question="Which markets moved?"))
+    cross = multi.cross_asset(alpha)
+    if len(cross):
+        shown = pd.DataFrame({
+            "event": cross["event_id"],
+            "window": [fmt.window(a, b) for a, b in zip(cross["start"], cross["end"],
+                                                          strict=True)],
+            "assets": cross["n_assets"],
+            "mean CAR (%)": [fmt.pct(x) for x in cross["mean_car"]],
+            "p, mean (correlation-adjusted)": [fmt.pvalue(x) for x in cross["p_mean"]],
+            "p, all zero (joint Wald)": [fmt.pvalue(x) for x in cross["p_joint"]],
+            "mean correlation": [f"{x:.2f}" if x == x else "—" for x in cross["mean_corr"]],
+            "note": cross["note"].fillna("")})
+        parts += ["<h2>Across the assets</h2>",
+                  page_table(shown, caption="Each event tested across the assets, allowing for "
+                             "the correlation of their returns", csv_name="cross.csv",
+                             text_columns=("event", "note"))]
+    for asset, res in multi.results.items():
+        page = study_page(res, alpha=alpha)
+        body = page.split("<body>", 1)[1].rsplit("</body>", 1)[0]
+        parts += [f"<section class='page'><h2>{html.escape(asset)}</h2>",
+                  body.replace("<h1>", "<h3>").replace("</h1>", "</h3>"), "</section>"]
     parts.append("</body></html>")
     return "".join(parts)

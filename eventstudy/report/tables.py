@@ -128,7 +128,8 @@ def detectable_effect(se, df, *, alpha: float = 0.05, power: float = 0.80):
     return (stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se
 
 
-def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05):
+def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05,
+                 names: dict | None = None):
     """The answer, one row per event, asset and window, in plain columns with units.
 
     Parameters
@@ -139,6 +140,8 @@ def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05):
     windows : list of (int, int)
     alpha : float
         Level of the interval (its label follows) and of the detectable effect.
+    names : dict of str -> str, optional
+        Event id -> the name in the ``event`` column (default: the catalogue title).
 
     Returns
     -------
@@ -163,7 +166,8 @@ def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05):
             t = res.tidy(alpha).set_index(["event_id", "start", "end"])
             ev = res.events.set_index("event_id")
             for a, b in windows:
-                base = {"event": res.title_of(eid), "day 0": ev.loc[eid, "trade_date"],
+                name = (names or {}).get(eid) or res.title_of(eid)
+                base = {"event": name, "day 0": ev.loc[eid, "trade_date"],
                         "asset": label, "window": fmt.window(a, b)}
                 if (eid, a, b) not in t.index:
                     rows.append({**base, "note": ev.loc[eid, "reason"] or "not estimated"})
