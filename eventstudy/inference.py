@@ -749,14 +749,49 @@ class Placebo:
         Notes
         -----
         For window w with N_w events whose CAR is defined, G = ``groups``
-        (default ``draws``) pseudo groups are formed, each of N_w pseudo-events drawn without
-        replacement from the pseudo-events with a defined CAR (uniformly
-        ordered sequential draws); the i-th pseudo-event of a group gets the
-        sign of the i-th event, so a signed group is compared with
-        identically signed pseudo groups. The generator is
-        ``numpy.random.default_rng([seed, w, N_w])``: the same seed gives the
-        same p-values whatever the order in which groups are tested. Then
-        p = (1 + #{|mean pseudo| >= |mean CAR|}) / (1 + G).
+        (default ``draws``) pseudo groups are formed, each a uniformly
+        ordered sample of N_w pseudo-events drawn without replacement from
+        the P_w pseudo-events with a defined CAR; the i-th pseudo-event of a
+        group gets the sign of the i-th event, so a signed group is compared
+        with identically signed pseudo groups. Then
+
+        .. math:: p = \\frac{1 + \\#\\{|\\bar c_g| \\ge |\\overline{CAR}|\\}}{1 + G},
+
+        with c̄_g the signed mean of pseudo group g (a pseudo mean that equals
+        the group's to rounding, 64 ulp of the largest possible sum, counts
+        as at least as large).
+
+        Sampling is exact; only the pseudo groups' sums are formed, by the
+        cheaper of two exact routes (:func:`_pseudo_group_means`): the
+        indices of the pseudo-events (rejection of draws with a repeat for
+        small groups, Floyd's algorithm otherwise), or, when the pool holds
+        few distinct pseudo-events (pseudo day 0 are drawn with replacement,
+        so a pool of 10,000 draws from 7 eligible days holds 7 distinct
+        CARs), the multivariate hypergeometric counts of each distinct
+        pseudo-event. The largest part of the partition (the pseudo-events
+        left out, or a sign class) is never drawn: its sum is the pool's
+        total less the others'. Windows whose events and pseudo-events with
+        a CAR are the same share one draw per group: the generator is
+        ``numpy.random.default_rng([seed, N])`` when every window shares it
+        and ``numpy.random.default_rng([seed, w, N_w])`` per window
+        otherwise, so the same seed gives the same p-values whatever the
+        order in which groups are tested.
+
+        Groups larger than the pool of eligible days. The pool is ``draws``
+        pseudo day 0 drawn *with* replacement among the eligible days, and a
+        pseudo group is drawn without replacement from the pool, so that
+        (over the pool's draw) a pseudo group is N_w days drawn
+        independently and uniformly, with replacement, among the eligible
+        days: the reference distribution is that of the mean of N_w
+        independent clean-day CARs. When N_w exceeds the number of eligible
+        days, pseudo groups necessarily repeat days; the test still compares
+        the group mean with means of independent draws of a clean day, but
+        conditionally on the one pool it describes those days only, and as
+        N_w approaches P_w the pseudo means lose their spread (the
+        finite-population factor (P_w - N_w)/(P_w - 1); at N_w = P_w every
+        plain pseudo group is the whole pool and p is 1/(1 + G) or 1). Keep
+        ``draws`` well above the largest group (10 times is a rule of
+        thumb); a group larger than P_w raises :class:`InferenceError`.
         """
         car = self._check_windows(car)
         N, W = car.shape
@@ -770,46 +805,165 @@ class Placebo:
             raise InferenceError(f"groups must be a positive integer; got {groups!r}")
         stat = np.full(W, np.nan)
         p = np.full(W, np.nan)
-        count = np.isfinite(car).sum(axis=0)
-        for w in range(W):
-            d = np.isfinite(car[:, w])
+        defined = np.isfinite(car)
+        count = defined.sum(axis=0)
+        pool_ok = np.isfinite(self.car)
+        shared = bool((defined == defined[:, :1]).all() and (pool_ok == pool_ok[:, :1]).all())
+        blocks = [np.arange(W)] if shared else [np.array([w]) for w in range(W)]
+        for ws in blocks:
+            w0 = int(ws[0])
+            d = defined[:, w0]
             nw = int(d.sum())
             if nw == 0:
                 continue
-            pool = self.car[np.isfinite(self.car[:, w]), w]
-            if pool.size < nw:
+            pool = self.car[pool_ok[:, w0]][:, ws]
+            if pool.shape[0] < nw:
                 raise InferenceError(
-                    f"window {self.windows[w].tolist()}: {nw} events but only {pool.size} "
+                    f"window {self.windows[w0].tolist()}: {nw} events but only {pool.shape[0]} "
                     f"pseudo-events with a CAR; draw more pseudo-events (draws=...)"
                 )
-            obs = car[d, w].mean()
-            rng = np.random.default_rng([int(self.seed), w, nw])
-            picks = _sample_without_replacement(rng, pool.size, nw, G)
-            means = (pool[picks] * sign[d][None, :]).mean(axis=1)
-            stat[w] = obs
-            p[w] = (1.0 + np.count_nonzero(np.abs(means) >= abs(obs))) / (1.0 + G)
+            obs = car[d][:, ws].mean(axis=0)
+            key = [int(self.seed), nw] if shared else [int(self.seed), w0, nw]
+            means = _pseudo_group_means(np.random.default_rng(key), pool, sign[d], G)
+            tol = 64 * np.finfo(np.float64).eps * np.abs(pool).sum(axis=0) * np.abs(sign[d]).max()
+            tol = tol / nw
+            stat[ws] = obs
+            hits = np.count_nonzero(np.abs(means) >= np.abs(obs) - tol, axis=0)
+            p[ws] = (1.0 + hits) / (1.0 + G)
         return TestResult(stat, p, count)
 
 
+#: Cost of one hypergeometric variate relative to one drawn index, for choosing
+#: between the two exact samplers of :func:`_pseudo_group_means` (measured).
+_HYPERGEOMETRIC_COST = 8.0
+
+
+def _pseudo_group_means(rng, pool, sign, groups):
+    """Signed means of ``groups`` uniformly ordered samples without replacement from ``pool``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    pool : ndarray, (P, V)
+        Pseudo-event CARs (one column per window sharing the draw).
+    sign : ndarray, (N,)
+        Signs of the group's events, N <= P.
+    groups : int
+
+    Returns
+    -------
+    ndarray, (groups, V)
+        Σ_i sign_i pool[pick_i] / N for each pseudo group.
+
+    Notes
+    -----
+    A uniformly ordered sample of N from P, with signs given by position,
+    is a uniformly random partition of the pool into the sign classes (sizes
+    m_j, coefficient σ_j / N) and the pseudo-events left out (size P - N,
+    coefficient 0). The sum of the largest part r follows from the others'
+    (S_r = total - Σ S_j), so only the M = P - m_r others are drawn, by
+    whichever exact route costs less: their indices
+    (:func:`_sample_without_replacement`, O(G M)), or the counts of each of
+    the K distinct pool rows in each part (O(G K) per part; multivariate
+    hypergeometric, drawn as successive hypergeometric variates).
+    """
+    pool = np.asarray(pool, dtype=np.float64)
+    P, V = pool.shape
+    N = sign.shape[0]
+    values, sizes = np.unique(sign, return_counts=True)
+    coef = np.concatenate([[0.0], values / N])
+    size = np.concatenate([[P - N], sizes]).astype(np.int64)
+    r = int(np.argmax(size))
+    others = [j for j in range(size.size) if j != r and size[j] > 0]
+    base = coef[r] * pool.sum(axis=0)
+    out = np.broadcast_to(base, (groups, V)).copy()
+    M = int(size[others].sum()) if others else 0
+    if M == 0:
+        return out
+    weights = [coef[j] - coef[r] for j in others]
+    uniq, inverse = np.unique(pool, axis=0, return_inverse=True)
+    K = uniq.shape[0]
+    if K * len(others) * _HYPERGEOMETRIC_COST < M:
+        colors = np.bincount(inverse.reshape(-1), minlength=K).astype(np.int64)
+        left = np.broadcast_to(colors, (groups, K)).copy()
+        for n_j, (j, wgt) in enumerate(zip(others, weights, strict=True)):
+            if n_j == 0:
+                counts = rng.multivariate_hypergeometric(colors, int(size[j]), size=groups)
+            else:
+                counts = _hypergeometric_rows(rng, left, int(size[j]))
+            left -= counts
+            out += wgt * (counts @ uniq)
+        return out
+    block = max(1, min(groups, 2**22 // max(M * V, 1)))
+    for s in range(0, groups, block):
+        g = min(block, groups - s)
+        picks = _sample_without_replacement(rng, P, M, g)
+        start = 0
+        for j, wgt in zip(others, weights, strict=True):
+            seg = picks[:, start : start + int(size[j])]
+            out[s : s + g] += wgt * pool[seg].sum(axis=1)
+            start += int(size[j])
+    return out
+
+
+def _hypergeometric_rows(rng, colors, n):
+    """Multivariate hypergeometric counts of n draws, one row of ``colors`` (G, K) per draw."""
+    G, K = colors.shape
+    counts = np.zeros((G, K), dtype=np.int64)
+    need = np.full(G, n, dtype=np.int64)
+    rest = colors.sum(axis=1)
+    for k in range(K - 1):
+        rest = rest - colors[:, k]
+        counts[:, k] = rng.hypergeometric(colors[:, k], rest, need)
+        need = need - counts[:, k]
+    counts[:, K - 1] = need
+    return counts
+
+
 def _sample_without_replacement(rng, population, size, rows):
-    """(rows, size) indices, each row a uniformly ordered draw without replacement."""
-    if size <= 64:
-        # Sequential draws: the i-th pick is uniform among the P - i left,
-        # mapped to an index by stepping over the earlier picks in order.
-        picks = np.empty((rows, size), dtype=np.int64)
-        for i in range(size):
-            c = rng.integers(0, population - i, size=rows)
-            taken = np.sort(picks[:, :i], axis=1)
-            for j in range(i):
-                c += c >= taken[:, j]
-            picks[:, i] = c
-        return picks
+    """(rows, size) indices, each row a uniformly ordered draw without replacement.
+
+    Notes
+    -----
+    Exact in both regimes. For size(size - 1) <= population, rows are drawn
+    with replacement and a row with a repeated index is drawn again: a
+    with-replacement sample conditioned on having no repeat is a uniformly
+    ordered sample without replacement (a row is accepted with probability
+    about exp(-size²/(2 population)) >= 0.6). Otherwise Floyd's algorithm,
+    vectorised over rows (for j = P - size, ..., P - 1, draw t uniform in
+    0..j and take t, or j if t is taken already), gives a uniform subset,
+    and a uniform permutation of each row a uniform order.
+
+    References
+    ----------
+    Bentley, J., Floyd, R. (1987). Programming pearls: a sample of
+    brilliance. Communications of the ACM, 30(9), 754-757.
+    """
+    rows, size, population = int(rows), int(size), int(population)
+    if size == 0:
+        return np.empty((rows, 0), dtype=np.int64)
+    if size * (size - 1) <= population:
+        out = rng.integers(0, population, size=(rows, size))
+        todo = np.arange(rows)
+        while todo.size:
+            srt = np.sort(out[todo], axis=1)
+            todo = todo[(srt[:, 1:] == srt[:, :-1]).any(axis=1)]
+            if todo.size:
+                out[todo] = rng.integers(0, population, size=(todo.size, size))
+        return out
     out = np.empty((rows, size), dtype=np.int64)
-    chunk = max(1, 4_000_000 // max(population, 1))
-    for s in range(0, rows, chunk):
-        keys = rng.random((min(chunk, rows - s), population))
-        part = np.argpartition(keys, size - 1, axis=1)[:, :size]
-        out[s : s + part.shape[0]] = rng.permuted(part, axis=1)
+    block = max(1, min(rows, 2**24 // population))
+    for s in range(0, rows, block):
+        g = min(block, rows - s)
+        taken = np.zeros((g, population), dtype=bool)
+        r = np.arange(g)
+        part = out[s : s + g]
+        for i, j in enumerate(range(population - size, population)):
+            t = rng.integers(0, j + 1, size=g)
+            t = np.where(taken[r, t], j, t)
+            taken[r, t] = True
+            part[:, i] = t
+        out[s : s + g] = rng.permuted(part, axis=1)
     return out
 
 
