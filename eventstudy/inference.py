@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._options import check_option
 from .exceptions import InferenceError
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "patell_z",
     "bmp_t",
     "pairwise_correlation",
+    "pooled_correlation",
+    "KPCorrelation",
     "kolari_pynnonen_t",
     "corrado_rank",
     "generalized_sign_z",
@@ -72,6 +75,9 @@ TEST_NAMES: tuple[str, ...] = get_args(TestName)
 
 #: Pairs of events with fewer common estimation days are left out of r̄.
 KP_MIN_OVERLAP = 30
+
+#: How Kolari-Pynnönen's mean correlation r̄ is formed (see kolari_pynnonen_t).
+KPCorrelation = Literal["pooled", "pairwise"]
 
 TEST_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events"]
 
@@ -297,7 +303,84 @@ def pairwise_correlation(est_ar, *, min_overlap=KP_MIN_OVERLAP):
     return np.clip(r, -1.0, 1.0), good
 
 
-def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> TestResult:
+def _kp_standardized(est_ar, min_overlap=KP_MIN_OVERLAP):
+    """Each event's estimation ARs standardized over its own sample (ddof 0), 0 off it.
+
+    Returns ``(z, u, q)``: z (N, Le), u (N, Le) the float sample indicator and
+    q (N,) = Σ_τ z² (= n_i); events with fewer than ``min_overlap`` sample
+    days or no variance have z = u = 0.
+    """
+    a = np.asarray(est_ar, dtype=np.float64)
+    ok = np.isfinite(a)
+    n = ok.sum(axis=1)
+    a0 = np.where(ok, a, 0.0)
+    mean = a0.sum(axis=1) / np.maximum(n, 1)
+    dev = np.where(ok, a - mean[:, None], 0.0)
+    var = (dev * dev).sum(axis=1) / np.maximum(n, 1)
+    keep = (n >= min_overlap) & (var > 0)
+    z = np.where(keep[:, None], dev / np.sqrt(np.where(keep, var, 1.0))[:, None], 0.0)
+    u = (ok & keep[:, None]).astype(np.float64)
+    return z, u, np.where(keep, n, 0).astype(np.float64)
+
+
+def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP):
+    """Mean cross-correlation r̄ of the events' estimation ARs, from sums over events.
+
+    Parameters
+    ----------
+    est_ar : array_like, (N, Le)
+        Estimation-sample abnormal returns in event-time order, NaN off the
+        sample.
+    events : array_like of bool, (N, W), optional
+        The events that count in each column (default: all, one column).
+    min_overlap : int
+        Events with fewer sample days are left out.
+
+    Returns
+    -------
+    ndarray, (W,)
+        r̄ per column; 0 where no pair of events shares a day.
+
+    Notes
+    -----
+    With z_iτ = (AR_iτ - ĀR_i)/s_i on event i's sample days (mean and sd,
+    ddof 0, over its own sample; 0 off it), u_iτ its sample indicator and
+    n_ij = Σ_τ u_iτ u_jτ the days events i and j share,
+
+    .. math:: \\bar r = \\frac{\\sum_{i<j} \\sum_\\tau z_{i\\tau} z_{j\\tau}}
+                             {\\sum_{i<j} n_{ij}}
+              = \\frac{\\sum_\\tau (\\sum_i z_{i\\tau})^2 - \\sum_i n_i}
+                      {\\sum_\\tau (\\sum_i u_{i\\tau})^2 - \\sum_i n_i},
+
+    O(N Le) instead of the O(N² Le) of the pairwise matrix. When every
+    event has the same sample days (no missing day) each pair's
+    co-moment over n_ij is its Pearson correlation on the common days and
+    r̄ is exactly the mean of :func:`pairwise_correlation` over the pairs.
+    With missing days it is the pooled form of that mean: each pair's
+    co-moment is standardized by the events' own-sample moments (not the
+    common days') and pairs weigh by their common days, so a pair that
+    shares few days counts little; the minimum-overlap rule applies to each
+    event's sample (the pairwise form applies it to each pair). On the
+    soybean snapshot (300 events at random dates) the two agree to 5e-4 in r̄,
+    well inside the sampling error of r̄ (tested).
+    """
+    z, u, q = _kp_standardized(est_ar, min_overlap)
+    d = np.ones((z.shape[0], 1)) if events is None else np.asarray(events, dtype=np.float64)
+    return _pooled_rbar(z, u, q, d)
+
+
+def _pooled_rbar(z, u, q, d):
+    d = np.asarray(d, dtype=np.float64)
+    zs = d.T @ z
+    us = d.T @ u
+    nsum = d.T @ q
+    num = (zs * zs).sum(axis=1) - nsum
+    cnt = (us * us).sum(axis=1) - nsum
+    return np.where(cnt > 0, num / np.where(cnt > 0, cnt, 1.0), 0.0)
+
+
+def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP,
+                      correlation: KPCorrelation = "pooled") -> TestResult:
     """Kolari and Pynnönen (2010) BMP test adjusted for cross-correlation.
 
     Parameters
@@ -308,7 +391,14 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
         Estimation-sample abnormal returns in event-time order (signed for
         signed groups).
     min_overlap : int
-        Pairs with fewer common estimation days are left out of r̄.
+        Events (``pooled``) or pairs of events (``pairwise``) with fewer
+        estimation days are left out of r̄.
+    correlation : {'pooled', 'pairwise'}
+        How r̄ is formed: from sums over events (:func:`pooled_correlation`,
+        the default, O(N)), or as the mean of the pairwise correlations on
+        each pair's common days (:func:`pairwise_correlation`, O(N²) time and
+        memory). The two are equal when the estimation samples have no
+        missing day.
 
     Returns
     -------
@@ -318,12 +408,12 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
     -----
     .. math:: t_{KP} = t_{BMP} \\sqrt{\\frac{1 - \\bar r}{1 + (N - 1)\\bar r}},
 
-    r̄ the mean of the pairwise correlations r_ij (i < j) of the events'
-    estimation-sample abnormal returns (:func:`pairwise_correlation`), over
-    the pairs of events with a CAR in the window and at least ``min_overlap``
-    common days; Student t with N - 1 degrees of freedom as for BMP. With no
-    usable pair r̄ = 0 and t_KP = t_BMP; a r̄ that makes 1 + (N - 1)r̄ <= 0
-    gives NaN.
+    r̄ the mean cross-correlation of the events' estimation-sample abnormal
+    returns over the events with a CAR in the window; Student t with N - 1
+    degrees of freedom as for BMP. ``pairwise``: the mean of r_ij (i < j)
+    over the pairs with at least ``min_overlap`` common days; ``pooled``:
+    see :func:`pooled_correlation`. With no usable pair r̄ = 0 and
+    t_KP = t_BMP; a r̄ that makes 1 + (N - 1)r̄ <= 0 gives NaN.
 
     The series are aligned by event day τ (not by calendar date): r_ij
     estimates the correlation of AR_i(τ) and AR_j(τ), the quantity that enters
@@ -343,15 +433,28 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
     cross-sectional correlation of abnormal returns. Review of Financial
     Studies, 23(11), 3996-4025.
     """
+    correlation = check_option("correlation", correlation, KPCorrelation)
     car = _as2d("car", car)
     bmp = bmp_t(car, car_se)
+    d = np.isfinite(_safe_div(car, _as2d("car_se", car_se)))
+    if correlation == "pooled":
+        rbar = pooled_correlation(est_ar, d, min_overlap=min_overlap)
+    else:
+        rbar = _pairwise_rbar(est_ar, d, min_overlap)
+    return _kp_result(bmp, rbar)
+
+
+def _pairwise_rbar(est_ar, d, min_overlap):
     r, good = pairwise_correlation(est_ar, min_overlap=min_overlap)
     upper = np.triu(good, 1)
     rm = np.where(upper, r, 0.0)
-    d = np.isfinite(_safe_div(car, _as2d("car_se", car_se))).astype(np.float64)
+    d = d.astype(np.float64)
     num = np.einsum("ew,ef,fw->w", d, rm, d)
     cnt = np.einsum("ew,ef,fw->w", d, upper.astype(np.float64), d)
-    rbar = np.where(cnt > 0, _safe_div(num, cnt), 0.0)
+    return np.where(cnt > 0, _safe_div(num, cnt), 0.0)
+
+
+def _kp_result(bmp, rbar):
     n = bmp.n_events.astype(np.float64)
     den = 1.0 + (n - 1.0) * rbar
     factor = np.sqrt(_safe_div(1.0 - rbar, np.where(den > 0, den, np.nan)).clip(min=0.0))
@@ -424,27 +527,34 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
     33(1), 73-92.
     """
     est_ar = np.asarray(est_ar, dtype=np.float64)
-    ar = np.asarray(ar, dtype=np.float64)
+    u = _ranks_u(est_ar, np.asarray(ar, dtype=np.float64))
+    if car is not None:
+        ev = np.isfinite(_as2d("car", car))
+    else:
+        windows = np.asarray(windows).reshape(-1, 2)
+        rel_win = np.asarray(rel_win).reshape(-1)
+        dw = np.isfinite(u[:, est_ar.shape[1]:])
+        ev = np.stack([dw[:, (rel_win >= a) & (rel_win <= b)].any(axis=1) for a, b in windows],
+                      axis=1)
+    return _corrado_from_u(u, est_ar.shape[1], rel_win, windows, ev)
+
+
+def _corrado_from_u(u, Le, rel_win, windows, ev) -> TestResult:
+    """Corrado's Z from the ranks U (N, Le + Lw) and the events counted per window ev (N, W)."""
     rel_win = np.asarray(rel_win).reshape(-1)
     windows = np.asarray(windows).reshape(-1, 2)
     W = windows.shape[0]
-    Le = est_ar.shape[1]
-    u = _ranks_u(est_ar, ar)
     du = np.isfinite(u)
     u0 = np.where(du, u, 0.0)
     stat = np.full(W, np.nan)
-    count = np.zeros(W, dtype=np.int64)
+    count = ev.sum(axis=0).astype(np.int64)
     for w, (a, b) in enumerate(windows):
-        in_w = (rel_win >= a) & (rel_win <= b)
-        if car is not None:
-            ev = np.isfinite(_as2d("car", car)[:, w])
-        else:
-            ev = du[:, Le:][:, in_w].any(axis=1)
-        count[w] = ev.sum()
-        if not ev.any():
+        e = ev[:, w]
+        if not e.any():
             continue
-        m = du[ev].sum(axis=0)
-        ubar = np.where(m > 0, u0[ev].sum(axis=0) / np.maximum(m, 1), 0.0)
+        in_w = (rel_win >= a) & (rel_win <= b)
+        m = du[e].sum(axis=0)
+        ubar = np.where(m > 0, u0[e].sum(axis=0) / np.maximum(m, 1), 0.0)
         dd = m > 0
         sigma2 = (m[dd] * ubar[dd] ** 2).sum() / dd.sum()
         cols = np.concatenate([np.zeros(Le, dtype=bool), in_w]) & dd
@@ -485,10 +595,13 @@ def generalized_sign_z(car, est_ar) -> TestResult:
     Cowan, A. R. (1992). Nonparametric event study tests. Review of
     Quantitative Finance and Accounting, 2(4), 343-358.
     """
-    car = _as2d("car", car)
     est = np.asarray(est_ar, dtype=np.float64)
     de = np.isfinite(est)
     share = _safe_div((np.where(de, est, 0.0) > 0).sum(axis=1), de.sum(axis=1))
+    return _generalized_sign_from_share(_as2d("car", car), share)
+
+
+def _generalized_sign_from_share(car, share) -> TestResult:
     d = np.isfinite(car) & np.isfinite(share)[:, None]
     n = d.sum(axis=0)
     p_hat = _safe_div(np.where(d, share[:, None], 0.0).sum(axis=0), n)
@@ -897,7 +1010,7 @@ def _pseudo_group_means(rng, pool, sign, groups):
     block = max(1, min(groups, 2**22 // max(M * V, 1)))
     for s in range(0, groups, block):
         g = min(block, groups - s)
-        picks = _sample_without_replacement(rng, P, M, g)
+        picks = _sample_without_replacement(rng, P, M, g, ordered=len(others) > 1)
         start = 0
         for j, wgt in zip(others, weights, strict=True):
             seg = picks[:, start : start + int(size[j])]
@@ -920,8 +1033,11 @@ def _hypergeometric_rows(rng, colors, n):
     return counts
 
 
-def _sample_without_replacement(rng, population, size, rows):
+def _sample_without_replacement(rng, population, size, rows, *, ordered=True):
     """(rows, size) indices, each row a uniformly ordered draw without replacement.
+
+    With ``ordered=False`` a row is a uniform subset in an order that is not
+    uniform (enough when only the row's sum is used).
 
     Notes
     -----
@@ -952,18 +1068,23 @@ def _sample_without_replacement(rng, population, size, rows):
                 out[todo] = rng.integers(0, population, size=(todo.size, size))
         return out
     out = np.empty((rows, size), dtype=np.int64)
-    block = max(1, min(rows, 2**24 // population))
+    # Rows in blocks whose "taken" bitmaps (block x population) stay small.
+    block = max(1, min(rows, 2**25 // population))
     for s in range(0, rows, block):
         g = min(block, rows - s)
-        taken = np.zeros((g, population), dtype=bool)
-        r = np.arange(g)
-        part = out[s : s + g]
+        taken = np.zeros(g * population, dtype=bool)
+        offset = np.arange(g, dtype=np.int64) * population
+        part = np.empty((size, g), dtype=np.int64)
         for i, j in enumerate(range(population - size, population)):
             t = rng.integers(0, j + 1, size=g)
-            t = np.where(taken[r, t], j, t)
-            taken[r, t] = True
-            part[:, i] = t
-        out[s : s + g] = rng.permuted(part, axis=1)
+            flat = offset + t
+            hit = taken[flat]
+            t[hit] = j
+            flat[hit] = offset[hit] + j
+            taken[flat] = True
+            part[i] = t
+        part = part.T
+        out[s : s + g] = rng.permuted(part, axis=1) if ordered else part
     return out
 
 
@@ -1221,23 +1342,63 @@ def group_tests(arrays, idx, sign, *, placebo=None, placebo_groups=None) -> dict
     placebo_groups : int, optional
         Pseudo groups of the placebo test (default: the placebo's draws).
     """
+    return _group_tests(arrays, idx, sign, _event_statistics(arrays), placebo, placebo_groups)
+
+
+class _EventStatistics(NamedTuple):
+    """Per-event quantities that every group's tests read (computed once per battery)."""
+
+    u: np.ndarray  # Corrado's U (E, Le + Lw)
+    z: np.ndarray  # standardized estimation ARs for r̄ (E, Le)
+    zu: np.ndarray  # their sample indicator (E, Le)
+    zq: np.ndarray  # Σ z² (E,)
+    pos: np.ndarray  # share of positive estimation ARs (E,)
+    neg: np.ndarray  # share of negative estimation ARs (E,)
+
+
+def _event_statistics(arrays) -> _EventStatistics:
+    est = arrays.est_ar
+    z, zu, zq = _kp_standardized(est)
+    de = np.isfinite(est)
+    nd = de.sum(axis=1)
+    e0 = np.where(de, est, 0.0)
+    return _EventStatistics(
+        u=_ranks_u(est, arrays.ar), z=z, zu=zu, zq=zq,
+        pos=_safe_div((e0 > 0).sum(axis=1), nd), neg=_safe_div((e0 < 0).sum(axis=1), nd),
+    )
+
+
+def _group_tests(arrays, idx, sign, ev, placebo, placebo_groups) -> dict:
+    """The battery of one group from the per-event statistics ``ev``.
+
+    A sign s multiplies an event's series, so its ranks' U become sign(s) U
+    (average ranks of -x are T + 1 minus those of x), its standardized
+    estimation ARs sign(s) z, and its share of positive estimation ARs the
+    share of negative ones: the per-event statistics are computed once and
+    signed here, with the same results as signing the series first.
+    """
     idx = np.asarray(idx, dtype=np.int64)
-    s = np.asarray(sign, dtype=np.float64)[:, None]
-    car = arrays.car[idx] * s
+    s = np.asarray(sign, dtype=np.float64).reshape(-1)
+    sg = np.sign(s)
+    car = arrays.car[idx] * s[:, None]
     car_se = arrays.car_se[idx]
-    est = arrays.est_ar[idx] * s
-    ar = arrays.ar[idx] * s
+    bmp = bmp_t(car, car_se)
+    d = np.isfinite(_safe_div(car, car_se))
+    on = (sg != 0).astype(np.float64)
+    rbar = _pooled_rbar(ev.z[idx] * sg[:, None], ev.zu[idx] * on[:, None], ev.zq[idx] * on, d)
+    share = np.where(sg > 0, ev.pos[idx], np.where(sg < 0, ev.neg[idx], 0.0 * ev.pos[idx]))
     out = {
         "cross-sectional-t": cross_sectional_t(car),
         "patell": patell_z(car, car_se, arrays.n[idx], arrays.k),
-        "bmp": bmp_t(car, car_se),
-        "kolari-pynnonen": kolari_pynnonen_t(car, car_se, est),
-        "corrado": corrado_rank(est, ar, arrays.rel_win, arrays.windows, car=car),
-        "generalized-sign": generalized_sign_z(car, est),
+        "bmp": bmp,
+        "kolari-pynnonen": _kp_result(bmp, rbar),
+        "corrado": _corrado_from_u(ev.u[idx] * sg[:, None], ev.z.shape[1], arrays.rel_win,
+                                   arrays.windows, np.isfinite(car)),
+        "generalized-sign": _generalized_sign_from_share(car, share),
         "wilcoxon": wilcoxon_signed_rank(car),
     }
     if placebo is not None:
-        out["placebo"] = placebo.group_pvalues(car, s[:, 0], groups=placebo_groups)
+        out["placebo"] = placebo.group_pvalues(car, s, groups=placebo_groups)
     return out
 
 
@@ -1273,9 +1434,14 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
     """
     E = arrays.car.shape[0]
     windows = np.asarray(arrays.windows).reshape(-1, 2)
-    frames = []
-    for name, (idx, sign) in _groups(groups, E).items():
-        res = group_tests(arrays, idx, sign, placebo=placebo)
+    W = windows.shape[0]
+    ev = None
+    cols = {c: [] for c in TEST_COLUMNS}
+    gorder = []
+    for g, (name, (idx, sign)) in enumerate(_groups(groups, E).items()):
+        if ev is None:
+            ev = _event_statistics(arrays)
+        res = _group_tests(arrays, idx, sign, ev, placebo, None)
         counts = res["cross-sectional-t"].n_events
         for w in np.flatnonzero(counts < idx.size):
             logger.info(
@@ -1284,27 +1450,21 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
                 name, windows[w, 0], windows[w, 1], idx.size - counts[w], idx.size,
             )
         for test, r in res.items():
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "group": name,
-                        "start": windows[:, 0],
-                        "end": windows[:, 1],
-                        "test": test,
-                        "statistic": r.statistic,
-                        "p_value": r.p_value,
-                        "n_events": np.asarray(r.n_events, dtype=np.int64),
-                    }
-                )
-            )
-    if not frames:
+            cols["group"].append(np.full(W, name, dtype=object))
+            cols["start"].append(windows[:, 0])
+            cols["end"].append(windows[:, 1])
+            cols["test"].append(np.full(W, test, dtype=object))
+            cols["statistic"].append(np.asarray(r.statistic, dtype=np.float64))
+            cols["p_value"].append(np.asarray(r.p_value, dtype=np.float64))
+            cols["n_events"].append(np.asarray(r.n_events, dtype=np.int64))
+            gorder.append(np.full((2, W), [[g], [TEST_NAMES.index(test)]]))
+    if not gorder:
         return pd.DataFrame({c: [] for c in TEST_COLUMNS})
-    out = pd.concat(frames, ignore_index=True)
-    order = {t: i for i, t in enumerate(TEST_NAMES)}
-    out["_g"] = out["group"].map({g: i for i, g in enumerate(dict.fromkeys(out["group"]))})
-    out["_t"] = out["test"].map(order)
-    out = out.sort_values(["_g", "start", "end", "_t"], kind="stable")
-    return out.drop(columns=["_g", "_t"]).reset_index(drop=True)[TEST_COLUMNS]
+    flat = {c: np.concatenate(v) for c, v in cols.items()}
+    keys = np.concatenate(gorder, axis=1)
+    # rows by group (as given), window (start, end), test (order of TEST_NAMES); stable
+    order = np.lexsort((keys[1], flat["end"], flat["start"], keys[0]))
+    return pd.DataFrame({c: v[order] for c, v in flat.items()})[TEST_COLUMNS]
 
 
 def per_event_tests(arrays, *, placebo=None) -> dict:

@@ -19,7 +19,7 @@ from scipy import stats
 
 from eventstudy import inference as inf
 from eventstudy.engine import estimate_arrays
-from eventstudy.exceptions import InferenceError
+from eventstudy.exceptions import InferenceError, OptionError
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -130,7 +130,7 @@ def test_kolari_pynnonen_equals_hand_formula():
     car, se, est, _, _ = _fake(seed=3)
     # Correlated estimation ARs so that the adjustment is not trivial.
     est = est + 0.6 * np.nan_to_num(est[0])[None, :]
-    res = inf.kolari_pynnonen_t(car, se, est)
+    res = inf.kolari_pynnonen_t(car, se, est, correlation="pairwise")
     for w in range(car.shape[1]):
         ev = [e for e in range(car.shape[0]) if not math.isnan(car[e, w])]
         rs = [
@@ -375,6 +375,125 @@ def test_sampling_without_replacement_is_uniform_and_distinct():
         for col in (0, size - 1):
             counts = np.bincount(picks[:, col], minlength=90)
             assert stats.chisquare(counts).pvalue > 1e-4
+
+
+def test_sampler_paths_include_every_index_equally_often_without_repeats():
+    # size 5 of 90 takes the rejection path, 70 of 90 Floyd's algorithm, each
+    # ordered (uniform in every position) or not (a uniform subset).
+    rng = np.random.default_rng(1)
+    for size, ordered in ((5, True), (70, True), (70, False), (9, True)):
+        picks = inf._sample_without_replacement(rng, 90, size, 6000, ordered=ordered)
+        assert picks.shape == (6000, size)
+        srt = np.sort(picks, axis=1)
+        assert (np.diff(srt, axis=1) > 0).all()  # no repeat within a draw
+        # inclusion frequency of each index: size/90 of the draws
+        counts = np.bincount(picks.ravel(), minlength=90)
+        assert stats.chisquare(counts).pvalue > 1e-4
+        if ordered:
+            for col in (0, size // 2, size - 1):
+                assert stats.chisquare(np.bincount(picks[:, col], minlength=90)).pvalue > 1e-4
+
+
+def _exact_group_p(pool, sign, obs):
+    """p by enumeration of every ordered sample of len(sign) from pool."""
+    means = np.array([
+        sum(s * pool[i] for s, i in zip(sign, perm, strict=True)) / len(sign)
+        for perm in itertools.permutations(range(len(pool)), len(sign))
+    ])
+    return float(np.mean(np.abs(means) >= abs(obs)))
+
+
+@pytest.mark.parametrize("route", ["indices", "counts"])
+@pytest.mark.parametrize("sign", [(1, 1, 1), (1, -1, -1), (1, -1, 1, 1, 1, 1, 1)])
+def test_group_placebo_equals_enumeration(sign, route, monkeypatch):
+    # Pools of 8 pseudo-CARs, distinct or with repeats, each sampler forced:
+    # the Monte Carlo p-value is the enumerated one within Monte Carlo error.
+    monkeypatch.setattr(inf, "_HYPERGEOMETRIC_COST", 0.0 if route == "counts" else 1e9)
+    rng = np.random.default_rng(5)
+    sign = np.asarray(sign, dtype=float)
+    G = 40_000
+    for pool in (rng.normal(size=8), np.array([0.3, 0.3, 0.3, -0.2, -0.2, 1.1, 1.1, 1.1])):
+        obs_car = np.array([0.25, 0.1, 0.2, 0.3, 0.0, 0.1, 0.4])[: sign.size] * sign
+        pl = _placebo(pool[:, None])
+        res = pl.group_pvalues(obs_car[:, None], sign, groups=G)
+        exact = _exact_group_p(pool, sign, obs_car.mean())
+        mc = (1 + exact * G) / (1 + G)
+        np.testing.assert_allclose(res.p_value[0], mc, rtol=0,
+                                   atol=4 * math.sqrt(exact * (1 - exact) / G) + 1e-12)
+
+
+def test_hypergeometric_counts_equal_index_sampler_in_distribution():
+    # 10,000 pseudo-events of 7 distinct days, groups of 600: counts path
+    # (7 colours) against the index path on the same pool with distinct
+    # values (a tiny jitter), p-values within Monte Carlo error.
+    rng = np.random.default_rng(3)
+    days = rng.standard_t(4, size=7) * 0.02
+    pool = days[rng.integers(0, 7, size=10_000)]
+    jitter = pool + rng.normal(size=pool.size) * 1e-12
+    sign = np.where(rng.random(600) < 0.4, -1.0, 1.0)
+    G = 4000
+    a = inf._pseudo_group_means(np.random.default_rng(1), pool[:, None], sign, G)[:, 0]
+    b = inf._pseudo_group_means(np.random.default_rng(2), jitter[:, None], sign, G)[:, 0]
+    assert stats.ks_2samp(a, b).pvalue > 1e-3
+    # exact mean and variance of the signed sum (finite-population moments)
+    P, N = pool.size, sign.size
+    mu, var = pool.mean(), pool.var()
+    exp_mean = sign.sum() * mu / N
+    exp_var = (var * P / (P - 1)) * ((sign**2).sum() - sign.sum() ** 2 / P) / N**2
+    np.testing.assert_allclose(a.mean(), exp_mean, rtol=0, atol=5 * math.sqrt(exp_var / G))
+    np.testing.assert_allclose(a.var(ddof=1), exp_var, rtol=0.1, atol=0)
+
+
+def test_group_placebo_of_the_whole_pool_is_constant():
+    # N = P: every plain pseudo group is the whole pool (documented).
+    pool = np.random.default_rng(0).normal(size=(50, 1))
+    pl = _placebo(pool)
+    means = inf._pseudo_group_means(np.random.default_rng(0), pool, np.ones(50), 10)
+    np.testing.assert_allclose(means, pool.mean(), rtol=1e-12, atol=1e-15)
+    res = pl.group_pvalues(np.full((50, 1), pool.mean() * 2), groups=10)
+    np.testing.assert_allclose(res.p_value, 1 / 11, rtol=RTOL, atol=0)
+
+
+def test_pooled_correlation_equals_hand_sums():
+    _, _, est, _, _ = _fake(seed=3)
+    est = est + 0.6 * np.nan_to_num(est[0])[None, :]
+    est[6, 25:] = np.nan  # fewer than 30 sample days: left out
+    z = []
+    for row in est:
+        vals = row[~np.isnan(row)]
+        if vals.size < 30 or vals.std() == 0:
+            z.append(None)
+            continue
+        z.append(np.where(np.isnan(row), np.nan, (row - vals.mean()) / vals.std()))
+    num = cnt = 0.0
+    for i, j in itertools.combinations(range(len(z)), 2):
+        if z[i] is None or z[j] is None:
+            continue
+        both = ~np.isnan(z[i]) & ~np.isnan(z[j])
+        num += float((z[i][both] * z[j][both]).sum())
+        cnt += int(both.sum())
+    np.testing.assert_allclose(inf.pooled_correlation(est), num / cnt, rtol=1e-12, atol=0)
+
+
+def test_pooled_correlation_equals_pairwise_mean_without_missing_days():
+    # Same sample days for every event: the pooled r̄ is the pairwise mean.
+    car, se, est, _, _ = _fake(seed=3, with_nan=False)
+    est = est + 0.6 * est[0][None, :]
+    d = np.isfinite(car)
+    r, good = inf.pairwise_correlation(est)
+    pairs = [r[i, j] for i, j in itertools.combinations(range(est.shape[0]), 2)]
+    np.testing.assert_allclose(inf.pooled_correlation(est, d), np.mean(pairs), rtol=1e-12, atol=0)
+    pooled = inf.kolari_pynnonen_t(car, se, est)
+    pairwise = inf.kolari_pynnonen_t(car, se, est, correlation="pairwise")
+    np.testing.assert_allclose(pooled.statistic, pairwise.statistic, rtol=1e-12, atol=0)
+    # with 8% of the days missing at random the forms differ by the weighting only
+    car, se, est, _, _ = _fake(seed=3)
+    est = est + 0.6 * np.nan_to_num(est[0])[None, :]
+    d = np.isfinite(car)
+    np.testing.assert_allclose(inf.pooled_correlation(est, d), inf._pairwise_rbar(est, d, 30),
+                               rtol=0.03, atol=0)
+    with pytest.raises(OptionError, match="correlation must be one of 'pooled', 'pairwise'"):
+        inf.kolari_pynnonen_t(car, se, est, correlation="pairs")
 
 
 # ---------------------------------------------------------------------------
@@ -624,3 +743,19 @@ def test_real_placebo_reproducible_with_seed(soybeans):
 
     for d in a.day0[:500]:
         assert not any(overlaps(d - 250, d - 11, e) or overlaps(d - 1, d + 1, e) for e in day0)
+
+
+@pytest.mark.snapshot
+def test_real_pooled_correlation_agrees_with_pairwise_mean(soybeans):
+    # 300 soybean events at random dates (estimation samples with roll and
+    # missing days): the pooled r̄ and the pairwise mean agree to 5e-4, well
+    # inside the sampling error of r̄ (a pair's r has sd 1/√240 ≈ 0.065).
+    dates, y, X, valid = soybeans
+    rng = np.random.default_rng(0)
+    day0 = np.sort(rng.choice(np.arange(2300, len(y) - 10), size=300, replace=False))
+    a = estimate_arrays(y, X, valid, valid, day0, model="market", estimation=(-250, -11),
+                        windows=((0, 0), (-1, 1)), exclude_other_events=False)
+    d = np.isfinite(a.car)
+    pooled = inf.pooled_correlation(a.est_ar, d)
+    pairwise = inf._pairwise_rbar(a.est_ar, d, inf.KP_MIN_OVERLAP)
+    np.testing.assert_allclose(pooled, pairwise, rtol=0, atol=5e-4)
