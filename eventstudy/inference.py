@@ -24,13 +24,15 @@ zero means the price moved the way the news' direction says.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ._options import check_option
 from .exceptions import InferenceError
@@ -105,14 +107,17 @@ def _as2d(name, value):
 
 def _normal_p(z):
     z = np.asarray(z, dtype=np.float64)
-    return np.where(np.isfinite(z), 2.0 * stats.norm.sf(np.abs(np.nan_to_num(z))), np.nan)
+    # 2 Φ(-|z|): scipy.stats.norm.sf is ndtr(-x), without the distribution machinery
+    return np.where(np.isfinite(z), 2.0 * special.ndtr(-np.abs(np.nan_to_num(z))), np.nan)
 
 
 def _t_p(t, df):
     t = np.asarray(t, dtype=np.float64)
     df = np.asarray(df, dtype=np.float64)
     good = np.isfinite(t) & (df >= 1)
-    return np.where(good, 2.0 * stats.t.sf(np.abs(np.nan_to_num(t)), np.maximum(df, 1)), np.nan)
+    # scipy.stats.t.sf(x, df) is stdtr(df, -x)
+    return np.where(good, 2.0 * special.stdtr(np.maximum(df, 1), -np.abs(np.nan_to_num(t))),
+                    np.nan)
 
 
 def _safe_div(num, den):
@@ -464,6 +469,8 @@ def _kp_result(bmp, rbar):
 
 def _ranks_u(est_ar, ar):
     """Corrado's U = rank/(T + 1) - 1/2 over estimation sample and event period."""
+    from scipy import stats
+
     a = np.concatenate([np.asarray(est_ar, float), np.asarray(ar, float)], axis=1)
     ranks = stats.rankdata(a, axis=1, nan_policy="omit")
     t_i = np.isfinite(a).sum(axis=1)
@@ -642,8 +649,11 @@ def wilcoxon_signed_rank(car) -> TestResult:
     ranks doubled to integers r_i, W+ is Σ s_i r_i / 2 over independent
     fair signs s_i ∈ {0, 1}, whose distribution is the product of the
     polynomials (1 + z^{r_i})/2 (zeros, which scipy flips too, leave it
-    unchanged). The p-value is scipy's to rounding (tested); every other
-    case calls ``scipy.stats.wilcoxon`` itself.
+    unchanged). The p-value is scipy's to rounding (tested). The untied
+    case for N <= 50 reads the same exact null distribution of W+ (ranks
+    1..N, cached per N; scipy's p-value exactly, tested), which saves
+    scipy's per-call overhead in the simulation; every other case calls
+    ``scipy.stats.wilcoxon`` itself.
 
     References
     ----------
@@ -655,10 +665,6 @@ def wilcoxon_signed_rank(car) -> TestResult:
     stat = np.full(W, np.nan)
     p = np.full(W, np.nan)
     n = np.isfinite(car).sum(axis=0)
-    # Windows where every event has a CAR and scipy takes its exact path (no
-    # ties, no zeros, N <= 50) are computed in one call along axis 0; scipy
-    # decides ties for the whole array, hence only such windows are joined.
-    joint = []
     for w in range(W):
         x = car[np.isfinite(car[:, w]), w]
         if np.count_nonzero(x) == 0:
@@ -667,16 +673,38 @@ def wilcoxon_signed_rank(car) -> TestResult:
         plain = np.unique(np.abs(nz)).size == nz.size and nz.size == x.size
         if not plain and x.size <= _WILCOXON_PERMUTATION_N:
             stat[w], p[w] = _wilcoxon_sign_flip(nz)
-        elif plain and x.size == car.shape[0] and x.size <= 50:
-            joint.append(w)
+        elif plain and x.size <= 50:
+            stat[w], p[w] = _wilcoxon_exact(x)
         else:
+            from scipy import stats
+
             res = stats.wilcoxon(x)
             stat[w], p[w] = float(res.statistic), float(res.pvalue)
-    if joint:
-        res = stats.wilcoxon(car[:, joint], axis=0)
-        stat[joint] = np.asarray(res.statistic, dtype=np.float64)
-        p[joint] = np.asarray(res.pvalue, dtype=np.float64)
     return TestResult(stat, p, n)
+
+
+@functools.lru_cache(maxsize=64)
+def _wilcoxon_null(N):
+    """P(W+ <= w) and P(W+ >= w), w = 0..N(N+1)/2, of N untied ranks (exact, by convolution)."""
+    dist = np.zeros(N * (N + 1) // 2 + 1)
+    dist[0] = 1.0
+    top = 0
+    for r in range(1, N + 1):  # multiply by (1 + z^r) / 2
+        dist[r : top + r + 1] += dist[: top + 1].copy()
+        dist *= 0.5
+        top += r
+    return np.cumsum(dist), np.cumsum(dist[::-1])[::-1]
+
+
+def _wilcoxon_exact(x):
+    """scipy's exact two-sided Wilcoxon test of untied, non-zero x (N <= 50), from the null."""
+    N = x.size
+    ranks = np.empty(N)
+    ranks[np.argsort(np.abs(x), kind="stable")] = np.arange(1, N + 1)
+    w_plus = int(ranks[x > 0].sum())
+    cdf, sf = _wilcoxon_null(N)
+    return float(min(w_plus, N * (N + 1) // 2 - w_plus)), float(min(1.0, 2.0 * min(cdf[w_plus],
+                                                                                  sf[w_plus])))
 
 
 #: scipy's ``method='auto'`` runs its exhaustive permutation test on tied or
@@ -686,6 +714,8 @@ _WILCOXON_PERMUTATION_N = 13
 
 def _wilcoxon_sign_flip(nz):
     """min(W+, W-) and the exact two-sided sign-flip p of the non-zero values ``nz``."""
+    from scipy import stats
+
     ranks2 = np.rint(2.0 * stats.rankdata(np.abs(nz))).astype(np.int64)
     dist = np.zeros(int(ranks2.sum()) + 1)
     dist[0] = 1.0
@@ -805,6 +835,12 @@ class Placebo:
         """Number of pseudo-events drawn."""
         return int(self.day0.shape[0])
 
+    @cached_property
+    def _abs_sorted(self) -> list:
+        # |CAR| of the pseudo-events with a CAR, sorted, per window (read by
+        # every event_pvalues call; the simulation makes thousands)
+        return [np.sort(np.abs(c[np.isfinite(c)])) for c in self.car.T]
+
     def _check_windows(self, car):
         car = _as2d("car", car)
         if car.shape[1] != self.windows.shape[0]:
@@ -834,7 +870,7 @@ class Placebo:
         car = self._check_windows(car)
         out = np.full(car.shape, np.nan)
         for w in range(car.shape[1]):
-            pool = np.sort(np.abs(self.car[np.isfinite(self.car[:, w]), w]))
+            pool = self._abs_sorted[w]
             obs = np.abs(car[:, w])
             fin = np.isfinite(obs)
             ge = pool.size - np.searchsorted(pool, np.where(fin, obs, 0.0), side="left")
@@ -937,7 +973,8 @@ class Placebo:
                 )
             obs = car[d][:, ws].mean(axis=0)
             key = [int(self.seed), nw] if shared else [int(self.seed), w0, nw]
-            means = _pseudo_group_means(np.random.default_rng(key), pool, sign[d], G)
+            means = _pseudo_group_means(np.random.default_rng(key), pool, sign[d], G,
+                                        distinct=self.n_eligible)
             tol = 64 * np.finfo(np.float64).eps * np.abs(pool).sum(axis=0) * np.abs(sign[d]).max()
             tol = tol / nw
             stat[ws] = obs
@@ -951,7 +988,7 @@ class Placebo:
 _HYPERGEOMETRIC_COST = 8.0
 
 
-def _pseudo_group_means(rng, pool, sign, groups):
+def _pseudo_group_means(rng, pool, sign, groups, distinct=None):
     """Signed means of ``groups`` uniformly ordered samples without replacement from ``pool``.
 
     Parameters
@@ -962,6 +999,10 @@ def _pseudo_group_means(rng, pool, sign, groups):
     sign : ndarray, (N,)
         Signs of the group's events, N <= P.
     groups : int
+    distinct : int, optional
+        A bound on the number of distinct pool rows (the eligible days): when
+        even that many would make the counts route dearer, the pool is not
+        searched for repeats. Either route is exact; this only saves time.
 
     Returns
     -------
@@ -994,8 +1035,11 @@ def _pseudo_group_means(rng, pool, sign, groups):
     if M == 0:
         return out
     weights = [coef[j] - coef[r] for j in others]
-    uniq, inverse = np.unique(pool, axis=0, return_inverse=True)
-    K = uniq.shape[0]
+    bound = P if distinct is None else min(P, int(distinct))
+    K = bound
+    if bound * len(others) * _HYPERGEOMETRIC_COST < M:
+        uniq, inverse = np.unique(pool, axis=0, return_inverse=True)
+        K = uniq.shape[0]
     if K * len(others) * _HYPERGEOMETRIC_COST < M:
         colors = np.bincount(inverse.reshape(-1), minlength=K).astype(np.int64)
         left = np.broadcast_to(colors, (groups, K)).copy()

@@ -248,6 +248,18 @@ def test_wilcoxon_equals_scipy_and_exact_enumeration():
         np.testing.assert_allclose(res.p_value[w], p, rtol=1e-9, atol=ATOL)
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 20, 33, 50, 51, 80])
+def test_wilcoxon_untied_equals_scipy_for_every_size(n):
+    # N <= 50 reads the cached exact null; N > 50 is scipy's normal approximation.
+    rng = np.random.default_rng(n)
+    car = rng.standard_t(3, size=(n, 4)) + np.array([0.0, 0.3, -0.5, 1.0])
+    res = inf.wilcoxon_signed_rank(car)
+    for w in range(4):
+        ref = stats.wilcoxon(car[:, w])
+        assert res.statistic[w] == ref.statistic
+        np.testing.assert_allclose(res.p_value[w], ref.pvalue, rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("n", [4, 9, 12, 14])
 def test_wilcoxon_with_ties_and_zeros_equals_scipy_defaults(n):
     rng = np.random.default_rng(n)
