@@ -469,12 +469,36 @@ def _kp_result(bmp, rbar):
 
 def _ranks_u(est_ar, ar):
     """Corrado's U = rank/(T + 1) - 1/2 over estimation sample and event period."""
-    from scipy import stats
-
     a = np.concatenate([np.asarray(est_ar, float), np.asarray(ar, float)], axis=1)
-    ranks = stats.rankdata(a, axis=1, nan_policy="omit")
+    ranks = _average_ranks(a)
     t_i = np.isfinite(a).sum(axis=1)
     return ranks / (t_i[:, None] + 1.0) - 0.5
+
+
+def _average_ranks(a):
+    """Average ranks (ties share the mean rank) of each row's finite values; NaN stays NaN.
+
+    ``scipy.stats.rankdata(a, axis=1, nan_policy="omit")`` by one sort of
+    the whole array (tested equal): sorted runs of equal values get the mean
+    of their positions; NaN sorts last, each in a run of its own.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    N, T = a.shape
+    if N == 0 or T == 0:
+        return np.full((N, T), np.nan)
+    order = np.argsort(a, axis=1, kind="stable")
+    srt = np.take_along_axis(a, order, axis=1)
+    new = np.ones((N, T), dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    run = np.cumsum(new, axis=1) + (np.arange(N) * (T + 1))[:, None]
+    flat = run.ravel()
+    position = np.broadcast_to(np.arange(1.0, T + 1.0), (N, T)).ravel()
+    total = np.bincount(flat, weights=position, minlength=N * (T + 1))
+    count = np.bincount(flat, minlength=N * (T + 1))
+    mean = (total / np.maximum(count, 1))[flat].reshape(N, T)
+    ranks = np.empty((N, T))
+    np.put_along_axis(ranks, order, np.where(np.isfinite(srt), mean, np.nan), axis=1)
+    return ranks
 
 
 def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
@@ -1052,13 +1076,15 @@ def _pseudo_group_means(rng, pool, sign, groups, distinct=None):
             out += wgt * (counts @ uniq)
         return out
     block = max(1, min(groups, 2**22 // max(M * V, 1)))
+    columns = np.ascontiguousarray(pool.T)  # gathers from 1-d columns are the fast ones
     for s in range(0, groups, block):
         g = min(block, groups - s)
         picks = _sample_without_replacement(rng, P, M, g, ordered=len(others) > 1)
         start = 0
         for j, wgt in zip(others, weights, strict=True):
             seg = picks[:, start : start + int(size[j])]
-            out[s : s + g] += wgt * pool[seg].sum(axis=1)
+            for v in range(V):
+                out[s : s + g, v] += wgt * np.take(columns[v], seg).sum(axis=1)
             start += int(size[j])
     return out
 
@@ -1103,13 +1129,15 @@ def _sample_without_replacement(rng, population, size, rows, *, ordered=True):
     if size == 0:
         return np.empty((rows, 0), dtype=np.int64)
     if size * (size - 1) <= population:
-        out = rng.integers(0, population, size=(rows, size))
+        # 32-bit indices halve the memory traffic of drawing and sorting
+        dtype = np.int32 if population < 2**31 else np.int64
+        out = rng.integers(0, population, size=(rows, size), dtype=dtype)
         todo = np.arange(rows)
         while todo.size:
             srt = np.sort(out[todo], axis=1)
             todo = todo[(srt[:, 1:] == srt[:, :-1]).any(axis=1)]
             if todo.size:
-                out[todo] = rng.integers(0, population, size=(todo.size, size))
+                out[todo] = rng.integers(0, population, size=(todo.size, size), dtype=dtype)
         return out
     out = np.empty((rows, size), dtype=np.int64)
     # Rows in blocks whose "taken" bitmaps (block x population) stay small.
@@ -1531,3 +1559,157 @@ def per_event_tests(arrays, *, placebo=None) -> dict:
     else:
         pp = placebo.event_pvalues(arrays.car)
     return {"sq_p": sq, "placebo_p": pp}
+
+
+# ---------------------------------------------------------------------------
+# many groups of one size at once (the simulation's replications)
+
+
+def _replicated_group_pvalues(arrays, idx, *, placebo=None, placebo_groups=None, rng=None,
+                              ev=None) -> dict:
+    """p-values (R, W) of every group test for R groups of n events each, all sign +1.
+
+    The same statistics as :func:`group_tests` on each row of ``idx`` (tested
+    to rounding), computed along a replication axis instead of one group at
+    a time; the placebo rows draw ``placebo_groups`` pseudo groups per
+    replication from ``rng`` (each replication its own pseudo groups).
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    R, n = idx.shape
+    ev = _event_statistics(arrays) if ev is None else ev
+    car = arrays.car[idx]  # (R, n, W)
+    se = arrays.car_se[idx]
+    W = car.shape[2]
+    windows = np.asarray(arrays.windows).reshape(-1, 2)
+    out = {}
+    dc = np.isfinite(car)
+    out["cross-sectional-t"] = _t_of_mean(car)
+    scar = _safe_div(car, se)
+    ds = np.isfinite(scar)
+    # Patell
+    dof = arrays.n[idx].astype(np.float64) - float(arrays.k)
+    var_e = np.where(dof > 2, dof / np.where(dof > 2, dof - 2.0, 1.0), np.nan)
+    num = np.where(ds, scar, 0.0).sum(axis=1)
+    den = np.where(ds, var_e[:, :, None], 0.0).sum(axis=1)
+    bad = (ds & ~np.isfinite(var_e)[:, :, None]).any(axis=1)
+    z = np.where(bad, np.nan, _safe_div(num, np.sqrt(den)))
+    z = np.where(ds.sum(axis=1) > 0, z, np.nan)
+    out["patell"] = _normal_p(z)
+    bmp_stat, bmp_n = _t_stat_of_mean(scar)
+    out["bmp"] = _t_p(bmp_stat, bmp_n - 1)
+    # Kolari-Pynnönen, pooled r̄ per replication and window
+    dsf = ds.astype(np.float64)
+    zs = np.einsum("rnw,rnl->rwl", dsf, ev.z[idx])
+    us = np.einsum("rnw,rnl->rwl", dsf, ev.zu[idx])
+    nsum = np.einsum("rnw,rn->rw", dsf, ev.zq[idx])
+    cnt = (us * us).sum(axis=2) - nsum
+    rbar = np.where(cnt > 0, ((zs * zs).sum(axis=2) - nsum) / np.where(cnt > 0, cnt, 1.0), 0.0)
+    out["kolari-pynnonen"] = _kp_result(TestResult(bmp_stat, None, bmp_n), rbar).p_value
+    # Corrado
+    u = ev.u[idx]  # (R, n, D)
+    du = np.isfinite(u)
+    u0 = np.where(du, u, 0.0)
+    duf = du.astype(np.float64)
+    Le = ev.z.shape[1]
+    rel_win = np.asarray(arrays.rel_win).reshape(-1)
+    stat = np.full((R, W), np.nan)
+    for w, (a, b) in enumerate(windows):
+        e = dc[:, :, w].astype(np.float64)
+        m = np.einsum("rn,rnd->rd", e, duf)
+        ubar = np.where(m > 0, np.einsum("rn,rnd->rd", e, u0) / np.maximum(m, 1), 0.0)
+        dd = m > 0
+        sigma2 = _safe_div(np.where(dd, m * ubar**2, 0.0).sum(axis=1), dd.sum(axis=1))
+        cols = np.concatenate([np.zeros(Le, dtype=bool), (rel_win >= a) & (rel_win <= b)])
+        cols = cols[None, :] & dd
+        top = np.where(cols, ubar, 0.0).sum(axis=1)
+        inv = np.where(cols, 1.0 / np.where(dd, m, 1.0), 0.0).sum(axis=1)
+        good = cols.any(axis=1) & (sigma2 != 0) & np.isfinite(sigma2) & (e.sum(axis=1) > 0)
+        stat[:, w] = np.where(good, top / np.sqrt(np.where(good, sigma2 * inv, 1.0)), np.nan)
+    out["corrado"] = _normal_p(stat)
+    # generalized sign
+    share = ev.pos[idx]
+    dg = dc & np.isfinite(share)[:, :, None]
+    ng = dg.sum(axis=1)
+    p_hat = _safe_div(np.where(dg, share[:, :, None], 0.0).sum(axis=1), ng)
+    wpos = (dg & (np.where(dg, car, 0.0) > 0)).sum(axis=1)
+    out["generalized-sign"] = _normal_p(_safe_div(wpos - ng * p_hat,
+                                                  np.sqrt(ng * p_hat * (1.0 - p_hat))))
+    out["wilcoxon"] = _replicated_wilcoxon(car)
+    if placebo is not None:
+        out["placebo"] = _replicated_placebo(placebo, car, placebo_groups, rng)
+    return out
+
+
+def _t_stat_of_mean(x):
+    """t of the mean over axis 1 of x (R, n, W), and the counts (as _mean_sd, cross_sectional_t)."""
+    d = np.isfinite(x)
+    n = d.sum(axis=1)
+    mean = _safe_div(np.where(d, x, 0.0).sum(axis=1), n)
+    dev = np.where(d, x - np.nan_to_num(mean)[:, None, :], 0.0)
+    var = _safe_div((dev**2).sum(axis=1), n - 1)
+    sd = np.sqrt(np.where(n >= 2, var, np.nan))
+    return _safe_div(mean, sd / np.sqrt(np.maximum(n, 1))), n
+
+
+def _t_of_mean(x):
+    t, n = _t_stat_of_mean(x)
+    return _t_p(t, n - 1)
+
+
+def _replicated_wilcoxon(car):
+    """Wilcoxon p (R, W): untied complete rows from the exact null, the rest one by one."""
+    R, n, W = car.shape
+    p = np.full((R, W), np.nan)
+    x = np.moveaxis(car, 1, 2).reshape(R * W, n)  # rows = (replication, window)
+    ax = np.abs(x)
+    srt = np.sort(ax, axis=1)
+    plain = np.isfinite(x).all(axis=1) & (x != 0).all(axis=1)
+    if n > 1:
+        plain &= (srt[:, 1:] != srt[:, :-1]).all(axis=1)
+    plain &= n <= 50
+    flat = np.full(R * W, np.nan)
+    if plain.any():
+        xp = x[plain]
+        ranks = np.empty(xp.shape)
+        order = np.argsort(np.abs(xp), axis=1, kind="stable")
+        np.put_along_axis(ranks, order, np.arange(1, n + 1, dtype=np.float64)[None, :], axis=1)
+        w_plus = np.where(xp > 0, ranks, 0.0).sum(axis=1).astype(np.int64)
+        cdf, sf = _wilcoxon_null(n)
+        flat[plain] = np.minimum(1.0, 2.0 * np.minimum(cdf[w_plus], sf[w_plus]))
+    for i in np.flatnonzero(~plain):
+        flat[i] = wilcoxon_signed_rank(x[i][:, None]).p_value[0]
+    p[:] = flat.reshape(R, W)
+    return p
+
+
+def _replicated_placebo(placebo, car, groups, rng):
+    """Group placebo p (R, W): each replication draws its own pseudo groups from one pool."""
+    R, n, W = car.shape
+    G = placebo.draws if groups is None else int(groups)
+    pool_ok = np.isfinite(placebo.car)
+    complete = np.isfinite(car).all(axis=(1, 2))
+    p = np.full((R, W), np.nan)
+    if pool_ok.all() and complete.any() and n <= pool_ok.shape[0]:
+        pool = placebo.car
+        P = pool.shape[0]
+        columns = np.ascontiguousarray(pool.T)
+        reps = np.flatnonzero(complete)
+        obs = car[reps].mean(axis=1)  # (r, W)
+        tol = 64 * np.finfo(np.float64).eps * np.abs(pool).sum(axis=0) / n
+        hits = np.zeros((reps.size, W), dtype=np.int64)
+        block = max(1, 2**21 // max(n * W * G, 1))  # replications per draw, ~16 MB
+        for s in range(0, reps.size, block):
+            r = reps[s : s + block]
+            picks = _sample_without_replacement(rng, P, n, r.size * G, ordered=False)
+            means = np.stack([np.take(columns[w], picks).sum(axis=1) for w in range(W)],
+                             axis=1).reshape(r.size, G, W) / n
+            hits[s : s + r.size] = np.count_nonzero(
+                np.abs(means) >= np.abs(obs[s : s + r.size])[:, None, :] - tol, axis=1)
+        p[reps] = (1.0 + hits) / (1.0 + G)
+    for i in np.flatnonzero(~complete if pool_ok.all() and n <= pool_ok.shape[0]
+                            else np.ones(R, dtype=bool)):
+        seeded = Placebo(car=placebo.car, day0=placebo.day0, windows=placebo.windows,
+                         seed=int(rng.integers(2**31)), n_eligible=placebo.n_eligible,
+                         model=placebo.model, estimation=placebo.estimation)
+        p[i] = seeded.group_pvalues(car[i], groups=G).p_value
+    return p

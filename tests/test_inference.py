@@ -771,3 +771,57 @@ def test_real_pooled_correlation_agrees_with_pairwise_mean(soybeans):
     pooled = inf.pooled_correlation(a.est_ar, d)
     pairwise = inf._pairwise_rbar(a.est_ar, d, inf.KP_MIN_OVERLAP)
     np.testing.assert_allclose(pooled, pairwise, rtol=0, atol=5e-4)
+
+
+def test_replicated_battery_equals_group_tests_per_replication():
+    # 12 replications of 8 events in one engine call (labels), with missing
+    # days, a too-short sample (an excluded event) and a tie for Wilcoxon:
+    # the replication-axis battery equals group_tests row by row.
+    y, X, valid, est_ok = _synthetic(seed=4)
+    rng = np.random.default_rng(9)
+    R, n = 12, 8
+    day0 = np.concatenate([np.sort(rng.choice(np.arange(260, 2390), n, replace=False))
+                           for _ in range(R)])
+    day0[3] = 40  # before a full estimation window: excluded
+    labels = np.repeat(np.arange(R), n)
+    a = estimate_arrays(y, X, valid, est_ok, day0, model="market", estimation=(-250, -11),
+                        windows=((0, 0), (-1, 1), (0, 5)), event_groups=labels)
+    car = a.car.copy()
+    car[n + 1] = -car[n]  # tie of |CAR| in replication 1
+    a = SimpleNamespace(**{k: getattr(a, k) for k in (
+        "car_se", "est_ar", "ar", "rel_win", "windows", "n", "k")}, car=car)
+    idx = np.arange(R * n).reshape(R, n)
+    got = inf._replicated_group_pvalues(a, idx)
+    for r in range(R):
+        ref = inf.group_tests(a, idx[r], np.ones(n))
+        for test, res in ref.items():
+            np.testing.assert_allclose(got[test][r], res.p_value, rtol=1e-10, atol=1e-14,
+                                       err_msg=f"{test}, replication {r}")
+
+
+def test_replicated_placebo_draws_exact_pseudo_groups():
+    # Pool of 3,000 normal pseudo-CARs; 200 replications of 5 events: their
+    # p-values average as the per-group sampler's do (same distribution), and
+    # a group far outside the pool gets 1/(1 + G).
+    rng = np.random.default_rng(2)
+    pool = rng.normal(size=(3000, 2)) * 0.02
+    pl = _placebo(pool)
+    car = rng.normal(size=(200, 5, 2)) * 0.02
+    got = inf._replicated_placebo(pl, car, 400, np.random.default_rng(1))
+    ref = np.array([_placebo(pool, seed=s).group_pvalues(car[s], groups=400).p_value
+                    for s in range(200)])
+    diff = got - ref  # per replication: two independent Monte Carlo p of the same exact p
+    assert abs(diff.mean()) < 4 * diff.std(ddof=1) / math.sqrt(diff.size)
+    assert np.abs(diff).max() < 0.12
+    far = inf._replicated_placebo(pl, np.full((3, 5, 2), 1.0), 400, np.random.default_rng(0))
+    np.testing.assert_allclose(far, 1 / 401, rtol=RTOL, atol=0)
+
+
+def test_average_ranks_equal_scipy_rankdata():
+    rng = np.random.default_rng(6)
+    a = np.round(rng.normal(size=(40, 60)), 1)  # many ties
+    a[rng.random(a.shape) < 0.1] = np.nan
+    a[3] = np.nan
+    a[5] = 0.7
+    np.testing.assert_array_equal(inf._average_ranks(a),
+                                  stats.rankdata(a, axis=1, nan_policy="omit"))
