@@ -235,8 +235,14 @@ def bench_simulation(reps: int, settings, out: Path | None) -> list[dict]:
         t0 = time.perf_counter()
         tables.append(run_size_power(settings=(setting,), reps=reps))
         rows.append({"setting": setting, "seconds": time.perf_counter() - t0})
+    table = pd.concat(tables, ignore_index=True)
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_size_power import print_rates
+
+    print()
+    print_rates(table)
+    print()
     if out is not None:
-        table = pd.concat(tables, ignore_index=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
     return rows

@@ -375,10 +375,12 @@ def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP):
 
 
 def _pooled_rbar(z, u, q, d):
-    d = np.asarray(d, dtype=np.float64)
-    zs = d.T @ z
-    us = d.T @ u
-    nsum = d.T @ q
+    # a C-ordered (W, N) left operand keeps the products on BLAS (the
+    # transposed view of an (N, W) array runs 50 times slower)
+    d = np.ascontiguousarray(np.asarray(d, dtype=np.float64).T)
+    zs = d @ z
+    us = d @ u
+    nsum = d @ q
     num = (zs * zs).sum(axis=1) - nsum
     cnt = (us * us).sum(axis=1) - nsum
     return np.where(cnt > 0, num / np.where(cnt > 0, cnt, 1.0), 0.0)

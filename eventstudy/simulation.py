@@ -374,8 +374,20 @@ def simulate_tests(
     A test that cannot be computed in a replication (NaN p-value) counts as
     a trial without rejection. The placebo distribution is drawn once, with
     no catalogued event to avoid, and shared by the replications; each
-    replication draws its own pseudo groups (its own seed), so that the
-    replications' placebo decisions do not share one set of pseudo groups.
+    replication draws its own pseudo groups, so that the replications'
+    placebo decisions do not share one set of pseudo groups.
+
+    Computation: the replications run in blocks of about 5,000 events. One
+    engine call fits a block, with other-event exclusion inside each
+    replication only (``event_groups`` of
+    :func:`eventstudy.engine.estimate_arrays`); the abnormal return is added
+    to the engine's day-0 abnormal returns and CARs, which is the same as
+    adding it to the returns, since day 0 lies in no other event's sample
+    (:func:`_add_day0_abnormal`, tested against re-running the engine); and
+    the battery runs along the replication axis with the same statistics as
+    :func:`eventstudy.inference.group_tests` on each replication (tested to
+    rounding), the placebo's pseudo groups drawn exactly (without
+    replacement) for every replication at once.
 
     References
     ----------
