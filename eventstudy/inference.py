@@ -488,7 +488,7 @@ def _average_ranks(a):
     N, T = a.shape
     if N == 0 or T == 0:
         return np.full((N, T), np.nan)
-    order = np.argsort(a, axis=1, kind="stable")
+    order = np.argsort(a, axis=1)  # ties share their mean rank: any order of them will do
     srt = np.take_along_axis(a, order, axis=1)
     new = np.ones((N, T), dtype=bool)
     new[:, 1:] = srt[:, 1:] != srt[:, :-1]
