@@ -21,6 +21,7 @@ volume is below :data:`THIN_FRACTION` of the median volume of the previous
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,15 +124,21 @@ def _previous(sessions: pd.DatetimeIndex, days, inclusive: bool, back: int = 0):
     return sessions[pos]
 
 
+def _days(years, months, day):
+    """datetime64[D] of (year, month, day) arrays (numpy calendar arithmetic)."""
+    month = (np.asarray(years, dtype=np.int64) - 1970) * 12 + np.asarray(months) - 1
+    return month.astype("datetime64[M]").astype("datetime64[D]") + (np.asarray(day) - 1)
+
+
 def _third_weekdays(years, months, weekday: int) -> pd.DatetimeIndex:
-    first = pd.to_datetime(pd.DataFrame({"year": years, "month": months, "day": 1}))
-    shift = (weekday - first.dt.day_of_week.to_numpy()) % 7
-    return pd.DatetimeIndex(first + pd.to_timedelta(shift + 14, unit="D"))
+    first = _days(years, months, 1)
+    # 1970-01-01 was a Thursday (weekday 3, Monday = 0)
+    dow = (first.astype(np.int64) + 3) % 7
+    return pd.DatetimeIndex(first + ((weekday - dow) % 7 + 14))
 
 
 def _dates(years, months, day: int) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(pd.to_datetime(pd.DataFrame({"year": years, "month": months,
-                                                          "day": day})))
+    return pd.DatetimeIndex(_days(years, months, day))
 
 
 def _prior_month(years, months):
@@ -150,7 +157,7 @@ _VECTOR_RULES = {
 }
 
 
-def _rule_dates(rule, cal: ExchangeCalendar, years, months) -> list:
+def _rule_dates(rule, cal: ExchangeCalendar, years, months) -> pd.DatetimeIndex:
     """``rule(cal, year, month)`` for every pair, vectorised for the built-in rules."""
     fast = _VECTOR_RULES.get(rule)
     if fast is not None and len(years):
@@ -162,8 +169,8 @@ def _rule_dates(rule, cal: ExchangeCalendar, years, months) -> list:
         if sessions is not None and len(sessions):
             out = fast(sessions, np.asarray(years), np.asarray(months))
             if out is not None:
-                return list(out)
-    return [rule(cal, y, m) for y, m in zip(years, months, strict=True)]
+                return pd.DatetimeIndex(out)
+    return pd.DatetimeIndex([rule(cal, y, m) for y, m in zip(years, months, strict=True)])
 
 
 @dataclass(frozen=True)
@@ -282,15 +289,22 @@ def contract_schedule(ticker: str, start, end) -> pd.DataFrame:
         before expiry), sorted by ``last_trade_date``.
     """
     prod = product(ticker)
+    return _schedule(prod.ticker, pd.Timestamp(start), pd.Timestamp(end)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _schedule(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+    # Cached: the rules and calendars never change within a process; callers
+    # that may modify the frame get a copy (contract_schedule).
+    prod = product(ticker)
     cal = get_calendar(prod.ticker)
-    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     months = [MONTH_CODES.index(c) + 1 for c in prod.months]
     pairs = [(y, m) for y in range(lo.year - 1, hi.year + 2) for m in months]
     years = [y for y, _ in pairs]
     months_ = [m for _, m in pairs]
     ltds = _rule_dates(prod.last_trade, cal, years, months_)
-    keep = [k for k, ltd in enumerate(ltds)
-            if lo - pd.Timedelta(days=40) <= ltd <= hi + pd.Timedelta(days=40)]
+    keep = np.flatnonzero((ltds >= lo - pd.Timedelta(days=40))
+                          & (ltds <= hi + pd.Timedelta(days=40))).tolist()
     fnds = (_rule_dates(prod.first_notice, cal, [years[k] for k in keep],
                         [months_[k] for k in keep])
             if prod.first_notice else [pd.NaT] * len(keep))
@@ -406,7 +420,7 @@ def roll_mask(ticker: str, index) -> pd.Series:
     mask = np.zeros(idx.size, dtype=bool)
     if is_continuous_future(ticker) and idx.size >= 2:
         prod = product(ticker)
-        ltd = contract_schedule(prod.ticker, idx[0], idx[-1])["last_trade_date"].to_numpy()
+        ltd = _schedule(prod.ticker, idx[0], idx[-1])["last_trade_date"].to_numpy()
         # the same dates as roll_days: t0 (first date on or after T) and t1 (next)
         p = idx.searchsorted(ltd[ltd >= idx[0].to_datetime64()], side="left")
         q = np.concatenate([p, p + 1])
@@ -425,7 +439,7 @@ def _delivery_thin(ticker: str, idx: pd.DatetimeIndex) -> pd.Series:
     mask = np.zeros(idx.size, dtype=bool)
     prod = product(ticker)
     if prod.first_notice is not None and idx.size:
-        sched = contract_schedule(prod.ticker, idx[0], idx[-1])
+        sched = _schedule(prod.ticker, idx[0], idx[-1])
         # rows inside [first notice, last trade] of any contract: +1/-1 steps, summed
         a = idx.searchsorted(sched["first_notice_day"].to_numpy(), side="left")
         b = idx.searchsorted(sched["last_trade_date"].to_numpy(), side="right")
