@@ -825,3 +825,20 @@ def test_average_ranks_equal_scipy_rankdata():
     a[5] = 0.7
     np.testing.assert_array_equal(inf._average_ranks(a),
                                   stats.rankdata(a, axis=1, nan_policy="omit"))
+
+
+def test_windows_with_the_same_sign_counts_share_a_draw_and_stay_exact():
+    # Window 0 misses event 0's CAR, window 1 event 1's: both have 3 events,
+    # signs (+, +, -) and (+, +, -), so one draw serves both; each window's
+    # p-value is its own enumerated p within Monte Carlo error.
+    rng = np.random.default_rng(11)
+    pool = rng.normal(size=(8, 2))
+    sign = np.array([1.0, 1.0, 1.0, -1.0])
+    car = np.array([[np.nan, 0.4], [0.3, np.nan], [0.2, 0.5], [-0.6, -0.1]])
+    G = 40_000
+    res = _placebo(pool).group_pvalues(car * sign[:, None], sign, groups=G)
+    for w in range(2):
+        d = np.isfinite(car[:, w])
+        exact = _exact_group_p(pool[:, w], sign[d], (car[d, w] * sign[d]).mean())
+        np.testing.assert_allclose(res.p_value[w], (1 + exact * G) / (1 + G), rtol=0,
+                                   atol=4 * math.sqrt(exact * (1 - exact) / G) + 1e-12)
