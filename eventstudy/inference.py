@@ -492,14 +492,20 @@ def _average_ranks(a):
     srt = np.take_along_axis(a, order, axis=1)
     new = np.ones((N, T), dtype=bool)
     new[:, 1:] = srt[:, 1:] != srt[:, :-1]
-    run = np.cumsum(new, axis=1) + (np.arange(N) * (T + 1))[:, None]
-    flat = run.ravel()
-    position = np.broadcast_to(np.arange(1.0, T + 1.0), (N, T)).ravel()
-    total = np.bincount(flat, weights=position, minlength=N * (T + 1))
-    count = np.bincount(flat, minlength=N * (T + 1))
-    mean = (total / np.maximum(count, 1))[flat].reshape(N, T)
+    fin = np.isfinite(srt)
+    mean = np.broadcast_to(np.arange(1.0, T + 1.0), (N, T))
+    tied = ~(new | ~fin).all(axis=1)  # rows with a run of equal finite values
+    if tied.any():
+        # mean position of each run of equal values, for the rows with ties
+        Nt = int(tied.sum())
+        run = np.cumsum(new[tied], axis=1) + (np.arange(Nt) * (T + 1))[:, None]
+        flat = run.ravel()
+        total = np.bincount(flat, weights=mean[tied].ravel(), minlength=Nt * (T + 1))
+        count = np.bincount(flat, minlength=Nt * (T + 1))
+        mean = mean.copy()
+        mean[tied] = (total / np.maximum(count, 1))[flat].reshape(Nt, T)
     ranks = np.empty((N, T))
-    np.put_along_axis(ranks, order, np.where(np.isfinite(srt), mean, np.nan), axis=1)
+    np.put_along_axis(ranks, order, np.where(fin, mean, np.nan), axis=1)
     return ranks
 
 

@@ -825,6 +825,12 @@ def test_average_ranks_equal_scipy_rankdata():
     a[5] = 0.7
     np.testing.assert_array_equal(inf._average_ranks(a),
                                   stats.rankdata(a, axis=1, nan_policy="omit"))
+    # rows without ties take the direct path; mixed with a tied row
+    b = rng.normal(size=(30, 50))
+    b[rng.random(b.shape) < 0.1] = np.nan
+    b[7, :5] = 0.25
+    np.testing.assert_array_equal(inf._average_ranks(b),
+                                  stats.rankdata(b, axis=1, nan_policy="omit"))
 
 
 def test_windows_with_the_same_sign_counts_share_a_draw_and_stay_exact():
