@@ -66,9 +66,8 @@ $(REPORTS)/%.html: notebooks/%.py $(REPORT_INPUTS) $(REPORTS)/.data-ok
 $(REPORTS)/index.html: $(PAGES) $(REPORT_INPUTS)
 	$(BIN)/python -m eventstudy.report --out $(REPORTS) --index $(PAGES)
 
-bench: $(STAMP) ## Time the engine and the placebo; full-size size/power simulation of every test
-	$(BIN)/python bench/bench_engine.py
-	$(BIN)/python bench/bench_size_power.py --out $(REPORTS)/size_power.csv
+bench: $(STAMP) ## Time the whole pipeline (1k-10k events), engine, article study, simulation; reports/bench.csv
+	$(BIN)/python bench/bench_pipeline.py --out $(REPORTS)/bench.csv --size-power $(REPORTS)/size_power.csv $(if $(PEER_PYTHON),--peer-python $(PEER_PYTHON))
 
 lint: $(STAMP) ## Check the code style with ruff
 	$(BIN)/ruff check eventstudy tests bench

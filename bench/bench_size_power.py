@@ -25,6 +25,23 @@ from eventstudy.exceptions import DataQualityWarning  # noqa: E402
 from eventstudy.simulation import run_size_power  # noqa: E402
 
 
+def print_rates(table) -> None:
+    """Rejection rates at 5% (no abnormal return) and power, as tables."""
+    null = table[table["abnormal"] == 0]
+    rates = null.pivot_table(index="test", columns=["setting", "window"], values="rate")
+    print("\nrejection rate at 5% with no abnormal return (Monte Carlo SE "
+          f"{null['mc_se'].min():.4f}-{null['mc_se'].max():.4f}):")
+    print((100 * rates).round(1).to_string())
+    beyond = null[null["within_3se"] == False]  # noqa: E712 - nullable boolean
+    print("\nbeyond 3 Monte Carlo SE of 5%: "
+          + (", ".join(f"{r.test} {r.window} ({r.setting}, {100 * r.rate:.1f}%)"
+                       for r in beyond.itertuples()) or "none"))
+    power = table[table["abnormal"] > 0].pivot_table(
+        index="test", columns=["setting", "window", "abnormal"], values="rate")
+    print("\npower (rejection rate with a day-0 abnormal return of +1% / +2%):")
+    print((100 * power).round(0).to_string())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2000, help="replications per setting")
@@ -40,19 +57,7 @@ def main(argv=None) -> int:
         table = run_size_power(reps=args.reps, seed=args.seed)
     seconds = time.perf_counter() - t0
     print(f"size and power: {table.attrs.get('description', '')} ({seconds:.0f} s)")
-    null = table[table["abnormal"] == 0]
-    rates = null.pivot_table(index="test", columns=["setting", "window"], values="rate")
-    print("\nrejection rate at 5% with no abnormal return (Monte Carlo SE "
-          f"{null['mc_se'].min():.4f}-{null['mc_se'].max():.4f}):")
-    print((100 * rates).round(1).to_string())
-    beyond = null[null["within_3se"] == False]  # noqa: E712 - nullable boolean
-    print("\nbeyond 3 Monte Carlo SE of 5%: "
-          + (", ".join(f"{r.test} {r.window} ({r.setting}, {100 * r.rate:.1f}%)"
-                       for r in beyond.itertuples()) or "none"))
-    power = table[table["abnormal"] > 0].pivot_table(
-        index="test", columns=["setting", "window", "abnormal"], values="rate")
-    print("\npower (rejection rate with a day-0 abnormal return of +1% / +2%):")
-    print((100 * power).round(0).to_string())
+    print_rates(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False)
     print(f"\nwrote {args.out}")

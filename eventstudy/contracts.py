@@ -21,6 +21,7 @@ volume is below :data:`THIN_FRACTION` of the median volume of the previous
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,6 +113,64 @@ def _cl_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp
     day25 = pd.Timestamp(prior.year, prior.month, 25)
     days = cal.business_days(day25 - pd.Timedelta(days=20), day25)
     return days[-4]
+
+
+def _previous(sessions: pd.DatetimeIndex, days, inclusive: bool, back: int = 0):
+    """Vectorised ``previous_trade_date``: the session on or before (before) each day,
+    stepped ``back`` more sessions back; None when a day is before the first session."""
+    pos = sessions.searchsorted(days, side="right" if inclusive else "left") - 1 - back
+    if (pos < 0).any():
+        return None
+    return sessions[pos]
+
+
+def _days(years, months, day):
+    """datetime64[D] of (year, month, day) arrays (numpy calendar arithmetic)."""
+    month = (np.asarray(years, dtype=np.int64) - 1970) * 12 + np.asarray(months) - 1
+    return month.astype("datetime64[M]").astype("datetime64[D]") + (np.asarray(day) - 1)
+
+
+def _third_weekdays(years, months, weekday: int) -> pd.DatetimeIndex:
+    first = _days(years, months, 1)
+    # 1970-01-01 was a Thursday (weekday 3, Monday = 0)
+    dow = (first.astype(np.int64) + 3) % 7
+    return pd.DatetimeIndex(first + ((weekday - dow) % 7 + 14))
+
+
+def _dates(years, months, day: int) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(_days(years, months, day))
+
+
+def _prior_month(years, months):
+    months = np.asarray(months) - 1
+    years = np.asarray(years) - (months == 0)
+    return years, np.where(months == 0, 12, months)
+
+
+#: Vectorised forms of the expiry rules: (sessions, years, months) -> dates or None.
+_VECTOR_RULES = {
+    _grain_last_trade: lambda s, y, m: _previous(s, _dates(y, m, 15), False),
+    _grain_first_notice: lambda s, y, m: _previous(s, _dates(y, m, 1), False),
+    _es_last_trade: lambda s, y, m: _previous(s, _third_weekdays(y, m, 4), True),
+    _dx_last_trade: lambda s, y, m: _previous(s, _third_weekdays(y, m, 2), False, back=1),
+    _cl_last_trade: lambda s, y, m: _previous(s, _dates(*_prior_month(y, m), 25), True, back=3),
+}
+
+
+def _rule_dates(rule, cal: ExchangeCalendar, years, months) -> pd.DatetimeIndex:
+    """``rule(cal, year, month)`` for every pair, vectorised for the built-in rules."""
+    fast = _VECTOR_RULES.get(rule)
+    if fast is not None and len(years):
+        try:
+            sessions = cal.trade_dates(pd.Timestamp(min(years) - 1, 1, 1),
+                                       pd.Timestamp(max(years), 12, 31))
+        except Exception:  # outside the calendar's range: the scalar rule raises the error
+            sessions = None
+        if sessions is not None and len(sessions):
+            out = fast(sessions, np.asarray(years), np.asarray(months))
+            if out is not None:
+                return pd.DatetimeIndex(out)
+    return pd.DatetimeIndex([rule(cal, y, m) for y, m in zip(years, months, strict=True)])
 
 
 @dataclass(frozen=True)
@@ -230,17 +289,26 @@ def contract_schedule(ticker: str, start, end) -> pd.DataFrame:
         before expiry), sorted by ``last_trade_date``.
     """
     prod = product(ticker)
+    return _schedule(prod.ticker, pd.Timestamp(start), pd.Timestamp(end)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _schedule(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+    # Cached: the rules and calendars never change within a process; callers
+    # that may modify the frame get a copy (contract_schedule).
+    prod = product(ticker)
     cal = get_calendar(prod.ticker)
-    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     months = [MONTH_CODES.index(c) + 1 for c in prod.months]
-    rows = []
-    for year in range(lo.year - 1, hi.year + 2):
-        for month in months:
-            ltd = prod.last_trade(cal, year, month)
-            if ltd < lo - pd.Timedelta(days=40) or ltd > hi + pd.Timedelta(days=40):
-                continue
-            fnd = prod.first_notice(cal, year, month) if prod.first_notice else pd.NaT
-            rows.append((year, month, ltd, fnd))
+    pairs = [(y, m) for y in range(lo.year - 1, hi.year + 2) for m in months]
+    years = [y for y, _ in pairs]
+    months_ = [m for _, m in pairs]
+    ltds = _rule_dates(prod.last_trade, cal, years, months_)
+    keep = np.flatnonzero((ltds >= lo - pd.Timedelta(days=40))
+                          & (ltds <= hi + pd.Timedelta(days=40))).tolist()
+    fnds = (_rule_dates(prod.first_notice, cal, [years[k] for k in keep],
+                        [months_[k] for k in keep])
+            if prod.first_notice else [pd.NaT] * len(keep))
+    rows = [(years[k], months_[k], ltds[k], f) for k, f in zip(keep, fnds, strict=True)]
     rows.sort(key=lambda r: r[2])
     codes = [f"{prod.root}{MONTH_CODES[m - 1]}{y % 100:02d}" for y, m, _, _ in rows]
     nxt = []
@@ -349,8 +417,17 @@ def roll_mask(ticker: str, index) -> pd.Series:
     All False for non-futures; see :func:`roll_days` for the rule.
     """
     idx = _as_index(index)
-    rolls = roll_days(ticker, idx)
-    return pd.Series(idx.isin(rolls["date"]), index=idx, name="roll")
+    mask = np.zeros(idx.size, dtype=bool)
+    if is_continuous_future(ticker) and idx.size >= 2:
+        prod = product(ticker)
+        ltd = _schedule(prod.ticker, idx[0], idx[-1])["last_trade_date"].to_numpy()
+        # the same dates as roll_days: t0 (first date on or after T) and t1 (next)
+        p = idx.searchsorted(ltd[ltd >= idx[0].to_datetime64()], side="left")
+        q = np.concatenate([p, p + 1])
+        mask[q[(q >= 1) & (q < idx.size)]] = True
+    elif is_continuous_future(ticker):
+        product(ticker)
+    return pd.Series(mask, index=idx, name="roll")
 
 
 def _volume_thin(volume: pd.Series) -> pd.Series:
@@ -362,9 +439,13 @@ def _delivery_thin(ticker: str, idx: pd.DatetimeIndex) -> pd.Series:
     mask = np.zeros(idx.size, dtype=bool)
     prod = product(ticker)
     if prod.first_notice is not None and idx.size:
-        sched = contract_schedule(prod.ticker, idx[0], idx[-1])
-        for fnd, ltd in zip(sched["first_notice_day"], sched["last_trade_date"], strict=True):
-            mask |= (idx >= fnd) & (idx <= ltd)
+        sched = _schedule(prod.ticker, idx[0], idx[-1])
+        # rows inside [first notice, last trade] of any contract: +1/-1 steps, summed
+        a = idx.searchsorted(sched["first_notice_day"].to_numpy(), side="left")
+        b = idx.searchsorted(sched["last_trade_date"].to_numpy(), side="right")
+        a, b = a[a < b], b[a < b]
+        step = np.bincount(a, minlength=idx.size + 1) - np.bincount(b, minlength=idx.size + 1)
+        mask = np.cumsum(step)[: idx.size] > 0
     return pd.Series(mask, index=idx)
 
 

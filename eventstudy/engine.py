@@ -113,8 +113,8 @@ class EventArrays:
 
     @cached_property
     def _est(self):
-        base, const, terms, add, g, first, ok, Le = self._est_src
-        return _residuals(base, const, list(terms), g, first, ok, Le, add)
+        base, const, terms, add, g, first, ok, Le, drop = self._est_src
+        return _residuals(base, const, list(terms), g, first, ok, Le, add, drop=drop)
 
     @property
     def est_ar(self) -> np.ndarray:
@@ -246,6 +246,7 @@ def estimate_arrays(
     exclude_other_events=True,
     min_estimation_days=100,
     exclude_positions=None,
+    event_groups=None,
 ) -> EventArrays:
     """Fit the normal-return model of every event and compute AR, CAR and variances.
 
@@ -277,6 +278,11 @@ def estimate_arrays(
         Events with fewer estimation days are excluded (used=False, reason).
     exclude_positions : array_like of bool, (T,), optional
         Extra days dropped from every estimation sample.
+    event_groups : array_like of int, (E,), optional
+        Labels that make other-event exclusion act within a label only: an
+        event's sample drops the widest windows of the other events with its
+        label (independent replications of a simulation in one call).
+        Default: one label, every event excludes every other.
 
     Returns
     -------
@@ -293,7 +299,11 @@ def estimate_arrays(
     -----
     Estimation sample of event e: the days t = day0_e + τ, τ in [T0, T1],
     inside the data with ``est_ok`` (and ``valid``), not in another event's
-    widest window, not in ``exclude_positions``; n its size.
+    widest window, not in ``exclude_positions``; n its size. With
+    ``event_groups`` the other events are those with the same label: their
+    window days are subtracted from the prefix-sum statistics day by day
+    (few days per event), so that every sample is still read in O(1) per
+    statistic plus its excluded days.
 
     ``market``: OLS of R on [1, X] over the sample, k = 1 + m, s² = SSR/(n-k).
     It is computed in centred form for accuracy: with x̄, ȳ the sample means
@@ -352,6 +362,15 @@ def estimate_arrays(
             f"with shape {day0.shape}"
         )
     day0 = day0.astype(np.int64)
+    if event_groups is not None:
+        event_groups = np.asarray(event_groups).reshape(-1)
+        if event_groups.shape != day0.shape or not (
+            event_groups.size == 0 or np.issubdtype(event_groups.dtype, np.integer)
+        ):
+            raise EstimationError(
+                f"event_groups must be one integer label per event ({day0.shape[0]}); got "
+                f"{event_groups.dtype} with shape {event_groups.shape}"
+            )
     model, (T0, T1), wins, min_n = check_design(model, m, estimation, windows, min_estimation_days)
     k = model_k(model, m)
     E, W = day0.shape[0], wins.shape[0]
@@ -373,7 +392,7 @@ def estimate_arrays(
     g = finite & est_ok
     if extra is not None:
         g &= ~extra
-    if exclude_other_events and E:
+    if exclude_other_events and E and event_groups is None:
         d = day0[in_data]
         lo = np.clip(d + w_lo, 0, T)
         hi = np.clip(d + w_hi + 1, 0, T)
@@ -385,12 +404,23 @@ def estimate_arrays(
     est_in_data = (first >= 0) & (stop <= T)
     a_pos = np.clip(first, 0, T)
     b_pos = np.clip(stop, 0, T)
+    # (event, estimation day) pairs that another event of the same label
+    # covers; subtracted from the window sums below
+    drop = None
+    if exclude_other_events and E and event_groups is not None:
+        drop = _group_cover(day0, event_groups, in_data, est_in_data, first, Le, w_lo, w_hi, g)
+
+    def wsum(v):
+        out = _window_sum(v, a_pos, b_pos)
+        if drop is not None and drop[0].size:
+            out = out - np.bincount(drop[0], weights=v[first[drop[0]] + drop[1]], minlength=E)
+        return out
 
     # Sufficient statistics of every sample from prefix sums over time
     # (O(T + E)); values are shifted by their overall mean first so that the
     # differences of prefix sums keep their precision.
     gf = g.astype(np.float64)
-    n = _window_sum(gf, a_pos, b_pos).round().astype(np.int64)
+    n = wsum(gf).round().astype(np.int64)
     n = np.where(in_data, n, 0)
 
     reason = np.full(E, "", dtype=object)
@@ -422,7 +452,7 @@ def estimate_arrays(
 
     mu_y = y[g].mean() if g.any() else 0.0
     yz = np.where(g, y - mu_y, 0.0)
-    ybar_s = _window_sum(yz, a_pos, b_pos) / nf  # mean of the shifted y
+    ybar_s = wsum(yz) / nf  # mean of the shifted y
 
     # Rows of (events x estimation days) are read as windows of one strided
     # view of each series; events whose range leaves the data read row 0 and
@@ -437,14 +467,14 @@ def estimate_arrays(
     if model == "market":
         mu_x = X[g].mean(axis=0) if g.any() else np.zeros(m)
         xz = [np.where(g, X[:, j] - mu_x[j], 0.0) for j in range(m)]
-        xbar_s = np.stack([_window_sum(xz[j], a_pos, b_pos) / nf for j in range(m)], axis=1)
+        xbar_s = np.stack([wsum(xz[j]) / nf for j in range(m)], axis=1)
         S = np.empty((E, m, m))
         sxy = np.empty((E, m))
         raw = np.empty((E, m))
         for i in range(m):
-            sxy[:, i] = _window_sum(xz[i] * yz, a_pos, b_pos) - nf * xbar_s[:, i] * ybar_s
+            sxy[:, i] = wsum(xz[i] * yz) - nf * xbar_s[:, i] * ybar_s
             for j in range(i, m):
-                sij = _window_sum(xz[i] * xz[j], a_pos, b_pos)
+                sij = wsum(xz[i] * xz[j])
                 if i == j:
                     raw[:, i] = sij
                 S[:, i, j] = S[:, j, i] = sij - nf * xbar_s[:, i] * xbar_s[:, j]
@@ -469,13 +499,13 @@ def estimate_arrays(
         alpha_s = ybar_s - np.einsum("ei,ei->e", xbar_s, beta)
         alpha = alpha_s + mu_y - beta @ mu_x
         params = np.concatenate([alpha[:, None], beta], axis=1)
-        ssr = _window_sum(yz * yz, a_pos, b_pos) - nf * ybar_s**2 - np.einsum("ei,ei->e", sxy, beta)
+        ssr = wsum(yz * yz) - nf * ybar_s**2 - np.einsum("ei,ei->e", sxy, beta)
         est = (yz, alpha_s, tuple(zip(xz, beta.T, strict=True)), None)
         x_w = [X[idx_w, j] for j in range(m)]
         normal = alpha[:, None] + sum(x_w[j] * beta[:, j, None] for j in range(m))
     elif model == "constant-mean":
         params = (ybar_s + mu_y)[:, None]
-        ssr = _window_sum(yz * yz, a_pos, b_pos) - nf * ybar_s**2
+        ssr = wsum(yz * yz) - nf * ybar_s**2
         est = (yz, ybar_s, (), None)
         normal = np.broadcast_to(params, (E, Lw))
     else:  # market-adjusted: AR = y - x; s² is taken about the sample mean of AR
@@ -483,9 +513,9 @@ def estimate_arrays(
         dz = np.where(g, y - x0, 0.0)
         mu_d = dz[g].mean() if g.any() else 0.0
         dz = np.where(g, dz - mu_d, 0.0)
-        dbar_s = _window_sum(dz, a_pos, b_pos) / nf
+        dbar_s = wsum(dz) / nf
         params = (dbar_s + mu_d)[:, None]
-        ssr = _window_sum(dz * dz, a_pos, b_pos) - nf * dbar_s**2
+        ssr = wsum(dz * dz) - nf * dbar_s**2
         # the estimation-sample AR is y - x itself, not its deviation from the mean
         est = (dz, np.full(E, -mu_d), (), None)
         normal = x0[idx_w]
@@ -570,14 +600,51 @@ def estimate_arrays(
         used=ok,
         reason=reason,
         model=model,
-        _est_src=(*est, g, first_safe, ok.copy(), Le),
+        _est_src=(*est, g, first_safe, ok.copy(), Le, drop),
         _inv_n=np.where(ok, 1.0 / nf, np.nan),
         _z=z_w,
         _Sinv=Sinv,
     )
 
 
-def _residuals(base, const, terms, g, first, ok, Le, add, block=512):
+def _group_cover(day0, labels, in_data, est_in_data, first, Le, w_lo, w_hi, g):
+    """Sample days of each event inside another same-label event's widest window.
+
+    Returns ``(event, offset)`` index arrays (offset l = day - first_e) of the
+    days with ``g`` true, one pair per day however many windows cover it.
+    """
+    E = day0.shape[0]
+    order = np.argsort(labels, kind="stable")
+    lab = labels[order]
+    start = np.flatnonzero(np.concatenate([[True], lab[1:] != lab[:-1]]))
+    size = np.diff(np.concatenate([start, [E]]))
+    m = np.repeat(size, size)  # group size, per event in sorted order
+    s0 = np.repeat(start, size)
+    e_sorted = np.repeat(np.arange(E), m)
+    within = np.arange(e_sorted.size) - np.repeat(np.cumsum(m) - m, m)
+    e = order[e_sorted]
+    f = order[s0[e_sorted] + within]
+    keep = (e != f) & in_data[f] & est_in_data[e]
+    e, f = e[keep], f[keep]
+    lo = np.maximum(day0[f] + w_lo - first[e], 0)
+    hi = np.minimum(day0[f] + w_hi - first[e], Le - 1)
+    keep = lo <= hi
+    e, lo, hi = e[keep], lo[keep], hi[keep]
+    if e.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    # coverage per (event, offset) from +1/-1 steps, only on events with any
+    rows, inv = np.unique(e, return_inverse=True)
+    steps = np.zeros(rows.size * (Le + 1), dtype=np.int64)
+    np.add.at(steps, inv * (Le + 1) + lo, 1)
+    np.add.at(steps, inv * (Le + 1) + hi + 1, -1)
+    cover = np.cumsum(steps.reshape(rows.size, Le + 1), axis=1)[:, :Le] > 0
+    ri, li = np.nonzero(cover)
+    ei = rows[ri]
+    on = g[first[ei] + li]
+    return ei[on], li[on]
+
+
+def _residuals(base, const, terms, g, first, ok, Le, add, block=512, drop=None):
     """Estimation-sample residuals of all events, in cache-sized blocks of events.
 
     Residual of event e on day l: base[f_e + l] - const_e - Σ_j coef_je x_j[f_e + l]
@@ -606,6 +673,9 @@ def _residuals(base, const, terms, g, first, ok, Le, add, block=512):
             r -= t
         u = vg[f]
         u &= ok[sl, None]
+        if drop is not None:
+            inb = (drop[0] >= s) & (drop[0] < s + block)
+            u[drop[0][inb] - s, drop[1][inb]] = False
         r *= u
         ssr[sl] = np.einsum("el,el->e", r, r)
         if add is not None:

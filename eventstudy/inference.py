@@ -24,14 +24,17 @@ zero means the price moved the way the news' direction says.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
+from ._options import check_option
 from .exceptions import InferenceError
 
 __all__ = [
@@ -44,6 +47,8 @@ __all__ = [
     "patell_z",
     "bmp_t",
     "pairwise_correlation",
+    "pooled_correlation",
+    "KPCorrelation",
     "kolari_pynnonen_t",
     "corrado_rank",
     "generalized_sign_z",
@@ -73,6 +78,9 @@ TEST_NAMES: tuple[str, ...] = get_args(TestName)
 #: Pairs of events with fewer common estimation days are left out of r̄.
 KP_MIN_OVERLAP = 30
 
+#: How Kolari-Pynnönen's mean correlation r̄ is formed (see kolari_pynnonen_t).
+KPCorrelation = Literal["pooled", "pairwise"]
+
 TEST_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events"]
 
 
@@ -99,14 +107,17 @@ def _as2d(name, value):
 
 def _normal_p(z):
     z = np.asarray(z, dtype=np.float64)
-    return np.where(np.isfinite(z), 2.0 * stats.norm.sf(np.abs(np.nan_to_num(z))), np.nan)
+    # 2 Φ(-|z|): scipy.stats.norm.sf is ndtr(-x), without the distribution machinery
+    return np.where(np.isfinite(z), 2.0 * special.ndtr(-np.abs(np.nan_to_num(z))), np.nan)
 
 
 def _t_p(t, df):
     t = np.asarray(t, dtype=np.float64)
     df = np.asarray(df, dtype=np.float64)
     good = np.isfinite(t) & (df >= 1)
-    return np.where(good, 2.0 * stats.t.sf(np.abs(np.nan_to_num(t)), np.maximum(df, 1)), np.nan)
+    # scipy.stats.t.sf(x, df) is stdtr(df, -x)
+    return np.where(good, 2.0 * special.stdtr(np.maximum(df, 1), -np.abs(np.nan_to_num(t))),
+                    np.nan)
 
 
 def _safe_div(num, den):
@@ -297,7 +308,86 @@ def pairwise_correlation(est_ar, *, min_overlap=KP_MIN_OVERLAP):
     return np.clip(r, -1.0, 1.0), good
 
 
-def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> TestResult:
+def _kp_standardized(est_ar, min_overlap=KP_MIN_OVERLAP):
+    """Each event's estimation ARs standardized over its own sample (ddof 0), 0 off it.
+
+    Returns ``(z, u, q)``: z (N, Le), u (N, Le) the float sample indicator and
+    q (N,) = Σ_τ z² (= n_i); events with fewer than ``min_overlap`` sample
+    days or no variance have z = u = 0.
+    """
+    a = np.asarray(est_ar, dtype=np.float64)
+    ok = np.isfinite(a)
+    n = ok.sum(axis=1)
+    a0 = np.where(ok, a, 0.0)
+    mean = a0.sum(axis=1) / np.maximum(n, 1)
+    dev = np.where(ok, a - mean[:, None], 0.0)
+    var = (dev * dev).sum(axis=1) / np.maximum(n, 1)
+    keep = (n >= min_overlap) & (var > 0)
+    z = np.where(keep[:, None], dev / np.sqrt(np.where(keep, var, 1.0))[:, None], 0.0)
+    u = (ok & keep[:, None]).astype(np.float64)
+    return z, u, np.where(keep, n, 0).astype(np.float64)
+
+
+def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP):
+    """Mean cross-correlation r̄ of the events' estimation ARs, from sums over events.
+
+    Parameters
+    ----------
+    est_ar : array_like, (N, Le)
+        Estimation-sample abnormal returns in event-time order, NaN off the
+        sample.
+    events : array_like of bool, (N, W), optional
+        The events that count in each column (default: all, one column).
+    min_overlap : int
+        Events with fewer sample days are left out.
+
+    Returns
+    -------
+    ndarray, (W,)
+        r̄ per column; 0 where no pair of events shares a day.
+
+    Notes
+    -----
+    With z_iτ = (AR_iτ - ĀR_i)/s_i on event i's sample days (mean and sd,
+    ddof 0, over its own sample; 0 off it), u_iτ its sample indicator and
+    n_ij = Σ_τ u_iτ u_jτ the days events i and j share,
+
+    .. math:: \\bar r = \\frac{\\sum_{i<j} \\sum_\\tau z_{i\\tau} z_{j\\tau}}
+                             {\\sum_{i<j} n_{ij}}
+              = \\frac{\\sum_\\tau (\\sum_i z_{i\\tau})^2 - \\sum_i n_i}
+                      {\\sum_\\tau (\\sum_i u_{i\\tau})^2 - \\sum_i n_i},
+
+    O(N Le) instead of the O(N² Le) of the pairwise matrix. When every
+    event has the same sample days (no missing day) each pair's
+    co-moment over n_ij is its Pearson correlation on the common days and
+    r̄ is exactly the mean of :func:`pairwise_correlation` over the pairs.
+    With missing days it is the pooled form of that mean: each pair's
+    co-moment is standardized by the events' own-sample moments (not the
+    common days') and pairs weigh by their common days, so a pair that
+    shares few days counts little; the minimum-overlap rule applies to each
+    event's sample (the pairwise form applies it to each pair). On the
+    soybean snapshot (300 events at random dates) the two agree to 5e-4 in r̄,
+    well inside the sampling error of r̄ (tested).
+    """
+    z, u, q = _kp_standardized(est_ar, min_overlap)
+    d = np.ones((z.shape[0], 1)) if events is None else np.asarray(events, dtype=np.float64)
+    return _pooled_rbar(z, u, q, d)
+
+
+def _pooled_rbar(z, u, q, d):
+    # a C-ordered (W, N) left operand keeps the products on BLAS (the
+    # transposed view of an (N, W) array runs 50 times slower)
+    d = np.ascontiguousarray(np.asarray(d, dtype=np.float64).T)
+    zs = d @ z
+    us = d @ u
+    nsum = d @ q
+    num = (zs * zs).sum(axis=1) - nsum
+    cnt = (us * us).sum(axis=1) - nsum
+    return np.where(cnt > 0, num / np.where(cnt > 0, cnt, 1.0), 0.0)
+
+
+def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP,
+                      correlation: KPCorrelation = "pooled") -> TestResult:
     """Kolari and Pynnönen (2010) BMP test adjusted for cross-correlation.
 
     Parameters
@@ -308,7 +398,14 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
         Estimation-sample abnormal returns in event-time order (signed for
         signed groups).
     min_overlap : int
-        Pairs with fewer common estimation days are left out of r̄.
+        Events (``pooled``) or pairs of events (``pairwise``) with fewer
+        estimation days are left out of r̄.
+    correlation : {'pooled', 'pairwise'}
+        How r̄ is formed: from sums over events (:func:`pooled_correlation`,
+        the default, O(N)), or as the mean of the pairwise correlations on
+        each pair's common days (:func:`pairwise_correlation`, O(N²) time and
+        memory). The two are equal when the estimation samples have no
+        missing day.
 
     Returns
     -------
@@ -318,12 +415,12 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
     -----
     .. math:: t_{KP} = t_{BMP} \\sqrt{\\frac{1 - \\bar r}{1 + (N - 1)\\bar r}},
 
-    r̄ the mean of the pairwise correlations r_ij (i < j) of the events'
-    estimation-sample abnormal returns (:func:`pairwise_correlation`), over
-    the pairs of events with a CAR in the window and at least ``min_overlap``
-    common days; Student t with N - 1 degrees of freedom as for BMP. With no
-    usable pair r̄ = 0 and t_KP = t_BMP; a r̄ that makes 1 + (N - 1)r̄ <= 0
-    gives NaN.
+    r̄ the mean cross-correlation of the events' estimation-sample abnormal
+    returns over the events with a CAR in the window; Student t with N - 1
+    degrees of freedom as for BMP. ``pairwise``: the mean of r_ij (i < j)
+    over the pairs with at least ``min_overlap`` common days; ``pooled``:
+    see :func:`pooled_correlation`. With no usable pair r̄ = 0 and
+    t_KP = t_BMP; a r̄ that makes 1 + (N - 1)r̄ <= 0 gives NaN.
 
     The series are aligned by event day τ (not by calendar date): r_ij
     estimates the correlation of AR_i(τ) and AR_j(τ), the quantity that enters
@@ -343,15 +440,28 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
     cross-sectional correlation of abnormal returns. Review of Financial
     Studies, 23(11), 3996-4025.
     """
+    correlation = check_option("correlation", correlation, KPCorrelation)
     car = _as2d("car", car)
     bmp = bmp_t(car, car_se)
+    d = np.isfinite(_safe_div(car, _as2d("car_se", car_se)))
+    if correlation == "pooled":
+        rbar = pooled_correlation(est_ar, d, min_overlap=min_overlap)
+    else:
+        rbar = _pairwise_rbar(est_ar, d, min_overlap)
+    return _kp_result(bmp, rbar)
+
+
+def _pairwise_rbar(est_ar, d, min_overlap):
     r, good = pairwise_correlation(est_ar, min_overlap=min_overlap)
     upper = np.triu(good, 1)
     rm = np.where(upper, r, 0.0)
-    d = np.isfinite(_safe_div(car, _as2d("car_se", car_se))).astype(np.float64)
+    d = d.astype(np.float64)
     num = np.einsum("ew,ef,fw->w", d, rm, d)
     cnt = np.einsum("ew,ef,fw->w", d, upper.astype(np.float64), d)
-    rbar = np.where(cnt > 0, _safe_div(num, cnt), 0.0)
+    return np.where(cnt > 0, _safe_div(num, cnt), 0.0)
+
+
+def _kp_result(bmp, rbar):
     n = bmp.n_events.astype(np.float64)
     den = 1.0 + (n - 1.0) * rbar
     factor = np.sqrt(_safe_div(1.0 - rbar, np.where(den > 0, den, np.nan)).clip(min=0.0))
@@ -362,9 +472,41 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
 def _ranks_u(est_ar, ar):
     """Corrado's U = rank/(T + 1) - 1/2 over estimation sample and event period."""
     a = np.concatenate([np.asarray(est_ar, float), np.asarray(ar, float)], axis=1)
-    ranks = stats.rankdata(a, axis=1, nan_policy="omit")
+    ranks = _average_ranks(a)
     t_i = np.isfinite(a).sum(axis=1)
     return ranks / (t_i[:, None] + 1.0) - 0.5
+
+
+def _average_ranks(a):
+    """Average ranks (ties share the mean rank) of each row's finite values; NaN stays NaN.
+
+    ``scipy.stats.rankdata(a, axis=1, nan_policy="omit")`` by one sort of
+    the whole array (tested equal): sorted runs of equal values get the mean
+    of their positions; NaN sorts last, each in a run of its own.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    N, T = a.shape
+    if N == 0 or T == 0:
+        return np.full((N, T), np.nan)
+    order = np.argsort(a, axis=1)  # ties share their mean rank: any order of them will do
+    srt = np.take_along_axis(a, order, axis=1)
+    new = np.ones((N, T), dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    fin = np.isfinite(srt)
+    mean = np.broadcast_to(np.arange(1.0, T + 1.0), (N, T))
+    tied = ~(new | ~fin).all(axis=1)  # rows with a run of equal finite values
+    if tied.any():
+        # mean position of each run of equal values, for the rows with ties
+        Nt = int(tied.sum())
+        run = np.cumsum(new[tied], axis=1) + (np.arange(Nt) * (T + 1))[:, None]
+        flat = run.ravel()
+        total = np.bincount(flat, weights=mean[tied].ravel(), minlength=Nt * (T + 1))
+        count = np.bincount(flat, minlength=Nt * (T + 1))
+        mean = mean.copy()
+        mean[tied] = (total / np.maximum(count, 1))[flat].reshape(Nt, T)
+    ranks = np.empty((N, T))
+    np.put_along_axis(ranks, order, np.where(fin, mean, np.nan), axis=1)
+    return ranks
 
 
 def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
@@ -424,27 +566,34 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
     33(1), 73-92.
     """
     est_ar = np.asarray(est_ar, dtype=np.float64)
-    ar = np.asarray(ar, dtype=np.float64)
+    u = _ranks_u(est_ar, np.asarray(ar, dtype=np.float64))
+    if car is not None:
+        ev = np.isfinite(_as2d("car", car))
+    else:
+        windows = np.asarray(windows).reshape(-1, 2)
+        rel_win = np.asarray(rel_win).reshape(-1)
+        dw = np.isfinite(u[:, est_ar.shape[1]:])
+        ev = np.stack([dw[:, (rel_win >= a) & (rel_win <= b)].any(axis=1) for a, b in windows],
+                      axis=1)
+    return _corrado_from_u(u, est_ar.shape[1], rel_win, windows, ev)
+
+
+def _corrado_from_u(u, Le, rel_win, windows, ev) -> TestResult:
+    """Corrado's Z from the ranks U (N, Le + Lw) and the events counted per window ev (N, W)."""
     rel_win = np.asarray(rel_win).reshape(-1)
     windows = np.asarray(windows).reshape(-1, 2)
     W = windows.shape[0]
-    Le = est_ar.shape[1]
-    u = _ranks_u(est_ar, ar)
     du = np.isfinite(u)
     u0 = np.where(du, u, 0.0)
     stat = np.full(W, np.nan)
-    count = np.zeros(W, dtype=np.int64)
+    count = ev.sum(axis=0).astype(np.int64)
     for w, (a, b) in enumerate(windows):
-        in_w = (rel_win >= a) & (rel_win <= b)
-        if car is not None:
-            ev = np.isfinite(_as2d("car", car)[:, w])
-        else:
-            ev = du[:, Le:][:, in_w].any(axis=1)
-        count[w] = ev.sum()
-        if not ev.any():
+        e = ev[:, w]
+        if not e.any():
             continue
-        m = du[ev].sum(axis=0)
-        ubar = np.where(m > 0, u0[ev].sum(axis=0) / np.maximum(m, 1), 0.0)
+        in_w = (rel_win >= a) & (rel_win <= b)
+        m = du[e].sum(axis=0)
+        ubar = np.where(m > 0, u0[e].sum(axis=0) / np.maximum(m, 1), 0.0)
         dd = m > 0
         sigma2 = (m[dd] * ubar[dd] ** 2).sum() / dd.sum()
         cols = np.concatenate([np.zeros(Le, dtype=bool), in_w]) & dd
@@ -485,10 +634,13 @@ def generalized_sign_z(car, est_ar) -> TestResult:
     Cowan, A. R. (1992). Nonparametric event study tests. Review of
     Quantitative Finance and Accounting, 2(4), 343-358.
     """
-    car = _as2d("car", car)
     est = np.asarray(est_ar, dtype=np.float64)
     de = np.isfinite(est)
     share = _safe_div((np.where(de, est, 0.0) > 0).sum(axis=1), de.sum(axis=1))
+    return _generalized_sign_from_share(_as2d("car", car), share)
+
+
+def _generalized_sign_from_share(car, share) -> TestResult:
     d = np.isfinite(car) & np.isfinite(share)[:, None]
     n = d.sum(axis=0)
     p_hat = _safe_div(np.where(d, share[:, None], 0.0).sum(axis=0), n)
@@ -529,8 +681,11 @@ def wilcoxon_signed_rank(car) -> TestResult:
     ranks doubled to integers r_i, W+ is Σ s_i r_i / 2 over independent
     fair signs s_i ∈ {0, 1}, whose distribution is the product of the
     polynomials (1 + z^{r_i})/2 (zeros, which scipy flips too, leave it
-    unchanged). The p-value is scipy's to rounding (tested); every other
-    case calls ``scipy.stats.wilcoxon`` itself.
+    unchanged). The p-value is scipy's to rounding (tested). The untied
+    case for N <= 50 reads the same exact null distribution of W+ (ranks
+    1..N, cached per N; scipy's p-value exactly, tested), which saves
+    scipy's per-call overhead in the simulation; every other case calls
+    ``scipy.stats.wilcoxon`` itself.
 
     References
     ----------
@@ -542,10 +697,6 @@ def wilcoxon_signed_rank(car) -> TestResult:
     stat = np.full(W, np.nan)
     p = np.full(W, np.nan)
     n = np.isfinite(car).sum(axis=0)
-    # Windows where every event has a CAR and scipy takes its exact path (no
-    # ties, no zeros, N <= 50) are computed in one call along axis 0; scipy
-    # decides ties for the whole array, hence only such windows are joined.
-    joint = []
     for w in range(W):
         x = car[np.isfinite(car[:, w]), w]
         if np.count_nonzero(x) == 0:
@@ -554,16 +705,38 @@ def wilcoxon_signed_rank(car) -> TestResult:
         plain = np.unique(np.abs(nz)).size == nz.size and nz.size == x.size
         if not plain and x.size <= _WILCOXON_PERMUTATION_N:
             stat[w], p[w] = _wilcoxon_sign_flip(nz)
-        elif plain and x.size == car.shape[0] and x.size <= 50:
-            joint.append(w)
+        elif plain and x.size <= 50:
+            stat[w], p[w] = _wilcoxon_exact(x)
         else:
+            from scipy import stats
+
             res = stats.wilcoxon(x)
             stat[w], p[w] = float(res.statistic), float(res.pvalue)
-    if joint:
-        res = stats.wilcoxon(car[:, joint], axis=0)
-        stat[joint] = np.asarray(res.statistic, dtype=np.float64)
-        p[joint] = np.asarray(res.pvalue, dtype=np.float64)
     return TestResult(stat, p, n)
+
+
+@functools.lru_cache(maxsize=64)
+def _wilcoxon_null(N):
+    """P(W+ <= w) and P(W+ >= w), w = 0..N(N+1)/2, of N untied ranks (exact, by convolution)."""
+    dist = np.zeros(N * (N + 1) // 2 + 1)
+    dist[0] = 1.0
+    top = 0
+    for r in range(1, N + 1):  # multiply by (1 + z^r) / 2
+        dist[r : top + r + 1] += dist[: top + 1].copy()
+        dist *= 0.5
+        top += r
+    return np.cumsum(dist), np.cumsum(dist[::-1])[::-1]
+
+
+def _wilcoxon_exact(x):
+    """scipy's exact two-sided Wilcoxon test of untied, non-zero x (N <= 50), from the null."""
+    N = x.size
+    ranks = np.empty(N)
+    ranks[np.argsort(np.abs(x), kind="stable")] = np.arange(1, N + 1)
+    w_plus = int(ranks[x > 0].sum())
+    cdf, sf = _wilcoxon_null(N)
+    return float(min(w_plus, N * (N + 1) // 2 - w_plus)), float(min(1.0, 2.0 * min(cdf[w_plus],
+                                                                                  sf[w_plus])))
 
 
 #: scipy's ``method='auto'`` runs its exhaustive permutation test on tied or
@@ -573,6 +746,8 @@ _WILCOXON_PERMUTATION_N = 13
 
 def _wilcoxon_sign_flip(nz):
     """min(W+, W-) and the exact two-sided sign-flip p of the non-zero values ``nz``."""
+    from scipy import stats
+
     ranks2 = np.rint(2.0 * stats.rankdata(np.abs(nz))).astype(np.int64)
     dist = np.zeros(int(ranks2.sum()) + 1)
     dist[0] = 1.0
@@ -692,6 +867,12 @@ class Placebo:
         """Number of pseudo-events drawn."""
         return int(self.day0.shape[0])
 
+    @cached_property
+    def _abs_sorted(self) -> list:
+        # |CAR| of the pseudo-events with a CAR, sorted, per window (read by
+        # every event_pvalues call; the simulation makes thousands)
+        return [np.sort(np.abs(c[np.isfinite(c)])) for c in self.car.T]
+
     def _check_windows(self, car):
         car = _as2d("car", car)
         if car.shape[1] != self.windows.shape[0]:
@@ -721,7 +902,7 @@ class Placebo:
         car = self._check_windows(car)
         out = np.full(car.shape, np.nan)
         for w in range(car.shape[1]):
-            pool = np.sort(np.abs(self.car[np.isfinite(self.car[:, w]), w]))
+            pool = self._abs_sorted[w]
             obs = np.abs(car[:, w])
             fin = np.isfinite(obs)
             ge = pool.size - np.searchsorted(pool, np.where(fin, obs, 0.0), side="left")
@@ -749,14 +930,49 @@ class Placebo:
         Notes
         -----
         For window w with N_w events whose CAR is defined, G = ``groups``
-        (default ``draws``) pseudo groups are formed, each of N_w pseudo-events drawn without
-        replacement from the pseudo-events with a defined CAR (uniformly
-        ordered sequential draws); the i-th pseudo-event of a group gets the
-        sign of the i-th event, so a signed group is compared with
-        identically signed pseudo groups. The generator is
-        ``numpy.random.default_rng([seed, w, N_w])``: the same seed gives the
-        same p-values whatever the order in which groups are tested. Then
-        p = (1 + #{|mean pseudo| >= |mean CAR|}) / (1 + G).
+        (default ``draws``) pseudo groups are formed, each a uniformly
+        ordered sample of N_w pseudo-events drawn without replacement from
+        the P_w pseudo-events with a defined CAR; the i-th pseudo-event of a
+        group gets the sign of the i-th event, so a signed group is compared
+        with identically signed pseudo groups. Then
+
+        .. math:: p = \\frac{1 + \\#\\{|\\bar c_g| \\ge |\\overline{CAR}|\\}}{1 + G},
+
+        with c̄_g the signed mean of pseudo group g (a pseudo mean that equals
+        the group's to rounding, 64 ulp of the largest possible sum, counts
+        as at least as large).
+
+        Sampling is exact; only the pseudo groups' sums are formed, by the
+        cheaper of two exact routes (:func:`_pseudo_group_means`): the
+        indices of the pseudo-events (rejection of draws with a repeat for
+        small groups, Floyd's algorithm otherwise), or, when the pool holds
+        few distinct pseudo-events (pseudo day 0 are drawn with replacement,
+        so a pool of 10,000 draws from 7 eligible days holds 7 distinct
+        CARs), the multivariate hypergeometric counts of each distinct
+        pseudo-event. The largest part of the partition (the pseudo-events
+        left out, or a sign class) is never drawn: its sum is the pool's
+        total less the others'. Windows with the same pseudo-events with a
+        CAR and the same number of events of each sign share one draw (the
+        pseudo groups' distribution depends on nothing else); the generator
+        is ``numpy.random.default_rng([seed, N_w, *windows])`` with the
+        indices of the windows sharing the draw, so the same seed gives the
+        same p-values whatever the order in which groups are tested.
+
+        Groups larger than the pool of eligible days. The pool is ``draws``
+        pseudo day 0 drawn *with* replacement among the eligible days, and a
+        pseudo group is drawn without replacement from the pool, so that
+        (over the pool's draw) a pseudo group is N_w days drawn
+        independently and uniformly, with replacement, among the eligible
+        days: the reference distribution is that of the mean of N_w
+        independent clean-day CARs. When N_w exceeds the number of eligible
+        days, pseudo groups necessarily repeat days; the test still compares
+        the group mean with means of independent draws of a clean day, but
+        conditionally on the one pool it describes those days only, and as
+        N_w approaches P_w the pseudo means lose their spread (the
+        finite-population factor (P_w - N_w)/(P_w - 1); at N_w = P_w every
+        plain pseudo group is the whole pool and p is 1/(1 + G) or 1). Keep
+        ``draws`` well above the largest group (10 times is a rule of
+        thumb); a group larger than P_w raises :class:`InferenceError`.
         """
         car = self._check_windows(car)
         N, W = car.shape
@@ -770,46 +986,199 @@ class Placebo:
             raise InferenceError(f"groups must be a positive integer; got {groups!r}")
         stat = np.full(W, np.nan)
         p = np.full(W, np.nan)
-        count = np.isfinite(car).sum(axis=0)
+        defined = np.isfinite(car)
+        count = defined.sum(axis=0)
+        pool_ok = np.isfinite(self.car)
+        # Windows with the same pseudo-events and the same number of events of
+        # each sign share one draw: the pseudo groups' distribution depends on
+        # nothing else.
+        blocks = []
         for w in range(W):
-            d = np.isfinite(car[:, w])
-            nw = int(d.sum())
-            if nw == 0:
+            d = defined[:, w]
+            if not d.any():
                 continue
-            pool = self.car[np.isfinite(self.car[:, w]), w]
-            if pool.size < nw:
+            key = tuple(map(tuple, np.unique(sign[d], return_counts=True)))
+            for blk in blocks:
+                if blk[0] == key and np.array_equal(pool_ok[:, blk[1][0]], pool_ok[:, w]):
+                    blk[1].append(w)
+                    break
+            else:
+                blocks.append((key, [w]))
+        for _, ws in blocks:
+            w0 = ws[0]
+            d0 = defined[:, w0]
+            nw = int(d0.sum())
+            pool = self.car[pool_ok[:, w0]][:, ws]
+            if pool.shape[0] < nw:
                 raise InferenceError(
-                    f"window {self.windows[w].tolist()}: {nw} events but only {pool.size} "
+                    f"window {self.windows[w0].tolist()}: {nw} events but only {pool.shape[0]} "
                     f"pseudo-events with a CAR; draw more pseudo-events (draws=...)"
                 )
-            obs = car[d, w].mean()
-            rng = np.random.default_rng([int(self.seed), w, nw])
-            picks = _sample_without_replacement(rng, pool.size, nw, G)
-            means = (pool[picks] * sign[d][None, :]).mean(axis=1)
-            stat[w] = obs
-            p[w] = (1.0 + np.count_nonzero(np.abs(means) >= abs(obs))) / (1.0 + G)
+            obs = np.array([car[defined[:, w], w].mean() for w in ws])
+            rng = np.random.default_rng([int(self.seed), nw, *ws])
+            means = _pseudo_group_means(rng, pool, sign[d0], G, distinct=self.n_eligible)
+            tol = 64 * np.finfo(np.float64).eps * np.abs(pool).sum(axis=0) * np.abs(sign[d0]).max()
+            tol = tol / nw
+            stat[ws] = obs
+            hits = np.count_nonzero(np.abs(means) >= np.abs(obs) - tol, axis=0)
+            p[ws] = (1.0 + hits) / (1.0 + G)
         return TestResult(stat, p, count)
 
 
-def _sample_without_replacement(rng, population, size, rows):
-    """(rows, size) indices, each row a uniformly ordered draw without replacement."""
-    if size <= 64:
-        # Sequential draws: the i-th pick is uniform among the P - i left,
-        # mapped to an index by stepping over the earlier picks in order.
-        picks = np.empty((rows, size), dtype=np.int64)
-        for i in range(size):
-            c = rng.integers(0, population - i, size=rows)
-            taken = np.sort(picks[:, :i], axis=1)
-            for j in range(i):
-                c += c >= taken[:, j]
-            picks[:, i] = c
-        return picks
+#: Cost of one hypergeometric variate relative to one drawn index, for choosing
+#: between the two exact samplers of :func:`_pseudo_group_means` (measured).
+_HYPERGEOMETRIC_COST = 8.0
+
+
+def _pseudo_group_means(rng, pool, sign, groups, distinct=None):
+    """Signed means of ``groups`` uniformly ordered samples without replacement from ``pool``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    pool : ndarray, (P, V)
+        Pseudo-event CARs (one column per window sharing the draw).
+    sign : ndarray, (N,)
+        Signs of the group's events, N <= P.
+    groups : int
+    distinct : int, optional
+        A bound on the number of distinct pool rows (the eligible days): when
+        even that many would make the counts route dearer, the pool is not
+        searched for repeats. Either route is exact; this only saves time.
+
+    Returns
+    -------
+    ndarray, (groups, V)
+        Σ_i sign_i pool[pick_i] / N for each pseudo group.
+
+    Notes
+    -----
+    A uniformly ordered sample of N from P, with signs given by position,
+    is a uniformly random partition of the pool into the sign classes (sizes
+    m_j, coefficient σ_j / N) and the pseudo-events left out (size P - N,
+    coefficient 0). The sum of the largest part r follows from the others'
+    (S_r = total - Σ S_j), so only the M = P - m_r others are drawn, by
+    whichever exact route costs less: their indices
+    (:func:`_sample_without_replacement`, O(G M)), or the counts of each of
+    the K distinct pool rows in each part (O(G K) per part; multivariate
+    hypergeometric, drawn as successive hypergeometric variates).
+    """
+    pool = np.asarray(pool, dtype=np.float64)
+    P, V = pool.shape
+    N = sign.shape[0]
+    values, sizes = np.unique(sign, return_counts=True)
+    coef = np.concatenate([[0.0], values / N])
+    size = np.concatenate([[P - N], sizes]).astype(np.int64)
+    r = int(np.argmax(size))
+    others = [j for j in range(size.size) if j != r and size[j] > 0]
+    base = coef[r] * pool.sum(axis=0)
+    out = np.broadcast_to(base, (groups, V)).copy()
+    M = int(size[others].sum()) if others else 0
+    if M == 0:
+        return out
+    weights = [coef[j] - coef[r] for j in others]
+    bound = P if distinct is None else min(P, int(distinct))
+    K = bound
+    if bound * len(others) * _HYPERGEOMETRIC_COST < M:
+        if V == 1:  # the 1-d search is 50 times faster than rows'
+            u1, inverse = np.unique(pool[:, 0], return_inverse=True)
+            uniq = u1[:, None]
+        else:
+            uniq, inverse = np.unique(pool, axis=0, return_inverse=True)
+        K = uniq.shape[0]
+    if K * len(others) * _HYPERGEOMETRIC_COST < M:
+        colors = np.bincount(inverse.reshape(-1), minlength=K).astype(np.int64)
+        left = np.broadcast_to(colors, (groups, K)).copy()
+        for n_j, (j, wgt) in enumerate(zip(others, weights, strict=True)):
+            if n_j == 0:
+                counts = rng.multivariate_hypergeometric(colors, int(size[j]), size=groups)
+            else:
+                counts = _hypergeometric_rows(rng, left, int(size[j]))
+            left -= counts
+            out += wgt * (counts @ uniq)
+        return out
+    block = max(1, min(groups, 2**22 // max(M * V, 1)))
+    columns = np.ascontiguousarray(pool.T)  # gathers from 1-d columns are the fast ones
+    for s in range(0, groups, block):
+        g = min(block, groups - s)
+        picks = _sample_without_replacement(rng, P, M, g, ordered=len(others) > 1)
+        start = 0
+        for j, wgt in zip(others, weights, strict=True):
+            seg = picks[:, start : start + int(size[j])]
+            for v in range(V):
+                out[s : s + g, v] += wgt * np.take(columns[v], seg).sum(axis=1)
+            start += int(size[j])
+    return out
+
+
+def _hypergeometric_rows(rng, colors, n):
+    """Multivariate hypergeometric counts of n draws, one row of ``colors`` (G, K) per draw."""
+    G, K = colors.shape
+    counts = np.zeros((G, K), dtype=np.int64)
+    need = np.full(G, n, dtype=np.int64)
+    rest = colors.sum(axis=1)
+    for k in range(K - 1):
+        rest = rest - colors[:, k]
+        counts[:, k] = rng.hypergeometric(colors[:, k], rest, need)
+        need = need - counts[:, k]
+    counts[:, K - 1] = need
+    return counts
+
+
+def _sample_without_replacement(rng, population, size, rows, *, ordered=True):
+    """(rows, size) indices, each row a uniformly ordered draw without replacement.
+
+    With ``ordered=False`` a row is a uniform subset in an order that is not
+    uniform (enough when only the row's sum is used).
+
+    Notes
+    -----
+    Exact in both regimes. For size(size - 1) <= population, rows are drawn
+    with replacement and a row with a repeated index is drawn again: a
+    with-replacement sample conditioned on having no repeat is a uniformly
+    ordered sample without replacement (a row is accepted with probability
+    about exp(-size²/(2 population)) >= 0.6). Otherwise Floyd's algorithm,
+    vectorised over rows (for j = P - size, ..., P - 1, draw t uniform in
+    0..j and take t, or j if t is taken already), gives a uniform subset,
+    and a uniform permutation of each row a uniform order.
+
+    References
+    ----------
+    Bentley, J., Floyd, R. (1987). Programming pearls: a sample of
+    brilliance. Communications of the ACM, 30(9), 754-757.
+    """
+    rows, size, population = int(rows), int(size), int(population)
+    if size == 0:
+        return np.empty((rows, 0), dtype=np.int64)
+    if size * (size - 1) <= population:
+        # 32-bit indices halve the memory traffic of drawing and sorting
+        dtype = np.int32 if population < 2**31 else np.int64
+        out = rng.integers(0, population, size=(rows, size), dtype=dtype)
+        todo = np.arange(rows)
+        while todo.size:
+            srt = np.sort(out[todo], axis=1)
+            todo = todo[(srt[:, 1:] == srt[:, :-1]).any(axis=1)]
+            if todo.size:
+                out[todo] = rng.integers(0, population, size=(todo.size, size), dtype=dtype)
+        return out
     out = np.empty((rows, size), dtype=np.int64)
-    chunk = max(1, 4_000_000 // max(population, 1))
-    for s in range(0, rows, chunk):
-        keys = rng.random((min(chunk, rows - s), population))
-        part = np.argpartition(keys, size - 1, axis=1)[:, :size]
-        out[s : s + part.shape[0]] = rng.permuted(part, axis=1)
+    # Rows in blocks whose "taken" bitmaps (block x population) stay small.
+    block = max(1, min(rows, 2**25 // population))
+    for s in range(0, rows, block):
+        g = min(block, rows - s)
+        taken = np.zeros(g * population, dtype=bool)
+        offset = np.arange(g, dtype=np.int64) * population
+        part = np.empty((size, g), dtype=np.int64)
+        for i, j in enumerate(range(population - size, population)):
+            t = rng.integers(0, j + 1, size=g)
+            flat = offset + t
+            hit = taken[flat]
+            t[hit] = j
+            flat[hit] = offset[hit] + j
+            taken[flat] = True
+            part[i] = t
+        part = part.T
+        out[s : s + g] = rng.permuted(part, axis=1) if ordered else part
     return out
 
 
@@ -1067,23 +1436,63 @@ def group_tests(arrays, idx, sign, *, placebo=None, placebo_groups=None) -> dict
     placebo_groups : int, optional
         Pseudo groups of the placebo test (default: the placebo's draws).
     """
+    return _group_tests(arrays, idx, sign, _event_statistics(arrays), placebo, placebo_groups)
+
+
+class _EventStatistics(NamedTuple):
+    """Per-event quantities that every group's tests read (computed once per battery)."""
+
+    u: np.ndarray  # Corrado's U (E, Le + Lw)
+    z: np.ndarray  # standardized estimation ARs for r̄ (E, Le)
+    zu: np.ndarray  # their sample indicator (E, Le)
+    zq: np.ndarray  # Σ z² (E,)
+    pos: np.ndarray  # share of positive estimation ARs (E,)
+    neg: np.ndarray  # share of negative estimation ARs (E,)
+
+
+def _event_statistics(arrays) -> _EventStatistics:
+    est = arrays.est_ar
+    z, zu, zq = _kp_standardized(est)
+    de = np.isfinite(est)
+    nd = de.sum(axis=1)
+    e0 = np.where(de, est, 0.0)
+    return _EventStatistics(
+        u=_ranks_u(est, arrays.ar), z=z, zu=zu, zq=zq,
+        pos=_safe_div((e0 > 0).sum(axis=1), nd), neg=_safe_div((e0 < 0).sum(axis=1), nd),
+    )
+
+
+def _group_tests(arrays, idx, sign, ev, placebo, placebo_groups) -> dict:
+    """The battery of one group from the per-event statistics ``ev``.
+
+    A sign s multiplies an event's series, so its ranks' U become sign(s) U
+    (average ranks of -x are T + 1 minus those of x), its standardized
+    estimation ARs sign(s) z, and its share of positive estimation ARs the
+    share of negative ones: the per-event statistics are computed once and
+    signed here, with the same results as signing the series first.
+    """
     idx = np.asarray(idx, dtype=np.int64)
-    s = np.asarray(sign, dtype=np.float64)[:, None]
-    car = arrays.car[idx] * s
+    s = np.asarray(sign, dtype=np.float64).reshape(-1)
+    sg = np.sign(s)
+    car = arrays.car[idx] * s[:, None]
     car_se = arrays.car_se[idx]
-    est = arrays.est_ar[idx] * s
-    ar = arrays.ar[idx] * s
+    bmp = bmp_t(car, car_se)
+    d = np.isfinite(_safe_div(car, car_se))
+    on = (sg != 0).astype(np.float64)
+    rbar = _pooled_rbar(ev.z[idx] * sg[:, None], ev.zu[idx] * on[:, None], ev.zq[idx] * on, d)
+    share = np.where(sg > 0, ev.pos[idx], np.where(sg < 0, ev.neg[idx], 0.0 * ev.pos[idx]))
     out = {
         "cross-sectional-t": cross_sectional_t(car),
         "patell": patell_z(car, car_se, arrays.n[idx], arrays.k),
-        "bmp": bmp_t(car, car_se),
-        "kolari-pynnonen": kolari_pynnonen_t(car, car_se, est),
-        "corrado": corrado_rank(est, ar, arrays.rel_win, arrays.windows, car=car),
-        "generalized-sign": generalized_sign_z(car, est),
+        "bmp": bmp,
+        "kolari-pynnonen": _kp_result(bmp, rbar),
+        "corrado": _corrado_from_u(ev.u[idx] * sg[:, None], ev.z.shape[1], arrays.rel_win,
+                                   arrays.windows, np.isfinite(car)),
+        "generalized-sign": _generalized_sign_from_share(car, share),
         "wilcoxon": wilcoxon_signed_rank(car),
     }
     if placebo is not None:
-        out["placebo"] = placebo.group_pvalues(car, s[:, 0], groups=placebo_groups)
+        out["placebo"] = placebo.group_pvalues(car, s, groups=placebo_groups)
     return out
 
 
@@ -1119,9 +1528,14 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
     """
     E = arrays.car.shape[0]
     windows = np.asarray(arrays.windows).reshape(-1, 2)
-    frames = []
-    for name, (idx, sign) in _groups(groups, E).items():
-        res = group_tests(arrays, idx, sign, placebo=placebo)
+    W = windows.shape[0]
+    ev = None
+    cols = {c: [] for c in TEST_COLUMNS}
+    gorder = []
+    for g, (name, (idx, sign)) in enumerate(_groups(groups, E).items()):
+        if ev is None:
+            ev = _event_statistics(arrays)
+        res = _group_tests(arrays, idx, sign, ev, placebo, None)
         counts = res["cross-sectional-t"].n_events
         for w in np.flatnonzero(counts < idx.size):
             logger.info(
@@ -1130,27 +1544,21 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
                 name, windows[w, 0], windows[w, 1], idx.size - counts[w], idx.size,
             )
         for test, r in res.items():
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "group": name,
-                        "start": windows[:, 0],
-                        "end": windows[:, 1],
-                        "test": test,
-                        "statistic": r.statistic,
-                        "p_value": r.p_value,
-                        "n_events": np.asarray(r.n_events, dtype=np.int64),
-                    }
-                )
-            )
-    if not frames:
+            cols["group"].append(np.full(W, name, dtype=object))
+            cols["start"].append(windows[:, 0])
+            cols["end"].append(windows[:, 1])
+            cols["test"].append(np.full(W, test, dtype=object))
+            cols["statistic"].append(np.asarray(r.statistic, dtype=np.float64))
+            cols["p_value"].append(np.asarray(r.p_value, dtype=np.float64))
+            cols["n_events"].append(np.asarray(r.n_events, dtype=np.int64))
+            gorder.append(np.full((2, W), [[g], [TEST_NAMES.index(test)]]))
+    if not gorder:
         return pd.DataFrame({c: [] for c in TEST_COLUMNS})
-    out = pd.concat(frames, ignore_index=True)
-    order = {t: i for i, t in enumerate(TEST_NAMES)}
-    out["_g"] = out["group"].map({g: i for i, g in enumerate(dict.fromkeys(out["group"]))})
-    out["_t"] = out["test"].map(order)
-    out = out.sort_values(["_g", "start", "end", "_t"], kind="stable")
-    return out.drop(columns=["_g", "_t"]).reset_index(drop=True)[TEST_COLUMNS]
+    flat = {c: np.concatenate(v) for c, v in cols.items()}
+    keys = np.concatenate(gorder, axis=1)
+    # rows by group (as given), window (start, end), test (order of TEST_NAMES); stable
+    order = np.lexsort((keys[1], flat["end"], flat["start"], keys[0]))
+    return pd.DataFrame({c: v[order] for c, v in flat.items()})[TEST_COLUMNS]
 
 
 def per_event_tests(arrays, *, placebo=None) -> dict:
@@ -1173,3 +1581,157 @@ def per_event_tests(arrays, *, placebo=None) -> dict:
     else:
         pp = placebo.event_pvalues(arrays.car)
     return {"sq_p": sq, "placebo_p": pp}
+
+
+# ---------------------------------------------------------------------------
+# many groups of one size at once (the simulation's replications)
+
+
+def _replicated_group_pvalues(arrays, idx, *, placebo=None, placebo_groups=None, rng=None,
+                              ev=None) -> dict:
+    """p-values (R, W) of every group test for R groups of n events each, all sign +1.
+
+    The same statistics as :func:`group_tests` on each row of ``idx`` (tested
+    to rounding), computed along a replication axis instead of one group at
+    a time; the placebo rows draw ``placebo_groups`` pseudo groups per
+    replication from ``rng`` (each replication its own pseudo groups).
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    R, n = idx.shape
+    ev = _event_statistics(arrays) if ev is None else ev
+    car = arrays.car[idx]  # (R, n, W)
+    se = arrays.car_se[idx]
+    W = car.shape[2]
+    windows = np.asarray(arrays.windows).reshape(-1, 2)
+    out = {}
+    dc = np.isfinite(car)
+    out["cross-sectional-t"] = _t_of_mean(car)
+    scar = _safe_div(car, se)
+    ds = np.isfinite(scar)
+    # Patell
+    dof = arrays.n[idx].astype(np.float64) - float(arrays.k)
+    var_e = np.where(dof > 2, dof / np.where(dof > 2, dof - 2.0, 1.0), np.nan)
+    num = np.where(ds, scar, 0.0).sum(axis=1)
+    den = np.where(ds, var_e[:, :, None], 0.0).sum(axis=1)
+    bad = (ds & ~np.isfinite(var_e)[:, :, None]).any(axis=1)
+    z = np.where(bad, np.nan, _safe_div(num, np.sqrt(den)))
+    z = np.where(ds.sum(axis=1) > 0, z, np.nan)
+    out["patell"] = _normal_p(z)
+    bmp_stat, bmp_n = _t_stat_of_mean(scar)
+    out["bmp"] = _t_p(bmp_stat, bmp_n - 1)
+    # Kolari-Pynnönen, pooled r̄ per replication and window
+    dsf = ds.astype(np.float64)
+    zs = np.einsum("rnw,rnl->rwl", dsf, ev.z[idx])
+    us = np.einsum("rnw,rnl->rwl", dsf, ev.zu[idx])
+    nsum = np.einsum("rnw,rn->rw", dsf, ev.zq[idx])
+    cnt = (us * us).sum(axis=2) - nsum
+    rbar = np.where(cnt > 0, ((zs * zs).sum(axis=2) - nsum) / np.where(cnt > 0, cnt, 1.0), 0.0)
+    out["kolari-pynnonen"] = _kp_result(TestResult(bmp_stat, None, bmp_n), rbar).p_value
+    # Corrado
+    u = ev.u[idx]  # (R, n, D)
+    du = np.isfinite(u)
+    u0 = np.where(du, u, 0.0)
+    duf = du.astype(np.float64)
+    Le = ev.z.shape[1]
+    rel_win = np.asarray(arrays.rel_win).reshape(-1)
+    stat = np.full((R, W), np.nan)
+    for w, (a, b) in enumerate(windows):
+        e = dc[:, :, w].astype(np.float64)
+        m = np.einsum("rn,rnd->rd", e, duf)
+        ubar = np.where(m > 0, np.einsum("rn,rnd->rd", e, u0) / np.maximum(m, 1), 0.0)
+        dd = m > 0
+        sigma2 = _safe_div(np.where(dd, m * ubar**2, 0.0).sum(axis=1), dd.sum(axis=1))
+        cols = np.concatenate([np.zeros(Le, dtype=bool), (rel_win >= a) & (rel_win <= b)])
+        cols = cols[None, :] & dd
+        top = np.where(cols, ubar, 0.0).sum(axis=1)
+        inv = np.where(cols, 1.0 / np.where(dd, m, 1.0), 0.0).sum(axis=1)
+        good = cols.any(axis=1) & (sigma2 != 0) & np.isfinite(sigma2) & (e.sum(axis=1) > 0)
+        stat[:, w] = np.where(good, top / np.sqrt(np.where(good, sigma2 * inv, 1.0)), np.nan)
+    out["corrado"] = _normal_p(stat)
+    # generalized sign
+    share = ev.pos[idx]
+    dg = dc & np.isfinite(share)[:, :, None]
+    ng = dg.sum(axis=1)
+    p_hat = _safe_div(np.where(dg, share[:, :, None], 0.0).sum(axis=1), ng)
+    wpos = (dg & (np.where(dg, car, 0.0) > 0)).sum(axis=1)
+    out["generalized-sign"] = _normal_p(_safe_div(wpos - ng * p_hat,
+                                                  np.sqrt(ng * p_hat * (1.0 - p_hat))))
+    out["wilcoxon"] = _replicated_wilcoxon(car)
+    if placebo is not None:
+        out["placebo"] = _replicated_placebo(placebo, car, placebo_groups, rng)
+    return out
+
+
+def _t_stat_of_mean(x):
+    """t of the mean over axis 1 of x (R, n, W), and the counts (as _mean_sd, cross_sectional_t)."""
+    d = np.isfinite(x)
+    n = d.sum(axis=1)
+    mean = _safe_div(np.where(d, x, 0.0).sum(axis=1), n)
+    dev = np.where(d, x - np.nan_to_num(mean)[:, None, :], 0.0)
+    var = _safe_div((dev**2).sum(axis=1), n - 1)
+    sd = np.sqrt(np.where(n >= 2, var, np.nan))
+    return _safe_div(mean, sd / np.sqrt(np.maximum(n, 1))), n
+
+
+def _t_of_mean(x):
+    t, n = _t_stat_of_mean(x)
+    return _t_p(t, n - 1)
+
+
+def _replicated_wilcoxon(car):
+    """Wilcoxon p (R, W): untied complete rows from the exact null, the rest one by one."""
+    R, n, W = car.shape
+    p = np.full((R, W), np.nan)
+    x = np.moveaxis(car, 1, 2).reshape(R * W, n)  # rows = (replication, window)
+    ax = np.abs(x)
+    srt = np.sort(ax, axis=1)
+    plain = np.isfinite(x).all(axis=1) & (x != 0).all(axis=1)
+    if n > 1:
+        plain &= (srt[:, 1:] != srt[:, :-1]).all(axis=1)
+    plain &= n <= 50
+    flat = np.full(R * W, np.nan)
+    if plain.any():
+        xp = x[plain]
+        ranks = np.empty(xp.shape)
+        order = np.argsort(np.abs(xp), axis=1, kind="stable")
+        np.put_along_axis(ranks, order, np.arange(1, n + 1, dtype=np.float64)[None, :], axis=1)
+        w_plus = np.where(xp > 0, ranks, 0.0).sum(axis=1).astype(np.int64)
+        cdf, sf = _wilcoxon_null(n)
+        flat[plain] = np.minimum(1.0, 2.0 * np.minimum(cdf[w_plus], sf[w_plus]))
+    for i in np.flatnonzero(~plain):
+        flat[i] = wilcoxon_signed_rank(x[i][:, None]).p_value[0]
+    p[:] = flat.reshape(R, W)
+    return p
+
+
+def _replicated_placebo(placebo, car, groups, rng):
+    """Group placebo p (R, W): each replication draws its own pseudo groups from one pool."""
+    R, n, W = car.shape
+    G = placebo.draws if groups is None else int(groups)
+    pool_ok = np.isfinite(placebo.car)
+    complete = np.isfinite(car).all(axis=(1, 2))
+    p = np.full((R, W), np.nan)
+    if pool_ok.all() and complete.any() and n <= pool_ok.shape[0]:
+        pool = placebo.car
+        P = pool.shape[0]
+        columns = np.ascontiguousarray(pool.T)
+        reps = np.flatnonzero(complete)
+        obs = car[reps].mean(axis=1)  # (r, W)
+        tol = 64 * np.finfo(np.float64).eps * np.abs(pool).sum(axis=0) / n
+        hits = np.zeros((reps.size, W), dtype=np.int64)
+        block = max(1, 2**21 // max(n * W * G, 1))  # replications per draw, ~16 MB
+        for s in range(0, reps.size, block):
+            r = reps[s : s + block]
+            picks = _sample_without_replacement(rng, P, n, r.size * G, ordered=False)
+            means = np.stack([np.take(columns[w], picks).sum(axis=1) for w in range(W)],
+                             axis=1).reshape(r.size, G, W) / n
+            hits[s : s + r.size] = np.count_nonzero(
+                np.abs(means) >= np.abs(obs[s : s + r.size])[:, None, :] - tol, axis=1)
+        p[reps] = (1.0 + hits) / (1.0 + G)
+    for i in np.flatnonzero(~complete if pool_ok.all() and n <= pool_ok.shape[0]
+                            else np.ones(R, dtype=bool)):
+        seeded = Placebo(car=placebo.car, day0=placebo.day0, windows=placebo.windows,
+                         seed=int(rng.integers(2**31)), n_eligible=placebo.n_eligible,
+                         model=placebo.model, estimation=placebo.estimation)
+        p[i] = seeded.group_pvalues(car[i], groups=G).p_value
+    return p

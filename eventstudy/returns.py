@@ -241,7 +241,9 @@ class ReturnData:
     returns : pandas.DataFrame
         :func:`compute_returns` output: index ``date``, columns
         ``[asset, *factors]``; missing where a price was unusable. Roll and
-        thin days are *not* blanked here; they are flagged by the masks.
+        thin days are *not* blanked here; they are flagged by the masks. Its
+        ``attrs`` hold ``kind`` only: the price exclusions are rows of
+        ``exclusions`` (pandas deep-copies ``attrs`` on every operation).
     roll : pandas.Series of bool
         True on the dates whose return spans a contract switch of the asset
         or of any continuous-futures factor (all False with
@@ -362,6 +364,9 @@ def prepare_returns(
         (pd.Timestamp(r["date"]), r["ticker"], r["reason"], r["detail"])
         for r in returns.attrs["price_exclusions"]
     ]
+    # The exclusions live in ReturnData.exclusions: pandas deep-copies attrs on
+    # every operation on a frame, and the model stage slices returns often.
+    returns.attrs = {"kind": kind}
     notes = []
     if rows:
         notes.append(f"{len(rows)} prices set to missing (zero, negative or absent)")

@@ -59,13 +59,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from ._options import check_option
 from .engine import estimate_arrays
 from .exceptions import InferenceError
 from .inference import (
     TEST_NAMES,
-    group_tests,
+    _replicated_group_pvalues,
     per_event_tests,
     placebo_distribution,
     placebo_eligible,
@@ -258,6 +259,34 @@ def _draw_events(rng, eligible, n_events, span):
     )
 
 
+def _add_day0_abnormal(arrays, abnormal):
+    """Engine output as if ``abnormal`` were added to every event's day-0 return.
+
+    Day 0 is in the event's own widest window, which other-event exclusion
+    keeps out of every other event's estimation sample (and the simulation's
+    windows do not overlap), so the shift moves the day-0 abnormal return and
+    the CARs of the windows holding day 0 only: the same arrays as re-running
+    the engine on the shifted returns, without a copy of the returns per
+    replication.
+    """
+    rel = np.asarray(arrays.rel_win)
+    if not (rel == 0).any():
+        return arrays
+    c0 = int(np.flatnonzero(rel == 0)[0])
+    has = np.isfinite(arrays.ar[:, c0])
+    ar = arrays.ar.copy()
+    ret = arrays.ret.copy()
+    ar[has, c0] += abnormal
+    ret[has, c0] += abnormal
+    holds = (arrays.windows[:, 0] <= 0) & (arrays.windows[:, 1] >= 0)
+    car = arrays.car + np.where(has[:, None] & holds[None, :], abnormal, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = car / arrays.car_se
+    dof = np.maximum(arrays.dof, 1)[:, None].astype(np.float64)
+    pvalue = 2.0 * special.stdtr(dof, -np.abs(tstat))
+    return replace(arrays, ar=ar, ret=ret, car=car, tstat=tstat, pvalue=pvalue)
+
+
 def simulate_tests(
     y,
     X,
@@ -345,8 +374,20 @@ def simulate_tests(
     A test that cannot be computed in a replication (NaN p-value) counts as
     a trial without rejection. The placebo distribution is drawn once, with
     no catalogued event to avoid, and shared by the replications; each
-    replication draws its own pseudo groups (its own seed), so that the
-    replications' placebo decisions do not share one set of pseudo groups.
+    replication draws its own pseudo groups, so that the replications'
+    placebo decisions do not share one set of pseudo groups.
+
+    Computation: the replications run in blocks of about 5,000 events. One
+    engine call fits a block, with other-event exclusion inside each
+    replication only (``event_groups`` of
+    :func:`eventstudy.engine.estimate_arrays`); the abnormal return is added
+    to the engine's day-0 abnormal returns and CARs, which is the same as
+    adding it to the returns, since day 0 lies in no other event's sample
+    (:func:`_add_day0_abnormal`, tested against re-running the engine); and
+    the battery runs along the replication axis with the same statistics as
+    :func:`eventstudy.inference.group_tests` on each replication (tested to
+    rounding), the placebo's pseudo groups drawn exactly (without
+    replacement) for every replication at once.
 
     References
     ----------
@@ -379,28 +420,31 @@ def simulate_tests(
     group_names = list(TEST_NAMES)
     rej = {t: np.zeros(W, dtype=np.int64) for t in group_names + list(EVENT_TESTS)}
     trials = {t: np.zeros(W, dtype=np.int64) for t in rej}
-    sign = np.ones(n_events)
-    idx = np.arange(n_events)
-    for _ in range(reps):
-        day0 = _draw_events(rng, eligible, n_events, span)
-        y_r = y
-        if abnormal:
-            y_r = y.copy()
-            y_r[day0] += abnormal
+    # Replications in blocks: one engine call per block (other-event exclusion
+    # within each replication, event_groups) and the battery along the
+    # replication axis; a block of 250 x 20 events stays near 100 MB.
+    block = max(1, 5000 // max(n_events, 1))
+    for start in range(0, reps, block):
+        b = min(block, reps - start)
+        day0 = np.stack([_draw_events(rng, eligible, n_events, span) for _ in range(b)])
         arrays = estimate_arrays(
-            y_r, X, valid, est_ok, day0, model=model, estimation=estimation, windows=windows,
-            min_estimation_days=min_estimation_days,
+            y, X, valid, est_ok, day0.ravel(), model=model, estimation=estimation,
+            windows=windows, min_estimation_days=min_estimation_days,
+            event_groups=np.repeat(np.arange(b), n_events),
         )
-        rep_placebo = replace(placebo, seed=int(rng.integers(2**31)))
-        res = group_tests(arrays, idx, sign, placebo=rep_placebo, placebo_groups=placebo_groups)
-        for t, r in res.items():
-            rej[t] += np.nan_to_num(r.p_value, nan=1.0) <= alpha
-            trials[t] += 1
+        if abnormal:
+            arrays = _add_day0_abnormal(arrays, abnormal)
+        idx = np.arange(b * n_events).reshape(b, n_events)
+        res = _replicated_group_pvalues(arrays, idx, placebo=placebo,
+                                        placebo_groups=placebo_groups, rng=rng)
+        for t, p in res.items():
+            rej[t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
+            trials[t] += b
         ev = per_event_tests(arrays, placebo=placebo)
         for t, p in (("event-t", arrays.pvalue), ("sq", ev["sq_p"]),
                      ("event-placebo", ev["placebo_p"])):
             rej[t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
-            trials[t] += n_events
+            trials[t] += b * n_events
     rows = []
     for t in rej:
         for w in range(W):

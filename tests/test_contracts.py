@@ -184,3 +184,36 @@ def test_every_product_has_a_rule():
     for ticker, prod in PRODUCTS.items():
         assert prod.rule and set(prod.months) <= set("FGHJKMNQUVXZ")
         assert not contract_schedule(ticker, "2024-01-01", "2024-12-31").empty
+
+
+@pytest.mark.parametrize("ticker", sorted(PRODUCTS))
+def test_vectorised_schedule_equals_the_scalar_rules(ticker):
+    # contract_schedule evaluates the built-in rules on all contracts at once;
+    # each date must be the rule's own, contract by contract.
+    from eventstudy.calendar import get_calendar
+
+    prod = PRODUCTS[ticker]
+    cal = get_calendar(prod.ticker)
+    sched = contract_schedule(ticker, "2001-01-01", "2025-12-31")
+    assert len(sched) > 20
+    for code, ltd, fnd in zip(sched["contract"], sched["last_trade_date"],
+                              sched["first_notice_day"], strict=True):
+        year = 2000 + int(code[-2:])
+        month = "FGHJKMNQUVXZ".index(code[-3]) + 1
+        assert ltd == prod.last_trade(cal, year, month)
+        if prod.first_notice is None:
+            assert pd.isna(fnd)
+        else:
+            assert fnd == prod.first_notice(cal, year, month)
+
+
+@pytest.mark.parametrize("ticker", ["ZS=F", "ES=F", "DX=F", "CL=F"])
+def test_roll_mask_marks_the_dates_of_roll_days(prices, ticker):
+    idx = prices[ticker].index
+    mask = roll_mask(ticker, idx)
+    expected = idx.isin(roll_days(ticker, idx)["date"])
+    np.testing.assert_array_equal(mask.to_numpy(), expected)
+    # a calendar that starts mid-history: the switch before the first row is not masked
+    late = idx[idx >= "2012-03-14"]
+    np.testing.assert_array_equal(roll_mask(ticker, late).to_numpy(),
+                                  late.isin(roll_days(ticker, late)["date"]))

@@ -340,3 +340,43 @@ def test_many_events_in_one_call_match_event_by_event():
         one = estimate_arrays(y, X, valid, valid, day0[e : e + 1], **kw)
         np.testing.assert_allclose(ea.car[e], one.car[0], rtol=1e-10, atol=1e-16)
         np.testing.assert_allclose(ea.car_se[e], one.car_se[0], rtol=1e-10, atol=0)
+
+
+_FIELDS = ("n", "params", "s2", "ar", "ar_se", "car", "car_se", "tstat", "pvalue", "est_ar")
+
+
+@pytest.mark.parametrize("model", ["market", "constant-mean", "market-adjusted"])
+def test_event_groups_exclude_only_their_own_events(real, model):
+    # Three replications of 8 events in one call (labels 0, 1, 2) equal three
+    # calls with 8 events each; one label for all equals the default. Events
+    # sit close enough that many estimation samples hold other windows.
+    y, X, valid, _ = real
+    X = X[:, :1] if model == "market-adjusted" else X
+    rng = np.random.default_rng(3)
+    day0 = np.sort(rng.choice(np.arange(300, 1400), 24, replace=False))
+    labels = rng.permutation(np.repeat([0, 1, 2], 8))
+    kw = dict(model=model, estimation=(-250, -11), windows=WINDOWS, min_estimation_days=100)
+    both = estimate_arrays(y, X, valid, valid, day0, event_groups=labels, **kw)
+    for lab in range(3):
+        sel = labels == lab
+        one = estimate_arrays(y, X, valid, valid, day0[sel], **kw)
+        np.testing.assert_array_equal(both.used[sel], one.used)
+        np.testing.assert_array_equal(both.est_used[sel], one.est_used)
+        for name in _FIELDS:
+            np.testing.assert_allclose(getattr(both, name)[sel], getattr(one, name),
+                                       rtol=1e-9, atol=1e-13, err_msg=name)
+    assert (both.n < 240).sum() > 5  # the exclusion was exercised
+    same = estimate_arrays(y, X, valid, valid, day0, event_groups=np.zeros(24, int), **kw)
+    plain = estimate_arrays(y, X, valid, valid, day0, **kw)
+    for name in _FIELDS:
+        np.testing.assert_allclose(getattr(same, name), getattr(plain, name), rtol=1e-9,
+                                   atol=1e-13, err_msg=name)
+
+
+def test_event_groups_shape_error():
+    y, X = _synthetic()[:2]
+    ok = np.ones(y.size, dtype=bool)
+    match = r"event_groups must be one integer label per event \(2\)"
+    with pytest.raises(EstimationError, match=match):
+        estimate_arrays(y, X, ok, ok, np.array([300, 400]), model="market",
+                        event_groups=np.array([0.5, 1.0]))

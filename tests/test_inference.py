@@ -19,7 +19,7 @@ from scipy import stats
 
 from eventstudy import inference as inf
 from eventstudy.engine import estimate_arrays
-from eventstudy.exceptions import InferenceError
+from eventstudy.exceptions import InferenceError, OptionError
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -130,7 +130,7 @@ def test_kolari_pynnonen_equals_hand_formula():
     car, se, est, _, _ = _fake(seed=3)
     # Correlated estimation ARs so that the adjustment is not trivial.
     est = est + 0.6 * np.nan_to_num(est[0])[None, :]
-    res = inf.kolari_pynnonen_t(car, se, est)
+    res = inf.kolari_pynnonen_t(car, se, est, correlation="pairwise")
     for w in range(car.shape[1]):
         ev = [e for e in range(car.shape[0]) if not math.isnan(car[e, w])]
         rs = [
@@ -246,6 +246,18 @@ def test_wilcoxon_equals_scipy_and_exact_enumeration():
         stat, p = _exact_wilcoxon(x)
         np.testing.assert_allclose(res.statistic[w], stat, rtol=RTOL, atol=ATOL)
         np.testing.assert_allclose(res.p_value[w], p, rtol=1e-9, atol=ATOL)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 20, 33, 50, 51, 80])
+def test_wilcoxon_untied_equals_scipy_for_every_size(n):
+    # N <= 50 reads the cached exact null; N > 50 is scipy's normal approximation.
+    rng = np.random.default_rng(n)
+    car = rng.standard_t(3, size=(n, 4)) + np.array([0.0, 0.3, -0.5, 1.0])
+    res = inf.wilcoxon_signed_rank(car)
+    for w in range(4):
+        ref = stats.wilcoxon(car[:, w])
+        assert res.statistic[w] == ref.statistic
+        np.testing.assert_allclose(res.p_value[w], ref.pvalue, rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("n", [4, 9, 12, 14])
@@ -375,6 +387,125 @@ def test_sampling_without_replacement_is_uniform_and_distinct():
         for col in (0, size - 1):
             counts = np.bincount(picks[:, col], minlength=90)
             assert stats.chisquare(counts).pvalue > 1e-4
+
+
+def test_sampler_paths_include_every_index_equally_often_without_repeats():
+    # size 5 of 90 takes the rejection path, 70 of 90 Floyd's algorithm, each
+    # ordered (uniform in every position) or not (a uniform subset).
+    rng = np.random.default_rng(1)
+    for size, ordered in ((5, True), (70, True), (70, False), (9, True)):
+        picks = inf._sample_without_replacement(rng, 90, size, 6000, ordered=ordered)
+        assert picks.shape == (6000, size)
+        srt = np.sort(picks, axis=1)
+        assert (np.diff(srt, axis=1) > 0).all()  # no repeat within a draw
+        # inclusion frequency of each index: size/90 of the draws
+        counts = np.bincount(picks.ravel(), minlength=90)
+        assert stats.chisquare(counts).pvalue > 1e-4
+        if ordered:
+            for col in (0, size // 2, size - 1):
+                assert stats.chisquare(np.bincount(picks[:, col], minlength=90)).pvalue > 1e-4
+
+
+def _exact_group_p(pool, sign, obs):
+    """p by enumeration of every ordered sample of len(sign) from pool."""
+    means = np.array([
+        sum(s * pool[i] for s, i in zip(sign, perm, strict=True)) / len(sign)
+        for perm in itertools.permutations(range(len(pool)), len(sign))
+    ])
+    return float(np.mean(np.abs(means) >= abs(obs)))
+
+
+@pytest.mark.parametrize("route", ["indices", "counts"])
+@pytest.mark.parametrize("sign", [(1, 1, 1), (1, -1, -1), (1, -1, 1, 1, 1, 1, 1)])
+def test_group_placebo_equals_enumeration(sign, route, monkeypatch):
+    # Pools of 8 pseudo-CARs, distinct or with repeats, each sampler forced:
+    # the Monte Carlo p-value is the enumerated one within Monte Carlo error.
+    monkeypatch.setattr(inf, "_HYPERGEOMETRIC_COST", 0.0 if route == "counts" else 1e9)
+    rng = np.random.default_rng(5)
+    sign = np.asarray(sign, dtype=float)
+    G = 40_000
+    for pool in (rng.normal(size=8), np.array([0.3, 0.3, 0.3, -0.2, -0.2, 1.1, 1.1, 1.1])):
+        obs_car = np.array([0.25, 0.1, 0.2, 0.3, 0.0, 0.1, 0.4])[: sign.size] * sign
+        pl = _placebo(pool[:, None])
+        res = pl.group_pvalues(obs_car[:, None], sign, groups=G)
+        exact = _exact_group_p(pool, sign, obs_car.mean())
+        mc = (1 + exact * G) / (1 + G)
+        np.testing.assert_allclose(res.p_value[0], mc, rtol=0,
+                                   atol=4 * math.sqrt(exact * (1 - exact) / G) + 1e-12)
+
+
+def test_hypergeometric_counts_equal_index_sampler_in_distribution():
+    # 10,000 pseudo-events of 7 distinct days, groups of 600: counts path
+    # (7 colours) against the index path on the same pool with distinct
+    # values (a tiny jitter), p-values within Monte Carlo error.
+    rng = np.random.default_rng(3)
+    days = rng.standard_t(4, size=7) * 0.02
+    pool = days[rng.integers(0, 7, size=10_000)]
+    jitter = pool + rng.normal(size=pool.size) * 1e-12
+    sign = np.where(rng.random(600) < 0.4, -1.0, 1.0)
+    G = 4000
+    a = inf._pseudo_group_means(np.random.default_rng(1), pool[:, None], sign, G)[:, 0]
+    b = inf._pseudo_group_means(np.random.default_rng(2), jitter[:, None], sign, G)[:, 0]
+    assert stats.ks_2samp(a, b).pvalue > 1e-3
+    # exact mean and variance of the signed sum (finite-population moments)
+    P, N = pool.size, sign.size
+    mu, var = pool.mean(), pool.var()
+    exp_mean = sign.sum() * mu / N
+    exp_var = (var * P / (P - 1)) * ((sign**2).sum() - sign.sum() ** 2 / P) / N**2
+    np.testing.assert_allclose(a.mean(), exp_mean, rtol=0, atol=5 * math.sqrt(exp_var / G))
+    np.testing.assert_allclose(a.var(ddof=1), exp_var, rtol=0.1, atol=0)
+
+
+def test_group_placebo_of_the_whole_pool_is_constant():
+    # N = P: every plain pseudo group is the whole pool (documented).
+    pool = np.random.default_rng(0).normal(size=(50, 1))
+    pl = _placebo(pool)
+    means = inf._pseudo_group_means(np.random.default_rng(0), pool, np.ones(50), 10)
+    np.testing.assert_allclose(means, pool.mean(), rtol=1e-12, atol=1e-15)
+    res = pl.group_pvalues(np.full((50, 1), pool.mean() * 2), groups=10)
+    np.testing.assert_allclose(res.p_value, 1 / 11, rtol=RTOL, atol=0)
+
+
+def test_pooled_correlation_equals_hand_sums():
+    _, _, est, _, _ = _fake(seed=3)
+    est = est + 0.6 * np.nan_to_num(est[0])[None, :]
+    est[6, 25:] = np.nan  # fewer than 30 sample days: left out
+    z = []
+    for row in est:
+        vals = row[~np.isnan(row)]
+        if vals.size < 30 or vals.std() == 0:
+            z.append(None)
+            continue
+        z.append(np.where(np.isnan(row), np.nan, (row - vals.mean()) / vals.std()))
+    num = cnt = 0.0
+    for i, j in itertools.combinations(range(len(z)), 2):
+        if z[i] is None or z[j] is None:
+            continue
+        both = ~np.isnan(z[i]) & ~np.isnan(z[j])
+        num += float((z[i][both] * z[j][both]).sum())
+        cnt += int(both.sum())
+    np.testing.assert_allclose(inf.pooled_correlation(est), num / cnt, rtol=1e-12, atol=0)
+
+
+def test_pooled_correlation_equals_pairwise_mean_without_missing_days():
+    # Same sample days for every event: the pooled r̄ is the pairwise mean.
+    car, se, est, _, _ = _fake(seed=3, with_nan=False)
+    est = est + 0.6 * est[0][None, :]
+    d = np.isfinite(car)
+    r, good = inf.pairwise_correlation(est)
+    pairs = [r[i, j] for i, j in itertools.combinations(range(est.shape[0]), 2)]
+    np.testing.assert_allclose(inf.pooled_correlation(est, d), np.mean(pairs), rtol=1e-12, atol=0)
+    pooled = inf.kolari_pynnonen_t(car, se, est)
+    pairwise = inf.kolari_pynnonen_t(car, se, est, correlation="pairwise")
+    np.testing.assert_allclose(pooled.statistic, pairwise.statistic, rtol=1e-12, atol=0)
+    # with 8% of the days missing at random the forms differ by the weighting only
+    car, se, est, _, _ = _fake(seed=3)
+    est = est + 0.6 * np.nan_to_num(est[0])[None, :]
+    d = np.isfinite(car)
+    np.testing.assert_allclose(inf.pooled_correlation(est, d), inf._pairwise_rbar(est, d, 30),
+                               rtol=0.03, atol=0)
+    with pytest.raises(OptionError, match="correlation must be one of 'pooled', 'pairwise'"):
+        inf.kolari_pynnonen_t(car, se, est, correlation="pairs")
 
 
 # ---------------------------------------------------------------------------
@@ -624,3 +755,96 @@ def test_real_placebo_reproducible_with_seed(soybeans):
 
     for d in a.day0[:500]:
         assert not any(overlaps(d - 250, d - 11, e) or overlaps(d - 1, d + 1, e) for e in day0)
+
+
+@pytest.mark.snapshot
+def test_real_pooled_correlation_agrees_with_pairwise_mean(soybeans):
+    # 300 soybean events at random dates (estimation samples with roll and
+    # missing days): the pooled r̄ and the pairwise mean agree to 5e-4, well
+    # inside the sampling error of r̄ (a pair's r has sd 1/√240 ≈ 0.065).
+    dates, y, X, valid = soybeans
+    rng = np.random.default_rng(0)
+    day0 = np.sort(rng.choice(np.arange(2300, len(y) - 10), size=300, replace=False))
+    a = estimate_arrays(y, X, valid, valid, day0, model="market", estimation=(-250, -11),
+                        windows=((0, 0), (-1, 1)), exclude_other_events=False)
+    d = np.isfinite(a.car)
+    pooled = inf.pooled_correlation(a.est_ar, d)
+    pairwise = inf._pairwise_rbar(a.est_ar, d, inf.KP_MIN_OVERLAP)
+    np.testing.assert_allclose(pooled, pairwise, rtol=0, atol=5e-4)
+
+
+def test_replicated_battery_equals_group_tests_per_replication():
+    # 12 replications of 8 events in one engine call (labels), with missing
+    # days, a too-short sample (an excluded event) and a tie for Wilcoxon:
+    # the replication-axis battery equals group_tests row by row.
+    y, X, valid, est_ok = _synthetic(seed=4)
+    rng = np.random.default_rng(9)
+    R, n = 12, 8
+    day0 = np.concatenate([np.sort(rng.choice(np.arange(260, 2390), n, replace=False))
+                           for _ in range(R)])
+    day0[3] = 40  # before a full estimation window: excluded
+    labels = np.repeat(np.arange(R), n)
+    a = estimate_arrays(y, X, valid, est_ok, day0, model="market", estimation=(-250, -11),
+                        windows=((0, 0), (-1, 1), (0, 5)), event_groups=labels)
+    car = a.car.copy()
+    car[n + 1] = -car[n]  # tie of |CAR| in replication 1
+    a = SimpleNamespace(**{k: getattr(a, k) for k in (
+        "car_se", "est_ar", "ar", "rel_win", "windows", "n", "k")}, car=car)
+    idx = np.arange(R * n).reshape(R, n)
+    got = inf._replicated_group_pvalues(a, idx)
+    for r in range(R):
+        ref = inf.group_tests(a, idx[r], np.ones(n))
+        for test, res in ref.items():
+            np.testing.assert_allclose(got[test][r], res.p_value, rtol=1e-10, atol=1e-14,
+                                       err_msg=f"{test}, replication {r}")
+
+
+def test_replicated_placebo_draws_exact_pseudo_groups():
+    # Pool of 3,000 normal pseudo-CARs; 200 replications of 5 events: their
+    # p-values average as the per-group sampler's do (same distribution), and
+    # a group far outside the pool gets 1/(1 + G).
+    rng = np.random.default_rng(2)
+    pool = rng.normal(size=(3000, 2)) * 0.02
+    pl = _placebo(pool)
+    car = rng.normal(size=(200, 5, 2)) * 0.02
+    got = inf._replicated_placebo(pl, car, 400, np.random.default_rng(1))
+    ref = np.array([_placebo(pool, seed=s).group_pvalues(car[s], groups=400).p_value
+                    for s in range(200)])
+    diff = got - ref  # per replication: two independent Monte Carlo p of the same exact p
+    assert abs(diff.mean()) < 4 * diff.std(ddof=1) / math.sqrt(diff.size)
+    assert np.abs(diff).max() < 0.12
+    far = inf._replicated_placebo(pl, np.full((3, 5, 2), 1.0), 400, np.random.default_rng(0))
+    np.testing.assert_allclose(far, 1 / 401, rtol=RTOL, atol=0)
+
+
+def test_average_ranks_equal_scipy_rankdata():
+    rng = np.random.default_rng(6)
+    a = np.round(rng.normal(size=(40, 60)), 1)  # many ties
+    a[rng.random(a.shape) < 0.1] = np.nan
+    a[3] = np.nan
+    a[5] = 0.7
+    np.testing.assert_array_equal(inf._average_ranks(a),
+                                  stats.rankdata(a, axis=1, nan_policy="omit"))
+    # rows without ties take the direct path; mixed with a tied row
+    b = rng.normal(size=(30, 50))
+    b[rng.random(b.shape) < 0.1] = np.nan
+    b[7, :5] = 0.25
+    np.testing.assert_array_equal(inf._average_ranks(b),
+                                  stats.rankdata(b, axis=1, nan_policy="omit"))
+
+
+def test_windows_with_the_same_sign_counts_share_a_draw_and_stay_exact():
+    # Window 0 misses event 0's CAR, window 1 event 1's: both have 3 events,
+    # signs (+, +, -) and (+, +, -), so one draw serves both; each window's
+    # p-value is its own enumerated p within Monte Carlo error.
+    rng = np.random.default_rng(11)
+    pool = rng.normal(size=(8, 2))
+    sign = np.array([1.0, 1.0, 1.0, -1.0])
+    car = np.array([[np.nan, 0.4], [0.3, np.nan], [0.2, 0.5], [-0.6, -0.1]])
+    G = 40_000
+    res = _placebo(pool).group_pvalues(car * sign[:, None], sign, groups=G)
+    for w in range(2):
+        d = np.isfinite(car[:, w])
+        exact = _exact_group_p(pool[:, w], sign[d], (car[d, w] * sign[d]).mean())
+        np.testing.assert_allclose(res.p_value[w], (1 + exact * G) / (1 + G), rtol=0,
+                                   atol=4 * math.sqrt(exact * (1 - exact) / G) + 1e-12)

@@ -192,3 +192,16 @@ def test_prepare_returns_on_the_real_files(prices_dir):
     n_roll = int((data.exclusions["reason"] == "contract roll").sum())
     assert n_roll == contracts.roll_mask("ZS=F", index).sum() + contracts.roll_mask(
         "DX=F", index).sum()
+
+
+def test_prepare_returns_keeps_exclusions_out_of_attrs():
+    # Price exclusions are rows of ReturnData.exclusions; the returns frame's
+    # attrs stay small because pandas deep-copies them on every operation.
+    spy_dates = ASSET_DATES.delete(2)
+    prices = {"ZS=F": frame(ASSET_DATES, ASSET), "SPY": frame(spy_dates, np.delete(FACTOR, 2))}
+    with pytest.warns(DataQualityWarning, match="SPY: 1 price set to missing"):
+        data = prepare_returns(prices, "ZS=F", ["SPY"], mask_rolls=False, thin=False)
+    assert data.returns.attrs == {"kind": "log"}
+    rows = data.exclusions[data.exclusions["reason"] == "no price on the asset's trade date"]
+    assert rows[["ticker"]].to_dict("list") == {"ticker": ["SPY"]}
+    assert rows["date"].tolist() == [ASSET_DATES[2]]

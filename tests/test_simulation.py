@@ -221,3 +221,28 @@ def test_run_size_power_tidy_table(prices_dir):
     expected = (null["rate"] - ALPHA).abs() <= 3 * null["mc_se"]
     assert (null["within_3se"].astype(bool) == expected).all()
     assert "8 replications of 4 pseudo-events" in out.attrs["description"]
+
+
+def test_day0_abnormal_equals_shifting_the_returns(soy):
+    # Adding the abnormal return to the engine arrays equals re-running the
+    # engine on returns with the abnormal return added on every day 0, for
+    # replications in one call (event_groups) whose events sit close together.
+    from eventstudy.engine import estimate_arrays
+
+    rng = np.random.default_rng(4)
+    eligible = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=(-250, -11),
+                                    windows=np.array([[0, 0], [-1, 1], [0, 5]]), event_day0=[])
+    day0 = np.stack([sim._draw_events(rng, eligible[:900], 10, 6) for _ in range(3)])
+    labels = np.repeat(np.arange(3), 10)
+    kw = dict(model="market", estimation=(-250, -11), windows=((0, 0), (-1, 1), (0, 5)))
+    base = estimate_arrays(soy.y, soy.X, soy.valid, soy.est_ok, day0.ravel(),
+                           event_groups=labels, **kw)
+    got = sim._add_day0_abnormal(base, 0.01)
+    for r in range(3):
+        y = soy.y.copy()
+        y[day0[r]] += 0.01
+        ref = estimate_arrays(y, soy.X, soy.valid, soy.est_ok, day0[r], **kw)
+        sel = labels == r
+        for name in ("ar", "ret", "car", "car_se", "tstat", "pvalue", "est_ar"):
+            np.testing.assert_allclose(getattr(got, name)[sel], getattr(ref, name), rtol=1e-9,
+                                       atol=1e-13, err_msg=name)
