@@ -62,9 +62,10 @@ INSTALL_HINT = ("install them with `apt-get install -y chromium chromium-driver`
                 "`pip install selenium` (in the dev extra: pip install -e '.[dev]')")
 
 #: Text a reader must never see: a missing value or a Python object printed raw.
-#: "None of ..." is English, not a printed None.
+#: "None of ..." is English, not a printed None; NaT is pandas' missing date.
 RAW_VALUES = {
     "NaN": re.compile(r"\bnan\b", re.IGNORECASE),
+    "NaT": re.compile(r"\bNaT\b"),
     "None": re.compile(r"\bNone\b(?! of\b)"),
     "<NA>": re.compile(r"<NA>"),
     "{'": re.compile(r"\{'"),

@@ -96,7 +96,8 @@ def _facts(page_facts, page):
 def _check(page_facts, page, check):
     facts = _facts(page_facts, page)
     problems = CHECKS[check](facts)
-    assert not problems, f"{page} ({facts.url}): " + "\n".join(problems)
+    if problems:
+        pytest.fail(f"{page} ({facts.url}): " + "\n".join(problems), pytrace=False)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -132,8 +133,9 @@ def test_page_screenshots_are_saved(page_facts, page):
 def test_index_first_screen_answers_the_question(page_facts):
     facts = _facts(page_facts, "index")
     problems = first_screen_problems(facts, NAMES)
-    assert not problems, (f"index ({facts.url}), top {FIRST_SCREEN_PX} px at "
-                          f"{VIEWPORT_WIDTH} px wide:\n" + "\n".join(problems))
+    if problems:
+        pytest.fail(f"index ({facts.url}), top {FIRST_SCREEN_PX} px at {VIEWPORT_WIDTH} px "
+                    "wide:\n" + "\n".join(problems), pytrace=False)
 
 
 # --------------------------------------------------------------------------- without a browser
@@ -151,3 +153,48 @@ def test_name_pattern_takes_any_dash_and_whole_words():
         assert pattern.search(text), text
     assert not pattern.search("trump-xi-call") and not pattern.search("Trump Xi")
     assert not re.search(name_pattern("Busan"), "busan-meeting")
+
+
+# --------------------------------------------------------------------------- the checks themselves
+# A page with one planted fault of each kind, and a clean one: each check finds
+# exactly its fault, so a passing report page is not a blind check.
+
+_ROWS = "".join(f"<tr><td>{i}</td></tr>" for i in range(41))
+_FAULTY = f"""<!doctype html><html><head><meta charset="utf-8"></head><body>
+<div id="wide" style="width: 1500px">a wide block</div>
+<img id="broken" src="missing.png" alt="a figure that is not there">
+<p>The CAR is NaN and the note is None; None of the events moved. {{'a': 1}}</p>
+<table id="long"><tbody>{_ROWS}</tbody></table>
+<details><summary>all rows</summary><table id="folded"><tbody>{_ROWS}</tbody></table></details>
+<div style="height: 2000px"></div>
+<p>Busan meeting +2.26% [-0.33%, +4.85%]; Trump–Xi call -0.41% [-3.00%, +2.19%]</p>
+</body></html>"""
+_CLEAN = """<!doctype html><html><head><meta charset="utf-8"></head><body>
+<h1>Did the Busan meeting and the Trump–Xi call move soybeans?</h1>
+<table><tbody><tr><td>Busan meeting</td><td>+2.26%</td><td>[-0.33%, +4.85%]</td></tr>
+<tr><td>Trump–Xi call</td><td>−0.41%</td><td>[−3.00%, +2.19%]</td></tr></tbody></table>
+<p>None of the events moved the price beyond its 95% band.</p>
+<div style="height: 2000px"></div></body></html>"""
+
+
+def test_checks_find_each_planted_fault_and_pass_a_clean_page(browser, tmp_path):
+    (tmp_path / "faulty.html").write_text(_FAULTY, encoding="utf-8")
+    (tmp_path / "clean.html").write_text(_CLEAN, encoding="utf-8")
+    patterns = answer_patterns(NAMES)
+    with serve(tmp_path) as url:
+        faulty = inspect_page(browser, "faulty", url + "faulty.html", tmp_path, patterns)
+        clean = inspect_page(browser, "clean", url + "clean.html", tmp_path, patterns)
+    found = {check: "\n".join(fn(faulty)) for check, fn in CHECKS.items()}
+    assert "div#wide" in found["overflow"] and "scrolls sideways" in found["overflow"]
+    assert "img#broken" in found["images"] and "1 of 1 images" in found["images"]
+    for raw in ("'NaN' appears 1 times", "'None' appears 1 times", "\"{'\" appears 1 times"):
+        assert raw in found["text"], found["text"]
+    assert "table#long" in found["tables"] and "table#folded" not in found["tables"]
+    screen = "\n".join(first_screen_problems(faulty, NAMES))
+    for what in ("does not name busan-meeting", "does not name trump-xi-call", "0 CAR",
+                 "0 interval"):
+        assert what in screen, screen
+    assert {check: fn(clean) for check, fn in CHECKS.items()} == dict.fromkeys(CHECKS, [])
+    assert first_screen_problems(clean, NAMES) == []
+    assert png_size(clean.full_page_png) == (VIEWPORT_WIDTH, clean.full_page_height)
+    assert clean.full_page_height > VIEWPORT_HEIGHT
