@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-.PHONY: help install test report bench lint clean
+.PHONY: help install test report screenshots bench lint clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -59,6 +59,10 @@ $(REPORTS)/%.html: notebooks/%.py $(REPORT_INPUTS)
 
 $(REPORTS)/index.html: $(PAGES) $(REPORT_INPUTS)
 	$(BIN)/python -m eventstudy.report --out $(REPORTS) --index $(PAGES)
+
+screenshots: report ## Photograph every report page and a run's report.html in Chromium (reports/screenshots/)
+	$(BIN)/python tests/browser.py --report $(REPORTS) --study studies/article.toml \
+	  --out $(REPORTS)/screenshots
 
 bench: $(STAMP) ## Time the engine and the placebo; full-size size/power simulation of every test
 	$(BIN)/python bench/bench_engine.py
