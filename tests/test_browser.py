@@ -89,7 +89,7 @@ def page_facts(browser, request, tmp_path_factory):
 def _facts(page_facts, page):
     facts = page_facts[page]
     if isinstance(facts, str):
-        pytest.fail(facts)
+        pytest.fail(facts, pytrace=False)
     return facts
 
 
