@@ -513,6 +513,7 @@ def main(argv=None) -> int:
         print(f"error: no report in {args.report}; run `make report` first", file=sys.stderr)
         return 2
     names = headline_events(args.study or REPO / "studies" / "article.toml")
+    problems = 0
     with contextlib.ExitStack() as stack:
         urls = {}
         base = stack.enter_context(serve(args.report))
@@ -528,8 +529,8 @@ def main(argv=None) -> int:
                 urls[f"run-{args.study.stem}"] = stack.enter_context(serve(run)) + "report.html"
             else:
                 print(f"eventstudy run wrote no report.html in {run}")
+                problems += 1
         driver = stack.enter_context(open_browser())
-        problems = 0
         for name, url in urls.items():
             facts = inspect_page(driver, name, url, args.out, answer_patterns(names))
             found = {check: fn(facts) for check, fn in CHECKS.items()}
