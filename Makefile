@@ -23,11 +23,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-.PHONY: help install test report bench lint clean
+.PHONY: help install test report screenshots bench lint clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
-	  awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## Build the local virtual environment (.venv) from pyproject.toml
 
@@ -65,6 +65,10 @@ $(REPORTS)/%.html: notebooks/%.py $(REPORT_INPUTS) $(REPORTS)/.data-ok
 
 $(REPORTS)/index.html: $(PAGES) $(REPORT_INPUTS)
 	$(BIN)/python -m eventstudy.report --out $(REPORTS) --index $(PAGES)
+
+screenshots: report ## Photograph every report page and a run's report.html in Chromium (reports/screenshots/)
+	$(BIN)/python tests/browser.py --report $(REPORTS) --study studies/article.toml \
+	  --out $(REPORTS)/screenshots
 
 bench: $(STAMP) ## Time the whole pipeline (1k-10k events), engine, article study, simulation; reports/bench.csv
 	$(BIN)/python bench/bench_pipeline.py --out $(REPORTS)/bench.csv --size-power $(REPORTS)/size_power.csv $(if $(PEER_PYTHON),--peer-python $(PEER_PYTHON))

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real price snapshot, read through the same setting users use."""
+"""Shared fixtures: the real price snapshot, read through the same setting users use, and
+the report built from it once per session."""
 
 from __future__ import annotations
 
@@ -43,3 +44,16 @@ def cache_dir(tmp_path) -> Path:
     path = tmp_path / "cache"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory, prices_dir) -> Path:
+    """The whole report (every notebook executed, and the index), built once per session.
+
+    A failing cell raises NotebookError with the cell's traceback.
+    """
+    from eventstudy.report.build import build_report
+
+    out = tmp_path_factory.mktemp("reports")
+    build_report(out, prices_dir=prices_dir)
+    return out

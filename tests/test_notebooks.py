@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.outputs import run_study
-from eventstudy.report.build import build_report, notebook_sources
+from eventstudy.report.build import notebook_sources
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebook_sources()
@@ -125,13 +125,6 @@ def test_control_flow_catches_loops_comprehensions_and_conditionals_in_code_only
 # --------------------------------------------------------------------------- the real report
 # The report is built once (every notebook executed, a failing cell raising
 # NotebookError with the cell's traceback); the tests below read its pages.
-
-
-@pytest.fixture(scope="module")
-def report(tmp_path_factory, prices_dir) -> Path:
-    out = tmp_path_factory.mktemp("reports")
-    build_report(out, prices_dir=prices_dir)
-    return out
 
 
 @pytest.fixture(scope="module")
