@@ -27,7 +27,7 @@
 
 # %%
 # %matplotlib inline
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 
 from eventstudy.data import load_prices
 from eventstudy.report.findings import data_quality_findings
@@ -38,6 +38,7 @@ from eventstudy.report import (
     data_provenance,
     plot_normalised,
     plot_price_quality,
+    provenance_html,
 )
 
 TICKERS = ["ZS=F", "SPY", "UUP", "SOYB"]
@@ -50,7 +51,7 @@ checks = data_checks(TICKERS, start=START)
 
 # %%
 provenance = data_provenance(TICKERS)
-provenance
+HTML(provenance_html(provenance))
 
 # %% [markdown]
 # ## The soybean series: roll days and thin trading

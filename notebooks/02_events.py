@@ -35,7 +35,7 @@ from eventstudy.calendar import get_calendar
 from eventstudy.data import load_prices
 from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
 from eventstudy.report.findings import events_findings
-from eventstudy.report import article_events, pending_events, plot_event_timeline
+from eventstudy.report import article_events, catalogue_table, pending_events, plot_event_timeline
 
 pd.set_option("display.max_colwidth", 120)
 ASSET = "ZS=F"
@@ -54,7 +54,7 @@ aligned = align_events(events, get_calendar(ASSET), last_date=close.index[-1])
 # events have no date yet. The full list is `eventstudy.events.RULES`.
 
 # %%
-aligned[["id", "date", "time", "tz", "trade_date", "rule", "status", "direction", "category"]]
+catalogue_table(aligned)
 
 # %% [markdown]
 # ## Timeline over the soybean price
@@ -75,13 +75,13 @@ fig
 # ## The article's events and its sentences
 
 # %%
-article_events(aligned)[["id", "trade_date", "rule", "title", "source"]]
+catalogue_table(article_events(aligned), ["id", "trade_date", "rule", "title", "source"])
 
 # %% [markdown]
 # ## Pending events (no date yet)
 
 # %%
-pending_events(aligned)[["id", "title", "status", "notes"]]
+catalogue_table(pending_events(aligned), ["id", "title", "status", "notes"])
 
 # %% [markdown]
 # ## What this page found

@@ -38,11 +38,13 @@ from eventstudy.exceptions import DataQualityWarning
 import eventstudy as es
 from eventstudy.report import (
     NOTEBOOKS_DIR,
+    dummy_table,
     headline_table,
     plot_car_by_variant,
     plot_size_power,
     robustness_table,
     size_power_tables,
+    style_car_table,
     style_power_table,
     style_robustness_table,
     style_size_table,
@@ -88,7 +90,7 @@ style_robustness_table(table)
 # in delivery (`thin_days`, see page 3).
 
 # %%
-headline_table({"ZS=F": base_run}, KEY)
+style_car_table(headline_table({"ZS=F": base_run}, KEY), "Every window of the base study")
 
 # %% [markdown]
 # ## The CAR of each variant, side by side
@@ -114,7 +116,7 @@ plot_car_by_variant(table)
 
 # %%
 dummy = base_run.dummy_regression().query("event_id in @KEY")
-dummy
+dummy_table(dummy)
 
 # %% [markdown]
 # ## Which tests can be trusted here?

@@ -51,6 +51,7 @@ __all__ = [
     "main",
     "notebook_sources",
     "notebook_to_html",
+    "provenance_html",
     "read_notebook",
 ]
 
@@ -415,7 +416,7 @@ def _plain(value) -> str:
     return str(value)
 
 
-def _provenance_html(prov) -> str:
+def provenance_html(prov) -> str:
     """The provenance table of the index: one row per ticker, the fetch time spelled out."""
     import pandas as pd
 
@@ -533,7 +534,7 @@ def build_index(out, pages=None, *, prices_dir=None) -> Path:
             else "Yahoo Finance through the download cache"
         )
         parts.append(f"<p>Prices read from {where}.</p>")
-        parts.append(_provenance_html(prov))
+        parts.append(provenance_html(prov))
     parts.append("<h2>Versions</h2>")
     parts.append(page_table(pd.DataFrame(list(library_versions().items()),
                                          columns=["library", "version"]),

@@ -21,6 +21,8 @@ __all__ = [
     "answer_table",
     "ar_table",
     "car_table",
+    "catalogue_table",
+    "dummy_table",
     "detectable_effect",
     "latex_table",
     "close_prices",
@@ -238,6 +240,56 @@ def ar_table(results, event_id: str):
         "abnormal (%)": [fmt.pct(x) for x in ar["ar"]],
         "se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in ar["ar_se"]],
         "day is": [what(r) for r in ar.itertuples()],
+    })
+
+
+def catalogue_table(aligned, columns=("id", "date", "time", "tz", "timing", "trade_date",
+                                       "rule", "status", "direction", "category")):
+    """The aligned catalogue for reading: dates as ``YYYY-MM-DD``, missing values as "—".
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        :func:`eventstudy.events.align_events`.
+    columns : sequence of str
+        The columns shown (those present).
+    """
+    import pandas as pd
+
+    cols = [c for c in columns if c in aligned.columns]
+    out = pd.DataFrame(index=aligned.index)
+    for c in cols:
+        v = aligned[c]
+        if pd.api.types.is_datetime64_any_dtype(v):
+            out[c] = [f"{d:%Y-%m-%d}" if pd.notna(d) else "—" for d in v]
+        else:
+            out[c] = [("—" if x is None or (isinstance(x, float) and x != x) or x is pd.NaT
+                       or str(x) in ("", "None", "NaT", "<NA>", "nan")
+                       else str(x)) for x in v.astype(object)]
+    return out.reset_index(drop=True)
+
+
+def dummy_table(dummy):
+    """The dummy regression for reading: CAR and its three standard errors, with their p-values.
+
+    Parameters
+    ----------
+    dummy : pandas.DataFrame
+        :meth:`EventStudyResults.dummy_regression`.
+    """
+    import pandas as pd
+
+    return pd.DataFrame({
+        "event": dummy["event_id"],
+        "window": [fmt.window(a, b) for a, b in zip(dummy["start"], dummy["end"], strict=True)],
+        "CAR (%)": [fmt.pct(x) for x in dummy["car"]],
+        "HAC se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in dummy["car_se"]],
+        "OLS se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in dummy["car_se_ols"]],
+        "window-HAC se (%)": [f"{100 * x:.2f}" if x == x else "—"
+                              for x in dummy["car_se_window"]],
+        "p, HAC (unreliable)": [fmt.pvalue(x) for x in dummy["p"]],
+        "p, OLS": [fmt.pvalue(x) for x in dummy["p_ols"]],
+        "p, window-HAC": [fmt.pvalue(x) for x in dummy["p_window"]],
     })
 
 
