@@ -59,7 +59,7 @@ def test_events_path_is_relative_to_the_study_file(tmp_path):
     [
         (
             'asset = "ZS=F"\nmodle = "market"\n',
-            r"s\.toml: unknown key 'modle'; valid keys are name, title, .*asset, factors, model",
+.*asset, assets, factors, model",
         ),
         ('model = "markt"\n', r"model = 'markt': model must be one of 'constant-mean', "
                               r"'market-adjusted', 'market'; got 'markt'"),
