@@ -59,7 +59,8 @@ def test_events_path_is_relative_to_the_study_file(tmp_path):
     [
         (
             'asset = "ZS=F"\nmodle = "market"\n',
-.*asset, assets, factors, model",
+            r"s\.toml: unknown key 'modle'; valid keys are name, title, .*asset, assets, factors, "
+            r"model",
         ),
         ('model = "markt"\n', r"model = 'markt': model must be one of 'constant-mean', "
                               r"'market-adjusted', 'market'; got 'markt'"),
