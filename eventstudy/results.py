@@ -934,6 +934,20 @@ class MultiAssetResults:
         """The assets, in the study's order."""
         return list(self.results)
 
+    def select(self, assets) -> dict:
+        """The results of some assets, by label (for figures and tables of a few markets).
+
+        Raises
+        ------
+        KeyError
+            An asset that is not one of the study's (the message lists them).
+        """
+        missing = [a for a in assets if a not in self.results]
+        if missing:
+            raise KeyError(f"no asset {', '.join(map(repr, missing))}; assets: "
+                           f"{', '.join(self.results)}")
+        return {a: self.results[a] for a in assets}
+
     @property
     def options(self) -> FitOptions:
         """The first asset's options (the design is the same for every asset)."""

@@ -139,3 +139,24 @@ def test_run_writes_stacked_tables_and_the_cross_asset_file(tmp_path, prices_dir
     assert "## Across assets" in text and "## ZS=F-ZC=F" in text
     assert "Which markets moved?" in (tmp_path / "out" / "report.html").read_text(
         encoding="utf-8")
+
+
+@pytest.mark.snapshot
+def test_markets_findings_read_the_tables(multi):
+    from eventstudy.report import format as fmt
+    from eventstudy.report.findings import markets_findings
+
+    _, res = multi
+    text = markets_findings(res, res, ["busan-meeting"], (0, 1), names={"busan-meeting": "B"},
+                            alternative_label="the same model")
+    t = res.tidy().set_index(["asset", "event_id", "start", "end"])
+    graded = [a for a in res.assets
+              if fmt.evidence(t.loc[(a, "busan-meeting", 0, 1), "p"]) != "no evidence"]
+    assert text.startswith("**B** (strongest reading: ")
+    assert f"{len(graded)} of {len(res.assets)} markets show at least weak evidence" in text \
+        or (not graded and "no market shows evidence" in text)
+    for a in graded:
+        assert f"{a} {fmt.pct(t.loc[(a, 'busan-meeting', 0, 1), 'car'])}" in text
+    cross = res.cross_asset().set_index(["event_id", "start", "end"]).loc[("busan-meeting", 0, 1)]
+    assert f"mean CAR is {fmt.pct(cross['mean_car'])} (p = {fmt.pvalue(cross['p_mean'])}" in text
+    assert text.endswith("Under the same model no market's reading changes.")

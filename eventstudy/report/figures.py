@@ -11,6 +11,7 @@ __all__ = [
     "DIRECTION_STYLE",
     "plot_answer",
     "plot_caar_by_group",
+    "plot_car_intervals",
     "plot_car_by_asset",
     "plot_car_by_variant",
     "plot_event_timeline",
@@ -536,4 +537,55 @@ def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | Non
     labels = list(handles)
     fig.legend([handles[k] for k in labels], labels, fontsize=7, loc="outside lower center",
                ncols=len(labels), title=f"CAR with its {level}% band", title_fontsize=7)
+    return fig
+
+
+def plot_car_intervals(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0.05,
+                       names: dict | None = None):
+    """Each market's CAR over one window with its (1-α) interval, one panel per event.
+
+    Parameters
+    ----------
+    runs : dict of str -> EventStudyResults
+        Market label -> results.
+    event_ids : list of str
+    window : (int, int)
+    alpha : float
+    names : dict of str -> str, optional
+        Event id -> panel title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A dot per market at its CAR, a bar over CAR ± t·se (estimation error
+        included); a market without a CAR is named with "no CAR".
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    labels = list(runs)
+    n = max(len(event_ids), 1)
+    fig = Figure(figsize=(4.2 * n, 0.45 * len(labels) + 1.4), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n, sharey=True))
+    level = int(round(100 * (1 - alpha)))
+    for ax, eid in zip(axes, event_ids, strict=False):
+        for k, label in enumerate(labels):
+            t = runs[label].tidy(alpha)
+            row = t[(t["event_id"] == eid) & (t["start"] == window[0]) & (t["end"] == window[1])]
+            y = len(labels) - 1 - k
+            if row.empty or not np.isfinite(row["car"].iloc[0]):
+                ax.text(0, y, "no CAR", va="center", ha="center", fontsize=7, color="0.4")
+                continue
+            r = row.iloc[0]
+            ax.plot([100 * r["ci_lower"], 100 * r["ci_upper"]], [y, y], color=f"C{k % 10}",
+                    lw=2)
+            ax.plot(100 * r["car"], y, "o", color=f"C{k % 10}")
+        ax.axvline(0, color="0.5", lw=0.8)
+        ax.set_yticks(range(len(labels)))
+        ax.set_yticklabels(labels[::-1], fontsize=8)
+        kind = next(iter(runs.values())).options.return_label
+        ax.set_xlabel(f"CAR over [{window[0]}, {window[1]}] (% {kind}), {level}% interval",
+                      fontsize=8)
+        title = (names or {}).get(eid) or next(iter(runs.values())).title_of(eid)
+        ax.set_title(title if len(title) <= 45 else title[:42] + "...", fontsize=9)
     return fig

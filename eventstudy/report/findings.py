@@ -43,6 +43,7 @@ __all__ = [
     "front_contract",
     "delivery_note",
     "answer_sentence",
+    "markets_findings",
     "overlap_sentence",
     "article_findings",
     "group_line",
@@ -870,6 +871,78 @@ def overlap_sentence(car, window) -> str:
     listed = "; ".join(f"{r.event_id} ({r.overlaps})" for r in hit.itertuples())
     return (f"In {_window(window)}, {len(hit)} of {len(rows)} events hold another event's day "
             f"0 in their window, so their CARs share days: {listed}.")
+
+
+def markets_findings(base, alternative, event_ids, window=(0, 1), *, names=None,
+                     alternative_label: str = "the second model") -> str:
+    """The closing statement of the markets page: which markets moved, under two models.
+
+    Parameters
+    ----------
+    base, alternative : MultiAssetResults
+        The same assets and events under two normal-return models.
+    event_ids : list of str
+    window : (int, int)
+    names : dict of str -> str, optional
+        Event id -> name (default: the catalogue title).
+    alternative_label : str
+        How the text names the second model.
+
+    Returns
+    -------
+    str
+        Markdown, per event: the assets with at least weak evidence (t test's
+        p on :data:`eventstudy.report.format.EVIDENCE`) and their CARs; the
+        cross-asset mean test and joint test; then, under the second model,
+        the assets whose reading changes.
+    """
+    from . import format as fmt
+
+    names = names or {}
+    order = [label for _, label in fmt.EVIDENCE]
+    parts = []
+    for eid in event_ids:
+        name = names.get(eid) or base.title_of(eid)
+        rows = []
+        readings = {}
+        for asset, res in base.results.items():
+            if eid not in res.used_ids:
+                rows.append(f"{asset} not estimated")
+                continue
+            c = car_row(res.car, eid, window)
+            readings[asset] = fmt.evidence(c["p"])
+            if readings[asset] != "no evidence":
+                rows.append(f"{asset} {fmt.pct(c['car'])} ({fmt.evidence_phrase(c['p'])}, "
+                            f"t-test p = {fmt.pvalue(c['p'])})")
+        moved = (f"{len(rows)} of {len(base.results)} markets show at least weak evidence over "
+                 f"{_window(window)}: " + "; ".join(rows) if rows else
+                 f"no market shows evidence of a move over {_window(window)}")
+        cross = base.cross_asset()
+        hit = cross[(cross["event_id"] == eid) & (cross["start"] == window[0])
+                    & (cross["end"] == window[1])]
+        joint = ""
+        if len(hit) and hit["mean_car"].notna().iloc[0]:
+            r = hit.iloc[0]
+            joint = (f" Across the {int(r['n_assets'])} markets the mean CAR is "
+                     f"{fmt.pct(r['mean_car'])} (p = {fmt.pvalue(r['p_mean'])} allowing for "
+                     f"their mean correlation of {r['mean_corr']:.2f}); all CARs zero: p = "
+                     f"{fmt.pvalue(r['p_joint'])}.")
+        changed = []
+        for asset, res in alternative.results.items():
+            if eid not in res.used_ids or asset not in readings:
+                continue
+            c = car_row(res.car, eid, window)
+            grade = fmt.evidence(c["p"])
+            if grade != readings[asset]:
+                changed.append(f"{asset} from {readings[asset]} to {grade} "
+                               f"({fmt.pct(car_row(base.results[asset].car, eid, window)['car'])}"
+                               f" → {fmt.pct(c['car'])})")
+        alt = (f" Under {alternative_label} the reading changes for "
+               + "; ".join(changed) + "." if changed else
+               f" Under {alternative_label} no market's reading changes.")
+        strongest = min(readings.values(), key=order.index) if readings else "not computed"
+        parts.append(f"**{name}** (strongest reading: {strongest}): {moved}.{joint}{alt}")
+    return "\n\n".join(parts)
 
 
 def trade_war_findings(run, groups=("escalation", "de-escalation", "signed"), *,

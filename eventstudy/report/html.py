@@ -19,6 +19,7 @@ __all__ = [
     "MAX_ROWS",
     "PAGE_CSS",
     "answer_box",
+    "cross_asset_table",
     "figure_html",
     "page_table",
     "provenance_table",
@@ -320,9 +321,27 @@ def study_page(results, *, alpha: float = 0.05) -> str:
     return "".join(parts)
 
 
+def cross_asset_table(multi, *, alpha: float = 0.05) -> str:
+    """The cross-asset tests of a study of several assets, as a page table."""
+    import pandas as pd
+
+    cross = multi.cross_asset(alpha)
+    shown = pd.DataFrame({
+        "event": cross["event_id"],
+        "window": [fmt.window(a, b) for a, b in zip(cross["start"], cross["end"], strict=True)],
+        "assets": cross["n_assets"],
+        "mean CAR (%)": [fmt.pct(x) for x in cross["mean_car"]],
+        "p, mean (correlation-adjusted)": [fmt.pvalue(x) for x in cross["p_mean"]],
+        "p, all zero (joint Wald)": [fmt.pvalue(x) for x in cross["p_joint"]],
+        "mean correlation": [f"{x:.2f}" if x == x else "—" for x in cross["mean_corr"]],
+        "note": cross["note"].fillna("")})
+    return page_table(shown, caption="Each event tested across the assets, allowing for the "
+                      "correlation of their returns", csv_name="cross.csv",
+                      text_columns=("event", "note"))
+
+
 def _multi_page(multi, *, alpha: float) -> str:
     """``report.html`` of a study of several assets: the answer on every asset, then each."""
-    import pandas as pd
 
     s = multi.study
     title = (s.title or s.name) if s is not None else "Event study of several assets"
@@ -339,22 +358,8 @@ def _multi_page(multi, *, alpha: float) -> str:
     if heads and runs:
         parts.append(answer_box(runs, heads, windows, alpha=alpha,
                                 question="Which markets moved?"))
-    cross = multi.cross_asset(alpha)
-    if len(cross):
-        shown = pd.DataFrame({
-            "event": cross["event_id"],
-            "window": [fmt.window(a, b) for a, b in zip(cross["start"], cross["end"],
-                                                          strict=True)],
-            "assets": cross["n_assets"],
-            "mean CAR (%)": [fmt.pct(x) for x in cross["mean_car"]],
-            "p, mean (correlation-adjusted)": [fmt.pvalue(x) for x in cross["p_mean"]],
-            "p, all zero (joint Wald)": [fmt.pvalue(x) for x in cross["p_joint"]],
-            "mean correlation": [f"{x:.2f}" if x == x else "—" for x in cross["mean_corr"]],
-            "note": cross["note"].fillna("")})
-        parts += ["<h2>Across the assets</h2>",
-                  page_table(shown, caption="Each event tested across the assets, allowing for "
-                             "the correlation of their returns", csv_name="cross.csv",
-                             text_columns=("event", "note"))]
+    if len(multi.cross_asset(alpha)):
+        parts += ["<h2>Across the assets</h2>", cross_asset_table(multi, alpha=alpha)]
     for asset, res in multi.results.items():
         page = study_page(res, alpha=alpha)
         body = page.split("<body>", 1)[1].rsplit("</body>", 1)[0]
