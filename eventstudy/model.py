@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ._options import ReturnKind, check_option
 from .engine import check_design, estimate_arrays
@@ -611,15 +611,15 @@ def dummy_regression(
             "car": car,
             "car_se": se,
             "t": t,
-            "p": 2.0 * stats.norm.sf(np.abs(t)),
+            "p": 2.0 * special.ndtr(-np.abs(t)),
             "n_days": n_days,
             "hac_unreliable": one_obs,
             "car_se_ols": se_ols,
             "t_ols": t_ols,
-            "p_ols": 2.0 * stats.t.sf(np.abs(t_ols), df_resid),
+            "p_ols": 2.0 * special.stdtr(df_resid, -np.abs(t_ols)),
             "car_se_window": se_win,
             "t_window": t_win,
-            "p_window": 2.0 * stats.norm.sf(np.abs(t_win)),
+            "p_window": 2.0 * special.ndtr(-np.abs(t_win)),
         }
     )
     if classical is not None:

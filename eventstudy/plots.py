@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 __all__ = ["plot_ar", "plot_car", "plot_caar"]
 
@@ -135,7 +135,7 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
     flags = _flags(results)
     level = int(round((1 - alpha) * 100))
     for ax, r in zip(axes, rows, strict=False):
-        q = stats.t.ppf(1 - alpha / 2, a.dof[r])
+        q = special.stdtrit(a.dof[r], 1 - alpha / 2)
         ar = a.ar[r] * _PCT
         half = q * a.ar_se[r] * _PCT
         ax.fill_between(
@@ -178,7 +178,7 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
     flags = _flags(results)
     level = int(round((1 - alpha) * 100))
     for ax, r in zip(axes, rows, strict=False):
-        q = stats.t.ppf(1 - alpha / 2, a.dof[r])
+        q = special.stdtrit(a.dof[r], 1 - alpha / 2)
         c = car[r] * _PCT
         half = q * np.sqrt(var[r]) * _PCT
         ax.fill_between(
@@ -232,7 +232,7 @@ def plot_caar(results, groups=None, *, alpha=0.05):
 
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
     ax = fig.subplots()
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = special.ndtri(1 - alpha / 2)
     level = int(round((1 - alpha) * 100))
     for i, (name, rows, sign) in enumerate(known):
         if rows.size == 0:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .exceptions import InferenceError, OptionError
 
@@ -479,7 +479,7 @@ class EventStudyResults:
         if not (isinstance(alpha, (float, int)) and 0.0 < alpha < 1.0):
             raise OptionError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
         frame = self._base_tidy().copy()
-        q = stats.t.ppf(1.0 - alpha / 2.0, frame["df"].to_numpy(dtype=np.float64))
+        q = special.stdtrit(frame["df"].to_numpy(dtype=np.float64), 1.0 - alpha / 2.0)
         half = q * frame["car_se"].to_numpy()
         frame["ci_lower"] = frame["car"] - half
         frame["ci_upper"] = frame["car"] + half
@@ -537,7 +537,7 @@ class EventStudyResults:
         with np.errstate(invalid="ignore", divide="ignore"):
             aar["t"] = aar["aar"].astype(float) / aar["aar_se"].astype(float)
             caar["t"] = caar["caar"].astype(float) / caar["caar_se"].astype(float)
-        caar["p"] = 2.0 * stats.norm.sf(np.abs(caar["t"].to_numpy(dtype=float)))
+        caar["p"] = 2.0 * special.ndtr(-np.abs(caar["t"].to_numpy(dtype=float)))
         return aar, caar
 
     @property
@@ -1087,9 +1087,9 @@ class MultiAssetResults:
                                              f"{rank} of {n}, e.g. a spread and its legs): the "
                                              f"joint test has {rank} degrees of freedom")
                 rows.append({**base, "mean_car": m, "mean_se": float(np.sqrt(var_m)),
-                             "z": float(z), "p_mean": float(2 * stats.norm.sf(abs(z))),
+                             "z": float(z), "p_mean": float(2 * special.ndtr(-abs(z))),
                              "wald": wald, "df": rank,
-                             "p_joint": float(stats.chi2.sf(wald, rank)),
+                             "p_joint": float(special.chdtrc(rank, wald)),
                              "mean_corr": float(off.mean()), "note": note})
         cols = ["event_id", "start", "end", "n_assets", "assets", "mean_car", "mean_se", "z",
                 "p_mean", "wald", "df", "p_joint", "mean_corr", "note"]

@@ -106,6 +106,9 @@ def analyse(study: Study, prices_dir=None):
         data = dataclasses.replace(data, returns=returns, roll=roll, thin=thin, notes=notes)
     catalogue = align_events(load_events(study.events), calendar,
                              last_date=data.returns.index[-1] if len(data.returns) else None)
+    # the loader's per-row line numbers ride in attrs, which pandas deep-copies on
+    # every operation; the fit needs none of them
+    catalogue.attrs = {}
     wanted = list(catalogue["id"]) if study.event_ids is None else list(study.event_ids)
     in_study = catalogue["id"].isin(wanted)
     others = catalogue[~in_study & (catalogue["status"] == "aligned")]
