@@ -426,12 +426,14 @@ def dummy_regression(
     -------
     DataFrame
         One row per (event, window): ``event_id, start, end, car, car_se, t, p,
-        n_days`` (statsmodels' HAC standard error), ``hac_unreliable`` (True
-        where that HAC se rests on one-observation dummies — every CAR with a
-        day, in this design), ``car_se_ols, t_ols, p_ols`` (classical,
-        non-robust OLS se of the same contrast; Student t with the
-        regression's residual degrees of freedom) and ``car_se_window,
-        t_window, p_window`` (the window-HAC se of the Notes; normal p);
+        n_days`` — the headline columns, with the classical OLS standard error
+        of the contrast (valid for one-observation dummies: it equals the
+        prediction-error variance of the market model; Student t with the
+        regression's residual degrees of freedom); ``car_se_window, t_window,
+        p_window`` (the window-HAC se of the Notes; normal p); and, as a
+        diagnostic only, ``car_se_hac, t_hac, p_hac`` (statsmodels' Newey–West
+        HAC se) with ``hac_unreliable`` (True where that HAC se rests on
+        one-observation dummies — every CAR with a day, in this design);
         ``attrs`` holds ``nobs``, ``maxlags``, ``first``, ``last`` (the
         sample) and ``n_dummies``.
 
@@ -600,7 +602,7 @@ def dummy_regression(
         logger.warning(
             "dummy_regression: the HAC standard errors of the %d CARs come from one-observation "
             "dummies (leverage 1, residual 0) and are unreliable (median HAC/OLS se ratio %.2f); "
-            "read car_se_ols and car_se_window (hac_unreliable column)",
+            "the headline car_se is the OLS one, car_se_hac is a diagnostic",
             int(one_obs.sum()), ratio,
         )
     out = pd.DataFrame(
@@ -609,17 +611,19 @@ def dummy_regression(
             "start": np.tile(wins[:, 0], E),
             "end": np.tile(wins[:, 1], E),
             "car": car,
-            "car_se": se,
-            "t": t,
-            "p": 2.0 * special.ndtr(-np.abs(t)),
+            # headline: the classical OLS se, valid for one-observation dummies
+            "car_se": se_ols,
+            "t": t_ols,
+            "p": 2.0 * special.stdtr(df_resid, -np.abs(t_ols)),
             "n_days": n_days,
-            "hac_unreliable": one_obs,
-            "car_se_ols": se_ols,
-            "t_ols": t_ols,
-            "p_ols": 2.0 * special.stdtr(df_resid, -np.abs(t_ols)),
             "car_se_window": se_win,
             "t_window": t_win,
             "p_window": 2.0 * special.ndtr(-np.abs(t_win)),
+            # diagnostic: statsmodels' Newey-West HAC, which collapses here
+            "car_se_hac": se,
+            "t_hac": t,
+            "p_hac": 2.0 * special.ndtr(-np.abs(t)),
+            "hac_unreliable": one_obs,
         }
     )
     if classical is not None:

@@ -76,11 +76,12 @@ def _dummy_section(dummy) -> list[str]:
         f"the contiguous sample {meta['first']:%Y-%m-%d} to {meta['last']:%Y-%m-%d} "
         f"({meta['nobs']} usable days, {meta['n_dummies']} dummies); Newey-West HAC standard "
         f"errors with {meta['maxlags']} lags (floor(4(T/100)^(2/9))). Each dummy covers one "
-        "day, so its residual is zero and the HAC standard error collapses (`hac_unreliable`): "
-        "read the ordinary OLS (`p_ols`) and window-HAC (`p_window`) p-values beside it, and "
-        "the classical event-study p (`p_classical`). Full table: `dummy.csv`.",
+        "day, so its residual is zero and the Newey-West HAC standard error collapses: the "
+        "headline `car_se` and `p` are the ordinary OLS ones (valid for one-day dummies), "
+        "beside the window-HAC `p_window` and the classical event-study `p_classical`; the "
+        "plain HAC is the diagnostic `p_hac` (`hac_unreliable`). Full table: `dummy.csv`.",
         "",
-        _md_table(dummy[["event_id", "start", "end", "car", "p", "p_ols", "p_window",
+        _md_table(dummy[["event_id", "start", "end", "car", "p", "p_window", "p_hac",
                          "car_classical", "p_classical"]]),
         "",
     ]

@@ -102,17 +102,17 @@ style_car_table(headline_table({"ZS=F": base_run}, KEY), "Every window of the ba
 plot_car_by_variant(table)
 
 # %% [markdown]
-# ## Dummy-variable regression with HAC standard errors
+# ## Dummy-variable regression
 #
 # One OLS of soybean returns on SPY, UUP and a dummy per event-window day;
-# each CAR is a sum of dummy coefficients. `car_se` is statsmodels'
-# Newey–West (HAC) standard error; `car_se_ols` the classical OLS one and
-# `car_se_window` the window-HAC one (see
-# `eventstudy.model.dummy_regression`). With a single observation per dummy,
-# the dummy fits its day exactly (residual 0), so the Newey–West variance of
-# its coefficient rests only on the neighbouring residuals the Bartlett kernel
-# reaches: `hac_unreliable` flags those rows. Compare the standard errors
-# before reading the p-values.
+# each CAR is a sum of dummy coefficients. The headline standard error is the
+# classical OLS one (valid for one-day dummies: it is the prediction-error
+# variance of the market model), beside the window-HAC one (see
+# `eventstudy.model.dummy_regression`). statsmodels' Newey–West (HAC)
+# standard error is shown only as a diagnostic: with a single observation per
+# dummy, the dummy fits its day exactly (residual 0), so the Newey–West
+# variance of its coefficient rests only on the neighbouring residuals the
+# Bartlett kernel reaches, and collapses.
 
 # %%
 dummy = base_run.dummy_regression().query("event_id in @KEY")

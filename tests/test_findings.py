@@ -492,7 +492,7 @@ def test_power_range_and_sentences(power):
 
 
 def test_robustness_findings_assemble_the_page(robustness, size, power):
-    dummy = pd.DataFrame({"car_se": [0.001, 0.002, 0.004], "car_se_ols": [0.010, 0.010, 0.010]})
+    dummy = pd.DataFrame({"car_se_hac": [0.001, 0.002, 0.004], "car_se": [0.010, 0.010, 0.010]})
     verdicts, moves, hac, sim = robustness_findings(robustness, dummy, size, power,
                                                     [BUSAN, CALL]).split("\n\n")
     assert verdicts == (f"- {variant_verdicts(robustness, BUSAN)}.\n"
@@ -512,7 +512,7 @@ def test_robustness_findings_assemble_the_page(robustness, size, power):
         "pseudo-events, so a per-event test that does not reject, as above, is weak evidence "
         "of no effect.")
     calm = robustness.assign(moves=False, sign_flip=False)
-    close = pd.DataFrame({"car_se": [0.009, 0.010, 0.012], "car_se_ols": [0.010, 0.010, 0.010]})
+    close = pd.DataFrame({"car_se_hac": [0.009, 0.010, 0.012], "car_se": [0.010, 0.010, 0.010]})
     _, moves, hac, _ = robustness_findings(calm, close, size, power, [BUSAN, CALL]).split("\n\n")
     assert moves == "0 of 6 variant rows move the base conclusion. No variant flips a CAR's sign. "
     assert hac == ("The dummy regression's Newey–West standard errors are a median 1.00 times the "

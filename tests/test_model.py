@@ -332,6 +332,7 @@ def test_dummy_regression_against_a_dummy_frame(fitted, returns, events):
     fit = sm.OLS(frame["ZS=F"], sm.add_constant(frame[cols])).fit(
         cov_type="HAC", cov_kwds={"maxlags": meta["maxlags"]}
     )
+    plain = sm.OLS(frame["ZS=F"], sm.add_constant(frame[cols])).fit()
     assert int(fit.nobs) == meta["nobs"]
     for p, eid in zip(day0, ev["id"], strict=True):
         names = [f"d{p + tau}" for tau in range(0, 6) if f"d{p + tau}" in fit.params.index]
@@ -340,7 +341,10 @@ def test_dummy_regression_against_a_dummy_frame(fitted, returns, events):
         tt = fit.t_test(c.to_numpy()[None, :])
         row = table.set_index(["event_id", "start", "end"]).loc[(eid, 0, 5)]
         np.testing.assert_allclose(row["car"], float(tt.effect[0]), rtol=1e-8, atol=1e-14)
-        np.testing.assert_allclose(row["car_se"], float(tt.sd[0, 0]), rtol=1e-8, atol=0)
+        np.testing.assert_allclose(row["car_se_hac"], float(tt.sd[0, 0]), rtol=1e-8, atol=0)
+        ols = plain.t_test(c.to_numpy()[None, :])
+        np.testing.assert_allclose(row["car_se"], float(ols.sd[0, 0]), rtol=1e-8, atol=0)
+        np.testing.assert_allclose(row["p"], float(ols.pvalue), rtol=1e-7, atol=1e-15)
         assert row["n_days"] == len(names)
         assert np.isfinite(row["car_classical"])
 
@@ -410,16 +414,16 @@ def test_dummy_regression_classical_and_window_hac_columns(caplog):
         tt = ols.t_test(c[None, :])
         row = table.set_index(["event_id", "start", "end"]).loc[(eid, a, b)]
         np.testing.assert_allclose(row["car"], float(tt.effect[0]), rtol=1e-9, atol=1e-15)
-        np.testing.assert_allclose(row["car_se_ols"], float(tt.sd[0, 0]), rtol=1e-9, atol=0)
-        np.testing.assert_allclose(row["p_ols"], float(tt.pvalue), rtol=1e-7, atol=1e-15)
+        np.testing.assert_allclose(row["car_se"], float(tt.sd[0, 0]), rtol=1e-9, atol=0)
+        np.testing.assert_allclose(row["p"], float(tt.pvalue), rtol=1e-7, atol=1e-15)
         ref = _window_hac_by_hand(ret, rows_days, dummy_days,
                                   [idx[p0 + t] for t in range(a, b + 1)], 3)
         np.testing.assert_allclose(row["car_se_window"], ref, rtol=1e-9, atol=0)
         np.testing.assert_allclose(row["t_window"], row["car"] / ref, rtol=1e-9, atol=0)
     # The flagged property: one-observation dummies make the HAC se collapse.
-    assert (table["car_se"] < 0.5 * table["car_se_ols"]).all()
+    assert (table["car_se_hac"] < 0.5 * table["car_se"]).all()
     # The window HAC and the classical se agree in size (same variance, AR(1) errors).
-    np.testing.assert_allclose(table["car_se_window"], table["car_se_ols"], rtol=0.5, atol=0)
+    np.testing.assert_allclose(table["car_se_window"], table["car_se"], rtol=0.5, atol=0)
 
 
 @pytest.mark.snapshot

@@ -160,7 +160,7 @@ CONTRACT = {
     "tests.csv": ["group", "start", "end", "test", "statistic", "p_value", "n_events"],
     "estimation.csv": ["event_id", "day", "date", "used", "reason"],
     "dummy.csv": ["event_id", "start", "end", "car", "car_se", "t", "p", "hac_unreliable",
-                  "car_se_ols", "p_ols", "car_se_window", "p_window", "car_classical",
+                  "car_se_hac", "p_hac", "car_se_window", "p_window", "car_classical",
                   "p_classical"],
 }
 

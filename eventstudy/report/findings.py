@@ -1143,7 +1143,7 @@ def robustness_findings(table, dummy, size, power, event_ids) -> str:
         :func:`eventstudy.report.tables.robustness_table` with the dummy rows.
     dummy : pandas.DataFrame
         :meth:`EventStudyResults.dummy_regression` (``car_se``,
-        ``car_se_ols``).
+        ``car_se_hac``).
     size, power : pandas.DataFrame
         :func:`eventstudy.report.size_power_tables`.
     event_ids : sequence of str
@@ -1162,7 +1162,7 @@ def robustness_findings(table, dummy, size, power, event_ids) -> str:
     moved_choice = moved[moved["dimension"] != "dummy regression"]
     moved_dummy = moved[moved["dimension"] == "dummy regression"]
     flips = table[table["sign_flip"]]
-    ratio = (dummy["car_se"] / dummy["car_se_ols"]).median()
+    ratio = (dummy["car_se_hac"] / dummy["car_se"]).median()
     holds, over, _ = _size_groups(size)
     reps = int(size.loc[size.index[0], "trials"])
     window = size_windows(size)[0]

@@ -126,9 +126,10 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
         reg = reg[reg["event_id"].isin(list(event_ids))]
         reg = reg[(reg["start"] == window[0]) & (reg["end"] == window[1])].set_index("event_id")
         for label, col, note in (
-            ("dummy regression, Newey–West HAC se", "p",
-             " — HAC se of one-observation dummies, unreliable"),
+            ("dummy regression, OLS se", "p", ""),
             ("dummy regression, window-HAC se", "p_window", ""),
+            ("dummy regression, Newey–West HAC se (diagnostic)", "p_hac",
+             " — HAC se of one-observation dummies, unreliable"),
         ):
             if col not in reg.columns:
                 continue

@@ -283,12 +283,12 @@ def dummy_table(dummy):
         "event": dummy["event_id"],
         "window": [fmt.window(a, b) for a, b in zip(dummy["start"], dummy["end"], strict=True)],
         "CAR (%)": [fmt.pct(x) for x in dummy["car"]],
-        "HAC se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in dummy["car_se"]],
-        "OLS se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in dummy["car_se_ols"]],
+        "OLS se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in dummy["car_se"]],
+        "HAC se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in dummy["car_se_hac"]],
         "window-HAC se (%)": [f"{100 * x:.2f}" if x == x else "—"
                               for x in dummy["car_se_window"]],
-        "p, HAC (unreliable)": [fmt.pvalue(x) for x in dummy["p"]],
-        "p, OLS": [fmt.pvalue(x) for x in dummy["p_ols"]],
+        "p, OLS": [fmt.pvalue(x) for x in dummy["p"]],
+        "p, HAC (unreliable)": [fmt.pvalue(x) for x in dummy["p_hac"]],
         "p, window-HAC": [fmt.pvalue(x) for x in dummy["p_window"]],
     })
 
