@@ -153,7 +153,7 @@ def test_row_with_fewer_fields_than_the_header(tmp_path):
     lines = _catalogue_lines()
     lines[7] = ",".join(lines[7].split(",")[:3]) + "\n"
     path = _write(tmp_path / "events.csv", lines)
-    with pytest.raises(EventFileError, match=r"line 8: 3 fields but the header has 11 columns; "
+    with pytest.raises(EventFileError, match=r"line 8: 3 fields but the header has 12 columns; "
                                              r"give every column a field"):
         load_events(path)
 

@@ -118,6 +118,7 @@ def test_catalogue_loads_typed():
         "in_article",
         "source",
         "notes",
+        "agriculture",  # an extra column of the catalogue, kept as text
     ]
     assert events["id"].is_unique
     assert events["date"].dtype == "datetime64[ns]"
@@ -139,6 +140,9 @@ def test_catalogue_loads_typed():
         "china-confirms-retaliation-list",
         "tariffs-take-effect-2018-07",
         "liberation-day-tariffs",
+        "call-2018-05-08",
+        "call-2025-06-05",
+        "call-2025-09-19",
     }
     # a part of the day only where one was reported, never with a clock time
     parts = events.set_index("id")["timing"].dropna()
@@ -152,6 +156,13 @@ def test_catalogue_loads_typed():
         "geneva-joint-statement": "overnight",  # early morning in Geneva
         "china-lifts-farm-tariffs": "overnight",  # Beijing daytime
         "takaichi-taiwan-remarks": "overnight",  # Tokyo daytime
+        # the Trump-Xi contacts (tests/test_contacts.py)
+        "call-2017-02-09": "after-close",
+        "call-2017-04-11": "after-close",
+        "call-2017-08-11": "after-close",
+        "call-2017-09-18": "after-close",
+        "call-2020-02-07": "overnight",
+        "call-2020-03-27": "overnight",
     }
 
 
