@@ -405,9 +405,17 @@ def load_events(path) -> pd.DataFrame:
             )
     extra = [c for c in header if c and c not in COLUMNS]
     for name in extra:
-        logger.warning(
-            "%s: column %r is not one of %s; it is kept as text", path, name, ", ".join(COLUMNS)
-        )
+        import difflib
+
+        # a column of the user's own (e.g. one to group events by) is data, not a
+        # problem; one spelt like a known column is probably a typo
+        close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.8)
+        if close:
+            logger.warning("%s: column %r is not one of %s (did you mean %r?); it is kept as "
+                           "text", path, name, ", ".join(COLUMNS), close[0])
+        else:
+            logger.info("%s: column %r is not one of %s; it is kept as text", path, name,
+                        ", ".join(COLUMNS))
 
     rows: list[dict] = []
     lines: list[int] = []
@@ -1071,6 +1079,8 @@ def _iso_date(value) -> str | None:
 
 
 def _records(aligned: pd.DataFrame) -> list[dict]:
+    known = {*COLUMNS, "exchange_time", "trade_date", "rule", "status"}
+    extra = [c for c in aligned.columns if c not in known and c.isidentifier()]
     records = []
     shared = same_day_events(aligned).set_index("id")["shares_day0_with"].to_dict()
     for row in aligned.itertuples(index=False):
@@ -1096,6 +1106,9 @@ def _records(aligned: pd.DataFrame) -> list[dict]:
                 "shares_day0_with": shared[str(row.id)].split(", ")
                 if str(row.id) in shared
                 else [],
+                # the file's own extra columns, as text
+                **{c: (None if pd.isna(getattr(row, c)) else str(getattr(row, c)))
+                   for c in extra},
             }
         )
     return records

@@ -29,12 +29,13 @@
 # %%
 # %matplotlib inline
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 
 from eventstudy.calendar import get_calendar
 from eventstudy.data import load_prices
 from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
 from eventstudy.report.findings import events_findings
+from eventstudy.report.html import page_table
 from eventstudy.report import article_events, catalogue_table, pending_events, plot_event_timeline
 
 pd.set_option("display.max_colwidth", 120)
@@ -54,7 +55,8 @@ aligned = align_events(events, get_calendar(ASSET), last_date=close.index[-1])
 # events have no date yet. The full list is `eventstudy.events.RULES`.
 
 # %%
-catalogue_table(aligned)
+HTML(page_table(catalogue_table(aligned), caption="Every event of the catalogue and its day 0",
+                csv_name="events.csv", text_columns=("id", "rule", "status", "category")))
 
 # %% [markdown]
 # ## Timeline over the soybean price

@@ -39,6 +39,7 @@ from eventstudy.exceptions import DataQualityWarning
 from eventstudy.report import NOTEBOOKS_DIR, plot_car_by_asset, style_car_table
 from eventstudy.report.findings import (
     article_findings,
+    class_sentence,
     delivery_note,
     event_day0,
     front_contract,
@@ -56,6 +57,8 @@ NAMES = {"busan-meeting": "Busan meeting", "trump-xi-call": "Trump–Xi call"}
 SHORT = {"busan-meeting": "Busan", "trump-xi-call": "Trump–Xi call"}
 zs = es.analyse(es.load_study(STUDIES / "article.toml"))
 soyb = es.analyse(es.load_study(STUDIES / "article_soyb.toml"))
+# every Trump–Xi contact since 2017 (page 7), to set the call among its class
+contacts = es.analyse(es.load_study(STUDIES / "trump_xi_contacts.toml"))
 
 # %% [markdown]
 # ## The answer
@@ -63,12 +66,15 @@ soyb = es.analyse(es.load_study(STUDIES / "article_soyb.toml"))
 # Each event's cumulative abnormal return (CAR) over the headline windows of
 # the study file, on `ZS=F` and on `SOYB`, with its 95% interval, the three
 # single-event p-values, the smallest CAR the t test would detect with 80%
-# power, and the evidence graded from the t test's p-value.
+# power, and the evidence graded from the t test's p-value; and where the call
+# falls among every earlier Trump–Xi contact (page 7).
 
 # %% tags=["answer"]
 HTML(answer_box({"ZS=F": zs, "SOYB": soyb}, zs.study.headline_events, zs.study.headline_windows,
                 names=NAMES, question="Did the Busan meeting and the Trump–Xi call move "
-                "soybean futures beyond what equities and the dollar explain?"))
+                "soybean futures beyond what equities and the dollar explain?",
+                extra=[class_sentence(contacts.car, "trump-xi-call", "the Trump–Xi call",
+                                      (0, 1), class_label="Trump–Xi contacts")]))
 
 # %% [markdown]
 # ## Abnormal returns day by day

@@ -519,3 +519,24 @@ def test_robustness_findings_assemble_the_page(robustness, size, power):
                    "classical OLS ones, so its p-values tell the same story as the event study's; "
                    "it moves no conclusion. With the window-HAC standard errors the dummy "
                    "regression moves no conclusion.")
+
+
+def test_class_comparison_ranks_the_event_among_earlier_ones():
+    from eventstudy.report.findings import class_comparison, class_sentence
+
+    car = pd.DataFrame({
+        "event_id": ["a", "b", "c", "d", "me", "later"],
+        "trade_date": pd.to_datetime(["2017-01-02", "2018-01-02", "2019-01-02", "2020-01-02",
+                                      "2025-11-24", "2025-12-01"]),
+        "start": 0, "end": 0,
+        "car": [0.010, -0.002, np.nan, -0.030, 0.005, 0.5],
+    })
+    c = class_comparison(car, "me", (0, 0))
+    # earlier with a CAR: a, b, d; |0.010| and |-0.030| >= 0.005; "later" is not earlier
+    assert (c["n_earlier"], c["at_least"], c["rank"]) == (3, 2, 3)
+    np.testing.assert_allclose(c["share"], 2 / 3, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(c["median_abs"], 0.010, rtol=1e-12, atol=0)
+    assert class_sentence(car, "me", "the call", (0, 0)) == (
+        "Compared with the 3 earlier contacts, the call's [0, 0] CAR of +0.50% is ordinary: "
+        "2 of them (67%) moved at least as much (rank 3 of 4 by size; their median |CAR| is "
+        "1.00%).")

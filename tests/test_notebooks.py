@@ -24,10 +24,10 @@ IMG = re.compile(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/=\s]{100,}\"
 EXTERNAL = re.compile(r"(?:src|href)=[\"'](?:https?:)?//", re.IGNORECASE)
 
 
-def test_there_are_six_notebooks_in_reading_order():
+def test_there_are_seven_notebooks_in_reading_order():
     assert [p.stem for p in NOTEBOOKS] == [
         "01_data_quality", "02_events", "03_article", "04_trade_war", "05_robustness",
-        "06_markets",
+        "06_markets", "07_contacts",
     ]
 
 

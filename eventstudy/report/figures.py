@@ -11,6 +11,7 @@ __all__ = [
     "DIRECTION_STYLE",
     "plot_answer",
     "plot_caar_by_group",
+    "plot_class",
     "plot_car_intervals",
     "plot_car_by_asset",
     "plot_car_by_variant",
@@ -588,4 +589,66 @@ def plot_car_intervals(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0
                       fontsize=8)
         title = (names or {}).get(eid) or next(iter(runs.values())).title_of(eid)
         ax.set_title(title if len(title) <= 45 else title[:42] + "...", fontsize=9)
+    return fig
+
+
+def plot_class(results, windows=((0, 0), (0, 1)), *, highlight=(), names=None,
+               alpha: float = 0.05):
+    """Every event of a class with its CAR and interval, in date order, and the class mean.
+
+    Parameters
+    ----------
+    results : EventStudyResults
+    windows : sequence of (int, int)
+        One panel per window.
+    highlight : sequence of str
+        Events drawn in colour and named.
+    names : dict of str -> str, optional
+        Event id -> label of a highlighted event.
+    alpha : float
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A dot at each event's CAR with its (1-α) t interval (estimation error
+        included), events top to bottom in date order; the shaded band is the
+        class mean with its cross-sectional t interval.
+    """
+    import numpy as np
+    from matplotlib.figure import Figure
+    from scipy import stats
+
+    tidy = results.tidy(alpha)
+    ids = [e for e in results.used_ids]
+    fig = Figure(figsize=(4.6 * len(windows), 0.22 * len(ids) + 1.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(windows), sharey=True))
+    kind = results.options.return_label
+    for ax, (lo, hi) in zip(axes, windows, strict=True):
+        rows = tidy[(tidy["start"] == lo) & (tidy["end"] == hi)].set_index("event_id")
+        cars = rows["car"].dropna()
+        if cars.size >= 2:
+            se = cars.std(ddof=1) / np.sqrt(cars.size)
+            half = stats.t.ppf(1 - alpha / 2, cars.size - 1) * se
+            ax.axvspan(100 * (cars.mean() - half), 100 * (cars.mean() + half), color="C0",
+                       alpha=0.12, label="class mean, 95% interval")
+            ax.axvline(100 * cars.mean(), color="C0", lw=1)
+        for k, eid in enumerate(ids):
+            y = len(ids) - 1 - k
+            if eid not in rows.index or not np.isfinite(rows.loc[eid, "car"]):
+                ax.text(0, y, "no CAR", fontsize=6, va="center", ha="center", color="0.5")
+                continue
+            r = rows.loc[eid]
+            mark = eid in highlight
+            color = f"C{1 + list(highlight).index(eid)}" if mark else "0.45"
+            ax.plot([100 * r["ci_lower"], 100 * r["ci_upper"]], [y, y], color=color,
+                    lw=2 if mark else 1)
+            ax.plot(100 * r["car"], y, "o", color=color, ms=5 if mark else 3)
+        ax.axvline(0, color="0.5", lw=0.8)
+        ax.set_yticks(range(len(ids)))
+        labels = [f"{(names or {}).get(e, e)}" if e in highlight else
+                  e for e in ids]
+        ax.set_yticklabels(labels[::-1], fontsize=6)
+        ax.set_xlabel(f"CAR over [{lo}, {hi}] (% {kind})", fontsize=8)
+        ax.set_title(f"[{lo}, {hi}]", fontsize=9)
+    axes[0].legend(fontsize=7, loc="lower left")
     return fig

@@ -43,6 +43,9 @@ __all__ = [
     "front_contract",
     "delivery_note",
     "answer_sentence",
+    "class_comparison",
+    "class_findings",
+    "class_sentence",
     "markets_findings",
     "overlap_sentence",
     "article_findings",
@@ -943,6 +946,130 @@ def markets_findings(base, alternative, event_ids, window=(0, 1), *, names=None,
         strongest = min(readings.values(), key=order.index) if readings else "not computed"
         parts.append(f"**{name}** (strongest reading: {strongest}): {moved}.{joint}{alt}")
     return "\n\n".join(parts)
+
+
+def class_comparison(car, event_id: str, window=(0, 0), *, class_label: str = "contacts") -> dict:
+    """Where one event's CAR falls among the earlier events of its class.
+
+    Parameters
+    ----------
+    car : pandas.DataFrame
+        The tidy table of the class (``event_id, trade_date, start, end, car``).
+    event_id : str
+    window : (int, int)
+    class_label : str
+
+    Returns
+    -------
+    dict
+        ``car`` (the event's), ``n_earlier`` (earlier events with a CAR over
+        ``window``), ``at_least`` (how many of them have |CAR| ≥ the event's),
+        ``share`` (that count over ``n_earlier``), ``rank`` (the event's rank
+        by |CAR| among the event and the earlier ones, 1 = largest) and
+        ``median_abs`` (the earlier events' median |CAR|).
+    """
+    import numpy as np
+
+    rows = car[(car["start"] == window[0]) & (car["end"] == window[1])]
+    me = car_row(car, event_id, window)
+    earlier = rows[(rows["trade_date"] < me["trade_date"]) & rows["car"].notna()]
+    size = abs(me["car"])
+    at_least = int((earlier["car"].abs() >= size).sum())
+    n = len(earlier)
+    return {"car": me["car"], "n_earlier": n, "at_least": at_least,
+            "share": at_least / n if n else float("nan"), "rank": at_least + 1,
+            "median_abs": float(np.median(earlier["car"].abs())) if n else float("nan"),
+            "class_label": class_label}
+
+
+def class_sentence(car, event_id: str, name: str, window=(0, 0), *,
+                   class_label: str = "contacts") -> str:
+    """``"Compared with the N earlier contacts, …"``: the event's rank in its class.
+
+    Returns
+    -------
+    str
+        The event's CAR over ``window``, how many earlier events of the class
+        moved at least as much (count and share) and their median |CAR|
+        (:func:`class_comparison`).
+    """
+    from . import format as fmt
+
+    c = class_comparison(car, event_id, window, class_label=class_label)
+    if not c["n_earlier"]:
+        return f"{name} has no earlier {class_label} with a CAR over {_window(window)}."
+    return (f"Compared with the {c['n_earlier']} earlier {class_label}, {name}'s "
+            f"{_window(window)} CAR of {fmt.pct(c['car'])} is ordinary: {c['at_least']} of them "
+            f"({100 * c['share']:.0f}%) moved at least as much (rank {c['rank']} of "
+            f"{c['n_earlier'] + 1} by size; their median |CAR| is {100 * c['median_abs']:.2f}%)."
+            if c["share"] >= 0.25 else
+            f"Compared with the {c['n_earlier']} earlier {class_label}, {name}'s "
+            f"{_window(window)} CAR of {fmt.pct(c['car'])} is among the largest: only "
+            f"{c['at_least']} of them ({100 * c['share']:.0f}%) moved at least as much (rank "
+            f"{c['rank']} of {c['n_earlier'] + 1}; their median |CAR| is "
+            f"{100 * c['median_abs']:.2f}%).")
+
+
+def class_findings(results, by_agriculture, event_ids, names, windows=((0, 0), (0, 1)), *,
+                   class_label: str = "contacts") -> str:
+    """The closing statement of the class page: the chosen events among their class.
+
+    Parameters
+    ----------
+    results : EventStudyResults
+        The class study grouped by kind (its tests table has the ``all`` group).
+    by_agriculture : EventStudyResults
+        The same study grouped by the catalogue column that says whether the
+        news was about agriculture.
+    event_ids : list of str
+    names : dict of str -> str
+    windows : sequence of (int, int)
+        The windows compared; the first is that of the ranks.
+
+    Returns
+    -------
+    str
+        Markdown: the rank of each chosen event (:func:`class_sentence`), the
+        class mean CAR with its interval and graded reading per window, each
+        group's mean, and how many events are dated without a clock time.
+    """
+    from . import format as fmt
+
+    car = results.tidy()
+    lines = [class_sentence(car, e, names.get(e, e), windows[0], class_label=class_label)
+             for e in event_ids]
+    from scipy import stats
+
+    for lo, hi in windows:
+        cars = car[(car["start"] == lo) & (car["end"] == hi)]["car"].dropna().to_numpy()
+        if cars.size < 2:
+            continue
+        # the cross-sectional t test and its interval: mean ± t_{N-1} · sd / √N
+        mean, se = cars.mean(), cars.std(ddof=1) / cars.size ** 0.5
+        half = stats.t.ppf(0.975, cars.size - 1) * se
+        p = float(2 * stats.t.sf(abs(mean / se), cars.size - 1))
+        lines.append(f"The mean CAR of all {cars.size} {class_label} over "
+                     f"{_window((lo, hi))} is {fmt.pct(mean)} "
+                     f"(95% CI {fmt.interval(mean - half, mean + half)}; cross-sectional t "
+                     f"p = {fmt.pvalue(p)}: {fmt.evidence_phrase(p)}).")
+    lo, hi = windows[0]
+    g = by_agriculture.caar
+    g = g[(g["start"] == lo) & (g["end"] == hi) & (g["group"] != "all")]
+    if len(g):
+        lines.append(f"By whether agriculture came up, over {_window((lo, hi))}: " + "; ".join(
+            f"{r.group.split('=', 1)[-1]} {fmt.pct(r.caar)} ({int(r.n_events)} {class_label})"
+            for r in g.itertuples()) + ".")
+    cat = results.catalogue
+    if cat is not None and "time" in cat.columns:
+        ids = set(results.used_ids)
+        chosen = cat[cat["id"].isin(ids)]
+        undated = chosen["time"].isna() & chosen.get("timing", chosen["time"]).isna()
+        lines.append(f"{int(undated.sum())} of the {len(chosen)} {class_label} are reported "
+                     "without a clock time or part of the day: for them day 0 is the date's "
+                     "session, and the news may have come after the close, so [0, 1] — "
+                     "shown beside [0, 0] — is the window sure to hold it, at the cost of a "
+                     "day of noise.")
+    return "\n\n".join(lines)
 
 
 def trade_war_findings(run, groups=("escalation", "de-escalation", "signed"), *,

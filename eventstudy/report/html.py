@@ -128,7 +128,7 @@ def page_table(frame, *, caption: str = "", csv_name: str | None = None,
 
 
 def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
-               question: str = "", names: dict | None = None) -> str:
+               question: str = "", names: dict | None = None, extra=()) -> str:
     """The answer at the top of a page: each event's CAR with its interval, tests and power.
 
     Parameters
@@ -144,6 +144,9 @@ def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
         The question answered, shown as the box's heading.
     names : dict of str -> str, optional
         Event id -> short name (default: the catalogue title).
+    extra : sequence of str
+        More sentences (Markdown bold allowed) listed after the events', e.g.
+        :func:`eventstudy.report.findings.class_sentence`.
 
     Returns
     -------
@@ -168,6 +171,7 @@ def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
     sentences = "".join(
         f"<li>{_md_bold(answer_sentence(label[e], cars, e, tuple(windows[0]), alpha=alpha))}"
         "</li>" for e in usable)
+    sentences += "".join(f"<li>{_md_bold(x)}</li>" for x in extra)
     missing = [e for e in event_ids if e not in usable]
     for e in missing:
         reasons = "; ".join(

@@ -21,6 +21,7 @@ __all__ = [
     "answer_table",
     "ar_table",
     "car_table",
+    "class_table",
     "catalogue_table",
     "dummy_table",
     "detectable_effect",
@@ -291,6 +292,50 @@ def dummy_table(dummy):
         "p, HAC (unreliable)": [fmt.pvalue(x) for x in dummy["p_hac"]],
         "p, window-HAC": [fmt.pvalue(x) for x in dummy["p_window"]],
     })
+
+
+def class_table(results, by_column=None, *, alpha: float = 0.05):
+    """Every event of a class in date order: CAR, interval, p-values, groups and flags.
+
+    Parameters
+    ----------
+    results : EventStudyResults
+    by_column : EventStudyResults, optional
+        The same study grouped by another column; its group names each event too.
+    alpha : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``event, day 0, window, CAR (%), 95% interval (%), t-test p, SQ p,
+        placebo p, evidence, kind, <column>, note``, formatted for reading.
+    """
+    import pandas as pd
+
+    t = results.tidy(alpha).sort_values("trade_date", kind="stable")
+    other = None
+    if by_column is not None:
+        b = by_column.tidy(alpha).set_index(["event_id", "start", "end"])["group"]
+        other = [b.get((e, s, n), "") for e, s, n in zip(t["event_id"], t["start"], t["end"],
+                                                          strict=True)]
+    out = pd.DataFrame({
+        "event": t["event_id"].to_numpy(),
+        "day 0": [f"{d:%Y-%m-%d}" for d in t["trade_date"]],
+        "window": [fmt.window(a, b) for a, b in zip(t["start"], t["end"], strict=True)],
+        "CAR (%)": [fmt.pct(x) for x in t["car"]],
+        f"{100 * (1 - alpha):g}% interval (%)": [fmt.interval(a, b) for a, b in
+                                                 zip(t["ci_lower"], t["ci_upper"], strict=True)],
+        "t-test p": [fmt.pvalue(x) for x in t["p"]],
+        "SQ p": [fmt.pvalue(x) for x in t["sq_p"]],
+        "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]],
+        "evidence": [fmt.evidence(x) for x in t["p"]],
+        "kind": [g.split("=", 1)[-1] if g else "—" for g in t["group"]],
+    })
+    if other is not None:
+        column = by_column.options.group_by
+        out[column] = [g.split("=", 1)[-1] if g else "—" for g in other]
+    out["note"] = t["note"].to_numpy()
+    return out
 
 
 def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.05,
