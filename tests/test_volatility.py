@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -12,7 +13,7 @@ from scipy import stats
 
 from eventstudy import volatility as vol
 from eventstudy.engine import estimate_arrays
-from eventstudy.exceptions import InferenceError, OptionError
+from eventstudy.exceptions import DataQualityWarning, InferenceError, OptionError
 from eventstudy.simulation import load_return_arrays, synthetic_return_arrays
 
 #: arch's forecast and ours are the same analytic recursion on the same
@@ -48,7 +49,10 @@ def synth_arrays():
 
 @pytest.fixture(scope="module")
 def zs_arrays(prices_dir):
-    d = load_return_arrays(prices_dir, "ZS=F", ("SPY", "UUP"))
+    with warnings.catch_warnings():
+        # the snapshot's two known missing factor prices (2025-01-09) are not under test here
+        warnings.simplefilter("ignore", DataQualityWarning)
+        d = load_return_arrays(prices_dir, "ZS=F", ("SPY", "UUP"))
     day0 = d.positions(["2025-10-30", "2025-11-24"])
     return estimate_arrays(d.y, d.X, d.valid, d.est_ok, day0, model="market", windows=WINDOWS)
 
