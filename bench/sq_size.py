@@ -9,8 +9,10 @@ the rejection rate at 5% of
 
 - ``sq-old``: the earlier SQ form 2 min(#<=, #>=)/M over overlapping sums;
 - ``sq-overlap``: the new p-value form over the same overlapping sums;
-- ``sq-blocks``: the new default (non-overlapping blocks for L > 1);
-- ``sq-resample``: the new form over resampled L-day sums;
+- ``sq-perm``: the new default, permutation sums of L values from the pool of
+  estimation residuals and window ARs (``window_ar`` given);
+- ``sq-perm-nowin``: the same without ``window_ar`` (pool of estimation residuals);
+- ``sq-blocks``: non-overlapping blocks for L > 1;
 - ``event-t``: the engine's t test (estimation-sample s²);
 - ``ewma-t``: RiskMetrics EWMA variances (:func:`eventstudy.volatility.ewma_event_tests`);
 - ``garch-fixed-t``: GARCH(1, 1) recursion with parameters from one fit on
@@ -111,10 +113,10 @@ def main(argv=None) -> int:
     for name, f in (
         ("sq-old", lambda: sq_old(a.car, a.est_ar, WINDOWS)),
         ("sq-overlap", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, multiday="overlapping")),
-        ("sq-blocks", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, window_ar=a.ar,
-                                         rel_win=a.rel_win)),
-        ("sq-resample", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, multiday="resample",
-                                           draws=1999)),
+        ("sq-perm", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, window_ar=a.ar,
+                                       rel_win=a.rel_win, draws=1999)),
+        ("sq-perm-nowin", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, draws=1999)),
+        ("sq-blocks", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, multiday="blocks")),
         ("event-t", lambda: a.pvalue),
         ("ewma-t", lambda: vol.ewma_event_tests(a).pvalue),
         ("garch-fixed-t", lambda: vol.ewma_event_tests(a, params=whole_series_garch(data)).pvalue),
@@ -143,7 +145,7 @@ def main(argv=None) -> int:
     q = np.nanquantile(reg.ratio, [0.25, 0.5, 0.75])
     bins = np.digitize(reg.ratio, q)
     print("\nby quartile of the regime ratio s²(last 20 est. days)/s²(rest), window [0, 5]:")
-    for name in ("event-t", "sq-blocks", "ewma-t", "garch-fixed-t"):
+    for name in ("event-t", "sq-perm", "ewma-t", "garch-fixed-t"):
         cells = [100 * rate(rows[name][bins == k])[2] for k in range(4)]
         print(f"{name:<16}" + "".join(f"{c:9.1f}%" for c in cells))
     print(f"{'regime F p<=5%':<16}{100 * rate(reg.pvalue[:, None])[0]:9.1f}% of pseudo-events")

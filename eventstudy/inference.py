@@ -593,7 +593,7 @@ def _wilcoxon_sign_flip(nz):
 
 
 #: Multi-day reference distributions of :func:`sq_pvalues` (see its Notes).
-SQMultiDay = Literal["blocks", "resample", "overlapping"]
+SQMultiDay = Literal["permutation", "blocks", "overlapping"]
 
 #: Two sums closer than this times the event's residual scale (RMS of its
 #: estimation-sample residuals, times √L) are a tie: floating-point routes
@@ -618,8 +618,8 @@ def _sq_counts(ref, ok, car, tol):
     return le, ge, ok.sum(axis=1)
 
 
-def _sq_reference(est, L, multiday, draws, seed, chunk=2_000_000):
-    """Reference L-day sums (E, M) and their usable mask for the events (rows of ``est``)."""
+def _sq_reference(est, L, multiday):
+    """Overlapping or block L-day sums (E, M) and their usable mask (rows = events)."""
     # imported here so that the SQ section is self-contained within the module
     from numpy.lib.stride_tricks import sliding_window_view
 
@@ -637,32 +637,43 @@ def _sq_reference(est, L, multiday, draws, seed, chunk=2_000_000):
     order = np.argsort(fin, axis=1, kind="stable")
     comp = np.take_along_axis(np.where(fin, est, 0.0), order, axis=1)
     n = fin.sum(axis=1)
-    if multiday == "blocks":
-        nb = Le // L
-        if nb == 0:
-            return np.zeros((E, 0)), np.zeros((E, 0), dtype=bool)
-        # block j holds the compressed days [Le - (j+1)L, Le - jL): newest first
-        blocks = comp[:, Le - nb * L :].reshape(E, nb, L)[:, ::-1, :]
-        ok = np.arange(nb)[None, :] < (n // L)[:, None]
-        return _run_sum(blocks), ok
-    # resample: sums of L days drawn with replacement from the event's sample;
-    # one matrix of uniforms for all events (common random numbers), so that
-    # an event's p-value does not depend on the other events or on chunking.
+    nb = Le // L
+    if nb == 0:
+        return np.zeros((E, 0)), np.zeros((E, 0), dtype=bool)
+    # block j holds the compressed days [Le - (j+1)L, Le - jL): newest first
+    blocks = comp[:, Le - nb * L :].reshape(E, nb, L)[:, ::-1, :]
+    ok = np.arange(nb)[None, :] < (n // L)[:, None]
+    return _run_sum(blocks), ok
+
+
+def _sq_permutation(pool, size, L, draws, seed, chunk=2_000_000):
+    """``draws`` sums of L values drawn without replacement from each row's first ``size`` values.
+
+    One (draws, L) matrix of uniforms serves every event (common random
+    numbers), so that an event's p-value depends neither on the other events
+    nor on the chunking: the i-th pick is uniform among the size - i values
+    left, mapped to a position by stepping over the earlier picks in order.
+    """
     u = np.random.default_rng(seed).random((draws, L))
-    ref = np.empty((E, draws))
+    E = pool.shape[0]
+    out = np.empty((E, draws))
     step = max(1, chunk // (draws * L))
     for s in range(0, E, step):
         sl = slice(s, s + step)
-        ns = n[sl]
-        pos = Le - ns[:, None, None] + np.floor(u[None] * ns[:, None, None]).astype(np.int64)
-        pos = np.clip(pos, 0, Le - 1)
-        ref[sl] = _run_sum(np.take_along_axis(comp[sl, :, None], pos.reshape(pos.shape[0], -1, 1),
-                                              axis=1).reshape(pos.shape))
-    ok = np.broadcast_to((n >= 1)[:, None], ref.shape)
-    return ref, ok
+        n = size[sl, None]
+        picks = np.empty((pool[sl].shape[0], draws, L), dtype=np.int64)
+        for i in range(L):
+            c = np.minimum(np.floor(u[None, :, i] * (n - i)).astype(np.int64), n - i - 1)
+            taken = np.sort(picks[:, :, :i], axis=2)
+            for k in range(i):
+                c += c >= taken[:, :, k]
+            picks[:, :, i] = c
+        rows = np.arange(picks.shape[0])[:, None, None]
+        out[sl] = _run_sum(pool[sl][rows, picks])
+    return out
 
 
-def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="blocks",
+def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="permutation",
                draws=9999, seed=0) -> np.ndarray:
     """SQ test p-values of each event's CAR (Gelbach, Helland and Klick 2013).
 
@@ -678,17 +689,19 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
     window_ar : array_like, (E, Lw), optional
         The window abnormal returns (engine ``ar``) on the days ``rel_win``.
         When given, each CAR is recomputed from them by the same summation as
-        the reference sums (see Notes), and an event with missing window days
-        is compared with sums of as many days as its CAR holds.
+        the reference sums, an event with missing window days is compared
+        with sums of as many days as its CAR holds, and the permutation
+        reference includes the window's own values (exact; see Notes).
     rel_win : array_like of int, (Lw,), optional
         Event times of the columns of ``window_ar`` (required with it).
-    multiday : {'blocks', 'resample', 'overlapping'}
+    multiday : {'permutation', 'blocks', 'overlapping'}
         Reference distribution of an L-day CAR for L > 1 (Notes). One-day
-        windows always use the M sample residuals themselves.
+        windows always use the n sample residuals themselves (all of them:
+        the exact rank test).
     draws : int
-        Resampled sums per event for ``multiday='resample'``.
+        Random L-day sums per event for ``multiday='permutation'``.
     seed : int
-        Seed of ``numpy.random.default_rng`` for ``multiday='resample'``;
+        Seed of ``numpy.random.default_rng`` for ``multiday='permutation'``;
         the same seed gives the same p-values.
 
     Returns
@@ -702,8 +715,8 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
     OptionError
         ``multiday`` not one of the values above.
     InferenceError
-        ``window_ar`` without ``rel_win`` or of a shape that does not match,
-        or a non-positive ``draws``.
+        ``car`` of a shape that does not match, ``window_ar`` without
+        ``rel_win`` or of a shape that does not match, a non-positive ``draws``.
 
     Notes
     -----
@@ -712,70 +725,72 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
     .. math:: p = \\min\\Bigl(1,\\ \\frac{2\\min(1 + \\#\\{S_j \\le CAR\\},\\
               1 + \\#\\{S_j \\ge CAR\\})}{M + 1}\\Bigr),
 
-    the finite-sample form of a rank test: the CAR counts as one more draw
-    of its own reference distribution, so the lower-tail quantity
-    (1 + #{S_j <= CAR})/(M + 1) is the CAR's rank among the M + 1 values
-    (ties ranked in its disfavour) over M + 1. When CAR, S_1..S_M are
-    exchangeable that rank is uniform on 1..M+1 (stochastically larger with
-    ties), each one-sided p has P(p <= u) <= u, and the two-sided p (twice
-    the smaller) has size at most α: exactly 2⌊α(M + 1)/2⌋/(M + 1), e.g.
-    4.98% at M = 240. p is never below 2/(M + 1), never 0. The form
-    2 min(#≤, #≥)/M of earlier versions could be 0 and rejected about one
-    point too often.
+    the finite-sample form of a rank (or Monte Carlo permutation) test: the
+    CAR counts as one more draw of its own reference distribution, so the
+    lower-tail quantity (1 + #{S_j <= CAR})/(M + 1) is the CAR's rank among
+    the M + 1 values (ties ranked in its disfavour) over M + 1. When CAR,
+    S_1..S_M are exchangeable that rank is uniform on 1..M+1 (stochastically
+    larger with ties), each one-sided p has P(p <= u) <= u, and the
+    two-sided p (twice the smaller) has size at most α: exactly
+    2⌊α(M + 1)/2⌋/(M + 1), e.g. 4.98% at M = 240. p is never below
+    2/(M + 1), never 0. The form 2 min(#≤, #≥)/M of earlier versions could
+    be 0 and rejected too often (5.8% at M = 240 on [0, 0]).
 
     **Ties.** Every sum compared — the CAR recomputed from ``window_ar``
     and each reference sum — is formed by one routine, a left-to-right sum
-    of the L residuals in event-time order (not differences of prefix sums,
-    whose rounding depends on the position in the sample). The residuals of
-    the window and of the estimation sample still come from different
-    floating-point expressions in the engine, so a tie is decided with a
-    tolerance: |S_j - CAR| <= tol, tol = ``SQ_TIE_RTOL`` · √L · RMS of the
-    event's residuals, counts in both #≤ and #≥. Tick-size prices with the
-    constant-mean model make exact ties common; with the tolerance they are
-    ties whatever the route, and counting a tie on both sides only raises p
-    (the size bound above still holds).
+    of its L values (not differences of prefix sums, whose rounding depends
+    on the position in the sample). The window's and the estimation
+    sample's residuals still come from different floating-point expressions
+    in the engine, so a tie is decided with a tolerance: |S_j - CAR| <= tol,
+    tol = ``SQ_TIE_RTOL`` · √L · RMS of the event's residuals, counts in
+    both #≤ and #≥. Tick-size prices with the constant-mean model make
+    exact ties common; with the tolerance they are ties whatever the route,
+    and counting a tie on both sides only raises p (the bound above holds).
 
-    **Multi-day windows (L > 1).** The n_e sample residuals are treated as
-    exchangeable (iid) draws of the abnormal return, as in GHK's SQ test:
+    **Multi-day windows (L > 1).** Under the null the abnormal returns of
+    the estimation sample and of the window are exchangeable (iid), GHK's
+    assumption:
 
-    - ``'blocks'`` (default): S_j are the ⌊n_e/L⌋ sums of non-overlapping
-      runs of L consecutive sample days, counted back from the last sample
-      day (the oldest n_e mod L days are dropped; a run may straddle an
-      excluded day). Under exchangeable residuals the blocks and the CAR
-      are exchangeable, so the size bound above holds in finite samples:
-      2⌊α(M + 1)/2⌋/(M + 1) = 4.9% at n_e = 240 for L = 3 (M = 80) and
-      L = 6 (M = 40). The price of exactness is a coarser p (at least
-      2/(M + 1)) and less power than a test that uses every day's tail.
-    - ``'resample'``: S_b, b = 1..``draws``, are sums of L residuals drawn
-      with replacement from the event's n_e residuals, the L-fold
-      convolution of the empirical distribution (a bootstrap of the sum;
-      Efron and Tibshirani 1993). Asymptotic (n_e → ∞): it inherits the
-      noise of the sample variance, and measured on 3,000 iid events with
-      n_e = 240 it rejects 5.1% / 5.7% (normal, L = 3 / 6) and 5.4% / 6.5%
-      (t(4)), too often for fat tails.
+    - ``'permutation'`` (default): S_b, b = 1..``draws``, are sums of L
+      values drawn without replacement from the pool of the event's n_e
+      sample residuals and, with ``window_ar``, its L window ARs. Given the
+      pool, the window's L values are a uniformly random L-subset of it
+      under exchangeability, and so is each draw: CAR, S_1..S_B are
+      exchangeable and the size bound above is exact in finite samples for
+      any distribution (a Monte Carlo permutation test; Dufour 2006,
+      Phipson and Smyth 2010). Every residual enters the tail, unlike the
+      few extreme ones of ~n_e overlapping sums. Without ``window_ar`` the
+      pool lacks the window's values and the bound is asymptotic (n_e → ∞).
+    - ``'blocks'``: S_j are the ⌊n_e/L⌋ sums of non-overlapping runs of L
+      consecutive sample days, counted back from the last sample day (the
+      oldest n_e mod L days are dropped). Exchangeable with the CAR, so the
+      bound is exact too, but M is small: it can reject at level α only if
+      M + 1 >= 2/α (n_e >= 39 L at 5%) and never does on [0, 5] with the
+      ~160 estimation days of ZS=F.
     - ``'overlapping'``: GHK's L-day sums S_j = Σ_{l=j}^{j+L-1} AR_l over
       the runs of L consecutive event days without a missing day. Adjacent
       sums share L - 1 days, so they are not exchangeable with the CAR and
-      no finite-sample bound holds; with the p-value form above it
-      measured 4.8% / 5.1% (normal, L = 3 / 6) and 5.0% / 6.2% (t(4)).
-      Kept to reproduce GHK.
+      no finite-sample bound holds (the empirical tails are too thin for
+      L > 1). Kept to reproduce GHK.
 
     Without ``window_ar``, L = b - a + 1 and the engine's CAR is used as
     given; an event with a missing window day then compares an (L-1)-day
     CAR with L-day sums (conservative), which ``window_ar`` avoids.
 
     The test uses only the event's own abnormal-return distribution, so it
-    needs no normality, but it assumes the residual distribution of the
-    estimation sample holds in the window: volatility clustering breaks
-    that (see :mod:`eventstudy.volatility`).
+    needs no normality, but it assumes the estimation sample's residual
+    distribution holds in the window: volatility clustering breaks the
+    exchangeability (see :mod:`eventstudy.volatility`).
 
     References
     ----------
     Gelbach, J. B., Helland, E., Klick, J. (2013). Valid inference in
     single-firm, single-event studies. American Law and Economics Review,
     15(2), 495-541.
-    Efron, B., Tibshirani, R. J. (1993). An Introduction to the Bootstrap,
-    ch. 15-16 (permutation and bootstrap tests). Chapman & Hall.
+    Dufour, J.-M. (2006). Monte Carlo tests with nuisance parameters.
+    Journal of Econometrics, 133(2), 443-477.
+    Phipson, B., Smyth, G. K. (2010). Permutation p-values should never be
+    zero. Statistical Applications in Genetics and Molecular Biology, 9(1), 39.
     """
     from ._options import check_option
 
@@ -804,12 +819,17 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
                 f"got {ar_w.shape}"
             )
     fin = np.isfinite(est)
-    rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(fin.sum(axis=1), 1))
+    n_est = fin.sum(axis=1)
+    rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(n_est, 1))
+    # the sample residuals left-aligned in event-time order: the permutation pool
+    comp = np.take_along_axis(np.where(fin, est, 0.0), np.argsort(~fin, axis=1, kind="stable"),
+                              axis=1)
     out = np.full((E, W), np.nan)
     for w, (a, b) in enumerate(windows):
         if ar_w is None:
             c = car[:, w]
             L_e = np.full(E, int(b - a + 1))
+            xs = None
         else:
             sel = (rel_win >= a) & (rel_win <= b)
             x = ar_w[:, sel]
@@ -817,8 +837,8 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
             L_e = d.sum(axis=1)
             # the window's usable ARs, left-aligned in event-time order, summed
             # by the routine of the reference sums
-            order = np.argsort(~d, axis=1, kind="stable")
-            xs = np.take_along_axis(np.where(d, x, 0.0), order, axis=1)
+            xs = np.take_along_axis(np.where(d, x, 0.0), np.argsort(~d, axis=1, kind="stable"),
+                                    axis=1)
             c = np.full(E, np.nan)
             for L in np.unique(L_e[L_e > 0]):
                 rows = L_e == L
@@ -826,8 +846,19 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
             c = np.where(np.isfinite(car[:, w]) & (L_e > 0), c, np.nan)
         have = np.isfinite(c)
         for L in np.unique(L_e[have]):
+            L = int(L)
             rows = np.flatnonzero(have & (L_e == L))
-            ref, ok = _sq_reference(est[rows], int(L), multiday, int(draws), seed)
+            if L > 1 and multiday == "permutation":
+                size = n_est[rows].copy()
+                pool = np.concatenate([comp[rows], np.zeros((rows.size, L))], axis=1)
+                if xs is not None:
+                    pool[np.arange(rows.size)[:, None], size[:, None] + np.arange(L)] = \
+                        xs[rows, :L]
+                    size += L
+                ref = _sq_permutation(pool, size, L, int(draws), seed)
+                ok = np.broadcast_to((size >= L)[:, None], ref.shape)
+            else:
+                ref, ok = _sq_reference(est[rows], L, multiday)
             tol = SQ_TIE_RTOL * np.sqrt(L) * rms[rows]
             le, ge, m = _sq_counts(ref, ok, c[rows], tol)
             p = np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))

@@ -26,7 +26,7 @@ def _p(le, ge, m):
     return min(1.0, 2.0 * min(1 + le, 1 + ge) / (m + 1))
 
 
-def _ref_sums(row, L, multiday, draws=0, seed=0):
+def _ref_sums(row, L, multiday, draws=0, seed=0, window=()):
     """Reference sums of one event by a plain loop (the docstring's definitions)."""
     if L == 1 or multiday == "overlapping":
         sums = []
@@ -39,8 +39,18 @@ def _ref_sums(row, L, multiday, draws=0, seed=0):
     n = len(sample)
     if multiday == "blocks":
         return [math.fsum(sample[n - (j + 1) * L : n - j * L]) for j in range(n // L)]
+    # permutation: L values without replacement from the pool, the i-th pick
+    # the c-th of the values not yet taken (in pool order)
+    pool = sample + list(window)
     u = np.random.default_rng(seed).random((draws, L))
-    return [math.fsum(sample[int(math.floor(x * n))] for x in u[b]) for b in range(draws)]
+    sums = []
+    for b in range(draws):
+        taken = []
+        for i in range(L):
+            c = min(int(math.floor(u[b, i] * (len(pool) - i))), len(pool) - i - 1)
+            taken.append([j for j in range(len(pool)) if j not in taken][c])
+        sums.append(math.fsum(pool[j] for j in taken))
+    return sums
 
 
 def _hand_sq(car, est, windows, multiday, draws=0, seed=0, tol=0.0):
@@ -69,7 +79,7 @@ def _fake(E=6, Le=60, seed=13):
     return car, est
 
 
-@pytest.mark.parametrize("multiday", ["blocks", "overlapping", "resample"])
+@pytest.mark.parametrize("multiday", ["permutation", "blocks", "overlapping"])
 def test_sq_equals_hand_loop(multiday):
     car, est = _fake()
     p = inf.sq_pvalues(car, est, WINDOWS, multiday=multiday, draws=199, seed=3)
@@ -77,10 +87,28 @@ def test_sq_equals_hand_loop(multiday):
     np.testing.assert_allclose(p, ref, rtol=RTOL, atol=ATOL, equal_nan=True)
 
 
+def test_sq_permutation_pools_the_window_ars():
+    car, est = _fake()
+    rng = np.random.default_rng(8)
+    rel_win = np.arange(-1, 6)
+    ar = rng.standard_normal((6, rel_win.size)) * 0.01
+    car = np.stack([ar[:, (rel_win >= a) & (rel_win <= b)].sum(axis=1) for a, b in WINDOWS], 1)
+    p = inf.sq_pvalues(car, est, WINDOWS, window_ar=ar, rel_win=rel_win, draws=199, seed=5)
+    for e in range(6):
+        for w, (a, b) in enumerate(WINDOWS):
+            x = [float(v) for v, t in zip(ar[e], rel_win, strict=True) if a <= t <= b]
+            window = x if len(x) > 1 else ()  # one-day windows: the exact rank test
+            sums = _ref_sums(list(est[e]), len(x), "permutation", 199, 5, window)
+            c = math.fsum(x)
+            ref = _p(sum(s <= c for s in sums), sum(s >= c for s in sums), len(sums))
+            np.testing.assert_allclose(p[e, w], ref, rtol=RTOL, atol=ATOL)
+
+
 def test_sq_old_call_is_the_default():
     car, est = _fake()
     np.testing.assert_array_equal(
-        inf.sq_pvalues(car, est, WINDOWS), inf.sq_pvalues(car, est, WINDOWS, multiday="blocks")
+        inf.sq_pvalues(car, est, WINDOWS),
+        inf.sq_pvalues(car, est, WINDOWS, multiday="permutation", draws=9999, seed=0),
     )
 
 
@@ -91,7 +119,7 @@ def test_sq_never_zero_and_extremes():
     np.testing.assert_allclose(p[:2, 0], 2.0 / 102, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(p[2, 0], 1.0, rtol=RTOL, atol=ATOL)
     car, est = _fake()
-    for m in ("blocks", "overlapping", "resample"):
+    for m in ("permutation", "blocks", "overlapping"):
         q = inf.sq_pvalues(car * 100, est, WINDOWS, multiday=m, draws=99)
         assert np.nanmin(q) > 0
 
@@ -175,7 +203,7 @@ def test_sq_window_ar_with_a_missing_day_uses_shorter_sums():
 
 def test_sq_bad_arguments():
     car, est = _fake()
-    with pytest.raises(OptionError, match=r"multiday must be one of 'blocks', 'resample', "
+    with pytest.raises(OptionError, match=r"multiday must be one of 'permutation', 'blocks', "
                                           r"'overlapping'; got 'block'"):
         inf.sq_pvalues(car, est, WINDOWS, multiday="block")
     with pytest.raises(InferenceError, match="window_ar needs rel_win"):
@@ -184,29 +212,32 @@ def test_sq_bad_arguments():
                                              r"len\(rel_win\)\) = \(6, 7\); got \(6, 3\)"):
         inf.sq_pvalues(car, est, WINDOWS, window_ar=np.zeros((6, 3)), rel_win=np.arange(-1, 6))
     with pytest.raises(InferenceError, match="draws must be a positive integer; got 0"):
-        inf.sq_pvalues(car, est, WINDOWS, multiday="resample", draws=0)
+        inf.sq_pvalues(car, est, WINDOWS, draws=0)
     with pytest.raises(InferenceError, match=r"car must have shape .* = \(6, 3\)"):
         inf.sq_pvalues(car[:, :2], est, WINDOWS)
 
 
 @pytest.mark.parametrize("dist", ["normal", "t4"])
-def test_sq_size_on_iid_residuals(dist):
+@pytest.mark.parametrize("multiday", ["permutation", "blocks"])
+def test_sq_size_on_iid_residuals(dist, multiday):
     """One event per trial: the rejection rate is the form's exact size within 3 MC SE.
 
     For exchangeable sums the size of the two-sided test is
-    s = 2⌊α(M + 1)/2⌋/(M + 1) <= α (M reference sums); the Monte Carlo rate of
+    s = 2⌊α(M + 1)/2⌋/(M + 1) <= α (M reference sums: the n residuals for
+    L = 1, ``draws`` permutation sums, ⌊n/L⌋ blocks); the Monte Carlo rate of
     N trials has standard error √(s(1 - s)/N).
     """
-    N, n, alpha = 3000, 240, 0.05
+    N, n, alpha, draws = 2000, 240, 0.05, 499
     rng = np.random.default_rng(20131 if dist == "normal" else 20132)
     x = rng.standard_normal((N, n + 6)) if dist == "normal" else rng.standard_t(4, (N, n + 6))
     est, win = x[:, :n], x[:, n:]
     windows = np.array([[0, 0], [0, 2], [0, 5]])
     car = np.stack([win[:, : b + 1].sum(axis=1) for _, b in windows], axis=1)
-    p = inf.sq_pvalues(car, est, windows)
+    p = inf.sq_pvalues(car, est, windows, window_ar=win, rel_win=np.arange(6),
+                       multiday=multiday, draws=draws)
     for w, (_, b) in enumerate(windows):
         L = b + 1
-        M = n if L == 1 else n // L
+        M = n if L == 1 else (draws if multiday == "permutation" else n // L)
         size = 2 * math.floor(alpha * (M + 1) / 2) / (M + 1)
         assert size <= alpha
         se = math.sqrt(size * (1 - size) / N)
