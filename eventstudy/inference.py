@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal, NamedTuple, get_args
 
 import numpy as np
@@ -646,30 +647,48 @@ def _sq_reference(est, L, multiday):
     return _run_sum(blocks), ok
 
 
+@lru_cache(maxsize=64)
+def _sq_picks(n, L, draws, seed):
+    """(L, draws) positions of L distinct values among n, the same for every event of pool size n.
+
+    The i-th pick is uniform among the n - i positions left (one matrix of
+    uniforms for every n: common random numbers), mapped to a position by
+    stepping over the earlier picks in increasing order. Cached: placebo and
+    simulation runs ask for the same few pool sizes again and again.
+    """
+    u = np.random.default_rng(seed).random((draws, L))
+    picks = np.empty((draws, L), dtype=np.int64)
+    for i in range(L):
+        c = np.minimum(np.floor(u[:, i] * (n - i)).astype(np.int64), n - i - 1)
+        taken = np.sort(picks[:, :i], axis=1)
+        for k in range(i):
+            c += c >= taken[:, k]
+        picks[:, i] = c
+    out = np.ascontiguousarray(picks.T)
+    out.flags.writeable = False
+    return out
+
+
 def _sq_permutation(pool, size, L, draws, seed, chunk=2_000_000):
     """``draws`` sums of L values drawn without replacement from each row's first ``size`` values.
 
-    One (draws, L) matrix of uniforms serves every event (common random
-    numbers), so that an event's p-value depends neither on the other events
-    nor on the chunking: the i-th pick is uniform among the size - i values
-    left, mapped to a position by stepping over the earlier picks in order.
+    An event's p-value depends neither on the other events nor on the
+    chunking (:func:`_sq_picks`). The L values of a draw are added left to
+    right in draw order, the arithmetic of :func:`_run_sum`, laid out
+    (events, L, draws) so that each addition reads contiguous memory.
     """
-    u = np.random.default_rng(seed).random((draws, L))
-    E = pool.shape[0]
-    out = np.empty((E, draws))
+    out = np.empty((pool.shape[0], draws))
     step = max(1, chunk // (draws * L))
-    for s in range(0, E, step):
-        sl = slice(s, s + step)
-        n = size[sl, None]
-        picks = np.empty((pool[sl].shape[0], draws, L), dtype=np.int64)
-        for i in range(L):
-            c = np.minimum(np.floor(u[None, :, i] * (n - i)).astype(np.int64), n - i - 1)
-            taken = np.sort(picks[:, :, :i], axis=2)
-            for k in range(i):
-                c += c >= taken[:, :, k]
-            picks[:, :, i] = c
-        rows = np.arange(picks.shape[0])[:, None, None]
-        out[sl] = _run_sum(pool[sl][rows, picks])
+    for n in np.unique(size):
+        picks = _sq_picks(int(n), int(L), int(draws), int(seed))
+        rows = np.flatnonzero(size == n)
+        for s in range(0, rows.size, step):
+            r = rows[s : s + step]
+            g = pool[r][:, picks]  # (events, L, draws)
+            acc = g[:, 0, :].copy()
+            for i in range(1, L):
+                acc += g[:, i, :]
+            out[r] = acc
     return out
 
 
