@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal, NamedTuple, get_args
 
 import numpy as np
@@ -767,65 +767,295 @@ def _wilcoxon_sign_flip(nz):
 # per-event tests
 
 
-def sq_pvalues(car, est_ar, windows) -> np.ndarray:
+#: Multi-day reference distributions of :func:`sq_pvalues` (see its Notes).
+SQMultiDay = Literal["permutation", "blocks", "overlapping"]
+
+#: Two sums closer than this times the event's residual scale (RMS of its
+#: estimation-sample residuals, times √L) are a tie: floating-point routes
+#: differ by ~1e-15 of the scale, real differences by far more than 1e-9.
+SQ_TIE_RTOL = 1e-9
+
+
+def _run_sum(x):
+    """Left-to-right sum over the last axis: one summation order for every sum the SQ compares."""
+    s = x[..., 0].copy()
+    for i in range(1, x.shape[-1]):
+        s += x[..., i]
+    return s
+
+
+def _sq_counts(ref, ok, car, tol):
+    """(#{S <= CAR + tol}, #{S >= CAR - tol}, M) over the usable reference sums (rows = events)."""
+    c = car[:, None]
+    t = tol[:, None]
+    le = (ok & (ref <= c + t)).sum(axis=1)
+    ge = (ok & (ref >= c - t)).sum(axis=1)
+    return le, ge, ok.sum(axis=1)
+
+
+def _sq_reference(est, L, multiday):
+    """Overlapping or block L-day sums (E, M) and their usable mask (rows = events)."""
+    # imported here so that the SQ section is self-contained within the module
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    E, Le = est.shape
+    fin = np.isfinite(est)
+    if L == 1 or multiday == "overlapping":
+        if L > Le:
+            return np.zeros((E, 0)), np.zeros((E, 0), dtype=bool)
+        ref = _run_sum(sliding_window_view(np.where(fin, est, 0.0), L, axis=1))
+        ok = sliding_window_view(fin, L, axis=1).all(axis=2)
+        return ref, ok
+    # The sample days of each event, in event-time order and right-aligned
+    # (a stable sort puts the off-sample days first), so that the most recent
+    # days sit in the last columns whatever the gaps.
+    order = np.argsort(fin, axis=1, kind="stable")
+    comp = np.take_along_axis(np.where(fin, est, 0.0), order, axis=1)
+    n = fin.sum(axis=1)
+    nb = Le // L
+    if nb == 0:
+        return np.zeros((E, 0)), np.zeros((E, 0), dtype=bool)
+    # block j holds the compressed days [Le - (j+1)L, Le - jL): newest first
+    blocks = comp[:, Le - nb * L :].reshape(E, nb, L)[:, ::-1, :]
+    ok = np.arange(nb)[None, :] < (n // L)[:, None]
+    return _run_sum(blocks), ok
+
+
+@lru_cache(maxsize=64)
+def _sq_picks(n, L, draws, seed):
+    """(L, draws) positions of L distinct values among n, the same for every event of pool size n.
+
+    The i-th pick is uniform among the n - i positions left (one matrix of
+    uniforms for every n: common random numbers), mapped to a position by
+    stepping over the earlier picks in increasing order. Cached: placebo and
+    simulation runs ask for the same few pool sizes again and again.
+    """
+    u = np.random.default_rng(seed).random((draws, L))
+    picks = np.empty((draws, L), dtype=np.int64)
+    for i in range(L):
+        c = np.minimum(np.floor(u[:, i] * (n - i)).astype(np.int64), n - i - 1)
+        taken = np.sort(picks[:, :i], axis=1)
+        for k in range(i):
+            c += c >= taken[:, k]
+        picks[:, i] = c
+    out = np.ascontiguousarray(picks.T)
+    out.flags.writeable = False
+    return out
+
+
+def _sq_permutation(pool, size, L, draws, seed, chunk=2_000_000):
+    """``draws`` sums of L values drawn without replacement from each row's first ``size`` values.
+
+    An event's p-value depends neither on the other events nor on the
+    chunking (:func:`_sq_picks`). The L values of a draw are added left to
+    right in draw order, the arithmetic of :func:`_run_sum`, laid out
+    (events, L, draws) so that each addition reads contiguous memory.
+    """
+    out = np.empty((pool.shape[0], draws))
+    step = max(1, chunk // (draws * L))
+    for n in np.unique(size):
+        picks = _sq_picks(int(n), int(L), int(draws), int(seed))
+        rows = np.flatnonzero(size == n)
+        for s in range(0, rows.size, step):
+            r = rows[s : s + step]
+            g = pool[r][:, picks]  # (events, L, draws)
+            acc = g[:, 0, :].copy()
+            for i in range(1, L):
+                acc += g[:, i, :]
+            out[r] = acc
+    return out
+
+
+def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="permutation",
+               draws=9999, seed=0) -> np.ndarray:
     """SQ test p-values of each event's CAR (Gelbach, Helland and Klick 2013).
 
     Parameters
     ----------
     car : array_like, (E, W)
-        CAR of each event over each window.
+        CAR of each event over each window (the engine's ``car``).
     est_ar : array_like, (E, Le)
         Estimation-sample abnormal returns in event-time order, NaN on days
         outside the sample.
     windows : array_like of int, (W, 2)
         The windows [a, b].
+    window_ar : array_like, (E, Lw), optional
+        The window abnormal returns (engine ``ar``) on the days ``rel_win``.
+        When given, each CAR is recomputed from them by the same summation as
+        the reference sums, an event with missing window days is compared
+        with sums of as many days as its CAR holds, and the permutation
+        reference includes the window's own values (exact; see Notes).
+    rel_win : array_like of int, (Lw,), optional
+        Event times of the columns of ``window_ar`` (required with it).
+    multiday : {'permutation', 'blocks', 'overlapping'}
+        Reference distribution of an L-day CAR for L > 1 (Notes). One-day
+        windows always use the n sample residuals themselves (all of them:
+        the exact rank test).
+    draws : int
+        Random L-day sums per event for ``multiday='permutation'``.
+    seed : int
+        Seed of ``numpy.random.default_rng`` for ``multiday='permutation'``;
+        the same seed gives the same p-values.
 
     Returns
     -------
     ndarray, (E, W)
-        Two-sided p-values; NaN where the CAR is missing or no L-day sum
-        exists.
+        Two-sided p-values in (0, 1]; NaN where the CAR is missing or no
+        reference sum exists.
+
+    Raises
+    ------
+    OptionError
+        ``multiday`` not one of the values above.
+    InferenceError
+        ``car`` of a shape that does not match, ``window_ar`` without
+        ``rel_win`` or of a shape that does not match, a non-positive ``draws``.
 
     Notes
     -----
-    For window [a, b], L = b - a + 1. The reference distribution of event e
-    is the set of sums of L consecutive estimation-sample abnormal returns in
-    event-time order, S_j = Σ_{l=j}^{j+L-1} AR_l, skipping every run that
-    contains a day outside the sample (M_e runs remain). Then
+    **p-value.** With S_1..S_M the reference sums of event e and window w,
 
-    .. math:: p = \\min\\bigl(1,\\ 2\\min(\\#\\{S_j \\le CAR\\}/M_e,\\
-              \\#\\{S_j \\ge CAR\\}/M_e)\\bigr).
+    .. math:: p = \\min\\Bigl(1,\\ \\frac{2\\min(1 + \\#\\{S_j \\le CAR\\},\\
+              1 + \\#\\{S_j \\ge CAR\\})}{M + 1}\\Bigr),
+
+    the finite-sample form of a rank (or Monte Carlo permutation) test: the
+    CAR counts as one more draw of its own reference distribution, so the
+    lower-tail quantity (1 + #{S_j <= CAR})/(M + 1) is the CAR's rank among
+    the M + 1 values (ties ranked in its disfavour) over M + 1. When CAR,
+    S_1..S_M are exchangeable that rank is uniform on 1..M+1 (stochastically
+    larger with ties), each one-sided p has P(p <= u) <= u, and the
+    two-sided p (twice the smaller) has size at most α: exactly
+    2⌊α(M + 1)/2⌋/(M + 1), e.g. 4.98% at M = 240. p is never below
+    2/(M + 1), never 0. The form 2 min(#≤, #≥)/M of earlier versions could
+    be 0 and rejected too often (5.8% at M = 240 on [0, 0]).
+
+    **Ties.** Every sum compared — the CAR recomputed from ``window_ar``
+    and each reference sum — is formed by one routine, a left-to-right sum
+    of its L values (not differences of prefix sums, whose rounding depends
+    on the position in the sample). The window's and the estimation
+    sample's residuals still come from different floating-point expressions
+    in the engine, so a tie is decided with a tolerance: |S_j - CAR| <= tol,
+    tol = ``SQ_TIE_RTOL`` · √L · RMS of the event's residuals, counts in
+    both #≤ and #≥. Tick-size prices with the constant-mean model make
+    exact ties common; with the tolerance they are ties whatever the route,
+    and counting a tie on both sides only raises p (the bound above holds).
+
+    **Multi-day windows (L > 1).** Under the null the abnormal returns of
+    the estimation sample and of the window are exchangeable (iid), GHK's
+    assumption:
+
+    - ``'permutation'`` (default): S_b, b = 1..``draws``, are sums of L
+      values drawn without replacement from the pool of the event's n_e
+      sample residuals and, with ``window_ar``, its L window ARs. Given the
+      pool, the window's L values are a uniformly random L-subset of it
+      under exchangeability, and so is each draw: CAR, S_1..S_B are
+      exchangeable and the size bound above is exact in finite samples for
+      any distribution (a Monte Carlo permutation test; Dufour 2006,
+      Phipson and Smyth 2010). Every residual enters the tail, unlike the
+      few extreme ones of ~n_e overlapping sums. Without ``window_ar`` the
+      pool lacks the window's values and the bound is asymptotic (n_e → ∞).
+    - ``'blocks'``: S_j are the ⌊n_e/L⌋ sums of non-overlapping runs of L
+      consecutive sample days, counted back from the last sample day (the
+      oldest n_e mod L days are dropped). Exchangeable with the CAR, so the
+      bound is exact too, but M is small: it can reject at level α only if
+      M + 1 >= 2/α (n_e >= 39 L at 5%) and never does on [0, 5] with the
+      ~160 estimation days of ZS=F.
+    - ``'overlapping'``: GHK's L-day sums S_j = Σ_{l=j}^{j+L-1} AR_l over
+      the runs of L consecutive event days without a missing day. Adjacent
+      sums share L - 1 days, so they are not exchangeable with the CAR and
+      no finite-sample bound holds (the empirical tails are too thin for
+      L > 1). Kept to reproduce GHK.
+
+    Without ``window_ar``, L = b - a + 1 and the engine's CAR is used as
+    given; an event with a missing window day then compares an (L-1)-day
+    CAR with L-day sums (conservative), which ``window_ar`` avoids.
 
     The test uses only the event's own abnormal-return distribution, so it
-    is valid for one event of one asset with non-normal returns (for L
-    small relative to the estimation sample).
+    needs no normality, but it assumes the estimation sample's residual
+    distribution holds in the window: volatility clustering breaks the
+    exchangeability (see :mod:`eventstudy.volatility`).
 
     References
     ----------
     Gelbach, J. B., Helland, E., Klick, J. (2013). Valid inference in
     single-firm, single-event studies. American Law and Economics Review,
     15(2), 495-541.
+    Dufour, J.-M. (2006). Monte Carlo tests with nuisance parameters.
+    Journal of Econometrics, 133(2), 443-477.
+    Phipson, B., Smyth, G. K. (2010). Permutation p-values should never be
+    zero. Statistical Applications in Genetics and Molecular Biology, 9(1), 39.
     """
+    from ._options import check_option
+
+    multiday = check_option("multiday", multiday, SQMultiDay)
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise InferenceError(f"draws must be a positive integer; got {draws!r}")
     car = _as2d("car", car)
     est = np.asarray(est_ar, dtype=np.float64)
     windows = np.asarray(windows).reshape(-1, 2)
     E, Le = est.shape
-    miss = ~np.isfinite(est)
-    cs = np.concatenate([np.zeros((E, 1)), np.cumsum(np.where(miss, 0.0, est), axis=1)], axis=1)
-    cm = np.concatenate([np.zeros((E, 1), dtype=np.int64), np.cumsum(miss, axis=1)], axis=1)
-    out = np.full(car.shape, np.nan)
+    W = windows.shape[0]
+    if car.shape != (E, W):
+        raise InferenceError(
+            f"car must have shape (events, windows) = ({E}, {W}) like est_ar and windows; "
+            f"got {car.shape}"
+        )
+    ar_w = None
+    if window_ar is not None:
+        if rel_win is None:
+            raise InferenceError("window_ar needs rel_win, the event times of its columns")
+        ar_w = np.asarray(window_ar, dtype=np.float64)
+        rel_win = np.asarray(rel_win).reshape(-1)
+        if ar_w.shape != (E, rel_win.size):
+            raise InferenceError(
+                f"window_ar must have shape (events, len(rel_win)) = ({E}, {rel_win.size}); "
+                f"got {ar_w.shape}"
+            )
+    fin = np.isfinite(est)
+    n_est = fin.sum(axis=1)
+    rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(n_est, 1))
+    # the sample residuals left-aligned in event-time order: the permutation pool
+    comp = np.take_along_axis(np.where(fin, est, 0.0), np.argsort(~fin, axis=1, kind="stable"),
+                              axis=1)
+    out = np.full((E, W), np.nan)
     for w, (a, b) in enumerate(windows):
-        L = int(b - a + 1)
-        if L > Le:
-            continue
-        sums = cs[:, L:] - cs[:, :-L]
-        ok = (cm[:, L:] - cm[:, :-L]) == 0
-        m = ok.sum(axis=1)
-        c = car[:, w][:, None]
-        le = (ok & (sums <= c)).sum(axis=1)
-        ge = (ok & (sums >= c)).sum(axis=1)
-        p = np.minimum(1.0, 2.0 * np.minimum(le, ge) / np.maximum(m, 1))
-        out[:, w] = np.where((m > 0) & np.isfinite(car[:, w]), p, np.nan)
+        if ar_w is None:
+            c = car[:, w]
+            L_e = np.full(E, int(b - a + 1))
+            xs = None
+        else:
+            sel = (rel_win >= a) & (rel_win <= b)
+            x = ar_w[:, sel]
+            d = np.isfinite(x)
+            L_e = d.sum(axis=1)
+            # the window's usable ARs, left-aligned in event-time order, summed
+            # by the routine of the reference sums
+            xs = np.take_along_axis(np.where(d, x, 0.0), np.argsort(~d, axis=1, kind="stable"),
+                                    axis=1)
+            c = np.full(E, np.nan)
+            for L in np.unique(L_e[L_e > 0]):
+                rows = L_e == L
+                c[rows] = _run_sum(xs[rows][:, :L])
+            c = np.where(np.isfinite(car[:, w]) & (L_e > 0), c, np.nan)
+        have = np.isfinite(c)
+        for L in np.unique(L_e[have]):
+            L = int(L)
+            rows = np.flatnonzero(have & (L_e == L))
+            if L > 1 and multiday == "permutation":
+                size = n_est[rows].copy()
+                pool = np.concatenate([comp[rows], np.zeros((rows.size, L))], axis=1)
+                if xs is not None:
+                    pool[np.arange(rows.size)[:, None], size[:, None] + np.arange(L)] = \
+                        xs[rows, :L]
+                    size += L
+                ref = _sq_permutation(pool, size, L, int(draws), seed)
+                ok = np.broadcast_to((size >= L)[:, None], ref.shape)
+            else:
+                ref, ok = _sq_reference(est[rows], L, multiday)
+            tol = SQ_TIE_RTOL * np.sqrt(L) * rms[rows]
+            le, ge, m = _sq_counts(ref, ok, c[rows], tol)
+            p = np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
+            out[rows, w] = np.where(m > 0, p, np.nan)
     return out
 
 
@@ -1575,7 +1805,9 @@ def per_event_tests(arrays, *, placebo=None) -> dict:
         ``sq_p`` (E, W): SQ test (:func:`sq_pvalues`); ``placebo_p`` (E, W):
         :meth:`Placebo.event_pvalues`, all NaN without a placebo.
     """
-    sq = sq_pvalues(arrays.car, arrays.est_ar, arrays.windows)
+    # the window's own ARs join the permutation pool: the SQ test's exact form
+    sq = sq_pvalues(arrays.car, arrays.est_ar, arrays.windows, window_ar=arrays.ar,
+                    rel_win=arrays.rel_win)
     if placebo is None:
         pp = np.full(np.shape(arrays.car), np.nan)
     else:

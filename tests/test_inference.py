@@ -302,33 +302,7 @@ def test_tests_need_enough_events():
 # per-event tests
 
 
-def test_sq_pvalues_equal_hand_loop():
-    car, _, est, _, _ = _fake(seed=13)
-    car = car * 0.6
-    windows = np.array([[0, 0], [-1, 1], [0, 5]])
-    p = inf.sq_pvalues(car, est, windows)
-    E, Le = est.shape
-    for e in range(E):
-        for w, (a, b) in enumerate(windows):
-            L = b - a + 1
-            sums = []
-            for j in range(Le - L + 1):
-                run = est[e, j : j + L]
-                if not np.isnan(run).any():
-                    sums.append(sum(run))
-            if math.isnan(car[e, w]) or not sums:
-                assert np.isnan(p[e, w])
-                continue
-            le = sum(s <= car[e, w] for s in sums) / len(sums)
-            ge = sum(s >= car[e, w] for s in sums) / len(sums)
-            np.testing.assert_allclose(p[e, w], min(1.0, 2 * min(le, ge)), rtol=RTOL, atol=ATOL)
-
-
-def test_sq_extreme_car_gets_smallest_p():
-    est = np.tile(np.linspace(-1, 1, 101), (2, 1))
-    p = inf.sq_pvalues(np.array([[5.0], [0.0]]), est, [[0, 0]])
-    assert p[0, 0] == 0.0
-    np.testing.assert_allclose(p[1, 0], 1.0, rtol=RTOL, atol=ATOL)
+# The SQ test's own tests (p-value form, ties, size) are in tests/test_sq.py.
 
 
 def _placebo(car, seed=0):
