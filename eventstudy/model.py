@@ -94,6 +94,8 @@ class EventStudy:
         Seed of the placebo draws.
     returns_kind : {'log', 'simple'}
         What the returns are, for labels.
+    volatility : {'constant', 'garch'}
+        ``'garch'`` adds GARCH(1, 1) single-event tests (:meth:`fit`).
 
     Raises
     ------
@@ -132,6 +134,7 @@ class EventStudy:
         placebo_draws: int = 0,
         seed: int = 0,
         returns_kind: str = "log",
+        volatility: str = "constant",
     ):
         if isinstance(factors, str):
             raise StudyConfigError(
@@ -162,6 +165,10 @@ class EventStudy:
                 f"placebo_draws = {placebo_draws!r}: expected a non-negative integer, e.g. 10000"
             )
         self.placebo_draws = int(placebo_draws)
+        if volatility not in ("constant", "garch"):
+            raise StudyConfigError(f"volatility = {volatility!r}: volatility must be one of "
+                                   "'constant', 'garch'")
+        self.volatility = volatility
         self.seed = int(seed)
         self.returns = _check_returns(returns, asset, self.factors)
         self.roll = _mask("roll", roll, self.returns.index)
@@ -186,7 +193,7 @@ class EventStudy:
             exclude_other_events=self.exclude_other_events,
             exclude_thin_trading=self.exclude_thin_trading,
             min_estimation_days=self.min_estimation_days, group_by=self.group_by,
-            placebo_draws=self.placebo_draws, seed=self.seed,
+            placebo_draws=self.placebo_draws, seed=self.seed, volatility=self.volatility,
         )
 
     def _other_day0(self, other=None) -> tuple[np.ndarray, np.ndarray]:
@@ -269,6 +276,7 @@ class EventStudy:
         groups = event_groups(events, arrays.used, self.group_by)
         tests = test_battery(arrays, groups, placebo=placebo) if arrays.used.any() else None
         per_event = per_event_tests(arrays, placebo=placebo)
+        per_event.update(_volatility_tests(arrays, y, X, est_ok, self.model, self.volatility))
         return EventStudyResults(
             arrays=arrays,
             events=events,
@@ -343,6 +351,47 @@ def _exclude_degenerate(arrays):
         arrays, used=used, reason=reason,
         **{name: blank(getattr(arrays, name)) for name in
            ("car", "car_se", "tstat", "pvalue", "ar", "ar_se", "normal", "ret", "params")})
+
+
+def _volatility_tests(arrays, y, X, est_ok, model, volatility) -> dict:
+    """The volatility-regime diagnostic of every event and, with ``'garch'``, GARCH tests.
+
+    Notes
+    -----
+    The regime diagnostic compares the last 20 estimation days' residual
+    variance with the rest of the sample (F test,
+    :func:`eventstudy.volatility.volatility_regime`): a ratio far from 1 says
+    the window may sit in another volatility regime than the sample that
+    measured its variance (Elsas and Schoch 2019). With ``'garch'``, one
+    GARCH(1, 1) is fitted with ``arch`` on the asset's residuals from one
+    normal-return regression over every usable day (the parameters look at
+    the whole series; the variances do not), then filtered forward from each
+    event's estimation sample over its window
+    (:func:`eventstudy.volatility.ewma_event_tests` with ``params``).
+    """
+    from .volatility import ewma_event_tests, garch_variance, volatility_regime
+
+    out = {}
+    regime = volatility_regime(arrays.est_ar)
+    out["vol_ratio"] = np.asarray(regime.ratio, dtype=float)
+    out["vol_ratio_p"] = np.asarray(regime.pvalue, dtype=float)
+    if volatility == "garch" and arrays.used.any():
+        ok = est_ok & np.isfinite(y)
+        if model == "market":
+            Z = np.column_stack([np.ones(int(ok.sum())), X[ok]])
+            beta, *_ = np.linalg.lstsq(Z, y[ok], rcond=None)
+            resid = y[ok] - Z @ beta
+        elif model == "market-adjusted":
+            resid = y[ok] - X[ok, 0]
+            resid = resid - resid.mean()
+        else:
+            resid = y[ok] - y[ok].mean()
+        params = garch_variance(resid, 1).params[:3]
+        tests = ewma_event_tests(arrays, params=params)
+        out["garch_se"] = np.asarray(tests.car_se, dtype=float)
+        out["garch_t"] = np.asarray(tests.tstat, dtype=float)
+        out["garch_p"] = np.asarray(tests.pvalue, dtype=float)
+    return out
 
 
 def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:

@@ -35,7 +35,8 @@ TESTS_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_eve
 TIDY_COLUMNS = [
     "event_id", "trade_date", "category", "direction", "group", "start", "end", "car",
     "car_se", "t",
-    "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "n_days", "window_days",
+    "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "vol_ratio", "vol_ratio_p",
+    "n_days", "window_days",
     "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
 ]
 _PCT = 100.0
@@ -71,6 +72,7 @@ class FitOptions:
     group_by: str
     placebo_draws: int
     seed: int
+    volatility: str = "constant"
 
     @property
     def return_label(self) -> str:
@@ -127,6 +129,8 @@ class EventStudyResults:
         per_event = per_event or {}
         self._sq = np.asarray(per_event.get("sq_p", np.full(shape, np.nan)), dtype=float)
         self._pp = np.asarray(per_event.get("placebo_p", np.full(shape, np.nan)), dtype=float)
+        self._extra = {k: np.asarray(v, dtype=float) for k, v in per_event.items()
+                       if k not in ("sq_p", "placebo_p")}
         pos, oid = other_day0 if other_day0 is not None else (np.zeros(0, np.int64), [])
         self._other = (np.asarray(pos, dtype=np.int64), np.asarray(oid, dtype=object))
 
@@ -374,6 +378,12 @@ class EventStudyResults:
             "cut_short": cut.ravel(),
             "overlaps": overlaps.ravel(),
         })
+        for key in ("garch_se", "garch_t", "garch_p"):
+            if key in self._extra:
+                frame[key] = self._extra[key][u].ravel()
+        for key in ("vol_ratio", "vol_ratio_p"):
+            values = self._extra.get(key, np.full(len(self._ids), np.nan))
+            frame[key] = np.repeat(values[u], W)
         frame["note"] = self._notes(frame, u, roll, thin, miss, inside)
         self._cache["tidy"] = frame
         return frame
@@ -465,7 +475,12 @@ class EventStudyResults:
             car_se, t, df, p, ci_lower, ci_upper, sq_p, placebo_p, n_days,
             window_days, roll_days, thin_days, missing_days, cut_short,
             overlaps, note``; ``group`` names the event's group(s) of the tests
-            table (besides ``all`` and ``signed``). CARs and standard errors are in return units
+            table (besides ``all`` and ``signed``); ``vol_ratio`` and
+            ``vol_ratio_p`` are the volatility-regime diagnostic (the last 20
+            estimation days' residual variance over the rest of the sample,
+            F test); with ``volatility = 'garch'``, ``garch_se, garch_t,
+            garch_p`` (after ``placebo_p``) are the GARCH(1, 1) single-event
+            test. CARs and standard errors are in return units
             (``options.returns``); ``p`` is the t test with the
             estimation-error variance (Student t, ``df``); ``sq_p`` the SQ
             test; ``placebo_p`` the placebo distribution's; ``n_days`` the
@@ -483,7 +498,10 @@ class EventStudyResults:
         half = q * frame["car_se"].to_numpy()
         frame["ci_lower"] = frame["car"] - half
         frame["ci_upper"] = frame["car"] + half
-        return frame[TIDY_COLUMNS]
+        # GARCH tests only when the study asked for them (volatility = 'garch')
+        extra = [c for c in ("garch_se", "garch_t", "garch_p") if c in frame.columns]
+        at = TIDY_COLUMNS.index("vol_ratio")
+        return frame[TIDY_COLUMNS[:at] + extra + TIDY_COLUMNS[at:]]
 
     @property
     def car(self) -> pd.DataFrame:

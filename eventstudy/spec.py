@@ -50,6 +50,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = ["GroupBy", "OtherEvents", "STUDY_KEYS", "Study", "load_study", "split_spread"]
 
+#: How single-event tests model the event window's variance: the estimation
+#: sample's constant s², or a GARCH(1, 1) filtered forward (eventstudy.volatility).
+Volatility = Literal["constant", "garch"]
+
 #: The built-in pooling choices of the tests table; any other column of the events
 #: file is accepted too (one group per value).
 GroupBy = Literal["all", "direction", "category"]
@@ -87,6 +91,7 @@ _EXAMPLES = {
     "mask_rolls": "mask_rolls = true",
     "min_estimation_days": "min_estimation_days = 100",
     "group_by": 'group_by = "direction"',
+    "volatility": 'volatility = "garch"',
     "placebo_draws": "placebo_draws = 10000",
     "seed": "seed = 20251124",
     "variants": '[variants] "the ETF instead" = { asset = "CORN" }',
@@ -150,6 +155,11 @@ class Study:
         ``'all'``; ``'direction'`` (escalation, de-escalation and the
         direction-signed group); or any other column of the events file
         (``'category'``, ``'agriculture'``, ...), one group per value.
+    volatility : {'constant', 'garch'}
+        ``'garch'`` adds single-event tests whose window variance is a
+        GARCH(1, 1) forecast (parameters fitted once on the asset's
+        market-model residuals, filtered forward from each event's
+        estimation sample): ``garch_se, garch_t, garch_p`` in the tidy table.
     placebo_draws : int
         Draws of the placebo (pseudo-event) distribution; 0 turns it off.
     seed : int
@@ -192,6 +202,7 @@ class Study:
     mask_rolls: bool = True
     min_estimation_days: int = 100
     group_by: str = "direction"
+    volatility: Volatility = "constant"
     placebo_draws: int = 10_000
     seed: int = 20251124
     headline_events: tuple[str, ...] | None = None
@@ -373,6 +384,7 @@ def _validate(study: Study) -> dict:
     model = check.option("model", study.model, ModelName)
     check.option("returns", study.returns, ReturnKind)
     check.string("group_by", study.group_by, nonempty=True)
+    check.option("volatility", study.volatility, Volatility)
     check.option("other_events", study.other_events, OtherEvents)
     for key in ("exclude_other_events", "exclude_thin_trading", "mask_rolls"):
         check.boolean(key, getattr(study, key))

@@ -122,7 +122,7 @@ def analyse(study: Study, prices_dir=None):
         exclude_windows_of=others if study.other_events == "file" and len(others) else None,
         known_events=others if len(others) else None,
         group_by=study.group_by, placebo_draws=study.placebo_draws, seed=study.seed,
-        returns_kind=study.returns,
+        returns_kind=study.returns, volatility=study.volatility,
     )
     results = model.fit()
     for rec in results.events[results.events["status"] == "excluded"].itertuples():

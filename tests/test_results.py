@@ -213,3 +213,37 @@ def test_group_by_any_catalogue_column(market):
     assert lone["p_value"].isna().any() and lone["note"].str.startswith("one event").any()
     with pytest.raises(StudyConfigError, match=r"group_by = 'soy': not a column of the events"):
         EventStudy(market, events, asset="A", factors=["F"], group_by="soy")
+
+
+def test_volatility_option_adds_garch_tests_and_the_regime_diagnostic(market):
+    import statsmodels.api as sm
+
+    from eventstudy.volatility import ewma_event_tests, garch_variance
+
+    idx = market.index
+    events = _events([idx[300], idx[450]])
+    res = EventStudy(market, events, asset="A", factors=["F"], windows=((0, 0), (0, 1)),
+                     volatility="garch").fit()
+    t = res.tidy()
+    assert {"garch_se", "garch_t", "garch_p"} <= set(t.columns)
+    # the GARCH parameters from statsmodels' residuals of one regression on every day
+    fit = sm.OLS(market["A"].to_numpy(), sm.add_constant(market["F"].to_numpy())).fit()
+    params = garch_variance(np.asarray(fit.resid), 1).params[:3]
+    want = ewma_event_tests(res.arrays, params=params)
+    # the two residual series differ in the last bits, which arch's optimiser
+    # (tolerance ~1e-6 on the likelihood) turns into parameters equal to ~1e-5
+    np.testing.assert_allclose(t["garch_p"].to_numpy(), want.pvalue.ravel(), rtol=1e-4,
+                               atol=1e-9)
+    # the regime diagnostic: last 20 estimation days against the rest, F test by hand
+    est = res.arrays.est_ar[0]
+    est = est[np.isfinite(est)]
+    recent, before = est[-20:], est[:-20]
+    ratio = recent.var(ddof=1) / before.var(ddof=1)
+    f = stats.f.cdf(ratio, recent.size - 1, before.size - 1)
+    row = t[t["event_id"] == "e0"].iloc[0]
+    np.testing.assert_allclose(row["vol_ratio"], ratio, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(row["vol_ratio_p"], 2 * min(f, 1 - f), rtol=1e-8, atol=0)
+    plain = EventStudy(market, events, asset="A", factors=["F"]).fit().tidy()
+    assert "garch_p" not in plain.columns
+    with pytest.raises(StudyConfigError, match=r"volatility = 'garh': volatility must be one"):
+        EventStudy(market, events, asset="A", factors=["F"], volatility="garh")
