@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("format", "tables", "figures", "findings", "robustness", "build")
+_MODULES = ("format", "tables", "figures", "findings", "robustness", "html", "build")
 
 
 def __getattr__(name):
+    if name in _MODULES or name == "html":
+        # ``from . import format`` asks the package first: hand it the submodule
+        return importlib.import_module(f"{__name__}.{name}")
     for module in ("tables", "figures", "robustness", "build", "findings", "format"):
         mod = importlib.import_module(f"{__name__}.{module}")
         if name in getattr(mod, "__all__", ()):
