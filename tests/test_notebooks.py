@@ -161,7 +161,8 @@ def test_index_links_every_page_and_states_provenance(report, prices_dir):
     index = (report / "index.html").read_text(encoding="utf-8")
     for nb in NOTEBOOKS:
         assert f"href='{nb.stem}.html'" in index
-    assert "snapshot" in index and str(prices_dir.resolve()) in index
+    # the folder as it was given (it may be reached through a symlink): never resolved
+    assert "snapshot" in index and str(prices_dir) in index
     assert "<div class='answer'>" in index and "Built " in index
     for ticker in ("ZS=F", "SPY", "UUP", "SOYB", "CL=F"):
         assert re.search(rf"<td[^>]*>{re.escape(ticker)}</td>", index), ticker
