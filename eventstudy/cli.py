@@ -4,6 +4,8 @@
     eventstudy data check TICKER [--prices-dir DIR] [--start D] [--end D] [--json]
     eventstudy events [--events FILE] [--prices-dir DIR] [--json]
     eventstudy run STUDY.toml [--prices-dir DIR] [--out DIR]
+    eventstudy simulate STUDY.toml [--reps N] [--seed S] [--events-per-rep K] [--prices-dir DIR]
+                        [--out DIR]
 
 Errors of the package (:class:`eventstudy.exceptions.EventStudyError`), wrong
 command-line arguments, and files the system cannot read or decode are printed
@@ -135,6 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=_path, default=None, help="output folder (default: out/<study name>)"
     )
     run.set_defaults(func=_cmd_run)
+
+    sim = sub.add_parser("simulate", help="size and power of every test on the study's asset")
+    sim.add_argument("study", type=_path, help="study TOML file")
+    sim.add_argument("--reps", type=int, default=3000, help="replications (default 3000)")
+    sim.add_argument("--seed", type=int, default=None, help="seed (default: the study's)")
+    sim.add_argument("--events-per-rep", type=int, default=20,
+                     help="pseudo-events per replication (default 20)")
+    _add_prices_dir(sim)
+    sim.add_argument("--out", type=_path, default=None,
+                     help="output folder (default: out/<study name>-simulation)")
+    sim.set_defaults(func=_cmd_simulate)
     return parser
 
 
@@ -167,6 +180,16 @@ def _cmd_run(args) -> int:
 
     out = run_study(args.study, prices_dir=args.prices_dir, out=args.out)
     print(f"wrote {out}")
+    return 0
+
+
+def _cmd_simulate(args) -> int:
+    from .outputs import run_simulation, size_table
+
+    out, sim = run_simulation(args.study, prices_dir=args.prices_dir, out=args.out,
+                              reps=args.reps, seed=args.seed, events_per_rep=args.events_per_rep)
+    print(size_table(sim))
+    print(f"wrote {out / 'size_power.csv'}")
     return 0
 
 

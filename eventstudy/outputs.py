@@ -20,8 +20,11 @@ from .exceptions import OutputError
 __all__ = [
     "OUTPUT_FILES",
     "RUN_MARKER",
+    "SIZE_POWER_COLUMNS",
     "check_out_dir",
+    "run_simulation",
     "run_study",
+    "size_table",
     "summary_markdown",
     "write_figures",
     "write_results",
@@ -380,3 +383,86 @@ def run_study(path, prices_dir=None, out=None, *, figures: bool = True) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+#: Columns of ``size_power.csv`` (``eventstudy simulate``).
+SIZE_POWER_COLUMNS = ["setting", "test", "window", "abnormal", "rate", "mc_se", "reps",
+                      "n_events"]
+
+
+def size_table(sim, alpha: float = 0.05) -> str:
+    """The size of every test (abnormal 0), per setting and window, as text in percent."""
+    null = sim[sim["abnormal"] == 0.0]
+    lines = []
+    for setting, block in null.groupby("setting", sort=False):
+        pivot = block.pivot_table(index="test", columns="window", values="rate", sort=False)
+        lines += [f"size at {alpha:g} on {setting} (rejection rate, %; Monte Carlo SE about "
+                  f"{100 * block['mc_se'].median():.1f} points)",
+                  (100 * pivot).round(1).to_string(), ""]
+    return "\n".join(lines)
+
+
+def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=None,
+                   events_per_rep: int = 20, settings=("real", "iid-normal", "iid-t4")):
+    """The Brown-Warner simulation of a study (``eventstudy simulate``).
+
+    Parameters
+    ----------
+    path : path-like
+        The study file: its asset, factors, model, estimation window and event
+        windows are those simulated.
+    prices_dir : path-like, optional
+    out : path-like, optional
+        Output folder (default ``out/<study name>-simulation``), replaced as a
+        whole like a run's.
+    reps : int
+        Replications (each of ``events_per_rep`` pseudo-events).
+    seed : int, optional
+        Default the study's seed.
+    events_per_rep : int
+    settings : sequence of {'real', 'iid-normal', 'iid-t4'}
+
+    Returns
+    -------
+    (pathlib.Path, pandas.DataFrame)
+        The folder, holding ``size_power.csv`` (:data:`SIZE_POWER_COLUMNS`:
+        abnormal day-0 returns of 0, +1% and +2%; ``window`` written
+        ``[a, b]``; tests named as in ``tests.csv`` and the per-event tests
+        ``event-t``, ``sq``, ``event-placebo``) and ``size.txt``; and the table.
+
+    Raises
+    ------
+    StudyConfigError
+        A study of several assets or of a spread (simulate one asset at a time).
+    """
+    from .exceptions import StudyConfigError
+    from .simulation import run_size_power
+    from .spec import load_study, split_spread
+
+    study = load_study(path)
+    if study.assets is not None or len(split_spread(study.asset)) > 1:
+        raise StudyConfigError(f"{study.path}: asset = {study.asset!r}: eventstudy simulate "
+                               "runs one plain asset; give a study with asset = \"...\"")
+    for name, value, low in (("--reps", reps, 10), ("--events-per-rep", events_per_rep, 2)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise OutputError(f"{name} {value!r}: give an integer of at least {low}")
+    out = check_out_dir(Path(out) if out is not None else Path("out") / f"{study.name}-simulation")
+    sim = run_size_power(prices_dir, settings=settings, asset=study.asset, factors=study.factors,
+                         model=study.model, estimation=study.estimation, windows=study.windows,
+                         n_events=events_per_rep, reps=reps,
+                         exclude_thin_trading=study.exclude_thin_trading,
+                         seed=study.seed if seed is None else int(seed))
+    table = sim.assign(reps=reps)[SIZE_POWER_COLUMNS]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        table.to_csv(tmp / "size_power.csv", index=False)
+        (tmp / "size.txt").write_text(size_table(sim) + "\n" + sim.attrs.get("description", "")
+                                      + "\n", encoding="utf-8")
+        (tmp / RUN_MARKER).write_text(f"simulation of: {study.path}\n", encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        _replace_folder(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out, sim

@@ -138,3 +138,32 @@ def test_out_is_checked_before_anything_is_written(tmp_path, capsys):
     assert "holds files that are not an eventstudy run" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.snapshot
+def test_simulate_writes_size_power_csv(tmp_path, prices_dir, capsys):
+    study = tmp_path / "s.toml"
+    study.write_text(f'events = "{EVENTS.as_posix()}"\nwindows = [[0, 0], [-1, 1]]\n'
+                     "placebo_draws = 200\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        code = main(["simulate", str(study), "--reps", "10", "--events-per-rep", "5",
+                     "--prices-dir", str(prices_dir), "--out", str(tmp_path / "sim")])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "sim" / "size_power.csv")
+    assert list(table.columns) == ["setting", "test", "window", "abnormal", "rate", "mc_se",
+                                   "reps", "n_events"]
+    assert set(table["setting"]) == {"real", "iid-normal", "iid-t4"}
+    assert set(table["window"]) == {"[0, 0]", "[-1, 1]"}
+    assert set(table["abnormal"]) == {0.0, 0.01, 0.02}
+    assert {"event-t", "sq", "event-placebo", "patell"} <= set(table["test"])
+    assert (table["reps"] == 10).all()
+    assert ((table["rate"] >= 0) & (table["rate"] <= 1)).all()
+    assert "size at 0.05 on real" in capsys.readouterr().out
+    spread = tmp_path / "spread.toml"
+    spread.write_text(f'events = "{EVENTS.as_posix()}"\nassets = ["ZS=F-ZC=F"]\n',
+                      encoding="utf-8")
+    assert main(["simulate", str(spread), "--reps", "10"]) == 2
+    assert "eventstudy simulate runs one plain asset" in capsys.readouterr().err
+    assert main(["simulate", str(study), "--reps", "1"]) == 2
+    assert "--reps 1: give an integer of at least 10" in capsys.readouterr().err
