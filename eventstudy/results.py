@@ -265,8 +265,9 @@ class EventStudyResults:
             rows = np.asarray(rows, dtype=np.int64)
             d = np.sort(a.day0[rows])
             for lo, hi in a.windows:
-                gaps = d[None, :] - d[:, None]
-                pairs = int(np.triu(np.abs(gaps) <= hi - lo, k=1).sum())
+                # pairs i < j with d_j - d_i <= hi - lo, from the sorted day 0s (no N x N)
+                reach = np.searchsorted(d, d + (hi - lo), side="right")
+                pairs = int((reach - np.arange(d.size) - 1).sum())
                 shared[(name, int(lo), int(hi))] = pairs
         for i, (g, lo, hi, test) in enumerate(zip(t["group"], t["start"], t["end"], t["test"],
                                                   strict=True)):

@@ -247,3 +247,18 @@ def test_volatility_option_adds_garch_tests_and_the_regime_diagnostic(market):
     assert "garch_p" not in plain.columns
     with pytest.raises(StudyConfigError, match=r"volatility = 'garh': volatility must be one"):
         EventStudy(market, events, asset="A", factors=["F"], volatility="garh")
+
+
+def test_shared_window_pairs_equal_a_brute_force_count(market):
+    idx = market.index
+    rng = np.random.default_rng(3)
+    pos = np.sort(rng.choice(np.arange(280, 560), size=12, replace=False))
+    events = _events(list(idx[pos]))
+    res = EventStudy(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5))).fit()
+    note = res.tests.set_index(["group", "start", "end", "test"]).loc[("all", -1, 5, "patell"),
+                                                                      "note"]
+    d = res.arrays.day0[res.arrays.used]
+    brute = sum(1 for i in range(d.size) for j in range(i + 1, d.size)
+                if abs(int(d[j]) - int(d[i])) <= 6)
+    assert brute > 0
+    assert note.startswith(f"{brute} pair{'s' if brute > 1 else ''} of events share window days")
