@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy import special
 
-__all__ = ["plot_ar", "plot_car", "plot_caar"]
+__all__ = ["calendar_axis", "plot_ar", "plot_car", "plot_caar"]
 
 _PCT = 100.0
 
@@ -74,7 +74,7 @@ def _mark_days(ax, flags, eid):
                 color="0.3", markersize=7, label="contract roll: AR missing")
 
 
-def _calendar_axis(ax, results, eid):
+def calendar_axis(ax, results, eid):
     """Label event days with their trade dates and mark other events' day 0 in the window."""
     import pandas as pd
 
@@ -84,13 +84,7 @@ def _calendar_axis(ax, results, eid):
     ax.set_xticklabels([f"{d:+d}\n{pd.Timestamp(t):%m-%d}" if pd.notna(t) else f"{d:+d}"
                         for d, t in zip(ar["day"], ar["date"], strict=True)], fontsize=7)
     ax.set_xlabel("event day and trade date (MM-DD)")
-    tidy = results.tidy()
-    rows = tidy[tidy["event_id"] == eid]
-    if not len(rows):
-        return
-    overlaps = rows.loc[(rows["end"] - rows["start"]).idxmax(), "overlaps"]
-    for i, part in enumerate(filter(None, str(overlaps).split("; "))):
-        day = int(part.rsplit("(day ", 1)[1].rstrip(")"))
+    for i, (_, day) in enumerate(results.overlaps_of(eid)):
         ax.axvline(day, color="0.35", linestyle="--", linewidth=0.9,
                    label="another event's day 0" if i == 0 else None)
 
@@ -150,7 +144,7 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
         ax.plot(a.rel_win, ar, marker="o", color="C0", label="abnormal return")
         _mark_days(ax, flags, str(results.arrays_ids[r]))
         _style(ax, f"abnormal return (% {results.options.return_label})")
-        _calendar_axis(ax, results, str(results.arrays_ids[r]))
+        calendar_axis(ax, results, str(results.arrays_ids[r]))
         ax.set_title(_title(results, r), fontsize=9)
     _legend(fig, axes)
     fig.suptitle(
@@ -192,7 +186,7 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
         ax.plot(a.rel_win, c, marker="o", color="C1", label=f"CAR from day {a.rel_win[0]}")
         _mark_days(ax, flags, str(results.arrays_ids[r]))
         _style(ax, f"CAR (% {results.options.return_label})")
-        _calendar_axis(ax, results, str(results.arrays_ids[r]))
+        calendar_axis(ax, results, str(results.arrays_ids[r]))
         ax.set_title(_title(results, r), fontsize=9)
     _legend(fig, axes)
     fig.suptitle(

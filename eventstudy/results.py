@@ -327,23 +327,40 @@ class EventStudyResults:
             out["thin"][:, w] = thin[:, sel].sum(axis=1)
             out["missing"][:, w] = miss[:, sel].sum(axis=1)
             cut[:, w] = (~inside[:, sel]).any(axis=1)
-        # Another event's day 0 inside the window: every located event of the
-        # study and every other catalogued event given to the fit.
+        overlaps = np.full((u.size, W), "", dtype=object)
+        for w, (lo, hi) in enumerate(a.windows):
+            for i, pairs in self._other_day0s(u, lo, hi).items():
+                overlaps[i, w] = "; ".join(f"{oid} (day {day:+d})" for oid, day in pairs)
+        return out, cut, overlaps, roll, thin, miss, inside
+
+    def _other_day0s(self, rows, lo: int, hi: int) -> dict:
+        """Other events' day 0 inside [lo, hi] of each row: {i: [(id, event day), ...]}.
+
+        The other events are every located event of the study and every other
+        catalogued event given to the fit; ``i`` indexes ``rows``.
+        """
+        a = self.arrays
         all_pos = np.concatenate([a.day0, self._other[0]])
         all_ids = np.concatenate([self._ids, self._other[1]]).astype(str)
         order = np.argsort(all_pos, kind="stable")
         sp, sid = all_pos[order], all_ids[order]
-        overlaps = np.full((u.size, W), "", dtype=object)
-        for w, (lo, hi) in enumerate(a.windows):
-            d = a.day0[u]
-            left = np.searchsorted(sp, d + lo, side="left")
-            right = np.searchsorted(sp, d + hi, side="right")
-            for i in np.flatnonzero(right - left > 1):
-                me = self._ids[u[i]]
-                names = [f"{sid[j]} (day {sp[j] - d[i]:+d})" for j in range(left[i], right[i])
-                         if sid[j] != me]
-                overlaps[i, w] = "; ".join(names)
-        return out, cut, overlaps, roll, thin, miss, inside
+        d = a.day0[rows]
+        left = np.searchsorted(sp, d + lo, side="left")
+        right = np.searchsorted(sp, d + hi, side="right")
+        out = {}
+        for i in np.flatnonzero(right - left > 1):
+            me = self._ids[rows[i]]
+            pairs = [(str(sid[j]), int(sp[j] - d[i])) for j in range(left[i], right[i])
+                     if sid[j] != me]
+            if pairs:
+                out[int(i)] = pairs
+        return out
+
+    def overlaps_of(self, event_id: str) -> list[tuple[str, int]]:
+        """Other events whose day 0 lies in the event's widest window: ``[(id, event day)]``."""
+        rows = self.event_rows([event_id])
+        rel = self.arrays.rel_win
+        return self._other_day0s(rows, int(rel[0]), int(rel[-1])).get(0, [])
 
     def _base_tidy(self) -> pd.DataFrame:
         if "tidy" in self._cache:

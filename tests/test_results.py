@@ -83,6 +83,7 @@ def test_tidy_flags_and_notes(market):
     row = t.set_index(["event_id", "start", "end"])
     r = row.loc[("e0", -1, 5)]
     assert r["overlaps"] == "near (day +3)" and r["thin_days"] == 1
+    assert res.overlaps_of("e0") == [("near", 3)] and res.overlaps_of("e2") == []
     assert "another event's day 0 inside the window: near (day +3)" in r["note"]
     assert "thin trading on day +2" in r["note"]
     assert row.loc[("e0", 0, 0), "note"] == ""

@@ -468,15 +468,6 @@ def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):
 
 
 
-def _dated_ticks(ax, days, dates):
-    """Event-day ticks labelled with the calendar date under the day number."""
-    import pandas as pd
-
-    ax.set_xticks(list(days))
-    ax.set_xticklabels([f"{d:+d}\n{pd.Timestamp(t):%m-%d}" if pd.notna(t) else f"{d:+d}"
-                        for d, t in zip(days, dates, strict=True)], fontsize=7)
-
-
 def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | None = None):
     """The answer's small figure: each event's CAR path on every asset, with its band.
 
@@ -501,6 +492,8 @@ def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | Non
     from matplotlib.figure import Figure
     from scipy import stats
 
+    from ..plots import calendar_axis
+
     n = max(len(event_ids), 1)
     fig = Figure(figsize=(3.3 * n, 2.9), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, n, sharey=True))
@@ -514,19 +507,10 @@ def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | Non
             path, half = car[row] * 100, q * np.sqrt(var[row]) * 100
             ax.fill_between(a.rel_win, path - half, path + half, color=f"C{k}", alpha=0.15)
             ax.plot(a.rel_win, path, marker="o", ms=3, color=f"C{k}", label=label)
-        ar = first.ar
-        ar = ar[ar["event_id"] == eid]
-        _dated_ticks(ax, ar["day"].to_numpy(), ar["date"].to_numpy())
-        tidy = first.tidy(alpha)
-        widest = tidy[(tidy["event_id"] == eid)]
-        widest = widest.loc[(widest["end"] - widest["start"]).idxmax()] if len(widest) else None
-        if widest is not None and widest["overlaps"]:
-            for i, part in enumerate(str(widest["overlaps"]).split("; ")):
-                day = int(part.rsplit("day ", 1)[1].rstrip(")"))
-                ax.axvline(day, color="0.4", ls=":", lw=1,
-                           label="another event's day 0" if i == 0 else None)
+        calendar_axis(ax, first, eid)
+        ax.set_xlabel("")
         ax.axhline(0, color="0.5", lw=0.8)
-        ax.axvline(0, color="0.5", lw=0.8, ls="--")
+        ax.axvline(0, color="0.5", lw=0.8, ls=":")
         title = (names or {}).get(eid) or first.title_of(eid)
         ax.set_title(title if len(title) <= 40 else title[:37] + "...", fontsize=8)
     axes[0].set_ylabel(f"CAR (% {first.options.return_label})", fontsize=8)

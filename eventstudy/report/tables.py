@@ -212,14 +212,7 @@ def ar_table(results, event_id: str):
     check_event_ids(results, [event_id])
     ar = results.ar
     ar = ar[ar["event_id"] == event_id]
-    others = {}
-    t = results.tidy()
-    wide = t[t["event_id"] == event_id]
-    if len(wide):
-        text = wide.loc[(wide["end"] - wide["start"]).idxmax(), "overlaps"]
-        for part in filter(None, str(text).split("; ")):
-            name, day = part.rsplit(" (day ", 1)
-            others[int(day.rstrip(")"))] = f"day 0 of {name}"
+    others = {day: f"day 0 of {oid}" for oid, day in results.overlaps_of(event_id)}
 
     def what(r):
         out = []
