@@ -344,6 +344,24 @@ def _replace_folder(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _write_run(out: Path, write, marker: str) -> None:
+    """Write a run with ``write(folder)`` into a fresh folder beside ``out``, then replace ``out``.
+
+    The folder gets :data:`RUN_MARKER` (holding ``marker``); a failure removes the
+    half-written folder and leaves the previous run in place.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        write(tmp)
+        (tmp / RUN_MARKER).write_text(marker + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        _replace_folder(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def run_study(path, prices_dir=None, out=None, *, figures: bool = True) -> Path:
     """Run a study file and write its results (``eventstudy run``).
 
@@ -372,16 +390,8 @@ def run_study(path, prices_dir=None, out=None, *, figures: bool = True) -> Path:
     study = load_study(path)
     out = check_out_dir(Path(out) if out is not None else Path("out") / study.name)
     results = analyse(study, prices_dir=prices_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        write_results(results, tmp, figures=figures)
-        (tmp / RUN_MARKER).write_text(f"study: {study.path}\n", encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        _replace_folder(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    _write_run(out, lambda tmp: write_results(results, tmp, figures=figures),
+               f"study: {study.path}")
     return out
 
 
@@ -453,16 +463,11 @@ def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=No
                          exclude_thin_trading=study.exclude_thin_trading,
                          seed=study.seed if seed is None else int(seed))
     table = sim.assign(reps=reps)[SIZE_POWER_COLUMNS]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         table.to_csv(tmp / "size_power.csv", index=False)
         (tmp / "size.txt").write_text(size_table(sim) + "\n" + sim.attrs.get("description", "")
                                       + "\n", encoding="utf-8")
-        (tmp / RUN_MARKER).write_text(f"simulation of: {study.path}\n", encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        _replace_folder(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    _write_run(out, write, f"simulation of: {study.path}")
     return out, sim

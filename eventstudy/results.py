@@ -546,22 +546,10 @@ class EventStudyResults:
         for name, (rows, sign) in self._groups.items():
             rows = np.asarray(rows, dtype=np.int64)
             sign = np.asarray(sign, dtype=np.float64)
-            ar = a.ar[rows] * sign[:, None]
-            var = a.ar_se[rows] ** 2
-            n_t = np.isfinite(ar).sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                aar = np.where(n_t > 0, np.nansum(ar, axis=0) / np.maximum(n_t, 1), np.nan)
-                se = np.where(n_t > 0, np.sqrt(np.nansum(var, axis=0)) / np.maximum(n_t, 1),
-                              np.nan)
+            aar, se, n_t = _mean_and_se(a.ar[rows] * sign[:, None], a.ar_se[rows] ** 2)
             aar_rows.append(pd.DataFrame(
                 {"group": name, "day": a.rel_win, "aar": aar, "aar_se": se, "n_events": n_t}))
-            car = a.car[rows] * sign[:, None]
-            cvar = a.car_se[rows] ** 2
-            n_w = np.isfinite(car).sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                caar = np.where(n_w > 0, np.nansum(car, axis=0) / np.maximum(n_w, 1), np.nan)
-                cse = np.where(n_w > 0, np.sqrt(np.nansum(cvar, axis=0)) / np.maximum(n_w, 1),
-                               np.nan)
+            caar, cse, n_w = _mean_and_se(a.car[rows] * sign[:, None], a.car_se[rows] ** 2)
             caar_rows.append(pd.DataFrame({
                 "group": name, "start": a.windows[:, 0], "end": a.windows[:, 1],
                 "caar": caar, "caar_se": cse, "n_events": n_w}))
@@ -920,6 +908,15 @@ class EventStudyResults:
         from .plots import plot_caar
 
         return plot_caar(self, groups=groups, alpha=alpha)
+
+
+def _mean_and_se(values, variances):
+    """Mean over events (axis 0) of the present values, and √(Σ variances) / N (NaN when N = 0)."""
+    n = np.isfinite(values).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.nansum(values, axis=0) / np.maximum(n, 1), np.nan)
+        se = np.where(n > 0, np.sqrt(np.nansum(variances, axis=0)) / np.maximum(n, 1), np.nan)
+    return mean, se, n
 
 
 def _param_names(model, factors):
