@@ -110,7 +110,7 @@ def child_analyse(n: int, repeat: int) -> dict:
             times.append(time.perf_counter() - t0)
     return {
         "events": n, "seconds": min(times), "peak_rss_mib": _peak_rss_mib(),
-        "used": int(run.results.arrays.used.sum()), "tests": len(run.tests),
+        "used": int(run.arrays.used.sum()), "tests": len(run.tests),
         "n_eligible": int(run.placebo.n_eligible),
     }
 
