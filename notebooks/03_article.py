@@ -74,7 +74,9 @@ HTML(answer_box({"ZS=F": zs, "SOYB": soyb}, zs.study.headline_events, zs.study.h
                 names=NAMES, question="Did the Busan meeting and the Trump–Xi call move "
                 "soybean futures beyond what equities and the dollar explain?",
                 extra=[class_sentence(contacts.car, "trump-xi-call", "the Trump–Xi call",
-                                      (0, 1), class_label="Trump–Xi contacts")]))
+                                      (0, 1), class_label="Trump–Xi contacts",
+                                      where="measured in the class study of page 7, whose "
+                                      "estimation samples leave out every contact's window")]))
 
 # %% [markdown]
 # ## Abnormal returns day by day

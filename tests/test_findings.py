@@ -540,3 +540,5 @@ def test_class_comparison_ranks_the_event_among_earlier_ones():
         "Compared with the 3 earlier contacts, the call's [0, 0] CAR of +0.50% is ordinary: "
         "2 of them (67%) moved at least as much (rank 3 of 4 by size; their median |CAR| is "
         "1.00%).")
+    assert class_sentence(car, "me", "the call", (0, 0), where="page 7").endswith(
+        "median |CAR| is 1.00%) (page 7).")

@@ -983,8 +983,14 @@ def class_comparison(car, event_id: str, window=(0, 0), *, class_label: str = "c
 
 
 def class_sentence(car, event_id: str, name: str, window=(0, 0), *,
-                   class_label: str = "contacts") -> str:
+                   class_label: str = "contacts", where: str = "") -> str:
     """``"Compared with the N earlier contacts, …"``: the event's rank in its class.
+
+    Parameters
+    ----------
+    where : str
+        Where the class was measured, added to the sentence (its CARs may differ
+        from another study's of the same event: other estimation samples).
 
     Returns
     -------
@@ -996,18 +1002,20 @@ def class_sentence(car, event_id: str, name: str, window=(0, 0), *,
     from . import format as fmt
 
     c = class_comparison(car, event_id, window, class_label=class_label)
+    tail = f" ({where})" if where else ""
     if not c["n_earlier"]:
         return f"{name} has no earlier {class_label} with a CAR over {_window(window)}."
     return (f"Compared with the {c['n_earlier']} earlier {class_label}, {name}'s "
             f"{_window(window)} CAR of {fmt.pct(c['car'])} is ordinary: {c['at_least']} of them "
             f"({100 * c['share']:.0f}%) moved at least as much (rank {c['rank']} of "
-            f"{c['n_earlier'] + 1} by size; their median |CAR| is {100 * c['median_abs']:.2f}%)."
+            f"{c['n_earlier'] + 1} by size; their median |CAR| is {100 * c['median_abs']:.2f}%)"
+            f"{tail}."
             if c["share"] >= 0.25 else
             f"Compared with the {c['n_earlier']} earlier {class_label}, {name}'s "
             f"{_window(window)} CAR of {fmt.pct(c['car'])} is among the largest: only "
             f"{c['at_least']} of them ({100 * c['share']:.0f}%) moved at least as much (rank "
             f"{c['rank']} of {c['n_earlier'] + 1}; their median |CAR| is "
-            f"{100 * c['median_abs']:.2f}%).")
+            f"{100 * c['median_abs']:.2f}%){tail}.")
 
 
 def class_findings(results, by_agriculture, event_ids, names, windows=((0, 0), (0, 1)), *,
