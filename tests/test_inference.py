@@ -641,7 +641,8 @@ def test_per_event_tests(engine_arrays):
     out = inf.per_event_tests(a)
     assert out["sq_p"].shape == a.car.shape and np.isnan(out["placebo_p"]).all()
     np.testing.assert_array_equal(out["sq_p"], inf.sq_pvalues(
-        a.car, a.est_ar, a.windows, window_ar=a.ar, rel_win=a.rel_win))
+        a.car, a.est_ar, a.windows, window_ar=a.ar, rel_win=a.rel_win, draws=inf.SQ_DRAWS,
+        screen=inf.SQ_SCREEN))
     ok = np.isfinite(a.car)
     assert np.isfinite(out["sq_p"][ok]).all()
 

@@ -104,6 +104,25 @@ def test_sq_permutation_pools_the_window_ars():
             np.testing.assert_allclose(p[e, w], ref, rtol=RTOL, atol=ATOL)
 
 
+def test_sq_screen_is_the_first_draws_or_all_of_them():
+    """Screened p = the p of the first B1 sums where that exceeds the level, else all draws'."""
+    car, est = _fake(E=40, seed=21)
+    car = car * np.linspace(0.2, 3.0, 40)[:, None]  # p-values on both sides of the level
+    first, level, draws = 49, 0.3, 399
+    p = inf.sq_pvalues(car, est, WINDOWS, draws=draws, seed=4, screen=(first, level))
+    p_first = _hand_sq(car, est, WINDOWS, "permutation", draws=first, seed=4)
+    p_all = _hand_sq(car, est, WINDOWS, "permutation", draws=draws, seed=4)
+    want = np.where(p_first > level, p_first, p_all)
+    np.testing.assert_allclose(p, want, rtol=RTOL, atol=ATOL, equal_nan=True)
+    multi = np.array([b > a for a, b in WINDOWS])
+    assert (p_first[:, multi] > level).any() and (p_first[:, multi] <= level).any()
+    # one-day windows are the exact rank test: no draws, no screen
+    one = ~multi
+    np.testing.assert_array_equal(p[:, one], inf.sq_pvalues(car, est, WINDOWS)[:, one])
+    with pytest.raises(InferenceError, match=r"screen must be \(draws, level\).*got \(10, 1.5\)"):
+        inf.sq_pvalues(car, est, WINDOWS, screen=(10, 1.5))
+
+
 def test_sq_old_call_is_the_default():
     car, est = _fake()
     np.testing.assert_array_equal(
