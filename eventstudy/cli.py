@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--out", type=_path, default=None, help="output folder (default: out/<study name>)"
     )
+    run.add_argument("--no-size-check", action="store_true",
+                     help="skip the simulation that picks the single-event tests whose "
+                          "p-values are graded (then none is)")
     run.set_defaults(func=_cmd_run)
 
     sim = sub.add_parser("simulate", help="size and power of every test on the study's asset")
@@ -178,7 +181,8 @@ def _cmd_events(args) -> int:
 def _cmd_run(args) -> int:
     from .outputs import run_study
 
-    out = run_study(args.study, prices_dir=args.prices_dir, out=args.out)
+    out = run_study(args.study, prices_dir=args.prices_dir, out=args.out,
+                    size_check=not args.no_size_check)
     print(f"wrote {out}")
     return 0
 

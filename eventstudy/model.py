@@ -369,24 +369,14 @@ def _volatility_tests(arrays, y, X, est_ok, model, volatility) -> dict:
     event's estimation sample over its window
     (:func:`eventstudy.volatility.ewma_event_tests` with ``params``).
     """
-    from .volatility import ewma_event_tests, garch_variance, volatility_regime
+    from .volatility import ewma_event_tests, fixed_garch_params, volatility_regime
 
     out = {}
     regime = volatility_regime(arrays.est_ar)
     out["vol_ratio"] = np.asarray(regime.ratio, dtype=float)
     out["vol_ratio_p"] = np.asarray(regime.pvalue, dtype=float)
     if volatility == "garch" and arrays.used.any():
-        ok = est_ok & np.isfinite(y)
-        if model == "market":
-            Z = np.column_stack([np.ones(int(ok.sum())), X[ok]])
-            beta, *_ = np.linalg.lstsq(Z, y[ok], rcond=None)
-            resid = y[ok] - Z @ beta
-        elif model == "market-adjusted":
-            resid = y[ok] - X[ok, 0]
-            resid = resid - resid.mean()
-        else:
-            resid = y[ok] - y[ok].mean()
-        params = garch_variance(resid, 1).params[:3]
+        params = fixed_garch_params(y, X, est_ok, model)
         tests = ewma_event_tests(arrays, params=params)
         out["garch_se"] = np.asarray(tests.car_se, dtype=float)
         out["garch_t"] = np.asarray(tests.tstat, dtype=float)

@@ -45,6 +45,8 @@ OUTPUT_FILES = {
     "estimation.csv": "every estimation-window day: used, or why it was masked",
     "dummy.csv": "the dummy-variable regression beside the classical CARs",
     "cross.csv": "several assets: each event tested across them, with their correlation",
+    "size_check.csv": "size and 80%-power move of each single-event test on the asset "
+                      "(the tests that lead)",
     "car.tex": "the publication table (LaTeX)",
     "summary.md": "the reading of the study",
     "report.html": "the study's own report page: answer, figures, tables, provenance",
@@ -138,25 +140,32 @@ def summary_markdown(results, alpha: float = 0.05) -> str:
         "## Cumulative abnormal returns",
         "",
         f"CAR in % of {o.return_label}; `se` with estimation error; `95% CI` the t interval; "
-        "`p`: t test; `SQ p`: SQ test; `placebo p`: share of pseudo-event CARs at least as "
-        f"large in absolute value; `evidence` grades the t test's p ({fmt.evidence_scale()}).",
+        "`lead`: the single-event test whose p-value is read, the first that holds its 5% "
+        f"size on {o.asset} in the size check below (none where none does); `lead p` its "
+        f"p-value and `evidence` its grade ({fmt.evidence_scale()}); `t p`: t test; `SQ p`: "
+        "SQ test; `placebo p`: share of pseudo-event CARs at least as large in absolute value.",
         "",
     ]
     t = results.tidy(alpha)
     if len(t):
+        from .simulation import EVENT_TEST_LABELS
+
         table = t.assign(
             window=[fmt.window(a, b) for a, b in zip(t["start"], t["end"], strict=True)],
             **{"CAR %": [fmt.pct(x) for x in t["car"]],
                "se %": [f"{100 * x:.2f}" if x == x else "—" for x in t["car_se"]],
                f"{100 * (1 - alpha):g}% CI": [fmt.interval(a, b) for a, b in
                                               zip(t["ci_lower"], t["ci_upper"], strict=True)],
-               "p": [fmt.pvalue(x) for x in t["p"]],
+               "lead": [EVENT_TEST_LABELS.get(x, "none") for x in t["lead_test"]],
+               "lead p": [fmt.pvalue(x) for x in t["lead_p"]],
+               "evidence": [fmt.evidence(p) if x else "not graded"
+                            for x, p in zip(t["lead_test"], t["lead_p"], strict=True)],
+               "t p": [fmt.pvalue(x) for x in t["p"]],
                "SQ p": [fmt.pvalue(x) for x in t["sq_p"]],
-               "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]],
-               "evidence": [fmt.evidence(x) for x in t["p"]]})
+               "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]]})
         out += [_md_table(table[["event_id", "trade_date", "window", "CAR %", "se %",
-                                 f"{100 * (1 - alpha):g}% CI", "p", "SQ p", "placebo p",
-                                 "evidence", "n_days"]]), ""]
+                                 f"{100 * (1 - alpha):g}% CI", "lead", "lead p", "evidence",
+                                 "t p", "SQ p", "placebo p", "n_days"]]), ""]
         notes = t[t["note"] != ""]
         if len(notes):
             out += ["Notes:", ""]
@@ -179,6 +188,17 @@ def summary_markdown(results, alpha: float = 0.05) -> str:
         out += [_md_table(shown, ".4g"), ""]
     else:
         out += ["No group test could be run.", ""]
+    out += ["## Size check of the single-event tests", ""]
+    check = results.size_check
+    if check is not None:
+        summary = check.summary()
+        summary = summary[summary["test"].isin(results.single_event_tests)]
+        out += [f"{check.description} (`size_check.csv`). `detectable`: the day-0 abnormal "
+                "return the test detects with 80% power (inf: more than the largest simulated).",
+                "", _md_table(summary.drop(columns=["start", "end"]), ".2f"), ""]
+    else:
+        out += ["No size check in this run (`--no-size-check`): no single-event p-value is "
+                "graded.", ""]
     dummy = results.dummy_regression() if results.n_used else None
     if dummy is not None and len(dummy):
         out += _dummy_section(dummy)
@@ -267,9 +287,17 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
     results.estimation_days().to_csv(folder / "estimation.csv", index=False, date_format=date)
     if multi:
         results.cross_asset().to_csv(folder / "cross.csv", index=False)
+    runs = results.results if multi else {results.options.asset: results}
+    checks = [r.size_check.summary().assign(asset=a) for a, r in runs.items()
+              if r.size_check is not None]
+    if checks:
+        import pandas as pd
+
+        table = pd.concat(checks, ignore_index=True)
+        table[["asset", *[c for c in table.columns if c != "asset"]]].to_csv(
+            folder / "size_check.csv", index=False)
     if results.n_used:
         results.dummy_regression().to_csv(folder / "dummy.csv", index=False)
-        runs = results.results if multi else {results.options.asset: results}
         (folder / "car.tex").write_text(latex_table(car_table(runs)), encoding="utf-8")
     (folder / "summary.md").write_text(summary_markdown(results), encoding="utf-8")
     from .report.html import study_page
@@ -362,7 +390,8 @@ def _write_run(out: Path, write, marker: str) -> None:
         raise
 
 
-def run_study(path, prices_dir=None, out=None, *, figures: bool = True) -> Path:
+def run_study(path, prices_dir=None, out=None, *, figures: bool = True,
+              size_check: bool = True) -> Path:
     """Run a study file and write its results (``eventstudy run``).
 
     Parameters
@@ -375,6 +404,11 @@ def run_study(path, prices_dir=None, out=None, *, figures: bool = True) -> Path:
         Output folder; default ``out/<study name>``.
     figures : bool
         Also write ``figures/*.png``.
+    size_check : bool
+        Measure which single-event tests hold their size on the asset
+        (:func:`eventstudy.simulation.size_check`, cached: the first run of an
+        asset and settings takes tens of seconds) and grade only their
+        p-values; off, no p-value is graded.
 
     Returns
     -------
@@ -389,7 +423,7 @@ def run_study(path, prices_dir=None, out=None, *, figures: bool = True) -> Path:
 
     study = load_study(path)
     out = check_out_dir(Path(out) if out is not None else Path("out") / study.name)
-    results = analyse(study, prices_dir=prices_dir)
+    results = analyse(study, prices_dir=prices_dir, size_check=size_check)
     _write_run(out, lambda tmp: write_results(results, tmp, figures=figures),
                f"study: {study.path}")
     return out

@@ -35,11 +35,16 @@ TESTS_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_eve
 TIDY_COLUMNS = [
     "event_id", "trade_date", "category", "direction", "group", "start", "end", "car",
     "car_se", "t",
-    "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "vol_ratio", "vol_ratio_p",
+    "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "lead_test", "lead_p", "lead_size",
+    "vol_ratio", "vol_ratio_p",
     "n_days", "window_days",
     "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
 ]
 _PCT = 100.0
+
+#: The note of a row whose results have no size check (``lead_test`` empty).
+NOT_SIZE_CHECKED = ("single-event tests not size-checked in this run (analyse with "
+                    "size_check=True): no p-value is graded")
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ class EventStudyResults:
         self.study = None
         self.data = None
         self.catalogue = None
+        self.size_check = None
         self._cache = {}
         self._dates = pd.DatetimeIndex(dates)
         self._roll = np.asarray(roll, dtype=bool)
@@ -185,6 +191,67 @@ class EventStudyResults:
         object.__setattr__(new, "catalogue", catalogue)
         object.__setattr__(new, "_cache", {})
         return new
+
+    def with_size_check(self, check) -> EventStudyResults:
+        """These results with a :class:`~eventstudy.simulation.SizeCheck` of their asset.
+
+        The tidy table's ``lead_test``, ``lead_p`` and ``lead_size`` then name,
+        per event and window, the single-event test that leads: the first of
+        :attr:`single_event_tests` that holds its size there on this asset.
+        """
+        import copy
+
+        new = copy.copy(self)
+        object.__setattr__(new, "size_check", check)
+        object.__setattr__(new, "_cache", {})
+        return new
+
+    @property
+    def single_event_tests(self) -> list[str]:
+        """The single-event tests this fit reports, in the order they may lead.
+
+        ``garch`` first with ``volatility = 'garch'``, then the t test
+        (``event-t``), the SQ test (``sq``) and, with a placebo, the placebo
+        test (``event-placebo``): the first that holds its size leads.
+        """
+        out = ["garch"] if "garch_p" in self._extra else []
+        out += ["event-t", "sq"]
+        return out + (["event-placebo"] if self.placebo is not None else [])
+
+    def _lead(self, frame) -> pd.DataFrame:
+        """The lead columns and their notes (see :meth:`with_size_check`)."""
+        from .simulation import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
+
+        n = len(frame)
+        lead = np.full(n, "", dtype=object)
+        lead_p = np.full(n, np.nan)
+        lead_size = np.full(n, np.nan)
+        notes = frame["note"].to_numpy(dtype=object).copy()
+        check = self.size_check
+        tests = self.single_event_tests
+        starts, ends = frame["start"].to_numpy(), frame["end"].to_numpy()
+        for w in {(int(a), int(b)) for a, b in zip(starts, ends, strict=True)}:
+            rows = np.flatnonzero((starts == w[0]) & (ends == w[1]))
+            if check is None:
+                why = NOT_SIZE_CHECKED
+            elif check.note:
+                why = f"size check not possible on {check.asset} ({check.note}): no p-value " \
+                      "is graded"
+            else:
+                t = check.leading(w, tests)
+                if t is not None:
+                    lead[rows] = t
+                    lead_p[rows] = frame[EVENT_TEST_COLUMNS[t]].to_numpy()[rows]
+                    lead_size[rows] = check.size(t, w)[0]
+                    continue
+                sizes = ", ".join(f"{EVENT_TEST_LABELS[x]} {100 * check.size(x, w)[0]:.1f}%"
+                                  for x in tests)
+                why = (f"no single-event test holds its size on {check.asset} over "
+                       f"[{w[0]}, {w[1]}] in the size check ({sizes} at "
+                       f"{100 * check.alpha:g}%): no p-value is graded")
+            for r in rows:
+                notes[r] = f"{notes[r]}; {why}" if notes[r] else why
+        return frame.assign(lead_test=lead, lead_p=lead_p, lead_size=lead_size, note=notes)
 
     # ------------------------------------------------------------------ groups
     @property
@@ -498,7 +565,12 @@ class EventStudyResults:
             estimation days' residual variance over the rest of the sample,
             F test); with ``volatility = 'garch'``, ``garch_se, garch_t,
             garch_p`` (after ``placebo_p``) are the GARCH(1, 1) single-event
-            test. CARs and standard errors are in return units
+            test. ``lead_test`` is the single-event test that leads in the
+            row's window (:meth:`with_size_check`: the first of
+            :attr:`single_event_tests` that holds its size on this asset in the
+            size check), ``lead_p`` its p-value and ``lead_size`` its measured
+            size; empty and NaN without a size check or where no test holds
+            (the note says which). CARs and standard errors are in return units
             (``options.returns``); ``p`` is the t test with the
             estimation-error variance (Student t, ``df``); ``sq_p`` the SQ
             test; ``placebo_p`` the placebo distribution's; ``n_days`` the
@@ -516,9 +588,10 @@ class EventStudyResults:
         half = q * frame["car_se"].to_numpy()
         frame["ci_lower"] = frame["car"] - half
         frame["ci_upper"] = frame["car"] + half
+        frame = self._lead(frame)
         # GARCH tests only when the study asked for them (volatility = 'garch')
         extra = [c for c in ("garch_se", "garch_t", "garch_p") if c in frame.columns]
-        at = TIDY_COLUMNS.index("vol_ratio")
+        at = TIDY_COLUMNS.index("lead_test")
         return frame[TIDY_COLUMNS[:at] + extra + TIDY_COLUMNS[at:]]
 
     @property

@@ -70,8 +70,15 @@ from .inference import (
     placebo_distribution,
     placebo_eligible,
 )
+from .volatility import ewma_event_tests, fixed_garch_params
 
 __all__ = [
+    "SizeCheck",
+    "size_check",
+    "SIZE_CHECK_REPS",
+    "POWER_GRID",
+    "EVENT_TEST_COLUMNS",
+    "EVENT_TEST_LABELS",
     "ReturnArrays",
     "load_return_arrays",
     "synthetic_return_arrays",
@@ -87,7 +94,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Single-event tests reported beside the group tests of the battery.
-EVENT_TESTS = ("event-t", "sq", "event-placebo")
+EVENT_TESTS = ("event-t", "sq", "event-placebo", "garch")
 
 #: Trade dates of the article's two events: the Trump-Xi meeting in Busan
 #: (11:00 Seoul on 2025-10-30, i.e. the overnight session of the 2025-10-30
@@ -305,6 +312,7 @@ def simulate_tests(
     min_estimation_days=100,
     clean_windows=True,
     setting="",
+    group_tests=True,
 ) -> pd.DataFrame:
     """Rejection rates of every test on pseudo-events of a return series.
 
@@ -319,9 +327,11 @@ def simulate_tests(
         Events per replication (one group, sign +1).
     reps : int
         Replications.
-    abnormal : float
+    abnormal : float or sequence of float
         Abnormal return added to the day-0 return of every pseudo-event
-        (log-return units, e.g. 0.01); 0 measures the size.
+        (log-return units, e.g. 0.01); 0 measures the size. Several sizes
+        are tested on the same pseudo-events (common random numbers: the
+        power curve is smooth in the size).
     alpha : float
         Test level.
     placebo_draws : int
@@ -343,6 +353,9 @@ def simulate_tests(
     setting : str
         Label written in the ``setting`` column (e.g. ``real`` or
         ``iid-t4``).
+    group_tests : bool
+        Also run the group tests of the battery (default); off, only the
+        single-event tests (the size check of a study's report).
 
     Returns
     -------
@@ -351,7 +364,10 @@ def simulate_tests(
         abnormal, rate, mc_se, within_3se, rejections, trials, n_events``.
         Group tests (names of :data:`eventstudy.inference.TEST_NAMES`) have
         one trial per replication; the single-event tests (engine t test
-        ``event-t``, ``sq``, ``event-placebo``) one per event and
+        ``event-t``, ``sq``, ``event-placebo`` and ``garch``, the
+        fixed-parameter GARCH(1, 1) filter of a study's ``volatility =
+        "garch"`` with its parameters from one fit on the whole series,
+        :func:`eventstudy.volatility.fixed_garch_params`) one per event and
         replication. ``mc_se`` = √(α(1 - α)/trials), the Monte Carlo
         standard error of a rejection rate whose true value is α (for
         ``event-placebo`` √(α(1 - α)(1/trials + 1/placebo_draws)): every
@@ -416,57 +432,60 @@ def simulate_tests(
         min_estimation_days=min_estimation_days, window_ok=window_ok,
     )
     span = int(windows[:, 1].max() - windows[:, 0].min())
-    group_names = list(TEST_NAMES)
-    rej = {t: np.zeros(W, dtype=np.int64) for t in group_names + list(EVENT_TESTS)}
-    trials = {t: np.zeros(W, dtype=np.int64) for t in rej}
+    sizes = [float(a) for a in np.atleast_1d(np.asarray(abnormal, dtype=np.float64))]
+    # the fixed-parameter GARCH filter's parameters: one fit on the whole series
+    garch_params = fixed_garch_params(y, X, est_ok, model)
+    group_names = list(TEST_NAMES) if group_tests else []
+    tests = group_names + list(EVENT_TESTS)
+    rej = {(d, t): np.zeros(W, dtype=np.int64) for d in sizes for t in tests}
+    trials = {k: np.zeros(W, dtype=np.int64) for k in rej}
     # Replications in blocks: one engine call per block (other-event exclusion
     # within each replication, event_groups) and the battery along the
-    # replication axis; a block of 250 x 20 events stays near 100 MB.
+    # replication axis; a block of 250 x 20 events stays near 100 MB. Every
+    # abnormal size is tested on the same pseudo-events (common random numbers).
     block = max(1, 5000 // max(n_events, 1))
     for start in range(0, reps, block):
         b = min(block, reps - start)
         day0 = np.stack([_draw_events(rng, eligible, n_events, span) for _ in range(b)])
-        arrays = estimate_arrays(
+        null = estimate_arrays(
             y, X, valid, est_ok, day0.ravel(), model=model, estimation=estimation,
             windows=windows, min_estimation_days=min_estimation_days,
             event_groups=np.repeat(np.arange(b), n_events),
         )
-        if abnormal:
-            arrays = _add_day0_abnormal(arrays, abnormal)
         idx = np.arange(b * n_events).reshape(b, n_events)
-        res = _replicated_group_pvalues(arrays, idx, placebo=placebo,
-                                        placebo_groups=placebo_groups, rng=rng)
-        for t, p in res.items():
-            rej[t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
-            trials[t] += b
-        ev = per_event_tests(arrays, placebo=placebo)
-        for t, p in (("event-t", arrays.pvalue), ("sq", ev["sq_p"]),
-                     ("event-placebo", ev["placebo_p"])):
-            rej[t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
-            trials[t] += b * n_events
+        for delta in sizes:
+            arrays = _add_day0_abnormal(null, delta) if delta else null
+            res = (_replicated_group_pvalues(arrays, idx, placebo=placebo,
+                                             placebo_groups=placebo_groups, rng=rng)
+                   if group_tests else {})
+            ev = per_event_tests(arrays, placebo=placebo)
+            res.update({"event-t": arrays.pvalue, "sq": ev["sq_p"],
+                        "event-placebo": ev["placebo_p"],
+                        "garch": ewma_event_tests(arrays, params=garch_params).pvalue})
+            for t, p in res.items():
+                rej[delta, t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
+                trials[delta, t] += b if t in group_names else b * n_events
     rows = []
-    for t in rej:
+    for (delta, t), r in rej.items():
         for w in range(W):
-            n = int(trials[t][w])
+            n = int(trials[delta, t][w])
             rows.append({
                 "setting": str(setting),
                 "test": t,
                 "window": f"[{int(windows[w, 0])}, {int(windows[w, 1])}]",
                 "start": int(windows[w, 0]),
                 "end": int(windows[w, 1]),
-                "abnormal": float(abnormal),
-                "rejections": int(rej[t][w]),
+                "abnormal": delta,
+                "rejections": int(r[w]),
                 "trials": n,
-                "rate": rej[t][w] / n,
+                "rate": r[w] / n,
                 "mc_se": float(np.sqrt(alpha * (1 - alpha) * (
                     1.0 / n + (1.0 / placebo_draws if t == "event-placebo" else 0.0)))),
                 "n_events": int(n_events),
             })
     out = pd.DataFrame(rows)
     within = (out["rate"] - alpha).abs() <= 3 * out["mc_se"]
-    out["within_3se"] = pd.array(within, dtype="boolean")
-    if abnormal:
-        out["within_3se"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    out["within_3se"] = pd.array(within.where(out["abnormal"] == 0.0), dtype="boolean")
     return out[SIM_COLUMNS]
 
 
@@ -519,13 +538,12 @@ def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4")
             raise InferenceError(
                 f"settings must be among 'real', 'iid-normal', 'iid-t4'; got {name!r}"
             )
-        for i, delta in enumerate(abnormal):
-            frames.append(simulate_tests(
-                data.y, data.X, data.valid, data.est_ok, model=model, estimation=estimation,
-                windows=windows, n_events=n_events, reps=reps, abnormal=float(delta),
-                alpha=alpha, placebo_draws=placebo_draws, placebo_groups=placebo_groups,
-                seed=seed + 100 * j + i, clean_windows=clean_windows, setting=name,
-            ))
+        frames.append(simulate_tests(
+            data.y, data.X, data.valid, data.est_ok, model=model, estimation=estimation,
+            windows=windows, n_events=n_events, reps=reps, abnormal=tuple(abnormal),
+            alpha=alpha, placebo_draws=placebo_draws, placebo_groups=placebo_groups,
+            seed=seed + 100 * j, clean_windows=clean_windows, setting=name,
+        ))
     out = pd.concat(frames, ignore_index=True)
     out.attrs["description"] = (
         f"{reps} replications of {n_events} pseudo-events, model={model}, "
@@ -570,3 +588,215 @@ def bench_placebo(prices_dir=None, *, draws=10_000, seed=0, repeat=3, model="mar
         "pseudo_events_per_second": draws / best,
         "reproducible": bool(same) if repeat > 1 else None,
     }
+
+
+# ---------------------------------------------------------------------------
+# the size check of a study: which single-event tests hold their size on its asset
+
+#: Replications of a study's size check (:func:`size_check`); at 20 pseudo-events
+#: each, 60,000 single-event trials: a Monte Carlo SE of 0.09 points at 5%.
+SIZE_CHECK_REPS = 3000
+#: Abnormal day-0 returns of the size check's power curve (0 is the size).
+POWER_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 0.08)
+#: The results column (:meth:`eventstudy.results.EventStudyResults.tidy`) of each
+#: single-event test of the simulation.
+EVENT_TEST_COLUMNS = {"event-t": "p", "sq": "sq_p", "event-placebo": "placebo_p",
+                      "garch": "garch_p"}
+#: Their names for reading.
+EVENT_TEST_LABELS = {"event-t": "t test", "sq": "SQ test", "event-placebo": "placebo test",
+                     "garch": "GARCH t test"}
+#: Bumped when the simulation's definition changes: cached size checks of an
+#: earlier definition are not read.
+_SIZE_CHECK_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SizeCheck:
+    """Size and power of the single-event tests on the returns of one study's asset.
+
+    Built by :func:`size_check`. The study's report and ``summary.md`` headline
+    the p-value of a test only in the windows where this check finds that it
+    holds its size (:meth:`leading`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        The simulation's rows (:data:`SIM_COLUMNS`) of the single-event tests
+        (:data:`EVENT_TESTS`), abnormal day-0 returns :data:`POWER_GRID`.
+    asset : str
+    alpha : float
+        Level of the tests.
+    reps, n_events, seed : int
+        Replications, pseudo-events per replication, seed.
+    note : str
+        Why the check could not run (``table`` then has no rows), else empty.
+    """
+
+    table: pd.DataFrame
+    asset: str
+    alpha: float
+    reps: int
+    n_events: int
+    seed: int
+    note: str = ""
+
+    def _rows(self, test, window):
+        a, b = (int(v) for v in window)
+        t = self.table
+        return t[(t["test"] == test) & (t["start"] == a) & (t["end"] == b)]
+
+    def size(self, test, window) -> tuple[float, float]:
+        """(rejection rate, Monte Carlo SE) of ``test`` in ``window`` at abnormal 0, or NaN."""
+        r = self._rows(test, window)
+        r = r[r["abnormal"] == 0.0]
+        if not len(r):
+            return float("nan"), float("nan")
+        return float(r["rate"].iloc[0]), float(r["mc_se"].iloc[0])
+
+    def verdict(self, test, window) -> str:
+        """``'holds'`` (within 3 Monte Carlo SE of α), ``'over-rejects'``, ``'conservative'``
+        or ``'not measured'``."""
+        rate, se = self.size(test, window)
+        if not np.isfinite(rate):
+            return "not measured"
+        if abs(rate - self.alpha) <= 3 * se:
+            return "holds"
+        return "over-rejects" if rate > self.alpha else "conservative"
+
+    def holds(self, test, window) -> bool:
+        """Whether ``test`` holds its size in ``window`` on this asset."""
+        return self.verdict(test, window) == "holds"
+
+    def leading(self, window, tests) -> str | None:
+        """The first of ``tests`` (names of :data:`EVENT_TESTS`) holding its size in ``window``."""
+        return next((t for t in tests if self.holds(t, window)), None)
+
+    def detectable(self, test, window, power: float = 0.8) -> float:
+        """Smallest day-0 abnormal return that ``test`` detects with ``power`` in ``window``.
+
+        Linear interpolation of the rejection rate between the sizes of
+        :data:`POWER_GRID`; ``inf`` when even the largest is detected less
+        often, NaN when the test was not measured.
+        """
+        r = self._rows(test, window).sort_values("abnormal")
+        if not len(r):
+            return float("nan")
+        x, rate = r["abnormal"].to_numpy(float), r["rate"].to_numpy(float)
+        above = np.flatnonzero(rate >= power)
+        if not above.size:
+            return float("inf")
+        j = int(above[0])
+        if j == 0:
+            return float(x[0])
+        return float(x[j - 1] + (power - rate[j - 1]) * (x[j] - x[j - 1]) / (rate[j] - rate[j - 1]))
+
+    def summary(self, power: float = 0.8) -> pd.DataFrame:
+        """One row per test and window: size (%), Monte Carlo SE, verdict, detectable move (%)."""
+        null = self.table[self.table["abnormal"] == 0.0]
+        rows = []
+        for r in null.itertuples():
+            w = (int(r.start), int(r.end))
+            rows.append({"test": r.test, "window": r.window, "start": w[0], "end": w[1],
+                         "size (%)": 100 * r.rate, "mc_se (%)": 100 * r.mc_se,
+                         "verdict": self.verdict(r.test, w),
+                         f"detectable, {power:.0%} power (%)": 100 * self.detectable(r.test, w,
+                                                                                     power)})
+        return pd.DataFrame(rows)
+
+    @property
+    def description(self) -> str:
+        """The check in one sentence."""
+        if self.note:
+            return f"No size check on {self.asset}: {self.note}"
+        return (f"Brown-Warner simulation on the returns of {self.asset}: {self.reps:,} "
+                f"replications of {self.n_events} pseudo-events (seed {self.seed}), "
+                f"level {self.alpha:g}, a test holds its size where its rejection rate is "
+                f"within 3 Monte Carlo SE of {self.alpha:g}")
+
+
+def size_check(results, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20, seed=None,
+               abnormal=POWER_GRID, alpha: float = 0.05, cache_dir=None) -> SizeCheck:
+    """Which single-event tests hold their size on the returns of a study's asset.
+
+    Parameters
+    ----------
+    results : EventStudyResults
+        A fitted study: the simulation runs on its own engine inputs (returns,
+        masks, model, estimation window and event windows, ``min_estimation_days``;
+        spreads included).
+    reps, n_events : int
+        Replications and pseudo-events per replication.
+    seed : int, optional
+        Default the study's seed.
+    abnormal : sequence of float
+        Day-0 abnormal returns (0 first: the size; the others the power curve).
+    alpha : float
+    cache_dir : path-like, optional
+        Where checks are kept (default the price cache,
+        :func:`eventstudy.data.default_cache_dir`, folder ``size-checks``);
+        a check of the same returns, masks and settings is read back
+        instead of simulated again.
+
+    Returns
+    -------
+    SizeCheck
+    """
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from . import __version__
+    from .data import default_cache_dir
+
+    model = results.model
+    y, X, valid, est_ok, *_ = model.design()
+    seed = int(model.seed if seed is None else seed)
+    draws = int(model.placebo_draws) if model.placebo_draws else 10_000
+    config = {"version": _SIZE_CHECK_VERSION, "package": __version__, "model": model.model,
+              "estimation": list(model.estimation), "windows": [list(w) for w in model.windows],
+              "min_estimation_days": int(model.min_estimation_days), "reps": int(reps),
+              "n_events": int(n_events), "seed": seed, "abnormal": [float(a) for a in abnormal],
+              "alpha": float(alpha), "placebo_draws": draws}
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for arr in (y, X, valid, est_ok):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "size-checks"
+    path = folder / f"{model.asset}-{digest.hexdigest()[:20]}.csv"
+    if path.is_file():
+        table = pd.read_csv(path)
+        logger.info("%s: size check read from %s", model.asset, path)
+    else:
+        t0 = time.perf_counter()
+        table = None
+        # a short history may not hold n_events separate windows: then one
+        # pseudo-event per replication, as many trials
+        for k, r in ((n_events, reps), (1, reps * n_events)):
+            try:
+                table = simulate_tests(
+                    y, X, valid, est_ok, model=model.model, estimation=model.estimation,
+                    windows=model.windows, n_events=k, reps=r, abnormal=tuple(abnormal),
+                    alpha=alpha, placebo_draws=draws, seed=seed,
+                    min_estimation_days=model.min_estimation_days, setting="real",
+                    group_tests=False,
+                ).drop(columns="within_3se")
+                break
+            except InferenceError as exc:
+                note = str(exc)
+        if table is None:
+            logger.warning("%s: no size check (%s); no single-event p-value is graded",
+                           model.asset, note)
+            return SizeCheck(table=pd.DataFrame(columns=[c for c in SIM_COLUMNS
+                                                         if c != "within_3se"]),
+                             asset=str(model.asset), alpha=float(alpha), reps=0, n_events=0,
+                             seed=seed, note=note)
+        logger.info("%s: size check of %d x %d pseudo-events in %.1f s", model.asset, reps,
+                    n_events, time.perf_counter() - t0)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            table.to_csv(tmp, index=False)
+            tmp.replace(path)
+        except OSError as exc:
+            logger.warning("%s: size check not cached (%s)", model.asset, exc)
+    return SizeCheck(table=table, asset=str(model.asset), alpha=float(alpha), reps=int(reps),
+                     n_events=int(n_events), seed=seed)

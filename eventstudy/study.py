@@ -27,7 +27,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def analyse(study: Study, prices_dir=None):
+def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
     """Run a study: prices, returns, alignment, estimation, every test — once.
 
     Parameters
@@ -37,6 +37,12 @@ def analyse(study: Study, prices_dir=None):
     prices_dir : path-like, optional
         Folder of price snapshots; ``None`` means ``$EVENTSTUDY_PRICES_DIR``,
         else Yahoo through the cache.
+    size_check : bool
+        Also measure which single-event tests hold their size on the asset's
+        returns (:func:`eventstudy.simulation.size_check`, cached): the tidy
+        table's ``lead_test`` and ``lead_p`` then name the test whose
+        p-value leads in each window, and the report and ``summary.md``
+        grade only those p-values.
 
     Returns
     -------
@@ -81,7 +87,8 @@ def analyse(study: Study, prices_dir=None):
 
         # each asset exactly as its own one-asset study
         return MultiAssetResults(
-            {a: analyse(study.for_asset(a), prices_dir=prices_dir) for a in study.asset_list},
+            {a: analyse(study.for_asset(a), prices_dir=prices_dir, size_check=size_check)
+             for a in study.asset_list},
             study=study)
     tickers = list(study.tickers)
     prices = load_prices(tickers, prices_dir=prices_dir)
@@ -127,7 +134,12 @@ def analyse(study: Study, prices_dir=None):
     results = model.fit()
     for rec in results.events[results.events["status"] == "excluded"].itertuples():
         logger.info("%s: event %s excluded: %s", study.name, rec.event_id, rec.reason)
-    return results._with_context(study=study, data=data, catalogue=catalogue)
+    results = results._with_context(study=study, data=data, catalogue=catalogue)
+    if size_check and results.arrays.used.any():
+        from .simulation import size_check as check_sizes
+
+        results = results.with_size_check(check_sizes(results))
+    return results
 
 
 def _spread_returns(prices, legs, study, start, end):

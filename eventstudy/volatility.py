@@ -21,7 +21,10 @@ sample, and test the CAR against it:
 
 Pure functions, numpy in and numpy out, on the arrays of
 :class:`eventstudy.engine.EventArrays` (shapes E events x Le estimation days,
-Lw window days, W windows). Nothing here is wired into the results table yet.
+Lw window days, W windows). A study with ``volatility = "garch"`` reports the
+fixed-parameter filter's tests (``garch_se``, ``garch_t``, ``garch_p``), and
+the Brown-Warner simulation measures the size of ``garch_p`` like every other
+test's.
 
 Measured (``bench/sq_size.py``: ZS=F vs SPY, UUP, market model, estimation
 [-250, -11], 3,000 single pseudo-events, 5% level, MC SE 0.4 points) on
@@ -58,6 +61,7 @@ __all__ = [
     "filter_variance",
     "ewma_event_tests",
     "volatility_regime",
+    "fixed_garch_params",
 ]
 
 #: Innovation distributions of the GARCH fit.
@@ -649,3 +653,47 @@ def volatility_regime(est_ar, *, recent=20, test="F") -> VolRegime:
         p = np.where(within > 0, p, np.nan)
     p = np.where(good & np.isfinite(ratio), p, np.nan)
     return VolRegime(ratio, p, n_r.astype(np.int64), n_b.astype(np.int64))
+
+
+def fixed_garch_params(y, X, ok, model="market") -> np.ndarray:
+    """(ω, α, β) of one GARCH(1, 1) fitted to a series' normal-model residuals.
+
+    Parameters
+    ----------
+    y : array_like, (T,)
+        Asset returns.
+    X : array_like, (T, m)
+        Factor returns.
+    ok : array_like of bool, (T,)
+        Days of the fit (the days allowed in estimation samples).
+    model : {'market', 'market-adjusted', 'constant-mean'}
+
+    Returns
+    -------
+    ndarray, (3,)
+        The parameters of the fixed-parameter filter
+        (:func:`ewma_event_tests` ``params``), in return units squared.
+
+    Notes
+    -----
+    One normal-return regression over every usable day gives the residuals
+    (market model: OLS on a constant and the factors; market-adjusted: the
+    asset less the first factor, demeaned; constant mean: demeaned), and one
+    ``arch`` fit (:func:`garch_variance`) gives the parameters. They look at
+    the whole series; the variances filtered with them at each event do not
+    (the filter runs forward from the event's own estimation sample only).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64).reshape(y.shape[0], -1)
+    ok = np.asarray(ok, dtype=bool) & np.isfinite(y) & np.isfinite(X).all(axis=1)
+    if model == "market":
+        Z = np.column_stack([np.ones(int(ok.sum())), X[ok]])
+        beta, *_ = np.linalg.lstsq(Z, y[ok], rcond=None)
+        resid = y[ok] - Z @ beta
+    elif model == "market-adjusted":
+        resid = y[ok] - X[ok, 0]
+        resid = resid - resid.mean()
+    else:
+        resid = y[ok] - y[ok].mean()
+    return np.asarray(garch_variance(resid, 1).params[:3], dtype=np.float64)
+

@@ -48,10 +48,13 @@ CAR_COLUMNS = ["event_id", "trade_date", "start", "end", "car", "car_se", "df", 
                "placebo_p"]
 
 
-def _car(rows):
+def _car(rows, lead="event-t"):
+    """A tidy table whose leading test (the one that holds its size) is ``lead``."""
     from scipy import stats
 
     frame = pd.DataFrame(rows, columns=CAR_COLUMNS)
+    column = {"event-t": "p", "sq": "sq_p", "event-placebo": "placebo_p"}[lead]
+    frame = frame.assign(lead_test=lead, lead_p=frame[column], lead_size=0.05)
     frame["trade_date"] = pd.to_datetime(frame["trade_date"])
     half = stats.t.ppf(0.975, frame["df"]) * frame["car_se"]
     frame["ci_lower"] = frame["car"] - half
@@ -78,7 +81,7 @@ def soyb_car():
         (BUSAN, "2025-10-30", -1, 1, 0.0150, 0.0140, 100, 0.300, 0.310, 0.320),
         (CALL, "2025-11-24", 0, 1, -0.0044, 0.0120, 60, 0.729, 0.708, 0.794),
         (CALL, "2025-11-24", -1, 1, 0.0020, 0.0140, 60, 0.880, 0.870, 0.860),
-    ])
+    ], lead="sq")
 
 
 # --------------------------------------------------------------------------- page 1
@@ -197,18 +200,27 @@ def test_car_row_and_day0_name_the_missing_event_or_window(zs_car):
 def test_event_sentence_quotes_car_p_values_and_verdict(zs_car):
     # t_{100, 0.975} = 1.983971519: 2.26 ± 1.984 · 1.00 = [+0.28%, +4.24%]
     assert event_sentence(zs_car, "ZS=F", BUSAN) == (
-        "ZS=F +2.26% over [0, 1] (95% CI [+0.28%, +4.24%]; t-test p = 0.086, weak evidence; "
-        "SQ p = 0.106, placebo p = 0.201)")
+        "ZS=F +2.26% over [0, 1] (95% CI [+0.28%, +4.24%]; t test p = 0.086, weak evidence; "
+        "SQ test p = 0.106, placebo test p = 0.201)")
     assert event_sentence(zs_car, "ZS=F", BUSAN, (-1, 1)) == (
-        "ZS=F +3.00% over [-1, 1] (95% CI [+0.62%, +5.38%]; t-test p = 0.040, moderate "
-        "evidence; SQ p = 0.200, placebo p = 0.030)")
+        "ZS=F +3.00% over [-1, 1] (95% CI [+0.62%, +5.38%]; t test p = 0.040, moderate "
+        "evidence; SQ test p = 0.200, placebo test p = 0.030)")
+    # where no single-event test holds its size, no p-value is graded
+    none = zs_car.assign(lead_test="", lead_p=np.nan)
+    assert event_sentence(none, "ZS=F", BUSAN) == (
+        "ZS=F +2.26% over [0, 1] (95% CI [+0.28%, +4.24%]; no p-value graded: no single-event "
+        "test holds its size here, not graded; t test p = 0.086, SQ test p = 0.106, placebo "
+        "test p = 0.201)")
     missing = zs_car.assign(car=np.nan, note="days +0, +1 are contract-roll days")
     assert event_sentence(missing, "ZS=F", BUSAN) == (
         "ZS=F: no CAR over [0, 1] (days +0, +1 are contract-roll days)")
 
 
 def test_rejecting_windows_lists_each_window_with_its_tests(zs_car):
-    assert rejecting_windows(zs_car, "ZS=F", BUSAN) == ["ZS=F [-1, 1] (t test, placebo)"]
+    # only the leading test counts: the placebo's p = 0.030 is not graded here
+    assert rejecting_windows(zs_car, "ZS=F", BUSAN) == ["ZS=F [-1, 1] (t test)"]
+    assert rejecting_windows(zs_car.drop(columns=["lead_test", "lead_p", "lead_size"]),
+                             "ZS=F", BUSAN) == ["ZS=F [-1, 1] (t test, placebo test)"]
     assert rejecting_windows(zs_car, "ZS=F", CALL) == []
     assert rejecting_windows(zs_car, "ZS=F", BUSAN, alpha=0.01) == []
 
@@ -216,14 +228,14 @@ def test_rejecting_windows_lists_each_window_with_its_tests(zs_car):
 def test_event_answer_is_no_only_when_nothing_rejects_anywhere(zs_car, soyb_car):
     cars = {"ZS=F": zs_car, "SOYB": soyb_car}
     assert event_answer("Trump–Xi call", cars, CALL) == (
-        "**Trump–Xi call: no evidence** over [0, 1] — no evidence on ZS=F (t-test p = 0.757); "
-        "no evidence on SOYB (t-test p = 0.729). No per-event test rejects at 5% in any "
+        "**Trump–Xi call: no evidence** over [0, 1] — no evidence on ZS=F (t test p = 0.757); "
+        "no evidence on SOYB (SQ test p = 0.708). No per-event test rejects at 5% in any "
         "window, on ZS=F or SOYB.")
     # the strongest reading leads: weak (p = 0.086) on ZS=F, none (p = 0.177) on SOYB
     assert event_answer("Busan meeting", cars, BUSAN) == (
-        "**Busan meeting: weak evidence** over [0, 1] — weak on ZS=F (t-test p = 0.086); "
-        "no evidence on SOYB (t-test p = 0.177). A per-event test rejects at 5% in: "
-        "ZS=F [-1, 1] (t test, placebo).")
+        "**Busan meeting: weak evidence** over [0, 1] — weak on ZS=F (t test p = 0.086); "
+        "no evidence on SOYB (SQ test p = 0.182). A per-event test rejects at 5% in: "
+        "ZS=F [-1, 1] (t test).")
     assert event_answer("Busan meeting", cars, BUSAN, (-1, 1)).startswith(
         "**Busan meeting: moderate evidence** over [-1, 1]")
 

@@ -27,7 +27,7 @@ def multi(prices_dir):
                      other_events="file")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        return study, es.analyse(study, prices_dir=prices_dir)
+        return study, es.analyse(study, prices_dir=prices_dir, size_check=True)
 
 
 @pytest.mark.snapshot
@@ -43,7 +43,7 @@ def test_each_asset_equals_its_one_asset_study(multi, prices_dir):
                    other_events="file")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        alone = es.analyse(one, prices_dir=prices_dir)
+        alone = es.analyse(one, prices_dir=prices_dir, size_check=True)
     stacked = res.tidy()
     soyb = stacked[stacked["asset"] == "SOYB"].drop(columns="asset").reset_index(drop=True)
     pd.testing.assert_frame_equal(soyb, alone.tidy(), check_exact=False, rtol=1e-12, atol=0)
@@ -150,8 +150,9 @@ def test_markets_findings_read_the_tables(multi):
     text = markets_findings(res, res, ["busan-meeting"], (0, 1), names={"busan-meeting": "B"},
                             alternative_label="the same model")
     t = res.tidy().set_index(["asset", "event_id", "start", "end"])
-    graded = [a for a in res.assets
-              if fmt.evidence(t.loc[(a, "busan-meeting", 0, 1), "p"]) != "no evidence"]
+    # each market is graded on its leading test (the one that holds its size there)
+    graded = [a for a in res.assets if t.loc[(a, "busan-meeting", 0, 1), "lead_test"]
+              and fmt.evidence(t.loc[(a, "busan-meeting", 0, 1), "lead_p"]) != "no evidence"]
     assert text.startswith("**B** (strongest reading: ")
     assert f"{len(graded)} of {len(res.assets)} markets show at least weak evidence" in text \
         or (not graded and "no market shows evidence" in text)

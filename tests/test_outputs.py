@@ -38,7 +38,7 @@ def _run(study_path, out, prices_dir):
     assert code == 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        return es.analyse(es.load_study(study_path), prices_dir=prices_dir)
+        return es.analyse(es.load_study(study_path), prices_dir=prices_dir, size_check=True)
 
 
 def _same(written: pd.DataFrame, fitted: pd.DataFrame, name: str):
@@ -79,13 +79,22 @@ def test_every_file_equals_its_table_of_the_results(written):
              "estimation.csv": ["date"]}
     tables = {"ar.csv": res.ar, "car.csv": res.tidy(0.05), "events.csv": res.events,
               "tests.csv": res.tests, "model.csv": res.normal_model(),
-              "estimation.csv": res.estimation_days(), "dummy.csv": res.dummy_regression()}
+              "estimation.csv": res.estimation_days(), "dummy.csv": res.dummy_regression(),
+              "size_check.csv": res.size_check.summary().pipe(
+                  lambda f: f.assign(asset=res.options.asset)[["asset", *f.columns]])}
     for name, fitted in tables.items():
         frame = pd.read_csv(out / name, parse_dates=dates.get(name, []),
                             keep_default_na=True)
         _same(frame, fitted, name)
     assert (out / "car.tex").read_text(encoding="utf-8").startswith("\\begin{table}")
     assert (out / RUN_MARKER).is_file()
+    # every p-value graded in the summary and the report is a leading test's, and a
+    # leading test is one that holds its size on the asset in the run's size check
+    car = res.tidy(0.05)
+    check = res.size_check
+    for r in car[car["lead_test"] != ""].itertuples():
+        rate, se = check.size(r.lead_test, (r.start, r.end))
+        assert abs(rate - check.alpha) <= 3 * se, (r.event_id, r.start, r.end, r.lead_test)
 
 
 @pytest.mark.snapshot

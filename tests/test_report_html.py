@@ -57,22 +57,47 @@ def two_assets():
 
 
 def test_answer_table_reads_the_tidy_table(two_assets):
-    table = answer_table(two_assets, ["x", "y"], [(0, 1)])
+    from sizes import hand_size_check
+
+    # on B the t test over-rejects over [0, 1]: the SQ test leads there
+    checked = {"A": two_assets["A"].with_size_check(hand_size_check("A", [(0, 0), (0, 1)])),
+               "B": two_assets["B"].with_size_check(hand_size_check(
+                   "B", [(0, 0), (0, 1)], {("event-t", (0, 1)): 0.071}, mde=0.02))}
+    table = answer_table(checked, ["x", "y"], [(0, 1)])
     assert list(table.columns) == ["event", "day 0", "asset", "window", "CAR (%)",
-                                   "95% interval (%)", "t-test p", "SQ p", "placebo p",
-                                   "detectable, 80% power (±%)", "evidence", "note"]
+                                   "95% interval (%)", "leading test (size %)", "p",
+                                   "evidence", "detectable, 80% power (±%)",
+                                   "other tests (p; size on the asset)", "note"]
     assert len(table) == 4
     row = table[(table["asset"] == "B") & (table["event"] == "Truce")].iloc[0]
-    t = two_assets["B"].tidy().set_index(["event_id", "start", "end"]).loc[("y", 0, 1)]
+    t = checked["B"].tidy().set_index(["event_id", "start", "end"]).loc[("y", 0, 1)]
     assert row["CAR (%)"] == fmt.pct(t["car"])
     assert row["95% interval (%)"] == fmt.interval(t["ci_lower"], t["ci_upper"])
-    assert row["t-test p"] == fmt.pvalue(t["p"]) and row["evidence"] == fmt.evidence(t["p"])
-    np.testing.assert_allclose(float(row["detectable, 80% power (±%)"]),
-                               100 * detectable_effect(t["car_se"], t["df"]), atol=0.005)
+    assert row["leading test (size %)"] == "SQ test (5.0)"
+    assert row["p"] == fmt.pvalue(t["sq_p"]) and row["evidence"] == fmt.evidence(t["sq_p"])
+    assert row["other tests (p; size on the asset)"] == (
+        f"t test {fmt.pvalue(t['p'])}; size 7.1%, over-rejects; placebo test "
+        f"{fmt.pvalue(t['placebo_p'])}; size 5.0%, holds")
+    # the hand curve rises from 5% to 100% at 2 * 2%: 80% power at 0.05 + 0.95 x / 0.04
+    # = 0.8, x = 0.03158 (between the grid's 3% and 4%, where the curve is linear)
+    assert row["detectable, 80% power (±%)"] == f"{100 * 0.75 * 0.04 / 0.95:.2f}"
+    a = table[(table["asset"] == "A") & (table["event"] == "Talks")].iloc[0]
+    ta = checked["A"].tidy().set_index(["event_id", "start", "end"]).loc[("x", 0, 1)]
+    assert a["leading test (size %)"] == "t test (5.0)" and a["p"] == fmt.pvalue(ta["p"])
+    # without a size check nothing is graded, and the note says why
+    plain = answer_table(two_assets, ["x"], [(0, 1)])
+    assert (plain["evidence"] == "not graded").all() and (plain["p"] == "—").all()
+    assert plain["note"].str.contains("not size-checked").all()
+    np.testing.assert_allclose(float(plain["detectable, 80% power (±%)"].iloc[0]),
+                               100 * detectable_effect(ta["car_se"], ta["df"]), atol=0.005)
 
 
 def test_answer_box_names_each_event_with_car_and_interval(two_assets):
-    box = answer_box(two_assets, ["x", "y"], [(0, 1), (0, 0)], question="Did it move?",
+    from sizes import hand_size_check
+
+    runs = {k: r.with_size_check(hand_size_check(k, [(0, 0), (0, 1)]))
+            for k, r in two_assets.items()}
+    box = answer_box(runs, ["x", "y"], [(0, 1), (0, 0)], question="Did it move?",
                      names={"x": "The talks"})
     text = re.sub(r"<[^>]+>", " ", box)
     assert "Did it move?" in text and "The talks" in text and "Truce" in text

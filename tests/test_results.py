@@ -10,7 +10,7 @@ from scipy import stats
 from eventstudy.eventtime import locate_day0, on_calendar, window_mask
 from eventstudy.exceptions import StudyConfigError
 from eventstudy.model import EventStudy
-from eventstudy.results import TIDY_COLUMNS
+from eventstudy.results import NOT_SIZE_CHECKED, TIDY_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,9 @@ def test_tidy_flags_and_notes(market):
     assert res.overlaps_of("e0") == [("near", 3)] and res.overlaps_of("e2") == []
     assert "another event's day 0 inside the window: near (day +3)" in r["note"]
     assert "thin trading on day +2" in r["note"]
-    assert row.loc[("e0", 0, 0), "note"] == ""
+    # without a size check no test leads, and the note says so
+    assert row.loc[("e0", 0, 0), "note"] == NOT_SIZE_CHECKED
+    assert (t["lead_test"] == "").all() and t["lead_p"].isna().all()
     r = row.loc[("e2", 0, 1)]
     assert r["roll_days"] == 1 and r["n_days"] == 1
     assert "day +1 is a contract-roll day" in r["note"] and "sums 1 of 2 days" in r["note"]
@@ -263,3 +265,29 @@ def test_shared_window_pairs_equal_a_brute_force_count(market):
                 if abs(int(d[j]) - int(d[i])) <= 6)
     assert brute > 0
     assert note.startswith(f"{brute} pair{'s' if brute > 1 else ''} of events share window days")
+
+
+def test_lead_is_the_first_test_that_holds_its_size(market):
+    from sizes import hand_size_check
+
+    events = _events([market.index[300], market.index[500]], ids=["e0", "e1"])
+    res = EventStudy(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5)),
+                     placebo_draws=200, seed=1).fit()
+    assert res.single_event_tests == ["event-t", "sq", "event-placebo"]
+    # the t test over-rejects on [-1, 5], the SQ is conservative: the placebo leads there
+    check = hand_size_check("A", [(0, 0), (-1, 5)], {("event-t", (-1, 5)): 0.062,
+                                                      ("sq", (-1, 5)): 0.041})
+    t = res.with_size_check(check).tidy().set_index(["event_id", "start", "end"])
+    assert res.size_check is None  # the original results are not changed
+    r = t.loc[("e0", 0, 0)]
+    assert r["lead_test"] == "event-t" and r["lead_p"] == r["p"] and r["lead_size"] == 0.05
+    r = t.loc[("e1", -1, 5)]
+    assert r["lead_test"] == "event-placebo" and r["lead_p"] == r["placebo_p"]
+    # where no test holds, none leads and the note gives every measured size
+    worse = hand_size_check("A", [(0, 0), (-1, 5)], {(x, (-1, 5)): 0.07 for x in
+                                                     ("event-t", "sq", "event-placebo")})
+    r = res.with_size_check(worse).tidy().set_index(["event_id", "start", "end"]).loc[
+        ("e1", -1, 5)]
+    assert r["lead_test"] == "" and np.isnan(r["lead_p"])
+    assert ("no single-event test holds its size on A over [-1, 5] in the size check (t test "
+            "7.0%, SQ test 7.0%, placebo test 7.0% at 5%): no p-value is graded") in r["note"]

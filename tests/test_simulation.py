@@ -18,6 +18,8 @@ Two settings, with different purposes:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -94,13 +96,16 @@ WINDOWS = ["[0, 0]", "[-1, 1]", "[0, 5]"]
 GROUP = list(inf.TEST_NAMES)
 EVENT = list(sim.EVENT_TESTS)
 
-#: Distortions measured on the real returns (run_size_power, 3,000 replications
-#: of 20 events, clean windows); see the module docstring of eventstudy.simulation.
-#: (The SQ test holds its size since its permutation form: 5.1% on [-1, 1], 5.6% on
-#: [0, 5] at 600 replications.)
+#: Distortions measured on the real returns (this suite's seeded run of 600
+#: replications of 20 events, clean windows). A single-event test that does not
+#: hold its size is reported with its measured size and never leads
+#: (:class:`eventstudy.simulation.SizeCheck`), so these cases check that the
+#: simulation flags them rather than expecting them to hold.
 REAL_DISTORTED = {
-    ("event-t", "[0, 5]"): "event t over-rejects 6-day windows (6.0% at 3,000 reps): "
-    "volatility clustering, the estimation-period variance misstates the window's",
+    ("event-t", "[0, 5]"): "event t over-rejects 6-day windows: volatility clustering, the "
+    "estimation-period variance misstates the window's",
+    ("garch", "[-1, 1]"): "the GARCH t is conservative over 3 days (4.3%): an 11- to 13-step "
+    "variance forecast with a normal p-value",
 }
 
 #: Size distortions inherent to a test, seen on iid returns too.
@@ -124,9 +129,13 @@ def _cases(distorted):
     return out
 
 
-@pytest.mark.parametrize(("test", "window"), _cases(REAL_DISTORTED))
+@pytest.mark.parametrize(("test", "window"), _cases({}))
 def test_real_null_rejection_rate_within_monte_carlo_error(null_run, test, window):
     trials = REPS * (N_EVENTS if test in EVENT else 1)
+    if (test, window) in REAL_DISTORTED:
+        rows = null_run[(null_run["test"] == test) & (null_run["window"] == window)]
+        assert not bool(rows["within_3se"].iloc[0]), REAL_DISTORTED[(test, window)]
+        return
     if (test, window) == ("sq", "[0, 0]"):
         # A rank test against the ~157 estimation days of ZS=F (thin days left
         # out): its exact size 2⌊α(M + 1)/2⌋/(M + 1) is below α (3.8% at
@@ -250,3 +259,51 @@ def test_day0_abnormal_equals_shifting_the_returns(soy):
         for name in ("ar", "ret", "car", "car_se", "tstat", "pvalue", "est_ar"):
             np.testing.assert_allclose(getattr(got, name)[sel], getattr(ref, name), rtol=1e-9,
                                        atol=1e-13, err_msg=name)
+
+
+def test_single_event_rates_do_not_depend_on_the_group_tests(soy):
+    """One block of replications draws the same pseudo-events with or without the battery."""
+    kw = dict(model="market", windows=((0, 0), (-1, 1)), n_events=10, reps=40, abnormal=(0.0, 0.02),
+              placebo_draws=2000, placebo_groups=100, seed=11)
+    full = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, **kw)
+    single = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, group_tests=False, **kw)
+    assert set(single["test"]) == set(sim.EVENT_TESTS)
+    both = full[full["test"].isin(sim.EVENT_TESTS)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(single.reset_index(drop=True), both)
+
+
+def test_size_check_reads_its_cache_and_grades_by_the_stated_rule(tmp_path, prices_dir):
+    import time
+
+    import eventstudy as es
+
+    study = es.Study(asset="ZC=F", factors=["SPY"], windows=[[0, 0], [0, 2]],
+                     event_ids=["busan-meeting"], placebo_draws=500,
+                     events=Path(__file__).resolve().parents[1] / "data" / "events.csv")
+    res = es.analyse(study, prices_dir=prices_dir)
+    check = sim.size_check(res, reps=30, n_events=10, cache_dir=tmp_path)
+    cached = list(tmp_path.iterdir())
+    assert len(cached) == 1 and cached[0].name.startswith("ZC=F-")
+    t0 = time.perf_counter()
+    again = sim.size_check(res, reps=30, n_events=10, cache_dir=tmp_path)
+    assert time.perf_counter() - t0 < 5  # read back, not simulated again
+    pd.testing.assert_frame_equal(again.table, check.table, check_dtype=False)
+    other = sim.size_check(res, reps=31, n_events=10, cache_dir=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2 and other.reps == 31
+    # the rule: |rate - alpha| <= 3 MC SE, the leading test the first that holds
+    for t in sim.EVENT_TESTS:
+        for w in ((0, 0), (0, 2)):
+            rate, se = check.size(t, w)
+            assert check.holds(t, w) == (abs(rate - 0.05) <= 3 * se)
+    w = (0, 2)
+    lead = check.leading(w, ["event-t", "sq", "event-placebo"])
+    assert lead is None or (check.holds(lead, w) and all(
+        not check.holds(t, w) for t in ["event-t", "sq", "event-placebo"][
+            :["event-t", "sq", "event-placebo"].index(lead)]))
+    # the detectable move interpolates the power curve linearly
+    rows = check.table[(check.table["test"] == "event-t") & (check.table["start"] == 0)
+                       & (check.table["end"] == 0)].sort_values("abnormal")
+    x, r = rows["abnormal"].to_numpy(), rows["rate"].to_numpy()
+    j = int(np.argmax(r >= 0.8))
+    want = x[j - 1] + (0.8 - r[j - 1]) * (x[j] - x[j - 1]) / (r[j] - r[j - 1])
+    np.testing.assert_allclose(check.detectable("event-t", (0, 0)), want, rtol=1e-12, atol=0)

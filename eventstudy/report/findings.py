@@ -66,7 +66,8 @@ __all__ = [
 
 #: Per-event p-value columns of ``car.csv`` read by :func:`event_verdicts`.
 EVENT_TESTS: tuple[str, ...] = ("p", "sq_p", "placebo_p")
-_EVENT_TEST_NAMES = {"p": "t test", "sq_p": "SQ test", "placebo_p": "placebo"}
+_EVENT_TEST_NAMES = {"p": "t test", "sq_p": "SQ test", "placebo_p": "placebo test",
+                     "garch_p": "GARCH t test"}
 
 
 def _verdict(names_significant: list[str], n_tests: int) -> str:
@@ -92,7 +93,9 @@ def event_verdicts(car, alpha: float = 0.05):
     car : pandas.DataFrame
         The ``car.csv`` table: ``event_id, start, end, car`` and the p-value
         columns among ``p`` (t test with estimation-error variance), ``sq_p``
-        (SQ test) and ``placebo_p`` (placebo distribution).
+        (SQ test) and ``placebo_p`` (placebo distribution). A table with
+        ``lead_test`` (the tidy table) counts only the leading test of each
+        row: the one that holds its size on the asset (none where none does).
     alpha : float
         Test level.
 
@@ -104,10 +107,17 @@ def event_verdicts(car, alpha: float = 0.05):
     """
     import pandas as pd
 
+    from ..simulation import EVENT_TEST_COLUMNS
+
     cols = [c for c in EVENT_TESTS if c in car.columns]
+    graded = "lead_test" in car.columns
     rows = []
     for rec in car.to_dict("records"):
-        present = [c for c in cols if pd.notna(rec[c])]
+        if graded:  # only the leading test, where one holds its size
+            lead = rec["lead_test"]
+            present = [EVENT_TEST_COLUMNS[lead]] if lead and pd.notna(rec["lead_p"]) else []
+        else:
+            present = [c for c in cols if pd.notna(rec[c])]
         rejecting = [_EVENT_TEST_NAMES[c] for c in present if rec[c] < alpha]
         rows.append({
             "event_id": rec["event_id"],
@@ -412,6 +422,42 @@ def event_day0(car, event_id: str):
     return _event_only(car, event_id, "CAR table")["trade_date"].iloc[0]
 
 
+def lead_reading(c) -> tuple:
+    """(test name, p, grade) of a tidy row's leading single-event test.
+
+    The leading test is the tidy table's ``lead_test`` (the first single-event
+    test that holds its size on the asset in the results' size check); a row
+    without one (no size check, or no test holds its size in that window) has
+    no name, a NaN p and the grade ``"not graded"``.
+    """
+    from ..simulation import EVENT_TEST_LABELS
+    from . import format as fmt
+
+    t = c.get("lead_test", "") if hasattr(c, "get") else ""
+    if isinstance(t, str) and t:
+        return EVENT_TEST_LABELS[t], float(c["lead_p"]), fmt.evidence(c["lead_p"])
+    return None, float("nan"), "not graded"
+
+
+def _lead_text(c) -> str:
+    """``"t test p = 0.086"``, or why no p-value is graded."""
+    from . import format as fmt
+
+    name, p, _ = lead_reading(c)
+    if name:
+        return f"{name} p = {fmt.pvalue(p)}"
+    has = hasattr(c, "get") and c.get("lead_test", None) is not None
+    return ("no p-value graded: no single-event test holds its size here" if has else
+            "no p-value graded: the single-event tests were not size-checked")
+
+
+def _grade_order(grade) -> int:
+    from . import format as fmt
+
+    order = [label for _, label in fmt.EVIDENCE]
+    return order.index(grade) if grade in order else len(order)
+
+
 def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: float = 0.05) -> str:
     """One event's CAR over one window with its interval, p-values and graded evidence.
 
@@ -431,8 +477,10 @@ def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: floa
     Returns
     -------
     str
-        ``"ZS=F +2.26% over [0, 1] (95% CI [-0.33%, +4.85%]; t-test p = 0.086,
-        weak evidence; SQ p = 0.106, placebo p = 0.201)"``.
+        ``"ZS=F +2.26% over [0, 1] (95% CI [-0.33%, +4.85%]; t test p = 0.086,
+        weak evidence; SQ test p = 0.106, placebo test p = 0.201)"``: the
+        graded p-value is the leading test's (:func:`lead_reading`), the
+        other tests' follow.
     """
     from . import format as fmt
 
@@ -441,10 +489,17 @@ def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: floa
         note = c.get("note", "") if hasattr(c, "get") else ""
         return f"{asset}: no CAR over {_window(window)} ({note or 'no usable day'})"
     level = f"{100 * (1 - alpha):g}%"
+    from ..simulation import EVENT_TEST_COLUMNS
+
+    _, _, grade = lead_reading(c)
+    phrase = grade if grade in ("no evidence", "not graded") else f"{grade} evidence"
+    lead = c.get("lead_test", "") if hasattr(c, "get") else ""
+    skip = EVENT_TEST_COLUMNS.get(lead) if isinstance(lead, str) else None
+    others = ", ".join(f"{_EVENT_TEST_NAMES[k]} p = {fmt.pvalue(c[k])}" for k in EVENT_TESTS
+                       if k != skip and k in c)
     return (f"{asset} {fmt.pct(c['car'])} over {_window(window)} ({level} CI "
-            f"{fmt.interval(c['ci_lower'], c['ci_upper'])}; t-test p = {fmt.pvalue(c['p'])}, "
-            f"{fmt.evidence_phrase(c['p'])}; SQ p = {fmt.pvalue(c['sq_p'])}, placebo p = "
-            f"{fmt.pvalue(c['placebo_p'])})")
+            f"{fmt.interval(c['ci_lower'], c['ci_upper'])}; {_lead_text(c)}, {phrase}"
+            + (f"; {others})" if others else ")"))
 
 
 def rejecting_windows(car, asset: str, event_id: str, *, alpha: float = 0.05) -> list[str]:
@@ -493,22 +548,21 @@ def event_answer(name: str, cars: dict, event_id: str, window=(0, 1), *,
         windows of any asset where a per-event test rejects at ``alpha``
         (:func:`rejecting_windows`), or that none does.
     """
-    from . import format as fmt
 
-    order = [label for _, label in fmt.EVIDENCE]
     readings = []
     for asset, car in cars.items():
         c = car_row(car, event_id, window)
-        readings.append((asset, fmt.evidence(c["p"]), c["p"]))
-    ranked = sorted(readings, key=lambda r: order.index(r[1]) if r[1] in order else len(order))
+        readings.append((asset, lead_reading(c)[2], _lead_text(c)))
+    ranked = sorted(readings, key=lambda r: _grade_order(r[1]))
     head = ranked[0][1]
-    parts = [f"{grade} on {asset} (t-test p = {fmt.pvalue(p)})" for asset, grade, p in ranked]
+    parts = [f"{grade} on {asset} ({text})" for asset, grade, text in ranked]
     hits = [h for asset, car in cars.items()
             for h in rejecting_windows(car, asset, event_id, alpha=alpha)]
     level = f"{alpha:.0%}"
     tail = (f" A per-event test rejects at {level} in: {'; '.join(hits)}." if hits else
             f" No per-event test rejects at {level} in any window, on {' or '.join(cars)}.")
-    return (f"**{name}: {head}{' evidence' if head != 'no evidence' else ''}** over "
+    return (f"**{name}: {head}{' evidence' if head not in ('no evidence', 'not graded') else ''}"
+            f"** over "
             f"{_window(window)} — " + "; ".join(parts) + "." + tail)
 
 
@@ -529,13 +583,13 @@ def answer_sentence(name: str, cars: dict, event_id: str, window=(0, 1), *,
     -------
     str
         ``"**Busan meeting — weak evidence.** Over [0, 1]: ZS=F +2.26% (95% CI
-        [-0.33%, +4.85%], t-test p = 0.086); SOYB +1.71% (…)."``, the
-        strongest reading of the assets in the heading; an asset without a CAR
-        says why (the tidy table's note).
+        [-0.33%, +4.85%], t test p = 0.086); SOYB +1.71% (…)."``, the
+        strongest reading of the assets in the heading, each graded on its
+        leading test (:func:`lead_reading`); an asset without a CAR says why
+        (the tidy table's note).
     """
     from . import format as fmt
 
-    order = [label for _, label in fmt.EVIDENCE]
     level = f"{100 * (1 - alpha):g}% CI"
     grades, parts = [], []
     for asset, car in cars.items():
@@ -543,12 +597,11 @@ def answer_sentence(name: str, cars: dict, event_id: str, window=(0, 1), *,
         if c["car"] != c["car"]:
             parts.append(f"{asset} no CAR ({c.get('note', '') or 'no usable day'})")
             continue
-        grades.append(fmt.evidence(c["p"]))
+        grades.append(lead_reading(c)[2])
         parts.append(f"{asset} {fmt.pct(c['car'])} ({level} "
-                     f"{fmt.interval(c['ci_lower'], c['ci_upper'])}, t-test p = "
-                     f"{fmt.pvalue(c['p'])})")
-    best = min(grades, key=order.index) if grades else "not computed"
-    head = best if best in ("no evidence", "not computed") else f"{best} evidence"
+                     f"{fmt.interval(c['ci_lower'], c['ci_upper'])}, {_lead_text(c)})")
+    best = min(grades, key=_grade_order) if grades else "not computed"
+    head = best if best in ("no evidence", "not computed", "not graded") else f"{best} evidence"
     return f"**{name} — {head}.** Over {_window(window)}: " + "; ".join(parts) + "."
 
 
@@ -902,7 +955,6 @@ def markets_findings(base, alternative, event_ids, window=(0, 1), *, names=None,
     from . import format as fmt
 
     names = names or {}
-    order = [label for _, label in fmt.EVIDENCE]
     parts = []
     for eid in event_ids:
         name = names.get(eid) or base.title_of(eid)
@@ -913,10 +965,10 @@ def markets_findings(base, alternative, event_ids, window=(0, 1), *, names=None,
                 rows.append(f"{asset} not estimated")
                 continue
             c = car_row(res.car, eid, window)
-            readings[asset] = fmt.evidence(c["p"])
-            if readings[asset] != "no evidence":
-                rows.append(f"{asset} {fmt.pct(c['car'])} ({fmt.evidence_phrase(c['p'])}, "
-                            f"t-test p = {fmt.pvalue(c['p'])})")
+            readings[asset] = lead_reading(c)[2]
+            if readings[asset] not in ("no evidence", "not graded"):
+                rows.append(f"{asset} {fmt.pct(c['car'])} ({readings[asset]} evidence, "
+                            f"{_lead_text(c)})")
         moved = (f"{len(rows)} of {len(base.results)} markets show at least weak evidence over "
                  f"{_window(window)}: " + "; ".join(rows) if rows else
                  f"no market shows evidence of a move over {_window(window)}")
@@ -935,7 +987,7 @@ def markets_findings(base, alternative, event_ids, window=(0, 1), *, names=None,
             if eid not in res.used_ids or asset not in readings:
                 continue
             c = car_row(res.car, eid, window)
-            grade = fmt.evidence(c["p"])
+            grade = lead_reading(c)[2]
             if grade != readings[asset]:
                 changed.append(f"{asset} from {readings[asset]} to {grade} "
                                f"({fmt.pct(car_row(base.results[asset].car, eid, window)['car'])}"
@@ -943,7 +995,7 @@ def markets_findings(base, alternative, event_ids, window=(0, 1), *, names=None,
         alt = (f" Under {alternative_label} the reading changes for "
                + "; ".join(changed) + "." if changed else
                f" Under {alternative_label} no market's reading changes.")
-        strongest = min(readings.values(), key=order.index) if readings else "not computed"
+        strongest = min(readings.values(), key=_grade_order) if readings else "not computed"
         parts.append(f"**{name}** (strongest reading: {strongest}): {moved}.{joint}{alt}")
     return "\n\n".join(parts)
 

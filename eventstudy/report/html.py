@@ -23,6 +23,7 @@ __all__ = [
     "figure_html",
     "page_table",
     "provenance_table",
+    "size_check_table",
     "study_page",
 ]
 
@@ -196,15 +197,57 @@ def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
         + "<div class='row'><div>"
         + page_table(table.drop(columns="note"),
                      caption=f"CAR in % of {kind}; interval: CAR ± t·se with estimation error; "
-                     "detectable: the CAR the t test finds with 80% power at 5%",
-                     csv_name="answer.csv", text_columns=("event", "asset", "evidence"))
+                     "leading test: the first single-event test that holds its 5% size on the "
+                     "asset in this build's simulation, with that size; detectable: the day-0 "
+                     "move it finds with 80% power there",
+                     csv_name="answer.csv",
+                     text_columns=("event", "asset", "evidence", "leading test (size %)",
+                                   "other tests (p; size on the asset)"))
         + (f"<ul class='scale'>{note_html}</ul>" if note_html else "")
         + f"</div><div>{fig_html}</div></div>"
-        + f"<p class='scale'>Evidence grades the t test's two-sided p-value: "
+        + f"<p class='scale'>Evidence grades the leading test's two-sided p-value: "
         f"{html.escape(fmt.evidence_scale())}. It is a reading of one p-value, not a yes/no "
-        "decision; the SQ and placebo p-values stand beside it.</p>"
+        "decision. A test that does not hold its size on the asset in a window is never the "
+        "answer there: its p-value is listed with its measured size. "
+        + html.escape(_checks_line(runs)) + "</p>"
         + "</div>"
     )
+
+
+def _checks_line(runs) -> str:
+    """The size checks behind the answer, in one sentence per asset (or why there is none)."""
+    lines = []
+    for asset, res in runs.items():
+        check = res.size_check
+        lines.append(f"{asset}: {check.description}." if check is not None else
+                     f"{asset}: no size check in this run, so no p-value is graded.")
+    return " ".join(lines)
+
+
+def size_check_table(results) -> str:
+    """The size and power of each single-event test on the results' asset (its size check)."""
+    import numpy as np
+
+    check = results.size_check
+    if check is None:
+        return ("<p>No size check in this run: no single-event p-value is graded "
+                "(analyse with size_check=True, or run without --no-size-check).</p>")
+    summary = check.summary()
+    from ..simulation import EVENT_TEST_LABELS, POWER_GRID
+
+    tests = results.single_event_tests
+    summary = summary[summary["test"].isin(tests)]
+    mde = summary.columns[-1]
+    shown = summary.assign(
+        test=[EVENT_TEST_LABELS[t] for t in summary["test"]],
+        **{"size (%)": [f"{x:.2f}" for x in summary["size (%)"]],
+           "mc_se (%)": [f"{x:.2f}" for x in summary["mc_se (%)"]],
+           mde: [f"{x:.2f}" if np.isfinite(x) else f"> {100 * max(POWER_GRID):g}"
+                 for x in summary[mde]]},
+    ).drop(columns=["start", "end"]).rename(columns={"mc_se (%)": "Monte Carlo SE (%)",
+                                                     mde: "detectable day-0 move, 80% power (%)"})
+    return page_table(shown, caption=check.description, csv_name="size_check.csv",
+                      text_columns=("test", "window", "verdict"))
 
 
 def _md_bold(text: str) -> str:
@@ -245,6 +288,7 @@ def study_page(results, *, alpha: float = 0.05) -> str:
     import pandas as pd
 
     from ..results import MultiAssetResults
+    from ..simulation import EVENT_TEST_LABELS
 
     if isinstance(results, MultiAssetResults):
         return _multi_page(results, alpha=alpha)
@@ -280,11 +324,16 @@ def study_page(results, *, alpha: float = 0.05) -> str:
             "t-test p": [fmt.pvalue(x) for x in t["p"]],
             "SQ p": [fmt.pvalue(x) for x in t["sq_p"]],
             "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]],
-            "evidence": [fmt.evidence(x) for x in t["p"]],
+            "leading test": [EVENT_TEST_LABELS.get(x, "—") for x in t["lead_test"]],
+            "evidence": [fmt.evidence(p) if x else "not graded"
+                         for x, p in zip(t["lead_test"], t["lead_p"], strict=True)],
             "days": t["n_days"], "note": t["note"]})
+        parts += ["<h2>Single-event tests on this asset: size and power</h2>",
+                  size_check_table(results)]
         parts += ["<h2>Every event and window</h2>",
-                  page_table(shown, caption=f"CAR in % of {o.return_label}", csv_name="car.csv",
-                             text_columns=("event", "evidence", "note"))]
+                  page_table(shown, caption=f"CAR in % of {o.return_label}; evidence grades "
+                             "the leading test's p", csv_name="car.csv",
+                             text_columns=("event", "leading test", "evidence", "note"))]
         tests = results.tests
         if len(tests):
             shown = pd.DataFrame({

@@ -40,6 +40,40 @@ __all__ = [
 ]
 
 
+def _lead_reading(res, w, row) -> dict:
+    """The leading test of one tidy row (a mapping) in window ``w``, and the other tests
+    with their measured sizes."""
+    import math
+
+    from ..simulation import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
+
+    check = res.size_check
+    w = (int(w[0]), int(w[1]))
+    lead = row["lead_test"] or None
+    others = []
+    for t in res.single_event_tests:
+        if t == lead:
+            continue
+        p = row[EVENT_TEST_COLUMNS[t]]
+        size = ""
+        if check is not None:
+            rate = check.size(t, w)[0]
+            size = f"; size {100 * rate:.1f}%, {check.verdict(t, w)}" if math.isfinite(rate) \
+                else "; size not measured"
+        others.append(f"{EVENT_TEST_LABELS[t]} {fmt.pvalue(p)}{size}")
+    mde = float("nan")
+    if check is not None and lead is not None:
+        mde = check.detectable(lead, w)
+    return {
+        "test": EVENT_TEST_LABELS[lead] if lead else "—",
+        "lead_p": row["lead_p"],
+        "evidence": fmt.evidence(row["lead_p"]) if lead else "not graded",
+        "lead_size_pct": 100 * row["lead_size"],
+        "detectable_pct": 100 * mde,
+        "others": "; ".join(others),
+    }
+
+
 def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
     """CAR, interval and p-values of chosen events in several results, one row per window.
 
@@ -57,9 +91,17 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
     -------
     pandas.DataFrame
         ``run, event_id, trade_date, window, car_pct, ci_low_pct, ci_high_pct,
-        p, sq_p, placebo_p, evidence, thin_days, note`` (CAR and interval in
-        percent of the study's return kind; ``evidence`` grades the t test's
-        p on :data:`eventstudy.report.format.EVIDENCE`).
+        p, sq_p, placebo_p, test, lead_p, lead_size_pct, evidence,
+        detectable_pct, others, thin_days, note`` (CAR and interval in percent
+        of the study's return kind). ``test`` is the single-event test that
+        leads in the window (the tidy table's ``lead_test``: the first that
+        holds its size on the asset in the results' size check), ``lead_p``
+        its p-value, ``lead_size_pct`` its measured size; ``evidence`` grades
+        ``lead_p`` on :data:`eventstudy.report.format.EVIDENCE` ("not graded"
+        where no test leads); ``detectable_pct`` is the day-0 effect the
+        leading test detects with 80% power in the size check; ``others``
+        lists the other single-event tests with their p-values and measured
+        sizes.
     """
     import pandas as pd
 
@@ -83,7 +125,7 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
                 "p": rec.p,
                 "sq_p": rec.sq_p,
                 "placebo_p": rec.placebo_p,
-                "evidence": fmt.evidence(rec.p),
+                **_lead_reading(res, (rec.start, rec.end), rec._asdict()),
                 "thin_days": int(rec.thin_days),
                 "note": rec.note,
             })
@@ -109,8 +151,8 @@ def latex_table(styler) -> str:
 
 #: Columns of :func:`answer_table`, with their units.
 ANSWER_COLUMNS = ["event", "day 0", "asset", "window", "CAR (%)", "95% interval (%)",
-                  "t-test p", "SQ p", "placebo p", "detectable, 80% power (±%)", "evidence",
-                  "note"]
+                  "leading test (size %)", "p", "evidence", "detectable, 80% power (±%)",
+                  "other tests (p; size on the asset)", "note"]
 
 
 def detectable_effect(se, df, *, alpha: float = 0.05, power: float = 0.80):
@@ -150,16 +192,21 @@ def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05,
     -------
     pandas.DataFrame
         :data:`ANSWER_COLUMNS` (the interval column named for ``alpha``), values
-        formatted for reading: CAR and interval in percent with two decimals,
-        p-values with three, the detectable effect (:func:`detectable_effect`),
-        the graded evidence of the t test's p
-        (:data:`eventstudy.report.format.EVIDENCE`) and the tidy table's note.
-        A missing value reads "—" and the note says why.
+        formatted for reading: CAR and interval in percent with two decimals;
+        the leading single-event test with its measured size on the asset,
+        its p-value and the graded evidence of that p
+        (:data:`eventstudy.report.format.EVIDENCE`; "not graded" where no
+        test holds its size); the day-0 effect the leading test detects with
+        80% power in the size check (without a size check, the t test's
+        :func:`detectable_effect`); the other tests' p-values with their
+        measured sizes; and the tidy table's note. A missing value reads "—"
+        and the note says why.
     """
     import numpy as np
     import pandas as pd
 
     from ..results import check_event_ids
+    from ..simulation import POWER_GRID
 
     level = f"{100 * (1 - alpha):g}% interval (%)"
     rows = []
@@ -176,17 +223,22 @@ def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05,
                     rows.append({**base, "note": ev.loc[eid, "reason"] or "not estimated"})
                     continue
                 r = t.loc[(eid, a, b)]
-                mde = float(detectable_effect(r["car_se"], r["df"], alpha=alpha))
+                lead = _lead_reading(res, (a, b), r)
+                mde = lead["detectable_pct"]
+                if res.size_check is None:  # the t test's approximation, flagged in the note
+                    mde = 100 * float(detectable_effect(r["car_se"], r["df"], alpha=alpha))
                 rows.append({
                     **base,
                     "CAR (%)": fmt.pct(r["car"]),
                     level: fmt.interval(r["ci_lower"], r["ci_upper"]),
-                    "t-test p": fmt.pvalue(r["p"]),
-                    "SQ p": fmt.pvalue(r["sq_p"]),
-                    "placebo p": fmt.pvalue(r["placebo_p"]),
-                    "detectable, 80% power (±%)": (f"{100 * mde:.2f}" if np.isfinite(mde)
-                                                   else "—"),
-                    "evidence": fmt.evidence(r["p"]),
+                    "leading test (size %)": (f"{lead['test']} ({lead['lead_size_pct']:.1f})"
+                                              if r["lead_test"] else "—"),
+                    "p": fmt.pvalue(r["lead_p"]),
+                    "evidence": lead["evidence"],
+                    "detectable, 80% power (±%)": (f"{mde:.2f}" if np.isfinite(mde) else
+                                                   "> " + f"{100 * max(POWER_GRID):g}"
+                                                   if mde == np.inf else "—"),
+                    "other tests (p; size on the asset)": lead["others"],
                     "note": r["note"],
                 })
     cols = [c if c != "95% interval (%)" else level for c in ANSWER_COLUMNS]
