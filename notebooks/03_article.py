@@ -44,9 +44,10 @@ from eventstudy.report.findings import (
     delivery_note,
     event_day0,
     front_contract,
-    synthetic_sentence,
+    synthetic_findings,
 )
 from eventstudy.report.html import answer_box, page_table
+from eventstudy.report.robustness import synthetic_variant
 from eventstudy.report.tables import (
     ar_table,
     headline_table,
@@ -190,18 +191,15 @@ soyb.plot_car(KEY)
 # pseudo-event date of the placebo distribution.
 
 # %%
-SYNTHETIC = next(label for label, v in zs.study.variants.items()
-                 if v.get("model") == "synthetic")
-synthetic = es.analyse(zs.study.replace(**zs.study.variants[SYNTHETIC]))
+synthetic = es.analyse(synthetic_variant(zs.study)[1])
 comparison = model_comparison({"market model": zs, "synthetic control": synthetic}, KEY,
                               (0, 1))
 style_model_comparison(comparison, "Both events, CAR over [0, 1]: market model and synthetic "
                        "control")
 
 # %%
-Markdown(" ".join(synthetic_sentence(comparison, e, base="market model",
-                                     synthetic="synthetic control", name=NAMES[e])
-                  for e in KEY))
+Markdown(synthetic_findings(comparison, KEY, base="market model", synthetic="synthetic control",
+                            names=NAMES))
 
 # %% [markdown]
 # Each event's donor weights and pre-event fit (RMSPE, in log return per day):

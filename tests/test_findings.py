@@ -584,3 +584,16 @@ def test_lead_lag_sentence_reads_the_regression_table():
         "Newey–West t statistics (8 lags) of SPY (lead 1 t = 0.81, lag 1 t = 2.50) — at the "
         "0.05 level significant: SPY lag 1. R² moves from 2.70% without them to 2.88% with "
         "them.")
+
+
+def test_synthetic_variant_is_found_or_named_missing():
+    import eventstudy as es
+    from eventstudy.exceptions import StudyConfigError
+    from eventstudy.report.robustness import synthetic_variant
+
+    base = es.Study(variants={"syn": {"model": "synthetic", "donors": ["ZC=F", "ZW=F"]}})
+    label, study = synthetic_variant(base)
+    assert label == "syn" and study.model == "synthetic" and study.donors == ("ZC=F", "ZW=F")
+    with pytest.raises(StudyConfigError, match=r"^Study: variants: no variant with model = "
+                       r"\"synthetic\" \(variants: none\)"):
+        synthetic_variant(es.Study())

@@ -62,6 +62,7 @@ __all__ = [
     "power_findings",
     "robustness_findings",
     "synthetic_sentence",
+    "synthetic_findings",
     "lead_lag_sentence",
 ]
 
@@ -1379,6 +1380,14 @@ def synthetic_sentence(comparison, event_id: str, *, base: str, synthetic: str,
         f"the t test's verdict at the {alpha:g} level is "
         f"{'the same' if same else 'not the same'} under both."
     )
+
+
+def synthetic_findings(comparison, event_ids, *, base: str, synthetic: str, names=None,
+                       alpha: float = 0.05) -> str:
+    """:func:`synthetic_sentence` of each event, one paragraph (``names``: id -> name)."""
+    names = names or {}
+    return " ".join(synthetic_sentence(comparison, e, base=base, synthetic=synthetic,
+                                       name=names.get(e), alpha=alpha) for e in event_ids)
 
 
 def lead_lag_sentence(table, asset: str, *, alpha: float = 0.05) -> str:

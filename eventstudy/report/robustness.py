@@ -7,7 +7,27 @@ CAR and verdict beside the base study's.
 
 from __future__ import annotations
 
-__all__ = ["robustness_table", "robustness_variants"]
+__all__ = ["robustness_table", "robustness_variants", "synthetic_variant"]
+
+
+def synthetic_variant(base):
+    """The study's own synthetic-control variant: ``(label, study)``.
+
+    Raises
+    ------
+    StudyConfigError
+        The study has no variant with ``model = "synthetic"`` (the message
+        lists its variants).
+    """
+    from ..exceptions import StudyConfigError
+
+    for label, changes in base.variants.items():
+        if changes.get("model") == "synthetic":
+            return label, base.replace(**changes)
+    raise StudyConfigError(
+        f"{base.path or 'Study'}: variants: no variant with model = \"synthetic\" (variants: "
+        f"{', '.join(map(repr, base.variants)) or 'none'}); add one, e.g. \"synthetic control\" "
+        f"= {{ model = \"synthetic\", donors = [\"ZC=F\", \"ZW=F\"] }}")
 
 
 def robustness_variants(base) -> dict:
