@@ -6,7 +6,7 @@ from typing import Literal, get_args
 
 from .exceptions import OptionError
 
-ModelName = Literal["constant-mean", "market-adjusted", "market"]
+ModelName = Literal["constant-mean", "market-adjusted", "market", "synthetic"]
 ReturnKind = Literal["log", "simple"]
 PriceSource = Literal["auto", "snapshot", "yahoo", "cache"]
 
@@ -20,7 +20,7 @@ def check_option(name: str, value, literal) -> str:
     Traceback (most recent call last):
     ...
     eventstudy.exceptions.OptionError: model must be one of 'constant-mean', \
-'market-adjusted', 'market'; got 'markt'
+'market-adjusted', 'market', 'synthetic'; got 'markt'
     """
     valid = get_args(literal)
     if value not in valid:

@@ -15,12 +15,17 @@ from functools import cached_property
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import special
+from scipy import linalg, optimize, special
 
 from ._options import ModelName, check_option
 from .exceptions import EstimationError, StudyConfigError
 
-__all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k"]
+__all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k", "simplex_lstsq"]
+
+#: Relative tolerance of the synthetic-control solver's optimality check
+#: (:func:`simplex_lstsq`): KKT multipliers above -SIMPLEX_TOL times the
+#: scale of the gradient count as non-negative.
+SIMPLEX_TOL = 1e-12
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +56,18 @@ class EventArrays:
     n : ndarray of int, (E,)
         Estimation days kept.
     k : int
-        Parameter count: 1 + number of factors for ``market``; 1 for
-        ``constant-mean`` and ``market-adjusted``.
+        Degrees of freedom the normal-return model uses: 1 + number of
+        factors for ``market``; 1 for ``constant-mean`` and
+        ``market-adjusted``; 0 for ``synthetic`` (s² is the mean squared
+        pre-event prediction error, see :func:`estimate_arrays`).
     dof : ndarray of int, (E,)
         Degrees of freedom of s², n - k (n - 1 for the non-regression models).
-    params : ndarray, (E, k)
+    params : ndarray, (E, k) or (E, m)
         ``market``: intercept then one slope per factor; ``constant-mean``:
         the mean return; ``market-adjusted``: the mean estimation-sample
         abnormal return (not used for the normal return, which is the factor's
-        return itself; it is the mean about which s² is taken).
+        return itself; it is the mean about which s² is taken); ``synthetic``:
+        one weight per donor (the m columns of X), non-negative, summing to one.
     s2 : ndarray, (E,)
         Residual variance of the estimation sample.
     ret, normal, ar, ar_se : ndarray, (E, Lw)
@@ -130,7 +138,7 @@ class EventArrays:
     def V(self) -> np.ndarray:
         """Covariance of the window ARs, s²(I + 11'/n + Z S⁻¹ Z') (see estimate_arrays)."""
         E, Lw = self.ar.shape
-        if self.model == "market-adjusted":
+        if self.model in ("market-adjusted", "synthetic"):
             M = np.broadcast_to(np.eye(Lw), (E, Lw, Lw))
         else:
             M = np.eye(Lw) + self._inv_n[:, None, None]
@@ -146,7 +154,10 @@ class EventArrays:
 
 
 def model_k(model: str, n_factors: int) -> int:
-    """Parameter count k of a normal-return model (1 + factors for ``market``, else 1)."""
+    """Degrees of freedom k of a normal-return model: 1 + factors for ``market``, 0 for
+    ``synthetic`` (s² = SSR/n), else 1."""
+    if model == "synthetic":
+        return 0
     return 1 + n_factors if model == "market" else 1
 
 
@@ -161,13 +172,18 @@ def check_design(model, n_factors: int, estimation, windows, min_estimation_days
     Raises
     ------
     OptionError
-        ``model`` not one of 'constant-mean', 'market-adjusted', 'market'.
+        ``model`` not one of 'constant-mean', 'market-adjusted', 'market', 'synthetic'.
     StudyConfigError
         A malformed estimation window or event window, an estimation window
         that overlaps the event window, a bad ``min_estimation_days`` or a
-        factor count the model cannot use.
+        factor count the model cannot use (a ``synthetic`` donor pool of fewer than two).
     """
     model = check_option("model", model, ModelName)
+    if model == "synthetic" and n_factors < 2:
+        raise StudyConfigError(
+            f"model='synthetic' needs a donor pool of at least two series (the columns of X); "
+            f"got {n_factors}. Pass two or more donors, e.g. ['ZC=F', 'ZW=F']"
+        )
     if model == "market-adjusted" and n_factors != 1:
         raise StudyConfigError(
             f"model='market-adjusted' needs exactly one factor (its return is the normal "
@@ -263,8 +279,8 @@ def estimate_arrays(
         exclusion is on, not thin).
     day0 : array_like of int, (E,)
         Position of each event's day 0 in 0..T-1.
-    model : {'market', 'constant-mean', 'market-adjusted'}
-        Normal-return model.
+    model : {'market', 'constant-mean', 'market-adjusted', 'synthetic'}
+        Normal-return model (``synthetic``: the columns of X are the donors).
     estimation : (int, int)
         Estimation window [T0, T1] in trade days relative to day 0; it may
         not overlap the widest event window.
@@ -318,6 +334,22 @@ def estimate_arrays(
     k = 1, s² the sample variance (ddof 1) of the estimation-sample abnormal
     returns, V = s²I.
 
+    ``synthetic`` (a synthetic control; Abadie, Diamond and Hainmueller 2010,
+    in the event-study form of Acemoglu et al. 2016): the m columns of X are
+    the donor pool; the weights solve
+
+    .. math:: \\min_w \\sum_t (R_t - X_t'w)^2 \\quad
+              \\text{s.t. } w \\ge 0,\\ 1'w = 1
+
+    over the event's estimation sample (no intercept; :func:`simplex_lstsq`),
+    the normal return is X_τ'w and AR_τ = R_τ - X_τ'w. k = 0: s² = SSR/n, the
+    squared pre-event RMSPE, and V = s²I — no estimation-error term (the
+    weights' sampling error is not modelled; Acemoglu et al. use placebo
+    inference, which :func:`eventstudy.inference.placebo_distribution` gives
+    here by refitting the weights of each pseudo-event), t with n degrees of
+    freedom. An event whose donors are collinear over its sample (the
+    weights not unique) is excluded.
+
     AR_τ = R_τ - normal_τ on every day of the widest window; missing when the
     day is not ``valid`` or beyond the data. CAR over [a, b] sums the
     non-missing AR_τ (γ their indicator), Var(CAR) = γ'Vγ, t = CAR/√Var(CAR),
@@ -337,6 +369,11 @@ def estimate_arrays(
     Journal of Economic Literature, 35(1), 13-39.
     Campbell, J. Y., Lo, A. W., MacKinlay, A. C. (1997). The Econometrics of
     Financial Markets, ch. 4. Princeton University Press.
+    Abadie, A., Diamond, A., Hainmueller, J. (2010). Synthetic control methods
+    for comparative case studies. JASA, 105(490), 493-505.
+    Acemoglu, D., Johnson, S., Kermani, A., Kwak, J., Mitton, T. (2016). The
+    value of connections in turbulent times: evidence from the United States.
+    Journal of Financial Economics, 121(2), 368-391.
     """
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 1:
@@ -508,7 +545,7 @@ def estimate_arrays(
         ssr = wsum(yz * yz) - nf * ybar_s**2
         est = (yz, ybar_s, (), None)
         normal = np.broadcast_to(params, (E, Lw))
-    else:  # market-adjusted: AR = y - x; s² is taken about the sample mean of AR
+    elif model == "market-adjusted":  # AR = y - x; s² is taken about the sample mean of AR
         x0 = X[:, 0]
         dz = np.where(g, y - x0, 0.0)
         mu_d = dz[g].mean() if g.any() else 0.0
@@ -519,6 +556,22 @@ def estimate_arrays(
         # the estimation-sample AR is y - x itself, not its deviation from the mean
         est = (dz, np.full(E, -mu_d), (), None)
         normal = x0[idx_w]
+    else:  # synthetic: weights on the simplex, fitted on each event's sample
+        yg = np.where(g, y, 0.0)
+        xg = [np.where(g, X[:, j], 0.0) for j in range(m)]
+        G, b = _gram(yg, xg, g, first_safe, ok, Le, drop)
+        params, sing = _synthetic_weights(G, b, ok)
+        for i in np.flatnonzero(sing):
+            reason[i] = (
+                f"the donors are collinear over the {n[i]} estimation days (singular design: "
+                f"the weights are not unique); drop a donor that copies another"
+            )
+        ok &= ~sing
+        est = (yg, np.zeros(E), tuple(zip(xg, params.T, strict=True)), None)
+        # SSR from the residuals themselves: w'Gw - 2b'w + y'y would cancel
+        ssr = _residuals(yg, np.zeros(E), list(est[2]), g, first_safe, ok, Le, None,
+                         drop=drop)[2]
+        normal = sum(X[idx_w, j] * params[:, j, None] for j in range(m))
 
     # SSR from the sufficient statistics (centred, so without cancellation);
     # the residual rows themselves are built on first access of est_ar.
@@ -541,7 +594,7 @@ def estimate_arrays(
         diag = 1.0 + 1.0 / nf[:, None] + _quad(z_w, Sinv)
     elif model == "constant-mean":
         diag = np.broadcast_to(1.0 + 1.0 / nf[:, None], (E, Lw))
-    else:
+    else:  # market-adjusted, synthetic: no estimation-error term
         diag = np.ones((E, Lw))
     ar_se = np.where(ok_w, np.sqrt(s2[:, None] * diag), np.nan)
 
@@ -683,6 +736,156 @@ def _residuals(base, const, terms, g, first, ok, Le, add, block=512, drop=None):
         np.copyto(est_ar[sl], r, where=u)
         used[sl] = u
     return est_ar, used, ssr
+
+
+def _gram(base, xs, g, first, ok, Le, drop=None, block=512):
+    """X'X and X'y of every event's estimation sample, summed directly (no prefix sums).
+
+    ``base`` and ``xs`` are zero off ``g``; rows of events with ``ok`` false
+    are zero. Returns G (E, m, m) and b (E, m).
+    """
+    E, T, m = first.shape[0], base.shape[0], len(xs)
+    G = np.zeros((E, m, m))
+    b = np.zeros((E, m))
+    if T < Le:
+        return G, b
+    vb = sliding_window_view(base, Le)
+    vg = sliding_window_view(g, Le)
+    vx = [sliding_window_view(x, Le) for x in xs]
+    for s in range(0, E, block):
+        sl = slice(s, s + block)
+        f = first[sl]
+        u = vg[f] & ok[sl, None]
+        if drop is not None:
+            inb = (drop[0] >= s) & (drop[0] < s + block)
+            u[drop[0][inb] - s, drop[1][inb]] = False
+        D = np.stack([np.where(u, v[f], 0.0) for v in vx], axis=2)
+        G[sl] = np.einsum("eti,etj->eij", D, D)
+        b[sl] = np.einsum("eti,et->ei", D, np.where(u, vb[f], 0.0))
+    return G, b
+
+
+def _synthetic_weights(G, b, ok):
+    """Simplex-constrained least-squares weights of every event; (weights, singular).
+
+    Events with the same sample statistics (pseudo-events drawn twice) are
+    solved once. An event whose G is singular (correlation determinant at
+    most 1e-10, the market model's rule) gets NaN weights and ``singular``.
+    """
+    E, m = b.shape
+    w = np.full((E, m), np.nan)
+    sing = np.zeros(E, dtype=bool)
+    rows = np.flatnonzero(ok)
+    if not rows.size:
+        return w, sing
+    key = np.concatenate([G[rows].reshape(rows.size, -1), b[rows]], axis=1)
+    uniq, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    sol = np.full((uniq.shape[0], m), np.nan)
+    bad = np.zeros(uniq.shape[0], dtype=bool)
+    for u, r in enumerate(rows[first]):
+        d = np.sqrt(np.diag(G[r]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            C = G[r] / np.outer(d, d)
+        if not (d > 0).all() or not np.linalg.det(C) > 1e-10:
+            bad[u] = True
+            continue
+        sol[u] = simplex_lstsq(G[r], b[r])
+    w[rows] = sol[inv.reshape(-1)]
+    sing[rows] = bad[inv.reshape(-1)]
+    return w, sing
+
+
+def simplex_lstsq(G, b, *, tol: float = SIMPLEX_TOL, max_iter: int | None = None) -> np.ndarray:
+    """Least squares on the simplex: argmin ½w'Gw - b'w subject to w >= 0, 1'w = 1.
+
+    With G = D'D and b = D'y this is min ||y - Dw||² over non-negative
+    weights summing to one, the synthetic-control problem.
+
+    Parameters
+    ----------
+    G : ndarray, (m, m)
+        Positive definite Gram matrix D'D.
+    b : ndarray, (m,)
+        D'y.
+    tol : float
+        Relative tolerance of the optimality check (see Notes).
+    max_iter : int, optional
+        Active-set iterations after the start (default 10 m).
+
+    Returns
+    -------
+    ndarray, (m,)
+        The weights; exactly 0 off the support, summing to 1 to rounding.
+
+    Raises
+    ------
+    EstimationError
+        G not positive definite, or no optimum found within ``max_iter``.
+
+    Notes
+    -----
+    Start: :func:`scipy.optimize.nnls` on the least-squares form
+    ||Rw - R^{-T}b||² + M²(1'w - 1)², with G = R'R (Cholesky) and a penalty
+    row M = 10³ max(1, √max G_jj) that nearly enforces the sum; its support is
+    the starting active set. Then the primal active-set method for convex QP
+    (Nocedal and Wright 2006, Algorithm 16.3) from the start rescaled onto the
+    simplex: on the free set F the equality-constrained problem is solved
+    exactly from its KKT system [[G_FF, 1], [1', 0]] [w_F; μ] = [b_F; 1]; a
+    step that would make a weight negative stops at zero and fixes it; at a
+    point with w_F > 0 the multipliers of the fixed weights,
+    ν = (Gw - b)_j + μ, must be >= -tol (|G||w| + |b|)_j, else the most
+    negative is freed. The result solves the KKT conditions to rounding
+    (the problem is strictly convex, so it is the unique optimum); nnls
+    usually finds the support, and one KKT solve polishes it.
+
+    References
+    ----------
+    Nocedal, J., Wright, S. J. (2006). Numerical Optimization, 2nd ed.,
+    section 16.5. Springer.
+    """
+    G = np.asarray(G, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    m = b.shape[0]
+    try:
+        R = linalg.cholesky(G, lower=False)
+    except linalg.LinAlgError:
+        raise EstimationError("simplex_lstsq: G is not positive definite (collinear donors); "
+                              "drop a donor that copies another") from None
+    c = linalg.solve_triangular(R, b, trans="T")
+    M = 1e3 * max(1.0, float(np.sqrt(np.max(np.diag(G)))))
+    w0, _ = optimize.nnls(np.vstack([R, np.full(m, M)]), np.append(c, M))
+    if not w0.sum() > 0:
+        w0 = np.full(m, 1.0 / m)
+    w = w0 / w0.sum()
+    free = w > 0
+    scale = np.abs(G) @ np.ones(m) + np.abs(b)
+    for _ in range(10 * m if max_iter is None else int(max_iter)):
+        F = np.flatnonzero(free)
+        K = np.zeros((F.size + 1, F.size + 1))
+        K[:-1, :-1] = G[np.ix_(F, F)]
+        K[:-1, -1] = K[-1, :-1] = 1.0
+        sol = np.linalg.solve(K, np.append(b[F], 1.0))
+        z = np.zeros(m)
+        z[F] = sol[:-1]
+        if (z[F] > 0).all():
+            w = z
+            nu = G @ w - b + sol[-1]
+            nu[F] = 0.0
+            j = int(np.argmin(nu / scale))
+            if nu[j] >= -tol * scale[j]:
+                return w
+            free[j] = True
+            continue
+        # step from w towards z until the first weight reaches zero
+        dec = (z < w) & free & (z <= 0)
+        ratio = np.where(dec, w / np.where(dec, w - z, 1.0), np.inf)
+        j = int(np.argmin(ratio))
+        w = w + min(1.0, float(ratio[j])) * (z - w)
+        w[j] = 0.0
+        free[j] = False
+        w = np.where(free, np.maximum(w, 0.0), 0.0)
+        w = w / w.sum()
+    raise EstimationError(f"simplex_lstsq: no optimum after {10 * m} active-set steps")
 
 
 def _quad(z, Sinv):

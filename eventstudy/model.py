@@ -22,9 +22,10 @@ from ._options import ReturnKind, check_option
 from .engine import check_design, estimate_arrays
 from .eventtime import engine_inputs, locate_day0, window_mask
 from .exceptions import StudyConfigError
-from .results import EventStudyResults, FitOptions
+from .results import EventStudyResults, FitOptions, lag_name, lagged_names
 
-__all__ = ["Design", "EventStudy", "dummy_regression", "event_groups", "newey_west_lags"]
+__all__ = ["Design", "EventStudy", "check_donor_prices", "dummy_regression", "event_groups",
+           "lagged_factors", "lead_lag_regression", "newey_west_lags"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +60,14 @@ class EventStudy:
         Column of ``returns`` holding the asset's returns.
     factors : sequence of str
         Factor columns (market model regressors; the one benchmark of
-        ``market-adjusted``; none for ``constant-mean``).
-    model : {'market', 'constant-mean', 'market-adjusted'}
+        ``market-adjusted``; none for ``constant-mean``; the donor pool of
+        ``synthetic``).
+    model : {'market', 'constant-mean', 'market-adjusted', 'synthetic'}
         Normal-return model (see :func:`eventstudy.engine.estimate_arrays`).
+    factor_lags : sequence of int
+        Dimson lead/lag returns of the factors (market model): the design
+        holds each factor's return ℓ rows earlier for each ℓ
+        (:func:`lagged_factors`); default ``(0,)``.
     estimation : (int, int)
         Estimation window [T0, T1] in trade days relative to day 0.
     windows : sequence of (int, int)
@@ -135,6 +141,7 @@ class EventStudy:
         seed: int = 0,
         returns_kind: str = "log",
         volatility: str = "constant",
+        factor_lags=(0,),
     ):
         if isinstance(factors, str):
             raise StudyConfigError(
@@ -142,8 +149,16 @@ class EventStudy:
                 f"factors=[{factors!r}]"
             )
         factors = list(factors)
+        lags = tuple(sorted(int(g) for g in factor_lags))
+        if not lags or len(set(lags)) != len(lags):
+            raise StudyConfigError(f"factor_lags = {list(factor_lags)!r}: expected distinct "
+                                   "integers, e.g. [-1, 0, 1]")
+        if lags != (0,) and model != "market":
+            raise StudyConfigError(f"factor_lags = {list(lags)!r}: lead and lag factor returns "
+                                   f"belong to model='market'; got model={model!r}")
+        self.factor_lags = lags
         self.model, self.estimation, wins, self.min_estimation_days = check_design(
-            model, len(factors), estimation, windows, min_estimation_days
+            model, len(factors) * len(lags), estimation, windows, min_estimation_days
         )
         self.windows = tuple((int(a), int(b)) for a, b in wins)
         self.asset = asset
@@ -170,9 +185,11 @@ class EventStudy:
                                    "'constant', 'garch'")
         self.volatility = volatility
         self.seed = int(seed)
-        self.returns = _check_returns(returns, asset, self.factors)
-        self.roll = _mask("roll", roll, self.returns.index)
-        self.thin = _mask("thin", thin, self.returns.index)
+        returns = _check_returns(returns, asset, self.factors)
+        self.roll = _mask("roll", roll, returns.index)
+        self.thin = _mask("thin", thin, returns.index)
+        self.regressors = lagged_names(self.factors, lags)
+        self.returns = lagged_factors(returns, self.factors, lags, self.roll)
         self.events = _check_events(events)
         for name, frame in (("exclude_windows_of", exclude_windows_of),
                             ("known_events", known_events)):
@@ -194,6 +211,7 @@ class EventStudy:
             exclude_thin_trading=self.exclude_thin_trading,
             min_estimation_days=self.min_estimation_days, group_by=self.group_by,
             placebo_draws=self.placebo_draws, seed=self.seed, volatility=self.volatility,
+            factor_lags=self.factor_lags,
         )
 
     def _other_day0(self, other=None) -> tuple[np.ndarray, np.ndarray]:
@@ -231,8 +249,8 @@ class EventStudy:
             distribution.
         """
         y, X, valid, est_ok, _ = engine_inputs(
-            self.returns, self.asset, self.factors, self.roll.to_numpy(), self.thin.to_numpy(),
-            exclude_thin_trading=self.exclude_thin_trading)
+            self.returns, self.asset, self.regressors, self.roll.to_numpy(),
+            self.thin.to_numpy(), exclude_thin_trading=self.exclude_thin_trading)
         pos, reason = locate_day0(self.events["trade_date"], self.returns.index)
         return Design(y, X, valid, est_ok, pos, reason)
 
@@ -250,6 +268,9 @@ class EventStudy:
 
         y, X, valid, est_ok, pos, pre_reason = self.design()
         located = pre_reason == ""
+        if self.model == "synthetic":
+            check_donor_prices(self.returns, self.factors, pos[located], self.estimation,
+                               self.events["id"].astype(str).to_numpy()[located])
         arrays = estimate_arrays(
             y, X, valid, est_ok, pos[located],
             model=self.model, estimation=self.estimation, windows=self.windows,
@@ -308,7 +329,7 @@ class EventStudy:
             self.returns,
             self.events if events is None else events,
             asset=self.asset,
-            factors=self.factors,
+            factors=self.regressors,
             windows=self.windows,
             estimation=self.estimation,
             roll=self.roll,
@@ -427,6 +448,175 @@ def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:
             sel = idx[values[idx] == value]
             groups[f"{group_by}={value}"] = (sel, np.ones(sel.size))
     return groups
+
+
+def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFrame:
+    """``returns`` with each factor's return ℓ rows earlier added, for each lag ℓ ≠ 0.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Returns on the trade dates (normally the exchange calendar's), with
+        the factor columns.
+    factors : sequence of str
+    lags : sequence of int
+        ℓ > 0 a lag (column ``<factor>_lag<ℓ>`` holds the return of row t - ℓ
+        at row t), ℓ < 0 a lead (``<factor>_lead<-ℓ>``, row t + |ℓ|); 0 is the
+        factor itself (:func:`eventstudy.results.lag_name`).
+    roll : Series of bool, optional
+        Contract-roll dates: a shifted return that comes from a roll day is
+        missing (it spans a contract switch of the asset or a futures factor).
+
+    Returns
+    -------
+    DataFrame
+        A copy with the new columns (the same frame when ``lags`` is ``(0,)``).
+        Rows are trade dates, so a lag is one trade date of the asset's
+        calendar; a shifted value is missing where the source row is missing
+        or a roll, and at the ends of the index.
+    """
+    lags = [int(g) for g in lags if int(g) != 0]
+    if not lags:
+        return returns
+    src = returns[list(factors)]
+    if roll is not None:
+        off = ~roll.reindex(returns.index, fill_value=False).to_numpy(dtype=bool)
+        src = src.where(np.repeat(off[:, None], src.shape[1], axis=1))
+    new = {lag_name(f, g): src[f].shift(g) for f in factors for g in lags}
+    return returns.assign(**new)
+
+
+def lead_lag_regression(returns: pd.DataFrame, *, asset: str, factors, lags=(-1, 0, 1),
+                        roll: pd.Series | None = None, thin: pd.Series | None = None,
+                        exclude_thin_trading: bool = True, start=None, end=None,
+                        maxlags: int | None = None) -> pd.DataFrame:
+    """Whether leads and lags of the factors explain the asset: OLS with and without them.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Returns on the trade dates (the exchange calendar's), with ``asset``
+        and the ``factors``.
+    asset : str
+    factors : sequence of str
+    lags : sequence of int
+        The Dimson lags (must include 0; see :func:`lagged_factors`).
+    roll, thin : Series of bool, optional
+        Roll days are left out (and shifted returns from them are missing);
+        thin-trading days too with ``exclude_thin_trading``.
+    start, end : date-like, optional
+        The sample's first and last trade dates.
+    maxlags : int, optional
+        Newey-West lags; default floor(4 (T/100)^(2/9)).
+
+    Returns
+    -------
+    DataFrame
+        One row per factor and lag and one per factor's sum: ``factor, lag``
+        (an integer, or ``'sum'``), ``term, coef, se_hac, t_hac, p_hac``.
+        ``attrs``: ``nobs, maxlags, first, last, r2_base`` (the plain market
+        model), ``r2_lagged`` (with the leads and lags), both on the same
+        days (those where every lagged return exists).
+
+    Notes
+    -----
+    R_t = α + Σ_f Σ_ℓ β_fℓ R_f,t-ℓ + ε_t by OLS over the sample, with
+    statsmodels' Newey-West (Bartlett) HAC covariance V; the summed beta of
+    factor f is Σ_ℓ β_fℓ with se √(1'V_f 1) (Dimson 1979). The plain model
+    R_t = α + Σ_f β_f R_f,t + ε_t is fitted on the same days, so that the two
+    R² compare like with like.
+    """
+    import statsmodels.api as sm
+
+    factors = list(factors)
+    lags = sorted(int(g) for g in lags)
+    if 0 not in lags:
+        raise StudyConfigError(f"lags = {lags!r}: include 0 (the same-day factor return)")
+    returns = _check_returns(returns, asset, factors)
+    roll_m = _mask("roll", roll, returns.index)
+    thin_m = _mask("thin", thin, returns.index)
+    frame = lagged_factors(returns, factors, lags, roll_m)
+    cols = list(lagged_names(factors, lags))
+    keep = frame[[asset, *cols]].notna().all(axis=1) & ~roll_m
+    if exclude_thin_trading:
+        keep &= ~thin_m
+    if start is not None:
+        keep &= frame.index >= pd.Timestamp(start)
+    if end is not None:
+        keep &= frame.index <= pd.Timestamp(end)
+    sample = frame.loc[keep]
+    if len(sample) < len(cols) + 10:
+        raise StudyConfigError(f"lead_lag_regression: only {len(sample)} usable days between "
+                               f"{start} and {end}; widen the sample")
+    nobs = len(sample)
+    lag_n = newey_west_lags(nobs) if maxlags is None else int(maxlags)
+    y = sample[asset].to_numpy(dtype=float)
+    full = sm.OLS(y, sm.add_constant(sample[cols].to_numpy(dtype=float), has_constant="add"))
+    fit = full.fit(cov_type="HAC", cov_kwds={"maxlags": lag_n})
+    base = sm.OLS(y, sm.add_constant(sample[factors].to_numpy(dtype=float),
+                                     has_constant="add")).fit()
+    params = np.asarray(fit.params)[1:]
+    cov = np.asarray(fit.cov_params())[1:, 1:]
+    rows = []
+    L = len(lags)
+    for j, f in enumerate(factors):
+        block = slice(j * L, (j + 1) * L)
+        for i, g in enumerate(lags):
+            c = j * L + i
+            rows.append({"factor": f, "lag": g, "term": lag_name(f, g), "coef": params[c],
+                         "se_hac": float(np.sqrt(cov[c, c]))})
+        rows.append({"factor": f, "lag": "sum", "term": f"{f}_sum",
+                     "coef": float(params[block].sum()),
+                     "se_hac": float(np.sqrt(cov[block, block].sum()))})
+    out = pd.DataFrame(rows)
+    out["t_hac"] = out["coef"] / out["se_hac"]
+    out["p_hac"] = 2.0 * special.ndtr(-np.abs(out["t_hac"].to_numpy(dtype=float)))
+    out.attrs.update({"nobs": nobs, "maxlags": lag_n, "first": sample.index[0],
+                      "last": sample.index[-1], "r2_base": float(base.rsquared),
+                      "r2_lagged": float(fit.rsquared)})
+    return out
+
+
+def check_donor_prices(returns: pd.DataFrame, donors, day0, estimation, event_ids, *,
+                       prefix: str = "") -> None:
+    """Raise when a donor has no return over some event's estimation window.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        The returns on the trade dates, with one column per donor.
+    donors : sequence of str
+    day0 : array_like of int
+        Day-0 positions of the located events.
+    estimation : (int, int)
+    event_ids : array_like of str
+        The events' ids (for the message).
+    prefix : str
+        Put before the message (the study file, ``"Study: "``).
+
+    Raises
+    ------
+    StudyConfigError
+        ``donors = [...]: <donor> has no price over the estimation window ...``
+        naming the event, the window's dates and the fix.
+    """
+    day0 = np.asarray(day0, dtype=np.int64)
+    T = len(returns.index)
+    if not day0.size or not T:
+        return
+    a = np.clip(day0 + estimation[0], 0, T)
+    b = np.clip(day0 + estimation[1] + 1, 0, T)
+    for d in donors:
+        have = np.concatenate([[0], np.cumsum(np.isfinite(returns[d].to_numpy(dtype=float)))])
+        empty = np.flatnonzero((b > a) & (have[b] - have[a] == 0))
+        if empty.size:
+            i = int(empty[0])
+            first, last = returns.index[a[i]], returns.index[b[i] - 1]
+            raise StudyConfigError(
+                f"{prefix}donors = {list(donors)!r}: {d} has no price over the estimation window "
+                f"[{estimation[0]}, {estimation[1]}] of event {event_ids[i]!r} ({first:%Y-%m-%d} "
+                f"to {last:%Y-%m-%d}); drop {d} from donors or choose a donor with prices over "
+                f"those dates")
 
 
 def newey_west_lags(nobs: int) -> int:

@@ -41,7 +41,9 @@ OUTPUT_FILES = {
     "car.csv": "the tidy table: CAR, se, t, df, p, interval, SQ and placebo p, flags, note",
     "events.csv": "every event: trade date, status and the reason of an exclusion",
     "tests.csv": "the test battery of each group and window",
-    "model.csv": "each event's normal-return model: coefficients, se, R², residual sd",
+    "model.csv": "each event's normal-return model: coefficients, se, R², residual sd "
+                 "(summed Dimson betas with factor_lags; weights and RMSPE of a synthetic control)",
+    "weights.csv": "synthetic control only: each event's donor weights and pre-event RMSPE",
     "estimation.csv": "every estimation-window day: used, or why it was masked",
     "dummy.csv": "the dummy-variable regression beside the classical CARs",
     "cross.csv": "several assets: each event tested across them, with their correlation",
@@ -120,8 +122,10 @@ def summary_markdown(results, alpha: float = 0.05) -> str:
         "## The study",
         "",
         *([f"- study file: `{s.path}`"] if s is not None and s.path is not None else []),
-        f"- asset `{o.asset}`, factors {', '.join(f'`{f}`' for f in o.factors) or 'none'}, "
-        f"model `{o.model}`, {o.returns} returns",
+        f"- asset `{o.asset}`, {'donors' if o.model == 'synthetic' else 'factors'} "
+        f"{', '.join(f'`{f}`' for f in o.factors) or 'none'}, model `{o.model}`"
+        + (f" with factor lags {', '.join(f'{g:+d}' for g in o.factor_lags)} (Dimson)"
+           if tuple(o.factor_lags) != (0,) else "") + f", {o.returns} returns",
         f"- estimation window [{o.estimation[0]}, {o.estimation[1]}] trade days, at least "
         f"{o.min_estimation_days} usable days; event windows "
         + ", ".join(fmt.window(a, b) for a, b in o.windows),
@@ -284,6 +288,8 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
     results.events.to_csv(folder / "events.csv", index=False, date_format=date)
     results.tests.to_csv(folder / "tests.csv", index=False)
     results.normal_model().to_csv(folder / "model.csv", index=False)
+    if results.options.model == "synthetic":
+        results.synthetic_weights().to_csv(folder / "weights.csv", index=False)
     results.estimation_days().to_csv(folder / "estimation.csv", index=False, date_format=date)
     if multi:
         results.cross_asset().to_csv(folder / "cross.csv", index=False)

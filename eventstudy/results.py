@@ -27,7 +27,8 @@ from scipy import special
 
 from .exceptions import InferenceError, OptionError
 
-__all__ = ["EventStudyResults", "FitOptions", "MultiAssetResults", "TESTS_COLUMNS", "TIDY_COLUMNS"]
+__all__ = ["EventStudyResults", "FitOptions", "MultiAssetResults", "TESTS_COLUMNS", "TIDY_COLUMNS",
+           "lag_name", "lagged_names"]
 
 TESTS_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events", "note"]
 
@@ -55,6 +56,7 @@ class FitOptions:
     ----------
     asset : str
     factors : tuple of str
+        The factors, or for ``model = 'synthetic'`` the donor pool.
     model : str
     returns : {'log', 'simple'}
     estimation : (int, int)
@@ -63,6 +65,9 @@ class FitOptions:
     min_estimation_days : int
     group_by : str
     placebo_draws, seed : int
+    volatility : str
+    factor_lags : tuple of int
+        Dimson lags of the factors (``(0,)``: the plain market model).
     """
 
     asset: str
@@ -78,11 +83,39 @@ class FitOptions:
     placebo_draws: int
     seed: int
     volatility: str = "constant"
+    factor_lags: tuple = (0,)
+
+    @property
+    def regressors(self) -> tuple:
+        """The normal-return design's columns: each factor at each lag (:func:`lagged_names`)."""
+        return lagged_names(self.factors, self.factor_lags)
+
+    @property
+    def donors(self) -> tuple:
+        """The donor pool of a synthetic control (empty for other models)."""
+        return tuple(self.factors) if self.model == "synthetic" else ()
 
     @property
     def return_label(self) -> str:
         """``'log return'`` or ``'simple return'``, for table and figure labels."""
         return f"{self.returns} return"
+
+
+def lag_name(factor: str, lag: int) -> str:
+    """The design column of ``factor``'s return ``lag`` trade days earlier.
+
+    ``SPY`` for lag 0, ``SPY_lag1`` for the previous day's, ``SPY_lead1`` for
+    the next day's.
+    """
+    lag = int(lag)
+    if lag == 0:
+        return str(factor)
+    return f"{factor}_lag{lag}" if lag > 0 else f"{factor}_lead{-lag}"
+
+
+def lagged_names(factors, lags=(0,)) -> tuple:
+    """Every factor at every lag, factor by factor (:func:`lag_name`)."""
+    return tuple(lag_name(f, g) for f in factors for g in lags)
 
 
 def _window_text(a, b) -> str:
@@ -660,23 +693,35 @@ class EventStudyResults:
         DataFrame
             ``event_id, n_estimation, df, r2, resid_sd`` and, per term of the
             model, ``<term>`` and ``<term>_se``. Terms: ``const`` and one per
-            factor (``market``); ``mean`` (``constant-mean``); ``mean_ar``
-            (``market-adjusted``, the mean estimation-sample abnormal return).
+            factor (``market``; with ``factor_lags`` one per factor and lag,
+            named by :func:`lag_name`, then per factor ``<factor>_sum`` and
+            ``<factor>_sum_se``, the summed Dimson beta); ``mean``
+            (``constant-mean``); ``mean_ar`` (``market-adjusted``, the mean
+            estimation-sample abnormal return). ``synthetic``: ``rmspe`` and
+            one weight per donor (named by the donor, no standard error).
 
         Notes
         -----
         On event e's estimation sample (n days, k parameters, s² = SSR/(n-k)):
-        slopes β̂ have covariance s² S⁻¹ with S = Σ(x_t - x̄)(x_t - x̄)', the
+        slopes β̂ have covariance V = s² S⁻¹ with S = Σ(x_t - x̄)(x_t - x̄)', the
         intercept α̂ = ȳ - β̂'x̄ has variance s²(1/n + x̄'S⁻¹x̄), a mean has
         variance s²/n; R² = 1 - SSR/Σ(y_t - ȳ)² (0 for the constant-mean
         model; for market-adjusted, with SSR the dispersion of R - R_m about
-        its mean); resid_sd = s.
+        its mean); resid_sd = s. The summed beta of a factor over its lags
+        (Dimson 1979) is 1'β̂_f with standard error √(1'V_f 1), V_f the block
+        of V of the factor's lag coefficients. Synthetic control: RMSPE =
+        √(SSR/n) over the estimation sample (= resid_sd, since k = 0).
+
+        References
+        ----------
+        Dimson, E. (1979). Risk measurement when shares are subject to
+        infrequent trading. Journal of Financial Economics, 7(2), 197-226.
         """
         if "normal_model" in self._cache:
             return self._cache["normal_model"].copy()
         a = self.arrays
         u = np.flatnonzero(a.used)
-        names = _param_names(a.model, self.options.factors)
+        names = _param_names(a.model, self.options.regressors)
         out = {"event_id": self._ids[u], "n_estimation": a.n[u].astype(np.int64),
                "df": a.dof[u].astype(np.int64)}
         s2 = a.s2[u]
@@ -694,8 +739,9 @@ class EventStudyResults:
         with np.errstate(invalid="ignore", divide="ignore"):
             r2 = 1.0 - ssr / tss
         se = np.full((u.size, len(names)), np.nan)
+        sums = {}
         if a.model == "market" and u.size:
-            m = len(self.options.factors)
+            m = len(names) - 1
             Xe = np.where(ok[:, :, None], self._X[pos], np.nan)
             xbar = np.nanmean(Xe, axis=1)
             Xc = np.where(ok[:, :, None], Xe - xbar[:, None, :], 0.0)
@@ -703,18 +749,57 @@ class EventStudyResults:
             Sinv = np.linalg.inv(S) if m else np.zeros((u.size, 0, 0))
             se[:, 1:] = np.sqrt(s2[:, None] * np.einsum("eii->ei", Sinv))
             se[:, 0] = np.sqrt(s2 * (1.0 / n + np.einsum("ei,eij,ej->e", xbar, Sinv, xbar)))
-        else:
+            L = len(self.options.factor_lags)
+            if L > 1:
+                for j, f in enumerate(self.options.factors):
+                    block = slice(j * L, (j + 1) * L)
+                    beta = a.params[u, 1:][:, block].sum(axis=1)
+                    var = s2 * Sinv[:, block, block].sum(axis=(1, 2))
+                    sums[f"{f}_sum"] = beta
+                    sums[f"{f}_sum_se"] = np.sqrt(var)
+        elif a.model != "synthetic":
             se[:, 0] = np.sqrt(s2 / n)
             if a.model == "constant-mean":
                 r2 = np.zeros(u.size)
         out["r2"] = r2
         out["resid_sd"] = np.sqrt(s2)
-        for j, name in enumerate(names):
-            out[name] = a.params[u, j]
-            out[f"{name}_se"] = se[:, j]
+        if a.model == "synthetic":
+            out["rmspe"] = np.sqrt(ssr / n)
+            for j, name in enumerate(names):
+                out[name] = a.params[u, j]
+        else:
+            for j, name in enumerate(names):
+                out[name] = a.params[u, j]
+                out[f"{name}_se"] = se[:, j]
+            out.update(sums)
         table = pd.DataFrame(out)
         self._cache["normal_model"] = table
         return table.copy()
+
+    def synthetic_weights(self) -> pd.DataFrame:
+        """The synthetic control of each used event: donor pool, weights, pre-event fit.
+
+        Returns
+        -------
+        DataFrame
+            One row per used event and donor: ``event_id, donor, weight,
+            rmspe, n_estimation`` (``rmspe`` = √(SSR/n) over the event's
+            estimation sample, the same on each of its rows). Empty, with
+            these columns, when the model is not ``synthetic``.
+        """
+        cols = ["event_id", "donor", "weight", "rmspe", "n_estimation"]
+        if self.options.model != "synthetic":
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        nm = self.normal_model()
+        donors = list(self.options.donors)
+        K = len(donors)
+        return pd.DataFrame({
+            "event_id": np.repeat(nm["event_id"].to_numpy(), K),
+            "donor": np.tile(donors, len(nm)),
+            "weight": nm[donors].to_numpy().ravel(),
+            "rmspe": np.repeat(nm["rmspe"].to_numpy(), K),
+            "n_estimation": np.repeat(nm["n_estimation"].to_numpy(), K),
+        })[cols]
 
     def estimation_days(self) -> pd.DataFrame:
         """Every day of each located event's estimation window, kept or not, and why.
@@ -758,10 +843,13 @@ class EventStudyResults:
 
         See :func:`eventstudy.model.dummy_regression`; the classical CARs of
         :attr:`car` stand beside the dummy-regression ones. Empty when no event
-        was used.
+        was used or the model is ``synthetic`` (the regression has free
+        coefficients on its factors, not simplex weights). With ``factor_lags``
+        the regressors are the lagged factors.
         """
         if "dummy" not in self._cache:
-            if self.model is None or not self.n_used:
+            # the dummy regression is a market model; a synthetic control has none
+            if self.model is None or not self.n_used or self.options.model == "synthetic":
                 self._cache["dummy"] = pd.DataFrame()
             else:
                 used = self._located[self.arrays.used]
@@ -824,7 +912,9 @@ class EventStudyResults:
         ev = self._events
         return [
             ("Asset", o.asset),
-            ("Factors", ", ".join(o.factors) or "none"),
+            ("Donors" if o.model == "synthetic" else "Factors", ", ".join(o.factors) or "none"),
+            *([("Factor lags", ", ".join(f"{g:+d}" for g in o.factor_lags))]
+              if tuple(o.factor_lags) != (0,) else []),
             ("Model", f"{o.model}, {o.returns} returns"),
             ("Estimation window", f"[{o.estimation[0]}, {o.estimation[1]}] trade days, at least "
                                   f"{o.min_estimation_days} used"),
@@ -858,9 +948,14 @@ class EventStudyResults:
 
     def _model_display(self) -> pd.DataFrame:
         nm = self.normal_model()
-        names = _param_names(self.arrays.model, self.options.factors)
+        names = _param_names(self.arrays.model, self.options.regressors)
         out = pd.DataFrame({"event": nm["event_id"]})
-        for name in names:
+        if self.arrays.model == "synthetic":
+            for name in names:
+                out[f"w {name}"] = nm[name].round(4)
+            out["RMSPE %"] = (nm["rmspe"] * _PCT).round(2)
+        for name in [] if self.arrays.model == "synthetic" else (
+                names + [f"{f}_sum" for f in self.options.factors if f"{f}_sum" in nm]):
             out[name] = [f"{b:.4f} ({s:.4f})" if np.isfinite(b) else ""
                          for b, s in zip(nm[name], nm[f"{name}_se"], strict=True)]
         out["R²"] = nm["r2"].round(3)
@@ -995,6 +1090,8 @@ def _mean_and_se(values, variances):
 def _param_names(model, factors):
     if model == "market":
         return ["const", *map(str, factors)]
+    if model == "synthetic":
+        return list(map(str, factors))
     if model == "constant-mean":
         return ["mean"]
     return ["mean_ar"]
@@ -1107,6 +1204,10 @@ class MultiAssetResults:
 
     def normal_model(self) -> pd.DataFrame:
         return self._stack("normal_model", method=True)
+
+    def synthetic_weights(self) -> pd.DataFrame:
+        """Every asset's synthetic-control weights, stacked."""
+        return self._stack("synthetic_weights", method=True)
 
     def estimation_days(self) -> pd.DataFrame:
         return self._stack("estimation_days", method=True)

@@ -5,7 +5,9 @@ A study file names everything an event study needs, one key per choice::
     title = "Corn futures and the tariff news"
     asset = "ZC=F"                    # or assets = ["ZC=F", "CORN", "ZC=F-ZW=F"]
     factors = ["SPY", "UUP"]
-    model = "market"                  # 'constant-mean' | 'market-adjusted' | 'market'
+    model = "market"                  # 'constant-mean' | 'market-adjusted' | 'market' | 'synthetic'
+    factor_lags = [-1, 0, 1]          # optional, market model: Dimson lead/lag factor returns
+    donors = ["ZW=F", "CL=F", "SPY"]  # model = "synthetic" only: the donor pool
     returns = "log"                   # 'log' | 'simple'
     estimation = [-250, -11]          # trading days relative to day 0
     windows = [[0, 0], [0, 1], [-1, 1], [-1, 5]]
@@ -80,6 +82,8 @@ _EXAMPLES = {
     "assets": 'assets = ["ZS=F", "ZC=F", "ZS=F-ZC=F"]',
     "factors": 'factors = ["SPY", "UUP"]',
     "model": 'model = "market"',
+    "donors": 'donors = ["ZC=F", "ZW=F", "CL=F"]',
+    "factor_lags": "factor_lags = [-1, 0, 1]",
     "returns": 'returns = "log"',
     "estimation": "estimation = [-250, -11]",
     "windows": "windows = [[0, 0], [0, 1], [-1, 1]]",
@@ -123,9 +127,21 @@ class Study:
         futures: the difference of their log returns on A's trade dates. With
         ``assets``, ``asset`` is the first of them.
     factors : tuple of str
-        Factor tickers of the normal-return model (none for ``'constant-mean'``).
-    model : {'constant-mean', 'market-adjusted', 'market'}
-        Normal-return model.
+        Factor tickers of the normal-return model (none for ``'constant-mean'``;
+        with ``'synthetic'`` they are not used and set to none).
+    model : {'constant-mean', 'market-adjusted', 'market', 'synthetic'}
+        Normal-return model; ``'synthetic'`` is a synthetic control on ``donors``
+        (see :func:`eventstudy.engine.estimate_arrays`).
+    donors : tuple of str
+        The donor pool of ``model = 'synthetic'`` (at least two tickers, not
+        the asset); empty for every other model. With ``assets``, a donor
+        equal to an asset is dropped for that asset.
+    factor_lags : tuple of int
+        Dimson (1979) lead/lag factor returns of the market model: the design
+        holds each factor's return ℓ trade days earlier for every ℓ listed
+        (ℓ = 1 the previous day's, ℓ = -1 the next day's; sorted on
+        validation). Default ``(0,)``, the plain market model. A lead may not
+        reach from the estimation window into the event window.
     returns : {'log', 'simple'}
         Return definition.
     estimation : (int, int)
@@ -191,6 +207,8 @@ class Study:
     assets: tuple[str, ...] | None = None
     factors: tuple[str, ...] = ("SPY", "UUP")
     model: ModelName = "market"
+    donors: tuple[str, ...] = ()
+    factor_lags: tuple[int, ...] = (0,)
     returns: ReturnKind = "log"
     estimation: tuple[int, int] = (-250, -11)
     windows: tuple[tuple[int, int], ...] = ((0, 0), (0, 1), (-1, 1), (-1, 5))
@@ -245,10 +263,16 @@ class Study:
         return out
 
     @property
+    def regressors(self) -> tuple[str, ...]:
+        """The series of the normal-return model: ``donors`` for ``synthetic``, else ``factors``."""
+        return self.donors if self.model == "synthetic" else self.factors
+
+    @property
     def tickers(self) -> tuple[str, ...]:
-        """Every price series the study reads: the assets (both legs of a spread), the factors."""
+        """Every price series the study reads: the assets (both legs of a spread), the
+        factors, the donors."""
         out: list[str] = []
-        for a in (*(self.assets or (self.asset,)), *self.factors):
+        for a in (*(self.assets or (self.asset,)), *self.factors, *self.donors):
             for t in split_spread(a):
                 if t not in out:
                     out.append(t)
@@ -263,8 +287,9 @@ class Study:
         """The one-asset study of ``asset``: same design, a factor equal to it dropped."""
         legs = split_spread(asset)
         factors = tuple(f for f in self.factors if f not in legs)
+        donors = tuple(d for d in self.donors if d not in legs)
         return dataclasses.replace(self, asset=asset, assets=None, factors=factors,
-                                   variants={})
+                                   donors=donors, variants={})
 
 
 #: The keys a study file may contain (``path`` comes from the file).
@@ -405,6 +430,7 @@ def _validate(study: Study) -> dict:
                    "list each factor once")
     if study.assets is None and asset in factors:
         check.fail("factors", list(factors), "the asset cannot also be a factor", "remove it")
+    out.update(_check_donors(check, study, model, asset))
 
     windows = study.windows
     if not isinstance(windows, (list, tuple)) or not windows:
@@ -432,6 +458,7 @@ def _validate(study: Study) -> dict:
                    f"end it at {first_day - 1} or earlier, e.g. estimation = [{t0}, "
                    f"{first_day - 1}]")
     out["estimation"] = (t0, t1)
+    out["factor_lags"] = _check_lags(check, study.factor_lags, model, t1, first_day)
     n_est = t1 - t0 + 1
     if min_days > n_est:
         check.fail("min_estimation_days", min_days,
@@ -505,6 +532,61 @@ def _validate(study: Study) -> dict:
                        else "empty list", "list ids of event_ids (or of the events file)")
         out["headline_events"] = heads
     return out
+
+
+def _check_donors(check: _Checker, study, model: str, asset: str) -> dict:
+    """The donor pool: a list of two or more tickers for ``synthetic``, none otherwise.
+
+    With ``synthetic`` the factors are not used and are set to none.
+    """
+    donors = check.strings("donors", study.donors)
+    if model != "synthetic":
+        if donors:
+            check.fail("donors", list(donors), f"donors are the pool of model = \"synthetic\"; "
+                       f"this study's model is {model!r}",
+                       'set model = "synthetic" or remove the donors key')
+        return {"donors": ()}
+    if len(donors) < 2:
+        check.fail("donors", list(donors), f"a synthetic control needs a donor pool of at least "
+                   f"two series; got {len(donors)}", 'list two or more, e.g. donors = ["ZC=F", '
+                   '"ZW=F", "CL=F"]')
+    duplicated = sorted({d for d in donors if donors.count(d) > 1})
+    if duplicated:
+        check.fail("donors", list(donors), f"listed twice: {', '.join(duplicated)}",
+                   "list each donor once")
+    spreads = [d for d in donors if len(split_spread(d)) > 1]
+    if spreads:
+        check.fail("donors", list(donors), f"a donor is one price series; got the spread "
+                   f"{spreads[0]!r}", "list plain tickers")
+    if study.assets is None and asset in donors:
+        check.fail("donors", list(donors), f"the asset {asset!r} cannot be its own donor",
+                   f"remove {asset!r} from donors")
+    return {"donors": donors, "factors": ()}
+
+
+def _check_lags(check: _Checker, lags, model: str, t1: int, first_day: int) -> tuple:
+    """Dimson lags: distinct integers, market model only, no lead into the event window."""
+    if not isinstance(lags, (list, tuple)) or not lags or any(
+            isinstance(v, bool) or not isinstance(v, int) for v in lags):
+        check.fail("factor_lags", lags, "expected a non-empty list of integers")
+    lags = tuple(int(v) for v in lags)
+    duplicated = sorted({v for v in lags if lags.count(v) > 1})
+    if duplicated:
+        check.fail("factor_lags", list(lags), f"listed twice: {duplicated[0]}",
+                   "list each lag once")
+    lags = tuple(sorted(lags))
+    if lags != (0,) and model != "market":
+        check.fail("factor_lags", list(lags), f"lead and lag factor returns belong to model = "
+                   f"\"market\"; this study's model is {model!r}",
+                   'set model = "market" or remove factor_lags')
+    lead = -min(lags)
+    if t1 + lead >= first_day:
+        check.fail("factor_lags", list(lags),
+                   f"a lead of {lead} days reads, on estimation day {t1}, the factors' return of "
+                   f"day {t1 + lead}, at or after the first event-window day {first_day}",
+                   f"use leads of at most {first_day - t1 - 1} days or end the estimation "
+                   f"earlier")
+    return lags
 
 
 def _variants(check: _Checker, variants) -> dict:

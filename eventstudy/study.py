@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from .spec import STUDY_KEYS, GroupBy, OtherEvents, Study, load_study, split_spread
+from .spec import STUDY_KEYS, GroupBy, OtherEvents, Study, _where, load_study, split_spread
 
 __all__ = [
     "GroupBy",
@@ -21,7 +21,9 @@ __all__ = [
     "STUDY_KEYS",
     "Study",
     "analyse",
+    "lead_lag_check",
     "load_study",
+    "study_returns",
 ]
 
 logger = logging.getLogger(__name__)
@@ -67,15 +69,9 @@ def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
     (with ``exclude_other_events``), not only the study's own events;
     pseudo-events of the placebo avoid every catalogued event's window.
     """
-    import dataclasses
-
-    from .calendar import get_calendar
-    from .data import load_prices
     from .events import align_events, load_events
-    from .eventtime import on_calendar
     from .exceptions import StudyConfigError
-    from .model import EventStudy
-    from .returns import common_span, prepare_returns
+    from .model import EventStudy, check_donor_prices
 
     if not isinstance(study, Study):
         raise StudyConfigError(
@@ -90,27 +86,7 @@ def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
             {a: analyse(study.for_asset(a), prices_dir=prices_dir, size_check=size_check)
              for a in study.asset_list},
             study=study)
-    tickers = list(study.tickers)
-    prices = load_prices(tickers, prices_dir=prices_dir)
-    common, last = common_span(prices)
-    logger.info("%s: prices from %s to %s (the dates every one of %s covers)", study.name,
-                common.date(), last.date(), ", ".join(tickers))
-    legs = split_spread(study.asset)
-    if len(legs) == 2:
-        data = _spread_returns(prices, legs, study, common, last)
-    else:
-        data = prepare_returns(prices, study.asset, study.factors, kind=study.returns,
-                               mask_rolls=study.mask_rolls, start=common, end=last)
-    calendar = get_calendar(legs[0])
-    if len(data.returns.index):
-        trade_dates = calendar.trade_dates(data.returns.index[0], data.returns.index[-1])
-        returns, roll, thin, added = on_calendar(data.returns, trade_dates, roll=data.roll,
-                                                 thin=data.thin)
-        notes = list(data.notes)
-        if len(added):
-            notes.append(f"{len(added)} trade dates without a price row (missing returns): "
-                         + ", ".join(f"{d:%Y-%m-%d}" for d in added))
-        data = dataclasses.replace(data, returns=returns, roll=roll, thin=thin, notes=notes)
+    data, calendar = study_returns(study, prices_dir=prices_dir)
     catalogue = align_events(load_events(study.events), calendar,
                              last_date=data.returns.index[-1] if len(data.returns) else None)
     # the loader's per-row line numbers ride in attrs, which pandas deep-copies on
@@ -119,9 +95,18 @@ def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
     wanted = list(catalogue["id"]) if study.event_ids is None else list(study.event_ids)
     in_study = catalogue["id"].isin(wanted)
     others = catalogue[~in_study & (catalogue["status"] == "aligned")]
+    studied = catalogue[in_study].reset_index(drop=True)
+    if study.model == "synthetic":
+        from .eventtime import locate_day0
+
+        pos, _ = locate_day0(studied["trade_date"], data.returns.index)
+        check_donor_prices(data.returns, study.donors, pos[pos >= 0], study.estimation,
+                           studied["id"].astype(str).to_numpy()[pos >= 0],
+                           prefix=_where(study.path))
     model = EventStudy(
-        data.returns, catalogue[in_study].reset_index(drop=True), asset=study.asset,
-        factors=study.factors, model=study.model, estimation=study.estimation,
+        data.returns, studied, asset=study.asset,
+        factors=study.regressors, factor_lags=study.factor_lags, model=study.model,
+        estimation=study.estimation,
         windows=study.windows, roll=data.roll, thin=data.thin,
         exclude_other_events=study.exclude_other_events,
         exclude_thin_trading=study.exclude_thin_trading,
@@ -142,6 +127,79 @@ def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
     return results
 
 
+def study_returns(study: Study, prices_dir=None):
+    """A study's returns on the asset's exchange calendar, with their masks.
+
+    Returns
+    -------
+    (ReturnData, ExchangeCalendar)
+        Returns of the asset and of the model's series (``factors``, or
+        ``donors`` for a synthetic control) on the asset's trade dates, and
+        the calendar.
+
+    Notes
+    -----
+    The span is the dates every ticker covers, except the donors of a
+    synthetic control: a donor without a price on an asset date makes that
+    day's return missing, and a donor without any price over an event's
+    estimation window is an error of :func:`analyse`.
+    """
+    import dataclasses
+
+    from .calendar import get_calendar
+    from .data import load_prices
+    from .eventtime import on_calendar
+    from .returns import common_span, prepare_returns
+
+    tickers = list(study.tickers)
+    prices = load_prices(tickers, prices_dir=prices_dir)
+    spanned = [t for t in tickers if t not in study.donors or t in split_spread(study.asset)]
+    common, last = common_span({t: prices[t] for t in spanned})
+    logger.info("%s: prices from %s to %s (the dates every one of %s covers)", study.name,
+                common.date(), last.date(), ", ".join(spanned))
+    legs = split_spread(study.asset)
+    if len(legs) == 2:
+        data = _spread_returns(prices, legs, study, common, last)
+    else:
+        data = prepare_returns(prices, study.asset, study.regressors, kind=study.returns,
+                               mask_rolls=study.mask_rolls, start=common, end=last)
+    calendar = get_calendar(legs[0])
+    if len(data.returns.index):
+        trade_dates = calendar.trade_dates(data.returns.index[0], data.returns.index[-1])
+        returns, roll, thin, added = on_calendar(data.returns, trade_dates, roll=data.roll,
+                                                 thin=data.thin)
+        notes = list(data.notes)
+        if len(added):
+            notes.append(f"{len(added)} trade dates without a price row (missing returns): "
+                         + ", ".join(f"{d:%Y-%m-%d}" for d in added))
+        data = dataclasses.replace(data, returns=returns, roll=roll, thin=thin, notes=notes)
+    return data, calendar
+
+
+def lead_lag_check(study: Study, lags=(-1, 0, 1), *, start=None, end=None, prices_dir=None,
+                   maxlags=None):
+    """Do leads and lags of the factors matter for the study's asset? One regression each way.
+
+    Runs :func:`eventstudy.model.lead_lag_regression` on the study's returns
+    (its asset and factors on the asset's exchange calendar, rolls masked,
+    thin-trading days out with ``exclude_thin_trading``), between ``start``
+    and ``end``.
+
+    Returns
+    -------
+    DataFrame
+        See :func:`eventstudy.model.lead_lag_regression`.
+    """
+    from .model import lead_lag_regression
+
+    data, _ = study_returns(study.replace(model="market", donors=(), factor_lags=(0,))
+                            if study.model == "synthetic" else study, prices_dir=prices_dir)
+    return lead_lag_regression(data.returns, asset=study.asset, factors=study.factors or (),
+                               lags=lags, roll=data.roll, thin=data.thin,
+                               exclude_thin_trading=study.exclude_thin_trading,
+                               start=start, end=end, maxlags=maxlags)
+
+
 def _spread_returns(prices, legs, study, start, end):
     """Returns of the spread asset ``"A-B"``: R_A - R_B on A's trade dates, both legs' masks.
 
@@ -157,7 +215,7 @@ def _spread_returns(prices, legs, study, start, end):
     from .returns import prepare_returns
 
     a, b = legs
-    factors = tuple(f for f in study.factors if f not in legs)
+    factors = tuple(f for f in study.regressors if f not in legs)
     data = prepare_returns(prices, a, (b, *factors), kind=study.returns,
                            mask_rolls=study.mask_rolls, start=start, end=end)
     returns = data.returns

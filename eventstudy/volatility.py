@@ -666,7 +666,7 @@ def fixed_garch_params(y, X, ok, model="market") -> np.ndarray:
         Factor returns.
     ok : array_like of bool, (T,)
         Days of the fit (the days allowed in estimation samples).
-    model : {'market', 'market-adjusted', 'constant-mean'}
+    model : {'market', 'market-adjusted', 'constant-mean', 'synthetic'}
 
     Returns
     -------
@@ -678,7 +678,8 @@ def fixed_garch_params(y, X, ok, model="market") -> np.ndarray:
     -----
     One normal-return regression over every usable day gives the residuals
     (market model: OLS on a constant and the factors; market-adjusted: the
-    asset less the first factor, demeaned; constant mean: demeaned), and one
+    asset less the first factor, demeaned; synthetic control: the asset less
+    the donors with simplex weights; constant mean: demeaned), and one
     ``arch`` fit (:func:`garch_variance`) gives the parameters. They look at
     the whole series; the variances filtered with them at each event do not
     (the filter runs forward from the event's own estimation sample only).
@@ -693,6 +694,11 @@ def fixed_garch_params(y, X, ok, model="market") -> np.ndarray:
     elif model == "market-adjusted":
         resid = y[ok] - X[ok, 0]
         resid = resid - resid.mean()
+    elif model == "synthetic":  # X holds the donors: simplex weights over every usable day
+        from .engine import simplex_lstsq
+
+        D = X[ok]
+        resid = y[ok] - D @ simplex_lstsq(D.T @ D, D.T @ y[ok])
     else:
         resid = y[ok] - y[ok].mean()
     return np.asarray(garch_variance(resid, 1).params[:3], dtype=np.float64)

@@ -23,8 +23,9 @@
 # dollar (`UUP`) explain (market model, estimation days −250 to −11), for each
 # event window with its confidence band; three per-event tests (t test with
 # estimation error, the SQ test, the placebo distribution of 10,000
-# pseudo-events); and the same answer on the soybean ETF `SOYB`, which holds
-# later contracts. The numbers are those of `eventstudy run studies/article.toml`
+# pseudo-events); the same answer on the soybean ETF `SOYB`, which holds
+# later contracts; and a synthetic control of soybeans beside the market
+# model. The numbers are those of `eventstudy run studies/article.toml`
 # and `studies/article_soyb.toml`.
 
 # %%
@@ -43,9 +44,16 @@ from eventstudy.report.findings import (
     delivery_note,
     event_day0,
     front_contract,
+    synthetic_findings,
 )
 from eventstudy.report.html import answer_box, page_table
-from eventstudy.report.tables import ar_table, headline_table
+from eventstudy.report.robustness import synthetic_variant
+from eventstudy.report.tables import (
+    ar_table,
+    headline_table,
+    model_comparison,
+    style_model_comparison,
+)
 
 # Data issues are listed on page 1 and each exclusion in the events tables below,
 # so the library's log lines are kept off this page.
@@ -158,6 +166,46 @@ style_car_table(busan_both, "Busan meeting: every window on ZS=F and on SOYB")
 
 # %%
 soyb.plot_car(KEY)
+
+# %% [markdown]
+# ## A synthetic control beside the market model
+#
+# With one asset, the normal-return model decides much of the answer, and the
+# market model on `SPY` and `UUP` explains little of soybean returns. A
+# synthetic control (Abadie; the event-study form of Acemoglu et al. 2016)
+# builds the normal return from a donor pool instead: non-negative weights
+# summing to one, fitted by constrained least squares on each event's
+# estimation window (no intercept), so that the weighted donors track
+# soybeans before the event; the abnormal return is soybeans minus that
+# synthetic soybean. The donors are the study file's variant (see the comment
+# there): the other CBOT grains (`ZC=F` corn, `ZW=F` wheat), crude oil
+# (`CL=F`, linked to soybeans through soybean oil), equities (`SPY`) and the
+# dollar (`UUP`) — series that share soybeans' common shocks (weather, the
+# farm economy, risk appetite, the dollar). `SOYB` holds soybeans and `DBA`
+# holds soybeans among other farm futures, so both would carry the news
+# itself; `CORN`, `DX=F` and `ES=F` repeat `ZC=F`, `UUP` and `SPY`. Corn and
+# wheat are not entirely untouched by US–China news (China buys both), which
+# biases the synthetic control's CAR towards zero if they moved too. The
+# t test uses the pre-event RMSPE² as the abnormal return's variance (no
+# estimation-error term); the placebo p-value refits the weights at every
+# pseudo-event date of the placebo distribution.
+
+# %%
+synthetic = es.analyse(synthetic_variant(zs.study)[1])
+comparison = model_comparison({"market model": zs, "synthetic control": synthetic}, KEY,
+                              (0, 1))
+style_model_comparison(comparison, "Both events, CAR over [0, 1]: market model and synthetic "
+                       "control")
+
+# %%
+Markdown(synthetic_findings(comparison, KEY, base="market model", synthetic="synthetic control",
+                            names=NAMES))
+
+# %% [markdown]
+# Each event's donor weights and pre-event fit (RMSPE, in log return per day):
+
+# %%
+synthetic.synthetic_weights().query("event_id in @KEY")
 
 # %% [markdown]
 # ## What this page found

@@ -19,7 +19,9 @@
 #
 # **What this page shows.** The article's two events (Busan meeting, Trump–Xi
 # call) measured again under every reasonable alternative choice: the
-# normal-return model (market, constant-mean, market-adjusted), the factors
+# normal-return model (market, constant-mean, market-adjusted, a synthetic
+# control of soybeans from other markets' returns, and the market model with
+# Dimson lead and lag factor returns for closes that differ), the factors
 # (SPY+UUP, SPY only, with crude oil), the estimation-window length, `ZS=F`
 # against the ETF `SOYB`, with and without keeping thin-trading days out of
 # estimation, every event-window length, and a dummy-variable regression

@@ -268,7 +268,8 @@ def test_constant_factor_is_excluded_as_singular():
             {"model": "markt"},
             2,
             OptionError,
-            r"model must be one of 'constant-mean', 'market-adjusted', 'market'; got 'markt'",
+            r"model must be one of 'constant-mean', 'market-adjusted', 'market', 'synthetic'; "
+            r"got 'markt'",
         ),
         (
             {"model": "market-adjusted"},

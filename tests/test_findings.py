@@ -554,3 +554,58 @@ def test_class_comparison_ranks_the_event_among_earlier_ones():
         "1.00%).")
     assert class_sentence(car, "me", "the call", (0, 0), where="page 7").endswith(
         "median |CAR| is 1.00%) (page 7).")
+
+
+def test_synthetic_sentence_reads_the_comparison_table():
+    import pandas as pd
+
+    from eventstudy.report.findings import synthetic_sentence
+
+    table = pd.DataFrame({
+        "model": ["market model", "synthetic control"], "event_id": ["e", "e"],
+        "window": ["[0, 1]", "[0, 1]"], "car": [0.0216, 0.0199], "car_se": [0.012, 0.011],
+        "ci_lower": [0.0, 0.0], "ci_upper": [0.04, 0.04], "p": [0.089, 0.031],
+        "sq_p": [0.1, 0.05], "placebo_p": [0.242, 0.199], "r2": [0.041, 0.262],
+        "resid_sd": [0.0088, 0.0076], "n_estimation": [120, 102],
+        "donors": ["", "ZC=F 0.43, SPY 0.22"]})
+    text = synthetic_sentence(table, "e", base="market model", synthetic="synthetic control",
+                              name="The event")
+    assert text == (
+        "The event [0, 1]: the synthetic control (ZC=F 0.43, SPY 0.22) gives a CAR of +1.99% "
+        "(t-test p 0.031, placebo p 0.199) against +2.16% (p 0.089, placebo p 0.242) from the "
+        "market model. Before the event it tracks the asset with an RMSPE of 0.76% a day "
+        "(pre-event R² 0.262) against a residual sd of 0.88% (R² 0.041) for the market model; "
+        "the t test's verdict at the 0.05 level is not the same under both.")
+    with pytest.raises(InferenceError, match="no row of model 'other' for event 'e'"):
+        synthetic_sentence(table, "e", base="other", synthetic="synthetic control")
+
+
+def test_lead_lag_sentence_reads_the_regression_table():
+    import pandas as pd
+
+    from eventstudy.report.findings import lead_lag_sentence
+
+    table = pd.DataFrame({"factor": ["SPY"] * 4, "lag": [-1, 0, 1, "sum"],
+                          "coef": [0.01, 0.1, 0.03, 0.14], "t_hac": [0.81, 3.97, 2.5, 3.2],
+                          "p_hac": [0.42, 0.0001, 0.012, 0.001]})
+    table.attrs.update({"nobs": 2605, "maxlags": 8, "first": pd.Timestamp("2010-01-20"),
+                        "last": pd.Timestamp("2025-12-30"), "r2_base": 0.027,
+                        "r2_lagged": 0.0288})
+    assert lead_lag_sentence(table, "ZS=F") == (
+        "On ZS=F from 2010-01-20 to 2025-12-30 (2605 days), the factors' leads and lags have "
+        "Newey–West t statistics (8 lags) of SPY (lead 1 t = 0.81, lag 1 t = 2.50) — at the "
+        "0.05 level significant: SPY lag 1. R² moves from 2.70% without them to 2.88% with "
+        "them.")
+
+
+def test_synthetic_variant_is_found_or_named_missing():
+    import eventstudy as es
+    from eventstudy.exceptions import StudyConfigError
+    from eventstudy.report.robustness import synthetic_variant
+
+    base = es.Study(variants={"syn": {"model": "synthetic", "donors": ["ZC=F", "ZW=F"]}})
+    label, study = synthetic_variant(base)
+    assert label == "syn" and study.model == "synthetic" and study.donors == ("ZC=F", "ZW=F")
+    with pytest.raises(StudyConfigError, match=r"^Study: variants: no variant with model = "
+                       r"\"synthetic\" \(variants: none\)"):
+        synthetic_variant(es.Study())

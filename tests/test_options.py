@@ -11,7 +11,8 @@ def test_check_option_accepts_valid_value():
 def test_check_option_lists_valid_values():
     with pytest.raises(
         OptionError,
-        match=r"model must be one of 'constant-mean', 'market-adjusted', 'market'; got 'markt'",
+        match=r"model must be one of 'constant-mean', 'market-adjusted', 'market', 'synthetic'; "
+        r"got 'markt'",
     ):
         check_option("model", "markt", ModelName)
 

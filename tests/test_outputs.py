@@ -31,6 +31,27 @@ placebo_draws = 500
 """
 
 
+SYNTHETIC = """title = "Soybeans against a synthetic control"
+asset = "ZS=F"
+model = "synthetic"
+donors = ["ZC=F", "ZW=F", "CL=F", "SPY"]
+windows = [[0, 0], [0, 1], [-1, 1]]
+event_ids = ["busan-meeting", "trump-xi-call", "phase-one-signed"]
+placebo_draws = 300
+"""
+
+DIMSON = """title = "Soybeans, market model with leads and lags"
+asset = "ZS=F"
+factors = ["SPY", "UUP"]
+factor_lags = [-1, 0, 1]
+windows = [[0, 0], [-1, 1]]
+event_ids = ["busan-meeting", "trump-xi-call", "phase-one-signed"]
+placebo_draws = 300
+"""
+
+STUDY_TEXTS = {"simple": SIMPLE, "synthetic": SYNTHETIC, "dimson": DIMSON}
+
+
 def _run(study_path, out, prices_dir):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
@@ -60,12 +81,14 @@ def _same(written: pd.DataFrame, fitted: pd.DataFrame, name: str):
                     == b.astype(object).fillna("").astype(str).to_numpy()).all(), (name, col)
 
 
-@pytest.fixture(scope="module", params=["article", "article_soyb", "trade_war", "simple"])
+@pytest.fixture(scope="module", params=["article", "article_soyb", "trade_war", "simple",
+                                        "synthetic", "dimson"])
 def written(request, tmp_path_factory, prices_dir):
     folder = tmp_path_factory.mktemp(request.param)
-    if request.param == "simple":
-        study = folder / "simple.toml"
-        study.write_text(f'events = "{EVENTS.as_posix()}"\n' + SIMPLE, encoding="utf-8")
+    if request.param in STUDY_TEXTS:
+        study = folder / f"{request.param}.toml"
+        study.write_text(f'events = "{EVENTS.as_posix()}"\n' + STUDY_TEXTS[request.param],
+                         encoding="utf-8")
     else:
         study = REPO / "studies" / f"{request.param}.toml"
     out = folder / "out"
@@ -82,6 +105,12 @@ def test_every_file_equals_its_table_of_the_results(written):
               "estimation.csv": res.estimation_days(), "dummy.csv": res.dummy_regression(),
               "size_check.csv": res.size_check.summary().pipe(
                   lambda f: f.assign(asset=res.options.asset)[["asset", *f.columns]])}
+    if res.options.model == "synthetic":
+        tables["weights.csv"] = res.synthetic_weights()
+        assert (out / "dummy.csv").read_text(encoding="utf-8").strip() == ""
+        del tables["dummy.csv"]
+    else:
+        assert not (out / "weights.csv").exists()
     for name, fitted in tables.items():
         frame = pd.read_csv(out / name, parse_dates=dates.get(name, []),
                             keep_default_na=True)
@@ -95,6 +124,25 @@ def test_every_file_equals_its_table_of_the_results(written):
     for r in car[car["lead_test"] != ""].itertuples():
         rate, se = check.size(r.lead_test, (r.start, r.end))
         assert abs(rate - check.alpha) <= 3 * se, (r.event_id, r.start, r.end, r.lead_test)
+
+
+@pytest.mark.snapshot
+def test_the_model_files_show_weights_rmspe_and_summed_betas(written):
+    out, res = written
+    model = pd.read_csv(out / "model.csv")
+    if res.options.model == "synthetic":
+        weights = pd.read_csv(out / "weights.csv")
+        assert set(weights["donor"]) == set(res.study.donors)
+        sums = weights.groupby("event_id")["weight"].sum()
+        np.testing.assert_allclose(sums, 1.0, rtol=0, atol=1e-12)
+        assert (weights["weight"] >= 0).all() and (model["rmspe"] > 0).all()
+        text = (out / "summary.md").read_text(encoding="utf-8")
+        assert "donors `ZC=F`" in text and "RMSPE %" in text
+    if tuple(res.options.factor_lags) != (0,):
+        for f in res.options.factors:
+            assert {f"{f}_lead1", f"{f}_lag1", f"{f}_sum", f"{f}_sum_se"} <= set(model.columns)
+        assert "factor lags -1, +0, +1 (Dimson)" in (out / "summary.md").read_text(
+            encoding="utf-8")
 
 
 @pytest.mark.snapshot

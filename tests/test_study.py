@@ -63,7 +63,7 @@ def test_events_path_is_relative_to_the_study_file(tmp_path):
             r"model",
         ),
         ('model = "markt"\n', r"model = 'markt': model must be one of 'constant-mean', "
-                              r"'market-adjusted', 'market'; got 'markt'"),
+                              r"'market-adjusted', 'market', 'synthetic'; got 'markt'"),
         ('returns = "pct"\n', r"returns = 'pct': returns must be one of 'log', 'simple'"),
         ("estimation = [-11, -250]\n", r"estimation = \[-11, -250\]: T0 = -11 must be before "
                                        r"T1 = -250; write it as \[T0, T1\]"),

@@ -61,6 +61,9 @@ __all__ = [
     "power_sentence",
     "power_findings",
     "robustness_findings",
+    "synthetic_sentence",
+    "synthetic_findings",
+    "lead_lag_sentence",
 ]
 
 
@@ -1382,4 +1385,96 @@ def robustness_findings(table, dummy, size, power, event_ids) -> str:
         + f". Power over {window}: with {power_sentence(power, first, window)}"
         + (", so a per-event test that does not reject, as above, is weak evidence of no effect."
            if weak else ".")
+    )
+
+
+def synthetic_sentence(comparison, event_id: str, *, base: str, synthetic: str,
+                       name: str | None = None, alpha: float = 0.05) -> str:
+    """One event under the market model and the synthetic control, from their comparison.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`eventstudy.report.tables.model_comparison` (columns ``model,
+        event_id, window, car, p, placebo_p, r2, resid_sd, donors``).
+    event_id : str
+    base, synthetic : str
+        The ``model`` labels of the two rows.
+    name : str, optional
+        How the event is named (default its id).
+    alpha : float
+
+    Returns
+    -------
+    str
+        The CAR and p-values under each, the synthetic control's weights and
+        its pre-event fit against the market model's, and whether the t test's
+        verdict at ``alpha`` is the same.
+    """
+    from . import format as fmt
+
+    rows = comparison[comparison["event_id"] == event_id].set_index("model")
+    missing = [m for m in (base, synthetic) if m not in rows.index]
+    if missing:
+        raise InferenceError(f"no row of model {missing[0]!r} for event {event_id!r} in the "
+                             f"comparison; models there: {', '.join(map(str, rows.index))}")
+    b, s = rows.loc[base], rows.loc[synthetic]
+    name = name or event_id
+    same = (b["p"] < alpha) == (s["p"] < alpha)
+    return (
+        f"{name} {b['window']}: the synthetic control ({s['donors']}) gives a CAR of "
+        f"{fmt.pct(s['car'])} (t-test p {fmt.pvalue(s['p'])}, placebo p "
+        f"{fmt.pvalue(s['placebo_p'])}) against {fmt.pct(b['car'])} (p {fmt.pvalue(b['p'])}, "
+        f"placebo p {fmt.pvalue(b['placebo_p'])}) from the {base}. Before the event it tracks "
+        f"the asset with an RMSPE of {fmt.pct(s['resid_sd'], sign=False)} a day (pre-event R² "
+        f"{s['r2']:.3f}) against a residual sd of {fmt.pct(b['resid_sd'], sign=False)} (R² "
+        f"{b['r2']:.3f}) for the {base}; "
+        f"the t test's verdict at the {alpha:g} level is "
+        f"{'the same' if same else 'not the same'} under both."
+    )
+
+
+def synthetic_findings(comparison, event_ids, *, base: str, synthetic: str, names=None,
+                       alpha: float = 0.05) -> str:
+    """:func:`synthetic_sentence` of each event, one paragraph (``names``: id -> name)."""
+    names = names or {}
+    return " ".join(synthetic_sentence(comparison, e, base=base, synthetic=synthetic,
+                                       name=names.get(e), alpha=alpha) for e in event_ids)
+
+
+def lead_lag_sentence(table, asset: str, *, alpha: float = 0.05) -> str:
+    """Whether leads and lags of the factors matter, from a lead/lag regression table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`eventstudy.model.lead_lag_regression` (``factor, lag, coef, t_hac,
+        p_hac``; ``attrs`` ``nobs, maxlags, first, last, r2_base, r2_lagged``).
+    asset : str
+    alpha : float
+
+    Returns
+    -------
+    str
+        Each factor's lead and lag HAC t, the R² with and without them, and
+        whether any lead or lag is significant at ``alpha``.
+    """
+    meta = table.attrs
+    shifted = table[(table["lag"] != "sum") & (table["lag"] != 0)]
+    parts = []
+    for factor, rows in shifted.groupby("factor", sort=False):
+        terms = ", ".join(
+            f"{'lead' if int(r.lag) < 0 else 'lag'} {abs(int(r.lag))} t = {r.t_hac:.2f}"
+            for r in rows.itertuples())
+        parts.append(f"{factor} ({terms})")
+    significant = shifted[shifted["p_hac"] < alpha]
+    verdict = ("none of them is significant" if significant.empty else
+               "significant: " + ", ".join(f"{r.factor} {'lead' if int(r.lag) < 0 else 'lag'} "
+                                           f"{abs(int(r.lag))}" for r in significant.itertuples()))
+    return (
+        f"On {asset} from {meta['first']:%Y-%m-%d} to {meta['last']:%Y-%m-%d} "
+        f"({meta['nobs']} days), the factors' leads and lags have Newey–West t statistics "
+        f"({meta['maxlags']} lags) of {'; '.join(parts)} — at the {alpha:g} level {verdict}. "
+        f"R² moves from {100 * meta['r2_base']:.2f}% without them to "
+        f"{100 * meta['r2_lagged']:.2f}% with them."
     )

@@ -7,7 +7,27 @@ CAR and verdict beside the base study's.
 
 from __future__ import annotations
 
-__all__ = ["robustness_table", "robustness_variants"]
+__all__ = ["robustness_table", "robustness_variants", "synthetic_variant"]
+
+
+def synthetic_variant(base):
+    """The study's own synthetic-control variant: ``(label, study)``.
+
+    Raises
+    ------
+    StudyConfigError
+        The study has no variant with ``model = "synthetic"`` (the message
+        lists its variants).
+    """
+    from ..exceptions import StudyConfigError
+
+    for label, changes in base.variants.items():
+        if changes.get("model") == "synthetic":
+            return label, base.replace(**changes)
+    raise StudyConfigError(
+        f"{base.path or 'Study'}: variants: no variant with model = \"synthetic\" (variants: "
+        f"{', '.join(map(repr, base.variants)) or 'none'}); add one, e.g. \"synthetic control\" "
+        f"= {{ model = \"synthetic\", donors = [\"ZC=F\", \"ZW=F\"] }}")
 
 
 def robustness_variants(base) -> dict:
@@ -15,8 +35,12 @@ def robustness_variants(base) -> dict:
 
     Generic variants, built from the base study: the constant-mean model; the
     market-adjusted model on the first factor; the market model on the first
-    factor only; an estimation window half as long; thin-trading days kept
-    in the estimation samples. Then the study's own ``variants``.
+    factor only; the market model with Dimson (1979) lead and lag factor
+    returns (``factor_lags = [-1, 0, 1]``, when the base has none); an
+    estimation window half as long; thin-trading days kept in the
+    estimation samples. Then the study's own ``variants`` (a synthetic
+    control, ``model = "synthetic"`` with its ``donors``, is one: its donor
+    pool is a choice of the study).
 
     Returns
     -------
@@ -27,13 +51,21 @@ def robustness_variants(base) -> dict:
     t0, t1 = base.estimation
     half = (t1 - t0 + 1) // 2
     short = (t1 - half + 1, t1)
-    out = {f"base: {base.model} model" + (f" on {'+'.join(f)}" if f else ""): {}}
+    on = base.donors if base.model == "synthetic" else f
+    out = {f"base: {base.model} model" + (f" on {'+'.join(on)}" if on else ""): {}}
+    # a model change leaves the base's lags and donors behind
+    reset = {**({"factor_lags": (0,)} if tuple(base.factor_lags) != (0,) else {}),
+             **({"donors": ()} if base.donors else {})}
     if base.model != "constant-mean":
-        out["constant-mean model"] = {"model": "constant-mean", "factors": ()}
+        out["constant-mean model"] = {"model": "constant-mean", "factors": (), **reset}
     if f and base.model != "market-adjusted":
-        out[f"market-adjusted ({f[0]})"] = {"model": "market-adjusted", "factors": (f[0],)}
+        out[f"market-adjusted ({f[0]})"] = {"model": "market-adjusted", "factors": (f[0],),
+                                            **reset}
     if len(f) > 1 and base.model == "market":
         out[f"market model, {f[0]} only"] = {"factors": (f[0],)}
+    if f and base.model == "market" and tuple(base.factor_lags) == (0,):
+        out["market model with leads and lags (Dimson: days -1, 0, +1)"] = {
+            "factor_lags": (-1, 0, 1)}
     out[f"estimation window [{short[0]}, {short[1]}]"] = {
         "estimation": short, "min_estimation_days": min(base.min_estimation_days, half // 2)}
     if base.exclude_thin_trading:
@@ -156,7 +188,8 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
 def _dimension(changes: dict) -> str:
     """Which choice a robustness variant changes (its first changed key, named)."""
     names = {"model": "model", "factors": "factors", "estimation": "estimation window",
-             "exclude_thin_trading": "thin trading", "asset": "asset"}
+             "exclude_thin_trading": "thin trading", "asset": "asset", "donors": "model",
+             "factor_lags": "factor lags"}
     for key in changes:
         if key in names:
             return names[key]

@@ -30,6 +30,8 @@ __all__ = [
     "data_check_table",
     "data_checks",
     "headline_table",
+    "model_comparison",
+    "style_model_comparison",
     "moved_events",
     "pending_events",
     "size_power_tables",
@@ -762,3 +764,71 @@ def style_power_table(power):
     """
     caption = "Power: rejection rate at 5% with an abnormal day-0 return (in % log return)"
     return _stable(power.style, caption).format("{:.0f}%").set_caption(caption)
+
+
+def model_comparison(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0.05):
+    """The same events under several normal-return models, side by side.
+
+    Parameters
+    ----------
+    runs : dict of str -> EventStudyResults
+        Label -> results (e.g. the market model and the synthetic control).
+    event_ids : list of str
+    window : (int, int)
+    alpha : float
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model and event: ``model, event_id, window, car, car_se, ci_lower,
+        ci_upper, p, sq_p, placebo_p, r2, resid_sd, n_estimation, donors`` — read from
+        each run's tidy table and :meth:`normal_model` (``resid_sd`` is the
+        pre-event RMSPE of a synthetic control; ``donors`` its weights as
+        ``"ZC=F 0.42, ..."``, largest first, empty for other models).
+    """
+    import pandas as pd
+
+    rows = []
+    for label, run in runs.items():
+        tidy = run.tidy(alpha)
+        tidy = tidy[(tidy["start"] == window[0]) & (tidy["end"] == window[1])]
+        nm = run.normal_model().set_index("event_id")
+        weights = run.synthetic_weights()
+        for eid in event_ids:
+            hit = tidy[tidy["event_id"] == eid]
+            if hit.empty or eid not in nm.index:
+                continue
+            r = hit.iloc[0]
+            w = weights[weights["event_id"] == eid].sort_values("weight", ascending=False)
+            rows.append({
+                "model": label, "event_id": eid, "window": fmt.window(*window),
+                "car": r["car"], "car_se": r["car_se"], "ci_lower": r["ci_lower"],
+                "ci_upper": r["ci_upper"], "p": r["p"], "sq_p": r["sq_p"],
+                "placebo_p": r["placebo_p"], "r2": nm.loc[eid, "r2"],
+                "resid_sd": nm.loc[eid, "resid_sd"],
+                "n_estimation": int(nm.loc[eid, "n_estimation"]),
+                "donors": ", ".join(f"{d} {x:.2f}" for d, x in zip(w["donor"], w["weight"],
+                                                                     strict=True) if x > 0),
+            })
+    return pd.DataFrame(rows, columns=["model", "event_id", "window", "car", "car_se",
+                                       "ci_lower", "ci_upper", "p", "sq_p", "placebo_p", "r2",
+                                       "resid_sd", "n_estimation", "donors"])
+
+
+def style_model_comparison(table, caption: str = "The market model and the synthetic control"):
+    """:func:`model_comparison` for a page: percent, intervals, p-values formatted."""
+    import pandas as pd
+
+    shown = pd.DataFrame({
+        "model": table["model"], "event": table["event_id"], "window": table["window"],
+        "CAR": [fmt.pct(x) for x in table["car"]],
+        "95% CI": [fmt.interval(a, b) for a, b in zip(table["ci_lower"], table["ci_upper"],
+                                                      strict=True)],
+        "t-test p": [fmt.pvalue(x) for x in table["p"]],
+        "SQ p": [fmt.pvalue(x) for x in table["sq_p"]],
+        "placebo p": [fmt.pvalue(x) for x in table["placebo_p"]],
+        "pre-event R²": [f"{x:.3f}" for x in table["r2"]],
+        "residual sd / RMSPE": [fmt.pct(x, sign=False) for x in table["resid_sd"]],
+        "donor weights": table["donors"],
+    })
+    return _stable(shown.style.hide(axis="index"), caption)
