@@ -65,6 +65,8 @@ from .engine import estimate_arrays
 from .exceptions import InferenceError
 from .inference import (
     TEST_NAMES,
+    _event_statistics,
+    _ranks_u_shifted,
     _replicated_group_pvalues,
     per_event_tests,
     placebo_distribution,
@@ -453,15 +455,30 @@ def simulate_tests(
             event_groups=np.repeat(np.arange(b), n_events),
         )
         idx = np.arange(b * n_events).reshape(b, n_events)
+        # What the abnormal return leaves alone is computed once per block: the
+        # estimation-sample statistics, the GARCH variances, the placebo's
+        # pseudo groups; the ranks are updated for the shifted day 0.
+        stats0 = _event_statistics(null) if group_tests else None
+        garch_se = ewma_event_tests(null, params=garch_params).car_se
+        pseudo = {}
+        c0 = int(np.flatnonzero(np.asarray(null.rel_win) == 0)[0]) \
+            if (np.asarray(null.rel_win) == 0).any() else None
         for delta in sizes:
             arrays = _add_day0_abnormal(null, delta) if delta else null
-            res = (_replicated_group_pvalues(arrays, idx, placebo=placebo,
-                                             placebo_groups=placebo_groups, rng=rng)
-                   if group_tests else {})
-            ev = per_event_tests(arrays, placebo=placebo)
-            res.update({"event-t": arrays.pvalue, "sq": ev["sq_p"],
-                        "event-placebo": ev["placebo_p"],
-                        "garch": ewma_event_tests(arrays, params=garch_params).pvalue})
+            res = {}
+            if group_tests:
+                ev = stats0 if not delta or c0 is None else stats0._replace(
+                    u=_ranks_u_shifted(stats0.u, null.est_ar, null.ar, c0, delta))
+                res = _replicated_group_pvalues(arrays, idx, placebo=placebo,
+                                                placebo_groups=placebo_groups, rng=rng, ev=ev,
+                                                pseudo=pseudo)
+            one = per_event_tests(arrays, placebo=placebo)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = arrays.car / garch_se
+            res.update({"event-t": arrays.pvalue, "sq": one["sq_p"],
+                        "event-placebo": one["placebo_p"],
+                        "garch": np.where(np.isfinite(z), 2.0 * special.ndtr(-np.abs(z)),
+                                          np.nan)})
             for t, p in res.items():
                 rej[delta, t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
                 trials[delta, t] += b if t in group_names else b * n_events

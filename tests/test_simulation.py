@@ -307,3 +307,26 @@ def test_size_check_reads_its_cache_and_grades_by_the_stated_rule(tmp_path, pric
     j = int(np.argmax(r >= 0.8))
     want = x[j - 1] + (0.8 - r[j - 1]) * (x[j] - x[j - 1]) / (r[j] - r[j - 1])
     np.testing.assert_allclose(check.detectable("event-t", (0, 0)), want, rtol=1e-12, atol=0)
+
+
+def test_shifted_ranks_equal_ranks_of_the_shifted_returns(soy):
+    """Corrado's U after a day-0 shift, updated in O(T), equals the ranks recomputed."""
+    rng = np.random.default_rng(3)
+    el = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=(-250, -11),
+                              windows=((0, 0), (-1, 1)), event_day0=[])
+    a = sim.estimate_arrays(soy.y, soy.X, soy.valid, soy.est_ok, rng.choice(el, 200),
+                            model="market", estimation=(-250, -11), windows=((0, 0), (-1, 1)),
+                            exclude_other_events=False)
+    u0 = inf._ranks_u(a.est_ar, a.ar)
+    c0 = int(np.flatnonzero(a.rel_win == 0)[0])
+    est = a.est_ar.copy()
+    # ties: put another day's value exactly where a shifted day 0 lands, and one at day 0
+    est[0, 5] = a.ar[0, c0] + 0.01
+    est[1, 7] = a.ar[1, c0]
+    u0 = inf._ranks_u(est, a.ar)
+    for delta in (0.01, -0.02, 0.05):
+        shifted = a.ar.copy()
+        shifted[:, c0] += delta
+        want = inf._ranks_u(est, shifted)
+        got = inf._ranks_u_shifted(u0, est, a.ar, c0, delta)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, equal_nan=True)
