@@ -54,6 +54,7 @@ __all__ = [
     "generalized_sign_z",
     "wilcoxon_signed_rank",
     "sq_pvalues",
+    "sq_pvalues_shifted",
     "placebo_eligible",
     "placebo_distribution",
     "group_tests",
@@ -873,6 +874,16 @@ def _sq_picks(n, L, draws, seed):
     return out
 
 
+@lru_cache(maxsize=256)
+def _sq_incidence(n, L, draws, seed):
+    """(n, draws) bool: position j is among the L picks of draw b (:func:`_sq_picks`)."""
+    picks = _sq_picks(n, L, draws, seed)
+    inc = np.zeros((n, draws), dtype=bool)
+    inc[picks, np.arange(draws)[None, :]] = True
+    inc.flags.writeable = False
+    return inc
+
+
 def _sq_permutation(pool, size, L, draws, seed, chunk=4_000_000):
     """``draws`` sums of L values drawn without replacement from each row's first ``size`` values.
 
@@ -1123,6 +1134,123 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
             le, ge, m = _sq_counts(ref, ok, c[rows], tol)
             p = np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
             out[rows, w] = np.where(m > 0, p, np.nan)
+    return out
+
+
+def sq_pvalues_shifted(car, est_ar, windows, window_ar, rel_win, shifts, *, draws=9999, seed=0,
+                       screen=None) -> np.ndarray:
+    """Permutation SQ p-values after each of ``shifts`` is added to every event's day-0 AR.
+
+    Parameters
+    ----------
+    car, est_ar, windows, window_ar, rel_win, draws, seed, screen
+        As :func:`sq_pvalues` (``multiday='permutation'``, with the window's ARs).
+    shifts : sequence of float
+        Abnormal returns added to the day-0 column of ``window_ar`` (and so to
+        the CARs of the windows that hold day 0).
+
+    Returns
+    -------
+    ndarray, (S, E, W)
+        ``out[s]`` equals ``sq_pvalues`` of the shifted ARs (tested).
+
+    Notes
+    -----
+    The permutation sums share their draws across shifts: a sum S_b that
+    includes the day-0 value moves with it (S_b + δ) and the others do not,
+    so one set of sums and the indicator of the draws holding day 0 give the
+    p-values of every shift. Used by the simulation's power rows.
+    """
+    shifts = [float(x) for x in shifts]
+    car = _as2d("car", car)
+    est = np.asarray(est_ar, dtype=np.float64)
+    ar_w = np.asarray(window_ar, dtype=np.float64)
+    rel_win = np.asarray(rel_win).reshape(-1)
+    windows = np.asarray(windows).reshape(-1, 2)
+    E, W = car.shape
+    out = np.empty((len(shifts), E, W))
+    if not (rel_win == 0).any():
+        base = sq_pvalues(car, est, windows, window_ar=ar_w, rel_win=rel_win, draws=draws,
+                          seed=seed, screen=screen)
+        out[:] = base[None]
+        return out
+    c0 = int(np.flatnonzero(rel_win == 0)[0])
+    fin = np.isfinite(est)
+    n_est = fin.sum(axis=1)
+    rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(n_est, 1))
+    comp = np.take_along_axis(np.where(fin, est, 0.0), np.argsort(~fin, axis=1, kind="stable"),
+                              axis=1)
+    has0 = np.isfinite(ar_w[:, c0])
+    first = int(draws) if screen is None else min(int(screen[0]), int(draws))
+
+    def p_of(le, ge, m):
+        return np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
+
+    for w, (a, b) in enumerate(windows):
+        if not a <= 0 <= b:
+            out[:, :, w] = sq_pvalues(car[:, w : w + 1], est, windows[w : w + 1], window_ar=ar_w,
+                                      rel_win=rel_win, draws=draws, seed=seed,
+                                      screen=screen)[:, 0][None]
+            continue
+        sel = (rel_win >= a) & (rel_win <= b)
+        x = ar_w[:, sel]
+        d = np.isfinite(x)
+        L_e = d.sum(axis=1)
+        xs = np.take_along_axis(np.where(d, x, 0.0), np.argsort(~d, axis=1, kind="stable"),
+                                axis=1)
+        k0 = d[:, : int(np.flatnonzero(rel_win[sel] == 0)[0])].sum(axis=1)  # day 0's place
+        c = np.full(E, np.nan)
+        for L in np.unique(L_e[L_e > 0]):
+            rows = L_e == L
+            c[rows] = _run_sum(xs[rows][:, :L])
+        c = np.where(np.isfinite(car[:, w]) & (L_e > 0), c, np.nan)
+        have = np.isfinite(c)
+        out[:, ~have, w] = np.nan
+        for L in np.unique(L_e[have]):
+            L = int(L)
+            rows = np.flatnonzero(have & (L_e == L))
+            tol = SQ_TIE_RTOL * np.sqrt(L) * rms[rows]
+            moved = has0[rows].astype(np.float64)
+            if L == 1:
+                ref, ok = _sq_reference(est[rows], 1, "permutation")
+                for i, delta in enumerate(shifts):
+                    le, ge, m = _sq_counts(ref, ok, c[rows] + delta * moved, tol)
+                    out[i, rows, w] = np.where(m > 0, p_of(le, ge, m), np.nan)
+                continue
+            size = n_est[rows].copy()
+            pool = np.concatenate([comp[rows], np.zeros((rows.size, L))], axis=1)
+            pool[np.arange(rows.size)[:, None], size[:, None] + np.arange(L)] = xs[rows, :L]
+            pos0 = size + k0[rows]
+            size += L
+            ref = _sq_permutation(pool, size, L, int(draws), seed)
+            # 1 where a draw holds day 0's value: a row of each pool size's incidence matrix
+            held = np.zeros(ref.shape)
+            for n in np.unique(size):
+                sub = np.flatnonzero(size == n)
+                held[sub] = _sq_incidence(int(n), L, int(draws), int(seed))[pos0[sub]]
+            held = (held * moved[:, None]) > 0
+            # A draw holding day 0 moves with the CAR: its comparison does not
+            # depend on the shift (counted once); the others compare with CAR + δ.
+            hi, lo = (c[rows] + tol)[:, None], (c[rows] - tol)[:, None]
+            fixed_le = np.count_nonzero(held & (ref <= hi), axis=1)
+            fixed_ge = np.count_nonzero(held & (ref >= lo), axis=1)
+            fixed_le1 = np.count_nonzero((held & (ref <= hi))[:, :first], axis=1)
+            fixed_ge1 = np.count_nonzero((held & (ref >= lo))[:, :first], axis=1)
+            free_le = np.where(held, np.inf, ref)
+            free_ge = np.where(held, -np.inf, ref)
+            m = np.full(rows.size, int(draws))
+            for i, delta in enumerate(shifts):
+                dv = delta * moved[:, None]
+                le_all = free_le <= hi + dv
+                ge_all = free_ge >= lo + dv
+                p = p_of(fixed_le + np.count_nonzero(le_all, axis=1),
+                         fixed_ge + np.count_nonzero(ge_all, axis=1), m)
+                if first < draws:
+                    p1 = p_of(fixed_le1 + np.count_nonzero(le_all[:, :first], axis=1),
+                              fixed_ge1 + np.count_nonzero(ge_all[:, :first], axis=1),
+                              np.full(rows.size, first))
+                    p = np.where(p1 > float(screen[1]), p1, p)
+                out[i, rows, w] = p
     return out
 
 

@@ -330,3 +330,16 @@ def test_shifted_ranks_equal_ranks_of_the_shifted_returns(soy):
         want = inf._ranks_u(est, shifted)
         got = inf._ranks_u_shifted(u0, est, a.ar, c0, delta)
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, equal_nan=True)
+
+
+def test_many_sizes_share_the_sq_sums_with_the_same_rates(soy):
+    """Four or more abnormal sizes take the shared-sums route: the same rates as one by one."""
+    kw = dict(model="market", windows=((0, 0), (-1, 1)), n_events=10, reps=20,
+              placebo_draws=2000, seed=5, group_tests=False)
+    sizes = (0.0, 0.01, 0.02, 0.04)
+    many = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, abnormal=sizes, **kw)
+    for x in sizes[:3:2]:
+        few = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, abnormal=(x,), **kw)
+        mine = many[many["abnormal"] == x].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine[["test", "window", "rejections"]],
+                                      few[["test", "window", "rejections"]])

@@ -262,3 +262,31 @@ def test_sq_size_on_iid_residuals(dist, multiday):
         se = math.sqrt(size * (1 - size) / N)
         rate = float((p[:, w] <= alpha).mean())
         assert abs(rate - size) <= 3 * se, (dist, L, rate, size, se)
+
+
+def test_sq_of_shifted_day0_equals_sq_of_the_shifted_returns():
+    """One set of permutation sums serves every day-0 shift: the p-values of each shift."""
+    rng = np.random.default_rng(12)
+    E, n = 300, 150
+    est = rng.standard_t(4, (E, n)) * 0.01
+    est[::7, 10:14] = np.nan
+    rel_win = np.arange(-1, 6)
+    ar = rng.standard_t(4, (E, rel_win.size)) * 0.01
+    ar[5, 1] = np.nan  # day 0 missing: nothing moves
+    ar[6, 0] = np.nan  # day -1 missing: day 0 is the first usable day of [-1, 1]
+    windows = np.array([[0, 0], [-1, 1], [0, 5], [2, 5]])
+
+    def cars(x):
+        return np.stack([np.nansum(np.where((rel_win >= a) & (rel_win <= b), x, 0.0), axis=1)
+                         for a, b in windows], axis=1)
+
+    shifts = (0.0, 0.01, 0.03, -0.02)
+    for screen in (None, (49, 0.3)):
+        got = inf.sq_pvalues_shifted(cars(ar), est, windows, ar, rel_win, shifts, draws=299,
+                                     seed=4, screen=screen)
+        for i, delta in enumerate(shifts):
+            x = ar.copy()
+            x[:, 1] += delta
+            want = inf.sq_pvalues(cars(x), est, windows, window_ar=x, rel_win=rel_win,
+                                  draws=299, seed=4, screen=screen)
+            np.testing.assert_array_equal(got[i], want)
