@@ -42,7 +42,8 @@ from eventstudy.report.findings import overlap_sentence, trade_war_findings
 # so the library's log lines are kept off this page.
 warnings.simplefilter("ignore", DataQualityWarning)
 logging.getLogger("eventstudy").setLevel(logging.ERROR)
-run = es.analyse(es.load_study(NOTEBOOKS_DIR.parent / "studies" / "trade_war.toml"))
+run = es.analyse(es.load_study(NOTEBOOKS_DIR.parent / "studies" / "trade_war.toml"),
+                 size_check=True)
 run.events[["event_id", "trade_date", "direction", "status", "reason", "n_estimation"]]
 
 # %% [markdown]

@@ -48,8 +48,8 @@ KEY = ["busan-meeting", "trump-xi-call"]
 NAMES = {"busan-meeting": "Busan meeting", "trump-xi-call": "Trump–Xi call"}
 CORN_FACTOR = "market model, SPY+UUP+corn (ZC=F)"
 study = es.load_study(NOTEBOOKS_DIR.parent / "studies" / "markets.toml")
-markets = es.analyse(study)
-with_corn = es.analyse(study.replace(**study.variants[CORN_FACTOR]))
+markets = es.analyse(study, size_check=True)
+with_corn = es.analyse(study.replace(**study.variants[CORN_FACTOR]), size_check=True)
 
 # %% [markdown]
 # ## Every market over [0, 1], SPY and UUP as factors

@@ -46,8 +46,8 @@ warnings.simplefilter("ignore", DataQualityWarning)
 logging.getLogger("eventstudy").setLevel(logging.ERROR)
 NAMES = {"trump-xi-call": "the 2025-11-24 call", "busan-meeting": "the Busan meeting"}
 study = es.load_study(NOTEBOOKS_DIR.parent / "studies" / "trump_xi_contacts.toml")
-contacts = es.analyse(study)
-by_agriculture = es.analyse(study.replace(group_by="agriculture"))
+contacts = es.analyse(study, size_check=True)
+by_agriculture = es.analyse(study.replace(group_by="agriculture"), size_check=True)
 
 # %% [markdown]
 # ## The two 2025 contacts among the class

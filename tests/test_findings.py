@@ -468,14 +468,29 @@ def test_size_windows_and_departure_rates(size):
         "`patell` on [0, 0] (9.0% ± 1.8), [0, 1] (11.0% ± 1.8); `event-t` on [0, 1] (8.0% ± 0.4)")
 
 
+def test_asset_size_findings_count_the_cells_each_test_holds():
+    from eventstudy.report.findings import asset_size_findings
+
+    rows = [("A", "event-t", "[0, 0]", 5.0, "holds"), ("A", "sq", "[0, 0]", 4.1, "conservative"),
+            ("B", "event-t", "[0, 0]", 6.8, "over-rejects"), ("B", "sq", "[0, 0]", 6.1,
+                                                               "over-rejects")]
+    table = pd.DataFrame(rows, columns=["asset", "test", "window", "size (%)", "verdict"])
+    assert asset_size_findings(table) == (
+        "On these markets the t test holds its size in 1 of 2 market-windows and over-rejects "
+        "in 1 (most on B over [0, 0]: 6.8%); the SQ test holds its size in 0 of 2 "
+        "market-windows and over-rejects in 1 (most on B over [0, 0]: 6.1%). In 1 of 2 "
+        "market-windows no single-event test holds its size, and no p-value is graded there: "
+        "B [0, 0].")
+
+
 def test_size_findings_sorts_tests_by_verdict(size):
     assert size_findings(size) == (
         "With 150 replications a group test's rate has a Monte Carlo SE of 1.8 points and a "
         "single-event test's 0.4 points. **Hold their size** (every window within 3 SE of 5%): "
         "`bmp`, `sq`. **Over-reject**: `patell` on [0, 0] (9.0% ± 1.8), [0, 1] (11.0% ± 1.8); "
         "`event-t` on [0, 1] (8.0% ± 0.4). **Conservative** (reject less than 5%): `event-t` "
-        "on [0, 0] (1.0% ± 0.4). A test within 3 SE here may still be off by less than the "
-        "small run can see; `make bench` runs the full size.")
+        "on [0, 0] (1.0% ± 0.4). A departure smaller than about 1.2 points (a single-event "
+        "test) or 5.4 points (a group test) is within what this run can see.")
     fine = size.assign(over="", under="", verdict="holds")
     assert "No test rejects significantly more than 5%." in size_findings(fine)
     assert "Conservative" not in size_findings(fine)

@@ -192,28 +192,48 @@ def test_index_answer_box_equals_the_car_csv_of_eventstudy_run(report, runs):
         lo, hi = (float(x.strip(" %")) for x in rec["95% interval (%)"].strip("[]").split(","))
         np.testing.assert_allclose([lo, hi], [100 * row["ci_lower"], 100 * row["ci_upper"]],
                                    atol=0.005)
-        for col, name in (("p", "t-test p"), ("sq_p", "SQ p"), ("placebo_p", "placebo p")):
-            np.testing.assert_allclose(float(rec[name]), row[col], atol=0.0005, err_msg=col)
+        # the graded p is the leading test's, and that test holds its size on the asset in
+        # the run's simulation (size_check.csv); the others are shown with their sizes
+        names = {"t test": ("event-t", "p"), "SQ test": ("sq", "sq_p"),
+                 "placebo test": ("event-placebo", "placebo_p")}
+        lead = rec["leading test (size %)"].rsplit(" (", 1)[0]
+        test, col = names[lead]
+        assert row["lead_test"] == test, rec
+        np.testing.assert_allclose(float(rec["p"]), row[col], atol=0.0005)
+        np.testing.assert_allclose(float(rec["p"]), row["lead_p"], atol=0.0005)
+        check = pd.read_csv(runs[label[rec["asset"]]] / "size_check.csv")
+        size = check[(check["test"] == test) & (check["window"] == rec["window"])].iloc[0]
+        assert size["verdict"] == "holds", (rec, size)
+        assert abs(size["size (%)"] - 5.0) <= 3 * size["mc_se (%)"] + 1e-9
+        for other, (t, c) in names.items():
+            if other != lead:
+                o = check[(check["test"] == t) & (check["window"] == rec["window"])].iloc[0]
+                shown = f"{other} {float(row[c]):.3f}; size {o['size (%)']:.1f}%, {o['verdict']}"
+                assert shown in rec["other tests (p; size on the asset)"], (shown, rec)
 
 
 @pytest.mark.snapshot
 @pytest.mark.notebook
 def test_page_findings_quote_the_csv_of_eventstudy_run(report, runs):
-    # page 3: each "ASSET +x.xx% over [0, 1] (95% CI [..]; t-test p = .., <evidence>; SQ p = ..,
-    # placebo p = ..)"
+    # page 3: each "ASSET +x.xx% over [0, 1] (95% CI [..]; <leading test> p = .., <evidence>;
+    # <other test> p = .., <other test> p = ..)"
     text = _text(json.loads((report / "03_article.json").read_text(encoding="utf-8"))
                  ["findings_html"])
     quoted = re.findall(r"(ZS=F|SOYB) ([+-]\d+\.\d\d)% over \[0, 1\] \(95% CI \[[^]]+\]; "
-                        r"t-test p = ([\d.]+), [a-z ]+; SQ p = ([\d.]+), placebo p = ([\d.]+)",
-                        text)
+                        r"(t test|SQ test|placebo test) p = ([\d.]+), [a-z ]+; ([^)]*)\)", text)
     assert len(quoted) == 4, text
+    columns = {"t test": "p", "SQ test": "sq_p", "placebo test": "placebo_p"}
     events = iter(["busan-meeting", "busan-meeting", "trump-xi-call", "trump-xi-call"])
-    for (asset, car_pct, p, sq_p, placebo_p), eid in zip(quoted, events, strict=True):
+    for (asset, car_pct, lead, p, others), eid in zip(quoted, events, strict=True):
         car = pd.read_csv(runs["article" if asset == "ZS=F" else "article_soyb"] / "car.csv")
         row = car[(car["event_id"] == eid) & (car["start"] == 0) & (car["end"] == 1)].iloc[0]
         np.testing.assert_allclose(float(car_pct), 100 * row["car"], atol=0.005)
-        np.testing.assert_allclose([float(p), float(sq_p), float(placebo_p)],
-                                   row[["p", "sq_p", "placebo_p"]].astype(float), atol=0.0005)
+        np.testing.assert_allclose(float(p), row[columns[lead]], atol=0.0005)
+        np.testing.assert_allclose(float(p), row["lead_p"], atol=0.0005)
+        rest = dict(re.findall(r"(t test|SQ test|placebo test) p = ([\d.]+)", others))
+        assert set(rest) == set(columns) - {lead}
+        for name, value in rest.items():
+            np.testing.assert_allclose(float(value), row[columns[name]], atol=0.0005)
     # page 4: each group's "[a, b] mean CAR x%: verdict" against tests.csv
     text = _text(json.loads((report / "04_trade_war.json").read_text(encoding="utf-8"))
                  ["findings_html"])

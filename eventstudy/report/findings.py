@@ -55,6 +55,7 @@ __all__ = [
     "variant_verdicts",
     "variant_listing",
     "size_windows",
+    "asset_size_findings",
     "departure_rates",
     "size_findings",
     "power_range",
@@ -1278,8 +1279,10 @@ def size_findings(size) -> str:
            "No test rejects significantly more than 5%. ")
         + (f"**Conservative** (reject less than 5%): {departure_rates(size, under, 'under')}. "
            if under else "")
-        + "A test within 3 SE here may still be off by less than the small run can see; "
-        "`make bench` runs the full size."
+        + (f"A departure smaller than about {3 * size['mc_se'].min():.1f} points (a "
+           "single-event test) or "
+           f"{3 * size['mc_se'].max():.1f} points (a group test) is within what this run can "
+           "see.")
     )
 
 
@@ -1478,3 +1481,41 @@ def lead_lag_sentence(table, asset: str, *, alpha: float = 0.05) -> str:
         f"R² moves from {100 * meta['r2_base']:.2f}% without them to "
         f"{100 * meta['r2_lagged']:.2f}% with them."
     )
+
+
+def asset_size_findings(table) -> str:
+    """Which single-event test holds its size on which market (page 5).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`eventstudy.report.robustness.asset_size_checks`.
+
+    Returns
+    -------
+    str
+        Per test, the share of (market, window) cells where it holds its size
+        and the markets where it over-rejects; then the cells where no test
+        holds (no p-value is graded there).
+    """
+    from ..simulation import EVENT_TEST_LABELS
+
+    cells = table.groupby(["asset", "window"], sort=False)
+    n_cells = cells.ngroups
+    parts = []
+    for test, rows in table.groupby("test", sort=False):
+        holds = int((rows["verdict"] == "holds").sum())
+        over = rows[rows["verdict"] == "over-rejects"]
+        worst = over.sort_values("size (%)").tail(1)
+        text = (f"the {EVENT_TEST_LABELS.get(test, test)} holds its size in {holds} of "
+                f"{len(rows)} market-windows")
+        if len(over):
+            w = worst.iloc[0]
+            text += (f" and over-rejects in {len(over)} (most on {w['asset']} over "
+                     f"{w['window']}: {w['size (%)']:.1f}%)")
+        parts.append(text)
+    none = [f"{a} {w}" for (a, w), rows in cells if not (rows["verdict"] == "holds").any()]
+    tail = (f" In {len(none)} of {n_cells} market-windows no single-event test holds its "
+            f"size, and no p-value is graded there: {', '.join(none)}." if none else
+            f" In every one of the {n_cells} market-windows at least one test holds its size.")
+    return "On these markets " + "; ".join(parts) + "." + tail

@@ -7,7 +7,7 @@ CAR and verdict beside the base study's.
 
 from __future__ import annotations
 
-__all__ = ["robustness_table", "robustness_variants", "synthetic_variant"]
+__all__ = ["asset_size_checks", "robustness_table", "robustness_variants", "synthetic_variant"]
 
 
 def synthetic_variant(base):
@@ -75,7 +75,8 @@ def robustness_variants(base) -> dict:
 
 
 def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
-                     alpha: float = 0.05, windows=None, dummy: bool = False, base_run=None):
+                     alpha: float = 0.05, windows=None, dummy: bool = False, base_run=None,
+                     size_check: bool = True):
     """How each variant of a study changes the CAR and the verdict of chosen events.
 
     Parameters
@@ -101,14 +102,19 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
         Only the t-type p-value exists for these rows.
     base_run : EventStudyResults, optional
         The base study's run, if already computed (saves one run).
+    size_check : bool
+        Run each variant with its size check (:func:`eventstudy.study.analyse`),
+        so that its verdict counts only the single-event test that holds its
+        size under that variant; off, every test's rejection counts.
 
     Returns
     -------
     pandas.DataFrame
         ``dimension, variant, window, event_id, car_pct, p, sq_p, placebo_p,
         n_reject, verdict, moves, sign_flip``: ``moves`` is True when the
-        variant's rejection (any available per-event test at ``alpha``)
-        differs from the base's over ``window`` or the event is excluded;
+        variant's rejection (the leading per-event test at ``alpha``, see
+        ``size_check``) differs from the base's over ``window`` or the event
+        is excluded;
         ``sign_flip`` when the CAR's sign differs from the base's.
     """
     import pandas as pd
@@ -121,6 +127,8 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
 
     def rows_of(label, dimension, run, win):
         car = run.car[(run.car["start"] == win[0]) & (run.car["end"] == win[1])]
+        if not size_check:
+            car = car.drop(columns=["lead_test", "lead_p", "lead_size"])
         verdicts = event_verdicts(car, alpha).set_index("event_id")
         out = []
         for eid in event_ids:
@@ -145,7 +153,7 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
         if label == base_label and base_run is not None and not changes:
             run = base_run
         else:
-            run = analyse(base.replace(**changes), prices_dir=prices_dir)
+            run = analyse(base.replace(**changes), prices_dir=prices_dir, size_check=size_check)
         if label == base_label:
             base_run = run
         dimension = "base" if label == base_label else _dimension(changes)
@@ -196,3 +204,37 @@ def _dimension(changes: dict) -> str:
     return ", ".join(changes) or "base"
 
 
+def asset_size_checks(base, assets, *, prices_dir=None):
+    """The size check of a study's single-event tests on each of several assets.
+
+    Parameters
+    ----------
+    base : eventstudy.Study
+        The study whose model, factors, estimation window and windows are
+        simulated; only its asset changes.
+    assets : list of str
+    prices_dir : path-like, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``asset, test, window, size (%), mc_se (%), verdict, detectable (%)``:
+        one row per asset, single-event test and window of the study
+        (:meth:`eventstudy.simulation.SizeCheck.summary`).
+    """
+    import pandas as pd
+
+    from ..study import analyse
+
+    frames = []
+    for asset in assets:
+        factors = [f for f in base.factors if f != asset]
+        run = analyse(base.replace(asset=asset, factors=factors), prices_dir=prices_dir,
+                      size_check=True)
+        summary = run.size_check.summary()
+        summary = summary[summary["test"].isin(run.single_event_tests)]
+        frames.append(summary.assign(asset=asset))
+    table = pd.concat(frames, ignore_index=True)
+    mde = [c for c in table.columns if c.startswith("detectable")][0]
+    return table.rename(columns={mde: "detectable (%)"})[
+        ["asset", "test", "window", "size (%)", "mc_se (%)", "verdict", "detectable (%)"]]

@@ -569,7 +569,8 @@ def moved_events(aligned):
 
 #: Display formats of the CAR tables (:func:`headline_table`).
 CAR_FORMATS = {"car_pct": "{:+.2f}%", "ci_low_pct": "{:+.2f}%", "ci_high_pct": "{:+.2f}%",
-               "p": fmt.pvalue, "sq_p": fmt.pvalue, "placebo_p": fmt.pvalue}
+               "p": fmt.pvalue, "sq_p": fmt.pvalue, "placebo_p": fmt.pvalue,
+               "lead_p": fmt.pvalue, "lead_size_pct": "{:.1f}%", "detectable_pct": "{:.2f}%"}
 #: Background of a table row or cell whose rate or conclusion is above / below the reference.
 HIGHLIGHT = {"over": "background-color: #fde2c8", "under": "background-color: #cfe2f3"}
 
@@ -586,6 +587,9 @@ CAR_LABELS = {"run": "asset", "event_id": "event", "trade_date": "day 0", "windo
               "car_pct": "CAR (%)", "ci_low_pct": "95% CI from (%)",
               "ci_high_pct": "95% CI to (%)", "p": "t-test p", "sq_p": "SQ p",
               "placebo_p": "placebo p", "evidence": "evidence", "thin_days": "thin days",
+              "test": "leading test", "lead_p": "leading p", "lead_size_pct": "its size",
+              "detectable_pct": "detectable day-0 move, 80% power",
+              "others": "other tests (p; size)",
               "note": "note", "n_reject": "tests rejecting", "verdict": "verdict",
               "dimension": "choice changed", "variant": "variant", "moves": "conclusion moves",
               "sign_flip": "CAR changes sign"}
