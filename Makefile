@@ -70,11 +70,20 @@ screenshots: report ## Photograph every report page and a run's report.html in C
 	$(BIN)/python tests/browser.py --report $(REPORTS) --study studies/article.toml \
 	  --out $(REPORTS)/screenshots
 
-bench: $(STAMP) ## Time the whole pipeline (1k-10k events), engine, article study, simulation; reports/bench.csv
-	$(BIN)/python bench/bench_pipeline.py --out $(REPORTS)/bench.csv --size-power $(REPORTS)/size_power.csv $(if $(PEER_PYTHON),--peer-python $(PEER_PYTHON))
+# The Python peer `eventstudy` 0.1a12 (PyPI) in its own venv: its import name
+# clashes with ours. PEER_PYTHON=/path/to/python uses another one.
+PEER_VENV   := .peer-venv
+PEER_PYTHON ?= $(PEER_VENV)/bin/python
+
+$(PEER_VENV)/bin/python:
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet 'eventstudy==0.1a12'
+
+bench: $(STAMP) $(PEER_PYTHON) ## Time the whole pipeline (1k-10k events) beside the peer, engine, article study, simulation; reports/bench.csv
+	$(BIN)/python bench/bench_pipeline.py --out $(REPORTS)/bench.csv --size-power $(REPORTS)/size_power.csv --peer-python $(PEER_PYTHON)
 
 lint: $(STAMP) ## Check the code style with ruff
 	$(BIN)/ruff check eventstudy tests bench
 
 clean: ## Remove the virtual environment, the report and caches
-	rm -rf $(VENV) $(REPORTS) .pytest_cache
+	rm -rf $(VENV) $(PEER_VENV) $(REPORTS) .pytest_cache

@@ -1448,7 +1448,8 @@ class Placebo:
                 )
             obs = np.array([car[defined[:, w], w].mean() for w in ws])
             rng = np.random.default_rng([int(self.seed), nw, *ws])
-            means = _pseudo_group_means(rng, pool, sign[d0], G, distinct=self.n_eligible)
+            means = _pseudo_group_means(rng, pool, sign[d0], G, distinct=self.n_eligible,
+                                        keys=self.day0[pool_ok[:, w0]])
             tol = 64 * np.finfo(np.float64).eps * np.abs(pool).sum(axis=0) * np.abs(sign[d0]).max()
             tol = tol / nw
             stat[ws] = obs
@@ -1462,7 +1463,7 @@ class Placebo:
 _HYPERGEOMETRIC_COST = 8.0
 
 
-def _pseudo_group_means(rng, pool, sign, groups, distinct=None):
+def _pseudo_group_means(rng, pool, sign, groups, distinct=None, keys=None):
     """Signed means of ``groups`` uniformly ordered samples without replacement from ``pool``.
 
     Parameters
@@ -1477,6 +1478,10 @@ def _pseudo_group_means(rng, pool, sign, groups, distinct=None):
         A bound on the number of distinct pool rows (the eligible days): when
         even that many would make the counts route dearer, the pool is not
         searched for repeats. Either route is exact; this only saves time.
+    keys : array_like of int, (P,), optional
+        A label of each pool row such that rows with the same label are equal
+        (the pseudo-events' day 0): the distinct rows are found from the
+        labels instead of comparing rows.
 
     Returns
     -------
@@ -1512,7 +1517,11 @@ def _pseudo_group_means(rng, pool, sign, groups, distinct=None):
     bound = P if distinct is None else min(P, int(distinct))
     K = bound
     if bound * len(others) * _HYPERGEOMETRIC_COST < M:
-        if V == 1:  # the 1-d search is 50 times faster than rows'
+        if keys is not None:  # equal labels, equal rows: one representative each
+            _, first, inverse = np.unique(np.asarray(keys), return_index=True,
+                                          return_inverse=True)
+            uniq = pool[first]
+        elif V == 1:  # the 1-d search is 50 times faster than rows'
             u1, inverse = np.unique(pool[:, 0], return_inverse=True)
             uniq = u1[:, None]
         else:
