@@ -171,8 +171,13 @@ def main(argv=None) -> int:
     study = load_study(ROOT / "studies" / "article.toml")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
+        from eventstudy.events import load_events
+
+        catalogue = load_events(study.events).set_index("id")
+        dates = catalogue.loc[list(study.headline_events), "date"].tolist()
         placebo = bench_placebo(
-            prices_dir, draws=10_000, seed=study.seed, repeat=args.repeat, model=study.model,
+            prices_dir, event_dates=dates, asset=study.asset, factors=study.factors,
+            draws=10_000, seed=study.seed, repeat=args.repeat, model=study.model,
             estimation=study.estimation, windows=study.windows,
         )
     print(

@@ -21,32 +21,17 @@ estimation sample understates, which made Patell's Z reject 8.6% of true
 nulls on [0, 0]. The study reports a real event whose window holds thin days
 as a flagged, separate case; the simulation measures the clean case.
 
-Findings on ZS=F vs SPY, UUP (market model, estimation [-250, -11], 20
-events, 3,000 replications, clean windows; Monte Carlo SE 0.40 points for
-group tests, 0.09 for single-event tests — but single-event trials reuse
-the 2,254 eligible days, so the history itself allows about ±0.5 points):
-
-- hold their size: cross-sectional t, Patell, BMP, Kolari-Pynnönen,
-  Corrado, Wilcoxon, the group and single-event placebo tests, and the
-  single-event t on [0, 0] and [-1, 1]. The generalized sign test is
-  conservative (3.6-4.4%): w is an integer out of N = 20, and it
-  under-rejects on iid returns as well.
-- the single-event t on [0, 5] rejects 6.0%: volatility clustering. The
-  estimation-period s² is a stale measure of the window's variance; sorting
-  pseudo-events by the ratio of the residual volatility just after the
-  window to s, the t test rejects 1-2% in the lowest quarter and 11-16% in
-  the highest (Var(t) 0.64 vs 1.6-1.9); the excess does not cancel for the
-  nearly normal 6-day sums. Residual autocorrelation is negligible (lag-1
-  0.01, lags 4-5 about -0.03), so it is not serial correlation.
-- the SQ test in its finite-sample permutation form (window ARs joined to the
-  estimation residuals, p = (1 + #)/(M + 1) on each side) holds its size:
-  4.6% on [0, 0], 5.3% on [-1, 1], 5.5% on [0, 5] at 3,000 single
-  pseudo-events (``bench/sq_size.py``); the earlier form on overlapping L-day
-  sums rejected 6.5% and 8.6% on the multi-day windows.
+What the simulation finds depends on the asset and the study's settings, so
+it is measured where it is used: :func:`size_check` for each study and asset
+(the report and ``eventstudy run`` grade only the single-event tests that
+hold their size there), and :func:`run_size_power` for the full table of
+page 5 of the report. Single-event trials of one asset reuse its history's
+eligible days, so beyond the Monte Carlo SE the history itself limits how
+finely a size can be known.
 
 The small configuration runs in the test suite; the full-size run
 (:func:`run_size_power`) is for the report and the benchmark, and
-:func:`bench_placebo` times the placebo distribution of the article's study.
+:func:`bench_placebo` times the placebo distribution of a study's events.
 """
 
 from __future__ import annotations
@@ -93,18 +78,12 @@ __all__ = [
     "run_size_power",
     "bench_placebo",
     "EVENT_TESTS",
-    "ARTICLE_EVENT_DATES",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Single-event tests reported beside the group tests of the battery.
 EVENT_TESTS = ("event-t", "sq", "event-placebo", "garch")
-
-#: Trade dates of the article's two events: the Trump-Xi meeting in Busan
-#: (11:00 Seoul on 2025-10-30, i.e. the overnight session of the 2025-10-30
-#: trade date) and the Trump-Xi phone call of Monday 2025-11-24.
-ARTICLE_EVENT_DATES = ("2025-10-30", "2025-11-24")
 
 #: Disturbance distributions of :func:`synthetic_return_arrays`.
 SyntheticDist = Literal["normal", "t4"]
@@ -581,12 +560,13 @@ def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4")
     return out
 
 
-def bench_placebo(prices_dir=None, *, draws=10_000, seed=0, repeat=3, model="market",
-                  estimation=(-250, -11), windows=((-1, 1), (0, 0), (0, 1), (0, 5))) -> dict:
-    """Time :func:`eventstudy.inference.placebo_distribution` on the article's study.
+def bench_placebo(prices_dir=None, *, event_dates, asset="ZS=F", factors=("SPY", "UUP"),
+                  draws=10_000, seed=0, repeat=3, model="market", estimation=(-250, -11),
+                  windows=((-1, 1), (0, 0), (0, 1), (0, 5))) -> dict:
+    """Time :func:`eventstudy.inference.placebo_distribution` for one study's events.
 
-    ZS=F against SPY and UUP, the article's two events
-    (:data:`ARTICLE_EVENT_DATES`), ``draws`` pseudo-events.
+    ``asset`` against ``factors``, pseudo-events avoiding the windows of the
+    trade dates ``event_dates``, ``draws`` pseudo-events.
 
     Returns
     -------
@@ -595,8 +575,8 @@ def bench_placebo(prices_dir=None, *, draws=10_000, seed=0, repeat=3, model="mar
         ``n_eligible``, ``pseudo_events_per_second``, ``reproducible`` (two
         runs with the same seed give identical CARs).
     """
-    data = load_return_arrays(prices_dir, "ZS=F", ("SPY", "UUP"))
-    day0 = data.positions(ARTICLE_EVENT_DATES)
+    data = load_return_arrays(prices_dir, asset, tuple(factors))
+    day0 = data.positions(event_dates)
     times, results = [], []
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()

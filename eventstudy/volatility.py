@@ -1,9 +1,9 @@
 """Volatility-aware single-event tests: GARCH and EWMA variances of the event window.
 
 The engine's single-event t test divides the CAR by the estimation sample's
-residual variance s², a stale measure when volatility clusters: on CBOT
-soybeans it rejects 1-2% of true nulls in the calmest quarter of dates and
-11-16% in the most volatile. The functions here replace s² by a conditional
+residual variance s², a stale measure when volatility clusters: it rejects
+too few true nulls after calm spells and too many after volatile ones. The
+functions here replace s² by a conditional
 variance forecast of each window day, made at the end of the estimation
 sample, and test the CAR against it:
 
@@ -26,16 +26,12 @@ fixed-parameter filter's tests (``garch_se``, ``garch_t``, ``garch_p``), and
 the Brown-Warner simulation measures the size of ``garch_p`` like every other
 test's.
 
-Measured (``bench/sq_size.py``: ZS=F vs SPY, UUP, market model, estimation
-[-250, -11], 3,000 single pseudo-events, 5% level, MC SE 0.4 points) on
-[0, 0], [-1, 1], [0, 5]: the engine's t 5.0, 4.9, 5.6%, rising from 3.3% to
-8.5% on [0, 5] across quartiles of the regime ratio; the fixed-parameter
-GARCH filter (one fit on the whole series) 4.4, 4.1, 5.2%, flat across the
-quartiles (4.7, 4.4, 6.3, 5.3%); EWMA (λ = 0.94) 5.4, 6.1, 8.0%, 13.1% in
-the calmest quartile (its flat forecast does not revert after a calm
-spell); one GARCH fit per event on its ~160 estimation days 7.6, 6.4, 7.2%
-(500 events; the t on the same events 6.8, 5.6, 6.2%): too few days to
-estimate α and β. The fixed-parameter filter is the one to use.
+``bench/sq_size.py`` compares the filters' size on a snapshot asset, and the
+size check of each study (:func:`eventstudy.simulation.size_check`) measures
+the ``garch`` test on the study's own asset: the fixed-parameter filter is
+the one the package reports, because one GARCH fit per event on its ~160-250
+estimation days estimates α and β poorly, and EWMA's flat forecast does not
+revert after a calm spell.
 """
 
 from __future__ import annotations

@@ -218,7 +218,8 @@ def test_synthetic_returns_follow_the_market_model():
 
 
 def test_bench_placebo_runs_on_the_article_study(prices_dir):
-    out = sim.bench_placebo(prices_dir, draws=2000, repeat=2)
+    out = sim.bench_placebo(prices_dir, event_dates=["2025-10-30", "2025-11-24"], draws=2000,
+                            repeat=2)
     assert out["draws"] == 2000 and out["reproducible"] is True
     assert out["n_eligible"] > 2000 and out["seconds"] > 0
 
