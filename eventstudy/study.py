@@ -63,6 +63,9 @@ def analyse(study: Study, prices_dir=None):
     """
     import dataclasses
 
+    import numpy as np
+    import pandas as pd
+
     from .calendar import get_calendar
     from .data import load_prices
     from .events import align_events, load_events
@@ -109,8 +112,11 @@ def analyse(study: Study, prices_dir=None):
     # the loader's per-row line numbers ride in attrs, which pandas deep-copies on
     # every operation; the fit needs none of them
     catalogue.attrs = {}
-    wanted = list(catalogue["id"]) if study.event_ids is None else list(study.event_ids)
-    in_study = catalogue["id"].isin(wanted)
+    # every event of the file, or those the study names (ids compared as objects:
+    # isin on pyarrow strings boxes every id)
+    in_study = (np.ones(len(catalogue), dtype=bool) if study.event_ids is None else
+                pd.Series(catalogue["id"].to_numpy(dtype=object)).isin(list(study.event_ids))
+                .to_numpy())
     others = catalogue[~in_study & (catalogue["status"] == "aligned")]
     model = EventStudy(
         data.returns, catalogue[in_study].reset_index(drop=True), asset=study.asset,
