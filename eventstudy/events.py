@@ -191,8 +191,9 @@ def _read_plain(data: bytes) -> tuple[list[str], list[int], list[list[str]]] | N
     """Header, line numbers and columns (fields unstripped) of a plain file, else None.
 
     Plain: UTF-8 without a quote, carriage return or NUL byte, the header on
-    line 1 and every later line with as many fields as the header (so no
-    blank line). The CSV reader then splits each line at its commas, and the
+    line 1 and every later line with as many fields as the header and a
+    visible ASCII character besides the commas (so no blank line or blank
+    record). The CSV reader then splits each line at its commas, and the
     records are the lines: exactly what :func:`_read_rows` returns for it.
     Anything else is read by :func:`_read_rows`.
     """
@@ -215,6 +216,11 @@ def _read_plain(data: bytes) -> tuple[list[str], list[int], list[list[str]]] | N
     if (breaks <= starts).any():  # a blank line
         return None
     if (np.add.reduceat(raw == ord(","), starts, dtype=np.int64) != k - 1).any():
+        return None
+    # A line of commas and spaces is a blank record, which the CSV reading skips:
+    # every line needs a visible ASCII character besides the commas.
+    visible = (raw > ord(" ")) & (raw < 127) & (raw != ord(","))
+    if (np.add.reduceat(visible, starts, dtype=np.int64) == 0).any():
         return None
     flat = body.replace("\n", ",").split(",")
     return header, list(range(2, starts.size + 2)), [flat[j::k] for j in range(k)]

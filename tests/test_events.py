@@ -333,6 +333,8 @@ _COLUMNWISE_FILES = {
              "d,,,,,pending,,,,,,\n",
     "minimal": "id,date\na,2025-11-20\nb,\n",
     "quoted": 'id,date,notes\na,2025-11-24,"two\nlines, quoted"\nb,2025-11-25,\n',
+    # a line of commas is a blank record (spreadsheet exports end with some): skipped
+    "commas": "id,date,title\na,2025-11-20,t\n,,\nb,2025-11-21,\n , \u00a0,\n",
 }
 
 
