@@ -477,28 +477,43 @@ def _typed_frame(path: Path, seen_header: dict[str, int], extra: list[str], line
             "%s line %d: %s %s occurs twice in %s (clocks go back); read as the first "
             "occurrence", path, line, date, time_value, zone_name,
         )
-    blank = [""] * n
+    # each row's value through a lookup of the distinct values (map runs in C)
+    def lookup(texts: list[str], value, dtype) -> np.ndarray:
+        table = {v: value(v) for v in set(texts)}
+        return np.fromiter(map(table.__getitem__, texts), dtype=dtype, count=n)
 
-    def or_none(texts: list[str], given: np.ndarray) -> pd.Series:
-        out = np.full(n, None, dtype=object)
-        out[given] = np.asarray(texts, dtype=object)[given]
-        return pd.Series(out, dtype="object")
+    def or_none(texts: list[str]) -> pd.Series:
+        return pd.Series(lookup(texts, lambda v: v or None, object), dtype="object")
+
+    blank = None
+
+    def text(name: str) -> pd.Series:
+        nonlocal blank
+        values = column(name)
+        if values is not None:
+            return pd.Series(values, dtype="str")
+        if blank is None:
+            blank = pd.Series([""] * n, dtype="str")
+        return blank.copy()
 
     frame = pd.DataFrame(
         {
             "id": pd.Series(ident, dtype="str"),
             "date": pd.Series(dates),
-            "time": or_none(time_text, timed),
-            "tz": or_none(tz_text, zoned),
-            "timing": or_none(timing, given(timing)),
-            "title": pd.Series(column("title") or blank, dtype="str"),
-            "category": or_none(category, given(category)),
-            "direction": pd.Series([_DIRECTIONS[v] for v in direction], dtype="Int64"),
-            "in_article": pd.Series([flags[v] in _TRUE for v in in_article], dtype="bool"),
-            "source": pd.Series(column("source") or blank, dtype="str"),
-            "notes": pd.Series(column("notes") or blank, dtype="str"),
-            **{name: pd.Series(column(name), dtype="str") for name in extra},
-        }
+            "time": or_none(time_text),
+            "tz": or_none(tz_text),
+            "timing": or_none(timing),
+            "title": text("title"),
+            "category": or_none(category),
+            "direction": pd.Series(lookup(direction, _DIRECTIONS.__getitem__, np.int64),
+                                   dtype="Int64"),
+            "in_article": pd.Series(lookup(in_article, lambda v: flags[v] in _TRUE, bool),
+                                    dtype="bool"),
+            "source": text("source"),
+            "notes": text("notes"),
+            **{name: text(name) for name in extra},
+        },
+        copy=False,
     )
     frame.attrs["path"] = str(path)
     frame.attrs["lines"] = LineNumbers(lines)
