@@ -916,17 +916,18 @@ def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.n
     """
     if "timing" not in events:
         return np.full(len(events), None, dtype=object)
-    seen: dict[str, str | None] = {}
-
     def clean(v):
-        if type(v) is not str:
-            return None if pd.isna(v) or not str(v).strip() else str(v).strip()
-        if v not in seen:
-            seen[v] = v.strip() or None
-        return seen[v]
+        return None if pd.isna(v) or not str(v).strip() else str(v).strip()
 
+    values = events["timing"].to_numpy(dtype=object)
     part = np.empty(len(events), dtype=object)
-    part[:] = [clean(v) for v in events["timing"].to_numpy(dtype=object)]
+    if set(map(type, values)) <= {str, type(None)}:
+        # texts and None: each distinct value cleaned once (other types may
+        # compare equal and print differently, True and 1)
+        table = {v: clean(v) for v in set(values)}
+        part[:] = list(map(table.__getitem__, values))
+    else:
+        part[:] = [clean(v) for v in values]
     has = pd.notna(part)
     wrong = {p for p in set(part[has]) if p not in TIMINGS}
     if wrong:
@@ -1091,7 +1092,8 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
             open_day = days[k] == d
             k = k + (open_day & (part == "after-close"))
             trade_date[dated] = days[k]
-            code = np.array([_DATED_CODES[v] for v in part], dtype=np.int64)
+            code = np.fromiter(map(_DATED_CODES.__getitem__, part), dtype=np.int64,
+                               count=part.size)
             on_open, on_closed = (_DATED_NAMES[j][code] for j in (0, 1))
             rule[dated] = np.where(open_day, on_open, on_closed)
 
