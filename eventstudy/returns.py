@@ -107,7 +107,7 @@ def _closes(prices, asset: str, factors: tuple[str, ...]) -> tuple[pd.DataFrame,
 def _price_exclusions(table: pd.DataFrame, own_dates: dict) -> pd.DataFrame:
     """One row per (date, ticker) whose price is unusable, with the reason."""
     values = table.to_numpy()
-    rows = []
+    rows: list[tuple[int, str, str, str]] = []  # (row, ticker, reason, detail)
     for j, ticker in enumerate(table.columns):
         col = values[:, j]
         missing = np.isnan(col)
@@ -115,15 +115,19 @@ def _price_exclusions(table: pd.DataFrame, own_dates: dict) -> pd.DataFrame:
         absent = np.zeros(col.size, dtype=bool)
         if missing.any():  # only missing prices need the ticker's own dates
             absent[missing] = ~table.index[missing].isin(own_dates[ticker])
-        for i in np.flatnonzero(missing | nonpositive):
+        for i in np.flatnonzero(missing | nonpositive).tolist():
             if nonpositive[i]:
                 reason, detail = "non-positive price", f"{col[i]:g}"
             elif absent[i]:
                 reason, detail = "no price on the asset's trade date", ""
             else:
                 reason, detail = "missing price", ""
-            rows.append((table.index[i], ticker, reason, detail))
-    return pd.DataFrame(rows, columns=_EXCLUSION_COLUMNS).astype({"date": "datetime64[ns]"})
+            rows.append((i, ticker, reason, detail))
+    if not rows:
+        return pd.DataFrame([], columns=_EXCLUSION_COLUMNS).astype({"date": "datetime64[ns]"})
+    at, ticker, reason, detail = (list(c) for c in zip(*rows, strict=True))
+    return pd.DataFrame({"date": table.index[at].as_unit("ns").to_numpy(), "ticker": ticker,
+                         "reason": reason, "detail": detail})
 
 
 def _report_prices(exclusions: pd.DataFrame, kind: str) -> None:
