@@ -187,7 +187,14 @@ def _read_bytes(path: Path) -> bytes:
         raise EventFileError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
 
 
-def _read_plain(data: bytes) -> tuple[list[str], list[int], list[list[str]]] | None:
+#: Bytes that may be (part of) a character ``str.strip`` removes: ASCII whitespace
+#: and every byte of a multi-byte character (``\xa0``, ``\u3000`` ...).
+_MAYBE_SPACE = np.zeros(256, dtype=bool)
+_MAYBE_SPACE[[9, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_MAYBE_SPACE[128:] = True
+
+
+def _read_plain(data: bytes) -> tuple[list[str], list[int], list[list[str]], bool] | None:
     """Header, line numbers and columns (fields unstripped) of a plain file, else None.
 
     Plain: UTF-8 without a quote, carriage return or NUL byte, the header on
@@ -195,7 +202,8 @@ def _read_plain(data: bytes) -> tuple[list[str], list[int], list[list[str]]] | N
     visible ASCII character besides the commas (so no blank line or blank
     record). The CSV reader then splits each line at its commas, and the
     records are the lines: exactly what :func:`_read_rows` returns for it.
-    Anything else is read by :func:`_read_rows`.
+    Anything else is read by :func:`_read_rows`. The last value says that no
+    field starts or ends with a space (nothing to strip).
     """
     if b'"' in data or b"\r" in data or b"\x00" in data:
         return None
@@ -223,7 +231,10 @@ def _read_plain(data: bytes) -> tuple[list[str], list[int], list[list[str]]] | N
     if (np.add.reduceat(visible, starts, dtype=np.int64) == 0).any():
         return None
     flat = body.replace("\n", ",").split(",")
-    return header, list(range(2, starts.size + 2)), [flat[j::k] for j in range(k)]
+    space, edge = _MAYBE_SPACE[raw], (raw == ord(",")) | (raw == ord("\n"))
+    bare = not (space[0] or space[-1] or (space[1:] & edge[:-1]).any()
+                or (space[:-1] & edge[1:]).any())
+    return header, list(range(2, starts.size + 2)), [flat[j::k] for j in range(k)], bare
 
 
 def _read_rows(
@@ -418,7 +429,7 @@ def _event_dates(texts: list[str]) -> np.ndarray | None:
 
 
 def _typed_frame(path: Path, seen_header: dict[str, int], extra: list[str], lines: list[int],
-                 columns: list[list[str]]) -> pd.DataFrame | None:
+                 columns: list[list[str]], bare: bool = False) -> pd.DataFrame | None:
     """The typed table of a file whose every row has its fields, or None at the first problem.
 
     Column by column, each distinct value checked once: the same table and
@@ -430,7 +441,9 @@ def _typed_frame(path: Path, seen_header: dict[str, int], extra: list[str], line
 
     def column(name: str) -> list[str] | None:
         j = seen_header.get(name)
-        return None if j is None else _stripped(columns[j])
+        if j is None:
+            return None
+        return columns[j] if bare else _stripped(columns[j])
 
     ident = column("id")
     if not all(ident) or len(set(ident)) != n:
@@ -597,11 +610,11 @@ def load_events(path) -> pd.DataFrame:
     path = Path(path)
     data = _read_bytes(path)
     plain = _read_plain(data)
-    records = None
+    records, bare = None, False
     if plain is None:
         header_line, header, records = _read_rows(path, data)
     else:
-        header_line, (header, lines, columns) = 1, plain
+        header_line, (header, lines, columns, bare) = 1, plain
     problems: list[str] = []
 
     seen_header: dict[str, int] = {}
@@ -655,7 +668,7 @@ def load_events(path) -> pd.DataFrame:
     elif records is not None:
         columns = None
     if not problems and columns is not None:
-        frame = _typed_frame(path, seen_header, extra, lines, columns)
+        frame = _typed_frame(path, seen_header, extra, lines, columns, bare)
         if frame is not None:
             return frame
     if records is None:
