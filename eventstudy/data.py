@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import importlib
 import io
 import json
@@ -166,6 +167,14 @@ def first_non_utf8(data: bytes) -> tuple[int, int, str] | None:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    try:
+        # A line feed is never part of a multi-byte sequence: the file decodes
+        # as a whole exactly when every line does.
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return None
     for number, line in enumerate(data.split(b"\n"), start=1):
         try:
             line.decode("utf-8")
@@ -219,6 +228,13 @@ def _now_utc() -> pd.Timestamp:
 
 
 def _versions() -> dict[str, str]:
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict[str, str]:
+    # Looked up once per process: importlib.metadata scans the installed
+    # distributions, which costs more than reading a price file.
     from . import __version__
 
     out = {"eventstudy": __version__, "pandas": pd.__version__, "pyarrow": pa.__version__}
@@ -421,16 +437,22 @@ def _warn_cells(path: Path, issues: dict) -> None:
         logger.warning(message)
 
 
-def _read_text(path: Path, kind: str) -> str:
-    """The file as text; a byte that is not UTF-8 is a PriceFileError naming its line."""
+def _read_bytes(path: Path, kind: str) -> bytes:
+    """The file's bytes; a file that cannot be read is a PriceFileError."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except PermissionError as exc:
         raise PriceFileError(
             f"{path}: cannot read the {kind} ({exc.strerror}); check its permissions"
         ) from None
     except OSError as exc:
         raise PriceFileError(f"{path}: cannot read the {kind} ({exc})") from None
+
+
+def _read_text(path: Path, kind: str, data: bytes | None = None) -> str:
+    """The file as text; a byte that is not UTF-8 is a PriceFileError naming its line."""
+    if data is None:
+        data = _read_bytes(path, kind)
     bad = first_non_utf8(data)
     if bad is not None:
         line, column, byte = bad
@@ -446,8 +468,22 @@ def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame
 
     Returns ``(frame, {"nonfinite": [...], "short_rows": [...]})``; every
     other problem raises :class:`PriceFileError` with the file and the line.
+
+    Notes
+    -----
+    A regular file (:func:`_parse_regular`) is read by pandas' C parser in
+    one pass; any other file, and every file with a problem, goes through
+    the strict reader below, which finds the line and words the message.
+    Both give the same frame for a regular file.
     """
-    text = _read_text(path, "price file")
+    data = _read_bytes(path, "price file")
+    regular = _parse_regular(path, data)
+    return regular if regular is not None else _parse_strict(path, data, keep_first)
+
+
+def _parse_strict(path: Path, data: bytes, keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
+    """:func:`_parse_price_csv` line by line: every problem found, named and worded."""
+    text = _read_text(path, "price file", data)
     expected = "expected a header 'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
     if not text.strip():
         raise PriceFileError(f"{path}: the file is empty; {expected} and one row per trade date")
@@ -540,6 +576,117 @@ def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame
         logger.info("%s: rows are not in date order; sorting them", path)
         frame = frame.sort_index()
     return frame, issues
+
+
+#: Bytes of the data rows of a regular price file: digits, signs, points, exponents,
+#: commas and line feeds (no quote, space, carriage return, letter or NUL).
+_REGULAR_BYTES = b"0123456789.,eE+-\n"
+_REGULAR_HEADER = re.compile(r"[A-Za-z ,]+")
+#: Integers above this may convert differently through the strict reader's
+#: integer path: such a file takes that path.
+_EXACT_INTEGER = 2.0**53
+
+
+def _parse_regular(path: Path, data: bytes) -> tuple[pd.DataFrame, dict] | None:
+    """The frame of a regular price file, or None to use the strict reader.
+
+    Regular: a header of known column names (each once, ``Date`` first and
+    ``Close`` among them), then at least one row; every row made only of
+    :data:`_REGULAR_BYTES`, with one field per column and a ``YYYY-MM-DD``
+    date, no blank line; the dates valid (years 1678 to 2261, the span of
+    nanosecond timestamps) and distinct; the numbers read by pandas' C parser
+    (the same conversion as :func:`pandas.to_numeric`, which the strict
+    reader uses), finite, below 2**53 in magnitude and no negative zero (the
+    strict reader's integer path reads ``-0`` as 0). Such a file has no cell
+    set to missing other than empty ones and no short row, so the frame and
+    the (empty) issues equal the strict reader's. Anything else returns None,
+    and the strict reader raises or reports.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    end = data.find(b"\n")
+    if end <= 0:
+        return None
+    body = data[end + 1 :]
+    if not body or body.translate(None, _REGULAR_BYTES):
+        return None
+    try:
+        header = data[:end].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if not _REGULAR_HEADER.fullmatch(header):
+        return None
+    names = [c.strip() for c in header.split(",")]
+    if (len(set(names)) != len(names) or not set(names) <= {"Date", *PRICE_COLUMNS}
+            or names[0] != "Date" or "Close" not in names):
+        return None
+    raw = np.frombuffer(body, dtype=np.uint8)
+    breaks = np.flatnonzero(raw == ord("\n"))
+    if breaks.size == 0 or breaks[-1] != raw.size - 1:
+        breaks = np.append(breaks, raw.size)
+    starts = np.concatenate([[0], breaks[:-1] + 1])
+    if (breaks <= starts).any():  # a blank line
+        return None
+    # one field per column on every line
+    commas = np.add.reduceat(raw == ord(","), starts, dtype=np.int64)
+    if (commas != len(names) - 1).any():
+        return None
+    dates = _regular_dates(raw, starts)
+    if dates is None:
+        return None
+    ordered = dates.size < 2 or bool((dates[1:] > dates[:-1]).all())
+    if not ordered and np.unique(dates).size != dates.size:
+        return None
+    try:
+        table = pd.read_csv(io.BytesIO(data), header=0, names=names, usecols=names[1:],
+                            dtype=np.float64, keep_default_na=False, na_values=[""],
+                            engine="c")
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    if len(table) != breaks.size:
+        return None
+    columns = {}
+    for name in PRICE_COLUMNS:
+        if name in names:
+            values = table[name].to_numpy(dtype="float64")
+            present = values[~np.isnan(values)]
+            if (not (np.abs(present) < _EXACT_INTEGER).all()
+                    or np.signbit(present[present == 0]).any()):
+                return None
+            columns[name] = values
+    index = pd.DatetimeIndex(dates.astype("datetime64[ns]"), name="date")
+    frame = pd.DataFrame(columns, index=index)
+    if not frame.index.is_monotonic_increasing:
+        logger.info("%s: rows are not in date order; sorting them", path)
+        frame = frame.sort_index()
+    return frame, {"nonfinite": [], "short_rows": []}
+
+
+def _regular_dates(raw: np.ndarray, starts: np.ndarray) -> np.ndarray | None:
+    """``datetime64[D]`` of the ``YYYY-MM-DD,`` that opens each line, or None if one does not.
+
+    The same dates as ``pandas.to_datetime(format="%Y-%m-%d")`` for ten
+    characters of that shape; a date that does not exist (2001-02-29) or a
+    year outside 1678-2261 gives None.
+    """
+    if (starts + 10 >= raw.size).any():
+        return None
+    cells = raw[starts[:, None] + np.arange(11)]
+    if not ((cells[:, [4, 7]] == ord("-")).all() and (cells[:, 10] == ord(",")).all()):
+        return None
+    digits = cells[:, [0, 1, 2, 3, 5, 6, 8, 9]].astype(np.int64) - ord("0")
+    if ((digits < 0) | (digits > 9)).any():
+        return None
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month = digits[:, 4] * 10 + digits[:, 5]
+    day = digits[:, 6] * 10 + digits[:, 7]
+    if ((year < 1678) | (year > 2261) | (month < 1) | (month > 12) | (day < 1)).any():
+        return None
+    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    dates = first.astype("datetime64[D]") + (day - 1)
+    if (dates.astype("datetime64[M]") != first).any():  # 2001-02-29, 2001-04-31
+        return None
+    return dates
 
 
 def _data_lines(path: Path, text: str) -> tuple[np.ndarray, np.ndarray]:

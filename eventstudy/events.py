@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import itertools
 import logging
 import os
 import re
@@ -168,16 +170,9 @@ def _spanning_problem(
     )
 
 
-def _read_rows(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
-    """Header line number, header, and ``(first line number, fields)`` of each record.
-
-    Blank lines are skipped; a quoted field spanning lines keeps the numbering
-    right. The file is read strictly: a byte that is not UTF-8, a NUL byte, a
-    quote left open (:func:`_spanning_problem`) or a malformed quoted field is
-    an :class:`EventFileError` naming the real line.
-    """
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise EventFileError(
             path, ["the file does not exist; give the path of an events CSV (--events FILE)"]
@@ -190,6 +185,70 @@ def _read_rows(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]
         ) from None
     except OSError as exc:
         raise EventFileError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
+
+
+#: Bytes that may be (part of) a character ``str.strip`` removes: ASCII whitespace
+#: and every byte of a multi-byte character (``\xa0``, ``\u3000`` ...).
+_MAYBE_SPACE = np.zeros(256, dtype=bool)
+_MAYBE_SPACE[[9, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_MAYBE_SPACE[128:] = True
+
+
+def _read_plain(data: bytes) -> tuple[list[str], list[int], list[list[str]], bool] | None:
+    """Header, line numbers and columns (fields unstripped) of a plain file, else None.
+
+    Plain: UTF-8 without a quote, carriage return or NUL byte, the header on
+    line 1 and every later line with as many fields as the header and a
+    visible ASCII character besides the commas (so no blank line or blank
+    record). The CSV reader then splits each line at its commas, and the
+    records are the lines: exactly what :func:`_read_rows` returns for it.
+    Anything else is read by :func:`_read_rows`. The last value says that no
+    field starts or ends with a space (nothing to strip).
+    """
+    if b'"' in data or b"\r" in data or b"\x00" in data:
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if text.endswith("\n"):
+        text = text[:-1]
+    first, sep, body = text.partition("\n")
+    header = [f.strip() for f in first.split(",")]
+    if not sep or not body or not any(header):
+        return None
+    k = len(header)
+    raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+    breaks = np.append(np.flatnonzero(raw == ord("\n")), raw.size)
+    starts = np.concatenate([[0], breaks[:-1] + 1])
+    if (breaks <= starts).any():  # a blank line
+        return None
+    if (np.add.reduceat(raw == ord(","), starts, dtype=np.int64) != k - 1).any():
+        return None
+    # A line of commas and spaces is a blank record, which the CSV reading skips:
+    # every line needs a visible ASCII character besides the commas.
+    visible = (raw > ord(" ")) & (raw < 127) & (raw != ord(","))
+    if (np.add.reduceat(visible, starts, dtype=np.int64) == 0).any():
+        return None
+    flat = body.replace("\n", ",").split(",")
+    space, edge = _MAYBE_SPACE[raw], (raw == ord(",")) | (raw == ord("\n"))
+    bare = not (space[0] or space[-1] or (space[1:] & edge[:-1]).any()
+                or (space[:-1] & edge[1:]).any())
+    return header, list(range(2, starts.size + 2)), [flat[j::k] for j in range(k)], bare
+
+
+def _read_rows(
+    path: Path, data: bytes | None = None
+) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """Header line number, header, and ``(first line number, fields)`` of each record.
+
+    Blank lines are skipped; a quoted field spanning lines keeps the numbering
+    right. The file is read strictly: a byte that is not UTF-8, a NUL byte, a
+    quote left open (:func:`_spanning_problem`) or a malformed quoted field is
+    an :class:`EventFileError` naming the real line.
+    """
+    if data is None:
+        data = _read_bytes(path)
     from .data import first_non_utf8
 
     bad = first_non_utf8(data)
@@ -312,6 +371,185 @@ def _local_problem(date: dt.date, time: dt.time, zone: ZoneInfo) -> str | None:
     return None
 
 
+class LineNumbers(tuple):
+    """The file line of each row of a loaded events table (``attrs["lines"]``).
+
+    A tuple that pandas' ``attrs`` propagation does not copy: pandas
+    deep-copies ``attrs`` on every operation on a frame, and an immutable
+    tuple of integers can be shared instead (10,000 rows would otherwise
+    cost 10,000 copies per operation).
+    """
+
+    __slots__ = ()
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (LineNumbers, (tuple(self),))
+
+
+def _event_dates(texts: list[str]) -> np.ndarray | None:
+    """``datetime64[ns]`` of ``YYYY-MM-DD`` texts (NaT for empty), or None if one is not read.
+
+    The dates :func:`_parse_date` gives for ASCII texts, years 1678-2261 (the
+    span of nanosecond timestamps); anything else is left to it.
+    """
+    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[ns]")
+    have = np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
+    if not have.any():
+        return out
+    given = list(itertools.compress(texts, have))
+    if set(map(len, given)) != {10}:
+        return None
+    try:
+        blob = "".join(given).encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    cells = np.frombuffer(blob, dtype=np.uint8).reshape(-1, 10)
+    if not (cells[:, [4, 7]] == ord("-")).all():
+        return None
+    digits = cells[:, [0, 1, 2, 3, 5, 6, 8, 9]].astype(np.int64) - ord("0")
+    if ((digits < 0) | (digits > 9)).any():
+        return None
+    year = digits[:, :4] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 4] * 10 + digits[:, 5]
+    day = digits[:, 6] * 10 + digits[:, 7]
+    if ((year < 1678) | (year > 2261) | (month < 1) | (month > 12) | (day < 1)).any():
+        return None
+    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    days = first.astype("datetime64[D]") + (day - 1)
+    if (days.astype("datetime64[M]") != first).any():  # 2025-02-30
+        return None
+    out[have] = days.astype("datetime64[ns]")
+    return out
+
+
+def _typed_frame(path: Path, seen_header: dict[str, int], extra: list[str], lines: list[int],
+                 columns: list[list[str]], bare: bool = False) -> pd.DataFrame | None:
+    """The typed table of a file whose every row has its fields, or None at the first problem.
+
+    Column by column, each distinct value checked once: the same table and
+    log lines as the row-by-row reading of :func:`load_events` when no row
+    has a problem. On a problem it returns None (logging nothing), and the
+    row-by-row reading lists every problem with its line.
+    """
+    n = len(lines)
+
+    def column(name: str) -> list[str] | None:
+        j = seen_header.get(name)
+        if j is None:
+            return None
+        return columns[j] if bare else _stripped(columns[j])
+
+    ident = column("id")
+    if not all(ident) or len(set(ident)) != n:
+        return None
+    date_text = column("date")
+    dates = _event_dates(date_text)
+    if dates is None:
+        return None
+    time_text, tz_text = column("time") or [""] * n, column("tz") or [""] * n
+    nothing = np.zeros(n, dtype=bool)
+
+    def given(texts: list[str]) -> np.ndarray:
+        if texts.count("") == n:  # the common case of an empty or absent column
+            return nothing
+        return np.asarray(texts, dtype=object) != ""
+
+    timed, zoned, dated = given(time_text), given(tz_text), ~np.isnat(dates)
+    ambiguous = []
+    for i in np.flatnonzero(timed | zoned).tolist():
+        time = _parse_time(time_text[i]) if time_text[i] else None
+        zone = _zone_of(tz_text[i]) if tz_text[i] else None
+        if ((time_text[i] and (time is None or not date_text[i]))
+                or (tz_text[i] and zone is None) or (time_text[i] and not tz_text[i])):
+            return None
+        if time is not None and zone is not None:
+            date = _parse_date(date_text[i])
+            if _local_problem(date, time, zone) is not None:
+                return None
+            if (dt.datetime.combine(date, time, zone).utcoffset()
+                    != dt.datetime.combine(date, time, zone).replace(fold=1).utcoffset()):
+                ambiguous.append((lines[i], date, time_text[i], zone.key))
+    timing = column("timing") or [""] * n
+    if not set(timing) <= {"", *TIMINGS} or (given(timing) & (timed | ~dated)).any():
+        return None
+    category = column("category") or [""] * n
+    direction = column("direction") or [""] * n
+    in_article = column("in_article") or [""] * n
+    flags = {v: v.lower() for v in set(in_article)}
+    if (not set(category) <= {"", *CATEGORIES} or not set(direction) <= set(_DIRECTIONS)
+            or not set(flags.values()) <= _TRUE | _FALSE):
+        return None
+    for line, date, time_value, zone_name in ambiguous:
+        logger.warning(
+            "%s line %d: %s %s occurs twice in %s (clocks go back); read as the first "
+            "occurrence", path, line, date, time_value, zone_name,
+        )
+    # each row's value through a lookup of the distinct values (map runs in C)
+    def lookup(texts: list[str], value, dtype) -> np.ndarray:
+        table = {v: value(v) for v in set(texts)}
+        return np.fromiter(map(table.__getitem__, texts), dtype=dtype, count=n)
+
+    def or_none(texts: list[str]) -> pd.Series:
+        return pd.Series(lookup(texts, lambda v: v or None, object), dtype="object")
+
+    blank = None
+
+    def text(name: str) -> pd.Series:
+        nonlocal blank
+        values = column(name)
+        if values is not None:
+            return pd.Series(values, dtype="str")
+        if blank is None:
+            blank = pd.Series([""] * n, dtype="str")
+        return blank.copy()
+
+    frame = pd.DataFrame(
+        {
+            "id": pd.Series(ident, dtype="str"),
+            "date": pd.Series(dates),
+            "time": or_none(time_text),
+            "tz": or_none(tz_text),
+            "timing": or_none(timing),
+            "title": text("title"),
+            "category": or_none(category),
+            "direction": pd.Series(lookup(direction, _DIRECTIONS.__getitem__, np.int64),
+                                   dtype="Int64"),
+            "in_article": pd.Series(lookup(in_article, lambda v: flags[v] in _TRUE, bool),
+                                    dtype="bool"),
+            "source": text("source"),
+            "notes": text("notes"),
+            **{name: text(name) for name in extra},
+        },
+        copy=False,
+    )
+    frame.attrs["path"] = str(path)
+    frame.attrs["lines"] = LineNumbers(lines)
+    return frame
+
+
+_EDGE_SPACE = re.compile(r"\x00\s")
+
+
+def _stripped(texts: list[str]) -> list[str]:
+    """``[t.strip() for t in texts]``, without the loop when no text has a space at an end."""
+    # Fields of a file hold no NUL byte; \s is what str.strip removes.
+    joined = "\x00" + "\x00".join(texts) + "\x00"
+    if _EDGE_SPACE.search(joined) is None and _EDGE_SPACE.search(joined[::-1]) is None:
+        return list(texts)
+    return [t.strip() for t in texts]
+
+
+@functools.lru_cache(maxsize=256)
+def _zone_of(name: str) -> ZoneInfo | None:
+    return _zone(name)
+
+
 def load_events(path) -> pd.DataFrame:
     """Read and validate an events file.
 
@@ -335,7 +573,8 @@ def load_events(path) -> pd.DataFrame:
         :data:`CATEGORIES` or ``None``), ``direction`` (Int64: expected sign of
         the price effect, 0 when absent), ``in_article`` (bool), ``source``,
         ``notes`` (str), then any extra columns. ``attrs["path"]`` is the file
-        and ``attrs["lines"]`` the line number of each row.
+        and ``attrs["lines"]`` the line number of each row (a tuple,
+        :class:`LineNumbers`, shared rather than copied by pandas).
 
     Raises
     ------
@@ -369,7 +608,13 @@ def load_events(path) -> pd.DataFrame:
             ],
         )
     path = Path(path)
-    header_line, header, records = _read_rows(path)
+    data = _read_bytes(path)
+    plain = _read_plain(data)
+    records, bare = None, False
+    if plain is None:
+        header_line, header, records = _read_rows(path, data)
+    else:
+        header_line, (header, lines, columns, bare) = 1, plain
     problems: list[str] = []
 
     seen_header: dict[str, int] = {}
@@ -417,8 +662,20 @@ def load_events(path) -> pd.DataFrame:
             logger.info("%s: column %r is not one of %s; it is kept as text", path, name,
                         ", ".join(COLUMNS))
 
+    if records is not None and all(len(f) == len(header) for _, f in records):
+        lines = [line for line, _ in records]
+        columns = [list(c) for c in zip(*(f for _, f in records), strict=True)]
+    elif records is not None:
+        columns = None
+    if not problems and columns is not None:
+        frame = _typed_frame(path, seen_header, extra, lines, columns, bare)
+        if frame is not None:
+            return frame
+    if records is None:
+        records = list(zip(lines, (list(f) for f in zip(*columns, strict=True)), strict=True))
+    # The file has a problem: the row-by-row reading below words every one.
     rows: list[dict] = []
-    lines: list[int] = []
+    lines = []
     first_line_of_id: dict[str, int] = {}
     for line, fields in records:
         if len(fields) > len(header):
@@ -595,7 +852,7 @@ def load_events(path) -> pd.DataFrame:
         }
     )
     frame.attrs["path"] = str(path)
-    frame.attrs["lines"] = lines
+    frame.attrs["lines"] = LineNumbers(lines)
     return frame
 
 
@@ -612,21 +869,28 @@ def _resolve_calendar(calendar):
     return calendar
 
 
-def _exchange_times(events: pd.DataFrame, tz: str) -> pd.Series:
-    """Each event's timestamp in the exchange time zone (NaT without a time)."""
+def _exchange_times(events: pd.DataFrame, dates: pd.Series, tz: str) -> pd.Series:
+    """Each event's timestamp in the exchange time zone (NaT without a time).
+
+    ``dates`` are the events' dates as ``datetime64[ns]`` (on ``events.index``).
+    """
     result = pd.Series(pd.NaT, index=events.index, dtype=f"datetime64[ns, {tz}]")
     if "time" not in events:
         return result
-    time = events["time"].astype("object").where(events["time"].notna(), None)
-    timed = time.map(lambda v: v is not None and str(v).strip() != "")
+    values = events["time"].to_numpy(dtype=object)
+    present = np.flatnonzero(pd.notna(values))
+    timed = np.zeros(len(values), dtype=bool)
+    timed[present] = [str(v).strip() != "" for v in values[present]]
     if not timed.any():
         return result
+    time = events["time"].astype("object").where(events["time"].notna(), None)
+    timed = pd.Series(timed, index=events.index)
     zones = (
         events["tz"].astype("object").where(events["tz"].notna(), None)
         if "tz" in events
         else pd.Series(None, index=events.index, dtype="object")
     )
-    missing = timed & (zones.isna() | events["date"].isna())
+    missing = timed & (zones.isna() | dates.isna())
     if missing.any():
         ids = ", ".join(repr(str(i)) for i in events.loc[missing, "id"])
         raise EventAlignmentError(
@@ -634,7 +898,7 @@ def _exchange_times(events: pd.DataFrame, tz: str) -> pd.Series:
             "(load_events reports this for a file)"
         )
     clock = time[timed].map(lambda v: v if len(v.strip()) > 5 else v.strip() + ":00")
-    naive = events.loc[timed, "date"].astype("datetime64[ns]") + pd.to_timedelta(clock)
+    naive = dates.loc[timed] + pd.to_timedelta(clock)
     for zone, rows in zones[timed].groupby(zones[timed]).groups.items():
         local = naive.loc[rows].dt.tz_localize(
             zone, ambiguous=np.ones(len(rows), dtype=bool), nonexistent="raise"
@@ -653,6 +917,11 @@ _DATED_RULES: dict[str | None, tuple[str, str]] = {
 }
 
 
+_DATED_CODES = {timing: code for code, timing in enumerate(_DATED_RULES)}
+_DATED_NAMES = tuple(np.array([rules[j] for rules in _DATED_RULES.values()], dtype=object)
+                     for j in (0, 1))
+
+
 def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.ndarray:
     """Each event's reported part of the trading day (``None`` when not reported).
 
@@ -660,18 +929,26 @@ def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.n
     """
     if "timing" not in events:
         return np.full(len(events), None, dtype=object)
-    part = np.array(
-        [None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in events["timing"]],
-        dtype=object,
-    )
+    def clean(v):
+        return None if pd.isna(v) or not str(v).strip() else str(v).strip()
+
+    values = events["timing"].to_numpy(dtype=object)
+    part = np.empty(len(events), dtype=object)
+    if set(map(type, values)) <= {str, type(None)}:
+        # texts and None: each distinct value cleaned once (other types may
+        # compare equal and print differently, True and 1)
+        table = {v: clean(v) for v in set(values)}
+        part[:] = list(map(table.__getitem__, values))
+    else:
+        part[:] = [clean(v) for v in values]
     has = pd.notna(part)
-    ids = events["id"].astype(str).to_numpy()
-    unknown = has & ~np.isin(part.astype(str), TIMINGS)
-    if unknown.any():
+    wrong = {p for p in set(part[has]) if p not in TIMINGS}
+    if wrong:
+        unknown = np.array([p in wrong for p in part], dtype=bool)
         try:
             check_option("timing", part[unknown][0], Timing)
         except OptionError as exc:
-            listed = ", ".join(repr(i) for i in ids[unknown])
+            listed = ", ".join(repr(i) for i in events["id"].astype(str).to_numpy()[unknown])
             raise EventAlignmentError(
                 f"events {listed}: {exc}; use one of these or leave the timing empty"
             ) from None
@@ -683,7 +960,7 @@ def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.n
         (has & ~timed & ~dated, "have a timing but no date; add the date or remove the timing"),
     ):
         if mask.any():
-            listed = ", ".join(repr(i) for i in ids[mask])
+            listed = ", ".join(repr(i) for i in events["id"].astype(str).to_numpy()[mask])
             raise EventAlignmentError(f"events {listed} {problem}")
     return part
 
@@ -797,39 +1074,40 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
             f"the 'date' column cannot be read as dates ({exc}); give dates as YYYY-MM-DD "
             "or read the file with load_events"
         ) from None
-    exchange = _exchange_times(out.assign(date=dates), cal.tz)
-    local_day = exchange.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
-
+    exchange = _exchange_times(out, dates, cal.tz)
     timed = exchange.notna().to_numpy()
-    dated = dates.notna().to_numpy() & ~timed
+    local_day = (exchange.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+                 if timed.any() else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]"))
+    date_values = dates.to_numpy()
+    dated = ~np.isnat(date_values) & ~timed
     timing = _timings(out, timed, dated)
     trade_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     rule = np.full(n, "pending", dtype=object)
 
-    anchors = pd.concat([dates[dated], local_day[timed]])
+    anchors = np.concatenate([date_values[dated], local_day.to_numpy()[timed]])
     if len(anchors):
-        lo = anchors.min() - pd.Timedelta(days=10)
-        hi = anchors.max() + pd.Timedelta(days=20)
+        first, last_anchor = pd.Timestamp(anchors.min()), pd.Timestamp(anchors.max())
+        lo = first - pd.Timedelta(days=10)
+        hi = last_anchor + pd.Timedelta(days=20)
         try:
             sessions = cal.sessions(lo, hi)
         except CalendarError as exc:
             raise EventAlignmentError(
-                f"events from {anchors.min().date()} to {anchors.max().date()} reach outside "
+                f"events from {first.date()} to {last_anchor.date()} reach outside "
                 f"the calendar {cal.name!r} ({exc}); remove or correct those events"
             ) from exc
         days = sessions.index.as_unit("ns").values
 
         if dated.any():
-            d = dates[dated].to_numpy()
+            d = date_values[dated]
             part = timing[dated]
             k = np.searchsorted(days, d, side="left")
             open_day = days[k] == d
             k = k + (open_day & (part == "after-close"))
             trade_date[dated] = days[k]
-            on_open, on_closed = (
-                pd.Series(part, dtype="object").map(lambda v, j=j: _DATED_RULES[v][j]).to_numpy()
-                for j in (0, 1)
-            )
+            code = np.fromiter(map(_DATED_CODES.__getitem__, part), dtype=np.int64,
+                               count=part.size)
+            on_open, on_closed = (_DATED_NAMES[j][code] for j in (0, 1))
             rule[dated] = np.where(open_day, on_open, on_closed)
 
         if timed.any():
@@ -874,17 +1152,19 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
         status[(trade_date > np.datetime64(last.as_unit("ns").to_datetime64()))] = "after-data"
     out["status"] = pd.Series(status, index=out.index, dtype="str")
 
-    for ident, stat, tdate in zip(out["id"], out["status"], out["trade_date"], strict=True):
-        if stat == "pending":
+    flagged = np.flatnonzero(status != "aligned")
+    ids = out["id"].to_numpy(dtype=object)[flagged] if flagged.size else ()
+    for i, ident in zip(flagged.tolist(), ids, strict=True):
+        if status[i] == "pending":
             logger.info(
                 "event %r has no date: pending, left out of studies until it has one", ident
             )
-        elif stat == "after-data":
+        else:
             logger.warning(
                 "event %r: trade date %s is after the last price date %s; reported as "
                 "'after-data' and left out of studies",
                 ident,
-                tdate.date(),
+                pd.Timestamp(trade_date[i]).date(),
                 last.date(),
             )
     out.attrs.update(events.attrs)

@@ -117,17 +117,20 @@ def locate_day0(trade_dates, index):
         reason[have] = "the returns are empty"
         return pos, reason
     hit = idx.get_indexer(td)
+    before = have & (td < idx[0])
+    after = have & (td > idx[-1])
+    located = have & (hit >= 0) & ~before & ~after
+    pos[located] = hit[located]
     first, last = idx[0].date(), idx[-1].date()
-    for i in np.flatnonzero(have):
-        d = td[i]
-        if d < idx[0]:
-            reason[i] = f"trade date {d.date()} is before the first return ({first})"
-        elif d > idx[-1]:
-            reason[i] = f"trade date {d.date()} is after the last return ({last})"
-        elif hit[i] < 0:
-            reason[i] = f"no price on day 0 ({d.date()}): the exchange's trade date has no row"
+    # only the events without a day 0 need words (a Timestamp each)
+    for i in np.flatnonzero(have & ~located).tolist():
+        d = td[i].date()
+        if before[i]:
+            reason[i] = f"trade date {d} is before the first return ({first})"
+        elif after[i]:
+            reason[i] = f"trade date {d} is after the last return ({last})"
         else:
-            pos[i] = hit[i]
+            reason[i] = f"no price on day 0 ({d}): the exchange's trade date has no row"
     return pos, reason
 
 

@@ -107,31 +107,38 @@ def _closes(prices, asset: str, factors: tuple[str, ...]) -> tuple[pd.DataFrame,
 def _price_exclusions(table: pd.DataFrame, own_dates: dict) -> pd.DataFrame:
     """One row per (date, ticker) whose price is unusable, with the reason."""
     values = table.to_numpy()
-    rows = []
+    rows: list[tuple[int, str, str, str]] = []  # (row, ticker, reason, detail)
     for j, ticker in enumerate(table.columns):
         col = values[:, j]
         missing = np.isnan(col)
         nonpositive = ~missing & (col <= 0)
-        absent = missing & ~table.index.isin(own_dates[ticker])
-        for i in np.flatnonzero(missing | nonpositive):
+        absent = np.zeros(col.size, dtype=bool)
+        if missing.any():  # only missing prices need the ticker's own dates
+            absent[missing] = ~table.index[missing].isin(own_dates[ticker])
+        for i in np.flatnonzero(missing | nonpositive).tolist():
             if nonpositive[i]:
                 reason, detail = "non-positive price", f"{col[i]:g}"
             elif absent[i]:
                 reason, detail = "no price on the asset's trade date", ""
             else:
                 reason, detail = "missing price", ""
-            rows.append((table.index[i], ticker, reason, detail))
-    return pd.DataFrame(rows, columns=_EXCLUSION_COLUMNS).astype({"date": "datetime64[ns]"})
+            rows.append((i, ticker, reason, detail))
+    if not rows:
+        return pd.DataFrame([], columns=_EXCLUSION_COLUMNS).astype({"date": "datetime64[ns]"})
+    at, ticker, reason, detail = (list(c) for c in zip(*rows, strict=True))
+    return pd.DataFrame({"date": table.index[at].as_unit("ns").to_numpy(), "ticker": ticker,
+                         "reason": reason, "detail": detail})
 
 
 def _report_prices(exclusions: pd.DataFrame, kind: str) -> None:
-    for ticker, group in exclusions.groupby("ticker", sort=False):
-        shown = [
-            f"{d:%Y-%m-%d}" + (f" ({v})" if v else "")
-            for d, v in zip(group["date"].iloc[:10], group["detail"].iloc[:10], strict=True)
-        ]
+    groups: dict[str, list] = {}  # by ticker, in order of first appearance
+    for record in zip(exclusions["ticker"], exclusions["date"], exclusions["detail"],
+                      exclusions["reason"], strict=True):
+        groups.setdefault(record[0], []).append(record[1:])
+    for ticker, group in groups.items():
+        shown = [f"{d:%Y-%m-%d}" + (f" ({v})" if v else "") for d, v, _ in group[:10]]
         more = f" and {len(group) - 10} more" if len(group) > 10 else ""
-        reasons = ", ".join(sorted(set(group["reason"])))
+        reasons = ", ".join(sorted({r for _, _, r in group}))
         message = (
             f"{ticker}: {len(group)} price{'s' if len(group) > 1 else ''} set to missing "
             f"({reasons}) on {', '.join(shown)}{more}; the {kind} returns that use them are "
@@ -280,6 +287,31 @@ class ReturnData:
         return (self.returns.notna().all(axis=1) & ~self.roll).rename("valid")
 
 
+def _add_part(parts: list, dates: pd.DatetimeIndex, ticker: str, reason: str) -> None:
+    if len(dates):
+        parts.append((dates.as_unit("ns").to_numpy(), [ticker] * len(dates),
+                      [reason] * len(dates), [""] * len(dates)))
+
+
+def _exclusion_table(parts: list) -> pd.DataFrame:
+    """One row per excluded (date, ticker), sorted by date then ticker (stable)."""
+    if not parts:
+        return pd.DataFrame([], columns=_EXCLUSION_COLUMNS).astype({"date": "datetime64[ns]"})
+    dates = np.concatenate([p[0] for p in parts])
+    ticker, reason, detail = ([v for p in parts for v in p[k]] for k in (1, 2, 3))
+    names = sorted(set(ticker))
+    code = {t: k for k, t in enumerate(names)}
+    # the same order as sort_values(["date", "ticker"], kind="stable"): ties keep their order
+    order = np.lexsort((np.array([code[t] for t in ticker]), dates.view(np.int64)))
+    pick = order.tolist()
+    return pd.DataFrame({
+        "date": dates[order],
+        "ticker": [ticker[i] for i in pick],
+        "reason": [reason[i] for i in pick],
+        "detail": [detail[i] for i in pick],
+    })
+
+
 def common_span(prices: Mapping) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The first and last dates that every ticker's prices cover.
 
@@ -360,16 +392,17 @@ def prepare_returns(
             prices = prices.loc[start:end]
     returns = compute_returns(prices, asset, factors, kind)
     index = returns.index
-    rows = [
-        (pd.Timestamp(r["date"]), r["ticker"], r["reason"], r["detail"])
-        for r in returns.attrs["price_exclusions"]
-    ]
+    price_rows = returns.attrs["price_exclusions"]
+    # exclusions as (dates, ticker, reason, detail) parts, one per source
+    parts = [(pd.DatetimeIndex([r["date"] for r in price_rows]).as_unit("ns").to_numpy(),
+              [r["ticker"] for r in price_rows], [r["reason"] for r in price_rows],
+              [r["detail"] for r in price_rows])] if price_rows else []
     # The exclusions live in ReturnData.exclusions: pandas deep-copies attrs on
     # every operation on a frame, and the model stage slices returns often.
     returns.attrs = {"kind": kind}
     notes = []
-    if rows:
-        notes.append(f"{len(rows)} prices set to missing (zero, negative or absent)")
+    if price_rows:
+        notes.append(f"{len(price_rows)} prices set to missing (zero, negative or absent)")
 
     roll = pd.Series(False, index=index, name="roll")
     if mask_rolls:
@@ -378,7 +411,7 @@ def prepare_returns(
                 continue
             mask = contracts.roll_mask(ticker, index).reindex(index, fill_value=False)
             mask = mask.astype(bool).to_numpy()
-            rows.extend((d, ticker, "contract roll", "") for d in index[mask])
+            _add_part(parts, index[mask], ticker, "contract roll")
             roll |= mask
             if mask.any():
                 notes.append(f"{ticker}: {int(mask.sum())} roll dates masked")
@@ -394,17 +427,12 @@ def prepare_returns(
         frame = _asset_frame(full_prices, asset)
         mask = contracts.thin_mask(asset, frame).reindex(index, fill_value=False)
         thin_days |= mask.astype(bool).to_numpy()
-        rows.extend((d, asset, "thin trading", "") for d in index[thin_days.to_numpy()])
+        _add_part(parts, index[thin_days.to_numpy()], asset, "thin trading")
         if thin_days.any():
             notes.append(f"{asset}: {int(thin_days.sum())} thin-trading dates flagged")
             logger.info("%s: %d thin-trading dates flagged", asset, int(thin_days.sum()))
 
-    exclusions = (
-        pd.DataFrame(rows, columns=_EXCLUSION_COLUMNS)
-        .astype({"date": "datetime64[ns]"})
-        .sort_values(["date", "ticker"], kind="stable")
-        .reset_index(drop=True)
-    )
+    exclusions = _exclusion_table(parts)
     provenance = (
         {t: dict(prices[t].attrs.get("provenance", {})) for t in (asset, *factors)}
         if isinstance(prices, Mapping)

@@ -69,6 +69,9 @@ def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
     (with ``exclude_other_events``), not only the study's own events;
     pseudo-events of the placebo avoid every catalogued event's window.
     """
+    import numpy as np
+    import pandas as pd
+
     from .events import align_events, load_events
     from .exceptions import StudyConfigError
     from .model import EventStudy, check_donor_prices
@@ -92,8 +95,11 @@ def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
     # the loader's per-row line numbers ride in attrs, which pandas deep-copies on
     # every operation; the fit needs none of them
     catalogue.attrs = {}
-    wanted = list(catalogue["id"]) if study.event_ids is None else list(study.event_ids)
-    in_study = catalogue["id"].isin(wanted)
+    # every event of the file, or those the study names (ids compared as objects:
+    # isin on pyarrow strings boxes every id)
+    in_study = (np.ones(len(catalogue), dtype=bool) if study.event_ids is None else
+                pd.Series(catalogue["id"].to_numpy(dtype=object)).isin(list(study.event_ids))
+                .to_numpy())
     others = catalogue[~in_study & (catalogue["status"] == "aligned")]
     studied = catalogue[in_study].reset_index(drop=True)
     if study.model == "synthetic":

@@ -217,6 +217,64 @@ def test_snapshot_empty_cell_is_a_missing_price(tmp_path):
     np.testing.assert_allclose(frame["Volume"].to_numpy(), [np.nan, 7.0], rtol=0, atol=0)
 
 
+def _both_readers(path):
+    raw = path.read_bytes()
+    return data._parse_regular(path, raw), data._parse_strict(path, raw)
+
+
+def _assert_same_read(fast, strict):
+    assert fast is not None, "the file should take the regular reader"
+    pd.testing.assert_frame_equal(fast[0], strict[0], check_exact=True, check_freq=True)
+    for column in fast[0]:  # bit for bit, signed zeros and all
+        assert np.array_equal(fast[0][column].to_numpy().view(np.int64),
+                              strict[0][column].to_numpy().view(np.int64))
+    assert fast[1] == strict[1]
+
+
+def test_regular_reader_equals_the_strict_reader_on_the_snapshot(prices_dir):
+    for path in sorted(prices_dir.glob("*.csv")):
+        _assert_same_read(*_both_readers(path))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Date,Close,Volume\n2020-01-02,1.5,\n2020-01-03,,7\n",  # empty cells
+        "Date,Close\n2020-01-03,2\n2020-01-02,1e3\n2020-01-06,.5\n",  # unsorted, forms
+        "\ufeffDate,Close\n2020-01-02,+1.25\n2020-01-03,5.",  # BOM, no final line end
+        " Date , Close \n2020-02-28,0\n2020-02-29,-3.5E-2\n",  # spaced header, leap day
+    ],
+)
+def test_regular_reader_equals_the_strict_reader(tmp_path, text):
+    path = tmp_path / "X.csv"
+    path.write_text(text, encoding="utf-8")
+    _assert_same_read(*_both_readers(path))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Date,Close\n2020-01-02,nan\n",  # non-finite text: reported
+        "Date,Close\n2020-01-02,1e999\n",  # overflows to inf: reported
+        "Date,Close\n2020-01-02,-0\n",  # the strict reader's integer path reads 0
+        "Date,Close\n2020-01-02,12345678901234567890\n",  # beyond 2**53
+        "Date,Close,Volume\n2020-01-02,1\n",  # short row: reported
+        "Date,Close\n2020-01-02,1\n\n2020-01-03,2\n",  # blank line: numbering
+        "Date,Close\r\n2020-01-02,1\r\n",  # CRLF
+        'Date,Close\n"2020-01-02",1\n',  # quotes
+        "Date,Close,Adj Close\n2020-01-02,1,1\n",  # a column the loader ignores
+        "Close,Date\n1,2020-01-02\n",  # the date is not first
+        "Date,Close\n2020-02-30,1\n",  # no such day: the strict reader's message
+        "Date,Close\n1600-01-02,1\n",  # outside nanosecond timestamps
+        "Date,Close\n2020-01-02,1\n2020-01-02,2\n",  # duplicate: the strict reader's message
+    ],
+)
+def test_irregular_files_take_the_strict_reader(tmp_path, text):
+    path = tmp_path / "X.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert data._parse_regular(path, path.read_bytes()) is None
+
+
 # ----------------------------------------------------------------------------- yahoo adapter
 
 

@@ -315,6 +315,61 @@ def test_unknown_column_is_kept_and_logged(tmp_path, caplog):
     assert "column 'catgory' is not one of" in caplog.text
 
 
+def _row_by_row(monkeypatch, path):
+    """load_events through the row-by-row reading only (the reference of the column reading)."""
+    import eventstudy.events as events_module
+
+    with monkeypatch.context() as patch:
+        patch.setattr(events_module, "_read_plain", lambda data: None)
+        patch.setattr(events_module, "_typed_frame", lambda *args: None)
+        return load_events(path)
+
+
+_COLUMNWISE_FILES = {
+    "times": "id,date,time,tz,timing,title,category,direction,in_article,source,notes,extra\n"
+             "a,2025-11-20,10:00,America/Chicago,,t,tariff,-1,TRUE,s,n,x\n"
+             "b,2025-11-02,01:30,America/New_York,,t,call,+1,no,,,\n"
+             " c , 2025-11-22 ,,, after-close ,t,,0,1,,,y\n"
+             "d,,,,,pending,,,,,,\n",
+    "minimal": "id,date\na,2025-11-20\nb,\n",
+    "quoted": 'id,date,notes\na,2025-11-24,"two\nlines, quoted"\nb,2025-11-25,\n',
+    # a line of commas is a blank record (spreadsheet exports end with some): skipped
+    "commas": "id,date,title\na,2025-11-20,t\n,,\nb,2025-11-21,\n , \u00a0,\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_COLUMNWISE_FILES) + ["catalogue", "tricky"])
+def test_column_reading_equals_the_row_by_row_reading(tmp_path, monkeypatch, caplog, name):
+    if name == "catalogue":
+        path = DEFAULT_EVENTS
+    elif name == "tricky":
+        path = FIXTURES / "events_tricky.csv"
+    else:
+        path = tmp_path / "events.csv"
+        path.write_text(_COLUMNWISE_FILES[name], encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="eventstudy.events"):
+        fast = load_events(path)
+        fast_log = [(r.levelname, r.getMessage()) for r in caplog.records]
+        caplog.clear()
+        slow = _row_by_row(monkeypatch, path)
+        slow_log = [(r.levelname, r.getMessage()) for r in caplog.records]
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert fast.attrs == slow.attrs
+    assert fast_log == slow_log
+
+
+def test_line_numbers_are_shared_not_copied(tmp_path):
+    import copy
+
+    path = tmp_path / "events.csv"
+    path.write_text("id,date\na,2025-11-20\n\nb,2025-11-21\n", encoding="utf-8")
+    events = load_events(path)
+    assert events.attrs["lines"] == (2, 4)
+    # pandas deep-copies attrs on every operation; the line numbers are immutable
+    assert copy.deepcopy(events.attrs)["lines"] is events.attrs["lines"]
+    assert events.head(1).attrs["lines"] is events.attrs["lines"]
+
+
 # --------------------------------------------------------------------------- alignment
 
 
