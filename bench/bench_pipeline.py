@@ -187,7 +187,8 @@ def bench_peer(peer_python: str, n: int, folder: Path) -> dict:
     table.to_csv(prices, date_format="%Y-%m-%d")
     events = write_events(folder, n)
     out = subprocess.run(
-        [peer_python, "-I", "-c", PEER_SCRIPT, str(prices), str(events),
+        # absolute but not resolved: a venv's python is a link that must stay one
+        [os.path.abspath(peer_python), "-I", "-c", PEER_SCRIPT, str(prices), str(events),
          json.dumps([list(w) for w in WINDOWS]), json.dumps(list(ESTIMATION))],
         capture_output=True, text=True, cwd=folder, check=False)
     if out.returncode != 0:

@@ -308,13 +308,17 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
     (folder / "summary.md").write_text(summary_markdown(results), encoding="utf-8")
     from .report.html import study_page
 
-    (folder / "report.html").write_text(study_page(results), encoding="utf-8")
+    car_png = None
     if figures:
         if multi:
             for asset, res in results.results.items():
                 write_figures(res, folder / "figures" / asset.replace("=", "").replace("/", "_"))
         else:
-            write_figures(results, folder / "figures")
+            written = write_figures(results, folder / "figures")
+            # the page shows the same CAR figure: drawn once
+            car_png = next((p.read_bytes() for p in written if p.name == "car.png"), None)
+    page = study_page(results) if multi else study_page(results, car_png=car_png)
+    (folder / "report.html").write_text(page, encoding="utf-8")
     return folder
 
 

@@ -68,10 +68,15 @@ section.page { border-top: 1px solid #ddd; margin-top: 1.5rem; }
 
 
 def figure_html(fig, *, alt: str, dpi: int = 100) -> str:
-    """A matplotlib figure as an inline PNG (``data:`` URI) with alternative text."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    """A matplotlib figure (or its PNG bytes) as an inline PNG (``data:`` URI) with alternative
+    text."""
+    if isinstance(fig, bytes):
+        png = fig
+    else:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        png = buf.getvalue()
+    data = base64.b64encode(png).decode("ascii")
     return f"<img src='data:image/png;base64,{data}' alt='{html.escape(alt)}'>"
 
 
@@ -277,13 +282,14 @@ def provenance_table(provenance: dict) -> str:
                       csv_name="provenance.csv", text_columns=("ticker", "source"))
 
 
-def study_page(results, *, alpha: float = 0.05) -> str:
+def study_page(results, *, alpha: float = 0.05, car_png=None) -> str:
     """The self-contained ``report.html`` of one study (``eventstudy run``).
 
-    Sections: the answer box over every used event (or the study's first
-    events) and its windows; CAR figures; the tidy table; the tests; the
-    normal-return model; the excluded events with their reasons; the study's
-    settings and the price provenance.
+    ``car_png``: the CAR figure already drawn (``eventstudy run`` writes it to
+    ``figures/car.png`` and reuses it here). Sections: the answer box over
+    every used event (or the study's first events) and its windows; CAR
+    figures; the tidy table; the tests; the normal-return model; the excluded
+    events with their reasons; the study's settings and the price provenance.
     """
     import pandas as pd
 
@@ -312,7 +318,8 @@ def study_page(results, *, alpha: float = 0.05) -> str:
                      "the table of events below.</p></div>")
     if ids:
         parts += ["<h2>Cumulative abnormal returns</h2>",
-                  figure_html(results.plot_car(ids), alt="CAR paths of every event")]
+                  figure_html(car_png if car_png is not None else results.plot_car(ids),
+                              alt="CAR paths of every event")]
         t = results.tidy(alpha)
         shown = pd.DataFrame({
             "event": t["event_id"], "day 0": t["trade_date"].dt.strftime("%Y-%m-%d"),
