@@ -1341,7 +1341,7 @@ class Placebo:
             out[:, w] = np.where(fin, (1.0 + ge) / (1.0 + pool.size), np.nan)
         return out
 
-    def group_pvalues(self, car, sign=None, *, groups=None) -> TestResult:
+    def group_pvalues(self, car, sign=None, *, groups=None, screen=None) -> TestResult:
         """Two-sided placebo p-value of a group's mean CAR.
 
         Parameters
@@ -1353,6 +1353,11 @@ class Placebo:
         groups : int, optional
             Number of pseudo groups (default ``draws``, the number of
             pseudo-events).
+        screen : (int, float), optional
+            ``(first, level)``: the p-value from the first ``first`` pseudo
+            groups is reported where it exceeds ``level``, and recomputed from
+            all ``groups`` elsewhere (the same two-stage Monte Carlo test as
+            :func:`sq_pvalues`' screen: its size holds at every α < level).
 
         Returns
         -------
@@ -1447,14 +1452,24 @@ class Placebo:
                     f"pseudo-events with a CAR; draw more pseudo-events (draws=...)"
                 )
             obs = np.array([car[defined[:, w], w].mean() for w in ws])
-            rng = np.random.default_rng([int(self.seed), nw, *ws])
-            means = _pseudo_group_means(rng, pool, sign[d0], G, distinct=self.n_eligible,
-                                        keys=self.day0[pool_ok[:, w0]])
             tol = 64 * np.finfo(np.float64).eps * np.abs(pool).sum(axis=0) * np.abs(sign[d0]).max()
             tol = tol / nw
             stat[ws] = obs
-            hits = np.count_nonzero(np.abs(means) >= np.abs(obs) - tol, axis=0)
-            p[ws] = (1.0 + hits) / (1.0 + G)
+
+            def p_of(n_groups, obs=obs, ws=ws, pool=pool, d0=d0, nw=nw, tol=tol, w0=w0):
+                # the same generator for the screen and the full draw
+                rng = np.random.default_rng([int(self.seed), nw, *ws])
+                means = _pseudo_group_means(rng, pool, sign[d0], n_groups,
+                                            distinct=self.n_eligible,
+                                            keys=self.day0[pool_ok[:, w0]])
+                hits = np.count_nonzero(np.abs(means) >= np.abs(obs) - tol, axis=0)
+                return (1.0 + hits) / (1.0 + n_groups)
+
+            first = G if screen is None else min(int(screen[0]), G)
+            pw = p_of(first)
+            if first < G and (pw <= float(screen[1])).any():
+                pw = np.where(pw > float(screen[1]), pw, p_of(G))
+            p[ws] = pw
         return TestResult(stat, p, count)
 
 
@@ -1933,7 +1948,8 @@ def _group_tests(arrays, idx, sign, ev, placebo, placebo_groups) -> dict:
         "wilcoxon": wilcoxon_signed_rank(car),
     }
     if placebo is not None:
-        out["placebo"] = placebo.group_pvalues(car, s, groups=placebo_groups)
+        out["placebo"] = placebo.group_pvalues(car, s, groups=placebo_groups,
+                                               screen=GROUP_SCREEN)
     return out
 
 
@@ -2001,6 +2017,10 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
     order = np.lexsort((keys[1], flat["end"], flat["start"], keys[0]))
     return pd.DataFrame({c: v[order] for c, v in flat.items()})[TEST_COLUMNS]
 
+
+#: Screen of the battery's group placebo (:meth:`Placebo.group_pvalues`): p-values
+#: above 0.2 from the first 999 pseudo groups are reported at that resolution.
+GROUP_SCREEN = (999, 0.2)
 
 #: Permutation sums of the per-event SQ test (:func:`per_event_tests`): a
 #: Monte Carlo test of 999 draws has size exactly 5% at α = 5% and p-values

@@ -331,6 +331,18 @@ def test_placebo_event_pvalues_equal_hand_count():
             np.testing.assert_allclose(p[e, w], expected, rtol=RTOL, atol=ATOL)
 
 
+def test_placebo_group_screen_is_the_first_groups_or_all_of_them():
+    rng = np.random.default_rng(7)
+    pool = rng.normal(size=(4000, 2)) * 0.02
+    pl = _placebo(pool, seed=3)
+    for scale in (0.0, 0.5, 1.0, 2.0):  # p-values on both sides of the level
+        obs = rng.normal(size=(6, 2)) * 0.02 + scale * 0.02
+        got = pl.group_pvalues(obs, groups=4000, screen=(300, 0.2)).p_value
+        first = pl.group_pvalues(obs, groups=300).p_value
+        full = pl.group_pvalues(obs, groups=4000).p_value
+        np.testing.assert_array_equal(got, np.where(first > 0.2, first, full))
+
+
 def test_placebo_group_pvalues_are_seeded_and_consistent():
     rng = np.random.default_rng(2)
     pool = rng.normal(size=(3000, 2)) * 0.02
