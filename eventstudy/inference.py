@@ -495,12 +495,20 @@ def _ranks_u_shifted(u, est_ar, ar, col, delta):
     v1 = v0 + delta
     has = np.isfinite(v0[:, 0])
     with np.errstate(invalid="ignore"):
-        move = ((v1 < a).astype(float) - (v0 < a) + 0.5 * ((v1 == a).astype(float) - (v0 == a)))
+        lo, hi = np.minimum(v0, v1), np.maximum(v0, v1)
+        # only values in (lo, hi] move, by ∓1, and ties with either day 0 by ½
+        between = (a > lo) & (a <= hi)
+        step = np.where(delta > 0, -1.0, 1.0)
+        out = ranks + step * between
+        eq0, eq1 = a == v0, a == v1
+        if eq0.any() or eq1.any():
+            out += 0.5 * (eq1.astype(float) - eq0)
         other = np.ones(a.shape[1], dtype=bool)
         other[c] = False
-        own = 1.0 + ((a[:, other] < v1).sum(axis=1) + 0.5 * (a[:, other] == v1).sum(axis=1))
-    out = ranks + np.where(has[:, None], move, 0.0)
-    out[has, c] = own[has]
+        below = np.count_nonzero(a[:, other] < v1, axis=1)
+        ties = np.count_nonzero(a[:, other] == v1, axis=1)
+    out[~has] = ranks[~has]
+    out[has, c] = 1.0 + below[has] + 0.5 * ties[has]
     return out / t_i - 0.5
 
 
@@ -908,7 +916,7 @@ def _sq_permutation(pool, size, L, draws, seed, chunk=4_000_000):
 
 
 def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="permutation",
-               draws=9999, seed=0, screen=None) -> np.ndarray:
+               draws=9999, seed=0, screen=None, _sample=None) -> np.ndarray:
     """SQ test p-values of each event's CAR (Gelbach, Helland and Klick 2013).
 
     Parameters
@@ -1081,12 +1089,9 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
                 f"window_ar must have shape (events, len(rel_win)) = ({E}, {rel_win.size}); "
                 f"got {ar_w.shape}"
             )
-    fin = np.isfinite(est)
-    n_est = fin.sum(axis=1)
-    rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(n_est, 1))
-    # the sample residuals left-aligned in event-time order: the permutation pool
-    comp = np.take_along_axis(np.where(fin, est, 0.0), np.argsort(~fin, axis=1, kind="stable"),
-                              axis=1)
+    # the sample residuals left-aligned in event-time order (the permutation
+    # pool), their count and scale: the same for every call on one est_ar
+    n_est, rms, comp = _sq_sample(est) if _sample is None else _sample
     out = np.full((E, W), np.nan)
     for w, (a, b) in enumerate(windows):
         if ar_w is None:
@@ -1252,6 +1257,16 @@ def sq_pvalues_shifted(car, est_ar, windows, window_ar, rel_win, shifts, *, draw
                     p = np.where(p1 > float(screen[1]), p1, p)
                 out[i, rows, w] = p
     return out
+
+
+def _sq_sample(est):
+    """(n, rms, left-aligned values) of each event's estimation residuals (for sq_pvalues)."""
+    fin = np.isfinite(est)
+    n_est = fin.sum(axis=1)
+    rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(n_est, 1))
+    comp = np.take_along_axis(np.where(fin, est, 0.0), np.argsort(~fin, axis=1, kind="stable"),
+                              axis=1)
+    return n_est, rms, comp
 
 
 def _sq_permutation_p(pool, size, L, draws, seed, car, tol):

@@ -55,6 +55,7 @@ from .inference import (
     _event_statistics,
     _ranks_u_shifted,
     _replicated_group_pvalues,
+    _sq_sample,
     placebo_distribution,
     placebo_eligible,
     sq_pvalues,
@@ -451,11 +452,12 @@ def simulate_tests(
         sq_all = (sq_pvalues_shifted(null.car, null.est_ar, null.windows, null.ar, null.rel_win,
                                      sizes, draws=SQ_DRAWS, screen=SQ_SCREEN)
                   if len(sizes) > 3 else None)
+        sample = _sq_sample(null.est_ar) if sq_all is None else None
         for i_size, delta in enumerate(sizes):
             arrays = _add_day0_abnormal(null, delta) if delta else null
             sq = sq_all[i_size] if sq_all is not None else sq_pvalues(
                 arrays.car, arrays.est_ar, arrays.windows, window_ar=arrays.ar,
-                rel_win=arrays.rel_win, draws=SQ_DRAWS, screen=SQ_SCREEN)
+                rel_win=arrays.rel_win, draws=SQ_DRAWS, screen=SQ_SCREEN, _sample=sample)
             res = {}
             if group_tests:
                 ev = stats0 if not delta or c0 is None else stats0._replace(
