@@ -58,7 +58,7 @@ from eventstudy.report.findings import (
     size_findings,
     size_windows,
 )
-from eventstudy.report.html import page_table
+from eventstudy.report.html import asset_size_table
 from eventstudy.report.robustness import asset_size_checks
 from eventstudy.simulation import run_size_power
 
@@ -204,10 +204,8 @@ Markdown(power_findings(power, size_windows(size)[0]))
 
 # %%
 assets = asset_size_checks(base, ["ZS=F", "ZC=F", "ZW=F", "SOYB", "CORN", "DBA", "CL=F"])
-HTML(page_table(assets.round(2), caption="Size (rejection rate of a true null at 5%) and "
-                "power of each single-event test, per market and window",
-                csv_name="asset_size_checks.csv", text_columns=("asset", "test", "window",
-                                                                 "verdict")))
+HTML(asset_size_table(assets, caption="Size (rejection rate of a true null at 5%) and power "
+                      "of each single-event test, per market and window"))
 
 # %%
 Markdown(asset_size_findings(assets))

@@ -129,3 +129,18 @@ def test_study_page_is_self_contained_and_explains_missing_values(two_assets):
     for heading in ("Every event and window", "The normal-return model", "Events", "The study"):
         assert heading in text
     assert "http://" not in page and "https://" not in page
+
+
+def test_size_tables_name_the_tests_and_say_when_no_simulated_move_is_detected():
+    from eventstudy.report.html import asset_size_table
+
+    table = pd.DataFrame({"asset": ["A", "A"], "test": ["event-t", "event-placebo"],
+                          "window": ["[0, 0]", "[0, 5]"], "size (%)": [5.123, 6.0],
+                          "mc_se (%)": [0.089, 0.24], "verdict": ["holds", "over-rejects"],
+                          "detectable, 80% power (%)": [3.456, np.inf]})
+    out = asset_size_table(table, caption="Sizes")
+    shown = pd.read_html(io.StringIO(out), flavor="lxml")[0]
+    assert list(shown["test"]) == ["t test", "placebo test"]
+    assert list(shown["detectable day-0 move, 80% power (%)"].astype(str)) == ["3.46", "> 8"]
+    assert "5.12" in out and ">6.00<" in out  # two decimals
+

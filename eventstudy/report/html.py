@@ -23,6 +23,7 @@ __all__ = [
     "figure_html",
     "page_table",
     "provenance_table",
+    "asset_size_table",
     "size_check_table",
     "study_page",
 ]
@@ -229,30 +230,41 @@ def _checks_line(runs) -> str:
     return " ".join(lines)
 
 
-def size_check_table(results) -> str:
-    """The size and power of each single-event test on the results' asset (its size check)."""
+def _size_shown(summary):
+    """A size-check summary for reading: test names, two decimals, "> max" for a move past
+    the simulated ones."""
     import numpy as np
 
+    from ..simulation import EVENT_TEST_LABELS, POWER_GRID
+
+    mde = [c for c in summary.columns if c.startswith("detectable")][0]
+    shown = summary.assign(
+        test=[EVENT_TEST_LABELS.get(t, t) for t in summary["test"]],
+        **{"size (%)": [f"{x:.2f}" for x in summary["size (%)"]],
+           "mc_se (%)": [f"{x:.2f}" for x in summary["mc_se (%)"]],
+           mde: [f"{x:.2f}" if np.isfinite(x) else f"> {100 * max(POWER_GRID):g}"
+                 for x in summary[mde]]},
+    )
+    return shown.drop(columns=[c for c in ("start", "end") if c in shown.columns]).rename(
+        columns={"mc_se (%)": "Monte Carlo SE (%)", mde: "detectable day-0 move, 80% power (%)"})
+
+
+def size_check_table(results) -> str:
+    """The size and power of each single-event test on the results' asset (its size check)."""
     check = results.size_check
     if check is None:
         return ("<p>No size check in this run: no single-event p-value is graded "
                 "(analyse with size_check=True, or run without --no-size-check).</p>")
     summary = check.summary()
-    from ..simulation import EVENT_TEST_LABELS, POWER_GRID
+    summary = summary[summary["test"].isin(results.single_event_tests)]
+    return page_table(_size_shown(summary), caption=check.description,
+                      csv_name="size_check.csv", text_columns=("test", "window", "verdict"))
 
-    tests = results.single_event_tests
-    summary = summary[summary["test"].isin(tests)]
-    mde = summary.columns[-1]
-    shown = summary.assign(
-        test=[EVENT_TEST_LABELS[t] for t in summary["test"]],
-        **{"size (%)": [f"{x:.2f}" for x in summary["size (%)"]],
-           "mc_se (%)": [f"{x:.2f}" for x in summary["mc_se (%)"]],
-           mde: [f"{x:.2f}" if np.isfinite(x) else f"> {100 * max(POWER_GRID):g}"
-                 for x in summary[mde]]},
-    ).drop(columns=["start", "end"]).rename(columns={"mc_se (%)": "Monte Carlo SE (%)",
-                                                     mde: "detectable day-0 move, 80% power (%)"})
-    return page_table(shown, caption=check.description, csv_name="size_check.csv",
-                      text_columns=("test", "window", "verdict"))
+
+def asset_size_table(table, *, caption: str) -> str:
+    """The size checks of several markets (``report.robustness.asset_size_checks``)."""
+    return page_table(_size_shown(table), caption=caption, csv_name="asset_size_checks.csv",
+                      text_columns=("asset", "test", "window", "verdict"))
 
 
 def _md_bold(text: str) -> str:

@@ -218,7 +218,8 @@ def asset_size_checks(base, assets, *, prices_dir=None):
     Returns
     -------
     pandas.DataFrame
-        ``asset, test, window, size (%), mc_se (%), verdict, detectable (%)``:
+        ``asset, test, window, size (%), mc_se (%), verdict`` and the
+        detectable day-0 move at 80% power (%):
         one row per asset, single-event test and window of the study
         (:meth:`eventstudy.simulation.SizeCheck.summary`).
     """
@@ -236,5 +237,4 @@ def asset_size_checks(base, assets, *, prices_dir=None):
         frames.append(summary.assign(asset=asset))
     table = pd.concat(frames, ignore_index=True)
     mde = [c for c in table.columns if c.startswith("detectable")][0]
-    return table.rename(columns={mde: "detectable (%)"})[
-        ["asset", "test", "window", "size (%)", "mc_se (%)", "verdict", "detectable (%)"]]
+    return table[["asset", "test", "window", "size (%)", "mc_se (%)", "verdict", mde]]
