@@ -503,7 +503,7 @@ def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4")
                    windows=((0, 0), (-1, 1), (0, 5)), n_events=20, reps=2000,
                    abnormal=(0.0, 0.01, 0.02), alpha=0.05, placebo_draws=10_000,
                    placebo_groups=1000, exclude_thin_trading=True, clean_windows=True,
-                   seed=0) -> pd.DataFrame:
+                   seed=0, min_estimation_days=100, real=None) -> pd.DataFrame:
     """The full-size simulation: size (abnormal 0) and power, real and synthetic returns.
 
     Parameters
@@ -524,6 +524,11 @@ def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4")
         (and, with ``clean_windows``, out of pseudo-event windows).
     clean_windows : bool
         See :func:`simulate_tests`.
+    real : tuple, optional
+        ``(y, X, valid, est_ok)`` of the real setting, e.g. a fitted study's
+        ``results.model.design()[:4]`` (its own returns, masks and design:
+        :func:`eventstudy.outputs.run_simulation`); default the snapshot's
+        log returns of ``asset`` on ``factors`` (:func:`load_return_arrays`).
     Other parameters
         As :func:`simulate_tests`.
 
@@ -538,11 +543,20 @@ def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4")
     frames = []
     for j, name in enumerate(settings):
         if name == "real":
-            data = load_return_arrays(prices_dir, asset, factors,
-                                      exclude_thin_trading=exclude_thin_trading)
+            if real is not None:
+                y, X, valid, est_ok = real
+                data = ReturnArrays(dates=pd.DatetimeIndex([]), y=np.asarray(y, float),
+                                    X=np.asarray(X, float), valid=np.asarray(valid, bool),
+                                    est_ok=np.asarray(est_ok, bool), asset=asset,
+                                    factors=tuple(factors))
+            else:
+                data = load_return_arrays(prices_dir, asset, factors,
+                                          exclude_thin_trading=exclude_thin_trading)
         elif name in ("iid-normal", "iid-t4"):
+            width = np.asarray(real[1]).reshape(len(real[0]), -1).shape[1] if real is not None \
+                else len(factors)
             data = synthetic_return_arrays(name.removeprefix("iid-"), seed=seed + 1000 + j,
-                                           n_factors=len(factors) or 1)
+                                           n_factors=width or 1)
         else:
             raise InferenceError(
                 f"settings must be among 'real', 'iid-normal', 'iid-t4'; got {name!r}"
@@ -552,6 +566,7 @@ def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4")
             windows=windows, n_events=n_events, reps=reps, abnormal=tuple(abnormal),
             alpha=alpha, placebo_draws=placebo_draws, placebo_groups=placebo_groups,
             seed=seed + 100 * j, clean_windows=clean_windows, setting=name,
+            min_estimation_days=min_estimation_days,
         ))
     out = pd.concat(frames, ignore_index=True)
     out.attrs["description"] = (

@@ -224,3 +224,31 @@ def test_simulate_writes_size_power_csv(tmp_path, prices_dir, capsys):
     assert "eventstudy simulate runs one plain asset" in capsys.readouterr().err
     assert main(["simulate", str(study), "--reps", "1"]) == 2
     assert "--reps 1: give an integer of at least 10" in capsys.readouterr().err
+
+
+@pytest.mark.snapshot
+def test_simulate_runs_on_the_study_s_own_returns(tmp_path, prices_dir):
+    """The real setting is the study's engine inputs: its return kind, masks and minimum days."""
+    from eventstudy.outputs import run_simulation
+    from eventstudy.simulation import simulate_tests
+
+    study = tmp_path / "s.toml"
+    study.write_text(f'events = "{EVENTS.as_posix()}"\nasset = "ZC=F"\nfactors = ["SPY"]\n'
+                     'returns = "simple"\nwindows = [[0, 0], [0, 2]]\nmin_estimation_days = 60\n'
+                     "placebo_draws = 300\nseed = 9\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        _, sim = run_simulation(study, prices_dir, tmp_path / "sim", reps=10, events_per_rep=5,
+                                settings=("real",))
+        fitted = es.analyse(es.load_study(study).replace(placebo_draws=0), prices_dir=prices_dir)
+    y, X, valid, est_ok = tuple(fitted.model.design())[:4]
+    # simple returns, not the log returns of the snapshot loader
+    close = pd.read_csv(prices_dir / "ZC=F.csv", index_col=0, parse_dates=True)["Close"]
+    simple = close.pct_change().reindex(fitted.dates).to_numpy()
+    ok = valid & np.isfinite(simple)
+    np.testing.assert_allclose(y[ok], simple[ok], rtol=1e-12, atol=0)
+    want = simulate_tests(y, X, valid, est_ok, model="market", estimation=(-250, -11),
+                          windows=((0, 0), (0, 2)), n_events=5, reps=10,
+                          abnormal=(0.0, 0.01, 0.02), placebo_draws=10_000, seed=9,
+                          min_estimation_days=60, setting="real")
+    pd.testing.assert_frame_equal(sim.reset_index(drop=True), want, check_dtype=False)
