@@ -1099,30 +1099,13 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
             L_e = np.full(E, int(b - a + 1))
             xs = None
         else:
-            sel = (rel_win >= a) & (rel_win <= b)
-            x = ar_w[:, sel]
-            d = np.isfinite(x)
-            L_e = d.sum(axis=1)
-            # the window's usable ARs, left-aligned in event-time order, summed
-            # by the routine of the reference sums
-            xs = np.take_along_axis(np.where(d, x, 0.0), np.argsort(~d, axis=1, kind="stable"),
-                                    axis=1)
-            c = np.full(E, np.nan)
-            for L in np.unique(L_e[L_e > 0]):
-                rows = L_e == L
-                c[rows] = _run_sum(xs[rows][:, :L])
-            c = np.where(np.isfinite(car[:, w]) & (L_e > 0), c, np.nan)
+            _, L_e, xs, c = _sq_window(ar_w, rel_win, a, b, car[:, w])
         have = np.isfinite(c)
         for L in np.unique(L_e[have]):
             L = int(L)
             rows = np.flatnonzero(have & (L_e == L))
             if L > 1 and multiday == "permutation":
-                size = n_est[rows].copy()
-                pool = np.concatenate([comp[rows], np.zeros((rows.size, L))], axis=1)
-                if xs is not None:
-                    pool[np.arange(rows.size)[:, None], size[:, None] + np.arange(L)] = \
-                        xs[rows, :L]
-                    size += L
+                pool, size = _sq_pool(comp, n_est, rows, L, xs)
                 tol = SQ_TIE_RTOL * np.sqrt(L) * rms[rows]
                 first = int(draws) if screen is None else min(int(screen[0]), int(draws))
                 p = _sq_permutation_p(pool, size, L, first, seed, c[rows], tol)
@@ -1137,8 +1120,7 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
             ref, ok = _sq_reference(est[rows], L, multiday)
             tol = SQ_TIE_RTOL * np.sqrt(L) * rms[rows]
             le, ge, m = _sq_counts(ref, ok, c[rows], tol)
-            p = np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
-            out[rows, w] = np.where(m > 0, p, np.nan)
+            out[rows, w] = np.where(m > 0, _sq_p(le, ge, m), np.nan)
     return out
 
 
@@ -1180,35 +1162,18 @@ def sq_pvalues_shifted(car, est_ar, windows, window_ar, rel_win, shifts, *, draw
         out[:] = base[None]
         return out
     c0 = int(np.flatnonzero(rel_win == 0)[0])
-    fin = np.isfinite(est)
-    n_est = fin.sum(axis=1)
-    rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(n_est, 1))
-    comp = np.take_along_axis(np.where(fin, est, 0.0), np.argsort(~fin, axis=1, kind="stable"),
-                              axis=1)
+    n_est, rms, comp = _sq_sample(est)
     has0 = np.isfinite(ar_w[:, c0])
     first = int(draws) if screen is None else min(int(screen[0]), int(draws))
-
-    def p_of(le, ge, m):
-        return np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
-
     for w, (a, b) in enumerate(windows):
         if not a <= 0 <= b:
             out[:, :, w] = sq_pvalues(car[:, w : w + 1], est, windows[w : w + 1], window_ar=ar_w,
                                       rel_win=rel_win, draws=draws, seed=seed,
                                       screen=screen)[:, 0][None]
             continue
-        sel = (rel_win >= a) & (rel_win <= b)
-        x = ar_w[:, sel]
-        d = np.isfinite(x)
-        L_e = d.sum(axis=1)
-        xs = np.take_along_axis(np.where(d, x, 0.0), np.argsort(~d, axis=1, kind="stable"),
-                                axis=1)
-        k0 = d[:, : int(np.flatnonzero(rel_win[sel] == 0)[0])].sum(axis=1)  # day 0's place
-        c = np.full(E, np.nan)
-        for L in np.unique(L_e[L_e > 0]):
-            rows = L_e == L
-            c[rows] = _run_sum(xs[rows][:, :L])
-        c = np.where(np.isfinite(car[:, w]) & (L_e > 0), c, np.nan)
+        d, L_e, xs, c = _sq_window(ar_w, rel_win, a, b, car[:, w])
+        k0 = d[:, : int(np.flatnonzero(rel_win[(rel_win >= a) & (rel_win <= b)] == 0)[0])].sum(
+            axis=1)  # day 0's place among the window's usable days
         have = np.isfinite(c)
         out[:, ~have, w] = np.nan
         for L in np.unique(L_e[have]):
@@ -1220,13 +1185,10 @@ def sq_pvalues_shifted(car, est_ar, windows, window_ar, rel_win, shifts, *, draw
                 ref, ok = _sq_reference(est[rows], 1, "permutation")
                 for i, delta in enumerate(shifts):
                     le, ge, m = _sq_counts(ref, ok, c[rows] + delta * moved, tol)
-                    out[i, rows, w] = np.where(m > 0, p_of(le, ge, m), np.nan)
+                    out[i, rows, w] = np.where(m > 0, _sq_p(le, ge, m), np.nan)
                 continue
-            size = n_est[rows].copy()
-            pool = np.concatenate([comp[rows], np.zeros((rows.size, L))], axis=1)
-            pool[np.arange(rows.size)[:, None], size[:, None] + np.arange(L)] = xs[rows, :L]
-            pos0 = size + k0[rows]
-            size += L
+            pool, size = _sq_pool(comp, n_est, rows, L, xs)
+            pos0 = size - L + k0[rows]
             ref = _sq_permutation(pool, size, L, int(draws), seed)
             # 1 where a draw holds day 0's value: a row of each pool size's incidence matrix
             held = np.zeros(ref.shape)
@@ -1248,15 +1210,48 @@ def sq_pvalues_shifted(car, est_ar, windows, window_ar, rel_win, shifts, *, draw
                 dv = delta * moved[:, None]
                 le_all = free_le <= hi + dv
                 ge_all = free_ge >= lo + dv
-                p = p_of(fixed_le + np.count_nonzero(le_all, axis=1),
+                p = _sq_p(fixed_le + np.count_nonzero(le_all, axis=1),
                          fixed_ge + np.count_nonzero(ge_all, axis=1), m)
                 if first < draws:
-                    p1 = p_of(fixed_le1 + np.count_nonzero(le_all[:, :first], axis=1),
+                    p1 = _sq_p(fixed_le1 + np.count_nonzero(le_all[:, :first], axis=1),
                               fixed_ge1 + np.count_nonzero(ge_all[:, :first], axis=1),
                               np.full(rows.size, first))
                     p = np.where(p1 > float(screen[1]), p1, p)
                 out[i, rows, w] = p
     return out
+
+
+def _sq_p(le, ge, m):
+    """The stated p-value form min(1, 2 min(1 + #≤, 1 + #≥)/(M + 1))."""
+    return np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
+
+
+def _sq_window(ar_w, rel_win, a, b, car):
+    """The window [a, b]'s usable ARs: their mask, count, left-aligned values and CAR.
+
+    The CAR is recomputed from the left-aligned values by :func:`_run_sum`, the
+    routine of the reference sums; NaN where ``car`` is missing or no day is usable.
+    """
+    sel = (rel_win >= a) & (rel_win <= b)
+    x = ar_w[:, sel]
+    d = np.isfinite(x)
+    L_e = d.sum(axis=1)
+    xs = np.take_along_axis(np.where(d, x, 0.0), np.argsort(~d, axis=1, kind="stable"), axis=1)
+    c = np.full(x.shape[0], np.nan)
+    for L in np.unique(L_e[L_e > 0]):
+        rows = L_e == L
+        c[rows] = _run_sum(xs[rows][:, :L])
+    return d, L_e, xs, np.where(np.isfinite(car) & (L_e > 0), c, np.nan)
+
+
+def _sq_pool(comp, n_est, rows, L, xs=None):
+    """Permutation pools (rows, n + L): each event's sample residuals, then its L window ARs."""
+    size = n_est[rows].copy()
+    pool = np.concatenate([comp[rows], np.zeros((rows.size, L))], axis=1)
+    if xs is not None:
+        pool[np.arange(rows.size)[:, None], size[:, None] + np.arange(L)] = xs[rows, :L]
+        size += L
+    return pool, size
 
 
 def _sq_sample(est):
@@ -1272,8 +1267,7 @@ def _sq_sample(est):
 def _sq_permutation_p(pool, size, L, draws, seed, car, tol):
     """SQ p-values of the CARs against ``draws`` permutation sums (NaN where size < L)."""
     le, ge, m = _sq_counts(_sq_permutation(pool, size, L, draws, seed), None, car, tol)
-    p = np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
-    return np.where(size >= L, p, np.nan)
+    return np.where(size >= L, _sq_p(le, ge, m), np.nan)
 
 
 # ---------------------------------------------------------------------------

@@ -195,8 +195,7 @@ def summary_markdown(results, alpha: float = 0.05) -> str:
     out += ["## Size check of the single-event tests", ""]
     check = results.size_check
     if check is not None:
-        summary = check.summary()
-        summary = summary[summary["test"].isin(results.single_event_tests)]
+        summary = results.size_summary()
         out += [f"{check.description} (`size_check.csv`). `detectable`: the day-0 abnormal "
                 "return the test detects with 80% power (inf: more than the largest simulated).",
                 "", _md_table(summary.drop(columns=["start", "end"]), ".2f"), ""]

@@ -251,6 +251,14 @@ class EventStudyResults:
         out += ["event-t", "sq"]
         return out + (["event-placebo"] if self.placebo is not None else [])
 
+    def size_summary(self) -> pd.DataFrame | None:
+        """The size check's table (:meth:`~eventstudy.simulation.SizeCheck.summary`) of the
+        single-event tests this fit reports; None without a size check."""
+        if self.size_check is None:
+            return None
+        summary = self.size_check.summary()
+        return summary[summary["test"].isin(self.single_event_tests)]
+
     def _lead(self, frame) -> pd.DataFrame:
         """The lead columns and their notes (see :meth:`with_size_check`)."""
         from .simulation import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS

@@ -255,8 +255,7 @@ def size_check_table(results) -> str:
     if check is None:
         return ("<p>No size check in this run: no single-event p-value is graded "
                 "(analyse with size_check=True, or run without --no-size-check).</p>")
-    summary = check.summary()
-    summary = summary[summary["test"].isin(results.single_event_tests)]
+    summary = results.size_summary()
     return page_table(_size_shown(summary), caption=check.description,
                       csv_name="size_check.csv", text_columns=("test", "window", "verdict"))
 

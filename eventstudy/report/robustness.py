@@ -232,9 +232,7 @@ def asset_size_checks(base, assets, *, prices_dir=None):
         factors = [f for f in base.factors if f != asset]
         run = analyse(base.replace(asset=asset, factors=factors), prices_dir=prices_dir,
                       size_check=True)
-        summary = run.size_check.summary()
-        summary = summary[summary["test"].isin(run.single_event_tests)]
-        frames.append(summary.assign(asset=asset))
+        frames.append(run.size_summary().assign(asset=asset))
     table = pd.concat(frames, ignore_index=True)
     mde = [c for c in table.columns if c.startswith("detectable")][0]
     return table[["asset", "test", "window", "size (%)", "mc_se (%)", "verdict", mde]]

@@ -66,10 +66,13 @@ def _lead_reading(res, w, row) -> dict:
     mde = float("nan")
     if check is not None and lead is not None:
         mde = check.detectable(lead, w)
+    from .findings import lead_reading
+
+    name, _, grade = lead_reading(row)
     return {
-        "test": EVENT_TEST_LABELS[lead] if lead else "—",
+        "test": name or "—",
         "lead_p": row["lead_p"],
-        "evidence": fmt.evidence(row["lead_p"]) if lead else "not graded",
+        "evidence": grade,
         "lead_size_pct": 100 * row["lead_size"],
         "detectable_pct": 100 * mde,
         "others": "; ".join(others),
