@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eventstudy.engine import estimate_arrays  # noqa: E402
+from eventstudy.estimate import estimate_arrays  # noqa: E402
 from eventstudy.exceptions import DataQualityWarning  # noqa: E402
 from eventstudy.simulation import bench_placebo, load_return_arrays  # noqa: E402
 from eventstudy.study import load_study  # noqa: E402

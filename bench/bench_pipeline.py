@@ -11,7 +11,7 @@ One run prints and writes to ``--out`` (CSV, one row per measurement):
   in its own process, so that its peak resident memory is its own; the
   time is the best of ``--repeat`` calls after one warm-up call (imports
   and the exchange calendar excluded, every per-call cost included);
-- the engine alone on the same sizes (:func:`eventstudy.engine.estimate_arrays`)
+- the engine alone on the same sizes (:func:`eventstudy.estimate.estimate_arrays`)
   and a per-event statsmodels loop (the reference, rate per event);
 - the article's study (``studies/article.toml``): ``analyse`` once imported,
   and the wall clock of ``eventstudy run`` in a fresh interpreter, figures
@@ -199,7 +199,7 @@ def bench_peer(peer_python: str, n: int, folder: Path) -> dict:
 def bench_engine_alone(sizes, repeat: int) -> list[dict]:
     import numpy as np
 
-    from eventstudy.engine import estimate_arrays
+    from eventstudy.estimate import estimate_arrays
     from eventstudy.simulation import load_return_arrays
 
     data = load_return_arrays(_prices_dir(), ASSET, FACTORS)

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from eventstudy import volatility as vol  # noqa: E402
-from eventstudy.engine import estimate_arrays  # noqa: E402
+from eventstudy.estimate import estimate_arrays  # noqa: E402
 from eventstudy.exceptions import DataQualityWarning  # noqa: E402
 from eventstudy.inference import placebo_eligible, sq_pvalues  # noqa: E402
 from eventstudy.simulation import load_return_arrays  # noqa: E402

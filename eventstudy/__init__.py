@@ -34,15 +34,15 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 #: Public name -> module that defines it.
 _ENTRY_POINTS = {
-    "Study": "spec",
-    "load_study": "spec",
+    "Study": "config",
+    "load_study": "config",
     "analyse": "study",
     "run_study": "outputs",
     "write_results": "outputs",
     "summary_markdown": "outputs",
     "EventStudy": "model",
     "EventStudyResults": "results",
-    "load_prices": "data",
+    "load_prices": "prices",
     "prepare_returns": "returns",
     "compute_returns": "returns",
     "load_events": "events",

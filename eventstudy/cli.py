@@ -199,7 +199,7 @@ def _cmd_simulate(args) -> int:
 
 def _check_args(args) -> None:
     """Every date and path of the command line, before anything is read or written."""
-    from .data import validate_ticker
+    from .prices import validate_ticker
 
     for option in ("start", "end"):
         if hasattr(args, option):
@@ -229,7 +229,7 @@ def _files_of(args) -> list[Path]:
 
 def _decode_message(exc: UnicodeDecodeError, args) -> str:
     """Name the file and the real line of a byte that is not UTF-8."""
-    from .data import first_non_utf8
+    from .prices import first_non_utf8
 
     for path in _files_of(args):
         try:

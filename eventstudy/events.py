@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from ._options import check_option
+from .options import check_option
 from .exceptions import CalendarError, EventAlignmentError, EventFileError, OptionError
 
 __all__ = [
@@ -249,7 +249,7 @@ def _read_rows(
     """
     if data is None:
         data = _read_bytes(path)
-    from .data import first_non_utf8
+    from .prices import first_non_utf8
 
     bad = first_non_utf8(data)
     if bad is not None:
@@ -1334,7 +1334,7 @@ def event_positions(aligned, index) -> np.ndarray:
 
 
 def _last_price_date(asset: str, prices_dir) -> pd.Timestamp | None:
-    from .data import _resolve_prices_dir, load_prices
+    from .prices import _resolve_prices_dir, load_prices
     from .exceptions import DataError, PriceFileError
 
     try:
@@ -1447,7 +1447,7 @@ def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: b
     path : str or pathlib.Path, optional
         The events CSV; default :data:`DEFAULT_EVENTS` (``data/events.csv``).
     prices_dir : str or pathlib.Path, optional
-        Snapshot folder for :func:`eventstudy.data.load_prices`; its last date
+        Snapshot folder for :func:`eventstudy.prices.load_prices`; its last date
         for ``asset`` marks later events ``'after-data'``. When prices cannot
         be loaded a warning is logged and no event is marked so.
     asset : str

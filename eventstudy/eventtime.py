@@ -9,7 +9,7 @@ Three things every estimator needs are computed here and nowhere else:
   trade date, never a neighbouring row — or says why there is none;
 - :func:`window_mask` marks the days inside event windows, and
   :func:`engine_inputs` builds the positional arrays of
-  :func:`eventstudy.engine.estimate_arrays`.
+  :func:`eventstudy.estimate.estimate_arrays`.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def window_mask(T: int, day0, lo: int, hi: int) -> np.ndarray:
 
 
 class EngineInputs(NamedTuple):
-    """Positional inputs of :func:`eventstudy.engine.estimate_arrays` (without day 0)."""
+    """Positional inputs of :func:`eventstudy.estimate.estimate_arrays` (without day 0)."""
 
     y: np.ndarray
     X: np.ndarray

@@ -37,7 +37,7 @@ class EventStudyError(Exception):
 
 
 class OptionError(EventStudyError, ValueError):
-    """An option outside its closed set of values (see ``eventstudy._options``)."""
+    """An option outside its closed set of values (see ``eventstudy.options``)."""
 
 
 class DataError(EventStudyError):

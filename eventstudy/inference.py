@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._options import check_option
+from .options import check_option
 from .exceptions import InferenceError
 
 __all__ = [
@@ -1055,7 +1055,7 @@ def sq_pvalues(car, est_ar, windows, *, window_ar=None, rel_win=None, multiday="
     Besag, J., Clifford, P. (1991). Sequential Monte Carlo p-values.
     Biometrika, 78(2), 301-304.
     """
-    from ._options import check_option
+    from .options import check_option
 
     multiday = check_option("multiday", multiday, SQMultiDay)
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
@@ -1752,7 +1752,7 @@ def placebo_distribution(
     Parameters
     ----------
     y, X, valid, est_ok
-        The engine's inputs (see :func:`eventstudy.engine.estimate_arrays`).
+        The engine's inputs (see :func:`eventstudy.estimate.estimate_arrays`).
     model, estimation, windows, min_estimation_days
         The study's settings, passed to the engine unchanged.
     event_day0 : array_like of int
@@ -1797,7 +1797,7 @@ def placebo_distribution(
     (permutation) inference; Brown, S. J., Warner, J. B. (1985). Journal of
     Financial Economics, 14(1), 3-31.
     """
-    from .engine import estimate_arrays
+    from .estimate import estimate_arrays
 
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise InferenceError(f"draws must be a positive integer; got {draws!r}")

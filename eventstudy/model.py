@@ -2,7 +2,7 @@
 
 :class:`EventStudy` turns a frame of returns (the asset's trade dates) and the
 aligned event catalogue into the positional arrays of
-:func:`eventstudy.engine.estimate_arrays`, and :meth:`EventStudy.fit` puts the
+:func:`eventstudy.estimate.estimate_arrays`, and :meth:`EventStudy.fit` puts the
 labels (event ids, dates) back on in an :class:`~eventstudy.results.EventStudyResults`.
 :func:`dummy_regression` is the second estimator: one OLS with a dummy per
 event-window day and Newey-West standard errors.
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._options import ReturnKind, check_option
-from .engine import check_design, estimate_arrays
+from .options import ReturnKind, check_option
+from .estimate import check_design, estimate_arrays
 from .eventtime import engine_inputs, locate_day0, window_mask
 from .exceptions import StudyConfigError
 from .results import EventStudyResults, FitOptions, lag_name, lagged_names
@@ -63,7 +63,7 @@ class EventStudy:
         ``market-adjusted``; none for ``constant-mean``; the donor pool of
         ``synthetic``).
     model : {'market', 'constant-mean', 'market-adjusted', 'synthetic'}
-        Normal-return model (see :func:`eventstudy.engine.estimate_arrays`).
+        Normal-return model (see :func:`eventstudy.estimate.estimate_arrays`).
     factor_lags : sequence of int
         Dimson lead/lag returns of the factors (market model): the design
         holds each factor's return ℓ rows earlier for each ℓ
@@ -245,7 +245,7 @@ class EventStudy:
             estimation sample may hold (``valid`` and, with
             ``exclude_thin_trading``, not thin), ``day0`` (E,) positions
             (-1 when none) and ``reason`` (E,) ('' when located) — the inputs
-            of :func:`eventstudy.engine.estimate_arrays` and of the placebo
+            of :func:`eventstudy.estimate.estimate_arrays` and of the placebo
             distribution.
         """
         y, X, valid, est_ok, _ = engine_inputs(

@@ -427,7 +427,7 @@ def run_study(path, prices_dir=None, out=None, *, figures: bool = True,
         a temporary folder beside it that then replaces it, so the folder
         never mixes two runs and a failed run leaves the previous one intact.
     """
-    from .spec import load_study
+    from .config import load_study
     from .study import analyse
 
     study = load_study(path)
@@ -490,7 +490,7 @@ def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=No
     """
     from .exceptions import StudyConfigError
     from .simulation import run_size_power
-    from .spec import load_study, split_spread
+    from .config import load_study, split_spread
 
     study = load_study(path)
     if study.assets is not None or len(split_spread(study.asset)) > 1:

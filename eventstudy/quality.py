@@ -1,6 +1,6 @@
 """The data-quality report of one ticker (``eventstudy data check``).
 
-:func:`check_data` loads the prices through :func:`eventstudy.data.load_prices`
+:func:`check_data` loads the prices through :func:`eventstudy.prices.load_prices`
 and compares them with the exchange calendar (:mod:`eventstudy.calendar`) and
 the contract rules (:mod:`eventstudy.contracts`). Nothing is dropped or
 changed: the report lists what later stages will mask or exclude.
@@ -282,7 +282,7 @@ def _raw_duplicates(ticker: str, folder: Path | None, start, end) -> list[pd.Tim
 
 
 def _load(ticker, folder, start, end, duplicates) -> tuple[pd.DataFrame, str]:
-    from .data import load_prices, read_snapshot
+    from .prices import load_prices, read_snapshot
 
     if duplicates:
         logger.warning(
@@ -394,7 +394,7 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
         Yahoo symbol, e.g. ``"ZS=F"``.
     prices_dir : path-like, optional
         Snapshot folder; default ``$EVENTSTUDY_PRICES_DIR``, else Yahoo
-        through the cache (see :func:`eventstudy.data.load_prices`).
+        through the cache (see :func:`eventstudy.prices.load_prices`).
     start, end : date-like, optional
         Inclusive bounds on the trade dates checked.
 
@@ -415,7 +415,7 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
     non-positive close gives a missing return. A return is labelled ``roll``
     when its date is a roll day, else ``thin`` when its date is thin.
     """
-    from .data import _as_date, _resolve_prices_dir, validate_ticker
+    from .prices import _as_date, _resolve_prices_dir, validate_ticker
 
     validate_ticker(ticker)
     # Checked here, before the duplicate scan reads the file with these bounds.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._options import ReturnKind, check_option
+from .options import ReturnKind, check_option
 from .exceptions import DataError, DataQualityWarning, InvalidTickerError
 
 __all__ = ["ReturnData", "common_span", "compute_returns", "prepare_returns"]
@@ -168,7 +168,7 @@ def compute_returns(prices, asset: str, factors: Iterable[str] = (), kind: Retur
     Parameters
     ----------
     prices : dict of str to pandas.DataFrame, or pandas.DataFrame
-        Either the frames of :func:`eventstudy.data.load_prices` (the
+        Either the frames of :func:`eventstudy.prices.load_prices` (the
         ``Close`` column is used) or one table of closes with a column per
         ticker. In a table, the asset's trade dates are the rows where its
         close is present.

@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._options import check_option
-from .engine import estimate_arrays
+from .options import check_option
+from .estimate import estimate_arrays
 from .exceptions import InferenceError
 from .inference import (
     SQ_DRAWS,
@@ -142,7 +142,7 @@ def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
     ----------
     prices_dir : path, optional
         Snapshot folder (default ``$EVENTSTUDY_PRICES_DIR``, see
-        :func:`eventstudy.data.load_prices`).
+        :func:`eventstudy.prices.load_prices`).
     asset : str
     factors : sequence of str
     start, end : date-like, optional
@@ -157,7 +157,7 @@ def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
         and, with ``exclude_thin_trading``, thin-trading days of the asset
         are left out of ``est_ok`` (:func:`eventstudy.returns.prepare_returns`).
     """
-    from .data import load_prices
+    from .prices import load_prices
     from .returns import common_span, prepare_returns
 
     factors = tuple(factors)
@@ -380,7 +380,7 @@ def simulate_tests(
     Computation: the replications run in blocks of about 5,000 events. One
     engine call fits a block, with other-event exclusion inside each
     replication only (``event_groups`` of
-    :func:`eventstudy.engine.estimate_arrays`); the abnormal return is added
+    :func:`eventstudy.estimate.estimate_arrays`); the abnormal return is added
     to the engine's day-0 abnormal returns and CARs, which is the same as
     adding it to the returns, since day 0 lies in no other event's sample
     (:func:`_add_day0_abnormal`, tested against re-running the engine); and
@@ -758,7 +758,7 @@ def size_check(results, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20, seed
     alpha : float
     cache_dir : path-like, optional
         Where checks are kept (default the price cache,
-        :func:`eventstudy.data.default_cache_dir`, folder ``size-checks``);
+        :func:`eventstudy.prices.default_cache_dir`, folder ``size-checks``);
         a check of the same returns, masks and settings is read back
         instead of simulated again.
 
@@ -771,7 +771,7 @@ def size_check(results, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20, seed
     from pathlib import Path
 
     from . import __version__
-    from .data import default_cache_dir
+    from .prices import default_cache_dir
 
     model = results.model
     y, X, valid, est_ok, *_ = model.design()

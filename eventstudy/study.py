@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from .spec import STUDY_KEYS, GroupBy, OtherEvents, Study, _where, load_study, split_spread
+from .config import STUDY_KEYS, GroupBy, OtherEvents, Study, _where, load_study, split_spread
 
 __all__ = [
     "GroupBy",
@@ -153,7 +153,7 @@ def study_returns(study: Study, prices_dir=None):
     import dataclasses
 
     from .calendar import get_calendar
-    from .data import load_prices
+    from .prices import load_prices
     from .eventtime import on_calendar
     from .returns import common_span, prepare_returns
 

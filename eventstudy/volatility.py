@@ -20,7 +20,7 @@ sample, and test the CAR against it:
   test and the Brown-Forsythe / Levene robust versions.
 
 Pure functions, numpy in and numpy out, on the arrays of
-:class:`eventstudy.engine.EventArrays` (shapes E events x Le estimation days,
+:class:`eventstudy.estimate.EventArrays` (shapes E events x Le estimation days,
 Lw window days, W windows). A study with ``volatility = "garch"`` reports the
 fixed-parameter filter's tests (``garch_se``, ``garch_t``, ``garch_p``), and
 the Brown-Warner simulation measures the size of ``garch_p`` like every other
@@ -42,7 +42,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from scipy import stats
 
-from ._options import check_option
+from .options import check_option
 from .exceptions import InferenceError
 
 __all__ = [
@@ -691,7 +691,7 @@ def fixed_garch_params(y, X, ok, model="market") -> np.ndarray:
         resid = y[ok] - X[ok, 0]
         resid = resid - resid.mean()
     elif model == "synthetic":  # X holds the donors: simplex weights over every usable day
-        from .engine import simplex_lstsq
+        from .estimate import simplex_lstsq
 
         D = X[ok]
         resid = y[ok] - D @ simplex_lstsq(D.T @ D, D.T @ y[ok])

@@ -30,7 +30,7 @@
 from IPython.display import HTML, Markdown
 
 import eventstudy as es
-from eventstudy.data import load_prices
+from eventstudy.prices import load_prices
 from eventstudy.report import NOTEBOOKS_DIR
 from eventstudy.report.findings import data_quality_findings, lead_lag_sentence
 from eventstudy.study import lead_lag_check

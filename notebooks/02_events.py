@@ -32,7 +32,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from eventstudy.calendar import get_calendar
-from eventstudy.data import load_prices
+from eventstudy.prices import load_prices
 from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
 from eventstudy.report.findings import events_findings
 from eventstudy.report.html import page_table

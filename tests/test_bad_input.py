@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from eventstudy.cli import check_date, check_out_dir, main
-from eventstudy.data import first_non_utf8, load_prices
+from eventstudy.prices import first_non_utf8, load_prices
 from eventstudy.events import (
     DEFAULT_EVENTS,
     align_events,
@@ -363,7 +363,7 @@ def test_non_finite_close_is_reported_not_dropped(tmp_path, prices_dir, caplog, 
     folder = _damaged(tmp_path, prices_dir, "ZS=F", lambda ls: _set_close(ls, 6000, text))
     message = (rf"ZS=F\.csv: 1 cell not a finite number: line 6001 \({date} "
                rf"Close='{text}'\); these prices are read as missing")
-    with caplog.at_level(logging.WARNING, logger="eventstudy.data"):
+    with caplog.at_level(logging.WARNING, logger="eventstudy.prices"):
         with pytest.warns(DataQualityWarning, match=message):
             frame = load_prices("ZS=F", prices_dir=folder)["ZS=F"]
         with pytest.warns(DataQualityWarning, match=message):

@@ -17,8 +17,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from eventstudy import data
-from eventstudy.data import load_prices, read_cache, remove_stale_temporaries
+from eventstudy import prices
+from eventstudy.prices import load_prices, read_cache, remove_stale_temporaries
 from eventstudy.exceptions import CacheError
 
 DATES = pd.bdate_range("2024-01-02", "2024-01-10")
@@ -52,7 +52,7 @@ def never(ticker, **kwargs):
 def _settled_clock(monkeypatch):
     monkeypatch.delenv("EVENTSTUDY_PRICES_DIR", raising=False)
     monkeypatch.delenv("EVENTSTUDY_CACHE_DIR", raising=False)
-    monkeypatch.setattr(data, "_now_utc", lambda: pd.Timestamp("2024-01-13 12:00", tz="UTC"))
+    monkeypatch.setattr(prices, "_now_utc", lambda: pd.Timestamp("2024-01-13 12:00", tz="UTC"))
 
 
 def _fill(cache_dir, ticker="ZS=F", close=CLOSES):
@@ -126,7 +126,7 @@ def test_unreadable_cache_is_not_called_corrupt(cache_dir, monkeypatch):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, mode, *args, **kwargs)
 
-    monkeypatch.setattr(data, "open", no_permission, raising=False)
+    monkeypatch.setattr(prices, "open", no_permission, raising=False)
     message = (rf"cannot read the cache file {path} \(Permission denied\); check its permissions "
                r"\(it must be readable by you, e\.g\. chmod 644 ZS=F\.parquet\)")
     with pytest.raises(CacheError, match=message) as info:
@@ -165,7 +165,7 @@ def test_reader_retries_once_when_the_file_is_replaced_meanwhile(cache_dir, monk
     path = _fill(cache_dir)
     good = path.read_bytes()
     calls = []
-    real = data._snapshot_bytes
+    real = prices._snapshot_bytes
 
     def half_then_whole(p):
         calls.append(p)
@@ -175,11 +175,11 @@ def test_reader_retries_once_when_the_file_is_replaced_meanwhile(cache_dir, monk
             return good[: len(good) // 2], (-1, -1, -1)
         return real(p)
 
-    monkeypatch.setattr(data, "_snapshot_bytes", half_then_whole)
+    monkeypatch.setattr(prices, "_snapshot_bytes", half_then_whole)
     frame, meta = read_cache(path)
     assert len(calls) == 2 and meta["ticker"] == "ZS=F"
     # The same damage on a file nobody replaced is corrupt: no endless retry.
-    monkeypatch.setattr(data, "_snapshot_bytes",
+    monkeypatch.setattr(prices, "_snapshot_bytes",
                         lambda p: (good[: len(good) // 2], real(p)[1]))
     with pytest.raises(CacheError, match=r"corrupt \(unreadable Parquet"):
         read_cache(path)
@@ -190,7 +190,7 @@ WRITER = textwrap.dedent(
     import sys, time
     import numpy as np, pandas as pd
     from pathlib import Path
-    from eventstudy import data
+    from eventstudy import prices
 
     path = Path(sys.argv[1])
     n = int(sys.argv[2])
@@ -200,11 +200,11 @@ WRITER = textwrap.dedent(
     while time.time() < deadline:
         close = np.full(n, 100.0 + i)
         frame = pd.DataFrame({"Close": close, "Volume": close}, index=dates)
-        meta = {"format": data.CACHE_FORMAT, "ticker": "ZS=F", "source": "yahoo",
+        meta = {"format": prices.CACHE_FORMAT, "ticker": "ZS=F", "source": "yahoo",
                 "fetched_utc": "2024-01-13T12:00:00+00:00", "versions": {},
                 "first": "2000-01-03", "last": str(dates[-1].date()), "rows": n,
                 "provisional": [], "requested_start": None, "requested_end": None}
-        data._write_cache(path, frame, meta)
+        prices._write_cache(path, frame, meta)
         i += 1
     print(i)
     """
@@ -248,7 +248,7 @@ KILLED = textwrap.dedent(
     import numpy as np, pandas as pd
     import pyarrow.parquet as pq
     from pathlib import Path
-    from eventstudy import data
+    from eventstudy import prices
 
     def die_halfway(table, where, **kwargs):
         with open(where, "wb") as fh:
@@ -259,7 +259,7 @@ KILLED = textwrap.dedent(
     pq.write_table = die_halfway
     dates = pd.bdate_range("2024-01-02", periods=3, name="date")
     frame = pd.DataFrame({"Close": [1.0, 2.0, 3.0]}, index=dates)
-    data._write_cache(Path(sys.argv[1]), frame, {"rows": 3})
+    prices._write_cache(Path(sys.argv[1]), frame, {"rows": 3})
     """
 )
 
@@ -275,7 +275,7 @@ def test_temporary_file_of_a_killed_writer_is_removed(cache_dir, tmp_path, caplo
     assert proc.returncode == -9
     orphans = list(cache_dir.glob(".ZS=F.*.parquet.tmp"))
     assert len(orphans) == 1 and path.read_bytes() == before
-    with caplog.at_level(logging.WARNING, logger="eventstudy.data"):
+    with caplog.at_level(logging.WARNING, logger="eventstudy.prices"):
         frame = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="yahoo",
                             cache_dir=cache_dir, downloader=never)["ZS=F"]
     np.testing.assert_allclose(frame["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
@@ -290,7 +290,7 @@ def test_stale_temporaries_by_age_and_live_writers_kept(cache_dir):
     other = cache_dir / ".ZC=F.999999999.x.parquet.tmp"  # another ticker's file
     for f in (live, old, other):
         f.write_bytes(b"PAR1")
-    ancient = time.time() - data.STALE_TMP_SECONDS - 60
+    ancient = time.time() - prices.STALE_TMP_SECONDS - 60
     os.utime(old, (ancient, ancient))
     removed = remove_stale_temporaries(path)
     assert removed == [old]

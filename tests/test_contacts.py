@@ -22,7 +22,7 @@ import pytest
 
 from eventstudy.cli import main
 from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
-from eventstudy.spec import load_study
+from eventstudy.config import load_study
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "studies" / "trump_xi_contacts.toml"

@@ -17,7 +17,7 @@ from eventstudy.contracts import (
     thin_mask,
     thin_periods,
 )
-from eventstudy.data import load_prices
+from eventstudy.prices import load_prices
 from eventstudy.exceptions import UnsupportedFutureError
 
 

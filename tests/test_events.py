@@ -597,7 +597,7 @@ def _bisect_positions(trade_dates, index) -> list[int]:
 
 
 def test_positions_on_the_snapshot_index(prices_dir, cal):
-    from eventstudy.data import load_prices
+    from eventstudy.prices import load_prices
 
     index = load_prices(["ZS=F"], prices_dir=prices_dir)["ZS=F"].index
     aligned = align_events(load_events(DEFAULT_EVENTS), cal, last_date=index.max())

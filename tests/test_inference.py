@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from eventstudy import inference as inf
-from eventstudy.engine import estimate_arrays
+from eventstudy.estimate import estimate_arrays
 from eventstudy.exceptions import InferenceError, OptionError
 
 RTOL = 1e-10
@@ -666,7 +666,7 @@ def test_per_event_tests(engine_arrays):
 @pytest.fixture(scope="module")
 def soybeans(request):
     prices_dir = request.getfixturevalue("prices_dir")
-    from eventstudy.data import load_prices
+    from eventstudy.prices import load_prices
 
     prices = load_prices(["ZS=F", "SPY", "UUP"], prices_dir=prices_dir)
     close = pd.DataFrame({t: f["Close"] for t, f in prices.items()}).reindex(prices["ZS=F"].index)

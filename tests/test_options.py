@@ -1,6 +1,6 @@
 import pytest
 
-from eventstudy._options import ModelName, check_option
+from eventstudy.options import ModelName, check_option
 from eventstudy.exceptions import EventFileError, OptionError
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.data import load_prices
+from eventstudy.prices import load_prices
 from eventstudy.exceptions import DataError, DataQualityWarning, InvalidTickerError, OptionError
 from eventstudy.returns import ReturnData, compute_returns, prepare_returns
 

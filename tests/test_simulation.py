@@ -241,7 +241,7 @@ def test_day0_abnormal_equals_shifting_the_returns(soy):
     # Adding the abnormal return to the engine arrays equals re-running the
     # engine on returns with the abnormal return added on every day 0, for
     # replications in one call (event_groups) whose events sit close together.
-    from eventstudy.engine import estimate_arrays
+    from eventstudy.estimate import estimate_arrays
 
     rng = np.random.default_rng(4)
     eligible = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=(-250, -11),

@@ -13,7 +13,7 @@ import pytest
 from scipy import linalg, optimize
 
 import eventstudy as es
-from eventstudy.engine import estimate_arrays, simplex_lstsq
+from eventstudy.estimate import estimate_arrays, simplex_lstsq
 from eventstudy.exceptions import DataQualityWarning, StudyConfigError
 from eventstudy.inference import placebo_distribution
 from eventstudy.model import EventStudy

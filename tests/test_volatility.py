@@ -12,7 +12,7 @@ from arch import arch_model
 from scipy import stats
 
 from eventstudy import volatility as vol
-from eventstudy.engine import estimate_arrays
+from eventstudy.estimate import estimate_arrays
 from eventstudy.exceptions import DataQualityWarning, InferenceError, OptionError
 from eventstudy.simulation import load_return_arrays, synthetic_return_arrays
 

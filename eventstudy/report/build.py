@@ -350,7 +350,7 @@ def library_versions() -> dict[str, str]:
 
 
 def _study_tickers(studies_dir: Path) -> list[str]:
-    from ..spec import load_study
+    from ..config import load_study
     from .robustness import robustness_variants
 
     tickers: list[str] = []
@@ -381,12 +381,12 @@ def data_provenance(tickers=None, *, prices_dir=None):
     -------
     pandas.DataFrame
         One row per ticker with the ``provenance`` fields of
-        :func:`eventstudy.data.load_prices` (``source``, ``fetched_utc``,
+        :func:`eventstudy.prices.load_prices` (``source``, ``fetched_utc``,
         ``path``, ``first``, ``last``, ``rows``).
     """
     import pandas as pd
 
-    from ..data import load_prices
+    from ..prices import load_prices
 
     if tickers is None:
         tickers = _study_tickers(NOTEBOOKS_DIR.parent / "studies")
@@ -617,7 +617,7 @@ def check_data_available(*, prices_dir=None) -> None:
     """
     import warnings
 
-    from ..data import load_prices
+    from ..prices import load_prices
     from ..exceptions import DataQualityWarning
 
     tickers = _study_tickers(NOTEBOOKS_DIR.parent / "studies")

@@ -524,7 +524,7 @@ def close_prices(prices, tickers=None, *, start=None) -> dict:
     Parameters
     ----------
     prices : dict of str -> pandas.DataFrame
-        :func:`eventstudy.data.load_prices` output.
+        :func:`eventstudy.prices.load_prices` output.
     tickers : list of str, optional
         Defaults to every key of ``prices``, in order.
     start : date-like, optional

@@ -8,7 +8,7 @@ import pytest
 
 import eventstudy as es
 from eventstudy.exceptions import StudyConfigError
-from eventstudy.spec import STUDY_KEYS, Study, load_study
+from eventstudy.config import STUDY_KEYS, Study, load_study
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "data" / "events.csv"
@@ -88,7 +88,7 @@ def test_study_file_not_utf8_names_the_line(tmp_path):
 
 
 def test_every_key_is_documented_with_an_example():
-    from eventstudy.spec import _EXAMPLES
+    from eventstudy.config import _EXAMPLES
 
     assert set(STUDY_KEYS) <= set(_EXAMPLES)
 

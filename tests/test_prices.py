@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from eventstudy import data
-from eventstudy.data import load_prices, read_cache, validate_ticker
+from eventstudy import prices
+from eventstudy.prices import load_prices, read_cache, validate_ticker
 from eventstudy.exceptions import (
     CacheError,
     CacheWarning,
@@ -93,7 +93,7 @@ def clock(monkeypatch):
     """Set the time ``load_prices`` stamps on a download."""
 
     def set_time(stamp):
-        monkeypatch.setattr(data, "_now_utc", lambda: pd.Timestamp(stamp, tz="UTC"))
+        monkeypatch.setattr(prices, "_now_utc", lambda: pd.Timestamp(stamp, tz="UTC"))
 
     # Late on 2024-01-12 (New York): every bar of DATES has settled.
     set_time("2024-01-13 12:00")
@@ -219,7 +219,7 @@ def test_snapshot_empty_cell_is_a_missing_price(tmp_path):
 
 def _both_readers(path):
     raw = path.read_bytes()
-    return data._parse_regular(path, raw), data._parse_strict(path, raw)
+    return prices._parse_regular(path, raw), prices._parse_strict(path, raw)
 
 
 def _assert_same_read(fast, strict):
@@ -272,7 +272,7 @@ def test_regular_reader_equals_the_strict_reader(tmp_path, text):
 def test_irregular_files_take_the_strict_reader(tmp_path, text):
     path = tmp_path / "X.csv"
     path.write_text(text, encoding="utf-8", newline="")
-    assert data._parse_regular(path, path.read_bytes()) is None
+    assert prices._parse_regular(path, path.read_bytes()) is None
 
 
 # ----------------------------------------------------------------------------- yahoo adapter

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import linalg, optimize, special
 
-from ._options import ModelName, check_option
+from .options import ModelName, check_option
 from .exceptions import EstimationError, StudyConfigError
 
 __all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k", "simplex_lstsq"]

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ._options import ModelName, ReturnKind, check_option
+from .options import ModelName, ReturnKind, check_option
 from .exceptions import OptionError, StudyConfigError
 
 if sys.version_info >= (3, 11):
@@ -131,7 +131,7 @@ class Study:
         with ``'synthetic'`` they are not used and set to none).
     model : {'constant-mean', 'market-adjusted', 'market', 'synthetic'}
         Normal-return model; ``'synthetic'`` is a synthetic control on ``donors``
-        (see :func:`eventstudy.engine.estimate_arrays`).
+        (see :func:`eventstudy.estimate.estimate_arrays`).
     donors : tuple of str
         The donor pool of ``model = 'synthetic'`` (at least two tickers, not
         the asset); empty for every other model. With ``assets``, a donor

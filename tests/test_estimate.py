@@ -10,7 +10,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from eventstudy.engine import estimate_arrays
+from eventstudy.estimate import estimate_arrays
 from eventstudy.exceptions import EstimationError, OptionError, StudyConfigError
 
 WINDOWS = ((-1, 1), (0, 0), (0, 5), (-3, 10))
@@ -221,7 +221,7 @@ def test_excluded_events_carry_a_reason(day0, kwargs, reason, caplog):
     valid = valid.copy()
     valid[200:210] = False
     args = {"min_estimation_days": 100, **kwargs}
-    with caplog.at_level("INFO", logger="eventstudy.engine"):
+    with caplog.at_level("INFO", logger="eventstudy.estimate"):
         ea = estimate_arrays(y, X, valid, valid, np.array([day0, 560]), model="market", **args)
     assert not ea.used[0]
     assert re.search(reason, ea.reason[0])

@@ -48,7 +48,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._options import PriceSource, check_option
+from .options import PriceSource, check_option
 from .exceptions import (
     CacheError,
     CacheWarning,
