@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -28,6 +29,17 @@ __all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k", "simplex
 SIMPLEX_TOL = 1e-12
 
 logger = logging.getLogger(__name__)
+
+
+class Design(NamedTuple):
+    """Positional inputs of the engine, of one study: returns, usable days and each event's day 0."""
+
+    y: np.ndarray
+    X: np.ndarray
+    valid: np.ndarray
+    est_ok: np.ndarray
+    day0: np.ndarray
+    reason: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from .options import ReturnKind, check_option
-from .estimate import check_design, estimate_arrays
+from .estimate import Design, check_design, estimate_arrays
 from .eventtime import engine_inputs, locate_day0, window_mask
 from .exceptions import StudyConfigError
 from .results import EventStudyResults, FitOptions, lag_name, lagged_names
@@ -30,17 +29,6 @@ __all__ = ["Design", "EventStudy", "check_donor_prices", "dummy_regression", "ev
 logger = logging.getLogger(__name__)
 
 DEFAULT_WINDOWS = ((-1, 1), (0, 0), (0, 1), (0, 5))
-
-
-class Design(NamedTuple):
-    """Positional inputs of the engine, as built by :meth:`EventStudy.design`."""
-
-    y: np.ndarray
-    X: np.ndarray
-    valid: np.ndarray
-    est_ok: np.ndarray
-    day0: np.ndarray
-    reason: np.ndarray
 
 
 class EventStudy:

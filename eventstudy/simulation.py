@@ -739,16 +739,18 @@ class SizeCheck:
                 f"within 3 Monte Carlo SE of {self.alpha:g}")
 
 
-def size_check(results, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20, seed=None,
+def size_check(design, study, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20, seed=None,
                abnormal=POWER_GRID, alpha: float = 0.05, cache_dir=None) -> SizeCheck:
     """Which single-event tests hold their size on the returns of a study's asset.
 
     Parameters
     ----------
-    results : EventStudyResults
-        A fitted study: the simulation runs on its own engine inputs (returns,
-        masks, model, estimation window and event windows, ``min_estimation_days``;
-        spreads included).
+    design : eventstudy.estimate.Design
+        The study's engine inputs (returns, usable days, estimation days;
+        spreads and factor lags included): the simulation runs on them.
+    study : eventstudy.config.Study
+        The one-asset study: its model, estimation window, event windows,
+        ``min_estimation_days``, seed and placebo draws.
     reps, n_events : int
         Replications and pseudo-events per replication.
     seed : int, optional
@@ -773,8 +775,8 @@ def size_check(results, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20, seed
     from . import __version__
     from .prices import default_cache_dir
 
-    model = results.model
-    y, X, valid, est_ok, *_ = model.design()
+    model = study
+    y, X, valid, est_ok, *_ = design
     seed = int(model.seed if seed is None else seed)
     draws = int(model.placebo_draws) if model.placebo_draws else 10_000
     config = {"version": _SIZE_CHECK_VERSION, "package": __version__, "model": model.model,

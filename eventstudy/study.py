@@ -129,7 +129,7 @@ def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
     if size_check and results.arrays.used.any():
         from .simulation import size_check as check_sizes
 
-        results = results.with_size_check(check_sizes(results))
+        results = results.with_size_check(check_sizes(model.design(), study))
     return results
 
 
