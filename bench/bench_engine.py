@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from eventstudy.estimate import estimate_arrays  # noqa: E402
 from eventstudy.exceptions import DataQualityWarning  # noqa: E402
 from eventstudy.simulation import bench_placebo, load_return_arrays  # noqa: E402
-from eventstudy.study import load_study  # noqa: E402
+from eventstudy.config import load_study  # noqa: E402
 
 ESTIMATION = (-250, -11)
 WINDOWS = ((-10, 10), (-1, 1), (0, 0), (0, 5))

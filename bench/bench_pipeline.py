@@ -7,7 +7,7 @@ One run prints and writes to ``--out`` (CSV, one row per measurement):
   loaded and aligned, returns and masks, estimation [-250, -11], windows
   [-5, 5], [0, 0], [-1, 1], every group test (groups all, escalation,
   de-escalation, signed), the per-event tests and the 10,000-draw placebo,
-  to the results object (:func:`eventstudy.study.analyse`). Each size runs
+  to the results object (:func:`eventstudy.analysis.analyse`). Each size runs
   in its own process, so that its peak resident memory is its own; the
   time is the best of ``--repeat`` calls after one warm-up call (imports
   and the exchange calendar excluded, every per-call cost included);
@@ -88,7 +88,7 @@ def write_events(folder: Path, n: int, seed: int = SEED) -> Path:
 
 
 def bench_study(events: Path):
-    from eventstudy.study import Study
+    from eventstudy.config import Study
 
     return Study(name="bench", asset=ASSET, factors=FACTORS, model="market",
                  estimation=ESTIMATION, windows=WINDOWS, events=events,
@@ -98,7 +98,7 @@ def bench_study(events: Path):
 
 def child_analyse(n: int, repeat: int) -> dict:
     """Time analyse on n random events in this process (run by the parent per size)."""
-    from eventstudy.study import analyse
+    from eventstudy.analysis import analyse
 
     with tempfile.TemporaryDirectory() as tmp:
         study = bench_study(write_events(Path(tmp), n))
@@ -116,7 +116,8 @@ def child_analyse(n: int, repeat: int) -> dict:
 
 
 def child_article(repeat: int) -> dict:
-    from eventstudy.study import analyse, load_study
+    from eventstudy.analysis import analyse
+    from eventstudy.config import load_study
 
     study = load_study(ROOT / "studies" / "article.toml")
     analyse(study, prices_dir=_prices_dir())

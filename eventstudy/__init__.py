@@ -10,16 +10,19 @@ The front door::
     print(res.summary())
     res.plot_car()
 
-From returns and events of your own, without a study file::
+From returns and events of your own, with a study for the options::
 
-    prices = es.load_prices(["ZS=F", "SPY", "UUP"], prices_dir=...)
-    data = es.prepare_returns(prices, "ZS=F", ["SPY", "UUP"])
-    events = es.align_events(es.load_events("my_events.csv"), es.get_calendar("ZS=F"))
-    res = es.EventStudy(data.returns, events, asset="ZS=F", factors=["SPY", "UUP"],
-                        roll=data.roll, thin=data.thin, placebo_draws=10_000).fit()
+    from eventstudy.panel import prepare_returns
 
-Everything else sits one module down; the names here are imported on first use,
-so ``import eventstudy`` stays cheap.
+    study = es.Study(asset="ZC=F", factors=["SPY", "UUP"], windows=[[0, 0], [0, 1]])
+    prices = es.load_prices(list(study.tickers), prices_dir=...)
+    panel = prepare_returns(prices, "ZC=F", ["SPY", "UUP"])   # or a DataFrame of returns
+    events = es.align_events(es.load_events("my_events.csv"), es.get_calendar("ZC=F"))
+    res = es.fit(study, panel, events)
+
+Everything else sits one module down (``eventstudy.outputs.run_study`` writes a
+study's files, ``eventstudy.panel`` builds returns panels); the names here are
+imported on first use, so ``import eventstudy`` stays cheap.
 """
 
 from __future__ import annotations
@@ -36,20 +39,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _ENTRY_POINTS = {
     "Study": "config",
     "load_study": "config",
-    "analyse": "study",
-    "run_study": "outputs",
-    "write_results": "outputs",
-    "summary_markdown": "outputs",
-    "EventStudy": "model",
+    "analyse": "analysis",
+    "fit": "analysis",
     "EventStudyResults": "results",
+    "MultiAssetResults": "results",
     "load_prices": "prices",
-    "prepare_returns": "returns",
-    "compute_returns": "returns",
     "load_events": "events",
     "align_events": "events",
     "get_calendar": "calendar",
-    "car_table": "report.tables",
-    "headline_table": "report.tables",
 }
 
 __all__ = ["__version__", *_ENTRY_POINTS]

@@ -124,8 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_prices_dir(events)
     events.add_argument(
-        "--asset", default="ZS=F",
-        help="ticker whose last price date bounds the study (default ZS=F)",
+        "--asset", required=True,
+        help="ticker whose exchange calendar aligns the events and whose last price date "
+             "bounds the study",
     )
     events.add_argument("--json", action="store_true", help="print a JSON list of objects")
     events.set_defaults(func=_cmd_events)

@@ -20,7 +20,7 @@ A study file names everything an event study needs, one key per choice::
     min_estimation_days = 100
     group_by = "direction"            # 'all' | 'direction' | any column of the events file
     placebo_draws = 10000
-    seed = 20251124
+    seed = 1
     headline_events = ["truce"]       # optional: the events the answer box reports
     headline_windows = [[0, 1]]       # optional: the windows it reports
 
@@ -28,7 +28,7 @@ A study file names everything an event study needs, one key per choice::
     "the corn ETF instead" = { asset = "CORN" }
 
 :class:`Study` validates itself on construction, so a study built in code
-(``Study(asset="ZC=F", group_by="directon")``) and one read by
+(``Study(asset="ZC=F", model="markt")``) and one read by
 :func:`load_study` fail with the same :class:`~eventstudy.exceptions.StudyConfigError`
 — naming the file when there is one, the key, the value and the fix.
 """
@@ -50,7 +50,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["GroupBy", "OtherEvents", "STUDY_KEYS", "Study", "load_study", "split_spread"]
+__all__ = ["DEFAULT_EVENTS", "EVENT_TEST_COLUMNS", "EVENT_TEST_LABELS", "GroupBy",
+           "OtherEvents", "STUDY_KEYS", "Study", "error_prefix", "lag_name", "lagged_names",
+           "load_study", "split_spread", "study_error"]
 
 #: How single-event tests model the event window's variance: the estimation
 #: sample's constant s², or a GARCH(1, 1) filtered forward (eventstudy.volatility).
@@ -67,11 +69,17 @@ OtherEvents = Literal["study", "file"]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def default_events() -> Path:
-    """The event catalogue shipped with the package (``data/events.csv`` in the source tree)."""
-    from .events import DEFAULT_EVENTS
+#: The event catalogue shipped with the package (``data/events.csv`` in the source tree),
+#: the events of a study that names no events file.
+DEFAULT_EVENTS = Path(__file__).parent / "catalogue" / "events.csv"
 
-    return Path(DEFAULT_EVENTS)
+#: The single-event tests a study can report: the tidy-table column of each one's
+#: p-value (:meth:`eventstudy.results.EventStudyResults.tidy`) ...
+EVENT_TEST_COLUMNS = {"event-t": "p", "sq": "sq_p", "event-placebo": "placebo_p",
+                      "garch": "garch_p"}
+#: ... and its name for reading.
+EVENT_TEST_LABELS = {"event-t": "t test", "sq": "SQ test", "event-placebo": "placebo test",
+                     "garch": "GARCH t test"}
 
 
 _EXAMPLES = {
@@ -97,7 +105,7 @@ _EXAMPLES = {
     "group_by": 'group_by = "direction"',
     "volatility": 'volatility = "garch"',
     "placebo_draws": "placebo_draws = 10000",
-    "seed": "seed = 20251124",
+    "seed": "seed = 1",
     "variants": '[variants] "the ETF instead" = { asset = "CORN" }',
     "headline_events": 'headline_events = ["truce"]',
     "headline_windows": "headline_windows = [[0, 1]]",
@@ -119,7 +127,7 @@ class Study:
     description : str
         Free text shown under the title.
     asset : str
-        The ticker whose abnormal returns are measured.
+        The ticker whose abnormal returns are measured; required (or ``assets``).
     assets : tuple of str or None
         Several assets measured around the same events, each with the study's
         factors (a factor equal to the asset is dropped for that asset), its
@@ -127,8 +135,9 @@ class Study:
         futures: the difference of their log returns on A's trade dates. With
         ``assets``, ``asset`` is the first of them.
     factors : tuple of str
-        Factor tickers of the normal-return model (none for ``'constant-mean'``;
-        with ``'synthetic'`` they are not used and set to none).
+        Factor tickers of the normal-return model; default none, which suits
+        ``'constant-mean'`` only (``'market'`` and ``'market-adjusted'`` need
+        factors; with ``'synthetic'`` they are not used and set to none).
     model : {'constant-mean', 'market-adjusted', 'market', 'synthetic'}
         Normal-return model; ``'synthetic'`` is a synthetic control on ``donors``
         (see :func:`eventstudy.estimate.estimate_arrays`).
@@ -179,7 +188,7 @@ class Study:
     placebo_draws : int
         Draws of the placebo (pseudo-event) distribution; 0 turns it off.
     seed : int
-        Seed of the placebo draws.
+        Seed of the placebo draws and of the size check's simulation.
     headline_events : tuple of str or None
         The events the answer box reports (default: every used event).
     headline_windows : tuple of (int, int) or None
@@ -194,18 +203,21 @@ class Study:
     Raises
     ------
     StudyConfigError
-        For any value of the wrong type or outside its set, an estimation
-        window that does not end before the earliest event window, an events
-        file that does not exist or event ids it does not contain. The
-        message starts with the study file's path when there is one.
+        For a study without an asset, any value of the wrong type or outside
+        its set, an estimation window that does not end before the earliest
+        event window, an events file that does not exist. The message starts
+        with the study file's path when there is one. Whether the events file
+        holds ``event_ids``, ``headline_events`` and the ``group_by`` column is
+        checked where the events are read
+        (:func:`eventstudy.analysis.select_events`).
     """
 
     name: str = "study"
     title: str = ""
     description: str = ""
-    asset: str = "ZS=F"
+    asset: str | None = None
     assets: tuple[str, ...] | None = None
-    factors: tuple[str, ...] = ("SPY", "UUP")
+    factors: tuple[str, ...] = ()
     model: ModelName = "market"
     donors: tuple[str, ...] = ()
     factor_lags: tuple[int, ...] = (0,)
@@ -222,7 +234,7 @@ class Study:
     group_by: str = "direction"
     volatility: Volatility = "constant"
     placebo_draws: int = 10_000
-    seed: int = 20251124
+    seed: int = 0
     headline_events: tuple[str, ...] | None = None
     headline_windows: tuple[tuple[int, int], ...] | None = None
     variants: dict = field(default_factory=dict, hash=False)
@@ -243,7 +255,7 @@ class Study:
         unknown = sorted(set(changes) - set(STUDY_KEYS) - {"path"})
         if unknown:
             raise StudyConfigError(
-                f"{_where(self.path)}unknown key{'s' if len(unknown) > 1 else ''} "
+                f"{error_prefix(self.path)}unknown key{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(map(repr, unknown))}; valid keys are {', '.join(STUDY_KEYS)}"
             )
         return dataclasses.replace(self, **changes)
@@ -266,6 +278,17 @@ class Study:
     def regressors(self) -> tuple[str, ...]:
         """The series of the normal-return model: ``donors`` for ``synthetic``, else ``factors``."""
         return self.donors if self.model == "synthetic" else self.factors
+
+    @property
+    def design_columns(self) -> tuple[str, ...]:
+        """The normal-return design's columns: each regressor at each of ``factor_lags``
+        (:func:`lagged_names`; the regressors themselves without lags)."""
+        return lagged_names(self.regressors, self.factor_lags)
+
+    @property
+    def return_label(self) -> str:
+        """``'log return'`` or ``'simple return'``, for table and figure labels."""
+        return f"{self.returns} return"
 
     @property
     def tickers(self) -> tuple[str, ...]:
@@ -305,20 +328,48 @@ def split_spread(asset: str) -> tuple[str, ...]:
     return (asset,)
 
 
-def _where(path) -> str:
+def lag_name(factor: str, lag: int) -> str:
+    """The design column of ``factor``'s return ``lag`` trade days earlier.
+
+    ``SPY`` for lag 0, ``SPY_lag1`` for the previous day's, ``SPY_lead1`` for
+    the next day's.
+    """
+    lag = int(lag)
+    if lag == 0:
+        return str(factor)
+    return f"{factor}_lag{lag}" if lag > 0 else f"{factor}_lead{-lag}"
+
+
+def lagged_names(factors, lags=(0,)) -> tuple:
+    """Every factor at every lag, factor by factor (:func:`lag_name`)."""
+    return tuple(lag_name(f, g) for f in factors for g in lags)
+
+
+def error_prefix(path) -> str:
+    """The start of a study's error messages: its file's path, or ``'Study: '`` in code."""
     return f"{path}: " if path is not None else "Study: "
+
+
+def study_error(prefix: str, key: str, value, problem: str, fix: str | None = None
+                ) -> StudyConfigError:
+    """The error of one study key: ``<prefix><key> = <value>: <problem>; <fix>``.
+
+    ``fix`` defaults to the key's example (``write it as factors = [...]``);
+    values are shown as the user wrote them (tuples as lists, paths as strings).
+    """
+    fix = fix or f"write it as {_EXAMPLES.get(key, key)}"
+    return StudyConfigError(f"{prefix}{key} = {_show(value)}: {problem}; {fix}")
 
 
 class _Checker:
     """Builds StudyConfigError messages that name the file, key, value and fix."""
 
     def __init__(self, path):
-        self.prefix = _where(path)
+        self.prefix = error_prefix(path)
         self.path = path
 
     def fail(self, key: str, value, problem: str, fix: str | None = None):
-        fix = fix or f"write it as {_EXAMPLES.get(key, key)}"
-        raise StudyConfigError(f"{self.prefix}{key} = {_show(value)}: {problem}; {fix}")
+        raise study_error(self.prefix, key, value, problem, fix)
 
     def string(self, key, value, *, nonempty=False) -> str:
         if not isinstance(value, str) or (nonempty and not value.strip()):
@@ -378,6 +429,36 @@ def _validate(study: Study) -> dict:
     """Check every field of ``study``; return the normalised values (tuples, absolute paths)."""
     check = _Checker(study.path)
     out: dict = {}
+    _check_text(check, study)
+    out.update(_check_assets(check, study))
+    asset = out.get("asset", study.asset)
+    model, min_days = _check_choices(check, study)
+    out.update(_check_factors(check, study, model, asset))
+    out.update(_check_donors(check, study, model, asset))
+    pairs = _check_windows(check, study.windows)
+    out["windows"] = pairs
+    first_day = min(start for start, _ in pairs)
+    t0, t1 = _check_estimation(check, study.estimation, first_day, min_days)
+    out["estimation"] = (t0, t1)
+    out["factor_lags"] = _check_lags(check, study.factor_lags, model, t1, first_day)
+    out["events"] = _check_events_path(check, study)
+    if study.event_ids is not None:
+        out["event_ids"] = _check_ids(check, "event_ids", study.event_ids,
+                                      "remove the key to use every event, or list some ids")
+    if study.headline_events is not None:
+        out["headline_events"] = _check_ids(check, "headline_events", study.headline_events,
+                                            "list ids of event_ids (or of the events file)",
+                                            distinct=False)
+    if study.headline_windows is not None:
+        out["headline_windows"] = _check_headline_windows(check, study.headline_windows, pairs)
+    if study.path is not None:
+        out["path"] = Path(_absolute(Path(study.path)))
+    out["variants"] = _variants(check, study.variants)
+    return out
+
+
+def _check_text(check: _Checker, study) -> None:
+    """The name (a safe folder name), title and description."""
     name = check.string("name", study.name, nonempty=True)
     if not _NAME.match(name) or name in (".", ".."):
         check.fail("name", name, "a study name is used as a folder name and may hold only "
@@ -385,27 +466,37 @@ def _validate(study: Study) -> dict:
                    'write it as name = "my-study"')
     for key in ("title", "description"):
         check.string(key, getattr(study, key))
-    asset = check.string("asset", study.asset, nonempty=True)
-    factors = check.strings("factors", study.factors)
-    out["factors"] = factors
-    if study.assets is not None:
-        assets = check.strings("assets", study.assets)
-        if not assets:
-            check.fail("assets", [], "empty list", 'list the assets, e.g. assets = ["ZS=F"]')
-        duplicated = sorted({a for a in assets if assets.count(a) > 1})
-        if duplicated:
-            check.fail("assets", list(assets), f"listed twice: {', '.join(duplicated)}",
-                       "list each asset once")
-        for a in assets:
-            legs = a.split("-") if "-" in a and "=" in a else [a]
-            if len(legs) == 2 and legs[0] == legs[1]:
-                check.fail("assets", a, "a spread of a ticker with itself is zero",
-                           'name two different series, e.g. "ZS=F-ZC=F"')
-            if len(legs) > 2 or any(not leg.strip() for leg in legs):
-                check.fail("assets", a, "a spread is two tickers joined by '-'",
-                           'write it as "ZS=F-ZC=F"')
-        out["assets"] = assets
-        out["asset"] = asset = assets[0]
+
+
+def _check_assets(check: _Checker, study) -> dict:
+    """The asset, or the list of assets (the first of them is then ``asset``)."""
+    if study.assets is None:
+        if study.asset is None:
+            raise StudyConfigError(
+                f"{check.prefix}asset is missing: a study measures the abnormal returns of an "
+                'asset; write it as asset = "ZS=F", or list several as assets = ["ZS=F", '
+                '"ZC=F"]')
+        return {"asset": check.string("asset", study.asset, nonempty=True)}
+    assets = check.strings("assets", study.assets)
+    if not assets:
+        check.fail("assets", [], "empty list", 'list the assets, e.g. assets = ["ZS=F"]')
+    duplicated = sorted({a for a in assets if assets.count(a) > 1})
+    if duplicated:
+        check.fail("assets", list(assets), f"listed twice: {', '.join(duplicated)}",
+                   "list each asset once")
+    for a in assets:
+        legs = a.split("-") if "-" in a and "=" in a else [a]
+        if len(legs) == 2 and legs[0] == legs[1]:
+            check.fail("assets", a, "a spread of a ticker with itself is zero",
+                       'name two different series, e.g. "ZS=F-ZC=F"')
+        if len(legs) > 2 or any(not leg.strip() for leg in legs):
+            check.fail("assets", a, "a spread is two tickers joined by '-'",
+                       'write it as "ZS=F-ZC=F"')
+    return {"assets": assets, "asset": assets[0]}
+
+
+def _check_choices(check: _Checker, study) -> tuple[str, int]:
+    """The closed option sets, switches and counts; returns the model and the minimum days."""
     model = check.option("model", study.model, ModelName)
     check.option("returns", study.returns, ReturnKind)
     check.string("group_by", study.group_by, nonempty=True)
@@ -416,7 +507,12 @@ def _validate(study: Study) -> dict:
     min_days = check.integer("min_estimation_days", study.min_estimation_days, minimum=2)
     check.integer("placebo_draws", study.placebo_draws, minimum=0)
     check.integer("seed", study.seed, minimum=0)
+    return model, min_days
 
+
+def _check_factors(check: _Checker, study, model: str, asset: str) -> dict:
+    """The factors: as many as the model needs, each once, not the asset."""
+    factors = check.strings("factors", study.factors)
     if model in ("market", "market-adjusted") and not factors:
         check.fail("factors", list(factors), f"model {model!r} needs at least one factor",
                    'list the market first, e.g. factors = ["SPY", "UUP"], or use model = '
@@ -430,9 +526,11 @@ def _validate(study: Study) -> dict:
                    "list each factor once")
     if study.assets is None and asset in factors:
         check.fail("factors", list(factors), "the asset cannot also be a factor", "remove it")
-    out.update(_check_donors(check, study, model, asset))
+    return {"factors": factors}
 
-    windows = study.windows
+
+def _check_windows(check: _Checker, windows) -> tuple[tuple[int, int], ...]:
+    """The event windows: distinct [start, end] pairs with start <= end."""
     if not isinstance(windows, (list, tuple)) or not windows:
         check.fail("windows", windows, "expected a non-empty list of [start, end] pairs")
     pairs = []
@@ -444,12 +542,15 @@ def _validate(study: Study) -> dict:
         if (start, end) in pairs:
             check.fail("windows", w, "listed twice", "list each window once")
         pairs.append((start, end))
-    out["windows"] = tuple(pairs)
-    first_day = min(start for start, _ in pairs)
+    return tuple(pairs)
 
-    t0, t1 = check.pair("estimation", study.estimation, "the estimation window")
+
+def _check_estimation(check: _Checker, estimation, first_day: int,
+                      min_days: int) -> tuple[int, int]:
+    """The estimation window [T0, T1]: before the earliest event-window day, long enough."""
+    t0, t1 = check.pair("estimation", estimation, "the estimation window")
     if not t0 < t1:
-        check.fail("estimation", study.estimation, f"T0 = {t0} must be before T1 = {t1}",
+        check.fail("estimation", estimation, f"T0 = {t0} must be before T1 = {t1}",
                    "write it as [T0, T1] with T0 < T1, e.g. estimation = [-250, -11]")
     if not t1 < first_day:
         check.fail("estimation", [t0, t1],
@@ -457,17 +558,19 @@ def _validate(study: Study) -> dict:
                    f"{first_day}",
                    f"end it at {first_day - 1} or earlier, e.g. estimation = [{t0}, "
                    f"{first_day - 1}]")
-    out["estimation"] = (t0, t1)
-    out["factor_lags"] = _check_lags(check, study.factor_lags, model, t1, first_day)
     n_est = t1 - t0 + 1
     if min_days > n_est:
         check.fail("min_estimation_days", min_days,
                    f"more than the {n_est} days of the estimation window [{t0}, {t1}]",
                    f"use at most {n_est}, or widen the estimation window")
+    return t0, t1
 
+
+def _check_events_path(check: _Checker, study) -> Path:
+    """The events file as an absolute path (relative to the study file), which must exist."""
     events = study.events
     if events is None:
-        events = default_events()
+        events = DEFAULT_EVENTS
     elif not isinstance(events, (str, Path)):
         check.fail("events", events, "expected the path of an events CSV",
                    "give the events CSV's path")
@@ -480,58 +583,36 @@ def _validate(study: Study) -> dict:
         check.fail("events", str(study.events), f"no such file {events}",
                    "give the events CSV's path relative to the study file"
                    if study.path is not None else "give the events CSV's path")
-    out["events"] = events
+    return events
 
-    if study.event_ids is not None:
-        ids = check.strings("event_ids", study.event_ids)
-        if not ids:
-            check.fail("event_ids", list(ids), "empty list",
-                       "remove the key to use every event, or list some ids")
-        duplicated = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicated:
-            check.fail("event_ids", list(ids), f"listed twice: {', '.join(duplicated)}",
-                       "list each id once")
-        known = _event_ids_in(events)
-        missing = [i for i in ids if i not in known]
-        if missing:
-            check.fail("event_ids", list(ids),
-                       f"unknown id{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                       f"(not in {events})",
-                       "use ids from the events file's id column (`eventstudy events` lists them)")
-        out["event_ids"] = ids
-    if study.path is not None:
-        out["path"] = Path(_absolute(Path(study.path)))
-    out["variants"] = _variants(check, study.variants)
-    if study.group_by not in ("all", "direction"):
-        columns = _columns_of(events)
-        if study.group_by not in columns:
-            check.fail("group_by", study.group_by,
-                       f"group_by must be 'all', 'direction' or a column of the events file "
-                       f"({', '.join(repr(c) for c in columns)}); got {study.group_by!r}",
-                       'write it as group_by = "direction" or group_by = "category"')
-    if study.headline_windows is not None:
-        heads = []
-        for w in (study.headline_windows if isinstance(study.headline_windows, (list, tuple))
-                  else [study.headline_windows]):
-            pair = check.pair("headline_windows", w, "each window")
-            if pair not in pairs:
-                check.fail("headline_windows", w, f"not one of the study's windows "
-                           f"{', '.join(f'[{a}, {b}]' for a, b in pairs)}",
-                           "list windows of the windows key")
-            heads.append(pair)
-        if not heads:
-            check.fail("headline_windows", [], "empty list", "remove the key or list windows")
-        out["headline_windows"] = tuple(heads)
-    if study.headline_events is not None:
-        heads = check.strings("headline_events", study.headline_events)
-        pool = set(out.get("event_ids") or _event_ids_in(events))
-        missing = [i for i in heads if i not in pool]
-        if missing or not heads:
-            check.fail("headline_events", list(heads),
-                       f"not events of the study: {', '.join(missing)}" if missing
-                       else "empty list", "list ids of event_ids (or of the events file)")
-        out["headline_events"] = heads
-    return out
+
+def _check_ids(check: _Checker, key: str, ids, fix_empty: str, *,
+               distinct: bool = True) -> tuple[str, ...]:
+    """A non-empty list of event ids, each once when ``distinct`` (whether the events hold
+    them is checked where the events are read, :func:`eventstudy.analysis.select_events`)."""
+    ids = check.strings(key, ids)
+    if not ids:
+        check.fail(key, list(ids), "empty list", fix_empty)
+    duplicated = sorted({i for i in ids if ids.count(i) > 1}) if distinct else []
+    if duplicated:
+        check.fail(key, list(ids), f"listed twice: {', '.join(duplicated)}",
+                   "list each id once")
+    return ids
+
+
+def _check_headline_windows(check: _Checker, windows, pairs) -> tuple[tuple[int, int], ...]:
+    """The answer box's windows: some of the study's windows."""
+    heads = []
+    for w in windows if isinstance(windows, (list, tuple)) else [windows]:
+        pair = check.pair("headline_windows", w, "each window")
+        if pair not in pairs:
+            check.fail("headline_windows", w, f"not one of the study's windows "
+                       f"{', '.join(f'[{a}, {b}]' for a, b in pairs)}",
+                       "list windows of the windows key")
+        heads.append(pair)
+    if not heads:
+        check.fail("headline_windows", [], "empty list", "remove the key or list windows")
+    return tuple(heads)
 
 
 def _check_donors(check: _Checker, study, model: str, asset: str) -> dict:
@@ -617,35 +698,6 @@ def _absolute(path: Path) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-_IDS_CACHE: dict = {}
-
-
-def _catalogue(path: Path):
-    """The events file's ids and columns (cached on the file's size and modification time)."""
-    from .events import load_events
-
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _IDS_CACHE:
-        _IDS_CACHE.clear()
-        frame = load_events(path)
-        columns = tuple(c for c in frame.columns
-                        if c not in ("id", "date", "time", "tz", "timing", "title", "source",
-                                     "notes", "direction"))
-        _IDS_CACHE[key] = (frozenset(str(i) for i in frame["id"]), columns)
-    return _IDS_CACHE[key]
-
-
-def _event_ids_in(path: Path) -> frozenset:
-    """The ids of an events file."""
-    return _catalogue(path)[0]
-
-
-def _columns_of(path: Path) -> tuple:
-    """The columns of an events file that ``group_by`` may name."""
-    return _catalogue(path)[1]
-
-
 def _read_toml(path: Path) -> dict:
     try:
         data = path.read_bytes()
@@ -712,5 +764,4 @@ def load_study(path) -> Study:
         rel = raw["events"]
         if not isinstance(rel, str) or not rel.strip():
             _Checker(path).fail("events", rel, "expected a non-empty string")
-    # an unreadable events file raises its own EventFileError, naming its lines
     return Study(**values, path=path)

@@ -1,7 +1,7 @@
 """Writing a fitted study: CSV tables, the publication table, ``summary.md``, figures.
 
 :func:`run_study` is ``eventstudy run``: it validates the output folder before
-anything is computed, fits the study once (:func:`eventstudy.study.analyse`)
+anything is computed, fits the study once (:func:`eventstudy.analysis.analyse`)
 and writes every file from that one results object into a fresh folder next
 to the target, which then replaces the target — so a folder always holds
 exactly one run (marked by :data:`RUN_MARKER`), never a mix of two.
@@ -108,7 +108,7 @@ def summary_markdown(results, alpha: float = 0.05) -> str:
     from .report import format as fmt
     from .report.findings import reading
 
-    o = results.options
+    o = results.study
     s = results.study
     ev = results.events
     used = ev[ev["status"] == "used"]
@@ -123,7 +123,7 @@ def summary_markdown(results, alpha: float = 0.05) -> str:
         "",
         *([f"- study file: `{s.path}`"] if s is not None and s.path is not None else []),
         f"- asset `{o.asset}`, {'donors' if o.model == 'synthetic' else 'factors'} "
-        f"{', '.join(f'`{f}`' for f in o.factors) or 'none'}, model `{o.model}`"
+        f"{', '.join(f'`{f}`' for f in o.regressors) or 'none'}, model `{o.model}`"
         + (f" with factor lags {', '.join(f'{g:+d}' for g in o.factor_lags)} (Dimson)"
            if tuple(o.factor_lags) != (0,) else "") + f", {o.returns} returns",
         f"- estimation window [{o.estimation[0]}, {o.estimation[1]}] trade days, at least "
@@ -224,7 +224,7 @@ def _multi_summary(multi, alpha: float) -> str:
     notes = []
     for asset in multi.assets:
         if s is not None:
-            dropped = [f for f in s.factors if f not in multi.results[asset].options.factors]
+            dropped = [f for f in s.factors if f not in multi.results[asset].study.factors]
             if dropped:
                 notes.append(f"- `{asset}`: factor {', '.join(dropped)} dropped (it is the asset "
                              "or a leg of it)")
@@ -287,12 +287,12 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
     results.events.to_csv(folder / "events.csv", index=False, date_format=date)
     results.tests.to_csv(folder / "tests.csv", index=False)
     results.normal_model().to_csv(folder / "model.csv", index=False)
-    if results.options.model == "synthetic":
+    if results.study.model == "synthetic":
         results.synthetic_weights().to_csv(folder / "weights.csv", index=False)
     results.estimation_days().to_csv(folder / "estimation.csv", index=False, date_format=date)
     if multi:
         results.cross_asset().to_csv(folder / "cross.csv", index=False)
-    runs = results.results if multi else {results.options.asset: results}
+    runs = results.results if multi else {results.study.asset: results}
     checks = [r.size_check.summary().assign(asset=a) for a, r in runs.items()
               if r.size_check is not None]
     if checks:
@@ -428,7 +428,7 @@ def run_study(path, prices_dir=None, out=None, *, figures: bool = True,
         never mixes two runs and a failed run leaves the previous one intact.
     """
     from .config import load_study
-    from .study import analyse
+    from .analysis import analyse
 
     study = load_study(path)
     out = check_out_dir(Path(out) if out is not None else Path("out") / study.name)
@@ -500,7 +500,7 @@ def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=No
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise OutputError(f"{name} {value!r}: give an integer of at least {low}")
     out = check_out_dir(Path(out) if out is not None else Path("out") / f"{study.name}-simulation")
-    from .study import analyse
+    from .analysis import analyse
 
     # the study's own engine inputs: its return kind, masks and design, as its size check
     fitted = analyse(study.replace(placebo_draws=0), prices_dir=prices_dir)
@@ -510,7 +510,7 @@ def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=No
                          exclude_thin_trading=study.exclude_thin_trading,
                          seed=study.seed if seed is None else int(seed),
                          min_estimation_days=study.min_estimation_days,
-                         real=tuple(fitted.model.design())[:4])
+                         real=tuple(fitted.design)[:4])
     table = sim.assign(reps=reps)[SIZE_POWER_COLUMNS]
 
     def write(tmp: Path) -> None:

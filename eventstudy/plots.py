@@ -143,12 +143,12 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
         )
         ax.plot(a.rel_win, ar, marker="o", color="C0", label="abnormal return")
         _mark_days(ax, flags, str(results.arrays_ids[r]))
-        _style(ax, f"abnormal return (% {results.options.return_label})")
+        _style(ax, f"abnormal return (% {results.study.return_label})")
         calendar_axis(ax, results, str(results.arrays_ids[r]))
         ax.set_title(_title(results, r), fontsize=9)
     _legend(fig, axes)
     fig.suptitle(
-        f"Abnormal returns of {results.options.asset} ({results.options.model} model)"
+        f"Abnormal returns of {results.study.asset} ({results.study.model} model)"
     )
     return fig
 
@@ -185,13 +185,13 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
         )
         ax.plot(a.rel_win, c, marker="o", color="C1", label=f"CAR from day {a.rel_win[0]}")
         _mark_days(ax, flags, str(results.arrays_ids[r]))
-        _style(ax, f"CAR (% {results.options.return_label})")
+        _style(ax, f"CAR (% {results.study.return_label})")
         calendar_axis(ax, results, str(results.arrays_ids[r]))
         ax.set_title(_title(results, r), fontsize=9)
     _legend(fig, axes)
     fig.suptitle(
-        f"Cumulative abnormal returns of {results.options.asset} "
-        f"({results.options.model} model)"
+        f"Cumulative abnormal returns of {results.study.asset} "
+        f"({results.study.model} model)"
     )
     return fig
 
@@ -236,9 +236,9 @@ def plot_caar(results, groups=None, *, alpha=0.05):
         color = f"C{i % 10}"
         ax.fill_between(a.rel_win, c - half, c + half, color=color, alpha=0.15)
         ax.plot(a.rel_win, c, marker="o", color=color, label=f"{name} (N={rows.size})")
-    _style(ax, f"CAAR (% {results.options.return_label})")
+    _style(ax, f"CAAR (% {results.study.return_label})")
     ax.set_title(
-        f"CAAR of {results.options.asset} by group; shaded: {level}% band "
+        f"CAAR of {results.study.asset} by group; shaded: {level}% band "
         f"(no cross-correlation)",
         fontsize=10,
     )

@@ -1,8 +1,10 @@
 """Results of an event study: one immutable object that carries the whole answer.
 
-:class:`EventStudyResults` is built once by :meth:`eventstudy.model.EventStudy.fit`
-(and, for a study file, by :func:`eventstudy.study.analyse`) and not changed
-afterwards. Its canonical table is :meth:`EventStudyResults.tidy` — one row
+:class:`EventStudyResults` is built once by :func:`eventstudy.analysis.fit`
+(which :func:`eventstudy.analysis.analyse` calls for a study file) and not
+changed afterwards; it carries its :class:`~eventstudy.config.Study`
+(``results.study``), the returns panel (``results.data``), the events given
+(``results.catalogue``) and the engine's inputs (``results.design``). Its canonical table is :meth:`EventStudyResults.tidy` — one row
 per event and CAR window with the CAR, its standard error, t, df, p, the
 interval, the SQ and placebo p-values, the window's flags and a note that
 explains every missing value. The statsmodels-style accessors read from it:
@@ -19,16 +21,16 @@ explains every missing value. The statsmodels-style accessors read from it:
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
+from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
 from .exceptions import InferenceError, OptionError
 
-__all__ = ["EventStudyResults", "FitOptions", "MultiAssetResults", "TESTS_COLUMNS", "TIDY_COLUMNS",
-           "lag_name", "lagged_names"]
+__all__ = ["EventStudyResults", "MultiAssetResults", "NOT_SIZE_CHECKED", "TESTS_COLUMNS",
+           "TIDY_COLUMNS", "check_event_ids"]
 
 TESTS_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events", "note"]
 
@@ -48,76 +50,6 @@ NOT_SIZE_CHECKED = ("single-event tests not size-checked in this run (analyse wi
                     "size_check=True): no p-value is graded")
 
 
-@dataclass(frozen=True)
-class FitOptions:
-    """The options an :class:`~eventstudy.model.EventStudy` was fitted with.
-
-    Attributes
-    ----------
-    asset : str
-    factors : tuple of str
-        The factors, or for ``model = 'synthetic'`` the donor pool.
-    model : str
-    returns : {'log', 'simple'}
-    estimation : (int, int)
-    windows : tuple of (int, int)
-    exclude_other_events, exclude_thin_trading : bool
-    min_estimation_days : int
-    group_by : str
-    placebo_draws, seed : int
-    volatility : str
-    factor_lags : tuple of int
-        Dimson lags of the factors (``(0,)``: the plain market model).
-    """
-
-    asset: str
-    factors: tuple
-    model: str
-    returns: str
-    estimation: tuple
-    windows: tuple
-    exclude_other_events: bool
-    exclude_thin_trading: bool
-    min_estimation_days: int
-    group_by: str
-    placebo_draws: int
-    seed: int
-    volatility: str = "constant"
-    factor_lags: tuple = (0,)
-
-    @property
-    def regressors(self) -> tuple:
-        """The normal-return design's columns: each factor at each lag (:func:`lagged_names`)."""
-        return lagged_names(self.factors, self.factor_lags)
-
-    @property
-    def donors(self) -> tuple:
-        """The donor pool of a synthetic control (empty for other models)."""
-        return tuple(self.factors) if self.model == "synthetic" else ()
-
-    @property
-    def return_label(self) -> str:
-        """``'log return'`` or ``'simple return'``, for table and figure labels."""
-        return f"{self.returns} return"
-
-
-def lag_name(factor: str, lag: int) -> str:
-    """The design column of ``factor``'s return ``lag`` trade days earlier.
-
-    ``SPY`` for lag 0, ``SPY_lag1`` for the previous day's, ``SPY_lead1`` for
-    the next day's.
-    """
-    lag = int(lag)
-    if lag == 0:
-        return str(factor)
-    return f"{factor}_lag{lag}" if lag > 0 else f"{factor}_lead{-lag}"
-
-
-def lagged_names(factors, lags=(0,)) -> tuple:
-    """Every factor at every lag, factor by factor (:func:`lag_name`)."""
-    return tuple(lag_name(f, g) for f in factors for g in lags)
-
-
 def _window_text(a, b) -> str:
     return f"[{a}, {b}]"
 
@@ -129,8 +61,8 @@ def _days_text(days) -> str:
 class EventStudyResults:
     """Abnormal returns, CARs, tests and their labels, for one fitted event study.
 
-    Built by :meth:`eventstudy.model.EventStudy.fit`; see the module docstring
-    for the accessors. The aggregates (:attr:`aar`, :attr:`caar`) average over
+    Built by :func:`eventstudy.analysis.fit`; see the module docstring for
+    the accessors. The aggregates (:attr:`aar`, :attr:`caar`) average over
     the used events of each group of the tests table. Their standard errors
     assume no cross-correlation between events (MacKinlay 1997, eq. 15-16):
     se(AAR_τ) = √(Σ_i Var(AR_iτ)) / N_τ and se(CAAR) = √(Σ_i Var(CAR_i)) / N,
@@ -138,32 +70,57 @@ class EventStudyResults:
     two-sided from the standard normal. Overlapping event windows violate
     that assumption; the tests in :attr:`tests` address it, and
     :meth:`tidy` flags the overlaps.
+
+    Parameters
+    ----------
+    study : Study
+        The one-asset study fitted.
+    data : ReturnData
+        Its returns panel (on the exchange calendar, with roll and thin masks).
+    catalogue : DataFrame
+        The events given to the fit (the whole aligned events file).
+    design : Design
+        The engine's inputs (:class:`eventstudy.estimate.Design`).
+    arrays : EventArrays
+        The engine's output for the located events.
+    events, excluded : DataFrame
+        The located events (rows of ``arrays``) and those without a day 0,
+        with the reason.
+    groups : dict
+        The groups of the tests table (:func:`eventstudy.analysis.event_groups`).
+    tests : DataFrame, optional
+        The test battery.
+    per_event : dict, optional
+        Per-event p-values and diagnostics, (E, W) or (E,).
+    placebo : Placebo, optional
+    other_day0 : (ndarray, ndarray), optional
+        Day-0 positions and ids of the other catalogued events.
+    size_check : SizeCheck, optional
+        See :meth:`with_size_check`.
     """
 
-    def __init__(self, *, arrays, events, excluded, dates, roll, thin, missing, options,
-                 groups, tests=None, per_event=None, placebo=None, y=None, X=None,
-                 other_day0=None, model=None):
+    def __init__(self, *, study, data, catalogue, design, arrays, events, excluded, groups,
+                 tests=None, per_event=None, placebo=None, other_day0=None, size_check=None):
         a = arrays
         self.arrays = a
-        self.options = options
+        self.study = study
+        self.data = data
+        self.catalogue = catalogue
+        self.design = design
         self.placebo = placebo
-        self.model = model
-        self.study = None
-        self.data = None
-        self.catalogue = None
-        self.size_check = None
+        self.size_check = size_check
         self._cache = {}
-        self._dates = pd.DatetimeIndex(dates)
-        self._roll = np.asarray(roll, dtype=bool)
-        self._thin = np.asarray(thin, dtype=bool)
-        self._missing = np.asarray(missing, dtype=bool)
-        self._y = y
-        self._X = X
+        self._dates = pd.DatetimeIndex(data.returns.index)
+        self._roll = data.roll.to_numpy(dtype=bool)
+        self._thin = data.thin.to_numpy(dtype=bool)
+        self._y = np.asarray(design.y)
+        self._X = np.asarray(design.X)
+        self._missing = ~(np.isfinite(self._y) & np.isfinite(self._X).all(axis=1))
         ev = events.reset_index(drop=True)
         self._located = ev
         self._ids = ev["id"].astype(str).to_numpy()
         self._groups = dict(groups)
-        E, W = a.car.shape if a.car.ndim == 2 else (0, len(options.windows))
+        E, W = a.car.shape if a.car.ndim == 2 else (0, len(study.windows))
         shape = (E, W)
         per_event = per_event or {}
         self._sq = np.asarray(per_event.get("sq_p", np.full(shape, np.nan)), dtype=float)
@@ -210,20 +167,9 @@ class EventStudyResults:
     def __setattr__(self, name, value):
         if getattr(self, "_frozen", False):
             raise AttributeError(
-                f"EventStudyResults is immutable; cannot set {name!r} (fit a new EventStudy)"
+                f"EventStudyResults is immutable; cannot set {name!r} (fit the study again)"
             )
         super().__setattr__(name, value)
-
-    def _with_context(self, *, study=None, data=None, catalogue=None) -> EventStudyResults:
-        """These results with the study, its return data and the whole catalogue attached."""
-        import copy
-
-        new = copy.copy(self)
-        object.__setattr__(new, "study", study)
-        object.__setattr__(new, "data", data)
-        object.__setattr__(new, "catalogue", catalogue)
-        object.__setattr__(new, "_cache", {})
-        return new
 
     def with_size_check(self, check) -> EventStudyResults:
         """These results with a :class:`~eventstudy.simulation.SizeCheck` of their asset.
@@ -261,8 +207,6 @@ class EventStudyResults:
 
     def _lead(self, frame) -> pd.DataFrame:
         """The lead columns and their notes (see :meth:`with_size_check`)."""
-        from .simulation import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
-
         n = len(frame)
         lead = np.full(n, "", dtype=object)
         lead_p = np.full(n, np.nan)
@@ -612,7 +556,7 @@ class EventStudyResults:
             size check), ``lead_p`` its p-value and ``lead_size`` its measured
             size; empty and NaN without a size check or where no test holds
             (the note says which). CARs and standard errors are in return units
-            (``options.returns``); ``p`` is the t test with the
+            (``study.returns``); ``p`` is the t test with the
             estimation-error variance (Student t, ``df``); ``sq_p`` the SQ
             test; ``placebo_p`` the placebo distribution's; ``n_days`` the
             returns the CAR sums out of ``window_days``; ``roll_days``,
@@ -702,7 +646,7 @@ class EventStudyResults:
             ``event_id, n_estimation, df, r2, resid_sd`` and, per term of the
             model, ``<term>`` and ``<term>_se``. Terms: ``const`` and one per
             factor (``market``; with ``factor_lags`` one per factor and lag,
-            named by :func:`lag_name`, then per factor ``<factor>_sum`` and
+            named by :func:`eventstudy.config.lag_name`, then per factor ``<factor>_sum`` and
             ``<factor>_sum_se``, the summed Dimson beta); ``mean``
             (``constant-mean``); ``mean_ar`` (``market-adjusted``, the mean
             estimation-sample abnormal return). ``synthetic``: ``rmspe`` and
@@ -729,7 +673,7 @@ class EventStudyResults:
             return self._cache["normal_model"].copy()
         a = self.arrays
         u = np.flatnonzero(a.used)
-        names = _param_names(a.model, self.options.regressors)
+        names = _param_names(a.model, self.study.design_columns)
         out = {"event_id": self._ids[u], "n_estimation": a.n[u].astype(np.int64),
                "df": a.dof[u].astype(np.int64)}
         s2 = a.s2[u]
@@ -757,9 +701,9 @@ class EventStudyResults:
             Sinv = np.linalg.inv(S) if m else np.zeros((u.size, 0, 0))
             se[:, 1:] = np.sqrt(s2[:, None] * np.einsum("eii->ei", Sinv))
             se[:, 0] = np.sqrt(s2 * (1.0 / n + np.einsum("ei,eij,ej->e", xbar, Sinv, xbar)))
-            L = len(self.options.factor_lags)
+            L = len(self.study.factor_lags)
             if L > 1:
-                for j, f in enumerate(self.options.factors):
+                for j, f in enumerate(self.study.regressors):
                     block = slice(j * L, (j + 1) * L)
                     beta = a.params[u, 1:][:, block].sum(axis=1)
                     var = s2 * Sinv[:, block, block].sum(axis=(1, 2))
@@ -796,10 +740,10 @@ class EventStudyResults:
             these columns, when the model is not ``synthetic``.
         """
         cols = ["event_id", "donor", "weight", "rmspe", "n_estimation"]
-        if self.options.model != "synthetic":
+        if self.study.model != "synthetic":
             return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
         nm = self.normal_model()
-        donors = list(self.options.donors)
+        donors = list(self.study.donors)
         K = len(donors)
         return pd.DataFrame({
             "event_id": np.repeat(nm["event_id"].to_numpy(), K),
@@ -828,7 +772,7 @@ class EventStudyResults:
         inside = (pos >= 0) & (pos < T)
         posc = np.clip(pos, 0, max(T - 1, 0))
         used = a.est_used & a.used[:, None] & inside
-        thin_rule = bool(self.options.exclude_thin_trading)
+        thin_rule = bool(self.study.exclude_thin_trading)
         reason = np.select(
             [used, ~inside, self._missing[posc], self._roll[posc],
              self._thin[posc] & thin_rule, a.used[:, None]],
@@ -849,7 +793,7 @@ class EventStudyResults:
     def dummy_regression(self) -> pd.DataFrame:
         """The dummy-variable regression of the same events and windows (computed once).
 
-        See :func:`eventstudy.model.dummy_regression`; the classical CARs of
+        See :func:`eventstudy.regression.dummy_regression`; the classical CARs of
         :attr:`car` stand beside the dummy-regression ones. Empty when no event
         was used or the model is ``synthetic`` (the regression has free
         coefficients on its factors, not simplex weights). With ``factor_lags``
@@ -857,12 +801,14 @@ class EventStudyResults:
         """
         if "dummy" not in self._cache:
             # the dummy regression is a market model; a synthetic control has none
-            if self.model is None or not self.n_used or self.options.model == "synthetic":
+            if not self.n_used or self.study.model == "synthetic":
                 self._cache["dummy"] = pd.DataFrame()
             else:
+                from .regression import dummy_regression
+
                 used = self._located[self.arrays.used]
-                self._cache["dummy"] = self.model.dummy_regression(events=used,
-                                                                   classical=self.car)
+                self._cache["dummy"] = dummy_regression(self.study, self.data, used,
+                                                        classical=self.car)
         return self._cache["dummy"].copy()
 
     # -------------------------------------------------- statsmodels-style accessors
@@ -916,11 +862,11 @@ class EventStudyResults:
 
     # ------------------------------------------------------------ display
     def _header(self) -> list[tuple[str, str]]:
-        o = self.options
+        o = self.study
         ev = self._events
         return [
             ("Asset", o.asset),
-            ("Donors" if o.model == "synthetic" else "Factors", ", ".join(o.factors) or "none"),
+            ("Donors" if o.model == "synthetic" else "Factors", ", ".join(o.regressors) or "none"),
             *([("Factor lags", ", ".join(f"{g:+d}" for g in o.factor_lags))]
               if tuple(o.factor_lags) != (0,) else []),
             ("Model", f"{o.model}, {o.returns} returns"),
@@ -956,14 +902,14 @@ class EventStudyResults:
 
     def _model_display(self) -> pd.DataFrame:
         nm = self.normal_model()
-        names = _param_names(self.arrays.model, self.options.regressors)
+        names = _param_names(self.arrays.model, self.study.design_columns)
         out = pd.DataFrame({"event": nm["event_id"]})
         if self.arrays.model == "synthetic":
             for name in names:
                 out[f"w {name}"] = nm[name].round(4)
             out["RMSPE %"] = (nm["rmspe"] * _PCT).round(2)
         for name in [] if self.arrays.model == "synthetic" else (
-                names + [f"{f}_sum" for f in self.options.factors if f"{f}_sum" in nm]):
+                names + [f"{f}_sum" for f in self.study.factors if f"{f}_sum" in nm]):
             out[name] = [f"{b:.4f} ({s:.4f})" if np.isfinite(b) else ""
                          for b, s in zip(nm[name], nm[f"{name}_se"], strict=True)]
         out["R²"] = nm["r2"].round(3)
@@ -991,7 +937,7 @@ class EventStudyResults:
         """Plain-text summary: options, CAR per event, normal model, CAAR, exclusions, tests."""
         head = self._header()
         width = max(len(k) for k, _ in head)
-        kind = self.options.return_label
+        kind = self.study.return_label
         lines = ["Event study results", "=" * 19]
         lines += [f"{k.ljust(width)} : {v}" for k, v in head]
         lines += ["", f"CAR by event (% {kind}; se with estimation error; 95% interval; p of "
@@ -1023,7 +969,7 @@ class EventStudyResults:
         return self.summary()
 
     def __repr__(self) -> str:
-        return (f"<EventStudyResults {self.options.asset} model={self.options.model!r} "
+        return (f"<EventStudyResults {self.study.asset} model={self.study.model!r} "
                 f"events used={self.n_used} of {len(self._events)}>")
 
     def _repr_html_(self) -> str:
@@ -1031,7 +977,7 @@ class EventStudyResults:
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
             for k, v in self._header()
         )
-        kind = self.options.return_label
+        kind = self.study.return_label
         parts = [
             "<div class='eventstudy-results'><h4>Event study results</h4>",
             f"<table>{rows}</table>",
@@ -1120,14 +1066,14 @@ def check_event_ids(results: EventStudyResults, event_ids) -> list[str]:
 class MultiAssetResults:
     """Several assets measured around the same events: one results object per asset.
 
-    Built by :func:`eventstudy.study.analyse` for a study with ``assets``; each
+    Built by :func:`eventstudy.analysis.analyse` for a study with ``assets``; each
     asset's :class:`EventStudyResults` is exactly that of the one-asset study
     (:meth:`eventstudy.Study.for_asset`). Every table is the per-asset tables
     stacked, with an ``asset`` column first; :meth:`cross_asset` tests each
     event across the assets, allowing for the correlation of their returns.
     """
 
-    def __init__(self, results: dict, *, study=None):
+    def __init__(self, results: dict, *, study):
         if not results:
             raise InferenceError("MultiAssetResults needs at least one asset's results")
         self.results = dict(results)
@@ -1158,11 +1104,6 @@ class MultiAssetResults:
             raise KeyError(f"no asset {', '.join(map(repr, missing))}; assets: "
                            f"{', '.join(self.results)}")
         return {a: self.results[a] for a in assets}
-
-    @property
-    def options(self) -> FitOptions:
-        """The first asset's options (the design is the same for every asset)."""
-        return next(iter(self.results.values())).options
 
     @property
     def event_ids(self) -> list[str]:
@@ -1269,7 +1210,7 @@ class MultiAssetResults:
         for eid in self.used_ids:
             resid = {a: _residuals_by_date(r, eid) for a, r in self.results.items()
                      if eid in r.used_ids}
-            for lo, hi in self.options.windows:
+            for lo, hi in self.study.windows:
                 have = [a for a in resid if (eid, lo, hi) in tidy[a].index
                         and np.isfinite(tidy[a].loc[(eid, lo, hi), "car"])]
                 base = {"event_id": eid, "start": lo, "end": hi, "n_assets": len(have),

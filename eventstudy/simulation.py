@@ -155,10 +155,10 @@ def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
     ReturnArrays
         Roll days of the asset and of continuous-futures factors are masked
         and, with ``exclude_thin_trading``, thin-trading days of the asset
-        are left out of ``est_ok`` (:func:`eventstudy.returns.prepare_returns`).
+        are left out of ``est_ok`` (:func:`eventstudy.panel.prepare_returns`).
     """
     from .prices import load_prices
-    from .returns import common_span, prepare_returns
+    from .panel import common_span, prepare_returns
 
     factors = tuple(factors)
     prices = load_prices([asset, *factors], start=start, end=end, prices_dir=prices_dir)
@@ -526,7 +526,7 @@ def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4")
         See :func:`simulate_tests`.
     real : tuple, optional
         ``(y, X, valid, est_ok)`` of the real setting, e.g. a fitted study's
-        ``results.model.design()[:4]`` (its own returns, masks and design:
+        ``results.design[:4]`` (its own returns, masks and design:
         :func:`eventstudy.outputs.run_simulation`); default the snapshot's
         log returns of ``asset`` on ``factors`` (:func:`load_return_arrays`).
     Other parameters

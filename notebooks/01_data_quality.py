@@ -33,7 +33,7 @@ import eventstudy as es
 from eventstudy.prices import load_prices
 from eventstudy.report import NOTEBOOKS_DIR
 from eventstudy.report.findings import data_quality_findings, lead_lag_sentence
-from eventstudy.study import lead_lag_check
+from eventstudy.regression import lead_lag_check
 from eventstudy.report import (
     close_prices,
     data_check_table,

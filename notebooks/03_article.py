@@ -162,7 +162,7 @@ HTML(size_check_table(zs) + size_check_table(soyb))
 # exchange's rules.
 
 # %%
-front = front_contract(zs.options.asset, event_day0(zs.car, "busan-meeting"))
+front = front_contract(zs.study.asset, event_day0(zs.car, "busan-meeting"))
 Markdown(delivery_note(zs.ar, table, front, "busan-meeting", asset="ZS=F", other="SOYB",
                        name="Busan"))
 

@@ -115,7 +115,7 @@ plot_car_by_variant(table)
 # each CAR is a sum of dummy coefficients. The headline standard error is the
 # classical OLS one (valid for one-day dummies: it is the prediction-error
 # variance of the market model), beside the window-HAC one (see
-# `eventstudy.model.dummy_regression`). statsmodels' Newey–West (HAC)
+# `eventstudy.regression.dummy_regression`). statsmodels' Newey–West (HAC)
 # standard error is shown only as a diagnostic: with a single observation per
 # dummy, the dummy fits its day exactly (residual 0), so the Newey–West
 # variance of its coefficient rests only on the neighbouring residuals the

@@ -12,12 +12,12 @@ from eventstudy.config import STUDY_KEYS, Study, load_study
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "data" / "events.csv"
+#: The choices every case below makes besides the key under test.
+BASE = {"asset": "ZS=F", "factors": ("SPY",)}
+BASE_TOML = {"asset": '"ZS=F"', "factors": '["SPY"]'}
 
 # (key, value in code, the same value in TOML, message after "key = value: ")
 CASES = [
-    ("group_by", "directon", '"directon"',
-     r"group_by = 'directon': group_by must be 'all', 'direction' or a column of the events "
-     r"file \('category', .*\); got 'directon'"),
     ("model", "markt", '"markt"', r"model = 'markt': model must be one of 'constant-mean', "
      r"'market-adjusted', 'market'"),
     ("returns", "pct", '"pct"', r"returns = 'pct': returns must be one of 'log', 'simple'"),
@@ -28,8 +28,6 @@ CASES = [
     ("factors", "SPY", '"SPY"', r"factors = 'SPY': expected a list of non-empty strings"),
     ("factors", ("SPY", "SPY"), '["SPY", "SPY"]', r"factors = \['SPY', 'SPY'\]: listed twice: "
      r"SPY"),
-    ("event_ids", ("no-such",), '["no-such"]', r"event_ids = \['no-such'\]: unknown id no-such "
-     r"\(not in .*events\.csv\)"),
     ("event_ids", (), "[]", r"event_ids = \[\]: empty list; remove the key"),
     ("estimation", (-11, -250), "[-11, -250]", r"estimation = \[-11, -250\]: T0 = -11 must be "
      r"before T1 = -250"),
@@ -47,17 +45,71 @@ CASES = [
                          ids=[f"{c[0]}={c[2]}" for c in CASES])
 def test_code_and_toml_give_the_same_named_error(tmp_path, key, value, toml, message):
     path = tmp_path / "s.toml"
-    path.write_text(f'events = "{EVENTS.as_posix()}"\n{key} = {toml}\n', encoding="utf-8")
+    lines = [f'events = "{EVENTS.as_posix()}"', f"{key} = {toml}",
+             *(f"{k} = {v}" for k, v in BASE_TOML.items() if k != key)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(StudyConfigError, match=rf"s\.toml: {message}"):
         load_study(path)
     with pytest.raises(StudyConfigError, match=rf"^Study: {message}"):
-        Study(**{key: value}, events=EVENTS)
+        Study(**{**BASE, key: value}, events=EVENTS)
+
+
+# (key, value, the error of the events file read by the study, after "key = value: ")
+EVENT_CASES = [
+    ("group_by", "directon",
+     r"group_by = 'directon': group_by must be 'all', 'direction' or a column of the events "
+     r"file \('category', 'in_article', 'agriculture'\); got 'directon'"),
+    ("event_ids", ("no-such",), r"event_ids = \['no-such'\]: unknown id no-such "
+     r"\(not in .*events\.csv\)"),
+    ("headline_events", ("no-such",), r"headline_events = \['no-such'\]: not events of the "
+     r"study: no-such; list ids of event_ids"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), EVENT_CASES,
+                         ids=[c[0] for c in EVENT_CASES])
+def test_the_events_file_is_checked_where_it_is_read(tmp_path, key, value, message):
+    from eventstudy.analysis import select_events
+    from eventstudy.events import align_events, load_events
+
+    events = align_events(load_events(EVENTS), "ZS=F")
+    path = tmp_path / "s.toml"
+    shown = "[" + ", ".join(f'"{v}"' for v in value) + "]" if isinstance(value, tuple) \
+        else f'"{value}"'
+    path.write_text(f'events = "{EVENTS.as_posix()}"\nasset = "ZS=F"\nfactors = ["SPY"]\n'
+                    f"{key} = {shown}\n", encoding="utf-8")
+    with pytest.raises(StudyConfigError, match=rf"s\.toml: {message}"):
+        select_events(load_study(path), events)
+    with pytest.raises(StudyConfigError, match=rf"^Study: {message}"):
+        select_events(Study(**{**BASE, key: value}, events=EVENTS), events)
+
+
+def test_a_study_names_its_asset():
+    message = (r'^Study: asset is missing: a study measures the abnormal returns of an asset; '
+               r'write it as asset = "ZS=F", or list several as assets = ')
+    with pytest.raises(StudyConfigError, match=message):
+        Study(factors=["SPY"])
+    with pytest.raises(StudyConfigError, match=message):
+        Study()
+
+
+def test_the_market_model_needs_factors_and_the_defaults_are_neutral(tmp_path):
+    with pytest.raises(StudyConfigError,
+                       match=r"^Study: factors = \[\]: model 'market' needs at least one factor; "
+                             r'list the market first, e\.g\. factors = \["SPY", "UUP"\], or use '
+                             r'model = "constant-mean"'):
+        Study(asset="ZC=F")
+    study = Study(asset="ZC=F", model="constant-mean")
+    assert study.factors == () and study.seed == 0 and study.donors == ()
+    path = tmp_path / "s.toml"
+    path.write_text('asset = "ZC=F"\nmodel = "constant-mean"\n', encoding="utf-8")
+    assert load_study(path).replace(name="study") == study
 
 
 def test_replace_validates_and_names_unknown_keys():
-    base = Study(events=EVENTS)
-    with pytest.raises(StudyConfigError, match=r"group_by = 'directon'"):
-        base.replace(group_by="directon")
+    base = Study(**BASE, events=EVENTS)
+    with pytest.raises(StudyConfigError, match=r"^Study: model = 'markt'"):
+        base.replace(model="markt")
     with pytest.raises(StudyConfigError, match=r"^Study: unknown key 'modle'; valid keys are "):
         base.replace(modle="market")
     assert base.replace(model="constant-mean", factors=()).factors == ()
@@ -66,15 +118,15 @@ def test_replace_validates_and_names_unknown_keys():
 def test_code_study_normalises_lists_and_relative_paths(tmp_path, monkeypatch):
     (tmp_path / "ev.csv").write_text(EVENTS.read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    s = Study(factors=["SPY"], windows=[[0, 1]], estimation=[-100, -2], events="ev.csv",
-              min_estimation_days=50)
+    s = Study(asset="ZS=F", factors=["SPY"], windows=[[0, 1]], estimation=[-100, -2],
+              events="ev.csv", min_estimation_days=50)
     assert s.factors == ("SPY",) and s.windows == ((0, 1),) and s.estimation == (-100, -2)
     assert s.events == tmp_path / "ev.csv"
-    assert Study(events=EVENTS) == Study(events=str(EVENTS))
+    assert Study(**BASE, events=EVENTS) == Study(**BASE, events=str(EVENTS))
 
 
 def test_the_default_events_are_the_shipped_catalogue():
-    study = Study()
+    study = Study(**BASE)
     assert study.events.is_file()
     assert study.events.read_bytes() == EVENTS.read_bytes()
 
@@ -94,9 +146,12 @@ def test_every_key_is_documented_with_an_example():
 
 
 def test_front_door_names_the_entry_points():
-    for name in ("Study", "load_study", "analyse", "run_study", "EventStudy", "load_prices",
-                 "load_events", "align_events", "prepare_returns", "car_table"):
+    for name in ("Study", "load_study", "analyse", "fit", "load_prices", "load_events",
+                 "align_events", "get_calendar", "EventStudyResults", "MultiAssetResults"):
         assert callable(getattr(es, name)), name
+    assert set(es.__all__) == {"__version__", "Study", "load_study", "analyse", "fit",
+                               "load_prices", "load_events", "align_events", "get_calendar",
+                               "EventStudyResults", "MultiAssetResults"}
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         es.nope  # noqa: B018
 

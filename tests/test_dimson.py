@@ -10,7 +10,8 @@ import statsmodels.api as sm
 
 import eventstudy as es
 from eventstudy.exceptions import StudyConfigError
-from eventstudy.model import EventStudy, lagged_factors, lead_lag_regression
+from eventstudy.panel import lagged_factors, returns_panel
+from eventstudy.regression import lead_lag_regression
 
 LAGS = (-1, 0, 1)
 WINDOWS = ((-1, 1), (0, 0), (0, 4))
@@ -57,8 +58,9 @@ def test_lagged_columns_are_shifted_returns_without_roll_days(data):
 
 def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
     returns, roll, events = data
-    res = EventStudy(returns, events, asset="Y", factors=["F1", "F2"], factor_lags=LAGS,
-                     windows=WINDOWS, roll=roll, min_estimation_days=100).fit()
+    study = es.Study(asset="Y", factors=["F1", "F2"], factor_lags=LAGS, windows=WINDOWS,
+                     group_by="all", placebo_draws=0, min_estimation_days=100)
+    res = es.fit(study, returns_panel(returns, roll=roll), events)
     a = res.arrays
     nm = res.normal_model().set_index("event_id")
     hand = _hand_design(returns, roll)
@@ -105,15 +107,15 @@ def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
                                        atol=1e-12, equal_nan=True)
             np.testing.assert_allclose(a.car_se[r, k], np.sqrt(g @ V @ g) + empty, rtol=1e-9,
                                        atol=0, equal_nan=True)
-    assert res.options.factor_lags == LAGS
-    assert res.options.regressors == tuple(names[1:])
+    assert res.study.factor_lags == LAGS
+    assert res.study.design_columns == tuple(names[1:])
     assert "Factor lags" in res.summary()
 
 
 def test_lead_lag_regression_matches_statsmodels_hac(data):
     returns, roll, _ = data
-    table = lead_lag_regression(returns, asset="Y", factors=["F1", "F2"], lags=LAGS, roll=roll,
-                                maxlags=5)
+    table = lead_lag_regression(es.Study(asset="Y", factors=["F1", "F2"]),
+                                returns_panel(returns, roll=roll), LAGS, maxlags=5)
     hand = _hand_design(returns, roll)
     y = returns["Y"]
     keep = y.notna() & hand.notna().all(axis=1) & ~roll
@@ -145,6 +147,7 @@ def test_lead_lag_regression_matches_statsmodels_hac(data):
      r"return of day -1, at or after the first event-window day -1; use leads of at most 9 days"),
 ])
 def test_factor_lags_errors_from_code_and_toml(tmp_path, kwargs, match):
+    kwargs = {"asset": "Y", "factors": ["F1"], **kwargs}
     with pytest.raises(StudyConfigError, match="^Study: " + match):
         es.Study(**kwargs)
     path = tmp_path / "s.toml"
@@ -158,5 +161,7 @@ def test_factor_lags_errors_from_code_and_toml(tmp_path, kwargs, match):
 
 
 def test_factor_lags_are_sorted_and_the_default_is_the_plain_model():
-    assert es.Study().factor_lags == (0,)
-    assert es.Study(factor_lags=[1, -1, 0]).factor_lags == (-1, 0, 1)
+    assert es.Study(asset="Y", factors=["F1"]).factor_lags == (0,)
+    lagged = es.Study(asset="Y", factors=["F1", "F2"], factor_lags=[1, -1, 0])
+    assert lagged.factor_lags == (-1, 0, 1)
+    assert lagged.design_columns == ("F1_lead1", "F1", "F1_lag1", "F2_lead1", "F2", "F2_lag1")

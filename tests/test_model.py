@@ -1,4 +1,5 @@
-"""EventStudy and EventStudyResults: labels, exclusions, aggregates, display, dummy regression."""
+"""fit and EventStudyResults on real returns: labels, exclusions, aggregates, display, and the
+dummy-variable regression, each against statsmodels or a hand computation."""
 
 from __future__ import annotations
 
@@ -10,11 +11,21 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+from eventstudy.analysis import fit
+from eventstudy.config import Study
 from eventstudy.exceptions import OptionError, StudyConfigError
-from eventstudy.model import EventStudy, dummy_regression, newey_west_lags
+from eventstudy.panel import returns_panel
+from eventstudy.regression import dummy_regression, newey_west_lags
 from eventstudy.results import TESTS_COLUMNS
 
 FACTORS = ["SPY", "UUP"]
+WINDOWS = ((-1, 1), (0, 0), (0, 1), (0, 5))
+
+
+def study_of(**options) -> Study:
+    """A study of ZS=F on SPY and UUP over four windows, one group, no placebo."""
+    return Study(**{"asset": "ZS=F", "factors": FACTORS, "windows": WINDOWS, "group_by": "all",
+                    "placebo_draws": 0, **options})
 
 
 @pytest.fixture(scope="module")
@@ -69,19 +80,22 @@ def events():
 
 
 @pytest.fixture(scope="module")
-def fitted(returns, events):
+def panel(returns):
     roll = pd.Series(False, index=returns.index)
     roll.loc["2018-07-09"] = True  # day 1 of the first event
     thin = pd.Series(False, index=returns.index)
     thin.loc["2018-03-01":"2018-03-20"] = True
-    study = EventStudy(returns, events, asset="ZS=F", factors=FACTORS, roll=roll, thin=thin,
-                       group_by="direction")
-    return study, study.fit()
+    return returns_panel(returns, roll=roll, thin=thin)
+
+
+@pytest.fixture(scope="module")
+def fitted(panel, events):
+    return fit(study_of(group_by="direction"), panel, events)
 
 
 @pytest.mark.snapshot
 def test_tables_carry_labels_and_match_statsmodels(fitted, returns):
-    study, res = fitted
+    res = fitted
     ar = res.ar
     first = ar[ar["event_id"] == "tariffs-2018"].set_index("day")
     assert first.loc[0, "date"] == pd.Timestamp("2018-07-06")
@@ -126,8 +140,8 @@ def test_tables_carry_labels_and_match_statsmodels(fitted, returns):
 
 
 @pytest.mark.snapshot
-def test_events_table_reports_every_exclusion(fitted, caplog):
-    study, res = fitted
+def test_events_table_reports_every_exclusion(fitted, panel, events, caplog):
+    res = fitted
     ev = res.events.set_index("event_id")
     assert ev.loc["pending", "reason"] == "pending"
     assert ev.loc["future", "reason"].startswith("trade date 2026-03-02 is after the last return")
@@ -141,30 +155,18 @@ def test_events_table_reports_every_exclusion(fitted, caplog):
         "call-2025",
     ]
     assert (used["reason"] == "").all() and (used["n_estimation"] >= 100).all()
-    with caplog.at_level("INFO", logger="eventstudy.model"):
-        study.fit()
+    with caplog.at_level("INFO", logger="eventstudy.analysis"):
+        fit(study_of(group_by="direction"), panel, events)
     assert "event pending excluded: pending" in caplog.text
-    strict = EventStudy(
-        study.returns, study.events, asset="ZS=F", factors=FACTORS, min_estimation_days=240
-    ).fit()
+    strict = fit(study_of(min_estimation_days=240), panel, events)
     why = strict.events.set_index("event_id").loc["busan-2025", "reason"]
     assert "estimation days (min_estimation_days=240)" in why
 
 
 @pytest.mark.snapshot
-def test_thin_and_other_event_exclusion_switches(fitted, returns, events):
-    study, res = fitted
-    n_on = res.normal_model().set_index("event_id")["n_estimation"]
-    off = EventStudy(
-        returns,
-        events,
-        asset="ZS=F",
-        factors=FACTORS,
-        roll=study.roll,
-        thin=study.thin,
-        exclude_thin_trading=False,
-        exclude_other_events=False,
-    ).fit()
+def test_thin_and_other_event_exclusion_switches(fitted, panel, events):
+    n_on = fitted.normal_model().set_index("event_id")["n_estimation"]
+    off = fit(study_of(exclude_thin_trading=False, exclude_other_events=False), panel, events)
     n_off = off.normal_model().set_index("event_id")["n_estimation"]
     # 2018-03-01..20 has 14 trade days in the first event's sample
     assert n_off["tariffs-2018"] - n_on["tariffs-2018"] == 14
@@ -173,12 +175,11 @@ def test_thin_and_other_event_exclusion_switches(fitted, returns, events):
 
 
 @pytest.mark.snapshot
-def test_aggregates_by_group(fitted):
-    study, res = fitted
+def test_aggregates_by_group(fitted, panel, events):
+    res = fitted
     car = res.car
     caar = res.caar.set_index(["group", "start", "end"])
-    by_category = EventStudy(study.returns, study.events, asset="ZS=F", factors=FACTORS,
-                             roll=study.roll, thin=study.thin, group_by="category").fit()
+    by_category = fit(study_of(group_by="category"), panel, events)
     by_category = by_category.caar.set_index(["group", "start", "end"])
     for a, b in [(-1, 1), (0, 5)]:
         sub = car[(car["start"] == a) & (car["end"] == b)].set_index("event_id")
@@ -213,8 +214,8 @@ def test_aggregates_by_group(fitted):
 
 
 @pytest.mark.snapshot
-def test_conf_int_and_display(fitted):
-    study, res = fitted
+def test_conf_int_and_display(fitted, panel, events):
+    res = fitted
     ci = res.conf_int(alpha=0.10)
     car = res.car
     q = stats.t.ppf(0.95, car["df"].to_numpy(dtype=float))
@@ -248,12 +249,12 @@ def test_conf_int_and_display(fitted):
     pd.testing.assert_frame_equal(res.tests.drop(columns="note"), battery.reset_index(drop=True))
     assert {"all", "signed", "escalation", "de-escalation"} <= set(res.tests["group"])
     assert "Tests" in text
-    none = EventStudy(study.returns, study.events.iloc[5:], asset="ZS=F", factors=FACTORS).fit()
+    none = fit(study_of(), panel, events.iloc[5:])
     assert list(none.tests.columns) == TESTS_COLUMNS and none.tests.empty
     assert none.tidy().empty and none.n_used == 0
     assert res.tidy().shape[0] == 5 * 4
     with pytest.raises(AttributeError, match="EventStudyResults is immutable"):
-        res.options = None
+        res.study = None
     table = res.car
     table.loc[0, "car"] = 99.0
     assert res.car.loc[0, "car"] != 99.0
@@ -261,29 +262,31 @@ def test_conf_int_and_display(fitted):
 
 
 def test_config_errors(returns, events):
-    with pytest.raises(OptionError, match=r"model must be one of .*got 'markt'"):
-        EventStudy(returns, events, asset="ZS=F", factors=FACTORS, model="markt")
+    with pytest.raises(StudyConfigError, match=r"model = 'markt': model must be one of .*got "
+                                               r"'markt'"):
+        study_of(model="markt")
     with pytest.raises(StudyConfigError, match=r"returns has no column 'DX=F'"):
-        EventStudy(returns, events, asset="ZS=F", factors=["DX=F"])
-    with pytest.raises(StudyConfigError, match=r"model='market-adjusted' needs exactly one factor"):
-        EventStudy(returns, events, asset="ZS=F", factors=FACTORS, model="market-adjusted")
+        fit(study_of(factors=["DX=F"]), returns, events)
+    with pytest.raises(StudyConfigError, match=r"factors = \['SPY', 'UUP'\]: the "
+                                               r"'market-adjusted' model subtracts one market "
+                                               r"return"):
+        study_of(model="market-adjusted")
     with pytest.raises(StudyConfigError, match=r"events has duplicate id 'a'"):
-        EventStudy(
-            returns,
-            pd.DataFrame({"id": ["a", "a"], "trade_date": [None, None]}),
-            asset="ZS=F",
-            factors=FACTORS,
-        )
+        fit(study_of(), returns, pd.DataFrame({"id": ["a", "a"], "trade_date": [None, None]}))
     with pytest.raises(StudyConfigError, match=r"events has no column 'trade_date'"):
-        EventStudy(returns, events.drop(columns="trade_date"), asset="ZS=F", factors=FACTORS)
+        fit(study_of(), returns, events.drop(columns="trade_date"))
     with pytest.raises(StudyConfigError, match=r"must be sorted and unique"):
-        EventStudy(returns.iloc[::-1], events, asset="ZS=F", factors=FACTORS)
+        fit(study_of(), returns.iloc[::-1], events)
+    with pytest.raises(StudyConfigError, match=r"^fit needs a Study .*; got dict"):
+        fit({"asset": "ZS=F"}, returns, events)
+    with pytest.raises(StudyConfigError, match=r"^Study: fit takes a study of one asset"):
+        fit(study_of(assets=["ZS=F", "ZC=F"]), returns, events)
 
 
 @pytest.mark.snapshot
 @pytest.mark.parametrize("model,factors", [("constant-mean", []), ("market-adjusted", ["SPY"])])
 def test_other_models_through_the_labelled_layer(returns, events, model, factors):
-    res = EventStudy(returns, events, asset="ZS=F", factors=factors, model=model).fit()
+    res = fit(study_of(factors=factors, model=model), returns, events)
     p = res.normal_model()
     term = "mean" if model == "constant-mean" else "mean_ar"
     assert list(p.columns) == ["event_id", "n_estimation", "df", "r2", "resid_sd", term,
@@ -305,16 +308,16 @@ def test_newey_west_rule():
 
 
 @pytest.mark.snapshot
-def test_dummy_regression_against_a_dummy_frame(fitted, returns, events):
-    study, res = fitted
-    table = study.dummy_regression(classical=res.car)
+def test_dummy_regression_against_a_dummy_frame(fitted, panel, returns, events):
+    res = fitted
+    table = res.dummy_regression()
     meta = table.attrs
     assert meta["maxlags"] == newey_west_lags(meta["nobs"])
     # independent build: one named dummy column per (event, day) on a pandas frame
     ev = events.iloc[:5]
     idx = returns.index
-    valid = returns[["ZS=F", *FACTORS]].notna().all(axis=1) & ~study.roll
-    thin_out = study.thin.copy()
+    valid = returns[["ZS=F", *FACTORS]].notna().all(axis=1) & ~panel.roll
+    thin_out = panel.thin.copy()
     day0 = idx.searchsorted(ev["trade_date"])
     frame = returns.loc[meta["first"] : meta["last"]].copy()
     frame = frame[valid.loc[frame.index]]
@@ -354,7 +357,8 @@ def test_dummy_regression_shares_days_of_overlapping_windows():
     idx = pd.bdate_range("2020-01-01", periods=400)
     ret = pd.DataFrame({"A": rng.normal(0, 0.01, 400), "F": rng.normal(0, 0.01, 400)}, index=idx)
     ev = pd.DataFrame({"id": ["x", "y"], "trade_date": [idx[300], idx[302]]})
-    table = dummy_regression(ret, ev, asset="A", factors=["F"], windows=((0, 3),), maxlags=2)
+    study = Study(asset="A", factors=["F"], windows=((0, 3),))
+    table = dummy_regression(study, ret, ev, maxlags=2)
     assert table.attrs["n_dummies"] == 6  # days 300..305, days 302-303 shared
     fit = sm.OLS(
         ret["A"].iloc[50:306].to_numpy(),
@@ -364,7 +368,7 @@ def test_dummy_regression_shares_days_of_overlapping_windows():
         table["car"], [fit.params[2:6].sum(), fit.params[4:8].sum()], rtol=1e-9, atol=1e-15
     )
     with pytest.raises(StudyConfigError, match="no event has a trade date inside the returns"):
-        dummy_regression(ret, ev.assign(trade_date=pd.NaT), asset="A", factors=["F"])
+        dummy_regression(study, ret, ev.assign(trade_date=pd.NaT))
 
 
 def _window_hac_by_hand(ret, rows_days, dummy_days, event_days, lags):
@@ -395,9 +399,9 @@ def test_dummy_regression_classical_and_window_hac_columns(caplog):
     ret = pd.DataFrame({"F": rng.normal(0, 0.01, 400)}, index=idx)
     ret["A"] = 0.0001 + 0.5 * ret["F"] + e
     ev = pd.DataFrame({"id": ["x", "y"], "trade_date": [idx[300], idx[340]]})
-    with caplog.at_level("WARNING", logger="eventstudy.model"):
-        table = dummy_regression(ret, ev, asset="A", factors=["F"], windows=((0, 3), (0, 0)),
-                                 maxlags=3)
+    with caplog.at_level("WARNING", logger="eventstudy.regression"):
+        table = dummy_regression(Study(asset="A", factors=["F"], windows=((0, 3), (0, 0))), ret,
+                                 ev, maxlags=3)
     warned = [r for r in caplog.records if "one-observation dummies" in r.getMessage()]
     assert len(warned) == 1
     assert table["hac_unreliable"].all()
@@ -427,40 +431,37 @@ def test_dummy_regression_classical_and_window_hac_columns(caplog):
 
 
 @pytest.mark.snapshot
-def test_exclude_windows_of_equals_fitting_the_other_events_too(returns, events):
+def test_other_events_of_the_file_leave_the_samples_as_if_studied(returns, events):
     """Windows of events that are not studied leave the estimation samples as if they were."""
     dated = events[events["trade_date"].notna() & (events["id"] != "future")]
     # Busan's window (2025-10-30) lies in the call's (2025-11-24) estimation sample.
-    studied = dated[dated["id"].isin(["hike-2019", "call-2025"])]
-    others = dated[~dated["id"].isin(studied["id"])]
-    together = EventStudy(returns, dated, asset="ZS=F", factors=FACTORS).fit()
-    apart = EventStudy(returns, studied, asset="ZS=F", factors=FACTORS,
-                       exclude_windows_of=others).fit()
-    ids = list(studied["id"])
+    ids = ["hike-2019", "call-2025"]
+    together = fit(study_of(), returns, dated)
+    apart = fit(study_of(event_ids=ids, other_events="file"), returns, dated)
     pd.testing.assert_frame_equal(
         apart.car.reset_index(drop=True),
         together.car[together.car["event_id"].isin(ids)].reset_index(drop=True),
         check_exact=False, rtol=1e-12, atol=0,
     )
-    alone = EventStudy(returns, studied, asset="ZS=F", factors=FACTORS).fit()
+    alone = fit(study_of(event_ids=ids, other_events="study"), returns, dated)
     n = {r.event_id: r.n_estimation for r in alone.events.itertuples()}
     n_apart = {r.event_id: r.n_estimation for r in apart.events.itertuples()}
     assert all(n_apart[e] <= n[e] for e in ids) and n_apart != n
-    with pytest.raises(StudyConfigError, match="exclude_windows_of needs a 'trade_date' column"):
-        EventStudy(returns, studied, asset="ZS=F", factors=FACTORS,
-                   exclude_windows_of=others.drop(columns="trade_date"))
+    with pytest.raises(StudyConfigError, match=r"^Study: event_ids = \['nope'\]: unknown id nope "
+                                               r"\(not in .*events\.csv\)"):
+        fit(study_of(event_ids=["nope"]), returns, dated)
 
 
 @pytest.mark.snapshot
 def test_event_before_the_first_return_is_excluded_with_its_date(returns, events):
     early = pd.DataFrame({"id": ["too-early"], "trade_date": pd.to_datetime(["2010-01-04"])})
     dated = pd.concat([early, events.iloc[:2][["id", "trade_date"]]], ignore_index=True)
-    res = EventStudy(returns, dated, asset="ZS=F", factors=FACTORS).fit()
+    res = fit(study_of(), returns, dated)
     ev = res.events.set_index("event_id")
     first = returns.index[0].date()
     assert ev.loc["too-early", "status"] == "excluded"
     assert ev.loc["too-early", "reason"] == (
         f"trade date 2010-01-04 is before the first return ({first})"
     )
-    reg = dummy_regression(returns, dated, asset="ZS=F", factors=FACTORS, windows=[(0, 1)])
+    reg = dummy_regression(study_of(windows=[(0, 1)]), returns, dated)
     assert "too-early" not in set(reg["event_id"])

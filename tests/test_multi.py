@@ -24,7 +24,7 @@ IDS = ("busan-meeting", "trump-xi-call", "phase-one-signed")
 def multi(prices_dir):
     study = es.Study(assets=["ZS=F", "ZC=F", "SOYB", "ZS=F-ZC=F"], factors=["SPY", "UUP", "ZC=F"],
                      event_ids=IDS, windows=[[0, 0], [0, 1]], events=EVENTS, placebo_draws=300,
-                     other_events="file")
+                     other_events="file", seed=20251124)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         return study, es.analyse(study, prices_dir=prices_dir, size_check=True)
@@ -35,12 +35,13 @@ def test_each_asset_equals_its_one_asset_study(multi, prices_dir):
     study, res = multi
     assert isinstance(res, MultiAssetResults) and res.assets == list(study.assets)
     # a factor that is the asset (or a leg of the spread) is dropped for that asset
-    assert res.results["ZC=F"].options.factors == ("SPY", "UUP")
-    assert res.results["ZS=F-ZC=F"].options.factors == ("SPY", "UUP")
-    assert res.results["ZS=F"].options.factors == ("SPY", "UUP", "ZC=F")
+    assert res.results["ZC=F"].study.factors == ("SPY", "UUP")
+    assert res.results["ZS=F-ZC=F"].study.factors == ("SPY", "UUP")
+    assert res.results["ZS=F"].study.factors == ("SPY", "UUP", "ZC=F")
+    assert res.study is study and res.results["SOYB"].study == study.for_asset("SOYB")
     one = es.Study(asset="SOYB", factors=["SPY", "UUP", "ZC=F"], event_ids=IDS,
                    windows=[[0, 0], [0, 1]], events=EVENTS, placebo_draws=300,
-                   other_events="file")
+                   other_events="file", seed=20251124)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         alone = es.analyse(one, prices_dir=prices_dir, size_check=True)
@@ -125,12 +126,15 @@ def test_bad_assets_name_the_key():
 @pytest.mark.snapshot
 def test_run_writes_stacked_tables_and_the_cross_asset_file(tmp_path, prices_dir):
     study = tmp_path / "m.toml"
+    from eventstudy.outputs import run_study
+
     study.write_text(f'events = "{EVENTS.as_posix()}"\nassets = ["ZS=F", "ZS=F-ZC=F"]\n'
-                     'event_ids = ["trump-xi-call"]\nwindows = [[0, 0]]\nplacebo_draws = 0\n',
+                     'factors = ["SPY", "UUP"]\nevent_ids = ["trump-xi-call"]\n'
+                     'windows = [[0, 0]]\nplacebo_draws = 0\nseed = 20251124\n',
                      encoding="utf-8")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        assert es.run_study(study, prices_dir=prices_dir, out=tmp_path / "out")
+        assert run_study(study, prices_dir=prices_dir, out=tmp_path / "out")
     car = pd.read_csv(tmp_path / "out" / "car.csv")
     assert list(car["asset"]) == ["ZS=F", "ZS=F-ZC=F"]
     cross = pd.read_csv(tmp_path / "out" / "cross.csv")

@@ -104,8 +104,8 @@ def test_every_file_equals_its_table_of_the_results(written):
               "tests.csv": res.tests, "model.csv": res.normal_model(),
               "estimation.csv": res.estimation_days(), "dummy.csv": res.dummy_regression(),
               "size_check.csv": res.size_check.summary().pipe(
-                  lambda f: f.assign(asset=res.options.asset)[["asset", *f.columns]])}
-    if res.options.model == "synthetic":
+                  lambda f: f.assign(asset=res.study.asset)[["asset", *f.columns]])}
+    if res.study.model == "synthetic":
         tables["weights.csv"] = res.synthetic_weights()
         assert (out / "dummy.csv").read_text(encoding="utf-8").strip() == ""
         del tables["dummy.csv"]
@@ -130,7 +130,7 @@ def test_every_file_equals_its_table_of_the_results(written):
 def test_the_model_files_show_weights_rmspe_and_summed_betas(written):
     out, res = written
     model = pd.read_csv(out / "model.csv")
-    if res.options.model == "synthetic":
+    if res.study.model == "synthetic":
         weights = pd.read_csv(out / "weights.csv")
         assert set(weights["donor"]) == set(res.study.donors)
         sums = weights.groupby("event_id")["weight"].sum()
@@ -138,8 +138,8 @@ def test_the_model_files_show_weights_rmspe_and_summed_betas(written):
         assert (weights["weight"] >= 0).all() and (model["rmspe"] > 0).all()
         text = (out / "summary.md").read_text(encoding="utf-8")
         assert "donors `ZC=F`" in text and "RMSPE %" in text
-    if tuple(res.options.factor_lags) != (0,):
-        for f in res.options.factors:
+    if tuple(res.study.factor_lags) != (0,):
+        for f in res.study.factors:
             assert {f"{f}_lead1", f"{f}_lag1", f"{f}_sum", f"{f}_sum_se"} <= set(model.columns)
         assert "factor lags -1, +0, +1 (Dimson)" in (out / "summary.md").read_text(
             encoding="utf-8")
@@ -149,7 +149,7 @@ def test_the_model_files_show_weights_rmspe_and_summed_betas(written):
 def test_the_summary_describes_this_study_and_no_other(written):
     out, res = written
     text = (out / "summary.md").read_text(encoding="utf-8")
-    o = res.options
+    o = res.study
     assert f"asset `{o.asset}`" in text and f"{o.returns} returns" in text
     assert f"CAR in % of {o.returns} return" in text
     other = "log" if o.returns == "simple" else "simple"
@@ -241,7 +241,7 @@ def test_simulate_runs_on_the_study_s_own_returns(tmp_path, prices_dir):
         _, sim = run_simulation(study, prices_dir, tmp_path / "sim", reps=10, events_per_rep=5,
                                 settings=("real",))
         fitted = es.analyse(es.load_study(study).replace(placebo_draws=0), prices_dir=prices_dir)
-    y, X, valid, est_ok = tuple(fitted.model.design())[:4]
+    y, X, valid, est_ok = tuple(fitted.design)[:4]
     # simple returns, not the log returns of the snapshot loader
     close = pd.read_csv(prices_dir / "ZC=F.csv", index_col=0, parse_dates=True)["Close"]
     simple = close.pct_change().reindex(fitted.dates).to_numpy()

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from eventstudy.model import EventStudy
+from eventstudy.analysis import fit
+from eventstudy.config import Study
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +30,9 @@ def res():
             "direction": [1, -1, 0],
         }
     )
-    return EventStudy(returns, events, asset="A", factors=["F"], windows=((-2, 5), (0, 0)),
-                      group_by="direction").fit()
+    study = Study(asset="A", factors=["F"], windows=((-2, 5), (0, 0)), group_by="direction",
+                  placebo_draws=0)
+    return fit(study, returns, events)
 
 
 def _paths(ax):

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from eventstudy.model import EventStudy
+from eventstudy.analysis import fit
+from eventstudy.config import Study
 from eventstudy.report import format as fmt
 from eventstudy.report.html import MAX_ROWS, answer_box, page_table, study_page
 from eventstudy.report.tables import answer_table, detectable_effect
@@ -50,8 +51,8 @@ def two_assets():
                           "B": 0.2 * f + rng.normal(0, 0.02, idx.size), "F": f}, index=idx)
     events = pd.DataFrame({"id": ["x", "y"], "title": ["Talks", "Truce"],
                            "trade_date": idx[[300, 420]]})
-    runs = {name: EventStudy(frame, events, asset=name, factors=["F"],
-                             windows=((0, 0), (0, 1)), placebo_draws=200, seed=2).fit()
+    runs = {name: fit(Study(asset=name, factors=["F"], windows=((0, 0), (0, 1)), group_by="all",
+                            placebo_draws=200, seed=2), frame, events)
             for name in ("A", "B")}
     return runs
 

@@ -7,10 +7,19 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from eventstudy.eventtime import locate_day0, on_calendar, window_mask
+from eventstudy.analysis import fit
+from eventstudy.config import Study
 from eventstudy.exceptions import StudyConfigError
-from eventstudy.model import EventStudy
+from eventstudy.panel import locate_day0, on_calendar, returns_panel, window_mask
 from eventstudy.results import NOT_SIZE_CHECKED, TIDY_COLUMNS
+
+
+def fit_study(returns, events, *, roll=None, thin=None, **options):
+    """The analysis of ``events`` on ``returns``: by default four windows, one group, no
+    placebo."""
+    options = {"windows": ((-1, 1), (0, 0), (0, 1), (0, 5)), "group_by": "all",
+               "placebo_draws": 0, **options}
+    return fit(Study(**options), returns_panel(returns, roll=roll, thin=thin), events)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +57,7 @@ def test_on_calendar_keeps_day0_when_rows_are_missing(market):
 def test_a_day0_without_a_row_is_excluded_not_moved(market):
     holed = market.drop(index=market.index[[300]])
     events = _events([market.index[300], market.index[450]])
-    res = EventStudy(holed, events, asset="A", factors=["F"]).fit()
+    res = fit_study(holed, events, asset="A", factors=["F"])
     ev = res.events.set_index("event_id")
     assert ev.loc["e0", "status"] == "excluded"
     assert ev.loc["e0", "reason"] == (
@@ -76,8 +85,8 @@ def test_tidy_flags_and_notes(market):
     thin.iloc[302] = True                          # day +2 of e0
     events = _events([idx[300], idx[303], idx[500], idx[-2]], ids=["e0", "e1", "e2", "end"])
     events.loc[1, "id"] = "near"                  # e0's window [-1, 5] holds near's day 0
-    res = EventStudy(market, events, asset="A", factors=["F"], roll=roll, thin=thin,
-                     windows=((0, 0), (0, 1), (-1, 5)), placebo_draws=200, seed=1).fit()
+    res = fit_study(market, events, asset="A", factors=["F"], roll=roll, thin=thin,
+                     windows=((0, 0), (0, 1), (-1, 5)), placebo_draws=200, seed=1)
     t = res.tidy()
     assert list(t.columns) == TIDY_COLUMNS
     row = t.set_index(["event_id", "start", "end"])
@@ -110,16 +119,16 @@ def test_missing_values_are_explained(market):
     flat = market.copy()
     flat.iloc[:, 0] = 0.001                        # a constant return: zero residual variance
     events = _events([idx[400], idx[300]], ids=["rolled", "flat"])
-    res = EventStudy(market, events.iloc[:1], asset="A", factors=["F"], roll=roll,
-                     windows=((0, 1), (-1, 1))).fit()
+    res = fit_study(market, events.iloc[:1], asset="A", factors=["F"], roll=roll,
+                     windows=((0, 1), (-1, 1)))
     r = res.tidy().set_index(["event_id", "start", "end"]).loc[("rolled", 0, 1)]
     assert np.isnan(r["car"])
     assert r["note"].startswith("no CAR: no usable day in the window; days +0, +1 are "
                                 "contract-roll days")
     r = res.tidy().set_index(["event_id", "start", "end"]).loc[("rolled", -1, 1)]
     assert "placebo off (placebo_draws = 0)" in r["note"]
-    cm = EventStudy(flat, events.iloc[1:], asset="A", model="constant-mean",
-                    windows=((0, 0),)).fit()
+    cm = fit_study(flat, events.iloc[1:], asset="A", model="constant-mean",
+                    windows=((0, 0),))
     assert cm.tidy().empty
     ev = cm.events.set_index("event_id").loc["flat"]
     assert ev["status"] == "excluded"
@@ -129,7 +138,7 @@ def test_missing_values_are_explained(market):
 def test_tests_say_when_events_share_window_days(market):
     idx = market.index
     events = _events([idx[300], idx[302], idx[450]])
-    res = EventStudy(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5))).fit()
+    res = fit_study(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5)))
     t = res.tests.set_index(["group", "start", "end", "test"])
     assert t.loc[("all", 0, 0, "patell"), "note"] == ""
     assert t.loc[("all", -1, 5, "patell"), "note"].startswith(
@@ -140,7 +149,7 @@ def test_tests_say_when_events_share_window_days(market):
 def test_one_event_groups_say_why_their_tests_are_missing(market):
     idx = market.index
     events = _events([idx[300], idx[450], idx[520]], category=["call", "meeting", "meeting"])
-    res = EventStudy(market, events, asset="A", factors=["F"], group_by="category").fit()
+    res = fit_study(market, events, asset="A", factors=["F"], group_by="category")
     tests = res.tests
     call = tests[tests["group"] == "category=call"]
     assert call["p_value"].isna().any()
@@ -153,8 +162,8 @@ def test_the_whole_results_surface(market):
     idx = market.index
     events = _events([idx[300], idx[420], idx[540], None], title=["a", "b", "c", "d"],
                      direction=[1, -1, 1, 0], category=["x", "y", "x", "y"])
-    res = EventStudy(market, events, asset="A", factors=["F"], group_by="direction",
-                     placebo_draws=300, seed=3, windows=((0, 0), (-1, 1))).fit()
+    res = fit_study(market, events, asset="A", factors=["F"], group_by="direction",
+                     placebo_draws=300, seed=3, windows=((0, 0), (-1, 1)))
     t = res.tidy()
     key = pd.MultiIndex.from_frame(t[["event_id", "start", "end"]])
     for name, col in (("params", "car"), ("cars", "car"), ("bse", "car_se"),
@@ -184,7 +193,7 @@ def test_the_whole_results_surface(market):
                                sums.loc[res.used_ids], rtol=1e-12, atol=0)
     dummy = res.dummy_regression()
     assert set(dummy["event_id"]) == set(res.used_ids)
-    assert res.options.returns == "log" and res.options.return_label == "log return"
+    assert res.study.returns == "log" and res.study.return_label == "log return"
     assert "CAR by event (% log return" in res.summary()
     assert "Normal-return model" in res.summary() and "<table>" in res._repr_html_()
     assert res.title_of("e1") == "b"
@@ -198,14 +207,14 @@ def test_group_by_any_catalogue_column(market):
     idx = market.index
     events = _events([idx[300], idx[380], idx[460], idx[540]],
                      agriculture=["yes", "no", "yes", "indirect"])
-    res = EventStudy(market, events, asset="A", factors=["F"], group_by="agriculture").fit()
+    res = fit_study(market, events, asset="A", factors=["F"], group_by="agriculture")
     assert set(res.groups) == {"all", "agriculture=yes", "agriculture=no",
                                "agriculture=indirect"}
     t = res.tidy()
     assert t.set_index("event_id").loc["e0", "group"].iloc[0] == "agriculture=yes"
     tests = res.tests
     yes = tests[(tests["group"] == "agriculture=yes") & (tests["test"] == "cross-sectional-t")]
-    assert len(yes) == len(res.options.windows)
+    assert len(yes) == len(res.study.windows)
     # an independent computation: the mean CAR over sd / sqrt(N) of the two events
     for rec in yes.itertuples():
         cars = t[(t["group"] == "agriculture=yes") & (t["start"] == rec.start)
@@ -214,8 +223,9 @@ def test_group_by_any_catalogue_column(market):
         np.testing.assert_allclose(rec.statistic, want, rtol=1e-10, atol=0)
     lone = tests[tests["group"] == "agriculture=no"]
     assert lone["p_value"].isna().any() and lone["note"].str.startswith("one event").any()
-    with pytest.raises(StudyConfigError, match=r"group_by = 'soy': not a column of the events"):
-        EventStudy(market, events, asset="A", factors=["F"], group_by="soy")
+    with pytest.raises(StudyConfigError, match=r"^Study: group_by = 'soy': group_by must be "
+                       r"'all', 'direction' or a column of the events file \('agriculture'\)"):
+        fit_study(market, events, asset="A", factors=["F"], group_by="soy")
 
 
 def test_volatility_option_adds_garch_tests_and_the_regime_diagnostic(market):
@@ -225,8 +235,8 @@ def test_volatility_option_adds_garch_tests_and_the_regime_diagnostic(market):
 
     idx = market.index
     events = _events([idx[300], idx[450]])
-    res = EventStudy(market, events, asset="A", factors=["F"], windows=((0, 0), (0, 1)),
-                     volatility="garch").fit()
+    res = fit_study(market, events, asset="A", factors=["F"], windows=((0, 0), (0, 1)),
+                     volatility="garch")
     t = res.tidy()
     assert {"garch_se", "garch_t", "garch_p"} <= set(t.columns)
     # the GARCH parameters from statsmodels' residuals of one regression on every day
@@ -246,10 +256,10 @@ def test_volatility_option_adds_garch_tests_and_the_regime_diagnostic(market):
     row = t[t["event_id"] == "e0"].iloc[0]
     np.testing.assert_allclose(row["vol_ratio"], ratio, rtol=1e-10, atol=0)
     np.testing.assert_allclose(row["vol_ratio_p"], 2 * min(f, 1 - f), rtol=1e-8, atol=0)
-    plain = EventStudy(market, events, asset="A", factors=["F"]).fit().tidy()
+    plain = fit_study(market, events, asset="A", factors=["F"]).tidy()
     assert "garch_p" not in plain.columns
     with pytest.raises(StudyConfigError, match=r"volatility = 'garh': volatility must be one"):
-        EventStudy(market, events, asset="A", factors=["F"], volatility="garh")
+        fit_study(market, events, asset="A", factors=["F"], volatility="garh")
 
 
 def test_shared_window_pairs_equal_a_brute_force_count(market):
@@ -257,7 +267,7 @@ def test_shared_window_pairs_equal_a_brute_force_count(market):
     rng = np.random.default_rng(3)
     pos = np.sort(rng.choice(np.arange(280, 560), size=12, replace=False))
     events = _events(list(idx[pos]))
-    res = EventStudy(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5))).fit()
+    res = fit_study(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5)))
     note = res.tests.set_index(["group", "start", "end", "test"]).loc[("all", -1, 5, "patell"),
                                                                       "note"]
     d = res.arrays.day0[res.arrays.used]
@@ -271,8 +281,8 @@ def test_lead_is_the_first_test_that_holds_its_size(market):
     from sizes import hand_size_check
 
     events = _events([market.index[300], market.index[500]], ids=["e0", "e1"])
-    res = EventStudy(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5)),
-                     placebo_draws=200, seed=1).fit()
+    res = fit_study(market, events, asset="A", factors=["F"], windows=((0, 0), (-1, 5)),
+                     placebo_draws=200, seed=1)
     assert res.single_event_tests == ["event-t", "sq", "event-placebo"]
     # the t test over-rejects on [-1, 5], the SQ is conservative: the placebo leads there
     check = hand_size_check("A", [(0, 0), (-1, 5)], {("event-t", (-1, 5)): 0.062,

@@ -13,7 +13,7 @@ import pytest
 
 from eventstudy.prices import load_prices
 from eventstudy.exceptions import DataError, DataQualityWarning, InvalidTickerError, OptionError
-from eventstudy.returns import ReturnData, compute_returns, prepare_returns
+from eventstudy.panel import ReturnData, compute_returns, prepare_returns
 
 RTOL = 1e-12  # both sides compute the same float64 ratio; only rounding of log/exp differs
 

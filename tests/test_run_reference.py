@@ -76,7 +76,8 @@ def _reference(prices_dir, capsys, events_file, thin: bool) -> tuple:
     est_ok = valid & ~thin_days if thin else valid
 
     listed = _cli_json(
-        capsys, ["events", "--events", str(events_file), "--prices-dir", str(prices_dir), "--json"]
+        capsys, ["events", "--events", str(events_file), "--asset", "ZS=F", "--prices-dir",
+        str(prices_dir), "--json"]
     )
     trade = {e["id"]: pd.Timestamp(e["trade_date"]) for e in listed}
     day0 = {eid: int(dates.searchsorted(td)) for eid, td in trade.items()}

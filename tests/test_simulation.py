@@ -281,7 +281,7 @@ def test_size_check_reads_its_cache_and_grades_by_the_stated_rule(tmp_path, pric
                      event_ids=["busan-meeting"], placebo_draws=500,
                      events=Path(__file__).resolve().parents[1] / "data" / "events.csv")
     res = es.analyse(study, prices_dir=prices_dir)
-    check = sim.size_check(res.model.design(), res.study, reps=30, n_events=10, cache_dir=tmp_path)
+    check = sim.size_check(res.design, res.study, reps=30, n_events=10, cache_dir=tmp_path)
     cached = list(tmp_path.iterdir())
     assert len(cached) == 1 and cached[0].name.startswith("ZC=F-")
     def no_simulation(*args, **kwargs):
@@ -289,10 +289,10 @@ def test_size_check_reads_its_cache_and_grades_by_the_stated_rule(tmp_path, pric
 
     with monkeypatch.context() as m:
         m.setattr(sim, "simulate_tests", no_simulation)
-        again = sim.size_check(res.model.design(), res.study, reps=30, n_events=10,
+        again = sim.size_check(res.design, res.study, reps=30, n_events=10,
                                cache_dir=tmp_path)
     pd.testing.assert_frame_equal(again.table, check.table, check_dtype=False)
-    other = sim.size_check(res.model.design(), res.study, reps=31, n_events=10, cache_dir=tmp_path)
+    other = sim.size_check(res.design, res.study, reps=31, n_events=10, cache_dir=tmp_path)
     assert len(list(tmp_path.iterdir())) == 2 and other.reps == 31
     # the rule: |rate - alpha| <= 3 MC SE, the leading test the first that holds
     for t in sim.EVENT_TESTS:

@@ -16,7 +16,7 @@ import eventstudy as es
 from eventstudy.estimate import estimate_arrays, simplex_lstsq
 from eventstudy.exceptions import DataQualityWarning, StudyConfigError
 from eventstudy.inference import placebo_distribution
-from eventstudy.model import EventStudy
+from eventstudy.analysis import fit
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "data" / "events.csv"
@@ -190,8 +190,9 @@ def _labelled(simulated, names=("A", "B", "C", "D", "E")):
 
 def test_results_show_the_donors_weights_and_rmspe(simulated):
     returns, events = _labelled(simulated)
-    res = EventStudy(returns, events, asset="Y", factors=list("ABCDE"), model="synthetic",
-                     windows=WINDOWS, placebo_draws=200, seed=2).fit()
+    study = es.Study(asset="Y", model="synthetic", donors=list("ABCDE"), windows=WINDOWS,
+                     placebo_draws=200, seed=2)
+    res = fit(study, returns, events)
     w = res.synthetic_weights()
     assert list(w.columns) == ["event_id", "donor", "weight", "rmspe", "n_estimation"]
     assert list(w["donor"][:5]) == list("ABCDE")
@@ -205,7 +206,7 @@ def test_results_show_the_donors_weights_and_rmspe(simulated):
                                    rtol=1e-12, atol=0)
         np.testing.assert_allclose(nm.loc[i, list("ABCDE")].to_numpy(dtype=float),
                                    a.params[r], rtol=0, atol=0)
-    assert res.options.donors == tuple("ABCDE")
+    assert res.study.donors == tuple("ABCDE") and res.study.design_columns == tuple("ABCDE")
     assert "Donors" in res.summary() and "RMSPE %" in res.summary()
     assert res.tidy()["placebo_p"].notna().any()
     assert res.dummy_regression().empty
@@ -214,11 +215,11 @@ def test_results_show_the_donors_weights_and_rmspe(simulated):
 def test_a_donor_without_prices_over_an_estimation_window_is_named(simulated):
     returns, events = _labelled(simulated)
     returns.iloc[500:800, 2] = np.nan  # C has no return over e1's estimation window
-    with pytest.raises(StudyConfigError, match=r"^donors = \['A', 'B', 'C', 'D', 'E'\]: C has "
-                       r"no price over the estimation window \[-250, -11\] of event 'e1' "
+    with pytest.raises(StudyConfigError, match=r"^Study: donors = \['A', 'B', 'C', 'D', 'E'\]: "
+                       r"C has no price over the estimation window \[-250, -11\] of event 'e1' "
                        r"\(2017-02-09 to 2018-01-10\); drop C from donors"):
-        EventStudy(returns, events, asset="Y", factors=list("ABCDE"), model="synthetic",
-                   windows=WINDOWS).fit()
+        fit(es.Study(asset="Y", model="synthetic", donors=list("ABCDE"), windows=WINDOWS),
+            returns, events)
 
 
 # --------------------------------------------------------------- study keys
@@ -248,11 +249,11 @@ def test_bad_donor_pools_from_code_and_from_toml(tmp_path, donors, match):
 def test_other_donor_key_errors():
     with pytest.raises(StudyConfigError, match=r"^Study: donors = \['ZC=F', 'ZW=F'\]: donors are "
                        r"the pool of model = \"synthetic\"; this study's model is 'market'"):
-        es.Study(donors=["ZC=F", "ZW=F"])
+        es.Study(asset="ZS=F", factors=["SPY"], donors=["ZC=F", "ZW=F"])
     with pytest.raises(StudyConfigError, match=r"donors = \['ZC=F', 'ZC=F'\]: listed twice"):
-        es.Study(model="synthetic", donors=["ZC=F", "ZC=F"])
+        es.Study(asset="ZS=F", model="synthetic", donors=["ZC=F", "ZC=F"])
     with pytest.raises(StudyConfigError, match=r"donors = 'ZC=F': expected a list"):
-        es.Study(model="synthetic", donors="ZC=F")
+        es.Study(asset="ZS=F", model="synthetic", donors="ZC=F")
 
 
 def test_a_synthetic_study_reads_its_donors_and_no_factors():
@@ -306,7 +307,7 @@ def test_snapshot_weights_match_the_exact_solve(prices_dir):
         warnings.simplefilter("ignore", DataQualityWarning)
         res = es.analyse(study, prices_dir=prices_dir)
     a = res.arrays
-    y, X = res._y, res._X
+    y, X = res.design.y, res.design.X
     for r in np.flatnonzero(a.used):
         rows = a.day0[r] + a.rel_est[a.est_used[r]]
         np.testing.assert_allclose(a.params[r], _exact_simplex(X[rows], y[rows]), rtol=0,

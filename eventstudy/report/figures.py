@@ -237,8 +237,8 @@ def plot_caar_by_group(run, groups=("escalation", "de-escalation", "signed"), *,
         ax.set_title(f"{g}: {len(rows)} events (mean {what})", fontsize=10)
         ax.set_xlabel("event day (trade days relative to day 0)")
         ax.legend(fontsize=7, loc="upper left")
-    axes[0].set_ylabel(f"cumulative average abnormal return (% {res.options.return_label})")
-    fig.suptitle(f"{res.options.asset}: cumulative average abnormal returns by group")
+    axes[0].set_ylabel(f"cumulative average abnormal return (% {res.study.return_label})")
+    fig.suptitle(f"{res.study.asset}: cumulative average abnormal returns by group")
     return fig
 
 
@@ -312,7 +312,7 @@ def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
     for ax, loc in ((ax_car, "upper left"), (ax_ar, "lower left")):
         handles = ax.get_legend_handles_labels()[0]
         ax.legend(handles=[*handles, shade], fontsize=7, loc=loc)
-    kind = runs[first_label].options.return_label
+    kind = runs[first_label].study.return_label
     ax_car.set_ylabel(f"cumulative abnormal return (% {kind})")
     ax_ar.set_ylabel(f"abnormal return (% {kind})")
     ax_car.set_title("CAR from the first window day")
@@ -364,9 +364,9 @@ def plot_placebo(run, window, groups=("escalation", "de-escalation")):
             p_value = float(row["p_value"].iloc[0])
             ax.axvline(mean, color=color, lw=2,
                        label=f"{g} mean CAR {mean:+.2f}% (placebo p = {p_value:.3f})")
-    ax.set_xlabel(f"CAR over [{window[0]}, {window[1]}] (% {run.options.return_label})")
+    ax.set_xlabel(f"CAR over [{window[0]}, {window[1]}] (% {run.study.return_label})")
     ax.set_ylabel("pseudo-events")
-    ax.set_title(f"{run.options.asset}: placebo distribution of the [{window[0]}, {window[1]}] CAR")
+    ax.set_title(f"{run.study.asset}: placebo distribution of the [{window[0]}, {window[1]}] CAR")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig
 
@@ -513,7 +513,7 @@ def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | Non
         ax.axvline(0, color="0.5", lw=0.8, ls=":")
         title = (names or {}).get(eid) or first.title_of(eid)
         ax.set_title(title if len(title) <= 40 else title[:37] + "...", fontsize=8)
-    axes[0].set_ylabel(f"CAR (% {first.options.return_label})", fontsize=8)
+    axes[0].set_ylabel(f"CAR (% {first.study.return_label})", fontsize=8)
     level = int(round(100 * (1 - alpha)))
     handles, labels = {}, []
     for ax in axes:
@@ -568,7 +568,7 @@ def plot_car_intervals(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0
         ax.axvline(0, color="0.5", lw=0.8)
         ax.set_yticks(range(len(labels)))
         ax.set_yticklabels(labels[::-1], fontsize=8)
-        kind = next(iter(runs.values())).options.return_label
+        kind = next(iter(runs.values())).study.return_label
         ax.set_xlabel(f"CAR over [{window[0]}, {window[1]}] (% {kind}), {level}% interval",
                       fontsize=8)
         title = (names or {}).get(eid) or next(iter(runs.values())).title_of(eid)
@@ -606,7 +606,7 @@ def plot_class(results, windows=((0, 0), (0, 1)), *, highlight=(), names=None,
     ids = [e for e in results.used_ids]
     fig = Figure(figsize=(4.6 * len(windows), 0.22 * len(ids) + 1.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(windows), sharey=True))
-    kind = results.options.return_label
+    kind = results.study.return_label
     for ax, (lo, hi) in zip(axes, windows, strict=True):
         rows = tidy[(tidy["start"] == lo) & (tidy["end"] == hi)].set_index("event_id")
         cars = rows["car"].dropna()

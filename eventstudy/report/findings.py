@@ -3,7 +3,7 @@
 Each notebook of ``notebooks/`` closes with a cell tagged ``findings`` whose
 text the report's index repeats. The sentences are written here, from the
 data checks of :mod:`eventstudy.quality`, the aligned events of
-:mod:`eventstudy.events`, the tables of :mod:`eventstudy.study` (``car``,
+:mod:`eventstudy.events`, the tables of :mod:`eventstudy.results` (``car``,
 ``ar``, ``tests``, the robustness table) and of
 :func:`eventstudy.report.size_power_tables`, so that every
 number a page states is computed once, by a tested function, and the
@@ -788,10 +788,10 @@ def article_findings(zs, soyb, headline, front, *, events, short_names=None,
         :func:`same_answer`) and the caveats (:func:`detectable_car`).
     """
     short = events if short_names is None else short_names
-    a, b = zs.options.asset, soyb.options.asset
+    a, b = zs.study.asset, soyb.study.asset
     za, sb = zs.car, soyb.car
     cars = {a: za, b: sb}
-    factors = " and ".join(zs.options.factors) or "a constant mean"
+    factors = " and ".join(zs.study.regressors) or "a constant mean"
 
     measured = " ".join(
         f"**{name} (day 0 = {event_day0(za, eid):%Y-%m-%d}):** "
@@ -1451,7 +1451,7 @@ def lead_lag_sentence(table, asset: str, *, alpha: float = 0.05) -> str:
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`eventstudy.model.lead_lag_regression` (``factor, lag, coef, t_hac,
+        :func:`eventstudy.regression.lead_lag_regression` (``factor, lag, coef, t_hac,
         p_hac``; ``attrs`` ``nobs, maxlags, first, last, r2_base, r2_lagged``).
     asset : str
     alpha : float

@@ -195,7 +195,7 @@ def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
         for r in notes.itertuples())
     figure = plot_answer(runs, usable, alpha=alpha, names=label) if usable else None
     fig_html = figure_html(figure, alt="CAR paths with their bands") if figure else ""
-    kind = first.options.return_label
+    kind = first.study.return_label
     return (
         f"<style>{ANSWER_CSS}</style><div class='answer'>"
         + (f"<h2>{html.escape(question)}</h2>" if question else "")
@@ -309,7 +309,7 @@ def study_page(results, *, alpha: float = 0.05, car_png=None) -> str:
 
     if isinstance(results, MultiAssetResults):
         return _multi_page(results, alpha=alpha)
-    o = results.options
+    o = results.study
     s = results.study
     title = (s.title or s.name) if s is not None else f"Event study of {o.asset}"
     label = o.asset
@@ -416,7 +416,7 @@ def _multi_page(multi, *, alpha: float) -> str:
 
     s = multi.study
     title = (s.title or s.name) if s is not None else "Event study of several assets"
-    o = multi.options
+    o = multi.study
     heads = list(s.headline_events or multi.used_ids[:4]) if s is not None else multi.used_ids[:4]
     heads = [e for e in heads if e in multi.used_ids]
     windows = list(s.headline_windows or o.windows[:2]) if s is not None else list(o.windows[:2])

@@ -98,12 +98,12 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
         Add the dummy-variable regression of the base study
         (``base_run.dummy_regression()``) over ``window``: one row with its
         Newey–West HAC p-value and one with the window-HAC p-value (the
-        ``p_window`` column; see :func:`eventstudy.model.dummy_regression`).
+        ``p_window`` column; see :func:`eventstudy.regression.dummy_regression`).
         Only the t-type p-value exists for these rows.
     base_run : EventStudyResults, optional
         The base study's run, if already computed (saves one run).
     size_check : bool
-        Run each variant with its size check (:func:`eventstudy.study.analyse`),
+        Run each variant with its size check (:func:`eventstudy.analysis.analyse`),
         so that its verdict counts only the single-event test that holds its
         size under that variant; off, every test's rejection counts.
 
@@ -119,7 +119,7 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
     """
     import pandas as pd
 
-    from ..study import analyse
+    from ..analysis import analyse
     from .findings import _verdict, event_verdicts
 
     variants = robustness_variants(base) if variants is None else variants
@@ -225,7 +225,7 @@ def asset_size_checks(base, assets, *, prices_dir=None):
     """
     import pandas as pd
 
-    from ..study import analyse
+    from ..analysis import analyse
 
     frames = []
     for asset in assets:

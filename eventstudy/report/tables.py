@@ -382,7 +382,7 @@ def class_table(results, by_column=None, *, alpha: float = 0.05):
         "kind": [g.split("=", 1)[-1] if g else "—" for g in t["group"]],
     })
     if other is not None:
-        column = by_column.options.group_by
+        column = by_column.study.group_by
         out[column] = [g.split("=", 1)[-1] if g else "—" for g in other]
     out["note"] = t["note"].to_numpy()
     return out
@@ -425,7 +425,7 @@ def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.0
     if not results:
         raise OptionError("results is empty; pass {label: results, ...}")
     first = next(iter(results.values()))
-    wins = [tuple(w) for w in (windows or first.options.windows)]
+    wins = [tuple(w) for w in (windows or first.study.windows)]
     ids = list(event_ids) if event_ids is not None else first.used_ids
     cells: dict = {}
     for label, res in results.items():
@@ -452,7 +452,7 @@ def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.0
     frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["", "window"])
     what = "standard error" if stat == "se" else f"{100 * (1 - alpha):g}% interval"
     caption = caption or (
-        f"CAR in % of {first.options.return_label} with its {what}; * p < 0.10, ** p < 0.05, "
+        f"CAR in % of {first.study.return_label} with its {what}; * p < 0.10, ** p < 0.05, "
         "*** p < 0.01 (t test with estimation error); — no usable day in the window")
     return _stable(frame.style, caption).set_caption(caption)
 

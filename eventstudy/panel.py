@@ -1,0 +1,921 @@
+"""The returns panel of one study: returns, masks and event time.
+
+One study's data on its way to the engine, built once:
+
+- :func:`compute_returns` and :func:`prepare_returns` turn prices into returns
+  over consecutive trade dates of the asset, with the contract-roll and
+  thin-trading masks of :mod:`eventstudy.contracts`, in a :class:`ReturnData`;
+- :func:`study_returns` does so for a :class:`~eventstudy.config.Study` (a
+  spread asset through :func:`spread_returns`) and puts the returns on the
+  exchange's trade dates (:func:`on_calendar`), so that a trade date without
+  a price row is a *missing return*, not a day that event time skips;
+- :func:`locate_day0` finds each event's day 0 in that index — exactly its
+  trade date, never a neighbouring row — or says why there is none;
+  :func:`window_mask` marks the days inside event windows;
+- :func:`lagged_factors` adds the Dimson lead/lag factor columns, and
+  :func:`engine_inputs` builds the positional arrays of
+  :func:`eventstudy.estimate.estimate_arrays`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .config import Study, lag_name, split_spread
+from .exceptions import DataError, DataQualityWarning, InvalidTickerError, StudyConfigError
+from .options import ReturnKind, check_option
+
+__all__ = ["EngineInputs", "ReturnData", "check_donor_prices", "check_events", "check_panel",
+           "common_span", "compute_returns", "engine_inputs", "lagged_factors", "locate_day0",
+           "on_calendar", "prepare_returns", "returns_panel", "spread_returns", "study_returns",
+           "window_mask"]
+
+logger = logging.getLogger(__name__)
+
+_EXCLUSION_COLUMNS = ["date", "ticker", "reason", "detail"]
+
+
+def _as_tuple(factors) -> tuple[str, ...]:
+    if factors is None:
+        return ()
+    if isinstance(factors, str):
+        return (factors,)
+    return tuple(factors)
+
+
+def _check_names(prices_names, asset: str, factors: tuple[str, ...]) -> None:
+    names = list(prices_names)
+    for ticker in (asset, *factors):
+        if ticker not in names:
+            raise InvalidTickerError(
+                f"no prices for {ticker!r}; the prices given are for: "
+                f"{', '.join(map(str, names)) or 'none'}. Load it with load_prices"
+            )
+    seen = set()
+    for ticker in (asset, *factors):
+        if ticker in seen:
+            raise DataError(
+                f"{ticker!r} appears twice among the asset and factors "
+                f"({asset!r}, {list(factors)}); list each ticker once"
+            )
+        seen.add(ticker)
+
+
+def _close_series(ticker: str, value) -> pd.Series:
+    if isinstance(value, pd.Series):
+        close = value
+    elif isinstance(value, pd.DataFrame):
+        if "Close" not in value.columns:
+            raise DataError(
+                f"prices of {ticker!r} have no 'Close' column (columns: {list(value.columns)}); "
+                "pass the frames returned by load_prices"
+            )
+        close = value["Close"]
+    else:
+        raise DataError(
+            f"prices of {ticker!r} are a {type(value).__name__}; expected a DataFrame with a "
+            "'Close' column or a Series of closes"
+        )
+    if not isinstance(close.index, pd.DatetimeIndex):
+        raise DataError(f"prices of {ticker!r} are not indexed by date; use load_prices")
+    if close.index.has_duplicates:
+        dup = close.index[close.index.duplicated()][0]
+        raise DataError(
+            f"prices of {ticker!r} repeat the date {dup:%Y-%m-%d}; keep one row per trade date"
+        )
+    return pd.to_numeric(close, errors="coerce").astype("float64").sort_index()
+
+
+def _closes(prices, asset: str, factors: tuple[str, ...]) -> tuple[pd.DataFrame, dict]:
+    """Closes of ``[asset, *factors]`` on the asset's trade dates, and each source index."""
+    if isinstance(prices, pd.DataFrame):
+        _check_names(prices.columns, asset, factors)
+        wide = prices[[asset, *factors]]
+        series = {t: _close_series(t, wide[t]) for t in wide.columns}
+        # In a table of closes the rows are the union of several calendars;
+        # the asset trades on the rows where its close is present.
+        dates = series[asset].index[series[asset].notna().to_numpy()]
+        own_dates = {t: s.index[s.notna().to_numpy()] for t, s in series.items()}
+        own_dates[asset] = dates
+    elif isinstance(prices, Mapping):
+        _check_names(prices.keys(), asset, factors)
+        series = {t: _close_series(t, prices[t]) for t in (asset, *factors)}
+        dates = series[asset].index
+        own_dates = {t: s.index for t, s in series.items()}
+    else:
+        raise DataError(
+            f"prices must be a dict of ticker -> DataFrame or a DataFrame of closes; "
+            f"got {type(prices).__name__}"
+        )
+    dates = pd.DatetimeIndex(dates).rename("date")
+    table = pd.DataFrame({t: s.reindex(dates) for t, s in series.items()}, index=dates)
+    return table, own_dates
+
+
+def _price_exclusions(table: pd.DataFrame, own_dates: dict) -> pd.DataFrame:
+    """One row per (date, ticker) whose price is unusable, with the reason."""
+    values = table.to_numpy()
+    rows: list[tuple[int, str, str, str]] = []  # (row, ticker, reason, detail)
+    for j, ticker in enumerate(table.columns):
+        col = values[:, j]
+        missing = np.isnan(col)
+        nonpositive = ~missing & (col <= 0)
+        absent = np.zeros(col.size, dtype=bool)
+        if missing.any():  # only missing prices need the ticker's own dates
+            absent[missing] = ~table.index[missing].isin(own_dates[ticker])
+        for i in np.flatnonzero(missing | nonpositive).tolist():
+            if nonpositive[i]:
+                reason, detail = "non-positive price", f"{col[i]:g}"
+            elif absent[i]:
+                reason, detail = "no price on the asset's trade date", ""
+            else:
+                reason, detail = "missing price", ""
+            rows.append((i, ticker, reason, detail))
+    if not rows:
+        return pd.DataFrame([], columns=_EXCLUSION_COLUMNS).astype({"date": "datetime64[ns]"})
+    at, ticker, reason, detail = (list(c) for c in zip(*rows, strict=True))
+    return pd.DataFrame({"date": table.index[at].as_unit("ns").to_numpy(), "ticker": ticker,
+                         "reason": reason, "detail": detail})
+
+
+def _report_prices(exclusions: pd.DataFrame, kind: str) -> None:
+    groups: dict[str, list] = {}  # by ticker, in order of first appearance
+    for record in zip(exclusions["ticker"], exclusions["date"], exclusions["detail"],
+                      exclusions["reason"], strict=True):
+        groups.setdefault(record[0], []).append(record[1:])
+    for ticker, group in groups.items():
+        shown = [f"{d:%Y-%m-%d}" + (f" ({v})" if v else "") for d, v, _ in group[:10]]
+        more = f" and {len(group) - 10} more" if len(group) > 10 else ""
+        reasons = ", ".join(sorted({r for _, _, r in group}))
+        message = (
+            f"{ticker}: {len(group)} price{'s' if len(group) > 1 else ''} set to missing "
+            f"({reasons}) on {', '.join(shown)}{more}; the {kind} returns that use them are "
+            "missing. Check the price file, or leave these days out of the study"
+        )
+        logger.warning(message)
+        warnings.warn(message, DataQualityWarning, stacklevel=3)
+
+
+def _returns_from_table(table: pd.DataFrame, kind: str) -> pd.DataFrame:
+    p = table.to_numpy(dtype="float64")
+    ok = np.isfinite(p) & (p > 0)
+    both = ok[1:] & ok[:-1]
+    ratio = np.full(p[1:].shape, np.nan)
+    np.divide(p[1:], p[:-1], out=ratio, where=both)
+    r = np.full(p.shape, np.nan)
+    if kind == "log":
+        np.log(ratio, out=r[1:], where=both)
+    else:
+        np.subtract(ratio, 1.0, out=r[1:], where=both)
+    return pd.DataFrame(r, index=table.index, columns=table.columns)
+
+
+def compute_returns(prices, asset: str, factors: Iterable[str] = (), kind: ReturnKind = "log"):
+    """Returns of an asset and its factors over consecutive trade dates of the asset.
+
+    Parameters
+    ----------
+    prices : dict of str to pandas.DataFrame, or pandas.DataFrame
+        Either the frames of :func:`eventstudy.prices.load_prices` (the
+        ``Close`` column is used) or one table of closes with a column per
+        ticker. In a table, the asset's trade dates are the rows where its
+        close is present.
+    asset : str
+        The ticker whose trade dates define the return periods.
+    factors : iterable of str, default ()
+        Benchmark or factor tickers (``"SPY"``, ``"DX=F"``).
+    kind : {'log', 'simple'}
+        Log returns (default) or simple returns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the asset's trade dates (``date``); columns ``[asset, *factors]``;
+        the first row is missing. ``attrs["price_exclusions"]`` lists, as
+        records ``{date, ticker, reason, detail}``, every price set to missing.
+
+    Warns
+    -----
+    DataQualityWarning
+        Naming the ticker and the dates, when a price is zero, negative or
+        missing (also logged).
+
+    Notes
+    -----
+    Let :math:`t_0 < t_1 < \\dots < t_n` be the asset's trade dates and
+    :math:`P_{i,t}` the close of ticker :math:`i` on :math:`t`, each factor's
+    closes being *reindexed* on the asset's dates without forward filling.
+    The return over :math:`(t_{k-1}, t_k]` is
+
+    .. math::
+
+        r_{i,t_k} = \\ln\\frac{P_{i,t_k}}{P_{i,t_{k-1}}} \\quad\\text{(log)}, \\qquad
+        R_{i,t_k} = \\frac{P_{i,t_k}}{P_{i,t_{k-1}}} - 1 \\quad\\text{(simple)},
+
+    so a benchmark's return covers the same holding period as the asset's
+    (a factor's close on a date when the asset did not trade is skipped, and
+    its move is part of the next asset return). A factor without a close on an
+    asset date makes both returns that use it missing. Forward filling that
+    close instead would report a zero factor return on that date and pile two
+    days of factor movement into the next one, misaligning the holding periods
+    and biasing market-model betas toward zero, the non-synchronous trading
+    problem of Scholes and Williams (1977). A zero or negative price (WTI
+    crude ``CL=F`` settled at -37.63 USD on 2020-04-20) has no log return and
+    a meaningless simple one, so it is set to missing in both kinds.
+
+    References
+    ----------
+    .. [1] Scholes, M. and Williams, J. (1977). Estimating betas from
+       nonsynchronous data. *Journal of Financial Economics* 5(3), 309-327.
+    .. [2] Campbell, J. Y., Lo, A. W. and MacKinlay, A. C. (1997). *The
+       Econometrics of Financial Markets*, ch. 4. Princeton University Press.
+    """
+    check_option("kind", kind, ReturnKind)
+    factors = _as_tuple(factors)
+    table, own_dates = _closes(prices, asset, factors)
+    exclusions = _price_exclusions(table, own_dates)
+    if len(exclusions):
+        _report_prices(exclusions, kind)
+    out = _returns_from_table(table, kind)
+    out.attrs = {
+        "kind": kind,
+        "price_exclusions": [
+            {"date": f"{d:%Y-%m-%d}", "ticker": t, "reason": r, "detail": x}
+            for d, t, r, x in exclusions.itertuples(index=False)
+        ],
+    }
+    return out
+
+
+@dataclass(frozen=True)
+class ReturnData:
+    """Returns on the asset's trade dates with the masks the model stage needs.
+
+    Attributes
+    ----------
+    returns : pandas.DataFrame
+        :func:`compute_returns` output: index ``date``, columns
+        ``[asset, *factors]``; missing where a price was unusable. Roll and
+        thin days are *not* blanked here; they are flagged by the masks. Its
+        ``attrs`` hold ``kind`` only: the price exclusions are rows of
+        ``exclusions`` (pandas deep-copies ``attrs`` on every operation).
+    roll : pandas.Series of bool
+        True on the dates whose return spans a contract switch of the asset
+        or of any continuous-futures factor (all False with
+        ``mask_rolls=False``).
+    thin : pandas.Series of bool
+        True on the asset's thin-trading dates (all False with ``thin=False``).
+    exclusions : pandas.DataFrame
+        One row per excluded (date, ticker): columns ``date``, ``ticker``,
+        ``reason`` (``contract roll``, ``thin trading``, ``non-positive price``,
+        ``missing price``, ``no price on the asset's trade date``), ``detail``.
+    asset : str
+    factors : tuple of str
+    kind : {'log', 'simple'}
+    provenance : dict
+        Ticker -> the ``provenance`` of its price frame (empty for a table of
+        closes).
+    notes : list of str
+        One line per kind of exclusion, for reports.
+    """
+
+    returns: pd.DataFrame
+    roll: pd.Series
+    thin: pd.Series
+    exclusions: pd.DataFrame
+    asset: str
+    factors: tuple[str, ...]
+    kind: str
+    provenance: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> pd.Series:
+        """True where every return of the row is present and the date is not a roll."""
+        return (self.returns.notna().all(axis=1) & ~self.roll).rename("valid")
+
+
+def _add_part(parts: list, dates: pd.DatetimeIndex, ticker: str, reason: str) -> None:
+    if len(dates):
+        parts.append((dates.as_unit("ns").to_numpy(), [ticker] * len(dates),
+                      [reason] * len(dates), [""] * len(dates)))
+
+
+def _exclusion_table(parts: list) -> pd.DataFrame:
+    """One row per excluded (date, ticker), sorted by date then ticker (stable)."""
+    if not parts:
+        return pd.DataFrame([], columns=_EXCLUSION_COLUMNS).astype({"date": "datetime64[ns]"})
+    dates = np.concatenate([p[0] for p in parts])
+    ticker, reason, detail = ([v for p in parts for v in p[k]] for k in (1, 2, 3))
+    names = sorted(set(ticker))
+    code = {t: k for k, t in enumerate(names)}
+    # the same order as sort_values(["date", "ticker"], kind="stable"): ties keep their order
+    order = np.lexsort((np.array([code[t] for t in ticker]), dates.view(np.int64)))
+    pick = order.tolist()
+    return pd.DataFrame({
+        "date": dates[order],
+        "ticker": [ticker[i] for i in pick],
+        "reason": [reason[i] for i in pick],
+        "detail": [detail[i] for i in pick],
+    })
+
+
+def common_span(prices: Mapping) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last dates that every ticker's prices cover.
+
+    Returns start where the last series starts (UUP begins in 2007) and end
+    where the first one ends, so no factor is missing at either end; pass
+    them as ``start``/``end`` to :func:`prepare_returns`.
+    """
+    frames = [frame for frame in prices.values() if len(frame)]
+    return (max(frame.index[0] for frame in frames), min(frame.index[-1] for frame in frames))
+
+
+def _asset_frame(prices, asset: str) -> pd.DataFrame:
+    if isinstance(prices, pd.DataFrame):
+        close = prices[asset]
+        return close[close.notna()].to_frame("Close")
+    value = prices[asset]
+    return value.to_frame("Close") if isinstance(value, pd.Series) else value
+
+
+def prepare_returns(
+    prices,
+    asset: str,
+    factors: Iterable[str] = (),
+    kind: ReturnKind = "log",
+    mask_rolls: bool = True,
+    thin: bool = True,
+    start=None,
+    end=None,
+) -> ReturnData:
+    """Returns plus the contract-roll and thin-trading masks, as :class:`ReturnData`.
+
+    Parameters
+    ----------
+    prices, asset, factors, kind
+        As in :func:`compute_returns`.
+    mask_rolls : bool, default True
+        Flag the roll dates (:func:`eventstudy.contracts.roll_mask`) of the
+        asset and of every continuous-futures factor.
+    thin : bool, default True
+        Flag the asset's thin-trading dates
+        (:func:`eventstudy.contracts.thin_mask`, which uses its ``Volume``).
+    start : date-like, optional
+        First price date used for the returns (e.g. the latest first date
+        among the tickers). The thin-trading rule still sees the asset's whole
+        history, so its look-back of recent volumes is the same as in
+        ``eventstudy data check``.
+    end : date-like, optional
+        Last price date used (e.g. the earliest last date among the tickers,
+        so that no factor is missing at the end of the sample).
+
+    Returns
+    -------
+    ReturnData
+
+    Notes
+    -----
+    A return dated :math:`t_k` spans :math:`(t_{k-1}, t_k]` of the asset's
+    trade dates for *every* ticker, so the roll mask of each futures series is
+    computed on the asset's dates: a factor that switches contract on a day
+    the asset did not trade still contaminates the asset-dated return that
+    spans the switch. The roll mask is the union
+
+    .. math:: \\text{roll}_t = \\bigvee_{i \\in \\{\\text{asset}\\} \\cup F_c}
+              \\text{roll}_{i,t},
+
+    with :math:`F_c` the continuous-futures factors. Every excluded date is
+    logged and listed in :attr:`ReturnData.exclusions`.
+    """
+    contracts = importlib.import_module("eventstudy.contracts")
+    factors = _as_tuple(factors)
+    full_prices = prices
+    if start is not None or end is not None:
+        start = None if start is None else pd.Timestamp(start)
+        end = None if end is None else pd.Timestamp(end)
+        if isinstance(prices, Mapping):
+            prices = {t: frame.loc[start:end] for t, frame in prices.items()}
+        else:
+            prices = prices.loc[start:end]
+    returns = compute_returns(prices, asset, factors, kind)
+    index = returns.index
+    price_rows = returns.attrs["price_exclusions"]
+    # exclusions as (dates, ticker, reason, detail) parts, one per source
+    parts = [(pd.DatetimeIndex([r["date"] for r in price_rows]).as_unit("ns").to_numpy(),
+              [r["ticker"] for r in price_rows], [r["reason"] for r in price_rows],
+              [r["detail"] for r in price_rows])] if price_rows else []
+    # The exclusions live in ReturnData.exclusions: pandas deep-copies attrs on
+    # every operation on a frame, and the model stage slices returns often.
+    returns.attrs = {"kind": kind}
+    notes = []
+    if price_rows:
+        notes.append(f"{len(price_rows)} prices set to missing (zero, negative or absent)")
+
+    roll = pd.Series(False, index=index, name="roll")
+    if mask_rolls:
+        for ticker in (asset, *factors):
+            if not contracts.is_continuous_future(ticker):
+                continue
+            mask = contracts.roll_mask(ticker, index).reindex(index, fill_value=False)
+            mask = mask.astype(bool).to_numpy()
+            _add_part(parts, index[mask], ticker, "contract roll")
+            roll |= mask
+            if mask.any():
+                notes.append(f"{ticker}: {int(mask.sum())} roll dates masked")
+        if roll.any():
+            logger.info(
+                "%s: %d return dates masked as contract rolls of %s",
+                asset, int(roll.sum()),
+                ", ".join(t for t in (asset, *factors) if contracts.is_continuous_future(t)),
+            )
+
+    thin_days = pd.Series(False, index=index, name="thin")
+    if thin:
+        frame = _asset_frame(full_prices, asset)
+        mask = contracts.thin_mask(asset, frame).reindex(index, fill_value=False)
+        thin_days |= mask.astype(bool).to_numpy()
+        _add_part(parts, index[thin_days.to_numpy()], asset, "thin trading")
+        if thin_days.any():
+            notes.append(f"{asset}: {int(thin_days.sum())} thin-trading dates flagged")
+            logger.info("%s: %d thin-trading dates flagged", asset, int(thin_days.sum()))
+
+    exclusions = _exclusion_table(parts)
+    provenance = (
+        {t: dict(prices[t].attrs.get("provenance", {})) for t in (asset, *factors)}
+        if isinstance(prices, Mapping)
+        else {}
+    )
+    return ReturnData(
+        returns=returns,
+        roll=roll,
+        thin=thin_days,
+        exclusions=exclusions,
+        asset=asset,
+        factors=factors,
+        kind=kind,
+        provenance=provenance,
+        notes=notes,
+    )
+
+
+def on_calendar(returns: pd.DataFrame, trade_dates, *, roll=None, thin=None):
+    """Returns re-indexed on the exchange's trade dates, rows without a price left missing.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Returns on the asset's rows (:func:`compute_returns`).
+    trade_dates : DatetimeIndex
+        The exchange calendar's trade dates over (at least) the span of ``returns``.
+    roll, thin : Series of bool, optional
+        Masks on ``returns``' index; re-indexed with False on added dates.
+
+    Returns
+    -------
+    (DataFrame, Series, Series, DatetimeIndex)
+        The returns on the union of the calendar's trade dates (between the
+        first and last row) and the rows present; the two masks; and the
+        trade dates that had no price row.
+
+    Notes
+    -----
+    A trade date :math:`d` without a row gets a missing return, and so does
+    the next row present: its return was taken across the gap and spans
+    several sessions, so it is not the return of its own date. Event time
+    then counts exchange sessions whatever rows a file lacks, and day 0
+    never moves to a neighbouring row.
+    """
+    idx = pd.DatetimeIndex(returns.index)
+    if len(idx) == 0:
+        empty = pd.Series(False, index=idx)
+        return returns, empty if roll is None else roll, empty if thin is None else thin, idx
+    cal = pd.DatetimeIndex(trade_dates)
+    cal = cal[(cal >= idx[0]) & (cal <= idx[-1])]
+    added = cal.difference(idx)
+    if len(added) == 0:
+        full = idx
+        out = returns
+    else:
+        full = idx.union(cal)
+        out = returns.reindex(full)
+        # The first row after each gap holds a return across the gap.
+        pos = full.get_indexer(added)
+        after = np.unique(pos + 1)
+        after = after[(after < len(full))]
+        after = after[full[after].isin(idx)]
+        out.iloc[after] = np.nan
+        logger.info("%d trade dates without a price row: their returns (and the next row's) are "
+                    "missing: %s", len(added),
+                    ", ".join(f"{d:%Y-%m-%d}" for d in added[:10]) + (" ..." if len(added) > 10
+                                                                       else ""))
+    out.index.name = returns.index.name
+
+    def mask(m, name):
+        if m is None:
+            return pd.Series(False, index=full, name=name)
+        return m.reindex(full, fill_value=False).astype(bool)
+
+    return out, mask(roll, "roll"), mask(thin, "thin"), added
+
+
+def locate_day0(trade_dates, index):
+    """Position of each event's trade date in ``index``, exactly, or why there is none.
+
+    Parameters
+    ----------
+    trade_dates : array-like of datetime
+        Day 0 of each event (NaT for an event without a date).
+    index : DatetimeIndex
+        The return index (sorted, unique), normally from :func:`on_calendar`.
+
+    Returns
+    -------
+    (ndarray of int64, ndarray of object)
+        Positions (-1 when the event has no day 0 in the data) and the reason
+        ('' when located). Reasons: ``pending``; ``trade date D is before the
+        first return (F)``; ``... after the last return (L)``; ``no price on
+        day 0 (D)`` — the trade date is not a row of the index, so it has no
+        return; the event is excluded rather than moved. A day 0 that has a
+        row but no usable return (a contract roll, a missing factor price)
+        keeps the event: its windows are flagged in the tidy table.
+    """
+    idx = pd.DatetimeIndex(index)
+    td = pd.DatetimeIndex(pd.to_datetime(pd.Series(trade_dates), errors="coerce"))
+    T = len(idx)
+    pos = np.full(len(td), -1, dtype=np.int64)
+    reason = np.full(len(td), "", dtype=object)
+    have = ~td.isna()
+    reason[~have] = "pending"
+    if T == 0:
+        reason[have] = "the returns are empty"
+        return pos, reason
+    hit = idx.get_indexer(td)
+    before = have & (td < idx[0])
+    after = have & (td > idx[-1])
+    located = have & (hit >= 0) & ~before & ~after
+    pos[located] = hit[located]
+    first, last = idx[0].date(), idx[-1].date()
+    # only the events without a day 0 need words (a Timestamp each)
+    for i in np.flatnonzero(have & ~located).tolist():
+        d = td[i].date()
+        if before[i]:
+            reason[i] = f"trade date {d} is before the first return ({first})"
+        elif after[i]:
+            reason[i] = f"trade date {d} is after the last return ({last})"
+        else:
+            reason[i] = f"no price on day 0 ({d}): the exchange's trade date has no row"
+    return pos, reason
+
+
+def window_mask(T: int, day0, lo: int, hi: int) -> np.ndarray:
+    """True on the days inside any event's window [day0 + lo, day0 + hi], clipped to 0..T-1.
+
+    Parameters
+    ----------
+    T : int
+        Length of the index.
+    day0 : array-like of int
+        Day-0 positions (negative entries are ignored).
+    lo, hi : int
+        Window bounds in event time, ``lo <= hi``.
+
+    Returns
+    -------
+    ndarray of bool, (T,)
+    """
+    d = np.asarray(day0, dtype=np.int64)
+    d = d[d >= 0]
+    mark = np.zeros(T + 1, dtype=np.int64)
+    if d.size and T:
+        a = np.clip(d + lo, 0, T)
+        b = np.clip(d + hi + 1, 0, T)
+        np.add.at(mark, a, 1)
+        np.add.at(mark, b, -1)
+    return np.cumsum(mark[:T]) > 0
+
+
+class EngineInputs(NamedTuple):
+    """Positional inputs of :func:`eventstudy.estimate.estimate_arrays` (without day 0)."""
+
+    y: np.ndarray
+    X: np.ndarray
+    valid: np.ndarray
+    est_ok: np.ndarray
+    missing: np.ndarray
+
+
+def engine_inputs(returns: pd.DataFrame, asset: str, factors, roll, thin, *,
+                  exclude_thin_trading: bool = True) -> EngineInputs:
+    """The engine's arrays from labelled returns and masks.
+
+    Returns
+    -------
+    EngineInputs
+        ``y`` (T,), ``X`` (T, m), ``valid`` (asset and factors present, not a
+        roll), ``est_ok`` (``valid`` and, with ``exclude_thin_trading``, not
+        thin) and ``missing`` (asset or a factor return absent).
+    """
+    T = len(returns.index)
+    factors = list(factors)
+    y = returns[asset].to_numpy(dtype=np.float64)
+    X = returns[factors].to_numpy(dtype=np.float64).reshape(T, len(factors))
+    roll = np.asarray(roll, dtype=bool)
+    thin = np.asarray(thin, dtype=bool)
+    present = np.isfinite(y) & np.isfinite(X).all(axis=1)
+    valid = present & ~roll
+    est_ok = valid & ~thin if exclude_thin_trading else valid.copy()
+    return EngineInputs(y, X, valid, est_ok, ~present)
+
+
+def returns_panel(returns: pd.DataFrame, *, roll=None, thin=None, kind: ReturnKind = "log"
+                  ) -> ReturnData:
+    """Returns of your own as a study's returns panel (the input of :func:`eventstudy.fit`).
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Index: trade dates (sorted, unique; normally the exchange calendar's,
+        see :func:`on_calendar`); one column per series (the asset and the
+        model's factors or donors).
+    roll, thin : Series of bool, optional
+        Contract-roll dates (returns missing everywhere) and thin-trading
+        dates (kept out of estimation samples with ``exclude_thin_trading``,
+        flagged in event windows); re-indexed on ``returns`` with False
+        elsewhere. Default: none.
+    kind : {'log', 'simple'}
+
+    Returns
+    -------
+    ReturnData
+        Without price exclusions or provenance.
+    """
+    check_option("kind", kind, ReturnKind)
+    if not isinstance(returns, pd.DataFrame):
+        raise StudyConfigError(f"returns must be a DataFrame; got {type(returns).__name__}")
+    index = returns.index
+    columns = tuple(map(str, returns.columns))
+    return ReturnData(returns=returns, roll=_mask("roll", roll, index),
+                      thin=_mask("thin", thin, index),
+                      exclusions=_exclusion_table([]), asset=columns[0] if columns else "",
+                      factors=columns[1:], kind=kind)
+
+
+def check_panel(panel, columns) -> ReturnData:
+    """A returns panel with the given columns, indexed by sorted unique trade dates.
+
+    Parameters
+    ----------
+    panel : ReturnData or DataFrame
+        A DataFrame is a panel without masks (:func:`returns_panel`).
+    columns : sequence of str
+        The asset and the model's series.
+
+    Returns
+    -------
+    ReturnData
+        With the masks on the returns' index.
+
+    Raises
+    ------
+    StudyConfigError
+        Not a panel, a missing column, an index that is not sorted unique dates.
+    """
+    if isinstance(panel, pd.DataFrame):
+        panel = returns_panel(panel)
+    if not isinstance(panel, ReturnData):
+        raise StudyConfigError(f"returns must be a DataFrame or a ReturnData; got "
+                               f"{type(panel).__name__}")
+    returns = panel.returns
+    missing = [c for c in columns if c not in returns.columns]
+    if missing:
+        raise StudyConfigError(
+            f"returns has no column {', '.join(map(repr, missing))}; its columns are "
+            f"{list(map(str, returns.columns))}. Compute returns for the asset and every factor"
+        )
+    if not isinstance(returns.index, pd.DatetimeIndex):
+        raise StudyConfigError("returns must be indexed by trade dates (a DatetimeIndex)")
+    if not (returns.index.is_monotonic_increasing and returns.index.is_unique):
+        raise StudyConfigError("returns' index of trade dates must be sorted and unique")
+    roll = _mask("roll", panel.roll, returns.index)
+    thin = _mask("thin", panel.thin, returns.index)
+    if roll is panel.roll and thin is panel.thin:
+        return panel
+    return dataclasses.replace(panel, roll=roll, thin=thin)
+
+
+def _mask(name, mask, index) -> pd.Series:
+    """A boolean Series on ``index`` (False where ``mask`` has no value; all False for None)."""
+    if mask is None:
+        return pd.Series(False, index=index, name=name)
+    if not isinstance(mask, pd.Series):
+        raise StudyConfigError(
+            f"{name} must be a boolean Series indexed by date; got {type(mask).__name__}"
+        )
+    if mask.index.equals(index) and mask.dtype == bool:
+        return mask
+    return mask.reindex(index, fill_value=False).fillna(False).astype(bool)
+
+
+def check_events(events) -> pd.DataFrame:
+    """Aligned events as the estimation reads them: unique ``id``, ``trade_date``, and
+    ``category`` ('' when absent) and ``direction`` (0 when absent) filled in.
+
+    Raises
+    ------
+    StudyConfigError
+        Not a DataFrame, no ``id`` or ``trade_date`` column, a repeated id.
+    """
+    if not isinstance(events, pd.DataFrame):
+        raise StudyConfigError(f"events must be a DataFrame; got {type(events).__name__}")
+    missing = [c for c in ("id", "trade_date") if c not in events.columns]
+    if missing:
+        raise StudyConfigError(
+            f"events has no column {', '.join(map(repr, missing))}; pass the aligned catalogue "
+            f"(eventstudy.events.align_events)"
+        )
+    ev = events.reset_index(drop=True)
+    if ev["id"].duplicated().any():
+        dup = ev.loc[ev["id"].duplicated(), "id"].iloc[0]
+        raise StudyConfigError(f"events has duplicate id {dup!r}; ids must be unique")
+    ev = ev.assign(trade_date=pd.to_datetime(ev["trade_date"]))
+    if "category" not in ev.columns:
+        ev = ev.assign(category="")
+    ev = ev.assign(
+        category=ev["category"].astype(object).where(ev["category"].notna(), "").astype(str)
+    )
+    if "direction" not in ev.columns:
+        ev = ev.assign(direction=0)
+    return ev.assign(direction=pd.array(ev["direction"], dtype="Int64").fillna(0))
+
+
+def study_returns(study: Study, prices_dir=None):
+    """A study's returns panel on the asset's exchange calendar, with its masks.
+
+    Parameters
+    ----------
+    study : Study
+        A one-asset study.
+    prices_dir : path-like, optional
+        Folder of price snapshots (:func:`eventstudy.prices.load_prices`).
+
+    Returns
+    -------
+    (ReturnData, ExchangeCalendar)
+        Returns of the asset and of the model's series (``factors``, or
+        ``donors`` for a synthetic control) on the asset's trade dates, and
+        the calendar.
+
+    Notes
+    -----
+    Returns are taken on the dates every ticker covers (:func:`common_span`),
+    except the donors of a synthetic control: a donor without a price on an
+    asset date makes that day's return missing, and a donor without any price
+    over an event's estimation window is an error (:func:`check_donor_prices`).
+    They are then re-indexed on the asset's exchange calendar
+    (:func:`on_calendar`): a trade date without a price row is a missing
+    return, so day 0 is always the event's own trade date.
+    """
+    from .calendar import get_calendar
+    from .prices import load_prices
+
+    tickers = list(study.tickers)
+    prices = load_prices(tickers, prices_dir=prices_dir)
+    spanned = [t for t in tickers if t not in study.donors or t in split_spread(study.asset)]
+    common, last = common_span({t: prices[t] for t in spanned})
+    logger.info("%s: prices from %s to %s (the dates every one of %s covers)", study.name,
+                common.date(), last.date(), ", ".join(spanned))
+    legs = split_spread(study.asset)
+    if len(legs) == 2:
+        data = spread_returns(prices, study, common, last)
+    else:
+        data = prepare_returns(prices, study.asset, study.regressors, kind=study.returns,
+                               mask_rolls=study.mask_rolls, start=common, end=last)
+    calendar = get_calendar(legs[0])
+    if len(data.returns.index):
+        trade_dates = calendar.trade_dates(data.returns.index[0], data.returns.index[-1])
+        returns, roll, thin, added = on_calendar(data.returns, trade_dates, roll=data.roll,
+                                                 thin=data.thin)
+        notes = list(data.notes)
+        if len(added):
+            notes.append(f"{len(added)} trade dates without a price row (missing returns): "
+                         + ", ".join(f"{d:%Y-%m-%d}" for d in added))
+        data = dataclasses.replace(data, returns=returns, roll=roll, thin=thin, notes=notes)
+    return data, calendar
+
+
+def spread_returns(prices, study: Study, start=None, end=None) -> ReturnData:
+    """Returns of the spread asset ``"A-B"``: R_A - R_B on A's trade dates, both legs' masks.
+
+    The two legs' returns are taken on A's trade dates (B's price on each of
+    them, as for a factor), so both span the same holding period; the roll
+    mask is the union of both legs' (and the futures factors') contract
+    switches, and the thin mask the union of both legs' thin-trading days.
+    """
+    from .contracts import is_continuous_future, thin_mask
+
+    a, b = split_spread(study.asset)
+    factors = tuple(f for f in study.regressors if f not in (a, b))
+    data = prepare_returns(prices, a, (b, *factors), kind=study.returns,
+                           mask_rolls=study.mask_rolls, start=start, end=end)
+    returns = data.returns
+    if not returns[b].notna().any():
+        raise StudyConfigError(f"assets = {study.asset!r}: {b} has no price on {a}'s trade "
+                               f"dates over the study's span; give two series that overlap")
+    spread = returns[a] - returns[b]
+    out = returns.drop(columns=[a, b])
+    out.insert(0, study.asset, spread)
+    thin = data.thin.copy()
+    if is_continuous_future(b):
+        thin |= thin_mask(b, prices[b]).reindex(thin.index, fill_value=False).astype(bool)
+    return dataclasses.replace(data, returns=out, thin=thin, asset=study.asset, factors=factors,
+                               notes=[*data.notes, f"{study.asset}: {a} minus {b}, "
+                                      f"{study.returns} returns on {a}'s trade dates"])
+
+
+def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFrame:
+    """``returns`` with each factor's return ℓ rows earlier added, for each lag ℓ ≠ 0.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        Returns on the trade dates (normally the exchange calendar's), with
+        the factor columns.
+    factors : sequence of str
+    lags : sequence of int
+        ℓ > 0 a lag (column ``<factor>_lag<ℓ>`` holds the return of row t - ℓ
+        at row t), ℓ < 0 a lead (``<factor>_lead<-ℓ>``, row t + |ℓ|); 0 is the
+        factor itself (:func:`eventstudy.config.lag_name`).
+    roll : Series of bool, optional
+        Contract-roll dates: a shifted return that comes from a roll day is
+        missing (it spans a contract switch of the asset or a futures factor).
+
+    Returns
+    -------
+    DataFrame
+        A copy with the new columns (the same frame when ``lags`` is ``(0,)``).
+        Rows are trade dates, so a lag is one trade date of the asset's
+        calendar; a shifted value is missing where the source row is missing
+        or a roll, and at the ends of the index.
+    """
+    lags = [int(g) for g in lags if int(g) != 0]
+    if not lags:
+        return returns
+    src = returns[list(factors)]
+    if roll is not None:
+        off = ~roll.reindex(returns.index, fill_value=False).to_numpy(dtype=bool)
+        src = src.where(np.repeat(off[:, None], src.shape[1], axis=1))
+    new = {lag_name(f, g): src[f].shift(g) for f in factors for g in lags}
+    return returns.assign(**new)
+
+
+def check_donor_prices(returns: pd.DataFrame, donors, day0, estimation, event_ids, *,
+                       prefix: str = "") -> None:
+    """Raise when a donor has no return over some event's estimation window.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        The returns on the trade dates, with one column per donor.
+    donors : sequence of str
+    day0 : array_like of int
+        Day-0 positions of the located events.
+    estimation : (int, int)
+    event_ids : array_like of str
+        The events' ids (for the message).
+    prefix : str
+        Put before the message (the study file, ``"Study: "``;
+        :func:`eventstudy.config.error_prefix`).
+
+    Raises
+    ------
+    StudyConfigError
+        ``donors = [...]: <donor> has no price over the estimation window ...``
+        naming the event, the window's dates and the fix.
+    """
+    day0 = np.asarray(day0, dtype=np.int64)
+    T = len(returns.index)
+    if not day0.size or not T:
+        return
+    a = np.clip(day0 + estimation[0], 0, T)
+    b = np.clip(day0 + estimation[1] + 1, 0, T)
+    for d in donors:
+        have = np.concatenate([[0], np.cumsum(np.isfinite(returns[d].to_numpy(dtype=float)))])
+        empty = np.flatnonzero((b > a) & (have[b] - have[a] == 0))
+        if empty.size:
+            i = int(empty[0])
+            first, last = returns.index[a[i]], returns.index[b[i] - 1]
+            raise StudyConfigError(
+                f"{prefix}donors = {list(donors)!r}: {d} has no price over the estimation window "
+                f"[{estimation[0]}, {estimation[1]}] of event {event_ids[i]!r} ({first:%Y-%m-%d} "
+                f"to {last:%Y-%m-%d}); drop {d} from donors or choose a donor with prices over "
+                f"those dates")
