@@ -28,10 +28,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from eventstudy.config import load_study  # noqa: E402
 from eventstudy.estimate import estimate_arrays  # noqa: E402
 from eventstudy.exceptions import DataQualityWarning  # noqa: E402
 from eventstudy.simulation import bench_placebo, load_return_arrays  # noqa: E402
-from eventstudy.config import load_study  # noqa: E402
 
 ESTIMATION = (-250, -11)
 WINDOWS = ((-10, 10), (-1, 1), (0, 0), (0, 5))

@@ -24,8 +24,16 @@ from .config import Study, error_prefix, study_error
 from .estimate import Design, estimate_arrays
 from .exceptions import StudyConfigError
 from .inference import per_event_tests, placebo_distribution, test_battery
-from .panel import (check_donor_prices, check_events, check_panel, engine_inputs,
-                    lagged_factors, locate_day0, study_returns, window_mask)
+from .panel import (
+    check_donor_prices,
+    check_events,
+    check_panel,
+    engine_inputs,
+    lagged_factors,
+    locate_day0,
+    study_returns,
+    window_mask,
+)
 from .results import EventStudyResults, MultiAssetResults
 
 __all__ = ["ZERO_VARIANCE", "analyse", "event_groups", "fit", "select_events"]
@@ -258,8 +266,6 @@ def _design(study: Study, panel, studied, others):
         returns, study.asset, study.design_columns, panel.roll.to_numpy(),
         panel.thin.to_numpy(), exclude_thin_trading=study.exclude_thin_trading)
     pos, reason = locate_day0(studied["trade_date"], returns.index)
-    for i in np.flatnonzero(reason != ""):
-        logger.info("event %s excluded: %s", studied["id"].iat[i], reason[i])
     other_pos, _ = locate_day0(others["trade_date"], returns.index)
     keep = other_pos >= 0
     other_ids = others["id"].astype(str).to_numpy()[keep]

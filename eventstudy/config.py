@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .options import ModelName, ReturnKind, check_option
 from .exceptions import OptionError, StudyConfigError
+from .options import ModelName, ReturnKind, check_option
 
 if sys.version_info >= (3, 11):
     import tomllib

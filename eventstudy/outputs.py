@@ -427,8 +427,8 @@ def run_study(path, prices_dir=None, out=None, *, figures: bool = True,
         a temporary folder beside it that then replaces it, so the folder
         never mixes two runs and a failed run leaves the previous one intact.
     """
-    from .config import load_study
     from .analysis import analyse
+    from .config import load_study
 
     study = load_study(path)
     out = check_out_dir(Path(out) if out is not None else Path("out") / study.name)

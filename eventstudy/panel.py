@@ -258,7 +258,10 @@ def compute_returns(prices, asset: str, factors: Iterable[str] = (), kind: Retur
 
 @dataclass(frozen=True)
 class ReturnData:
-    """Returns on the asset's trade dates with the masks the model stage needs.
+    """The returns panel of one study: returns on the asset's trade dates with their masks.
+
+    Built by :func:`prepare_returns` (and, on the exchange calendar, by
+    :func:`study_returns`), or from returns of your own by :func:`returns_panel`.
 
     Attributes
     ----------
@@ -332,9 +335,9 @@ def _exclusion_table(parts: list) -> pd.DataFrame:
 def common_span(prices: Mapping) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The first and last dates that every ticker's prices cover.
 
-    Returns start where the last series starts (UUP begins in 2007) and end
-    where the first one ends, so no factor is missing at either end; pass
-    them as ``start``/``end`` to :func:`prepare_returns`.
+    Returns start where the last series starts and end where the first one
+    ends, so no factor is missing at either end; pass them as
+    ``start``/``end`` to :func:`prepare_returns`.
     """
     frames = [frame for frame in prices.values() if len(frame)]
     return (max(frame.index[0] for frame in frames), min(frame.index[-1] for frame in frames))

@@ -18,8 +18,15 @@ from scipy import special
 
 from .config import Study, lag_name, lagged_names
 from .exceptions import StudyConfigError
-from .panel import (check_events, check_panel, engine_inputs, lagged_factors, locate_day0,
-                    study_returns, window_mask)
+from .panel import (
+    check_events,
+    check_panel,
+    engine_inputs,
+    lagged_factors,
+    locate_day0,
+    study_returns,
+    window_mask,
+)
 
 __all__ = ["dummy_regression", "lead_lag_check", "lead_lag_regression", "newey_west_lags"]
 
@@ -96,8 +103,9 @@ def dummy_regression(study: Study, panel, events: pd.DataFrame, *, maxlags: int 
     (the call logs the median ratio of the HAC to the classical se). This
     is the known downward bias of heteroskedasticity- (and autocorrelation-)
     consistent estimators at high-leverage points (Chesher and Jewitt 1987;
-    MacKinnon and White 1985), in its extreme form. The HAC column is kept (statsmodels' estimator, as specified) but
-    flagged in ``hac_unreliable`` and a warning is logged once per call.
+    MacKinnon and White 1985), in its extreme form. The HAC column is kept
+    (statsmodels' estimator, as specified) but flagged in ``hac_unreliable``
+    and a warning is logged once per call.
     Two estimates stand beside it:
 
     - ``car_se`` (classical): c'(s² (D'D)⁻¹)c from the same regression, D its

@@ -4,10 +4,11 @@
 (which :func:`eventstudy.analysis.analyse` calls for a study file) and not
 changed afterwards; it carries its :class:`~eventstudy.config.Study`
 (``results.study``), the returns panel (``results.data``), the events given
-(``results.catalogue``) and the engine's inputs (``results.design``). Its canonical table is :meth:`EventStudyResults.tidy` — one row
-per event and CAR window with the CAR, its standard error, t, df, p, the
-interval, the SQ and placebo p-values, the window's flags and a note that
-explains every missing value. The statsmodels-style accessors read from it:
+(``results.catalogue``) and the engine's inputs (``results.design``). Its
+canonical table is :meth:`EventStudyResults.tidy` — one row per event and
+CAR window with the CAR, its standard error, t, df, p, the interval, the SQ
+and placebo p-values, the window's flags and a note that explains every
+missing value. The statsmodels-style accessors read from it:
 
 - :attr:`~EventStudyResults.params` / :attr:`~EventStudyResults.cars`,
   :attr:`~EventStudyResults.bse`, :attr:`~EventStudyResults.tvalues`,

@@ -157,8 +157,8 @@ def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
         and, with ``exclude_thin_trading``, thin-trading days of the asset
         are left out of ``est_ok`` (:func:`eventstudy.panel.prepare_returns`).
     """
-    from .prices import load_prices
     from .panel import common_span, prepare_returns
+    from .prices import load_prices
 
     factors = tuple(factors)
     prices = load_prices([asset, *factors], start=start, end=end, prices_dir=prices_dir)

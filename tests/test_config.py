@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import eventstudy as es
-from eventstudy.exceptions import StudyConfigError
 from eventstudy.config import STUDY_KEYS, Study, load_study
+from eventstudy.exceptions import StudyConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "data" / "events.csv"

@@ -1,7 +1,7 @@
 import pytest
 
-from eventstudy.options import ModelName, check_option
 from eventstudy.exceptions import EventFileError, OptionError
+from eventstudy.options import ModelName, check_option
 
 
 def test_check_option_accepts_valid_value():

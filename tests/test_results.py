@@ -197,6 +197,13 @@ def test_the_whole_results_surface(market):
     assert "CAR by event (% log return" in res.summary()
     assert "Normal-return model" in res.summary() and "<table>" in res._repr_html_()
     assert res.title_of("e1") == "b"
+    # the results carry their study, panel, events and the engine's inputs
+    assert res.study.asset == "A" and res.study.placebo_draws == 300
+    assert res.data.returns.index.equals(idx) and res.catalogue is events
+    assert list(res.design.day0) == [300, 420, 540, -1]
+    assert list(res.design.reason[:3]) == ["", "", ""] and res.design.reason[3] == "pending"
+    np.testing.assert_array_equal(res.design.y, market["A"].to_numpy())
+    np.testing.assert_array_equal(res.design.X, market[["F"]].to_numpy())
     with pytest.raises(AttributeError, match="immutable"):
         res.placebo = None
     with pytest.raises(KeyError, match="no used event with id 'e3'"):

@@ -11,9 +11,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eventstudy.exceptions import (
+    DataError,
+    DataQualityWarning,
+    InvalidTickerError,
+    OptionError,
+    StudyConfigError,
+)
+from eventstudy.panel import (
+    ReturnData,
+    check_panel,
+    compute_returns,
+    prepare_returns,
+    returns_panel,
+)
 from eventstudy.prices import load_prices
-from eventstudy.exceptions import DataError, DataQualityWarning, InvalidTickerError, OptionError
-from eventstudy.panel import ReturnData, compute_returns, prepare_returns
 
 RTOL = 1e-12  # both sides compute the same float64 ratio; only rounding of log/exp differs
 
@@ -205,3 +217,24 @@ def test_prepare_returns_keeps_exclusions_out_of_attrs():
     rows = data.exclusions[data.exclusions["reason"] == "no price on the asset's trade date"]
     assert rows[["ticker"]].to_dict("list") == {"ticker": ["SPY"]}
     assert rows["date"].tolist() == [ASSET_DATES[2]]
+
+
+def test_a_panel_of_your_own_returns_puts_the_masks_on_its_dates():
+    idx = pd.bdate_range("2020-01-06", periods=5)
+    frame = pd.DataFrame({"A": [np.nan, 0.01, -0.02, 0.0, 0.03],
+                          "F": [np.nan, 0.0, 0.01, np.nan, 0.02]}, index=idx)
+    roll = pd.Series([True, True], index=[idx[2], pd.Timestamp("2020-01-01")])
+    panel = returns_panel(frame, roll=roll)
+    assert panel.roll.tolist() == [False, False, True, False, False]
+    assert not panel.thin.any() and panel.kind == "log" and panel.exclusions.empty
+    # a usable day: every return present and not a roll
+    assert panel.valid.tolist() == [False, True, False, False, True]
+    assert check_panel(frame, ["A", "F"]).roll.tolist() == [False] * 5
+    with pytest.raises(StudyConfigError, match=r"returns has no column 'G'; its columns are "
+                                               r"\['A', 'F'\]"):
+        check_panel(panel, ["A", "G"])
+    with pytest.raises(StudyConfigError, match=r"roll must be a boolean Series indexed by date; "
+                                               r"got list"):
+        returns_panel(frame, roll=[True])
+    with pytest.raises(StudyConfigError, match=r"returns must be indexed by trade dates"):
+        check_panel(frame.reset_index(drop=True), ["A"])

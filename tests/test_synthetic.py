@@ -13,10 +13,10 @@ import pytest
 from scipy import linalg, optimize
 
 import eventstudy as es
+from eventstudy.analysis import fit
 from eventstudy.estimate import estimate_arrays, simplex_lstsq
 from eventstudy.exceptions import DataQualityWarning, StudyConfigError
 from eventstudy.inference import placebo_distribution
-from eventstudy.analysis import fit
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "data" / "events.csv"
