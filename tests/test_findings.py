@@ -314,7 +314,7 @@ def _run(asset, car, ar):
     catalogue = pd.DataFrame({"id": ["kuala-lumpur-framework"],
                               "title": ["US-China framework agreed in Kuala Lumpur"],
                               "trade_date": [pd.Timestamp("2025-10-27")]})
-    return SimpleNamespace(options=SimpleNamespace(asset=asset, factors=("SPY", "UUP")),
+    return SimpleNamespace(study=SimpleNamespace(asset=asset, factors=("SPY", "UUP")),
                            car=car, ar=ar, catalogue=catalogue)
 
 

@@ -791,7 +791,7 @@ def article_findings(zs, soyb, headline, front, *, events, short_names=None,
     a, b = zs.study.asset, soyb.study.asset
     za, sb = zs.car, soyb.car
     cars = {a: za, b: sb}
-    factors = " and ".join(zs.study.regressors) or "a constant mean"
+    factors = " and ".join(zs.study.factors) or "a constant mean"
 
     measured = " ".join(
         f"**{name} (day 0 = {event_day0(za, eid):%Y-%m-%d}):** "
