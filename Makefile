@@ -56,15 +56,17 @@ FORCE:
 
 # The prices of every study are read once before any page runs: a data problem
 # (offline without PRICES_DIR, a broken file) stops the build in one line.
+REPORT_CMD   := $(BIN)/python -m eventstudy.report --notebooks notebooks --studies studies
+
 $(REPORTS)/.data-ok: $(REPORT_INPUTS)
-	@$(BIN)/python -m eventstudy.report --check-data
+	@$(REPORT_CMD) --check-data
 	@touch $@
 
 $(REPORTS)/%.html: notebooks/%.py $(REPORT_INPUTS) $(REPORTS)/.data-ok
-	$(BIN)/python -m eventstudy.report --out $(REPORTS) --page $<
+	$(REPORT_CMD) --out $(REPORTS) --page $<
 
 $(REPORTS)/index.html: $(PAGES) $(REPORT_INPUTS)
-	$(BIN)/python -m eventstudy.report --out $(REPORTS) --index $(PAGES)
+	$(REPORT_CMD) --out $(REPORTS) --index $(PAGES)
 
 screenshots: report ## Photograph every report page and a run's report.html in Chromium (reports/screenshots/)
 	$(BIN)/python tests/browser.py --report $(REPORTS) --study studies/article.toml \

@@ -22,8 +22,6 @@ __all__ = [
     "DataQualityWarning",
     "ExclusionWarning",
     "UnsupportedFutureError",
-    "NotebookError",
-    "ReportDataError",
     "EventAlignmentError",
     "CacheWarning",
     "InferenceError",
@@ -105,43 +103,6 @@ class ExclusionWarning(EventStudyWarning):
 
 class UnsupportedFutureError(InvalidTickerError):
     """A continuous futures symbol (``...=F``) without a documented roll rule."""
-
-
-class NotebookError(EventStudyError):
-    """A notebook cell failed while the report was built.
-
-    Parameters
-    ----------
-    notebook : str
-        The notebook that was executed.
-    cell : int
-        The number of the failing cell (1-based, counting every cell).
-    error : str
-        The error as the cell printed it (exception name, message, traceback).
-    """
-
-    def __init__(self, notebook, cell, error):
-        self.notebook = str(notebook)
-        self.cell = cell
-        self.error = str(error)
-        super().__init__(
-            f"{self.notebook}: cell {cell} failed; fix the cell or the library it calls, "
-            f"then rebuild the report\n{self.error}"
-        )
-
-
-class ReportDataError(NotebookError):
-    """A report page stopped by a data problem (prices missing or unusable): one line.
-
-    The message names the page and the data error and, offline, the fix
-    (``make report PRICES_DIR=...``); no traceback, since the page is not at fault.
-    """
-
-    def __init__(self, notebook, cell, error):
-        self.notebook = str(notebook)
-        self.cell = cell
-        self.error = str(error)
-        EventStudyError.__init__(self, f"{self.notebook}: {self.error}")
 
 
 class EventAlignmentError(EventStudyError, ValueError):

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -27,26 +27,24 @@
 
 # %%
 # %matplotlib inline
+from pathlib import Path
+
 from IPython.display import HTML, Markdown
 
 import eventstudy as es
-from eventstudy.prices import load_prices
-from eventstudy.report import NOTEBOOKS_DIR
-from eventstudy.report.findings import data_quality_findings, lead_lag_sentence
+from eventstudy.report import format as fmt
+from eventstudy.report.build import data_provenance, provenance_html
+from eventstudy.report.figures import plot_normalised, plot_price_quality
+from eventstudy.report.findings import largest_returns_sentence, lead_lag_sentence, series_spans
+from eventstudy.report.html import page_table
+from eventstudy.report.tables import close_prices, data_check_table, data_checks, formatted
 from eventstudy.regression import lead_lag_check
-from eventstudy.report import (
-    close_prices,
-    data_check_table,
-    data_checks,
-    data_provenance,
-    plot_normalised,
-    plot_price_quality,
-    provenance_html,
-)
 
+STUDIES = Path("../studies")  # the study files beside this folder
 TICKERS = ["ZS=F", "SPY", "UUP", "SOYB"]
 START = "2017-01-01"
-prices = load_prices(TICKERS)
+UNIT = "US cents per bushel"
+prices = es.load_prices(TICKERS)
 checks = data_checks(TICKERS, start=START)
 
 # %% [markdown]
@@ -67,7 +65,8 @@ HTML(provenance_html(provenance))
 
 # %%
 zs = prices["ZS=F"]["Close"]
-fig = plot_price_quality(zs, checks["ZS=F"], [(START, zs.index[-1]), ("2025-01-01", zs.index[-1])])
+fig = plot_price_quality(zs, checks["ZS=F"], [(START, zs.index[-1]), ("2025-01-01", zs.index[-1])],
+                         unit=UNIT)
 fig
 
 # %% [markdown]
@@ -96,7 +95,10 @@ data_check_table(checks)
 # `-`: an ordinary trading day.
 
 # %%
-checks["ZS=F"].largest_returns
+largest = checks["ZS=F"].largest_returns
+HTML(page_table(formatted(largest, {"date": "{:%Y-%m-%d}", "return": fmt.pct}),
+                caption="The largest absolute ZS=F log returns since 2017 (in %)",
+                text_columns=("date", "label")))
 
 # %% [markdown]
 # ## Closes that differ: do leads and lags of the factors matter?
@@ -114,9 +116,12 @@ checks["ZS=F"].largest_returns
 # previous trade date; `lead 1`: of the next; `sum`: the summed beta.
 
 # %%
-article = es.load_study(NOTEBOOKS_DIR.parent / "studies" / "article.toml")
+article = es.load_study(STUDIES / "article.toml")
 lead_lag = lead_lag_check(article, (-1, 0, 1), start="2010-01-01", end="2025-12-31")
-lead_lag.round(4)
+HTML(page_table(formatted(lead_lag, {"coef": "{:.4f}", "se_hac": "{:.4f}", "t_hac": "{:.2f}",
+                                     "p_hac": fmt.pvalue}),
+                caption="ZS=F on SPY and UUP with their leads and lags (Newey–West t)",
+                text_columns=("factor", "lag", "term")))
 
 # %%
 Markdown(lead_lag_sentence(lead_lag, "ZS=F"))
@@ -125,4 +130,12 @@ Markdown(lead_lag_sentence(lead_lag, "ZS=F"))
 # ## What this page found
 
 # %% tags=["findings"]
-Markdown(data_quality_findings(checks, provenance, asset="ZS=F", start=START))
+zs_check = checks["ZS=F"]
+sources = provenance["source"].astype(str).drop_duplicates().sort_values()
+missing = data_check_table(checks).loc["missing sessions"].astype(str)
+Markdown(
+    f"Prices come from **{', '.join(sources)}** ({series_spans(checks)}). Since {START[:4]} the ZS=F series has "
+    f"**{len(zs_check.roll_days)} roll days** and **{len(zs_check.thin_periods)} thin-trading "
+    f"periods**; {largest_returns_sentence(zs_check.largest_returns)} Missing sessions against "
+    f"the exchange calendars: {', '.join(missing.index + ' ' + missing)}."
+)

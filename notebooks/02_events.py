@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -28,21 +28,23 @@
 
 # %%
 # %matplotlib inline
+from pathlib import Path
+
 import pandas as pd
 from IPython.display import HTML, Markdown
 
+import eventstudy as es
 from eventstudy.calendar import get_calendar
-from eventstudy.prices import load_prices
-from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
-from eventstudy.report.findings import events_findings
+from eventstudy.report.figures import plot_event_timeline
+from eventstudy.report.findings import day0_moves, rule_counts
 from eventstudy.report.html import page_table
-from eventstudy.report import article_events, catalogue_table, pending_events, plot_event_timeline
+from eventstudy.report.tables import catalogue_table, moved_events, pending_events
 
 pd.set_option("display.max_colwidth", 120)
 ASSET = "ZS=F"
-close = load_prices([ASSET])[ASSET]["Close"]
-events = load_events(DEFAULT_EVENTS)
-aligned = align_events(events, get_calendar(ASSET), last_date=close.index[-1])
+close = es.load_prices([ASSET])[ASSET]["Close"]
+events = es.load_events(Path("../data/events.csv"))  # the catalogue beside this folder
+aligned = es.align_events(events, get_calendar(ASSET), last_date=close.index[-1])
 
 # %% [markdown]
 # ## Every event and its trade date
@@ -69,7 +71,8 @@ HTML(page_table(catalogue_table(aligned), caption="Every event of the catalogue 
 # %%
 last = close.index[-1]
 fig = plot_event_timeline(
-    close, aligned, [("2018-03-01", "2020-02-28"), ("2025-02-01", last)], ticker=ASSET
+    close, aligned, [("2018-03-01", "2020-02-28"), ("2025-02-01", last)], ticker=ASSET,
+    unit="US cents per bushel",
 )
 fig
 
@@ -77,17 +80,31 @@ fig
 # ## The article's events and its sentences
 
 # %%
-catalogue_table(article_events(aligned), ["id", "trade_date", "rule", "title", "source"])
+HTML(page_table(catalogue_table(aligned[aligned["in_article"]],
+                                ["id", "trade_date", "rule", "title", "source"]),
+                caption="The events the article mentions",
+                text_columns=("id", "trade_date", "rule", "title", "source")))
 
 # %% [markdown]
 # ## Pending events (no date yet)
 
 # %%
-catalogue_table(pending_events(aligned), ["id", "title", "status", "notes"])
+HTML(page_table(catalogue_table(pending_events(aligned), ["id", "title", "status", "notes"]),
+                caption="Events without a date yet",
+                text_columns=("id", "title", "status", "notes")))
 
 # %% [markdown]
 # ## What this page found
 
 # %% tags=["findings"]
-Markdown(events_findings(aligned, last_early_year=2020, early_label="2018–2020",
-                         first_late_year=2025))
+pending = pending_events(aligned)
+moved = moved_events(aligned)
+years = aligned["trade_date"].dt.year
+Markdown(
+    f"The catalogue holds **{len(aligned)} events**: {len(aligned) - len(pending)} have a trade "
+    f"date ({(years <= 2020).sum()} from 2018–2020, {(years >= 2025).sum()} from 2025) and "
+    f"{len(pending)} are pending ({', '.join(pending['id'])}). "
+    f"{aligned['in_article'].sum()} events are marked `in_article` in the catalogue. "
+    f"For {len(moved)} events day 0 is not the reported calendar date ({day0_moves(moved)}). "
+    f"Rules used: {rule_counts(aligned)}."
+)

@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -31,13 +31,14 @@
 # %matplotlib inline
 import logging
 import warnings
+from pathlib import Path
 
 from IPython.display import HTML, Markdown
 
 import eventstudy as es
 from eventstudy.exceptions import DataQualityWarning
-from eventstudy.report import NOTEBOOKS_DIR, plot_car_by_asset, plot_car_intervals
-from eventstudy.report.findings import markets_findings
+from eventstudy.report.figures import plot_car_by_asset, plot_car_intervals
+from eventstudy.report.findings import cross_asset_sentence, markets_moved, reading_changes
 from eventstudy.report.html import answer_box, cross_asset_table
 
 # Data issues are listed on page 1 and each exclusion in the tables below, so the
@@ -47,7 +48,7 @@ logging.getLogger("eventstudy").setLevel(logging.ERROR)
 KEY = ["busan-meeting", "trump-xi-call"]
 NAMES = {"busan-meeting": "Busan meeting", "trump-xi-call": "Trump–Xi call"}
 CORN_FACTOR = "market model, SPY+UUP+corn (ZC=F)"
-study = es.load_study(NOTEBOOKS_DIR.parent / "studies" / "markets.toml")
+study = es.load_study(Path("../studies/markets.toml"))
 markets = es.analyse(study, size_check=True)
 with_corn = es.analyse(study.replace(**study.variants[CORN_FACTOR]), size_check=True)
 
@@ -108,5 +109,12 @@ HTML(answer_box(with_corn.results, study.headline_events, study.headline_windows
 # ## What this page found
 
 # %% tags=["findings"]
-Markdown(markets_findings(markets, with_corn, KEY, (0, 1), names=NAMES,
-                          alternative_label="the model with corn as a factor"))
+CORN = "the model with corn as a factor"
+Markdown(
+    f"**{NAMES['busan-meeting']}**: {markets_moved(markets, 'busan-meeting')} "
+    f"{cross_asset_sentence(markets, 'busan-meeting')} "
+    f"{reading_changes(markets, with_corn, 'busan-meeting', label=CORN)}\n\n"
+    f"**{NAMES['trump-xi-call']}**: {markets_moved(markets, 'trump-xi-call')} "
+    f"{cross_asset_sentence(markets, 'trump-xi-call')} "
+    f"{reading_changes(markets, with_corn, 'trump-xi-call', label=CORN)}"
+)

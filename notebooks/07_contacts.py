@@ -7,7 +7,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -30,13 +30,15 @@
 # %matplotlib inline
 import logging
 import warnings
+from pathlib import Path
 
 from IPython.display import HTML, Markdown
 
 import eventstudy as es
 from eventstudy.exceptions import DataQualityWarning
-from eventstudy.report import NOTEBOOKS_DIR, plot_class, plot_placebo
-from eventstudy.report.findings import class_findings
+from eventstudy.report import format as fmt
+from eventstudy.report.figures import plot_class, plot_placebo
+from eventstudy.report.findings import class_mean_sentence, class_sentence, group_lines
 from eventstudy.report.html import answer_box, page_table
 from eventstudy.report.tables import class_table
 
@@ -45,7 +47,7 @@ from eventstudy.report.tables import class_table
 warnings.simplefilter("ignore", DataQualityWarning)
 logging.getLogger("eventstudy").setLevel(logging.ERROR)
 NAMES = {"trump-xi-call": "the 2025-11-24 call", "busan-meeting": "the Busan meeting"}
-study = es.load_study(NOTEBOOKS_DIR.parent / "studies" / "trump_xi_contacts.toml")
+study = es.load_study(Path("../studies/trump_xi_contacts.toml"))
 contacts = es.analyse(study, size_check=True)
 by_agriculture = es.analyse(study.replace(group_by="agriculture"), size_check=True)
 
@@ -87,12 +89,11 @@ HTML(page_table(class_table(contacts, by_agriculture), caption="Every Trump–Xi
 
 # %%
 contacts.tests.pivot_table(index=["group", "start", "end"], columns="test", values="p_value",
-                           sort=False, dropna=False).round(3).astype(object).fillna("—")
+                           sort=False, dropna=False).map(fmt.pvalue)
 
 # %%
 by_agriculture.tests.pivot_table(index=["group", "start", "end"], columns="test",
-                                 values="p_value", sort=False,
-                                 dropna=False).round(3).astype(object).fillna("—")
+                                 values="p_value", sort=False, dropna=False).map(fmt.pvalue)
 
 # %% [markdown]
 # ## The placebo distribution of the class mean
@@ -108,4 +109,16 @@ plot_placebo(contacts, (0, 1), groups=("all",))
 # ## What this page found
 
 # %% tags=["findings"]
-Markdown(class_findings(contacts, by_agriculture, study.headline_events, NAMES))
+car = contacts.tidy()
+timed = contacts.catalogue.set_index("id").loc[contacts.used_ids, ["time", "timing"]]
+Markdown(
+    f"{class_sentence(car, 'trump-xi-call', NAMES['trump-xi-call'], class_label='contacts')}\n\n"
+    f"{class_sentence(car, 'busan-meeting', NAMES['busan-meeting'], class_label='contacts')}\n\n"
+    f"{class_mean_sentence(car, (0, 0), class_label='contacts')}\n\n"
+    f"{class_mean_sentence(car, (0, 1), class_label='contacts')}\n\n"
+    f"By whether agriculture came up:\n\n{group_lines(by_agriculture.tests)}\n\n"
+    f"{timed.isna().all(axis=1).sum()} of the {len(timed)} contacts are reported without a "
+    "clock time or part of the day: for them day 0 is the date's session, and the news may "
+    "have come after the close, so [0, 1] — shown beside [0, 0] — is the window sure to hold "
+    "it, at the cost of a day of noise."
+)

@@ -70,6 +70,8 @@ RAW_VALUES = {
     "<NA>": re.compile(r"<NA>"),
     "{'": re.compile(r"\{'"),
     "Traceback": re.compile(r"\bTraceback\b"),
+    # a float printed raw: more decimals than any table of the report shows
+    "raw number": re.compile(r"(?<![\w.])\d+\.\d{5,}(?![\w.])"),
 }
 #: A CAR in percent and its interval, as the report prints them (sign, two decimals).
 CAR_PCT = r"[+−-]\d+\.\d\d%"

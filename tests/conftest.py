@@ -48,12 +48,13 @@ def cache_dir(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def report(tmp_path_factory, prices_dir) -> Path:
-    """The whole report (every notebook executed, and the index), built once per session.
+    """The whole report (every notebook executed once, and the index), built once per
+    session and shared by every test that reads it.
 
     A failing cell raises NotebookError with the cell's traceback.
     """
     from eventstudy.report.build import build_report
 
     out = tmp_path_factory.mktemp("reports")
-    build_report(out, prices_dir=prices_dir)
+    build_report(out, REPO / "notebooks", studies=REPO / "studies", prices_dir=prices_dir)
     return out

@@ -39,7 +39,7 @@ from eventstudy.report.build import notebook_sources
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "studies" / "article.toml"
 RUN_PAGE = "run-article"
-PAGES = ["index", *(p.stem for p in notebook_sources()), RUN_PAGE]
+PAGES = ["index", *(p.stem for p in notebook_sources(REPO / "notebooks")), RUN_PAGE]
 NAMES = headline_events(STUDY)
 
 pytestmark = [pytest.mark.snapshot, pytest.mark.notebook]

@@ -1,4 +1,5 @@
-"""The notebooks: paired and output-free, executed into the report, quoting `eventstudy run`."""
+"""The notebooks: paired and output-free, short cells that call the library, executed once
+into the report, whose numbers agree with `eventstudy run` and with hand computations."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from eventstudy.outputs import run_study
 from eventstudy.report.build import notebook_sources
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = notebook_sources()
+NOTEBOOKS = notebook_sources(REPO / "notebooks")
 IMG = re.compile(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/=\s]{100,}\"")
 EXTERNAL = re.compile(r"(?:src|href)=[\"'](?:https?:)?//", re.IGNORECASE)
+#: The most code lines (not blank, not a comment) of one notebook cell.
+MAX_CELL_LINES = 20
 
 
 def test_there_are_seven_notebooks_in_reading_order():
@@ -86,10 +90,19 @@ def _control_flow(source: str) -> str | None:
     return None
 
 
+def _code_lines(source: str) -> int:
+    return sum(1 for line in source.splitlines()
+               if line.strip() and not line.lstrip().startswith("#"))
+
+
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_cells_only_call_the_library(source):
     for number, cell in enumerate(jupytext.read(source).cells, start=1):
         if cell.cell_type == "code":
+            assert _code_lines(cell.source) <= MAX_CELL_LINES, (
+                f"{source.name}, cell {number}: {_code_lines(cell.source)} lines of code; split "
+                "it, or move what it computes into a tested function of the library"
+            )
             found = _LOGIC.search(cell.source)
             assert found is None, (
                 f"{source.name}, cell {number}: {found[0]!r}; move it into the library"
@@ -106,7 +119,7 @@ def test_logic_pattern_catches_definitions_lambdas_and_figures():
     for code in ("def f(x):\n    return x", "styler.apply(lambda r: r, axis=1)",
                  "fig = Figure(figsize=(1, 1))", "fig, ax = plt.subplots()"):
         assert _LOGIC.search(code), code
-    assert _LOGIC.search("Markdown(article_findings(zs, soyb, table, front))") is None
+    assert _LOGIC.search("Markdown(event_sentence(run.car, 'A', 'e1'))") is None
 
 
 def test_control_flow_catches_loops_comprehensions_and_conditionals_in_code_only():
@@ -119,7 +132,7 @@ def test_control_flow_catches_loops_comprehensions_and_conditionals_in_code_only
     for code in ("%matplotlib inline\nimport pandas as pd",
                  "# one cell for each event if any\nshow(table)",
                  "Markdown(\"what the page found for each event\")",
-                 "Markdown(events_findings(aligned))"):
+                 "Markdown(rule_counts(aligned))"):
         assert _control_flow(code) is None, code
 
 
@@ -138,7 +151,13 @@ def runs(tmp_path_factory, prices_dir) -> dict[str, Path]:
 
 
 def _text(fragment: str) -> str:
+    """What a reader sees of an HTML fragment: no style, script, tags or embedded images."""
+    fragment = re.sub(r"(?s)<(style|script)\b.*?</\1>", "", fragment)
     return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+#: A number printed with more decimals than any table of the report shows (a raw float).
+RAW_NUMBER = re.compile(r"(?<![\w.])\d+\.\d{5,}(?![\w.])")
 
 
 @pytest.mark.snapshot
@@ -153,6 +172,13 @@ def test_notebook_page_has_figures_and_generated_findings(report, source):
     findings = _text(meta["findings_html"])
     assert findings.strip(), f"{source.name} has no cell tagged 'findings'"
     assert "{" not in findings and "nan" not in findings.lower().split(), findings
+    raw = RAW_NUMBER.findall(_text(page))
+    assert not raw, f"{source.name} prints unformatted numbers: {raw[:5]}"
+
+
+def test_raw_number_pattern_finds_floats_not_dates_or_formatted_values():
+    assert RAW_NUMBER.findall("p 0.123456 and 1.2345678") == ["0.123456", "1.2345678"]
+    assert RAW_NUMBER.findall("+2.26% on 2025-10-30, p = 0.086, v1.19.7, 0.0500") == []
 
 
 @pytest.mark.snapshot
@@ -169,9 +195,44 @@ def test_index_links_every_page_and_states_provenance(report, prices_dir):
     assert not EXTERNAL.search(index)
 
 
+@pytest.fixture(scope="module")
+def run_tables(runs) -> dict[str, dict[str, pd.DataFrame]]:
+    """The CSV files ``eventstudy run`` wrote, per study."""
+    return {name: {table: pd.read_csv(folder / f"{table}.csv", keep_default_na=False,
+                                      na_values=[""])
+                   for table in ("car", "tests", "events", "size_check")
+                   if (folder / f"{table}.csv").is_file()}
+            for name, folder in runs.items()}
+
+
+#: The single-event tests in the order they may lead, with their names and car.csv columns.
+LEAD_ORDER = (("event-t", "t test", "p"), ("sq", "SQ test", "sq_p"),
+              ("event-placebo", "placebo test", "placebo_p"))
+
+
+def _leading(size_check: pd.DataFrame, window: str):
+    """The first test that holds its size in ``window``: |size - 5%| <= 3 Monte Carlo SE."""
+    for test, name, column in LEAD_ORDER:
+        row = size_check[(size_check["test"] == test) & (size_check["window"] == window)]
+        if len(row) and abs(row["size (%)"].iloc[0] - 5.0) <= 3 * row["mc_se (%)"].iloc[0]:
+            return name, column
+    return None, None
+
+
+def _grade(p: float) -> str:
+    return "strong" if p < 0.01 else "moderate" if p < 0.05 else "weak" if p < 0.10 else \
+        "no evidence"
+
+
+def _interval(row) -> tuple[float, float]:
+    """CAR ± t_{df, 0.975} · se(CAR), in percent."""
+    half = stats.t.ppf(0.975, row["df"]) * row["car_se"]
+    return 100 * (row["car"] - half), 100 * (row["car"] + half)
+
+
 @pytest.mark.snapshot
 @pytest.mark.notebook
-def test_index_answer_box_equals_the_car_csv_of_eventstudy_run(report, runs):
+def test_index_answer_box_agrees_with_the_run_and_the_size_check(report, run_tables):
     index = (report / "index.html").read_text(encoding="utf-8")
     start = index.index("<div class='answer'>")
     assert start < index.index("<h2>Pages"), "the answer comes first"
@@ -180,77 +241,59 @@ def test_index_answer_box_equals_the_car_csv_of_eventstudy_run(report, runs):
     label = {"ZS=F": "article", "SOYB": "article_soyb"}
     ids = {"Busan meeting": "busan-meeting", "Trump–Xi call": "trump-xi-call"}
     for rec in shown.to_dict("records"):
-        car = pd.read_csv(runs[label[rec["asset"]]] / "car.csv")
+        tables = run_tables[label[rec["asset"]]]
+        car = tables["car"]
         a, b = (int(x) for x in rec["window"].strip("[]").split(","))
-        eid = ids[rec["event"]]
-        row = car[(car["event_id"] == eid) & (car["start"] == a) & (car["end"] == b)]
+        row = car[(car["event_id"] == ids[rec["event"]]) & (car["start"] == a)
+                  & (car["end"] == b)]
         assert len(row) == 1, rec
         row = row.iloc[0]
         assert rec["day 0"] == row["trade_date"]
         np.testing.assert_allclose(float(rec["CAR (%)"].rstrip("%")), 100 * row["car"],
-                                   atol=0.005)
-        lo, hi = (float(x.strip(" %")) for x in rec["95% interval (%)"].strip("[]").split(","))
-        np.testing.assert_allclose([lo, hi], [100 * row["ci_lower"], 100 * row["ci_upper"]],
-                                   atol=0.005)
-        # the graded p is the leading test's, and that test holds its size on the asset in
-        # the run's simulation (size_check.csv); the others are shown with their sizes
-        names = {"t test": ("event-t", "p"), "SQ test": ("sq", "sq_p"),
-                 "placebo test": ("event-placebo", "placebo_p")}
-        lead = rec["leading test (size %)"].rsplit(" (", 1)[0]
-        test, col = names[lead]
-        assert row["lead_test"] == test, rec
-        np.testing.assert_allclose(float(rec["p"]), row[col], atol=0.0005)
-        np.testing.assert_allclose(float(rec["p"]), row["lead_p"], atol=0.0005)
-        check = pd.read_csv(runs[label[rec["asset"]]] / "size_check.csv")
-        size = check[(check["test"] == test) & (check["window"] == rec["window"])].iloc[0]
-        assert size["verdict"] == "holds", (rec, size)
-        assert abs(size["size (%)"] - 5.0) <= 3 * size["mc_se (%)"] + 1e-9
-        for other, (t, c) in names.items():
-            if other != lead:
-                o = check[(check["test"] == t) & (check["window"] == rec["window"])].iloc[0]
-                shown = f"{other} {float(row[c]):.3f}; size {o['size (%)']:.1f}%, {o['verdict']}"
-                assert shown in rec["other tests (p; size on the asset)"], (shown, rec)
+                                   rtol=0, atol=0.005)
+        shown_ci = [float(x.strip(" %")) for x in rec["95% interval (%)"].strip("[]").split(",")]
+        np.testing.assert_allclose(shown_ci, _interval(row), rtol=0, atol=0.005)
+        # the graded test is the first that holds its size in the run's own size check
+        name, column = _leading(tables["size_check"], rec["window"])
+        assert rec["leading test (size %)"].rsplit(" (", 1)[0] == name, rec
+        np.testing.assert_allclose(float(rec["p"]), row[column], rtol=0, atol=0.0005)
+        assert rec["evidence"] == _grade(row[column]), rec
 
 
 @pytest.mark.snapshot
 @pytest.mark.notebook
-def test_page_findings_quote_the_csv_of_eventstudy_run(report, runs):
-    # page 3: each "ASSET +x.xx% over [0, 1] (95% CI [..]; <leading test> p = .., <evidence>;
-    # <other test> p = .., <other test> p = ..)"
+def test_article_findings_state_the_runs_cars_intervals_and_graded_p(report, run_tables):
     text = _text(json.loads((report / "03_article.json").read_text(encoding="utf-8"))
                  ["findings_html"])
-    quoted = re.findall(r"(ZS=F|SOYB) ([+-]\d+\.\d\d)% over \[0, 1\] \(95% CI \[[^]]+\]; "
-                        r"(t test|SQ test|placebo test) p = ([\d.]+), [a-z ]+; ([^)]*)\)", text)
-    assert len(quoted) == 4, text
-    columns = {"t test": "p", "SQ test": "sq_p", "placebo test": "placebo_p"}
-    events = iter(["busan-meeting", "busan-meeting", "trump-xi-call", "trump-xi-call"])
-    for (asset, car_pct, lead, p, others), eid in zip(quoted, events, strict=True):
-        car = pd.read_csv(runs["article" if asset == "ZS=F" else "article_soyb"] / "car.csv")
-        row = car[(car["event_id"] == eid) & (car["start"] == 0) & (car["end"] == 1)].iloc[0]
-        np.testing.assert_allclose(float(car_pct), 100 * row["car"], atol=0.005)
-        np.testing.assert_allclose(float(p), row[columns[lead]], atol=0.0005)
-        np.testing.assert_allclose(float(p), row["lead_p"], atol=0.0005)
-        rest = dict(re.findall(r"(t test|SQ test|placebo test) p = ([\d.]+)", others))
-        assert set(rest) == set(columns) - {lead}
-        for name, value in rest.items():
-            np.testing.assert_allclose(float(value), row[columns[name]], atol=0.0005)
-    # page 4: each group's "[a, b] mean CAR x%: verdict" against tests.csv
+    for study, asset in (("article", "ZS=F"), ("article_soyb", "SOYB")):
+        car = run_tables[study]["car"]
+        name, column = _leading(run_tables[study]["size_check"], "[0, 1]")
+        for eid in ("busan-meeting", "trump-xi-call"):
+            row = car[(car["event_id"] == eid) & (car["start"] == 0) & (car["end"] == 1)].iloc[0]
+            lo, hi = _interval(row)
+            assert f"{asset} {100 * row['car']:+.2f}% over [0, 1]" in text, (asset, eid, text)
+            assert f"[{lo:+.2f}%, {hi:+.2f}%]" in text, (asset, eid)
+            assert f"{name} p = {row[column]:.3f}" in text, (asset, eid, name)
+
+
+@pytest.mark.snapshot
+@pytest.mark.notebook
+def test_trade_war_findings_state_each_groups_mean_car(report, run_tables):
     text = _text(json.loads((report / "04_trade_war.json").read_text(encoding="utf-8"))
                  ["findings_html"])
-    tests = pd.read_csv(runs["trade_war"] / "tests.csv")
+    events = run_tables["trade_war"]["events"]
+    used = events["status"] == "used"
+    assert f"{used.sum()} of {len(events)} events entered the estimation" in text
+    car = run_tables["trade_war"]["car"]
     checked = 0
-    for line in text.splitlines():
-        group = re.match(r"\s*(escalation|de-escalation|signed) \((\d+) events\)", line)
-        if not group:
-            continue
-        block = tests[tests["group"] == group[1]]
-        assert int(group[2]) == block["n_events"].max()
-        for a, b, mean, n_rej in re.findall(
-            r"\[(-?\d+), (-?\d+)\] mean CAR ([+-]\d+\.\d\d)%: (?:holds (?:across all|in) "
-            r"(\d+)|no test)", line):
-            win = block[(block["start"] == int(a)) & (block["end"] == int(b))]
-            placebo = win[win["test"] == "placebo"]["statistic"].iloc[0]
-            np.testing.assert_allclose(float(mean), 100 * placebo, atol=0.005)
-            assert int(n_rej or 0) == int((win["p_value"] < 0.05).sum()), (group[1], a, b)
+    for (a, b), rows in car.groupby(["start", "end"]):
+        rows = rows[rows["car"].notna()]
+        signed = rows["car"] * rows["direction"]
+        for group, values in (("escalation", rows.loc[rows["direction"] == -1, "car"]),
+                              ("de-escalation", rows.loc[rows["direction"] == 1, "car"]),
+                              ("signed", signed[rows["direction"] != 0])):
+            line = re.search(rf"(?<![\w-]){group} \(\d+ events\): (.*)", text)
+            assert line, (group, text)
+            assert f"[{a}, {b}] mean CAR {100 * values.mean():+.2f}%" in line[1], (group, a, b)
             checked += 1
-    assert checked == 12, text
+    assert checked == 12

@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from eventstudy.exceptions import NotebookError
-from eventstudy.report.build import build_index, build_page, main, notebook_sources
+from eventstudy.report.build import (
+    NotebookError,
+    build_index,
+    build_page,
+    main,
+    notebook_sources,
+    report_title,
+    study_tickers,
+)
 from eventstudy.report.figures import _label_levels
 
 IMG = re.compile(r"<img[^>]+src=\"data:image/png;base64,[A-Za-z0-9+/=\s]{100,}\"")
@@ -92,10 +99,44 @@ def test_failing_cell_stops_the_build_and_shows_the_error(tmp_path):
 def test_cli_exits_non_zero_with_the_cell_error(tmp_path, capsys):
     nb = tmp_path / "02_bad.py"
     nb.write_text(FAILING, encoding="utf-8")
-    assert main(["--out", str(tmp_path / "r"), "--page", str(nb)]) == 1
+    assert main(["--notebooks", str(tmp_path), "--out", str(tmp_path / "r"), "--page",
+                 str(nb)]) == 1
     err = capsys.readouterr().err
     assert "cell 3 failed" in err and "cell failed on purpose with x=1" in err
 
+
+def test_cli_needs_the_notebooks_folder(capsys):
+    with pytest.raises(SystemExit):
+        main(["--out", "reports"])
+    assert "--notebooks" in capsys.readouterr().err
+
+
+def test_whole_report_from_a_notebooks_folder_with_its_title(tiny_notebooks, tmp_path):
+    (tiny_notebooks / "index.md").write_text("Intro\n\n# My own report\n", encoding="utf-8")
+    assert report_title(tiny_notebooks) == "My own report"
+    assert report_title(tmp_path / "nowhere") == "Event-study report"
+    out = tmp_path / "reports"
+    assert main(["--notebooks", str(tiny_notebooks), "--studies", str(tmp_path / "none"),
+                 "--out", str(out), "--prices-dir", str(tmp_path)]) == 0
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "<h1>My own report</h1>" in index and "href='01_tiny.html'" in index
+    assert "No study file names a price series" in index
+
+
+def test_study_tickers_read_every_series_of_the_studies_and_their_variants(tmp_path):
+    (tmp_path / "a.toml").write_text(
+        'asset = "ZS=F"\nfactors = ["SPY", "UUP"]\n'
+        'variants = { "with oil" = { factors = ["SPY", "CL=F"] }, '
+        '"on the ETF" = { asset = "SOYB" } }\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text('asset = "ZC=F"\nfactors = ["SPY"]\n', encoding="utf-8")
+    assert study_tickers(tmp_path) == ["ZS=F", "SPY", "UUP", "CL=F", "SOYB", "ZC=F"]
+
+
+def test_the_report_package_finds_nothing_from_its_own_location():
+    # an installed wheel has no notebooks or studies beside the package
+    folder = Path(__file__).resolve().parents[1] / "eventstudy" / "report"
+    for module in folder.glob("*.py"):
+        assert "__file__" not in module.read_text(encoding="utf-8"), module.name
 
 def test_index_requires_built_pages(tmp_path):
     with pytest.raises(NotebookError, match=r"01_x\.json is missing; build the page first"):
@@ -305,10 +346,10 @@ def test_close_prices_keep_close_from_start():
     assert list(close_prices(prices)) == ["A", "B"] and len(close_prices(prices)["A"]) == 4
 
 
-def test_article_pending_and_moved_events_select_their_rows():
+def test_pending_and_moved_events_select_their_rows():
     import pandas as pd
 
-    from eventstudy.report import article_events, moved_events, pending_events
+    from eventstudy.report import moved_events, pending_events
 
     aligned = pd.DataFrame({
         "id": ["a", "b", "c", "d"],
@@ -317,7 +358,6 @@ def test_article_pending_and_moved_events_select_their_rows():
         "status": ["aligned", "aligned", "aligned", "pending"],
         "in_article": [False, True, True, False],
     })
-    assert article_events(aligned)["id"].tolist() == ["b", "c"]
     assert pending_events(aligned)["id"].tolist() == ["d"]
     assert moved_events(aligned)["id"].tolist() == ["a", "c"]
 
@@ -334,3 +374,53 @@ def test_styled_tables_have_ids_that_do_not_change_between_builds():
     power = pd.DataFrame({(1.0, "[0, 0]"): [87.0]}, index=["bmp"])
     assert style_power_table(power).to_html() == style_power_table(power).to_html()
     assert "87%" in style_power_table(power).to_html()
+
+
+def test_formatted_turns_the_named_columns_into_text():
+    import pandas as pd
+
+    from eventstudy.report import format as fmt
+    from eventstudy.report.tables import formatted
+
+    frame = pd.DataFrame({"date": pd.to_datetime(["2025-10-30", None]), "r": [0.0123456, None],
+                          "p": [0.0004, 0.123456], "n": [3, 4]})
+    shown = formatted(frame, {"date": "{:%Y-%m-%d}", "r": fmt.pct, "p": fmt.pvalue})
+    assert shown.to_dict("list") == {"date": ["2025-10-30", "—"], "r": ["+1.23%", "—"],
+                                     "p": ["< 0.001", "0.123"], "n": [3, 4]}
+    assert frame["r"].iloc[0] == 0.0123456  # the input is left as it was
+
+
+def test_size_power_figure_names_a_missing_setting():
+    import pandas as pd
+
+    from eventstudy.exceptions import InferenceError
+    from eventstudy.report.figures import plot_size_power
+
+    sim = pd.DataFrame({"setting": ["real"], "test": ["bmp"], "window": ["[0, 0]"],
+                        "abnormal": [0.0], "rate": [0.05], "mc_se": [0.01], "n_events": [20]})
+    with pytest.raises(InferenceError, match=r"no rows of setting 'iid-t4'.*\['real'\]"):
+        plot_size_power(sim, setting="iid-t4")
+    (ax,) = plot_size_power(sim).axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["bmp"]
+
+
+def test_class_table_grades_only_the_leading_test():
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from eventstudy.report.tables import class_table
+
+    tidy = pd.DataFrame({
+        "event_id": ["b", "a"], "trade_date": pd.to_datetime(["2020-02-03", "2019-05-06"]),
+        "start": 0, "end": 0, "car": [0.02, -0.01], "ci_lower": [0.0, -0.03],
+        "ci_upper": [0.04, 0.01], "p": [0.004, 0.03], "sq_p": [0.2, 0.04],
+        "placebo_p": [0.3, 0.5], "lead_test": ["sq", ""], "lead_p": [0.2, np.nan],
+        "group": ["kind=call", "kind=meeting"], "note": ["", "no test holds its size"]})
+    table = class_table(SimpleNamespace(tidy=lambda alpha=0.05: tidy))
+    assert table["event"].tolist() == ["a", "b"]  # date order
+    # b's t test has p = 0.004, but the SQ test leads there: p = 0.2, no evidence
+    assert table["leading test"].tolist() == ["—", "SQ test"]
+    assert table["evidence"].tolist() == ["not graded", "no evidence"]
+    assert table["kind"].tolist() == ["meeting", "call"]

@@ -1,12 +1,13 @@
-"""The report: its tables, its page figures, its sentences, and the builder of the pages.
+"""Reporting any study: tables for people, figures, sentences, and a builder of pages.
 
 - :mod:`eventstudy.report.format` — how numbers are shown, and the graded-evidence scale;
 - :mod:`eventstudy.report.tables` — tables for people, and the publication table;
-- :mod:`eventstudy.report.figures` — the pages' figures;
+- :mod:`eventstudy.report.html` — page components (tables, figures, the answer box);
+- :mod:`eventstudy.report.figures` — figures of one or several results;
 - :mod:`eventstudy.report.findings` — sentences, each a function of a table;
 - :mod:`eventstudy.report.robustness` — a study under variants of its choices;
-- :mod:`eventstudy.report.build` — executes the notebooks and writes ``reports/``
-  (``make report``; ``python -m eventstudy.report``).
+- :mod:`eventstudy.report.build` — executes a folder of notebooks into HTML pages
+  (``python -m eventstudy.report --notebooks DIR``).
 
 The names of those modules are reachable from here (``from eventstudy.report
 import headline_table``); each is imported on first use.
@@ -20,7 +21,7 @@ _MODULES = ("format", "tables", "figures", "findings", "robustness", "html", "bu
 
 
 def __getattr__(name):
-    if name in _MODULES or name == "html":
+    if name in _MODULES:
         # ``from . import format`` asks the package first: hand it the submodule
         return importlib.import_module(f"{__name__}.{name}")
     for module in ("tables", "figures", "robustness", "build", "findings", "format"):

@@ -1,22 +1,25 @@
-"""Build the HTML report (``make report``).
+"""Build an HTML report from a folder of notebooks (``make report``).
 
-Each notebook of ``notebooks/`` (a jupytext percent script ``NN_name.py``) is
-executed with nbclient and written as one self-contained page
-``reports/NN_name.html`` (figures embedded as base64 ``data:`` URIs), with a
-sidecar ``reports/NN_name.json`` holding the page's title, its findings and its
-headline numbers. ``reports/index.html`` gathers the sidecars, links every page
-and states the data provenance (snapshot or Yahoo, fetch time, versions) and the
-date built.
+Each notebook of the folder (a jupytext percent script ``NN_name.py``) is
+executed with nbclient, in its own folder, and written as one self-contained
+page ``OUT/NN_name.html`` (figures embedded as base64 ``data:`` URIs), with a
+sidecar ``OUT/NN_name.json`` holding the page's title, its answer, its findings
+and its headline numbers. ``OUT/index.html`` gathers the sidecars, links every
+page and states the data provenance (snapshot or Yahoo, fetch time, versions)
+and the date built.
 
-Cells tagged ``findings`` (a notebook's closing statement) and ``headline`` (the
-numbers the index shows first) are copied from the executed page to the index,
-so the index repeats the page and never recomputes a number.
+Cells tagged ``answer``, ``findings`` (a notebook's closing statement) and
+``headline`` (the numbers the index shows first) are copied from the executed
+page to the index, so the index repeats the page and never recomputes a number.
 
-Command line::
+Command line (``DIR`` is the notebooks folder; its ``index.md`` gives the
+report's title, and the study files of ``--studies``, by default ``DIR/../studies``,
+the tickers whose provenance the index states)::
 
-    python -m eventstudy.report --out reports                    # every notebook + index
-    python -m eventstudy.report --out reports --page notebooks/03_article.py
-    python -m eventstudy.report --out reports --index            # index from existing pages
+    python -m eventstudy.report --notebooks DIR --out reports       # every page + index
+    python -m eventstudy.report --notebooks DIR --out reports --page DIR/01_x.py
+    python -m eventstudy.report --notebooks DIR --out reports --index
+    python -m eventstudy.report --notebooks DIR --check-data
 
 The prices folder is passed to the notebooks as ``EVENTSTUDY_PRICES_DIR``
 (``--prices-dir`` or the environment); the library reads it from there.
@@ -37,14 +40,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .. import __version__
-from ..exceptions import DataError, EventStudyError, NotebookError, ReportDataError
+from ..exceptions import DataError, EventStudyError
 from .html import PAGE_CSS, page_table
 
 __all__ = [
-    "NOTEBOOKS_DIR",
+    "NotebookError",
+    "ReportDataError",
     "build_index",
     "build_page",
     "build_report",
+    "check_data_available",
     "data_provenance",
     "execute_notebook",
     "library_versions",
@@ -53,13 +58,48 @@ __all__ = [
     "notebook_to_html",
     "provenance_html",
     "read_notebook",
+    "report_title",
+    "study_tickers",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: The project's notebooks (jupytext percent scripts named ``NN_name.py``).
-#: Only in a source checkout: the report is built from the repository's notebooks.
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+class NotebookError(EventStudyError):
+    """A notebook cell failed while the report was built.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook that was executed.
+    cell : int
+        The number of the failing cell (1-based, counting every cell).
+    error : str
+        The error as the cell printed it (exception name, message, traceback).
+    """
+
+    def __init__(self, notebook, cell, error):
+        self.notebook = str(notebook)
+        self.cell = cell
+        self.error = str(error)
+        super().__init__(
+            f"{self.notebook}: cell {cell} failed; fix the cell or the library it calls, "
+            f"then rebuild the report\n{self.error}"
+        )
+
+
+class ReportDataError(NotebookError):
+    """A report page stopped by a data problem (prices missing or unusable): one line.
+
+    The message names the page and the data error and, offline, the fix
+    (``make report PRICES_DIR=...``); no traceback, since the page is not at fault.
+    """
+
+    def __init__(self, notebook, cell, error):
+        self.notebook = str(notebook)
+        self.cell = cell
+        self.error = str(error)
+        EventStudyError.__init__(self, f"{self.notebook}: {self.error}")
 
 _NOTEBOOK_NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+\.py$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -70,16 +110,9 @@ _VERSIONED = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "yfinance
               "pandas_market_calendars")
 
 
-def notebook_sources(folder=None) -> list[Path]:
-    """The notebook scripts ``NN_name.py`` of ``folder``, in reading order.
-
-    Parameters
-    ----------
-    folder : path-like, optional
-        Defaults to the project's ``notebooks/``.
-    """
-    folder = Path(folder) if folder is not None else NOTEBOOKS_DIR
-    return sorted(p for p in folder.glob("*.py") if _NOTEBOOK_NAME.match(p.name))
+def notebook_sources(folder) -> list[Path]:
+    """The notebook scripts ``NN_name.py`` of ``folder``, in reading order."""
+    return sorted(p for p in Path(folder).glob("*.py") if _NOTEBOOK_NAME.match(p.name))
 
 
 def read_notebook(path):
@@ -349,30 +382,39 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _study_tickers(studies_dir: Path) -> list[str]:
+def study_tickers(studies) -> list[str]:
+    """Every asset, factor and donor of the study files of a folder, and of their variants.
+
+    Parameters
+    ----------
+    studies : path-like
+        A folder of study files (``*.toml``).
+
+    Returns
+    -------
+    list of str
+        In the order first met (files sorted by name); the robustness
+        variants of each study (:func:`eventstudy.report.robustness.robustness_variants`)
+        add the series they read.
+    """
     from ..config import load_study
     from .robustness import robustness_variants
 
     tickers: list[str] = []
-    for path in sorted(studies_dir.glob("*.toml")):
+    for path in sorted(Path(studies).glob("*.toml")):
         study = load_study(path)
-        named = [study.asset, *study.factors]
-        # the robustness variants read more series
-        for changes in robustness_variants(study).values():
-            named += [changes.get("asset", study.asset), *changes.get("factors", ())]
-        for ticker in named:
-            if ticker not in tickers:
-                tickers.append(ticker)
+        named = [*study.tickers, *(t for changes in robustness_variants(study).values()
+                                   for t in study.replace(**changes).tickers)]
+        tickers += [t for t in dict.fromkeys(named) if t not in tickers]
     return tickers
 
 
-def data_provenance(tickers=None, *, prices_dir=None):
+def data_provenance(tickers, *, prices_dir=None):
     """Where each price series comes from: source, fetch time, span, rows.
 
     Parameters
     ----------
-    tickers : list of str, optional
-        Defaults to every asset and factor of the project's study files.
+    tickers : list of str
     prices_dir : path-like, optional
         Folder of price snapshots; ``None`` means ``$EVENTSTUDY_PRICES_DIR``,
         else Yahoo through the cache.
@@ -388,19 +430,13 @@ def data_provenance(tickers=None, *, prices_dir=None):
 
     from ..prices import load_prices
 
-    if tickers is None:
-        tickers = _study_tickers(NOTEBOOKS_DIR.parent / "studies")
     prices = load_prices(list(tickers), prices_dir=prices_dir)
     rows = []
     for ticker in tickers:
         prov = dict(prices[ticker].attrs.get("provenance", {}))
         prov.pop("versions", None)
         rows.append({"ticker": ticker, **prov})
-    frame = pd.DataFrame(rows).set_index("ticker")
-    return frame
-
-
-
+    return pd.DataFrame(rows).set_index("ticker")
 
 
 def _plain(value) -> str:
@@ -447,9 +483,9 @@ def provenance_html(prov) -> str:
                                                                "fetched (UTC)"))
 
 
-def _report_title() -> str:
-    """The report's title: the first heading of ``notebooks/index.md`` (the project's words)."""
-    intro = NOTEBOOKS_DIR / "index.md"
+def report_title(notebooks) -> str:
+    """The report's title: the first heading of ``index.md`` in the notebooks folder."""
+    intro = Path(notebooks) / "index.md"
     if intro.is_file():
         for line in intro.read_text(encoding="utf-8").splitlines():
             if line.startswith("# "):
@@ -457,7 +493,53 @@ def _report_title() -> str:
     return "Event-study report"
 
 
-def build_index(out, pages=None, *, prices_dir=None) -> Path:
+def _read_sidecars(out: Path, pages) -> list[dict]:
+    sidecars = []
+    for page in map(Path, pages):
+        meta_path = out / f"{page.stem}.json"
+        if not meta_path.is_file():
+            raise NotebookError(
+                page, 0, f"{meta_path} is missing; build the page first "
+                f"(python -m eventstudy.report --page NOTEBOOKS/{page.stem}.py)"
+            )
+        sidecars.append(json.loads(meta_path.read_text(encoding="utf-8")))
+    return sidecars
+
+
+def _pages_html(sidecars) -> list[str]:
+    """The list of pages, then each page's findings."""
+    parts = ["<h2>Pages</h2><ol>"]
+    for s in sidecars:
+        parts.append(
+            f"<li><a href='{html.escape(s['page'])}'>{html.escape(s['title'])}</a> "
+            f"<span class='meta'>({s['figures']} figure{'' if s['figures'] == 1 else 's'}, "
+            f"executed {s['executed_utc']} in {s['seconds']:.1f} s)</span></li>")
+    parts.append("</ol>")
+    for s in sidecars:
+        if s["findings_html"]:
+            parts += ["<section class='page'>",
+                      f"<h3><a href='{html.escape(s['page'])}'>{html.escape(s['title'])}</a>: "
+                      "what it found</h3>", s["findings_html"], "</section>"]
+    return parts
+
+
+def _provenance_section(tickers, prices_dir) -> list[str]:
+    parts = ["<h2>Data provenance</h2>"]
+    if not tickers:
+        return parts + ["<p>No study file names a price series.</p>"]
+    try:
+        prov = data_provenance(tickers, prices_dir=prices_dir)
+    except EventStudyError as exc:  # the index still links the pages; say why provenance is absent
+        logger.warning("data provenance unavailable: %s", exc)
+        return parts + [f"<p>Provenance unavailable: {html.escape(str(exc))}</p>"]
+    source = os.environ.get("EVENTSTUDY_PRICES_DIR") if prices_dir is None else prices_dir
+    where = (f"the price snapshot folder <code>{html.escape(str(source))}</code>" if source
+             else "Yahoo Finance through the download cache")
+    return parts + [f"<p>Prices read from {where}.</p>", provenance_html(prov)]
+
+
+def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(),
+                prices_dir=None) -> Path:
     """Write ``out/index.html`` from the pages' sidecars.
 
     Parameters
@@ -467,74 +549,40 @@ def build_index(out, pages=None, *, prices_dir=None) -> Path:
     pages : list of path-like, optional
         The HTML pages to link, in order; defaults to every ``NN_*.html``
         with a sidecar in ``out``.
+    title : str
+        The report's title (:func:`report_title`).
+    tickers : sequence of str
+        The series whose provenance the index states (:func:`study_tickers`).
     prices_dir : path-like, optional
         Folder of price snapshots for the provenance table.
 
     Returns
     -------
     pathlib.Path
+
+    Raises
+    ------
+    NotebookError
+        A page without its sidecar (not built).
     """
     import pandas as pd
 
     out = Path(out)
     if pages is None:
-        pages = sorted(p for p in out.glob("[0-9][0-9]_*.html"))
-    sidecars = []
-    for page in map(Path, pages):
-        meta_path = out / f"{page.stem}.json"
-        if not meta_path.is_file():
-            raise NotebookError(
-                page, 0, f"{meta_path} is missing; build the page first "
-                f"(python -m eventstudy.report --page notebooks/{page.stem}.py)"
-            )
-        sidecars.append(json.loads(meta_path.read_text(encoding="utf-8")))
-
+        pages = sorted(out.glob("[0-9][0-9]_*.html"))
+    sidecars = _read_sidecars(out, pages)
     built = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     headline = "\n".join(s["headline_html"] for s in sidecars if s["headline_html"])
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(_report_title())}</title>",
-        f"<style>{PAGE_CSS}</style></head><body>",
-        f"<h1>{html.escape(_report_title())}</h1>",
-    ]
+    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+             f"<title>{html.escape(title)}</title>",
+             f"<style>{PAGE_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
     parts += [s["answer_html"] for s in sidecars if s.get("answer_html")]
     parts.append(f"<p class='meta'>Built {built} with futures-eventstudy "
                  f"{html.escape(__version__)}.</p>")
     if headline:
         parts += ["<h2>Headline numbers</h2>", headline]
-    parts.append("<h2>Pages</h2><ol>")
-    for s in sidecars:
-        parts.append(
-            f"<li><a href='{html.escape(s['page'])}'>{html.escape(s['title'])}</a> "
-            f"<span class='meta'>({s['figures']} figure{'' if s['figures'] == 1 else 's'}, "
-            f"executed {s['executed_utc']} "
-            f"in {s['seconds']:.1f} s)</span></li>"
-        )
-    parts.append("</ol>")
-    for s in sidecars:
-        if s["findings_html"]:
-            parts += [
-                "<section class='page'>",
-                f"<h3><a href='{html.escape(s['page'])}'>{html.escape(s['title'])}</a>: "
-                "what it found</h3>",
-                s["findings_html"],
-                "</section>",
-            ]
-    parts.append("<h2>Data provenance</h2>")
-    try:
-        prov = data_provenance(prices_dir=prices_dir)
-    except EventStudyError as exc:  # the index still links the pages; say why provenance is absent
-        logger.warning("data provenance unavailable: %s", exc)
-        parts.append(f"<p>Provenance unavailable: {html.escape(str(exc))}</p>")
-    else:
-        source = os.environ.get("EVENTSTUDY_PRICES_DIR") if prices_dir is None else prices_dir
-        where = (
-            f"the price snapshot folder <code>{html.escape(str(source))}</code>"
-            if source
-            else "Yahoo Finance through the download cache"
-        )
-        parts.append(f"<p>Prices read from {where}.</p>")
-        parts.append(provenance_html(prov))
+    parts += _pages_html(sidecars)
+    parts += _provenance_section(list(tickers), prices_dir)
     parts.append("<h2>Versions</h2>")
     parts.append(page_table(pd.DataFrame(list(library_versions().items()),
                                          columns=["library", "version"]),
@@ -547,15 +595,19 @@ def build_index(out, pages=None, *, prices_dir=None) -> Path:
     return index
 
 
-def build_report(out, notebooks=None, *, prices_dir=None, timeout: int = 600) -> Path:
-    """Execute every notebook, write its page and the index.
+def build_report(out, notebooks, *, studies=None, prices_dir=None, timeout: int = 600) -> Path:
+    """Execute every notebook of a folder, write its page and the index.
 
     Parameters
     ----------
     out : path-like
         The report folder.
-    notebooks : list of path-like, optional
-        Defaults to :func:`notebook_sources`.
+    notebooks : path-like
+        The notebooks folder (:func:`notebook_sources`; its ``index.md`` gives
+        the title).
+    studies : path-like, optional
+        The study files whose series the index's provenance lists
+        (:func:`study_tickers`); none by default.
     prices_dir : path-like, optional
         Folder of price snapshots.
     timeout : int
@@ -566,16 +618,23 @@ def build_report(out, notebooks=None, *, prices_dir=None, timeout: int = 600) ->
     pathlib.Path
         ``out/index.html``.
     """
-    notebooks = notebook_sources() if notebooks is None else [Path(n) for n in notebooks]
-    pages = [build_page(nb, out, prices_dir=prices_dir, timeout=timeout) for nb in notebooks]
-    return build_index(out, pages, prices_dir=prices_dir)
+    pages = [build_page(nb, out, prices_dir=prices_dir, timeout=timeout)
+             for nb in notebook_sources(notebooks)]
+    tickers = study_tickers(studies) if studies is not None else ()
+    return build_index(out, pages, title=report_title(notebooks), tickers=tickers,
+                       prices_dir=prices_dir)
 
 
-def main(argv=None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m eventstudy.report",
-        description="Execute the notebooks and write the HTML report.",
+        description="Execute the notebooks of a folder and write the HTML report.",
     )
+    parser.add_argument("--notebooks", type=Path, required=True, metavar="DIR",
+                        help="the notebooks folder (NN_name.py pages; index.md gives the title)")
+    parser.add_argument("--studies", type=Path, default=None, metavar="DIR",
+                        help="study files whose prices the index lists and --check-data reads "
+                        "(default: DIR/../studies)")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="report folder")
     parser.add_argument("--prices-dir", type=Path, default=None,
                         help="folder of <TICKER>.csv snapshots (default: $EVENTSTUDY_PRICES_DIR)")
@@ -585,29 +644,38 @@ def main(argv=None) -> int:
                         help="build only the index, linking these pages (default: all built)")
     parser.add_argument("--check-data", action="store_true",
                         help="only check that the prices of every study can be read")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    """``python -m eventstudy.report``: 0 when done, 1 when a cell failed, 2 for a data problem."""
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # the kernel machinery's own messages are not about the user's data
     logging.getLogger("traitlets").setLevel(logging.ERROR)
+    studies = args.studies if args.studies is not None else args.notebooks.parent / "studies"
     try:
         if args.check_data:
-            check_data_available(prices_dir=args.prices_dir)
-            return 0
-        if args.page:
+            check_data_available(study_tickers(studies), prices_dir=args.prices_dir)
+        elif args.page:
             for nb in args.page:
                 print(f"wrote {build_page(nb, args.out, prices_dir=args.prices_dir)}")
         elif args.index is not None:
-            print(f"wrote {build_index(args.out, args.index or None, prices_dir=args.prices_dir)}")
+            index = build_index(args.out, args.index or None, title=report_title(args.notebooks),
+                                tickers=study_tickers(studies), prices_dir=args.prices_dir)
+            print(f"wrote {index}")
         else:
-            print(f"wrote {build_report(args.out, prices_dir=args.prices_dir)}")
+            index = build_report(args.out, args.notebooks, studies=studies,
+                                 prices_dir=args.prices_dir)
+            print(f"wrote {index}")
     except (NotebookError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1 if type(exc) is NotebookError else 2
     return 0
 
 
-def check_data_available(*, prices_dir=None) -> None:
-    """Read the prices of every study once, so that a data problem stops the build in one line.
+def check_data_available(tickers, *, prices_dir=None) -> None:
+    """Read the prices of some series once, so that a data problem stops a build in one line.
 
     Raises
     ------
@@ -617,15 +685,14 @@ def check_data_available(*, prices_dir=None) -> None:
     """
     import warnings
 
-    from ..prices import load_prices
     from ..exceptions import DataQualityWarning
+    from ..prices import load_prices
 
-    tickers = _study_tickers(NOTEBOOKS_DIR.parent / "studies")
     with warnings.catch_warnings():
         # data-quality warnings are reported by the pages that use the data
         warnings.simplefilter("ignore", DataQualityWarning)
         try:
-            load_prices(tickers, prices_dir=prices_dir)
+            load_prices(list(tickers), prices_dir=prices_dir)
         except DataError as exc:
             source = prices_dir or os.environ.get("EVENTSTUDY_PRICES_DIR")
             known = "PRICES_DIR" in str(exc)

@@ -1,5 +1,5 @@
-"""The report's page figures: price and event timelines, CAAR by group, one event on
-several assets, the placebo distribution, robustness variants, size and power.
+"""Figures of a report: price and event timelines, one event on several assets, the
+events of a class, the placebo distribution, robustness variants, size and power.
 
 Each function returns a :class:`matplotlib.figure.Figure` built from the
 results' tables; none is shown or saved here.
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 __all__ = [
     "DIRECTION_STYLE",
+    "car_band",
     "plot_answer",
-    "plot_caar_by_group",
     "plot_class",
     "plot_car_intervals",
     "plot_car_by_asset",
@@ -47,8 +47,7 @@ def _label_levels(dates, span, *, gap: float = 0.025, max_levels: int = 4) -> li
     return levels
 
 
-def plot_event_timeline(close, aligned, periods, *, ticker: str = "ZS=F",
-                        unit: str = "US cents per bushel"):
+def plot_event_timeline(close, aligned, periods, *, ticker: str, unit: str = ""):
     """The asset's close with every aligned event marked on its trade date.
 
     Parameters
@@ -59,8 +58,10 @@ def plot_event_timeline(close, aligned, periods, *, ticker: str = "ZS=F",
         :func:`eventstudy.events.align_events` output.
     periods : list of (date-like, date-like)
         One panel per period.
-    ticker, unit : str
-        For the axis label.
+    ticker : str
+        The series' name, for the axis label and title.
+    unit : str
+        The price unit, for the axis label (none by default).
 
     Returns
     -------
@@ -93,7 +94,7 @@ def plot_event_timeline(close, aligned, periods, *, ticker: str = "ZS=F",
             key.append(f"{number[rec.id]:>2}  {rec.trade_date:%Y-%m-%d}  {rec.id}")
         ax.text(1.01, 1.0, "\n".join(key), transform=ax.transAxes, va="top", ha="left",
                 fontsize=7, family="monospace")
-        ax.set_ylabel(f"{ticker} close ({unit})")
+        ax.set_ylabel(f"{ticker} close" + (f" ({unit})" if unit else ""))
         ax.set_xlabel("trade date")
         ax.set_title(f"{ticker} and the catalogued events (numbered, day 0), "
                      f"{a:%b %Y} to {b:%b %Y}", pad=6 + 9 * (max(levels, default=0) + 1))
@@ -103,7 +104,7 @@ def plot_event_timeline(close, aligned, periods, *, ticker: str = "ZS=F",
     return fig
 
 
-def plot_price_quality(close, check, periods, *, unit: str = "US cents per bushel"):
+def plot_price_quality(close, check, periods, *, unit: str = ""):
     """A price series with its contract-roll days and thin-trading periods.
 
     Parameters
@@ -115,7 +116,7 @@ def plot_price_quality(close, check, periods, *, unit: str = "US cents per bushe
     periods : list of (date-like, date-like)
         One panel per period.
     unit : str
-        Price unit for the axis label.
+        The price unit, for the axis label (none by default).
 
     Returns
     -------
@@ -144,7 +145,7 @@ def plot_price_quality(close, check, periods, *, unit: str = "US cents per bushe
         inside = rolls[(rolls >= a) & (rolls <= b)]
         ax.plot(inside, [0.02] * len(inside), "|", color="tab:blue", ms=10,
                 transform=ax.get_xaxis_transform())
-        ax.set_ylabel(f"{check.ticker} close ({unit})")
+        ax.set_ylabel(f"{check.ticker} close" + (f" ({unit})" if unit else ""))
         ax.set_xlabel("trade date")
         ax.set_title(f"{check.ticker}, {a:%Y-%m-%d} to {b:%Y-%m-%d}: "
                      f"{len(inside)} roll days, thin-trading periods shaded")
@@ -188,58 +189,24 @@ def plot_normalised(closes, *, base: str | None = None):
     return fig
 
 
-def plot_caar_by_group(run, groups=("escalation", "de-escalation", "signed"), *, alpha=0.05):
-    """CAAR paths of the groups of a study run's tests table, with (1-α) bands.
-
-    Parameters
-    ----------
-    run : eventstudy.results.EventStudyResults
-    groups : sequence of str
-        Groups of the results' tests table (``all``, and with ``group_by =
-        'direction'`` ``escalation``, ``de-escalation``, ``signed``).
-    alpha : float
+def car_band(results, event_id: str, *, alpha: float = 0.05):
+    """One event's CAR path from the first window day and the half-width of its (1-α) band.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        CAAR_τ = mean over the group's used events of s_i · CAR_i(first day..τ),
-        s_i the event's sign (its direction for ``signed``, else +1); band
-        ± z · √(Σ Var(CAR_iτ)) / N (no cross-correlation assumed).
+    (ndarray, ndarray, ndarray)
+        Event days, CAR_τ = Σ_{d ≤ τ} AR_d and t_{df, 1-α/2} · √(γ_τ′Vγ_τ),
+        both in percent (V the covariance of the window's abnormal returns,
+        estimation error included; :meth:`EventStudyResults.cumulative`).
     """
     import numpy as np
-    from matplotlib.figure import Figure
     from scipy import stats
 
-    res = run
-    a = res.arrays
-    car, var = res.cumulative()
-    spec = res.groups
-    z = stats.norm.ppf(1 - alpha / 2)
-    level = int(round(100 * (1 - alpha)))
-    shown = [g for g in groups if g in spec]
-    fig = Figure(figsize=(5.2 * len(shown), 3.8), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(shown), sharey=True))
-    for ax, g in zip(axes, shown, strict=True):
-        rows, sign = spec[g]
-        rows = np.asarray(rows, dtype=np.int64)
-        sign = np.asarray(sign, dtype=float)
-        c = car[rows] * sign[:, None]
-        n = np.isfinite(c).sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            caar = np.where(n > 0, np.nansum(c, axis=0) / n, np.nan) * 100
-            se = np.where(n > 0, np.sqrt(np.nansum(var[rows], axis=0)) / n, np.nan) * 100
-        ax.fill_between(a.rel_win, caar - z * se, caar + z * se, alpha=0.2, color="C0",
-                        label=f"{level}% band (±z·se, events independent)")
-        ax.plot(a.rel_win, caar, marker="o", color="C0", label="CAAR")
-        ax.axhline(0, color="0.5", lw=0.8)
-        ax.axvline(0, color="0.5", lw=0.8, ls=":")
-        what = "CAR × direction" if g == "signed" else "CAR"
-        ax.set_title(f"{g}: {len(rows)} events (mean {what})", fontsize=10)
-        ax.set_xlabel("event day (trade days relative to day 0)")
-        ax.legend(fontsize=7, loc="upper left")
-    axes[0].set_ylabel(f"cumulative average abnormal return (% {res.study.return_label})")
-    fig.suptitle(f"{res.study.asset}: cumulative average abnormal returns by group")
-    return fig
+    a = results.arrays
+    row = int(results.event_rows([event_id])[0])
+    car, var = results.cumulative()
+    q = stats.t.ppf(1 - alpha / 2, a.dof[row])
+    return a.rel_win, car[row] * 100, q * np.sqrt(var[row]) * 100
 
 
 def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
@@ -267,7 +234,6 @@ def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
     import pandas as pd
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
-    from scipy import stats
 
     level = int(round(100 * (1 - alpha)))
     fig = Figure(figsize=(12, 4.2), layout="constrained")
@@ -275,16 +241,11 @@ def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
     first_label = next(iter(runs))
     width = 0.8 / len(runs)
     for k, (label, run) in enumerate(runs.items()):
-        res = run
-        a = res.arrays
-        row = int(res.event_rows([event_id])[0])
-        car, var = res.cumulative()
-        q = stats.t.ppf(1 - alpha / 2, a.dof[row])
-        path, half = car[row] * 100, q * np.sqrt(var[row]) * 100
+        days, path, half = car_band(run, event_id, alpha=alpha)
         color = f"C{k}"
-        ax_car.fill_between(a.rel_win, path - half, path + half, color=color, alpha=0.15,
+        ax_car.fill_between(days, path - half, path + half, color=color, alpha=0.15,
                             label=f"{label}: {level}% band")
-        ax_car.plot(a.rel_win, path, marker="o", color=color, label=f"{label}: CAR")
+        ax_car.plot(days, path, marker="o", color=color, label=f"{label}: CAR")
         ar = run.ar[run.ar["event_id"] == event_id].set_index("day")
         ax_ar.bar(ar.index + (k - (len(runs) - 1) / 2) * width, ar["ar"] * 100, width=width,
                   color=color, label=f"{label}: abnormal return")
@@ -321,7 +282,7 @@ def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
     return fig
 
 
-def plot_placebo(run, window, groups=("escalation", "de-escalation")):
+def plot_placebo(run, window, groups=("all",)):
     """The placebo distribution of one window's CAR with the observed values marked.
 
     Parameters
@@ -330,7 +291,8 @@ def plot_placebo(run, window, groups=("escalation", "de-escalation")):
         Results with a placebo distribution.
     window : (int, int)
     groups : sequence of str
-        Groups whose mean CAR is marked (vertical lines).
+        Groups of the tests table whose mean CAR is marked (vertical lines, at
+        most three).
 
     Returns
     -------
@@ -348,8 +310,7 @@ def plot_placebo(run, window, groups=("escalation", "de-escalation")):
     fig = Figure(figsize=(12, 4), layout="constrained")
     ax = fig.subplots()
     ax.hist(pseudo, bins=80, color="0.75", label=f"{pseudo.size} pseudo-events (no news)")
-    car = run.car[(run.car["start"] == window[0]) & (run.car["end"] == window[1])]
-    ev = car  # the tidy table carries each event's direction
+    ev = run.car[(run.car["start"] == window[0]) & (run.car["end"] == window[1])]
     for d, (color, label) in DIRECTION_STYLE.items():
         vals = ev.loc[ev["direction"] == d, "car"].dropna() * 100
         if len(vals):
@@ -377,7 +338,7 @@ def plot_car_by_variant(table):
     Parameters
     ----------
     table : pandas.DataFrame
-        :func:`eventstudy.study.robustness_table` (``dimension, variant,
+        :func:`eventstudy.report.robustness.robustness_table` (``dimension, variant,
         window, event_id, car_pct``); the dummy-regression rows are left out.
 
     Returns
@@ -430,9 +391,12 @@ def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):
     import numpy as np
     from matplotlib.figure import Figure
 
-    from .tables import _one_setting
+    from ..exceptions import InferenceError
 
-    rows = _one_setting(sim, setting)
+    rows = sim[sim["setting"] == setting]
+    if rows.empty:
+        raise InferenceError(f"no rows of setting {setting!r} in the size-power table "
+                             f"(settings: {sorted(set(sim['setting']))}); pass one of them")
     tests = list(dict.fromkeys(rows["test"]))
     windows = list(dict.fromkeys(rows["window"]))
     sizes = sorted(set(rows["abnormal"]))
@@ -490,7 +454,6 @@ def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | Non
     """
     import numpy as np
     from matplotlib.figure import Figure
-    from scipy import stats
 
     from ..plots import calendar_axis
 
@@ -500,13 +463,9 @@ def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | Non
     first = next(iter(runs.values()))
     for ax, eid in zip(axes, event_ids, strict=False):
         for k, (label, res) in enumerate(runs.items()):
-            row = int(res.event_rows([eid])[0])
-            a = res.arrays
-            car, var = res.cumulative()
-            q = stats.t.ppf(1 - alpha / 2, a.dof[row])
-            path, half = car[row] * 100, q * np.sqrt(var[row]) * 100
-            ax.fill_between(a.rel_win, path - half, path + half, color=f"C{k}", alpha=0.15)
-            ax.plot(a.rel_win, path, marker="o", ms=3, color=f"C{k}", label=label)
+            days, path, half = car_band(res, eid, alpha=alpha)
+            ax.fill_between(days, path - half, path + half, color=f"C{k}", alpha=0.15)
+            ax.plot(days, path, marker="o", ms=3, color=f"C{k}", label=label)
         calendar_axis(ax, first, eid)
         ax.set_xlabel("")
         ax.axhline(0, color="0.5", lw=0.8)
@@ -600,22 +559,21 @@ def plot_class(results, windows=((0, 0), (0, 1)), *, highlight=(), names=None,
     """
     import numpy as np
     from matplotlib.figure import Figure
-    from scipy import stats
+
+    from .findings import class_mean
 
     tidy = results.tidy(alpha)
-    ids = [e for e in results.used_ids]
+    ids = results.used_ids
     fig = Figure(figsize=(4.6 * len(windows), 0.22 * len(ids) + 1.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(windows), sharey=True))
     kind = results.study.return_label
     for ax, (lo, hi) in zip(axes, windows, strict=True):
         rows = tidy[(tidy["start"] == lo) & (tidy["end"] == hi)].set_index("event_id")
-        cars = rows["car"].dropna()
-        if cars.size >= 2:
-            se = cars.std(ddof=1) / np.sqrt(cars.size)
-            half = stats.t.ppf(1 - alpha / 2, cars.size - 1) * se
-            ax.axvspan(100 * (cars.mean() - half), 100 * (cars.mean() + half), color="C0",
-                       alpha=0.12, label="class mean, 95% interval")
-            ax.axvline(100 * cars.mean(), color="C0", lw=1)
+        mean = class_mean(tidy, (lo, hi), alpha=alpha)
+        if mean["n"] >= 2:
+            ax.axvspan(100 * mean["lower"], 100 * mean["upper"], color="C0", alpha=0.12,
+                       label=f"class mean, {100 * (1 - alpha):g}% interval")
+            ax.axvline(100 * mean["mean"], color="C0", lw=1)
         for k, eid in enumerate(ids):
             y = len(ids) - 1 - k
             if eid not in rows.index or not np.isfinite(rows.loc[eid, "car"]):
@@ -629,8 +587,7 @@ def plot_class(results, windows=((0, 0), (0, 1)), *, highlight=(), names=None,
             ax.plot(100 * r["car"], y, "o", color=color, ms=5 if mark else 3)
         ax.axvline(0, color="0.5", lw=0.8)
         ax.set_yticks(range(len(ids)))
-        labels = [f"{(names or {}).get(e, e)}" if e in highlight else
-                  e for e in ids]
+        labels = [(names or {}).get(e, e) if e in highlight else e for e in ids]
         ax.set_yticklabels(labels[::-1], fontsize=6)
         ax.set_xlabel(f"CAR over [{lo}, {hi}] (% {kind})", fontsize=8)
         ax.set_title(f"[{lo}, {hi}]", fontsize=9)

@@ -120,7 +120,7 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
     import pandas as pd
 
     from ..analysis import analyse
-    from .findings import _verdict, event_verdicts
+    from .findings import event_verdicts, verdict
 
     variants = robustness_variants(base) if variants is None else variants
     base_label = next(iter(variants))
@@ -181,7 +181,7 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
                              "window": f"[{window[0]}, {window[1]}]", "event_id": eid,
                              "car_pct": 100 * car, "p": p, "sq_p": float("nan"),
                              "placebo_p": float("nan"), "n_reject": len(rejecting),
-                             "verdict": _verdict(rejecting, int(pd.notna(p))) + note})
+                             "verdict": verdict(rejecting, int(pd.notna(p))) + note})
     table = pd.DataFrame(rows)
     base_rows = table[table["variant"] == base_label].set_index("event_id")
     sign = table["car_pct"].gt(0)

@@ -16,7 +16,6 @@ __all__ = [
     "CAR_LABELS",
     "DATA_CHECK_COUNTS",
     "HIGHLIGHT",
-    "article_events",
     "ANSWER_COLUMNS",
     "answer_table",
     "ar_table",
@@ -29,6 +28,7 @@ __all__ = [
     "close_prices",
     "data_check_table",
     "data_checks",
+    "formatted",
     "headline_table",
     "model_comparison",
     "style_model_comparison",
@@ -358,11 +358,16 @@ def class_table(results, by_column=None, *, alpha: float = 0.05):
     -------
     pandas.DataFrame
         ``event, day 0, window, CAR (%), 95% interval (%), t-test p, SQ p,
-        placebo p, evidence, kind, <column>, note``, formatted for reading.
+        placebo p, leading test, evidence, kind, <column>, note``, formatted
+        for reading; ``evidence`` grades the leading test's p
+        (:func:`eventstudy.report.findings.lead_reading`).
     """
     import pandas as pd
 
+    from .findings import lead_reading
+
     t = results.tidy(alpha).sort_values("trade_date", kind="stable")
+    rows = t.to_dict("records")
     other = None
     if by_column is not None:
         b = by_column.tidy(alpha).set_index(["event_id", "start", "end"])["group"]
@@ -378,7 +383,8 @@ def class_table(results, by_column=None, *, alpha: float = 0.05):
         "t-test p": [fmt.pvalue(x) for x in t["p"]],
         "SQ p": [fmt.pvalue(x) for x in t["sq_p"]],
         "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]],
-        "evidence": [fmt.evidence(x) for x in t["p"]],
+        "leading test": [lead_reading(r)[0] or "—" for r in rows],
+        "evidence": [lead_reading(r)[2] for r in rows],
         "kind": [g.split("=", 1)[-1] if g else "—" for g in t["group"]],
     })
     if other is not None:
@@ -457,10 +463,34 @@ def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.0
     return _stable(frame.style, caption).set_caption(caption)
 
 
+def formatted(frame, formats: dict):
+    """A copy of ``frame`` with some columns as text, each through its format.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    formats : dict of str -> str or callable
+        Column -> a format string (``"{:.2f}"``, ``"{:%Y-%m-%d}"``) or a function
+        of one value (:func:`eventstudy.report.format.pvalue`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The other columns as they are; a missing value reads "—".
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    for column, how in formats.items():
+        show = how.format if isinstance(how, str) else how
+        out[column] = ["—" if pd.isna(v) else show(v) for v in frame[column]]
+    return out
+
+
 # --------------------------------------------------------------------------- data and event tables
 
 def data_checks(tickers, *, start=None, prices_dir=None) -> dict:
-    """:func:`eventstudy.quality.check_data` of each ticker (page 1).
+    """:func:`eventstudy.quality.check_data` of each ticker.
 
     Parameters
     ----------
@@ -495,7 +525,7 @@ DATA_CHECK_COUNTS = {
 
 
 def data_check_table(checks):
-    """The checks of several series side by side (page 1).
+    """The checks of several series side by side.
 
     Parameters
     ----------
@@ -537,11 +567,6 @@ def close_prices(prices, tickers=None, *, start=None) -> dict:
     """
     tickers = list(prices) if tickers is None else tickers
     return {t: prices[t]["Close"].loc[start:] for t in tickers}
-
-
-def article_events(aligned):
-    """The events of :func:`eventstudy.events.align_events` that the article mentions."""
-    return aligned[aligned["in_article"]]
 
 
 def pending_events(aligned):
@@ -791,7 +816,7 @@ def model_comparison(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0.0
         ci_upper, p, sq_p, placebo_p, r2, resid_sd, n_estimation, donors`` — read from
         each run's tidy table and :meth:`normal_model` (``resid_sd`` is the
         pre-event RMSPE of a synthetic control; ``donors`` its weights as
-        ``"ZC=F 0.42, ..."``, largest first, empty for other models).
+        ``"A 0.42, B 0.31"``, largest first, empty for other models).
     """
     import pandas as pd
 
