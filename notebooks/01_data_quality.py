@@ -33,10 +33,10 @@ from IPython.display import HTML, Markdown
 
 import eventstudy as es
 from eventstudy.report import format as fmt
-from eventstudy.report.build import data_provenance, provenance_html
+from eventstudy.report.build import data_provenance
 from eventstudy.report.figures import plot_normalised, plot_price_quality
 from eventstudy.report.findings import largest_returns_sentence, lead_lag_sentence, series_spans
-from eventstudy.report.html import page_table
+from eventstudy.report.html import page_table, provenance_table
 from eventstudy.report.tables import close_prices, data_check_table, data_checks, formatted
 from eventstudy.regression import lead_lag_check
 
@@ -52,7 +52,7 @@ checks = data_checks(TICKERS, start=START)
 
 # %%
 provenance = data_provenance(TICKERS)
-HTML(provenance_html(provenance))
+HTML(provenance_table(provenance, caption="Where each series comes from"))
 
 # %% [markdown]
 # ## The soybean series: roll days and thin trading

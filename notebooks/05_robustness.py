@@ -216,6 +216,6 @@ Markdown(
     "classical OLS ones: one-day dummies leave the HAC variance almost no residual to work "
     "with, so its p-values are not read as evidence; the rows with OLS and window-HAC "
     "standard errors are in the table above.\n\n"
-    f"On pseudo-events of these returns: {size_findings(size)} Power over "
+    f"**Size on pseudo-events of these returns.** {size_findings(size)} **Power** over "
     f"{size_windows(size)[0]}: with {power_sentence(power, 1.0, size_windows(size)[0])}."
 )

@@ -424,3 +424,23 @@ def test_class_table_grades_only_the_leading_test():
     assert table["leading test"].tolist() == ["—", "SQ test"]
     assert table["evidence"].tolist() == ["not graded", "no evidence"]
     assert table["kind"].tolist() == ["meeting", "call"]
+
+
+def test_provenance_table_reads_a_mapping_or_a_frame_of_provenances():
+    import pandas as pd
+
+    from eventstudy.report.html import provenance_table
+
+    provenance = {
+        "A": {"source": "yahoo", "fetched_utc": "2026-01-14T08:00:00+00:00",
+              "first": "2017-01-03", "last": "2026-01-13", "rows": 2270,
+              "provisional": ["2026-01-13"], "path": "a.csv"},
+        "B": {"source": "snapshot", "file_modified_utc": "2026-01-20T10:11:12.5+00:00",
+              "first": "2019-05-24", "last": "2026-01-29", "rows": 1680},
+    }
+    html = provenance_table(provenance, caption="Sources")
+    for text in ("Sources", ">yahoo<", ">2026-01-14T08:00:00+00:00<", ">2026-01-13<",
+                 "not recorded in the snapshot; file dated 2026-01-20 10:11:12 UTC",
+                 ">1680<", ">none<", ">a.csv<"):
+        assert text in html, text
+    assert provenance_table(pd.DataFrame(provenance).T, caption="Sources") == html

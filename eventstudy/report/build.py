@@ -41,7 +41,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..exceptions import DataError, EventStudyError
-from .html import PAGE_CSS, page_table
+from .html import PAGE_CSS, page_table, provenance_table
 
 __all__ = [
     "NotebookError",
@@ -56,8 +56,6 @@ __all__ = [
     "main",
     "notebook_sources",
     "notebook_to_html",
-    "provenance_html",
-    "read_notebook",
     "report_title",
     "study_tickers",
 ]
@@ -115,18 +113,6 @@ def notebook_sources(folder) -> list[Path]:
     return sorted(p for p in Path(folder).glob("*.py") if _NOTEBOOK_NAME.match(p.name))
 
 
-def read_notebook(path):
-    """Read a notebook: a jupytext percent script (``.py``) or an ``.ipynb`` file.
-
-    Returns
-    -------
-    nbformat.NotebookNode
-    """
-    import jupytext
-
-    return jupytext.read(Path(path))
-
-
 def _kernel_env(prices_dir) -> dict:
     env = dict(os.environ)
     env["MPLBACKEND"] = _INLINE_BACKEND
@@ -179,12 +165,13 @@ def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: 
     """
     import tempfile
 
+    import jupytext
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     path = Path(path)
-    nb = read_notebook(path)
+    nb = jupytext.read(path)
     # IPC sockets in a private folder: a local kernel needs no TCP port (and then
     # prints no warning about unencrypted TCP)
     sockets = tempfile.mkdtemp(prefix="eventstudy-kernel-")
@@ -439,50 +426,6 @@ def data_provenance(tickers, *, prices_dir=None):
     return pd.DataFrame(rows).set_index("ticker")
 
 
-def _plain(value) -> str:
-    """A provenance value as text: missing values as "—", never a Python repr."""
-    import pandas as pd
-
-    if value is None or (not isinstance(value, (list, dict, tuple)) and pd.isna(value)):
-        return "—"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_plain(v)}" for k, v in value.items()) or "—"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(_plain, value)) or "none"
-    return str(value)
-
-
-def provenance_html(prov) -> str:
-    """The provenance table of the index: one row per ticker, the fetch time spelled out."""
-    import pandas as pd
-
-    rows = []
-    for ticker, rec in prov.iterrows():
-        fetched = rec.get("fetched_utc")
-        modified = rec.get("file_modified_utc")
-        if fetched is not None and pd.notna(fetched):
-            when = str(fetched)
-        elif modified is not None and pd.notna(modified):
-            stamp = str(modified)[:19].replace("T", " ")
-            when = f"not recorded in the snapshot; file dated {stamp} UTC"
-        else:
-            when = "not recorded"
-        provisional = rec.get("provisional")
-        rows.append({
-            "ticker": ticker,
-            "source": _plain(rec.get("source")),
-            "fetched (UTC)": when,
-            "first": _plain(rec.get("first")),
-            "last": _plain(rec.get("last")),
-            "rows": _plain(rec.get("rows")),
-            "provisional bars": ", ".join(map(str, provisional)) if provisional else "none",
-            "file": _plain(rec.get("path")),
-        })
-    return page_table(pd.DataFrame(rows), caption="Where each series comes from",
-                      csv_name="provenance.csv", text_columns=("ticker", "source", "file",
-                                                               "fetched (UTC)"))
-
-
 def report_title(notebooks) -> str:
     """The report's title: the first heading of ``index.md`` in the notebooks folder."""
     intro = Path(notebooks) / "index.md"
@@ -535,7 +478,8 @@ def _provenance_section(tickers, prices_dir) -> list[str]:
     source = os.environ.get("EVENTSTUDY_PRICES_DIR") if prices_dir is None else prices_dir
     where = (f"the price snapshot folder <code>{html.escape(str(source))}</code>" if source
              else "Yahoo Finance through the download cache")
-    return parts + [f"<p>Prices read from {where}.</p>", provenance_html(prov)]
+    return parts + [f"<p>Prices read from {where}.</p>",
+                    provenance_table(prov, caption="Where each series comes from")]
 
 
 def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(),

@@ -43,7 +43,7 @@ ANSWER_CSS = """
 """
 
 #: The style of every page: readable width, tables that scroll rather than overflow.
-PAGE_CSS = """
+PAGE_CSS = ANSWER_CSS + """
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 1.5rem auto;
        padding: 0 1rem; line-height: 1.45; color: #222; }
 h1 { font-size: 1.6rem; margin: 0.2rem 0 0.6rem; }
@@ -54,12 +54,6 @@ th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 td.text, th.text { text-align: left; }
 .scroll { overflow-x: auto; max-width: 100%; }
-.answer { border: 2px solid #3a6ea5; border-radius: 6px; padding: 0.6rem 0.9rem;
-          margin: 0.6rem 0 1.2rem; background: #f7fafd; }
-.answer h2 { margin: 0 0 0.3rem; font-size: 1.2rem; }
-.answer .row { display: flex; gap: 1rem; align-items: flex-start; flex-wrap: wrap; }
-.answer .row > div { min-width: 0; }
-.answer img { max-width: 100%; height: auto; }
 .scale { font-size: 0.8rem; color: #444; }
 .meta { color: #555; font-size: 0.9rem; }
 details { margin: 0.3rem 0 0.8rem; }
@@ -272,25 +266,62 @@ def _md_bold(text: str) -> str:
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def provenance_table(provenance: dict) -> str:
-    """A study's price provenance (ticker → provenance dict) as a formatted table."""
+def _plain(value) -> str:
+    """A provenance value as text: missing values as "—", lists joined, never a Python repr."""
     import pandas as pd
 
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_plain(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(_plain, value)) or "none"
+    if value is None or pd.isna(value):
+        return "—"
+    return str(value)
+
+
+def _fetched(prov: dict) -> str:
+    """When a series was fetched; for a snapshot that does not record it, the file's date."""
+    if _plain(prov.get("fetched_utc")) != "—":
+        return str(prov["fetched_utc"])
+    if _plain(prov.get("file_modified_utc")) != "—":
+        stamp = str(prov["file_modified_utc"])[:19].replace("T", " ")
+        return f"not recorded in the snapshot; file dated {stamp} UTC"
+    return "not recorded"
+
+
+def provenance_table(provenance, *, caption: str = "Where the prices come from") -> str:
+    """Where each price series comes from, as a page table.
+
+    Parameters
+    ----------
+    provenance : dict of str -> dict, or pandas.DataFrame
+        Ticker -> the ``provenance`` of :func:`eventstudy.prices.load_prices`
+        (or a frame of them indexed by ticker,
+        :func:`eventstudy.report.build.data_provenance`).
+    caption : str
+
+    Returns
+    -------
+    str
+        HTML: ticker, source, fetch time, first and last date, rows, the
+        provisional bars and the file read.
+    """
+    import pandas as pd
+
+    if isinstance(provenance, pd.DataFrame):
+        provenance = provenance.to_dict("index")
     rows = []
     for ticker, prov in provenance.items():
         prov = dict(prov or {})
-        provisional = prov.get("provisional") or []
-        rows.append({
-            "ticker": ticker,
-            "source": prov.get("source") or "—",
-            "fetched (UTC)": prov.get("fetched_utc") or "not recorded",
-            "first": prov.get("first") or "—",
-            "last": prov.get("last") or "—",
-            "rows": prov.get("rows") if prov.get("rows") is not None else "—",
-            "provisional bars": ", ".join(map(str, provisional)) if provisional else "none",
-        })
-    return page_table(pd.DataFrame(rows), caption="Where the prices come from",
-                      csv_name="provenance.csv", text_columns=("ticker", "source"))
+        provisional = prov.get("provisional")
+        rows.append({"ticker": ticker, "source": _plain(prov.get("source")),
+                     "fetched (UTC)": _fetched(prov), "first": _plain(prov.get("first")),
+                     "last": _plain(prov.get("last")), "rows": _plain(prov.get("rows")),
+                     "provisional bars": (_plain(provisional) if isinstance(provisional, list)
+                                          else "none"),
+                     "file": _plain(prov.get("path"))})
+    return page_table(pd.DataFrame(rows), caption=caption, csv_name="provenance.csv",
+                      text_columns=("ticker", "source", "fetched (UTC)", "file"))
 
 
 def study_page(results, *, alpha: float = 0.05, car_png=None) -> str:
