@@ -432,13 +432,15 @@ def power():
     columns = pd.MultiIndex.from_tuples([(1.0, "[0, 0]"), (1.0, "[0, 1]"), (2.0, "[0, 0]"),
                                          (2.0, "[0, 1]")], names=["abnormal", "window"])
     return pd.DataFrame([[40.0, 20.0, 90.0, 60.0], [55.4, 30.0, 96.0, 70.0],
-                         [21.0, 12.0, 48.0, 30.0], [20.6, 11.0, 48.2, 31.0]],
-                        index=["bmp", "patell", "event-t", "sq"], columns=columns)
+                         [21.0, 12.0, 48.0, 30.0], [20.6, 11.0, 48.2, 31.0],
+                         [20.8, 11.5, 48.1, 30.5]],
+                        index=["bmp", "patell", "event-t", "sq", "garch"], columns=columns)
 
 
 def test_power_range_and_sentences(power):
     assert power_range(power, ["bmp", "patell"], 1.0, "[0, 0]") == "40–55%"
     assert power_range(power, ["event-t", "sq"], 1.0, "[0, 0]") == "21%"  # 21.0 and 20.6
+    # garch is a single-event test: the group tests are bmp and patell only
     text = power_sentence(power, 2.0, "[0, 0]")
     assert text.startswith("+2% on day 0") and "90–96%" in text and "48%" in text
     both = power_findings(power, "[0, 1]")

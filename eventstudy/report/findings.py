@@ -824,8 +824,11 @@ def size_findings(size) -> str:
 
 
 def _event_tests(power) -> list[str]:
-    """Single-event tests of a power table (``event-*`` and ``sq``); the rest are group tests."""
-    return [t for t in power.index if t.startswith("event-") or t == "sq"]
+    """Single-event tests of a power table (:data:`eventstudy.simulation.EVENT_TESTS`); the
+    rest are group tests."""
+    from ..simulation import EVENT_TESTS as SINGLE_EVENT_TESTS
+
+    return [t for t in power.index if t in SINGLE_EVENT_TESTS]
 
 
 def power_range(power, tests, delta: float, window: str) -> str:
