@@ -444,3 +444,24 @@ def test_provenance_table_reads_a_mapping_or_a_frame_of_provenances():
                  ">1680<", ">none<", ">a.csv<"):
         assert text in html, text
     assert provenance_table(pd.DataFrame(provenance).T, caption="Sources") == html
+
+
+def test_a_data_problem_stops_the_build_in_one_line_with_the_fix_when_offline(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("EVENTSTUDY_PRICES_DIR", raising=False)
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "studies" / "a.toml").write_text('asset = "ZS=F"\n', encoding="utf-8")
+
+    def offline(*args, **kwargs):
+        from eventstudy.exceptions import DownloadError
+
+        raise DownloadError("ZS=F: nothing downloaded\nsecond line")
+
+    monkeypatch.setattr("eventstudy.prices.load_prices", offline)
+    assert main(["--notebooks", str(tmp_path), "--check-data"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ZS=F: nothing downloaded — offline?")
+    assert "make report PRICES_DIR=" in err and "second line" not in err
+    assert main(["--notebooks", str(tmp_path), "--check-data", "--prices-dir",
+                 str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "error: ZS=F: nothing downloaded"

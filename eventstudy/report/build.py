@@ -194,7 +194,7 @@ def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: 
             shutil.rmtree(sockets, ignore_errors=True)
     except CellExecutionError as exc:
         number, text = _failing_cell(nb)
-        data = _data_error(nb)
+        data = _data_error(nb, prices_dir)
         if data is not None:
             # a problem of the data, not of the page: one line naming the fix
             raise ReportDataError(path, number, data) from None
@@ -207,17 +207,22 @@ _DATA_ERRORS = ("DataError", "DownloadError", "CacheError", "PriceFileError",
                 "InvalidTickerError", "EventFileError")
 
 
-def _data_error(nb) -> str | None:
+def _first_line(message: str, prices_dir) -> str:
+    """A data error's first line, with the fix when no prices folder is set (Yahoo offline)."""
+    lines = _ANSI.sub("", message).strip().splitlines()
+    head = lines[0] if lines else ""
+    if prices_dir or os.environ.get("EVENTSTUDY_PRICES_DIR") or "PRICES_DIR" in message:
+        return head
+    return (f"{head} — offline? point the report at a folder of price snapshots: make report "
+            "PRICES_DIR=/path/to/prices")
+
+
+def _data_error(nb, prices_dir) -> str | None:
     """The one-line message of a failed cell whose error is a data problem, else None."""
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and output.get("ename") in _DATA_ERRORS:
-                text = _ANSI.sub("", output.get("evalue", "")).strip().splitlines()
-                hint = ("" if os.environ.get("EVENTSTUDY_PRICES_DIR") or "PRICES_DIR" in
-                        output.get("evalue", "")
-                        else " (offline? point the report at a folder of price snapshots: "
-                        "make report PRICES_DIR=/path/to/prices)")
-                return f"{output['ename']}: {text[0] if text else ''}{hint}"
+                return f"{output['ename']}: {_first_line(output.get('evalue', ''), prices_dir)}"
     return None
 
 
@@ -638,12 +643,7 @@ def check_data_available(tickers, *, prices_dir=None) -> None:
         try:
             load_prices(list(tickers), prices_dir=prices_dir)
         except DataError as exc:
-            source = prices_dir or os.environ.get("EVENTSTUDY_PRICES_DIR")
-            known = "PRICES_DIR" in str(exc)
-            hint = "" if source or known else (" — offline? point the report at a folder of "
-                                               "price snapshots: make report "
-                                               "PRICES_DIR=/path/to/prices")
-            raise type(exc)(f"{str(exc).splitlines()[0]}{hint}") from None
+            raise type(exc)(_first_line(str(exc), prices_dir)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover
