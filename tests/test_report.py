@@ -450,18 +450,23 @@ def test_a_data_problem_stops_the_build_in_one_line_with_the_fix_when_offline(
         tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("EVENTSTUDY_PRICES_DIR", raising=False)
     (tmp_path / "studies").mkdir()
-    (tmp_path / "studies" / "a.toml").write_text('asset = "ZS=F"\n', encoding="utf-8")
+    (tmp_path / "studies" / "a.toml").write_text('asset = "ZS=F"\nfactors = ["SPY"]\n',
+                                                 encoding="utf-8")
+    asked = []
 
-    def offline(*args, **kwargs):
+    def offline(tickers, **kwargs):
         from eventstudy.exceptions import DownloadError
 
+        asked.append(list(tickers))
         raise DownloadError("ZS=F: nothing downloaded\nsecond line")
 
     monkeypatch.setattr("eventstudy.prices.load_prices", offline)
-    assert main(["--notebooks", str(tmp_path), "--check-data"]) == 2
+    # the studies beside the notebooks folder, by default
+    assert main(["--notebooks", str(tmp_path / "notebooks"), "--check-data"]) == 2
+    assert asked == [["ZS=F", "SPY"]]
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ZS=F: nothing downloaded — offline?")
     assert "make report PRICES_DIR=" in err and "second line" not in err
-    assert main(["--notebooks", str(tmp_path), "--check-data", "--prices-dir",
+    assert main(["--notebooks", str(tmp_path / "notebooks"), "--check-data", "--prices-dir",
                  str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == "error: ZS=F: nothing downloaded"
