@@ -143,7 +143,7 @@ def test_run_writes_stacked_tables_and_the_cross_asset_file(tmp_path, prices_dir
 
 @pytest.mark.snapshot
 def test_markets_findings_read_the_tables(multi):
-    from eventstudy.report import format as fmt
+    from eventstudy import format as fmt
     from eventstudy.report.findings import markets_findings
 
     _, res = multi
