@@ -34,6 +34,7 @@ from .simulation import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS, POWER_GRID
 
 __all__ = [
     "GRADE_ORDER",
+    "ROW_COLUMNS",
     "Summary",
     "build_summary",
     "cross_asset_table",
@@ -308,6 +309,8 @@ def _group_rows(group_tests, windows) -> pd.DataFrame:
 
 def _reading_line(rows, clause: str) -> str:
     """How the p-values of the table are read, or why none is."""
+    if not rows["car"].notna().any():
+        return "No event has a CAR in these windows: nothing is read (the notes say why)."
     if (rows["lead_test"].fillna("") != "").any():
         return (f"Evidence grades the leading test's two-sided p-value ({fmt.evidence_scale()}). "
                 "The leading test is the first single-event test that holds its size on the "

@@ -123,6 +123,13 @@ def test_without_a_size_check_no_p_value_is_graded_and_the_summary_says_why():
         assert "weak" not in view, name
 
 
+def test_a_study_without_a_used_event_says_so():
+    s = build_summary(_tidy().iloc[:0], FACTS)
+    assert len(s.table()) == 0 and s.sentences() == []
+    for view in _views(s).values():
+        assert "nothing is read" in view and "e3 excluded: pending: no trade date yet" in view
+
+
 def test_headline_events_and_windows_are_chosen_and_an_event_not_estimated_says_why():
     s = build_summary(_tidy(), FACTS, sizes=SIZES, event_ids=["e2", "e3"], windows=[(0, 0)],
                       names={"e2": "Truce"})
