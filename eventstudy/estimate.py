@@ -18,8 +18,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import linalg, optimize, special
 
-from .options import ModelName, check_option
 from .exceptions import EstimationError, StudyConfigError
+from .options import ModelName, check_option
 
 __all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k", "simplex_lstsq"]
 

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from .options import check_option
 from .exceptions import CalendarError, EventAlignmentError, EventFileError, OptionError
+from .options import check_option
 
 __all__ = [
     "CATEGORIES",
@@ -1334,8 +1334,8 @@ def event_positions(aligned, index) -> np.ndarray:
 
 
 def _last_price_date(asset: str, prices_dir) -> pd.Timestamp | None:
-    from .prices import _resolve_prices_dir, load_prices
     from .exceptions import DataError, PriceFileError
+    from .prices import _resolve_prices_dir, load_prices
 
     try:
         frame = load_prices([asset], prices_dir=prices_dir)[asset]

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .options import check_option
 from .exceptions import InferenceError
+from .options import check_option
 
 __all__ = [
     "TestName",

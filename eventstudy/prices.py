@@ -48,7 +48,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .options import PriceSource, check_option
 from .exceptions import (
     CacheError,
     CacheWarning,
@@ -59,6 +58,7 @@ from .exceptions import (
     InvalidTickerError,
     PriceFileError,
 )
+from .options import PriceSource, check_option
 
 __all__ = [
     "PRICE_COLUMNS",

@@ -45,7 +45,6 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .options import check_option
 from .estimate import estimate_arrays
 from .exceptions import InferenceError
 from .inference import (
@@ -61,6 +60,7 @@ from .inference import (
     sq_pvalues,
     sq_pvalues_shifted,
 )
+from .options import check_option
 from .volatility import ewma_event_tests, fixed_garch_params
 
 __all__ = [

@@ -42,8 +42,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 from scipy import stats
 
-from .options import check_option
 from .exceptions import InferenceError
+from .options import check_option
 
 __all__ = [
     "VolDist",

@@ -17,8 +17,8 @@ from eventstudy.contracts import (
     thin_mask,
     thin_periods,
 )
-from eventstudy.prices import load_prices
 from eventstudy.exceptions import UnsupportedFutureError
+from eventstudy.prices import load_prices
 
 
 @pytest.fixture(scope="module")

@@ -651,7 +651,7 @@ def test_positions_need_a_sorted_index():
 
 
 def test_cli_json_on_the_catalogue(prices_dir, capsys):
-    assert main(["events", "--json", "--prices-dir", str(prices_dir)]) == 0
+    assert main(["events", "--asset", "ZS=F", "--json", "--prices-dir", str(prices_dir)]) == 0
     records = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert records["busan-meeting"]["trade_date"] == "2025-10-30"
     assert records["trump-xi-call"]["trade_date"] == "2025-11-24"
@@ -682,7 +682,7 @@ def test_cli_json_on_the_catalogue(prices_dir, capsys):
 
 def test_cli_json_tricky_file(prices_dir, capsys):
     path = FIXTURES / "events_tricky.csv"
-    assert main(["events", "--events", str(path), "--json", "--prices-dir", str(prices_dir)]) == 0
+    assert main(["events", "--asset", "ZS=F", "--events", str(path), "--json", "--prices-dir", str(prices_dir)]) == 0
     records = json.loads(capsys.readouterr().out)
     got = {r["id"]: (r["trade_date"], r["rule"]) for r in records}
     assert got == EXPECTED
@@ -693,6 +693,8 @@ def test_cli_text_table(prices_dir, capsys):
         main(
             [
                 "events",
+                "--asset",
+                "ZS=F",
                 "--events",
                 str(FIXTURES / "events_minimal.csv"),
                 "--prices-dir",
@@ -714,6 +716,8 @@ def test_cli_text_table_shows_timing(prices_dir, capsys):
         main(
             [
                 "events",
+                "--asset",
+                "ZS=F",
                 "--events",
                 str(FIXTURES / "events_tricky.csv"),
                 "--prices-dir",
@@ -731,7 +735,7 @@ def test_cli_text_table_shows_timing(prices_dir, capsys):
 
 
 def test_cli_broken_file_exits_2(capsys):
-    assert main(["events", "--events", str(FIXTURES / "events_broken.csv"), "--json"]) == 2
+    assert main(["events", "--asset", "ZS=F", "--events", str(FIXTURES / "events_broken.csv"), "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()

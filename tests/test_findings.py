@@ -618,9 +618,10 @@ def test_synthetic_variant_is_found_or_named_missing():
     from eventstudy.exceptions import StudyConfigError
     from eventstudy.report.robustness import synthetic_variant
 
-    base = es.Study(variants={"syn": {"model": "synthetic", "donors": ["ZC=F", "ZW=F"]}})
+    base = es.Study(asset="ZS=F", factors=["SPY", "UUP"],
+                    variants={"syn": {"model": "synthetic", "donors": ["ZC=F", "ZW=F"]}})
     label, study = synthetic_variant(base)
     assert label == "syn" and study.model == "synthetic" and study.donors == ("ZC=F", "ZW=F")
     with pytest.raises(StudyConfigError, match=r"^Study: variants: no variant with model = "
                        r"\"synthetic\" \(variants: none\)"):
-        synthetic_variant(es.Study())
+        synthetic_variant(es.Study(asset="ZS=F", factors=["SPY", "UUP"]))

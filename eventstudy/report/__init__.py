@@ -1,6 +1,5 @@
 """The report: its tables, its page figures, its sentences, and the builder of the pages.
 
-- :mod:`eventstudy.report.format` — how numbers are shown, and the graded-evidence scale;
 - :mod:`eventstudy.report.tables` — tables for people, and the publication table;
 - :mod:`eventstudy.report.figures` — the pages' figures;
 - :mod:`eventstudy.report.findings` — sentences, each a function of a table;
@@ -16,14 +15,13 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("format", "tables", "figures", "findings", "robustness", "html", "build")
+_MODULES = ("tables", "figures", "findings", "robustness", "html", "build")
 
 
 def __getattr__(name):
     if name in _MODULES or name == "html":
-        # ``from . import format`` asks the package first: hand it the submodule
         return importlib.import_module(f"{__name__}.{name}")
-    for module in ("tables", "figures", "robustness", "build", "findings", "format"):
+    for module in ("tables", "figures", "robustness", "build", "findings"):
         mod = importlib.import_module(f"{__name__}.{module}")
         if name in getattr(mod, "__all__", ()):
             return getattr(mod, name)

@@ -617,8 +617,8 @@ def check_data_available(*, prices_dir=None) -> None:
     """
     import warnings
 
-    from ..prices import load_prices
     from ..exceptions import DataQualityWarning
+    from ..prices import load_prices
 
     tickers = _study_tickers(NOTEBOOKS_DIR.parent / "studies")
     with warnings.catch_warnings():

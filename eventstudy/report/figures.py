@@ -430,9 +430,9 @@ def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):
     import numpy as np
     from matplotlib.figure import Figure
 
-    from .tables import _one_setting
+    from .tables import one_setting
 
-    rows = _one_setting(sim, setting)
+    rows = one_setting(sim, setting)
     tests = list(dict.fromkeys(rows["test"]))
     windows = list(dict.fromkeys(rows["window"]))
     sizes = sorted(set(rows["abnormal"]))

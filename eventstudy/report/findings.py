@@ -178,7 +178,7 @@ def reading(results, alpha: float = 0.05) -> list[str]:
     """A short plain reading of fitted results, generated from their tables.
 
     For each event and window: the CAR, its graded evidence (t test's p on
-    :data:`eventstudy.report.format.EVIDENCE`) and which per-event tests
+    :data:`eventstudy.format.EVIDENCE`) and which per-event tests
     reject at ``alpha``; for each group of the tests table, how many of the
     battery's tests reject.
 
@@ -189,7 +189,7 @@ def reading(results, alpha: float = 0.05) -> list[str]:
     """
     import pandas as pd
 
-    from . import format as fmt
+    from .. import format as fmt
 
     lines = []
     car = results.tidy(alpha)
@@ -434,8 +434,8 @@ def lead_reading(c) -> tuple:
     without one (no size check, or no test holds its size in that window) has
     no name, a NaN p and the grade ``"not graded"``.
     """
+    from .. import format as fmt
     from ..simulation import EVENT_TEST_LABELS
-    from . import format as fmt
 
     t = c.get("lead_test", "") if hasattr(c, "get") else ""
     if isinstance(t, str) and t:
@@ -445,7 +445,7 @@ def lead_reading(c) -> tuple:
 
 def _lead_text(c) -> str:
     """``"t test p = 0.086"``, or why no p-value is graded."""
-    from . import format as fmt
+    from .. import format as fmt
 
     name, p, _ = lead_reading(c)
     if name:
@@ -456,7 +456,7 @@ def _lead_text(c) -> str:
 
 
 def _grade_order(grade) -> int:
-    from . import format as fmt
+    from .. import format as fmt
 
     order = [label for _, label in fmt.EVIDENCE]
     return order.index(grade) if grade in order else len(order)
@@ -486,7 +486,7 @@ def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: floa
         graded p-value is the leading test's (:func:`lead_reading`), the
         other tests' follow.
     """
-    from . import format as fmt
+    from .. import format as fmt
 
     c = car_row(car, event_id, window)
     if c["car"] != c["car"]:
@@ -592,7 +592,7 @@ def answer_sentence(name: str, cars: dict, event_id: str, window=(0, 1), *,
         leading test (:func:`lead_reading`); an asset without a CAR says why
         (the tidy table's note).
     """
-    from . import format as fmt
+    from .. import format as fmt
 
     level = f"{100 * (1 - alpha):g}% CI"
     grades, parts = [], []
@@ -952,11 +952,11 @@ def markets_findings(base, alternative, event_ids, window=(0, 1), *, names=None,
     -------
     str
         Markdown, per event: the assets with at least weak evidence (t test's
-        p on :data:`eventstudy.report.format.EVIDENCE`) and their CARs; the
+        p on :data:`eventstudy.format.EVIDENCE`) and their CARs; the
         cross-asset mean test and joint test; then, under the second model,
         the assets whose reading changes.
     """
-    from . import format as fmt
+    from .. import format as fmt
 
     names = names or {}
     parts = []
@@ -1055,7 +1055,7 @@ def class_sentence(car, event_id: str, name: str, window=(0, 0), *,
         moved at least as much (count and share) and their median |CAR|
         (:func:`class_comparison`).
     """
-    from . import format as fmt
+    from .. import format as fmt
 
     c = class_comparison(car, event_id, window, class_label=class_label)
     tail = f" ({where})" if where else ""
@@ -1097,7 +1097,7 @@ def class_findings(results, by_agriculture, event_ids, names, windows=((0, 0), (
         class mean CAR with its interval and graded reading per window, each
         group's mean, and how many events are dated without a clock time.
     """
-    from . import format as fmt
+    from .. import format as fmt
 
     car = results.tidy()
     lines = [class_sentence(car, e, names.get(e, e), windows[0], class_label=class_label)
@@ -1414,7 +1414,7 @@ def synthetic_sentence(comparison, event_id: str, *, base: str, synthetic: str,
         its pre-event fit against the market model's, and whether the t test's
         verdict at ``alpha`` is the same.
     """
-    from . import format as fmt
+    from .. import format as fmt
 
     rows = comparison[comparison["event_id"] == event_id].set_index("model")
     missing = [m for m in (base, synthetic) if m not in rows.index]
