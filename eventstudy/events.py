@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from .calendar import get_calendar
+from .calendar import ExchangeCalendar, get_calendar
 from .exceptions import (
     CalendarError,
     DataError,
@@ -644,11 +644,9 @@ def load_events(path) -> pd.DataFrame:
 # --------------------------------------------------------------------------- alignment
 
 
-def _resolve_calendar(calendar):
-
-    if calendar is None:
-        return get_calendar("ZS=F")
-    if isinstance(calendar, str):
+def _resolve_calendar(calendar) -> ExchangeCalendar:
+    """An exchange calendar, or the calendar of a ticker or calendar name."""
+    if calendar is None or isinstance(calendar, str):
         return get_calendar(calendar)
     return calendar
 
@@ -753,7 +751,98 @@ def _utc_ns(column: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(column).as_unit("ns").asi8
 
 
-def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.DataFrame:
+def _event_dates(events: pd.DataFrame) -> pd.Series:
+    """The ``date`` column as ``datetime64[ns]``, after checking the table's type and columns."""
+    if not isinstance(events, pd.DataFrame):
+        raise EventAlignmentError(
+            f"events must be a DataFrame from load_events; got {type(events).__name__}"
+        )
+    if "id" not in events or "date" not in events:
+        raise EventAlignmentError(
+            "events need the columns 'id' and 'date'; read the file with load_events"
+        )
+    try:
+        return pd.to_datetime(events["date"]).astype("datetime64[ns]")
+    except (TypeError, ValueError) as exc:
+        raise EventAlignmentError(
+            f"the 'date' column cannot be read as dates ({exc}); give dates as YYYY-MM-DD "
+            "or read the file with load_events"
+        ) from None
+
+
+def _sessions_around(cal: ExchangeCalendar, anchors: np.ndarray) -> pd.DataFrame:
+    """The sessions from 10 days before the first anchor day to 20 days after the last."""
+    first, last = pd.Timestamp(anchors.min()), pd.Timestamp(anchors.max())
+    try:
+        return cal.sessions(first - pd.Timedelta(days=10), last + pd.Timedelta(days=20))
+    except CalendarError as exc:
+        raise EventAlignmentError(
+            f"events from {first.date()} to {last.date()} reach outside "
+            f"the calendar {cal.name!r} ({exc}); remove or correct those events"
+        ) from exc
+
+
+def _dated_days(days: np.ndarray, d: np.ndarray,
+                part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trade date and rule of events with a date ``d`` and a timing ``part`` (or None)."""
+    k = np.searchsorted(days, d, side="left")
+    open_day = days[k] == d
+    k = k + (open_day & (part == "after-close"))
+    code = np.fromiter(map(_DATED_CODES.__getitem__, part), dtype=np.int64, count=part.size)
+    on_open, on_closed = (_DATED_NAMES[j][code] for j in (0, 1))
+    return days[k], np.where(open_day, on_open, on_closed)
+
+
+def _timed_days(sessions: pd.DataFrame, exchange: pd.Series,
+                day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trade date and rule of events at the instants ``exchange`` (local calendar day ``day``)."""
+    days = sessions.index.as_unit("ns").values
+    t = _utc_ns(exchange)
+    opens, closes = _utc_ns(sessions["open"]), _utc_ns(sessions["close"])
+    b_start, b_end = _utc_ns(sessions["break_start"]), _utc_ns(sessions["break_end"])
+    has_break = (sessions["break_start"].notna() & sessions["break_end"].notna()).to_numpy()
+    k = np.searchsorted(closes, t, side="right")
+    inside = t >= opens[k]
+    brk = has_break[k]
+    close_day = sessions["close"].dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+    same_day_as_prev_close = (k > 0) & (day == close_day.to_numpy()[np.maximum(k - 1, 0)])
+    rule = np.select(
+        [
+            inside & brk & (t < b_start[k]),
+            inside & brk & (t < b_end[k]),
+            inside,
+            same_day_as_prev_close,
+            day == days[k],
+        ],
+        ["overnight", "pre-open", "day-session", "after-close-next", "pre-open"],
+        default="closed-next",
+    )
+    return days[k], rule
+
+
+def _status(ids: np.ndarray, trade_date: np.ndarray, rule: np.ndarray,
+            last: pd.Timestamp | None) -> np.ndarray:
+    """``pending``, ``after-data`` (trade date after ``last``) or ``aligned``; each flag logged."""
+    status = np.where(rule == "pending", "pending", "aligned").astype(object)
+    if last is not None:
+        status[(trade_date > np.datetime64(last.as_unit("ns").to_datetime64()))] = "after-data"
+    for i in np.flatnonzero(status != "aligned").tolist():
+        if status[i] == "pending":
+            logger.info(
+                "event %r has no date: pending, left out of studies until it has one", ids[i]
+            )
+        else:
+            logger.warning(
+                "event %r: trade date %s is after the last price date %s; reported as "
+                "'after-data' and left out of studies",
+                ids[i],
+                pd.Timestamp(trade_date[i]).date(),
+                last.date(),
+            )
+    return status
+
+
+def align_events(events: pd.DataFrame, calendar, last_date=None) -> pd.DataFrame:
     r"""Give each event its trade date ("day 0") and the rule that produced it.
 
     Parameters
@@ -762,10 +851,9 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
         As returned by :func:`load_events` (at least ``id`` and ``date``;
         ``time`` and ``tz`` when clock times are known; ``timing`` when only
         the part of the trading day is known).
-    calendar : ExchangeCalendar or str, optional
+    calendar : ExchangeCalendar or str
         The exchange calendar, or a ticker / calendar name for
-        :func:`eventstudy.calendar.get_calendar`. Default: that of ``ZS=F``
-        (CBOT grains, America/Chicago).
+        :func:`eventstudy.calendar.get_calendar`.
     last_date : date-like, optional
         The last trade date with prices. Events whose trade date falls after
         it get the status ``'after-data'`` (reported and logged, not an error).
@@ -840,24 +928,9 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     The Busan meeting, 2025-10-30 11:00 Asia/Seoul, is 2025-10-29 21:00 CDT:
     the overnight session of trade date 2025-10-30.
     """
-    if not isinstance(events, pd.DataFrame):
-        raise EventAlignmentError(
-            f"events must be a DataFrame from load_events; got {type(events).__name__}"
-        )
-    if "id" not in events or "date" not in events:
-        raise EventAlignmentError(
-            "events need the columns 'id' and 'date'; read the file with load_events"
-        )
+    dates = _event_dates(events)
     cal = _resolve_calendar(calendar)
     out = events.copy()
-    n = len(out)
-    try:
-        dates = pd.to_datetime(out["date"]).astype("datetime64[ns]")
-    except (TypeError, ValueError) as exc:
-        raise EventAlignmentError(
-            f"the 'date' column cannot be read as dates ({exc}); give dates as YYYY-MM-DD "
-            "or read the file with load_events"
-        ) from None
     exchange = _exchange_times(out, dates, cal.tz)
     timed = exchange.notna().to_numpy()
     local_day = (exchange.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
@@ -865,95 +938,28 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     date_values = dates.to_numpy()
     dated = ~np.isnat(date_values) & ~timed
     timing = _timings(out, timed, dated)
-    trade_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    rule = np.full(n, "pending", dtype=object)
-
+    trade_date = np.full(len(out), np.datetime64("NaT"), dtype="datetime64[ns]")
+    rule = np.full(len(out), "pending", dtype=object)
     anchors = np.concatenate([date_values[dated], local_day.to_numpy()[timed]])
     if len(anchors):
-        first, last_anchor = pd.Timestamp(anchors.min()), pd.Timestamp(anchors.max())
-        lo = first - pd.Timedelta(days=10)
-        hi = last_anchor + pd.Timedelta(days=20)
-        try:
-            sessions = cal.sessions(lo, hi)
-        except CalendarError as exc:
-            raise EventAlignmentError(
-                f"events from {first.date()} to {last_anchor.date()} reach outside "
-                f"the calendar {cal.name!r} ({exc}); remove or correct those events"
-            ) from exc
-        days = sessions.index.as_unit("ns").values
-
+        sessions = _sessions_around(cal, anchors)
         if dated.any():
-            d = date_values[dated]
-            part = timing[dated]
-            k = np.searchsorted(days, d, side="left")
-            open_day = days[k] == d
-            k = k + (open_day & (part == "after-close"))
-            trade_date[dated] = days[k]
-            code = np.fromiter(map(_DATED_CODES.__getitem__, part), dtype=np.int64,
-                               count=part.size)
-            on_open, on_closed = (_DATED_NAMES[j][code] for j in (0, 1))
-            rule[dated] = np.where(open_day, on_open, on_closed)
-
+            trade_date[dated], rule[dated] = _dated_days(
+                sessions.index.as_unit("ns").values, date_values[dated], timing[dated]
+            )
         if timed.any():
-            t = _utc_ns(exchange[timed])
-            opens, closes = _utc_ns(sessions["open"]), _utc_ns(sessions["close"])
-            b_start, b_end = _utc_ns(sessions["break_start"]), _utc_ns(sessions["break_end"])
-            has_break = (
-                sessions["break_start"].notna().to_numpy()
-                & sessions["break_end"].notna().to_numpy()
+            trade_date[timed], rule[timed] = _timed_days(
+                sessions, exchange[timed], local_day[timed].to_numpy()
             )
-            k = np.searchsorted(closes, t, side="right")
-            inside = t >= opens[k]
-            brk = has_break[k]
-            day = local_day[timed].to_numpy()
-            prev_close_day = (
-                sessions["close"]
-                .dt.tz_localize(None)
-                .dt.normalize()
-                .astype("datetime64[ns]")
-                .to_numpy()
-            )[np.maximum(k - 1, 0)]
-            same_day_as_prev_close = (k > 0) & (day == prev_close_day)
-            rule[timed] = np.select(
-                [
-                    inside & brk & (t < b_start[k]),
-                    inside & brk & (t < b_end[k]),
-                    inside,
-                    same_day_as_prev_close,
-                    day == days[k],
-                ],
-                ["overnight", "pre-open", "day-session", "after-close-next", "pre-open"],
-                default="closed-next",
-            )
-            trade_date[timed] = days[k]
-
+    last = None if last_date is None else pd.Timestamp(last_date).normalize()
     out["exchange_time"] = exchange
     out["trade_date"] = pd.to_datetime(trade_date)
     out["rule"] = pd.Series(rule, index=out.index, dtype="str")
-    status = np.where(rule == "pending", "pending", "aligned").astype(object)
-    if last_date is not None:
-        last = pd.Timestamp(last_date).normalize()
-        status[(trade_date > np.datetime64(last.as_unit("ns").to_datetime64()))] = "after-data"
+    status = _status(out["id"].to_numpy(dtype=object), trade_date, rule, last)
     out["status"] = pd.Series(status, index=out.index, dtype="str")
-
-    flagged = np.flatnonzero(status != "aligned")
-    ids = out["id"].to_numpy(dtype=object)[flagged] if flagged.size else ()
-    for i, ident in zip(flagged.tolist(), ids, strict=True):
-        if status[i] == "pending":
-            logger.info(
-                "event %r has no date: pending, left out of studies until it has one", ident
-            )
-        else:
-            logger.warning(
-                "event %r: trade date %s is after the last price date %s; reported as "
-                "'after-data' and left out of studies",
-                ident,
-                pd.Timestamp(trade_date[i]).date(),
-                last.date(),
-            )
     out.attrs.update(events.attrs)
     out.attrs["calendar"] = cal.name
-    out.attrs["last_date"] = None if last_date is None else last
+    out.attrs["last_date"] = last
     return out
 
 
@@ -1220,7 +1226,7 @@ def _text(aligned: pd.DataFrame, asset: str, tz: str) -> str:
     return "\n".join(head) + body + "\n".join(["", *tail] if tail else [])
 
 
-def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: bool = False):
+def events_report(path=None, *, asset: str, prices_dir=None, as_json: bool = False):
     """Every event of a file with its trade date and rule (``eventstudy events``).
 
     Parameters
@@ -1250,7 +1256,6 @@ def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: b
     EventFileError
         For a missing or invalid events file (every problem listed).
     """
-
     events = load_events(DEFAULT_EVENTS if path is None else path)
     calendar = get_calendar(asset)
     aligned = align_events(events, calendar, last_date=_last_price_date(asset, prices_dir))

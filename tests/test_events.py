@@ -583,7 +583,7 @@ def test_after_data_is_reported_and_logged(cal, caplog):
 
 def test_align_needs_id_and_date():
     with pytest.raises(EventAlignmentError, match=r"events need the columns 'id' and 'date'"):
-        align_events(pd.DataFrame({"id": ["a"]}))
+        align_events(pd.DataFrame({"id": ["a"]}), "ZS=F")
 
 
 # --------------------------------------------------------------------------- positions
@@ -749,7 +749,8 @@ def test_report_without_prices_warns_and_aligns(tmp_path, caplog):
     empty = tmp_path / "prices"
     empty.mkdir()
     with caplog.at_level(logging.WARNING, logger="eventstudy.events"):
-        records = events_report(FIXTURES / "events_minimal.csv", prices_dir=empty, as_json=True)
+        records = events_report(FIXTURES / "events_minimal.csv", asset="ZS=F", prices_dir=empty,
+                                as_json=True)
     assert "no prices for ZS=F" in caplog.text
     assert [r["trade_date"] for r in records] == ["2025-11-24", "2025-11-24", None]
     assert [r["status"] for r in records] == ["aligned", "aligned", "pending"]

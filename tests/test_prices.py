@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from eventstudy import prices
-from eventstudy.prices import load_prices, read_cache, validate_ticker
 from eventstudy.exceptions import (
     CacheError,
     CacheWarning,
@@ -22,6 +21,7 @@ from eventstudy.exceptions import (
     OptionError,
     PriceFileError,
 )
+from eventstudy.prices import load_prices, read_cache, validate_ticker
 
 # ----------------------------------------------------------------------------- fakes
 
