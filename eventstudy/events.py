@@ -56,7 +56,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The project's event catalogue.
 #: The event catalogue shipped with the package (package data; in a source
 #: checkout it is ``data/events.csv``).
 DEFAULT_EVENTS = Path(__file__).parent / "catalogue" / "events.csv"
@@ -925,8 +924,8 @@ def align_events(events: pd.DataFrame, calendar, last_date=None) -> pd.DataFrame
 
     Examples
     --------
-    The Busan meeting, 2025-10-30 11:00 Asia/Seoul, is 2025-10-29 21:00 CDT:
-    the overnight session of trade date 2025-10-30.
+    With the CBOT grain calendar, news at 2025-10-30 11:00 Asia/Seoul is
+    2025-10-29 21:00 CDT: the overnight session of trade date 2025-10-30.
     """
     dates = _event_dates(events)
     cal = _resolve_calendar(calendar)

@@ -668,7 +668,7 @@ def test_cli_json_on_the_catalogue(prices_dir, capsys):
     assert records["trump-threatens-200bn"]["rule"] == "reported-after-close-next"
     assert records["trump-xi-call"]["timing"] is None
     for rec in records.values():
-        assert rec["timing"] is None or rec["timing"] in TIMINGS
+        assert rec["timing"] in (None, *TIMINGS)
         assert {
             "id",
             "date",
