@@ -494,10 +494,14 @@ def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame
     Notes
     -----
     pandas' C parser reads the cells as text; dates and numbers are converted
-    and checked column by column. The file line and the field count of each
-    row (:func:`_data_lines`) are read only when a message or a report needs
-    them, and before pandas when the file holds a quote, which may open a
-    field that takes in the following rows.
+    and checked column by column. A second pass, :func:`_data_lines` (the
+    csv module), gives the file line and the field count of each row. It runs
+    only when they matter: first, when the file holds a quote (which may open
+    a field that takes in the following rows), a NUL, a line break other than
+    ``\n`` and ``\r`` or a line longer than the csv module's field limit;
+    after pandas, when a line has another number of commas than the header (a
+    short row, which pandas pads silently), or when a message or a reported
+    cell needs a line.
     """
     text = _read_text(path, "price file")
     if not text.strip():
@@ -585,9 +589,9 @@ def _parse_dates(path: Path, text: pd.Series, keep_first: bool,
                  located: Callable) -> tuple[pd.DatetimeIndex, np.ndarray, list[str]]:
     """The ``YYYY-MM-DD`` dates of the rows kept, their positions, and the repeated dates.
 
-    A date on two rows raises, or with ``keep_first`` keeps the first row and
-    is listed last (sorted, ``YYYY-MM-DD``); ``located()`` gives the file
-    line of each row for the messages.
+    A date on two rows raises, or with ``keep_first`` keeps its first row and
+    is one of the repeated dates (sorted, ``YYYY-MM-DD``); ``located()``
+    gives the file line of each row for the messages.
     """
     dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
