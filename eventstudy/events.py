@@ -708,20 +708,11 @@ def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.n
 
     Checks what :func:`load_events` checks for a file, for a table built in code.
     """
+    part = np.full(len(events), None, dtype=object)
     if "timing" not in events:
-        return np.full(len(events), None, dtype=object)
-    def clean(v):
-        return None if pd.isna(v) or not str(v).strip() else str(v).strip()
-
-    values = events["timing"].to_numpy(dtype=object)
-    part = np.empty(len(events), dtype=object)
-    if set(map(type, values)) <= {str, type(None)}:
-        # texts and None: each distinct value cleaned once (other types may
-        # compare equal and print differently, True and 1)
-        table = {v: clean(v) for v in set(values)}
-        part[:] = list(map(table.__getitem__, values))
-    else:
-        part[:] = [clean(v) for v in values]
+        return part
+    part[:] = [None if pd.isna(v) or not str(v).strip() else str(v).strip()
+               for v in events["timing"].to_numpy(dtype=object)]
     has = pd.notna(part)
     wrong = {p for p in set(part[has]) if p not in TIMINGS}
     if wrong:
