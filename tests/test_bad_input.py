@@ -267,7 +267,7 @@ def test_same_day_events_finds_shared_trade_dates(same_day_file, prices_dir):
 
 def test_same_day_events_are_reported(same_day_file, prices_dir, capsys, caplog):
     with caplog.at_level(logging.WARNING, logger="eventstudy.events"):
-        text = events_report(same_day_file, prices_dir=prices_dir)
+        text = events_report(same_day_file, asset="ZS=F", prices_dir=prices_dir)
     assert "events a, b, sat, fri-evening share the trade date 2025-11-24" in caplog.text
     assert text.splitlines()[-1] == "  2025-11-24: a, b, sat, fri-evening"
     assert "same trade date (1 day with more than one event" in text
@@ -777,9 +777,9 @@ def test_old_mac_line_ends_are_lines(tmp_path):
     [
         (lambda: load_events(None), EventFileError,
          r"the events file must be a path \(str or pathlib\.Path\); got NoneType"),
-        (lambda: align_events(None), EventAlignmentError,
+        (lambda: align_events(None, "ZS=F"), EventAlignmentError,
          r"events must be a DataFrame from load_events; got NoneType"),
-        (lambda: align_events(pd.DataFrame({"id": ["a"], "date": ["notadate"]})),
+        (lambda: align_events(pd.DataFrame({"id": ["a"], "date": ["notadate"]}), "ZS=F"),
          EventAlignmentError, r"the 'date' column cannot be read as dates"),
         (lambda: check_data(None), InvalidTickerError, r"ticker must be a string"),
         (lambda: check_data("ZS=F", start="2025-13-01"), DataError,
