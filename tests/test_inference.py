@@ -602,6 +602,10 @@ def test_battery_table_shape_and_names(engine_arrays):
     assert (alls["n_events"] == 8).all()
     without = inf.test_battery(a)
     assert "placebo" not in set(without["test"]) and set(without["group"]) == {"all"}
+    # a group without events: every test undefined, none fails
+    empty = inf.test_battery(a, {"none": np.array([], dtype=int)}, placebo=pool)
+    assert len(empty) == 3 * 8 and (empty["n_events"] == 0).all()
+    assert empty["p_value"].isna().all()
 
 
 def test_signed_group_multiplies_every_input_by_its_sign(engine_arrays):

@@ -153,11 +153,12 @@ class Placebo:
             raise InferenceError(f"groups must be a positive integer; got {groups!r}")
         values = np.unique(sign)
         # events of each sign with a CAR, per group and window: (R, W, K)
-        counts = np.stack([(defined & (sign == v)[None, :, None]).sum(axis=1) for v in values],
-                          axis=-1)
+        counts = np.zeros((R, W, values.size), dtype=np.int64)
+        for k, v in enumerate(values):
+            counts[:, :, k] = (defined & (sign == v)[None, :, None]).sum(axis=1)
         pool_ok = np.isfinite(self.car)
         blocks = []
-        for rows in _alike(counts.reshape(R, -1)):
+        for rows in _alike(counts.reshape(R, -1)) if N else []:
             for ws in _shared_windows(counts[rows[0]], pool_ok):
                 blocks.append(self._draw_block(rows, ws, values, counts[rows[0], ws[0]],
                                                pool_ok[:, ws[0]], G, rng))

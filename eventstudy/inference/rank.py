@@ -32,9 +32,9 @@ def average_ranks(a) -> np.ndarray:
     the whole array: sorted runs of equal values get the mean of their
     positions; NaN sorts last, each in a run of its own.
     """
-    a = np.asarray(a, dtype=np.float64)
+    a = np.atleast_1d(np.asarray(a, dtype=np.float64))
     shape = a.shape
-    a = a.reshape(-1, shape[-1]) if a.ndim else a.reshape(1, 1)
+    a = a.reshape(int(np.prod(shape[:-1], dtype=np.int64)), shape[-1])
     N, T = a.shape
     if N == 0 or T == 0:
         return np.full(shape, np.nan)
@@ -225,7 +225,8 @@ def wilcoxon_signed_rank(car) -> TestResult:
     """
     car = as_events("car", car)
     N, W = car.shape[-2:]
-    rows = np.moveaxis(car, -1, -2).reshape(-1, N)  # one row per (group, window)
+    groups = int(np.prod(car.shape[:-2], dtype=np.int64))
+    rows = np.moveaxis(car, -1, -2).reshape(groups * W, N)  # one row per (group, window)
     stat = np.full(rows.shape[0], np.nan)
     p = np.full(rows.shape[0], np.nan)
     fin = np.isfinite(rows)
