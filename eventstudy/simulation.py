@@ -46,6 +46,7 @@ __all__ = [
     "SizeCheck",
     "size_check",
     "SIZE_CHECK_REPS",
+    "SIZE_CHECK_PLACEBO_DRAWS",
     "POWER_GRID",
     "EVENT_TEST_COLUMNS",
     "EVENT_TEST_LABELS",
@@ -55,6 +56,7 @@ __all__ = [
     "SyntheticDist",
     "SIM_COLUMNS",
     "simulate_tests",
+    "add_day0_abnormal",
     "run_size_power",
     "EVENT_TESTS",
 ]
