@@ -310,13 +310,10 @@ def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=No
 
     # the study's own engine inputs: its return kind, masks and design, as its size check
     fitted = analyse(study.replace(placebo_draws=0), prices_dir=prices_dir)
-    sim = run_size_power(prices_dir, settings=settings, asset=study.asset, factors=study.factors,
-                         model=study.model, estimation=study.estimation, windows=study.windows,
-                         n_events=events_per_rep, reps=reps,
-                         exclude_thin_trading=study.exclude_thin_trading,
-                         seed=study.seed if seed is None else int(seed),
-                         min_estimation_days=study.min_estimation_days,
-                         real=tuple(fitted.design)[:4])
+    sim = run_size_power(study.replace(seed=study.seed if seed is None else int(seed),
+                                       placebo_draws=10_000),
+                         settings=settings, n_events=events_per_rep, reps=reps,
+                         prices_dir=prices_dir, real=fitted.design)
     table = sim.assign(reps=reps)[SIZE_POWER_COLUMNS]
 
     def write(tmp: Path) -> None:

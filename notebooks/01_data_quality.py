@@ -31,10 +31,9 @@ from IPython.display import HTML, Markdown
 
 import eventstudy as es
 from eventstudy.prices import load_prices
-from eventstudy.report import NOTEBOOKS_DIR
-from eventstudy.report.findings import data_quality_findings, lead_lag_sentence
 from eventstudy.regression import lead_lag_check
 from eventstudy.report import (
+    NOTEBOOKS_DIR,
     close_prices,
     data_check_table,
     data_checks,
@@ -43,6 +42,7 @@ from eventstudy.report import (
     plot_price_quality,
     provenance_html,
 )
+from eventstudy.report.findings import data_quality_findings, lead_lag_sentence
 
 TICKERS = ["ZS=F", "SPY", "UUP", "SOYB"]
 START = "2017-01-01"

@@ -32,11 +32,11 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from eventstudy.calendar import get_calendar
-from eventstudy.prices import load_prices
 from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
+from eventstudy.prices import load_prices
+from eventstudy.report import article_events, catalogue_table, pending_events, plot_event_timeline
 from eventstudy.report.findings import events_findings
 from eventstudy.report.html import page_table
-from eventstudy.report import article_events, catalogue_table, pending_events, plot_event_timeline
 
 pd.set_option("display.max_colwidth", 120)
 ASSET = "ZS=F"

@@ -33,8 +33,8 @@ import warnings
 
 from IPython.display import Markdown
 
-from eventstudy.exceptions import DataQualityWarning
 import eventstudy as es
+from eventstudy.exceptions import DataQualityWarning
 from eventstudy.report import NOTEBOOKS_DIR, plot_caar_by_group, plot_placebo
 from eventstudy.report.findings import overlap_sentence, trade_war_findings
 

@@ -261,8 +261,6 @@ def test_simulate_runs_on_the_study_s_own_returns(tmp_path, prices_dir):
     simple = close.pct_change().reindex(fitted.dates).to_numpy()
     ok = valid & np.isfinite(simple)
     np.testing.assert_allclose(y[ok], simple[ok], rtol=1e-12, atol=0)
-    want = simulate_tests(y, X, valid, est_ok, model="market", estimation=(-250, -11),
-                          windows=((0, 0), (0, 2)), n_events=5, reps=10,
-                          abnormal=(0.0, 0.01, 0.02), placebo_draws=10_000, seed=9,
-                          min_estimation_days=60, setting="real")
+    want = simulate_tests(fitted.design, es.load_study(study).replace(placebo_draws=10_000),
+                          n_events=5, reps=10, abnormal=(0.0, 0.01, 0.02), setting="real")
     pd.testing.assert_frame_equal(sim.reset_index(drop=True), want, check_dtype=False)

@@ -111,7 +111,7 @@ def event_verdicts(car, alpha: float = 0.05):
     """
     import pandas as pd
 
-    from ..simulation import EVENT_TEST_COLUMNS
+    from ..config import EVENT_TEST_COLUMNS
 
     cols = [c for c in EVENT_TESTS if c in car.columns]
     graded = "lead_test" in car.columns
@@ -435,7 +435,7 @@ def lead_reading(c) -> tuple:
     no name, a NaN p and the grade ``"not graded"``.
     """
     from .. import format as fmt
-    from ..simulation import EVENT_TEST_LABELS
+    from ..config import EVENT_TEST_LABELS
 
     t = c.get("lead_test", "") if hasattr(c, "get") else ""
     if isinstance(t, str) and t:
@@ -493,7 +493,7 @@ def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: floa
         note = c.get("note", "") if hasattr(c, "get") else ""
         return f"{asset}: no CAR over {_window(window)} ({note or 'no usable day'})"
     level = f"{100 * (1 - alpha):g}%"
-    from ..simulation import EVENT_TEST_COLUMNS
+    from ..config import EVENT_TEST_COLUMNS
 
     _, _, grade = lead_reading(c)
     phrase = grade if grade in ("no evidence", "not graded") else f"{grade} evidence"
@@ -1498,7 +1498,7 @@ def asset_size_findings(table) -> str:
         and the markets where it over-rejects; then the cells where no test
         holds (no p-value is graded there).
     """
-    from ..simulation import EVENT_TEST_LABELS
+    from ..config import EVENT_TEST_LABELS
 
     cells = table.groupby(["asset", "window"], sort=False)
     n_cells = cells.ngroups

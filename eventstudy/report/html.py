@@ -222,7 +222,8 @@ def _size_shown(summary):
     the simulated ones."""
     import numpy as np
 
-    from ..simulation import EVENT_TEST_LABELS, POWER_GRID
+    from ..config import EVENT_TEST_LABELS
+    from ..simulation import POWER_GRID
 
     mde = [c for c in summary.columns if c.startswith("detectable")][0]
     shown = summary.assign(

@@ -70,8 +70,8 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
     """
     import pandas as pd
 
+    from ..config import EVENT_TEST_LABELS
     from ..results import check_event_ids
-    from ..simulation import EVENT_TEST_LABELS
     from ..summary import others_text, reading_table
 
     rows = []
