@@ -203,7 +203,7 @@ def bench_engine_alone(sizes, repeat: int) -> list[dict]:
     from eventstudy.estimate import estimate_arrays
     from eventstudy.simulation import load_return_arrays
 
-    data = load_return_arrays(_prices_dir(), ASSET, FACTORS)
+    data = load_return_arrays(_prices_dir(), ASSET, FACTORS, exclude_thin_trading=True)
     rng = np.random.default_rng(SEED)
     T = data.y.size
     rows = []
@@ -213,7 +213,8 @@ def bench_engine_alone(sizes, repeat: int) -> list[dict]:
         for _ in range(max(1, repeat)):
             t0 = time.perf_counter()
             estimate_arrays(data.y, data.X, data.valid, data.est_ok, day0, model="market",
-                            estimation=ESTIMATION, windows=WINDOWS, exclude_other_events=False)
+                            estimation=ESTIMATION, windows=WINDOWS, exclude_other_events=False,
+                            min_estimation_days=100)
             best = min(best, time.perf_counter() - t0)
         rows.append({"events": n, "seconds": best})
     # the reference: one statsmodels OLS and prediction per event
@@ -232,14 +233,15 @@ def bench_simulation(reps: int, settings, out: Path | None) -> list[dict]:
 
     from eventstudy.simulation import run_size_power
 
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_size_power import print_rates, size_power_study
+
     rows, tables = [], []
     for setting in settings:
         t0 = time.perf_counter()
-        tables.append(run_size_power(settings=(setting,), reps=reps))
+        tables.append(run_size_power(size_power_study(), settings=(setting,), reps=reps))
         rows.append({"setting": setting, "seconds": time.perf_counter() - t0})
     table = pd.concat(tables, ignore_index=True)
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_size_power import print_rates
 
     print()
     print_rates(table)

@@ -21,8 +21,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from eventstudy.config import Study  # noqa: E402
 from eventstudy.exceptions import DataQualityWarning  # noqa: E402
 from eventstudy.simulation import run_size_power  # noqa: E402
+
+
+def size_power_study(seed: int = 0) -> Study:
+    """The simulated setting: the market model of ZS=F on SPY and UUP, 10,000 placebo draws."""
+    return Study(name="size-power", asset="ZS=F", factors=("SPY", "UUP"), model="market",
+                 estimation=(-250, -11), windows=((0, 0), (-1, 1), (0, 5)),
+                 min_estimation_days=100, placebo_draws=10_000, seed=seed)
 
 
 def print_rates(table) -> None:
@@ -54,7 +62,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        table = run_size_power(reps=args.reps, seed=args.seed)
+        table = run_size_power(size_power_study(args.seed), reps=args.reps)
     seconds = time.perf_counter() - t0
     print(f"size and power: {table.attrs.get('description', '')} ({seconds:.0f} s)")
     print_rates(table)

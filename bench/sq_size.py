@@ -1,4 +1,4 @@
-"""Size of the single-event tests on real ZS=F returns: SQ old vs new, t vs GARCH/EWMA.
+"""Size of the single-event tests on real ZS=F returns: SQ forms, t vs GARCH/EWMA.
 
 Brown-Warner, one pseudo-event per trial: ``--reps`` day-0 positions drawn
 uniformly (with replacement) among the eligible trade dates of ZS=F against
@@ -7,12 +7,11 @@ SPY and UUP (market model, estimation [-250, -11], clean windows, as in
 of them with other-event exclusion off (pseudo-events are not news). Prints
 the rejection rate at 5% of
 
-- ``sq-old``: the earlier SQ form 2 min(#<=, #>=)/M over overlapping sums;
-- ``sq-overlap``: the new p-value form over the same overlapping sums;
-- ``sq-perm``: the new default, permutation sums of L values from the pool of
-  estimation residuals and window ARs (``window_ar`` given);
-- ``sq-perm-nowin``: the same without ``window_ar`` (pool of estimation residuals);
-- ``sq-blocks``: non-overlapping blocks for L > 1;
+- ``sq-ghk``: GHK's form 2 min(#<=, #>=)/M over overlapping L-day sums of the
+  estimation residuals (:func:`sq_ghk`, a reference kept here);
+- ``sq-perm``: the package's SQ test, permutation sums of L values from the
+  pool of estimation residuals and window ARs
+  (:func:`eventstudy.inference.sq_pvalues`);
 - ``event-t``: the engine's t test (estimation-sample s²);
 - ``ewma-t``: RiskMetrics EWMA variances (:func:`eventstudy.volatility.ewma_event_tests`);
 - ``garch-fixed-t``: GARCH(1, 1) recursion with parameters from one fit on
@@ -54,8 +53,8 @@ ESTIMATION = (-250, -11)
 ALPHA = 0.05
 
 
-def sq_old(car, est_ar, windows):
-    """The SQ form of earlier versions (prefix-sum differences, 2 min(#<=, #>=)/M)."""
+def sq_ghk(car, est_ar, windows):
+    """GHK's SQ form: overlapping L-day sums (prefix-sum differences), 2 min(#<=, #>=)/M."""
     est = np.asarray(est_ar, dtype=np.float64)
     E, Le = est.shape
     miss = ~np.isfinite(est)
@@ -98,25 +97,23 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        data = load_return_arrays(None, "ZS=F", ("SPY", "UUP"))
+        data = load_return_arrays(None, "ZS=F", ("SPY", "UUP"), exclude_thin_trading=True)
     eligible = placebo_eligible(data.valid, data.est_ok, estimation=ESTIMATION, windows=WINDOWS,
                                 event_day0=[], min_estimation_days=100)
     rng = np.random.default_rng(args.seed)
     day0 = rng.choice(eligible, size=args.reps, replace=True)
-    a = estimate_arrays(data.y, data.X, data.valid, data.est_ok, day0, model="market",
-                        estimation=ESTIMATION, windows=WINDOWS, exclude_other_events=False)
+    design = dict(model="market", estimation=ESTIMATION, windows=WINDOWS,
+                  exclude_other_events=False, min_estimation_days=100)
+    a = estimate_arrays(data.y, data.X, data.valid, data.est_ok, day0, **design)
     se = math.sqrt(ALPHA * (1 - ALPHA) / args.reps)
     print(f"ZS=F vs SPY, UUP: {args.reps} pseudo-events among {eligible.size} eligible dates; "
           f"MC SE {100 * se:.2f} points")
     rows = {}
     timings = {}
     for name, f in (
-        ("sq-old", lambda: sq_old(a.car, a.est_ar, WINDOWS)),
-        ("sq-overlap", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, multiday="overlapping")),
-        ("sq-perm", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, window_ar=a.ar,
-                                       rel_win=a.rel_win, draws=1999)),
-        ("sq-perm-nowin", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, draws=1999)),
-        ("sq-blocks", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, multiday="blocks")),
+        ("sq-ghk", lambda: sq_ghk(a.car, a.est_ar, WINDOWS)),
+        ("sq-perm", lambda: sq_pvalues(a.car, a.est_ar, WINDOWS, a.ar, a.rel_win, draws=1999,
+                                       screen=None)),
         ("event-t", lambda: a.pvalue),
         ("ewma-t", lambda: vol.ewma_event_tests(a).pvalue),
         ("garch-fixed-t", lambda: vol.ewma_event_tests(a, params=whole_series_garch(data)).pvalue),
@@ -126,8 +123,7 @@ def main(argv=None) -> int:
         timings[name] = time.perf_counter() - t0
     sub = np.arange(min(args.garch_reps, args.reps))
     t0 = time.perf_counter()
-    a_sub = estimate_arrays(data.y, data.X, data.valid, data.est_ok, day0[sub], model="market",
-                            estimation=ESTIMATION, windows=WINDOWS, exclude_other_events=False)
+    a_sub = estimate_arrays(data.y, data.X, data.valid, data.est_ok, day0[sub], **design)
     g = vol.garch_event_tests(a_sub)
     timings["garch-t"] = time.perf_counter() - t0
     header = "".join(f"{f'[{lo}, {hi}]':>10}" for lo, hi in WINDOWS)

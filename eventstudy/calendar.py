@@ -8,24 +8,6 @@ A *trade date* is a ``pandas.Timestamp`` at midnight without time zone. Its
 session times are tz-aware, in the calendar's time zone. A CBOT grain trade
 date runs from the overnight open at 19:00 CT on the evening before, through
 the 07:45-08:30 CT break, to the 13:20 CT close.
-
-Days compared with the Yahoo snapshot ``ZS=F.csv`` (2000-09-15 to 2026-01-13)
-and left as the library has them, because the exchange's schedule agrees with
-the library (the snapshot is wrong) or because the record is not clear enough
-to overrule it:
-
-* 2004-06-11 (President Reagan's funeral), 2005-11-24 and 2006-11-23
-  (Thanksgiving): the snapshot rows are flat bars that repeat the previous
-  settlement (2005-11-24 and 2006-11-23 have open = high = low = close); the
-  exchange was closed. Vendor rows, reported by ``eventstudy data check`` as
-  extra sessions.
-* 2001-05-11, 2001-06-11, 2001-08-13, 2001-09-14, 2001-12-26, 2016-10-10
-  (Columbus Day) and 2016-11-11 (Veterans Day): ordinary CBOT trading days
-  (CME stays open on bank holidays); the snapshot lacks them, as it lacks
-  many other 2000-2001 days in ``ZC=F`` and ``ZW=F``. Reported as missing.
-* 2012-10-29 and 2012-10-30 (Hurricane Sandy): the New York markets closed;
-  whether CBOT grains held a regular session is not clear from the sources
-  at hand, so the library's "open" stands and the gap is reported.
 """
 
 from __future__ import annotations
@@ -74,7 +56,7 @@ TICKER_CALENDARS: dict[str, str] = {
 #: list the shortened electronic sessions held on US holidays (Martin Luther
 #: King Day, Thanksgiving, ...) as sessions; the exchange books those trades
 #: on the next trade date and publishes no settlement, so a daily series has
-#: no row for them (the snapshot lacks 144 such days in ES=F, 176 in CL=F).
+#: no row for them.
 TRADE_DATE_FILTERS: dict[str, str] = {
     "CME_Equity": "CME_TradeDate",
     "CMEGlobex_Energy": "CME_TradeDate",
@@ -237,6 +219,7 @@ class ExchangeCalendar:
 
     @functools.cached_property
     def _schedule(self) -> pd.DataFrame:
+        """Every session from 1990 to 2035, settlement holidays dropped and corrections applied."""
         with warnings.catch_warnings():
             # pandas deprecation notices raised inside pandas_market_calendars
             warnings.simplefilter("ignore", FutureWarning)
@@ -249,7 +232,7 @@ class ExchangeCalendar:
         frame = frame[_SESSION_COLUMNS].apply(lambda col: col.dt.tz_convert(self.tz))
         frame.index = pd.DatetimeIndex(frame.index).tz_localize(None).normalize()
         if self.trade_date_calendar is not None:
-            settle = _calendar(self.trade_date_calendar, None)._schedule.index
+            settle = _calendar(self.trade_date_calendar, None).trade_dates(_FIRST, _LAST)
             dropped = frame.index.difference(settle)
             frame = frame.drop(index=dropped)
             logger.debug(
@@ -306,10 +289,6 @@ class ExchangeCalendar:
         idx = self._schedule.index
         return idx[(idx >= lo) & (idx <= hi)]
 
-    def business_days(self, start, end) -> pd.DatetimeIndex:
-        """Same as :meth:`trade_dates`; the name used by contract rules."""
-        return self.trade_dates(start, end)
-
     def is_trade_date(self, date) -> bool:
         """True if ``date`` is a trade date of this calendar."""
         day = _to_date(date, self.tz)
@@ -339,7 +318,7 @@ def _calendar(name: str, trade_date_calendar: str | None) -> ExchangeCalendar:
     return ExchangeCalendar(name, trade_date_calendar)
 
 
-def get_calendar(ticker_or_name: str = "ZS=F") -> ExchangeCalendar:
+def get_calendar(ticker_or_name: str) -> ExchangeCalendar:
     """The exchange calendar of a ticker, or a calendar by name.
 
     Parameters

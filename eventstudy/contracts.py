@@ -6,12 +6,8 @@ prices of different contracts and is not a return. Each supported product has
 its expiry rule in :data:`PRODUCTS`; the returns dated on the last trade date
 and on the next trade date of the series are *roll days*, treated as missing.
 
-Evidence from the Yahoo snapshot (2000-2026, see ``docs/contracts.md``):
-Yahoo's volume moves to the next contract on the last trade date (the largest
-volume jump of the surrounding rows falls on it for 171 of 176 soybean, 98 of
-101 E-mini and 252 of 303 WTI expiries) and its price on the next trade date;
-the largest E-mini-minus-SPY return gap around an expiry falls on a masked day
-in 95% of 101 quarters (dollar index against UUP: 65% of 75).
+Yahoo's volume moves to the next contract on the last trade date and its
+price on the next trade date.
 
 Thin trading: from first notice day to the last trade date a physically
 delivered grain contract is in delivery and trades thinly; and on any day the
@@ -30,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import ExchangeCalendar, get_calendar
-from .exceptions import DataError, UnsupportedFutureError
+from .exceptions import CalendarError, DataError, UnsupportedFutureError
 
 __all__ = [
     "MONTH_CODES",
@@ -70,57 +66,12 @@ ROLL_COLUMNS = [
 ]
 
 
-def _business_days_of_month(cal: ExchangeCalendar, year: int, month: int) -> pd.DatetimeIndex:
-    first = pd.Timestamp(year, month, 1)
-    return cal.business_days(first, first + pd.offsets.MonthEnd(0))
-
-
-def _grain_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
-    """Business day before the 15th calendar day of the contract month (CBOT rule)."""
-    return cal.previous_trade_date(pd.Timestamp(year, month, 15), inclusive=False)
-
-
-def _grain_first_notice(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
-    """Last business day of the month before the contract month (CBOT rule)."""
-    return cal.previous_trade_date(pd.Timestamp(year, month, 1), inclusive=False)
-
-
-def _third_weekday(year: int, month: int, weekday: int) -> pd.Timestamp:
-    first = pd.Timestamp(year, month, 1)
-    shift = (weekday - first.day_of_week) % 7
-    return first + pd.Timedelta(days=shift + 14)
-
-
-def _es_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
-    """Third Friday of the contract month, or the business day before it (CME rule)."""
-    return cal.previous_trade_date(_third_weekday(year, month, 4), inclusive=True)
-
-
-def _dx_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
-    """Two business days before the third Wednesday of the contract month (ICE rule)."""
-    wednesday = _third_weekday(year, month, 2)
-    one = cal.previous_trade_date(wednesday, inclusive=False)
-    return cal.previous_trade_date(one, inclusive=False)
-
-
-def _cl_last_trade(cal: ExchangeCalendar, year: int, month: int) -> pd.Timestamp:
-    """Three business days before the 25th of the month before delivery (NYMEX rule).
-
-    If the 25th is not a business day, four business days before it: in both
-    cases the fourth business day counting back from the 25th inclusive.
-    """
-    prior = pd.Timestamp(year, month, 1) - pd.offsets.MonthBegin(1)
-    day25 = pd.Timestamp(prior.year, prior.month, 25)
-    days = cal.business_days(day25 - pd.Timedelta(days=20), day25)
-    return days[-4]
-
-
 def _previous(sessions: pd.DatetimeIndex, days, inclusive: bool, back: int = 0):
-    """Vectorised ``previous_trade_date``: the session on or before (before) each day,
-    stepped ``back`` more sessions back; None when a day is before the first session."""
+    """The session on or before (before, if not ``inclusive``) each day, ``back`` more back."""
     pos = sessions.searchsorted(days, side="right" if inclusive else "left") - 1 - back
     if (pos < 0).any():
-        return None
+        first = pd.Timestamp(np.asarray(days)[pos < 0][0]).date()
+        raise CalendarError(f"no trade date before {first} in the calendar's sessions")
     return sessions[pos]
 
 
@@ -130,15 +81,16 @@ def _days(years, months, day):
     return month.astype("datetime64[M]").astype("datetime64[D]") + (np.asarray(day) - 1)
 
 
-def _third_weekdays(years, months, weekday: int) -> pd.DatetimeIndex:
-    first = _days(years, months, 1)
-    # 1970-01-01 was a Thursday (weekday 3, Monday = 0)
-    dow = (first.astype(np.int64) + 3) % 7
-    return pd.DatetimeIndex(first + ((weekday - dow) % 7 + 14))
-
-
 def _dates(years, months, day: int) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(_days(years, months, day))
+
+
+def _third_weekdays(years, months, weekday: int) -> pd.DatetimeIndex:
+    """The third ``weekday`` (Monday = 0) of each month."""
+    first = _days(years, months, 1)
+    # 1970-01-01 is a Thursday (weekday 3)
+    dow = (first.astype(np.int64) + 3) % 7
+    return pd.DatetimeIndex(first + ((weekday - dow) % 7 + 14))
 
 
 def _prior_month(years, months):
@@ -147,30 +99,41 @@ def _prior_month(years, months):
     return years, np.where(months == 0, 12, months)
 
 
-#: Vectorised forms of the expiry rules: (sessions, years, months) -> dates or None.
-_VECTOR_RULES = {
-    _grain_last_trade: lambda s, y, m: _previous(s, _dates(y, m, 15), False),
-    _grain_first_notice: lambda s, y, m: _previous(s, _dates(y, m, 1), False),
-    _es_last_trade: lambda s, y, m: _previous(s, _third_weekdays(y, m, 4), True),
-    _dx_last_trade: lambda s, y, m: _previous(s, _third_weekdays(y, m, 2), False, back=1),
-    _cl_last_trade: lambda s, y, m: _previous(s, _dates(*_prior_month(y, m), 25), True, back=3),
-}
+def _grain_last_trade(sessions, years, months):
+    """Business day before the 15th calendar day of the contract month (CBOT rule)."""
+    return _previous(sessions, _dates(years, months, 15), False)
+
+
+def _grain_first_notice(sessions, years, months):
+    """Last business day of the month before the contract month (CBOT rule)."""
+    return _previous(sessions, _dates(years, months, 1), False)
+
+
+def _es_last_trade(sessions, years, months):
+    """Third Friday of the contract month, or the business day before it (CME rule)."""
+    return _previous(sessions, _third_weekdays(years, months, 4), True)
+
+
+def _dx_last_trade(sessions, years, months):
+    """Two business days before the third Wednesday of the contract month (ICE rule)."""
+    return _previous(sessions, _third_weekdays(years, months, 2), False, back=1)
+
+
+def _cl_last_trade(sessions, years, months):
+    """Three business days before the 25th of the month before delivery (NYMEX rule).
+
+    If the 25th is not a business day, four business days before it: in both
+    cases the fourth business day counting back from the 25th inclusive.
+    """
+    return _previous(sessions, _dates(*_prior_month(years, months), 25), True, back=3)
 
 
 def _rule_dates(rule, cal: ExchangeCalendar, years, months) -> pd.DatetimeIndex:
-    """``rule(cal, year, month)`` for every pair, vectorised for the built-in rules."""
-    fast = _VECTOR_RULES.get(rule)
-    if fast is not None and len(years):
-        try:
-            sessions = cal.trade_dates(pd.Timestamp(min(years) - 1, 1, 1),
-                                       pd.Timestamp(max(years), 12, 31))
-        except Exception:  # outside the calendar's range: the scalar rule raises the error
-            sessions = None
-        if sessions is not None and len(sessions):
-            out = fast(sessions, np.asarray(years), np.asarray(months))
-            if out is not None:
-                return pd.DatetimeIndex(out)
-    return pd.DatetimeIndex([rule(cal, y, m) for y, m in zip(years, months, strict=True)])
+    """``rule`` on the calendar's sessions for every (year, month) pair."""
+    if not len(years):
+        return pd.DatetimeIndex([])
+    sessions = cal.trade_dates(pd.Timestamp(min(years) - 1, 1, 1), pd.Timestamp(max(years), 12, 31))
+    return pd.DatetimeIndex(rule(sessions, np.asarray(years), np.asarray(months)))
 
 
 @dataclass(frozen=True)
@@ -190,10 +153,12 @@ class Product:
     rule : str
         The expiry rule in words.
     last_trade : callable
-        ``(calendar, year, month) -> Timestamp``, the last trade date.
+        ``(sessions, years, months) -> DatetimeIndex``: the last trade date
+        of the contract of each (year, month), from the exchange's trade
+        dates ``sessions``.
     first_notice : callable or None
-        ``(calendar, year, month) -> Timestamp`` for physically delivered
-        contracts whose delivery period precedes expiry, else None.
+        The same for the first notice day of physically delivered contracts
+        whose delivery period precedes expiry, else None.
     """
 
     ticker: str
@@ -201,8 +166,8 @@ class Product:
     name: str
     months: str
     rule: str
-    last_trade: Callable[[ExchangeCalendar, int, int], pd.Timestamp]
-    first_notice: Callable[[ExchangeCalendar, int, int], pd.Timestamp] | None = None
+    last_trade: Callable[..., pd.DatetimeIndex]
+    first_notice: Callable[..., pd.DatetimeIndex] | None = None
 
 
 _GRAIN_RULE = (

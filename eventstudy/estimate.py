@@ -18,8 +18,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import linalg, optimize, special
 
-from .options import ModelName, check_option
 from .exceptions import EstimationError, StudyConfigError
+from .options import ModelName, check_option
 
 __all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k", "simplex_lstsq"]
 
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 
 class Design(NamedTuple):
-    """Positional inputs of the engine, of one study: returns, usable days and each event's day 0."""
+    """Positional inputs of the engine for one study: returns, usable days, each event's day 0."""
 
     y: np.ndarray
     X: np.ndarray
@@ -261,21 +261,9 @@ def _int_pair(name, value):
     return (int(a), int(b))
 
 
-def estimate_arrays(
-    y,
-    X,
-    valid,
-    est_ok,
-    day0,
-    *,
-    model,
-    estimation=(-250, -11),
-    windows=((-1, 1),),
-    exclude_other_events=True,
-    min_estimation_days=100,
-    exclude_positions=None,
-    event_groups=None,
-) -> EventArrays:
+def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
+                    exclude_other_events, min_estimation_days, exclude_positions=None,
+                    event_groups=None) -> EventArrays:
     """Fit the normal-return model of every event and compute AR, CAR and variances.
 
     Parameters
@@ -329,9 +317,9 @@ def estimate_arrays(
     inside the data with ``est_ok`` (and ``valid``), not in another event's
     widest window, not in ``exclude_positions``; n its size. With
     ``event_groups`` the other events are those with the same label: their
-    window days are subtracted from the prefix-sum statistics day by day
-    (few days per event), so that every sample is still read in O(1) per
-    statistic plus its excluded days.
+    window days are subtracted from the prefix-sum statistics day by day,
+    so that every sample is still read in O(1) per statistic plus its
+    excluded days.
 
     ``market``: OLS of R on [1, X] over the sample, k = 1 + m, s² = SSR/(n-k).
     It is computed in centred form for accuracy: with x̄, ȳ the sample means
@@ -387,6 +375,46 @@ def estimate_arrays(
     value of connections in turbulent times: evidence from the United States.
     Journal of Financial Economics, 121(2), 368-391.
     """
+    y, X, valid, est_ok, extra, day0, event_groups = _check_arrays(
+        y, X, valid, est_ok, day0, exclude_positions, event_groups)
+    m = X.shape[1]
+    model, (T0, T1), wins, min_n = check_design(model, m, estimation, windows, min_estimation_days)
+    k = model_k(model, m)
+    s = _Samples(y, X, valid, est_ok, extra, day0, event_groups, T0, T1, wins,
+                 exclude_other_events)
+    reason, ok = _exclusions(s, T0, T1, min_n)
+    fit = _FITS[model](s, ok, reason)
+    ok = fit.ok
+    # SSR from the sufficient statistics (centred, so without cancellation);
+    # the residual rows themselves are built on first access of est_ar.
+    dof = np.where(ok, s.n - k, 0)
+    s2 = np.maximum(fit.ssr, 0.0) / np.maximum(dof, 1)
+    ret, normal, ar, ar_se, car, car_se, n_days, z_w = _window_results(s, fit, ok, s2, model, wins)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = car / car_se
+    pvalue = 2.0 * special.stdtr(np.maximum(dof, 1)[:, None].astype(np.float64), -np.abs(tstat))
+    params = fit.params
+    nan_e = ~ok
+    if nan_e.any():
+        params = np.where(nan_e[:, None], np.nan, params)
+        s2 = np.where(nan_e, np.nan, s2)
+        n_days[nan_e] = 0
+        for i in np.flatnonzero(nan_e):
+            logger.info("event at position %d excluded: %s", day0[i], reason[i])
+        logger.warning("%d of %d events excluded (see the reason column)", int(nan_e.sum()),
+                       s.E)
+    return EventArrays(
+        day0=day0, rel_est=s.rel_est, rel_win=s.rel_win, windows=wins, n=s.n, k=int(k),
+        dof=dof.astype(np.int64), params=np.ascontiguousarray(params, dtype=np.float64),
+        s2=s2, ret=ret, normal=normal, ar=ar, ar_se=ar_se, car=car, car_se=car_se,
+        tstat=tstat, pvalue=pvalue, n_days=n_days, used=ok, reason=reason, model=model,
+        _est_src=(*fit.est, s.g, s.first_safe(ok), ok.copy(), s.Le, s.drop),
+        _inv_n=np.where(ok, 1.0 / s.nf(ok), np.nan), _z=z_w, _Sinv=fit.Sinv,
+    )
+
+
+def _check_arrays(y, X, valid, est_ok, day0, exclude_positions, event_groups):
+    """The engine's array inputs as numpy arrays of the right shapes and types."""
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 1:
         raise EstimationError(f"y must be one-dimensional (T,); got shape {y.shape}")
@@ -396,14 +424,10 @@ def estimate_arrays(
         X = X[:, None]
     if X.ndim != 2 or X.shape[0] != T:
         raise EstimationError(f"X must have shape (T, m) with T={T}; got shape {X.shape}")
-    m = X.shape[1]
     valid = _bool_vector("valid", valid, T)
     est_ok = _bool_vector("est_ok", est_ok, T)
-    extra = (
-        None
-        if exclude_positions is None
-        else _bool_vector("exclude_positions", exclude_positions, T)
-    )
+    extra = (None if exclude_positions is None
+             else _bool_vector("exclude_positions", exclude_positions, T))
     day0 = np.asarray(day0)
     if day0.ndim != 1 or not (day0.size == 0 or np.issubdtype(day0.dtype, np.integer)):
         raise EstimationError(
@@ -420,256 +444,259 @@ def estimate_arrays(
                 f"event_groups must be one integer label per event ({day0.shape[0]}); got "
                 f"{event_groups.dtype} with shape {event_groups.shape}"
             )
-    model, (T0, T1), wins, min_n = check_design(model, m, estimation, windows, min_estimation_days)
-    k = model_k(model, m)
-    E, W = day0.shape[0], wins.shape[0]
-    w_lo, w_hi = int(wins[:, 0].min()), int(wins[:, 1].max())
-    rel_est = np.arange(T0, T1 + 1, dtype=np.int64)
-    rel_win = np.arange(w_lo, w_hi + 1, dtype=np.int64)
-    Le, Lw = rel_est.size, rel_win.size
+    return y, X, valid, est_ok, extra, day0, event_groups
 
-    # A usable day: the return and every factor present, flagged valid.
-    finite = valid & np.isfinite(y)
-    if m:
-        finite &= np.isfinite(X).all(axis=1)
-    in_data = (day0 >= 0) & (day0 < T)
 
-    # Global estimation mask: the estimation window never overlaps the event's
-    # own widest window (check_design), so on estimation days "in another
-    # event's window" is "in any event's window", and every event's sample is
-    # this one mask read over its estimation range.
-    g = finite & est_ok
-    if extra is not None:
-        g &= ~extra
-    if exclude_other_events and E and event_groups is None:
-        d = day0[in_data]
-        lo = np.clip(d + w_lo, 0, T)
-        hi = np.clip(d + w_hi + 1, 0, T)
-        cover = np.cumsum(np.bincount(lo, minlength=T + 1) - np.bincount(hi, minlength=T + 1))
-        g &= cover[:T] == 0
+class _Samples:
+    """Every event's estimation sample, read from prefix sums over time.
 
-    first = day0 + T0
-    stop = day0 + T1 + 1
-    est_in_data = (first >= 0) & (stop <= T)
-    a_pos = np.clip(first, 0, T)
-    b_pos = np.clip(stop, 0, T)
-    # (event, estimation day) pairs that another event of the same label
-    # covers; subtracted from the window sums below
-    drop = None
-    if exclude_other_events and E and event_groups is not None:
-        drop = _group_cover(day0, event_groups, in_data, est_in_data, first, Le, w_lo, w_hi, g)
+    ``g`` is the global estimation mask: the estimation window never
+    overlaps the event's own widest window (check_design), so on estimation
+    days "in another event's window" is "in any event's window", and every
+    event's sample is this one mask read over its estimation range (with
+    ``event_groups``, the days of other same-label events' windows are
+    subtracted, ``drop``).
+    """
 
-    def wsum(v):
-        out = _window_sum(v, a_pos, b_pos)
-        if drop is not None and drop[0].size:
-            out = out - np.bincount(drop[0], weights=v[first[drop[0]] + drop[1]], minlength=E)
+    def __init__(self, y, X, valid, est_ok, extra, day0, event_groups, T0, T1, wins,
+                 exclude_other_events):
+        T, E = y.shape[0], day0.shape[0]
+        self.y, self.X, self.day0, self.T, self.E = y, X, day0, T, E
+        w_lo, w_hi = int(wins[:, 0].min()), int(wins[:, 1].max())
+        self.rel_est = np.arange(T0, T1 + 1, dtype=np.int64)
+        self.rel_win = np.arange(w_lo, w_hi + 1, dtype=np.int64)
+        self.Le = self.rel_est.size
+        # a usable day: the return and every factor present, flagged valid
+        finite = valid & np.isfinite(y)
+        if X.shape[1]:
+            finite &= np.isfinite(X).all(axis=1)
+        self.finite = finite
+        self.in_data = (day0 >= 0) & (day0 < T)
+        g = finite & est_ok
+        if extra is not None:
+            g &= ~extra
+        if exclude_other_events and E and event_groups is None:
+            d = day0[self.in_data]
+            lo = np.clip(d + w_lo, 0, T)
+            hi = np.clip(d + w_hi + 1, 0, T)
+            cover = np.cumsum(np.bincount(lo, minlength=T + 1) - np.bincount(hi, minlength=T + 1))
+            g &= cover[:T] == 0
+        self.g = g
+        self.first = day0 + T0
+        self.stop = day0 + T1 + 1
+        self.est_in_data = (self.first >= 0) & (self.stop <= T)
+        self.a_pos = np.clip(self.first, 0, T)
+        self.b_pos = np.clip(self.stop, 0, T)
+        # (event, estimation day) pairs that another event of the same label covers
+        self.drop = None
+        if exclude_other_events and E and event_groups is not None:
+            self.drop = _group_cover(day0, event_groups, self.in_data, self.est_in_data,
+                                     self.first, self.Le, w_lo, w_hi, g)
+        n = self.wsum(g.astype(np.float64)).round().astype(np.int64)
+        self.n = np.where(self.in_data, n, 0)
+        idx_w = day0[:, None] + self.rel_win[None, :]
+        self.in_w = (idx_w >= 0) & (idx_w < T)
+        self.idx_w = np.clip(idx_w, 0, max(T - 1, 0))
+
+    def wsum(self, v):
+        """Σ v over each event's estimation sample."""
+        out = _window_sum(v, self.a_pos, self.b_pos)
+        if self.drop is not None and self.drop[0].size:
+            out = out - np.bincount(self.drop[0], weights=v[self.first[self.drop[0]]
+                                                           + self.drop[1]], minlength=self.E)
         return out
 
-    # Sufficient statistics of every sample from prefix sums over time
-    # (O(T + E)); values are shifted by their overall mean first so that the
-    # differences of prefix sums keep their precision.
-    gf = g.astype(np.float64)
-    n = wsum(gf).round().astype(np.int64)
-    n = np.where(in_data, n, 0)
+    def nf(self, ok):
+        """Sample sizes as floats, 1 for excluded events."""
+        return np.where(ok, self.n, 1).astype(np.float64)
 
-    reason = np.full(E, "", dtype=object)
-    ok = in_data.copy()
-    for i in np.flatnonzero(~in_data):
-        reason[i] = f"day 0 at position {day0[i]} is outside the returns (0..{T - 1})"
-    bad = ok & ~est_in_data
+    def first_safe(self, ok):
+        """First estimation position of each used event (0 for excluded ones: read, unused)."""
+        return np.where(ok, self.first, 0)
+
+
+def _exclusions(s, T0, T1, min_n):
+    """(reason, ok): events whose day 0 or estimation window leaves the data, or too few days."""
+    reason = np.full(s.E, "", dtype=object)
+    ok = s.in_data.copy()
+    for i in np.flatnonzero(~s.in_data):
+        reason[i] = f"day 0 at position {s.day0[i]} is outside the returns (0..{s.T - 1})"
+    bad = ok & ~s.est_in_data
     for i in np.flatnonzero(bad):
-        if first[i] < 0:
+        if s.first[i] < 0:
             reason[i] = (
-                f"estimation window [{T0}, {T1}] starts {-first[i]} trade days before the "
+                f"estimation window [{T0}, {T1}] starts {-s.first[i]} trade days before the "
                 f"first return; start the prices earlier or shorten estimation"
             )
         else:
             reason[i] = (
-                f"estimation window [{T0}, {T1}] ends {stop[i] - T} trade days after the "
+                f"estimation window [{T0}, {T1}] ends {s.stop[i] - s.T} trade days after the "
                 f"last return"
             )
     ok &= ~bad
-    bad = ok & (n < min_n)
+    bad = ok & (s.n < min_n)
     for i in np.flatnonzero(bad):
         reason[i] = (
-            f"only {n[i]} estimation days (min_estimation_days={min_n}); lower "
+            f"only {s.n[i]} estimation days (min_estimation_days={min_n}); lower "
             f"min_estimation_days, widen estimation or turn off exclude_other_events / "
             f"exclude_thin_trading"
         )
     ok &= ~bad
-    nf = np.where(ok, n, 1).astype(np.float64)
+    return reason, ok
 
-    mu_y = y[g].mean() if g.any() else 0.0
-    yz = np.where(g, y - mu_y, 0.0)
-    ybar_s = wsum(yz) / nf  # mean of the shifted y
 
-    # Rows of (events x estimation days) are read as windows of one strided
-    # view of each series; events whose range leaves the data read row 0 and
-    # are excluded already.
-    first_safe = np.where(ok, first, 0)
+class _Fit(NamedTuple):
+    """A normal-return model fitted to every event's sample."""
 
-    idx_w = day0[:, None] + rel_win[None, :]
-    in_w = (idx_w >= 0) & (idx_w < T)
-    idx_w = np.clip(idx_w, 0, max(T - 1, 0))
+    params: np.ndarray
+    ssr: np.ndarray
+    est: tuple  # (base, const, terms, add) of the residuals (see _residuals)
+    normal: np.ndarray  # (E, Lw), the window's normal returns
+    ok: np.ndarray
+    Sinv: np.ndarray | None = None
+    xbar: np.ndarray | None = None  # the sample means of the factors (market)
+    x_w: list | None = None  # the window's factor returns (market)
 
-    Sinv = xbar_s = mu_x = None
-    if model == "market":
-        mu_x = X[g].mean(axis=0) if g.any() else np.zeros(m)
-        xz = [np.where(g, X[:, j] - mu_x[j], 0.0) for j in range(m)]
-        xbar_s = np.stack([wsum(xz[j]) / nf for j in range(m)], axis=1)
-        S = np.empty((E, m, m))
-        sxy = np.empty((E, m))
-        raw = np.empty((E, m))
-        for i in range(m):
-            sxy[:, i] = wsum(xz[i] * yz) - nf * xbar_s[:, i] * ybar_s
-            for j in range(i, m):
-                sij = wsum(xz[i] * xz[j])
-                if i == j:
-                    raw[:, i] = sij
-                S[:, i, j] = S[:, j, i] = sij - nf * xbar_s[:, i] * xbar_s[:, j]
-        # A factor constant over the sample (its centred sum of squares is
-        # rounding noise), or factors collinear, make S singular: exclude.
-        var_ok = (np.einsum("eii->ei", S) > 1e-7 * raw).all(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.sqrt(np.einsum("eii->ei", S))
-            R = S / (scale[:, :, None] * scale[:, None, :])
-            R = np.where((ok & var_ok)[:, None, None], R, np.eye(m))
-            rc = np.linalg.det(np.where(np.isfinite(R), R, 0.0))
-        sing = ok & ~(var_ok & (np.abs(rc) > 1e-10))
-        for i in np.flatnonzero(sing):
-            reason[i] = (
-                f"a factor does not vary over the {n[i]} estimation days (singular design); "
-                f"check the factor prices or use model='constant-mean'"
-            )
-        ok &= ~sing
-        Sinv = np.linalg.inv(np.where(ok[:, None, None], S, np.eye(m)))
-        beta = np.einsum("eij,ej->ei", Sinv, sxy)
-        # Intercept in the shifted coordinates, then in the original ones.
-        alpha_s = ybar_s - np.einsum("ei,ei->e", xbar_s, beta)
-        alpha = alpha_s + mu_y - beta @ mu_x
-        params = np.concatenate([alpha[:, None], beta], axis=1)
-        ssr = wsum(yz * yz) - nf * ybar_s**2 - np.einsum("ei,ei->e", sxy, beta)
-        est = (yz, alpha_s, tuple(zip(xz, beta.T, strict=True)), None)
-        x_w = [X[idx_w, j] for j in range(m)]
-        normal = alpha[:, None] + sum(x_w[j] * beta[:, j, None] for j in range(m))
-    elif model == "constant-mean":
-        params = (ybar_s + mu_y)[:, None]
-        ssr = wsum(yz * yz) - nf * ybar_s**2
-        est = (yz, ybar_s, (), None)
-        normal = np.broadcast_to(params, (E, Lw))
-    elif model == "market-adjusted":  # AR = y - x; s² is taken about the sample mean of AR
-        x0 = X[:, 0]
-        dz = np.where(g, y - x0, 0.0)
-        mu_d = dz[g].mean() if g.any() else 0.0
-        dz = np.where(g, dz - mu_d, 0.0)
-        dbar_s = wsum(dz) / nf
-        params = (dbar_s + mu_d)[:, None]
-        ssr = wsum(dz * dz) - nf * dbar_s**2
-        # the estimation-sample AR is y - x itself, not its deviation from the mean
-        est = (dz, np.full(E, -mu_d), (), None)
-        normal = x0[idx_w]
-    else:  # synthetic: weights on the simplex, fitted on each event's sample
-        yg = np.where(g, y, 0.0)
-        xg = [np.where(g, X[:, j], 0.0) for j in range(m)]
-        G, b = _gram(yg, xg, g, first_safe, ok, Le, drop)
-        params, sing = _synthetic_weights(G, b, ok)
-        for i in np.flatnonzero(sing):
-            reason[i] = (
-                f"the donors are collinear over the {n[i]} estimation days (singular design: "
-                f"the weights are not unique); drop a donor that copies another"
-            )
-        ok &= ~sing
-        est = (yg, np.zeros(E), tuple(zip(xg, params.T, strict=True)), None)
-        # SSR from the residuals themselves: w'Gw - 2b'w + y'y would cancel
-        ssr = _residuals(yg, np.zeros(E), list(est[2]), g, first_safe, ok, Le, None,
-                         drop=drop)[2]
-        normal = sum(X[idx_w, j] * params[:, j, None] for j in range(m))
 
-    # SSR from the sufficient statistics (centred, so without cancellation);
-    # the residual rows themselves are built on first access of est_ar.
-    dof = np.where(ok, n - k, 0)
-    s2 = np.maximum(ssr, 0.0) / np.maximum(dof, 1)
+def _centred_y(s, ok):
+    """y less its mean over every estimation day, 0 off them, and each sample's mean of it."""
+    mu_y = s.y[s.g].mean() if s.g.any() else 0.0
+    yz = np.where(s.g, s.y - mu_y, 0.0)
+    return mu_y, yz, s.wsum(yz) / s.nf(ok)
 
-    ok_w = finite[idx_w] & in_w & ok[:, None]
-    ret = np.where(ok_w, y[idx_w], np.nan)
-    ar = ret - normal
-    normal = np.where(ok_w, normal, np.nan)
 
-    # Var(AR_τ) = s² (1 + 1/n + z_τ' S⁻¹ z_τ), z_τ the window factors less the
-    # sample mean (the diagonal of V); Var(CAR) = γ'Vγ in closed form.
+def _fit_market(s, ok, reason):
+    """OLS of y on [1, X] over each sample, from centred sufficient statistics."""
+    E, m, nf = s.E, s.X.shape[1], s.nf(ok)
+    mu_y, yz, ybar_s = _centred_y(s, ok)
+    mu_x = s.X[s.g].mean(axis=0) if s.g.any() else np.zeros(m)
+    xz = [np.where(s.g, s.X[:, j] - mu_x[j], 0.0) for j in range(m)]
+    xbar_s = np.stack([s.wsum(xz[j]) / nf for j in range(m)], axis=1)
+    S = np.empty((E, m, m))
+    sxy = np.empty((E, m))
+    raw = np.empty((E, m))
+    for i in range(m):
+        sxy[:, i] = s.wsum(xz[i] * yz) - nf * xbar_s[:, i] * ybar_s
+        for j in range(i, m):
+            sij = s.wsum(xz[i] * xz[j])
+            if i == j:
+                raw[:, i] = sij
+            S[:, i, j] = S[:, j, i] = sij - nf * xbar_s[:, i] * xbar_s[:, j]
+    # A factor constant over the sample (its centred sum of squares is
+    # rounding noise), or factors collinear, make S singular: exclude.
+    var_ok = (np.einsum("eii->ei", S) > 1e-7 * raw).all(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.sqrt(np.einsum("eii->ei", S))
+        R = S / (scale[:, :, None] * scale[:, None, :])
+        R = np.where((ok & var_ok)[:, None, None], R, np.eye(m))
+        rc = np.linalg.det(np.where(np.isfinite(R), R, 0.0))
+    sing = ok & ~(var_ok & (np.abs(rc) > 1e-10))
+    for i in np.flatnonzero(sing):
+        reason[i] = (
+            f"a factor does not vary over the {s.n[i]} estimation days (singular design); "
+            f"check the factor prices or use model='constant-mean'"
+        )
+    ok = ok & ~sing
+    Sinv = np.linalg.inv(np.where(ok[:, None, None], S, np.eye(m)))
+    beta = np.einsum("eij,ej->ei", Sinv, sxy)
+    # intercept in the shifted coordinates, then in the original ones
+    alpha_s = ybar_s - np.einsum("ei,ei->e", xbar_s, beta)
+    alpha = alpha_s + mu_y - beta @ mu_x
+    ssr = s.wsum(yz * yz) - nf * ybar_s**2 - np.einsum("ei,ei->e", sxy, beta)
+    x_w = [s.X[s.idx_w, j] for j in range(m)]
+    normal = alpha[:, None] + sum(x_w[j] * beta[:, j, None] for j in range(m))
+    return _Fit(np.concatenate([alpha[:, None], beta], axis=1), ssr,
+                (yz, alpha_s, tuple(zip(xz, beta.T, strict=True)), None), normal, ok, Sinv,
+                xbar_s + mu_x, x_w)
+
+
+def _fit_constant_mean(s, ok, reason):
+    mu_y, yz, ybar_s = _centred_y(s, ok)
+    params = (ybar_s + mu_y)[:, None]
+    ssr = s.wsum(yz * yz) - s.nf(ok) * ybar_s**2
+    return _Fit(params, ssr, (yz, ybar_s, (), None),
+                np.broadcast_to(params, (s.E, s.rel_win.size)), ok)
+
+
+def _fit_market_adjusted(s, ok, reason):
+    """AR = y - x; s² is taken about the sample mean of AR."""
+    x0 = s.X[:, 0]
+    dz = np.where(s.g, s.y - x0, 0.0)
+    mu_d = dz[s.g].mean() if s.g.any() else 0.0
+    dz = np.where(s.g, dz - mu_d, 0.0)
+    dbar_s = s.wsum(dz) / s.nf(ok)
+    ssr = s.wsum(dz * dz) - s.nf(ok) * dbar_s**2
+    # the estimation-sample AR is y - x itself, not its deviation from the mean
+    return _Fit((dbar_s + mu_d)[:, None], ssr, (dz, np.full(s.E, -mu_d), (), None),
+                x0[s.idx_w], ok)
+
+
+def _fit_synthetic(s, ok, reason):
+    """Simplex weights on the donors, fitted on each event's sample."""
+    m = s.X.shape[1]
+    first_safe = s.first_safe(ok)
+    yg = np.where(s.g, s.y, 0.0)
+    xg = [np.where(s.g, s.X[:, j], 0.0) for j in range(m)]
+    G, b = _gram(yg, xg, s.g, first_safe, ok, s.Le, s.drop)
+    params, sing = _synthetic_weights(G, b, ok)
+    for i in np.flatnonzero(sing):
+        reason[i] = (
+            f"the donors are collinear over the {s.n[i]} estimation days (singular design: "
+            f"the weights are not unique); drop a donor that copies another"
+        )
+    ok = ok & ~sing
+    est = (yg, np.zeros(s.E), tuple(zip(xg, params.T, strict=True)), None)
+    # SSR from the residuals themselves: w'Gw - 2b'w + y'y would cancel
+    ssr = _residuals(yg, np.zeros(s.E), list(est[2]), s.g, first_safe, ok, s.Le, None,
+                     drop=s.drop)[2]
+    normal = sum(s.X[s.idx_w, j] * params[:, j, None] for j in range(m))
+    return _Fit(params, ssr, est, normal, ok)
+
+
+_FITS = {"market": _fit_market, "constant-mean": _fit_constant_mean,
+         "market-adjusted": _fit_market_adjusted, "synthetic": _fit_synthetic}
+
+
+def _window_results(s, fit, ok, s2, model, wins):
+    """Returns, normal returns, ARs and their se on the widest window; CARs and their se.
+
+    Var(AR_τ) = s² (1 + 1/n + z_τ' S⁻¹ z_τ), z_τ the window factors less the
+    sample mean (the diagonal of V); Var(CAR) = γ'Vγ in closed form.
+    """
+    E, W, nf = s.E, wins.shape[0], s.nf(ok)
+    ok_w = s.finite[s.idx_w] & s.in_w & ok[:, None]
+    ret = np.where(ok_w, s.y[s.idx_w], np.nan)
+    ar = ret - fit.normal
+    normal = np.where(ok_w, fit.normal, np.nan)
     z_w = None
     if model == "market":
-        z_w = np.stack(
-            [np.where(ok_w, x_w[j] - (xbar_s[:, j] + mu_x[j])[:, None], 0.0) for j in range(m)],
-            axis=2,
-        )  # (E, Lw, m)
-        diag = 1.0 + 1.0 / nf[:, None] + _quad(z_w, Sinv)
+        z_w = np.stack([np.where(ok_w, fit.x_w[j] - fit.xbar[:, j][:, None], 0.0)
+                        for j in range(len(fit.x_w))], axis=2)  # (E, Lw, m)
+        diag = 1.0 + 1.0 / nf[:, None] + _quad(z_w, fit.Sinv)
     elif model == "constant-mean":
-        diag = np.broadcast_to(1.0 + 1.0 / nf[:, None], (E, Lw))
+        diag = np.broadcast_to(1.0 + 1.0 / nf[:, None], (E, s.rel_win.size))
     else:  # market-adjusted, synthetic: no estimation-error term
-        diag = np.ones((E, Lw))
+        diag = np.ones((E, s.rel_win.size))
     ar_se = np.where(ok_w, np.sqrt(s2[:, None] * diag), np.nan)
-
     car = np.full((E, W), np.nan)
     var = np.full((E, W), np.nan)
     n_days = np.zeros((E, W), dtype=np.int64)
     ar0 = np.where(ok_w, ar, 0.0)
     for w, (a_w, b_w) in enumerate(wins):
-        sel = (rel_win >= a_w) & (rel_win <= b_w)
-        gam = ok_w[:, sel]
-        nd = gam.sum(axis=1)
+        sel = (s.rel_win >= a_w) & (s.rel_win <= b_w)
+        nd = ok_w[:, sel].sum(axis=1)
         n_days[:, w] = nd
         has = nd > 0
         car[:, w] = np.where(has, ar0[:, sel].sum(axis=1), np.nan)
         if model == "market":
             gsum = z_w[:, sel, :].sum(axis=1)
-            v = s2 * (nd + nd**2 / nf + _quad(gsum[:, None, :], Sinv)[:, 0])
+            v = s2 * (nd + nd**2 / nf + _quad(gsum[:, None, :], fit.Sinv)[:, 0])
         elif model == "constant-mean":
             v = s2 * (nd + nd**2 / nf)
         else:
             v = s2 * nd
         var[:, w] = np.where(has, v, np.nan)
-    car_se = np.sqrt(var)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tstat = car / car_se
-    pvalue = 2.0 * special.stdtr(np.maximum(dof, 1)[:, None].astype(np.float64), -np.abs(tstat))
-
-    nan_e = ~ok
-    if nan_e.any():
-        params = np.where(nan_e[:, None], np.nan, params)
-        s2 = np.where(nan_e, np.nan, s2)
-        n_days[nan_e] = 0
-        for i in np.flatnonzero(nan_e):
-            logger.info("event at position %d excluded: %s", day0[i], reason[i])
-        logger.warning("%d of %d events excluded (see the reason column)", int(nan_e.sum()), E)
-
-    return EventArrays(
-        day0=day0,
-        rel_est=rel_est,
-        rel_win=rel_win,
-        windows=wins,
-        n=n,
-        k=int(k),
-        dof=dof.astype(np.int64),
-        params=np.ascontiguousarray(params, dtype=np.float64),
-        s2=s2,
-        ret=ret,
-        normal=normal,
-        ar=ar,
-        ar_se=ar_se,
-        car=car,
-        car_se=car_se,
-        tstat=tstat,
-        pvalue=pvalue,
-        n_days=n_days,
-        used=ok,
-        reason=reason,
-        model=model,
-        _est_src=(*est, g, first_safe, ok.copy(), Le, drop),
-        _inv_n=np.where(ok, 1.0 / nf, np.nan),
-        _z=z_w,
-        _Sinv=Sinv,
-    )
+    return ret, normal, ar, ar_se, car, np.sqrt(var), n_days, z_w
 
 
 def _group_cover(day0, labels, in_data, est_in_data, first, Le, w_lo, w_hi, g):

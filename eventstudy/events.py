@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import functools
-import itertools
 import logging
 import os
 import re
@@ -24,8 +24,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from .calendar import ExchangeCalendar, get_calendar
+from .config import DEFAULT_EVENTS
+from .exceptions import (
+    CalendarError,
+    DataError,
+    EventAlignmentError,
+    EventFileError,
+    OptionError,
+    PriceFileError,
+)
 from .options import check_option
-from .exceptions import CalendarError, EventAlignmentError, EventFileError, OptionError
+from .prices import first_non_utf8, load_prices, resolve_prices_dir
 
 __all__ = [
     "CATEGORIES",
@@ -47,10 +57,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The project's event catalogue.
 #: The event catalogue shipped with the package (package data; in a source
 #: checkout it is ``data/events.csv``).
-DEFAULT_EVENTS = Path(__file__).parent / "catalogue" / "events.csv"
 
 #: What kind of news an event is (the ``category`` column).
 Category = Literal["meeting", "call", "visit", "tariff", "truce", "deal", "purchase", "geopolitics"]
@@ -187,59 +195,7 @@ def _read_bytes(path: Path) -> bytes:
         raise EventFileError(path, [f"cannot read the file ({exc.strerror or exc})"]) from None
 
 
-#: Bytes that may be (part of) a character ``str.strip`` removes: ASCII whitespace
-#: and every byte of a multi-byte character (``\xa0``, ``\u3000`` ...).
-_MAYBE_SPACE = np.zeros(256, dtype=bool)
-_MAYBE_SPACE[[9, 11, 12, 13, 28, 29, 30, 31, 32]] = True
-_MAYBE_SPACE[128:] = True
-
-
-def _read_plain(data: bytes) -> tuple[list[str], list[int], list[list[str]], bool] | None:
-    """Header, line numbers and columns (fields unstripped) of a plain file, else None.
-
-    Plain: UTF-8 without a quote, carriage return or NUL byte, the header on
-    line 1 and every later line with as many fields as the header and a
-    visible ASCII character besides the commas (so no blank line or blank
-    record). The CSV reader then splits each line at its commas, and the
-    records are the lines: exactly what :func:`_read_rows` returns for it.
-    Anything else is read by :func:`_read_rows`. The last value says that no
-    field starts or ends with a space (nothing to strip).
-    """
-    if b'"' in data or b"\r" in data or b"\x00" in data:
-        return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    if text.endswith("\n"):
-        text = text[:-1]
-    first, sep, body = text.partition("\n")
-    header = [f.strip() for f in first.split(",")]
-    if not sep or not body or not any(header):
-        return None
-    k = len(header)
-    raw = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
-    breaks = np.append(np.flatnonzero(raw == ord("\n")), raw.size)
-    starts = np.concatenate([[0], breaks[:-1] + 1])
-    if (breaks <= starts).any():  # a blank line
-        return None
-    if (np.add.reduceat(raw == ord(","), starts, dtype=np.int64) != k - 1).any():
-        return None
-    # A line of commas and spaces is a blank record, which the CSV reading skips:
-    # every line needs a visible ASCII character besides the commas.
-    visible = (raw > ord(" ")) & (raw < 127) & (raw != ord(","))
-    if (np.add.reduceat(visible, starts, dtype=np.int64) == 0).any():
-        return None
-    flat = body.replace("\n", ",").split(",")
-    space, edge = _MAYBE_SPACE[raw], (raw == ord(",")) | (raw == ord("\n"))
-    bare = not (space[0] or space[-1] or (space[1:] & edge[:-1]).any()
-                or (space[:-1] & edge[1:]).any())
-    return header, list(range(2, starts.size + 2)), [flat[j::k] for j in range(k)], bare
-
-
-def _read_rows(
-    path: Path, data: bytes | None = None
-) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
     """Header line number, header, and ``(first line number, fields)`` of each record.
 
     Blank lines are skipped; a quoted field spanning lines keeps the numbering
@@ -247,10 +203,6 @@ def _read_rows(
     quote left open (:func:`_spanning_problem`) or a malformed quoted field is
     an :class:`EventFileError` naming the real line.
     """
-    if data is None:
-        data = _read_bytes(path)
-    from .prices import first_non_utf8
-
     bad = first_non_utf8(data)
     if bad is not None:
         line, column, byte = bad
@@ -352,6 +304,7 @@ def _parse_time(text: str) -> dt.time | None:
         return None
 
 
+@functools.lru_cache(maxsize=256)
 def _zone(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
@@ -392,162 +345,223 @@ class LineNumbers(tuple):
         return (LineNumbers, (tuple(self),))
 
 
-def _event_dates(texts: list[str]) -> np.ndarray | None:
-    """``datetime64[ns]`` of ``YYYY-MM-DD`` texts (NaT for empty), or None if one is not read.
+def _check_header(path: Path, line: int, header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """The position of each named column, and the problems of the header.
 
-    The dates :func:`_parse_date` gives for ASCII texts, years 1678-2261 (the
-    span of nanosecond timestamps); anything else is left to it.
+    A header of one column holding ``;``, a tab or ``|`` raises at once: the
+    file is not comma-separated. Columns outside :data:`COLUMNS` are kept as
+    text, with a logged warning when the name is close to a known one.
     """
-    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[ns]")
-    have = np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
-    if not have.any():
-        return out
-    given = list(itertools.compress(texts, have))
-    if set(map(len, given)) != {10}:
-        return None
-    try:
-        blob = "".join(given).encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    cells = np.frombuffer(blob, dtype=np.uint8).reshape(-1, 10)
-    if not (cells[:, [4, 7]] == ord("-")).all():
-        return None
-    digits = cells[:, [0, 1, 2, 3, 5, 6, 8, 9]].astype(np.int64) - ord("0")
-    if ((digits < 0) | (digits > 9)).any():
-        return None
-    year = digits[:, :4] @ np.array([1000, 100, 10, 1])
-    month = digits[:, 4] * 10 + digits[:, 5]
-    day = digits[:, 6] * 10 + digits[:, 7]
-    if ((year < 1678) | (year > 2261) | (month < 1) | (month > 12) | (day < 1)).any():
-        return None
-    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
-    days = first.astype("datetime64[D]") + (day - 1)
-    if (days.astype("datetime64[M]") != first).any():  # 2025-02-30
-        return None
-    out[have] = days.astype("datetime64[ns]")
-    return out
-
-
-def _typed_frame(path: Path, seen_header: dict[str, int], extra: list[str], lines: list[int],
-                 columns: list[list[str]], bare: bool = False) -> pd.DataFrame | None:
-    """The typed table of a file whose every row has its fields, or None at the first problem.
-
-    Column by column, each distinct value checked once: the same table and
-    log lines as the row-by-row reading of :func:`load_events` when no row
-    has a problem. On a problem it returns None (logging nothing), and the
-    row-by-row reading lists every problem with its line.
-    """
-    n = len(lines)
-
-    def column(name: str) -> list[str] | None:
-        j = seen_header.get(name)
-        if j is None:
-            return None
-        return columns[j] if bare else _stripped(columns[j])
-
-    ident = column("id")
-    if not all(ident) or len(set(ident)) != n:
-        return None
-    date_text = column("date")
-    dates = _event_dates(date_text)
-    if dates is None:
-        return None
-    time_text, tz_text = column("time") or [""] * n, column("tz") or [""] * n
-    nothing = np.zeros(n, dtype=bool)
-
-    def given(texts: list[str]) -> np.ndarray:
-        if texts.count("") == n:  # the common case of an empty or absent column
-            return nothing
-        return np.asarray(texts, dtype=object) != ""
-
-    timed, zoned, dated = given(time_text), given(tz_text), ~np.isnat(dates)
-    ambiguous = []
-    for i in np.flatnonzero(timed | zoned).tolist():
-        time = _parse_time(time_text[i]) if time_text[i] else None
-        zone = _zone_of(tz_text[i]) if tz_text[i] else None
-        if ((time_text[i] and (time is None or not date_text[i]))
-                or (tz_text[i] and zone is None) or (time_text[i] and not tz_text[i])):
-            return None
-        if time is not None and zone is not None:
-            date = _parse_date(date_text[i])
-            if _local_problem(date, time, zone) is not None:
-                return None
-            if (dt.datetime.combine(date, time, zone).utcoffset()
-                    != dt.datetime.combine(date, time, zone).replace(fold=1).utcoffset()):
-                ambiguous.append((lines[i], date, time_text[i], zone.key))
-    timing = column("timing") or [""] * n
-    if not set(timing) <= {"", *TIMINGS} or (given(timing) & (timed | ~dated)).any():
-        return None
-    category = column("category") or [""] * n
-    direction = column("direction") or [""] * n
-    in_article = column("in_article") or [""] * n
-    flags = {v: v.lower() for v in set(in_article)}
-    if (not set(category) <= {"", *CATEGORIES} or not set(direction) <= set(_DIRECTIONS)
-            or not set(flags.values()) <= _TRUE | _FALSE):
-        return None
-    for line, date, time_value, zone_name in ambiguous:
-        logger.warning(
-            "%s line %d: %s %s occurs twice in %s (clocks go back); read as the first "
-            "occurrence", path, line, date, time_value, zone_name,
+    problems = []
+    seen: dict[str, int] = {}
+    for j, name in enumerate(header):
+        if not name:
+            problems.append(
+                f"line {line}: column {j + 1} has no name; name it or remove the extra comma"
+            )
+            continue
+        if name in seen:
+            problems.append(
+                f"line {line}, column {name!r}: the column appears twice (positions "
+                f"{seen[name] + 1} and {j + 1}); keep one"
+            )
+        seen.setdefault(name, j)
+    separator = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]),
+                     None)
+    if separator is not None:
+        raise EventFileError(
+            path,
+            [
+                f"line {line}: the columns are separated by {separator!r}, not commas; "
+                "save the file as comma-separated CSV"
+            ],
         )
-    # each row's value through a lookup of the distinct values (map runs in C)
-    def lookup(texts: list[str], value, dtype) -> np.ndarray:
-        table = {v: value(v) for v in set(texts)}
-        return np.fromiter(map(table.__getitem__, texts), dtype=dtype, count=n)
+    for name in REQUIRED:
+        if name not in seen:
+            problems.append(
+                f"line {line}, column {name!r}: missing required column {name!r}; "
+                "add it to the header "
+                f"(the header is {','.join(header)!r}; required columns are 'id,date')"
+            )
+    for name in (c for c in header if c and c not in COLUMNS):
+        # a column of the user's own (e.g. one to group events by) is data, not a
+        # problem; one spelt like a known column is probably a typo
+        close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.8)
+        if close:
+            logger.warning("%s: column %r is not one of %s (did you mean %r?); it is kept as "
+                           "text", path, name, ", ".join(COLUMNS), close[0])
+        else:
+            logger.info("%s: column %r is not one of %s; it is kept as text", path, name,
+                        ", ".join(COLUMNS))
+    return seen, problems
 
-    def or_none(texts: list[str]) -> pd.Series:
-        return pd.Series(lookup(texts, lambda v: v or None, object), dtype="object")
 
-    blank = None
+#: A problem of a row: its line, its rank among the checks of a row, the message.
+_Problem = tuple[int, int, str]
+
+
+def _cells(records: list[tuple[int, list[str]]], header: list[str],
+           seen: dict[str, int]) -> tuple[list[int], dict[str, list[str]], list[_Problem]]:
+    """Lines and stripped cells (by column name) of the rows with one field per column.
+
+    A row with more or fewer fields is a problem and is left out: a missing
+    comma would shift every later field into the wrong column.
+    """
+    k = len(header)
+    problems, lines, rows = [], [], []
+    for line, fields in records:
+        if len(fields) == k:
+            lines.append(line)
+            rows.append(fields)
+            continue
+        fix = ("quote fields that contain commas" if len(fields) > k else
+               "give every column a field (an empty field is nothing between two commas)")
+        problems.append(
+            (line, 0, f"line {line}: {len(fields)} fields but the header has {k} columns; {fix}")
+        )
+    columns = list(zip(*rows, strict=True)) if rows else [()] * k
+    return lines, {name: [f.strip() for f in columns[j]] for name, j in seen.items()}, problems
+
+
+def _bad(line: int, rank: int, column: str, message: str) -> _Problem:
+    return line, rank, f"line {line}, column {column!r}: {message}"
+
+
+def _where(texts: list[str], wrong) -> list[int]:
+    """Rows whose text is in ``wrong`` (each distinct text is judged once)."""
+    bad = {t for t in set(texts) if wrong(t)}
+    return [i for i, t in enumerate(texts) if t in bad] if bad else []
+
+
+def _id_problems(lines: list[int], ids: list[str]) -> list[_Problem]:
+    problems, first = [], {}
+    for line, ident in zip(lines, ids, strict=True):
+        if not ident:
+            problems.append(_bad(line, 1, "id", "empty id; give every event a unique short name "
+                                                "(e.g. 'busan-meeting')"))
+        elif ident in first:
+            problems.append(_bad(line, 1, "id", f"duplicate id {ident!r} (first on line "
+                                                f"{first[ident]}); make every id unique"))
+        else:
+            first[ident] = line
+    return problems
+
+
+def _clock_problems(path: Path, lines: list[int], date: list[str], time: list[str],
+                    tz: list[str]) -> list[_Problem]:
+    """Problems of the ``date``, ``time`` and ``tz`` cells; a repeated local time is logged."""
+    problems = [
+        _bad(lines[i], 2, "date", f"cannot read {date[i]!r} as a date; write YYYY-MM-DD "
+             "(e.g. 2025-11-24), or leave it empty for an event without a known day")
+        for i in _where(date, lambda t: t and _parse_date(t) is None)
+    ]
+    for i in (i for i in range(len(lines)) if time[i] or tz[i]):
+        line, clock, zone = lines[i], _parse_time(time[i]), _zone(tz[i]) if tz[i] else None
+        if time[i] and clock is None:
+            problems.append(_bad(line, 3, "time", f"cannot read {time[i]!r} as a clock time; "
+                                 "write HH:MM in 24-hour form (e.g. 16:35), or leave it empty "
+                                 "when the time is unknown"))
+        elif time[i] and not date[i]:
+            problems.append(_bad(line, 3, "time", f"time {time[i]!r} without a date; add the "
+                                 "date or remove the time"))
+        if tz[i] and zone is None:
+            problems.append(_bad(line, 4, "tz", f"unknown time zone {tz[i]!r}; use an IANA name "
+                                 "such as 'America/Chicago', 'America/New_York', 'Asia/Shanghai' "
+                                 "or 'Europe/Zurich'"))
+        elif not tz[i]:
+            problems.append(_bad(line, 4, "tz", f"time {time[i]!r} has no time zone; add the "
+                                 "IANA name of the place where the time was reported (e.g. "
+                                 "'America/New_York')"))
+        day = _parse_date(date[i]) if date[i] else None
+        if day is None or clock is None or zone is None:
+            continue
+        gap = _local_problem(day, clock, zone)
+        if gap is not None:
+            problems.append(_bad(line, 5, "time", gap))
+        elif (dt.datetime.combine(day, clock, zone).utcoffset()
+              != dt.datetime.combine(day, clock, zone).replace(fold=1).utcoffset()):
+            logger.warning("%s line %d: %s %s occurs twice in %s (clocks go back); read as the "
+                           "first occurrence", path, line, day, time[i], zone.key)
+    return problems
+
+
+def _timing_problems(lines: list[int], timing: list[str], date: list[str],
+                     time: list[str]) -> list[_Problem]:
+    problems = []
+    for i in (i for i, part in enumerate(timing) if part):
+        part, line = timing[i], lines[i]
+        try:
+            check_option("timing", part, Timing)
+        except OptionError as exc:
+            problems.append(_bad(line, 6, "timing", f"{exc}; use one of these for the reported "
+                                 "part of the trading day (see data/README.md) or leave it empty"))
+        if time[i]:
+            problems.append(_bad(line, 6, "timing", f"timing {part!r} together with time "
+                                 f"{time[i]!r}; give either a clock time or a timing, not both "
+                                 "(keep the time when one was reported)"))
+        elif not date[i]:
+            problems.append(_bad(line, 6, "timing", f"timing {part!r} without a date; add the "
+                                 "date or remove the timing"))
+    return problems
+
+
+def _label_problems(lines: list[int], category: list[str], direction: list[str],
+                    in_article: list[str]) -> list[_Problem]:
+    """Problems of the ``category``, ``direction`` and ``in_article`` cells."""
+    problems = []
+    for i in _where(category, lambda t: t and t not in CATEGORIES):
+        try:
+            check_option("category", category[i], Category)
+        except OptionError as exc:
+            problems.append(_bad(lines[i], 7, "category",
+                                 f"{exc}; use one of these (see data/README.md) or leave it empty"))
+    problems += [
+        _bad(lines[i], 8, "direction", f"direction must be -1, 0 or 1; got {direction[i]!r} "
+             "(1: prices expected to rise, -1: to fall, 0: unclear)")
+        for i in _where(direction, lambda t: t not in _DIRECTIONS)
+    ]
+    problems += [
+        _bad(lines[i], 9, "in_article", f"in_article must be true or false; got {in_article[i]!r}")
+        for i in _where(in_article, lambda t: t.lower() not in _TRUE | _FALSE)
+    ]
+    return problems
+
+
+def _events_frame(path: Path, lines: list[int], cells: dict[str, list[str]],
+                  extra: list[str]) -> pd.DataFrame:
+    """The typed table of rows without a problem (see :func:`load_events`)."""
+    n = len(lines)
+    empty = [""] * n
 
     def text(name: str) -> pd.Series:
-        nonlocal blank
-        values = column(name)
-        if values is not None:
-            return pd.Series(values, dtype="str")
-        if blank is None:
-            blank = pd.Series([""] * n, dtype="str")
-        return blank.copy()
+        return pd.Series(cells.get(name, empty), dtype="str")
+
+    def lookup(name: str, value, dtype) -> pd.Series:
+        texts = cells.get(name, empty)
+        table = {t: value(t) for t in set(texts)}
+        return pd.Series(list(map(table.__getitem__, texts)), dtype=dtype)
+
+    def day(t: str):
+        return pd.NaT if not t else pd.Timestamp(_parse_date(t))
 
     frame = pd.DataFrame(
         {
-            "id": pd.Series(ident, dtype="str"),
-            "date": pd.Series(dates),
-            "time": or_none(time_text),
-            "tz": or_none(tz_text),
-            "timing": or_none(timing),
+            "id": text("id"),
+            "date": pd.to_datetime(lookup("date", day, "object")).astype("datetime64[ns]"),
+            **{name: lookup(name, lambda t: t or None, "object")
+               for name in ("time", "tz", "timing")},
             "title": text("title"),
-            "category": or_none(category),
-            "direction": pd.Series(lookup(direction, _DIRECTIONS.__getitem__, np.int64),
-                                   dtype="Int64"),
-            "in_article": pd.Series(lookup(in_article, lambda v: flags[v] in _TRUE, bool),
-                                    dtype="bool"),
+            "category": lookup("category", lambda t: t or None, "object"),
+            "direction": lookup("direction", _DIRECTIONS.__getitem__, "Int64"),
+            "in_article": lookup("in_article", lambda t: t.lower() in _TRUE, "bool"),
             "source": text("source"),
             "notes": text("notes"),
             **{name: text(name) for name in extra},
-        },
-        copy=False,
+        }
     )
     frame.attrs["path"] = str(path)
     frame.attrs["lines"] = LineNumbers(lines)
     return frame
-
-
-_EDGE_SPACE = re.compile(r"\x00\s")
-
-
-def _stripped(texts: list[str]) -> list[str]:
-    """``[t.strip() for t in texts]``, without the loop when no text has a space at an end."""
-    # Fields of a file hold no NUL byte; \s is what str.strip removes.
-    joined = "\x00" + "\x00".join(texts) + "\x00"
-    if _EDGE_SPACE.search(joined) is None and _EDGE_SPACE.search(joined[::-1]) is None:
-        return list(texts)
-    return [t.strip() for t in texts]
-
-
-@functools.lru_cache(maxsize=256)
-def _zone_of(name: str) -> ZoneInfo | None:
-    return _zone(name)
 
 
 def load_events(path) -> pd.DataFrame:
@@ -608,263 +622,30 @@ def load_events(path) -> pd.DataFrame:
             ],
         )
     path = Path(path)
-    data = _read_bytes(path)
-    plain = _read_plain(data)
-    records, bare = None, False
-    if plain is None:
-        header_line, header, records = _read_rows(path, data)
-    else:
-        header_line, (header, lines, columns, bare) = 1, plain
-    problems: list[str] = []
-
-    seen_header: dict[str, int] = {}
-    for j, name in enumerate(header):
-        if not name:
-            problems.append(
-                f"line {header_line}: column {j + 1} has no name; name it or remove the "
-                "extra comma"
-            )
-            continue
-        if name in seen_header:
-            problems.append(
-                f"line {header_line}, column {name!r}: the column appears twice (positions "
-                f"{seen_header[name] + 1} and {j + 1}); keep one"
-            )
-        seen_header.setdefault(name, j)
-    separator = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]),
-                     None)
-    if separator is not None:
-        raise EventFileError(
-            path,
-            [
-                f"line {header_line}: the columns are separated by {separator!r}, not commas; "
-                "save the file as comma-separated CSV"
-            ],
-        )
-    for name in REQUIRED:
-        if name not in seen_header:
-            problems.append(
-                f"line {header_line}, column {name!r}: missing required column {name!r}; "
-                "add it to the header "
-                f"(the header is {','.join(header)!r}; required columns are 'id,date')"
-            )
-    extra = [c for c in header if c and c not in COLUMNS]
-    for name in extra:
-        import difflib
-
-        # a column of the user's own (e.g. one to group events by) is data, not a
-        # problem; one spelt like a known column is probably a typo
-        close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.8)
-        if close:
-            logger.warning("%s: column %r is not one of %s (did you mean %r?); it is kept as "
-                           "text", path, name, ", ".join(COLUMNS), close[0])
-        else:
-            logger.info("%s: column %r is not one of %s; it is kept as text", path, name,
-                        ", ".join(COLUMNS))
-
-    if records is not None and all(len(f) == len(header) for _, f in records):
-        lines = [line for line, _ in records]
-        columns = [list(c) for c in zip(*(f for _, f in records), strict=True)]
-    elif records is not None:
-        columns = None
-    if not problems and columns is not None:
-        frame = _typed_frame(path, seen_header, extra, lines, columns, bare)
-        if frame is not None:
-            return frame
-    if records is None:
-        records = list(zip(lines, (list(f) for f in zip(*columns, strict=True)), strict=True))
-    # The file has a problem: the row-by-row reading below words every one.
-    rows: list[dict] = []
-    lines = []
-    first_line_of_id: dict[str, int] = {}
-    for line, fields in records:
-        if len(fields) > len(header):
-            problems.append(
-                f"line {line}: {len(fields)} fields but the header has {len(header)} columns; "
-                "quote fields that contain commas"
-            )
-            continue
-        if len(fields) < len(header):
-            # A missing comma would shift every later field into the wrong column.
-            problems.append(
-                f"line {line}: {len(fields)} fields but the header has {len(header)} columns; "
-                "give every column a field (an empty field is nothing between two commas)"
-            )
-            continue
-        raw = {
-            name: fields[j].strip() if j < len(fields) else "" for name, j in seen_header.items()
-        }
-
-        def bad(column: str, message: str, line: int = line) -> None:
-            problems.append(f"line {line}, column {column!r}: {message}")
-
-        ident = raw.get("id", "")
-        if "id" in seen_header:
-            if not ident:
-                bad("id", "empty id; give every event a unique short name (e.g. 'busan-meeting')")
-            elif ident in first_line_of_id:
-                bad(
-                    "id",
-                    f"duplicate id {ident!r} (first on line {first_line_of_id[ident]}); "
-                    "make every id unique",
-                )
-            else:
-                first_line_of_id[ident] = line
-
-        date_text = raw.get("date", "")
-        date = None
-        if date_text:
-            date = _parse_date(date_text)
-            if date is None:
-                bad(
-                    "date",
-                    f"cannot read {date_text!r} as a date; write YYYY-MM-DD "
-                    "(e.g. 2025-11-24), or leave it empty for an event without a known day",
-                )
-
-        time_text = raw.get("time", "")
-        time = None
-        if time_text:
-            time = _parse_time(time_text)
-            if time is None:
-                bad(
-                    "time",
-                    f"cannot read {time_text!r} as a clock time; write HH:MM in 24-hour "
-                    "form (e.g. 16:35), or leave it empty when the time is unknown",
-                )
-            elif not date_text:
-                bad("time", f"time {time_text!r} without a date; add the date or remove the time")
-
-        tz_text = raw.get("tz", "")
-        zone = None
-        if tz_text:
-            zone = _zone(tz_text)
-            if zone is None:
-                bad(
-                    "tz",
-                    f"unknown time zone {tz_text!r}; use an IANA name such as "
-                    "'America/Chicago', 'America/New_York', 'Asia/Shanghai' or 'Europe/Zurich'",
-                )
-        elif time_text:
-            bad(
-                "tz",
-                f"time {time_text!r} has no time zone; add the IANA name of the place "
-                "where the time was reported (e.g. 'America/New_York')",
-            )
-
-        if date is not None and time is not None and zone is not None:
-            gap = _local_problem(date, time, zone)
-            if gap is not None:
-                bad("time", gap)
-            elif (
-                dt.datetime.combine(date, time, zone).utcoffset()
-                != dt.datetime.combine(date, time, zone).replace(fold=1).utcoffset()
-            ):
-                logger.warning(
-                    "%s line %d: %s %s occurs twice in %s (clocks go back); read as the first "
-                    "occurrence",
-                    path,
-                    line,
-                    date,
-                    time_text,
-                    zone.key,
-                )
-
-        timing = raw.get("timing", "") or None
-        if timing is not None:
-            try:
-                check_option("timing", timing, Timing)
-            except OptionError as exc:
-                bad(
-                    "timing",
-                    f"{exc}; use one of these for the reported part of the trading day "
-                    "(see data/README.md) or leave it empty",
-                )
-            if time_text:
-                bad(
-                    "timing",
-                    f"timing {timing!r} together with time {time_text!r}; give either a clock "
-                    "time or a timing, not both (keep the time when one was reported)",
-                )
-            elif not date_text:
-                bad(
-                    "timing",
-                    f"timing {timing!r} without a date; add the date or remove the timing",
-                )
-
-        category = raw.get("category", "") or None
-        if category is not None:
-            try:
-                check_option("category", category, Category)
-            except OptionError as exc:
-                bad("category", f"{exc}; use one of these (see data/README.md) or leave it empty")
-
-        direction_text = raw.get("direction", "")
-        direction = _DIRECTIONS.get(direction_text)
-        if direction is None:
-            bad(
-                "direction",
-                f"direction must be -1, 0 or 1; got {direction_text!r} "
-                "(1: prices expected to rise, -1: to fall, 0: unclear)",
-            )
-
-        in_article_text = raw.get("in_article", "").lower()
-        if in_article_text not in _TRUE | _FALSE:
-            bad("in_article", f"in_article must be true or false; got {raw['in_article']!r}")
-
-        row = {
-            "id": ident,
-            "date": pd.Timestamp(date) if date is not None else pd.NaT,
-            "time": time_text or None,
-            "tz": tz_text or None,
-            "timing": timing,
-            "title": raw.get("title", ""),
-            "category": category,
-            "direction": direction if direction is not None else 0,
-            "in_article": in_article_text in _TRUE,
-            "source": raw.get("source", ""),
-            "notes": raw.get("notes", ""),
-        }
-        for name in extra:
-            row[name] = raw[name]
-        rows.append(row)
-        lines.append(line)
-
+    header_line, header, records = _read_rows(path, _read_bytes(path))
+    seen, problems = _check_header(path, header_line, header)
+    lines, cells, row_problems = _cells(records, header, seen)
+    empty = [""] * len(lines)
+    date, time, tz, timing = (cells.get(name, empty) for name in ("date", "time", "tz", "timing"))
+    if "id" in cells:
+        row_problems += _id_problems(lines, cells["id"])
+    row_problems += _clock_problems(path, lines, date, time, tz)
+    row_problems += _timing_problems(lines, timing, date, time)
+    row_problems += _label_problems(
+        lines, *(cells.get(name, empty) for name in ("category", "direction", "in_article"))
+    )
+    problems += [text for _, _, text in sorted(row_problems, key=lambda p: p[:2])]
     if problems:
         raise EventFileError(path, problems)
-
-    frame = pd.DataFrame(
-        {
-            "id": pd.Series([r["id"] for r in rows], dtype="str"),
-            "date": pd.to_datetime(pd.Series([r["date"] for r in rows], dtype="object")).astype(
-                "datetime64[ns]"
-            ),
-            "time": pd.Series([r["time"] for r in rows], dtype="object"),
-            "tz": pd.Series([r["tz"] for r in rows], dtype="object"),
-            "timing": pd.Series([r["timing"] for r in rows], dtype="object"),
-            "title": pd.Series([r["title"] for r in rows], dtype="str"),
-            "category": pd.Series([r["category"] for r in rows], dtype="object"),
-            "direction": pd.Series([r["direction"] for r in rows], dtype="Int64"),
-            "in_article": pd.Series([r["in_article"] for r in rows], dtype="bool"),
-            "source": pd.Series([r["source"] for r in rows], dtype="str"),
-            "notes": pd.Series([r["notes"] for r in rows], dtype="str"),
-            **{name: pd.Series([r[name] for r in rows], dtype="str") for name in extra},
-        }
-    )
-    frame.attrs["path"] = str(path)
-    frame.attrs["lines"] = LineNumbers(lines)
-    return frame
+    return _events_frame(path, lines, cells, [c for c in header if c and c not in COLUMNS])
 
 
 # --------------------------------------------------------------------------- alignment
 
 
-def _resolve_calendar(calendar):
-    from .calendar import get_calendar
-
-    if calendar is None:
-        return get_calendar("ZS=F")
-    if isinstance(calendar, str):
+def _resolve_calendar(calendar) -> ExchangeCalendar:
+    """An exchange calendar, or the calendar of a ticker or calendar name."""
+    if calendar is None or isinstance(calendar, str):
         return get_calendar(calendar)
     return calendar
 
@@ -927,20 +708,11 @@ def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.n
 
     Checks what :func:`load_events` checks for a file, for a table built in code.
     """
+    part = np.full(len(events), None, dtype=object)
     if "timing" not in events:
-        return np.full(len(events), None, dtype=object)
-    def clean(v):
-        return None if pd.isna(v) or not str(v).strip() else str(v).strip()
-
-    values = events["timing"].to_numpy(dtype=object)
-    part = np.empty(len(events), dtype=object)
-    if set(map(type, values)) <= {str, type(None)}:
-        # texts and None: each distinct value cleaned once (other types may
-        # compare equal and print differently, True and 1)
-        table = {v: clean(v) for v in set(values)}
-        part[:] = list(map(table.__getitem__, values))
-    else:
-        part[:] = [clean(v) for v in values]
+        return part
+    part[:] = [None if pd.isna(v) or not str(v).strip() else str(v).strip()
+               for v in events["timing"].to_numpy(dtype=object)]
     has = pd.notna(part)
     wrong = {p for p in set(part[has]) if p not in TIMINGS}
     if wrong:
@@ -969,7 +741,98 @@ def _utc_ns(column: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(column).as_unit("ns").asi8
 
 
-def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.DataFrame:
+def _event_dates(events: pd.DataFrame) -> pd.Series:
+    """The ``date`` column as ``datetime64[ns]``, after checking the table's type and columns."""
+    if not isinstance(events, pd.DataFrame):
+        raise EventAlignmentError(
+            f"events must be a DataFrame from load_events; got {type(events).__name__}"
+        )
+    if "id" not in events or "date" not in events:
+        raise EventAlignmentError(
+            "events need the columns 'id' and 'date'; read the file with load_events"
+        )
+    try:
+        return pd.to_datetime(events["date"]).astype("datetime64[ns]")
+    except (TypeError, ValueError) as exc:
+        raise EventAlignmentError(
+            f"the 'date' column cannot be read as dates ({exc}); give dates as YYYY-MM-DD "
+            "or read the file with load_events"
+        ) from None
+
+
+def _sessions_around(cal: ExchangeCalendar, anchors: np.ndarray) -> pd.DataFrame:
+    """The sessions from 10 days before the first anchor day to 20 days after the last."""
+    first, last = pd.Timestamp(anchors.min()), pd.Timestamp(anchors.max())
+    try:
+        return cal.sessions(first - pd.Timedelta(days=10), last + pd.Timedelta(days=20))
+    except CalendarError as exc:
+        raise EventAlignmentError(
+            f"events from {first.date()} to {last.date()} reach outside "
+            f"the calendar {cal.name!r} ({exc}); remove or correct those events"
+        ) from exc
+
+
+def _dated_days(days: np.ndarray, d: np.ndarray,
+                part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trade date and rule of events with a date ``d`` and a timing ``part`` (or None)."""
+    k = np.searchsorted(days, d, side="left")
+    open_day = days[k] == d
+    k = k + (open_day & (part == "after-close"))
+    code = np.fromiter(map(_DATED_CODES.__getitem__, part), dtype=np.int64, count=part.size)
+    on_open, on_closed = (_DATED_NAMES[j][code] for j in (0, 1))
+    return days[k], np.where(open_day, on_open, on_closed)
+
+
+def _timed_days(sessions: pd.DataFrame, exchange: pd.Series,
+                day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trade date and rule of events at the instants ``exchange`` (local calendar day ``day``)."""
+    days = sessions.index.as_unit("ns").values
+    t = _utc_ns(exchange)
+    opens, closes = _utc_ns(sessions["open"]), _utc_ns(sessions["close"])
+    b_start, b_end = _utc_ns(sessions["break_start"]), _utc_ns(sessions["break_end"])
+    has_break = (sessions["break_start"].notna() & sessions["break_end"].notna()).to_numpy()
+    k = np.searchsorted(closes, t, side="right")
+    inside = t >= opens[k]
+    brk = has_break[k]
+    close_day = sessions["close"].dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+    same_day_as_prev_close = (k > 0) & (day == close_day.to_numpy()[np.maximum(k - 1, 0)])
+    rule = np.select(
+        [
+            inside & brk & (t < b_start[k]),
+            inside & brk & (t < b_end[k]),
+            inside,
+            same_day_as_prev_close,
+            day == days[k],
+        ],
+        ["overnight", "pre-open", "day-session", "after-close-next", "pre-open"],
+        default="closed-next",
+    )
+    return days[k], rule
+
+
+def _status(ids: np.ndarray, trade_date: np.ndarray, rule: np.ndarray,
+            last: pd.Timestamp | None) -> np.ndarray:
+    """``pending``, ``after-data`` (trade date after ``last``) or ``aligned``; each flag logged."""
+    status = np.where(rule == "pending", "pending", "aligned").astype(object)
+    if last is not None:
+        status[(trade_date > np.datetime64(last.as_unit("ns").to_datetime64()))] = "after-data"
+    for i in np.flatnonzero(status != "aligned").tolist():
+        if status[i] == "pending":
+            logger.info(
+                "event %r has no date: pending, left out of studies until it has one", ids[i]
+            )
+        else:
+            logger.warning(
+                "event %r: trade date %s is after the last price date %s; reported as "
+                "'after-data' and left out of studies",
+                ids[i],
+                pd.Timestamp(trade_date[i]).date(),
+                last.date(),
+            )
+    return status
+
+
+def align_events(events: pd.DataFrame, calendar, last_date=None) -> pd.DataFrame:
     r"""Give each event its trade date ("day 0") and the rule that produced it.
 
     Parameters
@@ -978,10 +841,9 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
         As returned by :func:`load_events` (at least ``id`` and ``date``;
         ``time`` and ``tz`` when clock times are known; ``timing`` when only
         the part of the trading day is known).
-    calendar : ExchangeCalendar or str, optional
+    calendar : ExchangeCalendar or str
         The exchange calendar, or a ticker / calendar name for
-        :func:`eventstudy.calendar.get_calendar`. Default: that of ``ZS=F``
-        (CBOT grains, America/Chicago).
+        :func:`eventstudy.calendar.get_calendar`.
     last_date : date-like, optional
         The last trade date with prices. Events whose trade date falls after
         it get the status ``'after-data'`` (reported and logged, not an error).
@@ -1053,27 +915,12 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
 
     Examples
     --------
-    The Busan meeting, 2025-10-30 11:00 Asia/Seoul, is 2025-10-29 21:00 CDT:
-    the overnight session of trade date 2025-10-30.
+    With the CBOT grain calendar, news at 2025-10-30 11:00 Asia/Seoul is
+    2025-10-29 21:00 CDT: the overnight session of trade date 2025-10-30.
     """
-    if not isinstance(events, pd.DataFrame):
-        raise EventAlignmentError(
-            f"events must be a DataFrame from load_events; got {type(events).__name__}"
-        )
-    if "id" not in events or "date" not in events:
-        raise EventAlignmentError(
-            "events need the columns 'id' and 'date'; read the file with load_events"
-        )
+    dates = _event_dates(events)
     cal = _resolve_calendar(calendar)
     out = events.copy()
-    n = len(out)
-    try:
-        dates = pd.to_datetime(out["date"]).astype("datetime64[ns]")
-    except (TypeError, ValueError) as exc:
-        raise EventAlignmentError(
-            f"the 'date' column cannot be read as dates ({exc}); give dates as YYYY-MM-DD "
-            "or read the file with load_events"
-        ) from None
     exchange = _exchange_times(out, dates, cal.tz)
     timed = exchange.notna().to_numpy()
     local_day = (exchange.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
@@ -1081,95 +928,28 @@ def align_events(events: pd.DataFrame, calendar=None, last_date=None) -> pd.Data
     date_values = dates.to_numpy()
     dated = ~np.isnat(date_values) & ~timed
     timing = _timings(out, timed, dated)
-    trade_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    rule = np.full(n, "pending", dtype=object)
-
+    trade_date = np.full(len(out), np.datetime64("NaT"), dtype="datetime64[ns]")
+    rule = np.full(len(out), "pending", dtype=object)
     anchors = np.concatenate([date_values[dated], local_day.to_numpy()[timed]])
     if len(anchors):
-        first, last_anchor = pd.Timestamp(anchors.min()), pd.Timestamp(anchors.max())
-        lo = first - pd.Timedelta(days=10)
-        hi = last_anchor + pd.Timedelta(days=20)
-        try:
-            sessions = cal.sessions(lo, hi)
-        except CalendarError as exc:
-            raise EventAlignmentError(
-                f"events from {first.date()} to {last_anchor.date()} reach outside "
-                f"the calendar {cal.name!r} ({exc}); remove or correct those events"
-            ) from exc
-        days = sessions.index.as_unit("ns").values
-
+        sessions = _sessions_around(cal, anchors)
         if dated.any():
-            d = date_values[dated]
-            part = timing[dated]
-            k = np.searchsorted(days, d, side="left")
-            open_day = days[k] == d
-            k = k + (open_day & (part == "after-close"))
-            trade_date[dated] = days[k]
-            code = np.fromiter(map(_DATED_CODES.__getitem__, part), dtype=np.int64,
-                               count=part.size)
-            on_open, on_closed = (_DATED_NAMES[j][code] for j in (0, 1))
-            rule[dated] = np.where(open_day, on_open, on_closed)
-
+            trade_date[dated], rule[dated] = _dated_days(
+                sessions.index.as_unit("ns").values, date_values[dated], timing[dated]
+            )
         if timed.any():
-            t = _utc_ns(exchange[timed])
-            opens, closes = _utc_ns(sessions["open"]), _utc_ns(sessions["close"])
-            b_start, b_end = _utc_ns(sessions["break_start"]), _utc_ns(sessions["break_end"])
-            has_break = (
-                sessions["break_start"].notna().to_numpy()
-                & sessions["break_end"].notna().to_numpy()
+            trade_date[timed], rule[timed] = _timed_days(
+                sessions, exchange[timed], local_day[timed].to_numpy()
             )
-            k = np.searchsorted(closes, t, side="right")
-            inside = t >= opens[k]
-            brk = has_break[k]
-            day = local_day[timed].to_numpy()
-            prev_close_day = (
-                sessions["close"]
-                .dt.tz_localize(None)
-                .dt.normalize()
-                .astype("datetime64[ns]")
-                .to_numpy()
-            )[np.maximum(k - 1, 0)]
-            same_day_as_prev_close = (k > 0) & (day == prev_close_day)
-            rule[timed] = np.select(
-                [
-                    inside & brk & (t < b_start[k]),
-                    inside & brk & (t < b_end[k]),
-                    inside,
-                    same_day_as_prev_close,
-                    day == days[k],
-                ],
-                ["overnight", "pre-open", "day-session", "after-close-next", "pre-open"],
-                default="closed-next",
-            )
-            trade_date[timed] = days[k]
-
+    last = None if last_date is None else pd.Timestamp(last_date).normalize()
     out["exchange_time"] = exchange
     out["trade_date"] = pd.to_datetime(trade_date)
     out["rule"] = pd.Series(rule, index=out.index, dtype="str")
-    status = np.where(rule == "pending", "pending", "aligned").astype(object)
-    if last_date is not None:
-        last = pd.Timestamp(last_date).normalize()
-        status[(trade_date > np.datetime64(last.as_unit("ns").to_datetime64()))] = "after-data"
+    status = _status(out["id"].to_numpy(dtype=object), trade_date, rule, last)
     out["status"] = pd.Series(status, index=out.index, dtype="str")
-
-    flagged = np.flatnonzero(status != "aligned")
-    ids = out["id"].to_numpy(dtype=object)[flagged] if flagged.size else ()
-    for i, ident in zip(flagged.tolist(), ids, strict=True):
-        if status[i] == "pending":
-            logger.info(
-                "event %r has no date: pending, left out of studies until it has one", ident
-            )
-        else:
-            logger.warning(
-                "event %r: trade date %s is after the last price date %s; reported as "
-                "'after-data' and left out of studies",
-                ident,
-                pd.Timestamp(trade_date[i]).date(),
-                last.date(),
-            )
     out.attrs.update(events.attrs)
     out.attrs["calendar"] = cal.name
-    out.attrs["last_date"] = None if last_date is None else last
+    out.attrs["last_date"] = last
     return out
 
 
@@ -1334,13 +1114,10 @@ def event_positions(aligned, index) -> np.ndarray:
 
 
 def _last_price_date(asset: str, prices_dir) -> pd.Timestamp | None:
-    from .prices import _resolve_prices_dir, load_prices
-    from .exceptions import DataError, PriceFileError
-
     try:
         frame = load_prices([asset], prices_dir=prices_dir)[asset]
     except DataError as exc:
-        folder = _resolve_prices_dir(prices_dir)
+        folder = resolve_prices_dir(prices_dir)
         if isinstance(exc, PriceFileError) and folder is not None and (
             folder / f"{asset}.csv"
         ).is_file():
@@ -1439,7 +1216,7 @@ def _text(aligned: pd.DataFrame, asset: str, tz: str) -> str:
     return "\n".join(head) + body + "\n".join(["", *tail] if tail else [])
 
 
-def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: bool = False):
+def events_report(path=None, *, asset: str, prices_dir=None, as_json: bool = False):
     """Every event of a file with its trade date and rule (``eventstudy events``).
 
     Parameters
@@ -1469,8 +1246,6 @@ def events_report(path=None, *, prices_dir=None, asset: str = "ZS=F", as_json: b
     EventFileError
         For a missing or invalid events file (every problem listed).
     """
-    from .calendar import get_calendar
-
     events = load_events(DEFAULT_EVENTS if path is None else path)
     calendar = get_calendar(asset)
     aligned = align_events(events, calendar, last_date=_last_price_date(asset, prices_dir))

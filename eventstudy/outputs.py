@@ -1,4 +1,4 @@
-"""Writing a fitted study: CSV tables, the publication table, ``summary.md``, figures.
+"""Writing a fitted study: CSV tables, its summary (``summary.md``, ``car.tex``), figures.
 
 :func:`run_study` is ``eventstudy run``: it validates the output folder before
 anything is computed, fits the study once (:func:`eventstudy.analysis.analyse`)
@@ -25,7 +25,6 @@ __all__ = [
     "run_simulation",
     "run_study",
     "size_table",
-    "summary_markdown",
     "write_figures",
     "write_results",
 ]
@@ -49,205 +48,12 @@ OUTPUT_FILES = {
     "cross.csv": "several assets: each event tested across them, with their correlation",
     "size_check.csv": "size and 80%-power move of each single-event test on the asset "
                       "(the tests that lead)",
-    "car.tex": "the publication table (LaTeX)",
-    "summary.md": "the reading of the study",
+    "car.tex": "the summary's table (LaTeX): CAR, interval, leading test, p and grade of the "
+               "headline events and windows, the other tests beside their sizes",
+    "summary.md": "the summary (Markdown): the study, the same table, its reading, notes and "
+                  "the group tests",
     "report.html": "the study's own report page: answer, figures, tables, provenance",
 }
-
-
-def _md_table(frame, floatfmt: str = ".4f") -> str:
-    """A small DataFrame as a Markdown table (missing values left empty)."""
-    import pandas as pd
-
-    def cell(v):
-        if isinstance(v, float):
-            return "" if pd.isna(v) else format(v, floatfmt)
-        if isinstance(v, pd.Timestamp):
-            return "" if pd.isna(v) else f"{v:%Y-%m-%d}"
-        return "" if v is None or v is pd.NaT else str(v).replace("|", "\\|")
-
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for rec in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(cell(v) for v in rec) + " |")
-    return "\n".join(lines)
-
-
-def _dummy_section(dummy) -> list[str]:
-    """The summary's section on the dummy-variable regression, sample and lag stated."""
-    meta = dummy.attrs
-    return [
-        "## Dummy-variable regression",
-        "",
-        f"One OLS of the asset's return on the factors and a dummy per event-window day, over "
-        f"the contiguous sample {meta['first']:%Y-%m-%d} to {meta['last']:%Y-%m-%d} "
-        f"({meta['nobs']} usable days, {meta['n_dummies']} dummies); Newey-West HAC standard "
-        f"errors with {meta['maxlags']} lags (floor(4(T/100)^(2/9))). Each dummy covers one "
-        "day, so its residual is zero and the Newey-West HAC standard error collapses: the "
-        "headline `car_se` and `p` are the ordinary OLS ones (valid for one-day dummies), "
-        "beside the window-HAC `p_window` and the classical event-study `p_classical`; the "
-        "plain HAC is the diagnostic `p_hac` (`hac_unreliable`). Full table: `dummy.csv`.",
-        "",
-        _md_table(dummy[["event_id", "start", "end", "car", "p", "p_window", "p_hac",
-                         "car_classical", "p_classical"]]),
-        "",
-    ]
-
-
-def summary_markdown(results, alpha: float = 0.05) -> str:
-    """The ``summary.md`` text of fitted results: the study, events, CARs, model, tests, reading.
-
-    Every sentence is built from ``results``; nothing in it is specific to
-    one asset or one set of events. For several assets: the study, the
-    cross-asset tests, then each asset's summary.
-    """
-    from .results import MultiAssetResults
-
-    if isinstance(results, MultiAssetResults):
-        return _multi_summary(results, alpha)
-    from .report import format as fmt
-    from .report.findings import reading
-
-    o = results.study
-    s = results.study
-    ev = results.events
-    used = ev[ev["status"] == "used"]
-    excluded = ev[ev["status"] != "used"]
-    title = (s.title or s.name) if s is not None else f"Event study of {o.asset}"
-    out = [f"# {title}", ""]
-    if s is not None and s.description:
-        out += [s.description, ""]
-    dates = results.dates
-    out += [
-        "## The study",
-        "",
-        *([f"- study file: `{s.path}`"] if s is not None and s.path is not None else []),
-        f"- asset `{o.asset}`, {'donors' if o.model == 'synthetic' else 'factors'} "
-        f"{', '.join(f'`{f}`' for f in o.regressors) or 'none'}, model `{o.model}`"
-        + (f" with factor lags {', '.join(f'{g:+d}' for g in o.factor_lags)} (Dimson)"
-           if tuple(o.factor_lags) != (0,) else "") + f", {o.returns} returns",
-        f"- estimation window [{o.estimation[0]}, {o.estimation[1]}] trade days, at least "
-        f"{o.min_estimation_days} usable days; event windows "
-        + ", ".join(fmt.window(a, b) for a, b in o.windows),
-        f"- contract rolls masked: {s.mask_rolls if s is not None else 'as given'}; "
-        f"thin-trading days kept out of estimation: {o.exclude_thin_trading}; other events' "
-        f"windows kept out of estimation: {o.exclude_other_events}",
-        f"- placebo: {o.placebo_draws} pseudo-events (seed {o.seed})" if o.placebo_draws
-        else "- placebo: off",
-        f"- returns: {dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d} on the exchange calendar"
-        if len(dates) else "- returns: none",
-        "",
-        f"## Events: {len(used)} used, {len(excluded)} excluded",
-        "",
-        _md_table(ev[["event_id", "trade_date", "status", "reason", "n_estimation"]]),
-        "",
-        "## Cumulative abnormal returns",
-        "",
-        f"CAR in % of {o.return_label}; `se` with estimation error; `95% CI` the t interval; "
-        "`lead`: the single-event test whose p-value is read, the first that holds its 5% "
-        f"size on {o.asset} in the size check below (none where none does); `lead p` its "
-        f"p-value and `evidence` its grade ({fmt.evidence_scale()}); `t p`: t test; `SQ p`: "
-        "SQ test; `placebo p`: share of pseudo-event CARs at least as large in absolute value.",
-        "",
-    ]
-    t = results.tidy(alpha)
-    if len(t):
-        from .simulation import EVENT_TEST_LABELS
-
-        table = t.assign(
-            window=[fmt.window(a, b) for a, b in zip(t["start"], t["end"], strict=True)],
-            **{"CAR %": [fmt.pct(x) for x in t["car"]],
-               "se %": [f"{100 * x:.2f}" if x == x else "—" for x in t["car_se"]],
-               f"{100 * (1 - alpha):g}% CI": [fmt.interval(a, b) for a, b in
-                                              zip(t["ci_lower"], t["ci_upper"], strict=True)],
-               "lead": [EVENT_TEST_LABELS.get(x, "none") for x in t["lead_test"]],
-               "lead p": [fmt.pvalue(x) for x in t["lead_p"]],
-               "evidence": [fmt.evidence(p) if x else "not graded"
-                            for x, p in zip(t["lead_test"], t["lead_p"], strict=True)],
-               "t p": [fmt.pvalue(x) for x in t["p"]],
-               "SQ p": [fmt.pvalue(x) for x in t["sq_p"]],
-               "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]]})
-        out += [_md_table(table[["event_id", "trade_date", "window", "CAR %", "se %",
-                                 f"{100 * (1 - alpha):g}% CI", "lead", "lead p", "evidence",
-                                 "t p", "SQ p", "placebo p", "n_days"]]), ""]
-        notes = t[t["note"] != ""]
-        if len(notes):
-            out += ["Notes:", ""]
-            out += [f"- `{r.event_id}` {fmt.window(r.start, r.end)}: {r.note}"
-                    for r in notes.itertuples()]
-            out += [""]
-    else:
-        out += ["No event could be estimated.", ""]
-    nm = results.normal_model()
-    if len(nm):
-        out += ["## Normal-return model", "",
-                f"Each event's `{o.model}` model on its estimation sample (coefficient and "
-                "standard error; full table `model.csv`).", "",
-                _md_table(results._model_display()), ""]
-    tests = results.tests
-    out += ["## Tests", ""]
-    if len(tests):
-        shown = tests.assign(statistic=tests["statistic"].astype(float),
-                             p_value=tests["p_value"].astype(float))
-        out += [_md_table(shown, ".4g"), ""]
-    else:
-        out += ["No group test could be run.", ""]
-    out += ["## Size check of the single-event tests", ""]
-    check = results.size_check
-    if check is not None:
-        summary = results.size_summary()
-        out += [f"{check.description} (`size_check.csv`). `detectable`: the day-0 abnormal "
-                "return the test detects with 80% power (inf: more than the largest simulated).",
-                "", _md_table(summary.drop(columns=["start", "end"]), ".2f"), ""]
-    else:
-        out += ["No size check in this run (`--no-size-check`): no single-event p-value is "
-                "graded.", ""]
-    dummy = results.dummy_regression() if results.n_used else None
-    if dummy is not None and len(dummy):
-        out += _dummy_section(dummy)
-    out += [f"## Reading (level {alpha:g})", "", *reading(results, alpha), "",
-            "A result that holds across tests is robust to the tests' different assumptions "
-            "(normality, event-induced variance, cross-correlation); one that hangs on a single "
-            "test is not evidence on its own. Thin-trading days inside an event window are "
-            "flagged in `car.csv` (`thin_days`, `note`) and `ar.csv` (`thin`).", ""]
-    return "\n".join(out)
-
-
-def _multi_summary(multi, alpha: float) -> str:
-    from .report import format as fmt
-
-    s = multi.study
-    title = (s.title or s.name) if s is not None else "Event study of several assets"
-    out = [f"# {title}", ""]
-    if s is not None and s.description:
-        out += [s.description, ""]
-    notes = []
-    for asset in multi.assets:
-        if s is not None:
-            dropped = [f for f in s.factors if f not in multi.results[asset].study.factors]
-            if dropped:
-                notes.append(f"- `{asset}`: factor {', '.join(dropped)} dropped (it is the asset "
-                             "or a leg of it)")
-    out += ["## The assets", "",
-            f"Assets: {', '.join(f'`{a}`' for a in multi.assets)}; each is estimated exactly as "
-            "its own one-asset study (its calendar, contract rules and masks), with the "
-            "study's factors.", "", *notes, "" if notes else "",
-            "## Across assets", "",
-            "Mean CAR across the assets with their correlation (z test), and the joint Wald "
-            "test that every asset's CAR is zero (`cross.csv`).", ""]
-    cross = multi.cross_asset(alpha)
-    if len(cross):
-        shown = cross.assign(
-            window=[fmt.window(a, b) for a, b in zip(cross["start"], cross["end"], strict=True)],
-            **{"mean CAR %": [fmt.pct(x) for x in cross["mean_car"]],
-               "p (mean)": [fmt.pvalue(x) for x in cross["p_mean"]],
-               "p (joint)": [fmt.pvalue(x) for x in cross["p_joint"]]})
-        out += [_md_table(shown[["event_id", "window", "n_assets", "mean CAR %", "p (mean)",
-                                 "p (joint)", "df", "mean_corr", "note"]], ".3f"), ""]
-    for asset, res in multi.results.items():
-        body = summary_markdown(res, alpha).split("\n", 1)[1]
-        out += [f"## {asset}", "", body.replace("\n## ", "\n### "), ""]
-    return "\n".join(out)
 
 
 def write_figures(results, folder) -> list[Path]:
@@ -276,7 +82,6 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
     pathlib.Path
         ``folder``, holding the files of :data:`OUTPUT_FILES` and ``figures/``.
     """
-    from .report.tables import car_table, latex_table
     from .results import MultiAssetResults
 
     folder = Path(folder)
@@ -301,10 +106,11 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
         table = pd.concat(checks, ignore_index=True)
         table[["asset", *[c for c in table.columns if c != "asset"]]].to_csv(
             folder / "size_check.csv", index=False)
+    summary = results.summary()
     if results.n_used:
         results.dummy_regression().to_csv(folder / "dummy.csv", index=False)
-        (folder / "car.tex").write_text(latex_table(car_table(runs)), encoding="utf-8")
-    (folder / "summary.md").write_text(summary_markdown(results), encoding="utf-8")
+        (folder / "car.tex").write_text(summary.to_latex(), encoding="utf-8")
+    (folder / "summary.md").write_text(summary.to_markdown(), encoding="utf-8")
     from .report.html import study_page
 
     car_png = None
@@ -488,9 +294,9 @@ def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=No
     StudyConfigError
         A study of several assets or of a spread (simulate one asset at a time).
     """
+    from .config import load_study, split_spread
     from .exceptions import StudyConfigError
     from .simulation import run_size_power
-    from .config import load_study, split_spread
 
     study = load_study(path)
     if study.assets is not None or len(split_spread(study.asset)) > 1:
@@ -504,13 +310,10 @@ def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=No
 
     # the study's own engine inputs: its return kind, masks and design, as its size check
     fitted = analyse(study.replace(placebo_draws=0), prices_dir=prices_dir)
-    sim = run_size_power(prices_dir, settings=settings, asset=study.asset, factors=study.factors,
-                         model=study.model, estimation=study.estimation, windows=study.windows,
-                         n_events=events_per_rep, reps=reps,
-                         exclude_thin_trading=study.exclude_thin_trading,
-                         seed=study.seed if seed is None else int(seed),
-                         min_estimation_days=study.min_estimation_days,
-                         real=tuple(fitted.design)[:4])
+    sim = run_size_power(study.replace(seed=study.seed if seed is None else int(seed),
+                                       placebo_draws=10_000),
+                         settings=settings, n_events=events_per_rep, reps=reps,
+                         prices_dir=prices_dir, real=fitted.design)
     table = sim.assign(reps=reps)[SIZE_POWER_COLUMNS]
 
     def write(tmp: Path) -> None:

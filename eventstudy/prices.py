@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import importlib
 import io
 import json
 import logging
@@ -48,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .options import PriceSource, check_option
+from .calendar import get_calendar
 from .exceptions import (
     CacheError,
     CacheWarning,
@@ -59,6 +58,7 @@ from .exceptions import (
     InvalidTickerError,
     PriceFileError,
 )
+from .options import PriceSource, check_option
 
 __all__ = [
     "PRICE_COLUMNS",
@@ -69,6 +69,7 @@ __all__ = [
     "read_cache",
     "read_snapshot",
     "remove_stale_temporaries",
+    "resolve_prices_dir",
     "validate_ticker",
 ]
 
@@ -192,7 +193,19 @@ def _as_path(value, name: str) -> Path:
     return Path(value)
 
 
-def _resolve_prices_dir(prices_dir) -> Path | None:
+def resolve_prices_dir(prices_dir) -> Path | None:
+    """The snapshot folder: ``prices_dir``, else ``$EVENTSTUDY_PRICES_DIR``, else None.
+
+    Parameters
+    ----------
+    prices_dir : path-like or None
+        A folder of ``<TICKER>.csv`` files.
+
+    Raises
+    ------
+    DataError
+        When ``prices_dir`` is neither None nor a path.
+    """
     if prices_dir is None:
         env = os.environ.get(PRICES_DIR_ENV)
         return Path(env) if env else None
@@ -303,7 +316,8 @@ def read_snapshot(
         Inclusive bounds on the trade dates returned.
     on_duplicate : {'raise', 'first'}
         A date on two rows raises, or (for the data check, which reports
-        them) keeps the first row.
+        them) keeps the first row and lists the date in
+        ``provenance["duplicates"]`` (every repeated date of the file).
 
     Returns
     -------
@@ -365,6 +379,8 @@ def read_snapshot(
         "short_rows": [c for c in issues["short_rows"] if _within(c["date"], start, end)],
         "jumps": [c for c in issues["jumps"] if _within(c["date"], start, end)],
     }
+    if on_duplicate == "first":
+        provenance["duplicates"] = issues["duplicates"]
     return _finish(out, provenance)
 
 
@@ -449,10 +465,9 @@ def _read_bytes(path: Path, kind: str) -> bytes:
         raise PriceFileError(f"{path}: cannot read the {kind} ({exc})") from None
 
 
-def _read_text(path: Path, kind: str, data: bytes | None = None) -> str:
+def _read_text(path: Path, kind: str) -> str:
     """The file as text; a byte that is not UTF-8 is a PriceFileError naming its line."""
-    if data is None:
-        data = _read_bytes(path, kind)
+    data = _read_bytes(path, kind)
     bad = first_non_utf8(data)
     if bad is not None:
         line, column, byte = bad
@@ -463,111 +478,65 @@ def _read_text(path: Path, kind: str, data: bytes | None = None) -> str:
     return data.decode("utf-8-sig")
 
 
+_EXPECTED = "expected a header 'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
+#: Characters with which the csv module's records may differ from pandas' rows:
+#: quotes, NUL and the line breaks of ``str.splitlines`` other than ``\n`` and ``\r``.
+_CSV_SPECIAL = '"\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029'
+
+
 def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
     """The price frame of one snapshot file, and the cells set to missing.
 
-    Returns ``(frame, {"nonfinite": [...], "short_rows": [...]})``; every
-    other problem raises :class:`PriceFileError` with the file and the line.
+    Returns ``(frame, {"nonfinite": [...], "short_rows": [...],
+    "duplicates": [...]})``; every other problem raises
+    :class:`PriceFileError` with the file and the line.
 
     Notes
     -----
-    A regular file (:func:`_parse_regular`) is read by pandas' C parser in
-    one pass; any other file, and every file with a problem, goes through
-    the strict reader below, which finds the line and words the message.
-    Both give the same frame for a regular file.
+    pandas' C parser reads the cells as text; dates and numbers are converted
+    and checked column by column. A second pass, :func:`_data_lines` (the
+    csv module), gives the file line and the field count of each row. It runs
+    only when they matter: first, when the file holds a quote (which may open
+    a field that takes in the following rows), a NUL, a line break other than
+    ``\n`` and ``\r`` or a line longer than the csv module's field limit;
+    after pandas, when a line has another number of commas than the header (a
+    short row, which pandas pads silently), or when a message or a reported
+    cell needs a line.
     """
-    data = _read_bytes(path, "price file")
-    regular = _parse_regular(path, data)
-    return regular if regular is not None else _parse_strict(path, data, keep_first)
-
-
-def _parse_strict(path: Path, data: bytes, keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
-    """:func:`_parse_price_csv` line by line: every problem found, named and worded."""
-    text = _read_text(path, "price file", data)
-    expected = "expected a header 'Date,Open,High,Low,Close,Volume' or 'Date,Close'"
+    text = _read_text(path, "price file")
     if not text.strip():
-        raise PriceFileError(f"{path}: the file is empty; {expected} and one row per trade date")
-    # Line numbers in messages count the header as line 1 (blank lines are
-    # skipped by the reader, so count them back in); a quote left open is
-    # caught here, before pandas would merge the rows it takes in.
-    lines, widths = _data_lines(path, text)
-    try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PriceFileError(
-            f"{path}: cannot be read as CSV ({str(exc).strip()}); {expected}, "
-            "with one field per column on every line"
-        ) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    for needed in ("Date", "Close"):
-        if needed not in raw.columns:
-            raise PriceFileError(
-                f"{path}: line 1: no {needed!r} column (header: {','.join(raw.columns)}); "
-                f"{expected}"
-            )
-    if raw.empty:
-        raise PriceFileError(
-            f"{path}: the file has a header but no price rows; add one row per trade date "
-            "or use a complete download"
-        )
-    if len(lines) != len(raw):  # pandas and csv disagree: keep row order rather than guess
-        lines, widths = np.arange(len(raw)) + 2, np.full(len(raw), len(raw.columns))
-    # A row with fewer fields than the header (a truncated last line, for
-    # instance): pandas pads it silently, so count the fields of each line.
-    short = widths < len(raw.columns)
-    raw = raw.fillna("")
-    dates_text = raw["Date"].str.strip()
-    dates = pd.to_datetime(dates_text, format="%Y-%m-%d", errors="coerce")
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if bad.size:
-        i = bad[0]
-        raise PriceFileError(
-            f"{path}: line {lines[i]}: date {dates_text.iloc[i]!r} is not YYYY-MM-DD "
-            f"({bad.size} such line{'s' if bad.size > 1 else ''}); fix or remove the line"
-        )
-    dup = dates.duplicated(keep="first").to_numpy()
-    if dup.any() and keep_first:
-        raw, dates, dates_text = raw.loc[~dup], dates.loc[~dup], dates_text.loc[~dup]
-        lines, short, widths = lines[~dup], short[~dup], widths[~dup]
-    elif dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        first = int(np.flatnonzero((dates == dates.iloc[i]).to_numpy())[0])
-        raise PriceFileError(
-            f"{path}: line {lines[i]}: date {dates_text.iloc[i]} already on line {lines[first]}; "
-            "keep one row per trade date"
-        )
-    iso = dates.dt.strftime("%Y-%m-%d").to_numpy()
-    issues: dict[str, list] = {
-        "nonfinite": [],
-        "short_rows": [
-            {"date": iso[i], "line": int(lines[i]), "fields": int(widths[i])}
-            for i in np.flatnonzero(short)
-        ],
-    }
-    columns = {}
+        raise PriceFileError(f"{path}: the file is empty; {_EXPECTED} and one row per trade date")
+    limit = csv.field_size_limit()
+    special = any(c in text for c in _CSV_SPECIAL) or (
+        len(text) > limit and max(map(len, text.splitlines())) > limit)
+    scanned = _data_lines(path, text) if special else None
+    raw = _read_cells(path, text)
+    n, width = raw.shape
+    if scanned is None and _uneven(text, width):
+        scanned = _data_lines(path, text)
+
+    def located() -> tuple[np.ndarray, np.ndarray]:
+        nonlocal scanned
+        if scanned is None:
+            scanned = _data_lines(path, text)
+        if len(scanned[0]) != n:  # pandas and csv disagree: keep row order rather than guess
+            return np.arange(n) + 2, np.full(n, width)
+        return scanned
+
+    dates, kept, repeated = _parse_dates(path, raw["Date"].str.strip(), keep_first, located)
+    raw = raw.iloc[kept]
+    short = []
+    if scanned is not None:
+        lines, widths = (a[kept] for a in located())
+        short = [{"date": _iso(dates[i]), "line": int(lines[i]), "fields": int(widths[i])}
+                 for i in np.flatnonzero(widths < width)]
+    columns, nonfinite = {}, []
     for name in PRICE_COLUMNS:
-        if name not in raw.columns:
-            continue
-        cell = raw[name].str.strip()
-        blank = cell.eq("")
-        nonfinite = cell.str.lower().isin(_NONFINITE)
-        values = pd.to_numeric(cell.mask(blank | nonfinite), errors="coerce")
-        wrong = np.flatnonzero((values.isna() & ~blank & ~nonfinite).to_numpy())
-        if wrong.size:
-            i = wrong[0]
-            raise PriceFileError(
-                f"{path}: line {lines[i]}: column {name}: {cell.iloc[i]!r} is not a number; "
-                "fix the value or leave the cell empty for a missing price"
-            )
-        # 1e999 parses to inf without being one of the texts above.
-        nonfinite |= np.isinf(values.to_numpy(dtype="float64", na_value=np.nan))
-        issues["nonfinite"] += [
-            {"date": iso[i], "line": int(lines[i]), "column": name, "text": cell.iloc[i]}
-            for i in np.flatnonzero(nonfinite.to_numpy())
-        ]
-        values = values.mask(nonfinite)
-        columns[name] = values.to_numpy(dtype="float64", na_value=np.nan)
-    issues["nonfinite"].sort(key=lambda c: (c["line"], c["column"]))
+        if name in raw.columns:
+            columns[name], cells = _parse_numbers(path, name, raw[name].str.strip(),
+                                                  lambda: located()[0][kept])
+            nonfinite += [{"date": _iso(dates[i]), **cell} for i, cell in cells]
+    nonfinite.sort(key=lambda c: (c["line"], c["column"]))
     ignored = [c for c in raw.columns if c not in PRICE_COLUMNS and c != "Date"]
     if ignored:
         logger.info("%s: ignoring columns %s", path, ", ".join(ignored))
@@ -575,127 +544,115 @@ def _parse_strict(path: Path, data: bytes, keep_first: bool = False) -> tuple[pd
     if not frame.index.is_monotonic_increasing:
         logger.info("%s: rows are not in date order; sorting them", path)
         frame = frame.sort_index()
-    return frame, issues
+    return frame, {"nonfinite": nonfinite, "short_rows": short, "duplicates": repeated}
 
 
-#: Bytes of the data rows of a regular price file: digits, signs, points, exponents,
-#: commas and line feeds (no quote, space, carriage return, letter or NUL).
-_REGULAR_BYTES = b"0123456789.,eE+-\n"
-_REGULAR_HEADER = re.compile(r"[A-Za-z ,]+")
-#: Integers above this may convert differently through the strict reader's
-#: integer path: such a file takes that path.
-_EXACT_INTEGER = 2.0**53
+def _uneven(text: str, width: int) -> bool:
+    """Whether a line of a file without quotes may be a row of another width than the header.
 
-
-def _parse_regular(path: Path, data: bytes) -> tuple[pd.DataFrame, dict] | None:
-    """The frame of a regular price file, or None to use the strict reader.
-
-    Regular: a header of known column names (each once, ``Date`` first and
-    ``Close`` among them), then at least one row; every row made only of
-    :data:`_REGULAR_BYTES`, with one field per column and a ``YYYY-MM-DD``
-    date, no blank line; the dates valid (years 1678 to 2261, the span of
-    nanosecond timestamps) and distinct; the numbers read by pandas' C parser
-    (the same conversion as :func:`pandas.to_numeric`, which the strict
-    reader uses), finite, below 2**53 in magnitude and no negative zero (the
-    strict reader's integer path reads ``-0`` as 0). Such a file has no cell
-    set to missing other than empty ones and no short row, so the frame and
-    the (empty) issues equal the strict reader's. Anything else returns None,
-    and the strict reader raises or reports.
+    True when a line that is not empty has another number of commas than
+    ``width - 1``: a short row (which pandas pads silently) or a blank record.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    end = data.find(b"\n")
-    if end <= 0:
-        return None
-    body = data[end + 1 :]
-    if not body or body.translate(None, _REGULAR_BYTES):
-        return None
+    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    ends = np.append(np.flatnonzero((raw == ord("\n")) | (raw == ord("\r"))), raw.size)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    commas = np.flatnonzero(raw == ord(","))
+    count = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
+    return bool(((ends > starts) & (count != width - 1)).any())
+
+
+def _read_cells(path: Path, text: str) -> pd.DataFrame:
+    """The text cells of a price file (pandas' C parser), with a ``Date`` and a ``Close`` column."""
     try:
-        header = data[:end].decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    if not _REGULAR_HEADER.fullmatch(header):
-        return None
-    names = [c.strip() for c in header.split(",")]
-    if (len(set(names)) != len(names) or not set(names) <= {"Date", *PRICE_COLUMNS}
-            or names[0] != "Date" or "Close" not in names):
-        return None
-    raw = np.frombuffer(body, dtype=np.uint8)
-    breaks = np.flatnonzero(raw == ord("\n"))
-    if breaks.size == 0 or breaks[-1] != raw.size - 1:
-        breaks = np.append(breaks, raw.size)
-    starts = np.concatenate([[0], breaks[:-1] + 1])
-    if (breaks <= starts).any():  # a blank line
-        return None
-    # one field per column on every line
-    commas = np.add.reduceat(raw == ord(","), starts, dtype=np.int64)
-    if (commas != len(names) - 1).any():
-        return None
-    dates = _regular_dates(raw, starts)
-    if dates is None:
-        return None
-    ordered = dates.size < 2 or bool((dates[1:] > dates[:-1]).all())
-    if not ordered and np.unique(dates).size != dates.size:
-        return None
-    try:
-        table = pd.read_csv(io.BytesIO(data), header=0, names=names, usecols=names[1:],
-                            dtype=np.float64, keep_default_na=False, na_values=[""],
-                            engine="c")
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return None
-    if len(table) != breaks.size:
-        return None
-    columns = {}
-    for name in PRICE_COLUMNS:
-        if name in names:
-            values = table[name].to_numpy(dtype="float64")
-            present = values[~np.isnan(values)]
-            if (not (np.abs(present) < _EXACT_INTEGER).all()
-                    or np.signbit(present[present == 0]).any()):
-                return None
-            columns[name] = values
-    index = pd.DatetimeIndex(dates.astype("datetime64[ns]"), name="date")
-    frame = pd.DataFrame(columns, index=index)
-    if not frame.index.is_monotonic_increasing:
-        logger.info("%s: rows are not in date order; sorting them", path)
-        frame = frame.sort_index()
-    return frame, {"nonfinite": [], "short_rows": []}
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise PriceFileError(
+            f"{path}: cannot be read as CSV ({str(exc).strip()}); {_EXPECTED}, "
+            "with one field per column on every line"
+        ) from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    for needed in ("Date", "Close"):
+        if needed not in raw.columns:
+            raise PriceFileError(
+                f"{path}: line 1: no {needed!r} column (header: {','.join(raw.columns)}); "
+                f"{_EXPECTED}"
+            )
+    if raw.empty:
+        raise PriceFileError(
+            f"{path}: the file has a header but no price rows; add one row per trade date "
+            "or use a complete download"
+        )
+    return raw
 
 
-def _regular_dates(raw: np.ndarray, starts: np.ndarray) -> np.ndarray | None:
-    """``datetime64[D]`` of the ``YYYY-MM-DD,`` that opens each line, or None if one does not.
+def _parse_dates(path: Path, text: pd.Series, keep_first: bool,
+                 located: Callable) -> tuple[pd.DatetimeIndex, np.ndarray, list[str]]:
+    """The ``YYYY-MM-DD`` dates of the rows kept, their positions, and the repeated dates.
 
-    The same dates as ``pandas.to_datetime(format="%Y-%m-%d")`` for ten
-    characters of that shape; a date that does not exist (2001-02-29) or a
-    year outside 1678-2261 gives None.
+    A date on two rows raises, or with ``keep_first`` keeps its first row and
+    is one of the repeated dates (sorted, ``YYYY-MM-DD``); ``located()``
+    gives the file line of each row for the messages.
     """
-    if (starts + 10 >= raw.size).any():
-        return None
-    cells = raw[starts[:, None] + np.arange(11)]
-    if not ((cells[:, [4, 7]] == ord("-")).all() and (cells[:, 10] == ord(",")).all()):
-        return None
-    digits = cells[:, [0, 1, 2, 3, 5, 6, 8, 9]].astype(np.int64) - ord("0")
-    if ((digits < 0) | (digits > 9)).any():
-        return None
-    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
-    month = digits[:, 4] * 10 + digits[:, 5]
-    day = digits[:, 6] * 10 + digits[:, 7]
-    if ((year < 1678) | (year > 2261) | (month < 1) | (month > 12) | (day < 1)).any():
-        return None
-    first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
-    dates = first.astype("datetime64[D]") + (day - 1)
-    if (dates.astype("datetime64[M]") != first).any():  # 2001-02-29, 2001-04-31
-        return None
-    return dates
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        i = bad[0]
+        raise PriceFileError(
+            f"{path}: line {located()[0][i]}: date {text.iloc[i]!r} is not YYYY-MM-DD "
+            f"({bad.size} such line{'s' if bad.size > 1 else ''}); fix or remove the line"
+        )
+    dup = dates.duplicated(keep="first").to_numpy()
+    if dup.any() and not keep_first:
+        i = int(np.flatnonzero(dup)[0])
+        first = int(np.flatnonzero((dates == dates.iloc[i]).to_numpy())[0])
+        lines = located()[0]
+        raise PriceFileError(
+            f"{path}: line {lines[i]}: date {text.iloc[i]} already on line {lines[first]}; "
+            "keep one row per trade date"
+        )
+    kept = np.flatnonzero(~dup)
+    return pd.DatetimeIndex(dates.iloc[kept]), kept, sorted({_iso(d) for d in dates[dup]})
+
+
+def _parse_numbers(path: Path, name: str, cell: pd.Series,
+                   lines: Callable) -> tuple[np.ndarray, list[tuple[int, dict]]]:
+    """One price column as float64, and its cells read as non-finite numbers.
+
+    An empty cell is missing; a cell whose text is a non-finite number
+    (:data:`_NONFINITE`, or one that overflows such as ``1e999``) is set to
+    missing and reported as ``(row, {"line", "column", "text"})``; any other
+    text that is not a number raises, naming the line (``lines()``).
+    """
+    values = pd.to_numeric(cell, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    if np.isfinite(values).all():  # no cell to set to missing: the masking below changes nothing
+        return values, []
+    blank = cell.eq("")
+    nonfinite = cell.str.lower().isin(_NONFINITE)
+    values = pd.to_numeric(cell.mask(blank | nonfinite), errors="coerce")
+    wrong = np.flatnonzero((values.isna() & ~blank & ~nonfinite).to_numpy())
+    if wrong.size:
+        i = wrong[0]
+        raise PriceFileError(
+            f"{path}: line {lines()[i]}: column {name}: {cell.iloc[i]!r} is not a number; "
+            "fix the value or leave the cell empty for a missing price"
+        )
+    nonfinite = nonfinite.to_numpy() | np.isinf(values.to_numpy(dtype="float64", na_value=np.nan))
+    rows = np.flatnonzero(nonfinite)
+    cells = []
+    if rows.size:
+        at = lines()
+        cells = [(i, {"line": int(at[i]), "column": name, "text": cell.iloc[i]}) for i in rows]
+    values = values.mask(nonfinite)
+    return values.to_numpy(dtype="float64", na_value=np.nan), cells
 
 
 def _data_lines(path: Path, text: str) -> tuple[np.ndarray, np.ndarray]:
     """File line number and number of fields of each data row (the header is line 1).
 
-    Blank lines are skipped, as the CSV reader skips them. A record that
-    spans lines (a quote left open takes in the following rows) is a
-    PriceFileError at the line where it starts: a price file holds no
-    multi-line fields.
+    The csv module reads the file again. Blank lines are skipped, as the CSV
+    reader skips them. A record that spans lines (a quote left open takes in
+    the following rows) is a PriceFileError at the line where it starts: a
+    price file holds no multi-line fields.
     """
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
@@ -726,13 +683,7 @@ def _data_lines(path: Path, text: str) -> tuple[np.ndarray, np.ndarray]:
 def _calendar_closes(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Series | None:
     """Session close (UTC) of each trade date in ``[lo, hi]``, or None without a calendar."""
     try:
-        calendar_module = importlib.import_module("eventstudy.calendar")
-    except ModuleNotFoundError as exc:
-        if exc.name != "eventstudy.calendar":
-            raise
-        return None
-    try:
-        sessions = calendar_module.get_calendar(ticker).sessions(lo, hi)
+        sessions = get_calendar(ticker).sessions(lo, hi)
     except (CalendarError, InvalidTickerError) as exc:
         logger.debug("%s: no exchange calendar (%s); using the New York midnight rule", ticker, exc)
         return None
@@ -1428,7 +1379,7 @@ def load_prices(
     start, end = _as_date(start, "start"), _as_date(end, "end")
     if start is not None and end is not None and start > end:
         raise DataError(f"start {_iso(start)} is after end {_iso(end)}; swap them")
-    folder = _resolve_prices_dir(prices_dir)
+    folder = resolve_prices_dir(prices_dir)
     if source == "auto":
         source = "snapshot" if folder is not None else "yahoo"
     if source == "snapshot":

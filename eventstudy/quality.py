@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .calendar import get_calendar
 from .contracts import is_continuous_future, product, roll_days, thin_mask, thin_periods
+from .prices import load_prices, read_snapshot, resolve_prices_dir, validate_ticker
 
 __all__ = ["DataCheck", "EXTREME_ABS", "EXTREME_K", "N_LARGEST", "check_data", "extreme_returns"]
 
@@ -261,40 +261,32 @@ def _fmt(x, spec: str = ".4f") -> str:
     return "n/a" if not np.isfinite(x) else format(x, spec)
 
 
-def _raw_duplicates(ticker: str, folder: Path | None, start, end) -> list[pd.Timestamp]:
-    """Dates with more than one row in the snapshot file, read before any de-duplication."""
+def _load(ticker: str, prices_dir, start, end) -> tuple[pd.DataFrame, str, list]:
+    """The prices, their source and the dates on more than one row of a snapshot file.
+
+    A snapshot file with a repeated date inside ``[start, end]`` is read
+    keeping the first row of each date, so that the check reports the
+    repetition instead of stopping at it; a repetition outside the span
+    raises the loader's error, as a study would.
+    """
+    folder = resolve_prices_dir(prices_dir)
     if folder is None:
-        return []
-    path = folder / f"{ticker}.csv"
-    if not path.is_file():
-        return []
-    try:
-        raw = pd.read_csv(path, usecols=["Date"], dtype=str)
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return []  # load_prices reports the malformed file
-    dates = pd.to_datetime(raw["Date"].str.strip(), format="%Y-%m-%d", errors="coerce").dropna()
-    if start is not None:
-        dates = dates[dates >= pd.Timestamp(start)]
-    if end is not None:
-        dates = dates[dates <= pd.Timestamp(end)]
-    dup = pd.DatetimeIndex(dates[dates.duplicated(keep=False)]).unique().sort_values()
-    return list(dup)
-
-
-def _load(ticker, folder, start, end, duplicates) -> tuple[pd.DataFrame, str]:
-    from .prices import load_prices, read_snapshot
-
+        frame, duplicates = load_prices(ticker, start, end)[ticker], []
+    else:
+        frame = read_snapshot(ticker, folder, start, end, on_duplicate="first")
+        repeated = frame.attrs["provenance"]["duplicates"]
+        duplicates = [d for d in map(pd.Timestamp, repeated)
+                      if (start is None or d >= pd.Timestamp(start))
+                      and (end is None or d <= pd.Timestamp(end))]
+        if repeated and not duplicates:
+            read_snapshot(ticker, folder, start, end)
     if duplicates:
         logger.warning(
             "%s: %d duplicated dates; the first row of each is used for the rest of the check",
             ticker,
             len(duplicates),
         )
-        frame = read_snapshot(ticker, folder, start, end, on_duplicate="first")
-    else:
-        frame = load_prices(ticker, start, end, prices_dir=folder)[ticker]
-    source = frame.attrs.get("provenance", {}).get("source", "unknown")
-    return frame, source
+    return frame, frame.attrs.get("provenance", {}).get("source", "unknown"), duplicates
 
 
 def _runs(flags: np.ndarray, idx: pd.DatetimeIndex) -> list[tuple]:
@@ -385,13 +377,69 @@ def extreme_returns(returns: pd.Series, labels: pd.Series) -> tuple[pd.DataFrame
     return frame, scale
 
 
+def _nonpositive(prices: pd.DataFrame) -> list[dict]:
+    """``{"date", "column", "value"}`` of each price <= 0, by date then column."""
+    found = []
+    for col in ("Open", "High", "Low", "Close"):
+        if col in prices:
+            bad = prices[col] <= 0
+            found += [{"date": d, "column": col, "value": float(v)}
+                      for d, v in prices.loc[bad, col].items()]
+    return sorted(found, key=lambda p: (p["date"], p["column"]))
+
+
+def _log_returns(close: pd.Series) -> pd.Series:
+    """:math:`\\ln(C_t / C_{t-1})` over consecutive rows; NaN where a close is missing or <= 0."""
+    values = close.to_numpy(dtype=float)
+    ret = np.full(values.size, np.nan)
+    positive = np.isfinite(values) & (np.nan_to_num(values, nan=0.0) > 0)
+    ok = positive[1:] & positive[:-1]
+    ret[1:][ok] = np.log(values[1:][ok] / values[:-1][ok])
+    return pd.Series(ret, index=close.index)
+
+
+def _labels(idx: pd.DatetimeIndex, rolls: pd.DataFrame, thin: pd.Series) -> pd.Series:
+    """``roll`` on a roll day, else ``thin`` on a thin day, else ``-``."""
+    roll_set = set(rolls["date"]) if len(rolls) else set()
+    return pd.Series(
+        ["roll" if d in roll_set else ("thin" if t else "-")
+         for d, t in zip(idx, thin.reindex(idx, fill_value=False), strict=True)],
+        index=idx,
+    )
+
+
+def _largest(returns: pd.Series, labels: pd.Series) -> pd.DataFrame:
+    """The :data:`N_LARGEST` largest absolute returns: ``date``, ``return``, ``label``."""
+    top = returns.abs().dropna().sort_values(ascending=False, kind="stable").index[:N_LARGEST]
+    return pd.DataFrame({"date": list(top), "return": returns.loc[top].to_numpy(),
+                         "label": labels.loc[top].to_list()})
+
+
+def _log_findings(ticker: str, check: DataCheck) -> None:
+    for name, items in (
+        ("missing sessions", check.missing_sessions),
+        ("extra sessions", check.extra_sessions),
+        ("duplicate dates", check.duplicate_dates),
+    ):
+        if items:
+            logger.info("%s: %d %s", ticker, len(items), name)
+    for name, items in (
+        ("rows without a close", check.missing_closes),
+        ("non-finite prices", check.nonfinite_prices),
+        ("truncated rows", check.truncated_rows),
+        ("extreme returns", check.extreme_returns),
+    ):
+        if len(items):
+            logger.warning("%s: %s: %d (see the data check report)", ticker, name, len(items))
+
+
 def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
     """Data-quality report of one ticker.
 
     Parameters
     ----------
     ticker : str
-        Yahoo symbol, e.g. ``"ZS=F"``.
+        Yahoo symbol.
     prices_dir : path-like, optional
         Snapshot folder; default ``$EVENTSTUDY_PRICES_DIR``, else Yahoo
         through the cache (see :func:`eventstudy.prices.load_prices`).
@@ -415,109 +463,41 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
     non-positive close gives a missing return. A return is labelled ``roll``
     when its date is a roll day, else ``thin`` when its date is thin.
     """
-    from .prices import _as_date, _resolve_prices_dir, validate_ticker
-
     validate_ticker(ticker)
-    # Checked here, before the duplicate scan reads the file with these bounds.
-    start, end = _as_date(start, "start"), _as_date(end, "end")
     if is_continuous_future(ticker):
         product(ticker)
     cal = get_calendar(ticker)
-    folder = _resolve_prices_dir(prices_dir)
-    duplicates = _raw_duplicates(ticker, folder, start, end)
-    prices, source = _load(ticker, folder, start, end, duplicates)
+    prices, source, duplicates = _load(ticker, prices_dir, start, end)
     idx = pd.DatetimeIndex(prices.index)
-    first, last = idx[0], idx[-1]
-
-    expected = cal.trade_dates(first, last)
-    missing = list(expected.difference(idx))
-    extra = list(idx.difference(expected))
-
-    nonpositive = []
-    for col in ("Open", "High", "Low", "Close"):
-        if col in prices:
-            bad = prices[col] <= 0
-            nonpositive += [
-                {"date": d, "column": col, "value": float(v)}
-                for d, v in prices.loc[bad, col].items()
-            ]
-    nonpositive.sort(key=lambda p: (p["date"], p["column"]))
-
-    if "Volume" in prices:
-        vol = prices["Volume"]
-        zero_volume = list(idx[(vol.isna() | (vol == 0)).to_numpy()])
-    else:
-        zero_volume = []
-
-    rolls = roll_days(ticker, idx, prices.get("Volume"), close=prices["Close"])
-    thin = thin_mask(ticker, prices)
-    periods = thin_periods(ticker, prices)
-
-    close = prices["Close"].to_numpy(dtype=float)
-    ret = np.full(close.size, np.nan)
-    positive = np.isfinite(close) & (np.nan_to_num(close, nan=0.0) > 0)
-    ok = positive[1:] & positive[:-1]
-    ret[1:][ok] = np.log(close[1:][ok] / close[:-1][ok])
-    returns = pd.Series(ret, index=idx)
-    roll_set = set(rolls["date"]) if len(rolls) else set()
-    all_labels = pd.Series(
-        [
-            "roll" if d in roll_set else ("thin" if t else "-")
-            for d, t in zip(idx, thin.reindex(idx, fill_value=False), strict=True)
-        ],
-        index=idx,
-    )
-    top = returns.abs().dropna().sort_values(ascending=False, kind="stable").index[:N_LARGEST]
-    largest = pd.DataFrame(
-        {
-            "date": list(top),
-            "return": returns.loc[top].to_numpy(),
-            "label": all_labels.loc[top].to_list(),
-        }
-    )
-    extreme, scale = extreme_returns(returns, all_labels)
-
-    no_close = ~np.isfinite(close)
-    missing_closes = list(idx[no_close])
-    close_runs = _runs(no_close, idx)
+    expected = cal.trade_dates(idx[0], idx[-1])
+    volume = prices.get("Volume")
+    rolls = roll_days(ticker, idx, volume, close=prices["Close"])
+    returns = _log_returns(prices["Close"])
+    labels = _labels(idx, rolls, thin_mask(ticker, prices))
+    extreme, scale = extreme_returns(returns, labels)
+    no_close = ~np.isfinite(prices["Close"].to_numpy(dtype=float))
     provenance = prices.attrs.get("provenance", {})
-    nonfinite = list(provenance.get("nonfinite", []))
-    truncated = list(provenance.get("short_rows", []))
-
-    for name, items in (
-        ("missing sessions", missing),
-        ("extra sessions", extra),
-        ("duplicate dates", duplicates),
-    ):
-        if items:
-            logger.info("%s: %d %s", ticker, len(items), name)
-    for name, items in (
-        ("rows without a close", missing_closes),
-        ("non-finite prices", nonfinite),
-        ("truncated rows", truncated),
-        ("extreme returns", extreme),
-    ):
-        if len(items):
-            logger.warning("%s: %s: %d (see the data check report)", ticker, name, len(items))
-    return DataCheck(
+    check = DataCheck(
         ticker=ticker,
         calendar=cal.name,
         source=source,
-        first=first,
-        last=last,
+        first=idx[0],
+        last=idx[-1],
         rows=int(idx.size),
-        missing_sessions=missing,
-        extra_sessions=extra,
+        missing_sessions=list(expected.difference(idx)),
+        extra_sessions=list(idx.difference(expected)),
         duplicate_dates=duplicates,
-        nonpositive_prices=nonpositive,
-        zero_volume=zero_volume,
+        nonpositive_prices=_nonpositive(prices),
+        zero_volume=[] if volume is None else list(idx[(volume.isna() | (volume == 0)).to_numpy()]),
         roll_days=rolls,
-        thin_periods=periods,
-        largest_returns=largest,
-        missing_closes=missing_closes,
-        missing_close_runs=close_runs,
-        nonfinite_prices=nonfinite,
-        truncated_rows=truncated,
+        thin_periods=thin_periods(ticker, prices),
+        largest_returns=_largest(returns, labels),
+        missing_closes=list(idx[no_close]),
+        missing_close_runs=_runs(no_close, idx),
+        nonfinite_prices=list(provenance.get("nonfinite", [])),
+        truncated_rows=list(provenance.get("short_rows", [])),
         extreme_returns=extreme,
         scale=scale,
     )
+    _log_findings(ticker, check)
+    return check

@@ -21,7 +21,7 @@ missing value. The statsmodels-style accessors read from it:
 
 from __future__ import annotations
 
-import html
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from scipy import special
 
 from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
 from .exceptions import InferenceError, OptionError
+
+if TYPE_CHECKING:
+    from .summary import Summary
 
 __all__ = ["EventStudyResults", "MultiAssetResults", "NOT_SIZE_CHECKED", "TESTS_COLUMNS",
            "TIDY_COLUMNS", "check_event_ids"]
@@ -44,7 +47,6 @@ TIDY_COLUMNS = [
     "n_days", "window_days",
     "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
 ]
-_PCT = 100.0
 
 #: The note of a row whose results have no size check (``lead_test`` empty).
 NOT_SIZE_CHECKED = ("single-event tests not size-checked in this run (analyse with "
@@ -862,138 +864,50 @@ class EventStudyResults:
                             index=index)
 
     # ------------------------------------------------------------ display
-    def _header(self) -> list[tuple[str, str]]:
-        o = self.study
-        ev = self._events
-        return [
-            ("Asset", o.asset),
-            ("Donors" if o.model == "synthetic" else "Factors", ", ".join(o.regressors) or "none"),
-            *([("Factor lags", ", ".join(f"{g:+d}" for g in o.factor_lags))]
-              if tuple(o.factor_lags) != (0,) else []),
-            ("Model", f"{o.model}, {o.returns} returns"),
-            ("Estimation window", f"[{o.estimation[0]}, {o.estimation[1]}] trade days, at least "
-                                  f"{o.min_estimation_days} used"),
-            ("CAR windows", ", ".join(_window_text(a, b) for a, b in o.windows)),
-            ("Other events' windows", "kept out of estimation" if o.exclude_other_events
-             else "kept in estimation"),
-            ("Thin-trading days", "kept out of estimation" if o.exclude_thin_trading
-             else "kept in estimation"),
-            ("Placebo", f"{o.placebo_draws} pseudo-events (seed {o.seed})" if o.placebo_draws
-             else "off"),
-            ("Events used / excluded",
-             f"{self.n_used} / {int((ev['status'] == 'excluded').sum())}"),
-        ]
+    def summary(self, alpha: float = 0.05, *, event_ids=None, windows=None,
+                names=None) -> Summary:
+        """The summary of these results: the reading of the headline events and windows.
 
-    def _car_display(self) -> pd.DataFrame:
-        c = self.tidy(0.05)
-        return pd.DataFrame({
-            "event": c["event_id"],
-            "window": "[" + c["start"].astype(str) + ", " + c["end"].astype(str) + "]",
-            "CAR %": (c["car"] * _PCT).round(2),
-            "se %": (c["car_se"] * _PCT).round(2),
-            "95% CI %": [f"[{lo:+.2f}, {hi:+.2f}]" if np.isfinite(lo) else ""
-                         for lo, hi in zip(c["ci_lower"] * _PCT, c["ci_upper"] * _PCT,
-                                           strict=True)],
-            "t": c["t"].round(2),
-            "p": c["p"].round(3),
-            "SQ p": c["sq_p"].round(3),
-            "placebo p": c["placebo_p"].round(3),
-            "days": c["n_days"],
-        })
+        Parameters
+        ----------
+        alpha : float
+            The interval is the ``1 - alpha`` interval of the tidy table.
+        event_ids, windows : optional
+            The headline events and windows; default the study's
+            ``headline_events`` and ``headline_windows`` (every used event, the
+            first two windows).
+        names : dict of str -> str, optional
+            Event id -> the name shown.
 
-    def _model_display(self) -> pd.DataFrame:
-        nm = self.normal_model()
-        names = _param_names(self.arrays.model, self.study.design_columns)
-        out = pd.DataFrame({"event": nm["event_id"]})
-        if self.arrays.model == "synthetic":
-            for name in names:
-                out[f"w {name}"] = nm[name].round(4)
-            out["RMSPE %"] = (nm["rmspe"] * _PCT).round(2)
-        for name in [] if self.arrays.model == "synthetic" else (
-                names + [f"{f}_sum" for f in self.study.factors if f"{f}_sum" in nm]):
-            out[name] = [f"{b:.4f} ({s:.4f})" if np.isfinite(b) else ""
-                         for b, s in zip(nm[name], nm[f"{name}_se"], strict=True)]
-        out["R²"] = nm["r2"].round(3)
-        out["resid sd %"] = (nm["resid_sd"] * _PCT).round(2)
-        out["days"] = nm["n_estimation"]
-        return out
+        Returns
+        -------
+        eventstudy.summary.Summary
+            Per headline event and window the CAR, its interval, the leading
+            test, its p and its grade, with the other single-event tests' p
+            beside their measured sizes; the study's facts, the notes and the
+            group tests. ``str()``, ``_repr_html_()``, ``to_markdown()`` and
+            ``to_latex()`` render it.
+        """
+        from .summary import build_summary, header_facts
 
-    def _caar_display(self) -> pd.DataFrame:
-        c = self.caar
-        return pd.DataFrame({
-            "group": c["group"],
-            "window": "[" + c["start"].astype(str) + ", " + c["end"].astype(str) + "]",
-            "CAAR %": (c["caar"].astype(float) * _PCT).round(2),
-            "se %": (c["caar_se"].astype(float) * _PCT).round(2),
-            "t": c["t"].round(2),
-            "p": c["p"].round(3),
-            "events": c["n_events"],
-        })
-
-    def _excluded_display(self) -> pd.DataFrame:
-        e = self._events
-        return e.loc[e["status"] == "excluded", ["event_id", "trade_date", "reason"]]
-
-    def summary(self) -> str:
-        """Plain-text summary: options, CAR per event, normal model, CAAR, exclusions, tests."""
-        head = self._header()
-        width = max(len(k) for k, _ in head)
-        kind = self.study.return_label
-        lines = ["Event study results", "=" * 19]
-        lines += [f"{k.ljust(width)} : {v}" for k, v in head]
-        lines += ["", f"CAR by event (% {kind}; se with estimation error; 95% interval; p of "
-                      "the t, SQ and placebo tests)"]
-        lines += [self._car_display().to_string(index=False, na_rep="—") if self.n_used
-                  else "(none)"]
-        notes = self._base_tidy()
-        notes = notes[notes["note"] != ""]
-        if len(notes):
-            lines += ["", "Notes"]
-            lines += [f"  {r.event_id} [{r.start}, {r.end}]: {r.note}" for r in notes.itertuples()]
-        lines += ["", "Normal-return model (coefficient (se), on each event's estimation sample)"]
-        lines += [self._model_display().to_string(index=False) if self.n_used else "(none)"]
-        lines += ["", "CAAR by group (se assumes no cross-correlation; p from the normal)"]
-        lines += [self._caar_display().to_string(index=False, na_rep="—") if self.n_used
-                  else "(none)"]
-        ex = self._excluded_display()
-        if len(ex):
-            lines += ["", "Excluded events"]
-            lines += [f"  {r.event_id}: {r.reason}" for r in ex.itertuples()]
-        if len(self._tests):
-            t = self._tests.copy()
-            t["p_value"] = t["p_value"].astype(float).round(4)
-            t["statistic"] = t["statistic"].astype(float).round(4)
-            lines += ["", "Tests", t.drop(columns="note").to_string(index=False, na_rep="—")]
-        return "\n".join(lines)
+        s = self.study
+        facts = header_facts(s, self.events, size_check=self.size_check, dates=self.dates,
+                             tests=self.single_event_tests)
+        return build_summary(
+            self.tidy(alpha), facts, group_tests=self.tests, sizes=self.size_summary(),
+            event_ids=s.headline_events if event_ids is None else event_ids,
+            windows=s.headline_windows if windows is None else windows, alpha=alpha,
+            names=names)
 
     def __str__(self) -> str:
-        return self.summary()
+        return str(self.summary())
 
     def __repr__(self) -> str:
         return (f"<EventStudyResults {self.study.asset} model={self.study.model!r} "
                 f"events used={self.n_used} of {len(self._events)}>")
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in self._header()
-        )
-        kind = self.study.return_label
-        parts = [
-            "<div class='eventstudy-results'><h4>Event study results</h4>",
-            f"<table>{rows}</table>",
-            f"<h5>CAR by event (% {kind}, 95% interval)</h5>",
-            self._car_display().to_html(index=False, na_rep="—"),
-            "<h5>Normal-return model</h5>",
-            self._model_display().to_html(index=False, na_rep="—"),
-            "<h5>CAAR by group (se assumes no cross-correlation)</h5>",
-            self._caar_display().to_html(index=False, na_rep="—"),
-        ]
-        ex = self._excluded_display()
-        if len(ex):
-            parts += ["<h5>Excluded events</h5>", ex.to_html(index=False)]
-        parts.append("</div>")
-        return "".join(parts)
+        return self.summary().to_html()
 
     # ------------------------------------------------------------- figures
     def cumulative(self):
@@ -1254,26 +1168,33 @@ class MultiAssetResults:
         self._cache["cross"] = table
         return table.copy()
 
-    def summary(self) -> str:
-        """Each asset's summary, then the cross-asset tests."""
-        parts = []
-        for asset, res in self.results.items():
-            parts += [f"### {asset}", res.summary(), ""]
-        cross = self.cross_asset()
-        if len(cross):
-            parts += ["Across assets (mean CAR with the assets' correlation; joint Wald test)",
-                      cross.round(4).to_string(index=False)]
-        return "\n".join(parts)
+    def summary(self, alpha: float = 0.05, *, event_ids=None, windows=None,
+                names=None) -> Summary:
+        """Every asset's summary stacked (an ``asset`` column), then the cross-asset tests.
+
+        The headline events and windows default to the study's
+        (:meth:`EventStudyResults.summary`); see :meth:`eventstudy.summary.Summary.stack`.
+        """
+        from .summary import Summary, cross_asset_table
+
+        s = self.study
+        parts = {a: r.summary(alpha, event_ids=event_ids, windows=windows, names=names)
+                 for a, r in self.results.items()}
+        cross = self.cross_asset(alpha)
+        extra = ((("Across assets: the mean CAR with the assets' correlation, and the joint "
+                   "Wald test that every CAR is zero"), cross_asset_table(cross)),) \
+            if len(cross) else ()
+        return Summary.stack(parts, title=(s.title or s.name) if s is not None else None,
+                             description=s.description if s is not None else "", extra=extra)
 
     def __str__(self) -> str:
-        return self.summary()
+        return str(self.summary())
 
     def __repr__(self) -> str:
         return f"<MultiAssetResults {', '.join(self.assets)}: events used={self.n_used}>"
 
     def _repr_html_(self) -> str:
-        return "".join(f"<h4>{html.escape(a)}</h4>{r._repr_html_()}"
-                       for a, r in self.results.items())
+        return self.summary().to_html()
 
 
 def _residuals_by_date(results: EventStudyResults, event_id: str) -> pd.Series:

@@ -1,37 +1,27 @@
-"""Size and power of the test battery (Brown and Warner 1985).
+"""Size and power of the tests (Brown and Warner 1985), and the size check of a study.
 
 Pseudo-events are placed on randomly drawn trade dates with no effect added:
 a valid test rejects the true null at 5% in about 5% of the replications.
 Adding a known abnormal return to the day-0 return of every pseudo-event
 gives the power. Two kinds of returns:
 
-- the real asset (:func:`load_return_arrays`: CBOT soybeans against SPY and
-  UUP, with the study's masks), which says which tests survive these
-  returns;
+- a real asset (a study's engine inputs, or :func:`load_return_arrays`),
+  which says which tests survive these returns;
 - iid returns of a known market model with normal or Student-t(4)
   disturbances (:func:`synthetic_return_arrays`), where every test must hold
   its size: a failure there is an implementation error.
 
-Pseudo-event windows are clean by default (``clean_windows``): every day of
-the widest window is a day the estimation sample could hold, so no roll day
-and, with the thin-trading exclusion on, no thin-trading (delivery-period)
-day. Thin days are left out of estimation samples but their abnormal returns
-are about 15% more volatile; pseudo windows on them had a variance the
-estimation sample understates, which made Patell's Z reject 8.6% of true
-nulls on [0, 0]. The study reports a real event whose window holds thin days
-as a flagged, separate case; the simulation measures the clean case.
+Pseudo-event windows are clean by default: every day of the widest window is
+a day the estimation sample could hold (no roll day and, with the
+thin-trading exclusion on, no thin-trading day), the case the estimation
+sample describes; a study reports a real event whose window holds other days
+as a flagged, separate case.
 
-What the simulation finds depends on the asset and the study's settings, so
-it is measured where it is used: :func:`size_check` for each study and asset
-(the report and ``eventstudy run`` grade only the single-event tests that
-hold their size there), and :func:`run_size_power` for the full table of
-page 5 of the report. Single-event trials of one asset reuse its history's
-eligible days, so beyond the Monte Carlo SE the history itself limits how
-finely a size can be known.
-
-The small configuration runs in the test suite; the full-size run
-(:func:`run_size_power`) is for the report and the benchmark, and
-:func:`bench_placebo` times the placebo distribution of a study's events.
+:func:`size_check` measures the single-event tests on a study's own returns
+(a study grades only the single-event tests that hold their size there);
+:func:`run_size_power` measures every test on real and synthetic returns.
+Single-event trials of one asset reuse its history's eligible days, so beyond
+the Monte Carlo SE the history itself limits how finely a size can be known.
 """
 
 from __future__ import annotations
@@ -45,28 +35,19 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .options import check_option
+from . import inference
+from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
 from .estimate import estimate_arrays
 from .exceptions import InferenceError
-from .inference import (
-    SQ_DRAWS,
-    SQ_SCREEN,
-    TEST_NAMES,
-    _event_statistics,
-    _ranks_u_shifted,
-    _replicated_group_pvalues,
-    _sq_sample,
-    placebo_distribution,
-    placebo_eligible,
-    sq_pvalues,
-    sq_pvalues_shifted,
-)
+from .inference import TEST_NAMES, placebo_distribution, placebo_eligible, sq_pvalues
+from .options import check_option
 from .volatility import ewma_event_tests, fixed_garch_params
 
 __all__ = [
     "SizeCheck",
     "size_check",
     "SIZE_CHECK_REPS",
+    "SIZE_CHECK_PLACEBO_DRAWS",
     "POWER_GRID",
     "EVENT_TEST_COLUMNS",
     "EVENT_TEST_LABELS",
@@ -76,8 +57,8 @@ __all__ = [
     "SyntheticDist",
     "SIM_COLUMNS",
     "simulate_tests",
+    "add_day0_abnormal",
     "run_size_power",
-    "bench_placebo",
     "EVENT_TESTS",
 ]
 
@@ -94,6 +75,17 @@ SIM_COLUMNS = [
     "setting", "test", "window", "start", "end", "abnormal", "rate", "mc_se", "within_3se",
     "rejections", "trials", "n_events",
 ]
+
+#: Replications of a study's size check (:func:`size_check`); at 20 pseudo-events
+#: each, 60,000 single-event trials: a Monte Carlo SE of 0.09 points at 5%.
+SIZE_CHECK_REPS = 3000
+#: Abnormal day-0 returns of the size check's power curve (0 is the size).
+POWER_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 0.08)
+#: Bumped when the simulation's definition changes: cached size checks of an
+#: earlier definition are not read.
+_SIZE_CHECK_VERSION = 1
+#: Pseudo-events of a size check's placebo test when the study draws none.
+SIZE_CHECK_PLACEBO_DRAWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -134,52 +126,43 @@ class ReturnArrays:
         return self.dates.searchsorted(d, side="left").astype(np.int64)
 
 
-def load_return_arrays(prices_dir=None, asset="ZS=F", factors=("SPY", "UUP"), *,
-                       start=None, end=None, exclude_thin_trading=True) -> ReturnArrays:
-    """Read prices, compute log returns and masks, as the study does.
+def load_return_arrays(prices_dir, asset, factors, *, exclude_thin_trading) -> ReturnArrays:
+    """Log returns of ``asset`` and ``factors`` from price files, with the roll and thin masks.
 
     Parameters
     ----------
-    prices_dir : path, optional
-        Snapshot folder (default ``$EVENTSTUDY_PRICES_DIR``, see
+    prices_dir : path or None
+        Snapshot folder (None: ``$EVENTSTUDY_PRICES_DIR``, see
         :func:`eventstudy.prices.load_prices`).
     asset : str
     factors : sequence of str
-    start, end : date-like, optional
     exclude_thin_trading : bool
-        Leave the asset's thin-trading days out of ``est_ok`` (the study's
-        default).
+        Leave the asset's thin-trading days out of ``est_ok``.
 
     Returns
     -------
     ReturnArrays
-        Roll days of the asset and of continuous-futures factors are masked
-        and, with ``exclude_thin_trading``, thin-trading days of the asset
-        are left out of ``est_ok`` (:func:`eventstudy.panel.prepare_returns`).
+        Over the span where every series has prices; roll days of the asset
+        and of continuous-futures factors masked
+        (:func:`eventstudy.panel.prepare_returns`).
     """
     from .panel import common_span, prepare_returns
     from .prices import load_prices
 
     factors = tuple(factors)
-    prices = load_prices([asset, *factors], start=start, end=end, prices_dir=prices_dir)
-    # Returns exist only where every series has prices (UUP begins in 2007).
+    prices = load_prices([asset, *factors], prices_dir=prices_dir)
     first, last = common_span(prices)
     data = prepare_returns(prices, asset, factors, start=first, end=last)
     ret = data.returns
-    y = ret[asset].to_numpy(dtype=np.float64)
-    X = ret[list(factors)].to_numpy(dtype=np.float64).reshape(len(ret), len(factors))
-    roll = data.roll.to_numpy(dtype=bool)
     thin = data.thin.to_numpy(dtype=bool)
     valid = data.valid.to_numpy(dtype=bool)
-    n_roll, n_thin = int(roll.sum()), int((thin & valid).sum())
-    logger.info(
-        "%s: %d returns, %d roll days masked, %d thin days left out of estimation samples",
-        asset, len(y), n_roll, n_thin,
-    )
+    logger.info("%s: %d returns, %d roll days masked, %d thin days left out of estimation "
+                "samples", asset, len(ret), int(data.roll.to_numpy(dtype=bool).sum()),
+                int((thin & valid).sum()))
     return ReturnArrays(
         dates=pd.DatetimeIndex(ret.index),
-        y=y,
-        X=X,
+        y=ret[asset].to_numpy(dtype=np.float64),
+        X=ret[list(factors)].to_numpy(dtype=np.float64).reshape(len(ret), len(factors)),
         valid=valid,
         est_ok=valid & ~thin if exclude_thin_trading else valid.copy(),
         asset=asset,
@@ -223,8 +206,7 @@ def synthetic_return_arrays(dist="normal", *, n_days=4000, n_factors=2, sigma=0.
         eps = rng.standard_normal(n_days)
     else:
         eps = rng.standard_t(4, size=n_days) / np.sqrt(2.0)
-    b = np.asarray(beta, dtype=np.float64)[:n_factors]
-    y = alpha + X @ b + sigma * eps
+    y = alpha + X @ np.asarray(beta, dtype=np.float64)[:n_factors] + sigma * eps
     ones = np.ones(n_days, dtype=bool)
     return ReturnArrays(
         dates=pd.bdate_range("2000-01-03", periods=n_days, name="date"),
@@ -250,15 +232,28 @@ def _draw_events(rng, eligible, n_events, span):
     )
 
 
-def _add_day0_abnormal(arrays, abnormal):
+def add_day0_abnormal(arrays, abnormal):
     """Engine output as if ``abnormal`` were added to every event's day-0 return.
 
+    Parameters
+    ----------
+    arrays : EventArrays
+        Engine output of events whose widest windows do not overlap.
+    abnormal : float
+        Abnormal return (log-return units).
+
+    Returns
+    -------
+    EventArrays
+        Day-0 abnormal return and return, the CARs of the windows holding
+        day 0, their t statistics and p-values moved.
+
+    Notes
+    -----
     Day 0 is in the event's own widest window, which other-event exclusion
-    keeps out of every other event's estimation sample (and the simulation's
-    windows do not overlap), so the shift moves the day-0 abnormal return and
-    the CARs of the windows holding day 0 only: the same arrays as re-running
-    the engine on the shifted returns, without a copy of the returns per
-    replication.
+    keeps out of every other event's estimation sample, so the shift moves
+    the day-0 abnormal return and the CARs of the windows holding day 0
+    only: the arrays of the engine run on the shifted returns.
     """
     rel = np.asarray(arrays.rel_win)
     if not (rel == 0).any():
@@ -278,205 +273,169 @@ def _add_day0_abnormal(arrays, abnormal):
     return replace(arrays, ar=ar, ret=ret, car=car, tstat=tstat, pvalue=pvalue)
 
 
-def simulate_tests(
-    y,
-    X,
-    valid,
-    est_ok,
-    *,
-    model="market",
-    estimation=(-250, -11),
-    windows=((0, 0), (-1, 1), (0, 5)),
-    n_events=10,
-    reps=500,
-    abnormal=0.0,
-    alpha=0.05,
-    placebo_draws=10_000,
-    placebo_groups=1000,
-    seed=0,
-    min_estimation_days=100,
-    clean_windows=True,
-    setting="",
-    group_tests=True,
-) -> pd.DataFrame:
+def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha=0.05,
+                   placebo_groups=1000, clean_windows=True, group_tests=True,
+                   setting="") -> pd.DataFrame:
     """Rejection rates of every test on pseudo-events of a return series.
 
     Parameters
     ----------
-    y, X, valid, est_ok
-        The engine's inputs (e.g. from :func:`load_return_arrays` or
+    returns : Design or ReturnArrays
+        The engine's inputs ``y, X, valid, est_ok`` (e.g. a study's
+        :class:`eventstudy.estimate.Design`, :func:`load_return_arrays` or
         :func:`synthetic_return_arrays`).
-    model, estimation, windows, min_estimation_days
-        Study settings passed to the engine.
+    study : eventstudy.config.Study
+        Its ``model, estimation, windows, min_estimation_days``; its
+        ``placebo_draws`` pseudo-events (drawn once) for the placebo tests and
+        its ``seed`` for every draw.
     n_events : int
         Events per replication (one group, sign +1).
     reps : int
         Replications.
     abnormal : float or sequence of float
         Abnormal return added to the day-0 return of every pseudo-event
-        (log-return units, e.g. 0.01); 0 measures the size. Several sizes
-        are tested on the same pseudo-events (common random numbers: the
-        power curve is smooth in the size).
+        (log-return units, e.g. 0.01); 0 measures the size. Every size is
+        tested on the same pseudo-events (common random numbers).
     alpha : float
         Test level.
-    placebo_draws : int
-        Pseudo-events of the placebo distribution (drawn once).
     placebo_groups : int
         Pseudo groups per replication for the group placebo test.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
     clean_windows : bool
         Draw pseudo-events (and the placebo distribution's) only where every
         day of the widest event window could be an estimation day
-        (``est_ok & valid``: no missing or roll day and, when ``est_ok``
-        leaves thin-trading days out — the study's
-        ``exclude_thin_trading = true`` — no thin-trading day). Default on:
-        the study reports an event window on thin days as a separate,
-        flagged case. Off, only day 0 needs a return (the behaviour of
-        earlier versions; pseudo windows then include thin days, whose
-        variance the estimation sample does not describe).
-    setting : str
-        Label written in the ``setting`` column (e.g. ``real`` or
-        ``iid-t4``).
+        (``est_ok & valid``); off, only day 0 needs a return.
     group_tests : bool
-        Also run the group tests of the battery (default); off, only the
-        single-event tests (the size check of a study's report).
+        Also run the group tests of the battery; off, only the single-event
+        tests.
+    setting : str
+        Label written in the ``setting`` column.
 
     Returns
     -------
     DataFrame
-        Columns :data:`SIM_COLUMNS`: ``setting, test, window, start, end,
-        abnormal, rate, mc_se, within_3se, rejections, trials, n_events``.
-        Group tests (names of :data:`eventstudy.inference.TEST_NAMES`) have
-        one trial per replication; the single-event tests (engine t test
-        ``event-t``, ``sq``, ``event-placebo`` and ``garch``, the
-        fixed-parameter GARCH(1, 1) filter of a study's ``volatility =
-        "garch"`` with its parameters from one fit on the whole series,
+        Columns :data:`SIM_COLUMNS`. Group tests (names of
+        :data:`eventstudy.inference.TEST_NAMES`) have one trial per
+        replication; the single-event tests (engine t test ``event-t``,
+        ``sq``, ``event-placebo`` and ``garch``, the fixed-parameter
+        GARCH(1, 1) filter of a study's ``volatility = "garch"`` with its
+        parameters from one fit on the whole series,
         :func:`eventstudy.volatility.fixed_garch_params`) one per event and
         replication. ``mc_se`` = √(α(1 - α)/trials), the Monte Carlo
         standard error of a rejection rate whose true value is α (for
         ``event-placebo`` √(α(1 - α)(1/trials + 1/placebo_draws)): every
-        trial is judged against the one placebo pool, whose own 5% tail is
-        estimated from ``placebo_draws`` pseudo-events);
-        ``within_3se`` (null rows only, else missing) marks
-        |rate - α| <= 3 mc_se.
+        trial is judged against the one placebo pool); ``within_3se`` (null
+        rows only, else missing) marks |rate - α| <= 3 mc_se.
+
+    Raises
+    ------
+    InferenceError
+        A non-positive ``reps``, too few eligible dates for ``n_events``
+        separate pseudo-events.
 
     Notes
     -----
-    Brown and Warner (1985): each replication draws ``n_events`` distinct day-0
-    positions uniformly among the eligible dates (enough estimation days,
-    day-0 return present, clean windows as above; see
-    :func:`eventstudy.inference.placebo_eligible`), redrawing until their
-    widest windows do not overlap, so that the events are separate news days
-    of one asset as in a catalogue. ``abnormal`` is added to the asset's
-    day-0 returns, the engine runs on the replication's events (other-event
-    exclusion on), and the battery and the single-event tests are applied.
+    Each replication draws ``n_events`` distinct day-0 positions uniformly
+    among the eligible dates (:func:`eventstudy.inference.placebo_eligible`),
+    redrawing until their widest windows do not overlap, so that the events
+    are separate news days of one asset as in a catalogue. The engine runs on
+    the replication's events (other-event exclusion on), ``abnormal`` is
+    added on day 0 (:func:`add_day0_abnormal`), and the tests are applied: the
+    battery's group tests along the replication axis
+    (:func:`eventstudy.inference.group_tests`), the placebo's pseudo groups
+    drawn for every replication (:meth:`eventstudy.inference.Placebo.pseudo_groups`).
     A test that cannot be computed in a replication (NaN p-value) counts as
-    a trial without rejection. The placebo distribution is drawn once, with
-    no catalogued event to avoid, and shared by the replications; each
-    replication draws its own pseudo groups, so that the replications'
-    placebo decisions do not share one set of pseudo groups.
-
-    Computation: the replications run in blocks of about 5,000 events. One
-    engine call fits a block, with other-event exclusion inside each
-    replication only (``event_groups`` of
-    :func:`eventstudy.estimate.estimate_arrays`); the abnormal return is added
-    to the engine's day-0 abnormal returns and CARs, which is the same as
-    adding it to the returns, since day 0 lies in no other event's sample
-    (:func:`_add_day0_abnormal`, tested against re-running the engine); and
-    the battery runs along the replication axis with the same statistics as
-    :func:`eventstudy.inference.group_tests` on each replication (tested to
-    rounding), the placebo's pseudo groups drawn exactly (without
-    replacement) for every replication at once.
+    a trial without rejection. Replications run in blocks of about 5,000
+    events, one engine call per block (``event_groups`` of
+    :func:`eventstudy.estimate.estimate_arrays`).
 
     References
     ----------
     Brown, S. J., Warner, J. B. (1985). Using daily stock returns: the case of
     event studies. Journal of Financial Economics, 14(1), 3-31.
     """
-    y = np.asarray(y, dtype=np.float64)
-    valid = np.asarray(valid, dtype=bool)
-    est_ok = np.asarray(est_ok, dtype=bool)
-    windows = np.asarray(windows, dtype=np.int64).reshape(-1, 2)
-    W = windows.shape[0]
     if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
         raise InferenceError(f"reps must be a positive integer; got {reps!r}")
-    window_ok = None if clean_windows else np.ones(valid.shape, dtype=bool)
-    rng = np.random.default_rng(seed)
+    windows = np.asarray(study.windows, dtype=np.int64).reshape(-1, 2)
+    sizes = [float(a) for a in np.atleast_1d(np.asarray(abnormal, dtype=np.float64))]
+    tests = (list(TEST_NAMES) if group_tests else []) + list(EVENT_TESTS)
+    rej = {(d, t): np.zeros(len(windows), dtype=np.int64) for d in sizes for t in tests}
+    trials = {k: np.zeros(len(windows), dtype=np.int64) for k in rej}
+    rng = np.random.default_rng(study.seed)
+    eligible, placebo = _null_setting(returns, study, windows, rng, n_events, clean_windows)
+    garch_params = fixed_garch_params(returns.y, returns.X, returns.est_ok, study.model)
+    span = int(windows[:, 1].max() - windows[:, 0].min())
+    block = max(1, 5000 // max(n_events, 1))  # 250 x 20 events stay near 100 MB
+    for start in range(0, reps, block):
+        b = min(block, reps - start)
+        day0 = np.stack([_draw_events(rng, eligible, n_events, span) for _ in range(b)])
+        null = estimate_arrays(
+            returns.y, returns.X, returns.valid, returns.est_ok, day0.ravel(),
+            model=study.model, estimation=study.estimation, windows=windows,
+            exclude_other_events=True, min_estimation_days=study.min_estimation_days,
+            event_groups=np.repeat(np.arange(b), n_events),
+        )
+        blocks = _block_pvalues(null, n_events, sizes, placebo, garch_params, rng,
+                                placebo_groups if group_tests else None)
+        for delta, res in blocks:
+            for t, p in res.items():
+                rej[delta, t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
+                trials[delta, t] += b if t in TEST_NAMES else b * n_events
+    return _rate_table(rej, trials, windows, alpha, placebo.draws, n_events, setting)
+
+
+def _null_setting(returns, study, windows, rng, n_events, clean_windows):
+    """The eligible pseudo day 0 and the placebo distribution (seeded from ``rng``)."""
+    window_ok = None if clean_windows else np.ones(np.shape(returns.valid), dtype=bool)
     eligible = placebo_eligible(
-        valid, est_ok, estimation=estimation, windows=windows, event_day0=[],
-        min_estimation_days=min_estimation_days, window_ok=window_ok,
+        returns.valid, returns.est_ok, estimation=study.estimation, windows=windows,
+        event_day0=[], min_estimation_days=study.min_estimation_days, window_ok=window_ok,
     )
     if eligible.size < n_events:
         raise InferenceError(
             f"only {eligible.size} eligible dates for {n_events} pseudo-events per replication"
         )
     placebo = placebo_distribution(
-        y, X, valid, est_ok, model=model, estimation=estimation, windows=windows,
-        event_day0=[], draws=placebo_draws, seed=int(rng.integers(2**31)),
-        min_estimation_days=min_estimation_days, window_ok=window_ok,
+        returns.y, returns.X, returns.valid, returns.est_ok, model=study.model,
+        estimation=study.estimation, windows=windows, event_day0=[], draws=study.placebo_draws,
+        seed=int(rng.integers(2**31)), min_estimation_days=study.min_estimation_days,
+        window_ok=window_ok,
     )
-    span = int(windows[:, 1].max() - windows[:, 0].min())
-    sizes = [float(a) for a in np.atleast_1d(np.asarray(abnormal, dtype=np.float64))]
-    # the fixed-parameter GARCH filter's parameters: one fit on the whole series
-    garch_params = fixed_garch_params(y, X, est_ok, model)
-    group_names = list(TEST_NAMES) if group_tests else []
-    tests = group_names + list(EVENT_TESTS)
-    rej = {(d, t): np.zeros(W, dtype=np.int64) for d in sizes for t in tests}
-    trials = {k: np.zeros(W, dtype=np.int64) for k in rej}
-    # Replications in blocks: one engine call per block (other-event exclusion
-    # within each replication, event_groups) and the battery along the
-    # replication axis; a block of 250 x 20 events stays near 100 MB. Every
-    # abnormal size is tested on the same pseudo-events (common random numbers).
-    block = max(1, 5000 // max(n_events, 1))
-    for start in range(0, reps, block):
-        b = min(block, reps - start)
-        day0 = np.stack([_draw_events(rng, eligible, n_events, span) for _ in range(b)])
-        null = estimate_arrays(
-            y, X, valid, est_ok, day0.ravel(), model=model, estimation=estimation,
-            windows=windows, min_estimation_days=min_estimation_days,
-            event_groups=np.repeat(np.arange(b), n_events),
-        )
-        idx = np.arange(b * n_events).reshape(b, n_events)
-        # What the abnormal return leaves alone is computed once per block: the
-        # estimation-sample statistics, the GARCH variances, the placebo's
-        # pseudo groups; the ranks are updated for the shifted day 0.
-        stats0 = _event_statistics(null) if group_tests else None
-        garch_se = ewma_event_tests(null, params=garch_params).car_se
-        pseudo = {}
-        c0 = int(np.flatnonzero(np.asarray(null.rel_win) == 0)[0]) \
-            if (np.asarray(null.rel_win) == 0).any() else None
-        # Many sizes share the SQ's permutation sums (sq_pvalues_shifted, one
-        # set of sums for all); a few are cheaper one by one behind the screen.
-        # Both give the same p-values (tested).
-        sq_all = (sq_pvalues_shifted(null.car, null.est_ar, null.windows, null.ar, null.rel_win,
-                                     sizes, draws=SQ_DRAWS, screen=SQ_SCREEN)
-                  if len(sizes) > 3 else None)
-        sample = _sq_sample(null.est_ar) if sq_all is None else None
-        for i_size, delta in enumerate(sizes):
-            arrays = _add_day0_abnormal(null, delta) if delta else null
-            sq = sq_all[i_size] if sq_all is not None else sq_pvalues(
-                arrays.car, arrays.est_ar, arrays.windows, window_ar=arrays.ar,
-                rel_win=arrays.rel_win, draws=SQ_DRAWS, screen=SQ_SCREEN, _sample=sample)
-            res = {}
-            if group_tests:
-                ev = stats0 if not delta or c0 is None else stats0._replace(
-                    u=_ranks_u_shifted(stats0.u, null.est_ar, null.ar, c0, delta))
-                res = _replicated_group_pvalues(arrays, idx, placebo=placebo,
-                                                placebo_groups=placebo_groups, rng=rng, ev=ev,
-                                                pseudo=pseudo)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z = arrays.car / garch_se
-            res.update({"event-t": arrays.pvalue, "sq": sq,
-                        "event-placebo": placebo.event_pvalues(arrays.car),
-                        "garch": np.where(np.isfinite(z), 2.0 * special.ndtr(-np.abs(z)),
-                                          np.nan)})
-            for t, p in res.items():
-                rej[delta, t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
-                trials[delta, t] += b if t in group_names else b * n_events
+    return eligible, placebo
+
+
+def _block_pvalues(null, n_events, sizes, placebo, garch_params, rng, placebo_groups):
+    """(abnormal, {test: p-values}) of one block of replications, for every abnormal size.
+
+    What the abnormal return leaves alone is computed once: the SQ test's
+    permutation sums (:func:`eventstudy.inference.sq_pvalues` with
+    ``shifts``), the GARCH variances, the placebo's pseudo groups. Group
+    tests run when ``placebo_groups`` is given.
+    """
+    idx = np.arange(null.car.shape[0]).reshape(-1, n_events)
+    garch_se = ewma_event_tests(null, params=garch_params).car_se
+    sq = sq_pvalues(null.car, null.est_ar, null.windows, null.ar, null.rel_win, shifts=sizes)
+    pseudo = None
+    if placebo_groups is not None:
+        pseudo = placebo.pseudo_groups(np.isfinite(null.car[idx]), groups=placebo_groups,
+                                       rng=rng)
+    for i, delta in enumerate(sizes):
+        arrays = add_day0_abnormal(null, delta) if delta else null
+        res = {}
+        if pseudo is not None:
+            res = {t: r.p_value for t, r in inference.group_tests(arrays, idx).items()}
+            res["placebo"] = pseudo.pvalues(arrays.car[idx]).p_value
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = arrays.car / garch_se
+        res.update({"event-t": arrays.pvalue, "sq": sq[i],
+                    "event-placebo": placebo.event_pvalues(arrays.car),
+                    "garch": np.where(np.isfinite(z), 2.0 * special.ndtr(-np.abs(z)), np.nan)})
+        yield delta, res
+
+
+def _rate_table(rej, trials, windows, alpha, placebo_draws, n_events, setting):
     rows = []
     for (delta, t), r in rej.items():
-        for w in range(W):
+        for w in range(len(windows)):
             n = int(trials[delta, t][w])
             rows.append({
                 "setting": str(setting),
@@ -498,141 +457,77 @@ def simulate_tests(
     return out[SIM_COLUMNS]
 
 
-def run_size_power(prices_dir=None, *, settings=("real", "iid-normal", "iid-t4"), asset="ZS=F",
-                   factors=("SPY", "UUP"), model="market", estimation=(-250, -11),
-                   windows=((0, 0), (-1, 1), (0, 5)), n_events=20, reps=2000,
-                   abnormal=(0.0, 0.01, 0.02), alpha=0.05, placebo_draws=10_000,
-                   placebo_groups=1000, exclude_thin_trading=True, clean_windows=True,
-                   seed=0, min_estimation_days=100, real=None) -> pd.DataFrame:
-    """The full-size simulation: size (abnormal 0) and power, real and synthetic returns.
+def run_size_power(study, *, settings=("real", "iid-normal", "iid-t4"), n_events=20, reps=2000,
+                   abnormal=(0.0, 0.01, 0.02), alpha=0.05, placebo_groups=1000,
+                   clean_windows=True, prices_dir=None, real=None) -> pd.DataFrame:
+    """Size (abnormal 0) and power of every test, on real and on synthetic returns.
 
     Parameters
     ----------
-    prices_dir : path, optional
-        Snapshot folder (default ``$EVENTSTUDY_PRICES_DIR``), for the
-        ``real`` setting.
+    study : eventstudy.config.Study
+        A one-asset study: the settings of :func:`simulate_tests`; for the
+        ``real`` setting its ``asset``, ``factors`` and
+        ``exclude_thin_trading``. Setting j runs with seed ``study.seed +
+        100 j``.
     settings : sequence of {'real', 'iid-normal', 'iid-t4'}
-        ``real``: ``asset`` against ``factors`` from the snapshot
-        (:func:`load_return_arrays`); ``iid-normal`` and ``iid-t4``: returns
+        ``real``: the study's asset (``real``, else
+        :func:`load_return_arrays`); ``iid-normal`` and ``iid-t4``: returns
         of a known market model with iid normal or Student-t(4) disturbances
-        (:func:`synthetic_return_arrays`, seeded from ``seed``), where every
-        test must hold its size.
-    abnormal : sequence of float
-        Abnormal day-0 log returns; 0 gives the size, the others the power.
-    exclude_thin_trading : bool
-        Real setting: thin-trading days left out of estimation samples
-        (and, with ``clean_windows``, out of pseudo-event windows).
-    clean_windows : bool
-        See :func:`simulate_tests`.
-    real : tuple, optional
-        ``(y, X, valid, est_ok)`` of the real setting, e.g. a fitted study's
-        ``results.design[:4]`` (its own returns, masks and design:
-        :func:`eventstudy.outputs.run_simulation`); default the snapshot's
-        log returns of ``asset`` on ``factors`` (:func:`load_return_arrays`).
-    Other parameters
+        (:func:`synthetic_return_arrays`, seed ``study.seed + 1000 + j``, as
+        many factors as the real setting), where every test must hold its
+        size.
+    n_events, reps, abnormal, alpha, placebo_groups, clean_windows
         As :func:`simulate_tests`.
+    prices_dir : path, optional
+        Snapshot folder of the ``real`` setting without ``real``.
+    real : Design or ReturnArrays, optional
+        The real setting's engine inputs, e.g. a fitted study's design.
 
     Returns
     -------
     DataFrame
-        The :func:`simulate_tests` tables of every setting and abnormal size,
-        stacked (columns :data:`SIM_COLUMNS`); ``within_3se`` is set on the
-        null rows and missing on the power rows. ``attrs['description']``
-        states the configuration.
+        The :func:`simulate_tests` tables of every setting, stacked (columns
+        :data:`SIM_COLUMNS`); ``attrs['description']`` states the
+        configuration.
+
+    Raises
+    ------
+    InferenceError
+        A setting not among the above.
     """
     frames = []
     for j, name in enumerate(settings):
-        if name == "real":
-            if real is not None:
-                y, X, valid, est_ok = real
-                data = ReturnArrays(dates=pd.DatetimeIndex([]), y=np.asarray(y, float),
-                                    X=np.asarray(X, float), valid=np.asarray(valid, bool),
-                                    est_ok=np.asarray(est_ok, bool), asset=asset,
-                                    factors=tuple(factors))
-            else:
-                data = load_return_arrays(prices_dir, asset, factors,
-                                          exclude_thin_trading=exclude_thin_trading)
-        elif name in ("iid-normal", "iid-t4"):
-            width = np.asarray(real[1]).reshape(len(real[0]), -1).shape[1] if real is not None \
-                else len(factors)
-            data = synthetic_return_arrays(name.removeprefix("iid-"), seed=seed + 1000 + j,
-                                           n_factors=width or 1)
-        else:
-            raise InferenceError(
-                f"settings must be among 'real', 'iid-normal', 'iid-t4'; got {name!r}"
-            )
         frames.append(simulate_tests(
-            data.y, data.X, data.valid, data.est_ok, model=model, estimation=estimation,
-            windows=windows, n_events=n_events, reps=reps, abnormal=tuple(abnormal),
-            alpha=alpha, placebo_draws=placebo_draws, placebo_groups=placebo_groups,
-            seed=seed + 100 * j, clean_windows=clean_windows, setting=name,
-            min_estimation_days=min_estimation_days,
+            _setting_returns(name, j, study, prices_dir, real),
+            study.replace(seed=study.seed + 100 * j), n_events=n_events, reps=reps,
+            abnormal=tuple(abnormal), alpha=alpha, placebo_groups=placebo_groups,
+            clean_windows=clean_windows, setting=name,
         ))
     out = pd.concat(frames, ignore_index=True)
     out.attrs["description"] = (
-        f"{reps} replications of {n_events} pseudo-events, model={model}, "
-        f"estimation={tuple(estimation)}, alpha={alpha}, real={asset} vs {', '.join(factors)} "
-        f"(exclude_thin_trading={exclude_thin_trading}, clean_windows={clean_windows})"
+        f"{reps} replications of {n_events} pseudo-events, model={study.model}, "
+        f"estimation={tuple(study.estimation)}, alpha={alpha}, real={study.asset} vs "
+        f"{', '.join(study.factors)} (exclude_thin_trading={study.exclude_thin_trading}, "
+        f"clean_windows={clean_windows})"
     )
     return out
 
 
-def bench_placebo(prices_dir=None, *, event_dates, asset="ZS=F", factors=("SPY", "UUP"),
-                  draws=10_000, seed=0, repeat=3, model="market", estimation=(-250, -11),
-                  windows=((-1, 1), (0, 0), (0, 1), (0, 5))) -> dict:
-    """Time :func:`eventstudy.inference.placebo_distribution` for one study's events.
-
-    ``asset`` against ``factors``, pseudo-events avoiding the windows of the
-    trade dates ``event_dates``, ``draws`` pseudo-events.
-
-    Returns
-    -------
-    dict
-        ``seconds`` (best of ``repeat`` runs), ``mean_seconds``, ``draws``,
-        ``n_eligible``, ``pseudo_events_per_second``, ``reproducible`` (two
-        runs with the same seed give identical CARs).
-    """
-    data = load_return_arrays(prices_dir, asset, tuple(factors))
-    day0 = data.positions(event_dates)
-    times, results = [], []
-    for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
-        results.append(placebo_distribution(
-            data.y, data.X, data.valid, data.est_ok, model=model, estimation=estimation,
-            windows=windows, event_day0=day0, draws=draws, seed=seed,
-        ))
-        times.append(time.perf_counter() - t0)
-    result = results[0]
-    same = all(np.array_equal(result.car, r.car, equal_nan=True) for r in results[1:])
-    best = min(times)
-    return {
-        "seconds": best,
-        "mean_seconds": float(np.mean(times)),
-        "draws": int(draws),
-        "n_eligible": int(result.n_eligible),
-        "pseudo_events_per_second": draws / best,
-        "reproducible": bool(same) if repeat > 1 else None,
-    }
+def _setting_returns(name, j, study, prices_dir, real):
+    if name == "real":
+        if real is not None:
+            return real
+        return load_return_arrays(prices_dir, study.asset, study.factors,
+                                  exclude_thin_trading=study.exclude_thin_trading)
+    if name in ("iid-normal", "iid-t4"):
+        width = np.shape(real.X)[1] if real is not None else len(study.factors)
+        return synthetic_return_arrays(name.removeprefix("iid-"), seed=study.seed + 1000 + j,
+                                       n_factors=width or 1)
+    raise InferenceError(f"settings must be among 'real', 'iid-normal', 'iid-t4'; got {name!r}")
 
 
 # ---------------------------------------------------------------------------
 # the size check of a study: which single-event tests hold their size on its asset
-
-#: Replications of a study's size check (:func:`size_check`); at 20 pseudo-events
-#: each, 60,000 single-event trials: a Monte Carlo SE of 0.09 points at 5%.
-SIZE_CHECK_REPS = 3000
-#: Abnormal day-0 returns of the size check's power curve (0 is the size).
-POWER_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 0.08)
-#: The results column (:meth:`eventstudy.results.EventStudyResults.tidy`) of each
-#: single-event test of the simulation.
-EVENT_TEST_COLUMNS = {"event-t": "p", "sq": "sq_p", "event-placebo": "placebo_p",
-                      "garch": "garch_p"}
-#: Their names for reading.
-EVENT_TEST_LABELS = {"event-t": "t test", "sq": "SQ test", "event-placebo": "placebo test",
-                     "garch": "GARCH t test"}
-#: Bumped when the simulation's definition changes: cached size checks of an
-#: earlier definition are not read.
-_SIZE_CHECK_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -739,6 +634,7 @@ class SizeCheck:
                 f"within 3 Monte Carlo SE of {self.alpha:g}")
 
 
+
 def size_check(design, study, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20, seed=None,
                abnormal=POWER_GRID, alpha: float = 0.05, cache_dir=None) -> SizeCheck:
     """Which single-event tests hold their size on the returns of a study's asset.
@@ -750,7 +646,8 @@ def size_check(design, study, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20
         spreads and factor lags included): the simulation runs on them.
     study : eventstudy.config.Study
         The one-asset study: its model, estimation window, event windows,
-        ``min_estimation_days``, seed and placebo draws.
+        ``min_estimation_days``, seed and placebo draws
+        (:data:`SIZE_CHECK_PLACEBO_DRAWS` when it draws none).
     reps, n_events : int
         Replications and pseudo-events per replication.
     seed : int, optional
@@ -767,63 +664,66 @@ def size_check(design, study, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20
     Returns
     -------
     SizeCheck
+        A history too short for ``n_events`` separate pseudo-events is
+        simulated with one pseudo-event per replication (as many trials); a
+        check that cannot run has no rows and says why in ``note``.
     """
-    import hashlib
-    import json
     from pathlib import Path
 
-    from . import __version__
     from .prices import default_cache_dir
 
-    model = study
-    y, X, valid, est_ok, *_ = design
-    seed = int(model.seed if seed is None else seed)
-    draws = int(model.placebo_draws) if model.placebo_draws else 10_000
-    config = {"version": _SIZE_CHECK_VERSION, "package": __version__, "model": model.model,
-              "estimation": list(model.estimation), "windows": [list(w) for w in model.windows],
-              "min_estimation_days": int(model.min_estimation_days), "reps": int(reps),
+    seed = int(study.seed if seed is None else seed)
+    draws = int(study.placebo_draws) if study.placebo_draws else SIZE_CHECK_PLACEBO_DRAWS
+    digest = _size_check_digest(design, study, reps, n_events, seed, abnormal, alpha, draws)
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "size-checks"
+    path = folder / f"{study.asset}-{digest}.csv"
+    if path.is_file():
+        logger.info("%s: size check read from %s", study.asset, path)
+        return SizeCheck(table=pd.read_csv(path), asset=str(study.asset), alpha=float(alpha),
+                         reps=int(reps), n_events=int(n_events), seed=seed)
+    t0 = time.perf_counter()
+    table, note = None, ""
+    setting = study.replace(seed=seed, placebo_draws=draws)
+    for k, r in ((n_events, reps), (1, reps * n_events)):
+        try:
+            table = simulate_tests(design, setting, n_events=k, reps=r, abnormal=tuple(abnormal),
+                                   alpha=alpha, setting="real",
+                                   group_tests=False).drop(columns="within_3se")
+            break
+        except InferenceError as exc:
+            note = str(exc)
+    if table is None:
+        logger.warning("%s: no size check (%s); no single-event p-value is graded",
+                       study.asset, note)
+        return SizeCheck(table=pd.DataFrame(columns=[c for c in SIM_COLUMNS if c != "within_3se"]),
+                         asset=str(study.asset), alpha=float(alpha), reps=0, n_events=0,
+                         seed=seed, note=note)
+    logger.info("%s: size check of %d x %d pseudo-events in %.1f s", study.asset, reps,
+                n_events, time.perf_counter() - t0)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        table.to_csv(tmp, index=False)
+        tmp.replace(path)
+    except OSError as exc:
+        logger.warning("%s: size check not cached (%s)", study.asset, exc)
+    return SizeCheck(table=table, asset=str(study.asset), alpha=float(alpha), reps=int(reps),
+                     n_events=int(n_events), seed=seed)
+
+
+def _size_check_digest(design, study, reps, n_events, seed, abnormal, alpha, draws) -> str:
+    """The cache key of a size check: its settings and the bytes of its returns and masks."""
+    import hashlib
+    import json
+
+    from . import __version__
+
+    config = {"version": _SIZE_CHECK_VERSION, "package": __version__, "model": study.model,
+              "estimation": list(study.estimation), "windows": [list(w) for w in study.windows],
+              "min_estimation_days": int(study.min_estimation_days), "reps": int(reps),
               "n_events": int(n_events), "seed": seed, "abnormal": [float(a) for a in abnormal],
               "alpha": float(alpha), "placebo_draws": draws}
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
-    for arr in (y, X, valid, est_ok):
+    for arr in (design.y, design.X, design.valid, design.est_ok):
         digest.update(np.ascontiguousarray(arr).tobytes())
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "size-checks"
-    path = folder / f"{model.asset}-{digest.hexdigest()[:20]}.csv"
-    if path.is_file():
-        table = pd.read_csv(path)
-        logger.info("%s: size check read from %s", model.asset, path)
-    else:
-        t0 = time.perf_counter()
-        table = None
-        # a short history may not hold n_events separate windows: then one
-        # pseudo-event per replication, as many trials
-        for k, r in ((n_events, reps), (1, reps * n_events)):
-            try:
-                table = simulate_tests(
-                    y, X, valid, est_ok, model=model.model, estimation=model.estimation,
-                    windows=model.windows, n_events=k, reps=r, abnormal=tuple(abnormal),
-                    alpha=alpha, placebo_draws=draws, seed=seed,
-                    min_estimation_days=model.min_estimation_days, setting="real",
-                    group_tests=False,
-                ).drop(columns="within_3se")
-                break
-            except InferenceError as exc:
-                note = str(exc)
-        if table is None:
-            logger.warning("%s: no size check (%s); no single-event p-value is graded",
-                           model.asset, note)
-            return SizeCheck(table=pd.DataFrame(columns=[c for c in SIM_COLUMNS
-                                                         if c != "within_3se"]),
-                             asset=str(model.asset), alpha=float(alpha), reps=0, n_events=0,
-                             seed=seed, note=note)
-        logger.info("%s: size check of %d x %d pseudo-events in %.1f s", model.asset, reps,
-                    n_events, time.perf_counter() - t0)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            table.to_csv(tmp, index=False)
-            tmp.replace(path)
-        except OSError as exc:
-            logger.warning("%s: size check not cached (%s)", model.asset, exc)
-    return SizeCheck(table=table, asset=str(model.asset), alpha=float(alpha), reps=int(reps),
-                     n_events=int(n_events), seed=seed)
+    return digest.hexdigest()[:20]

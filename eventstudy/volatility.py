@@ -23,15 +23,11 @@ Pure functions, numpy in and numpy out, on the arrays of
 :class:`eventstudy.estimate.EventArrays` (shapes E events x Le estimation days,
 Lw window days, W windows). A study with ``volatility = "garch"`` reports the
 fixed-parameter filter's tests (``garch_se``, ``garch_t``, ``garch_p``), and
-the Brown-Warner simulation measures the size of ``garch_p`` like every other
-test's.
-
-``bench/sq_size.py`` compares the filters' size on a snapshot asset, and the
-size check of each study (:func:`eventstudy.simulation.size_check`) measures
-the ``garch`` test on the study's own asset: the fixed-parameter filter is
-the one the package reports, because one GARCH fit per event on its ~160-250
-estimation days estimates α and β poorly, and EWMA's flat forecast does not
-revert after a calm spell.
+the size check of each study (:func:`eventstudy.simulation.size_check`)
+measures the size of ``garch_p`` like every other single-event test's. The
+fixed-parameter filter is the one a study reports: one GARCH fit per event
+on a few hundred estimation days estimates α and β poorly, and EWMA's flat
+forecast does not revert after a calm spell.
 """
 
 from __future__ import annotations
@@ -42,8 +38,9 @@ from typing import Literal, NamedTuple
 import numpy as np
 from scipy import stats
 
-from .options import check_option
+from .estimate import simplex_lstsq
 from .exceptions import InferenceError
+from .options import check_option
 
 __all__ = [
     "VolDist",
@@ -352,11 +349,11 @@ def garch_event_tests(arrays, *, dist="normal", estimation_error=True,
     Elsas and Schoch (2019) find GARCH standardisation restores the size of
     single-firm tests under event-day volatility clustering.
 
-    One ``arch`` fit per event (about 25 ms each): for a study's events.
-    For thousands of pseudo-events use :func:`ewma_event_tests`. On ZS=F the
-    ~160 estimation days are too few to pin α and β down and the test
-    over-rejects (module docstring); the fixed-parameter filter,
-    ``ewma_event_tests(arrays, params=...)``, holds its size.
+    One ``arch`` fit per event: for a study's events; for thousands of
+    pseudo-events use :func:`ewma_event_tests`. A few hundred estimation
+    days pin α and β down poorly, and the test may over-reject; the
+    fixed-parameter filter, ``ewma_event_tests(arrays, params=...)``, avoids
+    the per-event fit.
 
     References
     ----------
@@ -442,12 +439,11 @@ def filter_variance(est_ar, horizon, *, lam=RISKMETRICS_LAMBDA, params=None, ret
     days); the forecasts use nothing after T, so the window's returns never
     enter their own variance.
 
-    Why a filter and not a fit per pseudo-event: a GARCH fit costs tens of
-    milliseconds, a placebo run has 10,000 pseudo-events; the filter is a
-    loop over the Le days, vectorised over events (about a millisecond for
-    thousands of events). λ = 0.94 needs no estimation; GARCH parameters
-    from one fit on the whole series are a mild look-ahead in the
-    parameters (not in the variances), the usual choice in simulation.
+    The filter is a loop over the Le days, vectorised over events, so it
+    serves thousands of pseudo-events where a fit per event would not.
+    λ = 0.94 needs no estimation; GARCH parameters from one fit on the
+    whole series are a mild look-ahead in the parameters (not in the
+    variances), the usual choice in simulation.
 
     References
     ----------
@@ -691,8 +687,6 @@ def fixed_garch_params(y, X, ok, model="market") -> np.ndarray:
         resid = y[ok] - X[ok, 0]
         resid = resid - resid.mean()
     elif model == "synthetic":  # X holds the donors: simplex weights over every usable day
-        from .estimate import simplex_lstsq
-
         D = X[ok]
         resid = y[ok] - D @ simplex_lstsq(D.T @ D, D.T @ y[ok])
     else:

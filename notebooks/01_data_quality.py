@@ -32,12 +32,12 @@ from pathlib import Path
 from IPython.display import HTML, Markdown
 
 import eventstudy as es
-from eventstudy.report import format as fmt
+from eventstudy import format as fmt
 from eventstudy.report.build import data_provenance
 from eventstudy.report.figures import plot_normalised, plot_price_quality
 from eventstudy.report.findings import largest_returns_sentence, lead_lag_sentence, series_spans
 from eventstudy.report.html import page_table, provenance_table
-from eventstudy.report.tables import close_prices, data_check_table, data_checks, formatted
+from eventstudy.report.tables import close_prices, data_check_table, data_checks
 from eventstudy.regression import lead_lag_check
 
 STUDIES = Path("../studies")  # the study files beside this folder
@@ -96,7 +96,7 @@ data_check_table(checks)
 
 # %%
 largest = checks["ZS=F"].largest_returns
-HTML(page_table(formatted(largest, {"date": "{:%Y-%m-%d}", "return": fmt.pct}),
+HTML(page_table(fmt.table(largest, signed=["return"]),
                 caption="The largest absolute ZS=F log returns since 2017 (in %)",
                 text_columns=("date", "label")))
 
@@ -118,8 +118,8 @@ HTML(page_table(formatted(largest, {"date": "{:%Y-%m-%d}", "return": fmt.pct}),
 # %%
 article = es.load_study(STUDIES / "article.toml")
 lead_lag = lead_lag_check(article, (-1, 0, 1), start="2010-01-01", end="2025-12-31")
-HTML(page_table(formatted(lead_lag, {"coef": "{:.4f}", "se_hac": "{:.4f}", "t_hac": "{:.2f}",
-                                     "p_hac": fmt.pvalue}),
+HTML(page_table(fmt.table(lead_lag, pvalues=["p_hac"],
+                          digits={"coef": 4, "se_hac": 4, "t_hac": 2}),
                 caption="ZS=F on SPY and UUP with their leads and lags (Newey–West t)",
                 text_columns=("factor", "lag", "term")))
 

@@ -37,15 +37,15 @@ from pathlib import Path
 from IPython.display import HTML, Markdown
 
 import eventstudy as es
+from eventstudy import format as fmt
 from eventstudy.exceptions import DataQualityWarning
-from eventstudy.report import format as fmt
 from eventstudy.report.figures import plot_car_by_asset
 from eventstudy.report.findings import (answer_sentence, class_sentence, detectable_car,
                                         event_day0, event_sentence, front_contract,
                                         rejecting_windows, synthetic_sentence, thin_day_gap)
 from eventstudy.report.html import answer_box, page_table, size_check_table
 from eventstudy.report.robustness import synthetic_variant
-from eventstudy.report.tables import (ar_table, formatted, headline_table, model_comparison,
+from eventstudy.report.tables import (ar_table, headline_table, model_comparison,
                                       style_car_table, style_model_comparison)
 
 # %%
@@ -241,7 +241,7 @@ Markdown(" ".join([
 
 # %%
 weights = synthetic.synthetic_weights().query("event_id in @KEY")
-HTML(page_table(formatted(weights, {"weight": "{:.3f}", "rmspe": "{:.2%}"}),
+HTML(page_table(fmt.table(weights, percent=["rmspe"], digits={"weight": 3}),
                 caption="Donor weights of the synthetic control", csv_name="weights.csv",
                 text_columns=("event_id", "donor")))
 

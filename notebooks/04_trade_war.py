@@ -35,13 +35,12 @@ from pathlib import Path
 from IPython.display import HTML, Markdown
 
 import eventstudy as es
+from eventstudy import format as fmt
 from eventstudy.exceptions import DataQualityWarning
-from eventstudy.report import format as fmt
 from eventstudy.report.figures import plot_placebo
 from eventstudy.report.findings import (exclusions_sentence, group_lines, overlap_sentence,
                                         peer_sentence)
 from eventstudy.report.html import page_table
-from eventstudy.report.tables import formatted
 
 # %%
 # Data issues are listed on page 1 and each exclusion in the events tables below,
@@ -51,7 +50,7 @@ logging.getLogger("eventstudy").setLevel(logging.ERROR)
 GROUPS = ["escalation", "de-escalation", "signed"]
 run = es.analyse(es.load_study(Path("../studies/trade_war.toml")), size_check=True)
 events = run.events[["event_id", "trade_date", "direction", "status", "reason", "n_estimation"]]
-HTML(page_table(formatted(events, {"trade_date": "{:%Y-%m-%d}"}), caption="The events",
+HTML(page_table(fmt.table(events), caption="The events",
                 text_columns=("event_id", "trade_date", "status", "reason")))
 
 # %% [markdown]

@@ -138,12 +138,8 @@ HTML(page_table(dummy_table(dummy), caption="The dummy regression's CARs and sta
 # `volatility = "garch"`.
 
 # %%
-sim = run_size_power(
-    settings=("real", "iid-normal", "iid-t4"), asset=base.asset, factors=base.factors,
-    model=base.model, estimation=base.estimation, windows=base.windows,
-    exclude_thin_trading=base.exclude_thin_trading, n_events=20, reps=3000,
-    abnormal=(0.0, 0.01, 0.02), seed=0,
-)
+sim = run_size_power(base.replace(seed=0), settings=("real", "iid-normal", "iid-t4"),
+                     n_events=20, reps=3000, abnormal=(0.0, 0.01, 0.02))
 size, power = size_power_tables(sim)
 style_size_table(size, sim.attrs["description"])
 

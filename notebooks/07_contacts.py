@@ -35,8 +35,8 @@ from pathlib import Path
 from IPython.display import HTML, Markdown
 
 import eventstudy as es
+from eventstudy import format as fmt
 from eventstudy.exceptions import DataQualityWarning
-from eventstudy.report import format as fmt
 from eventstudy.report.figures import plot_class, plot_placebo
 from eventstudy.report.findings import class_mean_sentence, class_sentence, group_lines
 from eventstudy.report.html import answer_box, page_table

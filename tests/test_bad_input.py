@@ -22,7 +22,6 @@ import pandas as pd
 import pytest
 
 from eventstudy.cli import check_date, check_out_dir, main
-from eventstudy.prices import first_non_utf8, load_prices
 from eventstudy.events import (
     DEFAULT_EVENTS,
     align_events,
@@ -39,6 +38,7 @@ from eventstudy.exceptions import (
     InvalidTickerError,
     PriceFileError,
 )
+from eventstudy.prices import first_non_utf8, load_prices
 from eventstudy.quality import EXTREME_K, check_data, extreme_returns
 
 REPO = Path(__file__).resolve().parents[1]
@@ -199,7 +199,7 @@ def test_files_without_events(tmp_path, text, message):
 def test_header_only_events_file_through_the_cli(tmp_path, prices_dir, capsys):
     path = tmp_path / "events.csv"
     path.write_text(_catalogue_lines()[0], encoding="utf-8")
-    code, out, err = _cli(capsys, ["events", "--events", str(path), "--prices-dir",
+    code, out, err = _cli(capsys, ["events", "--asset", "ZS=F", "--events", str(path), "--prices-dir",
                                    str(prices_dir)])
     assert code == 2 and out == ""
     assert _one_error_line(err) == (
@@ -267,11 +267,11 @@ def test_same_day_events_finds_shared_trade_dates(same_day_file, prices_dir):
 
 def test_same_day_events_are_reported(same_day_file, prices_dir, capsys, caplog):
     with caplog.at_level(logging.WARNING, logger="eventstudy.events"):
-        text = events_report(same_day_file, prices_dir=prices_dir)
+        text = events_report(same_day_file, asset="ZS=F", prices_dir=prices_dir)
     assert "events a, b, sat, fri-evening share the trade date 2025-11-24" in caplog.text
     assert text.splitlines()[-1] == "  2025-11-24: a, b, sat, fri-evening"
     assert "same trade date (1 day with more than one event" in text
-    code, out, _ = _cli(capsys, ["events", "--events", str(same_day_file), "--json",
+    code, out, _ = _cli(capsys, ["events", "--asset", "ZS=F", "--events", str(same_day_file), "--json",
                                  "--prices-dir", str(prices_dir)])
     assert code == 0
     records = {r["id"]: r["shares_day0_with"] for r in json.loads(out)}
@@ -323,7 +323,7 @@ def test_header_only_price_file_through_the_cli(tmp_path, prices_dir, capsys, co
     folder = _damaged(tmp_path, prices_dir, "ZS=F", lambda lines: lines[:1], others=("SPY", "UUP"))
     argv = {
         "data": ["data", "check", "ZS=F"],
-        "events": ["events"],
+        "events": ["events", "--asset", "ZS=F"],
         "run": ["run", str(REPO / "studies" / "article.toml"), "--out", str(tmp_path / "out")],
     }[command]
     code, out, err = _cli(capsys, [*argv, "--prices-dir", str(folder)])
@@ -677,7 +677,7 @@ def test_os_error_is_one_line_naming_the_file(monkeypatch, capsys, tmp_path):
 def test_events_file_with_several_problems_keeps_its_list(tmp_path, capsys):
     path = tmp_path / "events.csv"
     path.write_text("id,date\na,2025-13-01\na,2025-11-24\n", encoding="utf-8")
-    code, _, err = _cli(capsys, ["events", "--events", str(path)])
+    code, _, err = _cli(capsys, ["events", "--asset", "ZS=F", "--events", str(path)])
     assert code == 2
     lines = err.splitlines()
     assert lines[0] == f"error: {path}: 2 problems in the events file"
@@ -718,8 +718,8 @@ def test_events_file_with_another_separator(tmp_path, sep):
 
 @pytest.mark.parametrize("option", ["--out", "--events", "--prices-dir"])
 def test_empty_path_option_is_refused(capsys, option):
-    argv = {"--out": ["run", "s.toml", "--out", ""], "--events": ["events", "--events", ""],
-            "--prices-dir": ["events", "--prices-dir", ""]}[option]
+    argv = {"--out": ["run", "s.toml", "--out", ""], "--events": ["events", "--asset", "ZS=F", "--events", ""],
+            "--prices-dir": ["events", "--asset", "ZS=F", "--prices-dir", ""]}[option]
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2
@@ -777,9 +777,9 @@ def test_old_mac_line_ends_are_lines(tmp_path):
     [
         (lambda: load_events(None), EventFileError,
          r"the events file must be a path \(str or pathlib\.Path\); got NoneType"),
-        (lambda: align_events(None), EventAlignmentError,
+        (lambda: align_events(None, "ZS=F"), EventAlignmentError,
          r"events must be a DataFrame from load_events; got NoneType"),
-        (lambda: align_events(pd.DataFrame({"id": ["a"], "date": ["notadate"]})),
+        (lambda: align_events(pd.DataFrame({"id": ["a"], "date": ["notadate"]}), "ZS=F"),
          EventAlignmentError, r"the 'date' column cannot be read as dates"),
         (lambda: check_data(None), InvalidTickerError, r"ticker must be a string"),
         (lambda: check_data("ZS=F", start="2025-13-01"), DataError,

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from eventstudy import prices
-from eventstudy.prices import load_prices, read_cache, remove_stale_temporaries
 from eventstudy.exceptions import CacheError
+from eventstudy.prices import load_prices, read_cache, remove_stale_temporaries
 
 DATES = pd.bdate_range("2024-01-02", "2024-01-10")
 CLOSES = np.array([1200.0, 1210.5, 1195.25, 1201.0, 1188.75, 1190.0, 1205.5])

@@ -110,9 +110,6 @@ def test_next_and_previous_trade_date():
     assert cal.next_trade_date("2025-06-20", inclusive=False) == pd.Timestamp("2025-06-23")
     assert cal.next_trade_date(pd.Timestamp("2025-06-21 10:00")) == pd.Timestamp("2025-06-23")
     assert cal.previous_trade_date("2025-06-19") == pd.Timestamp("2025-06-18")
-    assert cal.business_days("2025-06-16", "2025-06-20").equals(
-        cal.trade_dates("2025-06-16", "2025-06-20")
-    )
 
 
 def test_bad_dates_are_calendar_errors():

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from eventstudy.cli import main
-from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
 from eventstudy.config import load_study
+from eventstudy.events import DEFAULT_EVENTS, align_events, load_events
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "studies" / "trump_xi_contacts.toml"
@@ -274,7 +274,7 @@ def test_contacts_have_their_own_trade_dates(aligned):
 
 
 def test_events_json_with_the_agriculture_column(prices_dir, capsys):
-    assert main(["events", "--json", "--prices-dir", str(prices_dir)]) == 0
+    assert main(["events", "--asset", "ZS=F", "--json", "--prices-dir", str(prices_dir)]) == 0
     records = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     for ident, (trade_date, rule) in CONTACTS.items():
         assert (records[ident]["trade_date"], records[ident]["rule"]) == (trade_date, rule)

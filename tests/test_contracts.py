@@ -17,8 +17,8 @@ from eventstudy.contracts import (
     thin_mask,
     thin_periods,
 )
-from eventstudy.prices import load_prices
 from eventstudy.exceptions import UnsupportedFutureError
+from eventstudy.prices import load_prices
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,11 @@ def test_unknown_future_lists_supported():
         ("CL=F", "CLK20", "2020-04-21"),  # 25th a Saturday: fourth business day before
         ("CL=F", "CLZ23", "2023-11-20"),  # Thanksgiving is not a business day
         ("CL=F", "CLN20", "2020-06-22"),  # 25th a Thursday: third business day before
+        ("CL=F", "CLF25", "2024-12-19"),  # 25th is Christmas: fourth business day before
+        ("ZC=F", "ZCH25", "2025-03-14"),  # 15th is a Saturday -> Friday 14th
+        ("ZW=F", "ZWZ24", "2024-12-13"),  # 15th is a Sunday -> Friday 13th
+        ("ES=F", "ESH25", "2025-03-21"),  # third Friday
+        ("DX=F", "DXZ24", "2024-12-16"),  # third Wednesday 18th, two business days back
     ],
 )
 def test_last_trade_dates_match_exchange_rule(ticker, contract, last_trade):
@@ -66,11 +71,21 @@ def test_last_trade_dates_match_exchange_rule(ticker, contract, last_trade):
     assert sched.loc[contract, "last_trade_date"] == pd.Timestamp(last_trade)
 
 
+def test_expiry_on_a_holiday_moves_to_the_business_day_before():
+    # the third Friday of June 2026 is Juneteenth, an exchange holiday
+    sched = contract_schedule("ES=F", "2026-01-01", "2026-12-31").set_index("contract")
+    assert sched.loc["ESM26", "last_trade_date"] == pd.Timestamp("2026-06-18")
+
+
 def test_grain_first_notice_day():
     sched = contract_schedule("ZS=F", "2025-01-01", "2025-12-31").set_index("contract")
     assert sched.loc["ZSX25", "first_notice_day"] == pd.Timestamp("2025-10-31")
     assert sched.loc["ZSN25", "first_notice_day"] == pd.Timestamp("2025-06-30")
     assert sched.loc["ZSX25", "next_contract"] == "ZSF26"
+    # the last business day of the month before: 2024-11-29 (day after Thanksgiving)
+    wheat = contract_schedule("ZW=F", "2024-06-01", "2024-12-31").set_index("contract")
+    assert wheat.loc["ZWZ24", "first_notice_day"] == pd.Timestamp("2024-11-29")
+    assert contract_schedule("ES=F", "2025-01-01", "2025-12-31")["first_notice_day"].isna().all()
 
 
 def test_soybean_switches_of_2022_are_masked(prices):
@@ -184,27 +199,6 @@ def test_every_product_has_a_rule():
     for ticker, prod in PRODUCTS.items():
         assert prod.rule and set(prod.months) <= set("FGHJKMNQUVXZ")
         assert not contract_schedule(ticker, "2024-01-01", "2024-12-31").empty
-
-
-@pytest.mark.parametrize("ticker", sorted(PRODUCTS))
-def test_vectorised_schedule_equals_the_scalar_rules(ticker):
-    # contract_schedule evaluates the built-in rules on all contracts at once;
-    # each date must be the rule's own, contract by contract.
-    from eventstudy.calendar import get_calendar
-
-    prod = PRODUCTS[ticker]
-    cal = get_calendar(prod.ticker)
-    sched = contract_schedule(ticker, "2001-01-01", "2025-12-31")
-    assert len(sched) > 20
-    for code, ltd, fnd in zip(sched["contract"], sched["last_trade_date"],
-                              sched["first_notice_day"], strict=True):
-        year = 2000 + int(code[-2:])
-        month = "FGHJKMNQUVXZ".index(code[-3]) + 1
-        assert ltd == prod.last_trade(cal, year, month)
-        if prod.first_notice is None:
-            assert pd.isna(fnd)
-        else:
-            assert fnd == prod.first_notice(cal, year, month)
 
 
 @pytest.mark.parametrize("ticker", ["ZS=F", "ES=F", "DX=F", "CL=F"])

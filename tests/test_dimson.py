@@ -109,7 +109,7 @@ def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
                                        atol=0, equal_nan=True)
     assert res.study.factor_lags == LAGS
     assert res.study.design_columns == tuple(names[1:])
-    assert "Factor lags" in res.summary()
+    assert "Factor lags" in str(res.summary())
 
 
 def test_lead_lag_regression_matches_statsmodels_hac(data):

@@ -14,6 +14,13 @@ from eventstudy.estimate import estimate_arrays
 from eventstudy.exceptions import EstimationError, OptionError, StudyConfigError
 
 WINDOWS = ((-1, 1), (0, 0), (0, 5), (-3, 10))
+#: The study settings the engine takes from its caller, where a test does not set them.
+DESIGN = dict(estimation=(-250, -11), windows=((-1, 1),), exclude_other_events=True,
+              min_estimation_days=100)
+
+
+def _estimate(y, X, valid, est_ok, day0, **kw):
+    return estimate_arrays(y, X, valid, est_ok, day0, **{**DESIGN, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +85,7 @@ def _reference(y, X, valid, used_rows, d, rel_win, model, windows):
 def test_matches_statsmodels_per_event(real, model):
     y, X, valid, day0 = real
     Xm = {"market": X, "constant-mean": X[:, :0], "market-adjusted": X[:, :1]}[model]
-    ea = estimate_arrays(y, Xm, valid, valid, day0, model=model, windows=WINDOWS)
+    ea = _estimate(y, Xm, valid, valid, day0, model=model, windows=WINDOWS)
     assert ea.used.all()
     assert ea.k == (3 if model == "market" else 1)
     for e, d in enumerate(day0):
@@ -127,7 +134,7 @@ def test_other_event_windows_leave_the_estimation_sample():
     y, X, valid = _synthetic()
     day0 = np.array([400, 420, 560])  # 420's window [-3, 10] covers 417..430
     win = ((-1, 1), (-3, 10))
-    ea = estimate_arrays(
+    ea = _estimate(
         y,
         X,
         valid,
@@ -146,7 +153,7 @@ def test_other_event_windows_leave_the_estimation_sample():
     np.testing.assert_allclose(ea.params[2], fit.params, rtol=1e-10, atol=0)
     # event 400's own window never counts against itself; event 420's window is after its sample
     np.testing.assert_array_equal(400 + ea.rel_est[ea.est_used[0]], np.arange(150, 390))
-    off = estimate_arrays(
+    off = _estimate(
         y,
         X,
         valid,
@@ -167,7 +174,7 @@ def test_est_ok_and_exclude_positions_drop_estimation_days():
     thin[320:340] = True
     extra = np.zeros(600, dtype=bool)
     extra[500:505] = True
-    ea = estimate_arrays(
+    ea = _estimate(
         y, X, valid, valid & ~thin, np.array([560]), model="market", exclude_positions=extra
     )
     expected = np.setdiff1d(np.arange(310, 550), np.r_[320:340, 500:505])
@@ -181,7 +188,7 @@ def test_missing_window_days_and_empty_windows():
     valid[560] = False  # day 0 is a roll day
     y = y.copy()
     y[561] = np.nan  # asset return missing on day 1
-    ea = estimate_arrays(
+    ea = _estimate(
         y, X, valid, valid, np.array([560]), model="market", windows=((-1, 1), (0, 1), (2, 3))
     )
     ar = ea.ar[0]
@@ -195,7 +202,7 @@ def test_missing_window_days_and_empty_windows():
 
 def test_window_beyond_the_data_keeps_the_event():
     y, X, valid = _synthetic()
-    ea = estimate_arrays(
+    ea = _estimate(
         y, X, valid, valid, np.array([597]), model="market", windows=((0, 5), (4, 5))
     )
     assert ea.used[0]
@@ -222,7 +229,7 @@ def test_excluded_events_carry_a_reason(day0, kwargs, reason, caplog):
     valid[200:210] = False
     args = {"min_estimation_days": 100, **kwargs}
     with caplog.at_level("INFO", logger="eventstudy.estimate"):
-        ea = estimate_arrays(y, X, valid, valid, np.array([day0, 560]), model="market", **args)
+        ea = _estimate(y, X, valid, valid, np.array([day0, 560]), model="market", **args)
     assert not ea.used[0]
     assert re.search(reason, ea.reason[0])
     assert ea.reason[0] in caplog.text
@@ -236,7 +243,7 @@ def test_too_few_days_after_exclusions():
     y, X, valid = _synthetic()
     est_ok = valid.copy()
     est_ok[310:500] = False  # leaves 50 days
-    ea = estimate_arrays(y, X, valid, est_ok, np.array([560]), model="market")
+    ea = _estimate(y, X, valid, est_ok, np.array([560]), model="market")
     assert not ea.used[0]
     assert ea.n[0] == 50
     assert "only 50 estimation days (min_estimation_days=100)" in ea.reason[0]
@@ -246,7 +253,7 @@ def test_constant_factor_is_excluded_as_singular():
     y, X, valid = _synthetic()
     X = X.copy()
     X[300:560, 1] = 0.0
-    ea = estimate_arrays(
+    ea = _estimate(
         y,
         X,
         valid,
@@ -314,7 +321,7 @@ def test_constant_factor_is_excluded_as_singular():
 def test_config_errors(kwargs, X_cols, error, match):
     y, X, valid = _synthetic()
     with pytest.raises(error, match=match):
-        estimate_arrays(y, X[:, :X_cols], valid, valid, np.array([560]), **kwargs)
+        _estimate(y, X[:, :X_cols], valid, valid, np.array([560]), **kwargs)
 
 
 def test_array_shape_errors():
@@ -322,13 +329,13 @@ def test_array_shape_errors():
     with pytest.raises(
         EstimationError, match=r"valid must have shape \(600,\) like y; got \(599,\)"
     ):
-        estimate_arrays(y, X, valid[:-1], valid, np.array([560]), model="market")
+        _estimate(y, X, valid[:-1], valid, np.array([560]), model="market")
     with pytest.raises(EstimationError, match=r"est_ok must be a boolean array; got dtype int64"):
-        estimate_arrays(y, X, valid, valid.astype(np.int64), np.array([560]), model="market")
+        _estimate(y, X, valid, valid.astype(np.int64), np.array([560]), model="market")
     with pytest.raises(EstimationError, match=r"X must have shape \(T, m\) with T=600"):
-        estimate_arrays(y, X[:10], valid, valid, np.array([560]), model="market")
+        _estimate(y, X[:10], valid, valid, np.array([560]), model="market")
     with pytest.raises(EstimationError, match=r"day0 must be a one-dimensional integer array"):
-        estimate_arrays(y, X, valid, valid, np.array([560.0]), model="market")
+        _estimate(y, X, valid, valid, np.array([560.0]), model="market")
 
 
 def test_many_events_in_one_call_match_event_by_event():
@@ -336,9 +343,9 @@ def test_many_events_in_one_call_match_event_by_event():
     y, X, valid = _synthetic(T=3000, seed=3)
     day0 = np.random.default_rng(4).integers(260, 2985, 400)
     kw = {"model": "market", "windows": ((-1, 1), (0, 5)), "exclude_other_events": False}
-    ea = estimate_arrays(y, X, valid, valid, day0, **kw)
+    ea = _estimate(y, X, valid, valid, day0, **kw)
     for e in (0, 137, 399):
-        one = estimate_arrays(y, X, valid, valid, day0[e : e + 1], **kw)
+        one = _estimate(y, X, valid, valid, day0[e : e + 1], **kw)
         np.testing.assert_allclose(ea.car[e], one.car[0], rtol=1e-10, atol=1e-16)
         np.testing.assert_allclose(ea.car_se[e], one.car_se[0], rtol=1e-10, atol=0)
 
@@ -357,18 +364,18 @@ def test_event_groups_exclude_only_their_own_events(real, model):
     day0 = np.sort(rng.choice(np.arange(300, 1400), 24, replace=False))
     labels = rng.permutation(np.repeat([0, 1, 2], 8))
     kw = dict(model=model, estimation=(-250, -11), windows=WINDOWS, min_estimation_days=100)
-    both = estimate_arrays(y, X, valid, valid, day0, event_groups=labels, **kw)
+    both = _estimate(y, X, valid, valid, day0, event_groups=labels, **kw)
     for lab in range(3):
         sel = labels == lab
-        one = estimate_arrays(y, X, valid, valid, day0[sel], **kw)
+        one = _estimate(y, X, valid, valid, day0[sel], **kw)
         np.testing.assert_array_equal(both.used[sel], one.used)
         np.testing.assert_array_equal(both.est_used[sel], one.est_used)
         for name in _FIELDS:
             np.testing.assert_allclose(getattr(both, name)[sel], getattr(one, name),
                                        rtol=1e-9, atol=1e-13, err_msg=name)
     assert (both.n < 240).sum() > 5  # the exclusion was exercised
-    same = estimate_arrays(y, X, valid, valid, day0, event_groups=np.zeros(24, int), **kw)
-    plain = estimate_arrays(y, X, valid, valid, day0, **kw)
+    same = _estimate(y, X, valid, valid, day0, event_groups=np.zeros(24, int), **kw)
+    plain = _estimate(y, X, valid, valid, day0, **kw)
     for name in _FIELDS:
         np.testing.assert_allclose(getattr(same, name), getattr(plain, name), rtol=1e-9,
                                    atol=1e-13, err_msg=name)
@@ -379,5 +386,5 @@ def test_event_groups_shape_error():
     ok = np.ones(y.size, dtype=bool)
     match = r"event_groups must be one integer label per event \(2\)"
     with pytest.raises(EstimationError, match=match):
-        estimate_arrays(y, X, ok, ok, np.array([300, 400]), model="market",
+        _estimate(y, X, ok, ok, np.array([300, 400]), model="market",
                         event_groups=np.array([0.5, 1.0]))

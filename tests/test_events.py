@@ -315,47 +315,52 @@ def test_unknown_column_is_kept_and_logged(tmp_path, caplog):
     assert "column 'catgory' is not one of" in caplog.text
 
 
-def _row_by_row(monkeypatch, path):
-    """load_events through the row-by-row reading only (the reference of the column reading)."""
-    import eventstudy.events as events_module
+def test_typed_table_of_a_file_with_every_column(tmp_path, caplog):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "id,date,time,tz,timing,title,category,direction,in_article,source,notes,extra\n"
+        "a,2025-11-20,10:00,America/Chicago,,t,tariff,-1,TRUE,s,n,x\n"
+        "b,2025-11-02,01:30,America/New_York,,t,call,+1,no,,,\n"
+        " c , 2025-11-22 ,,, after-close ,t,,0,1,,,y\n"
+        "d,,,,,pending,,,,,,\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING, logger="eventstudy.events"):
+        events = load_events(path)
+    expected = pd.DataFrame({
+        "id": pd.Series(["a", "b", "c", "d"], dtype="str"),
+        "date": pd.to_datetime(["2025-11-20", "2025-11-02", "2025-11-22", None]).astype(
+            "datetime64[ns]"),
+        "time": pd.Series(["10:00", "01:30", None, None], dtype="object"),
+        "tz": pd.Series(["America/Chicago", "America/New_York", None, None], dtype="object"),
+        "timing": pd.Series([None, None, "after-close", None], dtype="object"),
+        "title": pd.Series(["t", "t", "t", "pending"], dtype="str"),
+        "category": pd.Series(["tariff", "call", None, None], dtype="object"),
+        "direction": pd.Series([-1, 1, 0, 0], dtype="Int64"),
+        "in_article": [True, False, True, False],
+        "source": pd.Series(["s", "", "", ""], dtype="str"),
+        "notes": pd.Series(["n", "", "", ""], dtype="str"),
+        "extra": pd.Series(["x", "", "y", ""], dtype="str"),
+    })
+    pd.testing.assert_frame_equal(events, expected, check_exact=True)
+    assert events.attrs == {"path": str(path), "lines": (2, 3, 4, 5)}
+    assert "line 3: 2025-11-02 01:30 occurs twice in America/New_York" in caplog.text
 
-    with monkeypatch.context() as patch:
-        patch.setattr(events_module, "_read_plain", lambda data: None)
-        patch.setattr(events_module, "_typed_frame", lambda *args: None)
-        return load_events(path)
 
-
-_COLUMNWISE_FILES = {
-    "times": "id,date,time,tz,timing,title,category,direction,in_article,source,notes,extra\n"
-             "a,2025-11-20,10:00,America/Chicago,,t,tariff,-1,TRUE,s,n,x\n"
-             "b,2025-11-02,01:30,America/New_York,,t,call,+1,no,,,\n"
-             " c , 2025-11-22 ,,, after-close ,t,,0,1,,,y\n"
-             "d,,,,,pending,,,,,,\n",
-    "minimal": "id,date\na,2025-11-20\nb,\n",
-    "quoted": 'id,date,notes\na,2025-11-24,"two\nlines, quoted"\nb,2025-11-25,\n',
-    # a line of commas is a blank record (spreadsheet exports end with some): skipped
-    "commas": "id,date,title\na,2025-11-20,t\n,,\nb,2025-11-21,\n , \u00a0,\n",
-}
-
-
-@pytest.mark.parametrize("name", sorted(_COLUMNWISE_FILES) + ["catalogue", "tricky"])
-def test_column_reading_equals_the_row_by_row_reading(tmp_path, monkeypatch, caplog, name):
-    if name == "catalogue":
-        path = DEFAULT_EVENTS
-    elif name == "tricky":
-        path = FIXTURES / "events_tricky.csv"
-    else:
-        path = tmp_path / "events.csv"
-        path.write_text(_COLUMNWISE_FILES[name], encoding="utf-8")
-    with caplog.at_level(logging.INFO, logger="eventstudy.events"):
-        fast = load_events(path)
-        fast_log = [(r.levelname, r.getMessage()) for r in caplog.records]
-        caplog.clear()
-        slow = _row_by_row(monkeypatch, path)
-        slow_log = [(r.levelname, r.getMessage()) for r in caplog.records]
-    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
-    assert fast.attrs == slow.attrs
-    assert fast_log == slow_log
+@pytest.mark.parametrize(
+    "text, ids, lines",
+    [
+        ('id,date,notes\na,2025-11-24,"two\nlines, quoted"\nb,2025-11-25,\n', ["a", "b"], (2, 4)),
+        # a line of commas is a blank record (spreadsheet exports end with some): skipped
+        ("id,date,title\na,2025-11-20,t\n,,\nb,2025-11-21,\n , \u00a0,\n", ["a", "b"], (2, 4)),
+        ("id,date\r\na,2025-11-20\r\n\r\nb,\r\n", ["a", "b"], (2, 4)),
+    ],
+)
+def test_rows_keep_their_file_lines(tmp_path, text, ids, lines):
+    path = tmp_path / "events.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    events = load_events(path)
+    assert events["id"].tolist() == ids and events.attrs["lines"] == lines
 
 
 def test_line_numbers_are_shared_not_copied(tmp_path):
@@ -578,7 +583,7 @@ def test_after_data_is_reported_and_logged(cal, caplog):
 
 def test_align_needs_id_and_date():
     with pytest.raises(EventAlignmentError, match=r"events need the columns 'id' and 'date'"):
-        align_events(pd.DataFrame({"id": ["a"]}))
+        align_events(pd.DataFrame({"id": ["a"]}), "ZS=F")
 
 
 # --------------------------------------------------------------------------- positions
@@ -651,7 +656,7 @@ def test_positions_need_a_sorted_index():
 
 
 def test_cli_json_on_the_catalogue(prices_dir, capsys):
-    assert main(["events", "--json", "--prices-dir", str(prices_dir)]) == 0
+    assert main(["events", "--asset", "ZS=F", "--json", "--prices-dir", str(prices_dir)]) == 0
     records = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert records["busan-meeting"]["trade_date"] == "2025-10-30"
     assert records["trump-xi-call"]["trade_date"] == "2025-11-24"
@@ -663,7 +668,7 @@ def test_cli_json_on_the_catalogue(prices_dir, capsys):
     assert records["trump-threatens-200bn"]["rule"] == "reported-after-close-next"
     assert records["trump-xi-call"]["timing"] is None
     for rec in records.values():
-        assert rec["timing"] is None or rec["timing"] in TIMINGS
+        assert rec["timing"] in (None, *TIMINGS)
         assert {
             "id",
             "date",
@@ -682,7 +687,7 @@ def test_cli_json_on_the_catalogue(prices_dir, capsys):
 
 def test_cli_json_tricky_file(prices_dir, capsys):
     path = FIXTURES / "events_tricky.csv"
-    assert main(["events", "--events", str(path), "--json", "--prices-dir", str(prices_dir)]) == 0
+    assert main(["events", "--asset", "ZS=F", "--events", str(path), "--json", "--prices-dir", str(prices_dir)]) == 0
     records = json.loads(capsys.readouterr().out)
     got = {r["id"]: (r["trade_date"], r["rule"]) for r in records}
     assert got == EXPECTED
@@ -693,6 +698,8 @@ def test_cli_text_table(prices_dir, capsys):
         main(
             [
                 "events",
+                "--asset",
+                "ZS=F",
                 "--events",
                 str(FIXTURES / "events_minimal.csv"),
                 "--prices-dir",
@@ -714,6 +721,8 @@ def test_cli_text_table_shows_timing(prices_dir, capsys):
         main(
             [
                 "events",
+                "--asset",
+                "ZS=F",
                 "--events",
                 str(FIXTURES / "events_tricky.csv"),
                 "--prices-dir",
@@ -731,7 +740,7 @@ def test_cli_text_table_shows_timing(prices_dir, capsys):
 
 
 def test_cli_broken_file_exits_2(capsys):
-    assert main(["events", "--events", str(FIXTURES / "events_broken.csv"), "--json"]) == 2
+    assert main(["events", "--asset", "ZS=F", "--events", str(FIXTURES / "events_broken.csv"), "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()
@@ -744,7 +753,8 @@ def test_report_without_prices_warns_and_aligns(tmp_path, caplog):
     empty = tmp_path / "prices"
     empty.mkdir()
     with caplog.at_level(logging.WARNING, logger="eventstudy.events"):
-        records = events_report(FIXTURES / "events_minimal.csv", prices_dir=empty, as_json=True)
+        records = events_report(FIXTURES / "events_minimal.csv", asset="ZS=F", prices_dir=empty,
+                                as_json=True)
     assert "no prices for ZS=F" in caplog.text
     assert [r["trade_date"] for r in records] == ["2025-11-24", "2025-11-24", None]
     assert [r["status"] for r in records] == ["aligned", "aligned", "pending"]

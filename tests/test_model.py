@@ -237,9 +237,9 @@ def test_conf_int_and_display(fitted, panel, events):
     np.testing.assert_allclose(res.tvalues.to_numpy(), (res.cars / res.bse).to_numpy(),
                                rtol=1e-12, atol=0)
     text = str(res)
-    assert text == res.summary()
-    assert "Model                  : market" in text and "tariffs-2018" in text
-    assert "pending: pending" in text and "signed" in text
+    assert text == str(res.summary())
+    assert "Model                 : market" in text and "tariffs-2018" in text
+    assert "pending excluded: pending" in text and "signed" in text
     html = res._repr_html_()
     assert html.startswith("<div") and "<table" in html and "busan-2025" in html
     assert list(res.tests.columns) == TESTS_COLUMNS

@@ -140,14 +140,14 @@ def test_run_writes_stacked_tables_and_the_cross_asset_file(tmp_path, prices_dir
     cross = pd.read_csv(tmp_path / "out" / "cross.csv")
     assert cross["n_assets"].tolist() == [2]
     text = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
-    assert "## Across assets" in text and "## ZS=F-ZC=F" in text
+    assert "## Across assets" in text and "| ZS=F-ZC=F |" in text
     assert "Which markets moved?" in (tmp_path / "out" / "report.html").read_text(
         encoding="utf-8")
 
 
 @pytest.mark.snapshot
 def test_markets_findings_read_the_tables(multi):
-    from eventstudy.report import format as fmt
+    from eventstudy import format as fmt
     from eventstudy.report.findings import markets_findings
 
     _, res = multi

@@ -12,15 +12,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from eventstudy import prices
-from eventstudy.prices import load_prices, read_cache, validate_ticker
 from eventstudy.exceptions import (
     CacheError,
     CacheWarning,
+    DataQualityWarning,
     DownloadError,
     InvalidTickerError,
     OptionError,
     PriceFileError,
 )
+from eventstudy.prices import load_prices, read_cache, validate_ticker
 
 # ----------------------------------------------------------------------------- fakes
 
@@ -217,62 +218,97 @@ def test_snapshot_empty_cell_is_a_missing_price(tmp_path):
     np.testing.assert_allclose(frame["Volume"].to_numpy(), [np.nan, 7.0], rtol=0, atol=0)
 
 
-def _both_readers(path):
-    raw = path.read_bytes()
-    return prices._parse_regular(path, raw), prices._parse_strict(path, raw)
-
-
-def _assert_same_read(fast, strict):
-    assert fast is not None, "the file should take the regular reader"
-    pd.testing.assert_frame_equal(fast[0], strict[0], check_exact=True, check_freq=True)
-    for column in fast[0]:  # bit for bit, signed zeros and all
-        assert np.array_equal(fast[0][column].to_numpy().view(np.int64),
-                              strict[0][column].to_numpy().view(np.int64))
-    assert fast[1] == strict[1]
-
-
-def test_regular_reader_equals_the_strict_reader_on_the_snapshot(prices_dir):
-    for path in sorted(prices_dir.glob("*.csv")):
-        _assert_same_read(*_both_readers(path))
-
-
 @pytest.mark.parametrize(
-    "text",
+    "text, dates, closes",
     [
-        "Date,Close,Volume\n2020-01-02,1.5,\n2020-01-03,,7\n",  # empty cells
-        "Date,Close\n2020-01-03,2\n2020-01-02,1e3\n2020-01-06,.5\n",  # unsorted, forms
-        "\ufeffDate,Close\n2020-01-02,+1.25\n2020-01-03,5.",  # BOM, no final line end
-        " Date , Close \n2020-02-28,0\n2020-02-29,-3.5E-2\n",  # spaced header, leap day
+        ("Date,Close\n2020-01-03,2\n2020-01-02,1.5e0\n2020-01-06,.25E1\n",  # unsorted, forms
+         ["2020-01-02", "2020-01-03", "2020-01-06"], [1.5, 2.0, 2.5]),
+        ("\ufeffDate,Close\n2020-01-02,+1.25\n2020-01-03,2.",  # BOM, no final line end
+         ["2020-01-02", "2020-01-03"], [1.25, 2.0]),
+        (" Date , Close \n2020-02-28,0\n2020-02-29,-3.5E-2\n",  # spaced header, leap day
+         ["2020-02-28", "2020-02-29"], [0.0, -0.035]),
+        ("Date,Close\r\n2020-01-02,1\r\n2020-01-03, 2 \r\n",  # CRLF, spaces around a number
+         ["2020-01-02", "2020-01-03"], [1.0, 2.0]),
+        ('Date,Close\n"2020-01-02","1.5"\n', ["2020-01-02"], [1.5]),  # quoted fields
+        ("Close,Date\n1,2020-01-02\n", ["2020-01-02"], [1.0]),  # the date is not first
+        ("Date,Close\n2020-01-02,1\n\n2020-01-03,2\n",  # a blank line
+         ["2020-01-02", "2020-01-03"], [1.0, 2.0]),
+        ("Date,Close\n2020-01-02,12345678901234567890\n", ["2020-01-02"],
+         [12345678901234567890.0]),  # beyond 2**53: the nearest double
     ],
 )
-def test_regular_reader_equals_the_strict_reader(tmp_path, text):
-    path = tmp_path / "X.csv"
-    path.write_text(text, encoding="utf-8")
-    _assert_same_read(*_both_readers(path))
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Date,Close\n2020-01-02,nan\n",  # non-finite text: reported
-        "Date,Close\n2020-01-02,1e999\n",  # overflows to inf: reported
-        "Date,Close\n2020-01-02,-0\n",  # the strict reader's integer path reads 0
-        "Date,Close\n2020-01-02,12345678901234567890\n",  # beyond 2**53
-        "Date,Close,Volume\n2020-01-02,1\n",  # short row: reported
-        "Date,Close\n2020-01-02,1\n\n2020-01-03,2\n",  # blank line: numbering
-        "Date,Close\r\n2020-01-02,1\r\n",  # CRLF
-        'Date,Close\n"2020-01-02",1\n',  # quotes
-        "Date,Close,Adj Close\n2020-01-02,1,1\n",  # a column the loader ignores
-        "Close,Date\n1,2020-01-02\n",  # the date is not first
-        "Date,Close\n2020-02-30,1\n",  # no such day: the strict reader's message
-        "Date,Close\n1600-01-02,1\n",  # outside nanosecond timestamps
-        "Date,Close\n2020-01-02,1\n2020-01-02,2\n",  # duplicate: the strict reader's message
-    ],
-)
-def test_irregular_files_take_the_strict_reader(tmp_path, text):
+def test_snapshot_file_with_known_content(tmp_path, text, dates, closes):
     path = tmp_path / "X.csv"
     path.write_text(text, encoding="utf-8", newline="")
-    assert prices._parse_regular(path, path.read_bytes()) is None
+    frame = load_prices("X", prices_dir=tmp_path)["X"]
+    assert list(frame.index.strftime("%Y-%m-%d")) == dates
+    assert list(frame.columns) == ["Close"]
+    np.testing.assert_allclose(frame["Close"].to_numpy(), closes, rtol=0, atol=0)
+    prov = frame.attrs["provenance"]
+    assert prov["nonfinite"] == [] and prov["short_rows"] == []
+
+
+def test_minus_zero_is_read_as_zero(tmp_path):
+    (tmp_path / "X.csv").write_text("Date,Close\n2020-01-02,-0\n2020-01-03,1\n")
+    close = load_prices("X", prices_dir=tmp_path)["X"]["Close"].to_numpy()
+    assert close[0] == 0.0 and not np.signbit(close[0])
+
+
+def test_ignored_column_is_left_out(tmp_path):
+    (tmp_path / "X.csv").write_text("Date,Close,Adj Close\n2020-01-02,1,0.9\n")
+    assert list(load_prices("X", prices_dir=tmp_path)["X"].columns) == ["Close"]
+
+
+def test_reported_cells_name_the_file_line(tmp_path):
+    # line 3 is blank: the rows after it keep their file line in the report
+    (tmp_path / "X.csv").write_text(
+        "Date,Close,Volume\n2020-01-02,1,5\n\n2020-01-03,NaN,6\n2020-01-06,1e999,7\n"
+        "2020-01-07,2\n"
+    )
+    with pytest.warns(DataQualityWarning, match=r"2 cells not a finite number: line 4 "
+                                                r"\(2020-01-03 Close='NaN'\), line 5"):
+        frame = load_prices("X", prices_dir=tmp_path)["X"]
+    prov = frame.attrs["provenance"]
+    assert prov["nonfinite"] == [
+        {"date": "2020-01-03", "line": 4, "column": "Close", "text": "NaN"},
+        {"date": "2020-01-06", "line": 5, "column": "Close", "text": "1e999"},
+    ]
+    assert prov["short_rows"] == [{"date": "2020-01-07", "line": 6, "fields": 2}]
+    np.testing.assert_array_equal(np.isnan(frame["Close"].to_numpy()), [False, True, True, False])
+    np.testing.assert_array_equal(np.isnan(frame["Volume"].to_numpy()), [False] * 3 + [True])
+
+
+def test_duplicate_dates_kept_first_are_listed(tmp_path):
+    (tmp_path / "X.csv").write_text(
+        "Date,Close\n2020-01-02,1\n2020-01-03,2\n2020-01-03,3\n2020-01-06,4\n2020-01-06,5\n"
+    )
+    frame = prices.read_snapshot("X", tmp_path, on_duplicate="first")
+    np.testing.assert_allclose(frame["Close"].to_numpy(), [1.0, 2.0, 4.0], rtol=0, atol=0)
+    assert frame.attrs["provenance"]["duplicates"] == ["2020-01-03", "2020-01-06"]
+    late = prices.read_snapshot("X", tmp_path, "2020-01-06", on_duplicate="first")
+    assert late.attrs["provenance"]["duplicates"] == ["2020-01-03", "2020-01-06"]
+    with pytest.raises(PriceFileError, match=r"line 4: date 2020-01-03 already on line 3"):
+        prices.read_snapshot("X", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Date,Close\n2020-02-30,1\n", r"line 2: date '2020-02-30' is not YYYY-MM-DD"),
+        ("Date,Close\n\n2020-01-02,1\n2020-01-03,x\n",
+         r"line 4: column Close: 'x' is not a number"),
+        ("Date,Close\n2020-01-02,1\n2020-01-03,1,2\n",
+         r"cannot be read as CSV \(.*Expected 2 fields in line 3, saw 3"),
+        ("Date,Close\n2020-01-02,\"1\n\"\n2020-01-03,2\n",
+         r"line 2: a quote opens a field that runs to line 3"),
+        ("Date,Close\n2020-01-02,1\n2020-01-03,\"2\n",
+         r"cannot be read as CSV \(.*EOF inside string starting at row 2"),
+    ],
+)
+def test_rejected_file_names_the_line(tmp_path, text, message):
+    (tmp_path / "X.csv").write_text(text, encoding="utf-8", newline="")
+    with pytest.raises(PriceFileError, match=r"X\.csv: " + message):
+        load_prices("X", prices_dir=tmp_path)
 
 
 # ----------------------------------------------------------------------------- yahoo adapter

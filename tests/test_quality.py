@@ -107,6 +107,10 @@ def test_duplicate_dates_are_reported(prices_dir, tmp_path):
     report = check_data("SPY", prices_dir=tmp_path)
     assert report.duplicate_dates == [dup_date]
     assert report.rows == 199
+    # a repetition outside the checked span stops the check, as it stops a study
+    later = pd.Timestamp(body[60].split(",")[0])
+    with pytest.raises(PriceFileError, match=r"SPY\.csv: line 52: date .* already on line 51"):
+        check_data("SPY", prices_dir=tmp_path, start=later)
 
 
 def test_unknown_future_one_line_error(prices_dir, capsys):

@@ -376,20 +376,6 @@ def test_styled_tables_have_ids_that_do_not_change_between_builds():
     assert "87%" in style_power_table(power).to_html()
 
 
-def test_formatted_turns_the_named_columns_into_text():
-    import pandas as pd
-
-    from eventstudy.report import format as fmt
-    from eventstudy.report.tables import formatted
-
-    frame = pd.DataFrame({"date": pd.to_datetime(["2025-10-30", None]), "r": [0.0123456, None],
-                          "p": [0.0004, 0.123456], "n": [3, 4]})
-    shown = formatted(frame, {"date": "{:%Y-%m-%d}", "r": fmt.pct, "p": fmt.pvalue})
-    assert shown.to_dict("list") == {"date": ["2025-10-30", "—"], "r": ["+1.23%", "—"],
-                                     "p": ["< 0.001", "0.123"], "n": [3, 4]}
-    assert frame["r"].iloc[0] == 0.0123456  # the input is left as it was
-
-
 def test_size_power_figure_names_a_missing_setting():
     import pandas as pd
 

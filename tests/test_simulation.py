@@ -26,8 +26,10 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+import eventstudy as es
 from eventstudy import inference as inf
 from eventstudy import simulation as sim
+from eventstudy.estimate import estimate_arrays
 from eventstudy.exceptions import InferenceError, OptionError
 
 pytestmark = [
@@ -41,30 +43,34 @@ N_EVENTS = 20
 SYN_REPS = 400
 SYN_DAYS = 60_000
 SYN_DRAWS = 5000
+ESTIMATION = (-250, -11)
+WINDOWS3 = ((0, 0), (-1, 1), (0, 5))
+
+
+def _study(**changes):
+    """The simulated study's settings: the market model of ZS=F on SPY and UUP."""
+    kw = dict(asset="ZS=F", factors=("SPY", "UUP"), model="market", estimation=ESTIMATION,
+              windows=WINDOWS3, min_estimation_days=100, placebo_draws=10_000, seed=0)
+    return es.Study(**{**kw, **changes})
 
 
 @pytest.fixture(scope="module")
 def soy(request):
-    return sim.load_return_arrays(request.getfixturevalue("prices_dir"), "ZS=F", ("SPY", "UUP"))
+    return sim.load_return_arrays(request.getfixturevalue("prices_dir"), "ZS=F", ("SPY", "UUP"),
+                                  exclude_thin_trading=True)
 
 
 @pytest.fixture(scope="module")
 def null_run(soy):
-    return sim.simulate_tests(
-        soy.y, soy.X, soy.valid, soy.est_ok, model="market", n_events=N_EVENTS, reps=REPS,
-        abnormal=0.0, alpha=ALPHA, placebo_draws=10_000, placebo_groups=500, seed=20240501,
-        setting="real",
-    )
+    return sim.simulate_tests(soy, _study(seed=20240501), n_events=N_EVENTS, reps=REPS,
+                              abnormal=0.0, alpha=ALPHA, placebo_groups=500, setting="real")
 
 
 @pytest.fixture(scope="module", params=["normal", "t4"])
 def synthetic_run(request):
     data = sim.synthetic_return_arrays(request.param, n_days=SYN_DAYS, seed=17)
-    return sim.simulate_tests(
-        data.y, data.X, data.valid, data.est_ok, model="market", n_events=N_EVENTS,
-        reps=SYN_REPS, alpha=ALPHA, placebo_draws=SYN_DRAWS, placebo_groups=500, seed=99,
-        setting=data.asset,
-    )
+    return sim.simulate_tests(data, _study(placebo_draws=SYN_DRAWS, seed=99), n_events=N_EVENTS,
+                              reps=SYN_REPS, alpha=ALPHA, placebo_groups=500, setting=data.asset)
 
 
 def test_return_arrays_mask_rolls_and_thin_days(soy):
@@ -155,13 +161,11 @@ def test_iid_null_rejection_rate_within_monte_carlo_error(synthetic_run, test, w
 
 
 def test_pseudo_windows_avoid_thin_and_roll_days(soy):
-    eligible = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=(-250, -11),
-                                    windows=((0, 0), (-1, 1), (0, 5)), event_day0=[])
+    kw = dict(estimation=ESTIMATION, windows=WINDOWS3, event_day0=[], min_estimation_days=100)
+    eligible = inf.placebo_eligible(soy.valid, soy.est_ok, **kw)
     days = (eligible[:, None] + np.arange(-1, 6)[None, :]).ravel()
     assert soy.est_ok[days].all()
-    loose = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=(-250, -11),
-                                 windows=((0, 0), (-1, 1), (0, 5)), event_day0=[],
-                                 window_ok=np.ones_like(soy.valid))
+    loose = inf.placebo_eligible(soy.valid, soy.est_ok, window_ok=np.ones_like(soy.valid), **kw)
     assert eligible.size < loose.size and not soy.est_ok[
         (loose[:, None] + np.arange(-1, 6)[None, :]).ravel()].all()
 
@@ -175,10 +179,10 @@ def test_rates_are_counts_over_trials(null_run):
 
 
 def test_power_grows_with_the_abnormal_return(soy):
-    kw = dict(model="market", windows=((0, 0),), n_events=N_EVENTS, reps=60,
-              placebo_draws=3000, placebo_groups=300, seed=7)
-    small = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, abnormal=0.005, **kw)
-    large = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, abnormal=0.02, **kw)
+    study = _study(windows=((0, 0),), placebo_draws=3000, seed=7)
+    kw = dict(n_events=N_EVENTS, reps=60, placebo_groups=300)
+    small = sim.simulate_tests(soy, study, abnormal=0.005, **kw)
+    large = sim.simulate_tests(soy, study, abnormal=0.02, **kw)
     s = small.set_index("test")["rate"]
     g = large.set_index("test")["rate"]
     assert (g[list(inf.TEST_NAMES)] > 0.9).all(), g
@@ -189,23 +193,22 @@ def test_power_grows_with_the_abnormal_return(soy):
 
 
 def test_simulation_reproducible_with_seed(soy):
-    kw = dict(model="market", windows=((0, 0), (-1, 1)), n_events=5, reps=15,
-              placebo_draws=1000, placebo_groups=200)
-    a = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, seed=3, **kw)
-    b = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, seed=3, **kw)
+    study = _study(windows=((0, 0), (-1, 1)), placebo_draws=1000, seed=3)
+    a = sim.simulate_tests(soy, study, n_events=5, reps=15, placebo_groups=200)
+    b = sim.simulate_tests(soy, study, n_events=5, reps=15, placebo_groups=200)
     pd.testing.assert_frame_equal(a, b)
 
 
 def test_simulation_errors(soy):
     with pytest.raises(InferenceError, match="reps must be a positive integer; got 0"):
-        sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, reps=0)
+        sim.simulate_tests(soy, _study(), reps=0)
     with pytest.raises(InferenceError, match="could not place 400 non-overlapping pseudo-events"):
-        sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, reps=1, n_events=400,
-                           windows=((-10, 10),), estimation=(-250, -11), placebo_draws=500)
+        sim.simulate_tests(soy, _study(windows=((-10, 10),), placebo_draws=500), reps=1,
+                           n_events=400)
     with pytest.raises(OptionError, match="dist must be one of 'normal', 't4'; got 'cauchy'"):
         sim.synthetic_return_arrays("cauchy")
     with pytest.raises(InferenceError, match="settings must be among .*; got 'garch'"):
-        sim.run_size_power(settings=("garch",), reps=1)
+        sim.run_size_power(_study(), settings=("garch",), reps=1)
 
 
 def test_synthetic_returns_follow_the_market_model():
@@ -217,16 +220,9 @@ def test_synthetic_returns_follow_the_market_model():
     assert data.valid.all() and not data.thin.any()
 
 
-def test_bench_placebo_runs_on_the_article_study(prices_dir):
-    out = sim.bench_placebo(prices_dir, event_dates=["2025-10-30", "2025-11-24"], draws=2000,
-                            repeat=2)
-    assert out["draws"] == 2000 and out["reproducible"] is True
-    assert out["n_eligible"] > 2000 and out["seconds"] > 0
-
-
 def test_run_size_power_tidy_table(prices_dir):
-    out = sim.run_size_power(prices_dir, reps=8, n_events=4, abnormal=(0.0, 0.01),
-                             placebo_draws=500, placebo_groups=100, windows=((0, 0),))
+    out = sim.run_size_power(_study(windows=((0, 0),), placebo_draws=500), prices_dir=prices_dir,
+                             reps=8, n_events=4, abnormal=(0.0, 0.01), placebo_groups=100)
     assert list(out.columns) == sim.SIM_COLUMNS
     assert set(out["setting"]) == {"real", "iid-normal", "iid-t4"}
     null = out[out["abnormal"] == 0]
@@ -241,17 +237,16 @@ def test_day0_abnormal_equals_shifting_the_returns(soy):
     # Adding the abnormal return to the engine arrays equals re-running the
     # engine on returns with the abnormal return added on every day 0, for
     # replications in one call (event_groups) whose events sit close together.
-    from eventstudy.estimate import estimate_arrays
-
     rng = np.random.default_rng(4)
-    eligible = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=(-250, -11),
-                                    windows=np.array([[0, 0], [-1, 1], [0, 5]]), event_day0=[])
+    eligible = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=ESTIMATION,
+                                    windows=WINDOWS3, event_day0=[], min_estimation_days=100)
     day0 = np.stack([sim._draw_events(rng, eligible[:900], 10, 6) for _ in range(3)])
     labels = np.repeat(np.arange(3), 10)
-    kw = dict(model="market", estimation=(-250, -11), windows=((0, 0), (-1, 1), (0, 5)))
+    kw = dict(model="market", estimation=ESTIMATION, windows=WINDOWS3, exclude_other_events=True,
+              min_estimation_days=100)
     base = estimate_arrays(soy.y, soy.X, soy.valid, soy.est_ok, day0.ravel(),
                            event_groups=labels, **kw)
-    got = sim._add_day0_abnormal(base, 0.01)
+    got = sim.add_day0_abnormal(base, 0.01)
     for r in range(3):
         y = soy.y.copy()
         y[day0[r]] += 0.01
@@ -264,10 +259,10 @@ def test_day0_abnormal_equals_shifting_the_returns(soy):
 
 def test_single_event_rates_do_not_depend_on_the_group_tests(soy):
     """One block of replications draws the same pseudo-events with or without the battery."""
-    kw = dict(model="market", windows=((0, 0), (-1, 1)), n_events=10, reps=40, abnormal=(0.0, 0.02),
-              placebo_draws=2000, placebo_groups=100, seed=11)
-    full = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, **kw)
-    single = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, group_tests=False, **kw)
+    study = _study(windows=((0, 0), (-1, 1)), placebo_draws=2000, seed=11)
+    kw = dict(n_events=10, reps=40, abnormal=(0.0, 0.02), placebo_groups=100)
+    full = sim.simulate_tests(soy, study, **kw)
+    single = sim.simulate_tests(soy, study, group_tests=False, **kw)
     assert set(single["test"]) == set(sim.EVENT_TESTS)
     both = full[full["test"].isin(sim.EVENT_TESTS)].reset_index(drop=True)
     pd.testing.assert_frame_equal(single.reset_index(drop=True), both)
@@ -275,8 +270,6 @@ def test_single_event_rates_do_not_depend_on_the_group_tests(soy):
 
 def test_size_check_reads_its_cache_and_grades_by_the_stated_rule(tmp_path, prices_dir,
                                                                  monkeypatch):
-    import eventstudy as es
-
     study = es.Study(asset="ZC=F", factors=["SPY"], windows=[[0, 0], [0, 2]],
                      event_ids=["busan-meeting"], placebo_draws=500,
                      events=Path(__file__).resolve().parents[1] / "data" / "events.csv")
@@ -299,11 +292,12 @@ def test_size_check_reads_its_cache_and_grades_by_the_stated_rule(tmp_path, pric
         for w in ((0, 0), (0, 2)):
             rate, se = check.size(t, w)
             assert check.holds(t, w) == (abs(rate - 0.05) <= 3 * se)
-    w = (0, 2)
-    lead = check.leading(w, ["event-t", "sq", "event-placebo"])
-    assert lead is None or (check.holds(lead, w) and all(
-        not check.holds(t, w) for t in ["event-t", "sq", "event-placebo"][
-            :["event-t", "sq", "event-placebo"].index(lead)]))
+    order = ["event-t", "sq", "event-placebo"]
+    for w in ((0, 0), (0, 2)):
+        null = check.table[(check.table["abnormal"] == 0) & (check.table["start"] == w[0])
+                           & (check.table["end"] == w[1])].set_index("test")
+        holds = [t for t in order if abs(null.loc[t, "rate"] - 0.05) <= 3 * null.loc[t, "mc_se"]]
+        assert check.leading(w, order) == (holds[0] if holds else None)
     # the detectable move interpolates the power curve linearly
     rows = check.table[(check.table["test"] == "event-t") & (check.table["start"] == 0)
                        & (check.table["end"] == 0)].sort_values("abnormal")
@@ -311,39 +305,3 @@ def test_size_check_reads_its_cache_and_grades_by_the_stated_rule(tmp_path, pric
     j = int(np.argmax(r >= 0.8))
     want = x[j - 1] + (0.8 - r[j - 1]) * (x[j] - x[j - 1]) / (r[j] - r[j - 1])
     np.testing.assert_allclose(check.detectable("event-t", (0, 0)), want, rtol=1e-12, atol=0)
-
-
-def test_shifted_ranks_equal_ranks_of_the_shifted_returns(soy):
-    """Corrado's U after a day-0 shift, updated in O(T), equals the ranks recomputed."""
-    rng = np.random.default_rng(3)
-    el = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=(-250, -11),
-                              windows=((0, 0), (-1, 1)), event_day0=[])
-    a = sim.estimate_arrays(soy.y, soy.X, soy.valid, soy.est_ok, rng.choice(el, 200),
-                            model="market", estimation=(-250, -11), windows=((0, 0), (-1, 1)),
-                            exclude_other_events=False)
-    u0 = inf._ranks_u(a.est_ar, a.ar)
-    c0 = int(np.flatnonzero(a.rel_win == 0)[0])
-    est = a.est_ar.copy()
-    # ties: put another day's value exactly where a shifted day 0 lands, and one at day 0
-    est[0, 5] = a.ar[0, c0] + 0.01
-    est[1, 7] = a.ar[1, c0]
-    u0 = inf._ranks_u(est, a.ar)
-    for delta in (0.01, -0.02, 0.05):
-        shifted = a.ar.copy()
-        shifted[:, c0] += delta
-        want = inf._ranks_u(est, shifted)
-        got = inf._ranks_u_shifted(u0, est, a.ar, c0, delta)
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, equal_nan=True)
-
-
-def test_many_sizes_share_the_sq_sums_with_the_same_rates(soy):
-    """Four or more abnormal sizes take the shared-sums route: the same rates as one by one."""
-    kw = dict(model="market", windows=((0, 0), (-1, 1)), n_events=10, reps=20,
-              placebo_draws=2000, seed=5, group_tests=False)
-    sizes = (0.0, 0.01, 0.02, 0.04)
-    many = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, abnormal=sizes, **kw)
-    for x in sizes[:3:2]:
-        few = sim.simulate_tests(soy.y, soy.X, soy.valid, soy.est_ok, abnormal=(x,), **kw)
-        mine = many[many["abnormal"] == x].reset_index(drop=True)
-        pd.testing.assert_frame_equal(mine[["test", "window", "rejections"]],
-                                      few[["test", "window", "rejections"]])

@@ -177,8 +177,8 @@ def test_run_writes_every_file_with_the_contract_columns(article_run):
         assert set(columns) <= set(frame.columns), (name, list(frame.columns))
         assert len(frame) > 0, name
     summary = (article_run / "summary.md").read_text(encoding="utf-8")
-    for heading in ("## The study", "## Events", "## Cumulative abnormal returns", "## Tests",
-                    "## Dummy-variable regression", "## Reading"):
+    for heading in ("## The study", "## Cumulative abnormal returns", "## Reading",
+                    "## Tests across events"):
         assert heading in summary
     assert "busan-meeting" in summary and "trump-xi-call" in summary
     figures = sorted(p.name for p in (article_run / "figures").glob("*.png"))

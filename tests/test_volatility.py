@@ -21,6 +21,9 @@ from eventstudy.simulation import load_return_arrays, synthetic_return_arrays
 RTOL_ARCH, ATOL_ARCH = 1e-9, 0.0
 RTOL, ATOL = 1e-12, 0.0
 WINDOWS = [(0, 0), (-1, 1), (0, 5)]
+#: The market model's settings the engine takes from its caller.
+DESIGN = dict(model="market", estimation=(-250, -11), windows=WINDOWS, exclude_other_events=True,
+              min_estimation_days=100)
 
 
 def _simulate_garch(n=1500, omega=2e-6, alpha=0.08, beta=0.9, seed=7):
@@ -43,8 +46,7 @@ def _arch_forecast(x, horizon, dist="normal"):
 @pytest.fixture(scope="module")
 def synth_arrays():
     d = synthetic_return_arrays("t4", n_days=1200, seed=3)
-    return estimate_arrays(d.y, d.X, d.valid, d.est_ok, np.array([400, 700, 1000]),
-                           model="market", windows=WINDOWS)
+    return estimate_arrays(d.y, d.X, d.valid, d.est_ok, np.array([400, 700, 1000]), **DESIGN)
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +54,9 @@ def zs_arrays(prices_dir):
     with warnings.catch_warnings():
         # the snapshot's two known missing factor prices (2025-01-09) are not under test here
         warnings.simplefilter("ignore", DataQualityWarning)
-        d = load_return_arrays(prices_dir, "ZS=F", ("SPY", "UUP"))
+        d = load_return_arrays(prices_dir, "ZS=F", ("SPY", "UUP"), exclude_thin_trading=True)
     day0 = d.positions(["2025-10-30", "2025-11-24"])
-    return estimate_arrays(d.y, d.X, d.valid, d.est_ok, day0, model="market", windows=WINDOWS)
+    return estimate_arrays(d.y, d.X, d.valid, d.est_ok, day0, **DESIGN)
 
 
 @pytest.mark.parametrize("dist", ["normal", "t"])
@@ -244,8 +246,8 @@ def test_bad_input_named_errors():
     with pytest.raises(OptionError, match="test must be one of 'F', 'brown-forsythe', 'levene'"):
         vol.volatility_regime(x[None, :], test="bartlett")
     d = synthetic_return_arrays("normal", n_days=600, seed=1)
-    a = estimate_arrays(d.y, d.X, d.valid, d.est_ok, np.array([400]), model="market",
-                        windows=WINDOWS, min_estimation_days=50)
+    a = estimate_arrays(d.y, d.X, d.valid, d.est_ok, np.array([400]),
+                        **{**DESIGN, "min_estimation_days": 50})
     with pytest.raises(InferenceError, match=r"event 0 \(day 0 at position 400\): GARCH\(1, 1\) "
                                              r"needs at least min_obs=300"):
         vol.garch_event_tests(a, min_obs=300)

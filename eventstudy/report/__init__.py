@@ -1,6 +1,5 @@
 """Reporting any study: tables for people, figures, sentences, and a builder of pages.
 
-- :mod:`eventstudy.report.format` — how numbers are shown, and the graded-evidence scale;
 - :mod:`eventstudy.report.tables` — tables for people, and the publication table;
 - :mod:`eventstudy.report.html` — page components (tables, figures, the answer box);
 - :mod:`eventstudy.report.figures` — figures of one or several results;
@@ -17,14 +16,13 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("format", "tables", "figures", "findings", "robustness", "html", "build")
+_MODULES = ("tables", "figures", "findings", "robustness", "html", "build")
 
 
 def __getattr__(name):
     if name in _MODULES:
-        # ``from . import format`` asks the package first: hand it the submodule
         return importlib.import_module(f"{__name__}.{name}")
-    for module in ("tables", "figures", "robustness", "build", "findings", "format"):
+    for module in ("tables", "figures", "robustness", "build", "findings"):
         mod = importlib.import_module(f"{__name__}.{module}")
         if name in getattr(mod, "__all__", ()):
             return getattr(mod, name)

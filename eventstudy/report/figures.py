@@ -391,12 +391,9 @@ def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):
     import numpy as np
     from matplotlib.figure import Figure
 
-    from ..exceptions import InferenceError
+    from .tables import one_setting
 
-    rows = sim[sim["setting"] == setting]
-    if rows.empty:
-        raise InferenceError(f"no rows of setting {setting!r} in the size-power table "
-                             f"(settings: {sorted(set(sim['setting']))}); pass one of them")
+    rows = one_setting(sim, setting)
     tests = list(dict.fromkeys(rows["test"]))
     windows = list(dict.fromkeys(rows["window"]))
     sizes = sorted(set(rows["abnormal"]))

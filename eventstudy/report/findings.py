@@ -5,7 +5,7 @@ robustness or size tables) or a results object and returns text, a table or
 a number; each is tested on hand-made tables. A report composes its own
 statements from them (the project's report does so in its notebooks).
 
-Numbers are shown as in the tables (:mod:`eventstudy.report.format`): CARs in
+Numbers are shown as in the tables (:mod:`eventstudy.format`): CARs in
 percent with two decimals and a sign, p-values with three decimals. A graded
 p-value is always the leading test's (:func:`lead_reading`): the first
 single-event test that holds its size on the asset in the results' size check.
@@ -13,8 +13,8 @@ single-event test that holds its size on the asset in the results' size check.
 
 from __future__ import annotations
 
+from .. import format as fmt
 from ..exceptions import InferenceError
-from . import format as fmt
 
 __all__ = [
     "EVENT_TESTS",
@@ -45,7 +45,6 @@ __all__ = [
     "power_findings",
     "power_range",
     "power_sentence",
-    "reading",
     "reading_changes",
     "rejecting_windows",
     "rule_counts",
@@ -133,7 +132,7 @@ def event_verdicts(car, alpha: float = 0.05):
     """
     import pandas as pd
 
-    from ..simulation import EVENT_TEST_COLUMNS
+    from ..config import EVENT_TEST_COLUMNS
 
     cols = [c for c in EVENT_TESTS if c in car.columns]
     graded = "lead_test" in car.columns
@@ -215,42 +214,6 @@ def group_lines(tests, groups=None, *, alpha: float = 0.05) -> str:
     return "\n".join(lines)
 
 
-def reading(results, alpha: float = 0.05) -> list[str]:
-    """A short reading of fitted results: per event its CARs, per group its verdicts.
-
-    Returns
-    -------
-    list of str
-        One Markdown bullet per event (each window's CAR, interval, graded
-        t-test p and :func:`event_verdicts`) and per group of the tests table.
-    """
-    import pandas as pd
-
-    lines = []
-    car = results.tidy(alpha)
-    ev = event_verdicts(car, alpha)
-    for eid, block in ev.groupby("event_id", sort=False):
-        rows = car[car["event_id"] == eid]
-        parts = []
-        for r, c in zip(block.itertuples(), rows.itertuples(), strict=True):
-            if pd.isna(r.car):
-                parts.append(f"{fmt.window(r.start, r.end)} no CAR ({c.note})")
-            else:
-                parts.append(f"{fmt.window(r.start, r.end)} {fmt.pct(r.car)} "
-                             f"{fmt.interval(c.ci_lower, c.ci_upper)}, "
-                             f"{fmt.evidence_phrase(c.p)} (t p = {fmt.pvalue(c.p)}); "
-                             f"{r.verdict}")
-        lines.append(f"- **{eid}**: " + "; ".join(parts) + ".")
-    if len(results.tests):
-        gv = group_verdicts(results.tests, alpha)
-        for g, block in gv.groupby("group", sort=False):
-            n = int(block["n_events"].max())
-            parts = [f"{fmt.window(r.start, r.end)} {r.verdict}" for r in block.itertuples()]
-            lines.append(f"- group **{g}** ({n} event{'s' if n != 1 else ''}): "
-                         + "; ".join(parts) + ".")
-    return lines
-
-
 # --------------------------------------------------------------------------- one event
 
 
@@ -286,7 +249,7 @@ def lead_reading(c) -> tuple:
     check, or no test holds its size in that window) has no name, a NaN p and
     the grade ``"not graded"``.
     """
-    from ..simulation import EVENT_TEST_LABELS
+    from ..config import EVENT_TEST_LABELS
 
     t = c.get("lead_test", "") if hasattr(c, "get") else ""
     if isinstance(t, str) and t:
@@ -330,7 +293,7 @@ def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: floa
         weak evidence; SQ test p = 0.106, placebo test p = 0.201)"``; an event
         without a CAR says why (the row's note).
     """
-    from ..simulation import EVENT_TEST_COLUMNS
+    from ..config import EVENT_TEST_COLUMNS
 
     c = car_row(car, event_id, window)
     if c["car"] != c["car"]:
@@ -879,7 +842,7 @@ def asset_size_findings(table) -> str:
         it over-rejects (the largest rate named); then the cells where no test
         holds (no p-value is graded there).
     """
-    from ..simulation import EVENT_TEST_LABELS
+    from ..config import EVENT_TEST_LABELS
 
     cells = table.groupby(["asset", "window"], sort=False)
     parts = []

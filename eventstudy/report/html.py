@@ -13,7 +13,7 @@ import base64
 import html
 import io
 
-from . import format as fmt
+from .. import format as fmt
 
 __all__ = [
     "MAX_ROWS",
@@ -26,6 +26,7 @@ __all__ = [
     "asset_size_table",
     "size_check_table",
     "study_page",
+    "summary_box",
 ]
 
 #: The most rows a table shows in a page's body; longer tables fold into <details>.
@@ -82,13 +83,14 @@ def _csv_link(frame, name: str) -> str:
 
 
 def page_table(frame, *, caption: str = "", csv_name: str | None = None,
-               max_rows: int = MAX_ROWS, text_columns=()) -> str:
+               max_rows: int = MAX_ROWS, text_columns=(), **formats) -> str:
     """A table for a page: formatted cells, at most ``max_rows`` rows in view.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        Cells already formatted for reading (strings), or numbers shown as they are.
+        Cells already formatted for reading (strings), or numbers, which are
+        formatted by :func:`eventstudy.format.table`.
     caption : str
     csv_name : str, optional
         File name of the CSV download (default from the caption).
@@ -97,15 +99,18 @@ def page_table(frame, *, caption: str = "", csv_name: str | None = None,
         closed ``<details>`` section and in the CSV download.
     text_columns : sequence of str
         Columns aligned left (words rather than numbers).
+    **formats
+        ``percent``, ``signed``, ``pvalues``, ``digits`` of
+        :func:`eventstudy.format.table` (default: three decimals).
 
     Returns
     -------
     str
-        HTML; missing values read "—".
+        HTML; missing values read "—"; the CSV holds the numbers unformatted.
     """
     csv_name = csv_name or (("".join(c if c.isalnum() else "-" for c in caption.lower())
                              .strip("-")[:40] or "table") + ".csv")
-    shown = frame.astype(object).where(frame.notna(), "—")
+    shown = fmt.table(frame, **formats)
 
     def table(part) -> str:
         head = "".join(f"<th class='{'text' if c in text_columns else ''}'>{html.escape(str(c))}"
@@ -144,84 +149,66 @@ def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
     question : str
         The question answered, shown as the box's heading.
     names : dict of str -> str, optional
-        Event id -> short name (default: the catalogue title).
+        Event id -> short name (default: the id in the table, the catalogue
+        title in the sentences).
     extra : sequence of str
-        More sentences (Markdown bold allowed) listed after the events', e.g.
-        :func:`eventstudy.report.findings.class_sentence`.
+        More sentences (Markdown bold allowed) listed after the events'.
 
     Returns
     -------
     str
-        HTML: the heading; one sentence per event with its graded evidence,
-        CAR and interval on every asset
-        (:func:`eventstudy.report.findings.answer_sentence`); the table of
-        :func:`eventstudy.report.tables.answer_table` with the notes that
-        explain its flags and missing values below it; the small dated CAR
-        figure (:func:`eventstudy.report.figures.plot_answer`); and the
-        evidence scale in words.
+        HTML of :func:`summary_box` for the assets' summaries
+        (:meth:`EventStudyResults.summary` of these events and windows,
+        stacked by :meth:`eventstudy.summary.Summary.stack`), with the small
+        dated CAR figure (:func:`eventstudy.report.figures.plot_answer`).
+    """
+    from ..summary import Summary
+
+    summary = Summary.stack({a: r.summary(alpha, event_ids=event_ids, windows=windows,
+                                          names=names) for a, r in runs.items()})
+    return summary_box(summary, runs, question=question, extra=extra)
+
+
+def summary_box(summary, runs: dict, *, question: str = "", extra=()) -> str:
+    """A summary as the answer box: its sentences, its table and notes, its figure, its reading.
+
+    Parameters
+    ----------
+    summary : eventstudy.summary.Summary
+        The reading shown (:meth:`Summary.sentences`, :meth:`Summary.table`,
+        :meth:`Summary.row_notes`, :attr:`Summary.reading`).
+    runs : dict of str -> EventStudyResults
+        The results whose CAR paths the figure draws (the events every asset used).
+    question : str
+    extra : sequence of str
+        More sentences after the events'.
     """
     from .figures import plot_answer
-    from .findings import answer_sentence
-    from .tables import answer_table
 
-    first = next(iter(runs.values()))
-    names = dict(names or {})
-    label = {e: names.get(e) or first.title_of(e) for e in event_ids}
-    cars = {asset: res.tidy(alpha) for asset, res in runs.items()}
-    usable = [e for e in event_ids if all(e in res.used_ids for res in runs.values())]
-    sentences = "".join(
-        f"<li>{_md_bold(answer_sentence(label[e], cars, e, tuple(windows[0]), alpha=alpha))}"
-        "</li>" for e in usable)
-    sentences += "".join(f"<li>{_md_bold(x)}</li>" for x in extra)
-    missing = [e for e in event_ids if e not in usable]
-    for e in missing:
-        reasons = "; ".join(
-            f"{asset}: " + str(res.events.set_index("event_id").loc[e, "reason"])
-            for asset, res in runs.items() if e not in res.used_ids)
-        sentences += f"<li><strong>{html.escape(label[e])}</strong> — not estimated " \
-                     f"({html.escape(reasons)}).</li>"
-    # the table names events shortly: the names given, else their ids
-    table = answer_table(runs, event_ids, windows, alpha=alpha,
-                         names={e: names.get(e) or e for e in event_ids})
-    notes = table.loc[table["note"] != "", ["event", "asset", "window", "note"]]
-    note_html = "".join(
-        f"<li>{html.escape(f'{r.event}, {r.asset} {r.window}: {r.note}')}</li>"
-        for r in notes.itertuples())
-    figure = plot_answer(runs, usable, alpha=alpha, names=label) if usable else None
+    rows = summary.rows
+    ids = list(dict.fromkeys(rows["event_id"]))
+    usable = [e for e in ids if all(e in r.used_ids for r in runs.values())]
+    sentences = "".join(f"<li>{_md_bold(x)}</li>" for x in [*summary.sentences(), *extra])
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.row_notes())
+    titles = dict(zip(rows["event_id"], rows["title"], strict=True))
+    figure = plot_answer(runs, usable, alpha=summary.alpha,
+                         names={e: titles[e] for e in usable}) if usable else None
     fig_html = figure_html(figure, alt="CAR paths with their bands") if figure else ""
-    kind = first.study.return_label
+    checks = dict(summary.header).get("Size check", "")
     return (
         f"<style>{ANSWER_CSS}</style><div class='answer'>"
         + (f"<h2>{html.escape(question)}</h2>" if question else "")
         + f"<ul>{sentences}</ul>"
         + "<div class='row'><div>"
-        + page_table(table.drop(columns="note"),
-                     caption=f"CAR in % of {kind}; interval: CAR ± t·se with estimation error; "
-                     "leading test: the first single-event test that holds its 5% size on the "
-                     "asset in this build's simulation, with that size; detectable: the day-0 "
-                     "move it finds with 80% power there",
-                     csv_name="answer.csv",
-                     text_columns=("event", "asset", "evidence", "leading test (size %)",
-                                   "other tests (p; size on the asset)"))
-        + (f"<ul class='scale'>{note_html}</ul>" if note_html else "")
+        + page_table(summary.table(), caption=summary.caption(), csv_name="answer.csv",
+                     text_columns=("asset", "event", "leading test (size)", "evidence",
+                                   "other tests (p; size)"))
+        + (f"<ul class='scale'>{notes}</ul>" if notes else "")
         + f"</div><div>{fig_html}</div></div>"
-        + f"<p class='scale'>Evidence grades the leading test's two-sided p-value: "
-        f"{html.escape(fmt.evidence_scale())}. It is a reading of one p-value, not a yes/no "
-        "decision. A test that does not hold its size on the asset in a window is never the "
-        "answer there: its p-value is listed with its measured size. "
-        + html.escape(_checks_line(runs)) + "</p>"
-        + "</div>"
+        + f"<p class='scale'>{html.escape(summary.reading)} It is a reading of one p-value, "
+        "not a yes/no decision. " + (f"Size check: {html.escape(checks)}." if checks else "")
+        + "</p></div>"
     )
-
-
-def _checks_line(runs) -> str:
-    """The size checks behind the answer, in one sentence per asset (or why there is none)."""
-    lines = []
-    for asset, res in runs.items():
-        check = res.size_check
-        lines.append(f"{asset}: {check.description}." if check is not None else
-                     f"{asset}: no size check in this run, so no p-value is graded.")
-    return " ".join(lines)
 
 
 def _size_shown(summary):
@@ -229,14 +216,15 @@ def _size_shown(summary):
     the simulated ones."""
     import numpy as np
 
-    from ..simulation import EVENT_TEST_LABELS, POWER_GRID
+    from ..config import EVENT_TEST_LABELS
+    from ..simulation import POWER_GRID
 
     mde = [c for c in summary.columns if c.startswith("detectable")][0]
     shown = summary.assign(
         test=[EVENT_TEST_LABELS.get(t, t) for t in summary["test"]],
-        **{"size (%)": [f"{x:.2f}" for x in summary["size (%)"]],
-           "mc_se (%)": [f"{x:.2f}" for x in summary["mc_se (%)"]],
-           mde: [f"{x:.2f}" if np.isfinite(x) else f"> {100 * max(POWER_GRID):g}"
+        **{"size (%)": [fmt.number(x, 2) for x in summary["size (%)"]],
+           "mc_se (%)": [fmt.number(x, 2) for x in summary["mc_se (%)"]],
+           mde: [fmt.number(x, 2) if np.isfinite(x) else f"> {100 * max(POWER_GRID):g}"
                  for x in summary[mde]]},
     )
     return shown.drop(columns=[c for c in ("start", "end") if c in shown.columns]).rename(
@@ -328,138 +316,116 @@ def study_page(results, *, alpha: float = 0.05, car_png=None) -> str:
     """The self-contained ``report.html`` of one study (``eventstudy run``).
 
     ``car_png``: the CAR figure already drawn (``eventstudy run`` writes it to
-    ``figures/car.png`` and reuses it here). Sections: the answer box over
-    every used event (or the study's first events) and its windows; CAR
-    figures; the tidy table; the tests; the normal-return model; the excluded
-    events with their reasons; the study's settings and the price provenance.
+    ``figures/car.png`` and reuses it here). Sections: the answer box
+    (:meth:`EventStudyResults.summary`: the study's headline events and
+    windows); the CAR figure; the size check; the same summary over every
+    event and window; the tests across events; the normal-return model; the
+    events with the reasons of exclusions; the study's settings (the
+    summary's header) and the price provenance.
     """
-    import pandas as pd
-
     from ..results import MultiAssetResults
-    from ..simulation import EVENT_TEST_LABELS
 
     if isinstance(results, MultiAssetResults):
         return _multi_page(results, alpha=alpha)
-    o = results.study
-    s = results.study
-    title = (s.title or s.name) if s is not None else f"Event study of {o.asset}"
-    label = o.asset
+    summary = results.summary(alpha)
+    parts = _page_head(summary)
     ids = results.used_ids
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-    ]
-    if s is not None and s.description:
-        parts.append(f"<p>{html.escape(s.description)}</p>")
     if ids:
-        parts.append(answer_box({label: results}, ids[:6], list(o.windows)[:2], alpha=alpha,
-                                question=f"Did the news move {o.asset}?"))
+        parts.append(summary_box(summary, {results.study.asset: results},
+                                 question=f"Did the news move {results.study.asset}?"))
     else:
         parts.append("<div class='answer'><p>No event could be estimated; the reasons are in "
                      "the table of events below.</p></div>")
     if ids:
+        every = results.summary(alpha, event_ids=ids, windows=results.study.windows)
         parts += ["<h2>Cumulative abnormal returns</h2>",
                   figure_html(car_png if car_png is not None else results.plot_car(ids),
-                              alt="CAR paths of every event")]
-        t = results.tidy(alpha)
-        shown = pd.DataFrame({
-            "event": t["event_id"], "day 0": t["trade_date"].dt.strftime("%Y-%m-%d"),
-            "window": [fmt.window(a, b) for a, b in zip(t["start"], t["end"], strict=True)],
-            "CAR (%)": [fmt.pct(x) for x in t["car"]],
-            "se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in t["car_se"]],
-            f"{100 * (1 - alpha):g}% interval (%)": [
-                fmt.interval(a, b) for a, b in zip(t["ci_lower"], t["ci_upper"], strict=True)],
-            "t-test p": [fmt.pvalue(x) for x in t["p"]],
-            "SQ p": [fmt.pvalue(x) for x in t["sq_p"]],
-            "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]],
-            "leading test": [EVENT_TEST_LABELS.get(x, "—") for x in t["lead_test"]],
-            "evidence": [fmt.evidence(p) if x else "not graded"
-                         for x, p in zip(t["lead_test"], t["lead_p"], strict=True)],
-            "days": t["n_days"], "note": t["note"]})
-        parts += ["<h2>Single-event tests on this asset: size and power</h2>",
-                  size_check_table(results)]
-        parts += ["<h2>Every event and window</h2>",
-                  page_table(shown, caption=f"CAR in % of {o.return_label}; evidence grades "
-                             "the leading test's p", csv_name="car.csv",
-                             text_columns=("event", "leading test", "evidence", "note"))]
-        tests = results.tests
-        if len(tests):
-            shown = pd.DataFrame({
-                "group": tests["group"],
-                "window": [fmt.window(a, b) for a, b in zip(tests["start"], tests["end"],
-                                                              strict=True)],
-                "test": tests["test"],
-                "statistic": [f"{x:.3f}" if x == x else "—"
-                              for x in tests["statistic"].astype(float)],
-                "p": [fmt.pvalue(x) for x in tests["p_value"].astype(float)],
-                "events": tests["n_events"], "note": tests["note"]})
-            parts += ["<h2>Tests across events</h2>",
-                      page_table(shown, caption="The test battery of each group and window",
-                                 csv_name="tests.csv", text_columns=("group", "test", "note"))]
-        parts += ["<h2>The normal-return model</h2>",
-                  page_table(results._model_display(),
-                             caption=f"{o.model} model on each event's estimation sample: "
-                             "coefficient (standard error)", csv_name="model.csv",
-                             text_columns=("event",))]
+                              alt="CAR paths of every event"),
+                  "<h2>Single-event tests on this asset: size and power</h2>",
+                  size_check_table(results),
+                  "<h2>Every event and window</h2>",
+                  page_table(every.table(), caption=every.caption(), csv_name="car.csv",
+                             text_columns=("event", "leading test (size)", "evidence",
+                                           "other tests (p; size)")),
+                  _notes_html(every.row_notes())]
+        parts += _tests_and_model(results)
+    parts += _events_and_settings(results, summary)
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _page_head(summary) -> list[str]:
+    title = html.escape(summary.title)
+    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+             f"<title>{title}</title><style>{PAGE_CSS}</style></head><body>",
+             f"<h1>{title}</h1>"]
+    if summary.description:
+        parts.append(f"<p>{html.escape(summary.description)}</p>")
+    return parts
+
+
+def _notes_html(notes) -> str:
+    return ("<ul class='scale'>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+            + "</ul>") if notes else ""
+
+
+def _tests_and_model(results) -> list[str]:
+    """The tests across events and the normal-return model of a study page."""
+    from ..summary import group_tests_table, model_table
+
+    parts = []
+    tests = results.tests
+    if len(tests):
+        parts += ["<h2>Tests across events</h2>",
+                  page_table(group_tests_table(tests), caption="p-values of the test battery "
+                             "of each group and window (not size-checked)", csv_name="tests.csv",
+                             text_columns=("group",))]
+    parts += ["<h2>The normal-return model</h2>",
+              page_table(model_table(results.normal_model()),
+                         caption=f"{results.study.model} model on each event's estimation "
+                         "sample: coefficient (standard error)", csv_name="model.csv",
+                         text_columns=("event",))]
+    return parts
+
+
+def _events_and_settings(results, summary) -> list[str]:
+    """The events (status, reason) and the study's settings and price provenance."""
+    import pandas as pd
+
     ev = results.events
     excluded = ev[ev["status"] != "used"]
-    parts.append("<h2>Events</h2>")
-    parts.append(page_table(
+    parts = ["<h2>Events</h2>", page_table(
         pd.DataFrame({"event": ev["event_id"],
                       "day 0": [f"{d:%Y-%m-%d}" if pd.notna(d) else "none"
                                 for d in ev["trade_date"]],
                       "status": ev["status"], "reason": ev["reason"].replace("", "—"),
                       "estimation days": ev["n_estimation"]}),
         caption=f"{len(ev) - len(excluded)} used, {len(excluded)} excluded",
-        csv_name="events.csv", text_columns=("event", "status", "reason")))
-    settings = pd.DataFrame(results._header(), columns=["setting", "value"])
+        csv_name="events.csv", text_columns=("event", "status", "reason"))]
+    settings = pd.DataFrame(list(summary.header), columns=["setting", "value"])
     parts += ["<h2>The study</h2>",
               page_table(settings, caption="Settings", csv_name="settings.csv",
                          text_columns=("setting", "value"))]
     if results.data is not None and results.data.provenance:
         parts.append(provenance_table(results.data.provenance))
-    parts.append("</body></html>")
-    return "".join(parts)
+    return parts
 
 
 def cross_asset_table(multi, *, alpha: float = 0.05) -> str:
     """The cross-asset tests of a study of several assets, as a page table."""
-    import pandas as pd
+    from ..summary import cross_asset_table as formatted
 
-    cross = multi.cross_asset(alpha)
-    shown = pd.DataFrame({
-        "event": cross["event_id"],
-        "window": [fmt.window(a, b) for a, b in zip(cross["start"], cross["end"], strict=True)],
-        "assets": cross["n_assets"],
-        "mean CAR (%)": [fmt.pct(x) for x in cross["mean_car"]],
-        "p, mean (correlation-adjusted)": [fmt.pvalue(x) for x in cross["p_mean"]],
-        "p, all zero (joint Wald)": [fmt.pvalue(x) for x in cross["p_joint"]],
-        "mean correlation": [f"{x:.2f}" if x == x else "—" for x in cross["mean_corr"]],
-        "note": cross["note"].fillna("")})
-    return page_table(shown, caption="Each event tested across the assets, allowing for the "
-                      "correlation of their returns", csv_name="cross.csv",
-                      text_columns=("event", "note"))
+    return page_table(formatted(multi.cross_asset(alpha)), caption="Each event tested across "
+                      "the assets, allowing for the correlation of their returns",
+                      csv_name="cross.csv", text_columns=("event", "note"))
 
 
 def _multi_page(multi, *, alpha: float) -> str:
     """``report.html`` of a study of several assets: the answer on every asset, then each."""
-
-    s = multi.study
-    title = (s.title or s.name) if s is not None else "Event study of several assets"
-    o = multi.study
-    heads = list(s.headline_events or multi.used_ids[:4]) if s is not None else multi.used_ids[:4]
-    heads = [e for e in heads if e in multi.used_ids]
-    windows = list(s.headline_windows or o.windows[:2]) if s is not None else list(o.windows[:2])
-    runs = {a: r for a, r in multi.results.items() if all(e in r.used_ids for e in heads)}
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-    ]
-    if heads and runs:
-        parts.append(answer_box(runs, heads, windows, alpha=alpha,
-                                question="Which markets moved?"))
+    summary = multi.summary(alpha)
+    parts = _page_head(summary)
+    if len(summary.rows):
+        parts.append(summary_box(summary, multi.results, question="Which markets moved?"))
     if len(multi.cross_asset(alpha)):
         parts += ["<h2>Across the assets</h2>", cross_asset_table(multi, alpha=alpha)]
     for asset, res in multi.results.items():

@@ -4,33 +4,30 @@ the robustness and size/power tables.
 
 Every table here reads the canonical tables of the results
 (:meth:`eventstudy.results.EventStudyResults.tidy`, ``tests``, ``events``)
-and formats numbers through :mod:`eventstudy.report.format`.
+and formats numbers through :mod:`eventstudy.format`.
 """
 
 from __future__ import annotations
 
-from . import format as fmt
+from .. import format as fmt
 
 __all__ = [
     "CAR_FORMATS",
     "CAR_LABELS",
     "DATA_CHECK_COUNTS",
     "HIGHLIGHT",
-    "ANSWER_COLUMNS",
-    "answer_table",
     "ar_table",
     "car_table",
     "class_table",
     "catalogue_table",
     "dummy_table",
-    "detectable_effect",
     "latex_table",
     "close_prices",
     "data_check_table",
     "data_checks",
-    "formatted",
     "headline_table",
     "model_comparison",
+    "one_setting",
     "style_model_comparison",
     "moved_events",
     "pending_events",
@@ -40,43 +37,6 @@ __all__ = [
     "style_robustness_table",
     "style_size_table",
 ]
-
-
-def _lead_reading(res, w, row) -> dict:
-    """The leading test of one tidy row (a mapping) in window ``w``, and the other tests
-    with their measured sizes."""
-    import math
-
-    from ..simulation import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
-
-    check = res.size_check
-    w = (int(w[0]), int(w[1]))
-    lead = row["lead_test"] or None
-    others = []
-    for t in res.single_event_tests:
-        if t == lead:
-            continue
-        p = row[EVENT_TEST_COLUMNS[t]]
-        size = ""
-        if check is not None:
-            rate = check.size(t, w)[0]
-            size = f"; size {100 * rate:.1f}%, {check.verdict(t, w)}" if math.isfinite(rate) \
-                else "; size not measured"
-        others.append(f"{EVENT_TEST_LABELS[t]} {fmt.pvalue(p)}{size}")
-    mde = float("nan")
-    if check is not None and lead is not None:
-        mde = check.detectable(lead, w)
-    from .findings import lead_reading
-
-    name, _, grade = lead_reading(row)
-    return {
-        "test": name or "—",
-        "lead_p": row["lead_p"],
-        "evidence": grade,
-        "lead_size_pct": 100 * row["lead_size"],
-        "detectable_pct": 100 * mde,
-        "others": "; ".join(others),
-    }
 
 
 def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
@@ -98,51 +58,52 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
         ``run, event_id, trade_date, window, car_pct, ci_low_pct, ci_high_pct,
         p, sq_p, placebo_p, test, lead_p, lead_size_pct, evidence,
         detectable_pct, others, thin_days, note`` (CAR and interval in percent
-        of the study's return kind). ``test`` is the single-event test that
-        leads in the window (the tidy table's ``lead_test``: the first that
-        holds its size on the asset in the results' size check), ``lead_p``
-        its p-value, ``lead_size_pct`` its measured size; ``evidence`` grades
-        ``lead_p`` on :data:`eventstudy.report.format.EVIDENCE` ("not graded"
-        where no test leads); ``detectable_pct`` is the day-0 effect the
-        leading test detects with 80% power in the size check; ``others``
-        lists the other single-event tests with their p-values and measured
-        sizes.
+        of the study's return kind). The leading test and its reading are
+        :func:`eventstudy.summary.reading_table`'s: ``test`` the single-event
+        test that leads in the window (the first that holds its size on the
+        asset in the results' size check), ``lead_p`` its p-value,
+        ``lead_size_pct`` its measured size, ``evidence`` its grade ("not
+        graded" where no test leads), ``detectable_pct`` the day-0 effect it
+        detects with 80% power, ``others`` the other single-event tests with
+        their p-values and measured sizes.
     """
     import pandas as pd
 
+    from ..config import EVENT_TEST_LABELS
     from ..results import check_event_ids
+    from ..summary import others_text, reading_table
 
     rows = []
     for label, res in runs.items():
         ids = check_event_ids(res, event_ids)
         t = res.tidy(alpha)
-        for rec in t[t["event_id"].isin(ids)].itertuples():
-            if windows is not None and (rec.start, rec.end) not in [tuple(w) for w in windows]:
-                continue
+        t = t[t["event_id"].isin(ids)]
+        if windows is not None:
+            keep = {tuple(int(v) for v in w) for w in windows}
+            t = t[[(a, b) in keep for a, b in zip(t["start"], t["end"], strict=True)]]
+        read = reading_table(t, res.size_summary(), tests=res.single_event_tests)
+        for rec, r in zip(t.to_dict("records"), read.to_dict("records"), strict=True):
             rows.append({
                 "run": label,
-                "event_id": rec.event_id,
-                "trade_date": rec.trade_date,
-                "window": fmt.window(rec.start, rec.end),
-                "car_pct": 100 * rec.car,
-                "ci_low_pct": 100 * rec.ci_lower,
-                "ci_high_pct": 100 * rec.ci_upper,
-                "p": rec.p,
-                "sq_p": rec.sq_p,
-                "placebo_p": rec.placebo_p,
-                **_lead_reading(res, (rec.start, rec.end), rec._asdict()),
-                "thin_days": int(rec.thin_days),
-                "note": rec.note,
+                "event_id": rec["event_id"],
+                "trade_date": rec["trade_date"],
+                "window": fmt.window(rec["start"], rec["end"]),
+                "car_pct": 100 * rec["car"],
+                "ci_low_pct": 100 * rec["ci_lower"],
+                "ci_high_pct": 100 * rec["ci_upper"],
+                "p": rec["p"],
+                "sq_p": rec["sq_p"],
+                "placebo_p": rec["placebo_p"],
+                "test": EVENT_TEST_LABELS.get(r["lead_test"], fmt.MISSING),
+                "lead_p": r["lead_p"],
+                "evidence": r["evidence"],
+                "lead_size_pct": 100 * r["lead_size"],
+                "detectable_pct": 100 * r["detectable"],
+                "others": others_text(r["others"]),
+                "thin_days": int(rec["thin_days"]),
+                "note": rec["note"],
             })
     return pd.DataFrame(rows)
-
-
-def _latex_escape(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"),
-                 ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("~", r"\~{}"),
-                 ("^", r"\^{}")):
-        text = text.replace(a, b)
-    return text
 
 
 def latex_table(styler) -> str:
@@ -150,106 +111,8 @@ def latex_table(styler) -> str:
     out = styler.format(escape="latex").format_index(escape="latex", axis=0).format_index(
         escape="latex", axis=1)
     if styler.caption:
-        out = out.set_caption(_latex_escape(str(styler.caption)))
+        out = out.set_caption(fmt.latex_escape(str(styler.caption)))
     return out.to_latex(hrules=True)
-
-
-#: Columns of :func:`answer_table`, with their units.
-ANSWER_COLUMNS = ["event", "day 0", "asset", "window", "CAR (%)", "95% interval (%)",
-                  "leading test (size %)", "p", "evidence", "detectable, 80% power (±%)",
-                  "other tests (p; size on the asset)", "note"]
-
-
-def detectable_effect(se, df, *, alpha: float = 0.05, power: float = 0.80):
-    """The smallest CAR the t test detects with probability ``power`` at level ``alpha``.
-
-    Notes
-    -----
-    For a two-sided t test of H0: CAR = 0 with standard error se and df
-    degrees of freedom, a true CAR of size δ is detected with probability
-    about ``power`` when δ = (t_{df, 1-α/2} + t_{df, power}) · se (the usual
-    minimum-detectable-effect approximation, ignoring the far tail).
-    """
-    import numpy as np
-    from scipy import stats
-
-    se = np.asarray(se, dtype=float)
-    df = np.asarray(df, dtype=float)
-    return (stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se
-
-
-def answer_table(runs: dict, event_ids, windows, *, alpha: float = 0.05,
-                 names: dict | None = None):
-    """The answer, one row per event, asset and window, in plain columns with units.
-
-    Parameters
-    ----------
-    runs : dict of str -> EventStudyResults
-        Asset label -> results.
-    event_ids : list of str
-    windows : list of (int, int)
-    alpha : float
-        Level of the interval (its label follows) and of the detectable effect.
-    names : dict of str -> str, optional
-        Event id -> the name in the ``event`` column (default: the catalogue title).
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`ANSWER_COLUMNS` (the interval column named for ``alpha``), values
-        formatted for reading: CAR and interval in percent with two decimals;
-        the leading single-event test with its measured size on the asset,
-        its p-value and the graded evidence of that p
-        (:data:`eventstudy.report.format.EVIDENCE`; "not graded" where no
-        test holds its size); the day-0 effect the leading test detects with
-        80% power in the size check (without a size check, the t test's
-        :func:`detectable_effect`); the other tests' p-values with their
-        measured sizes; and the tidy table's note. A missing value reads "—"
-        and the note says why.
-    """
-    import numpy as np
-    import pandas as pd
-
-    from ..results import check_event_ids
-    from ..simulation import POWER_GRID
-
-    level = f"{100 * (1 - alpha):g}% interval (%)"
-    rows = []
-    for eid in event_ids:
-        for label, res in runs.items():
-            check_event_ids(res, [eid])
-            t = res.tidy(alpha).set_index(["event_id", "start", "end"])
-            ev = res.events.set_index("event_id")
-            for a, b in windows:
-                name = (names or {}).get(eid) or res.title_of(eid)
-                base = {"event": name, "day 0": ev.loc[eid, "trade_date"],
-                        "asset": label, "window": fmt.window(a, b)}
-                if (eid, a, b) not in t.index:
-                    rows.append({**base, "note": ev.loc[eid, "reason"] or "not estimated"})
-                    continue
-                r = t.loc[(eid, a, b)]
-                lead = _lead_reading(res, (a, b), r)
-                mde = lead["detectable_pct"]
-                if res.size_check is None:  # the t test's approximation, flagged in the note
-                    mde = 100 * float(detectable_effect(r["car_se"], r["df"], alpha=alpha))
-                rows.append({
-                    **base,
-                    "CAR (%)": fmt.pct(r["car"]),
-                    level: fmt.interval(r["ci_lower"], r["ci_upper"]),
-                    "leading test (size %)": (f"{lead['test']} ({lead['lead_size_pct']:.1f})"
-                                              if r["lead_test"] else "—"),
-                    "p": fmt.pvalue(r["lead_p"]),
-                    "evidence": lead["evidence"],
-                    "detectable, 80% power (±%)": (f"{mde:.2f}" if np.isfinite(mde) else
-                                                   "> " + f"{100 * max(POWER_GRID):g}"
-                                                   if mde == np.inf else "—"),
-                    "other tests (p; size on the asset)": lead["others"],
-                    "note": r["note"],
-                })
-    cols = [c if c != "95% interval (%)" else level for c in ANSWER_COLUMNS]
-    frame = pd.DataFrame(rows, columns=cols)
-    frame["day 0"] = [f"{d:%Y-%m-%d}" if pd.notna(d) else "—" for d in frame["day 0"]]
-    return frame.fillna("—").replace({"note": {"—": ""}})
 
 
 def ar_table(results, event_id: str):
@@ -417,8 +280,10 @@ def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.0
     -------
     pandas.io.formats.style.Styler
         Index: event (id and trade date); columns: (label, window). Cell:
-        CAR in percent with ``*``/``**``/``***`` for the t test's p < 0.10 /
-        0.05 / 0.01, and the se or interval below it. ``.to_latex()`` and
+        CAR in percent with ``*``/``**``/``***`` for weak / moderate / strong
+        evidence of the leading test (the tidy table's ``lead_p`` graded on
+        :data:`eventstudy.format.EVIDENCE`; no mark where no test leads), and
+        the se or interval below it. ``.to_latex()`` and
         ``.to_html()`` give the LaTeX and HTML versions; a missing CAR is
         "—" and the table's caption says why such cells are empty.
     """
@@ -447,9 +312,10 @@ def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.0
                 if pd.isna(r["car"]):
                     values.append("—")
                     continue
-                below = (f"({100 * r['car_se']:.2f})" if stat == "se"
+                below = (f"({fmt.number(100 * r['car_se'], 2)})" if stat == "se"
                          else fmt.interval(r["ci_lower"], r["ci_upper"]))
-                values.append(f"{fmt.pct(r['car'])}{fmt.significance_stars(r['p'])} {below}")
+                stars = fmt.significance_stars(r["lead_p"]) if r["lead_test"] else ""
+                values.append(f"{fmt.pct(r['car'])}{stars} {below}")
             cells[col] = values
     ev = first.events.set_index("event_id")
     index = [f"{eid} ({ev.loc[eid, 'trade_date']:%Y-%m-%d})" if eid in ev.index
@@ -458,33 +324,11 @@ def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.0
     frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["", "window"])
     what = "standard error" if stat == "se" else f"{100 * (1 - alpha):g}% interval"
     caption = caption or (
-        f"CAR in % of {first.study.return_label} with its {what}; * p < 0.10, ** p < 0.05, "
-        "*** p < 0.01 (t test with estimation error); — no usable day in the window")
+        f"CAR in % of {first.study.return_label} with its {what}; * weak, ** moderate, "
+        "*** strong evidence (p < 0.10, 0.05, 0.01) of the leading test, the first "
+        "single-event test that holds its size on the asset (no mark: no evidence, or no "
+        "test graded); — no usable day in the window")
     return _stable(frame.style, caption).set_caption(caption)
-
-
-def formatted(frame, formats: dict):
-    """A copy of ``frame`` with some columns as text, each through its format.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-    formats : dict of str -> str or callable
-        Column -> a format string (``"{:.2f}"``, ``"{:%Y-%m-%d}"``) or a function
-        of one value (:func:`eventstudy.report.format.pvalue`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The other columns as they are; a missing value reads "—".
-    """
-    import pandas as pd
-
-    out = frame.copy()
-    for column, how in formats.items():
-        show = how.format if isinstance(how, str) else how
-        out[column] = ["—" if pd.isna(v) else show(v) for v in frame[column]]
-    return out
 
 
 # --------------------------------------------------------------------------- data and event tables
@@ -675,7 +519,8 @@ def style_robustness_table(table, caption: str = "The events under each choice "
 
 # --------------------------------------------------------------------------- size and power
 
-def _one_setting(sim, setting):
+def one_setting(sim, setting):
+    """The rows of one setting of a size-power table (InferenceError naming the settings)."""
     from ..exceptions import InferenceError
 
     rows = sim[sim["setting"] == setting]
@@ -723,7 +568,7 @@ def size_power_tables(sim, *, setting: str = "real", alpha: float = 0.05):
     can tell apart from Monte Carlo noise, not a measure of how far the
     test is off.
     """
-    rows = _one_setting(sim, setting)
+    rows = one_setting(sim, setting)
     tests = list(dict.fromkeys(rows["test"]))
     windows = list(dict.fromkeys(rows["window"]))
     null = rows[rows["abnormal"] == 0]
@@ -795,7 +640,8 @@ def style_power_table(power):
     pandas.io.formats.style.Styler
     """
     caption = "Power: rejection rate at 5% with an abnormal day-0 return (in % log return)"
-    return _stable(power.style, caption).format("{:.0f}%").set_caption(caption)
+    return _stable(power.style, caption).format(lambda x: fmt.pct(x / 100, 0, sign=False)) \
+        .format_index(lambda x: fmt.pct(x / 100, 1), axis=1, level=0).set_caption(caption)
 
 
 def model_comparison(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0.05):

@@ -1,0 +1,191 @@
+"""The test battery over named groups of events, and the single-event tests, on engine arrays."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import InferenceError
+from .parametric import bmp_t, cross_sectional_t, kolari_pynnonen_t, patell_z
+from .rank import corrado_rank, generalized_sign_z, wilcoxon_signed_rank
+from .sq import sq_pvalues
+
+__all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "group_tests",
+           "test_battery", "per_event_tests"]
+
+logger = logging.getLogger(__name__)
+
+TestName = Literal[
+    "cross-sectional-t",
+    "patell",
+    "bmp",
+    "kolari-pynnonen",
+    "corrado",
+    "generalized-sign",
+    "wilcoxon",
+    "placebo",
+]
+TEST_NAMES: tuple[str, ...] = get_args(TestName)
+
+TEST_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events"]
+
+#: Screen of the battery's group placebo (:meth:`Placebo.group_pvalues`): p-values
+#: above 0.2 from the first 999 pseudo groups are reported at that resolution.
+GROUP_SCREEN = (999, 0.2)
+
+
+def group_tests(arrays, idx, sign=None) -> dict:
+    """Every test but the placebo for a group of events: test name -> :class:`TestResult`.
+
+    Parameters
+    ----------
+    arrays : EventArrays
+    idx : array_like of int, (N,) or (R, N)
+        Event indices of the group, or of R groups of N events each (e.g.
+        the replications of a simulation).
+    sign : array_like, (N,) or (R, N), optional
+        Sign of each event (+1, or the event's direction); default +1.
+
+    Returns
+    -------
+    dict
+        Names of :data:`TEST_NAMES` (without ``placebo``) -> results of
+        shape (W,), or (R, W) for R groups.
+
+    Notes
+    -----
+    The CAR, the window abnormal returns and the estimation-sample abnormal
+    returns of an event are multiplied by its sign before any statistic is
+    formed (the standard errors are unchanged).
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    s = np.ones(idx.shape) if sign is None else np.broadcast_to(
+        np.asarray(sign, dtype=np.float64), idx.shape)
+    car = arrays.car[idx] * s[..., None]
+    car_se = arrays.car_se[idx]
+    est = arrays.est_ar[idx] * s[..., None]
+    return {
+        "cross-sectional-t": cross_sectional_t(car),
+        "patell": patell_z(car, car_se, arrays.n[idx], arrays.k),
+        "bmp": bmp_t(car, car_se),
+        "kolari-pynnonen": kolari_pynnonen_t(car, car_se, est),
+        "corrado": corrado_rank(est, arrays.ar[idx] * s[..., None], arrays.rel_win,
+                                arrays.windows, car),
+        "generalized-sign": generalized_sign_z(car, est),
+        "wilcoxon": wilcoxon_signed_rank(car),
+    }
+
+
+def _groups(groups, E):
+    if groups is None:
+        return {"all": (np.arange(E), np.ones(E))}
+    out = {}
+    for name, spec in groups.items():
+        idx, sign = spec if isinstance(spec, tuple) and len(spec) == 2 else (spec, None)
+        idx = np.asarray(idx).reshape(-1)
+        if idx.size and not np.issubdtype(idx.dtype, np.integer):
+            raise InferenceError(
+                f"group {name!r}: event indices must be integers; got dtype {idx.dtype}"
+            )
+        idx = idx.astype(np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= E):
+            raise InferenceError(
+                f"group {name!r}: event index {int(idx.max() if idx.max() >= E else idx.min())} "
+                f"is outside 0..{E - 1}; give positions into the engine arrays"
+            )
+        sign = np.ones(idx.size) if sign is None else np.asarray(sign, dtype=np.float64).reshape(-1)
+        if sign.shape[0] != idx.shape[0]:
+            raise InferenceError(
+                f"group {name!r}: {sign.shape[0]} signs for {idx.shape[0]} events; "
+                f"give one per event"
+            )
+        out[name] = (idx, sign)
+    return out
+
+
+def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
+    """Run every test for every group and window.
+
+    Parameters
+    ----------
+    arrays : EventArrays
+        Engine output.
+    groups : dict, optional
+        name -> (event indices into ``arrays``, sign per event), e.g.
+        ``{"all": (idx, ones), "signed": (idx, direction)}``; a bare index
+        array means sign +1. Default: one group ``all`` of every event.
+    placebo : Placebo, optional
+        Pseudo-event CARs for the ``placebo`` rows (left out without it).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group, start, end, test, statistic, p_value, n_events``;
+        one row per group, window and test (order of :data:`TEST_NAMES`).
+        ``n_events`` counts the group's events with a CAR in the window; a
+        test that cannot be computed there (e.g. N < 2 for a t test) has
+        NaN statistic and p-value.
+
+    Notes
+    -----
+    Signed groups multiply each event's CAR, window abnormal returns and
+    estimation-sample abnormal returns by its sign before every test
+    (:func:`group_tests`): escalations and de-escalations then pool, a signed
+    CAR above zero meaning the price moved the way the news' direction says.
+    The statistic of the ``placebo`` row is the group's mean CAR
+    (:meth:`Placebo.group_pvalues` with the screen :data:`GROUP_SCREEN`).
+    """
+    windows = np.asarray(arrays.windows).reshape(-1, 2)
+    frames = []
+    for g, (name, (idx, sign)) in enumerate(_groups(groups, arrays.car.shape[0]).items()):
+        res = group_tests(arrays, idx, sign)
+        if placebo is not None:
+            res["placebo"] = placebo.group_pvalues(arrays.car[idx] * sign[:, None], sign,
+                                                   screen=GROUP_SCREEN)
+        counts = res["cross-sectional-t"].n_events
+        for w in np.flatnonzero(counts < idx.size):
+            logger.info(
+                "group %r, window [%d, %d]: %d of %d events have no CAR and are left out "
+                "(n_events in the tests table)",
+                name, windows[w, 0], windows[w, 1], idx.size - counts[w], idx.size,
+            )
+        for test, r in res.items():
+            frames.append(pd.DataFrame({
+                "group": name, "start": windows[:, 0], "end": windows[:, 1], "test": test,
+                "statistic": np.asarray(r.statistic, dtype=np.float64),
+                "p_value": np.asarray(r.p_value, dtype=np.float64),
+                "n_events": np.asarray(r.n_events, dtype=np.int64),
+                "_g": g, "_t": TEST_NAMES.index(test),
+            }))
+    if not frames:
+        return pd.DataFrame({c: [] for c in TEST_COLUMNS})
+    # rows by group (as given), window (start, end), test (order of TEST_NAMES)
+    out = pd.concat(frames, ignore_index=True)
+    out = out.sort_values(["_g", "start", "end", "_t"], kind="stable")
+    return out[TEST_COLUMNS].reset_index(drop=True)
+
+
+def per_event_tests(arrays, *, placebo=None) -> dict:
+    """Single-event p-values beside the engine's t test.
+
+    Parameters
+    ----------
+    arrays : EventArrays
+    placebo : Placebo, optional
+
+    Returns
+    -------
+    dict
+        ``sq_p`` (E, W): the SQ test (:func:`eventstudy.inference.sq_pvalues`
+        with its default draws and screen); ``placebo_p`` (E, W):
+        :meth:`Placebo.event_pvalues`, all NaN without a placebo.
+    """
+    sq = sq_pvalues(arrays.car, arrays.est_ar, arrays.windows, arrays.ar, arrays.rel_win)
+    if placebo is None:
+        pp = np.full(np.shape(arrays.car), np.nan)
+    else:
+        pp = placebo.event_pvalues(arrays.car)
+    return {"sq_p": sq, "placebo_p": pp}

@@ -1,0 +1,295 @@
+"""Rank and sign tests of a group: Corrado's rank test, the generalized sign test, Wilcoxon.
+
+Inputs are shaped (..., N, W) for CARs and (..., N, L) for daily abnormal
+returns: N events, any leading axes independent groups.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from scipy import stats
+
+from .common import TestResult, as_events, normal_pvalue, safe_div
+
+__all__ = [
+    "average_ranks",
+    "corrado_rank",
+    "generalized_sign_z",
+    "wilcoxon_signed_rank",
+]
+
+#: scipy's ``method='auto'`` runs its exhaustive permutation test on tied or
+#: zero differences up to this sample size (2**13 < its 9,999 resamples).
+WILCOXON_PERMUTATION_N = 13
+
+
+def average_ranks(a) -> np.ndarray:
+    """Average ranks (ties share the mean rank) along the last axis; NaN stays NaN.
+
+    ``scipy.stats.rankdata(a, axis=-1, nan_policy="omit")`` by one sort of
+    the whole array: sorted runs of equal values get the mean of their
+    positions; NaN sorts last, each in a run of its own.
+    """
+    a = np.atleast_1d(np.asarray(a, dtype=np.float64))
+    shape = a.shape
+    a = a.reshape(int(np.prod(shape[:-1], dtype=np.int64)), shape[-1])
+    N, T = a.shape
+    if N == 0 or T == 0:
+        return np.full(shape, np.nan)
+    order = np.argsort(a, axis=1)  # ties share their mean rank: any order of them will do
+    srt = np.take_along_axis(a, order, axis=1)
+    new = np.ones((N, T), dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    fin = np.isfinite(srt)
+    mean = np.broadcast_to(np.arange(1.0, T + 1.0), (N, T))
+    tied = ~(new | ~fin).all(axis=1)  # rows with a run of equal finite values
+    if tied.any():
+        # mean position of each run of equal values, for the rows with ties
+        Nt = int(tied.sum())
+        run = np.cumsum(new[tied], axis=1) + (np.arange(Nt) * (T + 1))[:, None]
+        flat = run.ravel()
+        total = np.bincount(flat, weights=mean[tied].ravel(), minlength=Nt * (T + 1))
+        count = np.bincount(flat, minlength=Nt * (T + 1))
+        mean = mean.copy()
+        mean[tied] = (total / np.maximum(count, 1))[flat].reshape(Nt, T)
+    ranks = np.empty((N, T))
+    np.put_along_axis(ranks, order, np.where(fin, mean, np.nan), axis=1)
+    return ranks.reshape(shape)
+
+
+def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
+    """Corrado (1989) rank test, multi-day form of Campbell and Wasley (1993).
+
+    Parameters
+    ----------
+    est_ar : array_like, (..., N, Le)
+        Estimation-sample abnormal returns (NaN off the sample), signed for
+        signed groups.
+    ar : array_like, (..., N, Lw)
+        Abnormal returns of the widest event window (days ``rel_win``).
+    rel_win : array_like of int, (Lw,)
+        Event times of the columns of ``ar``.
+    windows : array_like of int, (W, 2)
+        Test windows [a, b].
+    car : array_like, (..., N, W), optional
+        An event counts in a window only where its CAR is defined (as in the
+        other tests); default: where it has an abnormal return in the window.
+
+    Returns
+    -------
+    TestResult
+
+    Notes
+    -----
+    Each event's abnormal returns over its estimation sample and the whole
+    event period ``rel_win`` together (T_i values) are ranked (ties get the
+    average rank), U_it = rank_it/(T_i + 1) - 1/2, so that E[U] = 0 under
+    the null. For the N events counted in window [a, b], Ū_t is the mean of
+    the N_t defined U_it at event day t. Over all D days t (estimation and
+    event period) with N_t > 0, the variance of one event's U is estimated
+    as σ̂² = (1/D) Σ_t N_t Ū_t² (the mean of U is zero by construction), and
+    the time-series standard deviation of Ū_t is S_t = σ̂/√N_t. Over the
+    window days with N_t > 0,
+
+    .. math:: Z = \\frac{\\sum_{t=a}^{b} \\bar U_t}
+                       {\\sqrt{\\sum_{t=a}^{b} \\hat\\sigma^2 / N_t}},
+
+    standard normal under the null. When every day has the same N events
+    (no missing day) this is Corrado's form Σ Ū_t / (√L · S_Ū) with
+    S_Ū = √((1/D) Σ_t Ū_t²) and L the window length; for L = 1 it is
+    Corrado's single-day statistic. Weighting by N_t keeps the statistic
+    standard normal when estimation days are missing for some events: the
+    plain S_Ū would mix days averaging fewer events and overstate the
+    variance of the window's Ū_t. Ranks need no normality.
+
+    References
+    ----------
+    Corrado, C. J. (1989). A nonparametric test for abnormal security-price
+    performance in event studies. Journal of Financial Economics, 23(2),
+    385-395.
+    Campbell, C. J., Wasley, C. E. (1993). Measuring security price
+    performance using daily NASDAQ returns. Journal of Financial Economics,
+    33(1), 73-92.
+    """
+    est_ar = np.asarray(est_ar, dtype=np.float64)
+    a = np.concatenate([est_ar, np.asarray(ar, dtype=np.float64)], axis=-1)
+    u = average_ranks(a) / (np.isfinite(a).sum(axis=-1)[..., None] + 1.0) - 0.5
+    Le = est_ar.shape[-1]
+    rel_win = np.asarray(rel_win).reshape(-1)
+    windows = np.asarray(windows).reshape(-1, 2)
+    if car is not None:
+        counted = np.isfinite(as_events("car", car))
+    else:
+        dw = np.isfinite(u[..., Le:])
+        counted = np.stack([dw[..., (rel_win >= lo) & (rel_win <= hi)].any(axis=-1)
+                            for lo, hi in windows], axis=-1)
+    du = np.isfinite(u)
+    u0 = np.where(du, u, 0.0)
+    duf = du.astype(np.float64)
+    stat = np.full(counted.shape[:-2] + (windows.shape[0],), np.nan)
+    for w, (lo, hi) in enumerate(windows):
+        e = counted[..., w, None].astype(np.float64)  # (..., N, 1)
+        m = (e * duf).sum(axis=-2)  # N_t, (..., D)
+        dd = m > 0
+        ubar = np.where(dd, (e * u0).sum(axis=-2) / np.maximum(m, 1), 0.0)
+        sigma2 = safe_div(np.where(dd, m * ubar**2, 0.0).sum(axis=-1), dd.sum(axis=-1))
+        cols = np.concatenate([np.zeros(Le, dtype=bool), (rel_win >= lo) & (rel_win <= hi)]) & dd
+        top = np.where(cols, ubar, 0.0).sum(axis=-1)
+        inv = np.where(cols, 1.0 / np.where(dd, m, 1.0), 0.0).sum(axis=-1)
+        good = cols.any(axis=-1) & (sigma2 != 0) & np.isfinite(sigma2)
+        stat[..., w] = np.where(good, top / np.sqrt(np.where(good, sigma2 * inv, 1.0)), np.nan)
+    return TestResult(stat, normal_pvalue(stat), counted.sum(axis=-2).astype(np.int64))
+
+
+def generalized_sign_z(car, est_ar) -> TestResult:
+    """Cowan (1992) generalized sign test.
+
+    Parameters
+    ----------
+    car : array_like, (..., N, W)
+        CAR of each event (signed for signed groups).
+    est_ar : array_like, (..., N, Le)
+        Estimation-sample abnormal returns (signed for signed groups), NaN
+        off the sample.
+
+    Returns
+    -------
+    TestResult
+
+    Notes
+    -----
+    Over the N events whose CAR is defined in the window, p̂ is the mean over
+    events of the share of positive estimation-sample abnormal returns,
+    w the number of positive CARs, and
+
+    .. math:: Z = \\frac{w - N\\hat p}{\\sqrt{N \\hat p (1 - \\hat p)}},
+
+    standard normal (no continuity correction). Taking p̂ from the
+    estimation sample rather than 1/2 allows for skewed abnormal returns.
+
+    References
+    ----------
+    Cowan, A. R. (1992). Nonparametric event study tests. Review of
+    Quantitative Finance and Accounting, 2(4), 343-358.
+    """
+    est = np.asarray(est_ar, dtype=np.float64)
+    de = np.isfinite(est)
+    share = safe_div((np.where(de, est, 0.0) > 0).sum(axis=-1), de.sum(axis=-1))
+    car = as_events("car", car)
+    d = np.isfinite(car) & np.isfinite(share)[..., None]
+    n = d.sum(axis=-2)
+    p_hat = safe_div(np.where(d, share[..., None], 0.0).sum(axis=-2), n)
+    w = (d & (np.where(d, car, 0.0) > 0)).sum(axis=-2)
+    z = safe_div(w - n * p_hat, np.sqrt(n * p_hat * (1.0 - p_hat)))
+    return TestResult(z, normal_pvalue(z), n)
+
+
+def wilcoxon_signed_rank(car) -> TestResult:
+    """Wilcoxon signed-rank test of the CARs, as ``scipy.stats.wilcoxon`` with its defaults.
+
+    Parameters
+    ----------
+    car : array_like, (..., N, W)
+        CAR of each event (signed for signed groups).
+
+    Returns
+    -------
+    TestResult
+        scipy's statistic (two-sided: min(W+, W-), the smaller of the rank
+        sums of the positive and of the negative CARs) and p-value.
+
+    Notes
+    -----
+    Ranks of |CAR_e| over the N defined CARs; W+ = Σ rank over positive
+    CARs. scipy's defaults (``method='auto'``, ``zero_method='wilcox'``, no
+    continuity correction): zero CARs dropped from the ranks; the exact
+    distribution of W+ for N <= 50 without ties or zeros; with ties or
+    zeros, for N <= 13 the exact sign-flip distribution of W+ over all 2^N
+    sign patterns, p = min(1, 2 min(P(W+ <= w), P(W+ >= w))), and for
+    N > 13 the normal approximation with the tie correction; the normal
+    approximation for N > 50. A window whose CARs are all zero (or missing)
+    gives NaN.
+
+    The exact cases are computed here from the same exact distributions, by
+    convolution: with the average ranks doubled to integers r_i, W+ is
+    Σ s_i r_i / 2 over independent fair signs s_i ∈ {0, 1}, whose
+    distribution is the product of the polynomials (1 + z^{r_i})/2. The
+    normal approximations call ``scipy.stats.wilcoxon``.
+
+    References
+    ----------
+    Wilcoxon, F. (1945). Individual comparisons by ranking methods.
+    Biometrics Bulletin, 1(6), 80-83.
+    """
+    car = as_events("car", car)
+    N, W = car.shape[-2:]
+    groups = int(np.prod(car.shape[:-2], dtype=np.int64))
+    rows = np.moveaxis(car, -1, -2).reshape(groups * W, N)  # one row per (group, window)
+    stat = np.full(rows.shape[0], np.nan)
+    p = np.full(rows.shape[0], np.nan)
+    fin = np.isfinite(rows)
+    srt = np.sort(np.abs(rows), axis=1)  # NaN last
+    plain = fin.all(axis=1) & (rows != 0).all(axis=1) & (0 < N <= 50)
+    if N > 1:
+        plain &= (srt[:, 1:] != srt[:, :-1]).all(axis=1)
+    if plain.any():
+        stat[plain], p[plain] = _wilcoxon_untied(rows[plain])
+    for i in np.flatnonzero(~plain):
+        x = rows[i][fin[i]]
+        if np.count_nonzero(x) == 0:
+            continue
+        nz = x[x != 0]
+        untied = np.unique(np.abs(nz)).size == nz.size and nz.size == x.size
+        if untied and x.size <= 50:
+            s, q = _wilcoxon_untied(x[None, :])
+            stat[i], p[i] = s[0], q[0]
+        elif not untied and x.size <= WILCOXON_PERMUTATION_N:
+            stat[i], p[i] = _wilcoxon_sign_flip(nz)
+        else:
+            res = stats.wilcoxon(x)
+            stat[i], p[i] = float(res.statistic), float(res.pvalue)
+    shape = car.shape[:-2] + (W,)
+    return TestResult(stat.reshape(shape), p.reshape(shape), fin.sum(axis=1).reshape(shape))
+
+
+def _sign_flip_null(ranks2):
+    """Distribution of Σ s_i r_i over fair signs s_i ∈ {0, 1}: coefficients of Π (1 + z^r)/2."""
+    dist = np.zeros(int(np.sum(ranks2)) + 1)
+    dist[0] = 1.0
+    top = 0
+    for r in ranks2:
+        dist[r : top + r + 1] += dist[: top + 1].copy()
+        dist *= 0.5
+        top += r
+    return dist
+
+
+@functools.lru_cache(maxsize=64)
+def _untied_null(N):
+    """P(W+ <= w) and P(W+ >= w), w = 0..N(N+1)/2, of the untied ranks 1..N."""
+    dist = _sign_flip_null(range(1, N + 1))
+    return np.cumsum(dist), np.cumsum(dist[::-1])[::-1]
+
+
+def _wilcoxon_untied(x):
+    """min(W+, W-) and the exact two-sided p of each row of x (k, N): no ties, no zeros."""
+    k, N = x.shape
+    ranks = np.empty(x.shape)
+    order = np.argsort(np.abs(x), axis=1, kind="stable")
+    np.put_along_axis(ranks, order, np.arange(1, N + 1, dtype=np.float64)[None, :], axis=1)
+    w_plus = np.where(x > 0, ranks, 0.0).sum(axis=1).astype(np.int64)
+    cdf, sf = _untied_null(N)
+    stat = np.minimum(w_plus, N * (N + 1) // 2 - w_plus).astype(np.float64)
+    return stat, np.minimum(1.0, 2.0 * np.minimum(cdf[w_plus], sf[w_plus]))
+
+
+def _wilcoxon_sign_flip(nz):
+    """min(W+, W-) and the exact two-sided sign-flip p of the non-zero values ``nz``."""
+    ranks2 = np.rint(2.0 * stats.rankdata(np.abs(nz))).astype(np.int64)
+    dist = _sign_flip_null(ranks2)
+    obs2 = int(ranks2[nz > 0].sum())
+    w_plus = obs2 / 2.0
+    return (min(w_plus, ranks2.sum() / 2.0 - w_plus),
+            float(min(1.0, 2.0 * min(dist[: obs2 + 1].sum(), dist[obs2:].sum()))))

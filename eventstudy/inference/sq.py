@@ -1,0 +1,341 @@
+"""The SQ test of a single event's CAR (Gelbach, Helland and Klick 2013), permutation form."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..exceptions import InferenceError
+from .common import as_events
+
+__all__ = ["SQ_DRAWS", "SQ_SCREEN", "SQ_TIE_RTOL", "sq_pvalues"]
+
+#: Permutation sums per event: a Monte Carlo test of 999 draws has size exactly
+#: 5% at α = 5% and p-values down to 0.002 (Davison and Hinkley 1997, ch. 4).
+SQ_DRAWS = 999
+#: Screen ``(first, level)``: p-values above 0.2 from the first 99 sums are
+#: reported at that resolution; the rest use all the draws.
+SQ_SCREEN = (99, 0.2)
+#: Two sums closer than this times the event's residual scale (RMS of its
+#: estimation-sample residuals, times √L) are a tie: floating-point routes
+#: differ by ~1e-15 of the scale, real differences by far more than 1e-9.
+SQ_TIE_RTOL = 1e-9
+
+
+def sq_pvalues(car, est_ar, windows, window_ar, rel_win, *, draws=SQ_DRAWS, seed=0,
+               screen=SQ_SCREEN, shifts=None) -> np.ndarray:
+    """SQ test p-values of each event's CAR (Gelbach, Helland and Klick 2013).
+
+    Parameters
+    ----------
+    car : array_like, (E, W)
+        CAR of each event over each window (the engine's ``car``); an event
+        counts in a window only where it is defined.
+    est_ar : array_like, (E, Le)
+        Estimation-sample abnormal returns in event-time order, NaN on days
+        outside the sample.
+    windows : array_like of int, (W, 2)
+        The windows [a, b].
+    window_ar : array_like, (E, Lw)
+        The window abnormal returns (engine ``ar``) on the days ``rel_win``.
+    rel_win : array_like of int, (Lw,)
+        Event times of the columns of ``window_ar``.
+    draws : int
+        Random L-day sums per event.
+    seed : int
+        Seed of ``numpy.random.default_rng``; the same seed gives the same
+        p-values.
+    screen : (int, float) or None
+        ``(first, level)``: every event is first compared with the first
+        ``first`` of its ``draws`` sums, and only events whose p-value is
+        then at most ``level`` with all ``draws`` (Notes). None: all
+        ``draws`` for every event.
+    shifts : sequence of float, optional
+        Abnormal returns added to every event's day-0 abnormal return (and
+        so to the CARs of the windows holding day 0); the p-values of each.
+
+    Returns
+    -------
+    ndarray, (E, W), or (S, E, W) with ``shifts``
+        Two-sided p-values in (0, 1]; NaN where the CAR is missing or no
+        reference sum exists.
+
+    Raises
+    ------
+    InferenceError
+        Arrays of shapes that do not match, a non-positive ``draws`` or a
+        malformed ``screen``.
+
+    Notes
+    -----
+    **p-value.** With S_1..S_M the reference sums of event e and window w,
+
+    .. math:: p = \\min\\Bigl(1,\\ \\frac{2\\min(1 + \\#\\{S_j \\le CAR\\},\\
+              1 + \\#\\{S_j \\ge CAR\\})}{M + 1}\\Bigr),
+
+    the finite-sample form of a rank (Monte Carlo permutation) test: the CAR
+    counts as one more draw of its own reference distribution. When CAR,
+    S_1..S_M are exchangeable, each one-sided p has P(p <= u) <= u and the
+    two-sided test has size 2⌊α(M + 1)/2⌋/(M + 1) <= α; p is never below
+    2/(M + 1).
+
+    **Reference sums.** Under the null the abnormal returns of the
+    estimation sample and of the window are exchangeable (GHK's
+    assumption). An L-day window (L the window's days with an abnormal
+    return) is compared with ``draws`` sums S_b of L values drawn without
+    replacement from the pool of the event's n_e sample residuals and its L
+    window ARs. Given the pool, the window's L values are a uniformly random
+    L-subset of it, and so is each draw: CAR, S_1..S_B are exchangeable and
+    the size bound holds in finite samples for any distribution (Dufour
+    2006, Phipson and Smyth 2010). A one-day window is compared with the n_e
+    sample residuals themselves (the exact rank test). Each CAR is
+    recomputed from the window ARs by the summation of the reference sums.
+
+    **Ties.** Every sum compared is a left-to-right sum of its values; a tie
+    is |S_j - CAR| <= tol, tol = ``SQ_TIE_RTOL`` · √L · RMS of the event's
+    residuals, and counts in both #≤ and #≥ (which only raises p).
+
+    **Screen.** With ``screen = (B₁, c)`` each event's p is first computed
+    from its first B₁ sums; where that p exceeds c it is reported, elsewhere
+    it is recomputed from all ``draws`` sums. The test keeps its size at
+    every level α < c: it rejects only where the full-draw p is at most α (a
+    two-stage Monte Carlo test in the spirit of Besag and Clifford 1991).
+
+    **Shifts.** A draw that holds the day-0 value moves with the CAR, the
+    others do not, so one set of sums gives the p-values of every shift:
+    ``out[s]`` is the p-value of the returns with ``shifts[s]`` added on day 0.
+
+    The test uses only the event's own abnormal-return distribution, so it
+    needs no normality, but it assumes the estimation sample's residual
+    distribution holds in the window: volatility clustering breaks the
+    exchangeability (see :mod:`eventstudy.volatility`).
+
+    References
+    ----------
+    Gelbach, J. B., Helland, E., Klick, J. (2013). Valid inference in
+    single-firm, single-event studies. American Law and Economics Review,
+    15(2), 495-541.
+    Dufour, J.-M. (2006). Monte Carlo tests with nuisance parameters.
+    Journal of Econometrics, 133(2), 443-477.
+    Phipson, B., Smyth, G. K. (2010). Permutation p-values should never be
+    zero. Statistical Applications in Genetics and Molecular Biology, 9(1), 39.
+    Besag, J., Clifford, P. (1991). Sequential Monte Carlo p-values.
+    Biometrika, 78(2), 301-304.
+    """
+    _check_draws(draws, screen)
+    car = as_events("car", car)
+    est = np.asarray(est_ar, dtype=np.float64)
+    windows = np.asarray(windows).reshape(-1, 2)
+    ar_w, rel_win = _check_shapes(car, est, windows, window_ar, rel_win)
+    deltas = [0.0] if shifts is None else [float(x) for x in shifts]
+    E, W = car.shape
+    out = np.full((len(deltas), E, W), np.nan)
+    n_est, rms, comp = _sample(est)
+    for w, (a, b) in enumerate(windows):
+        L_e, xs, c, moved, k0 = _window(ar_w, rel_win, a, b, car[:, w])
+        have = np.isfinite(c)
+        for L in np.unique(L_e[have]):
+            L = int(L)
+            rows = np.flatnonzero(have & (L_e == L))
+            tol = SQ_TIE_RTOL * np.sqrt(L) * rms[rows]
+            if L == 1:
+                out[:, rows, w] = _one_day_p(est[rows], c[rows], tol, moved[rows], deltas)
+                continue
+            # the pool: each event's sample residuals, then its L window ARs
+            size = n_est[rows] + L
+            pool = np.concatenate([comp[rows], np.zeros((rows.size, L))], axis=1)
+            pool[np.arange(rows.size)[:, None], n_est[rows, None] + np.arange(L)] = xs[rows, :L]
+            draw = _Draw(pool, size, L, seed, moved[rows], n_est[rows] + k0[rows])
+            out[:, rows, w] = _screened_p(draw, c[rows], tol, deltas, int(draws), screen)
+    return out[0] if shifts is None else out
+
+
+def _check_draws(draws, screen):
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise InferenceError(f"draws must be a positive integer; got {draws!r}")
+    if screen is not None:
+        first, level = screen
+        if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or first < 1 \
+                or not 0.0 < float(level) < 1.0:
+            raise InferenceError(
+                f"screen must be (draws, level) with a positive number of draws and a level "
+                f"strictly between 0 and 1, e.g. (99, 0.2); got {screen!r}"
+            )
+
+
+def _check_shapes(car, est, windows, window_ar, rel_win):
+    E, W = est.shape[0], windows.shape[0]
+    if car.shape != (E, W):
+        raise InferenceError(
+            f"car must have shape (events, windows) = ({E}, {W}) like est_ar and windows; "
+            f"got {car.shape}"
+        )
+    ar_w = np.asarray(window_ar, dtype=np.float64)
+    rel_win = np.asarray(rel_win).reshape(-1)
+    if ar_w.shape != (E, rel_win.size):
+        raise InferenceError(
+            f"window_ar must have shape (events, len(rel_win)) = ({E}, {rel_win.size}); "
+            f"got {ar_w.shape}"
+        )
+    return ar_w, rel_win
+
+
+def _run_sum(x):
+    """Left-to-right sum over the last axis: one summation order for every sum the SQ compares."""
+    s = x[..., 0].copy()
+    for i in range(1, x.shape[-1]):
+        s += x[..., i]
+    return s
+
+
+def _sample(est):
+    """(n, rms, left-aligned values) of each event's estimation residuals."""
+    fin = np.isfinite(est)
+    n_est = fin.sum(axis=1)
+    rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(n_est, 1))
+    comp = np.take_along_axis(np.where(fin, est, 0.0), np.argsort(~fin, axis=1, kind="stable"),
+                              axis=1)
+    return n_est, rms, comp
+
+
+def _window(ar_w, rel_win, a, b, car):
+    """The window [a, b]'s usable days: count, left-aligned ARs, CAR and day 0's place.
+
+    The CAR is recomputed from the left-aligned values by :func:`_run_sum`,
+    the routine of the reference sums; NaN where ``car`` is missing or no day
+    is usable. ``moved`` is 1 where day 0 is a usable day of the window (a
+    shift moves the CAR), ``k0`` the usable days before it.
+    """
+    sel = (rel_win >= a) & (rel_win <= b)
+    x = ar_w[:, sel]
+    d = np.isfinite(x)
+    L_e = d.sum(axis=1)
+    xs = np.take_along_axis(np.where(d, x, 0.0), np.argsort(~d, axis=1, kind="stable"), axis=1)
+    c = np.full(x.shape[0], np.nan)
+    for L in np.unique(L_e[L_e > 0]):
+        rows = L_e == L
+        c[rows] = _run_sum(xs[rows][:, :L])
+    c = np.where(np.isfinite(car) & (L_e > 0), c, np.nan)
+    day0 = np.flatnonzero(rel_win[sel] == 0)
+    if not day0.size:
+        return L_e, xs, c, np.zeros(x.shape[0]), np.zeros(x.shape[0], dtype=np.int64)
+    j = int(day0[0])
+    return L_e, xs, c, d[:, j].astype(np.float64), d[:, :j].sum(axis=1)
+
+
+def _sq_p(le, ge, m):
+    """The stated p-value form min(1, 2 min(1 + #≤, 1 + #≥)/(M + 1))."""
+    return np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
+
+
+def _one_day_p(est, car, tol, moved, deltas):
+    """p-values (S, rows) of one-day CARs against the sample residuals themselves."""
+    ok = np.isfinite(est)
+    ref = np.where(ok, est, 0.0)
+    m = np.count_nonzero(ok, axis=1)
+    out = np.empty((len(deltas), est.shape[0]))
+    for i, delta in enumerate(deltas):
+        c = car + delta * moved
+        le = np.count_nonzero(ok & (ref <= (c + tol)[:, None]), axis=1)
+        ge = np.count_nonzero(ok & (ref >= (c - tol)[:, None]), axis=1)
+        out[i] = np.where(m > 0, _sq_p(le, ge, m), np.nan)
+    return out
+
+
+@lru_cache(maxsize=512)
+def _picks(n, L, draws, seed):
+    """(L, draws) positions of L distinct values among n, the same for every event of pool size n.
+
+    The i-th pick is uniform among the n - i positions left (one matrix of
+    uniforms for every n: common random numbers), mapped to a position by
+    stepping over the earlier picks in increasing order. The first B draws
+    of ``draws`` are the B draws of a call with B.
+    """
+    u = np.random.default_rng(seed).random((draws, L))
+    picks = np.empty((draws, L), dtype=np.int64)
+    for i in range(L):
+        c = np.minimum(np.floor(u[:, i] * (n - i)).astype(np.int64), n - i - 1)
+        taken = np.sort(picks[:, :i], axis=1)
+        for k in range(i):
+            c += c >= taken[:, k]
+        picks[:, i] = c
+    out = np.ascontiguousarray(picks.T, dtype=np.int32)
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=256)
+def _incidence(n, L, draws, seed):
+    """(n, draws) bool: position j is among the L picks of draw b (:func:`_picks`)."""
+    inc = np.zeros((n, draws), dtype=bool)
+    inc[_picks(n, L, draws, seed), np.arange(draws)[None, :]] = True
+    inc.flags.writeable = False
+    return inc
+
+
+class _Draw:
+    """The permutation sums of a set of events' pools, and the draws holding day 0."""
+
+    def __init__(self, pool, size, L, seed, moved, pos0):
+        self.pool, self.size, self.L, self.seed = pool, size, L, seed
+        self.moved, self.pos0 = moved, pos0
+
+    def subset(self, rows):
+        return _Draw(self.pool[rows], self.size[rows], self.L, self.seed, self.moved[rows],
+                     self.pos0[rows])
+
+    def sums(self, draws, chunk=4_000_000):
+        """``draws`` sums of L pool values per event, added left to right in draw order."""
+        out = np.empty((self.pool.shape[0], draws))
+        step = max(1, chunk // draws)
+        for n in np.unique(self.size):
+            picks = _picks(int(n), self.L, draws, self.seed)
+            rows = np.flatnonzero(self.size == n)
+            for s in range(0, rows.size, step):
+                r = rows[s : s + step]
+                g = self.pool[r, : int(n)]
+                acc = np.take(g, picks[0], axis=1)
+                for i in range(1, self.L):
+                    acc += np.take(g, picks[i], axis=1)
+                out[r] = acc
+        return out
+
+    def held(self, draws):
+        """(events, draws) bool: the draw holds the event's day-0 value and day 0 is usable."""
+        held = np.zeros((self.pool.shape[0], draws), dtype=bool)
+        for n in np.unique(self.size):
+            sub = np.flatnonzero(self.size == n)
+            held[sub] = _incidence(int(n), self.L, draws, self.seed)[self.pos0[sub]]
+        return held & (self.moved > 0)[:, None]
+
+    def pvalues(self, car, tol, deltas, draws):
+        """p-values (S, events) of the CARs, each shifted by ``deltas`` on day 0."""
+        ref = self.sums(draws)
+        moving = any(deltas) and self.moved.any()
+        held = self.held(draws) if moving else np.zeros(ref.shape, dtype=bool)
+        hi, lo = (car + tol)[:, None], (car - tol)[:, None]
+        # a draw holding day 0 moves with the CAR: its comparison does not depend on the shift
+        fixed_le = np.count_nonzero(held & (ref <= hi), axis=1)
+        fixed_ge = np.count_nonzero(held & (ref >= lo), axis=1)
+        free_le = np.where(held, np.inf, ref)
+        free_ge = np.where(held, -np.inf, ref)
+        out = np.empty((len(deltas), ref.shape[0]))
+        for i, delta in enumerate(deltas):
+            dv = delta * self.moved[:, None]
+            out[i] = _sq_p(fixed_le + np.count_nonzero(free_le <= hi + dv, axis=1),
+                           fixed_ge + np.count_nonzero(free_ge >= lo + dv, axis=1), draws)
+        return out
+
+
+def _screened_p(draw, car, tol, deltas, draws, screen):
+    """p-values (S, events): the first draws' where above the screen's level, else all draws'."""
+    first = draws if screen is None else min(int(screen[0]), draws)
+    p = draw.pvalues(car, tol, deltas, first)
+    if first < draws:
+        level = float(screen[1])
+        again = np.flatnonzero((p <= level).any(axis=0))
+        if again.size:
+            full = draw.subset(again).pvalues(car[again], tol[again], deltas, draws)
+            p[:, again] = np.where(p[:, again] > level, p[:, again], full)
+    return p
