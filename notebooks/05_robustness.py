@@ -171,7 +171,7 @@ style_size_table(t4_size, "iid Student-t(4) returns")
 # return; windows longer than one day add days of noise and lose power.
 
 # %%
-style_power_table(power.rename(columns="{:+.0f}%".format, level=0))
+style_power_table(power)
 
 # %%
 plot_size_power(sim)
