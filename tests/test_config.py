@@ -164,7 +164,7 @@ def test_each_report_module_imports_first_in_a_fresh_interpreter(first):
 
     code = (f"import eventstudy.report.{first}\n"
             "from eventstudy.report.html import page_table\n"
-            "from eventstudy.report import article_events, headline_table\n"
+            "from eventstudy.report import headline_table, pending_events\n"
             "from eventstudy import format as fmt\n"
             "print(fmt.pct(0.01))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
