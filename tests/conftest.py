@@ -19,6 +19,17 @@ def _snapshot_dir() -> Path | None:
     return sibling if sibling.is_dir() else None
 
 
+SNAPSHOT_FIXTURES = frozenset({"prices_dir", "report"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``snapshot`` every test that uses the snapshot fixtures, directly or through
+    another fixture (``item.fixturenames`` holds the whole closure)."""
+    for item in items:
+        if SNAPSHOT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.snapshot)
+
+
 @pytest.fixture(scope="session")
 def prices_dir() -> Path:
     """The folder of real `<TICKER>.csv` snapshot files.

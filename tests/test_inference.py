@@ -647,8 +647,7 @@ def test_per_event_tests(engine_arrays):
 
 
 @pytest.fixture(scope="module")
-def soybeans(request):
-    prices_dir = request.getfixturevalue("prices_dir")
+def soybeans(prices_dir):
     from eventstudy.prices import load_prices
 
     prices = load_prices(["ZS=F", "SPY", "UUP"], prices_dir=prices_dir)

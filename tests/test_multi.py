@@ -162,7 +162,6 @@ def test_markets_findings_read_the_tables(multi):
         assert f"{a} {fmt.pct(t.loc[(a, 'busan-meeting', 0, 1), 'car'])}" in text
     cross = res.cross_asset().set_index(["event_id", "start", "end"]).loc[("busan-meeting", 0, 1)]
     sentence = cross_asset_sentence(res, "busan-meeting", (0, 1))
-    assert f"mean CAR is {fmt.pct(cross['mean_car'])} (p = {fmt.pvalue(cross['p_mean'])}" \
-        in sentence
-    assert reading_changes(res, res, "busan-meeting", (0, 1), label="the same model") == \
-        "Under the same model no market's reading changes."
+    assert fmt.pct(cross["mean_car"]) in sentence and fmt.pvalue(cross["p_mean"]) in sentence
+    same = reading_changes(res, res, "busan-meeting", (0, 1), label="the same model")
+    assert "the same model" in same and "no market" in same

@@ -228,7 +228,10 @@ def test_simulate_writes_size_power_csv(tmp_path, prices_dir, capsys):
     assert set(table["abnormal"]) == {0.0, 0.01, 0.02}
     assert {"event-t", "sq", "event-placebo", "patell"} <= set(table["test"])
     assert (table["reps"] == 10).all()
-    assert ((table["rate"] >= 0) & (table["rate"] <= 1)).all()
+    # a rejection rate: a count out of at most 10 replications x 5 events
+    rejections = table["rate"] * table["reps"] * table["n_events"]
+    np.testing.assert_allclose(rejections, rejections.round(), rtol=0, atol=1e-9)
+    assert rejections.between(0, 50).all() and (table["n_events"] == 5).all()
     assert "size at 0.05 on real" in capsys.readouterr().out
     spread = tmp_path / "spread.toml"
     spread.write_text(f'events = "{EVENTS.as_posix()}"\nassets = ["ZS=F-ZC=F"]\n'

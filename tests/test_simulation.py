@@ -55,9 +55,8 @@ def _study(**changes):
 
 
 @pytest.fixture(scope="module")
-def soy(request):
-    return sim.load_return_arrays(request.getfixturevalue("prices_dir"), "ZS=F", ("SPY", "UUP"),
-                                  exclude_thin_trading=True)
+def soy(prices_dir):
+    return sim.load_return_arrays(prices_dir, "ZS=F", ("SPY", "UUP"), exclude_thin_trading=True)
 
 
 @pytest.fixture(scope="module")

@@ -264,13 +264,19 @@ def test_other_events_chooses_whose_windows_leave_the_estimation_sample(prices_d
 def test_dummy_csv_classical_columns_are_the_event_study_cars(article_run):
     import numpy as np
     import pandas as pd
+    from scipy import stats
 
     dummy = pd.read_csv(article_run / "dummy.csv")
     car = pd.read_csv(article_run / "car.csv")
+    ar = pd.read_csv(article_run / "ar.csv")
     merged = dummy.merge(car, on=["event_id", "start", "end"])
     assert len(merged) == len(dummy) == len(car)
-    np.testing.assert_allclose(merged["car_classical"], merged["car_y"], rtol=1e-12, atol=0)
-    np.testing.assert_allclose(merged["p_classical"], merged["p_y"], rtol=1e-12, atol=0)
+    # the classical CAR is the sum of the window's abnormal returns, its p the two-sided t
+    summed = [ar.loc[(ar["event_id"] == r.event_id) & ar["day"].between(r.start, r.end), "ar"]
+              .sum(min_count=1) for r in merged.itertuples()]
+    np.testing.assert_allclose(merged["car_classical"], summed, rtol=1e-10, atol=1e-14)
+    p = 2 * stats.t.sf(np.abs(merged["car_classical"] / merged["car_se_y"]), merged["df"])
+    np.testing.assert_allclose(merged["p_classical"], p, rtol=1e-8, atol=0)
     has_days = merged["n_days_x"] > 0
     assert merged.loc[has_days, "hac_unreliable"].all()
     assert merged.loc[~has_days, "car_x"].isna().all()

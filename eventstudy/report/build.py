@@ -1,28 +1,13 @@
-"""Build an HTML report from a folder of notebooks (``make report``).
+"""Build an HTML report from a folder of notebooks.
 
-Each notebook of the folder (a jupytext percent script ``NN_name.py``) is
-executed with nbclient, in its own folder, and written as one self-contained
-page ``OUT/NN_name.html`` (figures embedded as base64 ``data:`` URIs), with a
-sidecar ``OUT/NN_name.json`` holding the page's title, its answer, its findings
-and its headline numbers. ``OUT/index.html`` gathers the sidecars, links every
-page and states the data provenance (snapshot or Yahoo, fetch time, versions)
-and the date built.
+Each jupytext percent script ``NN_name.py`` is executed with nbclient in its
+folder and written as a self-contained page ``OUT/NN_name.html`` with a sidecar
+``OUT/NN_name.json`` (title, and the cells tagged ``answer``, ``findings`` and
+``headline``). ``OUT/index.html`` links the pages, repeats the tagged cells and
+states the data provenance. The prices folder reaches the notebooks as
+``EVENTSTUDY_PRICES_DIR``::
 
-Cells tagged ``answer``, ``findings`` (a notebook's closing statement) and
-``headline`` (the numbers the index shows first) are copied from the executed
-page to the index, so the index repeats the page and never recomputes a number.
-
-Command line (``DIR`` is the notebooks folder; its ``index.md`` gives the
-report's title, and the study files of ``--studies``, by default ``DIR/../studies``,
-the tickers whose provenance the index states)::
-
-    python -m eventstudy.report --notebooks DIR --out reports       # every page + index
-    python -m eventstudy.report --notebooks DIR --out reports --page DIR/01_x.py
-    python -m eventstudy.report --notebooks DIR --out reports --index
-    python -m eventstudy.report --notebooks DIR --check-data
-
-The prices folder is passed to the notebooks as ``EVENTSTUDY_PRICES_DIR``
-(``--prices-dir`` or the environment); the library reads it from there.
+    python -m eventstudy.report --notebooks DIR --out reports [--page P | --index | --check-data]
 """
 
 from __future__ import annotations
@@ -133,35 +118,26 @@ def _failing_cell(nb) -> tuple[int, str]:
 
 
 def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: str = "python3"):
-    """Execute a notebook top to bottom in a fresh kernel.
+    """Execute a notebook top to bottom in a fresh kernel started in its folder.
 
     Parameters
     ----------
     path : path-like
-        The notebook (``.py`` percent script or ``.ipynb``).
+        ``.py`` percent script or ``.ipynb``.
     prices_dir : path-like, optional
-        Folder of price snapshots, passed to the kernel as
-        ``EVENTSTUDY_PRICES_DIR``; ``None`` keeps the current environment.
+        Passed to the kernel as ``EVENTSTUDY_PRICES_DIR``.
     timeout : int
         Seconds allowed for one cell.
     kernel_name : str
-        Jupyter kernel to start.
 
     Returns
     -------
     nbformat.NotebookNode
-        The notebook with its outputs.
 
     Raises
     ------
     NotebookError
-        When a cell raises; the message names the notebook and the cell and
-        carries the cell's traceback.
-
-    Notes
-    -----
-    The kernel starts in the notebook's folder, so relative paths in a
-    notebook are relative to it.
+        A cell raised; the message names the notebook and cell, with the traceback.
     """
     import tempfile
 
@@ -494,16 +470,12 @@ def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(
     Parameters
     ----------
     out : path-like
-        The report folder.
     pages : list of path-like, optional
-        The HTML pages to link, in order; defaults to every ``NN_*.html``
-        with a sidecar in ``out``.
+        Default: every ``NN_*.html`` with a sidecar in ``out``.
     title : str
-        The report's title (:func:`report_title`).
     tickers : sequence of str
-        The series whose provenance the index states (:func:`study_tickers`).
+        The series whose provenance the index states.
     prices_dir : path-like, optional
-        Folder of price snapshots for the provenance table.
 
     Returns
     -------
@@ -512,7 +484,7 @@ def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(
     Raises
     ------
     NotebookError
-        A page without its sidecar (not built).
+        A page without its sidecar.
     """
     import pandas as pd
 

@@ -140,27 +140,23 @@ def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
     Parameters
     ----------
     runs : dict of str -> EventStudyResults
-        Asset label -> results (one or several assets).
+        Asset label -> results.
     event_ids : list of str
-        The events answered.
     windows : list of (int, int)
         The headline windows; the sentences read the first.
     alpha : float
     question : str
-        The question answered, shown as the box's heading.
+        The box's heading.
     names : dict of str -> str, optional
-        Event id -> short name (default: the id in the table, the catalogue
-        title in the sentences).
+        Event id -> short name.
     extra : sequence of str
-        More sentences (Markdown bold allowed) listed after the events'.
+        More sentences (Markdown bold allowed).
 
     Returns
     -------
     str
-        HTML of :func:`summary_box` for the assets' summaries
-        (:meth:`EventStudyResults.summary` of these events and windows,
-        stacked by :meth:`eventstudy.summary.Summary.stack`), with the small
-        dated CAR figure (:func:`eventstudy.report.figures.plot_answer`).
+        HTML of :func:`summary_box` for the stacked summaries, with the CAR
+        figure of :func:`eventstudy.report.figures.plot_answer`.
     """
     from ..summary import Summary
 

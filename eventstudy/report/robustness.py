@@ -1,9 +1,4 @@
-"""Robustness: the same study under variants of its choices, and which conclusions move.
-
-:func:`robustness_variants` builds the generic variants of a study (and adds
-the study's own ``variants``); :func:`robustness_table` fits each and sets its
-CAR and verdict beside the base study's.
-"""
+"""Robustness: the same study under variants of its choices, and which conclusions move."""
 
 from __future__ import annotations
 
@@ -16,8 +11,7 @@ def synthetic_variant(base):
     Raises
     ------
     StudyConfigError
-        The study has no variant with ``model = "synthetic"`` (the message
-        lists its variants).
+        The study has no variant with ``model = "synthetic"``.
     """
     from ..exceptions import StudyConfigError
 
@@ -33,14 +27,9 @@ def synthetic_variant(base):
 def robustness_variants(base) -> dict:
     """The variants of a study that :func:`robustness_table` compares, the base first.
 
-    Generic variants, built from the base study: the constant-mean model; the
-    market-adjusted model on the first factor; the market model on the first
-    factor only; the market model with Dimson (1979) lead and lag factor
-    returns (``factor_lags = [-1, 0, 1]``, when the base has none); an
-    estimation window half as long; thin-trading days kept in the
-    estimation samples. Then the study's own ``variants`` (a synthetic
-    control, ``model = "synthetic"`` with its ``donors``, is one: its donor
-    pool is a choice of the study).
+    The constant-mean model; market-adjusted and market model on the first
+    factor; Dimson (1979) leads and lags; a half-length estimation window;
+    thin-trading days kept; then the study's own ``variants``.
 
     Returns
     -------
@@ -82,40 +71,31 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
     Parameters
     ----------
     base : eventstudy.Study
-        The base study.
     event_ids : list of str
     window : (int, int)
         The CAR window compared across variants.
     variants : dict of str -> dict, optional
-        Label -> keyword changes for :meth:`Study.replace`; default
+        Label -> changes (:meth:`Study.replace`); default
         :func:`robustness_variants`. The first is the base.
     prices_dir : path-like, optional
     alpha : float
     windows : list of (int, int), optional
-        Other event windows of the base study to add as rows (labelled
-        ``"base, window [a, b]"``), read from the base run.
+        Other windows of the base run to add as rows.
     dummy : bool
-        Add the dummy-variable regression of the base study
-        (``base_run.dummy_regression()``) over ``window``: one row with its
-        Newey–West HAC p-value and one with the window-HAC p-value (the
-        ``p_window`` column; see :func:`eventstudy.regression.dummy_regression`).
-        Only the t-type p-value exists for these rows.
+        Add the base's dummy-variable regression over ``window`` (OLS,
+        window-HAC and Newey–West HAC p-values; t-type only).
     base_run : EventStudyResults, optional
-        The base study's run, if already computed (saves one run).
+        The base study's run, if already computed.
     size_check : bool
-        Run each variant with its size check (:func:`eventstudy.analysis.analyse`),
-        so that its verdict counts only the single-event test that holds its
-        size under that variant; off, every test's rejection counts.
+        Count only the leading single-event test of each variant; off, every test.
 
     Returns
     -------
     pandas.DataFrame
         ``dimension, variant, window, event_id, car_pct, p, sq_p, placebo_p,
-        n_reject, verdict, moves, sign_flip``: ``moves`` is True when the
-        variant's rejection (the leading per-event test at ``alpha``, see
-        ``size_check``) differs from the base's over ``window`` or the event
-        is excluded;
-        ``sign_flip`` when the CAR's sign differs from the base's.
+        n_reject, verdict, moves, sign_flip``: ``moves`` when the rejection at
+        ``alpha`` differs from the base's or the event is excluded,
+        ``sign_flip`` when the CAR's sign differs.
     """
     import pandas as pd
 
@@ -194,7 +174,7 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
 
 
 def _dimension(changes: dict) -> str:
-    """Which choice a robustness variant changes (its first changed key, named)."""
+    """Which choice a variant changes (its first changed key, named)."""
     names = {"model": "model", "factors": "factors", "estimation": "estimation window",
              "exclude_thin_trading": "thin trading", "asset": "asset", "donors": "model",
              "factor_lags": "factor lags"}
@@ -207,21 +187,11 @@ def _dimension(changes: dict) -> str:
 def asset_size_checks(base, assets, *, prices_dir=None):
     """The size check of a study's single-event tests on each of several assets.
 
-    Parameters
-    ----------
-    base : eventstudy.Study
-        The study whose model, factors, estimation window and windows are
-        simulated; only its asset changes.
-    assets : list of str
-    prices_dir : path-like, optional
-
     Returns
     -------
     pandas.DataFrame
-        ``asset, test, window, size (%), mc_se (%), verdict`` and the
-        detectable day-0 move at 80% power (%):
-        one row per asset, single-event test and window of the study
-        (:meth:`eventstudy.simulation.SizeCheck.summary`).
+        ``asset, test, window, size (%), mc_se (%), verdict`` and the detectable
+        day-0 move at 80% power (:meth:`eventstudy.simulation.SizeCheck.summary`).
     """
     import pandas as pd
 

@@ -45,27 +45,19 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
     Parameters
     ----------
     runs : dict of str -> EventStudyResults
-        Label (e.g. the asset) -> results.
+        Label -> results.
     event_ids : list of str
     windows : list of (int, int), optional
         Default: every window of each results.
     alpha : float
-        The interval is the ``1 - alpha`` interval.
 
     Returns
     -------
     pandas.DataFrame
         ``run, event_id, trade_date, window, car_pct, ci_low_pct, ci_high_pct,
         p, sq_p, placebo_p, test, lead_p, lead_size_pct, evidence,
-        detectable_pct, others, thin_days, note`` (CAR and interval in percent
-        of the study's return kind). The leading test and its reading are
-        :func:`eventstudy.summary.reading_table`'s: ``test`` the single-event
-        test that leads in the window (the first that holds its size on the
-        asset in the results' size check), ``lead_p`` its p-value,
-        ``lead_size_pct`` its measured size, ``evidence`` its grade ("not
-        graded" where no test leads), ``detectable_pct`` the day-0 effect it
-        detects with 80% power, ``others`` the other single-event tests with
-        their p-values and measured sizes.
+        detectable_pct, others, thin_days, note``; the leading test and its
+        grade as in :func:`eventstudy.summary.reading_table`.
     """
     import pandas as pd
 
@@ -259,33 +251,27 @@ def class_table(results, by_column=None, *, alpha: float = 0.05):
 
 def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.05,
               stat: str = "se", caption: str | None = None):
-    """A publication table of several results side by side: events × windows, CARs with marks.
+    """A publication table of several results side by side: events × windows.
 
     Parameters
     ----------
     results : dict of str -> EventStudyResults
-        Column label (e.g. the asset) -> results; one column per label and window.
+        Column label -> results.
     event_ids : list of str, optional
-        Rows (default: every used event of the first results, in order).
+        Default: every used event of the first results.
     windows : list of (int, int), optional
-        Windows shown (default: every window of the first results).
+        Default: every window of the first results.
     alpha : float
-        Level of the interval when ``stat = 'ci'``.
     stat : {'se', 'ci'}
-        Under each CAR: its standard error in parentheses, or its ``1 - alpha``
-        interval in brackets.
+        Under each CAR its standard error or its ``1 - alpha`` interval.
     caption : str, optional
 
     Returns
     -------
     pandas.io.formats.style.Styler
-        Index: event (id and trade date); columns: (label, window). Cell:
-        CAR in percent with ``*``/``**``/``***`` for weak / moderate / strong
-        evidence of the leading test (the tidy table's ``lead_p`` graded on
-        :data:`eventstudy.format.EVIDENCE`; no mark where no test leads), and
-        the se or interval below it. ``.to_latex()`` and
-        ``.to_html()`` give the LaTeX and HTML versions; a missing CAR is
-        "—" and the table's caption says why such cells are empty.
+        CAR (%) marked ``*``/``**``/``***`` for weak / moderate / strong evidence
+        of the leading test, with the se or interval below; ``.to_latex()`` and
+        ``.to_html()`` render it.
     """
     import pandas as pd
 
@@ -538,35 +524,22 @@ def size_power_tables(sim, *, setting: str = "real", alpha: float = 0.05):
     Parameters
     ----------
     sim : DataFrame
-        The table of :func:`eventstudy.simulation.run_size_power` (columns
-        :data:`eventstudy.simulation.SIM_COLUMNS`).
+        A table of :func:`eventstudy.simulation.run_size_power`.
     setting : str
-        The setting to show (``real``, ``iid-normal`` or ``iid-t4``).
+        ``real``, ``iid-normal`` or ``iid-t4``.
     alpha : float
         The level the simulation tested at.
 
     Returns
     -------
     size : DataFrame
-        Index ``test`` (the table's order); one column per window (the
-        no-effect rejection rate in percent), ``mc_se`` (its Monte Carlo
-        standard error in percentage points, √(α(1 - α)/trials) as in
-        :func:`eventstudy.simulation.simulate_tests`), ``trials``, ``over``
-        and ``under`` (the windows where rate > α + 3·mc_se, resp.
-        rate < α - 3·mc_se, joined by ``"; "``) and ``verdict``: ``holds`` (no window beyond
-        3 SE), ``over-rejects``, ``conservative`` (under-rejects) or
-        ``mixed``.
+        Index ``test``; per window the no-effect rejection rate (%), ``mc_se``
+        = √(α(1 - α)/trials) in points, ``trials``, ``over`` / ``under`` (the
+        windows beyond α ± 3·mc_se) and ``verdict`` (``holds``,
+        ``over-rejects``, ``conservative`` or ``mixed``).
     power : DataFrame
-        Index ``test``; columns (abnormal return in percent, window): the
-        rejection rate in percent when the abnormal return is added to
-        day 0 of every pseudo-event. Empty when the table has no power rows.
-
-    Notes
-    -----
-    With R trials, a rate whose true value is α lies within α ± 3·mc_se
-    with probability about 99.7%; a flag is a departure the replications
-    can tell apart from Monte Carlo noise, not a measure of how far the
-    test is off.
+        Index ``test``; columns (abnormal return %, window): the rejection
+        rate (%) with that return added on day 0. Empty without power rows.
     """
     rows = one_setting(sim, setting)
     tests = list(dict.fromkeys(rows["test"]))
