@@ -1,14 +1,13 @@
 """Normal-return models, abnormal returns, CARs and their variances, for all events at once.
 
-Arrays in, arrays out: the labelled layer (:mod:`eventstudy.model`) turns
-returns and an aligned catalogue into the positional inputs of
-:func:`estimate_arrays` and puts labels back on the :class:`EventArrays` it
-returns. Every quantity is computed for all events together on arrays shaped
-(events x days); there is no loop over events.
+:func:`estimate_study` builds one study's :class:`Design` from its returns
+panel and events and runs the engine, :func:`estimate_arrays`, which computes
+every quantity for all events together on arrays shaped (events x days).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,15 +17,23 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import linalg, optimize, special
 
+from .config import Study, error_prefix
 from .exceptions import EstimationError, StudyConfigError
 from .options import ModelName, check_option
+from .panel import engine_inputs, lagged_factors, locate_day0
 
-__all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k", "simplex_lstsq"]
+__all__ = ["ZERO_VARIANCE", "Design", "EventArrays", "check_design", "check_donor_prices",
+           "estimate_arrays", "estimate_study", "exclude_degenerate", "model_k",
+           "simplex_lstsq", "study_design", "window_mask"]
 
 #: Relative tolerance of the synthetic-control solver's optimality check
 #: (:func:`simplex_lstsq`): KKT multipliers above -SIMPLEX_TOL times the
 #: scale of the gradient count as non-negative.
 SIMPLEX_TOL = 1e-12
+
+#: Why an event whose estimation sample has no residual variance is excluded.
+ZERO_VARIANCE = ("zero residual variance in the estimation sample (constant returns, e.g. a "
+                 "price that never moves): no test is possible")
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +170,167 @@ class EventArrays:
     def n_events(self) -> int:
         """Number of events E (used or not)."""
         return int(self.day0.shape[0])
+
+
+def estimate_study(study: Study, panel, studied, others):
+    """The engine run on one study's returns panel and events.
+
+    Parameters
+    ----------
+    study : Study
+        A one-asset study.
+    panel : ReturnData
+        The returns panel, checked (:func:`eventstudy.panel.check_panel`).
+    studied, others : DataFrame
+        The studied events and the other dated events
+        (:func:`eventstudy.events.select_events`).
+
+    Returns
+    -------
+    (Design, (ndarray, ndarray), EventArrays)
+        The design (:func:`study_design`), the other events' day 0 and ids,
+        and the engine's output with zero-variance events excluded
+        (:func:`exclude_degenerate`).
+
+    Raises
+    ------
+    StudyConfigError
+        A donor without prices over an event's estimation window
+        (:func:`check_donor_prices`).
+    """
+    design, other_day0 = study_design(study, panel, studied, others)
+    located = design.reason == ""
+    if study.model == "synthetic":
+        check_donor_prices(panel.returns, study.donors, design.day0[located], study.estimation,
+                           studied["id"].astype(str).to_numpy()[located],
+                           prefix=error_prefix(study.path))
+    blocked = None
+    if study.exclude_other_events and study.other_events == "file" and len(others):
+        blocked = window_mask(len(design.y), other_day0[0], min(a for a, _ in study.windows),
+                              max(b for _, b in study.windows))
+    arrays = exclude_degenerate(estimate_arrays(
+        design.y, design.X, design.valid, design.est_ok, design.day0[located],
+        model=study.model, estimation=study.estimation, windows=study.windows,
+        exclude_other_events=study.exclude_other_events,
+        min_estimation_days=study.min_estimation_days, exclude_positions=blocked))
+    return design, other_day0, arrays
+
+
+def study_design(study: Study, panel, studied, others):
+    """The engine's inputs of the study's events, and the other events' day 0 and ids.
+
+    Returns
+    -------
+    (Design, (ndarray of int, ndarray of str))
+        ``y``, ``X`` (with the Dimson lead/lag columns of ``factor_lags``,
+        :func:`eventstudy.panel.lagged_factors`), the masks, each studied
+        event's day 0 and the reason it has none
+        (:func:`eventstudy.panel.locate_day0`); the located other events'
+        day 0 and ids.
+    """
+    returns = lagged_factors(panel.returns, study.regressors, study.factor_lags, panel.roll)
+    y, X, valid, est_ok, _ = engine_inputs(
+        returns, study.asset, study.design_columns, panel.roll.to_numpy(),
+        panel.thin.to_numpy(), exclude_thin_trading=study.exclude_thin_trading)
+    pos, reason = locate_day0(studied["trade_date"], returns.index)
+    other_pos, _ = locate_day0(others["trade_date"], returns.index)
+    keep = other_pos >= 0
+    other_ids = others["id"].astype(str).to_numpy()[keep]
+    return Design(y, X, valid, est_ok, pos, reason), (other_pos[keep], other_ids)
+
+
+def window_mask(T: int, day0, lo: int, hi: int) -> np.ndarray:
+    """True on the days inside any event's window [day0 + lo, day0 + hi], clipped to 0..T-1.
+
+    Parameters
+    ----------
+    T : int
+        Length of the index.
+    day0 : array-like of int
+        Day-0 positions (negative entries are ignored).
+    lo, hi : int
+        Window bounds in event time, ``lo <= hi``.
+
+    Returns
+    -------
+    ndarray of bool, (T,)
+    """
+    d = np.asarray(day0, dtype=np.int64)
+    d = d[d >= 0]
+    mark = np.zeros(T + 1, dtype=np.int64)
+    if d.size and T:
+        a = np.clip(d + lo, 0, T)
+        b = np.clip(d + hi + 1, 0, T)
+        np.add.at(mark, a, 1)
+        np.add.at(mark, b, -1)
+    return np.cumsum(mark[:T]) > 0
+
+
+def check_donor_prices(returns, donors, day0, estimation, event_ids, *, prefix: str = ""
+                       ) -> None:
+    """Raise when a donor has no return over some event's estimation window.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        The returns on the trade dates, with one column per donor.
+    donors : sequence of str
+    day0 : array_like of int
+        Day-0 positions of the located events.
+    estimation : (int, int)
+    event_ids : array_like of str
+        The events' ids (for the message).
+    prefix : str
+        Put before the message (:func:`eventstudy.config.error_prefix`).
+
+    Raises
+    ------
+    StudyConfigError
+        ``donors = [...]: <donor> has no price over the estimation window ...``
+        naming the event, the window's dates and the fix.
+    """
+    day0 = np.asarray(day0, dtype=np.int64)
+    T = len(returns.index)
+    if not day0.size or not T:
+        return
+    a = np.clip(day0 + estimation[0], 0, T)
+    b = np.clip(day0 + estimation[1] + 1, 0, T)
+    for d in donors:
+        have = np.concatenate([[0], np.cumsum(np.isfinite(returns[d].to_numpy(dtype=float)))])
+        empty = np.flatnonzero((b > a) & (have[b] - have[a] == 0))
+        if empty.size:
+            i = int(empty[0])
+            first, last = returns.index[a[i]], returns.index[b[i] - 1]
+            raise StudyConfigError(
+                f"{prefix}donors = {list(donors)!r}: {d} has no price over the estimation window "
+                f"[{estimation[0]}, {estimation[1]}] of event {event_ids[i]!r} ({first:%Y-%m-%d} "
+                f"to {last:%Y-%m-%d}); drop {d} from donors or choose a donor with prices over "
+                f"those dates")
+
+
+def exclude_degenerate(arrays: EventArrays) -> EventArrays:
+    """Events whose estimation residuals have no variance, excluded with :data:`ZERO_VARIANCE`.
+
+    s² = 0 (constant returns) makes every standard error 0 and every t
+    undefined: the event's results are set to NaN.
+    """
+    bad = arrays.used & ~(arrays.s2 > 0)
+    if not bad.any():
+        return arrays
+    reason = arrays.reason.copy()
+    reason[bad] = ZERO_VARIANCE
+    for i in np.flatnonzero(bad):
+        logger.warning("event at position %d excluded: %s", int(arrays.day0[i]), ZERO_VARIANCE)
+
+    def blank(a):
+        a = np.array(a, dtype=float, copy=True)
+        a[bad] = np.nan
+        return a
+
+    return dataclasses.replace(
+        arrays, used=arrays.used & ~bad, reason=reason,
+        **{name: blank(getattr(arrays, name)) for name in
+           ("car", "car_se", "tstat", "pvalue", "ar", "ar_se", "normal", "ret", "params")})
 
 
 def model_k(model: str, n_factors: int) -> int:

@@ -20,7 +20,6 @@ One study's data on its way to the engine, built once:
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 import warnings
 from collections.abc import Iterable, Mapping
@@ -30,14 +29,16 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .calendar import get_calendar
 from .config import Study, lag_name, split_spread
+from .contracts import is_continuous_future, roll_mask, thin_mask
 from .exceptions import DataError, DataQualityWarning, InvalidTickerError, StudyConfigError
 from .options import ReturnKind, check_option
+from .prices import load_prices
 
-__all__ = ["EngineInputs", "ReturnData", "check_donor_prices", "check_events", "check_panel",
-           "common_span", "compute_returns", "engine_inputs", "lagged_factors", "locate_day0",
-           "on_calendar", "prepare_returns", "returns_panel", "spread_returns", "study_returns",
-           "window_mask"]
+__all__ = ["EngineInputs", "ReturnData", "check_panel", "common_span", "compute_returns",
+           "engine_inputs", "lagged_factors", "locate_day0", "on_calendar", "prepare_returns",
+           "returns_panel", "spread_returns", "study_returns"]
 
 logger = logging.getLogger(__name__)
 
@@ -400,7 +401,6 @@ def prepare_returns(
     with :math:`F_c` the continuous-futures factors. Every excluded date is
     logged and listed in :attr:`ReturnData.exclusions`.
     """
-    contracts = importlib.import_module("eventstudy.contracts")
     factors = _as_tuple(factors)
     full_prices = prices
     if start is not None or end is not None:
@@ -427,9 +427,9 @@ def prepare_returns(
     roll = pd.Series(False, index=index, name="roll")
     if mask_rolls:
         for ticker in (asset, *factors):
-            if not contracts.is_continuous_future(ticker):
+            if not is_continuous_future(ticker):
                 continue
-            mask = contracts.roll_mask(ticker, index).reindex(index, fill_value=False)
+            mask = roll_mask(ticker, index).reindex(index, fill_value=False)
             mask = mask.astype(bool).to_numpy()
             _add_part(parts, index[mask], ticker, "contract roll")
             roll |= mask
@@ -439,13 +439,13 @@ def prepare_returns(
             logger.info(
                 "%s: %d return dates masked as contract rolls of %s",
                 asset, int(roll.sum()),
-                ", ".join(t for t in (asset, *factors) if contracts.is_continuous_future(t)),
+                ", ".join(t for t in (asset, *factors) if is_continuous_future(t)),
             )
 
     thin_days = pd.Series(False, index=index, name="thin")
     if thin:
         frame = _asset_frame(full_prices, asset)
-        mask = contracts.thin_mask(asset, frame).reindex(index, fill_value=False)
+        mask = thin_mask(asset, frame).reindex(index, fill_value=False)
         thin_days |= mask.astype(bool).to_numpy()
         _add_part(parts, index[thin_days.to_numpy()], asset, "thin trading")
         if thin_days.any():
@@ -580,33 +580,6 @@ def locate_day0(trade_dates, index):
     return pos, reason
 
 
-def window_mask(T: int, day0, lo: int, hi: int) -> np.ndarray:
-    """True on the days inside any event's window [day0 + lo, day0 + hi], clipped to 0..T-1.
-
-    Parameters
-    ----------
-    T : int
-        Length of the index.
-    day0 : array-like of int
-        Day-0 positions (negative entries are ignored).
-    lo, hi : int
-        Window bounds in event time, ``lo <= hi``.
-
-    Returns
-    -------
-    ndarray of bool, (T,)
-    """
-    d = np.asarray(day0, dtype=np.int64)
-    d = d[d >= 0]
-    mark = np.zeros(T + 1, dtype=np.int64)
-    if d.size and T:
-        a = np.clip(d + lo, 0, T)
-        b = np.clip(d + hi + 1, 0, T)
-        np.add.at(mark, a, 1)
-        np.add.at(mark, b, -1)
-    return np.cumsum(mark[:T]) > 0
-
-
 class EngineInputs(NamedTuple):
     """Positional inputs of :func:`eventstudy.estimate.estimate_arrays` (without day 0)."""
 
@@ -729,38 +702,6 @@ def _mask(name, mask, index) -> pd.Series:
     return mask.reindex(index, fill_value=False).fillna(False).astype(bool)
 
 
-def check_events(events) -> pd.DataFrame:
-    """Aligned events as the estimation reads them: unique ``id``, ``trade_date``, and
-    ``category`` ('' when absent) and ``direction`` (0 when absent) filled in.
-
-    Raises
-    ------
-    StudyConfigError
-        Not a DataFrame, no ``id`` or ``trade_date`` column, a repeated id.
-    """
-    if not isinstance(events, pd.DataFrame):
-        raise StudyConfigError(f"events must be a DataFrame; got {type(events).__name__}")
-    missing = [c for c in ("id", "trade_date") if c not in events.columns]
-    if missing:
-        raise StudyConfigError(
-            f"events has no column {', '.join(map(repr, missing))}; pass the aligned catalogue "
-            f"(eventstudy.events.align_events)"
-        )
-    ev = events.reset_index(drop=True)
-    if ev["id"].duplicated().any():
-        dup = ev.loc[ev["id"].duplicated(), "id"].iloc[0]
-        raise StudyConfigError(f"events has duplicate id {dup!r}; ids must be unique")
-    ev = ev.assign(trade_date=pd.to_datetime(ev["trade_date"]))
-    if "category" not in ev.columns:
-        ev = ev.assign(category="")
-    ev = ev.assign(
-        category=ev["category"].astype(object).where(ev["category"].notna(), "").astype(str)
-    )
-    if "direction" not in ev.columns:
-        ev = ev.assign(direction=0)
-    return ev.assign(direction=pd.array(ev["direction"], dtype="Int64").fillna(0))
-
-
 def study_returns(study: Study, prices_dir=None):
     """A study's returns panel on the asset's exchange calendar, with its masks.
 
@@ -781,28 +722,24 @@ def study_returns(study: Study, prices_dir=None):
     Notes
     -----
     Returns are taken on the dates every ticker covers (:func:`common_span`),
-    except the donors of a synthetic control: a donor without a price on an
-    asset date makes that day's return missing, and a donor without any price
-    over an event's estimation window is an error (:func:`check_donor_prices`).
-    They are then re-indexed on the asset's exchange calendar
-    (:func:`on_calendar`): a trade date without a price row is a missing
-    return, so day 0 is always the event's own trade date.
+    except the donors of a synthetic control, whose missing prices make that
+    day's return missing. They are then re-indexed on the asset's exchange
+    calendar (:func:`on_calendar`), so day 0 is always the event's own trade
+    date. A spread ``"A-B"`` is :func:`spread_returns` of its legs.
     """
-    from .calendar import get_calendar
-    from .prices import load_prices
-
+    legs = split_spread(study.asset)
     tickers = list(study.tickers)
     prices = load_prices(tickers, prices_dir=prices_dir)
-    spanned = [t for t in tickers if t not in study.donors or t in split_spread(study.asset)]
+    spanned = [t for t in tickers if t not in study.donors or t in legs]
     common, last = common_span({t: prices[t] for t in spanned})
     logger.info("%s: prices from %s to %s (the dates every one of %s covers)", study.name,
                 common.date(), last.date(), ", ".join(spanned))
-    legs = split_spread(study.asset)
+    factors = (study.regressors if len(legs) == 1 else
+               (legs[1], *(f for f in study.regressors if f not in legs)))
+    data = prepare_returns(prices, legs[0], factors, kind=study.returns,
+                           mask_rolls=study.mask_rolls, start=common, end=last)
     if len(legs) == 2:
-        data = spread_returns(prices, study, common, last)
-    else:
-        data = prepare_returns(prices, study.asset, study.regressors, kind=study.returns,
-                               mask_rolls=study.mask_rolls, start=common, end=last)
+        data = spread_returns(data, prices, study.asset)
     calendar = get_calendar(legs[0])
     if len(data.returns.index):
         trade_dates = calendar.trade_dates(data.returns.index[0], data.returns.index[-1])
@@ -816,33 +753,39 @@ def study_returns(study: Study, prices_dir=None):
     return data, calendar
 
 
-def spread_returns(prices, study: Study, start=None, end=None) -> ReturnData:
-    """Returns of the spread asset ``"A-B"``: R_A - R_B on A's trade dates, both legs' masks.
+def spread_returns(data: ReturnData, prices, asset: str) -> ReturnData:
+    """The spread ``asset = "A-B"`` of a panel of A with B as its first factor: R_A - R_B.
 
-    The two legs' returns are taken on A's trade dates (B's price on each of
-    them, as for a factor), so both span the same holding period; the roll
-    mask is the union of both legs' (and the futures factors') contract
-    switches, and the thin mask the union of both legs' thin-trading days.
+    Parameters
+    ----------
+    data : ReturnData
+        :func:`prepare_returns` of A with factors ``(B, *factors)``: both legs'
+        returns on A's trade dates, the roll mask of both legs and the futures
+        factors.
+    prices : dict
+        The price frames (B's thin-trading days join the thin mask).
+    asset : str
+        The spread's name, ``"A-B"``.
+
+    Returns
+    -------
+    ReturnData
+        Columns ``[asset, *factors]``; thin the union of both legs' thin days.
     """
-    from .contracts import is_continuous_future, thin_mask
-
-    a, b = split_spread(study.asset)
-    factors = tuple(f for f in study.regressors if f not in (a, b))
-    data = prepare_returns(prices, a, (b, *factors), kind=study.returns,
-                           mask_rolls=study.mask_rolls, start=start, end=end)
+    a, b = data.asset, data.factors[0]
     returns = data.returns
     if not returns[b].notna().any():
-        raise StudyConfigError(f"assets = {study.asset!r}: {b} has no price on {a}'s trade "
+        raise StudyConfigError(f"assets = {asset!r}: {b} has no price on {a}'s trade "
                                f"dates over the study's span; give two series that overlap")
-    spread = returns[a] - returns[b]
     out = returns.drop(columns=[a, b])
-    out.insert(0, study.asset, spread)
+    out.insert(0, asset, returns[a] - returns[b])
     thin = data.thin.copy()
     if is_continuous_future(b):
         thin |= thin_mask(b, prices[b]).reindex(thin.index, fill_value=False).astype(bool)
-    return dataclasses.replace(data, returns=out, thin=thin, asset=study.asset, factors=factors,
-                               notes=[*data.notes, f"{study.asset}: {a} minus {b}, "
-                                      f"{study.returns} returns on {a}'s trade dates"])
+    return dataclasses.replace(data, returns=out, thin=thin, asset=asset,
+                               factors=data.factors[1:],
+                               notes=[*data.notes, f"{asset}: {a} minus {b}, "
+                                      f"{data.kind} returns on {a}'s trade dates"])
 
 
 def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFrame:
@@ -879,46 +822,3 @@ def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFr
         src = src.where(np.repeat(off[:, None], src.shape[1], axis=1))
     new = {lag_name(f, g): src[f].shift(g) for f in factors for g in lags}
     return returns.assign(**new)
-
-
-def check_donor_prices(returns: pd.DataFrame, donors, day0, estimation, event_ids, *,
-                       prefix: str = "") -> None:
-    """Raise when a donor has no return over some event's estimation window.
-
-    Parameters
-    ----------
-    returns : DataFrame
-        The returns on the trade dates, with one column per donor.
-    donors : sequence of str
-    day0 : array_like of int
-        Day-0 positions of the located events.
-    estimation : (int, int)
-    event_ids : array_like of str
-        The events' ids (for the message).
-    prefix : str
-        Put before the message (the study file, ``"Study: "``;
-        :func:`eventstudy.config.error_prefix`).
-
-    Raises
-    ------
-    StudyConfigError
-        ``donors = [...]: <donor> has no price over the estimation window ...``
-        naming the event, the window's dates and the fix.
-    """
-    day0 = np.asarray(day0, dtype=np.int64)
-    T = len(returns.index)
-    if not day0.size or not T:
-        return
-    a = np.clip(day0 + estimation[0], 0, T)
-    b = np.clip(day0 + estimation[1] + 1, 0, T)
-    for d in donors:
-        have = np.concatenate([[0], np.cumsum(np.isfinite(returns[d].to_numpy(dtype=float)))])
-        empty = np.flatnonzero((b > a) & (have[b] - have[a] == 0))
-        if empty.size:
-            i = int(empty[0])
-            first, last = returns.index[a[i]], returns.index[b[i] - 1]
-            raise StudyConfigError(
-                f"{prefix}donors = {list(donors)!r}: {d} has no price over the estimation window "
-                f"[{estimation[0]}, {estimation[1]}] of event {event_ids[i]!r} ({first:%Y-%m-%d} "
-                f"to {last:%Y-%m-%d}); drop {d} from donors or choose a donor with prices over "
-                f"those dates")
