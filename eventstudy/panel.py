@@ -1,20 +1,10 @@
 """The returns panel of one study: returns, masks and event time.
 
-One study's data on its way to the engine, built once:
-
-- :func:`compute_returns` and :func:`prepare_returns` turn prices into returns
-  over consecutive trade dates of the asset, with the contract-roll and
-  thin-trading masks of :mod:`eventstudy.contracts`, in a :class:`ReturnData`;
-- :func:`study_returns` does so for a :class:`~eventstudy.config.Study` (a
-  spread asset through :func:`spread_returns`) and puts the returns on the
-  exchange's trade dates (:func:`on_calendar`), so that a trade date without
-  a price row is a *missing return*, not a day that event time skips;
-- :func:`locate_day0` finds each event's day 0 in that index — exactly its
-  trade date, never a neighbouring row — or says why there is none;
-  :func:`window_mask` marks the days inside event windows;
-- :func:`lagged_factors` adds the Dimson lead/lag factor columns, and
-  :func:`engine_inputs` builds the positional arrays of
-  :func:`eventstudy.estimate.estimate_arrays`.
+Prices become returns over consecutive trade dates of the asset with the
+contract-roll and thin-trading masks (:func:`prepare_returns`, a
+:class:`ReturnData`), put on the exchange's trade dates (:func:`study_returns`,
+:func:`on_calendar`); :func:`locate_day0` gives each event's day 0 in that
+index and :func:`engine_inputs` the engine's positional arrays.
 """
 
 from __future__ import annotations
@@ -222,16 +212,11 @@ def compute_returns(prices, asset: str, factors: Iterable[str] = (), kind: Retur
         r_{i,t_k} = \\ln\\frac{P_{i,t_k}}{P_{i,t_{k-1}}} \\quad\\text{(log)}, \\qquad
         R_{i,t_k} = \\frac{P_{i,t_k}}{P_{i,t_{k-1}}} - 1 \\quad\\text{(simple)},
 
-    so a benchmark's return covers the same holding period as the asset's
-    (a factor's close on a date when the asset did not trade is skipped, and
-    its move is part of the next asset return). A factor without a close on an
-    asset date makes both returns that use it missing. Forward filling that
-    close instead would report a zero factor return on that date and pile two
-    days of factor movement into the next one, misaligning the holding periods
-    and biasing market-model betas toward zero, the non-synchronous trading
-    problem of Scholes and Williams (1977). A zero or negative price (WTI
-    crude ``CL=F`` settled at -37.63 USD on 2020-04-20) has no log return and
-    a meaningless simple one, so it is set to missing in both kinds.
+    so a factor's return covers the asset's holding period. A factor without
+    a close on an asset date makes both returns that use it missing (forward
+    filling would misalign the holding periods, the non-synchronous trading
+    problem of Scholes and Williams 1977). A zero or negative price is set
+    to missing in both kinds.
 
     References
     ----------
@@ -261,17 +246,11 @@ def compute_returns(prices, asset: str, factors: Iterable[str] = (), kind: Retur
 class ReturnData:
     """The returns panel of one study: returns on the asset's trade dates with their masks.
 
-    Built by :func:`prepare_returns` (and, on the exchange calendar, by
-    :func:`study_returns`), or from returns of your own by :func:`returns_panel`.
-
     Attributes
     ----------
     returns : pandas.DataFrame
-        :func:`compute_returns` output: index ``date``, columns
-        ``[asset, *factors]``; missing where a price was unusable. Roll and
-        thin days are *not* blanked here; they are flagged by the masks. Its
-        ``attrs`` hold ``kind`` only: the price exclusions are rows of
-        ``exclusions`` (pandas deep-copies ``attrs`` on every operation).
+        Index ``date``, columns ``[asset, *factors]``; missing where a price
+        was unusable (roll and thin days are flagged by the masks, not blanked).
     roll : pandas.Series of bool
         True on the dates whose return spans a contract switch of the asset
         or of any continuous-futures factor (all False with
@@ -334,12 +313,8 @@ def _exclusion_table(parts: list) -> pd.DataFrame:
 
 
 def common_span(prices: Mapping) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The first and last dates that every ticker's prices cover.
-
-    Returns start where the last series starts and end where the first one
-    ends, so no factor is missing at either end; pass them as
-    ``start``/``end`` to :func:`prepare_returns`.
-    """
+    """The first and last dates that every ticker's prices cover (``start``/``end`` of
+    :func:`prepare_returns`)."""
     frames = [frame for frame in prices.values() if len(frame)]
     return (max(frame.index[0] for frame in frames), min(frame.index[-1] for frame in frames))
 
@@ -352,16 +327,9 @@ def _asset_frame(prices, asset: str) -> pd.DataFrame:
     return value.to_frame("Close") if isinstance(value, pd.Series) else value
 
 
-def prepare_returns(
-    prices,
-    asset: str,
-    factors: Iterable[str] = (),
-    kind: ReturnKind = "log",
-    mask_rolls: bool = True,
-    thin: bool = True,
-    start=None,
-    end=None,
-) -> ReturnData:
+def prepare_returns(prices, asset: str, factors: Iterable[str] = (), kind: ReturnKind = "log",
+                    mask_rolls: bool = True, thin: bool = True, start=None, end=None
+                    ) -> ReturnData:
     """Returns plus the contract-roll and thin-trading masks, as :class:`ReturnData`.
 
     Parameters
@@ -374,14 +342,9 @@ def prepare_returns(
     thin : bool, default True
         Flag the asset's thin-trading dates
         (:func:`eventstudy.contracts.thin_mask`, which uses its ``Volume``).
-    start : date-like, optional
-        First price date used for the returns (e.g. the latest first date
-        among the tickers). The thin-trading rule still sees the asset's whole
-        history, so its look-back of recent volumes is the same as in
-        ``eventstudy data check``.
-    end : date-like, optional
-        Last price date used (e.g. the earliest last date among the tickers,
-        so that no factor is missing at the end of the sample).
+    start, end : date-like, optional
+        First and last price dates used for the returns (:func:`common_span`);
+        the thin-trading rule still sees the asset's whole history.
 
     Returns
     -------
@@ -390,16 +353,13 @@ def prepare_returns(
     Notes
     -----
     A return dated :math:`t_k` spans :math:`(t_{k-1}, t_k]` of the asset's
-    trade dates for *every* ticker, so the roll mask of each futures series is
-    computed on the asset's dates: a factor that switches contract on a day
-    the asset did not trade still contaminates the asset-dated return that
-    spans the switch. The roll mask is the union
+    trade dates for every ticker, so each futures series' roll mask is taken
+    on the asset's dates. The roll mask is the union
 
     .. math:: \\text{roll}_t = \\bigvee_{i \\in \\{\\text{asset}\\} \\cup F_c}
               \\text{roll}_{i,t},
 
-    with :math:`F_c` the continuous-futures factors. Every excluded date is
-    logged and listed in :attr:`ReturnData.exclusions`.
+    with :math:`F_c` the continuous-futures factors.
     """
     factors = _as_tuple(factors)
     full_prices = prices
@@ -413,12 +373,10 @@ def prepare_returns(
     returns = compute_returns(prices, asset, factors, kind)
     index = returns.index
     price_rows = returns.attrs["price_exclusions"]
-    # exclusions as (dates, ticker, reason, detail) parts, one per source
     parts = [(pd.DatetimeIndex([r["date"] for r in price_rows]).as_unit("ns").to_numpy(),
               [r["ticker"] for r in price_rows], [r["reason"] for r in price_rows],
               [r["detail"] for r in price_rows])] if price_rows else []
-    # The exclusions live in ReturnData.exclusions: pandas deep-copies attrs on
-    # every operation on a frame, and the model stage slices returns often.
+    # pandas deep-copies attrs on every operation: the exclusions live in ReturnData
     returns.attrs = {"kind": kind}
     notes = []
     if price_rows:
@@ -436,11 +394,9 @@ def prepare_returns(
             if mask.any():
                 notes.append(f"{ticker}: {int(mask.sum())} roll dates masked")
         if roll.any():
-            logger.info(
-                "%s: %d return dates masked as contract rolls of %s",
-                asset, int(roll.sum()),
-                ", ".join(t for t in (asset, *factors) if is_continuous_future(t)),
-            )
+            logger.info("%s: %d return dates masked as contract rolls of %s", asset,
+                        int(roll.sum()),
+                        ", ".join(t for t in (asset, *factors) if is_continuous_future(t)))
 
     thin_days = pd.Series(False, index=index, name="thin")
     if thin:
@@ -452,23 +408,11 @@ def prepare_returns(
             notes.append(f"{asset}: {int(thin_days.sum())} thin-trading dates flagged")
             logger.info("%s: %d thin-trading dates flagged", asset, int(thin_days.sum()))
 
-    exclusions = _exclusion_table(parts)
-    provenance = (
-        {t: dict(prices[t].attrs.get("provenance", {})) for t in (asset, *factors)}
-        if isinstance(prices, Mapping)
-        else {}
-    )
-    return ReturnData(
-        returns=returns,
-        roll=roll,
-        thin=thin_days,
-        exclusions=exclusions,
-        asset=asset,
-        factors=factors,
-        kind=kind,
-        provenance=provenance,
-        notes=notes,
-    )
+    provenance = ({t: dict(prices[t].attrs.get("provenance", {})) for t in (asset, *factors)}
+                  if isinstance(prices, Mapping) else {})
+    return ReturnData(returns=returns, roll=roll, thin=thin_days,
+                      exclusions=_exclusion_table(parts), asset=asset, factors=factors,
+                      kind=kind, provenance=provenance, notes=notes)
 
 
 def on_calendar(returns: pd.DataFrame, trade_dates, *, roll=None, thin=None):
@@ -492,11 +436,9 @@ def on_calendar(returns: pd.DataFrame, trade_dates, *, roll=None, thin=None):
 
     Notes
     -----
-    A trade date :math:`d` without a row gets a missing return, and so does
-    the next row present: its return was taken across the gap and spans
-    several sessions, so it is not the return of its own date. Event time
-    then counts exchange sessions whatever rows a file lacks, and day 0
-    never moves to a neighbouring row.
+    A trade date without a row gets a missing return, and so does the next
+    row present (its return spans the gap), so event time counts exchange
+    sessions and day 0 never moves to a neighbouring row.
     """
     idx = pd.DatetimeIndex(returns.index)
     if len(idx) == 0:
@@ -545,12 +487,9 @@ def locate_day0(trade_dates, index):
     -------
     (ndarray of int64, ndarray of object)
         Positions (-1 when the event has no day 0 in the data) and the reason
-        ('' when located). Reasons: ``pending``; ``trade date D is before the
-        first return (F)``; ``... after the last return (L)``; ``no price on
-        day 0 (D)`` — the trade date is not a row of the index, so it has no
-        return; the event is excluded rather than moved. A day 0 that has a
-        row but no usable return (a contract roll, a missing factor price)
-        keeps the event: its windows are flagged in the tidy table.
+        ('' when located): ``pending``; ``trade date D is before the first
+        return (F)``; ``... after the last return (L)``; ``no price on day 0
+        (D)`` (the trade date is not a row of the index).
     """
     idx = pd.DatetimeIndex(index)
     td = pd.DatetimeIndex(pd.to_datetime(pd.Series(trade_dates), errors="coerce"))
@@ -568,7 +507,6 @@ def locate_day0(trade_dates, index):
     located = have & (hit >= 0) & ~before & ~after
     pos[located] = hit[located]
     first, last = idx[0].date(), idx[-1].date()
-    # only the events without a day 0 need words (a Timestamp each)
     for i in np.flatnonzero(have & ~located).tolist():
         d = td[i].date()
         if before[i]:
@@ -621,13 +559,11 @@ def returns_panel(returns: pd.DataFrame, *, roll=None, thin=None, kind: ReturnKi
     ----------
     returns : DataFrame
         Index: trade dates (sorted, unique; normally the exchange calendar's,
-        see :func:`on_calendar`); one column per series (the asset and the
-        model's factors or donors).
+        :func:`on_calendar`); the asset's column first, then its factors or
+        donors.
     roll, thin : Series of bool, optional
-        Contract-roll dates (returns missing everywhere) and thin-trading
-        dates (kept out of estimation samples with ``exclude_thin_trading``,
-        flagged in event windows); re-indexed on ``returns`` with False
-        elsewhere. Default: none.
+        Contract-roll and thin-trading dates, re-indexed on ``returns`` with
+        False elsewhere. Default: none.
     kind : {'log', 'simple'}
 
     Returns
@@ -802,16 +738,13 @@ def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFr
         at row t), ℓ < 0 a lead (``<factor>_lead<-ℓ>``, row t + |ℓ|); 0 is the
         factor itself (:func:`eventstudy.config.lag_name`).
     roll : Series of bool, optional
-        Contract-roll dates: a shifted return that comes from a roll day is
-        missing (it spans a contract switch of the asset or a futures factor).
+        Contract-roll dates.
 
     Returns
     -------
     DataFrame
-        A copy with the new columns (the same frame when ``lags`` is ``(0,)``).
-        Rows are trade dates, so a lag is one trade date of the asset's
-        calendar; a shifted value is missing where the source row is missing
-        or a roll, and at the ends of the index.
+        A copy with the new columns (the same frame when ``lags`` is ``(0,)``);
+        a shifted value is missing where its source row is missing or a roll.
     """
     lags = [int(g) for g in lags if int(g) != 0]
     if not lags:
