@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .config import Study, error_prefix
-from .estimate import Design, estimate_study
-from .events import align_events, load_events, select_events
+from .estimate import estimate_study
+from .events import align_events, event_groups, load_events, select_events
 from .exceptions import StudyConfigError
 from .inference import per_event_tests, placebo_distribution, test_battery
 from .panel import check_panel, study_returns
@@ -26,7 +26,7 @@ from .results import EventStudyResults, MultiAssetResults
 from .simulation import size_check as check_sizes
 from .volatility import ewma_event_tests, fixed_garch_params, volatility_regime
 
-__all__ = ["analyse", "event_groups", "fit"]
+__all__ = ["analyse", "fit"]
 
 logger = logging.getLogger(__name__)
 
@@ -153,11 +153,30 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
     located = design.reason == ""
     everything = studied.assign(_order=np.arange(len(studied)))
     used_events = everything.loc[located].reset_index(drop=True)
-    placebo, groups, tests, per_event = _infer(study, design, arrays, used_events,
-                                               other_day0[0])
-    check = None
-    if size_check and arrays.used.any():
-        check = check_sizes(design, study)
+    placebo = None
+    if study.placebo_draws > 0 and arrays.used.any():
+        # pseudo-events avoid the window of every event given, studied or not
+        placebo = placebo_distribution(
+            design.y, design.X, design.valid, design.est_ok, model=study.model,
+            estimation=study.estimation, windows=study.windows,
+            event_day0=np.concatenate([design.day0[located], other_day0[0]]),
+            draws=study.placebo_draws, seed=study.seed,
+            min_estimation_days=study.min_estimation_days, day0_ok=design.est_ok)
+    groups = event_groups(used_events, arrays.used, study.group_by)
+    tests = test_battery(arrays, groups, placebo=placebo) if arrays.used.any() else None
+    per_event = per_event_tests(arrays, placebo=placebo)
+    # the volatility-regime F test of every event (Elsas and Schoch 2019) and, with
+    # 'garch', one GARCH(1, 1) filtered forward from each estimation sample
+    regime = volatility_regime(arrays.est_ar)
+    per_event.update(vol_ratio=np.asarray(regime.ratio, dtype=float),
+                     vol_ratio_p=np.asarray(regime.pvalue, dtype=float))
+    if study.volatility == "garch" and arrays.used.any():
+        garch = ewma_event_tests(arrays, params=fixed_garch_params(
+            design.y, design.X, design.est_ok, study.model))
+        per_event.update(garch_se=np.asarray(garch.car_se, dtype=float),
+                         garch_t=np.asarray(garch.tstat, dtype=float),
+                         garch_p=np.asarray(garch.pvalue, dtype=float))
+    check = check_sizes(design, study) if size_check and arrays.used.any() else None
     results = EventStudyResults(
         study=study, data=panel, catalogue=events, design=design, arrays=arrays,
         events=used_events,
@@ -168,96 +187,3 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
     for rec in results.events[results.events["status"] == "excluded"].itertuples():
         logger.info("%s: event %s excluded: %s", study.name, rec.event_id, rec.reason)
     return results
-
-
-def _infer(study: Study, design: Design, arrays, events, other_pos):
-    """The placebo distribution, the groups and their test battery, the per-event tests."""
-    y, X, valid, est_ok, pos, reason = design
-    placebo = None
-    if study.placebo_draws > 0 and arrays.used.any():
-        # Pseudo-events avoid the window of every event given, studied or not.
-        placebo = placebo_distribution(
-            y, X, valid, est_ok, model=study.model, estimation=study.estimation,
-            windows=study.windows, event_day0=np.concatenate([pos[reason == ""], other_pos]),
-            draws=study.placebo_draws, seed=study.seed,
-            min_estimation_days=study.min_estimation_days, day0_ok=est_ok,
-        )
-    groups = event_groups(events, arrays.used, study.group_by)
-    tests = test_battery(arrays, groups, placebo=placebo) if arrays.used.any() else None
-    per_event = per_event_tests(arrays, placebo=placebo)
-    per_event.update(_volatility_tests(arrays, y, X, est_ok, study.model, study.volatility))
-    return placebo, groups, tests, per_event
-
-
-def _volatility_tests(arrays, y, X, est_ok, model, volatility) -> dict:
-    """The volatility-regime diagnostic of every event and, with ``'garch'``, GARCH tests.
-
-    Notes
-    -----
-    The regime diagnostic compares the last 20 estimation days' residual
-    variance with the rest of the sample (F test,
-    :func:`eventstudy.volatility.volatility_regime`): a ratio far from 1 says
-    the window may sit in another volatility regime than the sample that
-    measured its variance (Elsas and Schoch 2019). With ``'garch'``, one
-    GARCH(1, 1) is fitted with ``arch`` on the asset's residuals from one
-    normal-return regression over every usable day (the parameters look at
-    the whole series; the variances do not), then filtered forward from each
-    event's estimation sample over its window
-    (:func:`eventstudy.volatility.ewma_event_tests` with ``params``).
-    """
-    out = {}
-    regime = volatility_regime(arrays.est_ar)
-    out["vol_ratio"] = np.asarray(regime.ratio, dtype=float)
-    out["vol_ratio_p"] = np.asarray(regime.pvalue, dtype=float)
-    if volatility == "garch" and arrays.used.any():
-        params = fixed_garch_params(y, X, est_ok, model)
-        tests = ewma_event_tests(arrays, params=params)
-        out["garch_se"] = np.asarray(tests.car_se, dtype=float)
-        out["garch_t"] = np.asarray(tests.tstat, dtype=float)
-        out["garch_p"] = np.asarray(tests.pvalue, dtype=float)
-    return out
-
-
-def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:
-    """The groups of the tests table: name -> (event rows, sign per event).
-
-    Parameters
-    ----------
-    events : DataFrame
-        The located events (``direction``, ``category``), in the rows of the
-        engine's arrays.
-    used : ndarray of bool
-        Events the engine used.
-    group_by : str
-        ``'all'``, ``'direction'`` or a column of ``events``.
-
-    Returns
-    -------
-    dict
-        ``all`` (every used event, sign +1); with ``'direction'``,
-        ``escalation`` (direction -1), ``de-escalation`` (+1) and ``signed``
-        (both, sign = direction, so that a positive statistic means prices
-        moved the way the news points); with any other column, one
-        ``<column>=<value>`` per value. A group is listed when it has at least
-        one used event.
-    """
-    idx = np.flatnonzero(np.asarray(used, dtype=bool))
-    groups = {"all": (idx, np.ones(idx.size))}
-    direction = events["direction"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    if group_by == "direction":
-        for d, name in ((-1, "escalation"), (1, "de-escalation")):
-            sel = idx[direction[idx] == d]
-            if sel.size:
-                groups[name] = (sel, np.ones(sel.size))
-        sel = idx[direction[idx] != 0]
-        if sel.size:
-            groups["signed"] = (sel, direction[sel].astype(np.float64))
-    elif group_by != "all":
-        values = events[group_by].astype(object).where(events[group_by].notna(), "")
-        values = values.astype(str).to_numpy()
-        for value in dict.fromkeys(values[idx]):
-            if value in ("", "<NA>", "nan", "None"):
-                continue
-            sel = idx[values[idx] == value]
-            groups[f"{group_by}={value}"] = (sel, np.ones(sel.size))
-    return groups

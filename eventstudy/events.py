@@ -50,6 +50,7 @@ __all__ = [
     "Timing",
     "align_events",
     "check_events",
+    "event_groups",
     "event_position_table",
     "event_positions",
     "events_report",
@@ -1355,3 +1356,48 @@ def select_events(study: Study, events: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     dated = (events["status"] == "aligned").to_numpy() if "status" in events.columns else \
         events["trade_date"].notna().to_numpy()
     return events[in_study].reset_index(drop=True), events[~in_study & dated]
+
+
+def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:
+    """The groups of the tests table: name -> (event rows, sign per event).
+
+    Parameters
+    ----------
+    events : DataFrame
+        The located events (``direction``, ``category``), in the rows of the
+        engine's arrays.
+    used : ndarray of bool
+        Events the engine used.
+    group_by : str
+        ``'all'``, ``'direction'`` or a column of ``events``.
+
+    Returns
+    -------
+    dict
+        ``all`` (every used event, sign +1); with ``'direction'``,
+        ``escalation`` (direction -1), ``de-escalation`` (+1) and ``signed``
+        (both, sign = direction, so that a positive statistic means prices
+        moved the way the news points); with any other column, one
+        ``<column>=<value>`` per value. A group is listed when it has at least
+        one used event.
+    """
+    idx = np.flatnonzero(np.asarray(used, dtype=bool))
+    groups = {"all": (idx, np.ones(idx.size))}
+    direction = events["direction"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    if group_by == "direction":
+        for d, name in ((-1, "escalation"), (1, "de-escalation")):
+            sel = idx[direction[idx] == d]
+            if sel.size:
+                groups[name] = (sel, np.ones(sel.size))
+        sel = idx[direction[idx] != 0]
+        if sel.size:
+            groups["signed"] = (sel, direction[sel].astype(np.float64))
+    elif group_by != "all":
+        values = events[group_by].astype(object).where(events[group_by].notna(), "")
+        values = values.astype(str).to_numpy()
+        for value in dict.fromkeys(values[idx]):
+            if value in ("", "<NA>", "nan", "None"):
+                continue
+            sel = idx[values[idx] == value]
+            groups[f"{group_by}={value}"] = (sel, np.ones(sel.size))
+    return groups
