@@ -1,14 +1,13 @@
 """Normal-return models, abnormal returns, CARs and their variances, for all events at once.
 
-Arrays in, arrays out: the labelled layer (:mod:`eventstudy.model`) turns
-returns and an aligned catalogue into the positional inputs of
-:func:`estimate_arrays` and puts labels back on the :class:`EventArrays` it
-returns. Every quantity is computed for all events together on arrays shaped
-(events x days); there is no loop over events.
+:func:`estimate_study` builds one study's :class:`Design` from its returns
+panel and events and runs the engine, :func:`estimate_arrays`, which computes
+every quantity for all events together on arrays shaped (events x days).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,15 +17,23 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import linalg, optimize, special
 
+from .config import Study, error_prefix
 from .exceptions import EstimationError, StudyConfigError
 from .options import ModelName, check_option
+from .panel import engine_inputs, lagged_factors, locate_day0
 
-__all__ = ["EventArrays", "estimate_arrays", "check_design", "model_k", "simplex_lstsq"]
+__all__ = ["ZERO_VARIANCE", "Design", "EventArrays", "check_design", "check_donor_prices",
+           "estimate_arrays", "estimate_study", "exclude_degenerate", "model_k",
+           "simplex_lstsq", "study_design", "window_mask"]
 
 #: Relative tolerance of the synthetic-control solver's optimality check
 #: (:func:`simplex_lstsq`): KKT multipliers above -SIMPLEX_TOL times the
 #: scale of the gradient count as non-negative.
 SIMPLEX_TOL = 1e-12
+
+#: Why an event whose estimation sample has no residual variance is excluded.
+ZERO_VARIANCE = ("zero residual variance in the estimation sample (constant returns, e.g. a "
+                 "price that never moves): no test is possible")
 
 logger = logging.getLogger(__name__)
 
@@ -60,38 +67,31 @@ class EventArrays:
     windows : ndarray of int, (W, 2)
         The CAR windows [start, end] (inclusive, event time).
     est_ar : ndarray, (E, Le)
-        Residuals on the estimation days kept in the sample, NaN elsewhere,
-        in event-time order (for ``market-adjusted`` the abnormal returns
-        R - R_factor themselves). Built on first access.
+        Residuals on the estimation days kept in the sample, NaN elsewhere
+        (``market-adjusted``: R - R_factor). Built on first access.
     est_used : ndarray of bool, (E, Le)
-        The estimation days kept in each event's sample. Built on first access.
+        The estimation days kept in each event's sample.
     n : ndarray of int, (E,)
         Estimation days kept.
     k : int
-        Degrees of freedom the normal-return model uses: 1 + number of
-        factors for ``market``; 1 for ``constant-mean`` and
-        ``market-adjusted``; 0 for ``synthetic`` (s² is the mean squared
-        pre-event prediction error, see :func:`estimate_arrays`).
+        Degrees of freedom of the model (:func:`model_k`).
     dof : ndarray of int, (E,)
-        Degrees of freedom of s², n - k (n - 1 for the non-regression models).
+        Degrees of freedom of s², n - k.
     params : ndarray, (E, k) or (E, m)
         ``market``: intercept then one slope per factor; ``constant-mean``:
         the mean return; ``market-adjusted``: the mean estimation-sample
-        abnormal return (not used for the normal return, which is the factor's
-        return itself; it is the mean about which s² is taken); ``synthetic``:
-        one weight per donor (the m columns of X), non-negative, summing to one.
+        abnormal return (about which s² is taken); ``synthetic``: one weight
+        per donor, non-negative, summing to one.
     s2 : ndarray, (E,)
         Residual variance of the estimation sample.
     ret, normal, ar, ar_se : ndarray, (E, Lw)
         Asset return, normal return, abnormal return and its standard error
-        (with estimation error) on each day of the widest window; NaN where
-        the asset or a factor return is missing, on a roll day, beyond the
-        data, and for excluded events.
+        on each day of the widest window; NaN where a return is missing or
+        not valid, beyond the data, and for excluded events.
     V : ndarray, (E, Lw, Lw)
-        Covariance matrix of the window's abnormal returns; rows and columns
-        of missing days are NaN. Built on first access (E x Lw x Lw floats)
-        from the stored pieces; its diagonal is ``ar_se**2`` and γ'Vγ is
-        ``car_se**2``.
+        Covariance matrix of the window's abnormal returns (NaN rows and
+        columns on missing days), built on first access; its diagonal is
+        ``ar_se**2`` and γ'Vγ is ``car_se**2``.
     car, car_se, tstat, pvalue : ndarray, (E, W)
         CAR over each window, its standard error, t statistic and two-sided
         p-value from Student's t with ``dof`` degrees of freedom.
@@ -165,6 +165,167 @@ class EventArrays:
         return int(self.day0.shape[0])
 
 
+def estimate_study(study: Study, panel, studied, others):
+    """The engine run on one study's returns panel and events.
+
+    Parameters
+    ----------
+    study : Study
+        A one-asset study.
+    panel : ReturnData
+        The returns panel, checked (:func:`eventstudy.panel.check_panel`).
+    studied, others : DataFrame
+        The studied events and the other dated events
+        (:func:`eventstudy.events.select_events`).
+
+    Returns
+    -------
+    (Design, (ndarray, ndarray), EventArrays)
+        The design (:func:`study_design`), the other events' day 0 and ids,
+        and the engine's output with zero-variance events excluded
+        (:func:`exclude_degenerate`).
+
+    Raises
+    ------
+    StudyConfigError
+        A donor without prices over an event's estimation window
+        (:func:`check_donor_prices`).
+    """
+    design, other_day0 = study_design(study, panel, studied, others)
+    located = design.reason == ""
+    if study.model == "synthetic":
+        check_donor_prices(panel.returns, study.donors, design.day0[located], study.estimation,
+                           studied["id"].astype(str).to_numpy()[located],
+                           prefix=error_prefix(study.path))
+    blocked = None
+    if study.exclude_other_events and study.other_events == "file" and len(others):
+        blocked = window_mask(len(design.y), other_day0[0], min(a for a, _ in study.windows),
+                              max(b for _, b in study.windows))
+    arrays = exclude_degenerate(estimate_arrays(
+        design.y, design.X, design.valid, design.est_ok, design.day0[located],
+        model=study.model, estimation=study.estimation, windows=study.windows,
+        exclude_other_events=study.exclude_other_events,
+        min_estimation_days=study.min_estimation_days, exclude_positions=blocked))
+    return design, other_day0, arrays
+
+
+def study_design(study: Study, panel, studied, others):
+    """The engine's inputs of the study's events, and the other events' day 0 and ids.
+
+    Returns
+    -------
+    (Design, (ndarray of int, ndarray of str))
+        ``y``, ``X`` (with the Dimson lead/lag columns of ``factor_lags``,
+        :func:`eventstudy.panel.lagged_factors`), the masks, each studied
+        event's day 0 and the reason it has none
+        (:func:`eventstudy.panel.locate_day0`); the located other events'
+        day 0 and ids.
+    """
+    returns = lagged_factors(panel.returns, study.regressors, study.factor_lags, panel.roll)
+    y, X, valid, est_ok, _ = engine_inputs(
+        returns, study.asset, study.design_columns, panel.roll.to_numpy(),
+        panel.thin.to_numpy(), exclude_thin_trading=study.exclude_thin_trading)
+    pos, reason = locate_day0(studied["trade_date"], returns.index)
+    other_pos, _ = locate_day0(others["trade_date"], returns.index)
+    keep = other_pos >= 0
+    other_ids = others["id"].astype(str).to_numpy()[keep]
+    return Design(y, X, valid, est_ok, pos, reason), (other_pos[keep], other_ids)
+
+
+def window_mask(T: int, day0, lo: int, hi: int) -> np.ndarray:
+    """True on the days inside any event's window [day0 + lo, day0 + hi], clipped to 0..T-1.
+
+    Parameters
+    ----------
+    T : int
+        Length of the index.
+    day0 : array-like of int
+        Day-0 positions (negative entries are ignored).
+    lo, hi : int
+        Window bounds in event time, ``lo <= hi``.
+
+    Returns
+    -------
+    ndarray of bool, (T,)
+    """
+    d = np.asarray(day0, dtype=np.int64)
+    d = d[d >= 0]
+    mark = np.zeros(T + 1, dtype=np.int64)
+    if d.size and T:
+        a = np.clip(d + lo, 0, T)
+        b = np.clip(d + hi + 1, 0, T)
+        np.add.at(mark, a, 1)
+        np.add.at(mark, b, -1)
+    return np.cumsum(mark[:T]) > 0
+
+
+def check_donor_prices(returns, donors, day0, estimation, event_ids, *, prefix: str = ""
+                       ) -> None:
+    """Raise when a donor has no return over some event's estimation window.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        The returns on the trade dates, with one column per donor.
+    donors : sequence of str
+    day0 : array_like of int
+        Day-0 positions of the located events.
+    estimation : (int, int)
+    event_ids : array_like of str
+        The events' ids (for the message).
+    prefix : str
+        Put before the message (:func:`eventstudy.config.error_prefix`).
+
+    Raises
+    ------
+    StudyConfigError
+        ``donors = [...]: <donor> has no price over the estimation window ...``
+        naming the event, the window's dates and the fix.
+    """
+    day0 = np.asarray(day0, dtype=np.int64)
+    T = len(returns.index)
+    if not day0.size or not T:
+        return
+    a = np.clip(day0 + estimation[0], 0, T)
+    b = np.clip(day0 + estimation[1] + 1, 0, T)
+    for d in donors:
+        have = np.concatenate([[0], np.cumsum(np.isfinite(returns[d].to_numpy(dtype=float)))])
+        empty = np.flatnonzero((b > a) & (have[b] - have[a] == 0))
+        if empty.size:
+            i = int(empty[0])
+            first, last = returns.index[a[i]], returns.index[b[i] - 1]
+            raise StudyConfigError(
+                f"{prefix}donors = {list(donors)!r}: {d} has no price over the estimation window "
+                f"[{estimation[0]}, {estimation[1]}] of event {event_ids[i]!r} ({first:%Y-%m-%d} "
+                f"to {last:%Y-%m-%d}); drop {d} from donors or choose a donor with prices over "
+                f"those dates")
+
+
+def exclude_degenerate(arrays: EventArrays) -> EventArrays:
+    """Events whose estimation residuals have no variance, excluded with :data:`ZERO_VARIANCE`.
+
+    s² = 0 (constant returns) makes every standard error 0 and every t
+    undefined: the event's results are set to NaN.
+    """
+    bad = arrays.used & ~(arrays.s2 > 0)
+    if not bad.any():
+        return arrays
+    reason = arrays.reason.copy()
+    reason[bad] = ZERO_VARIANCE
+    for i in np.flatnonzero(bad):
+        logger.warning("event at position %d excluded: %s", int(arrays.day0[i]), ZERO_VARIANCE)
+
+    def blank(a):
+        a = np.array(a, dtype=float, copy=True)
+        a[bad] = np.nan
+        return a
+
+    return dataclasses.replace(
+        arrays, used=arrays.used & ~bad, reason=reason,
+        **{name: blank(getattr(arrays, name)) for name in
+           ("car", "car_se", "tstat", "pvalue", "ar", "ar_se", "normal", "ret", "params")})
+
+
 def model_k(model: str, n_factors: int) -> int:
     """Degrees of freedom k of a normal-return model: 1 + factors for ``market``, 0 for
     ``synthetic`` (s² = SSR/n), else 1."""
@@ -174,7 +335,7 @@ def model_k(model: str, n_factors: int) -> int:
 
 
 def check_design(model, n_factors: int, estimation, windows, min_estimation_days):
-    """Validate the study options shared by the engine and the labelled layer.
+    """The engine's options, checked.
 
     Returns
     -------
@@ -194,33 +355,26 @@ def check_design(model, n_factors: int, estimation, windows, min_estimation_days
     if model == "synthetic" and n_factors < 2:
         raise StudyConfigError(
             f"model='synthetic' needs a donor pool of at least two series (the columns of X); "
-            f"got {n_factors}. Pass two or more donors, e.g. ['ZC=F', 'ZW=F']"
-        )
+            f"got {n_factors}. Pass two or more donors, e.g. ['ZC=F', 'ZW=F']")
     if model == "market-adjusted" and n_factors != 1:
         raise StudyConfigError(
             f"model='market-adjusted' needs exactly one factor (its return is the normal "
-            f"return); got {n_factors}. Pass one factor, or use model='market' for several"
-        )
+            f"return); got {n_factors}. Pass one factor, or use model='market' for several")
     if model == "market" and n_factors < 1:
-        raise StudyConfigError(
-            "model='market' needs at least one factor; got none. Pass factors=[...] "
-            "(e.g. ['SPY', 'UUP']) or use model='constant-mean'"
-        )
+        raise StudyConfigError("model='market' needs at least one factor; got none. Pass "
+                               "factors=[...] (e.g. ['SPY', 'UUP']) or use model='constant-mean'")
     est = _int_pair("estimation", estimation)
     if est[0] > est[1]:
         raise StudyConfigError(
-            f"estimation must be (T0, T1) with T0 <= T1; got {tuple(estimation)!r}"
-        )
+            f"estimation must be (T0, T1) with T0 <= T1; got {tuple(estimation)!r}")
     try:
         wins = [_int_pair("window", w) for w in windows]
     except TypeError:
         raise StudyConfigError(
-            f"windows must be a list of (start, end) pairs; got {windows!r}"
-        ) from None
+            f"windows must be a list of (start, end) pairs; got {windows!r}") from None
     if not wins:
         raise StudyConfigError(
-            "windows is empty; give at least one (start, end) pair, e.g. (-1, 1)"
-        )
+            "windows is empty; give at least one (start, end) pair, e.g. (-1, 1)")
     for w in wins:
         if w[0] > w[1]:
             raise StudyConfigError(f"window must be (start, end) with start <= end; got {w!r}")
@@ -229,20 +383,16 @@ def check_design(model, n_factors: int, estimation, windows, min_estimation_days
     if not (est[1] < lo or est[0] > hi):
         raise StudyConfigError(
             f"estimation window {est!r} overlaps the event window [{lo}, {hi}]; "
-            f"end the estimation before day {lo} (e.g. estimation=({est[0]}, {lo - 1}))"
-        )
-    if isinstance(min_estimation_days, bool) or not isinstance(
-        min_estimation_days, (int, np.integer)
-    ):
+            f"end the estimation before day {lo} (e.g. estimation=({est[0]}, {lo - 1}))")
+    if isinstance(min_estimation_days, bool) or not isinstance(min_estimation_days,
+                                                               (int, np.integer)):
         raise StudyConfigError(
-            f"min_estimation_days must be an integer; got {min_estimation_days!r}"
-        )
+            f"min_estimation_days must be an integer; got {min_estimation_days!r}")
     k = model_k(model, n_factors)
     if min_estimation_days < k + 1:
         raise StudyConfigError(
             f"min_estimation_days must be at least k + 1 = {k + 1} for model={model!r} "
-            f"(s² needs n - k >= 1); got {min_estimation_days}"
-        )
+            f"(s² needs n - k >= 1); got {min_estimation_days}")
     return model, est, wins, int(min_estimation_days)
 
 
@@ -250,14 +400,12 @@ def _int_pair(name, value):
     try:
         a, b = value
     except (TypeError, ValueError):
-        raise StudyConfigError(
-            f"{name} must be a pair of trade-day offsets; got {value!r}"
-        ) from None
+        raise StudyConfigError(f"{name} must be a pair of trade-day offsets; got {value!r}"
+                               ) from None
     for v in (a, b):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
             raise StudyConfigError(
-                f"{name} must be a pair of integer trade-day offsets; got {value!r}"
-            )
+                f"{name} must be a pair of integer trade-day offsets; got {value!r}")
     return (int(a), int(b))
 
 
@@ -288,17 +436,15 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
         CAR windows [start, end] (inclusive).
     exclude_other_events : bool
         Drop from event e's estimation sample every day inside another
-        event's widest window [min start, max end] (over all E events given,
-        used or not: a news day stays a news day).
+        event's widest window [min start, max end] (all E events, used or not).
     min_estimation_days : int
         Events with fewer estimation days are excluded (used=False, reason).
     exclude_positions : array_like of bool, (T,), optional
         Extra days dropped from every estimation sample.
     event_groups : array_like of int, (E,), optional
-        Labels that make other-event exclusion act within a label only: an
-        event's sample drops the widest windows of the other events with its
-        label (independent replications of a simulation in one call).
-        Default: one label, every event excludes every other.
+        Labels that make other-event exclusion act within a label only
+        (independent replications of a simulation in one call). Default: one
+        label.
 
     Returns
     -------
@@ -315,15 +461,11 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
     -----
     Estimation sample of event e: the days t = day0_e + τ, τ in [T0, T1],
     inside the data with ``est_ok`` (and ``valid``), not in another event's
-    widest window, not in ``exclude_positions``; n its size. With
-    ``event_groups`` the other events are those with the same label: their
-    window days are subtracted from the prefix-sum statistics day by day,
-    so that every sample is still read in O(1) per statistic plus its
-    excluded days.
+    widest window, not in ``exclude_positions``; n its size.
 
-    ``market``: OLS of R on [1, X] over the sample, k = 1 + m, s² = SSR/(n-k).
-    It is computed in centred form for accuracy: with x̄, ȳ the sample means
-    and S = Σ (x_t - x̄)(x_t - x̄)', β = S⁻¹ Σ (x_t - x̄)(y_t - ȳ),
+    ``market``: OLS of R on [1, X] over the sample, k = 1 + m, s² = SSR/(n-k),
+    in centred form: with x̄, ȳ the sample means and
+    S = Σ (x_t - x̄)(x_t - x̄)', β = S⁻¹ Σ (x_t - x̄)(y_t - ȳ),
     α = ȳ - x̄'β. The covariance of the window's abnormal returns
     (MacKinlay 1997, eq. 10) V = s²(I + X*(X'X)⁻¹X*') equals
     s²(I + 11'/n + Z* S⁻¹ Z*') with Z* the window factors less x̄, so that
@@ -343,12 +485,9 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
 
     over the event's estimation sample (no intercept; :func:`simplex_lstsq`),
     the normal return is X_τ'w and AR_τ = R_τ - X_τ'w. k = 0: s² = SSR/n, the
-    squared pre-event RMSPE, and V = s²I — no estimation-error term (the
-    weights' sampling error is not modelled; Acemoglu et al. use placebo
-    inference, which :func:`eventstudy.inference.placebo_distribution` gives
-    here by refitting the weights of each pseudo-event), t with n degrees of
-    freedom. An event whose donors are collinear over its sample (the
-    weights not unique) is excluded.
+    squared pre-event RMSPE, and V = s²I (no estimation-error term), t with
+    n degrees of freedom. An event whose donors are collinear over its
+    sample is excluded.
 
     AR_τ = R_τ - normal_τ on every day of the widest window; missing when the
     day is not ``valid`` or beyond the data. CAR over [a, b] sums the
@@ -356,12 +495,9 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
     p two-sided from Student's t with n - k degrees of freedom. A window with
     no usable day has CAR missing (n_days = 0).
 
-    Events are excluded (used=False, NaN results, reason written out and
-    logged) when day 0 is outside 0..T-1, when the estimation window starts
-    before the first return or ends after the last one, when n is below
-    ``min_estimation_days``, or when the factors do not vary in the sample
-    (singular design). Window days beyond the data are missing, the event is
-    kept.
+    Events are excluded (used=False, NaN results, the reason logged) when
+    day 0 is outside 0..T-1, the estimation window leaves the data, n is
+    below ``min_estimation_days``, or the design is singular.
 
     References
     ----------
@@ -385,8 +521,6 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
     reason, ok = _exclusions(s, T0, T1, min_n)
     fit = _FITS[model](s, ok, reason)
     ok = fit.ok
-    # SSR from the sufficient statistics (centred, so without cancellation);
-    # the residual rows themselves are built on first access of est_ar.
     dof = np.where(ok, s.n - k, 0)
     s2 = np.maximum(fit.ssr, 0.0) / np.maximum(dof, 1)
     ret, normal, ar, ar_se, car, car_se, n_days, z_w = _window_results(s, fit, ok, s2, model, wins)
@@ -430,10 +564,8 @@ def _check_arrays(y, X, valid, est_ok, day0, exclude_positions, event_groups):
              else _bool_vector("exclude_positions", exclude_positions, T))
     day0 = np.asarray(day0)
     if day0.ndim != 1 or not (day0.size == 0 or np.issubdtype(day0.dtype, np.integer)):
-        raise EstimationError(
-            f"day0 must be a one-dimensional integer array of positions; got {day0.dtype} "
-            f"with shape {day0.shape}"
-        )
+        raise EstimationError(f"day0 must be a one-dimensional integer array of positions; "
+                              f"got {day0.dtype} with shape {day0.shape}")
     day0 = day0.astype(np.int64)
     if event_groups is not None:
         event_groups = np.asarray(event_groups).reshape(-1)
@@ -442,20 +574,17 @@ def _check_arrays(y, X, valid, est_ok, day0, exclude_positions, event_groups):
         ):
             raise EstimationError(
                 f"event_groups must be one integer label per event ({day0.shape[0]}); got "
-                f"{event_groups.dtype} with shape {event_groups.shape}"
-            )
+                f"{event_groups.dtype} with shape {event_groups.shape}")
     return y, X, valid, est_ok, extra, day0, event_groups
 
 
 class _Samples:
-    """Every event's estimation sample, read from prefix sums over time.
+    """Every event's estimation sample, read from prefix sums of one mask ``g`` over time.
 
-    ``g`` is the global estimation mask: the estimation window never
-    overlaps the event's own widest window (check_design), so on estimation
-    days "in another event's window" is "in any event's window", and every
-    event's sample is this one mask read over its estimation range (with
-    ``event_groups``, the days of other same-label events' windows are
-    subtracted, ``drop``).
+    The estimation window never overlaps the event's own widest window, so
+    "in another event's window" is "in any event's window" on estimation
+    days; with ``event_groups`` the other same-label events' days are
+    subtracted (``drop``).
     """
 
     def __init__(self, y, X, valid, est_ok, extra, day0, event_groups, T0, T1, wins,
@@ -863,19 +992,14 @@ def simplex_lstsq(G, b, *, tol: float = SIMPLEX_TOL, max_iter: int | None = None
 
     Notes
     -----
-    Start: :func:`scipy.optimize.nnls` on the least-squares form
-    ||Rw - R^{-T}b||² + M²(1'w - 1)², with G = R'R (Cholesky) and a penalty
-    row M = 10³ max(1, √max G_jj) that nearly enforces the sum; its support is
-    the starting active set. Then the primal active-set method for convex QP
-    (Nocedal and Wright 2006, Algorithm 16.3) from the start rescaled onto the
-    simplex: on the free set F the equality-constrained problem is solved
-    exactly from its KKT system [[G_FF, 1], [1', 0]] [w_F; μ] = [b_F; 1]; a
-    step that would make a weight negative stops at zero and fixes it; at a
-    point with w_F > 0 the multipliers of the fixed weights,
-    ν = (Gw - b)_j + μ, must be >= -tol (|G||w| + |b|)_j, else the most
-    negative is freed. The result solves the KKT conditions to rounding
-    (the problem is strictly convex, so it is the unique optimum); nnls
-    usually finds the support, and one KKT solve polishes it.
+    Start: :func:`scipy.optimize.nnls` on ||Rw - R^{-T}b||² + M²(1'w - 1)²,
+    G = R'R (Cholesky), M = 10³ max(1, √max G_jj). Then the primal active-set
+    method for convex QP (Nocedal and Wright 2006, Algorithm 16.3): on the
+    free set F, [[G_FF, 1], [1', 0]] [w_F; μ] = [b_F; 1]; a step that would
+    make a weight negative stops at zero and fixes it; at w_F > 0 the fixed
+    weights' multipliers ν = (Gw - b)_j + μ must be >= -tol (|G||w| + |b|)_j,
+    else the most negative is freed. The problem is strictly convex, so the
+    KKT point is the unique optimum.
 
     References
     ----------

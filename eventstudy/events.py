@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import ExchangeCalendar, get_calendar
-from .config import DEFAULT_EVENTS
+from .config import DEFAULT_EVENTS, Study, error_prefix, study_error
 from .exceptions import (
     CalendarError,
     DataError,
@@ -33,6 +33,7 @@ from .exceptions import (
     EventFileError,
     OptionError,
     PriceFileError,
+    StudyConfigError,
 )
 from .options import check_option
 from .prices import first_non_utf8, load_prices, resolve_prices_dir
@@ -48,11 +49,14 @@ __all__ = [
     "TIMINGS",
     "Timing",
     "align_events",
+    "check_events",
+    "event_groups",
     "event_position_table",
     "event_positions",
     "events_report",
     "load_events",
     "same_day_events",
+    "select_events",
 ]
 
 logger = logging.getLogger(__name__)
@@ -1255,3 +1259,145 @@ def events_report(path=None, *, asset: str, prices_dir=None, as_json: bool = Fal
     if as_json:
         return _records(aligned)
     return _text(aligned, asset, calendar.tz)
+
+
+# --------------------------------------------------------------------------- selection
+
+#: Columns of an aligned events file that ``group_by`` cannot name.
+_NOT_GROUPS = ("id", "date", "time", "tz", "timing", "title", "source", "notes", "direction",
+               "exchange_time", "trade_date", "rule", "status")
+
+
+def check_events(events) -> pd.DataFrame:
+    """Aligned events as the estimation reads them: unique ``id``, ``trade_date``, and
+    ``category`` ('' when absent) and ``direction`` (0 when absent) filled in.
+
+    Raises
+    ------
+    StudyConfigError
+        Not a DataFrame, no ``id`` or ``trade_date`` column, a repeated id.
+    """
+    if not isinstance(events, pd.DataFrame):
+        raise StudyConfigError(f"events must be a DataFrame; got {type(events).__name__}")
+    missing = [c for c in ("id", "trade_date") if c not in events.columns]
+    if missing:
+        raise StudyConfigError(
+            f"events has no column {', '.join(map(repr, missing))}; pass the aligned catalogue "
+            f"(eventstudy.events.align_events)"
+        )
+    ev = events.reset_index(drop=True)
+    if ev["id"].duplicated().any():
+        dup = ev.loc[ev["id"].duplicated(), "id"].iloc[0]
+        raise StudyConfigError(f"events has duplicate id {dup!r}; ids must be unique")
+    ev = ev.assign(trade_date=pd.to_datetime(ev["trade_date"]))
+    if "category" not in ev.columns:
+        ev = ev.assign(category="")
+    ev = ev.assign(
+        category=ev["category"].astype(object).where(ev["category"].notna(), "").astype(str)
+    )
+    if "direction" not in ev.columns:
+        ev = ev.assign(direction=0)
+    return ev.assign(direction=pd.array(ev["direction"], dtype="Int64").fillna(0))
+
+
+def select_events(study: Study, events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events a study measures and the other dated events, checked against the study.
+
+    Parameters
+    ----------
+    study : Study
+    events : DataFrame
+        The aligned events (``id``, ``trade_date``, optionally ``status``).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The studied events (``event_ids``, every event when None), in the
+        order of ``events`` and re-indexed from 0; and the other events with
+        a trade date (``status == 'aligned'`` when the column exists). Both
+        as :func:`check_events` gives them.
+
+    Raises
+    ------
+    StudyConfigError
+        Events that :func:`check_events` refuses; ``event_ids`` or
+        ``headline_events`` the events do not hold, a ``group_by`` that is
+        neither ``'all'``, ``'direction'`` nor one of their columns. The
+        message names the study file, as :class:`~eventstudy.config.Study`'s do.
+    """
+    prefix = error_prefix(study.path)
+    events, columns = check_events(events), [c for c in events.columns if c not in _NOT_GROUPS]
+    ids = events["id"].to_numpy(dtype=object)
+    known = {str(i) for i in ids}
+    if study.event_ids is not None:
+        missing = [i for i in study.event_ids if i not in known]
+        if missing:
+            raise study_error(prefix, "event_ids", list(study.event_ids),
+                              f"unknown id{'s' if len(missing) > 1 else ''} "
+                              f"{', '.join(missing)} (not in {study.events})",
+                              "use ids from the events file's id column (`eventstudy events` "
+                              "lists them)")
+    if study.group_by not in ("all", "direction") and study.group_by not in columns:
+        raise study_error(prefix, "group_by", study.group_by,
+                          f"group_by must be 'all', 'direction' or a column of the events "
+                          f"file ({', '.join(repr(c) for c in columns)}); got "
+                          f"{study.group_by!r}",
+                          'write it as group_by = "direction" or group_by = "category"')
+    if study.headline_events is not None:
+        pool = set(study.event_ids or known)
+        missing = [i for i in study.headline_events if i not in pool]
+        if missing:
+            raise study_error(prefix, "headline_events", list(study.headline_events),
+                              f"not events of the study: {', '.join(missing)}",
+                              "list ids of event_ids (or of the events file)")
+    # ids compared as objects: isin on pyarrow strings boxes every id
+    in_study = (np.ones(len(events), dtype=bool) if study.event_ids is None else
+                pd.Series(ids).isin(list(study.event_ids)).to_numpy())
+    dated = (events["status"] == "aligned").to_numpy() if "status" in events.columns else \
+        events["trade_date"].notna().to_numpy()
+    return events[in_study].reset_index(drop=True), events[~in_study & dated]
+
+
+def event_groups(events: pd.DataFrame, used, group_by: str) -> dict:
+    """The groups of the tests table: name -> (event rows, sign per event).
+
+    Parameters
+    ----------
+    events : DataFrame
+        The located events (``direction``, ``category``), in the rows of the
+        engine's arrays.
+    used : ndarray of bool
+        Events the engine used.
+    group_by : str
+        ``'all'``, ``'direction'`` or a column of ``events``.
+
+    Returns
+    -------
+    dict
+        ``all`` (every used event, sign +1); with ``'direction'``,
+        ``escalation`` (direction -1), ``de-escalation`` (+1) and ``signed``
+        (both, sign = direction, so that a positive statistic means prices
+        moved the way the news points); with any other column, one
+        ``<column>=<value>`` per value. A group is listed when it has at least
+        one used event.
+    """
+    idx = np.flatnonzero(np.asarray(used, dtype=bool))
+    groups = {"all": (idx, np.ones(idx.size))}
+    direction = events["direction"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    if group_by == "direction":
+        for d, name in ((-1, "escalation"), (1, "de-escalation")):
+            sel = idx[direction[idx] == d]
+            if sel.size:
+                groups[name] = (sel, np.ones(sel.size))
+        sel = idx[direction[idx] != 0]
+        if sel.size:
+            groups["signed"] = (sel, direction[sel].astype(np.float64))
+    elif group_by != "all":
+        values = events[group_by].astype(object).where(events[group_by].notna(), "")
+        values = values.astype(str).to_numpy()
+        for value in dict.fromkeys(values[idx]):
+            if value in ("", "<NA>", "nan", "None"):
+                continue
+            sel = idx[values[idx] == value]
+            groups[f"{group_by}={value}"] = (sel, np.ones(sel.size))
+    return groups

@@ -1,26 +1,15 @@
 """The returns panel of one study: returns, masks and event time.
 
-One study's data on its way to the engine, built once:
-
-- :func:`compute_returns` and :func:`prepare_returns` turn prices into returns
-  over consecutive trade dates of the asset, with the contract-roll and
-  thin-trading masks of :mod:`eventstudy.contracts`, in a :class:`ReturnData`;
-- :func:`study_returns` does so for a :class:`~eventstudy.config.Study` (a
-  spread asset through :func:`spread_returns`) and puts the returns on the
-  exchange's trade dates (:func:`on_calendar`), so that a trade date without
-  a price row is a *missing return*, not a day that event time skips;
-- :func:`locate_day0` finds each event's day 0 in that index — exactly its
-  trade date, never a neighbouring row — or says why there is none;
-  :func:`window_mask` marks the days inside event windows;
-- :func:`lagged_factors` adds the Dimson lead/lag factor columns, and
-  :func:`engine_inputs` builds the positional arrays of
-  :func:`eventstudy.estimate.estimate_arrays`.
+Prices become returns over consecutive trade dates of the asset with the
+contract-roll and thin-trading masks (:func:`prepare_returns`, a
+:class:`ReturnData`), put on the exchange's trade dates (:func:`study_returns`,
+:func:`on_calendar`); :func:`locate_day0` gives each event's day 0 in that
+index and :func:`engine_inputs` the engine's positional arrays.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 import warnings
 from collections.abc import Iterable, Mapping
@@ -30,14 +19,16 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from .calendar import get_calendar
 from .config import Study, lag_name, split_spread
+from .contracts import is_continuous_future, roll_mask, thin_mask
 from .exceptions import DataError, DataQualityWarning, InvalidTickerError, StudyConfigError
 from .options import ReturnKind, check_option
+from .prices import load_prices
 
-__all__ = ["EngineInputs", "ReturnData", "check_donor_prices", "check_events", "check_panel",
-           "common_span", "compute_returns", "engine_inputs", "lagged_factors", "locate_day0",
-           "on_calendar", "prepare_returns", "returns_panel", "spread_returns", "study_returns",
-           "window_mask"]
+__all__ = ["EngineInputs", "ReturnData", "check_panel", "common_span", "compute_returns",
+           "engine_inputs", "lagged_factors", "locate_day0", "on_calendar", "prepare_returns",
+           "returns_panel", "spread_returns", "study_returns"]
 
 logger = logging.getLogger(__name__)
 
@@ -221,16 +212,11 @@ def compute_returns(prices, asset: str, factors: Iterable[str] = (), kind: Retur
         r_{i,t_k} = \\ln\\frac{P_{i,t_k}}{P_{i,t_{k-1}}} \\quad\\text{(log)}, \\qquad
         R_{i,t_k} = \\frac{P_{i,t_k}}{P_{i,t_{k-1}}} - 1 \\quad\\text{(simple)},
 
-    so a benchmark's return covers the same holding period as the asset's
-    (a factor's close on a date when the asset did not trade is skipped, and
-    its move is part of the next asset return). A factor without a close on an
-    asset date makes both returns that use it missing. Forward filling that
-    close instead would report a zero factor return on that date and pile two
-    days of factor movement into the next one, misaligning the holding periods
-    and biasing market-model betas toward zero, the non-synchronous trading
-    problem of Scholes and Williams (1977). A zero or negative price (WTI
-    crude ``CL=F`` settled at -37.63 USD on 2020-04-20) has no log return and
-    a meaningless simple one, so it is set to missing in both kinds.
+    so a factor's return covers the asset's holding period. A factor without
+    a close on an asset date makes both returns that use it missing (forward
+    filling would misalign the holding periods, the non-synchronous trading
+    problem of Scholes and Williams 1977). A zero or negative price is set
+    to missing in both kinds.
 
     References
     ----------
@@ -260,17 +246,11 @@ def compute_returns(prices, asset: str, factors: Iterable[str] = (), kind: Retur
 class ReturnData:
     """The returns panel of one study: returns on the asset's trade dates with their masks.
 
-    Built by :func:`prepare_returns` (and, on the exchange calendar, by
-    :func:`study_returns`), or from returns of your own by :func:`returns_panel`.
-
     Attributes
     ----------
     returns : pandas.DataFrame
-        :func:`compute_returns` output: index ``date``, columns
-        ``[asset, *factors]``; missing where a price was unusable. Roll and
-        thin days are *not* blanked here; they are flagged by the masks. Its
-        ``attrs`` hold ``kind`` only: the price exclusions are rows of
-        ``exclusions`` (pandas deep-copies ``attrs`` on every operation).
+        Index ``date``, columns ``[asset, *factors]``; missing where a price
+        was unusable (roll and thin days are flagged by the masks, not blanked).
     roll : pandas.Series of bool
         True on the dates whose return spans a contract switch of the asset
         or of any continuous-futures factor (all False with
@@ -333,12 +313,8 @@ def _exclusion_table(parts: list) -> pd.DataFrame:
 
 
 def common_span(prices: Mapping) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The first and last dates that every ticker's prices cover.
-
-    Returns start where the last series starts and end where the first one
-    ends, so no factor is missing at either end; pass them as
-    ``start``/``end`` to :func:`prepare_returns`.
-    """
+    """The first and last dates that every ticker's prices cover (``start``/``end`` of
+    :func:`prepare_returns`)."""
     frames = [frame for frame in prices.values() if len(frame)]
     return (max(frame.index[0] for frame in frames), min(frame.index[-1] for frame in frames))
 
@@ -351,16 +327,9 @@ def _asset_frame(prices, asset: str) -> pd.DataFrame:
     return value.to_frame("Close") if isinstance(value, pd.Series) else value
 
 
-def prepare_returns(
-    prices,
-    asset: str,
-    factors: Iterable[str] = (),
-    kind: ReturnKind = "log",
-    mask_rolls: bool = True,
-    thin: bool = True,
-    start=None,
-    end=None,
-) -> ReturnData:
+def prepare_returns(prices, asset: str, factors: Iterable[str] = (), kind: ReturnKind = "log",
+                    mask_rolls: bool = True, thin: bool = True, start=None, end=None
+                    ) -> ReturnData:
     """Returns plus the contract-roll and thin-trading masks, as :class:`ReturnData`.
 
     Parameters
@@ -373,14 +342,9 @@ def prepare_returns(
     thin : bool, default True
         Flag the asset's thin-trading dates
         (:func:`eventstudy.contracts.thin_mask`, which uses its ``Volume``).
-    start : date-like, optional
-        First price date used for the returns (e.g. the latest first date
-        among the tickers). The thin-trading rule still sees the asset's whole
-        history, so its look-back of recent volumes is the same as in
-        ``eventstudy data check``.
-    end : date-like, optional
-        Last price date used (e.g. the earliest last date among the tickers,
-        so that no factor is missing at the end of the sample).
+    start, end : date-like, optional
+        First and last price dates used for the returns (:func:`common_span`);
+        the thin-trading rule still sees the asset's whole history.
 
     Returns
     -------
@@ -389,18 +353,14 @@ def prepare_returns(
     Notes
     -----
     A return dated :math:`t_k` spans :math:`(t_{k-1}, t_k]` of the asset's
-    trade dates for *every* ticker, so the roll mask of each futures series is
-    computed on the asset's dates: a factor that switches contract on a day
-    the asset did not trade still contaminates the asset-dated return that
-    spans the switch. The roll mask is the union
+    trade dates for every ticker, so each futures series' roll mask is taken
+    on the asset's dates. The roll mask is the union
 
     .. math:: \\text{roll}_t = \\bigvee_{i \\in \\{\\text{asset}\\} \\cup F_c}
               \\text{roll}_{i,t},
 
-    with :math:`F_c` the continuous-futures factors. Every excluded date is
-    logged and listed in :attr:`ReturnData.exclusions`.
+    with :math:`F_c` the continuous-futures factors.
     """
-    contracts = importlib.import_module("eventstudy.contracts")
     factors = _as_tuple(factors)
     full_prices = prices
     if start is not None or end is not None:
@@ -413,12 +373,10 @@ def prepare_returns(
     returns = compute_returns(prices, asset, factors, kind)
     index = returns.index
     price_rows = returns.attrs["price_exclusions"]
-    # exclusions as (dates, ticker, reason, detail) parts, one per source
     parts = [(pd.DatetimeIndex([r["date"] for r in price_rows]).as_unit("ns").to_numpy(),
               [r["ticker"] for r in price_rows], [r["reason"] for r in price_rows],
               [r["detail"] for r in price_rows])] if price_rows else []
-    # The exclusions live in ReturnData.exclusions: pandas deep-copies attrs on
-    # every operation on a frame, and the model stage slices returns often.
+    # pandas deep-copies attrs on every operation: the exclusions live in ReturnData
     returns.attrs = {"kind": kind}
     notes = []
     if price_rows:
@@ -427,48 +385,34 @@ def prepare_returns(
     roll = pd.Series(False, index=index, name="roll")
     if mask_rolls:
         for ticker in (asset, *factors):
-            if not contracts.is_continuous_future(ticker):
+            if not is_continuous_future(ticker):
                 continue
-            mask = contracts.roll_mask(ticker, index).reindex(index, fill_value=False)
+            mask = roll_mask(ticker, index).reindex(index, fill_value=False)
             mask = mask.astype(bool).to_numpy()
             _add_part(parts, index[mask], ticker, "contract roll")
             roll |= mask
             if mask.any():
                 notes.append(f"{ticker}: {int(mask.sum())} roll dates masked")
         if roll.any():
-            logger.info(
-                "%s: %d return dates masked as contract rolls of %s",
-                asset, int(roll.sum()),
-                ", ".join(t for t in (asset, *factors) if contracts.is_continuous_future(t)),
-            )
+            logger.info("%s: %d return dates masked as contract rolls of %s", asset,
+                        int(roll.sum()),
+                        ", ".join(t for t in (asset, *factors) if is_continuous_future(t)))
 
     thin_days = pd.Series(False, index=index, name="thin")
     if thin:
         frame = _asset_frame(full_prices, asset)
-        mask = contracts.thin_mask(asset, frame).reindex(index, fill_value=False)
+        mask = thin_mask(asset, frame).reindex(index, fill_value=False)
         thin_days |= mask.astype(bool).to_numpy()
         _add_part(parts, index[thin_days.to_numpy()], asset, "thin trading")
         if thin_days.any():
             notes.append(f"{asset}: {int(thin_days.sum())} thin-trading dates flagged")
             logger.info("%s: %d thin-trading dates flagged", asset, int(thin_days.sum()))
 
-    exclusions = _exclusion_table(parts)
-    provenance = (
-        {t: dict(prices[t].attrs.get("provenance", {})) for t in (asset, *factors)}
-        if isinstance(prices, Mapping)
-        else {}
-    )
-    return ReturnData(
-        returns=returns,
-        roll=roll,
-        thin=thin_days,
-        exclusions=exclusions,
-        asset=asset,
-        factors=factors,
-        kind=kind,
-        provenance=provenance,
-        notes=notes,
-    )
+    provenance = ({t: dict(prices[t].attrs.get("provenance", {})) for t in (asset, *factors)}
+                  if isinstance(prices, Mapping) else {})
+    return ReturnData(returns=returns, roll=roll, thin=thin_days,
+                      exclusions=_exclusion_table(parts), asset=asset, factors=factors,
+                      kind=kind, provenance=provenance, notes=notes)
 
 
 def on_calendar(returns: pd.DataFrame, trade_dates, *, roll=None, thin=None):
@@ -492,11 +436,9 @@ def on_calendar(returns: pd.DataFrame, trade_dates, *, roll=None, thin=None):
 
     Notes
     -----
-    A trade date :math:`d` without a row gets a missing return, and so does
-    the next row present: its return was taken across the gap and spans
-    several sessions, so it is not the return of its own date. Event time
-    then counts exchange sessions whatever rows a file lacks, and day 0
-    never moves to a neighbouring row.
+    A trade date without a row gets a missing return, and so does the next
+    row present (its return spans the gap), so event time counts exchange
+    sessions and day 0 never moves to a neighbouring row.
     """
     idx = pd.DatetimeIndex(returns.index)
     if len(idx) == 0:
@@ -545,12 +487,9 @@ def locate_day0(trade_dates, index):
     -------
     (ndarray of int64, ndarray of object)
         Positions (-1 when the event has no day 0 in the data) and the reason
-        ('' when located). Reasons: ``pending``; ``trade date D is before the
-        first return (F)``; ``... after the last return (L)``; ``no price on
-        day 0 (D)`` — the trade date is not a row of the index, so it has no
-        return; the event is excluded rather than moved. A day 0 that has a
-        row but no usable return (a contract roll, a missing factor price)
-        keeps the event: its windows are flagged in the tidy table.
+        ('' when located): ``pending``; ``trade date D is before the first
+        return (F)``; ``... after the last return (L)``; ``no price on day 0
+        (D)`` (the trade date is not a row of the index).
     """
     idx = pd.DatetimeIndex(index)
     td = pd.DatetimeIndex(pd.to_datetime(pd.Series(trade_dates), errors="coerce"))
@@ -568,7 +507,6 @@ def locate_day0(trade_dates, index):
     located = have & (hit >= 0) & ~before & ~after
     pos[located] = hit[located]
     first, last = idx[0].date(), idx[-1].date()
-    # only the events without a day 0 need words (a Timestamp each)
     for i in np.flatnonzero(have & ~located).tolist():
         d = td[i].date()
         if before[i]:
@@ -578,33 +516,6 @@ def locate_day0(trade_dates, index):
         else:
             reason[i] = f"no price on day 0 ({d}): the exchange's trade date has no row"
     return pos, reason
-
-
-def window_mask(T: int, day0, lo: int, hi: int) -> np.ndarray:
-    """True on the days inside any event's window [day0 + lo, day0 + hi], clipped to 0..T-1.
-
-    Parameters
-    ----------
-    T : int
-        Length of the index.
-    day0 : array-like of int
-        Day-0 positions (negative entries are ignored).
-    lo, hi : int
-        Window bounds in event time, ``lo <= hi``.
-
-    Returns
-    -------
-    ndarray of bool, (T,)
-    """
-    d = np.asarray(day0, dtype=np.int64)
-    d = d[d >= 0]
-    mark = np.zeros(T + 1, dtype=np.int64)
-    if d.size and T:
-        a = np.clip(d + lo, 0, T)
-        b = np.clip(d + hi + 1, 0, T)
-        np.add.at(mark, a, 1)
-        np.add.at(mark, b, -1)
-    return np.cumsum(mark[:T]) > 0
 
 
 class EngineInputs(NamedTuple):
@@ -648,13 +559,11 @@ def returns_panel(returns: pd.DataFrame, *, roll=None, thin=None, kind: ReturnKi
     ----------
     returns : DataFrame
         Index: trade dates (sorted, unique; normally the exchange calendar's,
-        see :func:`on_calendar`); one column per series (the asset and the
-        model's factors or donors).
+        :func:`on_calendar`); the asset's column first, then its factors or
+        donors.
     roll, thin : Series of bool, optional
-        Contract-roll dates (returns missing everywhere) and thin-trading
-        dates (kept out of estimation samples with ``exclude_thin_trading``,
-        flagged in event windows); re-indexed on ``returns`` with False
-        elsewhere. Default: none.
+        Contract-roll and thin-trading dates, re-indexed on ``returns`` with
+        False elsewhere. Default: none.
     kind : {'log', 'simple'}
 
     Returns
@@ -729,38 +638,6 @@ def _mask(name, mask, index) -> pd.Series:
     return mask.reindex(index, fill_value=False).fillna(False).astype(bool)
 
 
-def check_events(events) -> pd.DataFrame:
-    """Aligned events as the estimation reads them: unique ``id``, ``trade_date``, and
-    ``category`` ('' when absent) and ``direction`` (0 when absent) filled in.
-
-    Raises
-    ------
-    StudyConfigError
-        Not a DataFrame, no ``id`` or ``trade_date`` column, a repeated id.
-    """
-    if not isinstance(events, pd.DataFrame):
-        raise StudyConfigError(f"events must be a DataFrame; got {type(events).__name__}")
-    missing = [c for c in ("id", "trade_date") if c not in events.columns]
-    if missing:
-        raise StudyConfigError(
-            f"events has no column {', '.join(map(repr, missing))}; pass the aligned catalogue "
-            f"(eventstudy.events.align_events)"
-        )
-    ev = events.reset_index(drop=True)
-    if ev["id"].duplicated().any():
-        dup = ev.loc[ev["id"].duplicated(), "id"].iloc[0]
-        raise StudyConfigError(f"events has duplicate id {dup!r}; ids must be unique")
-    ev = ev.assign(trade_date=pd.to_datetime(ev["trade_date"]))
-    if "category" not in ev.columns:
-        ev = ev.assign(category="")
-    ev = ev.assign(
-        category=ev["category"].astype(object).where(ev["category"].notna(), "").astype(str)
-    )
-    if "direction" not in ev.columns:
-        ev = ev.assign(direction=0)
-    return ev.assign(direction=pd.array(ev["direction"], dtype="Int64").fillna(0))
-
-
 def study_returns(study: Study, prices_dir=None):
     """A study's returns panel on the asset's exchange calendar, with its masks.
 
@@ -781,28 +658,24 @@ def study_returns(study: Study, prices_dir=None):
     Notes
     -----
     Returns are taken on the dates every ticker covers (:func:`common_span`),
-    except the donors of a synthetic control: a donor without a price on an
-    asset date makes that day's return missing, and a donor without any price
-    over an event's estimation window is an error (:func:`check_donor_prices`).
-    They are then re-indexed on the asset's exchange calendar
-    (:func:`on_calendar`): a trade date without a price row is a missing
-    return, so day 0 is always the event's own trade date.
+    except the donors of a synthetic control, whose missing prices make that
+    day's return missing. They are then re-indexed on the asset's exchange
+    calendar (:func:`on_calendar`), so day 0 is always the event's own trade
+    date. A spread ``"A-B"`` is :func:`spread_returns` of its legs.
     """
-    from .calendar import get_calendar
-    from .prices import load_prices
-
+    legs = split_spread(study.asset)
     tickers = list(study.tickers)
     prices = load_prices(tickers, prices_dir=prices_dir)
-    spanned = [t for t in tickers if t not in study.donors or t in split_spread(study.asset)]
+    spanned = [t for t in tickers if t not in study.donors or t in legs]
     common, last = common_span({t: prices[t] for t in spanned})
     logger.info("%s: prices from %s to %s (the dates every one of %s covers)", study.name,
                 common.date(), last.date(), ", ".join(spanned))
-    legs = split_spread(study.asset)
+    factors = (study.regressors if len(legs) == 1 else
+               (legs[1], *(f for f in study.regressors if f not in legs)))
+    data = prepare_returns(prices, legs[0], factors, kind=study.returns,
+                           mask_rolls=study.mask_rolls, start=common, end=last)
     if len(legs) == 2:
-        data = spread_returns(prices, study, common, last)
-    else:
-        data = prepare_returns(prices, study.asset, study.regressors, kind=study.returns,
-                               mask_rolls=study.mask_rolls, start=common, end=last)
+        data = spread_returns(data, prices, study.asset)
     calendar = get_calendar(legs[0])
     if len(data.returns.index):
         trade_dates = calendar.trade_dates(data.returns.index[0], data.returns.index[-1])
@@ -816,33 +689,39 @@ def study_returns(study: Study, prices_dir=None):
     return data, calendar
 
 
-def spread_returns(prices, study: Study, start=None, end=None) -> ReturnData:
-    """Returns of the spread asset ``"A-B"``: R_A - R_B on A's trade dates, both legs' masks.
+def spread_returns(data: ReturnData, prices, asset: str) -> ReturnData:
+    """The spread ``asset = "A-B"`` of a panel of A with B as its first factor: R_A - R_B.
 
-    The two legs' returns are taken on A's trade dates (B's price on each of
-    them, as for a factor), so both span the same holding period; the roll
-    mask is the union of both legs' (and the futures factors') contract
-    switches, and the thin mask the union of both legs' thin-trading days.
+    Parameters
+    ----------
+    data : ReturnData
+        :func:`prepare_returns` of A with factors ``(B, *factors)``: both legs'
+        returns on A's trade dates, the roll mask of both legs and the futures
+        factors.
+    prices : dict
+        The price frames (B's thin-trading days join the thin mask).
+    asset : str
+        The spread's name, ``"A-B"``.
+
+    Returns
+    -------
+    ReturnData
+        Columns ``[asset, *factors]``; thin the union of both legs' thin days.
     """
-    from .contracts import is_continuous_future, thin_mask
-
-    a, b = split_spread(study.asset)
-    factors = tuple(f for f in study.regressors if f not in (a, b))
-    data = prepare_returns(prices, a, (b, *factors), kind=study.returns,
-                           mask_rolls=study.mask_rolls, start=start, end=end)
+    a, b = data.asset, data.factors[0]
     returns = data.returns
     if not returns[b].notna().any():
-        raise StudyConfigError(f"assets = {study.asset!r}: {b} has no price on {a}'s trade "
+        raise StudyConfigError(f"assets = {asset!r}: {b} has no price on {a}'s trade "
                                f"dates over the study's span; give two series that overlap")
-    spread = returns[a] - returns[b]
     out = returns.drop(columns=[a, b])
-    out.insert(0, study.asset, spread)
+    out.insert(0, asset, returns[a] - returns[b])
     thin = data.thin.copy()
     if is_continuous_future(b):
         thin |= thin_mask(b, prices[b]).reindex(thin.index, fill_value=False).astype(bool)
-    return dataclasses.replace(data, returns=out, thin=thin, asset=study.asset, factors=factors,
-                               notes=[*data.notes, f"{study.asset}: {a} minus {b}, "
-                                      f"{study.returns} returns on {a}'s trade dates"])
+    return dataclasses.replace(data, returns=out, thin=thin, asset=asset,
+                               factors=data.factors[1:],
+                               notes=[*data.notes, f"{asset}: {a} minus {b}, "
+                                      f"{data.kind} returns on {a}'s trade dates"])
 
 
 def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFrame:
@@ -859,16 +738,13 @@ def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFr
         at row t), ℓ < 0 a lead (``<factor>_lead<-ℓ>``, row t + |ℓ|); 0 is the
         factor itself (:func:`eventstudy.config.lag_name`).
     roll : Series of bool, optional
-        Contract-roll dates: a shifted return that comes from a roll day is
-        missing (it spans a contract switch of the asset or a futures factor).
+        Contract-roll dates.
 
     Returns
     -------
     DataFrame
-        A copy with the new columns (the same frame when ``lags`` is ``(0,)``).
-        Rows are trade dates, so a lag is one trade date of the asset's
-        calendar; a shifted value is missing where the source row is missing
-        or a roll, and at the ends of the index.
+        A copy with the new columns (the same frame when ``lags`` is ``(0,)``);
+        a shifted value is missing where its source row is missing or a roll.
     """
     lags = [int(g) for g in lags if int(g) != 0]
     if not lags:
@@ -879,46 +755,3 @@ def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFr
         src = src.where(np.repeat(off[:, None], src.shape[1], axis=1))
     new = {lag_name(f, g): src[f].shift(g) for f in factors for g in lags}
     return returns.assign(**new)
-
-
-def check_donor_prices(returns: pd.DataFrame, donors, day0, estimation, event_ids, *,
-                       prefix: str = "") -> None:
-    """Raise when a donor has no return over some event's estimation window.
-
-    Parameters
-    ----------
-    returns : DataFrame
-        The returns on the trade dates, with one column per donor.
-    donors : sequence of str
-    day0 : array_like of int
-        Day-0 positions of the located events.
-    estimation : (int, int)
-    event_ids : array_like of str
-        The events' ids (for the message).
-    prefix : str
-        Put before the message (the study file, ``"Study: "``;
-        :func:`eventstudy.config.error_prefix`).
-
-    Raises
-    ------
-    StudyConfigError
-        ``donors = [...]: <donor> has no price over the estimation window ...``
-        naming the event, the window's dates and the fix.
-    """
-    day0 = np.asarray(day0, dtype=np.int64)
-    T = len(returns.index)
-    if not day0.size or not T:
-        return
-    a = np.clip(day0 + estimation[0], 0, T)
-    b = np.clip(day0 + estimation[1] + 1, 0, T)
-    for d in donors:
-        have = np.concatenate([[0], np.cumsum(np.isfinite(returns[d].to_numpy(dtype=float)))])
-        empty = np.flatnonzero((b > a) & (have[b] - have[a] == 0))
-        if empty.size:
-            i = int(empty[0])
-            first, last = returns.index[a[i]], returns.index[b[i] - 1]
-            raise StudyConfigError(
-                f"{prefix}donors = {list(donors)!r}: {d} has no price over the estimation window "
-                f"[{estimation[0]}, {estimation[1]}] of event {event_ids[i]!r} ({first:%Y-%m-%d} "
-                f"to {last:%Y-%m-%d}); drop {d} from donors or choose a donor with prices over "
-                f"those dates")

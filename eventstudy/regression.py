@@ -17,16 +17,10 @@ import pandas as pd
 from scipy import special
 
 from .config import Study, lag_name, lagged_names
+from .estimate import window_mask
+from .events import check_events
 from .exceptions import StudyConfigError
-from .panel import (
-    check_events,
-    check_panel,
-    engine_inputs,
-    lagged_factors,
-    locate_day0,
-    study_returns,
-    window_mask,
-)
+from .panel import check_panel, engine_inputs, lagged_factors, locate_day0, study_returns
 
 __all__ = ["dummy_regression", "lead_lag_check", "lead_lag_regression", "newey_west_lags"]
 

@@ -69,8 +69,7 @@ EVENT_CASES = [
 @pytest.mark.parametrize(("key", "value", "message"), EVENT_CASES,
                          ids=[c[0] for c in EVENT_CASES])
 def test_the_events_file_is_checked_where_it_is_read(tmp_path, key, value, message):
-    from eventstudy.analysis import select_events
-    from eventstudy.events import align_events, load_events
+    from eventstudy.events import align_events, load_events, select_events
 
     events = align_events(load_events(EVENTS), "ZS=F")
     path = tmp_path / "s.toml"

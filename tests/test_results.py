@@ -9,8 +9,9 @@ from scipy import stats
 
 from eventstudy.analysis import fit
 from eventstudy.config import Study
+from eventstudy.estimate import window_mask
 from eventstudy.exceptions import StudyConfigError
-from eventstudy.panel import locate_day0, on_calendar, returns_panel, window_mask
+from eventstudy.panel import locate_day0, on_calendar, returns_panel
 from eventstudy.results import NOT_SIZE_CHECKED, TIDY_COLUMNS
 
 

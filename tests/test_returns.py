@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import sys
 import types
 import warnings
 
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eventstudy import panel
 from eventstudy.exceptions import (
     DataError,
     DataQualityWarning,
@@ -168,10 +168,12 @@ def fake_contracts(rolls, thin_dates):
 
 
 def test_prepare_returns_unions_roll_masks(monkeypatch):
-    monkeypatch.setitem(sys.modules, "eventstudy.contracts", fake_contracts(
+    fake = fake_contracts(
         rolls={"ZS=F": ["2024-01-03"], "DX=F": ["2024-01-08"], "SPY": ["2024-01-05"]},
         thin_dates={"ZS=F": ["2024-01-09"], "DX=F": ["2024-01-04"]},
-    ))
+    )
+    for name in ("is_continuous_future", "roll_mask", "thin_mask"):
+        monkeypatch.setattr(panel, name, getattr(fake, name))
     prices = {"ZS=F": frame(ASSET_DATES, ASSET, volume=np.full(6, 1e3)),
               "SPY": frame(ASSET_DATES, FACTOR), "DX=F": frame(ASSET_DATES, FACTOR + 50)}
     data = prepare_returns(prices, "ZS=F", ["SPY", "DX=F"])
