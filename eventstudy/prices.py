@@ -66,6 +66,7 @@ __all__ = [
     "default_cache_dir",
     "first_non_utf8",
     "load_prices",
+    "log_returns",
     "read_cache",
     "read_snapshot",
     "remove_stale_temporaries",
@@ -335,13 +336,20 @@ def read_snapshot(
     return _finish(out, provenance)
 
 
-def _jumps(frame: pd.DataFrame) -> list[dict]:
-    """Closes that double or halve from the row before (``{"date", "previous", "return"}``)."""
-    close = frame["Close"].to_numpy(dtype="float64")
+def log_returns(close) -> np.ndarray:
+    r""":math:`\ln(C_t / C_{t-1})` over consecutive rows; NaN first and where a close is
+    missing or not positive."""
+    close = np.asarray(close, dtype="float64")
+    ret = np.full(close.size, np.nan)
     positive = np.isfinite(close) & (np.nan_to_num(close, nan=0.0) > 0)
     both = positive[1:] & positive[:-1]
-    ret = np.full(close.size - 1 if close.size else 0, np.nan)
-    ret[both] = np.log(close[1:][both] / close[:-1][both])
+    ret[1:][both] = np.log(close[1:][both] / close[:-1][both])
+    return ret
+
+
+def _jumps(frame: pd.DataFrame) -> list[dict]:
+    """Closes that double or halve from the row before (``{"date", "previous", "return"}``)."""
+    ret = log_returns(frame["Close"].to_numpy(dtype="float64"))[1:]
     return [{"date": _iso(frame.index[i + 1]), "previous": _iso(frame.index[i]),
              "return": float(ret[i])}
             for i in np.flatnonzero(np.abs(np.nan_to_num(ret)) > JUMP_LOG_RETURN)]

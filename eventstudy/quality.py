@@ -16,7 +16,7 @@ import pandas as pd
 
 from .calendar import get_calendar
 from .contracts import is_continuous_future, product, roll_days, thin_mask, thin_periods
-from .prices import load_prices, read_snapshot, resolve_prices_dir, validate_ticker
+from .prices import load_prices, log_returns, read_snapshot, resolve_prices_dir, validate_ticker
 
 __all__ = ["DataCheck", "EXTREME_ABS", "EXTREME_K", "N_LARGEST", "check_data", "extreme_returns"]
 
@@ -302,16 +302,6 @@ def _nonpositive(prices: pd.DataFrame) -> list[dict]:
     return sorted(found, key=lambda p: (p["date"], p["column"]))
 
 
-def _log_returns(close: pd.Series) -> pd.Series:
-    """:math:`\\ln(C_t / C_{t-1})` over consecutive rows; NaN where a close is missing or <= 0."""
-    values = close.to_numpy(dtype=float)
-    ret = np.full(values.size, np.nan)
-    positive = np.isfinite(values) & (np.nan_to_num(values, nan=0.0) > 0)
-    ok = positive[1:] & positive[:-1]
-    ret[1:][ok] = np.log(values[1:][ok] / values[:-1][ok])
-    return pd.Series(ret, index=close.index)
-
-
 def _labels(idx: pd.DatetimeIndex, rolls: pd.DataFrame, thin: pd.Series) -> pd.Series:
     """``roll`` on a roll day, else ``thin`` on a thin day, else ``-``."""
     roll_set = set(rolls["date"]) if len(rolls) else set()
@@ -375,7 +365,7 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
     expected = cal.trade_dates(idx[0], idx[-1])
     volume = prices.get("Volume")
     rolls = roll_days(ticker, idx, volume, close=prices["Close"])
-    returns = _log_returns(prices["Close"])
+    returns = pd.Series(log_returns(prices["Close"].to_numpy(dtype=float)), index=idx)
     labels = _labels(idx, rolls, thin_mask(ticker, prices))
     extreme, scale = extreme_returns(returns, labels)
     no_close = ~np.isfinite(prices["Close"].to_numpy(dtype=float))
