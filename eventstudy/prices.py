@@ -1225,9 +1225,7 @@ def load_prices(
     if not isinstance(refresh, bool):
         raise DataError(f"refresh must be True or False; got {refresh!r}")
     if downloader is not None and not callable(downloader):
-        raise DataError(
-            f"downloader must be a function like yfinance.download; got {downloader!r}"
-        )
+        raise DataError(f"downloader must be a function like yfinance.download; got {downloader!r}")
     tickers = list(dict.fromkeys(validate_ticker(t) for t in tickers))
     if not tickers:
         raise InvalidTickerError("no ticker given; pass e.g. ['ZS=F', 'SPY']")

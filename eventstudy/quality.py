@@ -285,9 +285,9 @@ def extreme_returns(returns: pd.Series, labels: pd.Series) -> tuple[pd.DataFrame
         f"{'normal' if lab[i] == '-' else lab[i]} day"
         for i in pick
     ]
-    frame = pd.DataFrame({"date": list(returns.index[pick]), "previous": list(prev_dates.iloc[pick]),
-                          "return": values[pick], "scales": scales[pick], "label": lab[pick],
-                          "reason": reasons})
+    frame = pd.DataFrame({"date": list(returns.index[pick]),
+                          "previous": list(prev_dates.iloc[pick]), "return": values[pick],
+                          "scales": scales[pick], "label": lab[pick], "reason": reasons})
     return frame, scale
 
 
