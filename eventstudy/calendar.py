@@ -51,12 +51,9 @@ TICKER_CALENDARS: dict[str, str] = {
     "DBA": "NYSE",
 }
 
-#: Settlement calendar whose holidays are not trade dates of the Globex-style
-#: calendar on the left. ``CME_Equity``, ``CMEGlobex_Energy`` and ``ICEUS``
-#: list the shortened electronic sessions held on US holidays (Martin Luther
-#: King Day, Thanksgiving, ...) as sessions; the exchange books those trades
-#: on the next trade date and publishes no settlement, so a daily series has
-#: no row for them.
+#: Settlement calendar whose holidays are not trade dates of the calendar on the
+#: left: its shortened electronic sessions on US holidays are booked on the next
+#: trade date and have no settlement, so a daily series has no row for them.
 TRADE_DATE_FILTERS: dict[str, str] = {
     "CME_Equity": "CME_TradeDate",
     "CMEGlobex_Energy": "CME_TradeDate",
@@ -71,19 +68,9 @@ DEFAULT_CALENDAR = "NYSE"
 class CalendarCorrection:
     """One day on which the exchange's schedule overrules ``pandas_market_calendars``.
 
-    Attributes
-    ----------
-    calendar : str
-        ``pandas_market_calendars`` name the row applies to.
-    date : str
-        Trade date, ``YYYY-MM-DD``.
-    status : {'open', 'closed'}
-        What the exchange did. An ``open`` row gets the calendar's regular
-        session times.
-    reason : str
-        Why the library is wrong on this day.
-    source : str
-        Where the exchange's schedule is recorded.
+    An ``open`` row gets the calendar's regular session times; ``reason`` says
+    why the library is wrong that day and ``source`` where the exchange's
+    schedule is recorded.
     """
 
     calendar: str
@@ -114,12 +101,8 @@ CORRECTIONS: tuple[CalendarCorrection, ...] = (
 )
 
 _SESSION_COLUMNS = ["open", "break_start", "break_end", "close"]
-_MCAL_COLUMNS = {
-    "market_open": "open",
-    "break_start": "break_start",
-    "break_end": "break_end",
-    "market_close": "close",
-}
+_MCAL_COLUMNS = {"market_open": "open", "break_start": "break_start", "break_end": "break_end",
+                 "market_close": "close"}
 # Legacy IANA links some calendars use, replaced by their canonical zone.
 _TZ_ALIASES = {"US/Eastern": "America/New_York", "US/Central": "America/Chicago"}
 # The schedule is computed once over this span and sliced; dates outside it are refused.
@@ -176,25 +159,16 @@ class ExchangeCalendar:
     Parameters
     ----------
     name : str
-        A ``pandas_market_calendars`` calendar name (see
-        ``pandas_market_calendars.get_calendar_names()``).
+        A ``pandas_market_calendars`` calendar name.
     trade_date_calendar : str, optional
-        A settlement calendar: sessions on its holidays are dropped (see
-        :data:`TRADE_DATE_FILTERS`).
+        A settlement calendar whose holidays are dropped (:data:`TRADE_DATE_FILTERS`).
 
     Attributes
     ----------
-    name : str
-        The calendar name.
     tz : str
         IANA time zone of the session times.
     corrections : tuple of CalendarCorrection
         The rows of :data:`CORRECTIONS` applied to this calendar.
-
-    Notes
-    -----
-    The full schedule from 1990 to 2035 is computed once per calendar and
-    cached; every query slices it.
     """
 
     def __init__(self, name: str, trade_date_calendar: str | None = None):
@@ -235,25 +209,17 @@ class ExchangeCalendar:
             settle = _calendar(self.trade_date_calendar, None).trade_dates(_FIRST, _LAST)
             dropped = frame.index.difference(settle)
             frame = frame.drop(index=dropped)
-            logger.debug(
-                "calendar %s: %d holiday sessions without settlement dropped (%s holidays)",
-                self.name,
-                len(dropped),
-                self.trade_date_calendar,
-            )
+            logger.debug("calendar %s: %d holiday sessions without settlement dropped (%s "
+                         "holidays)", self.name, len(dropped), self.trade_date_calendar)
         for corr in self.corrections:
             day = pd.Timestamp(corr.date)
             if corr.status == "closed":
                 frame = frame.drop(index=day, errors="ignore")
             else:
-                row = {
-                    col: _regular_time(self._mcal, key, day, self.tz)
-                    for key, col in _MCAL_COLUMNS.items()
-                }
-                frame.loc[day] = pd.Series(row)
-            logger.debug(
-                "calendar %s: %s set %s (%s)", self.name, corr.date, corr.status, corr.source
-            )
+                frame.loc[day] = pd.Series({col: _regular_time(self._mcal, key, day, self.tz)
+                                            for key, col in _MCAL_COLUMNS.items()})
+            logger.debug("calendar %s: %s set %s (%s)", self.name, corr.date, corr.status,
+                         corr.source)
         frame = frame.sort_index()
         frame.index.name = "date"
         return frame
@@ -266,19 +232,10 @@ class ExchangeCalendar:
         return lo, hi
 
     def sessions(self, start, end) -> pd.DataFrame:
-        """Sessions with trade dates in ``[start, end]``.
+        """Sessions with trade dates in ``[start, end]`` (inclusive).
 
-        Parameters
-        ----------
-        start, end : str, datetime.date or pandas.Timestamp
-            First and last trade date (inclusive).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Index ``date`` (trade dates), tz-aware columns ``open``,
-            ``break_start``, ``break_end``, ``close`` in :attr:`tz` (break
-            columns are NaT for calendars without a break).
+        Index ``date``; columns ``open``, ``break_start``, ``break_end``,
+        ``close`` in :attr:`tz` (NaT breaks for calendars without one).
         """
         lo, hi = self._span(start, end)
         return self._schedule.loc[lo:hi].copy()
@@ -324,14 +281,9 @@ def get_calendar(ticker_or_name: str) -> ExchangeCalendar:
     Parameters
     ----------
     ticker_or_name : str
-        A ticker of :data:`TICKER_CALENDARS` (case-insensitive; its calendar
-        is filtered by :data:`TRADE_DATE_FILTERS`), a
-        ``pandas_market_calendars`` calendar name (passed through unchanged),
-        or any other plain ticker (US-listed, :data:`DEFAULT_CALENDAR`).
-
-    Returns
-    -------
-    ExchangeCalendar
+        A ticker of :data:`TICKER_CALENDARS` (case-insensitive; filtered by
+        :data:`TRADE_DATE_FILTERS`), a ``pandas_market_calendars`` name, or
+        another plain ticker (:data:`DEFAULT_CALENDAR`).
 
     Raises
     ------

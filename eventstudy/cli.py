@@ -50,28 +50,14 @@ def _path(text: str) -> Path:
 
 
 def check_date(value, option: str) -> str | None:
-    """Return ``value`` if it is a real calendar date ``YYYY-MM-DD``, else raise.
-
-    Parameters
-    ----------
-    value : str or None
-        What was given on the command line (None: not given).
-    option : str
-        The option's name for the message, e.g. ``'--start'``.
-
-    Raises
-    ------
-    ArgumentError
-        ``--start '2025-13-01' is not a date YYYY-MM-DD ...``.
-    """
+    """Return ``value`` (None: not given) if it is a real date ``YYYY-MM-DD``, else raise
+    :class:`~eventstudy.exceptions.ArgumentError` naming ``option``."""
     if value is None:
         return None
-    ok = _DATE_RE.fullmatch(value) is not None
-    if ok:
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            ok = False
+    try:
+        ok = _DATE_RE.fullmatch(value) is not None and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        ok = False
     if not ok:
         raise ArgumentError(
             f"{option} {value!r} is not a date YYYY-MM-DD; give a real calendar date, "
@@ -81,32 +67,23 @@ def check_date(value, option: str) -> str | None:
 
 
 def _add_prices_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--prices-dir",
-        type=_path,
-        default=None,
-        help="folder of <TICKER>.csv price snapshots (default: $EVENTSTUDY_PRICES_DIR, "
-        "else Yahoo Finance through the cache)",
-    )
+    parser.add_argument("--prices-dir", type=_path, default=None,
+                        help="folder of <TICKER>.csv price snapshots (default: "
+                             "$EVENTSTUDY_PRICES_DIR, else Yahoo Finance through the cache)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = _Parser(
-        prog="eventstudy",
-        description="Event studies of trade and diplomatic news on commodity futures.",
-    )
+    parser = _Parser(prog="eventstudy",
+                     description="Event studies of trade and diplomatic news on commodity futures.")
     parser.add_argument("--version", action="version", version=f"eventstudy {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log exclusions and steps")
-    sub = parser.add_subparsers(
-        dest="command", required=True, parser_class=_Parser
-    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     data = sub.add_parser("data", help="price data tools")
-    data_sub = data.add_subparsers(
-        dest="data_command", metavar="{check}", required=True, parser_class=_Parser
-    )
+    data_sub = data.add_subparsers(dest="data_command", metavar="{check}", required=True,
+                                   parser_class=_Parser)
     check = data_sub.add_parser("check", help="data-quality report for one ticker")
     check.add_argument("ticker")
     _add_prices_dir(check)
@@ -115,28 +92,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(func=_cmd_data_check)
 
-    events = sub.add_parser(
-        "events", help="list the event catalogue with each event's trade date"
-    )
-    events.add_argument(
-        "--events", type=_path, default=None,
-        help="events CSV (default: the project's data/events.csv)",
-    )
+    events = sub.add_parser("events", help="list the event catalogue with each event's trade date")
+    events.add_argument("--events", type=_path, default=None,
+                        help="events CSV (default: the project's data/events.csv)")
     _add_prices_dir(events)
-    events.add_argument(
-        "--asset", required=True,
-        help="ticker whose exchange calendar aligns the events and whose last price date "
-             "bounds the study",
-    )
+    events.add_argument("--asset", required=True,
+                        help="ticker whose exchange calendar aligns the events and whose last "
+                             "price date bounds the study")
     events.add_argument("--json", action="store_true", help="print a JSON list of objects")
     events.set_defaults(func=_cmd_events)
 
     run = sub.add_parser("run", help="run a study file and write tidy results")
     run.add_argument("study", type=_path, help="study TOML file")
     _add_prices_dir(run)
-    run.add_argument(
-        "--out", type=_path, default=None, help="output folder (default: out/<study name>)"
-    )
+    run.add_argument("--out", type=_path, default=None,
+                     help="output folder (default: out/<study name>)")
     run.add_argument("--no-size-check", action="store_true",
                      help="skip the simulation that picks the single-event tests whose "
                           "p-values are graded (then none is)")
@@ -159,23 +129,16 @@ def _cmd_data_check(args) -> int:
     from .quality import check_data
 
     report = check_data(args.ticker, prices_dir=args.prices_dir, start=args.start, end=args.end)
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        print(report.to_text())
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return 0
 
 
 def _cmd_events(args) -> int:
     from .events import events_report
 
-    text_or_records = events_report(
-        args.events, prices_dir=args.prices_dir, asset=args.asset, as_json=args.json
-    )
-    if args.json:
-        print(json.dumps(text_or_records, indent=2))
-    else:
-        print(text_or_records)
+    report = events_report(args.events, prices_dir=args.prices_dir, asset=args.asset,
+                           as_json=args.json)
+    print(json.dumps(report, indent=2) if args.json else report)
     return 0
 
 
@@ -212,10 +175,8 @@ def _check_args(args) -> None:
             validate_ticker(args.__dict__[name])
     prices_dir = getattr(args, "prices_dir", None)
     if prices_dir is not None and not prices_dir.is_dir():
-        raise ArgumentError(
-            f"--prices-dir {str(prices_dir)!r} is not a folder; give the folder of "
-            "<TICKER>.csv price files"
-        )
+        raise ArgumentError(f"--prices-dir {str(prices_dir)!r} is not a folder; give the folder "
+                            "of <TICKER>.csv price files")
     for name in ("events", "study"):
         path = getattr(args, name, None)
         if path is not None and path.is_dir():
@@ -224,25 +185,21 @@ def _check_args(args) -> None:
         check_out_dir(args.out)
 
 
-def _files_of(args) -> list[Path]:
-    return [p for p in (getattr(args, n, None) for n in ("study", "events")) if p is not None]
-
-
 def _decode_message(exc: UnicodeDecodeError, args) -> str:
     """Name the file and the real line of a byte that is not UTF-8."""
     from .prices import first_non_utf8
 
-    for path in _files_of(args):
+    for path in (getattr(args, n, None) for n in ("study", "events")):
+        if path is None:
+            continue
         try:
             bad = first_non_utf8(Path(path).read_bytes())
         except OSError:
             continue
         if bad is not None:
             line, column, byte = bad
-            return (
-                f"{path}: line {line}: byte {byte} at position {column} is not UTF-8; "
-                "save the file as UTF-8"
-            )
+            return (f"{path}: line {line}: byte {byte} at position {column} is not UTF-8; "
+                    "save the file as UTF-8")
     return f"a file is not UTF-8 ({exc}); save it as UTF-8"
 
 
@@ -258,10 +215,8 @@ def main(argv=None) -> int:
     """Run the command line; return the exit status (0 done, 2 error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     try:
         with warnings.catch_warnings():
             # Each warning of the package is also logged; printing it a second
@@ -279,11 +234,8 @@ def main(argv=None) -> int:
         # Last resort for a file the system refuses; the package's own errors
         # are EventStudyError above. Other exceptions are bugs: let them show.
         name = exc.filename if exc.filename is not None else "a file"
-        print(
-            f"error: {name}: {exc.strerror or exc}; check that the path exists and that you "
-            "may read (or write) it",
-            file=sys.stderr,
-        )
+        print(f"error: {name}: {exc.strerror or exc}; check that the path exists and that you "
+              "may read (or write) it", file=sys.stderr)
         return 2
 
 

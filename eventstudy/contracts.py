@@ -1,18 +1,10 @@
 """Contract switches and thin trading of Yahoo's continuous futures series.
 
-Yahoo's ``=F`` symbols chain front-month contracts: on each expiry the series
-jumps from one contract to the next, so the return across the switch mixes two
-prices of different contracts and is not a return. Each supported product has
-its expiry rule in :data:`PRODUCTS`; the returns dated on the last trade date
-and on the next trade date of the series are *roll days*, treated as missing.
-
-Yahoo's volume moves to the next contract on the last trade date and its
-price on the next trade date.
-
-Thin trading: from first notice day to the last trade date a physically
-delivered grain contract is in delivery and trades thinly; and on any day the
-volume is below :data:`THIN_FRACTION` of the median volume of the previous
-:data:`THIN_LOOKBACK` rows.
+Yahoo's ``=F`` symbols chain front-month contracts, so the return across an
+expiry mixes two contracts. Each product's expiry rule is in :data:`PRODUCTS`;
+the returns dated on the last trade date and the next trade date of the series
+are *roll days* (:func:`roll_days`), treated as missing. Thin trading is
+:func:`thin_mask`.
 """
 
 from __future__ import annotations
@@ -55,15 +47,8 @@ THIN_LOOKBACK = 60
 #: Fewest earlier rows with volume before the volume rule applies.
 THIN_MIN_PERIODS = 20
 
-ROLL_COLUMNS = [
-    "date",
-    "contract_from",
-    "contract_to",
-    "last_trade_date",
-    "rule",
-    "volume_evidence",
-    "price_gap",
-]
+ROLL_COLUMNS = ["date", "contract_from", "contract_to", "last_trade_date", "rule",
+                "volume_evidence", "price_gap"]
 
 
 def _previous(sessions: pd.DatetimeIndex, days, inclusive: bool, back: int = 0):
@@ -120,11 +105,8 @@ def _dx_last_trade(sessions, years, months):
 
 
 def _cl_last_trade(sessions, years, months):
-    """Three business days before the 25th of the month before delivery (NYMEX rule).
-
-    If the 25th is not a business day, four business days before it: in both
-    cases the fourth business day counting back from the 25th inclusive.
-    """
+    """Three business days before the 25th of the month before delivery, four if the 25th
+    is not a business day: the fourth counting back from the 25th inclusive (NYMEX rule)."""
     return _previous(sessions, _dates(*_prior_month(years, months), 25), True, back=3)
 
 
@@ -142,23 +124,15 @@ class Product:
 
     Attributes
     ----------
-    ticker : str
-        Yahoo symbol, e.g. ``"ZS=F"``.
     root : str
-        Exchange root used in contract codes (``ZSN22``).
-    name : str
-        Plain name.
+        Exchange root of the contract codes (``ZSN22``).
     months : str
         Listed contract months as CME month codes, e.g. ``"FHKNQUX"``.
-    rule : str
-        The expiry rule in words.
     last_trade : callable
         ``(sessions, years, months) -> DatetimeIndex``: the last trade date
-        of the contract of each (year, month), from the exchange's trade
-        dates ``sessions``.
+        of the contract of each (year, month), from the trade dates ``sessions``.
     first_notice : callable or None
-        The same for the first notice day of physically delivered contracts
-        whose delivery period precedes expiry, else None.
+        The same for the first notice day when delivery precedes expiry.
     """
 
     ticker: str
@@ -178,13 +152,8 @@ _GRAIN_RULE = (
 #: The supported continuous futures symbols and their rules.
 PRODUCTS: dict[str, Product] = {
     "ZS=F": Product(
-        "ZS=F",
-        "ZS",
-        "CBOT soybeans",
-        "FHKNQUX",
-        _GRAIN_RULE,
-        _grain_last_trade,
-        _grain_first_notice,
+        "ZS=F", "ZS", "CBOT soybeans", "FHKNQUX", _GRAIN_RULE, _grain_last_trade,
+        _grain_first_notice
     ),
     "ZC=F": Product(
         "ZC=F", "ZC", "CBOT corn", "HKNUZ", _GRAIN_RULE, _grain_last_trade, _grain_first_notice
@@ -193,26 +162,17 @@ PRODUCTS: dict[str, Product] = {
         "ZW=F", "ZW", "CBOT wheat", "HKNUZ", _GRAIN_RULE, _grain_last_trade, _grain_first_notice
     ),
     "ES=F": Product(
-        "ES=F",
-        "ES",
-        "CME E-mini S&P 500",
-        "HMUZ",
+        "ES=F", "ES", "CME E-mini S&P 500", "HMUZ",
         "last trade date = third Friday of the contract month (business day before if closed)",
         _es_last_trade,
     ),
     "DX=F": Product(
-        "DX=F",
-        "DX",
-        "ICE US dollar index",
-        "HMUZ",
+        "DX=F", "DX", "ICE US dollar index", "HMUZ",
         "last trade date = second business day before the third Wednesday of the contract month",
         _dx_last_trade,
     ),
     "CL=F": Product(
-        "CL=F",
-        "CL",
-        "NYMEX WTI crude oil",
-        MONTH_CODES,
+        "CL=F", "CL", "NYMEX WTI crude oil", MONTH_CODES,
         "last trade date = third business day before the 25th of the month before delivery "
         "(fourth if the 25th is not a business day)",
         _cl_last_trade,
@@ -226,14 +186,7 @@ def is_continuous_future(ticker: str) -> bool:
 
 
 def product(ticker: str) -> Product:
-    """The :class:`Product` of a continuous futures symbol.
-
-    Raises
-    ------
-    UnsupportedFutureError
-        For an ``=F`` symbol without a documented rule; the message lists the
-        supported ones and the roll-free proxies.
-    """
+    """The :class:`Product` of a continuous futures symbol (UnsupportedFutureError without one)."""
     key = ticker.strip().upper()
     if key not in PRODUCTS:
         raise UnsupportedFutureError(
@@ -244,14 +197,10 @@ def product(ticker: str) -> Product:
 
 
 def contract_schedule(ticker: str, start, end) -> pd.DataFrame:
-    """Contracts of a product expiring in ``[start, end]`` (padded by one month).
+    """Contracts expiring in ``[start, end]`` (padded by one month), by ``last_trade_date``.
 
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``contract``, ``next_contract``, ``last_trade_date``,
-        ``first_notice_day`` (NaT when the product has no delivery period
-        before expiry), sorted by ``last_trade_date``.
+    Columns ``contract``, ``next_contract``, ``last_trade_date``,
+    ``first_notice_day`` (NaT without a delivery period before expiry).
     """
     prod = product(ticker)
     return _schedule(prod.ticker, pd.Timestamp(start), pd.Timestamp(end)).copy()
@@ -259,8 +208,7 @@ def contract_schedule(ticker: str, start, end) -> pd.DataFrame:
 
 @functools.lru_cache(maxsize=64)
 def _schedule(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
-    # Cached: the rules and calendars never change within a process; callers
-    # that may modify the frame get a copy (contract_schedule).
+    # cached: callers that may modify the frame get a copy (contract_schedule)
     prod = product(ticker)
     cal = get_calendar(prod.ticker)
     months = [MONTH_CODES.index(c) + 1 for c in prod.months]
@@ -281,14 +229,11 @@ def _schedule(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
         later = [m for m in months if m > month]
         ny, nm = (year, later[0]) if later else (year + 1, months[0])
         nxt.append(f"{prod.root}{MONTH_CODES[nm - 1]}{ny % 100:02d}")
-    return pd.DataFrame(
-        {
-            "contract": codes,
-            "next_contract": nxt,
-            "last_trade_date": pd.DatetimeIndex([r[2] for r in rows], dtype="datetime64[us]"),
-            "first_notice_day": pd.DatetimeIndex([r[3] for r in rows], dtype="datetime64[us]"),
-        }
-    )
+    return pd.DataFrame({
+        "contract": codes, "next_contract": nxt,
+        "last_trade_date": pd.DatetimeIndex([r[2] for r in rows], dtype="datetime64[us]"),
+        "first_notice_day": pd.DatetimeIndex([r[3] for r in rows], dtype="datetime64[us]"),
+    })
 
 
 def _as_index(index) -> pd.DatetimeIndex:
@@ -306,21 +251,18 @@ def roll_days(ticker: str, index, volume=None, *, close=None) -> pd.DataFrame:
     Parameters
     ----------
     ticker : str
-        Yahoo symbol. Non-futures give an empty frame.
+        Yahoo symbol; non-futures give an empty frame.
     index : DatetimeIndex-like
         The series' trade dates (sorted, unique); a return is dated by the
         later of its two prices.
-    volume : pandas.Series, optional
-        Volume on ``index``; gives ``volume_evidence``.
-    close : pandas.Series, optional
-        Close on ``index``; gives ``price_gap``.
+    volume, close : pandas.Series, optional
+        On ``index``; give ``volume_evidence`` and ``price_gap``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per masked return date: ``date``, ``contract_from``,
-        ``contract_to``, ``last_trade_date``, ``rule`` (``last trade date`` or
-        ``next trade date``), ``volume_evidence`` and ``price_gap``.
+        One row per masked return date, columns :data:`ROLL_COLUMNS`
+        (``rule``: ``last trade date`` or ``next trade date``).
 
     Notes
     -----
@@ -351,23 +293,13 @@ def roll_days(ticker: str, index, volume=None, *, close=None) -> pd.DataFrame:
             q = p + step
             if q < 1 or q >= idx.size:
                 continue
-            ratio = np.nan
-            gap = np.nan
+            ratio = gap = np.nan
             if vol is not None and vol[q - 1] > 0 and np.isfinite(vol[q]):
                 ratio = vol[q] / vol[q - 1]
             if cls is not None and cls[q] > 0 and cls[q - 1] > 0:
                 gap = float(np.log(cls[q] / cls[q - 1]))
-            rows.append(
-                (
-                    idx[q],
-                    sched["contract"].iloc[k],
-                    sched["next_contract"].iloc[k],
-                    sched["last_trade_date"].iloc[k],
-                    rule,
-                    ratio,
-                    gap,
-                )
-            )
+            rows.append((idx[q], sched["contract"].iloc[k], sched["next_contract"].iloc[k],
+                         sched["last_trade_date"].iloc[k], rule, ratio, gap))
     out = pd.DataFrame(rows, columns=ROLL_COLUMNS)
     out = out.drop_duplicates("date", keep="first").sort_values("date").reset_index(drop=True)
     out["volume_evidence"] = out["volume_evidence"].astype(float)
@@ -377,10 +309,7 @@ def roll_days(ticker: str, index, volume=None, *, close=None) -> pd.DataFrame:
 
 
 def roll_mask(ticker: str, index) -> pd.Series:
-    """Boolean Series on ``index``: True where the return spans a contract switch.
-
-    All False for non-futures; see :func:`roll_days` for the rule.
-    """
+    """True on ``index`` where the return spans a contract switch (:func:`roll_days`)."""
     idx = _as_index(index)
     mask = np.zeros(idx.size, dtype=bool)
     if is_continuous_future(ticker) and idx.size >= 2:
@@ -417,18 +346,6 @@ def _delivery_thin(ticker: str, idx: pd.DatetimeIndex) -> pd.Series:
 def thin_mask(ticker: str, prices) -> pd.Series:
     """Boolean Series on the prices' dates: True on thin-trading days.
 
-    Parameters
-    ----------
-    ticker : str
-        Yahoo symbol.
-    prices : pandas.DataFrame
-        Price frame indexed by trade date; its ``Volume`` column (if any)
-        drives the volume rule.
-
-    Returns
-    -------
-    pandas.Series of bool, named ``thin``.
-
     Notes
     -----
     A day :math:`t` is thin when either
@@ -437,8 +354,8 @@ def thin_mask(ticker: str, prices) -> pd.Series:
       contract's first notice day and its last trade date, inclusive; or
     * (volume rule, every instrument with volume)
       :math:`V_t < f \\cdot \\operatorname{median}(V_{t-L}, \\dots, V_{t-1})`
-      with :math:`f` = :data:`THIN_FRACTION` = 0.10 and :math:`L` =
-      :data:`THIN_LOOKBACK` = 60 rows, the median needing at least
+      with :math:`f` = :data:`THIN_FRACTION` and :math:`L` =
+      :data:`THIN_LOOKBACK` rows, the median needing at least
       :data:`THIN_MIN_PERIODS` non-missing volumes and being positive. A
       missing volume is never thin by this rule.
     """

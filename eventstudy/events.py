@@ -61,36 +61,21 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The event catalogue shipped with the package (package data; in a source
-#: checkout it is ``data/events.csv``).
-
 #: What kind of news an event is (the ``category`` column).
 Category = Literal["meeting", "call", "visit", "tariff", "truce", "deal", "purchase", "geopolitics"]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 
 #: How an event's trade date was found (the ``rule`` column of :func:`align_events`).
 Rule = Literal[
-    "overnight",
-    "pre-open",
-    "day-session",
-    "after-close-next",
-    "closed-next",
-    "date-only",
-    "date-only-closed-next",
-    "reported-overnight",
-    "reported-pre-open",
-    "reported-day-session",
-    "reported-after-close-next",
-    "reported-closed-next",
-    "pending",
+    "overnight", "pre-open", "day-session", "after-close-next", "closed-next",
+    "date-only", "date-only-closed-next", "reported-overnight", "reported-pre-open",
+    "reported-day-session", "reported-after-close-next", "reported-closed-next", "pending",
 ]
 RULES: tuple[str, ...] = get_args(Rule)
 
 #: The reported part of the trading day of an event without a clock time (the
-#: ``timing`` column): ``overnight`` (the exchange's night before the day
-#: session of ``date``), ``pre-open`` (before that day session, not known
-#: whether in the night or the break), ``day-session`` (from the day open to
-#: the close), ``after-close`` (after the close of ``date``).
+#: ``timing`` column): the night before the day session of ``date``, before that
+#: day session (night or break), from the day open to the close, after the close.
 Timing = Literal["overnight", "pre-open", "day-session", "after-close"]
 TIMINGS: tuple[str, ...] = get_args(Timing)
 
@@ -98,19 +83,8 @@ TIMINGS: tuple[str, ...] = get_args(Timing)
 Status = Literal["aligned", "pending", "after-data"]
 
 #: The columns of an events file, in the order of the typed table.
-COLUMNS: tuple[str, ...] = (
-    "id",
-    "date",
-    "time",
-    "tz",
-    "timing",
-    "title",
-    "category",
-    "direction",
-    "in_article",
-    "source",
-    "notes",
-)
+COLUMNS: tuple[str, ...] = ("id", "date", "time", "tz", "timing", "title", "category",
+                             "direction", "in_article", "source", "notes")
 REQUIRED: tuple[str, ...] = ("id", "date")
 
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -128,9 +102,7 @@ _TOKEN_COLUMNS = ("id", "date", "time", "tz", "timing", "category", "direction",
 
 
 def _physical_lines(text: str) -> list[str]:
-    """The file's lines with their line ends (``\\n`` or ``\\r\\n``), as the CSV reader wants."""
-    # A lone "\r" ends a line too (old Mac files); the CSV reader wants each
-    # line on its own to count them.
+    """The file's lines with their ends (``\\n``, ``\\r\\n`` or a lone ``\\r``)."""
     return re.findall(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$", text)
 
 
@@ -152,13 +124,11 @@ def _looks_like_row(line: str, header: list[str]) -> bool:
 def _spanning_problem(
     first: int, last: int, fields: list[str], header: list[str], lines: list[str]
 ) -> str | None:
-    """A message when a record spanning lines ``first..last`` swallowed other rows.
+    """A message when a record spanning lines ``first..last`` came from a quote left open.
 
-    A quoted field may hold a line break (a notes paragraph), but not one that
-    came from a quote left open: that field then takes in the next rows. It is
-    refused when the record has the wrong number of fields, when the break is
-    in a one-token column, or when a line inside the field is itself a
-    complete event row.
+    A quoted line break is allowed in a text column (a notes paragraph); it is
+    refused in a one-token column, when the record has the wrong number of
+    fields, or when a line inside the field is itself a complete event row.
     """
     j = next(k for k, f in enumerate(fields) if "\n" in f or "\r" in f)
     column = header[j] if j < len(header) else f"field {j + 1}"
@@ -202,28 +172,20 @@ def _read_bytes(path: Path) -> bytes:
 def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
     """Header line number, header, and ``(first line number, fields)`` of each record.
 
-    Blank lines are skipped; a quoted field spanning lines keeps the numbering
-    right. The file is read strictly: a byte that is not UTF-8, a NUL byte, a
-    quote left open (:func:`_spanning_problem`) or a malformed quoted field is
-    an :class:`EventFileError` naming the real line.
+    Blank lines are skipped. A byte that is not UTF-8, a NUL byte, a quote
+    left open (:func:`_spanning_problem`) or a malformed quoted field is an
+    :class:`EventFileError` naming the real line.
     """
     bad = first_non_utf8(data)
     if bad is not None:
         line, column, byte = bad
-        raise EventFileError(
-            path,
-            [
-                f"line {line}: byte {byte} at position {column} is not UTF-8; save the file "
-                "as UTF-8 CSV (in Excel: 'CSV UTF-8')"
-            ],
-        )
+        raise EventFileError(path, [f"line {line}: byte {byte} at position {column} is not "
+                                    "UTF-8; save the file as UTF-8 CSV (in Excel: 'CSV UTF-8')"])
     lines = _physical_lines(data.decode("utf-8-sig"))
     for number, line in enumerate(lines, start=1):
         if "\x00" in line:
-            raise EventFileError(
-                path,
-                [f"line {number}: a NUL byte; the file is not a text CSV (save it as UTF-8 CSV)"],
-            )
+            raise EventFileError(path, [f"line {number}: a NUL byte; the file is not a text CSV "
+                                        "(save it as UTF-8 CSV)"])
     reader = csv.reader(lines, strict=True)
     records: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
@@ -237,19 +199,12 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
             break
         except csv.Error as exc:
             where = reader.line_num
-            opened = (
-                f"a quote opened on line {first_line} is not closed before line {where}; "
-                if where > first_line
-                else ""
-            )
-            raise EventFileError(
-                path,
-                [
-                    f"line {first_line}: not readable as CSV ({opened}{exc}); a quoted field "
-                    "must end with a quote followed by a comma or the line end, and a quote "
-                    'inside it is written ""'
-                ],
-            ) from None
+            opened = (f"a quote opened on line {first_line} is not closed before line {where}; "
+                      if where > first_line else "")
+            raise EventFileError(path, [
+                f"line {first_line}: not readable as CSV ({opened}{exc}); a quoted field must "
+                'end with a quote followed by a comma or the line end, and a quote inside it is '
+                'written ""']) from None
         last_line = reader.line_num
         if not any(f.strip() for f in fields):
             continue
@@ -257,13 +212,9 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
             header = [f.strip() for f in fields]
             header_line = first_line
             if last_line > first_line:
-                raise EventFileError(
-                    path,
-                    [
-                        f"line {first_line}: a quote in the header opens a column name that "
-                        f"runs to line {last_line}; remove the quote (column names need none)"
-                    ],
-                )
+                raise EventFileError(path, [
+                    f"line {first_line}: a quote in the header opens a column name that runs to "
+                    f"line {last_line}; remove the quote (column names need none)"])
             continue
         if last_line > first_line:
             problem = _spanning_problem(first_line, last_line, fields, header, lines)
@@ -273,18 +224,11 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
                 raise EventFileError(path, [problem])
         records.append((first_line, fields))
     if header is None:
-        raise EventFileError(
-            path,
-            ["line 1: the file is empty; the first line must name the columns, at least 'id,date'"],
-        )
+        raise EventFileError(path, ["line 1: the file is empty; the first line must name the "
+                                    "columns, at least 'id,date'"])
     if not records:
-        raise EventFileError(
-            path,
-            [
-                f"line {header_line}: the file has a header but no event rows; add one row per "
-                "event below the header"
-            ],
-        )
+        raise EventFileError(path, [f"line {header_line}: the file has a header but no event "
+                                    "rows; add one row per event below the header"])
     return header_line, header, records
 
 
@@ -331,10 +275,8 @@ def _local_problem(date: dt.date, time: dt.time, zone: ZoneInfo) -> str | None:
 class LineNumbers(tuple):
     """The file line of each row of a loaded events table (``attrs["lines"]``).
 
-    A tuple that pandas' ``attrs`` propagation does not copy: pandas
-    deep-copies ``attrs`` on every operation on a frame, and an immutable
-    tuple of integers can be shared instead (10,000 rows would otherwise
-    cost 10,000 copies per operation).
+    pandas deep-copies ``attrs`` on every operation on a frame; this immutable
+    tuple is shared instead of copied.
     """
 
     __slots__ = ()
@@ -352,9 +294,9 @@ class LineNumbers(tuple):
 def _check_header(path: Path, line: int, header: list[str]) -> tuple[dict[str, int], list[str]]:
     """The position of each named column, and the problems of the header.
 
-    A header of one column holding ``;``, a tab or ``|`` raises at once: the
-    file is not comma-separated. Columns outside :data:`COLUMNS` are kept as
-    text, with a logged warning when the name is close to a known one.
+    A one-column header holding ``;``, a tab or ``|`` raises at once. Columns
+    outside :data:`COLUMNS` are kept as text, with a warning when the name is
+    close to a known one.
     """
     problems = []
     seen: dict[str, int] = {}
@@ -373,13 +315,8 @@ def _check_header(path: Path, line: int, header: list[str]) -> tuple[dict[str, i
     separator = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]),
                      None)
     if separator is not None:
-        raise EventFileError(
-            path,
-            [
-                f"line {line}: the columns are separated by {separator!r}, not commas; "
-                "save the file as comma-separated CSV"
-            ],
-        )
+        raise EventFileError(path, [f"line {line}: the columns are separated by {separator!r}, "
+                                    "not commas; save the file as comma-separated CSV"])
     for name in REQUIRED:
         if name not in seen:
             problems.append(
@@ -388,8 +325,7 @@ def _check_header(path: Path, line: int, header: list[str]) -> tuple[dict[str, i
                 f"(the header is {','.join(header)!r}; required columns are 'id,date')"
             )
     for name in (c for c in header if c and c not in COLUMNS):
-        # a column of the user's own (e.g. one to group events by) is data, not a
-        # problem; one spelt like a known column is probably a typo
+        # a column of the user's own is data; one spelt like a known column is a typo
         close = difflib.get_close_matches(name, COLUMNS, n=1, cutoff=0.8)
         if close:
             logger.warning("%s: column %r is not one of %s (did you mean %r?); it is kept as "
@@ -408,8 +344,7 @@ def _cells(records: list[tuple[int, list[str]]], header: list[str],
            seen: dict[str, int]) -> tuple[list[int], dict[str, list[str]], list[_Problem]]:
     """Lines and stripped cells (by column name) of the rows with one field per column.
 
-    A row with more or fewer fields is a problem and is left out: a missing
-    comma would shift every later field into the wrong column.
+    A row with another number of fields is a problem and is left out.
     """
     k = len(header)
     problems, lines, rows = [], [], []
@@ -574,57 +509,37 @@ def load_events(path) -> pd.DataFrame:
     Parameters
     ----------
     path : str or pathlib.Path
-        A CSV whose first line names the columns. Only ``id`` and ``date`` are
-        required; the others (``time, tz, timing, title, category,
-        direction, in_article, source, notes``) are optional, and unknown columns are kept
-        as text (with a logged warning, in case of a misspelt name).
+        A CSV whose first line names the columns (:data:`COLUMNS`; only ``id``
+        and ``date`` are required, unknown columns are kept as text).
 
     Returns
     -------
     pandas.DataFrame
-        One row per event, in file order, with columns ``id`` (str), ``date``
-        (Timestamp at midnight, ``NaT`` for an event without a day), ``time``
-        (``'HH:MM'`` or ``'HH:MM:SS'``, ``None`` when absent), ``tz`` (IANA
-        name or ``None``), ``timing`` (one of :data:`TIMINGS` or ``None``:
-        the reported part of the trading day when no clock time is known),
-        ``title`` (str), ``category`` (one of
-        :data:`CATEGORIES` or ``None``), ``direction`` (Int64: expected sign of
-        the price effect, 0 when absent), ``in_article`` (bool), ``source``,
-        ``notes`` (str), then any extra columns. ``attrs["path"]`` is the file
-        and ``attrs["lines"]`` the line number of each row (a tuple,
-        :class:`LineNumbers`, shared rather than copied by pandas).
+        One row per event, in file order: ``id`` (str), ``date`` (midnight,
+        ``NaT`` without a day), ``time`` (``'HH:MM[:SS]'`` or None), ``tz``
+        (IANA name or None), ``timing`` (:data:`TIMINGS` or None), ``title``,
+        ``category`` (:data:`CATEGORIES` or None), ``direction`` (Int64,
+        expected sign of the price effect, 0 when absent), ``in_article``
+        (bool), ``source``, ``notes``, then the extra columns.
+        ``attrs["path"]`` is the file, ``attrs["lines"]`` the line of each row
+        (:class:`LineNumbers`).
 
     Raises
     ------
     EventFileError
-        Listing every problem of the file, each with its line number, column
-        and fix: missing required column, unparseable date or time, ``time``
-        without ``tz`` or without ``date``, unknown time zone, a local time
-        that does not exist (daylight-saving gap), ``timing`` outside
-        :data:`TIMINGS`, ``timing`` together with ``time`` or without
-        ``date``, duplicate or empty ``id``,
-        ``category`` outside :data:`CATEGORIES`, ``direction`` outside
-        {-1, 0, 1}, ``in_article`` not true/false, a row with more or fewer
-        fields than the header, a header column without a name, a file
-        with a header but no rows. A file that cannot be read as CSV stops at
-        its first such line: a byte that is not UTF-8 (the real line is
-        named), a NUL byte, a malformed quoted field, or a quote left open that
-        takes in the following rows (named at the line where the quote opens;
-        a quoted line break in a text column such as ``notes`` is allowed).
+        Listing every problem of the file, each with its line, column and fix.
+        A file that cannot be read as CSV (not UTF-8, a NUL byte, a malformed
+        quoted field, a quote left open) stops at its first such line.
 
     Notes
     -----
-    A local time that occurs twice (the hour repeated when daylight saving
-    time ends) is read as its first occurrence and logged.
+    A local time that occurs twice (clocks go back) is read as its first
+    occurrence and logged.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise EventFileError(
-            repr(path),
-            [
-                f"the events file must be a path (str or pathlib.Path); got "
-                f"{type(path).__name__}, e.g. load_events('data/events.csv')"
-            ],
-        )
+        raise EventFileError(repr(path), [
+            f"the events file must be a path (str or pathlib.Path); got "
+            f"{type(path).__name__}, e.g. load_events('data/events.csv')"])
     path = Path(path)
     header_line, header, records = _read_rows(path, _read_bytes(path))
     seen, problems = _check_header(path, header_line, header)
@@ -655,10 +570,7 @@ def _resolve_calendar(calendar) -> ExchangeCalendar:
 
 
 def _exchange_times(events: pd.DataFrame, dates: pd.Series, tz: str) -> pd.Series:
-    """Each event's timestamp in the exchange time zone (NaT without a time).
-
-    ``dates`` are the events' dates as ``datetime64[ns]`` (on ``events.index``).
-    """
+    """Each event's timestamp in the exchange time zone (NaT without a time)."""
     result = pd.Series(pd.NaT, index=events.index, dtype=f"datetime64[ns, {tz}]")
     if "time" not in events:
         return result
@@ -670,11 +582,8 @@ def _exchange_times(events: pd.DataFrame, dates: pd.Series, tz: str) -> pd.Serie
         return result
     time = events["time"].astype("object").where(events["time"].notna(), None)
     timed = pd.Series(timed, index=events.index)
-    zones = (
-        events["tz"].astype("object").where(events["tz"].notna(), None)
-        if "tz" in events
-        else pd.Series(None, index=events.index, dtype="object")
-    )
+    zones = (events["tz"].astype("object").where(events["tz"].notna(), None) if "tz" in events
+             else pd.Series(None, index=events.index, dtype="object"))
     missing = timed & (zones.isna() | dates.isna())
     if missing.any():
         ids = ", ".join(repr(str(i)) for i in events.loc[missing, "id"])
@@ -708,10 +617,7 @@ _DATED_NAMES = tuple(np.array([rules[j] for rules in _DATED_RULES.values()], dty
 
 
 def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.ndarray:
-    """Each event's reported part of the trading day (``None`` when not reported).
-
-    Checks what :func:`load_events` checks for a file, for a table built in code.
-    """
+    """Each event's reported part of the trading day (None when not reported), checked."""
     part = np.full(len(events), None, dtype=object)
     if "timing" not in events:
         return part
@@ -729,10 +635,8 @@ def _timings(events: pd.DataFrame, timed: np.ndarray, dated: np.ndarray) -> np.n
                 f"events {listed}: {exc}; use one of these or leave the timing empty"
             ) from None
     for mask, problem in (
-        (
-            has & timed,
-            "have both a time and a timing; give either a clock time or a timing, not both",
-        ),
+        (has & timed, "have both a time and a timing; give either a clock time or a timing, "
+                      "not both"),
         (has & ~timed & ~dated, "have a timing but no date; add the date or remove the timing"),
     ):
         if mask.any():
@@ -801,13 +705,8 @@ def _timed_days(sessions: pd.DataFrame, exchange: pd.Series,
     close_day = sessions["close"].dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
     same_day_as_prev_close = (k > 0) & (day == close_day.to_numpy()[np.maximum(k - 1, 0)])
     rule = np.select(
-        [
-            inside & brk & (t < b_start[k]),
-            inside & brk & (t < b_end[k]),
-            inside,
-            same_day_as_prev_close,
-            day == days[k],
-        ],
+        [inside & brk & (t < b_start[k]), inside & brk & (t < b_end[k]), inside,
+         same_day_as_prev_close, day == days[k]],
         ["overnight", "pre-open", "day-session", "after-close-next", "pre-open"],
         default="closed-next",
     )
@@ -822,17 +721,12 @@ def _status(ids: np.ndarray, trade_date: np.ndarray, rule: np.ndarray,
         status[(trade_date > np.datetime64(last.as_unit("ns").to_datetime64()))] = "after-data"
     for i in np.flatnonzero(status != "aligned").tolist():
         if status[i] == "pending":
-            logger.info(
-                "event %r has no date: pending, left out of studies until it has one", ids[i]
-            )
+            logger.info("event %r has no date: pending, left out of studies until it has one",
+                        ids[i])
         else:
-            logger.warning(
-                "event %r: trade date %s is after the last price date %s; reported as "
-                "'after-data' and left out of studies",
-                ids[i],
-                pd.Timestamp(trade_date[i]).date(),
-                last.date(),
-            )
+            logger.warning("event %r: trade date %s is after the last price date %s; reported as "
+                           "'after-data' and left out of studies", ids[i],
+                           pd.Timestamp(trade_date[i]).date(), last.date())
     return status
 
 
@@ -842,24 +736,20 @@ def align_events(events: pd.DataFrame, calendar, last_date=None) -> pd.DataFrame
     Parameters
     ----------
     events : pandas.DataFrame
-        As returned by :func:`load_events` (at least ``id`` and ``date``;
-        ``time`` and ``tz`` when clock times are known; ``timing`` when only
-        the part of the trading day is known).
+        As returned by :func:`load_events` (at least ``id`` and ``date``).
     calendar : ExchangeCalendar or str
-        The exchange calendar, or a ticker / calendar name for
+        The calendar, or a ticker / calendar name for
         :func:`eventstudy.calendar.get_calendar`.
     last_date : date-like, optional
-        The last trade date with prices. Events whose trade date falls after
-        it get the status ``'after-data'`` (reported and logged, not an error).
+        The last trade date with prices; later events get the status
+        ``'after-data'`` (logged, not an error).
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``events`` with the columns ``exchange_time`` (the event's
-        time in the calendar's time zone, NaT for date-only events),
-        ``trade_date`` (Timestamp, NaT for pending events), ``rule`` (one of
-        :data:`RULES`) and ``status`` (``'aligned'``, ``'pending'`` or
-        ``'after-data'``).
+        A copy of ``events`` with ``exchange_time`` (in the calendar's time
+        zone, NaT without a time), ``trade_date`` (NaT when pending), ``rule``
+        (:data:`RULES`) and ``status`` (:data:`Status`).
 
     Notes
     -----
@@ -917,10 +807,6 @@ def align_events(events: pd.DataFrame, calendar, last_date=None) -> pd.DataFrame
     .. [2] CME Group, trading hours of CBOT grain and oilseed futures (Globex
        19:00-07:45 and 08:30-13:20 CT, Sunday to Friday).
 
-    Examples
-    --------
-    With the CBOT grain calendar, news at 2025-10-30 11:00 Asia/Seoul is
-    2025-10-29 21:00 CDT: the overnight session of trade date 2025-10-30.
     """
     dates = _event_dates(events)
     cal = _resolve_calendar(calendar)
@@ -961,27 +847,19 @@ def align_events(events: pd.DataFrame, calendar, last_date=None) -> pd.DataFrame
 
 
 def same_day_events(aligned: pd.DataFrame) -> pd.DataFrame:
-    """Events that share their trade date ("day 0") with another event.
-
-    Parameters
-    ----------
-    aligned : pandas.DataFrame
-        As returned by :func:`align_events` (``id``, ``trade_date``).
+    """Events of :func:`align_events` that share their trade date ("day 0") with another.
 
     Returns
     -------
     pandas.DataFrame
-        One row per event that shares its trade date, in the order of
-        ``aligned``: ``id``, ``trade_date`` and ``shares_day0_with`` (the
-        other ids of that trade date, in file order, joined by ``", "``).
-        Empty when every trade date holds one event.
+        In the order of ``aligned``: ``id``, ``trade_date`` and
+        ``shares_day0_with`` (the other ids of that trade date joined by
+        ``", "``). Pending events are left out.
 
     Notes
     -----
-    Events on the same trade date have the same abnormal returns: their
-    estimates are not independent observations, and a test that counts them
-    as such overstates the evidence. Pending events (no trade date) are left
-    out.
+    Events on the same trade date have the same abnormal returns: a test that
+    counts them as independent observations overstates the evidence.
     """
     if "trade_date" not in aligned or "id" not in aligned:
         raise EventAlignmentError(
@@ -1009,20 +887,17 @@ def event_position_table(aligned, index) -> pd.DataFrame:
     Parameters
     ----------
     aligned : pandas.DataFrame
-        As returned by :func:`align_events` (``id``, ``trade_date``).
+        As returned by :func:`align_events`.
     index : pandas.DatetimeIndex
-        The asset's trade dates (e.g. the index of its returns), sorted,
-        unique, without time zone.
+        The asset's trade dates, sorted, unique, without time zone.
 
     Returns
     -------
     pandas.DataFrame
         One row per event, in the order of ``aligned``: ``id``, ``trade_date``,
-        ``position`` (int64; -1 when the event cannot be placed),
-        ``index_date`` (the date at ``position``, NaT when -1), ``shift``
-        (index dates skipped: calendar days between ``trade_date`` and
-        ``index_date``) and ``reason`` (empty when the trade date is in the
-        index).
+        ``position`` (int64, -1 when not placed), ``index_date`` (NaT when
+        -1), ``shift`` (calendar days from ``trade_date`` to ``index_date``)
+        and ``reason`` (empty when the trade date is in the index).
 
     Notes
     -----
@@ -1039,14 +914,11 @@ def event_position_table(aligned, index) -> pd.DataFrame:
         )
     idx = pd.DatetimeIndex(index)
     if idx.tz is not None:
-        raise EventAlignmentError(
-            f"the trade-date index has time zone {idx.tz}; "
-            "trade dates are dates without a time zone"
-        )
+        raise EventAlignmentError(f"the trade-date index has time zone {idx.tz}; "
+                                  "trade dates are dates without a time zone")
     if not (idx.is_monotonic_increasing and idx.is_unique):
-        raise EventAlignmentError(
-            "the trade-date index is not sorted and unique; sort it and drop duplicate dates"
-        )
+        raise EventAlignmentError("the trade-date index is not sorted and unique; sort it and "
+                                  "drop duplicate dates")
     days = idx.as_unit("ns").values
     tau = pd.to_datetime(aligned["trade_date"]).astype("datetime64[ns]").to_numpy()
     ids = (aligned["id"] if "id" in aligned else pd.Series(range(len(tau)))).astype(str).to_numpy()
@@ -1075,42 +947,15 @@ def event_position_table(aligned, index) -> pd.DataFrame:
     for i in np.flatnonzero(~ok):
         logger.warning("event %r excluded: %s", ids[i], reason[i])
     for i in np.flatnonzero(moved):
-        logger.info(
-            "event %r: no row on trade date %s; placed on %s",
-            ids[i],
-            pd.Timestamp(tau[i]).date(),
-            pd.Timestamp(index_date[i]).date(),
-        )
-    return pd.DataFrame(
-        {
-            "id": pd.Series(ids, dtype="str"),
-            "trade_date": pd.to_datetime(tau),
-            "position": pos,
-            "index_date": pd.to_datetime(index_date),
-            "shift": shift,
-            "reason": pd.Series(reason, dtype="str"),
-        }
-    )
+        logger.info("event %r: no row on trade date %s; placed on %s", ids[i],
+                    pd.Timestamp(tau[i]).date(), pd.Timestamp(index_date[i]).date())
+    return pd.DataFrame({"id": pd.Series(ids, dtype="str"), "trade_date": pd.to_datetime(tau),
+                         "position": pos, "index_date": pd.to_datetime(index_date),
+                         "shift": shift, "reason": pd.Series(reason, dtype="str")})
 
 
 def event_positions(aligned, index) -> np.ndarray:
-    """Integer position of each aligned event's trade date in ``index`` (-1 if none).
-
-    The engine's ``day0``: see :func:`event_position_table` for the rule and
-    the reason of each exclusion.
-
-    Parameters
-    ----------
-    aligned : pandas.DataFrame
-        As returned by :func:`align_events`.
-    index : pandas.DatetimeIndex
-        The asset's trade dates, sorted and unique.
-
-    Returns
-    -------
-    numpy.ndarray of int64
-        One position per event, in the order of ``aligned``.
-    """
+    """The ``position`` column of :func:`event_position_table` (int64, -1 when not placed)."""
     return event_position_table(aligned, index)["position"].to_numpy()
 
 
@@ -1122,15 +967,11 @@ def _last_price_date(asset: str, prices_dir) -> pd.Timestamp | None:
         frame = load_prices([asset], prices_dir=prices_dir)[asset]
     except DataError as exc:
         folder = resolve_prices_dir(prices_dir)
-        if isinstance(exc, PriceFileError) and folder is not None and (
-            folder / f"{asset}.csv"
-        ).is_file():
-            # The file is there but broken: aligning without its last date
-            # would hide that from the user.
-            raise
-        logger.warning(
-            "no prices for %s (%s); events are aligned without a last price date", asset, exc
-        )
+        if (isinstance(exc, PriceFileError) and folder is not None
+                and (folder / f"{asset}.csv").is_file()):
+            raise  # a broken file: aligning without its last date would hide that
+        logger.warning("no prices for %s (%s); events are aligned without a last price date",
+                       asset, exc)
         return None
     return None if frame.empty else pd.Timestamp(frame.index.max())
 
@@ -1142,37 +983,18 @@ def _iso_date(value) -> str | None:
 def _records(aligned: pd.DataFrame) -> list[dict]:
     known = {*COLUMNS, "exchange_time", "trade_date", "rule", "status"}
     extra = [c for c in aligned.columns if c not in known and c.isidentifier()]
-    records = []
     shared = same_day_events(aligned).set_index("id")["shares_day0_with"].to_dict()
-    for row in aligned.itertuples(index=False):
-        records.append(
-            {
-                "id": str(row.id),
-                "date": _iso_date(row.date),
-                "time": row.time,
-                "tz": row.tz,
-                "timing": getattr(row, "timing", None),
-                "exchange_time": None
-                if pd.isna(row.exchange_time)
-                else row.exchange_time.isoformat(),
-                "trade_date": _iso_date(row.trade_date),
-                "rule": str(row.rule),
-                "status": str(row.status),
-                "title": str(row.title),
-                "category": row.category,
-                "direction": int(row.direction),
-                "in_article": bool(row.in_article),
-                "source": str(row.source),
-                "notes": str(row.notes),
-                "shares_day0_with": shared[str(row.id)].split(", ")
-                if str(row.id) in shared
-                else [],
-                # the file's own extra columns, as text
-                **{c: (None if pd.isna(getattr(row, c)) else str(getattr(row, c)))
-                   for c in extra},
-            }
-        )
-    return records
+    return [{
+        "id": str(row.id), "date": _iso_date(row.date), "time": row.time, "tz": row.tz,
+        "timing": getattr(row, "timing", None),
+        "exchange_time": None if pd.isna(row.exchange_time) else row.exchange_time.isoformat(),
+        "trade_date": _iso_date(row.trade_date), "rule": str(row.rule),
+        "status": str(row.status), "title": str(row.title), "category": row.category,
+        "direction": int(row.direction), "in_article": bool(row.in_article),
+        "source": str(row.source), "notes": str(row.notes),
+        "shares_day0_with": shared[str(row.id)].split(", ") if str(row.id) in shared else [],
+        **{c: (None if pd.isna(getattr(row, c)) else str(getattr(row, c))) for c in extra},
+    } for row in aligned.itertuples(index=False)]
 
 
 def _text(aligned: pd.DataFrame, asset: str, tz: str) -> str:
@@ -1192,20 +1014,15 @@ def _text(aligned: pd.DataFrame, asset: str, tz: str) -> str:
         (p if p is not None and not pd.isna(p) else "") if t is None or pd.isna(t) else f"{t} {z}"
         for t, z, p in zip(aligned["time"], aligned["tz"], timings, strict=True)
     ]
-    table = pd.DataFrame(
-        {
-            "id": aligned["id"],
-            "date": [_iso_date(d) or "-" for d in aligned["date"]],
-            "local time": [s or "-" for s in local],
-            "exchange time": [
-                "-" if pd.isna(t) else t.strftime("%Y-%m-%d %H:%M %Z")
-                for t in aligned["exchange_time"]
-            ],
-            "trade date": [_iso_date(d) or "-" for d in aligned["trade_date"]],
-            "rule": aligned["rule"],
-            "status": aligned["status"],
-        }
-    )
+    table = pd.DataFrame({
+        "id": aligned["id"],
+        "date": [_iso_date(d) or "-" for d in aligned["date"]],
+        "local time": [s or "-" for s in local],
+        "exchange time": ["-" if pd.isna(t) else t.strftime("%Y-%m-%d %H:%M %Z")
+                          for t in aligned["exchange_time"]],
+        "trade date": [_iso_date(d) or "-" for d in aligned["trade_date"]],
+        "rule": aligned["rule"], "status": aligned["status"],
+    })
     body = table.to_string(index=False) if len(table) else "(no events)"
     shared = same_day_events(aligned)
     tail = []
@@ -1226,29 +1043,17 @@ def events_report(path=None, *, asset: str, prices_dir=None, as_json: bool = Fal
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        The events CSV; default :data:`DEFAULT_EVENTS` (``data/events.csv``).
-    prices_dir : str or pathlib.Path, optional
-        Snapshot folder for :func:`eventstudy.prices.load_prices`; its last date
-        for ``asset`` marks later events ``'after-data'``. When prices cannot
-        be loaded a warning is logged and no event is marked so.
+        The events CSV; default :data:`DEFAULT_EVENTS`.
     asset : str
-        The ticker whose exchange calendar and last price date are used.
+        The ticker whose exchange calendar and last price date are used (when
+        its prices cannot be loaded, a warning is logged and no event is
+        ``'after-data'``).
+    prices_dir : str or pathlib.Path, optional
+        Snapshot folder for :func:`eventstudy.prices.load_prices`.
     as_json : bool
-        Return a list of JSON-able dicts instead of a text table.
-
-    Returns
-    -------
-    str or list of dict
-        With ``as_json``, one dict per event: ``id, date, time, tz, timing,
-        exchange_time, trade_date, rule, status, title, category, direction,
-        in_article, source, notes, shares_day0_with`` (dates ``YYYY-MM-DD`` or
-        ``None``; the last, the other events of the same trade date, from
-        :func:`same_day_events`). The text ends with those groups.
-
-    Raises
-    ------
-    EventFileError
-        For a missing or invalid events file (every problem listed).
+        Return one JSON-able dict per event (the columns of
+        :func:`align_events`, dates ``YYYY-MM-DD``, and ``shares_day0_with``
+        from :func:`same_day_events`) instead of a text table.
     """
     events = load_events(DEFAULT_EVENTS if path is None else path)
     calendar = get_calendar(asset)

@@ -7,26 +7,11 @@ and what the user can do about it.
 from __future__ import annotations
 
 __all__ = [
-    "EventStudyError",
-    "OptionError",
-    "DataError",
-    "DownloadError",
-    "CacheError",
-    "PriceFileError",
-    "InvalidTickerError",
-    "CalendarError",
-    "EventFileError",
-    "StudyConfigError",
-    "EstimationError",
-    "EventStudyWarning",
-    "DataQualityWarning",
-    "ExclusionWarning",
-    "UnsupportedFutureError",
-    "EventAlignmentError",
-    "CacheWarning",
-    "InferenceError",
-    "OutputError",
-    "ArgumentError",
+    "EventStudyError", "OptionError", "DataError", "DownloadError", "CacheError",
+    "PriceFileError", "InvalidTickerError", "CalendarError", "EventFileError",
+    "StudyConfigError", "EstimationError", "EventStudyWarning", "DataQualityWarning",
+    "ExclusionWarning", "UnsupportedFutureError", "EventAlignmentError", "CacheWarning",
+    "InferenceError", "OutputError", "ArgumentError",
 ]
 
 
@@ -63,15 +48,7 @@ class CalendarError(EventStudyError):
 
 
 class EventFileError(EventStudyError):
-    """An events file with one or more problems.
-
-    Parameters
-    ----------
-    path : str
-        The file that was read.
-    problems : list of str
-        One line per problem, each naming the line number, the column and the fix.
-    """
+    """An events file with one or more ``problems``, each naming its line, column and fix."""
 
     def __init__(self, path, problems):
         self.path = str(path)
@@ -110,11 +87,7 @@ class EventAlignmentError(EventStudyError, ValueError):
 
 
 class CacheWarning(EventStudyWarning):
-    """Cached prices were returned because a download failed, or could not be cached.
-
-    The message names the cache file, when its prices were fetched and why it
-    was used; rerun online (or ``refresh=True``) to update it.
-    """
+    """Cached prices were returned because a download failed, or could not be cached."""
 
 
 class InferenceError(EventStudyError, ValueError):
@@ -122,11 +95,7 @@ class InferenceError(EventStudyError, ValueError):
 
 
 class ArgumentError(EventStudyError, ValueError):
-    """A command-line argument that is not valid: a date, a path, an ``--out`` folder.
-
-    The message names the option, the value given and the fix, e.g.
-    ``--start '2025-13-01' is not a date YYYY-MM-DD``.
-    """
+    """A command-line argument that is not valid: a date, a path, an ``--out`` folder."""
 
 
 class OutputError(ArgumentError):

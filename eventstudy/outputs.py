@@ -17,17 +17,8 @@ from pathlib import Path
 
 from .exceptions import OutputError
 
-__all__ = [
-    "OUTPUT_FILES",
-    "RUN_MARKER",
-    "SIZE_POWER_COLUMNS",
-    "check_out_dir",
-    "run_simulation",
-    "run_study",
-    "size_table",
-    "write_figures",
-    "write_results",
-]
+__all__ = ["OUTPUT_FILES", "RUN_MARKER", "SIZE_POWER_COLUMNS", "check_out_dir", "run_simulation",
+           "run_study", "size_table", "write_figures", "write_results"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +66,7 @@ def write_figures(results, folder) -> list[Path]:
 
 
 def write_results(results, folder, *, figures: bool = True) -> Path:
-    """Write every table of ``results`` into ``folder`` (which must exist and be empty).
-
-    Returns
-    -------
-    pathlib.Path
-        ``folder``, holding the files of :data:`OUTPUT_FILES` and ``figures/``.
-    """
+    """Write the files of :data:`OUTPUT_FILES` and ``figures/`` into the empty ``folder``."""
     from .results import MultiAssetResults
 
     folder = Path(folder)
@@ -128,25 +113,11 @@ def write_results(results, folder, *, figures: bool = True) -> Path:
 
 
 def check_out_dir(out) -> Path:
-    """Check that ``out`` can receive a run, before anything is computed or written.
+    """Return ``out`` if it can receive a run, before anything is computed or written.
 
-    Parameters
-    ----------
-    out : path-like
-        The ``--out`` folder: a new path whose nearest existing parent is a
-        folder we may write in, an empty folder, or the folder of an earlier
-        run (marked by :data:`RUN_MARKER`), which is replaced as a whole.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    OutputError
-        ``out`` (or a parent of it) is an existing file; it is a folder holding
-        files that are not one run of ``eventstudy run`` (replacing it could
-        lose them); or the folder that would hold it is not writable.
+    ``out`` may be a new path under a writable folder, an empty folder, or the
+    folder of an earlier run (:data:`RUN_MARKER`), which is replaced as a
+    whole; otherwise :class:`~eventstudy.exceptions.OutputError`.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -190,8 +161,7 @@ def _replace_folder(tmp: Path, out: Path) -> None:
 def _write_run(out: Path, write, marker: str) -> None:
     """Write a run with ``write(folder)`` into a fresh folder beside ``out``, then replace ``out``.
 
-    The folder gets :data:`RUN_MARKER` (holding ``marker``); a failure removes the
-    half-written folder and leaves the previous run in place.
+    A failure removes the half-written folder and leaves the previous run in place.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -211,27 +181,19 @@ def run_study(path, prices_dir=None, out=None, *, figures: bool = True,
 
     Parameters
     ----------
-    path : path-like
-        The study file.
-    prices_dir : path-like, optional
-        Folder of price snapshots (default ``$EVENTSTUDY_PRICES_DIR``, else Yahoo).
     out : path-like, optional
-        Output folder; default ``out/<study name>``.
+        Output folder (:func:`check_out_dir`); default ``out/<study name>``.
     figures : bool
         Also write ``figures/*.png``.
     size_check : bool
         Measure which single-event tests hold their size on the asset
-        (:func:`eventstudy.simulation.size_check`, cached: the first run of an
-        asset and settings takes tens of seconds) and grade only their
+        (:func:`eventstudy.simulation.size_check`) and grade only their
         p-values; off, no p-value is graded.
 
     Returns
     -------
     pathlib.Path
-        The output folder, holding the files of :data:`OUTPUT_FILES`, the
-        marker :data:`RUN_MARKER` and ``figures/``. The files are written in
-        a temporary folder beside it that then replaces it, so the folder
-        never mixes two runs and a failed run leaves the previous one intact.
+        The output folder (see the module docstring).
     """
     from .analysis import analyse
     from .config import load_study
@@ -268,40 +230,30 @@ def run_simulation(path, prices_dir=None, out=None, *, reps: int = 3000, seed=No
     Parameters
     ----------
     path : path-like
-        The study file: its asset, factors, model, estimation window and event
+        The study file (one plain asset): its asset, factors, model and
         windows are those simulated.
-    prices_dir : path-like, optional
     out : path-like, optional
         Output folder (default ``out/<study name>-simulation``), replaced as a
         whole like a run's.
     reps : int
-        Replications (each of ``events_per_rep`` pseudo-events).
+        Replications, each of ``events_per_rep`` pseudo-events.
     seed : int, optional
         Default the study's seed.
-    events_per_rep : int
-    settings : sequence of {'real', 'iid-normal', 'iid-t4'}
 
     Returns
     -------
     (pathlib.Path, pandas.DataFrame)
-        The folder, holding ``size_power.csv`` (:data:`SIZE_POWER_COLUMNS`:
-        abnormal day-0 returns of 0, +1% and +2%; ``window`` written
-        ``[a, b]``; tests named as in ``tests.csv`` and the per-event tests
-        ``event-t``, ``sq``, ``event-placebo``) and ``size.txt``; and the table.
-
-    Raises
-    ------
-    StudyConfigError
-        A study of several assets or of a spread (simulate one asset at a time).
+        The folder, holding ``size_power.csv`` (:data:`SIZE_POWER_COLUMNS`) and
+        ``size.txt``, and the table.
     """
-    from .config import load_study, split_spread
-    from .exceptions import StudyConfigError
+    from .config import error_prefix, load_study, split_spread, study_error
     from .simulation import run_size_power
 
     study = load_study(path)
     if study.assets is not None or len(split_spread(study.asset)) > 1:
-        raise StudyConfigError(f"{study.path}: asset = {study.asset!r}: eventstudy simulate "
-                               "runs one plain asset; give a study with asset = \"...\"")
+        raise study_error(error_prefix(study.path), "asset", study.asset,
+                          "eventstudy simulate runs one plain asset",
+                          'give a study with asset = "..."')
     for name, value, low in (("--reps", reps, 10), ("--events-per-rep", events_per_rep, 2)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise OutputError(f"{name} {value!r}: give an integer of at least {low}")

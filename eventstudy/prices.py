@@ -17,7 +17,7 @@ Sources
     or ``Date,Close`` (``prices_dir=`` or ``$EVENTSTUDY_PRICES_DIR``).
 ``yahoo``
     ``yfinance.download`` through the cache (``cache_dir=`` or
-    ``$EVENTSTUDY_CACHE_DIR``, else ``<repository>/data/cache``): one Parquet
+    ``$EVENTSTUDY_CACHE_DIR``, else :func:`default_cache_dir`): one Parquet
     file per ticker with its provenance in the Parquet schema metadata.
 ``cache``
     The cache alone; never downloads.
@@ -66,6 +66,7 @@ __all__ = [
     "default_cache_dir",
     "first_non_utf8",
     "load_prices",
+    "log_returns",
     "read_cache",
     "read_snapshot",
     "remove_stale_temporaries",
@@ -80,20 +81,21 @@ PRICES_DIR_ENV = "EVENTSTUDY_PRICES_DIR"
 CACHE_DIR_ENV = "EVENTSTUDY_CACHE_DIR"
 METADATA_KEY = b"eventstudy"
 CACHE_FORMAT = 1
-# The fallback session rule of :func:`_session_closes` uses New York time: the
-# exchanges of the study's instruments (CBOT, NYMEX, ICE US, NYSE Arca) settle
-# before midnight New York time.
+#: Time zone of the session rule without a calendar: the study's exchanges (CBOT,
+#: NYMEX, ICE US, NYSE Arca) settle before midnight New York time.
 FALLBACK_TZ = "America/New_York"
-
-_TICKER_RE = re.compile(r"[A-Za-z0-9=^._-]+")
-
-#: Texts of a price cell read as a non-finite number: reported, then set to missing.
-_NONFINITE = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 #: A temporary cache file older than this (seconds) belongs to a writer that died.
 STALE_TMP_SECONDS = 600
 #: Mode of a cache file: other users of a shared cache can read it.
 CACHE_FILE_MODE = 0o644
-# Files already warned about (path, size, mtime): the warning is logged once per file.
+#: A close-to-close log return beyond this (a doubling or halving) is a typing or
+#: unit error the loader warns about, not a roll or a market move.
+JUMP_LOG_RETURN = float(np.log(2.0))
+
+_TICKER_RE = re.compile(r"[A-Za-z0-9=^._-]+")
+#: Texts of a price cell read as a non-finite number: reported, then set to missing.
+_NONFINITE = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+# (path, size, mtime) of the files already warned about: logged once per file.
 _warned_files: set[tuple[str, int, int]] = set()
 
 
@@ -103,23 +105,12 @@ _warned_files: set[tuple[str, int, int]] = set()
 def validate_ticker(ticker) -> str:
     """Return ``ticker`` if it can safely become a file name, else raise.
 
-    Parameters
-    ----------
-    ticker : str
-        A Yahoo Finance symbol such as ``"ZS=F"``, ``"^GSPC"`` or ``"SPY"``.
-
-    Returns
-    -------
-    str
-        The ticker, unchanged.
-
     Raises
     ------
     InvalidTickerError
-        When the ticker is not a string, is empty, is ``"."`` or ``".."``, or
-        contains a character outside ``[A-Za-z0-9=^._-]`` (a path separator,
-        for instance), so that ``<cache>/<ticker>.parquet`` could escape the
-        folder.
+        When the ticker is not a string, is empty, starts with ``"."`` or
+        holds a character outside ``[A-Za-z0-9=^._-]`` (a path separator could
+        take ``<cache>/<ticker>.parquet`` out of the folder).
     """
     if not isinstance(ticker, str):
         raise InvalidTickerError(
@@ -134,9 +125,8 @@ def validate_ticker(ticker) -> str:
 
 
 def default_cache_dir() -> Path:
-    """The cache folder: ``$EVENTSTUDY_CACHE_DIR``; else ``data/cache`` of a source checkout;
-    else ``$XDG_CACHE_HOME/futures-eventstudy`` (``~/.cache/futures-eventstudy``) for an
-    installed package, whose own folder may not be writable."""
+    """``$EVENTSTUDY_CACHE_DIR``; else ``data/cache`` of a source checkout; else
+    ``$XDG_CACHE_HOME/futures-eventstudy`` (``~/.cache/...``) for an installed package."""
     env = os.environ.get(CACHE_DIR_ENV)
     if env:
         return Path(env)
@@ -148,23 +138,10 @@ def default_cache_dir() -> Path:
 
 
 def first_non_utf8(data: bytes) -> tuple[int, int, str] | None:
-    """Where the first byte that is not UTF-8 sits in ``data``, or None.
+    """``(line, column, byte)`` of the first byte of ``data`` that is not UTF-8, or None.
 
-    Parameters
-    ----------
-    data : bytes
-        The raw content of a text file (a UTF-8 byte-order mark is allowed).
-
-    Returns
-    -------
-    tuple of (int, int, str) or None
-        ``(line, column, byte)``: the 1-based line number, the 1-based byte
-        position within the line and the offending byte as ``'0xe9'``.
-
-    Notes
-    -----
-    The file is decoded line by line, so the line reported is the real one and
-    not the line of the record the CSV reader was at.
+    Line and column are 1-based (the column counts bytes); the byte is shown
+    as ``'0xe9'``. A UTF-8 byte-order mark is allowed.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -194,18 +171,7 @@ def _as_path(value, name: str) -> Path:
 
 
 def resolve_prices_dir(prices_dir) -> Path | None:
-    """The snapshot folder: ``prices_dir``, else ``$EVENTSTUDY_PRICES_DIR``, else None.
-
-    Parameters
-    ----------
-    prices_dir : path-like or None
-        A folder of ``<TICKER>.csv`` files.
-
-    Raises
-    ------
-    DataError
-        When ``prices_dir`` is neither None nor a path.
-    """
+    """The snapshot folder: ``prices_dir``, else ``$EVENTSTUDY_PRICES_DIR``, else None."""
     if prices_dir is None:
         env = os.environ.get(PRICES_DIR_ENV)
         return Path(env) if env else None
@@ -215,8 +181,7 @@ def resolve_prices_dir(prices_dir) -> Path | None:
 def _as_date(value, name: str) -> pd.Timestamp | None:
     if value is None:
         return None
-    # A number would be read as nanoseconds since 1970: refuse it rather than
-    # return a date nobody meant.
+    # A number would be read as nanoseconds since 1970: refuse it.
     if isinstance(value, (bool, int, float, np.number)) or not isinstance(
         value, (str, dt.date, np.datetime64)
     ):
@@ -236,7 +201,7 @@ def _as_date(value, name: str) -> pd.Timestamp | None:
 
 
 def _now_utc() -> pd.Timestamp:
-    """The clock used to stamp downloads (a function so tests can set the time)."""
+    """The clock that stamps downloads (a function so tests can set the time)."""
     return pd.Timestamp.now(tz="UTC")
 
 
@@ -246,8 +211,7 @@ def _versions() -> dict[str, str]:
 
 @functools.cache
 def _installed_versions() -> dict[str, str]:
-    # Looked up once per process: importlib.metadata scans the installed
-    # distributions, which costs more than reading a price file.
+    # importlib.metadata scans the installed distributions: once per process.
     from . import __version__
 
     out = {"eventstudy": __version__, "pandas": pd.__version__, "pyarrow": pa.__version__}
@@ -273,7 +237,7 @@ def _clip(frame: pd.DataFrame, start, end) -> pd.DataFrame:
 
 
 def _finish(frame: pd.DataFrame, provenance: dict) -> pd.DataFrame:
-    """Stamp first/last/rows of the returned slice and attach the provenance."""
+    """Attach the provenance, with first/last/rows of the returned slice."""
     frame = frame.copy()
     provenance = dict(provenance)
     provenance["first"] = _iso(frame.index[0]) if len(frame) else None
@@ -286,9 +250,8 @@ def _finish(frame: pd.DataFrame, provenance: dict) -> pd.DataFrame:
 def _standard_index(index) -> pd.DatetimeIndex:
     index = pd.DatetimeIndex(index)
     if index.tz is not None:
-        # Yahoo stamps a daily bar at midnight exchange time; the wall-clock
-        # date in that zone is the trade date (converting to UTC first would
-        # move Asian sessions to the previous day).
+        # Yahoo stamps a daily bar at midnight exchange time: the wall-clock date
+        # there is the trade date (via UTC, Asian sessions would move a day back).
         index = index.tz_localize(None)
     return index.normalize().astype("datetime64[ns]").rename("date")
 
@@ -308,37 +271,31 @@ def read_snapshot(
 
     Parameters
     ----------
-    ticker : str
-        Yahoo symbol; the file is ``<ticker>.csv``.
-    prices_dir : path-like
-        The snapshot folder.
     start, end : date-like, optional
         Inclusive bounds on the trade dates returned.
     on_duplicate : {'raise', 'first'}
-        A date on two rows raises, or (for the data check, which reports
-        them) keeps the first row and lists the date in
-        ``provenance["duplicates"]`` (every repeated date of the file).
+        A date on two rows raises, or keeps the first row and lists every
+        repeated date of the file in ``provenance["duplicates"]``.
 
     Returns
     -------
     pandas.DataFrame
         See the module docstring; ``provenance["source"] == "snapshot"``.
-        ``provenance["nonfinite"]`` lists the cells read as a non-finite
-        number (``{"date", "line", "column", "text"}``) and
-        ``provenance["short_rows"]`` the rows with fewer fields than the
-        header (``{"date", "line", "fields"}``, e.g. a truncated last line);
-        both are set to missing, with a
-        :class:`~eventstudy.exceptions.DataQualityWarning`.
+        Cells read as a non-finite number (``provenance["nonfinite"]``:
+        ``{"date", "line", "column", "text"}``) and rows with fewer fields
+        than the header (``provenance["short_rows"]``: ``{"date", "line",
+        "fields"}``) are set to missing with a
+        :class:`~eventstudy.exceptions.DataQualityWarning`, as are closes that
+        double or halve (``provenance["jumps"]``, :data:`JUMP_LOG_RETURN`).
 
     Raises
     ------
     PriceFileError
-        When the file is missing (the message lists the tickers of the
-        folder), unreadable, not UTF-8 (the message names the line), has a
-        header but no rows, lacks a ``Date`` or ``Close`` column, or has a date
-        that is not ``YYYY-MM-DD``, a duplicated date, a row with more fields
-        than the header or a value that is not a number (the message names
-        the file and the line).
+        When the file is missing (the message lists the folder's tickers),
+        unreadable, not UTF-8, has a header but no rows, lacks a ``Date`` or
+        ``Close`` column, or has a date that is not ``YYYY-MM-DD``, a
+        duplicated date, a row with more fields than the header or a value
+        that is not a number; the message names the file and the line.
     """
     validate_ticker(ticker)
     folder = _as_path(prices_dir, "prices_dir")
@@ -368,45 +325,34 @@ def read_snapshot(
         )
     modified = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC")
     provenance = {
-        "source": "snapshot",
-        "fetched_utc": None,
-        "file_modified_utc": modified.isoformat(),
-        "path": str(path),
-        "versions": _versions(),
-        "provisional": [],
+        "source": "snapshot", "fetched_utc": None, "file_modified_utc": modified.isoformat(),
+        "path": str(path), "versions": _versions(), "provisional": [],
         "requested": {"start": _iso(start), "end": _iso(end)},
-        "nonfinite": [c for c in issues["nonfinite"] if _within(c["date"], start, end)],
-        "short_rows": [c for c in issues["short_rows"] if _within(c["date"], start, end)],
-        "jumps": [c for c in issues["jumps"] if _within(c["date"], start, end)],
+        **{key: [c for c in issues[key] if _within(c["date"], start, end)]
+           for key in ("nonfinite", "short_rows", "jumps")},
     }
     if on_duplicate == "first":
         provenance["duplicates"] = issues["duplicates"]
     return _finish(out, provenance)
 
 
-#: A close-to-close log return beyond this (a doubling or halving) is a jump the
-#: loader warns about: no contract roll or market move of the study's series
-#: comes near it, a price typed 10 or 1000 times too large does.
-JUMP_LOG_RETURN = float(np.log(2.0))
+def log_returns(close) -> np.ndarray:
+    r""":math:`\ln(C_t / C_{t-1})` over consecutive rows; NaN first and where a close is
+    missing or not positive."""
+    close = np.asarray(close, dtype="float64")
+    ret = np.full(close.size, np.nan)
+    positive = np.isfinite(close) & (np.nan_to_num(close, nan=0.0) > 0)
+    both = positive[1:] & positive[:-1]
+    ret[1:][both] = np.log(close[1:][both] / close[:-1][both])
+    return ret
 
 
 def _jumps(frame: pd.DataFrame) -> list[dict]:
     """Closes that double or halve from the row before (``{"date", "previous", "return"}``)."""
-    close = frame["Close"].to_numpy(dtype="float64")
-    positive = np.isfinite(close) & (np.nan_to_num(close, nan=0.0) > 0)
-    both = positive[1:] & positive[:-1]
-    ret = np.full(close.size - 1 if close.size else 0, np.nan)
-    ret[both] = np.log(close[1:][both] / close[:-1][both])
-    out = []
-    for i in np.flatnonzero(np.abs(np.nan_to_num(ret)) > JUMP_LOG_RETURN):
-        out.append(
-            {
-                "date": _iso(frame.index[i + 1]),
-                "previous": _iso(frame.index[i]),
-                "return": float(ret[i]),
-            }
-        )
-    return out
+    ret = log_returns(frame["Close"].to_numpy(dtype="float64"))[1:]
+    return [{"date": _iso(frame.index[i + 1]), "previous": _iso(frame.index[i]),
+             "return": float(ret[i])}
+            for i in np.flatnonzero(np.abs(np.nan_to_num(ret)) > JUMP_LOG_RETURN)]
 
 
 def _within(date: str, start, end) -> bool:
@@ -415,7 +361,7 @@ def _within(date: str, start, end) -> bool:
 
 
 def _warn_cells(path: Path, issues: dict) -> None:
-    """One DataQualityWarning per file for cells read as missing (logged once per file)."""
+    """One DataQualityWarning for the cells read as missing and the jumps (logged once per file)."""
     parts = []
     for key, what in (("nonfinite", "not a finite number"), ("short_rows", "truncated")):
         items = issues[key]
@@ -441,10 +387,7 @@ def _warn_cells(path: Path, issues: dict) -> None:
         )
     if not parts:
         return
-    message = (
-        f"{path}: {'; '.join(parts)}. Fix the file "
-        f"(see `eventstudy data check {path.stem}`)"
-    )
+    message = f"{path}: {'; '.join(parts)}. Fix the file (see `eventstudy data check {path.stem}`)"
     warnings.warn(message, DataQualityWarning, stacklevel=4)
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
@@ -453,21 +396,16 @@ def _warn_cells(path: Path, issues: dict) -> None:
         logger.warning(message)
 
 
-def _read_bytes(path: Path, kind: str) -> bytes:
-    """The file's bytes; a file that cannot be read is a PriceFileError."""
+def _read_text(path: Path, kind: str) -> str:
+    """The file as text; an unreadable file or a byte that is not UTF-8 is a PriceFileError."""
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except PermissionError as exc:
         raise PriceFileError(
             f"{path}: cannot read the {kind} ({exc.strerror}); check its permissions"
         ) from None
     except OSError as exc:
         raise PriceFileError(f"{path}: cannot read the {kind} ({exc})") from None
-
-
-def _read_text(path: Path, kind: str) -> str:
-    """The file as text; a byte that is not UTF-8 is a PriceFileError naming its line."""
-    data = _read_bytes(path, kind)
     bad = first_non_utf8(data)
     if bad is not None:
         line, column, byte = bad
@@ -485,23 +423,16 @@ _CSV_SPECIAL = '"\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029'
 
 
 def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
-    """The price frame of one snapshot file, and the cells set to missing.
-
-    Returns ``(frame, {"nonfinite": [...], "short_rows": [...],
-    "duplicates": [...]})``; every other problem raises
-    :class:`PriceFileError` with the file and the line.
+    """The price frame of one snapshot file and its ``nonfinite``, ``short_rows``, ``duplicates``.
 
     Notes
     -----
-    pandas' C parser reads the cells as text; dates and numbers are converted
-    and checked column by column. A second pass, :func:`_data_lines` (the
-    csv module), gives the file line and the field count of each row. It runs
-    only when they matter: first, when the file holds a quote (which may open
-    a field that takes in the following rows), a NUL, a line break other than
-    ``\n`` and ``\r`` or a line longer than the csv module's field limit;
-    after pandas, when a line has another number of commas than the header (a
-    short row, which pandas pads silently), or when a message or a reported
-    cell needs a line.
+    pandas' C parser reads the cells as text; dates and numbers are checked
+    column by column. The csv module (:func:`_data_lines`) gives each row's
+    file line and field count, and runs only when they matter: when the file
+    holds a character of :data:`_CSV_SPECIAL` or a line longer than the csv
+    field limit, when a line has another number of commas than the header (a
+    short row, which pandas pads silently), or when a message needs a line.
     """
     text = _read_text(path, "price file")
     if not text.strip():
@@ -548,11 +479,7 @@ def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame
 
 
 def _uneven(text: str, width: int) -> bool:
-    """Whether a line of a file without quotes may be a row of another width than the header.
-
-    True when a line that is not empty has another number of commas than
-    ``width - 1``: a short row (which pandas pads silently) or a blank record.
-    """
+    """Whether a non-empty line has another number of commas than ``width - 1``."""
     raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     ends = np.append(np.flatnonzero((raw == ord("\n")) | (raw == ord("\r"))), raw.size)
     starts = np.concatenate([[0], ends[:-1] + 1])
@@ -562,7 +489,7 @@ def _uneven(text: str, width: int) -> bool:
 
 
 def _read_cells(path: Path, text: str) -> pd.DataFrame:
-    """The text cells of a price file (pandas' C parser), with a ``Date`` and a ``Close`` column."""
+    """The text cells of a price file, with a ``Date`` and a ``Close`` column."""
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -587,12 +514,7 @@ def _read_cells(path: Path, text: str) -> pd.DataFrame:
 
 def _parse_dates(path: Path, text: pd.Series, keep_first: bool,
                  located: Callable) -> tuple[pd.DatetimeIndex, np.ndarray, list[str]]:
-    """The ``YYYY-MM-DD`` dates of the rows kept, their positions, and the repeated dates.
-
-    A date on two rows raises, or with ``keep_first`` keeps its first row and
-    is one of the repeated dates (sorted, ``YYYY-MM-DD``); ``located()``
-    gives the file line of each row for the messages.
-    """
+    """The dates of the rows kept, their positions, and the repeated dates (sorted, ISO)."""
     dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
@@ -618,13 +540,12 @@ def _parse_numbers(path: Path, name: str, cell: pd.Series,
                    lines: Callable) -> tuple[np.ndarray, list[tuple[int, dict]]]:
     """One price column as float64, and its cells read as non-finite numbers.
 
-    An empty cell is missing; a cell whose text is a non-finite number
-    (:data:`_NONFINITE`, or one that overflows such as ``1e999``) is set to
-    missing and reported as ``(row, {"line", "column", "text"})``; any other
-    text that is not a number raises, naming the line (``lines()``).
+    An empty cell is missing; a non-finite number (:data:`_NONFINITE`, or an
+    overflow such as ``1e999``) is set to missing and reported as ``(row,
+    {"line", "column", "text"})``; any other text that is not a number raises.
     """
     values = pd.to_numeric(cell, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    if np.isfinite(values).all():  # no cell to set to missing: the masking below changes nothing
+    if np.isfinite(values).all():
         return values, []
     blank = cell.eq("")
     nonfinite = cell.str.lower().isin(_NONFINITE)
@@ -647,12 +568,11 @@ def _parse_numbers(path: Path, name: str, cell: pd.Series,
 
 
 def _data_lines(path: Path, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """File line number and number of fields of each data row (the header is line 1).
+    """File line (the header is line 1) and field count of each data row, by the csv module.
 
-    The csv module reads the file again. Blank lines are skipped, as the CSV
-    reader skips them. A record that spans lines (a quote left open takes in
-    the following rows) is a PriceFileError at the line where it starts: a
-    price file holds no multi-line fields.
+    Blank lines are skipped. A record that spans lines (a quote left open
+    takes in the following rows) is a PriceFileError at the line where it
+    starts: a price file holds no multi-line fields.
     """
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
@@ -693,20 +613,13 @@ def _calendar_closes(ticker: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.Seri
 
 
 def _midnight_rule(dates: pd.DatetimeIndex) -> pd.Series:
-    # Conservative: the bar of date d is final from the midnight (New York
-    # time) that ends d, i.e. a bar dated on or after the New York date of the
-    # fetch is provisional.
+    """The midnight (New York time) that ends each date: conservative without a calendar."""
     ends = (dates + pd.Timedelta(days=1)).tz_localize(FALLBACK_TZ).tz_convert("UTC")
     return pd.Series(ends, index=dates)
 
 
 def _session_closes(ticker: str, dates: pd.DatetimeIndex) -> pd.Series:
-    """UTC time after which the bar of each trade date is final.
-
-    Uses the exchange calendar of :mod:`eventstudy.calendar` when it knows the
-    ticker and the date is one of its sessions; otherwise the midnight (New
-    York time) that ends the trade date.
-    """
+    """UTC time after which the bar of each trade date is final (calendar close, else midnight)."""
     fallback = _midnight_rule(dates)
     if len(dates) == 0:
         return fallback
@@ -717,8 +630,7 @@ def _session_closes(ticker: str, dates: pd.DatetimeIndex) -> pd.Series:
 
 
 def _provisional(ticker: str, index: pd.DatetimeIndex, fetched: pd.Timestamp) -> list:
-    # Only the last days before the fetch can be unsettled; asking the calendar
-    # for 25 years of sessions would be wasted work.
+    # Only the last days before the fetch can be unsettled: ask the calendar for those.
     recent = index[index >= (fetched.tz_convert(FALLBACK_TZ).tz_localize(None).normalize()
                              - pd.Timedelta(days=7))]
     closes = _session_closes(ticker, recent)
@@ -726,12 +638,7 @@ def _provisional(ticker: str, index: pd.DatetimeIndex, fetched: pd.Timestamp) ->
 
 
 def _final_through(ticker: str, end: pd.Timestamp, fetched: pd.Timestamp) -> bool:
-    """Whether every bar up to ``end`` had settled at ``fetched``.
-
-    With a calendar, the last session on or before ``end`` must have closed
-    (so a weekend ``end`` is final once Friday has closed); without one, the
-    midnight rule applies to ``end`` itself.
-    """
+    """Whether the last session on or before ``end`` had closed at ``fetched``."""
     closes = _calendar_closes(ticker, end - pd.Timedelta(days=14), end)
     if closes is None or closes.empty:
         closes = _midnight_rule(pd.DatetimeIndex([end]))
@@ -761,42 +668,39 @@ class _Cached:
 
 
 class _CorruptCache(Exception):
-    """Internal: a cache file that cannot be trusted (the reason is the message)."""
+    """A cache file that cannot be trusted (the reason is the message)."""
 
 
 class _UnreadableCache(Exception):
-    """Internal: a cache file the operating system refuses to open (permissions)."""
+    """A cache file the operating system refuses to open."""
 
 
 def read_cache(path, ticker: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """Read one cache file; return the frame and its provenance metadata.
+    """The frame and provenance metadata of one cache file ``<cache>/<TICKER>.parquet``.
 
     Parameters
     ----------
-    path : path-like
-        ``<cache>/<TICKER>.parquet``.
     ticker : str, optional
         The ticker the file must hold; default the file name's stem.
 
     Raises
     ------
     CacheError
-        When the file does not exist, cannot be opened (permissions), is not
-        a readable Parquet file, has no ``eventstudy`` metadata, holds another
-        ticker than its name says, lacks the ``date`` or ``Close`` column, or
-        holds a different number of rows or span of dates than its metadata
-        records (a truncated, partly written or swapped file). Each case has
-        its own message and fix.
+        When the file does not exist, cannot be opened, is not readable
+        Parquet, has no ``eventstudy`` metadata, holds another ticker than its
+        name says, lacks the ``date`` or ``Close`` column, or holds another
+        number of rows or span of dates than its metadata records (a
+        truncated, partly written or swapped file).
     """
     path = _as_path(path, "path")
+    missing = (f"cache file {path} does not exist; download the prices once "
+               "(source='yahoo') or use a snapshot folder")
     if not path.exists():
-        raise CacheError(f"cache file {path} does not exist; download the prices once "
-                         "(source='yahoo') or use a snapshot folder")
+        raise CacheError(missing)
     try:
         cached = _read_cache(path, path.stem if ticker is None else ticker)
     except FileNotFoundError:
-        raise CacheError(f"cache file {path} does not exist; download the prices once "
-                         "(source='yahoo') or use a snapshot folder") from None
+        raise CacheError(missing) from None
     except _UnreadableCache as exc:
         raise CacheError(_unreadable_message(path, str(exc))) from None
     except _CorruptCache as exc:
@@ -821,11 +725,8 @@ def _unreadable_message(path: Path, reason: str) -> str:
 
 
 def _snapshot_bytes(path: Path) -> tuple[bytes, tuple]:
-    """The whole file from one open handle, and the identity of the file read.
-
-    One ``open`` means a writer's ``os.replace`` can only give the old or the
-    new file, never half of each.
-    """
+    """The whole file and its identity, from one handle: a concurrent ``os.replace``
+    gives the old or the new file, never half of each."""
     try:
         with open(path, "rb") as handle:
             st = os.fstat(handle.fileno())
@@ -839,7 +740,7 @@ def _snapshot_bytes(path: Path) -> tuple[bytes, tuple]:
 
 
 def _read_cache(path: Path, ticker: str | None = None) -> _Cached:
-    """Read and verify one cache file; retry once when a writer replaced it meanwhile."""
+    """Read and verify one cache file; read again once when a writer replaced it meanwhile."""
     data, identity = _snapshot_bytes(path)
     try:
         return _parse_cache(data, path, ticker)
@@ -923,24 +824,12 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale_temporaries(path) -> list[Path]:
-    """Delete the temporary files a killed writer left beside the cache file ``path``.
+    """Delete (and log) the temporary files a killed writer left beside the cache file ``path``.
 
-    Parameters
-    ----------
-    path : path-like
-        The cache file, ``<cache>/<TICKER>.parquet``.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files removed (each removal is logged).
-
-    Notes
-    -----
-    A writer names its temporary file ``.<TICKER>.<pid>.<random>.parquet.tmp``.
-    Such a file is stale when the process ``pid`` no longer runs on this
-    machine, or when it is older than :data:`STALE_TMP_SECONDS` (a writer
-    takes seconds, and a pid can be reused).
+    A writer names its temporary file ``.<TICKER>.<pid>.<random>.parquet.tmp``;
+    it is stale when process ``pid`` no longer runs on this machine or when it
+    is older than :data:`STALE_TMP_SECONDS` (a pid can be reused). Returns the
+    files removed.
     """
     path = Path(path)
     prefix = _tmp_prefix(path)
@@ -951,15 +840,13 @@ def remove_stale_temporaries(path) -> list[Path]:
     except OSError:
         return removed
     for tmp in candidates:
-        rest = tmp.name[len(prefix):]
-        pid_text = rest.split(".", 1)[0]
+        pid_text = tmp.name[len(prefix):].split(".", 1)[0]
         try:
             age = now - tmp.stat().st_mtime
         except OSError:
             continue
-        dead = pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(
-            int(pid_text)
-        )
+        dead = (pid_text.isdigit() and int(pid_text) != os.getpid()
+                and not _pid_alive(int(pid_text)))
         if dead or age > STALE_TMP_SECONDS:
             try:
                 tmp.unlink()
@@ -973,17 +860,14 @@ def remove_stale_temporaries(path) -> list[Path]:
 
 
 def _glob_escape(text: str) -> str:
-    """``text`` with the glob metacharacters ``*?[`` escaped (tickers may hold ``^``, ``=``)."""
     return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def _write_cache(path: Path, frame: pd.DataFrame, meta: dict) -> None:
-    """Write ``frame`` to ``path`` atomically: a temporary file, then ``os.replace``.
+    """Write ``frame`` to ``path`` atomically (a temporary file, then ``os.replace``).
 
-    An interrupted write leaves the previous file untouched and removes the
-    temporary file; the file of a writer that was killed is removed by the
-    next write (:func:`remove_stale_temporaries`). The file gets mode
-    :data:`CACHE_FILE_MODE` (0644), so that a shared cache is readable by all.
+    An interrupted write leaves the previous file and removes the temporary
+    one; the file gets mode :data:`CACHE_FILE_MODE`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
@@ -1031,27 +915,21 @@ def _download_fix(ticker: str) -> str:
 
 
 def _download(ticker, start, end, downloader) -> pd.DataFrame:
-    """Call the downloader for one ticker and return the standard frame.
+    """The standard frame of one ticker from the downloader (``end`` inclusive).
 
-    ``end`` is inclusive here; ``yfinance.download`` takes an exclusive end.
     Raises DownloadError on an exception or an empty result.
     """
     if downloader is None:
         import yfinance
 
         downloader = yfinance.download
-    kwargs = {
-        "auto_adjust": True,
-        "progress": False,
-        "threads": False,
-        "interval": "1d",
-        "actions": False,
-    }
+    kwargs = {"auto_adjust": True, "progress": False, "threads": False, "interval": "1d",
+              "actions": False}
     if start is None:
         kwargs["period"] = "max"
     else:
         kwargs["start"] = _iso(start)
-    if end is not None:
+    if end is not None:  # yfinance's end is exclusive
         kwargs["end"] = _iso(end + pd.Timedelta(days=1))
     capture = _Capture()
     yf_logger = logging.getLogger("yfinance")
@@ -1083,17 +961,20 @@ def _download(ticker, start, end, downloader) -> pd.DataFrame:
     return frame
 
 
-def _normalise_yahoo(raw, ticker: str) -> pd.DataFrame:
-    """Turn what ``yfinance.download`` returns into the standard price frame.
+def _empty_prices() -> pd.DataFrame:
+    return pd.DataFrame(columns=["Close"], index=_standard_index([]), dtype="float64")
 
-    yfinance 1.x returns MultiIndex columns ``(Price, Ticker)`` such as
-    ``('Close', 'ZS=F')`` (level order swapped with ``group_by='ticker'``),
-    possibly flat columns with ``multi_level_index=False``, an index named
-    ``Date`` that may carry a time zone, an ``Adj Close`` column only when not
-    auto-adjusting, and an empty frame when the download failed.
+
+def _normalise_yahoo(raw, ticker: str) -> pd.DataFrame:
+    """The standard price frame from what ``yfinance.download`` returns.
+
+    yfinance 1.x returns MultiIndex columns ``(Price, Ticker)`` (levels swapped
+    with ``group_by='ticker'``) or flat ones, an index ``Date`` that may carry
+    a time zone, ``Adj Close`` only when not auto-adjusting, and an empty
+    frame when the download failed.
     """
     if raw is None:
-        return pd.DataFrame(columns=["Close"], index=_standard_index([]), dtype="float64")
+        return _empty_prices()
     if not isinstance(raw, pd.DataFrame):
         raise DownloadError(
             f"download of {ticker!r} returned a {type(raw).__name__}, not a DataFrame; "
@@ -1104,19 +985,18 @@ def _normalise_yahoo(raw, ticker: str) -> pd.DataFrame:
         names = list(frame.columns.names)
         if "Ticker" in names:
             level = names.index("Ticker")
-        else:
-            # Unnamed levels: the ticker level is the one that is not price fields.
+        else:  # unnamed levels: the ticker level is the one that is not price fields
             level = 0 if not set(frame.columns.get_level_values(0)) & set(PRICE_COLUMNS) else 1
         symbols = frame.columns.get_level_values(level)
         wanted = [s for s in dict.fromkeys(symbols) if str(s).upper() == ticker.upper()]
         if not wanted:
-            return pd.DataFrame(columns=["Close"], index=_standard_index([]), dtype="float64")
+            return _empty_prices()
         frame = frame.xs(wanted[0], axis=1, level=level)
     frame = frame.rename(columns=lambda c: str(c).strip().title() if str(c).lower() != "adj close"
                          else "Adj Close")
     if "Close" not in frame.columns:
         if frame.empty:
-            return pd.DataFrame(columns=["Close"], index=_standard_index([]), dtype="float64")
+            return _empty_prices()
         raise DownloadError(
             f"download of {ticker!r} has no 'Close' column (columns: {list(frame.columns)}); "
             + _download_fix(ticker)
@@ -1144,11 +1024,8 @@ def _normalise_yahoo(raw, ticker: str) -> pd.DataFrame:
     frame = frame.sort_index()
     dup = frame.index.duplicated(keep="last")
     if dup.any():
-        logger.warning(
-            "%s: the download repeats trade dates %s; keeping the last row of each",
-            ticker,
-            ", ".join(_iso(d) for d in frame.index[dup]),
-        )
+        logger.warning("%s: the download repeats trade dates %s; keeping the last row of each",
+                       ticker, ", ".join(_iso(d) for d in frame.index[dup]))
         frame = frame.loc[~dup]
     return frame
 
@@ -1167,11 +1044,7 @@ def _covers(cached: _Cached, ticker, start, end, today) -> bool:
 
 
 def _spans(cached: _Cached, start, end) -> bool:
-    """Whether the cache spans the request's dates (for a fallback after a failed download).
-
-    ``end=None`` asks for the latest prices: any cache answers it, with a
-    warning that says how old it is.
-    """
+    """Whether the cache spans the request's dates (any cache spans ``end=None``)."""
     req_start, req_end = cached.requested_start, cached.requested_end
     if req_start is not None and (start is None or start < req_start):
         return False
@@ -1181,46 +1054,41 @@ def _spans(cached: _Cached, start, end) -> bool:
     return (req_end is not None and req_end >= end) or (last is not None and last >= end)
 
 
-def _provenance_from_meta(meta: dict, path: Path, served_from: str, provisional) -> dict:
-    return {
-        "source": meta.get("source", "yahoo"),
-        "served_from": served_from,
-        "fetched_utc": meta["fetched_utc"],
-        "path": str(path),
-        "versions": meta.get("versions", {}),
-        "provisional": [_iso(d) for d in provisional],
+def _serve(entry: _Cached, ticker, start, end, served_from: str) -> pd.DataFrame:
+    out = _clip(entry.frame, start, end)
+    provisional = _provisional(ticker, out.index, entry.fetched)
+    if provisional:
+        logger.warning("%s: bars of %s were fetched before their session closed (provisional)",
+                       ticker, ", ".join(_iso(d) for d in provisional))
+    meta = entry.meta
+    return _finish(out, {
+        "source": meta.get("source", "yahoo"), "served_from": served_from,
+        "fetched_utc": meta["fetched_utc"], "path": str(entry.path),
+        "versions": meta.get("versions", {}), "provisional": [_iso(d) for d in provisional],
         "requested": {"start": meta.get("requested_start"), "end": meta.get("requested_end")},
-    }
+    })
+
+
+def _open_cache(path: Path, ticker: str) -> tuple[_Cached | None, str | None, str | None]:
+    """The cached entry, or None with why the file cannot be read: (entry, unreadable, corrupt)."""
+    remove_stale_temporaries(path)
+    if not path.exists():
+        return None, None, None
+    try:
+        return _read_cache(path, ticker), None, None
+    except FileNotFoundError:  # removed since the check: as if it never existed
+        return None, None, None
+    except _UnreadableCache as exc:
+        logger.warning("%s: cannot read the cache file (%s); downloading again", path, exc)
+        return None, str(exc), None
+    except _CorruptCache as exc:
+        logger.warning("%s: corrupt cache file (%s); downloading again", path, exc)
+        return None, None, str(exc)
 
 
 def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) -> pd.DataFrame:
     path = Path(cache_dir) / f"{ticker}.parquet"
-    cached, corrupt, unreadable = None, None, None
-    remove_stale_temporaries(path)
-    if path.exists():
-        try:
-            cached = _read_cache(path, ticker)
-        except FileNotFoundError:  # removed since the check: as if it never existed
-            cached = None
-        except _UnreadableCache as exc:
-            unreadable = str(exc)
-            logger.warning("%s: cannot read the cache file (%s); downloading again", path,
-                           unreadable)
-        except _CorruptCache as exc:
-            corrupt = str(exc)
-            logger.warning("%s: corrupt cache file (%s); downloading again", path, corrupt)
-
-    def serve(entry: _Cached, served_from: str) -> pd.DataFrame:
-        out = _clip(entry.frame, start, end)
-        provisional = _provisional(ticker, out.index, entry.fetched)
-        if provisional:
-            logger.warning(
-                "%s: bars of %s were fetched before their session closed (provisional)",
-                ticker,
-                ", ".join(_iso(d) for d in provisional),
-            )
-        return _finish(out, _provenance_from_meta(entry.meta, entry.path, served_from, provisional))
-
+    cached, unreadable, corrupt = _open_cache(path, ticker)
     if offline:
         if unreadable is not None:
             raise CacheError(_unreadable_message(path, unreadable))
@@ -1234,17 +1102,17 @@ def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) 
             )
         if not _spans(cached, start, end):
             _warn_cache(ticker, cached, "the cache does not span the requested dates")
-        return serve(cached, "cache")
+        return _serve(cached, ticker, start, end, "cache")
 
     now = _now_utc()
     today = now.tz_convert(FALLBACK_TZ).tz_localize(None).normalize()
     if cached is not None and not refresh and _covers(cached, ticker, start, end, today):
         logger.debug("%s: served from the cache %s", ticker, path)
-        return serve(cached, "cache")
+        return _serve(cached, ticker, start, end, "cache")
 
-    # Ask for the union of the cached and requested ranges and replace the
-    # whole file: Yahoo revises adjusted ETF closes back in time at each
-    # dividend, so splicing a new tail onto old history would mix two bases.
+    # Download the union of the cached and requested ranges and replace the whole
+    # file: Yahoo revises adjusted ETF closes back in time at each dividend, so
+    # splicing a new tail onto old history would mix two bases.
     dl_start, dl_end = start, end
     if cached is not None:
         rs, re_ = cached.requested_start, cached.requested_end
@@ -1255,7 +1123,7 @@ def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) 
     except DownloadError as exc:
         if cached is not None and _spans(cached, start, end):
             _warn_cache(ticker, cached, f"the download failed: {exc}")
-            return serve(cached, "cache")
+            return _serve(cached, ticker, start, end, "cache")
         if unreadable is not None:
             raise CacheError(
                 _unreadable_message(path, unreadable) + f"; download error: {exc}"
@@ -1263,19 +1131,12 @@ def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) 
         if corrupt is not None:
             raise CacheError(_corrupt_message(path, corrupt) + f"; download error: {exc}") from exc
         raise
-    provisional = _provisional(ticker, frame.index, now)
     meta = {
-        "format": CACHE_FORMAT,
-        "ticker": ticker,
-        "source": "yahoo",
-        "fetched_utc": now.isoformat(),
-        "versions": _versions(),
-        "first": _iso(frame.index[0]),
-        "last": _iso(frame.index[-1]),
-        "rows": int(len(frame)),
-        "provisional": [_iso(d) for d in provisional],
-        "requested_start": _iso(dl_start),
-        "requested_end": _iso(dl_end),
+        "format": CACHE_FORMAT, "ticker": ticker, "source": "yahoo",
+        "fetched_utc": now.isoformat(), "versions": _versions(),
+        "first": _iso(frame.index[0]), "last": _iso(frame.index[-1]), "rows": int(len(frame)),
+        "provisional": [_iso(d) for d in _provisional(ticker, frame.index, now)],
+        "requested_start": _iso(dl_start), "requested_end": _iso(dl_end),
     }
     try:
         _write_cache(path, frame, meta)
@@ -1283,8 +1144,7 @@ def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) 
         message = f"{ticker}: could not write the cache file {path} ({exc}); prices not cached"
         logger.warning(message)
         warnings.warn(message, CacheWarning, stacklevel=4)
-    entry = _Cached(frame=frame, meta=meta, path=path)
-    return serve(entry, "download")
+    return _serve(_Cached(frame=frame, meta=meta, path=path), ticker, start, end, "download")
 
 
 def _warn_cache(ticker: str, cached: _Cached, why: str) -> None:
@@ -1315,26 +1175,21 @@ def load_prices(
     Parameters
     ----------
     tickers : str or iterable of str
-        Yahoo symbols, e.g. ``["ZS=F", "SPY"]``; checked by
-        :func:`validate_ticker`.
+        Yahoo symbols, e.g. ``["ZS=F", "SPY"]`` (:func:`validate_ticker`).
     start, end : date-like, optional
-        Inclusive first and last trade dates; ``None`` means all history /
-        up to the latest session.
+        Inclusive first and last trade dates; ``None``: all history / up to
+        the latest session.
     prices_dir : path-like, optional
-        Snapshot folder of ``<TICKER>.csv`` files; default
-        ``$EVENTSTUDY_PRICES_DIR``.
+        Snapshot folder (:func:`resolve_prices_dir`).
     cache_dir : path-like, optional
-        Download cache; default ``$EVENTSTUDY_CACHE_DIR``, else
-        ``<repository>/data/cache``.
+        Download cache; default :func:`default_cache_dir`.
     source : {'auto', 'snapshot', 'yahoo', 'cache'}
-        ``auto`` reads the snapshot when a prices folder is set, else Yahoo
-        through the cache; ``cache`` never downloads.
+        See the module docstring.
     refresh : bool
         Download again even when the cache covers the request (``yahoo``
-        and ``auto`` without a prices folder; ignored by the other sources).
+        and ``auto`` without a prices folder).
     downloader : callable, optional
-        Replacement for ``yfinance.download`` (same signature and return
-        shape); ``None`` looks ``yfinance.download`` up at call time.
+        Replacement for ``yfinance.download`` (same signature and return).
 
     Returns
     -------
@@ -1347,17 +1202,17 @@ def load_prices(
 
     Notes
     -----
-    A cached file is used without any download when it was requested over a
+    A cached file is used without a download when it was requested over a
     range containing ``[start, end]`` and every bar up to ``end`` had settled
-    when it was fetched. A bar dated :math:`d` is *provisional* when it was
-    fetched before the close of session :math:`d` (exchange calendar of
-    :mod:`eventstudy.calendar`; without one, before midnight New York time
-    ending :math:`d`); such a bar is downloaded again next time. Otherwise the
-    union of the cached and requested ranges is downloaded and replaces the
-    file atomically. A failed or empty download never replaces the cache: the
-    cached prices are returned with a :class:`~eventstudy.exceptions.CacheWarning`
-    when they span the request, else :class:`~eventstudy.exceptions.DownloadError`
-    is raised.
+    when it was fetched. A bar dated :math:`d` is *provisional* when fetched
+    before the close of session :math:`d` (calendar of
+    :mod:`eventstudy.calendar`; without one, before the midnight New York
+    time that ends :math:`d`), and is downloaded again next time. Otherwise
+    the union of the cached and requested ranges is downloaded and replaces
+    the file atomically. A failed or empty download never replaces the cache:
+    the cached prices are returned with a
+    :class:`~eventstudy.exceptions.CacheWarning` when they span the request,
+    else :class:`~eventstudy.exceptions.DownloadError` is raised.
     """
     check_option("source", source, PriceSource)
     if isinstance(tickers, str):
@@ -1370,9 +1225,7 @@ def load_prices(
     if not isinstance(refresh, bool):
         raise DataError(f"refresh must be True or False; got {refresh!r}")
     if downloader is not None and not callable(downloader):
-        raise DataError(
-            f"downloader must be a function like yfinance.download; got {downloader!r}"
-        )
+        raise DataError(f"downloader must be a function like yfinance.download; got {downloader!r}")
     tickers = list(dict.fromkeys(validate_ticker(t) for t in tickers))
     if not tickers:
         raise InvalidTickerError("no ticker given; pass e.g. ['ZS=F', 'SPY']")
@@ -1390,15 +1243,6 @@ def load_prices(
             )
         return {t: read_snapshot(t, folder, start, end) for t in tickers}
     cache = _as_path(cache_dir, "cache_dir") if cache_dir is not None else default_cache_dir()
-    return {
-        t: _load_yahoo(
-            t,
-            start,
-            end,
-            cache_dir=cache,
-            refresh=refresh,
-            downloader=downloader,
-            offline=(source == "cache"),
-        )
-        for t in tickers
-    }
+    return {t: _load_yahoo(t, start, end, cache_dir=cache, refresh=refresh,
+                           downloader=downloader, offline=(source == "cache"))
+            for t in tickers}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .calendar import get_calendar
 from .contracts import is_continuous_future, product, roll_days, thin_mask, thin_periods
-from .prices import load_prices, read_snapshot, resolve_prices_dir, validate_ticker
+from .prices import load_prices, log_returns, read_snapshot, resolve_prices_dir, validate_ticker
 
 __all__ = ["DataCheck", "EXTREME_ABS", "EXTREME_K", "N_LARGEST", "check_data", "extreme_returns"]
 
@@ -50,48 +50,27 @@ class DataCheck:
 
     Attributes
     ----------
-    ticker, calendar, source : str
-        The symbol, its exchange calendar and where the prices came from.
-    first, last : pandas.Timestamp
-        First and last trade date of the data.
     rows : int
-        Number of rows (after any duplicate date was reduced to its first row).
-    missing_sessions : list of Timestamp
-        Trade dates of the calendar within ``[first, last]`` without a row.
-    extra_sessions : list of Timestamp
-        Rows on dates the calendar calls closed.
-    duplicate_dates : list of Timestamp
-        Dates with more than one row in the source file.
+        Number of rows (a duplicated date counted once).
+    missing_sessions, extra_sessions : list of Timestamp
+        Calendar trade dates in ``[first, last]`` without a row; rows on
+        dates the calendar calls closed.
     nonpositive_prices : list of dict
         ``{"date", "column", "value"}`` for each price <= 0.
     zero_volume : list of Timestamp
         Rows whose volume is zero or missing.
     roll_days : pandas.DataFrame
         :func:`eventstudy.contracts.roll_days` with evidence.
-    thin_periods : list of (Timestamp, Timestamp)
-        Runs of thin-trading rows.
     largest_returns : pandas.DataFrame
-        The :data:`N_LARGEST` largest absolute log returns of Close over
-        consecutive rows: ``date``, ``return``, ``label`` (``roll``, ``thin`` or ``-``).
-    missing_closes : list of Timestamp
-        Rows without a usable Close (an empty cell, a truncated line, or a
-        non-finite value, which are also listed below).
-    missing_close_runs : list of (Timestamp, Timestamp, int)
-        Runs of consecutive rows without a Close: first date, last date, rows.
-    nonfinite_prices : list of dict
-        ``{"date", "line", "column", "text"}`` for each cell that reads as a
-        non-finite number (``inf``, ``nan``); the loader sets it to missing.
-    truncated_rows : list of dict
-        ``{"date", "line", "fields"}`` for each row with fewer fields than the
-        header (a truncated last line, for instance).
-    extreme_returns : pandas.DataFrame
-        :func:`extreme_returns`: ``date``, ``previous`` (the row before),
-        ``return``, ``scales`` (distance from the median in robust scales),
-        ``label`` and ``reason``.
-    scale : float
-        The robust scale of all the returns, :math:`1.4826\\,\\mathrm{MAD}` (NaN
-        when there are fewer than :data:`MIN_RETURNS_FOR_SCALE` returns); the
-        rule uses a local scale (:func:`extreme_returns`).
+        The :data:`N_LARGEST` largest absolute log returns of Close:
+        ``date``, ``return``, ``label`` (``roll``, ``thin`` or ``-``).
+    missing_closes, missing_close_runs : list
+        Rows without a usable Close, and their runs ``(first, last, rows)``.
+    nonfinite_prices, truncated_rows : list of dict
+        ``provenance["nonfinite"]`` and ``["short_rows"]`` of
+        :func:`eventstudy.prices.read_snapshot`.
+    extreme_returns, scale
+        :func:`extreme_returns`.
     """
 
     ticker: str
@@ -118,68 +97,42 @@ class DataCheck:
     @property
     def problems(self) -> int:
         """Number of findings that need a look before a study uses these prices."""
-        return (
-            len(self.missing_closes)
-            + len(self.nonfinite_prices)
-            + len(self.nonpositive_prices)
-            + len(self.truncated_rows)
-            + len(self.extreme_returns)
-            + len(self.duplicate_dates)
-        )
+        return sum(map(len, (self.missing_closes, self.nonfinite_prices, self.nonpositive_prices,
+                             self.truncated_rows, self.extreme_returns, self.duplicate_dates)))
 
     def to_dict(self) -> dict:
         """JSON-ready dict (dates as ``YYYY-MM-DD``)."""
-        rolls = [
-            {
-                "date": _iso(r.date),
-                "contract_from": r.contract_from,
-                "contract_to": r.contract_to,
-                "last_trade_date": _iso(r.last_trade_date),
-                "rule": r.rule,
-                "volume_evidence": _num(r.volume_evidence),
-                "price_gap": _num(r.price_gap),
-            }
-            for r in self.roll_days.itertuples(index=False)
-        ]
+        def isos(items):
+            return [_iso(d) for d in items]
+
+        rolls = [{"date": _iso(r.date), "contract_from": r.contract_from,
+                  "contract_to": r.contract_to, "last_trade_date": _iso(r.last_trade_date),
+                  "rule": r.rule, "volume_evidence": _num(r.volume_evidence),
+                  "price_gap": _num(r.price_gap)}
+                 for r in self.roll_days.itertuples(index=False)]
         return {
-            "ticker": self.ticker,
-            "calendar": self.calendar,
-            "source": self.source,
-            "first": _iso(self.first),
-            "last": _iso(self.last),
-            "rows": int(self.rows),
-            "missing_sessions": [_iso(d) for d in self.missing_sessions],
-            "extra_sessions": [_iso(d) for d in self.extra_sessions],
-            "duplicate_dates": [_iso(d) for d in self.duplicate_dates],
+            "ticker": self.ticker, "calendar": self.calendar, "source": self.source,
+            "first": _iso(self.first), "last": _iso(self.last), "rows": int(self.rows),
+            "missing_sessions": isos(self.missing_sessions),
+            "extra_sessions": isos(self.extra_sessions),
+            "duplicate_dates": isos(self.duplicate_dates),
             "nonpositive_prices": [
                 {"date": _iso(p["date"]), "column": p["column"], "value": _num(p["value"])}
-                for p in self.nonpositive_prices
-            ],
-            "zero_volume": [_iso(d) for d in self.zero_volume],
+                for p in self.nonpositive_prices],
+            "zero_volume": isos(self.zero_volume),
             "roll_days": rolls,
             "thin_periods": [{"start": _iso(a), "end": _iso(b)} for a, b in self.thin_periods],
-            "largest_returns": [
-                {"date": _iso(r.date), "return": _num(r[1]), "label": r.label}
-                for r in self.largest_returns.itertuples(index=False)
-            ],
-            "missing_closes": [_iso(d) for d in self.missing_closes],
-            "missing_close_runs": [
-                {"start": _iso(a), "end": _iso(b), "rows": int(n)}
-                for a, b, n in self.missing_close_runs
-            ],
+            "largest_returns": [{"date": _iso(r.date), "return": _num(r[1]), "label": r.label}
+                                for r in self.largest_returns.itertuples(index=False)],
+            "missing_closes": isos(self.missing_closes),
+            "missing_close_runs": [{"start": _iso(a), "end": _iso(b), "rows": int(n)}
+                                   for a, b, n in self.missing_close_runs],
             "nonfinite_prices": [dict(c) for c in self.nonfinite_prices],
             "truncated_rows": [dict(c) for c in self.truncated_rows],
             "extreme_returns": [
-                {
-                    "date": _iso(r.date),
-                    "previous": _iso(r.previous),
-                    "return": _num(r[2]),
-                    "scales": _num(r.scales),
-                    "label": r.label,
-                    "reason": r.reason,
-                }
-                for r in self.extreme_returns.itertuples(index=False)
-            ],
+                {"date": _iso(r.date), "previous": _iso(r.previous), "return": _num(r[2]),
+                 "scales": _num(r.scales), "label": r.label, "reason": r.reason}
+                for r in self.extreme_returns.itertuples(index=False)],
             "extreme_rule": {"k": EXTREME_K, "abs": EXTREME_ABS, "scale": _num(self.scale)},
             "problems": int(self.problems),
         }
@@ -192,6 +145,9 @@ class DataCheck:
             more = f" ... (+{len(items) - limit})" if len(items) > limit else ""
             return (shown + more) if items else "none"
 
+        def listed(items, show, limit=12):
+            return ", ".join(show(x) for x in items[:limit]) or "none"
+
         roll_dates = list(self.roll_days["date"]) if len(self.roll_days) else []
         lines = [
             f"data check: {self.ticker} ({self.source}; calendar {self.calendar})",
@@ -200,13 +156,8 @@ class DataCheck:
             f"extra sessions ({len(self.extra_sessions)}): {dates(self.extra_sessions)}",
             f"duplicate dates ({len(self.duplicate_dates)}): {dates(self.duplicate_dates)}",
             f"non-positive prices ({len(self.nonpositive_prices)}): "
-            + (
-                ", ".join(
-                    f"{_iso(p['date'])} {p['column']}={p['value']:g}"
-                    for p in self.nonpositive_prices[:12]
-                )
-                or "none"
-            ),
+            + listed(self.nonpositive_prices, lambda p: f"{_iso(p['date'])} {p['column']}="
+                     f"{p['value']:g}"),
             f"zero or missing volume ({len(self.zero_volume)}): {dates(self.zero_volume)}",
             f"roll days ({len(self.roll_days)}): {dates(roll_dates)}",
             f"thin-trading periods ({len(self.thin_periods)}): "
@@ -218,29 +169,15 @@ class DataCheck:
             ),
             f"missing closes ({len(self.missing_closes)}): {dates(self.missing_closes)}",
             f"runs of missing closes ({len(self.missing_close_runs)}): "
-            + (
-                ", ".join(
-                    f"{_iso(a)}..{_iso(b)} ({n} row{'s' if n > 1 else ''})"
-                    for a, b, n in self.missing_close_runs[:8]
-                )
-                or "none"
-            ),
+            + listed(self.missing_close_runs,
+                     lambda r: f"{_iso(r[0])}..{_iso(r[1])} ({r[2]} row{'s' if r[2] > 1 else ''})",
+                     8),
             f"non-finite prices ({len(self.nonfinite_prices)}): "
-            + (
-                ", ".join(
-                    f"{c['date']} {c['column']}={c['text']!r} (line {c['line']})"
-                    for c in self.nonfinite_prices[:12]
-                )
-                or "none"
-            ),
+            + listed(self.nonfinite_prices,
+                     lambda c: f"{c['date']} {c['column']}={c['text']!r} (line {c['line']})"),
             f"truncated rows ({len(self.truncated_rows)}): "
-            + (
-                ", ".join(
-                    f"line {c['line']} ({c['date']}, {c['fields']} fields)"
-                    for c in self.truncated_rows[:12]
-                )
-                or "none"
-            ),
+            + listed(self.truncated_rows,
+                     lambda c: f"line {c['line']} ({c['date']}, {c['fields']} fields)"),
             f"extreme returns ({len(self.extreme_returns)}; |r - local median| > {EXTREME_K:g} "
             f"local robust scales off roll and thin days, or |r| > ln 2): "
             + ("none" if self.extreme_returns.empty else ""),
@@ -262,12 +199,10 @@ def _fmt(x, spec: str = ".4f") -> str:
 
 
 def _load(ticker: str, prices_dir, start, end) -> tuple[pd.DataFrame, str, list]:
-    """The prices, their source and the dates on more than one row of a snapshot file.
+    """The prices, their source and the repeated dates of a snapshot file inside ``[start, end]``.
 
-    A snapshot file with a repeated date inside ``[start, end]`` is read
-    keeping the first row of each date, so that the check reports the
-    repetition instead of stopping at it; a repetition outside the span
-    raises the loader's error, as a study would.
+    Such a file is read keeping the first row of each date, so that the check
+    reports the repetition; one outside the span raises, as in a study.
     """
     folder = resolve_prices_dir(prices_dir)
     if folder is None:
@@ -281,22 +216,15 @@ def _load(ticker: str, prices_dir, start, end) -> tuple[pd.DataFrame, str, list]
         if repeated and not duplicates:
             read_snapshot(ticker, folder, start, end)
     if duplicates:
-        logger.warning(
-            "%s: %d duplicated dates; the first row of each is used for the rest of the check",
-            ticker,
-            len(duplicates),
-        )
+        logger.warning("%s: %d duplicated dates; the first row of each is used for the rest of "
+                       "the check", ticker, len(duplicates))
     return frame, frame.attrs.get("provenance", {}).get("source", "unknown"), duplicates
 
 
 def _runs(flags: np.ndarray, idx: pd.DatetimeIndex) -> list[tuple]:
     """Runs of consecutive True rows: (first date, last date, rows)."""
-    out = []
-    padded = np.concatenate([[False], flags, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(int)))
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
-        out.append((idx[a], idx[b - 1], int(b - a)))
-    return out
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], flags, [False]]).astype(int)))
+    return [(idx[a], idx[b - 1], int(b - a)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def extreme_returns(returns: pd.Series, labels: pd.Series) -> tuple[pd.DataFrame, float]:
@@ -314,25 +242,19 @@ def extreme_returns(returns: pd.Series, labels: pd.Series) -> tuple[pd.DataFrame
     -------
     (pandas.DataFrame, float)
         The extreme returns (``date``, ``previous``, ``return``, ``scales``,
-        ``label``, ``reason``) in date order, and the robust scale :math:`s`.
+        ``label``, ``reason``) in date order, and the whole-series robust
+        scale :math:`s = 1.4826\,\mathrm{MAD}` (NaN below
+        :data:`MIN_RETURNS_FOR_SCALE` returns).
 
     Notes
     -----
-    With :math:`m_t` the median of the returns in the centred window of
-    :data:`EXTREME_WINDOW` rows around :math:`t` and
-    :math:`s_t = \max(1.4826\,\mathrm{median}(|r - m_t|),\ s/2)` over
-    that window (the MAD scaled to the standard deviation of a normal sample:
-    robust to the outliers it looks for, and local, so that a crash in a
-    turbulent month is judged against that month), floored at half the
-    whole-series scale :math:`s`, :math:`r_t` is extreme when
-    :math:`|r_t - m_t| > K s_t`, :math:`K =`
-    :data:`EXTREME_K`, on a day that is neither a roll nor thin (a contract
-    switch or a near-empty market explains a jump), or when
-    :math:`|r_t| > \ln 2` on any day (no roll doubles or halves a price). A
-    price typed 1000 times too large gives two extreme returns: the day it
-    appears and the day after. The robust scale needs
-    :data:`MIN_RETURNS_FOR_SCALE` returns; with fewer only the second rule
-    applies.
+    With :math:`m_t` the median in the centred window of :data:`EXTREME_WINDOW`
+    rows around :math:`t` and the local scale
+    :math:`s_t = \max(1.4826\,\mathrm{median}(|r - m_t|),\ s/2)` over that
+    window, :math:`r_t` is extreme when :math:`|r_t - m_t| > K s_t`
+    (:math:`K =` :data:`EXTREME_K`) on a day that is neither a roll nor thin,
+    or when :math:`|r_t| > \ln 2` on any day. Below
+    :data:`MIN_RETURNS_FOR_SCALE` returns only the second rule applies.
     """
     values = returns.to_numpy(dtype=float)
     ok = np.isfinite(values)
@@ -346,8 +268,7 @@ def extreme_returns(returns: pd.Series, labels: pd.Series) -> tuple[pd.DataFrame
         roll = dict(window=EXTREME_WINDOW, center=True, min_periods=MIN_RETURNS_FOR_SCALE // 2)
         centre = series.rolling(**roll).median().fillna(np.median(values[ok])).to_numpy()
         mad = (series - centre).abs().rolling(**roll).median().to_numpy()
-        # A calm stretch (an ETF with many unchanged closes) has a tiny MAD:
-        # half the whole-series scale is the floor.
+        # a calm stretch (many unchanged closes) has a tiny MAD
         local_scale = np.fmax(1.4826 * mad, 0.5 * scale)
     dist = np.abs(np.where(ok, values, 0.0) - centre)
     usable = np.isfinite(local_scale) & (local_scale > 0)
@@ -364,16 +285,9 @@ def extreme_returns(returns: pd.Series, labels: pd.Series) -> tuple[pd.DataFrame
         f"{'normal' if lab[i] == '-' else lab[i]} day"
         for i in pick
     ]
-    frame = pd.DataFrame(
-        {
-            "date": list(returns.index[pick]),
-            "previous": list(prev_dates.iloc[pick]),
-            "return": values[pick],
-            "scales": scales[pick],
-            "label": lab[pick],
-            "reason": reasons,
-        }
-    )
+    frame = pd.DataFrame({"date": list(returns.index[pick]),
+                          "previous": list(prev_dates.iloc[pick]), "return": values[pick],
+                          "scales": scales[pick], "label": lab[pick], "reason": reasons})
     return frame, scale
 
 
@@ -386,16 +300,6 @@ def _nonpositive(prices: pd.DataFrame) -> list[dict]:
             found += [{"date": d, "column": col, "value": float(v)}
                       for d, v in prices.loc[bad, col].items()]
     return sorted(found, key=lambda p: (p["date"], p["column"]))
-
-
-def _log_returns(close: pd.Series) -> pd.Series:
-    """:math:`\\ln(C_t / C_{t-1})` over consecutive rows; NaN where a close is missing or <= 0."""
-    values = close.to_numpy(dtype=float)
-    ret = np.full(values.size, np.nan)
-    positive = np.isfinite(values) & (np.nan_to_num(values, nan=0.0) > 0)
-    ok = positive[1:] & positive[:-1]
-    ret[1:][ok] = np.log(values[1:][ok] / values[:-1][ok])
-    return pd.Series(ret, index=close.index)
 
 
 def _labels(idx: pd.DatetimeIndex, rolls: pd.DataFrame, thin: pd.Series) -> pd.Series:
@@ -416,19 +320,15 @@ def _largest(returns: pd.Series, labels: pd.Series) -> pd.DataFrame:
 
 
 def _log_findings(ticker: str, check: DataCheck) -> None:
-    for name, items in (
-        ("missing sessions", check.missing_sessions),
-        ("extra sessions", check.extra_sessions),
-        ("duplicate dates", check.duplicate_dates),
-    ):
+    for name, items in (("missing sessions", check.missing_sessions),
+                        ("extra sessions", check.extra_sessions),
+                        ("duplicate dates", check.duplicate_dates)):
         if items:
             logger.info("%s: %d %s", ticker, len(items), name)
-    for name, items in (
-        ("rows without a close", check.missing_closes),
-        ("non-finite prices", check.nonfinite_prices),
-        ("truncated rows", check.truncated_rows),
-        ("extreme returns", check.extreme_returns),
-    ):
+    for name, items in (("rows without a close", check.missing_closes),
+                        ("non-finite prices", check.nonfinite_prices),
+                        ("truncated rows", check.truncated_rows),
+                        ("extreme returns", check.extreme_returns)):
         if len(items):
             logger.warning("%s: %s: %d (see the data check report)", ticker, name, len(items))
 
@@ -438,30 +338,23 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
 
     Parameters
     ----------
-    ticker : str
-        Yahoo symbol.
     prices_dir : path-like, optional
-        Snapshot folder; default ``$EVENTSTUDY_PRICES_DIR``, else Yahoo
-        through the cache (see :func:`eventstudy.prices.load_prices`).
+        Snapshot folder (:func:`eventstudy.prices.load_prices`).
     start, end : date-like, optional
         Inclusive bounds on the trade dates checked.
-
-    Returns
-    -------
-    DataCheck
 
     Raises
     ------
     UnsupportedFutureError
         For an ``=F`` symbol without a roll rule.
     DataError
-        When prices cannot be loaded (missing file, network down).
+        When prices cannot be loaded.
 
     Notes
     -----
-    Returns are :math:`r_t = \\ln(C_t / C_{t-1})` over consecutive rows; a
-    non-positive close gives a missing return. A return is labelled ``roll``
-    when its date is a roll day, else ``thin`` when its date is thin.
+    Returns are :math:`r_t = \\ln(C_t / C_{t-1})` over consecutive rows,
+    missing where a close is missing or not positive; a return is labelled
+    ``roll`` on a roll day, else ``thin`` on a thin day.
     """
     validate_ticker(ticker)
     if is_continuous_future(ticker):
@@ -472,32 +365,23 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
     expected = cal.trade_dates(idx[0], idx[-1])
     volume = prices.get("Volume")
     rolls = roll_days(ticker, idx, volume, close=prices["Close"])
-    returns = _log_returns(prices["Close"])
+    returns = pd.Series(log_returns(prices["Close"].to_numpy(dtype=float)), index=idx)
     labels = _labels(idx, rolls, thin_mask(ticker, prices))
     extreme, scale = extreme_returns(returns, labels)
     no_close = ~np.isfinite(prices["Close"].to_numpy(dtype=float))
     provenance = prices.attrs.get("provenance", {})
     check = DataCheck(
-        ticker=ticker,
-        calendar=cal.name,
-        source=source,
-        first=idx[0],
-        last=idx[-1],
-        rows=int(idx.size),
-        missing_sessions=list(expected.difference(idx)),
-        extra_sessions=list(idx.difference(expected)),
-        duplicate_dates=duplicates,
+        ticker=ticker, calendar=cal.name, source=source, first=idx[0], last=idx[-1],
+        rows=int(idx.size), missing_sessions=list(expected.difference(idx)),
+        extra_sessions=list(idx.difference(expected)), duplicate_dates=duplicates,
         nonpositive_prices=_nonpositive(prices),
         zero_volume=[] if volume is None else list(idx[(volume.isna() | (volume == 0)).to_numpy()]),
-        roll_days=rolls,
-        thin_periods=thin_periods(ticker, prices),
-        largest_returns=_largest(returns, labels),
-        missing_closes=list(idx[no_close]),
+        roll_days=rolls, thin_periods=thin_periods(ticker, prices),
+        largest_returns=_largest(returns, labels), missing_closes=list(idx[no_close]),
         missing_close_runs=_runs(no_close, idx),
         nonfinite_prices=list(provenance.get("nonfinite", [])),
         truncated_rows=list(provenance.get("short_rows", [])),
-        extreme_returns=extreme,
-        scale=scale,
+        extreme_returns=extreme, scale=scale,
     )
     _log_findings(ticker, check)
     return check
