@@ -32,8 +32,7 @@ TIDY_COLUMNS = [
     "event_id", "trade_date", "category", "direction", "group", "start", "end", "car",
     "car_se", "t",
     "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "lead_test", "lead_p", "lead_size",
-    "vol_ratio", "vol_ratio_p",
-    "n_days", "window_days",
+    "vol_ratio", "vol_ratio_p", "n_days", "window_days",
     "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
 ]
 
@@ -291,13 +290,9 @@ class EventStudyResults:
             inside, posc = self._positions(a.day0[u], a.rel_win)
             date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
             self._cache["ar"] = pd.DataFrame({
-                "event_id": np.repeat(self._ids[u], Lw),
-                "day": np.tile(a.rel_win, u.size),
-                "date": pd.DatetimeIndex(date.ravel()),
-                "ret": a.ret[u].ravel(),
-                "normal": a.normal[u].ravel(),
-                "ar": a.ar[u].ravel(),
-                "ar_se": a.ar_se[u].ravel(),
+                "event_id": np.repeat(self._ids[u], Lw), "day": np.tile(a.rel_win, u.size),
+                "date": pd.DatetimeIndex(date.ravel()), "ret": a.ret[u].ravel(),
+                "normal": a.normal[u].ravel(), "ar": a.ar[u].ravel(), "ar_se": a.ar_se[u].ravel(),
                 "roll": (self._roll[posc] & inside).ravel(),
                 "thin": (self._thin[posc] & inside).ravel(),
                 "missing": ((self._missing[posc] | ~inside) & ~self._roll[posc]).ravel(),
@@ -369,27 +364,20 @@ class EventStudyResults:
         ids = self._ids[u]
         td = ev.loc[ids, "trade_date"].to_numpy() if len(ids) else np.array([], "datetime64[ns]")
         frame = pd.DataFrame({
-            "event_id": np.repeat(ids, W),
-            "trade_date": pd.DatetimeIndex(np.repeat(td, W)),
+            "event_id": np.repeat(ids, W), "trade_date": pd.DatetimeIndex(np.repeat(td, W)),
             "category": np.repeat(ev.loc[ids, "category"].to_numpy(), W) if len(ids) else [],
             "direction": np.repeat(ev.loc[ids, "direction"].to_numpy(np.int64), W)
             if len(ids) else np.zeros(0, np.int64),
-            "group": np.repeat(self._group_of(u), W),
-            "start": np.tile(a.windows[:, 0], u.size),
-            "end": np.tile(a.windows[:, 1], u.size),
-            "car": a.car[u].ravel(),
-            "car_se": a.car_se[u].ravel(),
-            "t": a.tstat[u].ravel(),
-            "df": np.repeat(a.dof[u], W),
+            "group": np.repeat(self._group_of(u), W), "start": np.tile(a.windows[:, 0], u.size),
+            "end": np.tile(a.windows[:, 1], u.size), "car": a.car[u].ravel(),
+            "car_se": a.car_se[u].ravel(), "t": a.tstat[u].ravel(), "df": np.repeat(a.dof[u], W),
             "p": a.pvalue[u].ravel(),
             "sq_p": self._sq[u].ravel() if self._sq.size else np.zeros(0),
             "placebo_p": self._pp[u].ravel() if self._pp.size else np.zeros(0),
             "n_days": a.n_days[u].ravel(),
             "window_days": np.tile(a.windows[:, 1] - a.windows[:, 0] + 1, u.size),
-            "roll_days": counts["roll"].ravel(),
-            "thin_days": counts["thin"].ravel(),
-            "missing_days": counts["missing"].ravel(),
-            "cut_short": cut.ravel(),
+            "roll_days": counts["roll"].ravel(), "thin_days": counts["thin"].ravel(),
+            "missing_days": counts["missing"].ravel(), "cut_short": cut.ravel(),
             "overlaps": overlaps.ravel(),
         })
         for key in ("garch_se", "garch_t", "garch_p"):
@@ -658,10 +646,8 @@ class EventStudyResults:
         donors = list(self.study.donors)
         K = len(donors)
         return pd.DataFrame({
-            "event_id": np.repeat(nm["event_id"].to_numpy(), K),
-            "donor": np.tile(donors, len(nm)),
-            "weight": nm[donors].to_numpy().ravel(),
-            "rmspe": np.repeat(nm["rmspe"].to_numpy(), K),
+            "event_id": np.repeat(nm["event_id"].to_numpy(), K), "donor": np.tile(donors, len(nm)),
+            "weight": nm[donors].to_numpy().ravel(), "rmspe": np.repeat(nm["rmspe"].to_numpy(), K),
             "n_estimation": np.repeat(nm["n_estimation"].to_numpy(), K),
         })[cols]
 
@@ -687,11 +673,8 @@ class EventStudyResults:
         date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
         E, Le = posc.shape
         return pd.DataFrame({
-            "event_id": np.repeat(self._ids, Le),
-            "day": np.tile(a.rel_est, E),
-            "date": pd.DatetimeIndex(date.ravel()),
-            "used": used.ravel(),
-            "reason": reason.ravel(),
+            "event_id": np.repeat(self._ids, Le), "day": np.tile(a.rel_est, E),
+            "date": pd.DatetimeIndex(date.ravel()), "used": used.ravel(), "reason": reason.ravel(),
         })
 
     def dummy_regression(self) -> pd.DataFrame:
@@ -820,8 +803,7 @@ def _event_rows(ev, status, reason, n_estimation, offset) -> pd.DataFrame:
     return pd.DataFrame({
         "event_id": ev["id"].astype(str).to_numpy(),
         "trade_date": pd.DatetimeIndex(ev["trade_date"]) if len(ev) else pd.DatetimeIndex([]),
-        "title": titles.astype(str).to_numpy(),
-        "category": ev["category"].astype(str).to_numpy(),
+        "title": titles.astype(str).to_numpy(), "category": ev["category"].astype(str).to_numpy(),
         "direction": ev["direction"].astype("Int64").fillna(0).to_numpy(np.int64),
         "status": status, "reason": reason, "n_estimation": n_estimation,
         "_order": ev["_order"].to_numpy() if "_order" in ev else offset + np.arange(len(ev)),

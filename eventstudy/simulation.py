@@ -104,14 +104,10 @@ def load_return_arrays(prices_dir, asset, factors, *, exclude_thin_trading) -> R
                 "samples", asset, len(ret), int(data.roll.to_numpy(dtype=bool).sum()),
                 int((thin & valid).sum()))
     return ReturnArrays(
-        dates=pd.DatetimeIndex(ret.index),
-        y=ret[asset].to_numpy(dtype=np.float64),
+        dates=pd.DatetimeIndex(ret.index), y=ret[asset].to_numpy(dtype=np.float64),
         X=ret[list(factors)].to_numpy(dtype=np.float64).reshape(len(ret), len(factors)),
-        valid=valid,
-        est_ok=valid & ~thin if exclude_thin_trading else valid.copy(),
-        asset=asset,
-        factors=factors,
-        thin=thin,
+        valid=valid, est_ok=valid & ~thin if exclude_thin_trading else valid.copy(), asset=asset,
+        factors=factors, thin=thin,
     )
 
 
@@ -147,14 +143,9 @@ def synthetic_return_arrays(dist="normal", *, n_days=4000, n_factors=2, sigma=0.
     y = alpha + X @ np.asarray(beta, dtype=np.float64)[:n_factors] + sigma * eps
     ones = np.ones(n_days, dtype=bool)
     return ReturnArrays(
-        dates=pd.bdate_range("2000-01-03", periods=n_days, name="date"),
-        y=y,
-        X=X,
-        valid=ones,
-        est_ok=ones.copy(),
-        asset=f"iid-{dist}",
-        factors=tuple(f"F{j + 1}" for j in range(n_factors)),
-        thin=np.zeros(n_days, dtype=bool),
+        dates=pd.bdate_range("2000-01-03", periods=n_days, name="date"), y=y, X=X, valid=ones,
+        est_ok=ones.copy(), asset=f"iid-{dist}",
+        factors=tuple(f"F{j + 1}" for j in range(n_factors)), thin=np.zeros(n_days, dtype=bool),
     )
 
 
@@ -326,15 +317,10 @@ def _rate_table(rej, trials, windows, alpha, placebo_draws, n_events, setting):
         for w in range(len(windows)):
             n = int(trials[delta, t][w])
             rows.append({
-                "setting": str(setting),
-                "test": t,
+                "setting": str(setting), "test": t,
                 "window": f"[{int(windows[w, 0])}, {int(windows[w, 1])}]",
-                "start": int(windows[w, 0]),
-                "end": int(windows[w, 1]),
-                "abnormal": delta,
-                "rejections": int(r[w]),
-                "trials": n,
-                "rate": r[w] / n,
+                "start": int(windows[w, 0]), "end": int(windows[w, 1]), "abnormal": delta,
+                "rejections": int(r[w]), "trials": n, "rate": r[w] / n,
                 "mc_se": float(np.sqrt(alpha * (1 - alpha) * (
                     1.0 / n + (1.0 / placebo_draws if t == "event-placebo" else 0.0)))),
                 "n_events": int(n_events),

@@ -87,12 +87,9 @@ def header_facts(study, events, *, size_check=None, dates=None, tests=None) -> d
                                   "calendar"))
     titles = events["title"] if "title" in events.columns else events["event_id"]
     return {
-        "title": s.title or s.name or f"Event study of {s.asset}",
-        "description": s.description,
-        "asset": s.asset,
-        "unit": s.return_label,
-        "windows": tuple(tuple(int(v) for v in w) for w in s.windows),
-        "header": tuple(header),
+        "title": s.title or s.name or f"Event study of {s.asset}", "description": s.description,
+        "asset": s.asset, "unit": s.return_label,
+        "windows": tuple(tuple(int(v) for v in w) for w in s.windows), "header": tuple(header),
         "excluded": tuple(zip(excluded["event_id"].astype(str),
                               excluded["reason"].astype(str), strict=True)),
         "titles": dict(zip(events["event_id"].astype(str), titles.astype(str), strict=True)),
@@ -159,13 +156,11 @@ def reading_table(tidy, sizes=None, *, tests=None) -> pd.DataFrame:
         others.append(tuple(row))
     lead_p = tidy["lead_p"] if "lead_p" in tidy else pd.Series(np.nan, index=tidy.index)
     return pd.DataFrame({
-        "lead_test": lead,
-        "lead_p": lead_p.astype(float),
+        "lead_test": lead, "lead_p": lead_p.astype(float),
         "lead_size": (tidy["lead_size"] if "lead_size" in tidy else lead_p * np.nan).astype(
             float),
         "evidence": [fmt.grade(t, p) for t, p in zip(lead, lead_p, strict=True)],
-        "detectable": detectable,
-        "others": others,
+        "detectable": detectable, "others": others,
     }, index=tidy.index)
 
 
@@ -248,14 +243,10 @@ def build_summary(tidy, facts, *, group_tests=None, sizes=None, event_ids=None, 
     tests = _group_rows(group_tests, wins)
     return Summary(
         title=str(facts.get("title") or "Event study"),
-        description=str(facts.get("description") or ""),
-        header=tuple(facts.get("header") or ()),
-        rows=frame,
-        group_tests=tests,
-        reading=_reading_line(frame, clause),
+        description=str(facts.get("description") or ""), header=tuple(facts.get("header") or ()),
+        rows=frame, group_tests=tests, reading=_reading_line(frame, clause),
         notes=tuple(f"{e} excluded: {why}" for e, why in excluded.items() if e not in ids),
-        unit=str(facts.get("unit") or "return"),
-        alpha=alpha,
+        unit=str(facts.get("unit") or "return"), alpha=alpha,
     )
 
 
@@ -568,8 +559,7 @@ class Summary:
                         "r" if c in ("CAR (%)", "p") else "l" for c in t.columns)
         parts = [r"\begin{table}", r"\centering", r"\footnotesize",
                  rf"\caption{{{fmt.latex_escape(self.title)}: "
-                 rf"{fmt.latex_escape(self.caption())}}}",
-                 fmt.latex_tabular(t, align), "",
+                 rf"{fmt.latex_escape(self.caption())}}}", fmt.latex_tabular(t, align), "",
                  r"\par\smallskip " + fmt.latex_escape(self.reading)]
         parts += [r"\par " + fmt.latex_escape(n) for n in self.row_notes()]
         parts.append(r"\end{table}")
@@ -599,8 +589,7 @@ class Summary:
         return cls(
             title=title or first.title,
             description=description if title is not None else first.description,
-            header=_merge_headers({a: s.header for a, s in items}),
-            rows=rows,
+            header=_merge_headers({a: s.header for a, s in items}), rows=rows,
             group_tests=pd.concat(tests, ignore_index=True) if tests else first.group_tests,
             reading=readings[0] if len(readings) == 1 else " ".join(
                 f"{a}: {s.reading}" for a, s in items),

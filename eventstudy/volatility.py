@@ -179,9 +179,7 @@ def garch_variance(est_resid, horizon, *, dist="normal", min_obs=100) -> GarchVa
         path[h] = omega + (alpha + beta) * path[h - 1]
     sc2 = GARCH_SCALE**2
     return GarchVariance(
-        variance=path / sc2,
-        params=np.array([omega / sc2, alpha, beta, nu]),
-        sigma2=s2 / sc2,
+        variance=path / sc2, params=np.array([omega / sc2, alpha, beta, nu]), sigma2=s2 / sc2,
         converged=bool(res.convergence_flag == 0),
     )
 

@@ -44,13 +44,11 @@ def group_tests(arrays, idx, sign=None) -> dict:
     est = arrays.est_ar[idx] * s[..., None]
     return {
         "cross-sectional-t": cross_sectional_t(car),
-        "patell": patell_z(car, car_se, arrays.n[idx], arrays.k),
-        "bmp": bmp_t(car, car_se),
+        "patell": patell_z(car, car_se, arrays.n[idx], arrays.k), "bmp": bmp_t(car, car_se),
         "kolari-pynnonen": kolari_pynnonen_t(car, car_se, est),
         "corrado": corrado_rank(est, arrays.ar[idx] * s[..., None], arrays.rel_win,
                                 arrays.windows, car),
-        "generalized-sign": generalized_sign_z(car, est),
-        "wilcoxon": wilcoxon_signed_rank(car),
+        "generalized-sign": generalized_sign_z(car, est), "wilcoxon": wilcoxon_signed_rank(car),
     }
 
 
