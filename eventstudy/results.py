@@ -191,7 +191,6 @@ class EventStudyResults:
                 notes[r] = f"{notes[r]}; {why}" if notes[r] else why
         return frame.assign(lead_test=lead, lead_p=lead_p, lead_size=lead_size, note=notes)
 
-    # ------------------------------------------------------------------ groups
     @property
     def groups(self) -> dict:
         """The groups of the tests table: name -> (rows of :attr:`arrays`, sign per event)."""
@@ -244,7 +243,6 @@ class EventStudyResults:
         hit = self._events.loc[self._events["event_id"] == str(event_id), "title"]
         return str(hit.iloc[0]) if len(hit) else str(event_id)
 
-    # ------------------------------------------------------------------ tables
     def _tests_table(self, tests) -> pd.DataFrame:
         if tests is None or not len(tests):
             return pd.DataFrame({c: pd.Series(dtype=object) for c in TESTS_COLUMNS})
@@ -692,7 +690,6 @@ class EventStudyResults:
 
         return self._cached("dummy", build).copy()
 
-    # -------------------------------------------------- statsmodels-style accessors
     def _car_column(self, column: str, name: str) -> pd.Series:
         c = self._base_tidy()
         index = pd.MultiIndex.from_frame(c[["event_id", "start", "end"]])
@@ -727,7 +724,6 @@ class EventStudyResults:
         return pd.DataFrame({"lower": t["ci_lower"].to_numpy(), "upper": t["ci_upper"].to_numpy()},
                             index=index)
 
-    # ------------------------------------------------------------ display
     def summary(self, alpha: float = 0.05, *, event_ids=None, windows=None,
                 names=None) -> Summary:
         """The summary of these results: the reading of the headline events and windows.
@@ -766,7 +762,6 @@ class EventStudyResults:
     def _repr_html_(self) -> str:
         return self.summary().to_html()
 
-    # ------------------------------------------------------------- figures
     def cumulative(self):
         """Cumulative AR from the first window day and its variance γ'Vγ, both (E, Lw)."""
         a = self.arrays
