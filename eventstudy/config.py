@@ -1,36 +1,21 @@
 """The study specification: one validated object, from a TOML file or from code.
 
-A study file names everything an event study needs, one key per choice::
+A study file holds one key per field of :class:`Study`, e.g.::
 
-    title = "Corn futures and the tariff news"
     asset = "ZC=F"                    # or assets = ["ZC=F", "CORN", "ZC=F-ZW=F"]
     factors = ["SPY", "UUP"]
-    model = "market"                  # 'constant-mean' | 'market-adjusted' | 'market' | 'synthetic'
-    factor_lags = [-1, 0, 1]          # optional, market model: Dimson lead/lag factor returns
-    donors = ["ZW=F", "CL=F", "SPY"]  # model = "synthetic" only: the donor pool
-    returns = "log"                   # 'log' | 'simple'
-    estimation = [-250, -11]          # trading days relative to day 0
+    model = "market"
+    estimation = [-250, -11]
     windows = [[0, 0], [0, 1], [-1, 1], [-1, 5]]
     events = "../data/events.csv"     # relative to the study file
-    event_ids = ["tariff-hike", "truce"]   # optional subset
-    exclude_other_events = true
-    other_events = "study"            # 'study' | 'file': whose windows are "other events"
-    exclude_thin_trading = true
-    mask_rolls = true
-    min_estimation_days = 100
-    group_by = "direction"            # 'all' | 'direction' | any column of the events file
-    placebo_draws = 10000
     seed = 1
-    headline_events = ["truce"]       # optional: the events the answer box reports
-    headline_windows = [[0, 1]]       # optional: the windows it reports
 
-    [variants]                        # optional: robustness variants of this study
+    [variants]
     "the corn ETF instead" = { asset = "CORN" }
 
-:class:`Study` validates itself on construction, so a study built in code
-(``Study(asset="ZC=F", model="markt")``) and one read by
-:func:`load_study` fail with the same :class:`~eventstudy.exceptions.StudyConfigError`
-— naming the file when there is one, the key, the value and the fix.
+A study built in code and one read by :func:`load_study` fail with the same
+:class:`~eventstudy.exceptions.StudyConfigError`, naming the file when there
+is one, the key, the value and the fix.
 """
 
 from __future__ import annotations
@@ -54,23 +39,18 @@ __all__ = ["DEFAULT_EVENTS", "EVENT_TEST_COLUMNS", "EVENT_TEST_LABELS", "GroupBy
            "OtherEvents", "STUDY_KEYS", "Study", "error_prefix", "lag_name", "lagged_names",
            "load_study", "split_spread", "study_error"]
 
-#: How single-event tests model the event window's variance: the estimation
-#: sample's constant s², or a GARCH(1, 1) filtered forward (eventstudy.volatility).
+#: The window variance of the single-event tests: constant s², or GARCH(1, 1).
 Volatility = Literal["constant", "garch"]
 
-#: The built-in pooling choices of the tests table; any other column of the events
-#: file is accepted too (one group per value).
+#: Pooling of the tests table; any other column of the events file works too.
 GroupBy = Literal["all", "direction", "category"]
 
-#: Whose windows are "other events" for ``exclude_other_events``: the study's own
-#: events (after ``event_ids``), or every dated event of the events file.
+#: Whose windows are "other events" for ``exclude_other_events``.
 OtherEvents = Literal["study", "file"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
-
-#: The event catalogue shipped with the package (``data/events.csv`` in the source tree),
-#: the events of a study that names no events file.
+#: The event catalogue shipped with the package: the events of a study that names none.
 DEFAULT_EVENTS = Path(__file__).parent / "catalogue" / "events.csv"
 
 #: The single-event tests a study can report: the tidy-table column of each one's
@@ -83,30 +63,19 @@ EVENT_TEST_LABELS = {"event-t": "t test", "sq": "SQ test", "event-placebo": "pla
 
 
 _EXAMPLES = {
-    "name": 'name = "my-study"',
-    "title": 'title = "Corn futures and the tariff news"',
-    "description": 'description = "..."',
-    "asset": 'asset = "ZS=F"',
-    "assets": 'assets = ["ZS=F", "ZC=F", "ZS=F-ZC=F"]',
-    "factors": 'factors = ["SPY", "UUP"]',
-    "model": 'model = "market"',
-    "donors": 'donors = ["ZC=F", "ZW=F", "CL=F"]',
-    "factor_lags": "factor_lags = [-1, 0, 1]",
-    "returns": 'returns = "log"',
-    "estimation": "estimation = [-250, -11]",
-    "windows": "windows = [[0, 0], [0, 1], [-1, 1]]",
-    "events": 'events = "../data/events.csv"',
-    "event_ids": 'event_ids = ["tariff-hike", "truce"]',
+    "name": 'name = "my-study"', "title": 'title = "Corn futures and the tariff news"',
+    "description": 'description = "..."', "asset": 'asset = "ZS=F"',
+    "assets": 'assets = ["ZS=F", "ZC=F", "ZS=F-ZC=F"]', "factors": 'factors = ["SPY", "UUP"]',
+    "model": 'model = "market"', "donors": 'donors = ["ZC=F", "ZW=F", "CL=F"]',
+    "factor_lags": "factor_lags = [-1, 0, 1]", "returns": 'returns = "log"',
+    "estimation": "estimation = [-250, -11]", "windows": "windows = [[0, 0], [0, 1], [-1, 1]]",
+    "events": 'events = "../data/events.csv"', "event_ids": 'event_ids = ["tariff-hike", "truce"]',
     "exclude_other_events": "exclude_other_events = true",
     "other_events": 'other_events = "study"',
-    "exclude_thin_trading": "exclude_thin_trading = true",
-    "mask_rolls": "mask_rolls = true",
-    "min_estimation_days": "min_estimation_days = 100",
-    "group_by": 'group_by = "direction"',
-    "volatility": 'volatility = "garch"',
-    "placebo_draws": "placebo_draws = 10000",
-    "seed": "seed = 1",
-    "variants": '[variants] "the ETF instead" = { asset = "CORN" }',
+    "exclude_thin_trading": "exclude_thin_trading = true", "mask_rolls": "mask_rolls = true",
+    "min_estimation_days": "min_estimation_days = 100", "group_by": 'group_by = "direction"',
+    "volatility": 'volatility = "garch"', "placebo_draws": "placebo_draws = 10000",
+    "seed": "seed = 1", "variants": '[variants] "the ETF instead" = { asset = "CORN" }',
     "headline_events": 'headline_events = ["truce"]',
     "headline_windows": "headline_windows = [[0, 1]]",
 }
@@ -119,97 +88,74 @@ class Study:
     Parameters
     ----------
     name : str
-        Short name (a study file's stem); the default output folder is
-        ``out/<name>``. Letters, digits, ``.``, ``_`` and ``-`` only, so that
-        it can never leave the output folder.
-    title : str
-        One line describing the study, used as the summary's heading.
-    description : str
-        Free text shown under the title.
+        Short name (a study file's stem) and the default output folder
+        ``out/<name>``: letters, digits, ``.``, ``_`` and ``-`` only.
+    title, description : str
+        The summary's heading and the text under it.
     asset : str
         The ticker whose abnormal returns are measured; required (or ``assets``).
     assets : tuple of str or None
-        Several assets measured around the same events, each with the study's
-        factors (a factor equal to the asset is dropped for that asset), its
-        own calendar, contract rules and masks. ``"A-B"`` is the spread of two
-        futures: the difference of their log returns on A's trade dates. With
-        ``assets``, ``asset`` is the first of them.
+        Several assets around the same events, each with the study's factors
+        less itself, its own calendar and masks; ``"A-B"`` is the spread of two
+        futures (difference of log returns on A's dates). ``asset`` is the first.
     factors : tuple of str
-        Factor tickers of the normal-return model; default none, which suits
-        ``'constant-mean'`` only (``'market'`` and ``'market-adjusted'`` need
-        factors; with ``'synthetic'`` they are not used and set to none).
+        Factors of the normal-return model (``market`` and ``market-adjusted``
+        need them; ``synthetic`` sets them to none).
     model : {'constant-mean', 'market-adjusted', 'market', 'synthetic'}
-        Normal-return model; ``'synthetic'`` is a synthetic control on ``donors``
-        (see :func:`eventstudy.estimate.estimate_arrays`).
+        Normal-return model (:func:`eventstudy.estimate.estimate_arrays`).
     donors : tuple of str
-        The donor pool of ``model = 'synthetic'`` (at least two tickers, not
-        the asset); empty for every other model. With ``assets``, a donor
-        equal to an asset is dropped for that asset.
+        The donor pool of ``synthetic`` (two or more tickers, not the asset).
     factor_lags : tuple of int
-        Dimson (1979) lead/lag factor returns of the market model: the design
-        holds each factor's return ℓ trade days earlier for every ℓ listed
-        (ℓ = 1 the previous day's, ℓ = -1 the next day's; sorted on
-        validation). Default ``(0,)``, the plain market model. A lead may not
-        reach from the estimation window into the event window.
+        Dimson (1979) lags of the market model's factors (ℓ = 1 the previous
+        day's, -1 the next day's); ``(0,)`` is the plain model. A lead may not
+        reach the event window.
     returns : {'log', 'simple'}
-        Return definition.
     estimation : (int, int)
-        ``(T0, T1)``, the estimation window in trading days relative to day 0,
-        ``T0 < T1 <`` the first event-window day.
+        ``(T0, T1)`` in trading days relative to day 0, T1 before every window.
     windows : tuple of (int, int)
-        Event windows ``(start, end)`` with ``start <= end``.
+        Event windows ``(start, end)``, start <= end.
     events : pathlib.Path
-        The events file; default the catalogue shipped with the package.
-        A relative path is relative to the study file (or, in code, to the
-        working directory).
+        The events file (default the packaged catalogue), relative to the
+        study file or, in code, to the working directory.
     event_ids : tuple of str or None
-        The events used; ``None`` means every aligned event of the file.
+        The events used (None: every aligned event).
     exclude_other_events : bool
-        Drop estimation days that fall in another event's widest window.
+        Drop estimation days inside another event's widest window.
     other_events : {'study', 'file'}
-        Which events count as "other events": the study's own (after
-        ``event_ids``) or every dated event of the events file.
+        Whose windows count as other events': the study's events or the file's.
     exclude_thin_trading : bool
         Drop thin-trading (delivery-period) days from estimation samples.
     mask_rolls : bool
-        Mask returns spanning a contract switch of the asset or a factor.
+        Mask returns spanning a contract switch.
     min_estimation_days : int
-        Fewest usable estimation days; an event with fewer is excluded.
+        Fewest usable estimation days of an event.
     group_by : str
-        Pooling of events in the tests table (``'all'`` always included):
-        ``'all'``; ``'direction'`` (escalation, de-escalation and the
-        direction-signed group); or any other column of the events file
-        (``'category'``, ``'agriculture'``, ...), one group per value.
+        Pooling of the tests table besides ``all``: ``direction`` (with the
+        direction-signed group) or any column of the events file.
     volatility : {'constant', 'garch'}
-        ``'garch'`` adds single-event tests whose window variance is a
-        GARCH(1, 1) forecast (parameters fitted once on the asset's
-        market-model residuals, filtered forward from each event's
-        estimation sample): ``garch_se, garch_t, garch_p`` in the tidy table.
+        ``garch`` adds the fixed-parameter GARCH(1, 1) tests
+        (:mod:`eventstudy.volatility`) as ``garch_se, garch_t, garch_p``.
     placebo_draws : int
-        Draws of the placebo (pseudo-event) distribution; 0 turns it off.
+        Pseudo-events of the placebo distribution; 0 turns it off.
     seed : int
-        Seed of the placebo draws and of the size check's simulation.
+        Seed of the placebo draws and of the size check.
     headline_events : tuple of str or None
-        The events the answer box reports (default: every used event).
+        The events the summary reads (default every used event).
     headline_windows : tuple of (int, int) or None
-        The windows it reports, among ``windows`` (default: the first two).
+        Its windows, among ``windows`` (default the first two).
     variants : dict of str -> dict
-        Robustness variants specific to this study: label -> changes of
-        study keys (see :func:`eventstudy.report.tables.robustness_table`,
-        which adds the generic ones); each variant must itself be a valid study.
+        Robustness variants: label -> changes of study keys.
     path : pathlib.Path or None
-        The study file that was read (``None`` for a study built in code).
+        The study file read (None in code).
 
     Raises
     ------
     StudyConfigError
-        For a study without an asset, any value of the wrong type or outside
-        its set, an estimation window that does not end before the earliest
-        event window, an events file that does not exist. The message starts
-        with the study file's path when there is one. Whether the events file
-        holds ``event_ids``, ``headline_events`` and the ``group_by`` column is
-        checked where the events are read
-        (:func:`eventstudy.analysis.select_events`).
+        A missing asset, a value of the wrong type or outside its set, an
+        estimation window that does not end before the windows, a missing
+        events file; the message starts with the file's path when there is one.
+        Whether the events hold ``event_ids``, ``headline_events`` and the
+        ``group_by`` column is checked by :func:`eventstudy.analysis.select_events`.
     """
 
     name: str = "study"
@@ -245,13 +191,7 @@ class Study:
             object.__setattr__(self, key, value)
 
     def replace(self, **changes) -> Study:
-        """A validated copy with ``changes`` applied (for robustness variants).
-
-        Raises
-        ------
-        StudyConfigError
-            An unknown key (the message lists the valid ones) or an invalid value.
-        """
+        """A validated copy with ``changes`` applied (StudyConfigError for an unknown key)."""
         unknown = sorted(set(changes) - set(STUDY_KEYS) - {"path"})
         if unknown:
             raise StudyConfigError(
@@ -281,8 +221,7 @@ class Study:
 
     @property
     def design_columns(self) -> tuple[str, ...]:
-        """The normal-return design's columns: each regressor at each of ``factor_lags``
-        (:func:`lagged_names`; the regressors themselves without lags)."""
+        """The normal-return design's columns: each regressor at each of ``factor_lags``."""
         return lagged_names(self.regressors, self.factor_lags)
 
     @property
@@ -292,8 +231,7 @@ class Study:
 
     @property
     def tickers(self) -> tuple[str, ...]:
-        """Every price series the study reads: the assets (both legs of a spread), the
-        factors, the donors."""
+        """Every price series the study reads: assets (both legs of a spread), factors, donors."""
         out: list[str] = []
         for a in (*(self.assets or (self.asset,)), *self.factors, *self.donors):
             for t in split_spread(a):
@@ -329,11 +267,7 @@ def split_spread(asset: str) -> tuple[str, ...]:
 
 
 def lag_name(factor: str, lag: int) -> str:
-    """The design column of ``factor``'s return ``lag`` trade days earlier.
-
-    ``SPY`` for lag 0, ``SPY_lag1`` for the previous day's, ``SPY_lead1`` for
-    the next day's.
-    """
+    """The design column of ``factor`` at ``lag``: ``SPY``, ``SPY_lag1``, ``SPY_lead1``."""
     lag = int(lag)
     if lag == 0:
         return str(factor)
@@ -352,11 +286,7 @@ def error_prefix(path) -> str:
 
 def study_error(prefix: str, key: str, value, problem: str, fix: str | None = None
                 ) -> StudyConfigError:
-    """The error of one study key: ``<prefix><key> = <value>: <problem>; <fix>``.
-
-    ``fix`` defaults to the key's example (``write it as factors = [...]``);
-    values are shown as the user wrote them (tuples as lists, paths as strings).
-    """
+    """The error of one study key: ``<prefix><key> = <value>: <problem>; <fix>``."""
     fix = fix or f"write it as {_EXAMPLES.get(key, key)}"
     return StudyConfigError(f"{prefix}{key} = {_show(value)}: {problem}; {fix}")
 
@@ -391,10 +321,15 @@ class _Checker:
 
     def strings(self, key, value) -> tuple[str, ...]:
         if not isinstance(value, (list, tuple)) or not all(
-            isinstance(v, str) and v.strip() for v in value
-        ):
+                isinstance(v, str) and v.strip() for v in value):
             self.fail(key, value, "expected a list of non-empty strings")
         return tuple(value)
+
+    def distinct(self, key, values, what: str) -> None:
+        duplicated = sorted({v for v in values if values.count(v) > 1})
+        if duplicated:
+            self.fail(key, list(values), f"listed twice: {', '.join(duplicated)}",
+                      f"list each {what} once")
 
     def option(self, key, value, literal) -> str:
         try:
@@ -403,11 +338,8 @@ class _Checker:
             self.fail(key, value, str(exc))
 
     def pair(self, key, value, what: str) -> tuple[int, int]:
-        if (
-            not isinstance(value, (list, tuple))
-            or len(value) != 2
-            or any(isinstance(v, bool) or not isinstance(v, int) for v in value)
-        ):
+        if not isinstance(value, (list, tuple)) or len(value) != 2 or any(
+                isinstance(v, bool) or not isinstance(v, int) for v in value):
             self.fail(key, value, f"expected {what} as two integers [start, end]")
         return int(value[0]), int(value[1])
 
@@ -480,10 +412,7 @@ def _check_assets(check: _Checker, study) -> dict:
     assets = check.strings("assets", study.assets)
     if not assets:
         check.fail("assets", [], "empty list", 'list the assets, e.g. assets = ["ZS=F"]')
-    duplicated = sorted({a for a in assets if assets.count(a) > 1})
-    if duplicated:
-        check.fail("assets", list(assets), f"listed twice: {', '.join(duplicated)}",
-                   "list each asset once")
+    check.distinct("assets", assets, "asset")
     for a in assets:
         legs = a.split("-") if "-" in a and "=" in a else [a]
         if len(legs) == 2 and legs[0] == legs[1]:
@@ -520,10 +449,7 @@ def _check_factors(check: _Checker, study, model: str, asset: str) -> dict:
     if model == "market-adjusted" and len(factors) != 1:
         check.fail("factors", list(factors), "the 'market-adjusted' model subtracts one market "
                    "return", 'give exactly one factor, e.g. factors = ["SPY"]')
-    duplicated = sorted({f for f in factors if factors.count(f) > 1})
-    if duplicated:
-        check.fail("factors", list(factors), f"listed twice: {', '.join(duplicated)}",
-                   "list each factor once")
+    check.distinct("factors", factors, "factor")
     if study.assets is None and asset in factors:
         check.fail("factors", list(factors), "the asset cannot also be a factor", "remove it")
     return {"factors": factors}
@@ -588,15 +514,12 @@ def _check_events_path(check: _Checker, study) -> Path:
 
 def _check_ids(check: _Checker, key: str, ids, fix_empty: str, *,
                distinct: bool = True) -> tuple[str, ...]:
-    """A non-empty list of event ids, each once when ``distinct`` (whether the events hold
-    them is checked where the events are read, :func:`eventstudy.analysis.select_events`)."""
+    """A non-empty list of event ids, each once when ``distinct``."""
     ids = check.strings(key, ids)
     if not ids:
         check.fail(key, list(ids), "empty list", fix_empty)
-    duplicated = sorted({i for i in ids if ids.count(i) > 1}) if distinct else []
-    if duplicated:
-        check.fail(key, list(ids), f"listed twice: {', '.join(duplicated)}",
-                   "list each id once")
+    if distinct:
+        check.distinct(key, ids, "id")
     return ids
 
 
@@ -616,10 +539,7 @@ def _check_headline_windows(check: _Checker, windows, pairs) -> tuple[tuple[int,
 
 
 def _check_donors(check: _Checker, study, model: str, asset: str) -> dict:
-    """The donor pool: a list of two or more tickers for ``synthetic``, none otherwise.
-
-    With ``synthetic`` the factors are not used and are set to none.
-    """
+    """The donor pool of ``synthetic`` (factors then set to none); none for other models."""
     donors = check.strings("donors", study.donors)
     if model != "synthetic":
         if donors:
@@ -631,10 +551,7 @@ def _check_donors(check: _Checker, study, model: str, asset: str) -> dict:
         check.fail("donors", list(donors), f"a synthetic control needs a donor pool of at least "
                    f"two series; got {len(donors)}", 'list two or more, e.g. donors = ["ZC=F", '
                    '"ZW=F", "CL=F"]')
-    duplicated = sorted({d for d in donors if donors.count(d) > 1})
-    if duplicated:
-        check.fail("donors", list(donors), f"listed twice: {', '.join(duplicated)}",
-                   "list each donor once")
+    check.distinct("donors", donors, "donor")
     spreads = [d for d in donors if len(split_spread(d)) > 1]
     if spreads:
         check.fail("donors", list(donors), f"a donor is one price series; got the spread "
@@ -730,25 +647,13 @@ def _read_toml(path: Path) -> dict:
 def load_study(path) -> Study:
     """Read and validate a study file.
 
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The TOML study file.
-
-    Returns
-    -------
-    Study
+    Relative ``events`` paths are resolved against the study file's folder.
 
     Raises
     ------
     StudyConfigError
-        For a missing, unreadable or malformed file, an unknown key (the
-        message lists the valid keys), and every error of :class:`Study`.
-
-    Notes
-    -----
-    Relative ``events`` paths are resolved against the study file's folder, so
-    a study runs the same from any working directory.
+        A missing, unreadable or malformed file, an unknown key (the message
+        lists the valid ones), and every error of :class:`Study`.
     """
     path = Path(path)
     raw = _read_toml(path)

@@ -1,11 +1,4 @@
-"""Regressions on a study's returns panel: the dummy-variable event study and Dimson leads/lags.
-
-:func:`dummy_regression` is the second estimator of the CARs: one OLS of the
-asset's returns on the factors and a dummy per event-window day, with the
-classical, window-HAC and Newey–West standard errors of each CAR.
-:func:`lead_lag_regression` (and :func:`lead_lag_check` on a study's own
-prices) measure whether leads and lags of the factors explain the asset.
-"""
+"""Regressions on a study's returns panel: the dummy-variable event study and Dimson leads/lags."""
 
 from __future__ import annotations
 
@@ -34,108 +27,61 @@ def newey_west_lags(nobs: int) -> int:
 
 def dummy_regression(study: Study, panel, events: pd.DataFrame, *, maxlags: int | None = None,
                      classical: pd.DataFrame | None = None) -> pd.DataFrame:
-    """CARs from one OLS with a dummy per event-window day and HAC standard errors.
+    """CARs from one OLS with a dummy per event-window day, with classical and HAC standard errors.
 
     Parameters
     ----------
     study : Study
-        The asset, its factors (with ``factor_lags``, the lagged factors), the
-        windows, ``exclude_thin_trading``; ``estimation`` only fixes where the
-        sample starts.
+        The asset, its factors (lagged with ``factor_lags``), the windows,
+        ``exclude_thin_trading``; ``estimation`` fixes where the sample starts.
     panel : ReturnData or DataFrame
         The returns panel (:func:`eventstudy.panel.check_panel`).
     events : DataFrame
         Aligned events (``id``, ``trade_date``).
     maxlags : int, optional
-        Newey-West lags; default floor(4 (T/100)^(2/9)) with T the sample size
-        (Newey and West 1994).
+        Newey–West lags; default :func:`newey_west_lags` of the sample size.
     classical : DataFrame, optional
-        A CAR table (:attr:`EventStudyResults.car`); its ``car, car_se, t, p,
-        n_days`` are joined as ``*_classical`` columns beside the dummy ones.
+        A CAR table whose ``car, car_se, t, p, n_days`` are joined as
+        ``*_classical`` columns.
 
     Returns
     -------
     DataFrame
-        One row per (event, window): ``event_id, start, end, car, car_se, t, p,
-        n_days`` — the headline columns, with the classical OLS standard error
-        of the contrast (valid for one-observation dummies: it equals the
-        prediction-error variance of the market model; Student t with the
-        regression's residual degrees of freedom); ``car_se_window, t_window,
-        p_window`` (the window-HAC se of the Notes; normal p); and, as a
-        diagnostic only, ``car_se_hac, t_hac, p_hac`` (statsmodels' Newey–West
-        HAC se) with ``hac_unreliable`` (True where that HAC se rests on
-        one-observation dummies — every CAR with a day, in this design);
-        ``attrs`` holds ``nobs``, ``maxlags``, ``first``, ``last`` (the
-        sample) and ``n_dummies``.
+        Per (event, window): ``event_id, start, end, car, car_se, t, p, n_days``
+        with the classical se (Student t, residual df); ``car_se_window,
+        t_window, p_window`` (window HAC, normal p); ``car_se_hac, t_hac,
+        p_hac`` (statsmodels' Newey–West) and ``hac_unreliable``. ``attrs``:
+        ``nobs, maxlags, first, last, n_dummies``.
 
     Notes
     -----
-    Sample: the contiguous stretch of the asset's trade dates from the earliest
-    located event's estimation start (day 0 + T0, or the first date) to the
-    latest event's widest-window end, less the days whose asset or factor
-    return is missing or that span a roll, and — when ``exclude_thin_trading``
-    — thin days outside every event window. The regression is
+    Sample: the trade dates from the earliest event's estimation start to the
+    latest event's widest-window end, less missing and roll days (and thin days
+    outside the windows with ``exclude_thin_trading``).
+    R_t = α + β'X_t + Σ_d δ_d D_{d,t} + ε_t with one dummy per trade day inside
+    some event's widest window (shared between events); CAR = c'δ̂ for the 0/1
+    contrast c of the event's window days (Karafiath 1988), Var(CAR) = c'Σc.
 
-    .. math:: R_t = α + β'X_t + Σ_d δ_d D_{d,t} + ε_t,
-
-    with one dummy D_d for each distinct calendar trade day d inside some
-    event's widest window [min start, max end]. A day inside the windows of
-    two events gets one dummy, shared: each event's CAR over [a, b] is
-    Σ δ_d over its own window days, so a shared day counts in both CARs (the
-    two CARs are then correlated, which the covariance below carries).
-    Var(CAR) = c'Σc with Σ the Newey-West (Bartlett kernel) covariance of
-    statsmodels' ``OLS(...).fit(cov_type="HAC")`` and c the 0/1 contrast of the
-    event's dummies; t = CAR/se, p two-sided from the normal distribution
-    (statsmodels' default for HAC). Events without a trade date or after the
-    data are left out.
-
-    **The HAC se of a one-observation dummy is unreliable.** A dummy that is 1
-    on one observation has leverage 1: it fits that observation exactly, the
-    residual there is 0, and the Newey-West "meat" Σ_t Σ_s w_|t-s| x_t e_t
-    e_s x_s' for its coefficient is built from that zero residual and the
-    neighbours' residuals only, so the HAC variance of δ_d is close to 0
-    (the call logs the median ratio of the HAC to the classical se). This
-    is the known downward bias of heteroskedasticity- (and autocorrelation-)
-    consistent estimators at high-leverage points (Chesher and Jewitt 1987;
-    MacKinnon and White 1985), in its extreme form. The HAC column is kept
-    (statsmodels' estimator, as specified) but flagged in ``hac_unreliable``
-    and a warning is logged once per call.
-    Two estimates stand beside it:
-
-    - ``car_se`` (classical): c'(s² (D'D)⁻¹)c from the same regression, D its
-      design, s² = SSR/(T - p) — the classical se, which equals the
-      prediction-error variance of the market model on the non-dummy days.
-    - ``car_se_window`` (window HAC): with one-observation dummies, the
-      estimates of θ = (α, β) equal the factor-only OLS on the rows without
-      a dummy, and δ̂_d = ε_d - z_d'(θ̂ - θ), z_d = (1, X_d). So
-      CAR = c'ε_D - g'(θ̂ - θ) with g = Σ_d c_d z_d, and
-
-      .. math:: \\widehat{Var}(CAR) = \\sum_{d,d'} c_d c_{d'}
-                w_{|i_d - i_{d'}|}\\hat\\gamma(|i_d - i_{d'}|)
-                + g'\\hat\\Sigma_\\theta g,
-
-      where i_d is the row of day d in the sample, γ̂(h) = (1/n₀) Σ_t e_t
-      e_{t-h} the autocovariance of the factor-only residuals e (n₀ rows
-      without a dummy, lags counted in their row order),
-      w_h = 1 - h/(L + 1) for h <= L and 0 beyond (Bartlett weights, L the
-      Newey-West lag, so the matrix is positive semi-definite), and
-      Σ̂_θ the statsmodels Newey-West covariance of θ̂ in the factor-only
-      regression with the same L. It treats the window errors as
-      independent of θ̂ (the estimation sample's errors), as the classical
-      prediction-error variance does, and allows serial correlation within
-      the window and in θ̂.
+    ``car_se``: Σ = s²(D'D)⁻¹, the market model's prediction-error variance.
+    ``car_se_hac``: Σ the Newey–West covariance; a one-observation dummy has
+    leverage 1 and residual 0, so this se collapses towards 0 (Chesher and
+    Jewitt 1987; MacKinnon and White 1985) and is flagged. ``car_se_window``:
+    Σ_{d,d'} c_d c_d' w_{|i_d - i_d'|} γ̂(|i_d - i_d'|) + g'Σ̂_θ g, with γ̂ the
+    autocovariances of the factor-only residuals on the rows without a dummy,
+    Bartlett weights w_h = 1 - h/(L + 1), g = Σ_d c_d (1, X_d) and Σ̂_θ the
+    Newey–West covariance of the factor-only fit.
 
     References
     ----------
     Chesher, A., Jewitt, I. (1987). The bias of a heteroskedasticity
     consistent covariance matrix estimator. Econometrica, 55(5), 1217-1222.
+    Karafiath, I. (1988). Using dummy variables in the event methodology.
+    Financial Review, 23(3), 351-357.
     MacKinnon, J. G., White, H. (1985). Some heteroskedasticity-consistent
     covariance matrix estimators with improved finite sample properties.
     Journal of Econometrics, 29(3), 305-325.
     Newey, W. K., West, K. D. (1994). Automatic lag selection in covariance
     matrix estimation. Review of Economic Studies, 61(4), 631-653.
-    Karafiath, I. (1988). Using dummy variables in the event methodology.
-    Financial Review, 23(3), 351-357.
     """
     s = _dummy_sample(study, panel, events)
     nobs = s["rows"].size
@@ -152,21 +98,14 @@ def dummy_regression(study: Study, panel, events: pd.DataFrame, *, maxlags: int 
             columns={c: f"{c}_classical" for c in cols}
         )
         out = out.merge(right, on=["event_id", "start", "end"], how="left")
-    out.attrs.update(
-        {
-            "method": "dummy-variable OLS, Newey-West HAC",
-            "nobs": int(nobs),
-            "maxlags": lags,
-            "first": s["dates"][s["first"]],
-            "last": s["dates"][s["last"]],
-            "n_dummies": int(s["dummy_days"].size),
-        }
-    )
+    out.attrs.update({"method": "dummy-variable OLS, Newey-West HAC", "nobs": int(nobs),
+                      "maxlags": lags, "first": s["dates"][s["first"]],
+                      "last": s["dates"][s["last"]], "n_dummies": int(s["dummy_days"].size)})
     return out
 
 
 def _dummy_sample(study: Study, panel, events) -> dict:
-    """The regression's rows, dummy days and each event's day 0 (see :func:`dummy_regression`)."""
+    """The regression's rows, dummy days and each event's day 0."""
     panel = check_panel(panel, [study.asset, *study.regressors])
     returns = lagged_factors(panel.returns, study.regressors, study.factor_lags, panel.roll)
     events = check_events(events)
@@ -267,27 +206,14 @@ def _dummy_table(ids, wins, C, n_days, fit: dict, lags: int) -> pd.DataFrame:
             "the headline car_se is the OLS one, car_se_hac is a diagnostic",
             int(one_obs.sum()), ratio,
         )
-    return pd.DataFrame(
-        {
-            "event_id": np.repeat(ids, W),
-            "start": np.tile(wins[:, 0], E),
-            "end": np.tile(wins[:, 1], E),
-            "car": car,
-            # headline: the classical OLS se, valid for one-observation dummies
-            "car_se": se_ols,
-            "t": t_ols,
-            "p": 2.0 * special.stdtr(fit["df_resid"], -np.abs(t_ols)),
-            "n_days": n_days,
-            "car_se_window": se_win,
-            "t_window": t_win,
-            "p_window": 2.0 * special.ndtr(-np.abs(t_win)),
-            # diagnostic: statsmodels' Newey-West HAC, which collapses here
-            "car_se_hac": se,
-            "t_hac": t,
-            "p_hac": 2.0 * special.ndtr(-np.abs(t)),
-            "hac_unreliable": one_obs,
-        }
-    )
+    return pd.DataFrame({
+        "event_id": np.repeat(ids, W), "start": np.tile(wins[:, 0], E),
+        "end": np.tile(wins[:, 1], E), "car": car, "car_se": se_ols, "t": t_ols,
+        "p": 2.0 * special.stdtr(fit["df_resid"], -np.abs(t_ols)), "n_days": n_days,
+        "car_se_window": se_win, "t_window": t_win, "p_window": 2.0 * special.ndtr(-np.abs(t_win)),
+        "car_se_hac": se, "t_hac": t, "p_hac": 2.0 * special.ndtr(-np.abs(t)),
+        "hac_unreliable": one_obs,
+    })
 
 
 def _bartlett_autocov(e, lags):
@@ -307,33 +233,26 @@ def lead_lag_regression(study: Study, panel, lags=(-1, 0, 1), *, start=None, end
     study : Study
         The asset, its ``factors`` and ``exclude_thin_trading``.
     panel : ReturnData or DataFrame
-        Returns on the trade dates (the exchange calendar's), with the asset
-        and the factors; roll days are left out (and shifted returns from them
-        are missing), thin-trading days too with ``exclude_thin_trading``.
+        Returns on the trade dates; roll days (and thin days with
+        ``exclude_thin_trading``) are left out.
     lags : sequence of int
-        The Dimson lags (must include 0; see
-        :func:`eventstudy.panel.lagged_factors`).
+        The Dimson lags, including 0.
     start, end : date-like, optional
         The sample's first and last trade dates.
     maxlags : int, optional
-        Newey-West lags; default floor(4 (T/100)^(2/9)).
+        Newey–West lags; default :func:`newey_west_lags`.
 
     Returns
     -------
     DataFrame
-        One row per factor and lag and one per factor's sum: ``factor, lag``
-        (an integer, or ``'sum'``), ``term, coef, se_hac, t_hac, p_hac``.
-        ``attrs``: ``nobs, maxlags, first, last, r2_base`` (the plain market
-        model), ``r2_lagged`` (with the leads and lags), both on the same
-        days (those where every lagged return exists).
+        Per factor and lag, and per factor's sum: ``factor, lag, term, coef,
+        se_hac, t_hac, p_hac``. ``attrs``: ``nobs, maxlags, first, last,
+        r2_base, r2_lagged`` (the plain and lagged models on the same days).
 
     Notes
     -----
-    R_t = α + Σ_f Σ_ℓ β_fℓ R_f,t-ℓ + ε_t by OLS over the sample, with
-    statsmodels' Newey-West (Bartlett) HAC covariance V; the summed beta of
-    factor f is Σ_ℓ β_fℓ with se √(1'V_f 1) (Dimson 1979). The plain model
-    R_t = α + Σ_f β_f R_f,t + ε_t is fitted on the same days, so that the two
-    R² compare like with like.
+    R_t = α + Σ_f Σ_ℓ β_fℓ R_f,t-ℓ + ε_t with the Newey–West covariance V; the
+    summed beta Σ_ℓ β_fℓ has se √(1'V_f 1) (Dimson 1979).
     """
     import statsmodels.api as sm
 
@@ -386,18 +305,7 @@ def lead_lag_regression(study: Study, panel, lags=(-1, 0, 1), *, start=None, end
 
 def lead_lag_check(study: Study, lags=(-1, 0, 1), *, start=None, end=None, prices_dir=None,
                    maxlags=None):
-    """Do leads and lags of the factors matter for the study's asset? One regression each way.
-
-    Runs :func:`lead_lag_regression` on the study's returns panel (its asset
-    and factors on the asset's exchange calendar, rolls masked, thin-trading
-    days out with ``exclude_thin_trading``; :func:`eventstudy.panel.study_returns`),
-    between ``start`` and ``end``.
-
-    Returns
-    -------
-    DataFrame
-        See :func:`lead_lag_regression`.
-    """
+    """Do leads and lags of the factors matter? :func:`lead_lag_regression` on the study's panel."""
     market = (study.replace(model="market", donors=(), factor_lags=(0,))
               if study.model == "synthetic" else study)
     panel, _ = study_returns(market, prices_dir=prices_dir)

@@ -1,22 +1,11 @@
 """Results of an event study: one immutable object that carries the whole answer.
 
-:class:`EventStudyResults` is built once by :func:`eventstudy.analysis.fit`
-(which :func:`eventstudy.analysis.analyse` calls for a study file) and not
-changed afterwards; it carries its :class:`~eventstudy.config.Study`
-(``results.study``), the returns panel (``results.data``), the events given
-(``results.catalogue``) and the engine's inputs (``results.design``). Its
-canonical table is :meth:`EventStudyResults.tidy` — one row per event and
-CAR window with the CAR, its standard error, t, df, p, the interval, the SQ
-and placebo p-values, the window's flags and a note that explains every
-missing value. The statsmodels-style accessors read from it:
-
-- :attr:`~EventStudyResults.params` / :attr:`~EventStudyResults.cars`,
-  :attr:`~EventStudyResults.bse`, :attr:`~EventStudyResults.tvalues`,
-  :attr:`~EventStudyResults.pvalues` and :meth:`~EventStudyResults.conf_int`
-  are all about the **CARs**, the estimates of an event study, indexed by
-  ``(event_id, start, end)``, so that they line up as they do in statsmodels;
-- the coefficients of each event's *normal-return model* are a different
-  thing and live in :meth:`~EventStudyResults.normal_model`.
+:class:`EventStudyResults` is built by :func:`eventstudy.analysis.fit` and
+not changed afterwards. Its canonical table is
+:meth:`EventStudyResults.tidy`, one row per event and CAR window; the
+statsmodels-style accessors (``params``, ``bse``, ``tvalues``, ``pvalues``,
+``conf_int``) read the CARs from it, indexed by ``(event_id, start, end)``.
+The normal-return model's coefficients are :meth:`~EventStudyResults.normal_model`.
 """
 
 from __future__ import annotations
@@ -43,8 +32,7 @@ TIDY_COLUMNS = [
     "event_id", "trade_date", "category", "direction", "group", "start", "end", "car",
     "car_se", "t",
     "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "lead_test", "lead_p", "lead_size",
-    "vol_ratio", "vol_ratio_p",
-    "n_days", "window_days",
+    "vol_ratio", "vol_ratio_p", "n_days", "window_days",
     "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
 ]
 
@@ -64,31 +52,20 @@ def _days_text(days) -> str:
 class EventStudyResults:
     """Abnormal returns, CARs, tests and their labels, for one fitted event study.
 
-    Built by :func:`eventstudy.analysis.fit`; see the module docstring for
-    the accessors. The aggregates (:attr:`aar`, :attr:`caar`) average over
-    the used events of each group of the tests table. Their standard errors
-    assume no cross-correlation between events (MacKinlay 1997, eq. 15-16):
-    se(AAR_τ) = √(Σ_i Var(AR_iτ)) / N_τ and se(CAAR) = √(Σ_i Var(CAR_i)) / N,
-    each event's variance including estimation error; t = estimate / se, p
-    two-sided from the standard normal. Overlapping event windows violate
-    that assumption; the tests in :attr:`tests` address it, and
-    :meth:`tidy` flags the overlaps.
-
     Parameters
     ----------
     study : Study
         The one-asset study fitted.
     data : ReturnData
-        Its returns panel (on the exchange calendar, with roll and thin masks).
+        Its returns panel.
     catalogue : DataFrame
-        The events given to the fit (the whole aligned events file).
+        The events given to the fit.
     design : Design
         The engine's inputs (:class:`eventstudy.estimate.Design`).
     arrays : EventArrays
         The engine's output for the located events.
     events, excluded : DataFrame
-        The located events (rows of ``arrays``) and those without a day 0,
-        with the reason.
+        The located events (rows of ``arrays``) and those without a day 0.
     groups : dict
         The groups of the tests table (:func:`eventstudy.analysis.event_groups`).
     tests : DataFrame, optional
@@ -100,6 +77,13 @@ class EventStudyResults:
         Day-0 positions and ids of the other catalogued events.
     size_check : SizeCheck, optional
         See :meth:`with_size_check`.
+
+    Notes
+    -----
+    The aggregates :attr:`aar` and :attr:`caar` average the used events of each
+    group, with se(AAR_τ) = √(Σ_i Var(AR_iτ)) / N_τ and se(CAAR) =
+    √(Σ_i Var(CAR_i)) / N (no cross-correlation; MacKinlay 1997, eq. 15-16),
+    t = estimate / se and p two-sided from the standard normal.
     """
 
     def __init__(self, *, study, data, catalogue, design, arrays, events, excluded, groups,
@@ -133,34 +117,12 @@ class EventStudyResults:
         pos, oid = other_day0 if other_day0 is not None else (np.zeros(0, np.int64), [])
         self._other = (np.asarray(pos, dtype=np.int64), np.asarray(oid, dtype=object))
 
-        td = pd.DatetimeIndex(ev["trade_date"]) if len(ev) else pd.DatetimeIndex([])
-        titles = ev["title"].astype(str) if "title" in ev.columns else ev["id"].astype(str)
-        located = pd.DataFrame({
-            "event_id": self._ids,
-            "trade_date": td,
-            "title": titles.to_numpy(),
-            "category": ev["category"].astype(str).to_numpy(),
-            "direction": ev["direction"].astype("Int64").fillna(0).to_numpy(np.int64),
-            "status": np.where(a.used, "used", "excluded"),
-            "reason": np.where(a.used, "", a.reason.astype(str)),
-            "n_estimation": np.asarray(a.n, dtype=np.int64),
-            "_order": ev["_order"].to_numpy() if "_order" in ev else np.arange(len(ev)),
-        })
+        located = _event_rows(ev, np.where(a.used, "used", "excluded"),
+                              np.where(a.used, "", a.reason.astype(str)),
+                              np.asarray(a.n, dtype=np.int64), 0)
         ex = excluded.reset_index(drop=True)
         if len(ex):
-            ex_titles = ex["title"].astype(str) if "title" in ex.columns else ex["id"].astype(str)
-            pre = pd.DataFrame({
-                "event_id": ex["id"].astype(str).to_numpy(),
-                "trade_date": pd.DatetimeIndex(ex["trade_date"]),
-                "title": ex_titles.to_numpy(),
-                "category": ex["category"].astype(str).to_numpy(),
-                "direction": ex["direction"].astype("Int64").fillna(0).to_numpy(np.int64),
-                "status": "excluded",
-                "reason": ex["reason"].astype(str).to_numpy(),
-                "n_estimation": 0,
-                "_order": ex["_order"].to_numpy() if "_order" in ex else
-                len(ev) + np.arange(len(ex)),
-            })
+            pre = _event_rows(ex, "excluded", ex["reason"].astype(str).to_numpy(), 0, len(ev))
             located = pd.concat([located, pre], ignore_index=True)
         self._events = (located.sort_values("_order", kind="stable").drop(columns="_order")
                         .reset_index(drop=True))
@@ -175,12 +137,7 @@ class EventStudyResults:
         super().__setattr__(name, value)
 
     def with_size_check(self, check) -> EventStudyResults:
-        """These results with a :class:`~eventstudy.simulation.SizeCheck` of their asset.
-
-        The tidy table's ``lead_test``, ``lead_p`` and ``lead_size`` then name,
-        per event and window, the single-event test that leads: the first of
-        :attr:`single_event_tests` that holds its size there on this asset.
-        """
+        """These results with a :class:`~eventstudy.simulation.SizeCheck` (``lead_*`` columns)."""
         import copy
 
         new = copy.copy(self)
@@ -190,26 +147,19 @@ class EventStudyResults:
 
     @property
     def single_event_tests(self) -> list[str]:
-        """The single-event tests this fit reports, in the order they may lead.
-
-        ``garch`` first with ``volatility = 'garch'``, then the t test
-        (``event-t``), the SQ test (``sq``) and, with a placebo, the placebo
-        test (``event-placebo``): the first that holds its size leads.
-        """
+        """The single-event tests reported, in the order they may lead."""
         out = ["garch"] if "garch_p" in self._extra else []
         out += ["event-t", "sq"]
         return out + (["event-placebo"] if self.placebo is not None else [])
 
     def size_summary(self) -> pd.DataFrame | None:
-        """The size check's table (:meth:`~eventstudy.simulation.SizeCheck.summary`) of the
-        single-event tests this fit reports; None without a size check."""
+        """The size check's table of the tests reported; None without a size check."""
         if self.size_check is None:
             return None
         summary = self.size_check.summary()
         return summary[summary["test"].isin(self.single_event_tests)]
 
     def _lead(self, frame) -> pd.DataFrame:
-        """The lead columns and their notes (see :meth:`with_size_check`)."""
         n = len(frame)
         lead = np.full(n, "", dtype=object)
         lead_p = np.full(n, np.nan)
@@ -241,7 +191,6 @@ class EventStudyResults:
                 notes[r] = f"{notes[r]}; {why}" if notes[r] else why
         return frame.assign(lead_test=lead, lead_p=lead_p, lead_size=lead_size, note=notes)
 
-    # ------------------------------------------------------------------ groups
     @property
     def groups(self) -> dict:
         """The groups of the tests table: name -> (rows of :attr:`arrays`, sign per event)."""
@@ -268,13 +217,7 @@ class EventStudyResults:
         return int(self.arrays.used.sum())
 
     def event_rows(self, event_ids=None) -> np.ndarray:
-        """Rows of :attr:`arrays` of the given used events (every used event when None).
-
-        Raises
-        ------
-        KeyError
-            An id that is not a used event (the message lists the used ones).
-        """
+        """Rows of :attr:`arrays` of the given used events (KeyError for another id)."""
         used = np.flatnonzero(self.arrays.used)
         if event_ids is None:
             return used
@@ -300,7 +243,6 @@ class EventStudyResults:
         hit = self._events.loc[self._events["event_id"] == str(event_id), "title"]
         return str(hit.iloc[0]) if len(hit) else str(event_id)
 
-    # ------------------------------------------------------------------ tables
     def _tests_table(self, tests) -> pd.DataFrame:
         if tests is None or not len(tests):
             return pd.DataFrame({c: pd.Series(dtype=object) for c in TESTS_COLUMNS})
@@ -342,35 +284,31 @@ class EventStudyResults:
         if "ar" not in self._cache:
             a = self.arrays
             u = np.flatnonzero(a.used)
-            T = len(self._dates)
             Lw = a.rel_win.size
-            pos = a.day0[u, None] + a.rel_win[None, :]
-            inside = (pos >= 0) & (pos < T)
-            posc = np.clip(pos, 0, max(T - 1, 0))
+            inside, posc = self._positions(a.day0[u], a.rel_win)
             date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
             self._cache["ar"] = pd.DataFrame({
-                "event_id": np.repeat(self._ids[u], Lw),
-                "day": np.tile(a.rel_win, u.size),
-                "date": pd.DatetimeIndex(date.ravel()),
-                "ret": a.ret[u].ravel(),
-                "normal": a.normal[u].ravel(),
-                "ar": a.ar[u].ravel(),
-                "ar_se": a.ar_se[u].ravel(),
+                "event_id": np.repeat(self._ids[u], Lw), "day": np.tile(a.rel_win, u.size),
+                "date": pd.DatetimeIndex(date.ravel()), "ret": a.ret[u].ravel(),
+                "normal": a.normal[u].ravel(), "ar": a.ar[u].ravel(), "ar_se": a.ar_se[u].ravel(),
                 "roll": (self._roll[posc] & inside).ravel(),
                 "thin": (self._thin[posc] & inside).ravel(),
                 "missing": ((self._missing[posc] | ~inside) & ~self._roll[posc]).ravel(),
             })
         return self._cache["ar"].copy()
 
+    def _positions(self, day0, rel):
+        """(inside the data, clipped position) of each event day, (E, L)."""
+        pos = day0[:, None] + rel[None, :]
+        T = len(self._dates)
+        return (pos >= 0) & (pos < T), np.clip(pos, 0, max(T - 1, 0))
+
     def _window_flags(self):
         """Per used event and window: day counts, cut-short flag, overlapping events."""
         a = self.arrays
         u = np.flatnonzero(a.used)
-        T = len(self._dates)
         W = a.windows.shape[0]
-        pos = a.day0[u, None] + a.rel_win[None, :]
-        inside = (pos >= 0) & (pos < T)
-        posc = np.clip(pos, 0, max(T - 1, 0))
+        inside, posc = self._positions(a.day0[u], a.rel_win)
         roll = self._roll[posc] & inside
         thin = self._thin[posc] & inside
         miss = self._missing[posc] & inside & ~roll
@@ -389,11 +327,7 @@ class EventStudyResults:
         return out, cut, overlaps, roll, thin, miss, inside
 
     def _other_day0s(self, rows, lo: int, hi: int) -> dict:
-        """Other events' day 0 inside [lo, hi] of each row: {i: [(id, event day), ...]}.
-
-        The other events are every located event of the study and every other
-        catalogued event given to the fit; ``i`` indexes ``rows``.
-        """
+        """Other events' day 0 inside [lo, hi] of each of ``rows``: {i: [(id, event day), ...]}."""
         a = self.arrays
         all_pos = np.concatenate([a.day0, self._other[0]])
         all_ids = np.concatenate([self._ids, self._other[1]]).astype(str)
@@ -428,27 +362,20 @@ class EventStudyResults:
         ids = self._ids[u]
         td = ev.loc[ids, "trade_date"].to_numpy() if len(ids) else np.array([], "datetime64[ns]")
         frame = pd.DataFrame({
-            "event_id": np.repeat(ids, W),
-            "trade_date": pd.DatetimeIndex(np.repeat(td, W)),
+            "event_id": np.repeat(ids, W), "trade_date": pd.DatetimeIndex(np.repeat(td, W)),
             "category": np.repeat(ev.loc[ids, "category"].to_numpy(), W) if len(ids) else [],
             "direction": np.repeat(ev.loc[ids, "direction"].to_numpy(np.int64), W)
             if len(ids) else np.zeros(0, np.int64),
-            "group": np.repeat(self._group_of(u), W),
-            "start": np.tile(a.windows[:, 0], u.size),
-            "end": np.tile(a.windows[:, 1], u.size),
-            "car": a.car[u].ravel(),
-            "car_se": a.car_se[u].ravel(),
-            "t": a.tstat[u].ravel(),
-            "df": np.repeat(a.dof[u], W),
+            "group": np.repeat(self._group_of(u), W), "start": np.tile(a.windows[:, 0], u.size),
+            "end": np.tile(a.windows[:, 1], u.size), "car": a.car[u].ravel(),
+            "car_se": a.car_se[u].ravel(), "t": a.tstat[u].ravel(), "df": np.repeat(a.dof[u], W),
             "p": a.pvalue[u].ravel(),
             "sq_p": self._sq[u].ravel() if self._sq.size else np.zeros(0),
             "placebo_p": self._pp[u].ravel() if self._pp.size else np.zeros(0),
             "n_days": a.n_days[u].ravel(),
             "window_days": np.tile(a.windows[:, 1] - a.windows[:, 0] + 1, u.size),
-            "roll_days": counts["roll"].ravel(),
-            "thin_days": counts["thin"].ravel(),
-            "missing_days": counts["missing"].ravel(),
-            "cut_short": cut.ravel(),
+            "roll_days": counts["roll"].ravel(), "thin_days": counts["thin"].ravel(),
+            "missing_days": counts["missing"].ravel(), "cut_short": cut.ravel(),
             "overlaps": overlaps.ravel(),
         })
         for key in ("garch_se", "garch_t", "garch_p"):
@@ -539,35 +466,23 @@ class EventStudyResults:
         Parameters
         ----------
         alpha : float
-            The interval is the ``1 - alpha`` interval CAR ± t_{df, 1-α/2} · se.
+            The interval is CAR ± t_{df, 1-α/2} · se.
 
         Returns
         -------
         DataFrame
-            ``event_id, trade_date, category, direction, group, start, end, car,
-            car_se, t, df, p, ci_lower, ci_upper, sq_p, placebo_p, n_days,
-            window_days, roll_days, thin_days, missing_days, cut_short,
-            overlaps, note``; ``group`` names the event's group(s) of the tests
-            table (besides ``all`` and ``signed``); ``vol_ratio`` and
-            ``vol_ratio_p`` are the volatility-regime diagnostic (the last 20
-            estimation days' residual variance over the rest of the sample,
-            F test); with ``volatility = 'garch'``, ``garch_se, garch_t,
-            garch_p`` (after ``placebo_p``) are the GARCH(1, 1) single-event
-            test. ``lead_test`` is the single-event test that leads in the
-            row's window (:meth:`with_size_check`: the first of
-            :attr:`single_event_tests` that holds its size on this asset in the
-            size check), ``lead_p`` its p-value and ``lead_size`` its measured
-            size; empty and NaN without a size check or where no test holds
-            (the note says which). CARs and standard errors are in return units
-            (``study.returns``); ``p`` is the t test with the
-            estimation-error variance (Student t, ``df``); ``sq_p`` the SQ
-            test; ``placebo_p`` the placebo distribution's; ``n_days`` the
-            returns the CAR sums out of ``window_days``; ``roll_days``,
-            ``thin_days``, ``missing_days`` count the window's contract-roll,
-            thin-trading and missing-return days; ``cut_short`` is True when
-            the window runs past the data; ``overlaps`` lists the other
-            events whose day 0 lies inside the window (with their event day);
-            ``note`` explains in words every missing value and every flag.
+            :data:`TIDY_COLUMNS` (with ``garch_se, garch_t, garch_p`` before
+            ``lead_test`` under ``volatility = 'garch'``). ``p`` is the t test with
+            the estimation-error variance (Student t, ``df``); ``sq_p`` the SQ test;
+            ``placebo_p`` the placebo test; ``lead_test, lead_p, lead_size`` the
+            first of :attr:`single_event_tests` that holds its size in the row's
+            window (:meth:`with_size_check`), empty where none does;
+            ``vol_ratio, vol_ratio_p`` the volatility-regime diagnostic
+            (:func:`eventstudy.volatility.volatility_regime`); ``n_days`` the
+            returns summed out of ``window_days``; ``roll_days, thin_days,
+            missing_days`` counts of flagged days; ``cut_short`` a window past the
+            data; ``overlaps`` other events' day 0 in the window; ``note`` explains
+            every missing value and flag.
         """
         if not (isinstance(alpha, (float, int)) and 0.0 < alpha < 1.0):
             raise OptionError(f"alpha must be between 0 and 1 (e.g. 0.05); got {alpha!r}")
@@ -589,16 +504,12 @@ class EventStudyResults:
 
     @property
     def events(self) -> pd.DataFrame:
-        """Every event, in the order given: ``event_id, trade_date, title, category,
-        direction, status, reason, n_estimation``."""
+        """Every event in the order given, used or excluded, with its status and reason."""
         return self._events.copy()
 
     @property
     def tests(self) -> pd.DataFrame:
-        """The test battery: ``group, start, end, test, statistic, p_value, n_events, note``.
-
-        ``note`` says why a p-value is missing (e.g. a group of one event).
-        """
+        """The test battery: ``group, start, end, test, statistic, p_value, n_events, note``."""
         return self._tests.copy()
 
     def _aggregates(self):
@@ -628,17 +539,18 @@ class EventStudyResults:
     @property
     def aar(self) -> pd.DataFrame:
         """Average AR per group and day: ``group, day, aar, aar_se, n_events, t``."""
-        if "agg" not in self._cache:
-            self._cache["agg"] = self._aggregates()
-        return self._cache["agg"][0].copy()
+        return self._cached("agg", self._aggregates)[0].copy()
 
     @property
     def caar(self) -> pd.DataFrame:
         """Average CAR per group and window: ``group, start, end, caar, caar_se, n_events,
         t, p``."""
-        if "agg" not in self._cache:
-            self._cache["agg"] = self._aggregates()
-        return self._cache["agg"][1].copy()
+        return self._cached("agg", self._aggregates)[1].copy()
+
+    def _cached(self, key, build):
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
 
     def normal_model(self) -> pd.DataFrame:
         """Each used event's normal-return model: coefficients, standard errors, fit.
@@ -646,34 +558,26 @@ class EventStudyResults:
         Returns
         -------
         DataFrame
-            ``event_id, n_estimation, df, r2, resid_sd`` and, per term of the
-            model, ``<term>`` and ``<term>_se``. Terms: ``const`` and one per
-            factor (``market``; with ``factor_lags`` one per factor and lag,
-            named by :func:`eventstudy.config.lag_name`, then per factor ``<factor>_sum`` and
-            ``<factor>_sum_se``, the summed Dimson beta); ``mean``
-            (``constant-mean``); ``mean_ar`` (``market-adjusted``, the mean
-            estimation-sample abnormal return). ``synthetic``: ``rmspe`` and
-            one weight per donor (named by the donor, no standard error).
+            ``event_id, n_estimation, df, r2, resid_sd`` and per term ``<term>``
+            and ``<term>_se``: ``const`` and the design columns (``market``; with
+            ``factor_lags`` also ``<factor>_sum``, the summed Dimson beta),
+            ``mean`` (``constant-mean``) or ``mean_ar`` (``market-adjusted``);
+            ``synthetic``: ``rmspe`` and one weight per donor.
 
         Notes
         -----
-        On event e's estimation sample (n days, k parameters, s² = SSR/(n-k)):
-        slopes β̂ have covariance V = s² S⁻¹ with S = Σ(x_t - x̄)(x_t - x̄)', the
-        intercept α̂ = ȳ - β̂'x̄ has variance s²(1/n + x̄'S⁻¹x̄), a mean has
-        variance s²/n; R² = 1 - SSR/Σ(y_t - ȳ)² (0 for the constant-mean
-        model; for market-adjusted, with SSR the dispersion of R - R_m about
-        its mean); resid_sd = s. The summed beta of a factor over its lags
-        (Dimson 1979) is 1'β̂_f with standard error √(1'V_f 1), V_f the block
-        of V of the factor's lag coefficients. Synthetic control: RMSPE =
-        √(SSR/n) over the estimation sample (= resid_sd, since k = 0).
+        With s² = SSR/(n - k), S = Σ(x_t - x̄)(x_t - x̄)': Var(β̂) = s² S⁻¹,
+        Var(α̂) = s²(1/n + x̄'S⁻¹x̄), a mean's variance s²/n; R² = 1 - SSR/TSS.
+        The summed beta 1'β̂_f has se √(1'V_f 1) (Dimson 1979). RMSPE = √(SSR/n).
 
         References
         ----------
         Dimson, E. (1979). Risk measurement when shares are subject to
         infrequent trading. Journal of Financial Economics, 7(2), 197-226.
         """
-        if "normal_model" in self._cache:
-            return self._cache["normal_model"].copy()
+        return self._cached("normal_model", self._normal_model).copy()
+
+    def _normal_model(self) -> pd.DataFrame:
         a = self.arrays
         u = np.flatnonzero(a.used)
         names = _param_names(a.model, self.study.design_columns)
@@ -681,10 +585,9 @@ class EventStudyResults:
                "df": a.dof[u].astype(np.int64)}
         s2 = a.s2[u]
         n = a.n[u].astype(float)
-        T = len(self._dates)
-        pos = np.clip(a.day0[u, None] + a.rel_est[None, :], 0, max(T - 1, 0))
+        pos = self._positions(a.day0[u], a.rel_est)[1]
         ok = a.est_used[u]
-        if self._y is not None and u.size:
+        if u.size:
             ye = np.where(ok, self._y[pos], np.nan)
             ybar = np.nanmean(np.where(ok, ye, np.nan), axis=1)
             tss = np.nansum((ye - ybar[:, None]) ** 2, axis=1)
@@ -727,20 +630,12 @@ class EventStudyResults:
                 out[name] = a.params[u, j]
                 out[f"{name}_se"] = se[:, j]
             out.update(sums)
-        table = pd.DataFrame(out)
-        self._cache["normal_model"] = table
-        return table.copy()
+        return pd.DataFrame(out)
 
     def synthetic_weights(self) -> pd.DataFrame:
-        """The synthetic control of each used event: donor pool, weights, pre-event fit.
+        """The synthetic control of each used event: donor, weight, rmspe, n_estimation.
 
-        Returns
-        -------
-        DataFrame
-            One row per used event and donor: ``event_id, donor, weight,
-            rmspe, n_estimation`` (``rmspe`` = √(SSR/n) over the event's
-            estimation sample, the same on each of its rows). Empty, with
-            these columns, when the model is not ``synthetic``.
+        Empty, with these columns, when the model is not ``synthetic``.
         """
         cols = ["event_id", "donor", "weight", "rmspe", "n_estimation"]
         if self.study.model != "synthetic":
@@ -749,31 +644,21 @@ class EventStudyResults:
         donors = list(self.study.donors)
         K = len(donors)
         return pd.DataFrame({
-            "event_id": np.repeat(nm["event_id"].to_numpy(), K),
-            "donor": np.tile(donors, len(nm)),
-            "weight": nm[donors].to_numpy().ravel(),
-            "rmspe": np.repeat(nm["rmspe"].to_numpy(), K),
+            "event_id": np.repeat(nm["event_id"].to_numpy(), K), "donor": np.tile(donors, len(nm)),
+            "weight": nm[donors].to_numpy().ravel(), "rmspe": np.repeat(nm["rmspe"].to_numpy(), K),
             "n_estimation": np.repeat(nm["n_estimation"].to_numpy(), K),
         })[cols]
 
     def estimation_days(self) -> pd.DataFrame:
         """Every day of each located event's estimation window, kept or not, and why.
 
-        Returns
-        -------
-        DataFrame
-            ``event_id, day, date, used, reason`` with one row per event and
-            estimation day; ``reason`` is ``''`` for a day in the sample,
-            else the first that applies of ``outside the data``, ``missing
-            return`` (asset or factor), ``contract roll``, ``thin trading``
-            (with ``exclude_thin_trading``) and ``another event's window``
-            (with ``exclude_other_events``). An excluded event has no day in use.
+        ``event_id, day, date, used, reason``: ``reason`` is ``''`` for a day in
+        the sample, else the first of ``outside the data``, ``missing return``,
+        ``contract roll``, ``thin trading``, ``another event's window``, ``event
+        excluded``.
         """
         a = self.arrays
-        T = len(self._dates)
-        pos = a.day0[:, None] + a.rel_est[None, :]
-        inside = (pos >= 0) & (pos < T)
-        posc = np.clip(pos, 0, max(T - 1, 0))
+        inside, posc = self._positions(a.day0, a.rel_est)
         used = a.est_used & a.used[:, None] & inside
         thin_rule = bool(self.study.exclude_thin_trading)
         reason = np.select(
@@ -784,37 +669,27 @@ class EventStudyResults:
             default="event excluded",
         )
         date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
-        E, Le = pos.shape
+        E, Le = posc.shape
         return pd.DataFrame({
-            "event_id": np.repeat(self._ids, Le),
-            "day": np.tile(a.rel_est, E),
-            "date": pd.DatetimeIndex(date.ravel()),
-            "used": used.ravel(),
-            "reason": reason.ravel(),
+            "event_id": np.repeat(self._ids, Le), "day": np.tile(a.rel_est, E),
+            "date": pd.DatetimeIndex(date.ravel()), "used": used.ravel(), "reason": reason.ravel(),
         })
 
     def dummy_regression(self) -> pd.DataFrame:
-        """The dummy-variable regression of the same events and windows (computed once).
+        """The dummy-variable regression of the same events (:mod:`eventstudy.regression`).
 
-        See :func:`eventstudy.regression.dummy_regression`; the classical CARs of
-        :attr:`car` stand beside the dummy-regression ones. Empty when no event
-        was used or the model is ``synthetic`` (the regression has free
-        coefficients on its factors, not simplex weights). With ``factor_lags``
-        the regressors are the lagged factors.
+        Empty when no event was used or the model is ``synthetic``.
         """
-        if "dummy" not in self._cache:
-            # the dummy regression is a market model; a synthetic control has none
+        from .regression import dummy_regression
+
+        def build():
             if not self.n_used or self.study.model == "synthetic":
-                self._cache["dummy"] = pd.DataFrame()
-            else:
-                from .regression import dummy_regression
+                return pd.DataFrame()
+            return dummy_regression(self.study, self.data, self._located[self.arrays.used],
+                                    classical=self.car)
 
-                used = self._located[self.arrays.used]
-                self._cache["dummy"] = dummy_regression(self.study, self.data, used,
-                                                        classical=self.car)
-        return self._cache["dummy"].copy()
+        return self._cached("dummy", build).copy()
 
-    # -------------------------------------------------- statsmodels-style accessors
     def _car_column(self, column: str, name: str) -> pd.Series:
         c = self._base_tidy()
         index = pd.MultiIndex.from_frame(c[["event_id", "start", "end"]])
@@ -822,18 +697,10 @@ class EventStudyResults:
 
     @property
     def params(self) -> pd.Series:
-        """The estimates — each event's CAR per window, indexed by ``(event_id, start, end)``.
-
-        As in statsmodels, :attr:`params`, :attr:`bse`, :attr:`tvalues`,
-        :attr:`pvalues` and :meth:`conf_int` describe the same estimates; the
-        normal-return model's coefficients are :meth:`normal_model`.
-        """
+        """Each event's CAR per window, indexed by ``(event_id, start, end)``."""
         return self._car_column("car", "car")
 
-    @property
-    def cars(self) -> pd.Series:
-        """Each CAR, indexed by ``(event_id, start, end)`` (same as :attr:`params`)."""
-        return self._car_column("car", "car")
+    cars = params
 
     @property
     def bse(self) -> pd.Series:
@@ -851,19 +718,12 @@ class EventStudyResults:
         return self._car_column("p", "pvalues")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Intervals of each CAR, CAR ± t_{df, 1-α/2} · se, indexed like :attr:`cars`.
-
-        Returns
-        -------
-        DataFrame
-            ``lower, upper`` (the tidy table's ``ci_lower, ci_upper``).
-        """
+        """``lower, upper`` of each CAR (the tidy table's interval), indexed like :attr:`params`."""
         t = self.tidy(alpha)
         index = pd.MultiIndex.from_frame(t[["event_id", "start", "end"]])
         return pd.DataFrame({"lower": t["ci_lower"].to_numpy(), "upper": t["ci_upper"].to_numpy()},
                             index=index)
 
-    # ------------------------------------------------------------ display
     def summary(self, alpha: float = 0.05, *, event_ids=None, windows=None,
                 names=None) -> Summary:
         """The summary of these results: the reading of the headline events and windows.
@@ -871,22 +731,15 @@ class EventStudyResults:
         Parameters
         ----------
         alpha : float
-            The interval is the ``1 - alpha`` interval of the tidy table.
+            The interval's level.
         event_ids, windows : optional
-            The headline events and windows; default the study's
-            ``headline_events`` and ``headline_windows`` (every used event, the
-            first two windows).
+            Default the study's ``headline_events`` and ``headline_windows``.
         names : dict of str -> str, optional
             Event id -> the name shown.
 
         Returns
         -------
         eventstudy.summary.Summary
-            Per headline event and window the CAR, its interval, the leading
-            test, its p and its grade, with the other single-event tests' p
-            beside their measured sizes; the study's facts, the notes and the
-            group tests. ``str()``, ``_repr_html_()``, ``to_markdown()`` and
-            ``to_latex()`` render it.
         """
         from .summary import build_summary, header_facts
 
@@ -909,16 +762,8 @@ class EventStudyResults:
     def _repr_html_(self) -> str:
         return self.summary().to_html()
 
-    # ------------------------------------------------------------- figures
     def cumulative(self):
-        """Cumulative AR from the first window day to each day, with its variance.
-
-        Returns
-        -------
-        (ndarray, ndarray)
-            CAR_i(min_start..τ) and Var = γ_τ'Vγ_τ, both (E, Lw); missing days
-            contribute nothing.
-        """
+        """Cumulative AR from the first window day and its variance γ'Vγ, both (E, Lw)."""
         a = self.arrays
         car = np.nancumsum(a.ar, axis=1)
         V0 = np.nan_to_num(a.V, nan=0.0)
@@ -945,6 +790,19 @@ class EventStudyResults:
         from .plots import plot_caar
 
         return plot_caar(self, groups=groups, alpha=alpha)
+
+
+def _event_rows(ev, status, reason, n_estimation, offset) -> pd.DataFrame:
+    """Rows of the events table for the events frame ``ev`` (ordered by ``_order``)."""
+    titles = ev["title"] if "title" in ev.columns else ev["id"]
+    return pd.DataFrame({
+        "event_id": ev["id"].astype(str).to_numpy(),
+        "trade_date": pd.DatetimeIndex(ev["trade_date"]) if len(ev) else pd.DatetimeIndex([]),
+        "title": titles.astype(str).to_numpy(), "category": ev["category"].astype(str).to_numpy(),
+        "direction": ev["direction"].astype("Int64").fillna(0).to_numpy(np.int64),
+        "status": status, "reason": reason, "n_estimation": n_estimation,
+        "_order": ev["_order"].to_numpy() if "_order" in ev else offset + np.arange(len(ev)),
+    })
 
 
 def _mean_and_se(values, variances):
@@ -981,11 +839,9 @@ def check_event_ids(results: EventStudyResults, event_ids) -> list[str]:
 class MultiAssetResults:
     """Several assets measured around the same events: one results object per asset.
 
-    Built by :func:`eventstudy.analysis.analyse` for a study with ``assets``; each
-    asset's :class:`EventStudyResults` is exactly that of the one-asset study
-    (:meth:`eventstudy.Study.for_asset`). Every table is the per-asset tables
-    stacked, with an ``asset`` column first; :meth:`cross_asset` tests each
-    event across the assets, allowing for the correlation of their returns.
+    Each asset's :class:`EventStudyResults` is that of the one-asset study
+    (:meth:`eventstudy.Study.for_asset`); every table stacks the assets', with
+    ``asset`` first; :meth:`cross_asset` tests each event across the assets.
     """
 
     def __init__(self, results: dict, *, study):
@@ -1007,13 +863,7 @@ class MultiAssetResults:
         return list(self.results)
 
     def select(self, assets) -> dict:
-        """The results of some assets, by label (for figures and tables of a few markets).
-
-        Raises
-        ------
-        KeyError
-            An asset that is not one of the study's (the message lists them).
-        """
+        """The results of some assets, by label (KeyError naming the assets)."""
         missing = [a for a in assets if a not in self.results]
         if missing:
             raise KeyError(f"no asset {', '.join(map(repr, missing))}; assets: "
@@ -1085,26 +935,17 @@ class MultiAssetResults:
         Returns
         -------
         DataFrame
-            One row per event and window with at least two assets' CARs:
-            ``event_id, start, end, n_assets, assets, mean_car, mean_se, z,
-            p_mean, wald, df, p_joint, mean_corr, note``.
+            Per event and window with two or more assets' CARs: ``event_id, start,
+            end, n_assets, assets, mean_car, mean_se, z, p_mean, wald, df,
+            p_joint, mean_corr, note``.
 
         Notes
         -----
-        For one event and window, with CARs c_i and standard errors s_i of the
-        N assets, and ρ_ij the correlation of assets i and j's abnormal
-        returns over the estimation days they share (each asset's own
-        estimation residuals, matched by date), Σ_ij = ρ_ij s_i s_j is the
-        covariance of the CARs. Two tests:
-
-        - the mean CAR: m = 1'c / N, Var(m) = 1'Σ1 / N², z = m / √Var(m),
-          p from the standard normal — the portfolio approach, which with
-          ρ = 0 reduces to independent assets and otherwise carries their
-          cross-correlation (Kolari and Pynnönen 2010 make the same
-          correction for cross-correlated events);
-        - all CARs zero: W = c'Σ⁻¹c, χ² with N degrees of freedom — the joint
-          test of a seemingly-unrelated-regression event study (Binder 1985;
-          Schipper and Thompson 1983).
+        With CARs c_i, standard errors s_i and ρ_ij the correlation of the assets'
+        estimation residuals on their shared dates, Σ_ij = ρ_ij s_i s_j. The mean
+        CAR m = 1'c/N has Var(m) = 1'Σ1/N², z = m/√Var(m) (the portfolio approach;
+        cf. Kolari and Pynnönen 2010); W = c'Σ⁺c is χ² with rank(ρ) degrees of
+        freedom (Binder 1985; Schipper and Thompson 1983).
 
         References
         ----------
@@ -1170,11 +1011,7 @@ class MultiAssetResults:
 
     def summary(self, alpha: float = 0.05, *, event_ids=None, windows=None,
                 names=None) -> Summary:
-        """Every asset's summary stacked (an ``asset`` column), then the cross-asset tests.
-
-        The headline events and windows default to the study's
-        (:meth:`EventStudyResults.summary`); see :meth:`eventstudy.summary.Summary.stack`.
-        """
+        """Every asset's summary stacked (:meth:`Summary.stack`), then the cross-asset tests."""
         from .summary import Summary, cross_asset_table
 
         s = self.study

@@ -1,27 +1,14 @@
 """Size and power of the tests (Brown and Warner 1985), and the size check of a study.
 
-Pseudo-events are placed on randomly drawn trade dates with no effect added:
-a valid test rejects the true null at 5% in about 5% of the replications.
-Adding a known abnormal return to the day-0 return of every pseudo-event
-gives the power. Two kinds of returns:
-
-- a real asset (a study's engine inputs, or :func:`load_return_arrays`),
-  which says which tests survive these returns;
-- iid returns of a known market model with normal or Student-t(4)
-  disturbances (:func:`synthetic_return_arrays`), where every test must hold
-  its size: a failure there is an implementation error.
-
-Pseudo-event windows are clean by default: every day of the widest window is
-a day the estimation sample could hold (no roll day and, with the
-thin-trading exclusion on, no thin-trading day), the case the estimation
-sample describes; a study reports a real event whose window holds other days
-as a flagged, separate case.
-
-:func:`size_check` measures the single-event tests on a study's own returns
-(a study grades only the single-event tests that hold their size there);
-:func:`run_size_power` measures every test on real and synthetic returns.
-Single-event trials of one asset reuse its history's eligible days, so beyond
-the Monte Carlo SE the history itself limits how finely a size can be known.
+Pseudo-events are drawn on eligible trade dates with no effect: a valid
+test rejects at 5% in about 5% of the trials; an abnormal return added on
+day 0 gives the power. Returns are a real asset's (a study's engine inputs
+or :func:`load_return_arrays`) or iid returns of a known market model
+(:func:`synthetic_return_arrays`), where every test must hold its size.
+Pseudo-event windows are clean by default (every day could be an
+estimation day). :func:`size_check` measures the single-event tests on a
+study's own returns; :func:`run_size_power` every test on real and
+synthetic returns.
 """
 
 from __future__ import annotations
@@ -43,24 +30,11 @@ from .inference import TEST_NAMES, placebo_distribution, placebo_eligible, sq_pv
 from .options import check_option
 from .volatility import ewma_event_tests, fixed_garch_params
 
-__all__ = [
-    "SizeCheck",
-    "size_check",
-    "SIZE_CHECK_REPS",
-    "SIZE_CHECK_PLACEBO_DRAWS",
-    "POWER_GRID",
-    "EVENT_TEST_COLUMNS",
-    "EVENT_TEST_LABELS",
-    "ReturnArrays",
-    "load_return_arrays",
-    "synthetic_return_arrays",
-    "SyntheticDist",
-    "SIM_COLUMNS",
-    "simulate_tests",
-    "add_day0_abnormal",
-    "run_size_power",
-    "EVENT_TESTS",
-]
+__all__ = ["SizeCheck", "size_check", "SIZE_CHECK_REPS", "SIZE_CHECK_PLACEBO_DRAWS", "POWER_GRID",
+           "EVENT_TEST_COLUMNS", "EVENT_TEST_LABELS", "ReturnArrays",
+           "load_return_arrays", "synthetic_return_arrays", "SyntheticDist",
+           "SIM_COLUMNS", "simulate_tests", "add_day0_abnormal", "run_size_power",
+           "EVENT_TESTS"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +45,14 @@ EVENT_TESTS = ("event-t", "sq", "event-placebo", "garch")
 SyntheticDist = Literal["normal", "t4"]
 
 #: Columns of the tables of :func:`simulate_tests` and :func:`run_size_power`.
-SIM_COLUMNS = [
-    "setting", "test", "window", "start", "end", "abnormal", "rate", "mc_se", "within_3se",
-    "rejections", "trials", "n_events",
-]
+SIM_COLUMNS = ["setting", "test", "window", "start", "end", "abnormal", "rate", "mc_se",
+               "within_3se", "rejections", "trials", "n_events"]
 
-#: Replications of a study's size check (:func:`size_check`); at 20 pseudo-events
-#: each, 60,000 single-event trials: a Monte Carlo SE of 0.09 points at 5%.
+#: Replications of a study's size check (:func:`size_check`).
 SIZE_CHECK_REPS = 3000
 #: Abnormal day-0 returns of the size check's power curve (0 is the size).
 POWER_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 0.08)
-#: Bumped when the simulation's definition changes: cached size checks of an
-#: earlier definition are not read.
+#: Version of the size check's definition, part of its cache key.
 _SIZE_CHECK_VERSION = 1
 #: Pseudo-events of a size check's placebo test when the study draws none.
 SIZE_CHECK_PLACEBO_DRAWS = 10_000
@@ -92,23 +62,9 @@ SIZE_CHECK_PLACEBO_DRAWS = 10_000
 class ReturnArrays:
     """The engine's positional inputs for one asset and its factors.
 
-    Attributes
-    ----------
-    dates : DatetimeIndex, (T,)
-        The asset's trade dates.
-    y : ndarray, (T,)
-        Asset returns.
-    X : ndarray, (T, m)
-        Factor returns on the asset's dates.
-    valid : ndarray of bool, (T,)
-        Asset and factor returns present and the date not a roll day.
-    est_ok : ndarray of bool, (T,)
-        Days allowed in estimation samples: ``valid`` and, with the
-        thin-trading exclusion on, not a thin-trading day.
-    asset : str
-    factors : tuple of str
-    thin : ndarray of bool, (T,)
-        Thin-trading (delivery-period) days of the asset.
+    ``y`` (T,) asset returns, ``X`` (T, m) factor returns, ``valid`` returns
+    present and not a roll day, ``est_ok`` days allowed in estimation samples,
+    ``thin`` thin-trading days.
     """
 
     dates: pd.DatetimeIndex
@@ -129,22 +85,10 @@ class ReturnArrays:
 def load_return_arrays(prices_dir, asset, factors, *, exclude_thin_trading) -> ReturnArrays:
     """Log returns of ``asset`` and ``factors`` from price files, with the roll and thin masks.
 
-    Parameters
-    ----------
-    prices_dir : path or None
-        Snapshot folder (None: ``$EVENTSTUDY_PRICES_DIR``, see
-        :func:`eventstudy.prices.load_prices`).
-    asset : str
-    factors : sequence of str
-    exclude_thin_trading : bool
-        Leave the asset's thin-trading days out of ``est_ok``.
-
-    Returns
-    -------
-    ReturnArrays
-        Over the span where every series has prices; roll days of the asset
-        and of continuous-futures factors masked
-        (:func:`eventstudy.panel.prepare_returns`).
+    Over the span where every series has prices
+    (:func:`eventstudy.panel.prepare_returns`); ``prices_dir`` None reads
+    ``$EVENTSTUDY_PRICES_DIR``; ``exclude_thin_trading`` leaves thin days out
+    of ``est_ok``.
     """
     from .panel import common_span, prepare_returns
     from .prices import load_prices
@@ -160,44 +104,34 @@ def load_return_arrays(prices_dir, asset, factors, *, exclude_thin_trading) -> R
                 "samples", asset, len(ret), int(data.roll.to_numpy(dtype=bool).sum()),
                 int((thin & valid).sum()))
     return ReturnArrays(
-        dates=pd.DatetimeIndex(ret.index),
-        y=ret[asset].to_numpy(dtype=np.float64),
+        dates=pd.DatetimeIndex(ret.index), y=ret[asset].to_numpy(dtype=np.float64),
         X=ret[list(factors)].to_numpy(dtype=np.float64).reshape(len(ret), len(factors)),
-        valid=valid,
-        est_ok=valid & ~thin if exclude_thin_trading else valid.copy(),
-        asset=asset,
-        factors=factors,
-        thin=thin,
+        valid=valid, est_ok=valid & ~thin if exclude_thin_trading else valid.copy(), asset=asset,
+        factors=factors, thin=thin,
     )
 
 
 def synthetic_return_arrays(dist="normal", *, n_days=4000, n_factors=2, sigma=0.015,
                             factor_sigma=0.01, alpha=0.0002, beta=(0.4, -0.3),
                             seed=0) -> ReturnArrays:
-    """IID returns from a known market model: the benchmark where every test must hold.
+    """IID returns R_t = α + β'X_t + σ ε_t of a known market model, every day valid.
 
     Parameters
     ----------
     dist : {'normal', 't4'}
-        Distribution of the asset's disturbances: normal, or Student t with
-        4 degrees of freedom scaled to unit variance (t₄/√2; fat tails,
-        kurtosis infinite), both times ``sigma``.
+        ε normal, or Student t₄/√2 (unit variance, fat tails).
     n_days : int
-        Trade days (a business-day calendar from 2000-01-03).
+        Business days from 2000-01-03.
     n_factors : int
-        Factors, iid normal with standard deviation ``factor_sigma``.
-    sigma, alpha : float
-        Disturbance scale and intercept of R_t = α + β'X_t + σ ε_t.
-    beta : sequence of float
-        Slopes (the first ``n_factors`` are used).
+        Factors, iid normal with sd ``factor_sigma``.
+    sigma, alpha, beta
+        The model's parameters (the first ``n_factors`` slopes).
     seed : int
-        Seed of ``numpy.random.default_rng``.
 
     Returns
     -------
     ReturnArrays
-        Every day valid, no thin-trading day; ``asset`` names the setting
-        (``iid-normal`` or ``iid-t4``).
+        ``asset`` is ``iid-normal`` or ``iid-t4``.
     """
     dist = check_option("dist", dist, SyntheticDist)
     rng = np.random.default_rng(seed)
@@ -209,14 +143,9 @@ def synthetic_return_arrays(dist="normal", *, n_days=4000, n_factors=2, sigma=0.
     y = alpha + X @ np.asarray(beta, dtype=np.float64)[:n_factors] + sigma * eps
     ones = np.ones(n_days, dtype=bool)
     return ReturnArrays(
-        dates=pd.bdate_range("2000-01-03", periods=n_days, name="date"),
-        y=y,
-        X=X,
-        valid=ones,
-        est_ok=ones.copy(),
-        asset=f"iid-{dist}",
-        factors=tuple(f"F{j + 1}" for j in range(n_factors)),
-        thin=np.zeros(n_days, dtype=bool),
+        dates=pd.bdate_range("2000-01-03", periods=n_days, name="date"), y=y, X=X, valid=ones,
+        est_ok=ones.copy(), asset=f"iid-{dist}",
+        factors=tuple(f"F{j + 1}" for j in range(n_factors)), thin=np.zeros(n_days, dtype=bool),
     )
 
 
@@ -235,25 +164,9 @@ def _draw_events(rng, eligible, n_events, span):
 def add_day0_abnormal(arrays, abnormal):
     """Engine output as if ``abnormal`` were added to every event's day-0 return.
 
-    Parameters
-    ----------
-    arrays : EventArrays
-        Engine output of events whose widest windows do not overlap.
-    abnormal : float
-        Abnormal return (log-return units).
-
-    Returns
-    -------
-    EventArrays
-        Day-0 abnormal return and return, the CARs of the windows holding
-        day 0, their t statistics and p-values moved.
-
-    Notes
-    -----
-    Day 0 is in the event's own widest window, which other-event exclusion
-    keeps out of every other event's estimation sample, so the shift moves
-    the day-0 abnormal return and the CARs of the windows holding day 0
-    only: the arrays of the engine run on the shifted returns.
+    With non-overlapping widest windows, day 0 is in no other event's
+    estimation sample, so only the day-0 AR and return and the CARs, t and p
+    of the windows holding day 0 move.
     """
     rel = np.asarray(arrays.rel_win)
     if not (rel == 0).any():
@@ -281,72 +194,44 @@ def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha
     Parameters
     ----------
     returns : Design or ReturnArrays
-        The engine's inputs ``y, X, valid, est_ok`` (e.g. a study's
-        :class:`eventstudy.estimate.Design`, :func:`load_return_arrays` or
-        :func:`synthetic_return_arrays`).
+        The engine's inputs ``y, X, valid, est_ok``.
     study : eventstudy.config.Study
-        Its ``model, estimation, windows, min_estimation_days``; its
-        ``placebo_draws`` pseudo-events (drawn once) for the placebo tests and
-        its ``seed`` for every draw.
+        Its model, windows, ``min_estimation_days``, ``placebo_draws`` and ``seed``.
     n_events : int
         Events per replication (one group, sign +1).
     reps : int
         Replications.
     abnormal : float or sequence of float
-        Abnormal return added to the day-0 return of every pseudo-event
-        (log-return units, e.g. 0.01); 0 measures the size. Every size is
-        tested on the same pseudo-events (common random numbers).
+        Day-0 abnormal returns (0 measures the size), on the same pseudo-events.
     alpha : float
         Test level.
     placebo_groups : int
-        Pseudo groups per replication for the group placebo test.
+        Pseudo groups per replication of the group placebo test.
     clean_windows : bool
-        Draw pseudo-events (and the placebo distribution's) only where every
-        day of the widest event window could be an estimation day
-        (``est_ok & valid``); off, only day 0 needs a return.
+        Pseudo-event windows only where every day could be an estimation day;
+        off, only day 0 needs a return.
     group_tests : bool
-        Also run the group tests of the battery; off, only the single-event
-        tests.
+        Also run the battery's group tests.
     setting : str
-        Label written in the ``setting`` column.
+        Label of the ``setting`` column.
 
     Returns
     -------
     DataFrame
-        Columns :data:`SIM_COLUMNS`. Group tests (names of
-        :data:`eventstudy.inference.TEST_NAMES`) have one trial per
-        replication; the single-event tests (engine t test ``event-t``,
-        ``sq``, ``event-placebo`` and ``garch``, the fixed-parameter
-        GARCH(1, 1) filter of a study's ``volatility = "garch"`` with its
-        parameters from one fit on the whole series,
-        :func:`eventstudy.volatility.fixed_garch_params`) one per event and
-        replication. ``mc_se`` = √(α(1 - α)/trials), the Monte Carlo
-        standard error of a rejection rate whose true value is α (for
-        ``event-placebo`` √(α(1 - α)(1/trials + 1/placebo_draws)): every
-        trial is judged against the one placebo pool); ``within_3se`` (null
-        rows only, else missing) marks |rate - α| <= 3 mc_se.
-
-    Raises
-    ------
-    InferenceError
-        A non-positive ``reps``, too few eligible dates for ``n_events``
-        separate pseudo-events.
+        :data:`SIM_COLUMNS`. Group tests count one trial per replication, the
+        single-event tests (:data:`EVENT_TESTS`; ``garch`` is the fixed-parameter
+        filter, :func:`eventstudy.volatility.fixed_garch_params`) one per event.
+        mc_se = √(α(1 - α)/trials) (plus 1/placebo_draws inside for
+        ``event-placebo``); ``within_3se`` marks null rows with
+        |rate - α| <= 3 mc_se.
 
     Notes
     -----
-    Each replication draws ``n_events`` distinct day-0 positions uniformly
-    among the eligible dates (:func:`eventstudy.inference.placebo_eligible`),
-    redrawing until their widest windows do not overlap, so that the events
-    are separate news days of one asset as in a catalogue. The engine runs on
-    the replication's events (other-event exclusion on), ``abnormal`` is
-    added on day 0 (:func:`add_day0_abnormal`), and the tests are applied: the
-    battery's group tests along the replication axis
-    (:func:`eventstudy.inference.group_tests`), the placebo's pseudo groups
-    drawn for every replication (:meth:`eventstudy.inference.Placebo.pseudo_groups`).
-    A test that cannot be computed in a replication (NaN p-value) counts as
-    a trial without rejection. Replications run in blocks of about 5,000
-    events, one engine call per block (``event_groups`` of
-    :func:`eventstudy.estimate.estimate_arrays`).
+    Each replication draws ``n_events`` eligible day 0
+    (:func:`eventstudy.inference.placebo_eligible`) with non-overlapping widest
+    windows, runs the engine with other-event exclusion, adds ``abnormal`` on
+    day 0 (:func:`add_day0_abnormal`) and applies the tests; a NaN p-value is a
+    trial without rejection.
 
     References
     ----------
@@ -404,13 +289,7 @@ def _null_setting(returns, study, windows, rng, n_events, clean_windows):
 
 
 def _block_pvalues(null, n_events, sizes, placebo, garch_params, rng, placebo_groups):
-    """(abnormal, {test: p-values}) of one block of replications, for every abnormal size.
-
-    What the abnormal return leaves alone is computed once: the SQ test's
-    permutation sums (:func:`eventstudy.inference.sq_pvalues` with
-    ``shifts``), the GARCH variances, the placebo's pseudo groups. Group
-    tests run when ``placebo_groups`` is given.
-    """
+    """(abnormal, {test: p-values}) of one block of replications; shift-free parts computed once."""
     idx = np.arange(null.car.shape[0]).reshape(-1, n_events)
     garch_se = ewma_event_tests(null, params=garch_params).car_se
     sq = sq_pvalues(null.car, null.est_ar, null.windows, null.ar, null.rel_win, shifts=sizes)
@@ -438,15 +317,10 @@ def _rate_table(rej, trials, windows, alpha, placebo_draws, n_events, setting):
         for w in range(len(windows)):
             n = int(trials[delta, t][w])
             rows.append({
-                "setting": str(setting),
-                "test": t,
+                "setting": str(setting), "test": t,
                 "window": f"[{int(windows[w, 0])}, {int(windows[w, 1])}]",
-                "start": int(windows[w, 0]),
-                "end": int(windows[w, 1]),
-                "abnormal": delta,
-                "rejections": int(r[w]),
-                "trials": n,
-                "rate": r[w] / n,
+                "start": int(windows[w, 0]), "end": int(windows[w, 1]), "abnormal": delta,
+                "rejections": int(r[w]), "trials": n, "rate": r[w] / n,
                 "mc_se": float(np.sqrt(alpha * (1 - alpha) * (
                     1.0 / n + (1.0 / placebo_draws if t == "event-placebo" else 0.0)))),
                 "n_events": int(n_events),
@@ -465,35 +339,21 @@ def run_size_power(study, *, settings=("real", "iid-normal", "iid-t4"), n_events
     Parameters
     ----------
     study : eventstudy.config.Study
-        A one-asset study: the settings of :func:`simulate_tests`; for the
-        ``real`` setting its ``asset``, ``factors`` and
-        ``exclude_thin_trading``. Setting j runs with seed ``study.seed +
-        100 j``.
+        A one-asset study; setting j runs with seed ``study.seed + 100 j``.
     settings : sequence of {'real', 'iid-normal', 'iid-t4'}
-        ``real``: the study's asset (``real``, else
-        :func:`load_return_arrays`); ``iid-normal`` and ``iid-t4``: returns
-        of a known market model with iid normal or Student-t(4) disturbances
-        (:func:`synthetic_return_arrays`, seed ``study.seed + 1000 + j``, as
-        many factors as the real setting), where every test must hold its
-        size.
+        ``real``: the study's asset (``real``, else :func:`load_return_arrays`);
+        ``iid-*``: :func:`synthetic_return_arrays` (seed ``study.seed + 1000 + j``).
     n_events, reps, abnormal, alpha, placebo_groups, clean_windows
         As :func:`simulate_tests`.
     prices_dir : path, optional
-        Snapshot folder of the ``real`` setting without ``real``.
     real : Design or ReturnArrays, optional
-        The real setting's engine inputs, e.g. a fitted study's design.
+        The real setting's engine inputs.
 
     Returns
     -------
     DataFrame
-        The :func:`simulate_tests` tables of every setting, stacked (columns
-        :data:`SIM_COLUMNS`); ``attrs['description']`` states the
-        configuration.
-
-    Raises
-    ------
-    InferenceError
-        A setting not among the above.
+        The settings' :func:`simulate_tests` tables stacked;
+        ``attrs['description']`` states the configuration.
     """
     frames = []
     for j, name in enumerate(settings):
@@ -526,30 +386,13 @@ def _setting_returns(name, j, study, prices_dir, real):
     raise InferenceError(f"settings must be among 'real', 'iid-normal', 'iid-t4'; got {name!r}")
 
 
-# ---------------------------------------------------------------------------
-# the size check of a study: which single-event tests hold their size on its asset
-
-
 @dataclass(frozen=True)
 class SizeCheck:
     """Size and power of the single-event tests on the returns of one study's asset.
 
-    Built by :func:`size_check`. The study's report and ``summary.md`` headline
-    the p-value of a test only in the windows where this check finds that it
-    holds its size (:meth:`leading`).
-
-    Attributes
-    ----------
-    table : DataFrame
-        The simulation's rows (:data:`SIM_COLUMNS`) of the single-event tests
-        (:data:`EVENT_TESTS`), abnormal day-0 returns :data:`POWER_GRID`.
-    asset : str
-    alpha : float
-        Level of the tests.
-    reps, n_events, seed : int
-        Replications, pseudo-events per replication, seed.
-    note : str
-        Why the check could not run (``table`` then has no rows), else empty.
+    Built by :func:`size_check`. ``table`` holds the simulation's rows of
+    :data:`EVENT_TESTS` at the abnormal returns :data:`POWER_GRID`; ``note``
+    says why the check could not run (``table`` then empty).
     """
 
     table: pd.DataFrame
@@ -592,12 +435,7 @@ class SizeCheck:
         return next((t for t in tests if self.holds(t, window)), None)
 
     def detectable(self, test, window, power: float = 0.8) -> float:
-        """Smallest day-0 abnormal return that ``test`` detects with ``power`` in ``window``.
-
-        Linear interpolation of the rejection rate between the sizes of
-        :data:`POWER_GRID`; ``inf`` when even the largest is detected less
-        often, NaN when the test was not measured.
-        """
+        """Smallest day-0 abnormal return ``test`` detects with ``power`` (interpolated)."""
         r = self._rows(test, window).sort_values("abnormal")
         if not len(r):
             return float("nan")
@@ -634,7 +472,6 @@ class SizeCheck:
                 f"within 3 Monte Carlo SE of {self.alpha:g}")
 
 
-
 def size_check(design, study, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20, seed=None,
                abnormal=POWER_GRID, alpha: float = 0.05, cache_dir=None) -> SizeCheck:
     """Which single-event tests hold their size on the returns of a study's asset.
@@ -642,31 +479,26 @@ def size_check(design, study, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20
     Parameters
     ----------
     design : eventstudy.estimate.Design
-        The study's engine inputs (returns, usable days, estimation days;
-        spreads and factor lags included): the simulation runs on them.
+        The study's engine inputs: the simulation runs on them.
     study : eventstudy.config.Study
-        The one-asset study: its model, estimation window, event windows,
-        ``min_estimation_days``, seed and placebo draws
-        (:data:`SIZE_CHECK_PLACEBO_DRAWS` when it draws none).
+        The one-asset study (placebo draws :data:`SIZE_CHECK_PLACEBO_DRAWS`
+        when it draws none).
     reps, n_events : int
-        Replications and pseudo-events per replication.
     seed : int, optional
         Default the study's seed.
     abnormal : sequence of float
-        Day-0 abnormal returns (0 first: the size; the others the power curve).
+        Day-0 abnormal returns, 0 first.
     alpha : float
     cache_dir : path-like, optional
-        Where checks are kept (default the price cache,
-        :func:`eventstudy.prices.default_cache_dir`, folder ``size-checks``);
-        a check of the same returns, masks and settings is read back
-        instead of simulated again.
+        Default ``size-checks`` in :func:`eventstudy.prices.default_cache_dir`;
+        a check of the same returns, masks and settings is read back.
 
     Returns
     -------
     SizeCheck
         A history too short for ``n_events`` separate pseudo-events is
-        simulated with one pseudo-event per replication (as many trials); a
-        check that cannot run has no rows and says why in ``note``.
+        simulated with one per replication; a check that cannot run says why
+        in ``note``.
     """
     from pathlib import Path
 

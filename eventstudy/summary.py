@@ -1,23 +1,14 @@
 """The summary of an event study: one object, rendered as text, HTML, Markdown and LaTeX.
 
-:func:`build_summary` is a function of the canonical tidy table
-(:meth:`eventstudy.results.EventStudyResults.tidy`), a small dict of header
-facts (:func:`header_facts`), the group tests and the size check's table:
-per headline event and window it reads the CAR, its interval, the leading
-single-event test (the tidy table's ``lead_test``: the first that holds its
-size on the asset), that test's p-value and its grade on
-:data:`eventstudy.format.EVIDENCE`, the detectable move, and the other
-single-event tests' p-values beside their measured sizes. A p-value is graded
-only when its test leads; without a size check no p-value is graded and the
-summary says why.
-
-:class:`Summary` holds those numbers. Its text (``str``), HTML
-(``_repr_html_``), Markdown (:meth:`Summary.to_markdown`) and LaTeX
-(:meth:`Summary.to_latex`) all lay out one formatted table
-(:meth:`Summary.table`), so they carry the same numbers and the same
-reading; :meth:`Summary.stack` puts several assets' summaries in one, with
-an ``asset`` column. The design follows linearmodels' summary object, from
-which a results object derives ``__str__`` and ``_repr_html_``.
+:func:`build_summary` reads the tidy table
+(:meth:`eventstudy.results.EventStudyResults.tidy`), the header facts
+(:func:`header_facts`), the group tests and the size check's table: per
+headline event and window the CAR, its interval, the leading single-event
+test (``lead_test``, the first that holds its size on the asset), its p and
+grade (:data:`eventstudy.format.EVIDENCE`), the detectable move, and the
+other single-event tests' p beside their measured sizes. Only the leading
+test's p is graded. Every rendering of :class:`Summary` lays out
+:meth:`Summary.table` (linearmodels' summary object).
 """
 
 from __future__ import annotations
@@ -33,19 +24,9 @@ from . import format as fmt
 from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
 from .simulation import POWER_GRID
 
-__all__ = [
-    "GRADE_ORDER",
-    "ROW_COLUMNS",
-    "Summary",
-    "build_summary",
-    "cross_asset_table",
-    "group_tests_table",
-    "header_facts",
-    "model_table",
-    "others_text",
-    "reading_table",
-    "single_event_tests",
-]
+__all__ = ["GRADE_ORDER", "ROW_COLUMNS", "Summary", "build_summary", "cross_asset_table",
+           "group_tests_table", "header_facts", "model_table", "others_text",
+           "reading_table", "single_event_tests"]
 
 #: Readings from the strongest to the weakest (the heading of an event names the strongest).
 GRADE_ORDER = (*(label for _, label in fmt.EVIDENCE), fmt.NOT_GRADED, "not computed",
@@ -57,7 +38,6 @@ ROW_COLUMNS = ["event_id", "event", "title", "trade_date", "start", "end", "car"
                "others", "note"]
 
 
-# --------------------------------------------------------------------------- header facts
 
 def header_facts(study, events, *, size_check=None, dates=None, tests=None) -> dict:
     """The facts a summary's header states, from a study and its events table.
@@ -67,27 +47,23 @@ def header_facts(study, events, *, size_check=None, dates=None, tests=None) -> d
     study : eventstudy.config.Study
         The one-asset study.
     events : pandas.DataFrame
-        Every event of the study (:attr:`EventStudyResults.events`: ``event_id,
-        trade_date, title, status, reason``).
+        :attr:`EventStudyResults.events`.
     size_check : eventstudy.simulation.SizeCheck, optional
-        The size check whose description the header gives (none: no p-value is graded).
     dates : pandas.DatetimeIndex, optional
-        The trade dates of the returns (their span is stated).
+        The trade dates of the returns.
     tests : sequence of str, optional
-        The single-event tests the results report, in the order they may lead.
+        The single-event tests reported, in the order they may lead.
 
     Returns
     -------
     dict
-        ``title, description, asset, unit, windows, header`` (pairs of label
-        and text), ``excluded`` (pairs of event id and reason), ``titles``
-        (event id -> title) and ``tests``.
+        ``title, description, asset, unit, windows, header`` ((label, text)
+        pairs), ``excluded`` ((id, reason) pairs), ``titles``, ``tests``.
     """
     s = study
     used = int((events["status"] == "used").sum())
     excluded = events[events["status"] != "used"]
-    header = [("Asset", s.asset),
-              ("Model", f"{s.model}, {s.returns} returns")]
+    header = [("Asset", s.asset), ("Model", f"{s.model}, {s.returns} returns")]
     if s.regressors:
         header.append(("Donors" if s.model == "synthetic" else "Factors", ", ".join(s.regressors)))
     if tuple(s.factor_lags) != (0,):
@@ -111,12 +87,9 @@ def header_facts(study, events, *, size_check=None, dates=None, tests=None) -> d
                                   "calendar"))
     titles = events["title"] if "title" in events.columns else events["event_id"]
     return {
-        "title": s.title or s.name or f"Event study of {s.asset}",
-        "description": s.description,
-        "asset": s.asset,
-        "unit": s.return_label,
-        "windows": tuple(tuple(int(v) for v in w) for w in s.windows),
-        "header": tuple(header),
+        "title": s.title or s.name or f"Event study of {s.asset}", "description": s.description,
+        "asset": s.asset, "unit": s.return_label,
+        "windows": tuple(tuple(int(v) for v in w) for w in s.windows), "header": tuple(header),
         "excluded": tuple(zip(excluded["event_id"].astype(str),
                               excluded["reason"].astype(str), strict=True)),
         "titles": dict(zip(events["event_id"].astype(str), titles.astype(str), strict=True)),
@@ -124,14 +97,9 @@ def header_facts(study, events, *, size_check=None, dates=None, tests=None) -> d
     }
 
 
-# --------------------------------------------------------------------------- the reading
 
 def single_event_tests(tidy) -> tuple[str, ...]:
-    """The single-event tests a tidy table reports, in the order they may lead.
-
-    ``garch`` (with a ``garch_p`` column), ``event-t``, ``sq``, and
-    ``event-placebo`` when some placebo p-value is present.
-    """
+    """The single-event tests a tidy table reports, in the order they may lead."""
     out = ["garch"] if "garch_p" in tidy.columns else []
     out += ["event-t", "sq"]
     if "placebo_p" in tidy.columns and tidy["placebo_p"].notna().any():
@@ -155,23 +123,18 @@ def reading_table(tidy, sizes=None, *, tests=None) -> pd.DataFrame:
     Parameters
     ----------
     tidy : pandas.DataFrame
-        The tidy table (``start, end``, the p-value columns of the single-event
-        tests, ``lead_test, lead_p, lead_size``).
+        The tidy table.
     sizes : pandas.DataFrame, optional
-        The size check's table (:meth:`eventstudy.simulation.SizeCheck.summary`:
-        ``test, start, end, size (%), verdict, detectable…``).
+        :meth:`eventstudy.simulation.SizeCheck.summary`.
     tests : sequence of str, optional
-        The single-event tests (default :func:`single_event_tests`).
+        Default :func:`single_event_tests`.
 
     Returns
     -------
     pandas.DataFrame
-        Same index: ``lead_test, lead_p, lead_size, evidence`` (:func:`eventstudy.format.grade`
-        of the leading test's p), ``detectable`` (the day-0 move the leading test
-        detects with 80% power in the size check, a share; NaN without one,
-        inf past the largest simulated), ``others`` (a tuple of ``(test, p,
-        size, verdict)`` for every other single-event test; size NaN and
-        verdict "" without a size check).
+        Same index: ``lead_test, lead_p, lead_size, evidence``
+        (:func:`eventstudy.format.grade`), ``detectable`` (80% power, a share),
+        ``others`` (``(test, p, size, verdict)`` of every other test).
     """
     tests = tuple(tests) if tests is not None else single_event_tests(tidy)
     by_test = _sizes_by_test(sizes)
@@ -193,13 +156,11 @@ def reading_table(tidy, sizes=None, *, tests=None) -> pd.DataFrame:
         others.append(tuple(row))
     lead_p = tidy["lead_p"] if "lead_p" in tidy else pd.Series(np.nan, index=tidy.index)
     return pd.DataFrame({
-        "lead_test": lead,
-        "lead_p": lead_p.astype(float),
+        "lead_test": lead, "lead_p": lead_p.astype(float),
         "lead_size": (tidy["lead_size"] if "lead_size" in tidy else lead_p * np.nan).astype(
             float),
         "evidence": [fmt.grade(t, p) for t, p in zip(lead, lead_p, strict=True)],
-        "detectable": detectable,
-        "others": others,
+        "detectable": detectable, "others": others,
     }, index=tidy.index)
 
 
@@ -218,8 +179,7 @@ def _strip_clause(note: str, clause: str) -> str:
 
 
 def _headline(tidy, facts, event_ids, windows):
-    """The headline event ids and windows: the given ones, else every event of the table
-    and the first two windows."""
+    """The given headline ids and windows, else every event and the first two windows."""
     if event_ids is None:
         event_ids = list(dict.fromkeys(tidy["event_id"].astype(str)))
     if windows is None:
@@ -236,24 +196,19 @@ def build_summary(tidy, facts, *, group_tests=None, sizes=None, event_ids=None, 
     Parameters
     ----------
     tidy : pandas.DataFrame
-        The tidy table at ``alpha`` (with ``lead_test, lead_p, lead_size``
-        when the results carry a size check).
+        The tidy table at ``alpha``.
     facts : dict
-        :func:`header_facts` (``title``, ``header``, ``unit``, ``asset``,
-        ``excluded``, ``titles``, ``tests``, ``windows``; missing keys read as empty).
+        :func:`header_facts` (missing keys read as empty).
     group_tests : pandas.DataFrame, optional
-        The tests table (``group, start, end, test, statistic, p_value,
-        n_events, note``); the headline windows' rows are kept.
+        The tests table; the headline windows' rows are kept.
     sizes : pandas.DataFrame, optional
-        The size check's table of the single-event tests.
+        The size check's table.
     event_ids, windows : optional
-        The headline events and windows; default every event of ``tidy`` and
-        its first two windows (the defaults of ``Study.headline_events`` and
-        ``Study.headline_windows``).
+        The headline events and windows (default every event, the first two windows).
     alpha : float
-        The level of the tidy table's interval (for its label).
+        The level of the interval (for its label).
     names : dict of str -> str, optional
-        Event id -> the name shown (default the id; sentences use the title).
+        Event id -> the name shown.
 
     Returns
     -------
@@ -288,14 +243,10 @@ def build_summary(tidy, facts, *, group_tests=None, sizes=None, event_ids=None, 
     tests = _group_rows(group_tests, wins)
     return Summary(
         title=str(facts.get("title") or "Event study"),
-        description=str(facts.get("description") or ""),
-        header=tuple(facts.get("header") or ()),
-        rows=frame,
-        group_tests=tests,
-        reading=_reading_line(frame, clause),
+        description=str(facts.get("description") or ""), header=tuple(facts.get("header") or ()),
+        rows=frame, group_tests=tests, reading=_reading_line(frame, clause),
         notes=tuple(f"{e} excluded: {why}" for e, why in excluded.items() if e not in ids),
-        unit=str(facts.get("unit") or "return"),
-        alpha=alpha,
+        unit=str(facts.get("unit") or "return"), alpha=alpha,
     )
 
 
@@ -323,11 +274,9 @@ def _reading_line(rows, clause: str) -> str:
             "(the notes say why).")
 
 
-# --------------------------------------------------------------------------- formatted tables
 
 def others_text(others) -> str:
-    """The other single-event tests of a row (:func:`reading_table`'s ``others``) in words:
-    "SQ test 0.094 (size 5.1%, holds); placebo test 0.242 (size 5.1%, holds)"."""
+    """The other single-event tests of a row in words: "SQ test 0.094 (size 5.1%, holds); ..."."""
     parts = []
     for test, p, size, verdict in others:
         if verdict == "":
@@ -353,20 +302,7 @@ def _lead_text(test, size) -> str:
 
 
 def group_tests_table(tests) -> pd.DataFrame:
-    """The group tests for reading: one row per group and window, one p-value column per test.
-
-    Parameters
-    ----------
-    tests : pandas.DataFrame
-        ``group, start, end, test, p_value, n_events`` (the tests table;
-        an ``asset`` column first is kept).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``[asset,] group, window, events`` and the p-value of each test
-        (:func:`eventstudy.format.pvalue`), in the table's order.
-    """
+    """The group tests for reading: per group and window, one p-value column per test."""
     by = [c for c in ("asset", "group") if c in tests.columns] + ["start", "end"]
     if not len(tests):
         return pd.DataFrame(columns=[*by[:-2], "window", "events"])
@@ -417,21 +353,7 @@ def cross_asset_table(cross) -> pd.DataFrame:
 
 
 def model_table(normal_model) -> pd.DataFrame:
-    """Each event's normal-return model for reading: coefficient (se), R², residual sd.
-
-    Parameters
-    ----------
-    normal_model : pandas.DataFrame
-        :meth:`EventStudyResults.normal_model` (a term ``x`` with a column
-        ``x_se``; a synthetic control's donor weights and ``rmspe``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``event``, per term "b (se)" with four decimals (a donor weight with
-        three), ``RMSPE (%)`` of a synthetic control, ``R²``, ``resid sd (%)``
-        and the estimation ``days``.
-    """
+    """Each event's normal-return model for reading: "b (se)" per term, R², resid sd."""
     nm = normal_model
     known = {"event_id", "n_estimation", "df", "r2", "resid_sd", "rmspe"}
     terms = [c for c in nm.columns if c not in known and not c.endswith("_se")]
@@ -450,40 +372,31 @@ def model_table(normal_model) -> pd.DataFrame:
     return out
 
 
-# --------------------------------------------------------------------------- the object
 
 @dataclass(frozen=True, eq=False)
 class Summary:
     """The reading of an event study, with its header, notes and group tests.
 
-    Built by :func:`build_summary` (and :meth:`EventStudyResults.summary`);
-    every rendering lays out :meth:`table`, so the text, HTML, Markdown and
-    LaTeX carry the same numbers and the same reading.
-
     Attributes
     ----------
     title, description : str
     header : tuple of (str, str)
-        The study's facts: asset, model, factors, windows, events used and
-        excluded, the size check.
+        The study's facts.
     rows : pandas.DataFrame
-        One row per headline event and window (:data:`ROW_COLUMNS`, ``asset``
-        first when stacked): the CAR and interval (return units), the leading
-        test, its p, its measured size and its grade, the detectable move,
-        the other single-event tests ``(test, p, size, verdict)`` and the note
-        that explains every missing value.
+        :data:`ROW_COLUMNS` per headline event and window (``asset`` first when
+        stacked).
     group_tests : pandas.DataFrame
         The tests across events of the headline windows.
     reading : str
         How the p-values are graded, or why none is.
     notes : tuple of str
-        More notes (excluded events and their reasons).
+        More notes (excluded events).
     unit : str
-        The return kind of the CARs (``'log return'``).
+        The return kind of the CARs.
     alpha : float
         The interval is the ``1 - alpha`` interval.
     extra : tuple of (str, pandas.DataFrame)
-        More formatted tables with their headings (e.g. the cross-asset tests).
+        More formatted tables with their headings.
     """
 
     title: str
@@ -508,12 +421,7 @@ class Summary:
         return f"{100 * (1 - self.alpha):g}% interval"
 
     def table(self) -> pd.DataFrame:
-        """The headline table, formatted: every rendering lays out this table.
-
-        Columns ``[asset,] event, day 0, window, CAR (%), 95% interval (%),
-        leading test (size), p, evidence, detectable, other tests
-        (p; size)``.
-        """
+        """The headline table, formatted: every rendering lays out this table."""
         r = self.rows
         out = pd.DataFrame({"asset": r["asset"]}) if self.by_asset else pd.DataFrame(index=r.index)
         out["event"] = r["event"]
@@ -549,14 +457,8 @@ class Summary:
                 "and the evidence it gives; detectable: the day-0 move it detects with 80% "
                 "power; the other single-event tests' p-values beside their measured sizes")
 
-    # ------------------------------------------------------------------ sentences
     def sentences(self) -> list[str]:
-        """One sentence per headline event over the first headline window (Markdown bold).
-
-        ``"**Talks — weak evidence.** Over [0, 1]: A +2.16% (95% CI [-0.33%,
-        +4.65%], t test p = 0.089); B …"``: the strongest reading of the
-        assets in the heading; an asset without a CAR says why.
-        """
+        """One sentence per headline event over the first headline window (Markdown bold)."""
         r = self.rows
         if not len(r):
             return []
@@ -575,7 +477,6 @@ class Summary:
                        + "; ".join(parts) + ".")
         return out
 
-    # ------------------------------------------------------------------ renderings
     def __str__(self) -> str:
         lines = [self.title, "=" * len(self.title)]
         if self.description:
@@ -652,15 +553,13 @@ class Summary:
         return "\n".join(out)
 
     def to_latex(self) -> str:
-        """The headline table as a LaTeX ``table`` (booktabs), its reading and notes below it,
-        then the group tests and any extra table."""
+        """The headline table as a LaTeX ``table`` with its reading and notes, then the rest."""
         t = self.table()
         align = "".join("p{5cm}" if c.startswith("other tests") else
                         "r" if c in ("CAR (%)", "p") else "l" for c in t.columns)
         parts = [r"\begin{table}", r"\centering", r"\footnotesize",
                  rf"\caption{{{fmt.latex_escape(self.title)}: "
-                 rf"{fmt.latex_escape(self.caption())}}}",
-                 fmt.latex_tabular(t, align), "",
+                 rf"{fmt.latex_escape(self.caption())}}}", fmt.latex_tabular(t, align), "",
                  r"\par\smallskip " + fmt.latex_escape(self.reading)]
         parts += [r"\par " + fmt.latex_escape(n) for n in self.row_notes()]
         parts.append(r"\end{table}")
@@ -676,21 +575,10 @@ class Summary:
                       r"\end{table}"]
         return "\n".join(parts) + "\n"
 
-    # ------------------------------------------------------------------ several assets
     @classmethod
     def stack(cls, summaries: dict, *, title: str | None = None, description: str = "",
               extra=()) -> Summary:
-        """Several assets' summaries in one, with an ``asset`` column first.
-
-        Parameters
-        ----------
-        summaries : dict of str -> Summary
-            Asset label -> its summary (same windows).
-        title, description : str, optional
-            Default the first summary's.
-        extra : sequence of (str, pandas.DataFrame)
-            More formatted tables (e.g. :func:`cross_asset_table`).
-        """
+        """Several assets' summaries (asset -> Summary, same windows) in one, ``asset`` first."""
         items = list(summaries.items())
         first = items[0][1]
         rows = pd.concat([s.rows.assign(asset=a)[["asset", *s.rows.columns]]
@@ -701,8 +589,7 @@ class Summary:
         return cls(
             title=title or first.title,
             description=description if title is not None else first.description,
-            header=_merge_headers({a: s.header for a, s in items}),
-            rows=rows,
+            header=_merge_headers({a: s.header for a, s in items}), rows=rows,
             group_tests=pd.concat(tests, ignore_index=True) if tests else first.group_tests,
             reading=readings[0] if len(readings) == 1 else " ".join(
                 f"{a}: {s.reading}" for a, s in items),
@@ -712,8 +599,7 @@ class Summary:
 
 
 def _merge_headers(headers: dict) -> tuple:
-    """One header for several assets: a fact they share once (naming "each asset" where
-    only the asset's own name differs), one that differs per asset."""
+    """One header for several assets: a shared fact once ("each asset"), others per asset."""
     assets = list(headers)
     labels = list(dict.fromkeys(k for h in headers.values() for k, _ in h))
     out = [("Assets", ", ".join(assets))]

@@ -1,33 +1,21 @@
 """Volatility-aware single-event tests: GARCH and EWMA variances of the event window.
 
-The engine's single-event t test divides the CAR by the estimation sample's
-residual variance s², a stale measure when volatility clusters: it rejects
-too few true nulls after calm spells and too many after volatile ones. The
-functions here replace s² by a conditional
-variance forecast of each window day, made at the end of the estimation
-sample, and test the CAR against it:
+The engine's t test divides a CAR by the estimation sample's residual
+variance s², a stale measure when volatility clusters. These tests replace
+s² by a conditional variance forecast of each window day made at the end of
+the estimation sample:
 
-- :func:`garch_variance` fits a GARCH(1, 1) (``arch``) to one event's
-  estimation-sample residuals and forecasts the variance of the days after
-  it; :func:`garch_event_tests` does that for every event (one fit each: for
-  the few events of a study);
-- :func:`filter_variance` and :func:`ewma_event_tests` are the fast causal
-  filter for placebo and simulation runs: RiskMetrics EWMA, or a GARCH(1, 1)
-  recursion with parameters fixed beforehand (e.g. from one fit on the
-  whole series), vectorised over events;
-- :func:`volatility_regime` is the per-event diagnostic: the residual
-  variance of the last estimation days against the earlier ones, with an F
-  test and the Brown-Forsythe / Levene robust versions.
+- :func:`garch_variance` / :func:`garch_event_tests`: one GARCH(1, 1) fit
+  (``arch``) per event;
+- :func:`filter_variance` / :func:`ewma_event_tests`: a causal filter
+  vectorised over events, RiskMetrics EWMA or a GARCH(1, 1) with fixed
+  parameters (:func:`fixed_garch_params`); a study with
+  ``volatility = "garch"`` reports this filter's tests;
+- :func:`volatility_regime`: the last estimation days' residual variance
+  against the earlier ones.
 
-Pure functions, numpy in and numpy out, on the arrays of
-:class:`eventstudy.estimate.EventArrays` (shapes E events x Le estimation days,
-Lw window days, W windows). A study with ``volatility = "garch"`` reports the
-fixed-parameter filter's tests (``garch_se``, ``garch_t``, ``garch_p``), and
-the size check of each study (:func:`eventstudy.simulation.size_check`)
-measures the size of ``garch_p`` like every other single-event test's. The
-fixed-parameter filter is the one a study reports: one GARCH fit per event
-on a few hundred estimation days estimates α and β poorly, and EWMA's flat
-forecast does not revert after a calm spell.
+Arrays are those of :class:`eventstudy.estimate.EventArrays` (E events, Le
+estimation days, Lw window days, W windows).
 """
 
 from __future__ import annotations
@@ -42,28 +30,15 @@ from .estimate import simplex_lstsq
 from .exceptions import InferenceError
 from .options import check_option
 
-__all__ = [
-    "VolDist",
-    "RegimeTest",
-    "GARCH_SCALE",
-    "GarchVariance",
-    "VolatilityTests",
-    "VolRegime",
-    "garch_variance",
-    "garch_event_tests",
-    "filter_variance",
-    "ewma_event_tests",
-    "volatility_regime",
-    "fixed_garch_params",
-]
+__all__ = ["VolDist", "RegimeTest", "GARCH_SCALE", "GarchVariance", "VolatilityTests", "VolRegime",
+           "garch_variance", "garch_event_tests", "filter_variance", "ewma_event_tests",
+           "volatility_regime", "fixed_garch_params"]
 
 #: Innovation distributions of the GARCH fit.
 VolDist = Literal["normal", "t"]
 #: Tests of :func:`volatility_regime`.
 RegimeTest = Literal["F", "brown-forsythe", "levene"]
-#: Residuals are multiplied by this before the GARCH fit: daily log returns
-#: (~0.01) give ω ~ 1e-5, which arch's optimiser handles badly; in percent
-#: ω is ~0.1 and the fit converges (arch's own DataScaleWarning advice).
+#: Residuals are scaled by this for arch's optimiser (percent units).
 GARCH_SCALE = 100.0
 #: RiskMetrics (1996) decay for daily data.
 RISKMETRICS_LAMBDA = 0.94
@@ -72,18 +47,16 @@ _BACKCAST_DAYS, _BACKCAST_DECAY = 75, 0.94
 
 
 class GarchVariance(NamedTuple):
-    """Result of :func:`garch_variance` (variances in the residuals' squared units).
+    """Result of :func:`garch_variance`, in the residuals' squared units.
 
     Attributes
     ----------
     variance : ndarray, (horizon,)
-        σ²_{T+h}, h = 1..horizon: forecasts of the days after the last
-        sample day T.
+        σ²_{T+h}, h = 1..horizon, after the last sample day T.
     params : ndarray, (4,)
-        ω, α, β, ν (ν NaN for ``dist='normal'``); ω in squared residual
-        units (the fit's ω divided by ``GARCH_SCALE``²).
+        ω, α, β, ν (ν NaN for ``dist='normal'``).
     sigma2 : ndarray, (n,)
-        Fitted conditional variances of the n sample days.
+        Fitted conditional variances of the sample days.
     converged : bool
         arch's optimiser reported success.
     """
@@ -95,25 +68,17 @@ class GarchVariance(NamedTuple):
 
 
 class VolatilityTests(NamedTuple):
-    """Window tests with conditional variances (garch_event_tests, ewma_event_tests).
+    """Window tests with conditional variances.
 
     Attributes
     ----------
-    sigma2 : ndarray, (E, Lw)
-        Conditional variance forecast of each window day (NaN for excluded
-        events).
-    ar_std : ndarray, (E, Lw)
-        Standardised abnormal returns AR_τ / σ_τ.
-    car_se : ndarray, (E, W)
-        √Var(CAR) with the conditional variances (and the estimation-error
-        term, see the function).
-    tstat, pvalue : ndarray, (E, W)
-        CAR / car_se and its two-sided p-value.
+    sigma2, ar_std : ndarray, (E, Lw)
+        Variance forecast of each window day and AR_τ / σ_τ.
+    car_se, tstat, pvalue : ndarray, (E, W)
+        √Var(CAR), CAR / car_se and its two-sided p-value.
     params : ndarray, (E, 4)
-        ω, α, β, ν per event (GARCH fit; for the filter the fixed
-        parameters, ν NaN).
+        ω, α, β, ν per event.
     converged : ndarray of bool, (E,)
-        The fit converged (True for the filter; False for excluded events).
     """
 
     sigma2: np.ndarray
@@ -126,16 +91,10 @@ class VolatilityTests(NamedTuple):
 
 
 class VolRegime(NamedTuple):
-    """Result of :func:`volatility_regime`: arrays of shape (E,).
+    """Result of :func:`volatility_regime`, arrays (E,).
 
-    Attributes
-    ----------
-    ratio : ndarray
-        s²(recent days) / s²(earlier sample days).
-    pvalue : ndarray
-        Two-sided p-value of equal variances.
-    n_recent, n_before : ndarray of int
-        Days in the two parts.
+    ``ratio`` is s²(recent) / s²(before), ``pvalue`` its two-sided p-value,
+    ``n_recent`` and ``n_before`` the days in the two parts.
     """
 
     ratio: np.ndarray
@@ -173,13 +132,11 @@ def garch_variance(est_resid, horizon, *, dist="normal", min_obs=100) -> GarchVa
     Parameters
     ----------
     est_resid : array_like, (Le,)
-        Residuals of one event's estimation sample in event-time order (a
-        row of ``EventArrays.est_ar``); NaN days are dropped.
+        One event's estimation residuals in event-time order; NaN days are dropped.
     horizon : int
-        Forecast steps after the last sample day (e.g. the window's last
-        event day minus the last estimation day).
+        Forecast steps after the last sample day.
     dist : {'normal', 't'}
-        Innovation distribution (Student t with ν fitted for ``'t'``).
+        Innovation distribution.
     min_obs : int
         Fewer finite residuals raise :class:`InferenceError`.
 
@@ -187,40 +144,13 @@ def garch_variance(est_resid, horizon, *, dist="normal", min_obs=100) -> GarchVa
     -------
     GarchVariance
 
-    Raises
-    ------
-    OptionError
-        ``dist`` not one of the values above.
-    InferenceError
-        Too few finite residuals, all-zero residuals, a bad ``horizon``.
-
     Notes
     -----
-    Model (Bollerslev 1986), zero mean since the residuals are already
-    centred by the normal-return model:
-
-    .. math:: \\varepsilon_t = \\sigma_t z_t, \\qquad
-              \\sigma_t^2 = \\omega + \\alpha \\varepsilon_{t-1}^2 + \\beta \\sigma_{t-1}^2,
-
-    fitted by (quasi-)maximum likelihood with
-    ``arch_model(100 ε, mean='Zero', vol='GARCH', p=1, q=1, dist=dist)``
-    (percent units for the optimiser; ω is scaled back by 100²). Days
-    outside the sample (NaN: excluded other-event or thin days) are closed
-    up: the recursion runs over the n sample days as if consecutive, which
-    loses a few days' decay but keeps arch's likelihood exact on the data
-    it sees.
-
-    Forecasts from the last sample day T (analytic, as arch's
-    ``forecast(method='analytic')``):
-
-    .. math:: \\sigma_{T+1}^2 = \\omega + \\alpha \\varepsilon_T^2 + \\beta \\sigma_T^2,
-              \\qquad \\sigma_{T+h}^2 = \\omega + (\\alpha + \\beta)\\,\\sigma_{T+h-1}^2,
-
-    so a window day τ is forecast τ - T steps ahead: the days between the
-    end of the estimation window and the event window (e.g. -10..-2) are
-    spanned by the multi-step forecast, without using their returns.
-    Computed here from the fitted parameters and checked against arch's
-    ``res.forecast`` in the tests.
+    ε_t = σ_t z_t, σ²_t = ω + α ε²_{t-1} + β σ²_{t-1} (Bollerslev 1986), zero
+    mean, fitted by (quasi-)maximum likelihood on 100·ε (``GARCH_SCALE``; ω
+    scaled back). Days off the sample are closed up. Forecasts from the last
+    sample day T: σ²_{T+1} = ω + α ε²_T + β σ²_T, σ²_{T+h} = ω + (α + β) σ²_{T+h-1}
+    (arch's analytic forecast).
 
     References
     ----------
@@ -249,9 +179,7 @@ def garch_variance(est_resid, horizon, *, dist="normal", min_obs=100) -> GarchVa
         path[h] = omega + (alpha + beta) * path[h - 1]
     sc2 = GARCH_SCALE**2
     return GarchVariance(
-        variance=path / sc2,
-        params=np.array([omega / sc2, alpha, beta, nu]),
-        sigma2=s2 / sc2,
+        variance=path / sc2, params=np.array([omega / sc2, alpha, beta, nu]), sigma2=s2 / sc2,
         converged=bool(res.convergence_flag == 0),
     )
 
@@ -308,60 +236,32 @@ def garch_event_tests(arrays, *, dist="normal", estimation_error=True,
     Parameters
     ----------
     arrays : EventArrays
-        Engine output; reads ``est_ar, est_used, rel_est, rel_win, windows,
-        ar, car, car_se, s2, n_days, used``.
+        Engine output.
     dist : {'normal', 't'}
-        GARCH innovations (see :func:`garch_variance`).
+        GARCH innovations (:func:`garch_variance`).
     estimation_error : bool
-        Add the normal-return model's estimation-error variance (Notes).
+        Add the normal-return model's estimation-error variance.
     min_obs : int
         Passed to :func:`garch_variance`.
 
     Returns
     -------
     VolatilityTests
-        ``sigma2, ar_std`` (E, Lw); ``car_se, tstat, pvalue`` (E, W);
-        ``params`` (E, 4); ``converged`` (E,). NaN for excluded events.
-
-    Raises
-    ------
-    InferenceError
-        A used event with fewer than ``min_obs`` estimation days.
+        NaN for excluded events.
 
     Notes
     -----
-    For event e, :func:`garch_variance` is fitted to its estimation
-    residuals and σ²_τ is the forecast τ - T_e steps ahead, T_e its last
-    sample day. The standardised abnormal return (Savickas 2003) is
-    AR_τ/σ_τ, and over window [a, b] with γ the days with an AR
-
-    .. math:: \\mathrm{Var}(CAR) = \\sum_{\\tau \\in \\gamma} \\sigma_\\tau^2
-              + s^2\\bigl(\\gamma'\\bigl(\\tfrac{11'}{n} + Z S^{-1} Z'\\bigr)\\gamma\\bigr),
-
-    the second term the estimation error of the normal-return parameters in
-    the engine's homoskedastic form (car_se² - s²·n_days; zero for
-    ``market-adjusted``); it ignores the GARCH weighting of that error, of
-    order 1/n. The window days' forecast errors are taken as uncorrelated
-    (their standardised innovations are independent). t = CAR/√Var(CAR);
-    the p-value is two-sided from N(0, 1), as for Savickas' standardised
-    statistics, and for ``dist='t'`` and a one-day window from the fitted
-    standardised Student t (√(ν/(ν-2)) t ~ t_ν), whose tails matter there.
-    Elsas and Schoch (2019) find GARCH standardisation restores the size of
-    single-firm tests under event-day volatility clustering.
-
-    One ``arch`` fit per event: for a study's events; for thousands of
-    pseudo-events use :func:`ewma_event_tests`. A few hundred estimation
-    days pin α and β down poorly, and the test may over-reject; the
-    fixed-parameter filter, ``ewma_event_tests(arrays, params=...)``, avoids
-    the per-event fit.
+    σ²_τ is event e's forecast τ - T_e steps after its last sample day T_e.
+    Over a window with AR days γ, Var(CAR) = Σ_γ σ²_τ + (car_se² - s²·n_days),
+    the second term the engine's estimation error of the normal-return
+    parameters. t = CAR / √Var(CAR), p two-sided from N(0, 1) (Savickas 2003);
+    for ``dist='t'`` and a one-day window, from the standardised Student t
+    (√(ν/(ν-2)) t ~ t_ν).
 
     References
     ----------
     Savickas, R. (2003). Event-induced volatility and tests for abnormal
     performance. Journal of Financial Research, 26(2), 165-178.
-    Elsas, R., Schoch, D. (2019). Single-firm event studies under
-    time-varying volatility (working paper, LMU Munich).
-    Bollerslev, T. (1986). Journal of Econometrics, 31(3), 307-327.
     """
     dist = check_option("dist", dist, VolDist)
     E, Lw = np.shape(arrays.ar)
@@ -397,58 +297,29 @@ def filter_variance(est_ar, horizon, *, lam=RISKMETRICS_LAMBDA, params=None, ret
     horizon : int
         Forecast steps after the last column.
     lam : float
-        EWMA decay λ in (0, 1) (RiskMetrics: 0.94 for daily data); used
-        when ``params`` is None.
+        EWMA decay λ in (0, 1), used when ``params`` is None.
     params : array_like, optional
-        (ω, α, β) of a GARCH(1, 1) in squared residual units, fixed
-        beforehand (e.g. ``garch_variance(whole-series residuals, 1).params``
-        from one fit on the whole return history); α, β >= 0, α + β < 1.
+        (ω, α, β) of a stationary GARCH(1, 1) in squared residual units.
     return_path : bool
-        Also return the in-sample path σ²_t (E, Le).
+        Also return the in-sample path σ²_t, (E, Le).
 
     Returns
     -------
     forecast : ndarray, (E, horizon)
-        σ²_{T+h}, h = 1..horizon, T the last column (event time T1).
     path : ndarray, (E, Le)
-        Only with ``return_path``: σ²_t of each column, the variance of day
-        t given the days before it.
-
-    Raises
-    ------
-    InferenceError
-        A λ outside (0, 1), parameters that are not a stationary GARCH, an
-        event without a finite residual.
+        Only with ``return_path``.
 
     Notes
     -----
-    EWMA (RiskMetrics 1996) is the GARCH(1, 1) with ω = 0, α = 1 - λ,
-    β = λ, so one recursion serves both:
-
-    .. math:: \\sigma_{t+1}^2 = \\omega + \\alpha \\varepsilon_t^2 + \\beta \\sigma_t^2 .
-
-    A day outside the sample (NaN) has ε²_t replaced by its expectation
-    σ²_t, so σ²_{t+1} = ω + (α + β)σ²_t: time passes, no news arrives. The
-    forecasts beyond T are the same step with no news: flat for EWMA (the
-    RiskMetrics random-walk variance), mean-reverting to ω/(1 - α - β) for
-    GARCH. The recursion starts at column 0 with arch's backcast
-    σ²_0 = ω + (α + β)·bc, bc the 0.94^i-weighted mean of the event's first
-    ≤ 75 squared sample residuals, so that on a gap-free row the path is
-    that of ``arch_model(...).fix(params)`` (tested). Causal: σ²_t uses
-    ε_s for s < t only (and, for t below 75 sample days, the backcast's
-    days); the forecasts use nothing after T, so the window's returns never
-    enter their own variance.
-
-    The filter is a loop over the Le days, vectorised over events, so it
-    serves thousands of pseudo-events where a fit per event would not.
-    λ = 0.94 needs no estimation; GARCH parameters from one fit on the
-    whole series are a mild look-ahead in the parameters (not in the
-    variances), the usual choice in simulation.
+    σ²_{t+1} = ω + α ε²_t + β σ²_t; EWMA (RiskMetrics 1996) is ω = 0, α = 1 - λ,
+    β = λ. A day off the sample has ε²_t replaced by σ²_t (no news), as do the
+    forecasts beyond T. The recursion starts from arch's backcast
+    σ²_0 = ω + (α + β)·bc, bc the 0.94^i-weighted mean of the first ≤ 75
+    squared residuals, so a gap-free row matches ``arch_model(...).fix(params)``.
 
     References
     ----------
     J.P. Morgan/Reuters (1996). RiskMetrics - Technical Document, 4th ed.
-    Bollerslev, T. (1986). Journal of Econometrics, 31(3), 307-327.
     """
     est = np.asarray(est_ar, dtype=np.float64)
     if est.ndim == 1:
@@ -505,33 +376,12 @@ def _filter_params(lam, params):
 
 def ewma_event_tests(arrays, *, lam=RISKMETRICS_LAMBDA, params=None,
                      estimation_error=True) -> VolatilityTests:
-    """Single-event tests with the fast causal filter (EWMA or fixed-parameter GARCH).
+    """Single-event tests with the causal filter (:func:`filter_variance`).
 
-    Parameters
-    ----------
-    arrays : EventArrays
-        Engine output (as :func:`garch_event_tests`).
-    lam : float
-        EWMA decay (RiskMetrics 0.94); used when ``params`` is None.
-    params : array_like, optional
-        Fixed GARCH(1, 1) (ω, α, β), see :func:`filter_variance`.
-    estimation_error : bool
-        Add the engine's estimation-error term to Var(CAR).
-
-    Returns
-    -------
-    VolatilityTests
-        As :func:`garch_event_tests`; ``params`` holds (0, 1 - λ, λ, NaN)
-        or the fixed parameters for every used event.
-
-    Notes
-    -----
-    σ²_τ of window day τ is the filter's forecast τ - T1 steps after the
-    last estimation column T1 (:func:`filter_variance`; missing days in
-    between are no-news steps), then Var(CAR), t and the N(0, 1) p-value
-    exactly as in :func:`garch_event_tests`. Vectorised over events: the
-    placebo and Brown-Warner simulations can call it on thousands of
-    pseudo-events.
+    ``lam`` and ``params`` are those of :func:`filter_variance`; σ²_τ is the
+    forecast τ - T1 steps after the last estimation column T1, then Var(CAR),
+    t and p as in :func:`garch_event_tests`. The returned ``params`` hold
+    (0, 1 - λ, λ, NaN) or the fixed parameters for every used event.
     """
     omega, alpha, beta = _filter_params(lam, params)
     E, Lw = np.shape(arrays.ar)
@@ -551,56 +401,36 @@ def ewma_event_tests(arrays, *, lam=RISKMETRICS_LAMBDA, params=None,
 
 
 def volatility_regime(est_ar, *, recent=20, test="F") -> VolRegime:
-    """Is the end of each estimation sample calmer or wilder than the rest? Ratio and test.
+    """The last ``recent`` estimation days' residual variance against the earlier days', per event.
 
     Parameters
     ----------
     est_ar : array_like, (E, Le)
         Estimation residuals in event-time order, NaN off the sample.
     recent : int
-        The last ``recent`` sample days of each event (days up to T1; the
-        days between T1 and the window are not in the engine's arrays).
+        Days counted back from the last sample day.
     test : {'F', 'brown-forsythe', 'levene'}
-        ``'F'``: variance-ratio F test (normal residuals);
-        ``'brown-forsythe'``: Levene's test on absolute deviations from the
-        group medians (robust to fat tails); ``'levene'``: from the means.
+        Variance-ratio F test, or Levene's test on absolute deviations from
+        the parts' medians (Brown–Forsythe) or means.
 
     Returns
     -------
     VolRegime
-        ``ratio`` = s²_recent / s²_before (ddof 1 about each part's mean),
-        two-sided ``pvalue``, ``n_recent``, ``n_before``; NaN where a part
-        has fewer than 2 days.
-
-    Raises
-    ------
-    OptionError
-        ``test`` not one of the values above.
-    InferenceError
-        A bad ``recent``.
+        NaN where a part has fewer than 2 days.
 
     Notes
     -----
-    The two parts are disjoint, so under iid normal residuals
-    ratio ~ F(n_r - 1, n_b - 1) and p = 2 min(F.cdf, F.sf) (the
-    ``scipy.stats.f`` distribution). Brown and Forsythe (1974) / Levene
-    (1960): with z_ij = |x_ij - c_i|, c_i the median or the mean of part i,
-
-    .. math:: W = \\frac{(N - 2)\\sum_i n_i (\\bar z_i - \\bar z)^2}
-                       {\\sum_i \\sum_j (z_{ij} - \\bar z_i)^2} \\sim F(1, N - 2),
-
-    as ``scipy.stats.levene`` (tested); computed for all events at once. A
-    ratio far from 1 says the estimation sample's s² is a stale measure
-    of the window's variance, the case where the engine's t test and the
-    SQ test lose their size and :func:`garch_event_tests` is the one to read.
+    ratio = s²_recent / s²_before ~ F(n_r - 1, n_b - 1) under iid normal
+    residuals, p = 2 min(F.cdf, F.sf). With z_ij = |x_ij - c_i|,
+    W = (N - 2) Σ_i n_i (z̄_i - z̄)² / Σ_ij (z_ij - z̄_i)² ~ F(1, N - 2)
+    (as ``scipy.stats.levene``).
 
     References
     ----------
     Brown, M. B., Forsythe, A. B. (1974). Robust tests for the equality of
-    variances. Journal of the American Statistical Association, 69(346),
-    364-367.
+    variances. JASA, 69(346), 364-367.
     Levene, H. (1960). Robust tests for equality of variances. In
-    Contributions to Probability and Statistics, 278-292. Stanford.
+    Contributions to Probability and Statistics, 278-292.
     """
     test = check_option("test", test, RegimeTest)
     recent = _check_positive_int("recent", recent, minimum=2)
@@ -650,31 +480,11 @@ def volatility_regime(est_ar, *, recent=20, test="F") -> VolRegime:
 def fixed_garch_params(y, X, ok, model="market") -> np.ndarray:
     """(ω, α, β) of one GARCH(1, 1) fitted to a series' normal-model residuals.
 
-    Parameters
-    ----------
-    y : array_like, (T,)
-        Asset returns.
-    X : array_like, (T, m)
-        Factor returns.
-    ok : array_like of bool, (T,)
-        Days of the fit (the days allowed in estimation samples).
-    model : {'market', 'market-adjusted', 'constant-mean', 'synthetic'}
-
-    Returns
-    -------
-    ndarray, (3,)
-        The parameters of the fixed-parameter filter
-        (:func:`ewma_event_tests` ``params``), in return units squared.
-
-    Notes
-    -----
-    One normal-return regression over every usable day gives the residuals
-    (market model: OLS on a constant and the factors; market-adjusted: the
-    asset less the first factor, demeaned; synthetic control: the asset less
-    the donors with simplex weights; constant mean: demeaned), and one
-    ``arch`` fit (:func:`garch_variance`) gives the parameters. They look at
-    the whole series; the variances filtered with them at each event do not
-    (the filter runs forward from the event's own estimation sample only).
+    The residuals of one normal-return fit over the days ``ok`` (OLS for
+    ``market``, the asset less the first factor for ``market-adjusted``,
+    simplex weights for ``synthetic``, demeaned otherwise) go to
+    :func:`garch_variance`; the result is the ``params`` of
+    :func:`ewma_event_tests`.
     """
     y = np.asarray(y, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64).reshape(y.shape[0], -1)

@@ -1,26 +1,18 @@
-"""The test battery on engine arrays, the single-event tests and the placebo distribution.
+"""Tests of event studies on numpy arrays (..., events, windows); nothing loops over events.
 
-Every test is a pure function of numpy arrays shaped (events x windows) or
-(events x days), with any leading axes independent groups, and returns one
-value per window: the events of a group are the rows, the windows the
-columns, and nothing loops over events. An event whose CAR is missing in a
-window (excluded event, window without a usable day) does not count in that
-window: ``n_events`` is the number of events with a CAR.
+An event whose CAR is missing in a window does not count there
+(``n_events`` counts the events with a CAR). A group is a set of events
+with a sign each (+1, or the event's ``direction`` for the signed group);
+every test runs on the signed CARs and abnormal returns.
 
 - :mod:`~eventstudy.inference.parametric`: cross-sectional t, Patell, BMP,
-  Kolari-Pynnönen;
+  Kolari–Pynnönen;
 - :mod:`~eventstudy.inference.rank`: Corrado's rank test, the generalized
   sign test, Wilcoxon's signed-rank test;
 - :mod:`~eventstudy.inference.sq`: the SQ test of a single event;
 - :mod:`~eventstudy.inference.placebo`: pseudo-events and placebo p-values;
-- :mod:`~eventstudy.inference.battery`: :func:`test_battery` over named
-  groups (the tidy ``tests`` table) and :func:`per_event_tests`.
-
-A group is a set of event indices with a sign per event (+1 for plain
-groups; the event's ``direction`` for the direction-signed group). Every
-test runs on the signed data: the CAR, the window abnormal returns and the
-estimation-sample abnormal returns of an event are multiplied by its sign
-before any statistic is formed.
+- :mod:`~eventstudy.inference.battery`: :func:`test_battery` and
+  :func:`per_event_tests`.
 """
 
 from __future__ import annotations
@@ -47,31 +39,9 @@ from .placebo import Placebo, PseudoGroups, placebo_distribution, placebo_eligib
 from .rank import average_ranks, corrado_rank, generalized_sign_z, wilcoxon_signed_rank
 from .sq import SQ_DRAWS, SQ_SCREEN, SQ_TIE_RTOL, sq_pvalues
 
-__all__ = [
-    "TestName",
-    "TEST_NAMES",
-    "TEST_COLUMNS",
-    "GROUP_SCREEN",
-    "TestResult",
-    "KP_MIN_OVERLAP",
-    "cross_sectional_t",
-    "patell_z",
-    "bmp_t",
-    "pooled_correlation",
-    "kolari_pynnonen_t",
-    "average_ranks",
-    "corrado_rank",
-    "generalized_sign_z",
-    "wilcoxon_signed_rank",
-    "SQ_DRAWS",
-    "SQ_SCREEN",
-    "SQ_TIE_RTOL",
-    "sq_pvalues",
-    "Placebo",
-    "PseudoGroups",
-    "placebo_eligible",
-    "placebo_distribution",
-    "group_tests",
-    "test_battery",
-    "per_event_tests",
-]
+__all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "TestResult",
+           "KP_MIN_OVERLAP", "cross_sectional_t", "patell_z", "bmp_t",
+           "pooled_correlation", "kolari_pynnonen_t", "average_ranks", "corrado_rank",
+           "generalized_sign_z", "wilcoxon_signed_rank", "SQ_DRAWS", "SQ_SCREEN",
+           "SQ_TIE_RTOL", "sq_pvalues", "Placebo", "PseudoGroups", "placebo_eligible",
+           "placebo_distribution", "group_tests", "test_battery", "per_event_tests"]

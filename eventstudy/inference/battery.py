@@ -18,16 +18,8 @@ __all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "group_test
 
 logger = logging.getLogger(__name__)
 
-TestName = Literal[
-    "cross-sectional-t",
-    "patell",
-    "bmp",
-    "kolari-pynnonen",
-    "corrado",
-    "generalized-sign",
-    "wilcoxon",
-    "placebo",
-]
+TestName = Literal["cross-sectional-t", "patell", "bmp", "kolari-pynnonen", "corrado",
+                   "generalized-sign", "wilcoxon", "placebo"]
 TEST_NAMES: tuple[str, ...] = get_args(TestName)
 
 TEST_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_events"]
@@ -38,28 +30,11 @@ GROUP_SCREEN = (999, 0.2)
 
 
 def group_tests(arrays, idx, sign=None) -> dict:
-    """Every test but the placebo for a group of events: test name -> :class:`TestResult`.
+    """Every test but the placebo for a group (or R groups) of events: name -> TestResult.
 
-    Parameters
-    ----------
-    arrays : EventArrays
-    idx : array_like of int, (N,) or (R, N)
-        Event indices of the group, or of R groups of N events each (e.g.
-        the replications of a simulation).
-    sign : array_like, (N,) or (R, N), optional
-        Sign of each event (+1, or the event's direction); default +1.
-
-    Returns
-    -------
-    dict
-        Names of :data:`TEST_NAMES` (without ``placebo``) -> results of
-        shape (W,), or (R, W) for R groups.
-
-    Notes
-    -----
-    The CAR, the window abnormal returns and the estimation-sample abnormal
-    returns of an event are multiplied by its sign before any statistic is
-    formed (the standard errors are unchanged).
+    ``idx`` is (N,) or (R, N) event rows of ``arrays``, ``sign`` the events'
+    signs (default +1); CARs and abnormal returns are multiplied by the sign
+    before any statistic (standard errors unchanged).
     """
     idx = np.asarray(idx, dtype=np.int64)
     s = np.ones(idx.shape) if sign is None else np.broadcast_to(
@@ -69,13 +44,11 @@ def group_tests(arrays, idx, sign=None) -> dict:
     est = arrays.est_ar[idx] * s[..., None]
     return {
         "cross-sectional-t": cross_sectional_t(car),
-        "patell": patell_z(car, car_se, arrays.n[idx], arrays.k),
-        "bmp": bmp_t(car, car_se),
+        "patell": patell_z(car, car_se, arrays.n[idx], arrays.k), "bmp": bmp_t(car, car_se),
         "kolari-pynnonen": kolari_pynnonen_t(car, car_se, est),
         "corrado": corrado_rank(est, arrays.ar[idx] * s[..., None], arrays.rel_win,
                                 arrays.windows, car),
-        "generalized-sign": generalized_sign_z(car, est),
-        "wilcoxon": wilcoxon_signed_rank(car),
+        "generalized-sign": generalized_sign_z(car, est), "wilcoxon": wilcoxon_signed_rank(car),
     }
 
 
@@ -112,31 +85,19 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
     Parameters
     ----------
     arrays : EventArrays
-        Engine output.
     groups : dict, optional
-        name -> (event indices into ``arrays``, sign per event), e.g.
-        ``{"all": (idx, ones), "signed": (idx, direction)}``; a bare index
-        array means sign +1. Default: one group ``all`` of every event.
+        name -> (event rows, sign per event), or a bare index array (sign +1).
+        Default: one group ``all`` of every event.
     placebo : Placebo, optional
-        Pseudo-event CARs for the ``placebo`` rows (left out without it).
+        For the ``placebo`` rows (the group's mean CAR,
+        :meth:`Placebo.group_pvalues` with :data:`GROUP_SCREEN`).
 
     Returns
     -------
     DataFrame
-        Columns ``group, start, end, test, statistic, p_value, n_events``;
-        one row per group, window and test (order of :data:`TEST_NAMES`).
-        ``n_events`` counts the group's events with a CAR in the window; a
-        test that cannot be computed there (e.g. N < 2 for a t test) has
-        NaN statistic and p-value.
-
-    Notes
-    -----
-    Signed groups multiply each event's CAR, window abnormal returns and
-    estimation-sample abnormal returns by its sign before every test
-    (:func:`group_tests`): escalations and de-escalations then pool, a signed
-    CAR above zero meaning the price moved the way the news' direction says.
-    The statistic of the ``placebo`` row is the group's mean CAR
-    (:meth:`Placebo.group_pvalues` with the screen :data:`GROUP_SCREEN`).
+        ``group, start, end, test, statistic, p_value, n_events``, by group,
+        window and test (order of :data:`TEST_NAMES`); NaN where a test cannot
+        be computed (e.g. N < 2).
     """
     windows = np.asarray(arrays.windows).reshape(-1, 2)
     frames = []
@@ -169,23 +130,8 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
 
 
 def per_event_tests(arrays, *, placebo=None) -> dict:
-    """Single-event p-values beside the engine's t test.
-
-    Parameters
-    ----------
-    arrays : EventArrays
-    placebo : Placebo, optional
-
-    Returns
-    -------
-    dict
-        ``sq_p`` (E, W): the SQ test (:func:`eventstudy.inference.sq_pvalues`
-        with its default draws and screen); ``placebo_p`` (E, W):
-        :meth:`Placebo.event_pvalues`, all NaN without a placebo.
-    """
+    """Single-event p-values (E, W): ``sq_p`` (:func:`sq_pvalues`) and ``placebo_p``."""
     sq = sq_pvalues(arrays.car, arrays.est_ar, arrays.windows, arrays.ar, arrays.rel_win)
-    if placebo is None:
-        pp = np.full(np.shape(arrays.car), np.nan)
-    else:
-        pp = placebo.event_pvalues(arrays.car)
+    pp = (np.full(np.shape(arrays.car), np.nan) if placebo is None
+          else placebo.event_pvalues(arrays.car))
     return {"sq_p": sq, "placebo_p": pp}

@@ -1,10 +1,4 @@
-"""What every test shares: the result type, the input shape and the p-value of a statistic.
-
-Arrays are shaped (..., events, windows): the events of a group are the
-second-to-last axis, the windows the last, and any leading axes are
-independent groups (e.g. the replications of a simulation). Every test
-reduces over the events axis.
-"""
+"""What every test shares: the result type, the input shape (..., events, windows), p-values."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""Parametric tests of a group's mean CAR: cross-sectional t, Patell, BMP, Kolari-Pynnönen.
-
-Inputs are shaped (..., N, W): N events, W windows, any leading axes
-independent groups. An event whose CAR is missing in a window does not count
-there.
-"""
+"""Parametric tests of a group's mean CAR: cross-sectional t, Patell, BMP, Kolari–Pynnönen."""
 
 from __future__ import annotations
 
@@ -11,14 +6,8 @@ import numpy as np
 
 from .common import TestResult, as_events, mean_sd, normal_pvalue, safe_div, t_pvalue
 
-__all__ = [
-    "KP_MIN_OVERLAP",
-    "cross_sectional_t",
-    "patell_z",
-    "bmp_t",
-    "pooled_correlation",
-    "kolari_pynnonen_t",
-]
+__all__ = ["KP_MIN_OVERLAP", "cross_sectional_t", "patell_z", "bmp_t", "pooled_correlation",
+           "kolari_pynnonen_t"]
 
 #: Events with fewer estimation days are left out of Kolari-Pynnönen's r̄.
 KP_MIN_OVERLAP = 30
@@ -30,23 +19,16 @@ def cross_sectional_t(car) -> TestResult:
     Parameters
     ----------
     car : array_like, (..., N, W)
-        CAR of each event (signed for signed groups) over each window; NaN
-        where missing.
+        CAR of each event (signed for signed groups); NaN where missing.
 
     Returns
     -------
     TestResult
-        Statistic, two-sided p-value and number of events per window.
 
     Notes
     -----
-    With N the events whose CAR is defined,
-
-    .. math:: t = \\frac{\\overline{CAR}}{s(CAR)/\\sqrt{N}}, \\qquad
-              s(CAR)^2 = \\frac{1}{N-1}\\sum_e (CAR_e - \\overline{CAR})^2,
-
-    referred to Student's t with N - 1 degrees of freedom (needs N >= 2).
-    It ignores the events' differing variances and assumes normal CARs.
+    t = mean(CAR) / (s(CAR)/√N), s with ddof 1, Student t with N - 1 degrees
+    of freedom (Brown and Warner 1985; MacKinlay 1997).
 
     References
     ----------
@@ -66,12 +48,11 @@ def patell_z(car, car_se, n, k) -> TestResult:
     Parameters
     ----------
     car, car_se : array_like, (..., N, W)
-        CAR and its standard error with estimation error (engine ``car_se``).
+        CAR and its standard error with estimation error.
     n : array_like of int, (..., N)
         Estimation days of each event.
     k : int
-        Parameters of the normal-return model (1 for ``constant-mean`` and
-        ``market-adjusted``).
+        Parameters of the normal-return model.
 
     Returns
     -------
@@ -79,15 +60,8 @@ def patell_z(car, car_se, n, k) -> TestResult:
 
     Notes
     -----
-    With SCAR_e = CAR_e / se(CAR_e) and the sums over the N events whose CAR
-    is defined,
-
-    .. math:: Z = \\frac{\\sum_e SCAR_e}
-                       {\\sqrt{\\sum_e (n_e - k)/(n_e - k - 2)}},
-
-    standard normal under the null: (n - k)/(n - k - 2) is the variance of a
-    Student t with n - k degrees of freedom. Events with n_e - k - 2 <= 0
-    make the statistic undefined (NaN).
+    Z = Σ_e SCAR_e / √(Σ_e (n_e - k)/(n_e - k - 2)), SCAR_e = CAR_e / se(CAR_e),
+    standard normal; NaN when an event has n_e - k - 2 <= 0.
 
     References
     ----------
@@ -111,24 +85,10 @@ def patell_z(car, car_se, n, k) -> TestResult:
 def bmp_t(car, car_se) -> TestResult:
     """Boehmer, Musumeci and Poulsen (1991) standardized cross-sectional test.
 
-    Parameters
-    ----------
-    car, car_se : array_like, (..., N, W)
-        CAR and its standard error with estimation error.
-
-    Returns
-    -------
-    TestResult
-
     Notes
     -----
-    With SCAR_e = CAR_e / se(CAR_e) over the N events whose CAR is defined,
-
-    .. math:: t_{BMP} = \\frac{\\overline{SCAR}}{s(SCAR)/\\sqrt{N}}
-
-    (sd with ddof 1), Student t with N - 1 degrees of freedom. Standardizing
-    weights the events by their precision; dividing by the cross-sectional sd
-    makes the test robust to event-induced changes in variance.
+    t = mean(SCAR) / (s(SCAR)/√N), SCAR_e = CAR_e / se(CAR_e), s with ddof 1,
+    Student t with N - 1 degrees of freedom; robust to event-induced variance.
 
     References
     ----------
@@ -142,12 +102,7 @@ def bmp_t(car, car_se) -> TestResult:
 
 
 def _standardized(est_ar, min_overlap):
-    """Each event's estimation ARs standardized over its own sample (ddof 0), 0 off it.
-
-    Returns ``(z, u, q)``: z (..., N, Le), u the float sample indicator and
-    q (..., N) = Σ_τ z² (= n_i); events with fewer than ``min_overlap``
-    sample days or no variance have z = u = 0.
-    """
+    """Estimation ARs standardized over each event's own sample: (z, indicator u, q = n or 0)."""
     a = np.asarray(est_ar, dtype=np.float64)
     ok = np.isfinite(a)
     n = ok.sum(axis=-1)
@@ -161,13 +116,12 @@ def _standardized(est_ar, min_overlap):
 
 
 def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP) -> np.ndarray:
-    """Mean cross-correlation r̄ of the events' estimation ARs, from sums over events.
+    """Mean cross-correlation r̄ of the events' estimation ARs.
 
     Parameters
     ----------
     est_ar : array_like, (..., N, Le)
-        Estimation-sample abnormal returns in event-time order, NaN off the
-        sample.
+        Estimation-sample abnormal returns in event-time order, NaN off the sample.
     events : array_like of bool, (..., N, W), optional
         The events that count in each column (default: all, one column).
     min_overlap : int
@@ -180,21 +134,12 @@ def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP) -> np
 
     Notes
     -----
-    With z_iτ = (AR_iτ - ĀR_i)/s_i on event i's sample days (mean and sd,
-    ddof 0, over its own sample; 0 off it), u_iτ its sample indicator and
-    n_ij = Σ_τ u_iτ u_jτ the days events i and j share,
-
-    .. math:: \\bar r = \\frac{\\sum_{i<j} \\sum_\\tau z_{i\\tau} z_{j\\tau}}
-                             {\\sum_{i<j} n_{ij}}
-              = \\frac{\\sum_\\tau (\\sum_i z_{i\\tau})^2 - \\sum_i n_i}
-                      {\\sum_\\tau (\\sum_i u_{i\\tau})^2 - \\sum_i n_i},
-
-    O(N Le). When every event has the same sample days, each pair's
-    co-moment over n_ij is its Pearson correlation on the common days and r̄
-    is the mean of the pairwise correlations. With missing days it is the
-    pooled form of that mean: each pair's co-moment is standardized by the
-    events' own-sample moments and pairs weigh by their common days, so a
-    pair that shares few days counts little.
+    With z_iτ event i's ARs standardized over its own sample (ddof 0, 0 off
+    it), u_iτ its sample indicator and n_i its days,
+    r̄ = Σ_{i<j} Σ_τ z_iτ z_jτ / Σ_{i<j} n_ij
+    = (Σ_τ (Σ_i z_iτ)² - Σ_i n_i) / (Σ_τ (Σ_i u_iτ)² - Σ_i n_i): the mean of the
+    pairwise correlations when every event has the same sample days, pairs
+    weighted by their common days otherwise.
     """
     z, u, q = _standardized(est_ar, min_overlap)
     d = np.ones(z.shape[:-1] + (1,)) if events is None else np.asarray(events, dtype=np.float64)
@@ -216,8 +161,7 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
     car, car_se : array_like, (..., N, W)
         CAR and its standard error with estimation error.
     est_ar : array_like, (..., N, Le)
-        Estimation-sample abnormal returns in event-time order (signed for
-        signed groups).
+        Estimation-sample abnormal returns in event-time order (signed).
     min_overlap : int
         Events with fewer estimation days are left out of r̄.
 
@@ -227,23 +171,9 @@ def kolari_pynnonen_t(car, car_se, est_ar, *, min_overlap=KP_MIN_OVERLAP) -> Tes
 
     Notes
     -----
-    .. math:: t_{KP} = t_{BMP} \\sqrt{\\frac{1 - \\bar r}{1 + (N - 1)\\bar r}},
-
-    r̄ the mean cross-correlation of the events' estimation-sample abnormal
-    returns over the events with a CAR in the window
-    (:func:`pooled_correlation`); Student t with N - 1 degrees of freedom as
-    for BMP. With no usable pair r̄ = 0 and t_KP = t_BMP; a r̄ that makes
-    1 + (N - 1)r̄ <= 0 gives NaN.
-
-    The series are aligned by event day τ, not by calendar date: r_ij
-    estimates the correlation of AR_i(τ) and AR_j(τ), the quantity that
-    enters Var(Σ SCAR). For one asset, two events whose estimation windows
-    overlap in calendar time see the same return series shifted by the lag
-    Δ = day0_j - day0_i, so r_ij estimates the lag-Δ autocorrelation of the
-    asset's abnormal returns, and two events on the same trade date have
-    r_ij = 1 (the test then counts them once). Multi-day windows of events
-    closer than the window length share days; that covariance is not
-    captured by the daily r̄.
+    t_KP = t_BMP √((1 - r̄) / (1 + (N - 1) r̄)), r̄ of :func:`pooled_correlation`
+    over the events with a CAR in the window, aligned by event day; Student t
+    with N - 1 degrees of freedom; NaN when 1 + (N - 1) r̄ <= 0.
 
     References
     ----------

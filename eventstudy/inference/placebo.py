@@ -24,14 +24,12 @@ class Placebo:
     Attributes
     ----------
     car : ndarray, (draws, W)
-        Pseudo-event CARs (NaN where the pseudo-event's window had no usable
-        day or the pseudo-event was excluded by the engine).
+        Pseudo-event CARs (NaN where none is defined).
     day0 : ndarray of int, (draws,)
-        Positions of the pseudo day 0 in the return index.
+        Pseudo day-0 positions in the return index.
     windows : ndarray of int, (W, 2)
     seed : int
-        Seed of the generator that drew ``day0`` and that group draws derive
-        from.
+        Seed of the pseudo day 0 and of the pseudo-group draws.
     n_eligible : int
         Trade dates eligible as pseudo day 0.
     model : str
@@ -66,21 +64,10 @@ class Placebo:
         return car
 
     def event_pvalues(self, car) -> np.ndarray:
-        """Two-sided placebo p-value of each event's CAR.
+        """Two-sided placebo p-value of each event's CAR, (E, W).
 
-        Parameters
-        ----------
-        car : array_like, (E, W)
-
-        Returns
-        -------
-        ndarray, (E, W)
-
-        Notes
-        -----
-        With D_w the pseudo-events whose CAR is defined in window w,
-        p = (1 + #{|CAR_pseudo| >= |CAR_e|}) / (1 + D_w); NaN for a missing
-        CAR.
+        With D_w the pseudo-events with a CAR in window w,
+        p = (1 + #{|CAR_pseudo| >= |CAR_e|}) / (1 + D_w); NaN for a missing CAR.
         """
         car = self._check_windows(car)
         out = np.full(car.shape, np.nan)
@@ -93,51 +80,31 @@ class Placebo:
         return out
 
     def pseudo_groups(self, defined, sign=None, groups=None, *, rng=None) -> PseudoGroups:
-        """Draw the pseudo groups a group (or many groups) of events is compared with.
+        """Draw the pseudo groups that groups of events are compared with.
 
         Parameters
         ----------
         defined : array_like of bool, (N, W) or (R, N, W)
-            The events whose CAR is defined, per window; R groups of N
-            events (e.g. the replications of a simulation).
+            The events whose CAR is defined, per window; R groups of N events.
         sign : array_like, (N,), optional
             The events' signs (default +1), given to the pseudo-events.
         groups : int, optional
-            Pseudo groups per group (default ``draws``, the number of
-            pseudo-events).
+            Pseudo groups per group (default ``draws``).
         rng : numpy.random.Generator, optional
-            The generator of every draw. Default: one generator per draw,
-            ``numpy.random.default_rng([seed, N_w, *windows])`` with the
-            windows sharing it, so that the same seed gives the same pseudo
-            groups whatever the order in which groups are tested.
+            Default: ``default_rng([seed, N_w, *windows])`` per draw, so that the
+            same seed gives the same pseudo groups in any order of testing.
 
         Returns
         -------
         PseudoGroups
 
-        Raises
-        ------
-        InferenceError
-            A group larger than the pseudo-events with a CAR, a sign per
-            event missing, a non-positive ``groups``.
-
         Notes
         -----
-        For a group and window w with N_w events whose CAR is defined,
-        ``groups`` pseudo groups are drawn, each a uniformly ordered sample
-        of N_w pseudo-events without replacement from the P_w pseudo-events
-        with a defined CAR; the i-th pseudo-event of a group gets the sign of
-        the i-th event. The pseudo groups depend only on N_w, the number of
-        events of each sign and the pseudo-events with a CAR, so windows
-        (and groups) alike in these share one draw (:func:`_pseudo_group_means`).
-
-        The pool is ``draws`` pseudo day 0 drawn with replacement among the
-        eligible days, and a pseudo group is drawn without replacement from
-        the pool, so that over the pool's draw a pseudo group is N_w days
-        drawn independently and uniformly among the eligible days. When N_w
-        approaches P_w the pseudo means lose their spread (the
-        finite-population factor (P_w - N_w)/(P_w - 1)); keep ``draws`` well
-        above the largest group.
+        For a window with N_w defined CARs, each pseudo group is a uniformly
+        ordered sample of N_w of the pseudo-events with a CAR, without
+        replacement; its i-th member gets the i-th event's sign. Windows and groups
+        alike in N_w, sign counts and pseudo-events share one draw. Keep ``draws``
+        well above the largest group (finite-population factor (P - N)/(P - 1)).
         """
         defined = np.asarray(defined, dtype=bool)
         many = defined.ndim == 3
@@ -185,33 +152,26 @@ class Placebo:
         Parameters
         ----------
         car : array_like, (N, W) or (R, N, W)
-            The group's CARs, already signed for a signed group.
+            The group's CARs, signed for a signed group.
         sign : array_like, (N,), optional
             The events' signs (default +1), given to the pseudo-events.
         groups : int, optional
-            Number of pseudo groups (default ``draws``, the number of
-            pseudo-events).
+            Number of pseudo groups (default ``draws``).
         screen : (int, float), optional
-            ``(first, level)``: the p-value from the first ``first`` pseudo
-            groups is reported where it exceeds ``level``, and recomputed from
-            all ``groups`` elsewhere (the two-stage Monte Carlo test of
-            :func:`eventstudy.inference.sq_pvalues`: its size holds at every
-            α < level).
+            ``(first, level)``: the p-value of the first ``first`` pseudo groups
+            where it exceeds ``level``, of all ``groups`` elsewhere (two-stage Monte
+            Carlo test, size held at every α < level).
 
         Returns
         -------
         TestResult
-            Statistic = the group's mean CAR; p-value; N per window.
+            The group's mean CAR, p-value and N per window.
 
         Notes
         -----
-        With G = ``groups`` pseudo groups drawn as :meth:`pseudo_groups`
-        describes and c̄_g the signed mean of pseudo group g,
-
-        .. math:: p = \\frac{1 + \\#\\{|\\bar c_g| \\ge |\\overline{CAR}|\\}}{1 + G};
-
-        a pseudo mean that equals the group's to rounding (64 ulp of the
-        largest possible sum) counts as at least as large.
+        p = (1 + #{|c̄_g| >= |mean CAR|}) / (1 + G) over the G pseudo groups of
+        :meth:`pseudo_groups`; a pseudo mean equal to the group's within 64 ulp of
+        the largest possible sum counts as at least as large.
         """
         car = self._check_windows(car)
         defined = np.isfinite(car)
@@ -229,18 +189,9 @@ class Placebo:
 class PseudoGroups:
     """Pseudo-group means drawn for groups of events (:meth:`Placebo.pseudo_groups`).
 
-    Attributes
-    ----------
-    blocks : list of (rows, windows, means, tol)
-        Groups ``rows`` and ``windows`` sharing one draw; ``means`` (rows,
-        groups, windows) the pseudo groups' signed means; ``tol`` the
-        rounding allowance per window.
-    groups : int
-        Pseudo groups per group.
-    defined : ndarray of bool, (R, N, W)
-        The CARs the groups were drawn for.
-    many : bool
-        Drawn for (R, N, W) rather than one (N, W) group.
+    ``blocks`` holds (rows, windows, means (rows, groups, windows), tol) per
+    shared draw; ``defined`` (R, N, W) the CARs drawn for; ``many`` whether
+    drawn for (R, N, W) rather than one (N, W) group.
     """
 
     blocks: list
@@ -249,19 +200,7 @@ class PseudoGroups:
     many: bool
 
     def pvalues(self, car) -> TestResult:
-        """Placebo p-values of the groups' mean CARs (defined where the draw's are).
-
-        Parameters
-        ----------
-        car : array_like, (N, W) or (R, N, W)
-            Signed CARs with the missing entries of ``defined`` (e.g. the
-            same events with an abnormal return added).
-
-        Returns
-        -------
-        TestResult
-            Mean CAR, p-value and N, each (W,) or (R, W).
-        """
+        """Placebo p-values of the groups' mean CARs, defined exactly where ``defined`` is."""
         car = as_events("car", car)
         car = car if self.many else car[None]
         defined = np.isfinite(car)
@@ -285,7 +224,7 @@ class PseudoGroups:
 
 
 def _alike(keys):
-    """Row indices of ``keys`` (R, k) grouped by equal rows, in order of first appearance."""
+    """Row indices of ``keys`` grouped by equal rows, in order of first appearance."""
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     return [np.flatnonzero(inverse == j) for j in np.argsort(first)]
@@ -305,32 +244,11 @@ def _shared_windows(counts, pool_ok):
 
 
 def _pseudo_group_means(rng, pool, values, sizes, groups, reps=1):
-    """Signed means of ``reps`` x ``groups`` uniformly ordered samples without replacement.
+    """Signed means Σ_i sign_i pool[pick_i] / N of ``reps`` x ``groups`` samples, (reps, groups, V).
 
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-    pool : ndarray, (P, V)
-        Pseudo-event CARs (one column per window sharing the draw).
-    values, sizes : ndarray, (K,)
-        The events' sign values and the number of events of each (N in all,
-        N <= P).
-    groups, reps : int
-
-    Returns
-    -------
-    ndarray, (reps, groups, V)
-        Σ_i sign_i pool[pick_i] / N for each pseudo group.
-
-    Notes
-    -----
-    A uniformly ordered sample of N from P, with signs given by position,
-    is a uniformly random partition of the pool into the sign classes (sizes
-    m_j, coefficient σ_j / N) and the pseudo-events left out (size P - N,
-    coefficient 0). The sum of the largest part r follows from the others'
-    (S_r = total - Σ S_j), so only the M = P - m_r others are drawn, as
-    indices (:func:`_sample_without_replacement`), a batch of pseudo groups
-    at a time.
+    A uniformly ordered sample of N from the P pseudo-events is a uniform
+    partition into the sign classes and the left-out; the largest part's sum
+    follows from the others', so only the others are drawn.
     """
     P, V = pool.shape
     N = int(np.sum(sizes))
@@ -358,8 +276,7 @@ def _pseudo_group_means(rng, pool, values, sizes, groups, reps=1):
 
 
 def _rows_per_draw(width, groups):
-    """Pseudo groups drawn at once: whole batches of ``groups`` within 2**21 index-columns,
-    else at most 2**22 index-columns of one batch."""
+    """Pseudo groups drawn at once (about 2**21 index-columns)."""
     if width * groups <= 2**21:
         return groups * (2**21 // (width * groups))
     return max(1, min(groups, 2**22 // width))
@@ -368,24 +285,9 @@ def _rows_per_draw(width, groups):
 def _sample_without_replacement(rng, population, size, rows, *, ordered=True):
     """(rows, size) indices, each row a uniformly ordered draw without replacement.
 
-    With ``ordered=False`` a row is a uniform subset in an order that is not
-    uniform (enough when only the row's sum is used).
-
-    Notes
-    -----
-    For size(size - 1) <= population, rows are drawn with replacement and a
-    row with a repeated index is drawn again: a with-replacement sample
-    conditioned on having no repeat is a uniformly ordered sample without
-    replacement (a row is accepted with probability about
-    exp(-size²/(2 population)) >= 0.6). Otherwise Floyd's algorithm,
-    vectorised over rows (for j = P - size, ..., P - 1, draw t uniform in
-    0..j and take t, or j if t is taken already), gives a uniform subset,
-    and a uniform permutation of each row a uniform order.
-
-    References
-    ----------
-    Bentley, J., Floyd, R. (1987). Programming pearls: a sample of
-    brilliance. Communications of the ACM, 30(9), 754-757.
+    Rejection of with-replacement rows with a repeat when size(size - 1) <=
+    population; otherwise Floyd's algorithm (Bentley and Floyd 1987) and a
+    permutation of each row (skipped with ``ordered=False``).
     """
     rows, size, population = int(rows), int(size), int(population)
     if size == 0:
@@ -432,7 +334,6 @@ def _window_cover(T, day0, lo, hi):
 
 
 def _count_in(cs, lo, hi):
-    """Counts of a 0/1 series over [lo, hi] from its prefix sums cs (length T + 1)."""
     return cs[hi + 1] - cs[lo]
 
 
@@ -447,36 +348,21 @@ def placebo_eligible(valid, est_ok, *, estimation, windows, event_day0, min_esti
     estimation : (int, int)
         Estimation window [T0, T1].
     windows : array_like of int, (W, 2)
-        Event windows; their widest span [min start, max end] is used.
+        Event windows; their widest span [lo, hi] is used.
     event_day0 : array_like of int
-        Day-0 positions of every catalogued event (used or not).
+        Day-0 positions of every catalogued event.
     min_estimation_days : int
     day0_ok : array_like of bool, (T,), optional
-        Days admissible as pseudo day 0 (default ``valid``: a pseudo day 0
-        with a missing return would have no day-0 abnormal return).
+        Days admissible as day 0 (default ``valid``).
     window_ok : array_like of bool, (T,), optional
-        Days admissible anywhere in a pseudo-event's widest event window
-        [p + lo, p + hi]. Default ``est_ok & valid``: every window day has a
-        return, is not a contract roll and, when ``est_ok`` leaves
-        thin-trading days out, is not a thin-trading day. Pass ``valid`` to
-        check only that the day-0 return exists.
+        Days admissible in [p + lo, p + hi] (default ``est_ok & valid``).
 
     Returns
     -------
     ndarray of int
-        Positions p whose estimation window [p + T0, p + T1] and widest
-        event window [p + lo, p + hi] lie inside the data, avoid every
-        catalogued event's widest window, whose window days all satisfy
-        ``window_ok``, whose day 0 satisfies ``day0_ok``, and whose
-        estimation window has at least ``min_estimation_days`` days with
-        ``est_ok`` and ``valid``.
-
-    Notes
-    -----
-    Clean windows by default: days left out of estimation samples (e.g.
-    thin-trading days) may have a variance the estimation sample does not
-    describe, so the pseudo-events describe the case the estimation sample
-    describes.
+        Positions p whose windows lie in the data, avoid every catalogued
+        event's widest window, satisfy ``day0_ok`` and ``window_ok``, and keep
+        at least ``min_estimation_days`` estimation days.
     """
     valid = np.asarray(valid, dtype=bool)
     est_ok = np.asarray(est_ok, dtype=bool)
@@ -508,44 +394,28 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
     Parameters
     ----------
     y, X, valid, est_ok
-        The engine's inputs (see :func:`eventstudy.estimate.estimate_arrays`).
+        The engine's inputs (:func:`eventstudy.estimate.estimate_arrays`).
     model, estimation, windows, min_estimation_days
-        The study's settings, passed to the engine unchanged.
+        Passed to the engine.
     event_day0 : array_like of int
         Day-0 positions of every catalogued event.
     draws : int
         Number of pseudo-events.
     seed : int
-        Seed of ``numpy.random.default_rng``; the same seed gives the same
-        pseudo-events and p-values.
-    day0_ok : array_like of bool, (T,), optional
-        Days admissible as pseudo day 0 (see :func:`placebo_eligible`).
-    window_ok : array_like of bool, (T,), optional
-        Days admissible in a pseudo-event's widest window (see
-        :func:`placebo_eligible`).
+        Seed of ``numpy.random.default_rng``.
+    day0_ok, window_ok : array_like of bool, (T,), optional
+        See :func:`placebo_eligible`.
 
     Returns
     -------
     Placebo
 
-    Raises
-    ------
-    InferenceError
-        No eligible date, or a non-positive ``draws``.
-
     Notes
     -----
-    Pseudo day-0 positions are drawn with replacement, uniformly among the
-    eligible trade dates (:func:`placebo_eligible`). The engine runs once on
-    all of them, with the same model and windows; other-event exclusion is
-    off among pseudo-events (they are not news), and the catalogued events'
-    windows are passed as ``exclude_positions``.
-
-    References
-    ----------
-    Gelbach, J. B., Helland, E., Klick, J. (2013), section on placebo
-    (permutation) inference; Brown, S. J., Warner, J. B. (1985). Journal of
-    Financial Economics, 14(1), 3-31.
+    Pseudo day 0 are drawn with replacement, uniformly among the eligible
+    dates; the engine runs once on all of them, without other-event
+    exclusion among them and with the catalogued events' windows excluded
+    (placebo inference: Brown and Warner 1985; Gelbach, Helland and Klick 2013).
     """
     if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise InferenceError(f"draws must be a positive integer; got {draws!r}")

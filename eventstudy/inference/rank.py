@@ -1,8 +1,4 @@
-"""Rank and sign tests of a group: Corrado's rank test, the generalized sign test, Wilcoxon.
-
-Inputs are shaped (..., N, W) for CARs and (..., N, L) for daily abnormal
-returns: N events, any leading axes independent groups.
-"""
+"""Rank and sign tests of a group: Corrado's rank test, the generalized sign test, Wilcoxon."""
 
 from __future__ import annotations
 
@@ -13,12 +9,7 @@ from scipy import stats
 
 from .common import TestResult, as_events, normal_pvalue, safe_div
 
-__all__ = [
-    "average_ranks",
-    "corrado_rank",
-    "generalized_sign_z",
-    "wilcoxon_signed_rank",
-]
+__all__ = ["average_ranks", "corrado_rank", "generalized_sign_z", "wilcoxon_signed_rank"]
 
 #: scipy's ``method='auto'`` runs its exhaustive permutation test on tied or
 #: zero differences up to this sample size (2**13 < its 9,999 resamples).
@@ -26,11 +17,9 @@ WILCOXON_PERMUTATION_N = 13
 
 
 def average_ranks(a) -> np.ndarray:
-    """Average ranks (ties share the mean rank) along the last axis; NaN stays NaN.
+    """Average ranks along the last axis (ties share their mean rank); NaN stays NaN.
 
-    ``scipy.stats.rankdata(a, axis=-1, nan_policy="omit")`` by one sort of
-    the whole array: sorted runs of equal values get the mean of their
-    positions; NaN sorts last, each in a run of its own.
+    Equal to ``scipy.stats.rankdata(a, axis=-1, nan_policy="omit")``.
     """
     a = np.atleast_1d(np.asarray(a, dtype=np.float64))
     shape = a.shape
@@ -65,17 +54,14 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
     Parameters
     ----------
     est_ar : array_like, (..., N, Le)
-        Estimation-sample abnormal returns (NaN off the sample), signed for
-        signed groups.
+        Estimation-sample abnormal returns (NaN off the sample), signed.
     ar : array_like, (..., N, Lw)
         Abnormal returns of the widest event window (days ``rel_win``).
     rel_win : array_like of int, (Lw,)
-        Event times of the columns of ``ar``.
     windows : array_like of int, (W, 2)
-        Test windows [a, b].
     car : array_like, (..., N, W), optional
-        An event counts in a window only where its CAR is defined (as in the
-        other tests); default: where it has an abnormal return in the window.
+        An event counts in a window where its CAR is defined (default: where
+        it has an abnormal return in the window).
 
     Returns
     -------
@@ -83,26 +69,11 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
 
     Notes
     -----
-    Each event's abnormal returns over its estimation sample and the whole
-    event period ``rel_win`` together (T_i values) are ranked (ties get the
-    average rank), U_it = rank_it/(T_i + 1) - 1/2, so that E[U] = 0 under
-    the null. For the N events counted in window [a, b], Ū_t is the mean of
-    the N_t defined U_it at event day t. Over all D days t (estimation and
-    event period) with N_t > 0, the variance of one event's U is estimated
-    as σ̂² = (1/D) Σ_t N_t Ū_t² (the mean of U is zero by construction), and
-    the time-series standard deviation of Ū_t is S_t = σ̂/√N_t. Over the
-    window days with N_t > 0,
-
-    .. math:: Z = \\frac{\\sum_{t=a}^{b} \\bar U_t}
-                       {\\sqrt{\\sum_{t=a}^{b} \\hat\\sigma^2 / N_t}},
-
-    standard normal under the null. When every day has the same N events
-    (no missing day) this is Corrado's form Σ Ū_t / (√L · S_Ū) with
-    S_Ū = √((1/D) Σ_t Ū_t²) and L the window length; for L = 1 it is
-    Corrado's single-day statistic. Weighting by N_t keeps the statistic
-    standard normal when estimation days are missing for some events: the
-    plain S_Ū would mix days averaging fewer events and overstate the
-    variance of the window's Ū_t. Ranks need no normality.
+    Each event's estimation and event-period ARs (T_i values) are ranked,
+    U_it = rank_it/(T_i + 1) - 1/2. With Ū_t the mean of the N_t defined U_it
+    at day t and σ̂² = (1/D) Σ_t N_t Ū_t² over the D days with N_t > 0,
+    Z = Σ_{t=a}^{b} Ū_t / √(Σ_{t=a}^{b} σ̂²/N_t), standard normal; with no
+    missing day this is Corrado's Σ Ū_t / (√L S_Ū).
 
     References
     ----------
@@ -149,10 +120,9 @@ def generalized_sign_z(car, est_ar) -> TestResult:
     Parameters
     ----------
     car : array_like, (..., N, W)
-        CAR of each event (signed for signed groups).
+        CAR of each event (signed).
     est_ar : array_like, (..., N, Le)
-        Estimation-sample abnormal returns (signed for signed groups), NaN
-        off the sample.
+        Estimation-sample abnormal returns (signed), NaN off the sample.
 
     Returns
     -------
@@ -160,14 +130,8 @@ def generalized_sign_z(car, est_ar) -> TestResult:
 
     Notes
     -----
-    Over the N events whose CAR is defined in the window, p̂ is the mean over
-    events of the share of positive estimation-sample abnormal returns,
-    w the number of positive CARs, and
-
-    .. math:: Z = \\frac{w - N\\hat p}{\\sqrt{N \\hat p (1 - \\hat p)}},
-
-    standard normal (no continuity correction). Taking p̂ from the
-    estimation sample rather than 1/2 allows for skewed abnormal returns.
+    Z = (w - N p̂) / √(N p̂ (1 - p̂)), w the positive CARs, p̂ the mean over
+    events of the share of positive estimation-sample ARs; standard normal.
 
     References
     ----------
@@ -192,31 +156,20 @@ def wilcoxon_signed_rank(car) -> TestResult:
     Parameters
     ----------
     car : array_like, (..., N, W)
-        CAR of each event (signed for signed groups).
+        CAR of each event (signed).
 
     Returns
     -------
     TestResult
-        scipy's statistic (two-sided: min(W+, W-), the smaller of the rank
-        sums of the positive and of the negative CARs) and p-value.
+        min(W+, W-) and scipy's two-sided p-value; NaN when every CAR is zero.
 
     Notes
     -----
-    Ranks of |CAR_e| over the N defined CARs; W+ = Σ rank over positive
-    CARs. scipy's defaults (``method='auto'``, ``zero_method='wilcox'``, no
-    continuity correction): zero CARs dropped from the ranks; the exact
-    distribution of W+ for N <= 50 without ties or zeros; with ties or
-    zeros, for N <= 13 the exact sign-flip distribution of W+ over all 2^N
-    sign patterns, p = min(1, 2 min(P(W+ <= w), P(W+ >= w))), and for
-    N > 13 the normal approximation with the tie correction; the normal
-    approximation for N > 50. A window whose CARs are all zero (or missing)
-    gives NaN.
-
-    The exact cases are computed here from the same exact distributions, by
-    convolution: with the average ranks doubled to integers r_i, W+ is
-    Σ s_i r_i / 2 over independent fair signs s_i ∈ {0, 1}, whose
-    distribution is the product of the polynomials (1 + z^{r_i})/2. The
-    normal approximations call ``scipy.stats.wilcoxon``.
+    Zero CARs are dropped; exact distribution for N <= 50 without ties; with
+    ties, the exact sign-flip distribution for N <= 13
+    (``WILCOXON_PERMUTATION_N``), the normal approximation beyond. The exact
+    distributions are the coefficients of Π (1 + z^{r_i})/2 over the doubled
+    ranks r_i.
 
     References
     ----------

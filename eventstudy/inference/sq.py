@@ -30,30 +30,22 @@ def sq_pvalues(car, est_ar, windows, window_ar, rel_win, *, draws=SQ_DRAWS, seed
     Parameters
     ----------
     car : array_like, (E, W)
-        CAR of each event over each window (the engine's ``car``); an event
-        counts in a window only where it is defined.
+        CAR of each event over each window; NaN where missing.
     est_ar : array_like, (E, Le)
-        Estimation-sample abnormal returns in event-time order, NaN on days
-        outside the sample.
+        Estimation-sample abnormal returns in event-time order, NaN off the sample.
     windows : array_like of int, (W, 2)
-        The windows [a, b].
     window_ar : array_like, (E, Lw)
-        The window abnormal returns (engine ``ar``) on the days ``rel_win``.
+        The window abnormal returns on the days ``rel_win``.
     rel_win : array_like of int, (Lw,)
-        Event times of the columns of ``window_ar``.
     draws : int
         Random L-day sums per event.
     seed : int
-        Seed of ``numpy.random.default_rng``; the same seed gives the same
-        p-values.
+        Seed of ``numpy.random.default_rng``.
     screen : (int, float) or None
-        ``(first, level)``: every event is first compared with the first
-        ``first`` of its ``draws`` sums, and only events whose p-value is
-        then at most ``level`` with all ``draws`` (Notes). None: all
-        ``draws`` for every event.
+        ``(first, level)``: p from the first ``first`` sums where it exceeds
+        ``level``, from all ``draws`` elsewhere; None: all draws.
     shifts : sequence of float, optional
-        Abnormal returns added to every event's day-0 abnormal return (and
-        so to the CARs of the windows holding day 0); the p-values of each.
+        Abnormal returns added to every event's day-0 AR; the p-values of each.
 
     Returns
     -------
@@ -61,55 +53,21 @@ def sq_pvalues(car, est_ar, windows, window_ar, rel_win, *, draws=SQ_DRAWS, seed
         Two-sided p-values in (0, 1]; NaN where the CAR is missing or no
         reference sum exists.
 
-    Raises
-    ------
-    InferenceError
-        Arrays of shapes that do not match, a non-positive ``draws`` or a
-        malformed ``screen``.
-
     Notes
     -----
-    **p-value.** With S_1..S_M the reference sums of event e and window w,
-
-    .. math:: p = \\min\\Bigl(1,\\ \\frac{2\\min(1 + \\#\\{S_j \\le CAR\\},\\
-              1 + \\#\\{S_j \\ge CAR\\})}{M + 1}\\Bigr),
-
-    the finite-sample form of a rank (Monte Carlo permutation) test: the CAR
-    counts as one more draw of its own reference distribution. When CAR,
-    S_1..S_M are exchangeable, each one-sided p has P(p <= u) <= u and the
-    two-sided test has size 2⌊α(M + 1)/2⌋/(M + 1) <= α; p is never below
-    2/(M + 1).
-
-    **Reference sums.** Under the null the abnormal returns of the
-    estimation sample and of the window are exchangeable (GHK's
-    assumption). An L-day window (L the window's days with an abnormal
-    return) is compared with ``draws`` sums S_b of L values drawn without
-    replacement from the pool of the event's n_e sample residuals and its L
-    window ARs. Given the pool, the window's L values are a uniformly random
-    L-subset of it, and so is each draw: CAR, S_1..S_B are exchangeable and
-    the size bound holds in finite samples for any distribution (Dufour
-    2006, Phipson and Smyth 2010). A one-day window is compared with the n_e
-    sample residuals themselves (the exact rank test). Each CAR is
-    recomputed from the window ARs by the summation of the reference sums.
-
-    **Ties.** Every sum compared is a left-to-right sum of its values; a tie
-    is |S_j - CAR| <= tol, tol = ``SQ_TIE_RTOL`` · √L · RMS of the event's
-    residuals, and counts in both #≤ and #≥ (which only raises p).
-
-    **Screen.** With ``screen = (B₁, c)`` each event's p is first computed
-    from its first B₁ sums; where that p exceeds c it is reported, elsewhere
-    it is recomputed from all ``draws`` sums. The test keeps its size at
-    every level α < c: it rejects only where the full-draw p is at most α (a
-    two-stage Monte Carlo test in the spirit of Besag and Clifford 1991).
-
-    **Shifts.** A draw that holds the day-0 value moves with the CAR, the
-    others do not, so one set of sums gives the p-values of every shift:
-    ``out[s]`` is the p-value of the returns with ``shifts[s]`` added on day 0.
-
-    The test uses only the event's own abnormal-return distribution, so it
-    needs no normality, but it assumes the estimation sample's residual
-    distribution holds in the window: volatility clustering breaks the
-    exchangeability (see :mod:`eventstudy.volatility`).
+    With S_1..S_M the reference sums of an event and window,
+    p = min(1, 2 min(1 + #{S_j <= CAR}, 1 + #{S_j >= CAR}) / (M + 1)),
+    never below 2/(M + 1); the test has size <= α in finite samples (Dufour
+    2006; Phipson and Smyth 2010). An L-day window is compared with ``draws``
+    sums of L values drawn without replacement from the pool of the event's
+    n_e sample residuals and its L window ARs (exchangeable under the null); a
+    one-day window with the n_e residuals themselves. Every sum is added left
+    to right; |S_j - CAR| <= ``SQ_TIE_RTOL`` · √L · RMS(residuals) is a tie,
+    counted in both. The screen is a two-stage Monte Carlo test (Besag and
+    Clifford 1991) with size held at every α < level. A draw holding the day-0
+    value moves with a shift, so one set of sums serves every shift. The test
+    assumes the residual distribution holds in the window (volatility
+    clustering breaks it: :mod:`eventstudy.volatility`).
 
     References
     ----------
@@ -200,13 +158,7 @@ def _sample(est):
 
 
 def _window(ar_w, rel_win, a, b, car):
-    """The window [a, b]'s usable days: count, left-aligned ARs, CAR and day 0's place.
-
-    The CAR is recomputed from the left-aligned values by :func:`_run_sum`,
-    the routine of the reference sums; NaN where ``car`` is missing or no day
-    is usable. ``moved`` is 1 where day 0 is a usable day of the window (a
-    shift moves the CAR), ``k0`` the usable days before it.
-    """
+    """The window's usable days: count, left-aligned ARs, CAR by :func:`_run_sum`, day 0's place."""
     sel = (rel_win >= a) & (rel_win <= b)
     x = ar_w[:, sel]
     d = np.isfinite(x)
@@ -245,13 +197,7 @@ def _one_day_p(est, car, tol, moved, deltas):
 
 @lru_cache(maxsize=512)
 def _picks(n, L, draws, seed):
-    """(L, draws) positions of L distinct values among n, the same for every event of pool size n.
-
-    The i-th pick is uniform among the n - i positions left (one matrix of
-    uniforms for every n: common random numbers), mapped to a position by
-    stepping over the earlier picks in increasing order. The first B draws
-    of ``draws`` are the B draws of a call with B.
-    """
+    """(L, draws) positions of L distinct values among n (common random numbers across n)."""
     u = np.random.default_rng(seed).random((draws, L))
     picks = np.empty((draws, L), dtype=np.int64)
     for i in range(L):
