@@ -155,7 +155,7 @@ class Study:
         estimation window that does not end before the windows, a missing
         events file; the message starts with the file's path when there is one.
         Whether the events hold ``event_ids``, ``headline_events`` and the
-        ``group_by`` column is checked by :func:`eventstudy.analysis.select_events`.
+        ``group_by`` column is checked by :func:`eventstudy.events.select_events`.
     """
 
     name: str = "study"

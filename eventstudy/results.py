@@ -67,7 +67,7 @@ class EventStudyResults:
     events, excluded : DataFrame
         The located events (rows of ``arrays``) and those without a day 0.
     groups : dict
-        The groups of the tests table (:func:`eventstudy.analysis.event_groups`).
+        The groups of the tests table (:func:`eventstudy.events.event_groups`).
     tests : DataFrame, optional
         The test battery.
     per_event : dict, optional

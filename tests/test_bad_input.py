@@ -199,8 +199,8 @@ def test_files_without_events(tmp_path, text, message):
 def test_header_only_events_file_through_the_cli(tmp_path, prices_dir, capsys):
     path = tmp_path / "events.csv"
     path.write_text(_catalogue_lines()[0], encoding="utf-8")
-    code, out, err = _cli(capsys, ["events", "--asset", "ZS=F", "--events", str(path), "--prices-dir",
-                                   str(prices_dir)])
+    code, out, err = _cli(capsys, ["events", "--asset", "ZS=F", "--events", str(path),
+                                   "--prices-dir", str(prices_dir)])
     assert code == 2 and out == ""
     assert _one_error_line(err) == (
         f"error: {path}: line 1: the file has a header but no event rows; add one row per "
@@ -271,8 +271,8 @@ def test_same_day_events_are_reported(same_day_file, prices_dir, capsys, caplog)
     assert "events a, b, sat, fri-evening share the trade date 2025-11-24" in caplog.text
     assert text.splitlines()[-1] == "  2025-11-24: a, b, sat, fri-evening"
     assert "same trade date (1 day with more than one event" in text
-    code, out, _ = _cli(capsys, ["events", "--asset", "ZS=F", "--events", str(same_day_file), "--json",
-                                 "--prices-dir", str(prices_dir)])
+    code, out, _ = _cli(capsys, ["events", "--asset", "ZS=F", "--events", str(same_day_file),
+                                 "--json", "--prices-dir", str(prices_dir)])
     assert code == 0
     records = {r["id"]: r["shares_day0_with"] for r in json.loads(out)}
     assert records["a"] == ["b", "sat", "fri-evening"]
@@ -718,7 +718,8 @@ def test_events_file_with_another_separator(tmp_path, sep):
 
 @pytest.mark.parametrize("option", ["--out", "--events", "--prices-dir"])
 def test_empty_path_option_is_refused(capsys, option):
-    argv = {"--out": ["run", "s.toml", "--out", ""], "--events": ["events", "--asset", "ZS=F", "--events", ""],
+    argv = {"--out": ["run", "s.toml", "--out", ""],
+            "--events": ["events", "--asset", "ZS=F", "--events", ""],
             "--prices-dir": ["events", "--asset", "ZS=F", "--prices-dir", ""]}[option]
     with pytest.raises(SystemExit) as info:
         main(argv)

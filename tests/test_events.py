@@ -687,7 +687,8 @@ def test_cli_json_on_the_catalogue(prices_dir, capsys):
 
 def test_cli_json_tricky_file(prices_dir, capsys):
     path = FIXTURES / "events_tricky.csv"
-    assert main(["events", "--asset", "ZS=F", "--events", str(path), "--json", "--prices-dir", str(prices_dir)]) == 0
+    assert main(["events", "--asset", "ZS=F", "--events", str(path), "--json",
+                 "--prices-dir", str(prices_dir)]) == 0
     records = json.loads(capsys.readouterr().out)
     got = {r["id"]: (r["trade_date"], r["rule"]) for r in records}
     assert got == EXPECTED
@@ -740,7 +741,8 @@ def test_cli_text_table_shows_timing(prices_dir, capsys):
 
 
 def test_cli_broken_file_exits_2(capsys):
-    assert main(["events", "--asset", "ZS=F", "--events", str(FIXTURES / "events_broken.csv"), "--json"]) == 2
+    assert main(["events", "--asset", "ZS=F", "--events", str(FIXTURES / "events_broken.csv"),
+                 "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()

@@ -83,6 +83,7 @@ def test_run_and_events_from_another_folder(installed, tmp_path, prices_dir):
     summary = (tmp_path / "res" / "summary.md").read_text(encoding="utf-8")
     assert summary.startswith("# Corn futures around the Busan meeting")
     assert "- Asset: ZC=F" in summary
-    events = _run([str(exe), "events", "--asset", "ZS=F", "--prices-dir", str(prices_dir)], cwd=tmp_path, env=env)
+    events = _run([str(exe), "events", "--asset", "ZS=F", "--prices-dir", str(prices_dir)],
+                  cwd=tmp_path, env=env)
     assert events.returncode == 0, events.stderr
     assert "busan-meeting" in events.stdout and "trump-xi-call" in events.stdout

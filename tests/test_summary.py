@@ -116,7 +116,8 @@ def test_without_a_size_check_no_p_value_is_graded_and_the_summary_says_why():
     assert (table["leading test (size)"] == "—").all()
     cells = table.iloc[0]["other tests (p; size)"].split("; ")
     assert [c.split(" 0.")[0] for c in cells] == ["t test", "SQ test", "placebo test"]
-    assert all(p in c and "not checked" in c for p, c in zip(("0.089", "0.094", "0.242"), cells))
+    assert all(p in c and "not checked" in c for p, c in zip(("0.089", "0.094", "0.242"), cells,
+                                                                strict=True))
     assert s.reading == NOT_CHECKED[0].upper() + NOT_CHECKED[1:] + "."
     for name, view in _views(s).items():
         # the reason stated once, not on every row; the row's own note kept
