@@ -4,8 +4,9 @@ An events file is a CSV with one row per piece of news (see ``data/README.md``
 for the columns). :func:`load_events` reads it into a typed table and reports
 every problem of the file at once; :func:`align_events` gives each event its
 *trade date* ("day 0"), the first trade date whose prices can reflect the news,
-and the rule that produced it; :func:`event_positions` maps those trade dates
-to integer positions in an asset's trade-date index for the engine.
+and the rule that produced it. Day 0's position in a returns panel is
+:func:`eventstudy.panel.locate_day0` (exactly the trade date's row, never a
+neighbouring one).
 """
 
 from __future__ import annotations
@@ -51,8 +52,6 @@ __all__ = [
     "align_events",
     "check_events",
     "event_groups",
-    "event_position_table",
-    "event_positions",
     "events_report",
     "load_events",
     "same_day_events",
@@ -876,87 +875,6 @@ def same_day_events(aligned: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "trade_date", "shares_day0_with"]).astype(
         {"id": "str", "trade_date": "datetime64[ns]", "shares_day0_with": "str"}
     )
-
-
-# --------------------------------------------------------------------------- positions
-
-
-def event_position_table(aligned, index) -> pd.DataFrame:
-    r"""Where each aligned event's trade date falls in an asset's trade-date index.
-
-    Parameters
-    ----------
-    aligned : pandas.DataFrame
-        As returned by :func:`align_events`.
-    index : pandas.DatetimeIndex
-        The asset's trade dates, sorted, unique, without time zone.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per event, in the order of ``aligned``: ``id``, ``trade_date``,
-        ``position`` (int64, -1 when not placed), ``index_date`` (NaT when
-        -1), ``shift`` (calendar days from ``trade_date`` to ``index_date``)
-        and ``reason`` (empty when the trade date is in the index).
-
-    Notes
-    -----
-    The position is :math:`p = \min\{j : d_j \ge \tau\}` for trade date
-    :math:`\tau` and index dates :math:`d_0 < d_1 < \dots < d_{T-1}`: the
-    trade date itself when the asset has a row that day, else the first later
-    row (a day the series lacks is priced in the next row's return). An event
-    without a trade date, before :math:`d_0` or after :math:`d_{T-1}` gets
-    :math:`p = -1`; each such exclusion is logged with its reason.
-    """
-    if "trade_date" not in aligned:
-        raise EventAlignmentError(
-            "events have no 'trade_date' column; pass them through align_events first"
-        )
-    idx = pd.DatetimeIndex(index)
-    if idx.tz is not None:
-        raise EventAlignmentError(f"the trade-date index has time zone {idx.tz}; "
-                                  "trade dates are dates without a time zone")
-    if not (idx.is_monotonic_increasing and idx.is_unique):
-        raise EventAlignmentError("the trade-date index is not sorted and unique; sort it and "
-                                  "drop duplicate dates")
-    days = idx.as_unit("ns").values
-    tau = pd.to_datetime(aligned["trade_date"]).astype("datetime64[ns]").to_numpy()
-    ids = (aligned["id"] if "id" in aligned else pd.Series(range(len(tau)))).astype(str).to_numpy()
-
-    known = ~np.isnat(tau)
-    pos = np.full(len(tau), -1, dtype=np.int64)
-    if len(days):
-        pos[known] = np.searchsorted(days, tau[known], side="left")
-    before = known & (tau < days[0]) if len(days) else np.zeros_like(known)
-    after = known & (pos >= len(days))
-    pos[~known | before | after] = -1
-    ok = pos >= 0
-    index_date = np.full(len(tau), np.datetime64("NaT"), dtype="datetime64[ns]")
-    index_date[ok] = days[pos[ok]]
-    shift = np.where(ok, (index_date - tau).astype("timedelta64[D]").astype(np.int64), 0)
-
-    first = str(pd.Timestamp(days[0]).date()) if len(days) else None
-    last = str(pd.Timestamp(days[-1]).date()) if len(days) else None
-    reason = np.full(len(tau), "", dtype=object)
-    reason[~known] = "no trade date (pending)"
-    reason[before] = f"before the first date of the data ({first})"
-    reason[after] = f"after the last date of the data ({last})" if last else "the data are empty"
-    moved = ok & (shift > 0)
-    reason[moved] = "no row on the trade date; first later row used"
-
-    for i in np.flatnonzero(~ok):
-        logger.warning("event %r excluded: %s", ids[i], reason[i])
-    for i in np.flatnonzero(moved):
-        logger.info("event %r: no row on trade date %s; placed on %s", ids[i],
-                    pd.Timestamp(tau[i]).date(), pd.Timestamp(index_date[i]).date())
-    return pd.DataFrame({"id": pd.Series(ids, dtype="str"), "trade_date": pd.to_datetime(tau),
-                         "position": pos, "index_date": pd.to_datetime(index_date),
-                         "shift": shift, "reason": pd.Series(reason, dtype="str")})
-
-
-def event_positions(aligned, index) -> np.ndarray:
-    """The ``position`` column of :func:`event_position_table` (int64, -1 when not placed)."""
-    return event_position_table(aligned, index)["position"].to_numpy()
 
 
 # --------------------------------------------------------------------------- report

@@ -8,7 +8,6 @@ calendar's ``is_trade_date`` / ``next_trade_date`` only.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 import logging
@@ -28,8 +27,6 @@ from eventstudy.events import (
     RULES,
     TIMINGS,
     align_events,
-    event_position_table,
-    event_positions,
     events_report,
     load_events,
 )
@@ -587,72 +584,6 @@ def test_align_needs_id_and_date():
 
 
 # --------------------------------------------------------------------------- positions
-
-
-def _bisect_positions(trade_dates, index) -> list[int]:
-    days = list(index)
-    out = []
-    for d in trade_dates:
-        if pd.isna(d) or d < days[0]:
-            out.append(-1)
-            continue
-        j = bisect.bisect_left(days, d)
-        out.append(j if j < len(days) else -1)
-    return out
-
-
-def test_positions_on_the_snapshot_index(prices_dir, cal):
-    from eventstudy.prices import load_prices
-
-    index = load_prices(["ZS=F"], prices_dir=prices_dir)["ZS=F"].index
-    aligned = align_events(load_events(DEFAULT_EVENTS), cal, last_date=index.max())
-    pos = event_positions(aligned, index)
-    assert pos.dtype == np.int64
-    assert pos.tolist() == _bisect_positions(aligned["trade_date"], index)
-    ok = pos >= 0
-    assert (index[pos[ok]] >= aligned.loc[ok, "trade_date"]).all()
-    busan = aligned.index[aligned["id"] == "busan-meeting"][0]
-    assert index[pos[busan]] == pd.Timestamp("2025-10-30")
-
-
-def test_positions_gap_beyond_and_pending(caplog):
-    index = pd.DatetimeIndex(["2025-11-19", "2025-11-20", "2025-11-24", "2025-11-25"])
-    aligned = pd.DataFrame(
-        {
-            "id": ["exact", "gap", "pending", "after", "before"],
-            "trade_date": pd.to_datetime(
-                ["2025-11-20", "2025-11-21", None, "2025-11-26", "2025-11-18"]
-            ),
-        }
-    )
-    with caplog.at_level(logging.INFO, logger="eventstudy.events"):
-        table = event_position_table(aligned, index)
-    assert table["position"].tolist() == [1, 2, -1, -1, -1]
-    assert table["position"].tolist() == _bisect_positions(aligned["trade_date"], index)
-    assert table["shift"].tolist() == [0, 3, 0, 0, 0]
-    assert table["reason"].tolist() == [
-        "",
-        "no row on the trade date; first later row used",
-        "no trade date (pending)",
-        "after the last date of the data (2025-11-25)",
-        "before the first date of the data (2025-11-19)",
-    ]
-    assert "event 'after' excluded: after the last date of the data (2025-11-25)" in caplog.text
-    assert "event 'gap': no row on trade date 2025-11-21; placed on 2025-11-24" in caplog.text
-    assert np.array_equal(event_positions(aligned, index), table["position"].to_numpy())
-
-
-def test_positions_need_a_sorted_index():
-    aligned = pd.DataFrame({"id": ["a"], "trade_date": pd.to_datetime(["2025-11-20"])})
-    with pytest.raises(EventAlignmentError, match=r"not sorted and unique; sort it"):
-        event_positions(aligned, pd.DatetimeIndex(["2025-11-21", "2025-11-20"]))
-    with pytest.raises(
-        EventAlignmentError, match=r"no 'trade_date' column; pass them through align_events"
-    ):
-        event_positions(aligned.drop(columns="trade_date"), pd.DatetimeIndex(["2025-11-20"]))
-
-
-# --------------------------------------------------------------------------- report and CLI
 
 
 def test_cli_json_on_the_catalogue(prices_dir, capsys):
