@@ -37,6 +37,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = ["DEFAULT_EVENTS", "EVENT_TEST_COLUMNS", "EVENT_TEST_LABELS", "GroupBy",
            "OtherEvents", "STUDY_KEYS", "Study", "error_prefix", "lag_name", "lagged_names",
+           "lead_order",
            "load_study", "split_spread", "study_error"]
 
 #: The window variance of the single-event tests: constant s², or GARCH(1, 1).
@@ -60,6 +61,17 @@ EVENT_TEST_COLUMNS = {"event-t": "p", "sq": "sq_p", "event-placebo": "placebo_p"
 #: ... and its name for reading.
 EVENT_TEST_LABELS = {"event-t": "t test", "sq": "SQ test", "event-placebo": "placebo test",
                      "garch": "GARCH t test"}
+
+
+def lead_order(*, garch: bool, placebo: bool) -> tuple[str, ...]:
+    """The single-event tests a study reports, in the order they may lead.
+
+    The GARCH t test (``volatility = "garch"``) comes first, then the t test
+    and the SQ test, then the placebo test when placebo draws were made; the
+    leading test of a window is the first of them that holds its size.
+    """
+    return (("garch",) if garch else ()) + ("event-t", "sq") + (
+        ("event-placebo",) if placebo else ())
 
 
 _EXAMPLES = {

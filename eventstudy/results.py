@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
+from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS, lead_order
 from .exceptions import InferenceError, OptionError
 
 if TYPE_CHECKING:
@@ -148,9 +148,7 @@ class EventStudyResults:
     @property
     def single_event_tests(self) -> list[str]:
         """The single-event tests reported, in the order they may lead."""
-        out = ["garch"] if "garch_p" in self._extra else []
-        out += ["event-t", "sq"]
-        return out + (["event-placebo"] if self.placebo is not None else [])
+        return list(lead_order(garch="garch_p" in self._extra, placebo=self.placebo is not None))
 
     def size_summary(self) -> pd.DataFrame | None:
         """The size check's table of the tests reported; None without a size check."""

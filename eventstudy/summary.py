@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import format as fmt
-from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
+from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS, lead_order
 from .simulation import POWER_GRID
 
 __all__ = ["GRADE_ORDER", "ROW_COLUMNS", "Summary", "build_summary", "cross_asset_table",
@@ -100,11 +100,8 @@ def header_facts(study, events, *, size_check=None, dates=None, tests=None) -> d
 
 def single_event_tests(tidy) -> tuple[str, ...]:
     """The single-event tests a tidy table reports, in the order they may lead."""
-    out = ["garch"] if "garch_p" in tidy.columns else []
-    out += ["event-t", "sq"]
-    if "placebo_p" in tidy.columns and tidy["placebo_p"].notna().any():
-        out.append("event-placebo")
-    return tuple(out)
+    return lead_order(garch="garch_p" in tidy.columns,
+                      placebo="placebo_p" in tidy.columns and tidy["placebo_p"].notna().any())
 
 
 def _sizes_by_test(sizes) -> dict:

@@ -170,3 +170,10 @@ def test_each_report_module_imports_first_in_a_fresh_interpreter(first):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "+1.00%"
+
+
+def test_lead_order_puts_garch_first_and_the_placebo_last():
+    from eventstudy.config import lead_order
+
+    assert lead_order(garch=False, placebo=False) == ("event-t", "sq")
+    assert lead_order(garch=True, placebo=True) == ("garch", "event-t", "sq", "event-placebo")
