@@ -1,6 +1,6 @@
-"""Tables for people: data checks, events, CARs, the publication table, robustness, size
-and power. Each reads the canonical tables of the results (``tidy``, ``tests``, ``events``)
-and formats numbers through :mod:`eventstudy.format`."""
+"""Tables for people: data checks, events, CARs, robustness, size and power. Each reads the
+canonical tables of the results (``tidy``, ``tests``, ``events``) and formats numbers through
+:mod:`eventstudy.format`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ __all__ = [
     "DATA_CHECK_COUNTS",
     "HIGHLIGHT",
     "ar_table",
-    "car_table",
     "class_table",
     "catalogue_table",
     "dummy_table",
-    "latex_table",
     "close_prices",
     "data_check_table",
     "data_checks",
@@ -91,15 +89,6 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
                 "note": rec["note"],
             })
     return pd.DataFrame(rows)
-
-
-def latex_table(styler) -> str:
-    """A Styler as a LaTeX table, every cell, header and the caption escaped."""
-    out = styler.format(escape="latex").format_index(escape="latex", axis=0).format_index(
-        escape="latex", axis=1)
-    if styler.caption:
-        out = out.set_caption(fmt.latex_escape(str(styler.caption)))
-    return out.to_latex(hrules=True)
 
 
 def ar_table(results, event_id: str):
@@ -212,74 +201,6 @@ def class_table(results, by_column=None, *, alpha: float = 0.05):
 
 def _group_values(groups) -> list[str]:
     return [g.split("=", 1)[-1] if g else "—" for g in groups]
-
-
-def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.05,
-              stat: str = "se", caption: str | None = None):
-    """A publication table of several results side by side: events × windows.
-
-    Parameters
-    ----------
-    results : dict of str -> EventStudyResults
-        Column label -> results.
-    event_ids : list of str, optional
-        Default: every used event of the first results.
-    windows : list of (int, int), optional
-        Default: every window of the first results.
-    alpha : float
-    stat : {'se', 'ci'}
-        Under each CAR its standard error or its ``1 - alpha`` interval.
-    caption : str, optional
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        CAR (%) starred ``*``/``**``/``***`` on the leading test's p
-        (:func:`eventstudy.format.significance_stars`).
-    """
-    import pandas as pd
-
-    from ..exceptions import OptionError
-
-    if stat not in ("se", "ci"):
-        raise OptionError(f"stat must be one of 'se', 'ci'; got {stat!r}")
-    if not results:
-        raise OptionError("results is empty; pass {label: results, ...}")
-    first = next(iter(results.values()))
-    wins = [tuple(w) for w in (windows or first.study.windows)]
-    ids = list(event_ids) if event_ids is not None else first.used_ids
-    cells: dict = {}
-    for label, res in results.items():
-        t = res.tidy(alpha).set_index(["event_id", "start", "end"])
-        for a, b in wins:
-            col = (label, fmt.window(a, b))
-            values = []
-            for eid in ids:
-                if (eid, a, b) not in t.index:
-                    values.append("—")
-                    continue
-                r = t.loc[(eid, a, b)]
-                if pd.isna(r["car"]):
-                    values.append("—")
-                    continue
-                below = (f"({fmt.number(100 * r['car_se'], 2)})" if stat == "se"
-                         else fmt.interval(r["ci_lower"], r["ci_upper"]))
-                stars = fmt.significance_stars(r["lead_p"]) if r["lead_test"] else ""
-                values.append(f"{fmt.pct(r['car'])}{stars} {below}")
-            cells[col] = values
-    ev = first.events.set_index("event_id")
-    index = [f"{eid} ({ev.loc[eid, 'trade_date']:%Y-%m-%d})" if eid in ev.index
-             and pd.notna(ev.loc[eid, "trade_date"]) else eid for eid in ids]
-    frame = pd.DataFrame(cells, index=pd.Index(index, name="event (day 0)"))
-    frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["", "window"])
-    what = "standard error" if stat == "se" else f"{100 * (1 - alpha):g}% interval"
-    caption = caption or (
-        f"CAR in % of {first.study.return_label} with its {what}; * weak, ** moderate, "
-        "*** strong evidence (p < 0.10, 0.05, 0.01) of the leading test, the first "
-        "single-event test that holds its size on the asset (no mark: no evidence, or no "
-        "test graded); — no usable day in the window")
-    return _stable(frame.style, caption).set_caption(caption)
-
 
 
 def data_checks(tickers, *, start=None, prices_dir=None) -> dict:
