@@ -143,14 +143,9 @@ def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: 
     sockets = tempfile.mkdtemp(prefix="eventstudy-kernel-")
     km = KernelManager(kernel_name=kernel_name, transport="ipc",
                        ip=os.path.join(sockets, "kernel"))
-    client = NotebookClient(
-        nb,
-        km=km,
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        timeout=timeout,
-        kernel_name=kernel_name,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-    )
+    client = NotebookClient(nb, km=km, extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            timeout=timeout, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
     try:
         client.execute(env=_kernel_env(prices_dir))
     except CellExecutionError as exc:
@@ -186,13 +181,14 @@ def _data_error(nb, prices_dir) -> str | None:
     return None
 
 
+def _heading(text: str) -> str | None:
+    return next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), None)
+
+
 def _title(nb, default: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return default
+    return next((h for cell in nb.cells
+                 if cell.cell_type == "markdown" and (h := _heading(cell.source)) is not None),
+                default)
 
 
 def _tagged_outputs(nb, tag: str) -> str:
@@ -243,16 +239,11 @@ def notebook_to_html(nb, title: str) -> str:
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
-        template_name="lab",
-        extra_loaders=[DictLoader({"eventstudy.html.j2": _PAGE_TEMPLATE})],
-        template_file="eventstudy.html.j2",
-        embed_images=True,
-        # the pages show results, not code: the notebook is linked for its code
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    # the pages show results, not code: the notebook is linked for its code
+    exporter = HTMLExporter(template_name="lab", template_file="eventstudy.html.j2",
+                            extra_loaders=[DictLoader({"eventstudy.html.j2": _PAGE_TEMPLATE})],
+                            embed_images=True, exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
@@ -272,17 +263,11 @@ def build_page(notebook, out, *, prices_dir=None, timeout: int = 600) -> Path:
     title = _title(nb, notebook.stem)
     out.mkdir(parents=True, exist_ok=True)
     page = out / f"{notebook.stem}.html"
-    sidecar = {
-        "notebook": notebook.name,
-        "page": page.name,
-        "title": title,
-        "answer_html": _tagged_outputs(nb, "answer"),
-        "findings_html": _tagged_outputs(nb, "findings"),
-        "headline_html": _tagged_outputs(nb, "headline"),
-        "figures": _count_figures(nb),
-        "seconds": round(seconds, 2),
-        "executed_utc": started.strftime("%Y-%m-%d %H:%M UTC"),
-    }
+    sidecar = {"notebook": notebook.name, "page": page.name, "title": title,
+               **{f"{tag}_html": _tagged_outputs(nb, tag)
+                  for tag in ("answer", "findings", "headline")},
+               "figures": _count_figures(nb), "seconds": round(seconds, 2),
+               "executed_utc": started.strftime("%Y-%m-%d %H:%M UTC")}
     executed = out / f"{notebook.stem}.ipynb"
     _write_atomic(executed, nbformat.writes(nb))
     page_nb = nbformat.from_dict(nb)
@@ -349,11 +334,8 @@ def data_provenance(tickers, *, prices_dir=None):
 def report_title(notebooks) -> str:
     """The report's title: the first heading of ``index.md`` in the notebooks folder."""
     intro = Path(notebooks) / "index.md"
-    if intro.is_file():
-        for line in intro.read_text(encoding="utf-8").splitlines():
-            if line.startswith("# "):
-                return line[2:].strip()
-    return "Event-study report"
+    heading = _heading(intro.read_text(encoding="utf-8")) if intro.is_file() else None
+    return "Event-study report" if heading is None else heading
 
 
 def _read_sidecars(out: Path, pages) -> list[dict]:

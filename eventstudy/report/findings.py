@@ -91,6 +91,13 @@ def _in_window(frame, window):
     return frame[(frame["start"] == window[0]) & (frame["end"] == window[1])]
 
 
+def _verdict_cells(rejecting: list[str], n_tests: int) -> dict:
+    return {"n_tests": n_tests, "n_reject": len(rejecting), "rejecting": ", ".join(rejecting),
+            "verdict": verdict(rejecting, n_tests)}
+
+
+_VERDICT_COLUMNS = ["n_tests", "n_reject", "rejecting", "verdict"]
+
 
 def verdict(rejecting: list[str], n_tests: int) -> str:
     """How many of ``n_tests`` tests reject, in words, naming the rejecting ones.
@@ -143,11 +150,8 @@ def event_verdicts(car, alpha: float = 0.05):
             present = [c for c in cols if pd.notna(rec[c])]
         rejecting = [_EVENT_TEST_NAMES[c] for c in present if rec[c] < alpha]
         rows.append({"event_id": rec["event_id"], "start": rec["start"], "end": rec["end"],
-                     "car": rec["car"], "n_tests": len(present), "n_reject": len(rejecting),
-                     "rejecting": ", ".join(rejecting),
-                     "verdict": verdict(rejecting, len(present))})
-    return pd.DataFrame(rows, columns=["event_id", "start", "end", "car", "n_tests", "n_reject",
-                                       "rejecting", "verdict"])
+                     "car": rec["car"], **_verdict_cells(rejecting, len(present))})
+    return pd.DataFrame(rows, columns=["event_id", "start", "end", "car", *_VERDICT_COLUMNS])
 
 
 def group_verdicts(tests, alpha: float = 0.05):
@@ -166,11 +170,8 @@ def group_verdicts(tests, alpha: float = 0.05):
         rejecting = list(present.loc[present["p_value"] < alpha, "test"])
         rows.append({"group": group, "start": start, "end": end,
                      "n_events": int(block["n_events"].max()) if len(block) else 0,
-                     "n_tests": len(present), "n_reject": len(rejecting),
-                     "rejecting": ", ".join(rejecting),
-                     "verdict": verdict(rejecting, len(present))})
-    return pd.DataFrame(rows, columns=["group", "start", "end", "n_events", "n_tests", "n_reject",
-                                       "rejecting", "verdict"])
+                     **_verdict_cells(rejecting, len(present))})
+    return pd.DataFrame(rows, columns=["group", "start", "end", "n_events", *_VERDICT_COLUMNS])
 
 
 def group_lines(tests, groups=None, *, alpha: float = 0.05) -> str:
@@ -201,7 +202,6 @@ def group_lines(tests, groups=None, *, alpha: float = 0.05) -> str:
         lines.append(f"- **{group}** ({int(rows['n_events'].max())} events): "
                      + "; ".join(parts) + ".")
     return "\n".join(lines)
-
 
 
 def car_row(car, event_id: str, window=(0, 1)):
@@ -345,7 +345,6 @@ def front_contract(asset: str, day0):
     return schedule[schedule["last_trade_date"] >= day0].iloc[0]
 
 
-
 def exclusions_sentence(events) -> str:
     """How many events entered the estimation, and why the others did not."""
     excluded = events[events["status"] != "used"]
@@ -377,7 +376,6 @@ def day0_moves(moved) -> str:
 def rule_counts(aligned) -> str:
     """How often each alignment rule was used, most used first: ``"date-only ×12, …"``."""
     return ", ".join(f"{k} ×{v}" for k, v in aligned["rule"].value_counts().items())
-
 
 
 def class_comparison(car, event_id: str, window=(0, 0), *, peers=None) -> dict:
@@ -479,7 +477,6 @@ def class_mean_sentence(car, window, *, class_label: str = "events",
             f"{fmt.pvalue(m['p'])}: {fmt.evidence_phrase(m['p'])}).")
 
 
-
 def markets_moved(multi, event_id: str, window=(0, 1)) -> str:
     """Which markets of a multi-asset study show evidence on one event, graded on their
     leading tests, and where the event was not estimated.
@@ -535,7 +532,6 @@ def reading_changes(base, alternative, event_id: str, window=(0, 1), *,
     if not changed:
         return f"Under {label} no market's reading changes."
     return f"Under {label} the reading changes for " + "; ".join(changed) + "."
-
 
 
 def variant_verdicts(table, event_id: str) -> str:
@@ -654,7 +650,6 @@ def asset_size_findings(table) -> str:
             f" In every one of the {cells.ngroups} market-windows at least one test holds its "
             "size.")
     return "On these markets " + "; ".join(parts) + "." + tail
-
 
 
 def synthetic_sentence(comparison, event_id: str, *, base: str, synthetic: str,

@@ -251,7 +251,6 @@ def moved_events(aligned):
     return aligned[(aligned["status"] == "aligned") & (aligned["trade_date"] != aligned["date"])]
 
 
-
 #: Display formats of the CAR tables (:func:`headline_table`).
 CAR_FORMATS = {"car_pct": "{:+.2f}%", "ci_low_pct": "{:+.2f}%", "ci_high_pct": "{:+.2f}%",
                "p": fmt.pvalue, "sq_p": fmt.pvalue, "placebo_p": fmt.pvalue,
@@ -301,7 +300,6 @@ def style_robustness_table(table, caption: str = "The events under each choice "
         return [HIGHLIGHT["over"] if row[moved] else "" for _ in row]
 
     return _car_styler(table, caption, CAR_FORMATS).apply(moves, axis=1)
-
 
 
 def one_setting(sim, setting):
