@@ -160,7 +160,6 @@ def table(frame, *, percent=(), signed=(), pvalues=(), digits=3):
 
     Parameters
     ----------
-    frame : pandas.DataFrame
     percent : sequence of str
         Columns of shares or returns shown unsigned in percent ("5.12%").
     signed : sequence of str

@@ -108,7 +108,6 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
 
     Parameters
     ----------
-    results : EventStudyResults
     event_ids : str or list of str, optional
         Events to draw (all used events by default).
     alpha : float

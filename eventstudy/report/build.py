@@ -112,12 +112,10 @@ def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: 
 
     Parameters
     ----------
-    path : path-like
     prices_dir : path-like, optional
         Passed to the kernel as ``EVENTSTUDY_PRICES_DIR``.
     timeout : int
         Seconds allowed for one cell.
-    kernel_name : str
 
     Returns
     -------
@@ -389,13 +387,10 @@ def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(
 
     Parameters
     ----------
-    out : path-like
     pages : list of path-like, optional
         Default: every ``NN_*.html`` in ``out``.
-    title : str
     tickers : sequence of str
         The series whose provenance the index states.
-    prices_dir : path-like, optional
 
     Raises
     ------
@@ -444,7 +439,6 @@ def build_report(out, notebooks, *, studies=None, prices_dir=None, timeout: int 
         the title).
     studies : path-like, optional
         The study files whose series the index's provenance lists.
-    prices_dir : path-like, optional
     timeout : int
         Seconds allowed for one cell.
     """

@@ -58,7 +58,6 @@ def plot_event_timeline(close, aligned, periods, *, ticker: str, unit: str = "")
         :func:`eventstudy.events.align_events` output.
     periods : list of (date-like, date-like)
         One panel per period.
-    ticker : str
     unit : str
         The price unit of the axis label.
 
@@ -187,8 +186,6 @@ def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
     ----------
     runs : dict of str -> eventstudy.results.EventStudyResults
         Label -> run; each holds ``event_id`` as a used event.
-    event_id : str
-    alpha : float
 
     Returns
     -------

@@ -128,7 +128,6 @@ def event_verdicts(car, alpha: float = 0.05):
         The tidy table (``event_id, start, end, car`` and the p-value columns
         among :data:`EVENT_TESTS`); with ``lead_test`` only the leading test
         of each row counts.
-    alpha : float
 
     Returns
     -------
@@ -179,10 +178,8 @@ def group_lines(tests, groups=None, *, alpha: float = 0.05) -> str:
 
     Parameters
     ----------
-    tests : pandas.DataFrame
     groups : sequence of str, optional
         The groups listed, in order (default: every group of the table).
-    alpha : float
 
     Returns
     -------
@@ -279,12 +276,8 @@ def answer_sentence(name: str, cars: dict, event_id: str, window=(0, 1), *,
 
     Parameters
     ----------
-    name : str
     cars : dict of str -> pandas.DataFrame
         Asset -> its tidy table at level ``alpha``.
-    event_id : str
-    window : (int, int)
-    alpha : float
 
     Returns
     -------
@@ -385,8 +378,6 @@ def class_comparison(car, event_id: str, window=(0, 0), *, peers=None) -> dict:
     ----------
     car : pandas.DataFrame
         The tidy table of the class.
-    event_id : str
-    window : (int, int)
     peers : sequence of str, optional
         The events compared with (default: every event); only those before
         the event with a CAR over ``window`` count.

@@ -84,7 +84,6 @@ def page_table(frame, *, caption: str = "", csv_name: str | None = None,
     ----------
     frame : pandas.DataFrame
         Strings, or numbers formatted by :func:`eventstudy.format.table`.
-    caption : str
     csv_name : str, optional
         File name of the CSV download of the unformatted table (default from
         the caption).

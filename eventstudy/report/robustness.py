@@ -62,14 +62,10 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
 
     Parameters
     ----------
-    base : eventstudy.Study
-    event_ids : list of str
     window : (int, int)
         The CAR window compared across variants.
     variants : dict of str -> dict, optional
         Label -> changes; default :func:`robustness_variants` (the first is the base).
-    prices_dir : path-like, optional
-    alpha : float
     windows : list of (int, int), optional
         Other windows of the base run added as rows.
     dummy : bool

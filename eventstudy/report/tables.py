@@ -39,10 +39,8 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
     ----------
     runs : dict of str -> EventStudyResults
         Label -> results.
-    event_ids : list of str
     windows : list of (int, int), optional
         Default: every window of each results.
-    alpha : float
 
     Returns
     -------
@@ -69,25 +67,14 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
         read = reading_table(t, res.size_summary(), tests=res.single_event_tests)
         for rec, r in zip(t.to_dict("records"), read.to_dict("records"), strict=True):
             rows.append({
-                "run": label,
-                "event_id": rec["event_id"],
-                "trade_date": rec["trade_date"],
-                "window": fmt.window(rec["start"], rec["end"]),
-                "car_pct": 100 * rec["car"],
-                "ci_low_pct": 100 * rec["ci_lower"],
-                "ci_high_pct": 100 * rec["ci_upper"],
-                "p": rec["p"],
-                "sq_p": rec["sq_p"],
-                "placebo_p": rec["placebo_p"],
-                "test": EVENT_TEST_LABELS.get(r["lead_test"], fmt.MISSING),
-                "lead_p": r["lead_p"],
-                "evidence": r["evidence"],
-                "lead_size_pct": 100 * r["lead_size"],
-                "detectable_pct": 100 * r["detectable"],
-                "others": others_text(r["others"]),
-                "thin_days": int(rec["thin_days"]),
-                "note": rec["note"],
-            })
+                "run": label, "event_id": rec["event_id"], "trade_date": rec["trade_date"],
+                "window": fmt.window(rec["start"], rec["end"]), "car_pct": 100 * rec["car"],
+                "ci_low_pct": 100 * rec["ci_lower"], "ci_high_pct": 100 * rec["ci_upper"],
+                "p": rec["p"], "sq_p": rec["sq_p"], "placebo_p": rec["placebo_p"],
+                "test": EVENT_TEST_LABELS.get(r["lead_test"], fmt.MISSING), "lead_p": r["lead_p"],
+                "evidence": r["evidence"], "lead_size_pct": 100 * r["lead_size"],
+                "detectable_pct": 100 * r["detectable"], "others": others_text(r["others"]),
+                "thin_days": int(rec["thin_days"]), "note": rec["note"]})
     return pd.DataFrame(rows)
 
 
@@ -322,7 +309,6 @@ def size_power_tables(sim, *, setting: str = "real", alpha: float = 0.05):
     ----------
     sim : DataFrame
         A table of :func:`eventstudy.simulation.run_size_power`.
-    setting : str
     alpha : float
         The level the simulation tested at.
 
