@@ -16,24 +16,9 @@ from __future__ import annotations
 import math
 
 __all__ = [
-    "EVIDENCE",
-    "MISSING",
-    "NOT_GRADED",
-    "evidence",
-    "evidence_phrase",
-    "evidence_scale",
-    "grade",
-    "interval",
-    "latex_escape",
-    "latex_tabular",
-    "markdown_table",
-    "number",
-    "pct",
-    "pvalue",
-    "significance_stars",
-    "table",
-    "text_table",
-    "window",
+    "EVIDENCE", "MISSING", "NOT_GRADED", "evidence", "evidence_phrase", "evidence_scale", "grade",
+    "interval", "latex_escape", "latex_tabular", "markdown_table", "number", "pct", "pvalue",
+    "significance_stars", "table", "text_table", "window"
 ]
 
 #: The graded-evidence scale: (upper bound of the p-value, reading), in order.

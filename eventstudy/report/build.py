@@ -29,20 +29,9 @@ from ..exceptions import DataError, EventStudyError
 from .html import PAGE_CSS, page_table, provenance_table
 
 __all__ = [
-    "NotebookError",
-    "ReportDataError",
-    "build_index",
-    "build_page",
-    "build_report",
-    "check_data_available",
-    "data_provenance",
-    "execute_notebook",
-    "library_versions",
-    "main",
-    "notebook_sources",
-    "notebook_to_html",
-    "report_title",
-    "study_tickers",
+    "NotebookError", "ReportDataError", "build_index", "build_page", "build_report",
+    "check_data_available", "data_provenance", "execute_notebook", "library_versions", "main",
+    "notebook_sources", "notebook_to_html", "report_title", "study_tickers"
 ]
 
 logger = logging.getLogger(__name__)

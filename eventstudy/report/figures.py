@@ -5,18 +5,9 @@ Each returns a :class:`matplotlib.figure.Figure` (not shown, not saved)."""
 from __future__ import annotations
 
 __all__ = [
-    "DIRECTION_STYLE",
-    "car_band",
-    "plot_answer",
-    "plot_class",
-    "plot_car_intervals",
-    "plot_car_by_asset",
-    "plot_car_by_variant",
-    "plot_event_timeline",
-    "plot_normalised",
-    "plot_placebo",
-    "plot_price_quality",
-    "plot_size_power",
+    "DIRECTION_STYLE", "car_band", "plot_answer", "plot_class", "plot_car_intervals",
+    "plot_car_by_asset", "plot_car_by_variant", "plot_event_timeline", "plot_normalised",
+    "plot_placebo", "plot_price_quality", "plot_size_power"
 ]
 
 

@@ -11,17 +11,8 @@ import io
 from .. import format as fmt
 
 __all__ = [
-    "MAX_ROWS",
-    "PAGE_CSS",
-    "answer_box",
-    "cross_asset_table",
-    "figure_html",
-    "page_table",
-    "provenance_table",
-    "asset_size_table",
-    "size_check_table",
-    "study_page",
-    "summary_box",
+    "MAX_ROWS", "PAGE_CSS", "answer_box", "cross_asset_table", "figure_html", "page_table",
+    "provenance_table", "asset_size_table", "size_check_table", "study_page", "summary_box"
 ]
 
 #: The most rows a table shows in a page's body; longer tables fold into <details>.

@@ -7,28 +7,11 @@ from __future__ import annotations
 from .. import format as fmt
 
 __all__ = [
-    "CAR_FORMATS",
-    "CAR_LABELS",
-    "DATA_CHECK_COUNTS",
-    "HIGHLIGHT",
-    "ar_table",
-    "class_table",
-    "catalogue_table",
-    "dummy_table",
-    "close_prices",
-    "data_check_table",
-    "data_checks",
-    "headline_table",
-    "model_comparison",
-    "one_setting",
-    "style_model_comparison",
-    "moved_events",
-    "pending_events",
-    "size_power_tables",
-    "style_car_table",
-    "style_power_table",
-    "style_robustness_table",
-    "style_size_table",
+    "CAR_FORMATS", "CAR_LABELS", "DATA_CHECK_COUNTS", "HIGHLIGHT", "ar_table", "class_table",
+    "catalogue_table", "dummy_table", "close_prices", "data_check_table", "data_checks",
+    "headline_table", "model_comparison", "one_setting", "style_model_comparison", "moved_events",
+    "pending_events", "size_power_tables", "style_car_table", "style_power_table",
+    "style_robustness_table", "style_size_table"
 ]
 
 
