@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..exceptions import DataError, EventStudyError
-from .html import PAGE_CSS, page_table, provenance_table
+from .html import page_head, page_table, provenance_table
 
 __all__ = [
     "NotebookError", "ReportDataError", "build_index", "build_page", "build_report",
@@ -394,9 +394,7 @@ def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(
     sidecars = _read_sidecars(out, pages)
     built = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     headline = "\n".join(s["headline_html"] for s in sidecars if s["headline_html"])
-    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{html.escape(title)}</title>",
-             f"<style>{PAGE_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+    parts = page_head(title)
     parts += [s["answer_html"] for s in sidecars if s.get("answer_html")]
     parts.append(f"<p class='meta'>Built {built} with futures-eventstudy "
                  f"{html.escape(__version__)}.</p>")

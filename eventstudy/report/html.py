@@ -11,8 +11,9 @@ import io
 from .. import format as fmt
 
 __all__ = [
-    "MAX_ROWS", "PAGE_CSS", "answer_box", "cross_asset_table", "figure_html", "page_table",
-    "provenance_table", "asset_size_table", "size_check_table", "study_page", "summary_box"
+    "MAX_ROWS", "PAGE_CSS", "answer_box", "cross_asset_table", "figure_html", "page_head",
+    "page_table", "provenance_table", "asset_size_table", "size_check_table", "study_page",
+    "summary_box"
 ]
 
 #: The most rows a table shows in a page's body; longer tables fold into <details>.
@@ -258,7 +259,7 @@ def study_page(results, *, alpha: float = 0.05, car_png=None) -> str:
     if isinstance(results, MultiAssetResults):
         return _multi_page(results, alpha=alpha)
     summary = results.summary(alpha)
-    parts = _page_head(summary)
+    parts = page_head(summary.title, summary.description)
     ids = results.used_ids
     if ids:
         parts.append(summary_box(summary, {results.study.asset: results},
@@ -284,14 +285,12 @@ def study_page(results, *, alpha: float = 0.05, car_png=None) -> str:
     return "".join(parts)
 
 
-def _page_head(summary) -> list[str]:
-    title = html.escape(summary.title)
-    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{title}</title><style>{PAGE_CSS}</style></head><body>",
-             f"<h1>{title}</h1>"]
-    if summary.description:
-        parts.append(f"<p>{html.escape(summary.description)}</p>")
-    return parts
+def page_head(title: str, description: str = "") -> list[str]:
+    """The opening of a self-contained page: its style, title, heading and description."""
+    title = html.escape(title)
+    return ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>{title}</title>", f"<style>{PAGE_CSS}</style></head><body>",
+            f"<h1>{title}</h1>", *([f"<p>{html.escape(description)}</p>"] if description else [])]
 
 
 def _notes_html(notes) -> str:
@@ -351,7 +350,7 @@ def cross_asset_table(multi, *, alpha: float = 0.05) -> str:
 def _multi_page(multi, *, alpha: float) -> str:
     """``report.html`` of a study of several assets: the answer on every asset, then each."""
     summary = multi.summary(alpha)
-    parts = _page_head(summary)
+    parts = page_head(summary.title, summary.description)
     if len(summary.rows):
         parts.append(summary_box(summary, multi.results, question="Which markets moved?"))
     if len(multi.cross_asset(alpha)):
