@@ -1,23 +1,14 @@
 """How numbers are shown, in one place: percent, decimals, intervals, p-values, evidence, tables.
 
-Every summary, page, table and LaTeX file formats through these functions,
-so a CAR reads the same everywhere ("+2.26%"), an interval the same
-("[+0.12%, +4.40%]") and a p-value the same ("0.086", "< 0.001").
-
 Returns and CARs are in return units (a log return of 0.0226) and shown in
-percent of that return kind ("+2.26%", labelled "% of log return"); a
-rejection rate or size is a share shown in percent ("5.1%"); a p-value is
-shown with three decimals; a missing value is "—".
+percent of that return kind ("+2.26%"); a rate or size is a share shown in
+percent ("5.1%"); a p-value has three decimals ("0.086", "< 0.001"); a
+missing value is "—" (:data:`MISSING`).
 
-The graded-evidence scale (:data:`EVIDENCE`) replaces a yes/no verdict: a
-two-sided p-value below 0.01 is *strong* evidence against "no effect",
-below 0.05 *moderate*, below 0.10 *weak*, and above that *no evidence*. It is
-a reading of one p-value, not a decision; a view states which test's
-p-value it grades, and a p-value that is not graded reads :data:`NOT_GRADED`.
-
-:func:`table` formats a whole table for display (every cell a string), and
-:func:`text_table`, :func:`markdown_table` and :func:`latex_tabular` lay
-such a table out as plain text, Markdown and LaTeX.
+The graded-evidence scale (:data:`EVIDENCE`) reads a two-sided p-value below
+0.01 as *strong* evidence against "no effect", below 0.05 *moderate*, below
+0.10 *weak*, else *no evidence*: a reading of one p-value, not a decision. A
+p-value that is not graded reads :data:`NOT_GRADED`.
 """
 
 from __future__ import annotations
@@ -25,24 +16,9 @@ from __future__ import annotations
 import math
 
 __all__ = [
-    "EVIDENCE",
-    "MISSING",
-    "NOT_GRADED",
-    "evidence",
-    "evidence_phrase",
-    "evidence_scale",
-    "grade",
-    "interval",
-    "latex_escape",
-    "latex_tabular",
-    "markdown_table",
-    "number",
-    "pct",
-    "pvalue",
-    "significance_stars",
-    "table",
-    "text_table",
-    "window",
+    "EVIDENCE", "MISSING", "NOT_GRADED", "evidence", "evidence_phrase", "evidence_scale", "grade",
+    "interval", "latex_escape", "latex_tabular", "markdown_table", "number", "pct", "pvalue",
+    "significance_stars", "table", "text_table", "window"
 ]
 
 #: The graded-evidence scale: (upper bound of the p-value, reading), in order.
@@ -80,15 +56,14 @@ def evidence(p) -> str:
 
 
 def grade(test, p) -> str:
-    """The reading of a leading test's p-value: :func:`evidence`, or :data:`NOT_GRADED`
-    when no test leads (``test`` empty or missing)."""
+    """:func:`evidence` of a leading test's p, or :data:`NOT_GRADED` when no test leads."""
     if _missing(test) or not str(test):
         return NOT_GRADED
     return evidence(p)
 
 
 def evidence_phrase(p) -> str:
-    """"strong evidence", "weak evidence", "no evidence" — the reading as a noun phrase."""
+    """The reading as a noun phrase: "strong evidence", "no evidence"."""
     reading = evidence(p)
     return reading if reading in ("no evidence", "not computed") else f"{reading} evidence"
 
@@ -104,8 +79,7 @@ def evidence_scale() -> str:
 
 
 def pct(x, digits: int = 2, *, sign: bool = True) -> str:
-    """A return or a share (0.0226) as percent ("+2.26%"; "2.26%" without ``sign``);
-    "—" when missing."""
+    """A return or share (0.0226) in percent, "+2.26%" ("2.26%" without ``sign``)."""
     if _missing(x):
         return MISSING
     if math.isinf(x):
@@ -114,14 +88,14 @@ def pct(x, digits: int = 2, *, sign: bool = True) -> str:
 
 
 def interval(lo, hi, digits: int = 2) -> str:
-    """An interval of returns in percent, "[+0.12%, +4.40%]"; "—" when missing."""
+    """An interval of returns in percent, "[+0.12%, +4.40%]"."""
     if _missing(lo) or _missing(hi):
         return MISSING
     return f"[{pct(lo, digits)}, {pct(hi, digits)}]"
 
 
 def pvalue(p, digits: int = 3) -> str:
-    """A p-value at the precision a reader uses: "0.086", "< 0.001"; "—" when missing."""
+    """A p-value with ``digits`` decimals, "0.086", "< 0.001"."""
     if _missing(p):
         return MISSING
     floor = 10.0 ** -digits
@@ -129,7 +103,7 @@ def pvalue(p, digits: int = 3) -> str:
 
 
 def number(x, digits: int = 3) -> str:
-    """A plain number with ``digits`` decimals ("1.234"); "—" when missing."""
+    """A plain number with ``digits`` decimals, "1.234"."""
     if _missing(x):
         return MISSING
     return f"{x:.{digits}f}"
@@ -171,22 +145,20 @@ def table(frame, *, percent=(), signed=(), pvalues=(), digits=3):
 
     Parameters
     ----------
-    frame : pandas.DataFrame
     percent : sequence of str
         Columns of shares or returns shown unsigned in percent ("5.12%").
     signed : sequence of str
-        Columns of returns shown signed in percent ("+2.26%", :func:`pct`).
+        Columns of returns shown signed in percent (:func:`pct`).
     pvalues : sequence of str
         Columns of p-values (:func:`pvalue`).
     digits : int or dict of str -> int
-        Decimals of the other numbers (:func:`number`), one for every column
-        or per column; percent columns take two unless given here.
+        Decimals of the other numbers, for every column or per column; percent
+        columns take two unless given here.
 
     Returns
     -------
     pandas.DataFrame
-        Same index and columns; dates as ``YYYY-MM-DD``, booleans "yes"/"no",
-        integers as they are, a missing value "—".
+        Same index and columns; dates ``YYYY-MM-DD``, booleans "yes"/"no".
     """
     out = frame.copy().astype(object)
 
@@ -208,10 +180,8 @@ def table(frame, *, percent=(), signed=(), pvalues=(), digits=3):
 
 
 def text_table(frame, indent: str = "", *, below: str | None = None) -> str:
-    """A table of strings (:func:`table`) as aligned plain text: text left, numbers right.
-
-    ``below`` names a column of long text printed on its own line under each
-    row ("column: text"), so that the table stays narrow.
+    """A table of strings as aligned plain text (text left, numbers right); the ``below``
+    column is printed on its own line under each row.
     """
     shown = frame.drop(columns=[below]) if below else frame
     cols = [str(c) for c in shown.columns]
@@ -242,7 +212,7 @@ def _looks_numeric(text: str) -> bool:
 
 
 def markdown_table(frame) -> str:
-    """A table of strings (:func:`table`) as a Markdown table (``|`` escaped)."""
+    """A table of strings as a Markdown table (``|`` escaped)."""
     cols = [str(c).replace("|", "\\|") for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in frame.itertuples(index=False):
@@ -258,16 +228,12 @@ _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"
 
 
 def latex_escape(text: str) -> str:
-    """Text with LaTeX's special characters escaped and the symbols of a summary (≤, ±, ·,
-    dashes) as LaTeX commands."""
+    """Text with LaTeX's special characters escaped and the symbols of a summary as commands."""
     return "".join(_LATEX.get(c, c) for c in str(text))
 
 
 def latex_tabular(frame, align: str | None = None) -> str:
-    """A table of strings (:func:`table`) as a booktabs ``tabular``, every cell escaped.
-
-    ``align`` is the column specification (default ``l`` for every column).
-    """
+    """A table of strings as a booktabs ``tabular`` (``align``: column spec, default all ``l``)."""
     spec = align or "l" * len(frame.columns)
     head = " & ".join(latex_escape(str(c)) for c in frame.columns) + r" \\"
     body = [" & ".join(latex_escape(str(v)) for v in r) + r" \\"

@@ -1,8 +1,10 @@
 """Figures of an event study: AR and CAR paths per event, CAAR paths per group.
 
 Every function takes an :class:`~eventstudy.results.EventStudyResults` and
-returns a :class:`matplotlib.figure.Figure` (not shown, not saved). Returns are
-plotted in percent of the study's return kind (log or simple); bands are pointwise (1-α) intervals.
+returns a :class:`matplotlib.figure.Figure` (not shown, not saved), in percent
+of the study's return kind; bands are pointwise (1-α) intervals. Thin-trading
+days (front contract in its delivery period) are hatched; contract-roll days,
+whose AR is missing, are crossed on zero.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 import numpy as np
 from scipy import special
 
-__all__ = ["calendar_axis", "plot_ar", "plot_car", "plot_caar"]
+__all__ = ["calendar_axis", "legend_entries", "plot_ar", "plot_car", "plot_caar"]
 
 _PCT = 100.0
 
@@ -30,10 +32,9 @@ def _figure(n, ncols):
 
 
 def _title(results, row):
-    a = results.arrays
     eid = str(results.arrays_ids[row])
     title = results.title_of(eid)
-    date = results.dates[a.day0[row]].date()
+    date = results.dates[results.arrays.day0[row]].date()
     name = eid if title == eid else f"{eid}: {title}"
     if len(name) > 60:
         name = name[:57] + "..."
@@ -47,24 +48,10 @@ def _style(ax, ylabel):
     ax.set_ylabel(ylabel)
 
 
-def _flags(results):
-    """Roll and thin flags of each event's window days, as {event_id: (days, roll, thin)}."""
-    table = results.ar
-    out = {}
-    for eid, rows in table.groupby("event_id", sort=False):
-        out[eid] = (
-            rows["day"].to_numpy(),
-            rows["roll"].to_numpy(dtype=bool),
-            rows["thin"].to_numpy(dtype=bool),
-        )
-    return out
-
-
-def _mark_days(ax, flags, eid):
-    """Hatch thin-trading days and mark contract-roll days (their AR is missing)."""
-    if eid not in flags:
-        return
-    days, roll, thin = flags[eid]
+def _mark_days(ax, rows):
+    """Hatch the thin-trading days and cross the contract-roll days of one event's AR rows."""
+    days = rows["day"].to_numpy()
+    roll, thin = rows["roll"].to_numpy(dtype=bool), rows["thin"].to_numpy(dtype=bool)
     for i, d in enumerate(days[thin]):
         ax.axvspan(d - 0.5, d + 0.5, facecolor="0.93", edgecolor="0.75", hatch="//",
                    linewidth=0, zorder=0,
@@ -89,15 +76,31 @@ def calendar_axis(ax, results, eid):
                    label="another event's day 0" if i == 0 else None)
 
 
-def _legend(fig, axes):
-    """One legend for the figure, below the panels, with every entry any panel drew."""
-    handles, labels = [], []
+def legend_entries(axes) -> tuple[list, list[str]]:
+    """(handles, labels) of every entry any of ``axes`` drew, each label once, in order."""
+    handles: dict = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
+            handles.setdefault(lab, h)
+    return list(handles.values()), list(handles)
+
+
+def _event_panels(results, event_ids, ncols, ylabel, draw, title):
+    """One panel per event: ``draw(ax, row)``, then its flagged days, axes and title."""
+    rows = results.event_rows(event_ids)
+    fig, axes = _figure(max(len(rows), 1), ncols)
+    flags = dict(list(results.ar.groupby("event_id", sort=False)))
+    for ax, r in zip(axes, rows, strict=False):
+        eid = str(results.arrays_ids[r])
+        draw(ax, r)
+        if eid in flags:
+            _mark_days(ax, flags[eid])
+        _style(ax, f"{ylabel} (% {results.study.return_label})")
+        calendar_axis(ax, results, eid)
+        ax.set_title(_title(results, r), fontsize=9)
+    fig.legend(*legend_entries(axes), loc="outside lower center", ncols=2, fontsize=8)
+    fig.suptitle(f"{title} of {results.study.asset} ({results.study.model} model)")
+    return fig
 
 
 def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
@@ -105,7 +108,6 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
 
     Parameters
     ----------
-    results : EventStudyResults
     event_ids : str or list of str, optional
         Events to draw (all used events by default).
     alpha : float
@@ -113,44 +115,18 @@ def plot_ar(results, event_ids=None, *, alpha=0.05, ncols=2):
         error: an AR outside it is significant at level α on its own.
     ncols : int
         Panels per row.
-
-    Notes
-    -----
-    Thin-trading days (front contract in its delivery period) are hatched;
-    contract-roll days, whose AR is missing, are marked with a cross on zero.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
     """
     a = results.arrays
-    rows = results.event_rows(event_ids)
-    fig, axes = _figure(max(len(rows), 1), ncols)
-    flags = _flags(results)
     level = int(round((1 - alpha) * 100))
-    for ax, r in zip(axes, rows, strict=False):
-        q = special.stdtrit(a.dof[r], 1 - alpha / 2)
-        ar = a.ar[r] * _PCT
-        half = q * a.ar_se[r] * _PCT
-        ax.fill_between(
-            a.rel_win,
-            -half,
-            half,
-            color="C0",
-            alpha=0.2,
-            step="mid",
-            label=f"{level}% band of AR under H0 (±t·se, with estimation error)",
-        )
-        ax.plot(a.rel_win, ar, marker="o", color="C0", label="abnormal return")
-        _mark_days(ax, flags, str(results.arrays_ids[r]))
-        _style(ax, f"abnormal return (% {results.study.return_label})")
-        calendar_axis(ax, results, str(results.arrays_ids[r]))
-        ax.set_title(_title(results, r), fontsize=9)
-    _legend(fig, axes)
-    fig.suptitle(
-        f"Abnormal returns of {results.study.asset} ({results.study.model} model)"
-    )
-    return fig
+
+    def draw(ax, r):
+        half = special.stdtrit(a.dof[r], 1 - alpha / 2) * a.ar_se[r] * _PCT
+        ax.fill_between(a.rel_win, -half, half, color="C0", alpha=0.2, step="mid",
+                        label=f"{level}% band of AR under H0 (±t·se, with estimation error)")
+        ax.plot(a.rel_win, a.ar[r] * _PCT, marker="o", color="C0", label="abnormal return")
+
+    return _event_panels(results, event_ids, ncols, "abnormal return", draw,
+                         "Abnormal returns")
 
 
 def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
@@ -158,42 +134,20 @@ def plot_car(results, event_ids=None, *, alpha=0.05, ncols=2):
 
     The band is CAR_τ ± t_{n-k, 1-α/2} · √(γ_τ'Vγ_τ), γ_τ the non-missing days
     from the first window day to τ (estimation error included); where it
-    excludes zero, the CAR up to that day is significant at level α. Missing
-    days (contract rolls, crosses) add nothing; thin-trading days are hatched.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    excludes zero, the CAR up to that day is significant at level α.
     """
     a = results.arrays
-    rows = results.event_rows(event_ids)
     car, var = results.cumulative()
-    fig, axes = _figure(max(len(rows), 1), ncols)
-    flags = _flags(results)
     level = int(round((1 - alpha) * 100))
-    for ax, r in zip(axes, rows, strict=False):
-        q = special.stdtrit(a.dof[r], 1 - alpha / 2)
+
+    def draw(ax, r):
         c = car[r] * _PCT
-        half = q * np.sqrt(var[r]) * _PCT
-        ax.fill_between(
-            a.rel_win,
-            c - half,
-            c + half,
-            color="C1",
-            alpha=0.2,
-            label=f"{level}% confidence band (±t·se, with estimation error)",
-        )
+        half = special.stdtrit(a.dof[r], 1 - alpha / 2) * np.sqrt(var[r]) * _PCT
+        ax.fill_between(a.rel_win, c - half, c + half, color="C1", alpha=0.2,
+                        label=f"{level}% confidence band (±t·se, with estimation error)")
         ax.plot(a.rel_win, c, marker="o", color="C1", label=f"CAR from day {a.rel_win[0]}")
-        _mark_days(ax, flags, str(results.arrays_ids[r]))
-        _style(ax, f"CAR (% {results.study.return_label})")
-        calendar_axis(ax, results, str(results.arrays_ids[r]))
-        ax.set_title(_title(results, r), fontsize=9)
-    _legend(fig, axes)
-    fig.suptitle(
-        f"Cumulative abnormal returns of {results.study.asset} "
-        f"({results.study.model} model)"
-    )
-    return fig
+
+    return _event_panels(results, event_ids, ncols, "CAR", draw, "Cumulative abnormal returns")
 
 
 def plot_caar(results, groups=None, *, alpha=0.05):
@@ -202,16 +156,10 @@ def plot_caar(results, groups=None, *, alpha=0.05):
     CAAR_τ is the mean over the group's used events of CAR(first window day..τ)
     (× direction for the ``signed`` group); the band is ± z_{1-α/2} ·
     √(Σ_i Var(CAR_iτ)) / N, which assumes no cross-correlation between events.
-
-    Parameters
-    ----------
-    groups : list of str, optional
-        Group names as in :attr:`EventStudyResults.caar` (all by default).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    ``groups`` names the groups drawn (default: all of :attr:`EventStudyResults.caar`).
     """
+    from matplotlib.figure import Figure
+
     a = results.arrays
     car, var = results.cumulative()
     known = [(name, np.asarray(rows), np.asarray(sign, dtype=float))
@@ -222,8 +170,6 @@ def plot_caar(results, groups=None, *, alpha=0.05):
             if g not in names:
                 raise KeyError(f"no group {g!r}; groups are {', '.join(sorted(names))}")
         known = [k for k in known if k[0] in set(groups)]
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
     ax = fig.subplots()
     z = special.ndtri(1 - alpha / 2)
@@ -237,10 +183,7 @@ def plot_caar(results, groups=None, *, alpha=0.05):
         ax.fill_between(a.rel_win, c - half, c + half, color=color, alpha=0.15)
         ax.plot(a.rel_win, c, marker="o", color=color, label=f"{name} (N={rows.size})")
     _style(ax, f"CAAR (% {results.study.return_label})")
-    ax.set_title(
-        f"CAAR of {results.study.asset} by group; shaded: {level}% band "
-        f"(no cross-correlation)",
-        fontsize=10,
-    )
+    ax.set_title(f"CAAR of {results.study.asset} by group; shaded: {level}% band "
+                 "(no cross-correlation)", fontsize=10)
     ax.legend(fontsize=8)
     return fig

@@ -26,63 +26,37 @@ from pathlib import Path
 
 from .. import __version__
 from ..exceptions import DataError, EventStudyError
-from .html import PAGE_CSS, page_table, provenance_table
+from .html import page_head, page_table, provenance_table
 
 __all__ = [
-    "NotebookError",
-    "ReportDataError",
-    "build_index",
-    "build_page",
-    "build_report",
-    "check_data_available",
-    "data_provenance",
-    "execute_notebook",
-    "library_versions",
-    "main",
-    "notebook_sources",
-    "notebook_to_html",
-    "report_title",
-    "study_tickers",
+    "NotebookError", "ReportDataError", "build_index", "build_page", "build_report",
+    "check_data_available", "data_provenance", "execute_notebook", "library_versions", "main",
+    "notebook_sources", "notebook_to_html", "report_title", "study_tickers"
 ]
 
 logger = logging.getLogger(__name__)
 
 
 class NotebookError(EventStudyError):
-    """A notebook cell failed while the report was built.
-
-    Parameters
-    ----------
-    notebook : str
-        The notebook that was executed.
-    cell : int
-        The number of the failing cell (1-based, counting every cell).
-    error : str
-        The error as the cell printed it (exception name, message, traceback).
+    """A notebook cell failed while the report was built (``notebook``, 1-based ``cell``,
+    ``error`` as the cell printed it).
     """
 
     def __init__(self, notebook, cell, error):
-        self.notebook = str(notebook)
-        self.cell = cell
-        self.error = str(error)
-        super().__init__(
-            f"{self.notebook}: cell {cell} failed; fix the cell or the library it calls, "
-            f"then rebuild the report\n{self.error}"
-        )
+        self.notebook, self.cell, self.error = str(notebook), cell, str(error)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        return (f"{self.notebook}: cell {self.cell} failed; fix the cell or the library it "
+                f"calls, then rebuild the report\n{self.error}")
 
 
 class ReportDataError(NotebookError):
-    """A report page stopped by a data problem (prices missing or unusable): one line.
+    """A page stopped by a data problem (prices missing or unusable): one line, no traceback."""
 
-    The message names the page and the data error and, offline, the fix
-    (``make report PRICES_DIR=...``); no traceback, since the page is not at fault.
-    """
+    def _message(self) -> str:
+        return f"{self.notebook}: {self.error}"
 
-    def __init__(self, notebook, cell, error):
-        self.notebook = str(notebook)
-        self.cell = cell
-        self.error = str(error)
-        EventStudyError.__init__(self, f"{self.notebook}: {self.error}")
 
 _NOTEBOOK_NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+\.py$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -106,29 +80,31 @@ def _kernel_env(prices_dir) -> dict:
     return env
 
 
-def _failing_cell(nb) -> tuple[int, str]:
+def _error_outputs(nb):
+    """(cell number, output) of every error output, first cell first."""
     for number, cell in enumerate(nb.cells, start=1):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                text = "\n".join(output.get("traceback", [])) or (
-                    f"{output.get('ename')}: {output.get('evalue')}"
-                )
-                return number, _ANSI.sub("", text)
+                yield number, output
+
+
+def _failing_cell(nb) -> tuple[int, str]:
+    for number, output in _error_outputs(nb):
+        text = "\n".join(output.get("traceback", [])) or (
+            f"{output.get('ename')}: {output.get('evalue')}")
+        return number, _ANSI.sub("", text)
     return 0, ""
 
 
 def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: str = "python3"):
-    """Execute a notebook top to bottom in a fresh kernel started in its folder.
+    """Execute a notebook (``.py`` percent script or ``.ipynb``) in a fresh kernel in its folder.
 
     Parameters
     ----------
-    path : path-like
-        ``.py`` percent script or ``.ipynb``.
     prices_dir : path-like, optional
         Passed to the kernel as ``EVENTSTUDY_PRICES_DIR``.
     timeout : int
         Seconds allowed for one cell.
-    kernel_name : str
 
     Returns
     -------
@@ -137,8 +113,9 @@ def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: 
     Raises
     ------
     NotebookError
-        A cell raised; the message names the notebook and cell, with the traceback.
+        A cell raised (:class:`ReportDataError` for a data problem).
     """
+    import shutil
     import tempfile
 
     import jupytext
@@ -153,28 +130,19 @@ def execute_notebook(path, *, prices_dir=None, timeout: int = 600, kernel_name: 
     sockets = tempfile.mkdtemp(prefix="eventstudy-kernel-")
     km = KernelManager(kernel_name=kernel_name, transport="ipc",
                        ip=os.path.join(sockets, "kernel"))
-    client = NotebookClient(
-        nb,
-        km=km,
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        timeout=timeout,
-        kernel_name=kernel_name,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-    )
+    client = NotebookClient(nb, km=km, extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            timeout=timeout, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
     try:
-        try:
-            client.execute(env=_kernel_env(prices_dir))
-        finally:
-            import shutil
-
-            shutil.rmtree(sockets, ignore_errors=True)
+        client.execute(env=_kernel_env(prices_dir))
     except CellExecutionError as exc:
         number, text = _failing_cell(nb)
         data = _data_error(nb, prices_dir)
         if data is not None:
-            # a problem of the data, not of the page: one line naming the fix
             raise ReportDataError(path, number, data) from None
         raise NotebookError(path, number, text or _ANSI.sub("", str(exc))) from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     return nb
 
 
@@ -184,7 +152,6 @@ _DATA_ERRORS = ("DataError", "DownloadError", "CacheError", "PriceFileError",
 
 
 def _first_line(message: str, prices_dir) -> str:
-    """A data error's first line, with the fix when no prices folder is set (Yahoo offline)."""
     lines = _ANSI.sub("", message).strip().splitlines()
     head = lines[0] if lines else ""
     if prices_dir or os.environ.get("EVENTSTUDY_PRICES_DIR") or "PRICES_DIR" in message:
@@ -195,24 +162,23 @@ def _first_line(message: str, prices_dir) -> str:
 
 def _data_error(nb, prices_dir) -> str | None:
     """The one-line message of a failed cell whose error is a data problem, else None."""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and output.get("ename") in _DATA_ERRORS:
-                return f"{output['ename']}: {_first_line(output.get('evalue', ''), prices_dir)}"
+    for _, output in _error_outputs(nb):
+        if output.get("ename") in _DATA_ERRORS:
+            return f"{output['ename']}: {_first_line(output.get('evalue', ''), prices_dir)}"
     return None
 
 
+def _heading(text: str) -> str | None:
+    return next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), None)
+
+
 def _title(nb, default: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return default
+    return next((h for cell in nb.cells
+                 if cell.cell_type == "markdown" and (h := _heading(cell.source)) is not None),
+                default)
 
 
 def _tagged_outputs(nb, tag: str) -> str:
-    """HTML of the outputs of the cells tagged ``tag`` (markdown converted)."""
     from nbconvert.filters import markdown2html
 
     parts = []
@@ -236,7 +202,6 @@ def _tagged_outputs(nb, tag: str) -> str:
 
 
 def _count_figures(nb) -> int:
-    """Figures of the executed notebook: PNG outputs and PNGs inlined in HTML outputs."""
     count = 0
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -257,47 +222,23 @@ _PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 
 def notebook_to_html(nb, title: str) -> str:
-    """Render an executed notebook as one self-contained HTML page.
-
-    Figures are embedded as base64 ``data:`` URIs by nbconvert's
-    ``HTMLExporter`` (lab template, without its CDN scripts); the page needs
-    no other file and no network.
-    """
+    """An executed notebook as one self-contained HTML page (outputs only, figures inlined)."""
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
-        template_name="lab",
-        extra_loaders=[DictLoader({"eventstudy.html.j2": _PAGE_TEMPLATE})],
-        template_file="eventstudy.html.j2",
-        embed_images=True,
-        # the pages show results, not code: the notebook is linked for its code
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
+    # the pages show results, not code: the notebook is linked for its code
+    exporter = HTMLExporter(template_name="lab", template_file="eventstudy.html.j2",
+                            extra_loaders=[DictLoader({"eventstudy.html.j2": _PAGE_TEMPLATE})],
+                            embed_images=True, exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
 
 def build_page(notebook, out, *, prices_dir=None, timeout: int = 600) -> Path:
-    """Execute one notebook and write ``out/<stem>.html`` and ``out/<stem>.json``.
+    """Execute one notebook and write ``out/<stem>.html``, ``.ipynb`` and ``.json``.
 
-    Parameters
-    ----------
-    notebook : path-like
-        The notebook script.
-    out : path-like
-        The report folder (created if needed).
-    prices_dir : path-like, optional
-        Folder of price snapshots (see :func:`execute_notebook`).
-    timeout : int
-        Seconds allowed for one cell.
-
-    Returns
-    -------
-    pathlib.Path
-        The HTML page. Nothing is written when a cell fails.
+    Nothing is written when a cell fails; returns the HTML page's path.
     """
     notebook = Path(notebook)
     out = Path(out)
@@ -309,17 +250,11 @@ def build_page(notebook, out, *, prices_dir=None, timeout: int = 600) -> Path:
     title = _title(nb, notebook.stem)
     out.mkdir(parents=True, exist_ok=True)
     page = out / f"{notebook.stem}.html"
-    sidecar = {
-        "notebook": notebook.name,
-        "page": page.name,
-        "title": title,
-        "answer_html": _tagged_outputs(nb, "answer"),
-        "findings_html": _tagged_outputs(nb, "findings"),
-        "headline_html": _tagged_outputs(nb, "headline"),
-        "figures": _count_figures(nb),
-        "seconds": round(seconds, 2),
-        "executed_utc": started.strftime("%Y-%m-%d %H:%M UTC"),
-    }
+    sidecar = {"notebook": notebook.name, "page": page.name, "title": title,
+               **{f"{tag}_html": _tagged_outputs(nb, tag)
+                  for tag in ("answer", "findings", "headline")},
+               "figures": _count_figures(nb), "seconds": round(seconds, 2),
+               "executed_utc": started.strftime("%Y-%m-%d %H:%M UTC")}
     executed = out / f"{notebook.stem}.ipynb"
     _write_atomic(executed, nbformat.writes(nb))
     page_nb = nbformat.from_dict(nb)
@@ -351,19 +286,8 @@ def library_versions() -> dict[str, str]:
 
 
 def study_tickers(studies) -> list[str]:
-    """Every asset, factor and donor of the study files of a folder, and of their variants.
-
-    Parameters
-    ----------
-    studies : path-like
-        A folder of study files (``*.toml``).
-
-    Returns
-    -------
-    list of str
-        In the order first met (files sorted by name); the robustness
-        variants of each study (:func:`eventstudy.report.robustness.robustness_variants`)
-        add the series they read.
+    """Every asset, factor and donor of the study files (``*.toml``) of a folder and of their
+    robustness variants, in the order first met.
     """
     from ..config import load_study
     from .robustness import robustness_variants
@@ -378,21 +302,8 @@ def study_tickers(studies) -> list[str]:
 
 
 def data_provenance(tickers, *, prices_dir=None):
-    """Where each price series comes from: source, fetch time, span, rows.
-
-    Parameters
-    ----------
-    tickers : list of str
-    prices_dir : path-like, optional
-        Folder of price snapshots; ``None`` means ``$EVENTSTUDY_PRICES_DIR``,
-        else Yahoo through the cache.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per ticker with the ``provenance`` fields of
-        :func:`eventstudy.prices.load_prices` (``source``, ``fetched_utc``,
-        ``path``, ``first``, ``last``, ``rows``).
+    """Where each price series comes from: one row per ticker with the ``provenance`` of
+    :func:`eventstudy.prices.load_prices`.
     """
     import pandas as pd
 
@@ -410,11 +321,8 @@ def data_provenance(tickers, *, prices_dir=None):
 def report_title(notebooks) -> str:
     """The report's title: the first heading of ``index.md`` in the notebooks folder."""
     intro = Path(notebooks) / "index.md"
-    if intro.is_file():
-        for line in intro.read_text(encoding="utf-8").splitlines():
-            if line.startswith("# "):
-                return line[2:].strip()
-    return "Event-study report"
+    heading = _heading(intro.read_text(encoding="utf-8")) if intro.is_file() else None
+    return "Event-study report" if heading is None else heading
 
 
 def _read_sidecars(out: Path, pages) -> list[dict]:
@@ -431,7 +339,6 @@ def _read_sidecars(out: Path, pages) -> list[dict]:
 
 
 def _pages_html(sidecars) -> list[str]:
-    """The list of pages, then each page's findings."""
     parts = ["<h2>Pages</h2><ol>"]
     for s in sidecars:
         parts.append(
@@ -469,17 +376,10 @@ def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(
 
     Parameters
     ----------
-    out : path-like
     pages : list of path-like, optional
-        Default: every ``NN_*.html`` with a sidecar in ``out``.
-    title : str
+        Default: every ``NN_*.html`` in ``out``.
     tickers : sequence of str
         The series whose provenance the index states.
-    prices_dir : path-like, optional
-
-    Returns
-    -------
-    pathlib.Path
 
     Raises
     ------
@@ -494,9 +394,7 @@ def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(
     sidecars = _read_sidecars(out, pages)
     built = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     headline = "\n".join(s["headline_html"] for s in sidecars if s["headline_html"])
-    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{html.escape(title)}</title>",
-             f"<style>{PAGE_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+    parts = page_head(title)
     parts += [s["answer_html"] for s in sidecars if s.get("answer_html")]
     parts.append(f"<p class='meta'>Built {built} with futures-eventstudy "
                  f"{html.escape(__version__)}.</p>")
@@ -517,7 +415,7 @@ def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(
 
 
 def build_report(out, notebooks, *, studies=None, prices_dir=None, timeout: int = 600) -> Path:
-    """Execute every notebook of a folder, write its page and the index.
+    """Execute every notebook of a folder, write its page and ``out/index.html``.
 
     Parameters
     ----------
@@ -527,17 +425,9 @@ def build_report(out, notebooks, *, studies=None, prices_dir=None, timeout: int 
         The notebooks folder (:func:`notebook_sources`; its ``index.md`` gives
         the title).
     studies : path-like, optional
-        The study files whose series the index's provenance lists
-        (:func:`study_tickers`); none by default.
-    prices_dir : path-like, optional
-        Folder of price snapshots.
+        The study files whose series the index's provenance lists.
     timeout : int
         Seconds allowed for one cell.
-
-    Returns
-    -------
-    pathlib.Path
-        ``out/index.html``.
     """
     pages = [build_page(nb, out, prices_dir=prices_dir, timeout=timeout)
              for nb in notebook_sources(notebooks)]
@@ -582,13 +472,12 @@ def main(argv=None) -> int:
             for nb in args.page:
                 print(f"wrote {build_page(nb, args.out, prices_dir=args.prices_dir)}")
         elif args.index is not None:
-            index = build_index(args.out, args.index or None, title=report_title(args.notebooks),
-                                tickers=study_tickers(studies), prices_dir=args.prices_dir)
-            print(f"wrote {index}")
+            print("wrote", build_index(args.out, args.index or None,
+                                       title=report_title(args.notebooks),
+                                       tickers=study_tickers(studies), prices_dir=args.prices_dir))
         else:
-            index = build_report(args.out, args.notebooks, studies=studies,
-                                 prices_dir=args.prices_dir)
-            print(f"wrote {index}")
+            print("wrote", build_report(args.out, args.notebooks, studies=studies,
+                                        prices_dir=args.prices_dir))
     except (NotebookError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1 if type(exc) is NotebookError else 2
@@ -601,8 +490,7 @@ def check_data_available(tickers, *, prices_dir=None) -> None:
     Raises
     ------
     DataError
-        The first ticker whose prices cannot be read; offline without a prices
-        folder the message ends with the fix (``make report PRICES_DIR=...``).
+        The first ticker whose prices cannot be read.
     """
     import warnings
 

@@ -1,25 +1,13 @@
 """Figures of a report: price and event timelines, one event on several assets, the
 events of a class, the placebo distribution, robustness variants, size and power.
-
-Each function returns a :class:`matplotlib.figure.Figure` built from the
-results' tables; none is shown or saved here.
-"""
+Each returns a :class:`matplotlib.figure.Figure` (not shown, not saved)."""
 
 from __future__ import annotations
 
 __all__ = [
-    "DIRECTION_STYLE",
-    "car_band",
-    "plot_answer",
-    "plot_class",
-    "plot_car_intervals",
-    "plot_car_by_asset",
-    "plot_car_by_variant",
-    "plot_event_timeline",
-    "plot_normalised",
-    "plot_placebo",
-    "plot_price_quality",
-    "plot_size_power",
+    "DIRECTION_STYLE", "car_band", "plot_answer", "plot_class", "plot_car_intervals",
+    "plot_car_by_asset", "plot_car_by_variant", "plot_event_timeline", "plot_normalised",
+    "plot_placebo", "plot_price_quality", "plot_size_power"
 ]
 
 
@@ -32,8 +20,7 @@ DIRECTION_STYLE = {
 
 
 def _label_levels(dates, span, *, gap: float = 0.025, max_levels: int = 4) -> list[int]:
-    """Stacking level of each date's label so that labels closer than ``gap`` · span
-    never share a level (dates sorted ascending)."""
+    """Stacking level of each (sorted) date's label, so labels closer than ``gap`` · span differ."""
     import pandas as pd
 
     min_gap = span * gap
@@ -47,6 +34,10 @@ def _label_levels(dates, span, *, gap: float = 0.025, max_levels: int = 4) -> li
     return levels
 
 
+def _short(title: str, n: int) -> str:
+    return title if len(title) <= n else title[:n - 3] + "..."
+
+
 def plot_event_timeline(close, aligned, periods, *, ticker: str, unit: str = ""):
     """The asset's close with every aligned event marked on its trade date.
 
@@ -58,16 +49,14 @@ def plot_event_timeline(close, aligned, periods, *, ticker: str, unit: str = "")
         :func:`eventstudy.events.align_events` output.
     periods : list of (date-like, date-like)
         One panel per period.
-    ticker : str
-        The series' name, for the axis label and title.
     unit : str
-        The price unit, for the axis label (none by default).
+        The price unit of the axis label.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Vertical dashed lines at each event's trade date (day 0), coloured by
-        direction and labelled with the event id.
+        A dashed line at each event's day 0, coloured by direction and numbered,
+        with the key beside the panel.
     """
     import pandas as pd
     from matplotlib.figure import Figure
@@ -105,25 +94,8 @@ def plot_event_timeline(close, aligned, periods, *, ticker: str, unit: str = "")
 
 
 def plot_price_quality(close, check, periods, *, unit: str = ""):
-    """A price series with its contract-roll days and thin-trading periods.
-
-    Parameters
-    ----------
-    close : pandas.Series
-        Closing prices indexed by trade date.
-    check : eventstudy.quality.DataCheck
-        The data check of the same ticker (roll days, thin periods).
-    periods : list of (date-like, date-like)
-        One panel per period.
-    unit : str
-        The price unit, for the axis label (none by default).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Orange shading: thin-trading periods (front contract in its delivery
-        period); blue ticks at the bottom: return dates that span a contract
-        switch (masked in every estimation and event window).
+    """A price series with its roll days (blue ticks) and thin-trading periods (orange), one
+    panel per period of ``periods``; ``check`` is the ticker's ``DataCheck``.
     """
     import pandas as pd
     from matplotlib.figure import Figure
@@ -159,18 +131,8 @@ def plot_price_quality(close, check, periods, *, unit: str = ""):
 
 
 def plot_normalised(closes, *, base: str | None = None):
-    """Several price series rebased to 100 on their first common date.
-
-    Parameters
-    ----------
-    closes : dict of str -> pandas.Series
-        Closing prices by ticker.
-    base : str, optional
-        Label of the base date in the axis title (default: the first common date).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    """Several closes (ticker -> series) rebased to 100 on their first common date (``base``
+    labels that date).
     """
     import pandas as pd
     from matplotlib.figure import Figure
@@ -190,14 +152,13 @@ def plot_normalised(closes, *, base: str | None = None):
 
 
 def car_band(results, event_id: str, *, alpha: float = 0.05):
-    """One event's CAR path from the first window day and the half-width of its (1-α) band.
+    """One event's event days, CAR path and (1-α) band half-width, in percent.
 
-    Returns
-    -------
-    (ndarray, ndarray, ndarray)
-        Event days, CAR_τ = Σ_{d ≤ τ} AR_d and t_{df, 1-α/2} · √(γ_τ′Vγ_τ),
-        both in percent (V the covariance of the window's abnormal returns,
-        estimation error included; :meth:`EventStudyResults.cumulative`).
+    Notes
+    -----
+    CAR_τ = Σ_{d ≤ τ} AR_d from the first window day; half-width
+    t_{df, 1-α/2} · √(γ_τ′Vγ_τ), V the covariance of the window's abnormal
+    returns with estimation error (:meth:`EventStudyResults.cumulative`).
     """
     import numpy as np
     from scipy import stats
@@ -210,25 +171,18 @@ def car_band(results, event_id: str, *, alpha: float = 0.05):
 
 
 def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
-    """One event's CAR path measured on several assets, thin-trading days shaded.
+    """One event's CAR path (:func:`car_band`) and daily abnormal returns on several assets.
 
     Parameters
     ----------
     runs : dict of str -> eventstudy.results.EventStudyResults
-        Label (e.g. the asset) -> run; each run must hold ``event_id`` as a used event.
-    event_id : str
-    alpha : float
+        Label -> run; each holds ``event_id`` as a used event.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Left: the CAR path from the first window day, CAR_τ = Σ_{d ≤ τ} AR_d,
-        with its (1-α) band CAR_τ ± t_{df, 1-α/2} · √(γ_τ′Vγ_τ) (V the
-        covariance of the window's abnormal returns, estimation error
-        included). Right: each day's abnormal return. Shading: days on which
-        the first run's asset traded thinly (front contract in its delivery
-        period); a cross marks a day whose return spans a contract switch
-        (masked, so it adds nothing to the CAR).
+        Left the CAR with its band, right the abnormal returns; the first run's
+        thin-trading days are hatched and its roll days crossed.
     """
     import numpy as np
     import pandas as pd
@@ -283,22 +237,8 @@ def plot_car_by_asset(runs, event_id, *, alpha: float = 0.05):
 
 
 def plot_placebo(run, window, groups=("all",)):
-    """The placebo distribution of one window's CAR with the observed values marked.
-
-    Parameters
-    ----------
-    run : eventstudy.results.EventStudyResults
-        Results with a placebo distribution.
-    window : (int, int)
-    groups : sequence of str
-        Groups of the tests table whose mean CAR is marked (vertical lines, at
-        most three).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Histogram of the pseudo-event CARs; short ticks: each study event's
-        CAR; long lines: each group's mean CAR.
+    """The placebo distribution of one window's CAR, with each event's CAR (ticks) and the mean
+    CAR of up to three ``groups`` (lines).
     """
     import numpy as np
     from matplotlib.figure import Figure
@@ -333,22 +273,8 @@ def plot_placebo(run, window, groups=("all",)):
 
 
 def plot_car_by_variant(table):
-    """The CAR of each event under each robustness variant, as horizontal bars.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`eventstudy.report.robustness.robustness_table` (``dimension, variant,
-        window, event_id, car_pct``); the dummy-regression rows are left out.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One group of bars per variant (top to bottom in the table's order),
-        one bar per event (legend ``event``, events in sorted order): the CAR
-        in percent of log return over the base window (the ``window`` of the
-        ``base`` rows) unless the variant names another window. A missing
-        bar is an event the variant excludes.
+    """The CAR of each event under each robustness variant (dummy regression aside), as bars;
+    a missing bar is an event the variant excludes.
     """
     from matplotlib.figure import Figure
 
@@ -369,24 +295,9 @@ def plot_car_by_variant(table):
     return fig
 
 
-
 def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):
-    """Rejection rates with no effect (±3 Monte Carlo SE) and with each abnormal return.
-
-    Parameters
-    ----------
-    sim : DataFrame
-        The table of :func:`eventstudy.simulation.run_size_power`.
-    setting : str
-    alpha : float
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Left: each test's no-effect rejection rate per window, with a bar of
-        ±3·mc_se around it and the level α marked (a bar that does not cross
-        α is a flagged departure); then one panel per abnormal return: the
-        power per test and window.
+    """Rejection rates per test and window: with no effect (±3 Monte Carlo SE, level α marked),
+    then one panel per abnormal return (power).
     """
     import numpy as np
     from matplotlib.figure import Figure
@@ -428,31 +339,16 @@ def plot_size_power(sim, *, setting: str = "real", alpha: float = 0.05):
     return fig
 
 
-
 def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | None = None):
-    """The answer's small figure: each event's CAR path on every asset, with its band.
+    """Each event's CAR path (:func:`car_band`) on every asset, one panel per event.
 
-    Parameters
-    ----------
-    runs : dict of str -> EventStudyResults
-        Asset label -> results; each holds the events as used events.
-    event_ids : list of str
-    alpha : float
-    names : dict of str -> str, optional
-        Event id -> panel title (default: the catalogue title, shortened).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One panel per event: CAR from the first window day, CAR_τ ± t·√(γ′Vγ)
-        (estimation error included), one colour per asset; x ticks give the
-        event day and the trade date; a dotted line marks another event's day 0
-        inside the window.
+    ``names`` maps an event id to its panel title (default: the catalogue
+    title, shortened); a dotted line marks another event's day 0.
     """
     import numpy as np
     from matplotlib.figure import Figure
 
-    from ..plots import calendar_axis
+    from ..plots import calendar_axis, legend_entries
 
     n = max(len(event_ids), 1)
     fig = Figure(figsize=(3.3 * n, 2.9), layout="constrained")
@@ -467,40 +363,18 @@ def plot_answer(runs: dict, event_ids, *, alpha: float = 0.05, names: dict | Non
         ax.set_xlabel("")
         ax.axhline(0, color="0.5", lw=0.8)
         ax.axvline(0, color="0.5", lw=0.8, ls=":")
-        title = (names or {}).get(eid) or first.title_of(eid)
-        ax.set_title(title if len(title) <= 40 else title[:37] + "...", fontsize=8)
+        ax.set_title(_short((names or {}).get(eid) or first.title_of(eid), 40), fontsize=8)
     axes[0].set_ylabel(f"CAR (% {first.study.return_label})", fontsize=8)
     level = int(round(100 * (1 - alpha)))
-    handles, labels = {}, []
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(lab, h)
-    labels = list(handles)
-    fig.legend([handles[k] for k in labels], labels, fontsize=7, loc="outside lower center",
+    handles, labels = legend_entries(axes)
+    fig.legend(handles, labels, fontsize=7, loc="outside lower center",
                ncols=len(labels), title=f"CAR with its {level}% band", title_fontsize=7)
     return fig
 
 
 def plot_car_intervals(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0.05,
                        names: dict | None = None):
-    """Each market's CAR over one window with its (1-α) interval, one panel per event.
-
-    Parameters
-    ----------
-    runs : dict of str -> EventStudyResults
-        Market label -> results.
-    event_ids : list of str
-    window : (int, int)
-    alpha : float
-    names : dict of str -> str, optional
-        Event id -> panel title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        A dot per market at its CAR, a bar over CAR ± t·se (estimation error
-        included); a market without a CAR is named with "no CAR".
-    """
+    """Each market's CAR over one window with its (1-α) interval, one panel per event."""
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -528,31 +402,16 @@ def plot_car_intervals(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0
         ax.set_xlabel(f"CAR over [{window[0]}, {window[1]}] (% {kind}), {level}% interval",
                       fontsize=8)
         title = (names or {}).get(eid) or next(iter(runs.values())).title_of(eid)
-        ax.set_title(title if len(title) <= 45 else title[:42] + "...", fontsize=9)
+        ax.set_title(_short(title, 45), fontsize=9)
     return fig
 
 
 def plot_class(results, windows=((0, 0), (0, 1)), *, highlight=(), names=None,
                alpha: float = 0.05):
-    """Every event of a class with its CAR and interval, in date order, and the class mean.
+    """Every event of a class with its CAR and (1-α) interval in date order, over the class mean
+    and its cross-sectional interval; one panel per window.
 
-    Parameters
-    ----------
-    results : EventStudyResults
-    windows : sequence of (int, int)
-        One panel per window.
-    highlight : sequence of str
-        Events drawn in colour and named.
-    names : dict of str -> str, optional
-        Event id -> label of a highlighted event.
-    alpha : float
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        A dot at each event's CAR with its (1-α) t interval (estimation error
-        included), events top to bottom in date order; the shaded band is the
-        class mean with its cross-sectional t interval.
+    ``highlight`` events are drawn in colour and labelled by ``names``.
     """
     import numpy as np
     from matplotlib.figure import Figure

@@ -2,13 +2,9 @@
 
 Each function takes a tidy table (``car``, ``ar``, ``tests``, ``events``, the
 robustness or size tables) or a results object and returns text, a table or
-a number; each is tested on hand-made tables. A report composes its own
-statements from them (the project's report does so in its notebooks).
-
-Numbers are shown as in the tables (:mod:`eventstudy.format`): CARs in
-percent with two decimals and a sign, p-values with three decimals. A graded
-p-value is always the leading test's (:func:`lead_reading`): the first
-single-event test that holds its size on the asset in the results' size check.
+a number. Numbers are formatted by :mod:`eventstudy.format`. A graded p-value
+is the leading test's (:func:`lead_reading`): the first single-event test
+that holds its size on the asset in the results' size check.
 """
 
 from __future__ import annotations
@@ -17,45 +13,15 @@ from .. import format as fmt
 from ..exceptions import InferenceError
 
 __all__ = [
-    "EVENT_TESTS",
-    "answer_sentence",
-    "asset_size_findings",
-    "car_row",
-    "class_comparison",
-    "class_mean",
-    "class_mean_sentence",
-    "class_sentence",
-    "cross_asset_sentence",
-    "day0_moves",
-    "departure_rates",
-    "detectable_car",
-    "event_day0",
-    "event_sentence",
-    "event_verdicts",
-    "exclusions_sentence",
-    "front_contract",
-    "group_lines",
-    "group_verdicts",
-    "largest_returns_sentence",
-    "lead_lag_sentence",
-    "lead_reading",
-    "markets_moved",
-    "overlap_sentence",
-    "peer_sentence",
-    "power_findings",
-    "power_range",
-    "power_sentence",
-    "reading_changes",
-    "rejecting_windows",
-    "rule_counts",
-    "series_spans",
-    "size_findings",
-    "size_windows",
-    "synthetic_sentence",
-    "thin_day_gap",
-    "variant_listing",
-    "variant_verdicts",
-    "verdict",
+    "EVENT_TESTS", "answer_sentence", "asset_size_findings", "car_row", "class_comparison",
+    "class_mean", "class_mean_sentence", "class_sentence", "cross_asset_sentence", "day0_moves",
+    "departure_rates", "detectable_car", "event_day0", "event_sentence", "event_verdicts",
+    "exclusions_sentence", "front_contract", "group_lines", "group_verdicts",
+    "largest_returns_sentence", "lead_lag_sentence", "lead_reading", "markets_moved",
+    "overlap_sentence", "peer_sentence", "power_findings", "power_range", "power_sentence",
+    "reading_changes", "rejecting_windows", "rule_counts", "series_spans", "size_findings",
+    "size_windows", "synthetic_sentence", "thin_day_gap", "variant_listing", "variant_verdicts",
+    "verdict"
 ]
 
 
@@ -75,6 +41,12 @@ def _phrase(grade: str) -> str:
     return grade if grade in _BARE_GRADES else f"{grade} evidence"
 
 
+def _strongest(grades) -> str:
+    order = [label for _, label in fmt.EVIDENCE]
+    return min(grades, key=lambda g: order.index(g) if g in order else len(order)) \
+        if grades else "not computed"
+
+
 def _event_only(frame, event_id: str, what: str):
     rows = frame[frame["event_id"] == event_id]
     if rows.empty:
@@ -89,7 +61,12 @@ def _in_window(frame, window):
     return frame[(frame["start"] == window[0]) & (frame["end"] == window[1])]
 
 
-# --------------------------------------------------------------------------- verdicts
+def _verdict_cells(rejecting: list[str], n_tests: int) -> dict:
+    return {"n_tests": n_tests, "n_reject": len(rejecting), "rejecting": ", ".join(rejecting),
+            "verdict": verdict(rejecting, n_tests)}
+
+
+_VERDICT_COLUMNS = ["n_tests", "n_reject", "rejecting", "verdict"]
 
 
 def verdict(rejecting: list[str], n_tests: int) -> str:
@@ -118,17 +95,14 @@ def event_verdicts(car, alpha: float = 0.05):
     Parameters
     ----------
     car : pandas.DataFrame
-        The tidy table: ``event_id, start, end, car`` and the p-value columns
-        among :data:`EVENT_TESTS`. A table with ``lead_test`` counts only the
-        leading test of each row (none where no test holds its size).
-    alpha : float
-        Test level.
+        The tidy table (``event_id, start, end, car`` and the p-value columns
+        among :data:`EVENT_TESTS`); with ``lead_test`` only the leading test
+        of each row counts.
 
     Returns
     -------
     pandas.DataFrame
-        ``event_id, start, end, car, n_tests, n_reject, rejecting, verdict``
-        (:func:`verdict`); ``n_tests`` counts the p-values that exist.
+        ``event_id, start, end, car, n_tests, n_reject, rejecting, verdict``.
     """
     import pandas as pd
 
@@ -145,21 +119,12 @@ def event_verdicts(car, alpha: float = 0.05):
             present = [c for c in cols if pd.notna(rec[c])]
         rejecting = [_EVENT_TEST_NAMES[c] for c in present if rec[c] < alpha]
         rows.append({"event_id": rec["event_id"], "start": rec["start"], "end": rec["end"],
-                     "car": rec["car"], "n_tests": len(present), "n_reject": len(rejecting),
-                     "rejecting": ", ".join(rejecting),
-                     "verdict": verdict(rejecting, len(present))})
-    return pd.DataFrame(rows, columns=["event_id", "start", "end", "car", "n_tests", "n_reject",
-                                       "rejecting", "verdict"])
+                     "car": rec["car"], **_verdict_cells(rejecting, len(present))})
+    return pd.DataFrame(rows, columns=["event_id", "start", "end", "car", *_VERDICT_COLUMNS])
 
 
 def group_verdicts(tests, alpha: float = 0.05):
     """Which tests of the battery reject at ``alpha``, per group and window.
-
-    Parameters
-    ----------
-    tests : pandas.DataFrame
-        The tests table (``group, start, end, test, statistic, p_value, n_events``).
-    alpha : float
 
     Returns
     -------
@@ -174,31 +139,23 @@ def group_verdicts(tests, alpha: float = 0.05):
         rejecting = list(present.loc[present["p_value"] < alpha, "test"])
         rows.append({"group": group, "start": start, "end": end,
                      "n_events": int(block["n_events"].max()) if len(block) else 0,
-                     "n_tests": len(present), "n_reject": len(rejecting),
-                     "rejecting": ", ".join(rejecting),
-                     "verdict": verdict(rejecting, len(present))})
-    return pd.DataFrame(rows, columns=["group", "start", "end", "n_events", "n_tests", "n_reject",
-                                       "rejecting", "verdict"])
+                     **_verdict_cells(rejecting, len(present))})
+    return pd.DataFrame(rows, columns=["group", "start", "end", "n_events", *_VERDICT_COLUMNS])
 
 
 def group_lines(tests, groups=None, *, alpha: float = 0.05) -> str:
-    """Each group's mean CAR and verdict in every window, one Markdown list item per group.
+    """Each group's mean CAR (its ``placebo`` rows' statistic) and verdict per window.
 
     Parameters
     ----------
-    tests : pandas.DataFrame
-        The tests table; a group's mean CAR is the ``statistic`` of its
-        ``placebo`` rows.
     groups : sequence of str, optional
-        The groups listed, in order (default: every group of the table);
-        groups absent from the table are skipped.
-    alpha : float
+        The groups listed, in order (default: every group of the table).
 
     Returns
     -------
     str
-        ``"- **group** (N events): [a, b] mean CAR +x.xx%: verdict; …."``
-        with N the most events of any window.
+        One Markdown item per group: ``"- **group** (N events): [a, b] mean CAR
+        +x.xx%: verdict; …."``.
     """
     verdicts = group_verdicts(tests, alpha)
     caar = tests[tests["test"] == "placebo"].set_index(["group", "start", "end"])["statistic"]
@@ -214,18 +171,8 @@ def group_lines(tests, groups=None, *, alpha: float = 0.05) -> str:
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- one event
-
-
 def car_row(car, event_id: str, window=(0, 1)):
-    """The row of a tidy table for one event and window.
-
-    Raises
-    ------
-    InferenceError
-        No such row; the message names the event and window and lists the
-        windows the event has.
-    """
+    """The row of a tidy table for one event and window (InferenceError naming the windows)."""
     rows = _event_only(car, event_id, "CAR table")
     hit = _in_window(rows, window)
     if hit.empty:
@@ -243,12 +190,7 @@ def event_day0(car, event_id: str):
 
 
 def lead_reading(c) -> tuple:
-    """(test name, p, grade) of a tidy row's leading single-event test.
-
-    The leading test is the row's ``lead_test``; a row without one (no size
-    check, or no test holds its size in that window) has no name, a NaN p and
-    the grade ``"not graded"``.
-    """
+    """(test name, p, grade) of a tidy row's leading test; (None, nan, "not graded") if none."""
     from ..config import EVENT_TEST_LABELS
 
     t = c.get("lead_test", "") if hasattr(c, "get") else ""
@@ -258,7 +200,6 @@ def lead_reading(c) -> tuple:
 
 
 def _lead_text(c) -> str:
-    """``"t test p = 0.086"``, or why no p-value is graded."""
     name, p, _ = lead_reading(c)
     if name:
         return f"{name} p = {fmt.pvalue(p)}"
@@ -267,31 +208,15 @@ def _lead_text(c) -> str:
             "no p-value graded: the single-event tests were not size-checked")
 
 
-def _grade_order(grade) -> int:
-    order = [label for _, label in fmt.EVIDENCE]
-    return order.index(grade) if grade in order else len(order)
-
-
 def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: float = 0.05) -> str:
     """One event's CAR over one window with its interval, graded p and the other tests' p.
-
-    Parameters
-    ----------
-    car : pandas.DataFrame
-        The tidy table at level ``alpha``.
-    asset : str
-        Named first.
-    event_id : str
-    window : (int, int)
-    alpha : float
-        Level of the interval.
 
     Returns
     -------
     str
         ``"A +2.26% over [0, 1] (95% CI [-0.33%, +4.85%]; t test p = 0.086,
-        weak evidence; SQ test p = 0.106, placebo test p = 0.201)"``; an event
-        without a CAR says why (the row's note).
+        weak evidence; SQ test p = 0.106, placebo test p = 0.201)"``; without
+        a CAR, the row's note.
     """
     from ..config import EVENT_TEST_COLUMNS
 
@@ -309,14 +234,7 @@ def event_sentence(car, asset: str, event_id: str, window=(0, 1), *, alpha: floa
 
 
 def rejecting_windows(car, asset: str, event_id: str, *, alpha: float = 0.05) -> list[str]:
-    """The windows of one event in which its graded test rejects at ``alpha``.
-
-    Returns
-    -------
-    list of str
-        ``"ASSET [a, b] (tests)"`` per rejecting window, in the table's order
-        (:func:`event_verdicts`); empty when none rejects.
-    """
+    """The windows in which an event's graded test rejects, ``"ASSET [a, b] (tests)"``."""
     v = event_verdicts(car[car["event_id"] == event_id], alpha)
     return [f"{asset} [{r.start}, {r.end}] ({r.rejecting})"
             for r in v[v["n_reject"] > 0].itertuples()]
@@ -324,24 +242,18 @@ def rejecting_windows(car, asset: str, event_id: str, *, alpha: float = 0.05) ->
 
 def answer_sentence(name: str, cars: dict, event_id: str, window=(0, 1), *,
                     alpha: float = 0.05) -> str:
-    """The answer for one event in one sentence: graded evidence, CAR and interval per asset.
+    """One event's answer: the strongest graded reading, then CAR and interval per asset.
 
     Parameters
     ----------
-    name : str
     cars : dict of str -> pandas.DataFrame
         Asset -> its tidy table at level ``alpha``.
-    event_id : str
-    window : (int, int)
-    alpha : float
 
     Returns
     -------
     str
         ``"**name — weak evidence.** Over [0, 1]: A +2.26% (95% CI […], t test
-        p = 0.086); B …."``: the strongest reading of the assets in the
-        heading, each graded on its leading test; an asset without a CAR says
-        why.
+        p = 0.086); B …."``.
     """
     level = f"{100 * (1 - alpha):g}% CI"
     grades, parts = [], []
@@ -353,21 +265,16 @@ def answer_sentence(name: str, cars: dict, event_id: str, window=(0, 1), *,
         grades.append(lead_reading(c)[2])
         parts.append(f"{asset} {fmt.pct(c['car'])} ({level} "
                      f"{fmt.interval(c['ci_lower'], c['ci_upper'])}, {_lead_text(c)})")
-    best = min(grades, key=_grade_order) if grades else "not computed"
+    best = _strongest(grades)
     return f"**{name} — {_phrase(best)}.** Over {_window(window)}: " + "; ".join(parts) + "."
 
 
 def detectable_car(car, event_id: str, window=(0, 1), *, alpha: float = 0.05) -> float:
     """The smallest absolute CAR the event's t test rejects at ``alpha``, in percent.
 
-    Returns
-    -------
-    float
-        100 · t_{df, 1-α/2} · se(CAR) from the row's ``car_se`` and ``df``.
-
     Notes
     -----
-    The t test rejects a zero CAR when |CAR| / se(CAR) > t_{df, 1-α/2}
+    100 · t_{df, 1-α/2} · se(CAR), from the row's ``df`` and ``car_se``
     (Campbell, Lo and MacKinlay 1997, ch. 4).
 
     References
@@ -382,20 +289,7 @@ def detectable_car(car, event_id: str, window=(0, 1), *, alpha: float = 0.05) ->
 
 
 def thin_day_gap(ar_a, ar_b, event_id: str) -> float:
-    """The largest gap between two measurements' abnormal returns on thin days.
-
-    Parameters
-    ----------
-    ar_a, ar_b : pandas.DataFrame
-        AR tables (``event_id, day, ar, thin``); the thin days are ``ar_a``'s.
-    event_id : str
-
-    Returns
-    -------
-    float
-        max over days d thin in ``ar_a`` of |AR_a(d) - AR_b(d)| (NaN when no
-        thin day has both returns).
-    """
+    """max |AR_a(d) - AR_b(d)| over the days d thin in ``ar_a`` (NaN when none has both)."""
     a = _event_only(ar_a, event_id, "first AR table").set_index("day")
     b = _event_only(ar_b, event_id, "second AR table").set_index("day")
     gap = (a["ar"] - b["ar"])[a["thin"].astype(bool)].abs()
@@ -403,15 +297,7 @@ def thin_day_gap(ar_a, ar_b, event_id: str) -> float:
 
 
 def front_contract(asset: str, day0):
-    """The futures contract a continuous ticker is on at ``day0``.
-
-    Returns
-    -------
-    pandas.Series
-        The first row of :func:`eventstudy.contracts.contract_schedule` whose
-        last trading day is on or after ``day0``: ``contract``,
-        ``next_contract``, ``last_trade_date``, ``first_notice_day``.
-    """
+    """The row of :func:`eventstudy.contracts.contract_schedule` a ticker is on at ``day0``."""
     import pandas as pd
 
     from ..contracts import contract_schedule
@@ -422,17 +308,8 @@ def front_contract(asset: str, day0):
     return schedule[schedule["last_trade_date"] >= day0].iloc[0]
 
 
-# --------------------------------------------------------------------------- events of a study
-
-
 def exclusions_sentence(events) -> str:
-    """How many events entered the estimation, and why the others did not.
-
-    Parameters
-    ----------
-    events : pandas.DataFrame
-        The events table (``event_id, status, reason``).
-    """
+    """How many events entered the estimation, and why the others did not."""
     excluded = events[events["status"] != "used"]
     head = f"{len(events) - len(excluded)} of {len(events)} events entered the estimation"
     if excluded.empty:
@@ -464,30 +341,23 @@ def rule_counts(aligned) -> str:
     return ", ".join(f"{k} ×{v}" for k, v in aligned["rule"].value_counts().items())
 
 
-# --------------------------------------------------------------------------- an event in its class
-
-
 def class_comparison(car, event_id: str, window=(0, 0), *, peers=None) -> dict:
     """Where one event's CAR falls among the earlier events of its class.
 
     Parameters
     ----------
     car : pandas.DataFrame
-        The tidy table of the class (``event_id, trade_date, start, end, car``).
-    event_id : str
-    window : (int, int)
+        The tidy table of the class.
     peers : sequence of str, optional
-        The events compared with (default: every event of the table); only
-        those before the event with a CAR over ``window`` count.
+        The events compared with (default: every event); only those before
+        the event with a CAR over ``window`` count.
 
     Returns
     -------
     dict
-        ``car`` (the event's), ``n_earlier`` (peers compared), ``at_least``
-        (how many have |CAR| ≥ the event's), ``share`` (that count over
-        ``n_earlier``), ``rank`` (the event's rank by |CAR| among itself and
-        them, 1 = largest), ``median_abs``, ``mean``, ``min``, ``max`` (of
-        their CARs).
+        ``car``, ``n_earlier``, ``at_least`` (peers with |CAR| ≥ the event's),
+        ``share`` (``at_least / n_earlier``), ``rank`` (1 = largest |CAR|),
+        ``median_abs``, ``mean``, ``min``, ``max`` of the peers' CARs.
     """
     import numpy as np
 
@@ -511,11 +381,8 @@ def class_comparison(car, event_id: str, window=(0, 0), *, peers=None) -> dict:
 
 def class_sentence(car, event_id: str, name: str, window=(0, 0), *,
                    class_label: str = "events", where: str = "") -> str:
-    """``"Compared with the N earlier <class>, …"``: the event's rank in its class.
-
-    The event is *ordinary* when at least a quarter of the earlier events
-    moved at least as much, else *among the largest* (:func:`class_comparison`).
-    ``where`` is added in parentheses (where the class was measured).
+    """The event's rank in its class: *ordinary* when at least a quarter of the earlier events
+    moved at least as much, else *among the largest*; ``where`` is added in parentheses.
     """
     c = class_comparison(car, event_id, window)
     if not c["n_earlier"]:
@@ -534,24 +401,8 @@ def class_sentence(car, event_id: str, name: str, window=(0, 0), *,
 
 
 def peer_sentence(car, event_id: str, window=(0, 1), *, peers, label: str) -> str:
-    """One event's CAR against chosen earlier events: their mean, range and how many moved more.
-
-    Parameters
-    ----------
-    car : pandas.DataFrame
-        The tidy table.
-    event_id : str
-    window : (int, int)
-    peers : sequence of str
-        The events compared with (:func:`class_comparison`).
-    label : str
-        How the text names the peers.
-
-    Returns
-    -------
-    str
-        ``"e +2.50% against a mean of +0.67% (range -2.00% to +3.00%) for the 3
-        <label>, 1 of which moved at least as much"``.
+    """One event's CAR against chosen earlier events (``label``): their mean, range and how many
+    moved at least as much.
     """
     c = class_comparison(car, event_id, window, peers=peers)
     return (f"{event_id} {fmt.pct(c['car'])} against a mean of {fmt.pct(c['mean'])} (range "
@@ -560,14 +411,10 @@ def peer_sentence(car, event_id: str, window=(0, 1), *, peers, label: str) -> st
 
 
 def class_mean(car, window, *, alpha: float = 0.05) -> dict:
-    """The mean CAR of every event of a class over one window, with its t interval.
+    """The mean CAR of a class over one window: ``n, mean, lower, upper, p``.
 
-    Returns
-    -------
-    dict
-        ``n``, ``mean``, ``lower``, ``upper`` (the (1-α) interval mean ± t_{N-1}
-        · sd / √N) and ``p`` (the cross-sectional t test of a zero mean);
-        NaN with fewer than two CARs.
+    ``lower``/``upper`` are mean ± t_{N-1} · sd / √N and ``p`` the cross-sectional
+    t test of a zero mean; NaN with fewer than two CARs.
     """
     from scipy import stats
 
@@ -583,7 +430,7 @@ def class_mean(car, window, *, alpha: float = 0.05) -> dict:
 
 def class_mean_sentence(car, window, *, class_label: str = "events",
                         alpha: float = 0.05) -> str:
-    """``"The mean CAR of all N <class> over [a, b] is … (95% CI …; cross-sectional t p = …)"``."""
+    """The class mean CAR (:func:`class_mean`) in one sentence."""
     m = class_mean(car, window, alpha=alpha)
     return (f"The mean CAR of all {m['n']} {class_label} over {_window(window)} is "
             f"{fmt.pct(m['mean'])} ({100 * (1 - alpha):g}% CI "
@@ -591,24 +438,9 @@ def class_mean_sentence(car, window, *, class_label: str = "events",
             f"{fmt.pvalue(m['p'])}: {fmt.evidence_phrase(m['p'])}).")
 
 
-# --------------------------------------------------------------------------- several markets
-
-
 def markets_moved(multi, event_id: str, window=(0, 1)) -> str:
-    """Which markets of a multi-asset study moved on one event, graded on their leading tests.
-
-    Parameters
-    ----------
-    multi : eventstudy.results.MultiAssetResults
-    event_id : str
-    window : (int, int)
-
-    Returns
-    -------
-    str
-        ``"2 of 7 markets show at least weak evidence over [0, 1] (strongest:
-        moderate): A +2.26% (moderate evidence, t test p = 0.040); …"``, or
-        that no market does; then the markets where the event was not estimated.
+    """Which markets of a multi-asset study show evidence on one event, graded on their
+    leading tests, and where the event was not estimated.
     """
     moved, grades, missing = [], [], []
     for asset, res in multi.results.items():
@@ -620,7 +452,7 @@ def markets_moved(multi, event_id: str, window=(0, 1)) -> str:
         grades.append(grade)
         if grade not in _BARE_GRADES:
             moved.append(f"{asset} {fmt.pct(c['car'])} ({grade} evidence, {_lead_text(c)})")
-    best = min(grades, key=_grade_order) if grades else "not computed"
+    best = _strongest(grades)
     text = (f"{len(moved)} of {len(grades)} markets show at least weak evidence over "
             f"{_window(window)} (strongest: {best}): " + "; ".join(moved) if moved else
             f"No market shows evidence of a move over {_window(window)} (strongest reading "
@@ -629,15 +461,7 @@ def markets_moved(multi, event_id: str, window=(0, 1)) -> str:
 
 
 def cross_asset_sentence(multi, event_id: str, window=(0, 1), *, alpha: float = 0.05) -> str:
-    """The cross-asset tests of one event (:meth:`MultiAssetResults.cross_asset`), in words.
-
-    Returns
-    -------
-    str
-        ``"Across the N markets the mean CAR is … (p = … allowing for their mean
-        correlation of …); all CARs zero: p = …."``, or that it was not formed
-        (the table's note).
-    """
+    """The cross-asset tests of one event (:meth:`MultiAssetResults.cross_asset`), in words."""
     cross = _in_window(multi.cross_asset(alpha), window)
     hit = cross[cross["event_id"] == event_id]
     if hit.empty or hit["mean_car"].isna().iloc[0]:
@@ -651,22 +475,10 @@ def cross_asset_sentence(multi, event_id: str, window=(0, 1), *, alpha: float = 
 
 def reading_changes(base, alternative, event_id: str, window=(0, 1), *,
                     label: str = "the second model") -> str:
-    """The markets whose graded reading of one event differs between two fits.
+    """The markets whose graded reading of one event differs between two multi-asset fits.
 
-    Parameters
-    ----------
-    base, alternative : MultiAssetResults
-        The same markets and events under two choices (e.g. two models).
-    event_id : str
-    window : (int, int)
-    label : str
-        How the text names the alternative.
-
-    Returns
-    -------
-    str
-        ``"Under <label> the reading changes for A from weak to no evidence
-        (+2.26% → +0.40%)."``, or that no market's reading changes.
+    ``label`` names the alternative: ``"Under <label> the reading changes for A
+    from weak to no evidence (+2.26% → +0.40%)."``.
     """
     changed = []
     for asset, res in alternative.results.items():
@@ -683,24 +495,9 @@ def reading_changes(base, alternative, event_id: str, window=(0, 1), *,
     return f"Under {label} the reading changes for " + "; ".join(changed) + "."
 
 
-# --------------------------------------------------------------------------- robustness
-
-
 def variant_verdicts(table, event_id: str) -> str:
-    """How one event fares across the robustness variants (dummy regression aside).
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`eventstudy.report.robustness.robustness_table` (``dimension,
-        variant, event_id, car_pct, n_reject``).
-    event_id : str
-
-    Returns
-    -------
-    str
-        The number of variant rows where the graded test rejects (and which),
-        the range of the CAR (percent) and the variants excluding the event.
+    """How one event fares across the variants of a robustness table (dummy regression aside):
+    rejecting variants, the range of the CAR and the variants excluding it.
     """
     rows = _event_only(table, event_id, "robustness table")
     rows = rows[rows["dimension"] != "dummy regression"]
@@ -715,13 +512,10 @@ def variant_verdicts(table, event_id: str) -> str:
 
 
 def variant_listing(frame) -> str:
-    """Rows of the robustness table as ``"variant (event: verdict)"``, joined by ``"; "``;
-    ``"none"`` for no row."""
+    """Rows of the robustness table as ``"variant (event: verdict)"``; ``"none"`` for no row."""
     return "; ".join(f"{r.variant} ({r.event_id}: {r.verdict})"
                      for r in frame.itertuples()) or "none"
 
-
-# --------------------------------------------------------------------------- size and power
 
 #: Columns of a size table (:func:`eventstudy.report.tables.size_power_tables`) that are
 #: not windows.
@@ -734,20 +528,7 @@ def size_windows(size) -> list[str]:
 
 
 def departure_rates(size, tests, column: str) -> str:
-    """The rejection rates of the windows where tests depart from their level.
-
-    Parameters
-    ----------
-    size : pandas.DataFrame
-        A size table.
-    tests : list of str
-    column : {"over", "under"}
-
-    Returns
-    -------
-    str
-        ``"`test` on [a, b] (rate% ± mc_se), …; …"``.
-    """
+    """``"`test` on [a, b] (rate% ± mc_se), …"``: the windows in a size table's ``column``."""
     return "; ".join(
         f"`{t}` on " + ", ".join(f"{w} ({size.loc[t, w]:.1f}% ± {size.loc[t, 'mc_se']:.1f})"
                                  for w in size.loc[t, column].split("; "))
@@ -755,15 +536,7 @@ def departure_rates(size, tests, column: str) -> str:
 
 
 def size_findings(size) -> str:
-    """Which tests hold their size, over-reject or are conservative, from a size table.
-
-    Returns
-    -------
-    str
-        Markdown: the Monte Carlo standard errors (largest and smallest), the
-        tests of each verdict with their departing rates (:func:`departure_rates`)
-        and the smallest departure the run can see (3 SE).
-    """
+    """Which tests hold their size, over-reject or are conservative, from a size table."""
     holds = size.index[size["verdict"] == "holds"].tolist()
     over = size.index[size["verdict"].isin(["over-rejects", "mixed"])].tolist()
     under = size.index[size["verdict"].isin(["conservative", "mixed"])].tolist()
@@ -787,25 +560,13 @@ def size_findings(size) -> str:
 
 
 def _event_tests(power) -> list[str]:
-    """Single-event tests of a power table (:data:`eventstudy.simulation.EVENT_TESTS`); the
-    rest are group tests."""
     from ..simulation import EVENT_TESTS as SINGLE_EVENT_TESTS
 
     return [t for t in power.index if t in SINGLE_EVENT_TESTS]
 
 
 def power_range(power, tests, delta: float, window: str) -> str:
-    """The range of power over some tests, ``"lo–hi%"`` (``"x%"`` when equal).
-
-    Parameters
-    ----------
-    power : pandas.DataFrame
-        A power table (columns (abnormal return in percent, window), rates in percent).
-    tests : list of str
-    delta : float
-        Abnormal return in percent.
-    window : str
-    """
+    """The range of power over ``tests`` at abnormal return ``delta`` (%), ``"lo–hi%"``."""
     lo, hi = (f"{v:.0f}" for v in power.loc[tests, (delta, window)].agg(["min", "max"]))
     return f"{lo}%" if lo == hi else f"{lo}–{hi}%"
 
@@ -827,20 +588,8 @@ def power_findings(power, window: str) -> str:
 
 
 def asset_size_findings(table) -> str:
-    """Which single-event test holds its size on which market.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`eventstudy.report.robustness.asset_size_checks` (``asset, test,
-        window, size (%), verdict``).
-
-    Returns
-    -------
-    str
-        Per test, the (market, window) cells where it holds its size and where
-        it over-rejects (the largest rate named); then the cells where no test
-        holds (no p-value is graded there).
+    """Per test, the market-windows where it holds its size or over-rejects, then those where
+    no test holds (:func:`eventstudy.report.robustness.asset_size_checks`).
     """
     from ..config import EVENT_TEST_LABELS
 
@@ -864,31 +613,13 @@ def asset_size_findings(table) -> str:
     return "On these markets " + "; ".join(parts) + "." + tail
 
 
-# --------------------------------------------------------------------------- models and data
-
-
 def synthetic_sentence(comparison, event_id: str, *, base: str, synthetic: str,
                        name: str | None = None, alpha: float = 0.05) -> str:
-    """One event under a model and a synthetic control, from their comparison table.
+    """One event under a model (``base``) and a synthetic control (``synthetic``).
 
-    Parameters
-    ----------
-    comparison : pandas.DataFrame
-        :func:`eventstudy.report.tables.model_comparison` (``model, event_id,
-        window, car, p, placebo_p, r2, resid_sd, donors``).
-    event_id : str
-    base, synthetic : str
-        The ``model`` labels of the two rows.
-    name : str, optional
-        How the event is named (default its id).
-    alpha : float
-
-    Returns
-    -------
-    str
-        The CAR and p-values under each, the synthetic control's weights and
-        pre-event fit against the base model's, and whether the t test's
-        verdict at ``alpha`` is the same.
+    Reads :func:`eventstudy.report.tables.model_comparison`: the CAR and p-values
+    under each, the synthetic control's weights and pre-event fit, and whether the
+    t test's verdict at ``alpha`` agrees.
     """
     rows = comparison[comparison["event_id"] == event_id].set_index("model")
     missing = [m for m in (base, synthetic) if m not in rows.index]
@@ -910,17 +641,7 @@ def synthetic_sentence(comparison, event_id: str, *, base: str, synthetic: str,
 
 
 def lead_lag_sentence(table, asset: str, *, alpha: float = 0.05) -> str:
-    """Whether leads and lags of the factors matter, from a lead/lag regression table.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`eventstudy.regression.lead_lag_regression` (``factor, lag, coef,
-        t_hac, p_hac``; ``attrs`` ``nobs, maxlags, first, last, r2_base,
-        r2_lagged``).
-    asset : str
-    alpha : float
-    """
+    """Whether the leads and lags of a lead/lag regression's factors matter, in words."""
     meta = table.attrs
     shifted = table[(table["lag"] != "sum") & (table["lag"] != 0)]
 
@@ -943,30 +664,13 @@ def lead_lag_sentence(table, asset: str, *, alpha: float = 0.05) -> str:
 
 
 def series_spans(checks) -> str:
-    """Each series' first and last trade date, ``"A 2017-01-03–2026-01-13, …"``.
-
-    Parameters
-    ----------
-    checks : dict of str -> eventstudy.quality.DataCheck
-    """
+    """Each series' first and last trade date, ``"A 2017-01-03–2026-01-13, …"``."""
     return ", ".join(f"{t} {c.first:%Y-%m-%d}–{c.last:%Y-%m-%d}" for t, c in checks.items())
 
 
 def largest_returns_sentence(largest) -> str:
-    """How many of a series' largest returns are roll or thin-trading artefacts.
-
-    Parameters
-    ----------
-    largest : pandas.DataFrame
-        :attr:`eventstudy.quality.DataCheck.largest_returns` (``label``:
-        ``roll``, ``thin`` or ``-``).
-
-    Returns
-    -------
-    str
-        ``"of its N largest absolute returns, R span a contract switch and T
-        fall on thin-trading days"``, then ``": most of the largest moves are
-        artefacts …"`` when R + T > N / 2, and a full stop.
+    """How many of a series' largest returns (``DataCheck.largest_returns``) are roll or thin-day
+    artefacts.
     """
     labels = largest["label"]
     n_roll = int((labels == "roll").sum())

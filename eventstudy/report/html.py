@@ -1,11 +1,6 @@
-"""HTML components of the report: the answer box, page tables, figures, a study's own page.
-
-Every page of the project's report and the ``report.html`` that
-``eventstudy run`` writes for any study are built from these pieces, so a
-user's own study gets the same answer box, the same tables (at most
-:data:`MAX_ROWS` rows in the page, the rest folded away with a CSV download)
-and the same figures as the project's pages.
-"""
+"""HTML components of a report: the answer box, page tables, figures, a study's own page
+(the ``report.html`` of ``eventstudy run``). Tables show at most :data:`MAX_ROWS` rows, the
+rest folded away, with a CSV download."""
 
 from __future__ import annotations
 
@@ -16,17 +11,9 @@ import io
 from .. import format as fmt
 
 __all__ = [
-    "MAX_ROWS",
-    "PAGE_CSS",
-    "answer_box",
-    "cross_asset_table",
-    "figure_html",
-    "page_table",
-    "provenance_table",
-    "asset_size_table",
-    "size_check_table",
-    "study_page",
-    "summary_box",
+    "MAX_ROWS", "PAGE_CSS", "answer_box", "cross_asset_table", "figure_html", "page_head",
+    "page_table", "provenance_table", "asset_size_table", "size_check_table", "study_page",
+    "summary_box"
 ]
 
 #: The most rows a table shows in a page's body; longer tables fold into <details>.
@@ -64,8 +51,7 @@ section.page { border-top: 1px solid #ddd; margin-top: 1.5rem; }
 
 
 def figure_html(fig, *, alt: str, dpi: int = 100) -> str:
-    """A matplotlib figure (or its PNG bytes) as an inline PNG (``data:`` URI) with alternative
-    text."""
+    """A matplotlib figure (or its PNG bytes) as an inline PNG with alternative text."""
     if isinstance(fig, bytes):
         png = fig
     else:
@@ -89,37 +75,31 @@ def page_table(frame, *, caption: str = "", csv_name: str | None = None,
     Parameters
     ----------
     frame : pandas.DataFrame
-        Cells already formatted for reading (strings), or numbers, which are
-        formatted by :func:`eventstudy.format.table`.
-    caption : str
+        Strings, or numbers formatted by :func:`eventstudy.format.table`.
     csv_name : str, optional
-        File name of the CSV download (default from the caption).
+        File name of the CSV download of the unformatted table (default from
+        the caption).
     max_rows : int
-        A longer table shows its first ``max_rows`` rows; the whole table is in a
-        closed ``<details>`` section and in the CSV download.
+        A longer table shows its first ``max_rows`` rows, the whole of it in a
+        closed ``<details>`` section.
     text_columns : sequence of str
-        Columns aligned left (words rather than numbers).
+        Columns aligned left.
     **formats
         ``percent``, ``signed``, ``pvalues``, ``digits`` of
-        :func:`eventstudy.format.table` (default: three decimals).
-
-    Returns
-    -------
-    str
-        HTML; missing values read "—"; the CSV holds the numbers unformatted.
+        :func:`eventstudy.format.table`.
     """
     csv_name = csv_name or (("".join(c if c.isalnum() else "-" for c in caption.lower())
                              .strip("-")[:40] or "table") + ".csv")
     shown = fmt.table(frame, **formats)
 
+    def cell(tag, c, v) -> str:
+        return f"<{tag} class='{'text' if c in text_columns else ''}'>{html.escape(str(v))}</{tag}>"
+
     def table(part) -> str:
-        head = "".join(f"<th class='{'text' if c in text_columns else ''}'>{html.escape(str(c))}"
-                       "</th>" for c in part.columns)
-        body = "".join(
-            "<tr>" + "".join(
-                f"<td class='{'text' if c in text_columns else ''}'>{html.escape(str(v))}</td>"
-                for c, v in zip(part.columns, row, strict=True)) + "</tr>"
-            for row in part.itertuples(index=False))
+        head = "".join(cell("th", c, c) for c in part.columns)
+        body = "".join("<tr>" + "".join(cell("td", c, v) for c, v in zip(part.columns, row,
+                                                                      strict=True)) + "</tr>"
+                       for row in part.itertuples(index=False))
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
         return f"<div class='scroll'><table>{cap}<thead><tr>{head}</tr></thead>" \
                f"<tbody>{body}</tbody></table></div>"
@@ -135,28 +115,11 @@ def page_table(frame, *, caption: str = "", csv_name: str | None = None,
 
 def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
                question: str = "", names: dict | None = None, extra=()) -> str:
-    """The answer at the top of a page: each event's CAR with its interval, tests and power.
+    """The answer at the top of a page for chosen events and windows on several assets.
 
-    Parameters
-    ----------
-    runs : dict of str -> EventStudyResults
-        Asset label -> results.
-    event_ids : list of str
-    windows : list of (int, int)
-        The headline windows; the sentences read the first.
-    alpha : float
-    question : str
-        The box's heading.
-    names : dict of str -> str, optional
-        Event id -> short name.
-    extra : sequence of str
-        More sentences (Markdown bold allowed).
-
-    Returns
-    -------
-    str
-        HTML of :func:`summary_box` for the stacked summaries, with the CAR
-        figure of :func:`eventstudy.report.figures.plot_answer`.
+    Stacks each run's :meth:`~EventStudyResults.summary` and renders it with
+    :func:`summary_box`; ``names`` maps event ids to short names and ``extra``
+    adds sentences (Markdown bold allowed).
     """
     from ..summary import Summary
 
@@ -166,18 +129,8 @@ def answer_box(runs: dict, event_ids, windows, *, alpha: float = 0.05,
 
 
 def summary_box(summary, runs: dict, *, question: str = "", extra=()) -> str:
-    """A summary as the answer box: its sentences, its table and notes, its figure, its reading.
-
-    Parameters
-    ----------
-    summary : eventstudy.summary.Summary
-        The reading shown (:meth:`Summary.sentences`, :meth:`Summary.table`,
-        :meth:`Summary.row_notes`, :attr:`Summary.reading`).
-    runs : dict of str -> EventStudyResults
-        The results whose CAR paths the figure draws (the events every asset used).
-    question : str
-    extra : sequence of str
-        More sentences after the events'.
+    """A :class:`~eventstudy.summary.Summary` as the answer box: its sentences, table, notes,
+    the CAR figure of ``runs`` (:func:`eventstudy.report.figures.plot_answer`) and its reading.
     """
     from .figures import plot_answer
 
@@ -185,7 +138,6 @@ def summary_box(summary, runs: dict, *, question: str = "", extra=()) -> str:
     ids = list(dict.fromkeys(rows["event_id"]))
     usable = [e for e in ids if all(e in r.used_ids for r in runs.values())]
     sentences = "".join(f"<li>{_md_bold(x)}</li>" for x in [*summary.sentences(), *extra])
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.row_notes())
     titles = dict(zip(rows["event_id"], rows["title"], strict=True))
     figure = plot_answer(runs, usable, alpha=summary.alpha,
                          names={e: titles[e] for e in usable}) if usable else None
@@ -199,7 +151,7 @@ def summary_box(summary, runs: dict, *, question: str = "", extra=()) -> str:
         + page_table(summary.table(), caption=summary.caption(), csv_name="answer.csv",
                      text_columns=("asset", "event", "leading test (size)", "evidence",
                                    "other tests (p; size)"))
-        + (f"<ul class='scale'>{notes}</ul>" if notes else "")
+        + _notes_html(summary.row_notes())
         + f"</div><div>{fig_html}</div></div>"
         + f"<p class='scale'>{html.escape(summary.reading)} It is a reading of one p-value, "
         "not a yes/no decision. " + (f"Size check: {html.escape(checks)}." if checks else "")
@@ -208,8 +160,7 @@ def summary_box(summary, runs: dict, *, question: str = "", extra=()) -> str:
 
 
 def _size_shown(summary):
-    """A size-check summary for reading: test names, two decimals, "> max" for a move past
-    the simulated ones."""
+    """A size-check summary for reading: test names, two decimals, "> max" beyond the grid."""
     import numpy as np
 
     from ..config import EVENT_TEST_LABELS
@@ -228,7 +179,7 @@ def _size_shown(summary):
 
 
 def size_check_table(results) -> str:
-    """The size and power of each single-event test on the results' asset (its size check)."""
+    """The size and power of each single-event test on the results' asset, as a page table."""
     check = results.size_check
     if check is None:
         return ("<p>No size check in this run: no single-event p-value is graded "
@@ -245,13 +196,12 @@ def asset_size_table(table, *, caption: str) -> str:
 
 
 def _md_bold(text: str) -> str:
-    """``**x**`` → ``<strong>x</strong>``, the rest escaped."""
     parts = html.escape(text).split("**")
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def _plain(value) -> str:
-    """A provenance value as text: missing values as "—", lists joined, never a Python repr."""
+    """A provenance value as text: missing "—", lists joined, never a Python repr."""
     import pandas as pd
 
     if isinstance(value, dict):
@@ -264,7 +214,6 @@ def _plain(value) -> str:
 
 
 def _fetched(prov: dict) -> str:
-    """When a series was fetched; for a snapshot that does not record it, the file's date."""
     if _plain(prov.get("fetched_utc")) != "—":
         return str(prov["fetched_utc"])
     if _plain(prov.get("file_modified_utc")) != "—":
@@ -276,19 +225,9 @@ def _fetched(prov: dict) -> str:
 def provenance_table(provenance, *, caption: str = "Where the prices come from") -> str:
     """Where each price series comes from, as a page table.
 
-    Parameters
-    ----------
-    provenance : dict of str -> dict, or pandas.DataFrame
-        Ticker -> the ``provenance`` of :func:`eventstudy.prices.load_prices`
-        (or a frame of them indexed by ticker,
-        :func:`eventstudy.report.build.data_provenance`).
-    caption : str
-
-    Returns
-    -------
-    str
-        HTML: ticker, source, fetch time, first and last date, rows, the
-        provisional bars and the file read.
+    ``provenance`` maps ticker -> the ``provenance`` of
+    :func:`eventstudy.prices.load_prices`, or is a frame of them indexed by
+    ticker (:func:`eventstudy.report.build.data_provenance`).
     """
     import pandas as pd
 
@@ -309,22 +248,18 @@ def provenance_table(provenance, *, caption: str = "Where the prices come from")
 
 
 def study_page(results, *, alpha: float = 0.05, car_png=None) -> str:
-    """The self-contained ``report.html`` of one study (``eventstudy run``).
+    """The self-contained ``report.html`` of one study, or of each asset of several.
 
-    ``car_png``: the CAR figure already drawn (``eventstudy run`` writes it to
-    ``figures/car.png`` and reuses it here). Sections: the answer box
-    (:meth:`EventStudyResults.summary`: the study's headline events and
-    windows); the CAR figure; the size check; the same summary over every
-    event and window; the tests across events; the normal-return model; the
-    events with the reasons of exclusions; the study's settings (the
-    summary's header) and the price provenance.
+    Sections: the answer box, the CAR figure (``car_png`` if already drawn),
+    the size check, every event and window, the tests across events, the
+    normal-return model, the events and the study's settings and provenance.
     """
     from ..results import MultiAssetResults
 
     if isinstance(results, MultiAssetResults):
         return _multi_page(results, alpha=alpha)
     summary = results.summary(alpha)
-    parts = _page_head(summary)
+    parts = page_head(summary.title, summary.description)
     ids = results.used_ids
     if ids:
         parts.append(summary_box(summary, {results.study.asset: results},
@@ -350,14 +285,12 @@ def study_page(results, *, alpha: float = 0.05, car_png=None) -> str:
     return "".join(parts)
 
 
-def _page_head(summary) -> list[str]:
-    title = html.escape(summary.title)
-    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{title}</title><style>{PAGE_CSS}</style></head><body>",
-             f"<h1>{title}</h1>"]
-    if summary.description:
-        parts.append(f"<p>{html.escape(summary.description)}</p>")
-    return parts
+def page_head(title: str, description: str = "") -> list[str]:
+    """The opening of a self-contained page: its style, title, heading and description."""
+    title = html.escape(title)
+    return ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>{title}</title>", f"<style>{PAGE_CSS}</style></head><body>",
+            f"<h1>{title}</h1>", *([f"<p>{html.escape(description)}</p>"] if description else [])]
 
 
 def _notes_html(notes) -> str:
@@ -366,7 +299,6 @@ def _notes_html(notes) -> str:
 
 
 def _tests_and_model(results) -> list[str]:
-    """The tests across events and the normal-return model of a study page."""
     from ..summary import group_tests_table, model_table
 
     parts = []
@@ -385,7 +317,6 @@ def _tests_and_model(results) -> list[str]:
 
 
 def _events_and_settings(results, summary) -> list[str]:
-    """The events (status, reason) and the study's settings and price provenance."""
     import pandas as pd
 
     ev = results.events
@@ -419,7 +350,7 @@ def cross_asset_table(multi, *, alpha: float = 0.05) -> str:
 def _multi_page(multi, *, alpha: float) -> str:
     """``report.html`` of a study of several assets: the answer on every asset, then each."""
     summary = multi.summary(alpha)
-    parts = _page_head(summary)
+    parts = page_head(summary.title, summary.description)
     if len(summary.rows):
         parts.append(summary_box(summary, multi.results, question="Which markets moved?"))
     if len(multi.cross_asset(alpha)):

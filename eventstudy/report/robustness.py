@@ -6,12 +6,8 @@ __all__ = ["asset_size_checks", "robustness_table", "robustness_variants", "synt
 
 
 def synthetic_variant(base):
-    """The study's own synthetic-control variant: ``(label, study)``.
-
-    Raises
-    ------
-    StudyConfigError
-        The study has no variant with ``model = "synthetic"``.
+    """The study's own variant with ``model = "synthetic"``, as ``(label, study)``
+    (StudyConfigError without one).
     """
     from ..exceptions import StudyConfigError
 
@@ -29,12 +25,8 @@ def robustness_variants(base) -> dict:
 
     The constant-mean model; market-adjusted and market model on the first
     factor; Dimson (1979) leads and lags; a half-length estimation window;
-    thin-trading days kept; then the study's own ``variants``.
-
-    Returns
-    -------
-    dict of str -> dict
-        Label -> changes to the base (:meth:`eventstudy.Study.replace`).
+    thin-trading days kept; then the study's own ``variants``. Returns label ->
+    changes to the base (:meth:`eventstudy.Study.replace`).
     """
     f = tuple(base.factors)
     t0, t1 = base.estimation
@@ -70,20 +62,15 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
 
     Parameters
     ----------
-    base : eventstudy.Study
-    event_ids : list of str
     window : (int, int)
         The CAR window compared across variants.
     variants : dict of str -> dict, optional
-        Label -> changes (:meth:`Study.replace`); default
-        :func:`robustness_variants`. The first is the base.
-    prices_dir : path-like, optional
-    alpha : float
+        Label -> changes; default :func:`robustness_variants` (the first is the base).
     windows : list of (int, int), optional
-        Other windows of the base run to add as rows.
+        Other windows of the base run added as rows.
     dummy : bool
         Add the base's dummy-variable regression over ``window`` (OLS,
-        window-HAC and Newey–West HAC p-values; t-type only).
+        window-HAC and Newey–West HAC p-values).
     base_run : EventStudyResults, optional
         The base study's run, if already computed.
     size_check : bool
@@ -102,6 +89,7 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
     from ..analysis import analyse
     from .findings import event_verdicts, verdict
 
+    nan = float("nan")
     variants = robustness_variants(base) if variants is None else variants
     base_label = next(iter(variants))
 
@@ -117,9 +105,8 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
                    "event_id": eid}
             if hit.empty:
                 reason = run.events.set_index("event_id").loc[eid, "reason"]
-                out.append({**row, "car_pct": float("nan"), "p": float("nan"),
-                            "sq_p": float("nan"), "placebo_p": float("nan"), "n_reject": 0,
-                            "verdict": f"excluded: {reason}"})
+                out.append({**row, "car_pct": nan, "p": nan, "sq_p": nan, "placebo_p": nan,
+                            "n_reject": 0, "verdict": f"excluded: {reason}"})
                 continue
             rec = hit.iloc[0]
             v = verdicts.loc[eid]
@@ -154,13 +141,13 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
             if col not in reg.columns:
                 continue
             for eid in event_ids:
-                car = reg.loc[eid, "car"] if eid in reg.index else float("nan")
-                p = reg.loc[eid, col] if eid in reg.index else float("nan")
+                car = reg.loc[eid, "car"] if eid in reg.index else nan
+                p = reg.loc[eid, col] if eid in reg.index else nan
                 rejecting = ["t test"] if p < alpha else []
                 rows.append({"dimension": "dummy regression", "variant": label,
                              "window": f"[{window[0]}, {window[1]}]", "event_id": eid,
-                             "car_pct": 100 * car, "p": p, "sq_p": float("nan"),
-                             "placebo_p": float("nan"), "n_reject": len(rejecting),
+                             "car_pct": 100 * car, "p": p, "sq_p": nan, "placebo_p": nan,
+                             "n_reject": len(rejecting),
                              "verdict": verdict(rejecting, int(pd.notna(p))) + note})
     table = pd.DataFrame(rows)
     base_rows = table[table["variant"] == base_label].set_index("event_id")
@@ -174,7 +161,6 @@ def robustness_table(base, event_ids, window, variants=None, *, prices_dir=None,
 
 
 def _dimension(changes: dict) -> str:
-    """Which choice a variant changes (its first changed key, named)."""
     names = {"model": "model", "factors": "factors", "estimation": "estimation window",
              "exclude_thin_trading": "thin trading", "asset": "asset", "donors": "model",
              "factor_lags": "factor lags"}
@@ -185,13 +171,8 @@ def _dimension(changes: dict) -> str:
 
 
 def asset_size_checks(base, assets, *, prices_dir=None):
-    """The size check of a study's single-event tests on each of several assets.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``asset, test, window, size (%), mc_se (%), verdict`` and the detectable
-        day-0 move at 80% power (:meth:`eventstudy.simulation.SizeCheck.summary`).
+    """The size check of a study's single-event tests on each of several assets:
+    ``asset, test, window, size (%), mc_se (%), verdict`` and the detectable move.
     """
     import pandas as pd
 

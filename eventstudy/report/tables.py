@@ -1,41 +1,17 @@
-"""Tables for people: the data-check and event tables of the pages, the CAR tables,
-the publication table (:func:`car_table`, LaTeX and HTML through pandas' Styler),
-the robustness and size/power tables.
-
-Every table here reads the canonical tables of the results
-(:meth:`eventstudy.results.EventStudyResults.tidy`, ``tests``, ``events``)
-and formats numbers through :mod:`eventstudy.format`.
-"""
+"""Tables for people: data checks, events, CARs, robustness, size and power. Each reads the
+canonical tables of the results (``tidy``, ``tests``, ``events``) and formats numbers through
+:mod:`eventstudy.format`."""
 
 from __future__ import annotations
 
 from .. import format as fmt
 
 __all__ = [
-    "CAR_FORMATS",
-    "CAR_LABELS",
-    "DATA_CHECK_COUNTS",
-    "HIGHLIGHT",
-    "ar_table",
-    "car_table",
-    "class_table",
-    "catalogue_table",
-    "dummy_table",
-    "latex_table",
-    "close_prices",
-    "data_check_table",
-    "data_checks",
-    "headline_table",
-    "model_comparison",
-    "one_setting",
-    "style_model_comparison",
-    "moved_events",
-    "pending_events",
-    "size_power_tables",
-    "style_car_table",
-    "style_power_table",
-    "style_robustness_table",
-    "style_size_table",
+    "CAR_FORMATS", "CAR_LABELS", "DATA_CHECK_COUNTS", "HIGHLIGHT", "ar_table", "class_table",
+    "catalogue_table", "dummy_table", "close_prices", "data_check_table", "data_checks",
+    "headline_table", "model_comparison", "one_setting", "style_model_comparison", "moved_events",
+    "pending_events", "size_power_tables", "style_car_table", "style_power_table",
+    "style_robustness_table", "style_size_table"
 ]
 
 
@@ -46,18 +22,16 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
     ----------
     runs : dict of str -> EventStudyResults
         Label -> results.
-    event_ids : list of str
     windows : list of (int, int), optional
         Default: every window of each results.
-    alpha : float
 
     Returns
     -------
     pandas.DataFrame
         ``run, event_id, trade_date, window, car_pct, ci_low_pct, ci_high_pct,
-        p, sq_p, placebo_p, test, lead_p, lead_size_pct, evidence,
-        detectable_pct, others, thin_days, note``; the leading test and its
-        grade as in :func:`eventstudy.summary.reading_table`.
+        p, sq_p, placebo_p, test, lead_p, evidence, lead_size_pct,
+        detectable_pct, others, thin_days, note``; the leading test as in
+        :func:`eventstudy.summary.reading_table`.
     """
     import pandas as pd
 
@@ -76,46 +50,20 @@ def headline_table(runs: dict, event_ids, windows=None, *, alpha: float = 0.05):
         read = reading_table(t, res.size_summary(), tests=res.single_event_tests)
         for rec, r in zip(t.to_dict("records"), read.to_dict("records"), strict=True):
             rows.append({
-                "run": label,
-                "event_id": rec["event_id"],
-                "trade_date": rec["trade_date"],
-                "window": fmt.window(rec["start"], rec["end"]),
-                "car_pct": 100 * rec["car"],
-                "ci_low_pct": 100 * rec["ci_lower"],
-                "ci_high_pct": 100 * rec["ci_upper"],
-                "p": rec["p"],
-                "sq_p": rec["sq_p"],
-                "placebo_p": rec["placebo_p"],
-                "test": EVENT_TEST_LABELS.get(r["lead_test"], fmt.MISSING),
-                "lead_p": r["lead_p"],
-                "evidence": r["evidence"],
-                "lead_size_pct": 100 * r["lead_size"],
-                "detectable_pct": 100 * r["detectable"],
-                "others": others_text(r["others"]),
-                "thin_days": int(rec["thin_days"]),
-                "note": rec["note"],
-            })
+                "run": label, "event_id": rec["event_id"], "trade_date": rec["trade_date"],
+                "window": fmt.window(rec["start"], rec["end"]), "car_pct": 100 * rec["car"],
+                "ci_low_pct": 100 * rec["ci_lower"], "ci_high_pct": 100 * rec["ci_upper"],
+                "p": rec["p"], "sq_p": rec["sq_p"], "placebo_p": rec["placebo_p"],
+                "test": EVENT_TEST_LABELS.get(r["lead_test"], fmt.MISSING), "lead_p": r["lead_p"],
+                "evidence": r["evidence"], "lead_size_pct": 100 * r["lead_size"],
+                "detectable_pct": 100 * r["detectable"], "others": others_text(r["others"]),
+                "thin_days": int(rec["thin_days"]), "note": rec["note"]})
     return pd.DataFrame(rows)
 
 
-def latex_table(styler) -> str:
-    """A Styler as a LaTeX table, every cell, header and the caption escaped for LaTeX."""
-    out = styler.format(escape="latex").format_index(escape="latex", axis=0).format_index(
-        escape="latex", axis=1)
-    if styler.caption:
-        out = out.set_caption(fmt.latex_escape(str(styler.caption)))
-    return out.to_latex(hrules=True)
-
-
 def ar_table(results, event_id: str):
-    """One event's window day by day, for reading: returns in percent and what each day is.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``day, date, return (%), normal (%), abnormal (%), se (%), day is``;
-        ``day is`` names a contract-roll day (its return masked), a
-        thin-trading day, a day without a return, or another event's day 0.
+    """One event's window day by day: returns in percent and what each day is (roll, thin,
+    no return, another event's day 0).
     """
     import pandas as pd
 
@@ -144,22 +92,14 @@ def ar_table(results, event_id: str):
         "return (%)": [fmt.pct(x) for x in ar["ret"]],
         "normal (%)": [fmt.pct(x) for x in ar["normal"]],
         "abnormal (%)": [fmt.pct(x) for x in ar["ar"]],
-        "se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in ar["ar_se"]],
+        "se (%)": [fmt.number(100 * x, 2) for x in ar["ar_se"]],
         "day is": [what(r) for r in ar.itertuples()],
     })
 
 
 def catalogue_table(aligned, columns=("id", "date", "time", "tz", "timing", "trade_date",
                                        "rule", "status", "direction", "category")):
-    """The aligned catalogue for reading: dates as ``YYYY-MM-DD``, missing values as "—".
-
-    Parameters
-    ----------
-    aligned : pandas.DataFrame
-        :func:`eventstudy.events.align_events`.
-    columns : sequence of str
-        The columns shown (those present).
-    """
+    """The ``columns`` an aligned catalogue has, dates as ``YYYY-MM-DD``, missing as "—"."""
     import pandas as pd
 
     cols = [c for c in columns if c in aligned.columns]
@@ -176,23 +116,16 @@ def catalogue_table(aligned, columns=("id", "date", "time", "tz", "timing", "tra
 
 
 def dummy_table(dummy):
-    """The dummy regression for reading: CAR and its three standard errors, with their p-values.
-
-    Parameters
-    ----------
-    dummy : pandas.DataFrame
-        :meth:`EventStudyResults.dummy_regression`.
-    """
+    """The dummy regression for reading: CAR, its OLS, HAC and window-HAC se and p-values."""
     import pandas as pd
 
     return pd.DataFrame({
         "event": dummy["event_id"],
         "window": [fmt.window(a, b) for a, b in zip(dummy["start"], dummy["end"], strict=True)],
         "CAR (%)": [fmt.pct(x) for x in dummy["car"]],
-        "OLS se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in dummy["car_se"]],
-        "HAC se (%)": [f"{100 * x:.2f}" if x == x else "—" for x in dummy["car_se_hac"]],
-        "window-HAC se (%)": [f"{100 * x:.2f}" if x == x else "—"
-                              for x in dummy["car_se_window"]],
+        "OLS se (%)": [fmt.number(100 * x, 2) for x in dummy["car_se"]],
+        "HAC se (%)": [fmt.number(100 * x, 2) for x in dummy["car_se_hac"]],
+        "window-HAC se (%)": [fmt.number(100 * x, 2) for x in dummy["car_se_window"]],
         "p, OLS": [fmt.pvalue(x) for x in dummy["p"]],
         "p, HAC (unreliable)": [fmt.pvalue(x) for x in dummy["p_hac"]],
         "p, window-HAC": [fmt.pvalue(x) for x in dummy["p_window"]],
@@ -200,22 +133,10 @@ def dummy_table(dummy):
 
 
 def class_table(results, by_column=None, *, alpha: float = 0.05):
-    """Every event of a class in date order: CAR, interval, p-values, groups and flags.
+    """Every event of a class in date order: CAR, interval, p-values, leading test, grade, groups.
 
-    Parameters
-    ----------
-    results : EventStudyResults
-    by_column : EventStudyResults, optional
-        The same study grouped by another column; its group names each event too.
-    alpha : float
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``event, day 0, window, CAR (%), 95% interval (%), t-test p, SQ p,
-        placebo p, leading test, evidence, kind, <column>, note``, formatted
-        for reading; ``evidence`` grades the leading test's p
-        (:func:`eventstudy.report.findings.lead_reading`).
+    ``by_column`` is the same study grouped by another column, whose group also
+    names each event.
     """
     import pandas as pd
 
@@ -240,109 +161,26 @@ def class_table(results, by_column=None, *, alpha: float = 0.05):
         "placebo p": [fmt.pvalue(x) for x in t["placebo_p"]],
         "leading test": [lead_reading(r)[0] or "—" for r in rows],
         "evidence": [lead_reading(r)[2] for r in rows],
-        "kind": [g.split("=", 1)[-1] if g else "—" for g in t["group"]],
+        "kind": _group_values(t["group"]),
     })
     if other is not None:
-        column = by_column.study.group_by
-        out[column] = [g.split("=", 1)[-1] if g else "—" for g in other]
+        out[by_column.study.group_by] = _group_values(other)
     out["note"] = t["note"].to_numpy()
     return out
 
 
-def car_table(results: dict, *, event_ids=None, windows=None, alpha: float = 0.05,
-              stat: str = "se", caption: str | None = None):
-    """A publication table of several results side by side: events × windows.
+def _group_values(groups) -> list[str]:
+    return [g.split("=", 1)[-1] if g else "—" for g in groups]
 
-    Parameters
-    ----------
-    results : dict of str -> EventStudyResults
-        Column label -> results.
-    event_ids : list of str, optional
-        Default: every used event of the first results.
-    windows : list of (int, int), optional
-        Default: every window of the first results.
-    alpha : float
-    stat : {'se', 'ci'}
-        Under each CAR its standard error or its ``1 - alpha`` interval.
-    caption : str, optional
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        CAR (%) marked ``*``/``**``/``***`` for weak / moderate / strong evidence
-        of the leading test, with the se or interval below; ``.to_latex()`` and
-        ``.to_html()`` render it.
-    """
-    import pandas as pd
-
-    from ..exceptions import OptionError
-
-    if stat not in ("se", "ci"):
-        raise OptionError(f"stat must be one of 'se', 'ci'; got {stat!r}")
-    if not results:
-        raise OptionError("results is empty; pass {label: results, ...}")
-    first = next(iter(results.values()))
-    wins = [tuple(w) for w in (windows or first.study.windows)]
-    ids = list(event_ids) if event_ids is not None else first.used_ids
-    cells: dict = {}
-    for label, res in results.items():
-        t = res.tidy(alpha).set_index(["event_id", "start", "end"])
-        for a, b in wins:
-            col = (label, fmt.window(a, b))
-            values = []
-            for eid in ids:
-                if (eid, a, b) not in t.index:
-                    values.append("—")
-                    continue
-                r = t.loc[(eid, a, b)]
-                if pd.isna(r["car"]):
-                    values.append("—")
-                    continue
-                below = (f"({fmt.number(100 * r['car_se'], 2)})" if stat == "se"
-                         else fmt.interval(r["ci_lower"], r["ci_upper"]))
-                stars = fmt.significance_stars(r["lead_p"]) if r["lead_test"] else ""
-                values.append(f"{fmt.pct(r['car'])}{stars} {below}")
-            cells[col] = values
-    ev = first.events.set_index("event_id")
-    index = [f"{eid} ({ev.loc[eid, 'trade_date']:%Y-%m-%d})" if eid in ev.index
-             and pd.notna(ev.loc[eid, "trade_date"]) else eid for eid in ids]
-    frame = pd.DataFrame(cells, index=pd.Index(index, name="event (day 0)"))
-    frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["", "window"])
-    what = "standard error" if stat == "se" else f"{100 * (1 - alpha):g}% interval"
-    caption = caption or (
-        f"CAR in % of {first.study.return_label} with its {what}; * weak, ** moderate, "
-        "*** strong evidence (p < 0.10, 0.05, 0.01) of the leading test, the first "
-        "single-event test that holds its size on the asset (no mark: no evidence, or no "
-        "test graded); — no usable day in the window")
-    return _stable(frame.style, caption).set_caption(caption)
-
-
-# --------------------------------------------------------------------------- data and event tables
 
 def data_checks(tickers, *, start=None, prices_dir=None) -> dict:
-    """:func:`eventstudy.quality.check_data` of each ticker.
-
-    Parameters
-    ----------
-    tickers : list of str
-    start : date-like, optional
-        First trade date checked.
-    prices_dir : path-like, optional
-        Folder of price snapshots; ``None`` means ``$EVENTSTUDY_PRICES_DIR``,
-        else Yahoo through the cache.
-
-    Returns
-    -------
-    dict of str -> eventstudy.quality.DataCheck
-        In the order of ``tickers``.
-    """
+    """:func:`eventstudy.quality.check_data` of each ticker, in order."""
     from ..quality import check_data
 
     return {t: check_data(t, prices_dir=prices_dir, start=start) for t in tickers}
 
 
-#: Rows of :func:`data_check_table`: row label -> attribute of a ``DataCheck``
-#: whose length is counted (``first``, ``last``, ``rows`` are shown as they are).
+#: Counted rows of :func:`data_check_table`: label -> ``DataCheck`` attribute.
 DATA_CHECK_COUNTS = {
     "missing sessions": "missing_sessions",
     "extra sessions": "extra_sessions",
@@ -355,19 +193,8 @@ DATA_CHECK_COUNTS = {
 
 
 def data_check_table(checks):
-    """The checks of several series side by side.
-
-    Parameters
-    ----------
-    checks : dict of str -> eventstudy.quality.DataCheck
-        As returned by :func:`data_checks`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One column per ticker; rows ``first`` and ``last`` (dates),
-        ``rows``, then the number of items of each check
-        (:data:`DATA_CHECK_COUNTS`).
+    """The checks of several series side by side: ``first``, ``last``, ``rows`` and the counts of
+    :data:`DATA_CHECK_COUNTS`, one column per ticker.
     """
     import pandas as pd
 
@@ -379,51 +206,20 @@ def data_check_table(checks):
 
 
 def close_prices(prices, tickers=None, *, start=None) -> dict:
-    """The ``Close`` column of each ticker's prices, from ``start`` on.
-
-    Parameters
-    ----------
-    prices : dict of str -> pandas.DataFrame
-        :func:`eventstudy.prices.load_prices` output.
-    tickers : list of str, optional
-        Defaults to every key of ``prices``, in order.
-    start : date-like, optional
-        First date kept (inclusive).
-
-    Returns
-    -------
-    dict of str -> pandas.Series
-        Input of :func:`plot_normalised`.
-    """
+    """The ``Close`` column of each ticker's prices (default: every ticker) from ``start`` on."""
     tickers = list(prices) if tickers is None else tickers
     return {t: prices[t]["Close"].loc[start:] for t in tickers}
 
 
 def pending_events(aligned):
-    """The events of :func:`eventstudy.events.align_events` without a trade date yet."""
+    """The events of an aligned catalogue without a trade date yet."""
     return aligned[aligned["status"] != "aligned"]
 
 
 def moved_events(aligned):
-    """The aligned events whose day 0 is not their reported calendar date.
-
-    Parameters
-    ----------
-    aligned : pandas.DataFrame
-        :func:`eventstudy.events.align_events` (``status, date, trade_date``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The rows with ``status == 'aligned'`` and ``trade_date != date``
-        (a clock time after the close, or a date the exchange was closed,
-        moves day 0 to a later session; an overnight or pre-open time can
-        move it earlier), in the table's order.
-    """
+    """The aligned events whose day 0 (``trade_date``) is not their reported ``date``."""
     return aligned[(aligned["status"] == "aligned") & (aligned["trade_date"] != aligned["date"])]
 
-
-# --------------------------------------------------------------------------- notebook tables
 
 #: Display formats of the CAR tables (:func:`headline_table`).
 CAR_FORMATS = {"car_pct": "{:+.2f}%", "ci_low_pct": "{:+.2f}%", "ci_high_pct": "{:+.2f}%",
@@ -434,7 +230,6 @@ HIGHLIGHT = {"over": "background-color: #fde2c8", "under": "background-color: #c
 
 
 def _stable(styler, caption: str):
-    """Give a Styler an id derived from its caption, so rebuilt pages are identical."""
     import hashlib
 
     return styler.set_uuid(hashlib.sha1(caption.encode("utf-8")).hexdigest()[:8])
@@ -453,57 +248,29 @@ CAR_LABELS = {"run": "asset", "event_id": "event", "trade_date": "day 0", "windo
               "sign_flip": "CAR changes sign"}
 
 
-def style_car_table(frame, caption: str):
-    """A CAR table for display: plain column names, CAR as signed percent, p-values to 3 places.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        :func:`headline_table` output.
-    caption : str
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        Without the index; ``day 0`` as ``YYYY-MM-DD``; missing values "—".
-    """
+def _car_styler(frame, caption: str, formats: dict):
     shown = frame.rename(columns=CAR_LABELS)
-    formats = {CAR_LABELS.get(k, k): v for k, v in {**CAR_FORMATS,
-                                                    "trade_date": "{:%Y-%m-%d}"}.items()}
+    formats = {CAR_LABELS.get(k, k): v for k, v in formats.items()}
     formats = {k: v for k, v in formats.items() if k in shown.columns}
     return _stable(shown.style, caption).format(formats, na_rep="—").hide(
         axis="index").set_caption(caption)
 
 
+def style_car_table(frame, caption: str):
+    """:func:`headline_table` for display: plain column names, formatted numbers, no index."""
+    return _car_styler(frame, caption, {**CAR_FORMATS, "trade_date": "{:%Y-%m-%d}"})
+
+
 def style_robustness_table(table, caption: str = "The events under each choice "
                            "(orange: the conclusion moves)"):
-    """The robustness table for display, rows whose conclusion moves highlighted.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        :func:`eventstudy.report.robustness.robustness_table` (with its ``moves`` column).
-    caption : str
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        Plain column names; every cell of a row whose conclusion moves has the
-        orange background ``HIGHLIGHT["over"]``; missing values are "—".
-    """
-    shown = table.rename(columns=CAR_LABELS)
+    """The robustness table for display, rows whose conclusion ``moves`` in orange."""
     moved = CAR_LABELS["moves"]
 
     def moves(row):
         return [HIGHLIGHT["over"] if row[moved] else "" for _ in row]
 
-    formats = {CAR_LABELS.get(k, k): v for k, v in CAR_FORMATS.items()}
-    formats = {k: v for k, v in formats.items() if k in shown.columns}
-    return _stable(shown.style, caption).format(formats, na_rep="—").hide(
-        axis="index").apply(moves, axis=1).set_caption(caption)
+    return _car_styler(table, caption, CAR_FORMATS).apply(moves, axis=1)
 
-
-# --------------------------------------------------------------------------- size and power
 
 def one_setting(sim, setting):
     """The rows of one setting of a size-power table (InferenceError naming the settings)."""
@@ -525,8 +292,6 @@ def size_power_tables(sim, *, setting: str = "real", alpha: float = 0.05):
     ----------
     sim : DataFrame
         A table of :func:`eventstudy.simulation.run_size_power`.
-    setting : str
-        ``real``, ``iid-normal`` or ``iid-t4``.
     alpha : float
         The level the simulation tested at.
 
@@ -569,25 +334,10 @@ def size_power_tables(sim, *, setting: str = "real", alpha: float = 0.05):
 
 
 def style_size_table(size, description: str):
-    """The size table for display, departures beyond 3 Monte Carlo SE highlighted.
+    """The size table for display; a window listed in ``over`` is orange, in ``under`` blue."""
+    from .findings import size_windows
 
-    Parameters
-    ----------
-    size : pandas.DataFrame
-        The size table of :func:`size_power_tables`.
-    description : str
-        What was simulated (the simulation table's ``attrs["description"]``),
-        put in the caption.
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-        Rates as ``x.x%``, ``mc_se`` as ``±x.x``; a window cell listed in the
-        row's ``over`` column is orange, one in ``under`` blue
-        (:data:`HIGHLIGHT`).
-    """
-    windows = [c for c in size.columns if c not in ("mc_se", "trials", "over", "under",
-                                                    "verdict")]
+    windows = size_windows(size)
 
     def flag(row):
         over, under = row["over"].split("; "), row["under"].split("; ")
@@ -601,41 +351,21 @@ def style_size_table(size, description: str):
 
 
 def style_power_table(power):
-    """The power table for display: rejection rates as whole percent, with a caption.
-
-    Parameters
-    ----------
-    power : pandas.DataFrame
-        The power table of :func:`size_power_tables`.
-
-    Returns
-    -------
-    pandas.io.formats.style.Styler
-    """
+    """The power table for display: rejection rates as whole percent."""
     caption = "Power: rejection rate at 5% with an abnormal day-0 return (in % log return)"
     return _stable(power.style, caption).format(lambda x: fmt.pct(x / 100, 0, sign=False)) \
         .format_index(lambda x: fmt.pct(x / 100, 1), axis=1, level=0).set_caption(caption)
 
 
 def model_comparison(runs: dict, event_ids, window=(0, 1), *, alpha: float = 0.05):
-    """The same events under several normal-return models, side by side.
-
-    Parameters
-    ----------
-    runs : dict of str -> EventStudyResults
-        Label -> results (e.g. the market model and the synthetic control).
-    event_ids : list of str
-    window : (int, int)
-    alpha : float
+    """The same events under several normal-return models, one row per model and event.
 
     Returns
     -------
     pandas.DataFrame
-        One row per model and event: ``model, event_id, window, car, car_se, ci_lower,
-        ci_upper, p, sq_p, placebo_p, r2, resid_sd, n_estimation, donors`` — read from
-        each run's tidy table and :meth:`normal_model` (``resid_sd`` is the
-        pre-event RMSPE of a synthetic control; ``donors`` its weights as
-        ``"A 0.42, B 0.31"``, largest first, empty for other models).
+        ``model, event_id, window, car, car_se, ci_lower, ci_upper, p, sq_p,
+        placebo_p, r2, resid_sd, n_estimation, donors``; ``donors`` lists a
+        synthetic control's weights, largest first (``"A 0.42, B 0.31"``).
     """
     import pandas as pd
 
