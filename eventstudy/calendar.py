@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from .exceptions import CalendarError, UnsupportedFutureError
@@ -31,6 +32,7 @@ __all__ = [
     "CalendarCorrection",
     "ExchangeCalendar",
     "get_calendar",
+    "is_continuous_future",
     "supported_futures",
 ]
 
@@ -110,9 +112,14 @@ _FIRST = pd.Timestamp("1990-01-01")
 _LAST = pd.Timestamp("2035-12-31")
 
 
+def is_continuous_future(ticker: str) -> bool:
+    """True for a Yahoo continuous futures symbol (ending in ``=F``)."""
+    return isinstance(ticker, str) and ticker.strip().upper().endswith("=F")
+
+
 def supported_futures() -> list[str]:
     """Continuous futures symbols (``...=F``) with a known calendar, sorted."""
-    return sorted(t for t in TICKER_CALENDARS if t.endswith("=F"))
+    return sorted(t for t in TICKER_CALENDARS if is_continuous_future(t))
 
 
 def _to_date(value, tz: str, what: str = "date") -> pd.Timestamp:
@@ -250,6 +257,37 @@ class ExchangeCalendar:
         """True if ``date`` is a trade date of this calendar."""
         day = _to_date(date, self.tz)
         return bool(self._schedule.index.isin([day]).any())
+
+    def closed_days(self, dates) -> np.ndarray:
+        """True for each date on which the exchange is closed for certain.
+
+        Such a date lies outside the calendar's trading week (``weekmask`` of
+        ``pandas_market_calendars``: Saturday and Sunday for every calendar of
+        :data:`TICKER_CALENDARS`) and is not a session (a row of
+        :data:`CORRECTIONS` or a special session can open one). A weekday
+        holiday is not included: the library's holiday lists and the
+        exchanges' records of shortened or electronic holiday sessions
+        disagree (a vendor's daily series often has a row for them), so such a
+        row is reported (:func:`eventstudy.quality.check_data`, extra
+        sessions), never removed. Dates outside the calendar's range are
+        judged by the weekday alone.
+
+        Parameters
+        ----------
+        dates : array-like of datetime
+            Trade dates (midnight, no time zone).
+
+        Returns
+        -------
+        numpy.ndarray of bool
+        """
+        days = pd.DatetimeIndex(dates).normalize()
+        off = ~np.is_busday(days.to_numpy().astype("datetime64[D]"),
+                            weekmask=self._mcal.weekmask)
+        inside = off & (days >= _FIRST) & (days <= _LAST)
+        if inside.any():
+            off[inside] = ~days[inside].isin(self._schedule.index)
+        return off
 
     def next_trade_date(self, date, inclusive: bool = True) -> pd.Timestamp:
         """The first trade date on or after ``date`` (after, if ``inclusive=False``)."""

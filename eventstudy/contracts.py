@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .calendar import ExchangeCalendar, get_calendar
+from .calendar import ExchangeCalendar, get_calendar, is_continuous_future
 from .exceptions import CalendarError, DataError, UnsupportedFutureError
 
 __all__ = [
@@ -178,11 +178,6 @@ PRODUCTS: dict[str, Product] = {
         _cl_last_trade,
     ),
 }
-
-
-def is_continuous_future(ticker: str) -> bool:
-    """True for a Yahoo continuous futures symbol (ending in ``=F``)."""
-    return isinstance(ticker, str) and ticker.strip().upper().endswith("=F")
 
 
 def product(ticker: str) -> Product:

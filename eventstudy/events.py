@@ -37,7 +37,7 @@ from .exceptions import (
     StudyConfigError,
 )
 from .options import check_option
-from .prices import first_non_utf8, load_prices, resolve_prices_dir
+from .prices import FIRST_DATE, LAST_DATE, first_non_utf8, load_prices, resolve_prices_dir
 
 __all__ = [
     "CATEGORIES",
@@ -232,13 +232,31 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
 
 
 def _parse_date(text: str) -> dt.date | None:
+    """The date of ``YYYY-MM-DD`` text, or None (also outside the dates pandas can hold)."""
     m = _DATE_RE.match(text)
     if m is None:
         return None
     try:
-        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        day = dt.date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         return None
+    return day if FIRST_DATE.date() <= day <= LAST_DATE.date() else None
+
+
+def _date_problem(text: str) -> str:
+    """Why the date cell ``text`` cannot be read."""
+    m = _DATE_RE.match(text)
+    if m is not None:
+        try:
+            dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            pass
+        else:
+            return (f"date {text!r} is outside the dates pandas can hold "
+                    f"({FIRST_DATE:%Y-%m-%d} to {LAST_DATE:%Y-%m-%d}); correct it, or leave it "
+                    "empty for an event without a known day")
+    return (f"cannot read {text!r} as a date; write YYYY-MM-DD (e.g. 2025-11-24), or leave it "
+            "empty for an event without a known day")
 
 
 def _parse_time(text: str) -> dt.time | None:
@@ -388,11 +406,8 @@ def _id_problems(lines: list[int], ids: list[str]) -> list[_Problem]:
 def _clock_problems(path: Path, lines: list[int], date: list[str], time: list[str],
                     tz: list[str]) -> list[_Problem]:
     """Problems of the ``date``, ``time`` and ``tz`` cells; a repeated local time is logged."""
-    problems = [
-        _bad(lines[i], 2, "date", f"cannot read {date[i]!r} as a date; write YYYY-MM-DD "
-             "(e.g. 2025-11-24), or leave it empty for an event without a known day")
-        for i in _where(date, lambda t: t and _parse_date(t) is None)
-    ]
+    problems = [_bad(lines[i], 2, "date", _date_problem(date[i]))
+                for i in _where(date, lambda t: t and _parse_date(t) is None)]
     for i in (i for i in range(len(lines)) if time[i] or tz[i]):
         line, clock, zone = lines[i], _parse_time(time[i]), _zone(tz[i]) if tz[i] else None
         if time[i] and clock is None:

@@ -47,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .calendar import get_calendar
+from .calendar import get_calendar, is_continuous_future
 from .exceptions import (
     CacheError,
     CacheWarning,
@@ -67,6 +67,7 @@ __all__ = [
     "first_non_utf8",
     "load_prices",
     "log_returns",
+    "no_volume_note",
     "read_cache",
     "read_snapshot",
     "remove_stale_temporaries",
@@ -91,12 +92,15 @@ CACHE_FILE_MODE = 0o644
 #: A close-to-close log return beyond this (a doubling or halving) is a typing or
 #: unit error the loader warns about, not a roll or a market move.
 JUMP_LOG_RETURN = float(np.log(2.0))
+#: First and last dates a nanosecond ``Timestamp`` holds at midnight.
+FIRST_DATE = pd.Timestamp.min.ceil("D")
+LAST_DATE = pd.Timestamp.max.floor("D")
 
 _TICKER_RE = re.compile(r"[A-Za-z0-9=^._-]+")
 #: Texts of a price cell read as a non-finite number: reported, then set to missing.
 _NONFINITE = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
-# (path, size, mtime) of the files already warned about: logged once per file.
-_warned_files: set[tuple[str, int, int]] = set()
+# (path, size, mtime, message) of the warnings already logged: once per file.
+_warned_files: set[tuple[str, int, int, str]] = set()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -287,6 +291,14 @@ def read_snapshot(
         "fields"}``) are set to missing with a
         :class:`~eventstudy.exceptions.DataQualityWarning`, as are closes that
         double or halve (``provenance["jumps"]``, :data:`JUMP_LOG_RETURN`).
+        A row on a day the ticker's exchange is closed for certain (a
+        weekend: :meth:`eventstudy.calendar.ExchangeCalendar.closed_days`) is
+        never a trade date: it is dropped with that warning and listed in
+        ``provenance["closed_days"]`` (``{"date", "line", "weekday"}``). A
+        continuous future without a ``Volume`` column gets a warning that
+        thin trading is taken from the contract calendar alone
+        (:func:`no_volume_note`). ``provenance["notes"]`` holds these
+        sentences for a run to show.
 
     Raises
     ------
@@ -294,8 +306,10 @@ def read_snapshot(
         When the file is missing (the message lists the folder's tickers),
         unreadable, not UTF-8, has a header but no rows, lacks a ``Date`` or
         ``Close`` column, or has a date that is not ``YYYY-MM-DD``, a
-        duplicated date, a row with more fields than the header or a value
-        that is not a number; the message names the file and the line.
+        duplicated date, a date outside pandas' range (1677-09-22 to
+        2262-04-11), a row with more fields than the header or a value that
+        is not a number, or when every row falls on a closed day; the message
+        names the file and the line.
     """
     validate_ticker(ticker)
     folder = _as_path(prices_dir, "prices_dir")
@@ -313,9 +327,12 @@ def read_snapshot(
     start, end = _as_date(start, "start"), _as_date(end, "end")
     if on_duplicate not in ("raise", "first"):
         raise DataError(f"on_duplicate must be 'raise' or 'first'; got {on_duplicate!r}")
-    frame, issues = _parse_price_csv(path, keep_first=on_duplicate == "first")
+    frame, issues = _parse_price_csv(path, ticker, keep_first=on_duplicate == "first")
     issues["jumps"] = _jumps(frame)
-    _warn_cells(path, issues)
+    notes = [_warn_cells(path, issues)]
+    volume_note = no_volume_note(ticker) if "Volume" not in frame.columns else None
+    if volume_note is not None:
+        notes.append(_warn_file(path, f"{path}: no Volume column; {volume_note}", 3))
     out = _clip(frame, start, end)
     if out.empty:
         raise PriceFileError(
@@ -329,11 +346,27 @@ def read_snapshot(
         "path": str(path), "versions": _versions(), "provisional": [],
         "requested": {"start": _iso(start), "end": _iso(end)},
         **{key: [c for c in issues[key] if _within(c["date"], start, end)]
-           for key in ("nonfinite", "short_rows", "jumps")},
+           for key in ("nonfinite", "short_rows", "jumps", "closed_days")},
+        "notes": [n for n in notes if n],
     }
     if on_duplicate == "first":
         provenance["duplicates"] = issues["duplicates"]
     return _finish(out, provenance)
+
+
+def no_volume_note(ticker: str) -> str | None:
+    """What a price file without volume means for ``ticker``'s thin-trading days, or None.
+
+    The volume rule of :func:`eventstudy.contracts.thin_mask` needs a
+    ``Volume`` column. A continuous future without one keeps the delivery
+    rule alone (the contract calendar); for another ticker (an ETF or a
+    stock, often a close-only series) nothing is said: there the volume
+    rule is a screen of its own, and no contract calendar replaces it.
+    """
+    if not is_continuous_future(ticker):
+        return None
+    return (f"thin trading of {ticker} is taken from the contract calendar alone (the "
+            "delivery periods), not from volume")
 
 
 def log_returns(close) -> np.ndarray:
@@ -360,9 +393,18 @@ def _within(date: str, start, end) -> bool:
     return (start is None or stamp >= start) and (end is None or stamp <= end)
 
 
-def _warn_cells(path: Path, issues: dict) -> None:
-    """One DataQualityWarning for the cells read as missing and the jumps (logged once per file)."""
+def _warn_cells(path: Path, issues: dict) -> str | None:
+    """One DataQualityWarning for the rows dropped, the cells read as missing and the jumps.
+
+    Returns the message (None when the file is clean); it is logged once per file.
+    """
     parts = []
+    closed = issues.get("closed_days", [])
+    if closed:
+        shown = ", ".join(f"line {c['line']} ({c['date']}, a {c['weekday']})" for c in closed)
+        parts.append(
+            f"{len(closed)} row{'s' if len(closed) > 1 else ''} on a day the exchange is closed: "
+            f"{shown}; such a row is never a trade date and is dropped")
     for key, what in (("nonfinite", "not a finite number"), ("short_rows", "truncated")):
         items = issues[key]
         if not items:
@@ -375,7 +417,7 @@ def _warn_cells(path: Path, issues: dict) -> None:
         more = f" and {len(items) - 5} more" if len(items) > 5 else ""
         noun = "cell" if key == "nonfinite" else "row"
         parts.append(f"{len(items)} {noun}{'s' if len(items) > 1 else ''} {what}: {shown}{more}")
-    if parts:
+    if len(parts) > bool(closed):
         parts[-1] += "; these prices are read as missing"
     jumps = issues.get("jumps", [])
     if jumps:
@@ -386,14 +428,23 @@ def _warn_cells(path: Path, issues: dict) -> None:
             "(log returns), a typing or unit error rather than a market move"
         )
     if not parts:
-        return
-    message = f"{path}: {'; '.join(parts)}. Fix the file (see `eventstudy data check {path.stem}`)"
-    warnings.warn(message, DataQualityWarning, stacklevel=4)
+        return None
+    return _warn_file(
+        path, f"{path}: {'; '.join(parts)}. Fix the file (see `eventstudy data check {path.stem}`)", 4)
+
+
+def _warn_file(path: Path, message: str, stacklevel: int) -> str:
+    """Warn ``message`` (DataQualityWarning) and log it once per version of the file.
+
+    ``stacklevel`` counts from the caller of this function.
+    """
+    warnings.warn(message, DataQualityWarning, stacklevel=stacklevel + 1)
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, message)
     if key not in _warned_files:
         _warned_files.add(key)
         logger.warning(message)
+    return message
 
 
 def _read_text(path: Path, kind: str) -> str:
@@ -422,8 +473,10 @@ _EXPECTED = "expected a header 'Date,Open,High,Low,Close,Volume' or 'Date,Close'
 _CSV_SPECIAL = '"\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029'
 
 
-def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
-    """The price frame of one snapshot file and its ``nonfinite``, ``short_rows``, ``duplicates``.
+def _parse_price_csv(path: Path, ticker: str,
+                     keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
+    """The price frame of one snapshot file and its ``nonfinite``, ``short_rows``,
+    ``duplicates`` and ``closed_days`` (the rows dropped, :func:`_closed_rows`).
 
     Notes
     -----
@@ -472,10 +525,44 @@ def _parse_price_csv(path: Path, keep_first: bool = False) -> tuple[pd.DataFrame
     if ignored:
         logger.info("%s: ignoring columns %s", path, ", ".join(ignored))
     frame = pd.DataFrame(columns, index=_standard_index(dates))
+    closed = _closed_rows(path, ticker, frame.index, lambda: located()[0][kept])
+    if closed:
+        gone = {c["date"] for c in closed}
+        frame = frame.loc[~frame.index.isin(pd.DatetimeIndex(sorted(gone)))]
+        nonfinite = [c for c in nonfinite if c["date"] not in gone]
+        short = [c for c in short if c["date"] not in gone]
     if not frame.index.is_monotonic_increasing:
         logger.info("%s: rows are not in date order; sorting them", path)
         frame = frame.sort_index()
-    return frame, {"nonfinite": nonfinite, "short_rows": short, "duplicates": repeated}
+    return frame, {"nonfinite": nonfinite, "short_rows": short, "duplicates": repeated,
+                   "closed_days": closed}
+
+
+def _closed_rows(path: Path, ticker: str, dates: pd.DatetimeIndex,
+                 lines: Callable) -> list[dict]:
+    """``{"date", "line", "weekday"}`` of the rows on days ``ticker``'s exchange is closed.
+
+    The days are :meth:`eventstudy.calendar.ExchangeCalendar.closed_days`;
+    a ticker without a calendar has none. Every row closed is a
+    PriceFileError: the file holds no trade date.
+    """
+    try:
+        closed = get_calendar(ticker).closed_days(dates)
+    except (CalendarError, InvalidTickerError) as exc:
+        logger.debug("%s: no exchange calendar (%s); no row is dropped as a closed day",
+                     ticker, exc)
+        return []
+    if not closed.any():
+        return []
+    at = lines()
+    rows = [{"date": _iso(dates[i]), "line": int(at[i]), "weekday": dates[i].day_name()}
+            for i in np.flatnonzero(closed)]
+    if closed.all():
+        raise PriceFileError(
+            f"{path}: every row falls on a day the exchange is closed (line {rows[0]['line']}: "
+            f"{rows[0]['date']}, a {rows[0]['weekday']}); the file holds no trade date"
+        )
+    return sorted(rows, key=lambda c: c["line"])
 
 
 def _uneven(text: str, width: int) -> bool:
@@ -522,6 +609,13 @@ def _parse_dates(path: Path, text: pd.Series, keep_first: bool,
         raise PriceFileError(
             f"{path}: line {located()[0][i]}: date {text.iloc[i]!r} is not YYYY-MM-DD "
             f"({bad.size} such line{'s' if bad.size > 1 else ''}); fix or remove the line"
+        )
+    outside = np.flatnonzero(((dates < FIRST_DATE) | (dates > LAST_DATE)).to_numpy())
+    if outside.size:
+        i = outside[0]
+        raise PriceFileError(
+            f"{path}: line {located()[0][i]}: date {text.iloc[i]!r} is outside the dates pandas "
+            f"can hold ({FIRST_DATE:%Y-%m-%d} to {LAST_DATE:%Y-%m-%d}); fix or remove the line"
         )
     dup = dates.duplicated(keep="first").to_numpy()
     if dup.any() and not keep_first:

@@ -16,7 +16,14 @@ import pandas as pd
 
 from .calendar import get_calendar
 from .contracts import is_continuous_future, product, roll_days, thin_mask, thin_periods
-from .prices import load_prices, log_returns, read_snapshot, resolve_prices_dir, validate_ticker
+from .prices import (
+    load_prices,
+    log_returns,
+    no_volume_note,
+    read_snapshot,
+    resolve_prices_dir,
+    validate_ticker,
+)
 
 __all__ = ["DataCheck", "EXTREME_ABS", "EXTREME_K", "N_LARGEST", "check_data", "extreme_returns"]
 
@@ -59,6 +66,9 @@ class DataCheck:
         ``{"date", "column", "value"}`` for each price <= 0.
     zero_volume : list of Timestamp
         Rows whose volume is zero or missing.
+    has_volume : bool
+        Whether the prices have a ``Volume`` column; without one,
+        :attr:`volume_note` says what that means for thin trading.
     roll_days : pandas.DataFrame
         :func:`eventstudy.contracts.roll_days` with evidence.
     largest_returns : pandas.DataFrame
@@ -66,9 +76,10 @@ class DataCheck:
         ``date``, ``return``, ``label`` (``roll``, ``thin`` or ``-``).
     missing_closes, missing_close_runs : list
         Rows without a usable Close, and their runs ``(first, last, rows)``.
-    nonfinite_prices, truncated_rows : list of dict
-        ``provenance["nonfinite"]`` and ``["short_rows"]`` of
-        :func:`eventstudy.prices.read_snapshot`.
+    nonfinite_prices, truncated_rows, closed_day_rows : list of dict
+        ``provenance["nonfinite"]``, ``["short_rows"]`` and
+        ``["closed_days"]`` (rows on a day the exchange is closed, dropped by
+        the reader) of :func:`eventstudy.prices.read_snapshot`.
     extreme_returns, scale
         :func:`extreme_returns`.
     """
@@ -91,6 +102,8 @@ class DataCheck:
     missing_close_runs: list = field(default_factory=list)
     nonfinite_prices: list = field(default_factory=list)
     truncated_rows: list = field(default_factory=list)
+    closed_day_rows: list = field(default_factory=list)
+    has_volume: bool = True
     extreme_returns: pd.DataFrame = field(default_factory=pd.DataFrame)
     scale: float = float("nan")
 
@@ -98,7 +111,14 @@ class DataCheck:
     def problems(self) -> int:
         """Number of findings that need a look before a study uses these prices."""
         return sum(map(len, (self.missing_closes, self.nonfinite_prices, self.nonpositive_prices,
-                             self.truncated_rows, self.extreme_returns, self.duplicate_dates)))
+                             self.truncated_rows, self.extreme_returns, self.duplicate_dates,
+                             self.closed_day_rows)))
+
+    @property
+    def volume_note(self) -> str | None:
+        """Without a ``Volume`` column, what it means for thin trading
+        (:func:`eventstudy.prices.no_volume_note`: said for a continuous future only)."""
+        return None if self.has_volume else no_volume_note(self.ticker)
 
     def to_dict(self) -> dict:
         """JSON-ready dict (dates as ``YYYY-MM-DD``)."""
@@ -120,6 +140,8 @@ class DataCheck:
                 {"date": _iso(p["date"]), "column": p["column"], "value": _num(p["value"])}
                 for p in self.nonpositive_prices],
             "zero_volume": isos(self.zero_volume),
+            "has_volume": bool(self.has_volume),
+            "volume_note": self.volume_note,
             "roll_days": rolls,
             "thin_periods": [{"start": _iso(a), "end": _iso(b)} for a, b in self.thin_periods],
             "largest_returns": [{"date": _iso(r.date), "return": _num(r[1]), "label": r.label}
@@ -129,6 +151,7 @@ class DataCheck:
                                    for a, b, n in self.missing_close_runs],
             "nonfinite_prices": [dict(c) for c in self.nonfinite_prices],
             "truncated_rows": [dict(c) for c in self.truncated_rows],
+            "closed_day_rows": [dict(c) for c in self.closed_day_rows],
             "extreme_returns": [
                 {"date": _iso(r.date), "previous": _iso(r.previous), "return": _num(r[2]),
                  "scales": _num(r.scales), "label": r.label, "reason": r.reason}
@@ -158,7 +181,7 @@ class DataCheck:
             f"non-positive prices ({len(self.nonpositive_prices)}): "
             + listed(self.nonpositive_prices, lambda p: f"{_iso(p['date'])} {p['column']}="
                      f"{p['value']:g}"),
-            f"zero or missing volume ({len(self.zero_volume)}): {dates(self.zero_volume)}",
+            self._volume_line(dates),
             f"roll days ({len(self.roll_days)}): {dates(roll_dates)}",
             f"thin-trading periods ({len(self.thin_periods)}): "
             + (
@@ -178,6 +201,10 @@ class DataCheck:
             f"truncated rows ({len(self.truncated_rows)}): "
             + listed(self.truncated_rows,
                      lambda c: f"line {c['line']} ({c['date']}, {c['fields']} fields)"),
+            f"rows on closed days, dropped ({len(self.closed_day_rows)}): "
+            + listed(self.closed_day_rows,
+                     lambda c: f"line {c['line']} ({c['date']}, a {c['weekday']})",
+                     len(self.closed_day_rows)),
             f"extreme returns ({len(self.extreme_returns)}; |r - local median| > {EXTREME_K:g} "
             f"local robust scales off roll and thin days, or |r| > ln 2): "
             + ("none" if self.extreme_returns.empty else ""),
@@ -192,6 +219,13 @@ class DataCheck:
         for r in self.largest_returns.itertuples(index=False):
             lines.append(f"  {_iso(r.date)}  {r[1]:+.4f}  {r.label}")
         return "\n".join(lines)
+
+
+    def _volume_line(self, dates) -> str:
+        if self.has_volume:
+            return f"zero or missing volume ({len(self.zero_volume)}): {dates(self.zero_volume)}"
+        note = self.volume_note
+        return "zero or missing volume: no Volume column" + (f"; {note}" if note else "")
 
 
 def _fmt(x, spec: str = ".4f") -> str:
@@ -328,6 +362,7 @@ def _log_findings(ticker: str, check: DataCheck) -> None:
     for name, items in (("rows without a close", check.missing_closes),
                         ("non-finite prices", check.nonfinite_prices),
                         ("truncated rows", check.truncated_rows),
+                        ("rows on closed days (dropped)", check.closed_day_rows),
                         ("extreme returns", check.extreme_returns)):
         if len(items):
             logger.warning("%s: %s: %d (see the data check report)", ticker, name, len(items))
@@ -381,6 +416,8 @@ def check_data(ticker: str, prices_dir=None, start=None, end=None) -> DataCheck:
         missing_close_runs=_runs(no_close, idx),
         nonfinite_prices=list(provenance.get("nonfinite", [])),
         truncated_rows=list(provenance.get("short_rows", [])),
+        closed_day_rows=list(provenance.get("closed_days", [])),
+        has_volume=volume is not None,
         extreme_returns=extreme, scale=scale,
     )
     _log_findings(ticker, check)

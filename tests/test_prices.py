@@ -225,8 +225,8 @@ def test_snapshot_empty_cell_is_a_missing_price(tmp_path):
          ["2020-01-02", "2020-01-03", "2020-01-06"], [1.5, 2.0, 2.5]),
         ("\ufeffDate,Close\n2020-01-02,+1.25\n2020-01-03,2.",  # BOM, no final line end
          ["2020-01-02", "2020-01-03"], [1.25, 2.0]),
-        (" Date , Close \n2020-02-28,0\n2020-02-29,-3.5E-2\n",  # spaced header, leap day
-         ["2020-02-28", "2020-02-29"], [0.0, -0.035]),
+        (" Date , Close \n2024-02-28,0\n2024-02-29,-3.5E-2\n",  # spaced header, leap day
+         ["2024-02-28", "2024-02-29"], [0.0, -0.035]),
         ("Date,Close\r\n2020-01-02,1\r\n2020-01-03, 2 \r\n",  # CRLF, spaces around a number
          ["2020-01-02", "2020-01-03"], [1.0, 2.0]),
         ('Date,Close\n"2020-01-02","1.5"\n', ["2020-01-02"], [1.5]),  # quoted fields
