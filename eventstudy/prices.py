@@ -429,8 +429,8 @@ def _warn_cells(path: Path, issues: dict) -> str | None:
         )
     if not parts:
         return None
-    return _warn_file(
-        path, f"{path}: {'; '.join(parts)}. Fix the file (see `eventstudy data check {path.stem}`)", 4)
+    fix = f"Fix the file (see `eventstudy data check {path.stem}`)"
+    return _warn_file(path, f"{path}: {'; '.join(parts)}. {fix}", 4)
 
 
 def _warn_file(path: Path, message: str, stacklevel: int) -> str:
