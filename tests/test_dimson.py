@@ -36,11 +36,12 @@ def data():
     return returns, roll, events
 
 
-def _hand_design(returns, roll):
-    """The lagged columns by hand: the factor return of row t - ℓ, missing from roll rows."""
+def _hand_design(returns, roll=None):
+    """The lagged columns by hand: the factor return of row t - ℓ (missing from ``roll`` rows,
+    the factors' own rolls, when given)."""
     out = {}
     for f in ("F1", "F2"):
-        src = returns[f].where(~roll)
+        src = returns[f] if roll is None else returns[f].where(~roll)
         for g in LAGS:
             out[(f, g)] = src.shift(g) if g else returns[f]
     return pd.DataFrame(out)
@@ -54,6 +55,10 @@ def test_lagged_columns_are_shifted_returns_without_roll_days(data):
         for g, name in ((-1, f"{f}_lead1"), (0, f), (1, f"{f}_lag1")):
             pd.testing.assert_series_equal(frame[name], hand[(f, g)], check_names=False)
     assert lagged_factors(returns, ["F1"], (0,), roll) is returns
+    # each factor's own roll dates: F2 has none, so its shifted returns are all kept
+    own = lagged_factors(returns, ["F1", "F2"], LAGS, pd.DataFrame({"F1": roll}))
+    pd.testing.assert_series_equal(own["F1_lag1"], hand[("F1", 1)], check_names=False)
+    pd.testing.assert_series_equal(own["F2_lag1"], returns["F2"].shift(1), check_names=False)
 
 
 def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
@@ -63,7 +68,8 @@ def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
     res = es.fit(study, returns_panel(returns, roll=roll), events)
     a = res.arrays
     nm = res.normal_model().set_index("event_id")
-    hand = _hand_design(returns, roll)
+    # the panel's roll dates are the asset's: they never mask a factor's shifted return
+    hand = _hand_design(returns)
     Xh = hand.to_numpy()
     y = returns["Y"].to_numpy()
     # the sample rule: asset and every lagged factor present, not a roll day
@@ -108,6 +114,17 @@ def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
             np.testing.assert_allclose(a.car_se[r, k], np.sqrt(g @ V @ g) + empty, rtol=1e-9,
                                        atol=0, equal_nan=True)
     assert res.study.factor_lags == LAGS
+    # every day left out has its own reason: the asset's rolls are "contract roll" and
+    # the days next to them stay in the sample when their returns are present
+    est = res.estimation_days()
+    pos = returns.index.get_indexer(est["date"])
+    why = est["reason"].to_numpy()
+    np.testing.assert_array_equal(why == "contract roll", ~est["used"] & roll.to_numpy()[pos]
+                                  & np.isfinite(y[pos]) & np.isfinite(Xh[pos]).all(axis=1))
+    np.testing.assert_array_equal(why == "missing return",
+                                  ~(np.isfinite(y[pos]) & np.isfinite(Xh[pos]).all(axis=1)))
+    assert (est["used"] == usable[pos] & (why == "")).all()
+    assert set(why[~est["used"]]) <= {"contract roll", "missing return", "another event's window"}
     assert res.study.design_columns == tuple(names[1:])
     assert "Factor lags" in str(res.summary())
 
