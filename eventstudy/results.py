@@ -18,6 +18,7 @@ from scipy import special
 
 from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
 from .exceptions import InferenceError, OptionError
+from .panel import span_first
 
 if TYPE_CHECKING:
     from .summary import Summary
@@ -435,9 +436,10 @@ class EventStudyResults:
         rel = a.rel_win
         notes = np.full(len(frame), "", dtype=object)
         _, posc = self._positions(a.day0[u], rel)
-        spans = self._span[posc]
+        first = span_first(self._span)
+        period_end = _span_last(self._span)
         flagged = (frame["car"].isna() | (frame["n_days"] < frame["window_days"])
-                   | np.repeat((spans != 1).any(axis=1), W)
+                   | np.repeat((self._span[posc] != 1).any(axis=1), W)
                    | (frame["thin_days"] > 0) | (frame["overlaps"] != "")
                    | frame["sq_p"].isna() | frame["placebo_p"].isna() | frame["t"].isna())
         last = self._dates[-1] if len(self._dates) else None
@@ -464,7 +466,7 @@ class EventStudyResults:
             if misses.size:
                 parts.append(f"day{'s' if misses.size > 1 else ''} {_days_text(misses)} "
                              "without a return of the asset or a factor")
-            gaps, cut = _span_text(np.where(inside[i], spans[i], 1), rel, lo, hi)
+            gaps, cut = _span_text(first, period_end, int(a.day0[u[i]]), lo, hi)
             parts.extend(gaps)
             if cut:
                 parts.insert(0, f"no CAR: {cut}")
@@ -830,32 +832,38 @@ class EventStudyResults:
         return plot_caar(self, groups=groups, alpha=alpha)
 
 
-def _span_text(span, rel, lo, hi) -> tuple[list[str], str]:
-    """Sentences on the multi-day returns window [lo, hi] meets, and why it has no CAR.
+def _span_last(span) -> np.ndarray:
+    """Position of the last trade date of each row's return period (the row carrying it)."""
+    ends = np.flatnonzero(span > 0)
+    pos = np.arange(span.size)
+    if ends.size == 0:
+        return pos
+    nxt = np.searchsorted(ends, pos, side="left")
+    return np.where(nxt < ends.size, ends[np.minimum(nxt, ends.size - 1)], pos)
 
-    ``span``: the event's span counts (:func:`eventstudy.panel.span_days`)
-    on the days ``rel`` of its widest window. Returns (sentences, the reason
-    of a missing CAR or '').
+
+def _span_text(first, last, d0, lo, hi) -> tuple[list[str], str]:
+    """Sentences on the multi-day returns window [lo, hi] of day 0 ``d0`` meets, and why it
+    has no CAR ('' when it has one).
+
+    ``first``/``last``: the first and last position of each row's return period
+    (one position for a one-day return).
     """
+    T = first.size
+    p0, p1 = max(d0 + lo, 0), min(d0 + hi, T - 1)
     parts, cut = [], ""
-    for j in np.flatnonzero(span > 1):
-        end = int(rel[j])
-        begin = end - int(span[j]) + 1
-        if end < lo or begin > hi:
-            continue
-        k = end - begin
-        gap = (f"no price row on day{'s' if k > 1 else ''} {_days_text(np.arange(begin, end))}: "
-               f"day {end:+d}'s return spans days {begin:+d} to {end:+d} (trade-to-trade)")
-        if begin < lo or end > hi:
-            cut = (f"the window {'ends' if end > hi else 'begins'} inside a multi-day "
-                   f"return ({gap})")
+    pos = np.arange(p0, p1 + 1)
+    multi = pos[first[pos] != last[pos]]
+    for begin, end in sorted({(int(first[t]), int(last[t])) for t in multi}):
+        b, e = begin - d0, end - d0
+        gap = _days_text(np.arange(b, e))
+        text = (f"no price row on day{'s' if e - b > 1 else ''} {gap}: day {e:+d}'s return "
+                f"spans days {b:+d} to {e:+d} (trade-to-trade)")
+        if b < lo or e > hi:
+            cut = (f"the window {'ends' if e > hi else 'begins'} inside a multi-day return "
+                   f"({text})")
         else:
-            parts.append(f"{gap}; the CAR sums it with the normal returns of those days")
-    sel = (rel >= lo) & (rel <= hi)
-    if not cut and sel.any() and span[sel][-1] == 0:  # its end lies past the widest window
-        days = rel[sel][span[sel] == 0]
-        cut = (f"the window ends inside a multi-day return (no price row on "
-               f"day{'s' if days.size > 1 else ''} {_days_text(days)})")
+            parts.append(f"{text}; the CAR sums it with the normal returns of those days")
     return parts, cut
 
 
