@@ -3,6 +3,8 @@ statsmodels OLS with the lagged columns built by hand, and the study key's error
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -182,3 +184,56 @@ def test_factor_lags_are_sorted_and_the_default_is_the_plain_model():
     lagged = es.Study(asset="Y", factors=["F1", "F2"], factor_lags=[1, -1, 0])
     assert lagged.factor_lags == (-1, 0, 1)
     assert lagged.design_columns == ("F1_lead1", "F1", "F1_lag1", "F2_lead1", "F2", "F2_lag1")
+
+
+def test_lead_lag_design_on_a_rolling_futures_asset_matches_statsmodels(prices_dir):
+    """ZS=F rolls inside every estimation window: its rolls leave their own day out and
+    no other; DX=F's rolls leave out the days whose lead or lag reads them."""
+    from eventstudy.contracts import roll_mask, thin_mask
+    from eventstudy.prices import load_prices
+
+    ids = ["busan-meeting", "trump-xi-call"]
+    study = es.Study(asset="ZS=F", factors=["SPY", "DX=F"], factor_lags=[-1, 0, 1],
+                     event_ids=ids, events=Path(__file__).resolve().parents[1] / "data"
+                     / "events.csv", windows=((0, 0), (-1, 1)), placebo_draws=0,
+                     group_by="all", other_events="file", min_estimation_days=100)
+    res = es.analyse(study, prices_dir=prices_dir)
+    returns = res.data.returns
+    idx = returns.index
+    prices = load_prices(["ZS=F", "SPY", "DX=F"], prices_dir=prices_dir)
+    rows = prices["ZS=F"].index[(prices["ZS=F"].index >= idx[0]) & (prices["ZS=F"].index
+                                                                     <= idx[-1])]
+    own_roll = {t: roll_mask(t, rows).reindex(idx, fill_value=False).to_numpy(dtype=bool)
+                for t in ("ZS=F", "DX=F")}
+    thin = thin_mask("ZS=F", prices["ZS=F"]).reindex(idx, fill_value=False).to_numpy(bool)
+    cols, names = [], ["const"]
+    for f in ("SPY", "DX=F"):
+        src = returns[f].to_numpy(dtype=float)
+        if f == "DX=F":
+            src = np.where(own_roll[f], np.nan, src)
+        for g in (-1, 0, 1):
+            cols.append(pd.Series(src if g else returns[f].to_numpy(float)).shift(g).to_numpy())
+            names.append(f if g == 0 else f"{f}_{'lead' if g < 0 else 'lag'}{abs(g)}")
+    Xh = np.column_stack(cols)
+    y = returns["ZS=F"].to_numpy(dtype=float)
+    roll_day = own_roll["ZS=F"] | own_roll["DX=F"]
+    usable = np.isfinite(y) & np.isfinite(Xh).all(axis=1) & ~roll_day & ~thin
+    nm = res.normal_model().set_index("event_id")
+    est = res.estimation_days()
+    a = res.arrays
+    for r, eid in enumerate(res.arrays_ids):
+        day_rows = a.day0[r] + a.rel_est
+        taken = day_rows[a.est_used[r]]
+        # the sample: usable days of the window outside every catalogued event's window
+        other = (est.loc[est["event_id"] == eid, "reason"] == "another event's window")
+        np.testing.assert_array_equal(a.est_used[r], usable[day_rows] & ~other.to_numpy())
+        assert roll_day[day_rows].any() and own_roll["ZS=F"][day_rows].any()
+        fit = sm.OLS(y[taken], sm.add_constant(Xh[taken])).fit()
+        np.testing.assert_allclose(nm.loc[eid, names].to_numpy(dtype=float), fit.params,
+                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(nm.loc[eid, [f"{n}_se" for n in names]].to_numpy(float),
+                                   fit.bse, rtol=1e-9, atol=0)
+        why = est.loc[est["event_id"] == eid, "reason"].to_numpy()
+        # a roll of the asset is "contract roll", never "missing return"
+        asset_roll = own_roll["ZS=F"][day_rows] & np.isfinite(y[day_rows])
+        assert set(why[asset_roll]) <= {"contract roll", "another event's window"}
