@@ -466,7 +466,8 @@ class EventStudyResults:
             if misses.size:
                 parts.append(f"day{'s' if misses.size > 1 else ''} {_days_text(misses)} "
                              "without a return of the asset or a factor")
-            gaps, cut = _span_text(first, period_end, int(a.day0[u[i]]), lo, hi)
+            gaps, cut = _span_text(first, period_end, int(a.day0[u[i]]), lo, hi,
+                                   self.design.valid)
             parts.extend(gaps)
             if cut:
                 parts.insert(0, f"no CAR: {cut}")
@@ -842,12 +843,12 @@ def _span_last(span) -> np.ndarray:
     return np.where(nxt < ends.size, ends[np.minimum(nxt, ends.size - 1)], pos)
 
 
-def _span_text(first, last, d0, lo, hi) -> tuple[list[str], str]:
+def _span_text(first, last, d0, lo, hi, valid) -> tuple[list[str], str]:
     """Sentences on the multi-day returns window [lo, hi] of day 0 ``d0`` meets, and why it
     has no CAR ('' when it has one).
 
     ``first``/``last``: the first and last position of each row's return period
-    (one position for a one-day return).
+    (one position for a one-day return); ``valid``: the engine's usable days.
     """
     T = first.size
     p0, p1 = max(d0 + lo, 0), min(d0 + hi, T - 1)
@@ -862,8 +863,11 @@ def _span_text(first, last, d0, lo, hi) -> tuple[list[str], str]:
         if b < lo or e > hi:
             cut = (f"the window {'ends' if e > hi else 'begins'} inside a multi-day return "
                    f"({text})")
-        else:
+        elif valid[end]:
             parts.append(f"{text}; the CAR sums it with the normal returns of those days")
+        else:
+            parts.append(f"{text}, not usable (a contract roll or a missing return in the "
+                         "span): the CAR leaves those days out")
     return parts, cut
 
 
