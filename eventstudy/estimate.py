@@ -20,11 +20,11 @@ from scipy import linalg, optimize, special
 from .config import Study, error_prefix
 from .exceptions import EstimationError, StudyConfigError
 from .options import ModelName, check_option
-from .panel import engine_inputs, lagged_factors, locate_day0
+from .panel import engine_inputs, lagged_factors, locate_day0, span_first
 
 __all__ = ["ZERO_VARIANCE", "Design", "EventArrays", "check_design", "check_donor_prices",
            "estimate_arrays", "estimate_study", "exclude_degenerate", "model_k",
-           "simplex_lstsq", "study_design", "window_mask"]
+           "simplex_lstsq", "split_spans", "study_design", "window_mask"]
 
 #: Relative tolerance of the synthetic-control solver's optimality check
 #: (:func:`simplex_lstsq`): KKT multipliers above -SIMPLEX_TOL times the
@@ -39,7 +39,14 @@ logger = logging.getLogger(__name__)
 
 
 class Design(NamedTuple):
-    """Positional inputs of the engine for one study: returns, usable days, each event's day 0."""
+    """Positional inputs of the engine for one study: returns, usable days, each event's day 0.
+
+    ``span`` (T,) gives the trade dates each row's asset return covers
+    (:func:`eventstudy.panel.span_days`: 1, or 0 then k + 1 over a gap);
+    ``missing`` the days without the asset's or a design column's own return
+    and ``roll`` the days whose return, or a lead/lag factor return, spans a
+    contract switch (the reasons of :meth:`EventStudyResults.estimation_days`).
+    """
 
     y: np.ndarray
     X: np.ndarray
@@ -47,6 +54,9 @@ class Design(NamedTuple):
     est_ok: np.ndarray
     day0: np.ndarray
     reason: np.ndarray
+    span: np.ndarray
+    missing: np.ndarray
+    roll: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,7 +215,8 @@ def estimate_study(study: Study, panel, studied, others):
         design.y, design.X, design.valid, design.est_ok, design.day0[located],
         model=study.model, estimation=study.estimation, windows=study.windows,
         exclude_other_events=study.exclude_other_events,
-        min_estimation_days=study.min_estimation_days, exclude_positions=blocked))
+        min_estimation_days=study.min_estimation_days, exclude_positions=blocked,
+        span=design.span))
     return design, other_day0, arrays
 
 
@@ -221,15 +232,28 @@ def study_design(study: Study, panel, studied, others):
         (:func:`eventstudy.panel.locate_day0`); the located other events'
         day 0 and ids.
     """
-    returns = lagged_factors(panel.returns, study.regressors, study.factor_lags, panel.roll)
-    y, X, valid, est_ok, _ = engine_inputs(
+    factor_rolls = panel.factor_rolls()
+    returns = lagged_factors(panel.returns, study.regressors, study.factor_lags, factor_rolls)
+    span = panel.span_days()
+    joined = None if panel.trade_to_trade is None else panel.trade_to_trade.to_numpy()
+    y, X, valid, est_ok, missing = engine_inputs(
         returns, study.asset, study.design_columns, panel.roll.to_numpy(),
-        panel.thin.to_numpy(), exclude_thin_trading=study.exclude_thin_trading)
+        panel.thin.to_numpy(), exclude_thin_trading=study.exclude_thin_trading, span=span,
+        trade_to_trade=joined)
+    roll = panel.roll.to_numpy(dtype=bool)
+    if len(returns.columns) > len(panel.returns.columns):
+        # a lead/lag return read from a factor's roll day: masked as a roll, not as missing
+        unmasked = lagged_factors(panel.returns, study.regressors, study.factor_lags)
+        raw = ~np.isfinite(y) | ~np.isfinite(
+            unmasked[list(study.design_columns)].to_numpy(dtype=np.float64)).all(axis=1)
+        roll = roll | (missing & ~raw)
+        missing = missing & raw
     pos, reason = locate_day0(studied["trade_date"], returns.index)
     other_pos, _ = locate_day0(others["trade_date"], returns.index)
     keep = other_pos >= 0
     other_ids = others["id"].astype(str).to_numpy()[keep]
-    return Design(y, X, valid, est_ok, pos, reason), (other_pos[keep], other_ids)
+    return (Design(y, X, valid, est_ok, pos, reason, span, missing, roll),
+            (other_pos[keep], other_ids))
 
 
 def window_mask(T: int, day0, lo: int, hi: int) -> np.ndarray:
@@ -411,7 +435,7 @@ def _int_pair(name, value):
 
 def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
                     exclude_other_events, min_estimation_days, exclude_positions=None,
-                    event_groups=None) -> EventArrays:
+                    event_groups=None, span=None) -> EventArrays:
     """Fit the normal-return model of every event and compute AR, CAR and variances.
 
     Parameters
@@ -445,6 +469,10 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
         Labels that make other-event exclusion act within a label only
         (independent replications of a simulation in one call). Default: one
         label.
+    span : array_like of int, (T,), optional
+        Trade dates covered by each row's return
+        (:func:`eventstudy.panel.span_days`). A window that covers part of a
+        multi-day return has no CAR. Default: one day each.
 
     Returns
     -------
@@ -493,7 +521,12 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
     day is not ``valid`` or beyond the data. CAR over [a, b] sums the
     non-missing AR_τ (γ their indicator), Var(CAR) = γ'Vγ, t = CAR/√Var(CAR),
     p two-sided from Student's t with n - k degrees of freedom. A window with
-    no usable day has CAR missing (n_days = 0).
+    no usable day has CAR missing (n_days = 0). With ``span``, the days of a
+    multi-day return (a trade-to-trade return over dates without a price,
+    Maynes and Rumsey 1993; ``y`` is 0 on the dates before it) are summed
+    only by a window that covers all of them: the CAR is then the span's
+    return less the normal returns of its days, and γ covers those days. A
+    window that begins or ends inside such a span has CAR missing.
 
     Events are excluded (used=False, NaN results, the reason logged) when
     day 0 is outside 0..T-1, the estimation window leaves the data, n is
@@ -524,6 +557,11 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
     dof = np.where(ok, s.n - k, 0)
     s2 = np.maximum(fit.ssr, 0.0) / np.maximum(dof, 1)
     ret, normal, ar, ar_se, car, car_se, n_days, z_w = _window_results(s, fit, ok, s2, model, wins)
+    if span is not None:
+        cut = split_spans(span, day0, wins)
+        car = np.where(cut, np.nan, car)
+        car_se = np.where(cut, np.nan, car_se)
+        n_days = np.where(cut, 0, n_days)
     with np.errstate(divide="ignore", invalid="ignore"):
         tstat = car / car_se
     pvalue = 2.0 * special.stdtr(np.maximum(dof, 1)[:, None].astype(np.float64), -np.abs(tstat))
@@ -545,6 +583,31 @@ def estimate_arrays(y, X, valid, est_ok, day0, *, model, estimation, windows,
         _est_src=(*fit.est, s.g, s.first_safe(ok), ok.copy(), s.Le, s.drop),
         _inv_n=np.where(ok, 1.0 / s.nf(ok), np.nan), _z=z_w, _Sinv=fit.Sinv,
     )
+
+
+def split_spans(span, day0, windows) -> np.ndarray:
+    """(E, W) True where an event's window begins or ends inside a multi-day return.
+
+    ``span`` as :func:`eventstudy.panel.span_days`; a window [a, b] is whole
+    when day0 + a is the first date of its return period and day0 + b the
+    last (positions outside the data never split a span).
+    """
+    span = np.asarray(span, dtype=np.int64)
+    T = span.size
+    day0 = np.asarray(day0, dtype=np.int64)
+    windows = np.asarray(windows, dtype=np.int64).reshape(-1, 2)
+    out = np.zeros((day0.size, windows.shape[0]), dtype=bool)
+    if T == 0 or (span == 1).all():
+        return out
+    first = span_first(span)
+    for w, (a, b) in enumerate(windows):
+        lo, hi = day0 + a, day0 + b
+        lo_in = (lo >= 0) & (lo < T)
+        hi_in = (hi >= 0) & (hi < T)
+        starts_inside = lo_in & (first[np.clip(lo, 0, T - 1)] != np.clip(lo, 0, T - 1))
+        ends_inside = hi_in & (span[np.clip(hi, 0, T - 1)] == 0)
+        out[:, w] = starts_inside | ends_inside
+    return out
 
 
 def _check_arrays(y, X, valid, est_ok, day0, exclude_positions, event_groups):

@@ -26,9 +26,10 @@ from .exceptions import DataError, DataQualityWarning, InvalidTickerError, Study
 from .options import ReturnKind, check_option
 from .prices import load_prices
 
-__all__ = ["EngineInputs", "ReturnData", "check_panel", "common_span", "compute_returns",
-           "engine_inputs", "lagged_factors", "locate_day0", "on_calendar", "prepare_returns",
-           "returns_panel", "spread_returns", "study_returns"]
+__all__ = ["EngineInputs", "OnCalendar", "ReturnData", "check_panel", "common_span",
+           "compute_returns", "engine_inputs", "lagged_factors", "locate_day0", "on_calendar",
+           "prepare_returns", "returns_panel", "span_days", "span_first", "spread_returns",
+           "study_returns"]
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +270,14 @@ class ReturnData:
         closes).
     notes : list of str
         One line per kind of exclusion, for reports.
+    no_row : pandas.Series of bool, optional
+        True on the exchange's trade dates that have no price row of the asset
+        (:func:`on_calendar`); None when every trade date has a row.
+    trade_to_trade : pandas.Series of float, optional
+        On the first row after one or more trade dates without a price row,
+        the asset's return from the last close before them to that row's
+        close (Maynes and Rumsey 1993); NaN elsewhere. ``returns`` holds no
+        asset return on those rows (it is not a one-day return).
     """
 
     returns: pd.DataFrame
@@ -280,11 +289,59 @@ class ReturnData:
     kind: str
     provenance: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    no_row: pd.Series | None = None
+    trade_to_trade: pd.Series | None = None
 
     @property
     def valid(self) -> pd.Series:
         """True where every return of the row is present and the date is not a roll."""
         return (self.returns.notna().all(axis=1) & ~self.roll).rename("valid")
+
+    def span_days(self) -> np.ndarray:
+        """Trade dates the asset's return on each row covers (:func:`span_days`)."""
+        if self.no_row is None:
+            return np.ones(len(self.returns.index), dtype=np.int64)
+        return span_days(self.no_row.to_numpy(dtype=bool))
+
+    def factor_rolls(self) -> pd.DataFrame:
+        """Each factor's own contract-roll dates: bool, index the returns', a column per factor.
+
+        From the ``contract roll`` rows of :attr:`exclusions` (a factor that is
+        not a continuous future has none).
+        """
+        index = self.returns.index
+        rolls = self.exclusions[self.exclusions["reason"] == "contract roll"]
+        return pd.DataFrame({f: index.isin(rolls.loc[rolls["ticker"] == f, "date"])
+                             for f in self.factors}, index=index)
+
+
+def span_days(no_row) -> np.ndarray:
+    """Trade dates covered by the asset's return on each row.
+
+    Parameters
+    ----------
+    no_row : array_like of bool, (T,)
+        Trade dates without a price row of the asset.
+
+    Returns
+    -------
+    ndarray of int, (T,)
+        0 on a date without a row (its move is in a later row's return),
+        1 + k on the first row after k consecutive dates without a row (its
+        trade-to-trade return covers them and itself), 1 elsewhere.
+    """
+    no_row = np.asarray(no_row, dtype=bool)
+    T = no_row.size
+    span = np.where(no_row, 0, 1).astype(np.int64)
+    if not no_row.any():
+        return span
+    run = np.zeros(T, dtype=np.int64)  # the run of missing rows just before each row
+    starts = np.flatnonzero(no_row & ~np.concatenate([[False], no_row[:-1]]))
+    ends = np.flatnonzero(no_row & ~np.concatenate([no_row[1:], [False]]))
+    after = ends + 1
+    keep = after < T
+    run[after[keep]] = (ends - starts + 1)[keep]
+    return span + run
 
 
 def _add_part(parts: list, dates: pd.DatetimeIndex, ticker: str, reason: str) -> None:
@@ -415,52 +472,87 @@ def prepare_returns(prices, asset: str, factors: Iterable[str] = (), kind: Retur
                       kind=kind, provenance=provenance, notes=notes)
 
 
-def on_calendar(returns: pd.DataFrame, trade_dates, *, roll=None, thin=None):
-    """Returns re-indexed on the exchange's trade dates, rows without a price left missing.
+class OnCalendar(NamedTuple):
+    """Returns on the exchange's trade dates (:func:`on_calendar`)."""
+
+    returns: pd.DataFrame
+    roll: pd.Series
+    thin: pd.Series
+    added: pd.DatetimeIndex
+    trade_to_trade: pd.Series
+
+
+def on_calendar(returns: pd.DataFrame, trade_dates, *, roll=None, thin=None,
+                factor_returns=None) -> OnCalendar:
+    r"""Returns re-indexed on the exchange's trade dates, with trade-to-trade returns over gaps.
 
     Parameters
     ----------
     returns : DataFrame
-        Returns on the asset's rows (:func:`compute_returns`).
+        Returns on the asset's rows (:func:`compute_returns`), the asset's
+        column first.
     trade_dates : DatetimeIndex
         The exchange calendar's trade dates over (at least) the span of ``returns``.
     roll, thin : Series of bool, optional
         Masks on ``returns``' index; re-indexed with False on added dates.
+    factor_returns : DataFrame, optional
+        The other columns' own one-day returns over consecutive trade dates
+        of the calendar (their prices exist on the dates the asset lacks);
+        they replace those columns on the added dates and on the row after
+        each run of them. Without it those values are missing.
 
     Returns
     -------
-    (DataFrame, Series, Series, DatetimeIndex)
-        The returns on the union of the calendar's trade dates (between the
-        first and last row) and the rows present; the two masks; and the
-        trade dates that had no price row.
+    OnCalendar
+        ``returns`` on the union of the calendar's trade dates (between the
+        first and last row) and the rows present; the two masks; the trade
+        dates that had no price row (``added``); and ``trade_to_trade``.
 
     Notes
     -----
-    A trade date without a row gets a missing return, and so does the next
-    row present (its return spans the gap), so event time counts exchange
-    sessions and day 0 never moves to a neighbouring row.
+    Let :math:`t_b < g_1 < \dots < g_k < t_a` with no asset row on the
+    :math:`g_j`. The asset's return on :math:`t_a` in ``returns`` spans
+    :math:`(t_b, t_a]`: it is the trade-to-trade return of the k + 1
+    sessions (Maynes and Rumsey 1993), kept in ``trade_to_trade`` on
+    :math:`t_a`, while the asset's one-day returns on :math:`g_1, \dots,
+    g_k, t_a` are missing. Event time counts exchange sessions and day 0
+    never moves to a neighbouring row.
+
+    References
+    ----------
+    .. [1] Maynes, E. and Rumsey, J. (1993). Conducting event studies with
+       thinly traded stocks. *Journal of Banking and Finance* 17(1), 145-157.
     """
     idx = pd.DatetimeIndex(returns.index)
     if len(idx) == 0:
         empty = pd.Series(False, index=idx)
-        return returns, empty if roll is None else roll, empty if thin is None else thin, idx
+        return OnCalendar(returns, empty if roll is None else roll,
+                          empty if thin is None else thin, idx,
+                          pd.Series(np.nan, index=idx, name="trade_to_trade"))
     cal = pd.DatetimeIndex(trade_dates)
     cal = cal[(cal >= idx[0]) & (cal <= idx[-1])]
     added = cal.difference(idx)
+    full = idx if len(added) == 0 else idx.union(cal)
+    joined = pd.Series(np.nan, index=full, name="trade_to_trade")
     if len(added) == 0:
-        full = idx
         out = returns
     else:
-        full = idx.union(cal)
         out = returns.reindex(full)
-        # The first row after each gap holds a return across the gap.
         pos = full.get_indexer(added)
         after = np.unique(pos + 1)
         after = after[(after < len(full))]
         after = after[full[after].isin(idx)]
-        out.iloc[after] = np.nan
-        logger.info("%d trade dates without a price row: their returns (and the next row's) are "
-                    "missing: %s", len(added),
+        joined.iloc[after] = out.iloc[after, 0].to_numpy()
+        out.iloc[after, 0] = np.nan
+        rows = np.union1d(pos, after)
+        others = list(out.columns[1:])
+        if factor_returns is not None and others:
+            own = factor_returns.reindex(columns=others).reindex(full[rows])
+            out.iloc[rows, 1:] = own.to_numpy(dtype=np.float64)
+        else:
+            out.iloc[after, 1:] = np.nan
+        logger.info("%d trade dates without a price row: the asset's return on the next row "
+                    "spans them (trade-to-trade): %s", len(added),
                     ", ".join(f"{d:%Y-%m-%d}" for d in added[:10]) + (" ..." if len(added) > 10
                                                                        else ""))
     out.index.name = returns.index.name
@@ -470,7 +562,7 @@ def on_calendar(returns: pd.DataFrame, trade_dates, *, roll=None, thin=None):
             return pd.Series(False, index=full, name=name)
         return m.reindex(full, fill_value=False).astype(bool)
 
-    return out, mask(roll, "roll"), mask(thin, "thin"), added
+    return OnCalendar(out, mask(roll, "roll"), mask(thin, "thin"), added, joined)
 
 
 def locate_day0(trade_dates, index):
@@ -529,15 +621,39 @@ class EngineInputs(NamedTuple):
 
 
 def engine_inputs(returns: pd.DataFrame, asset: str, factors, roll, thin, *,
-                  exclude_thin_trading: bool = True) -> EngineInputs:
+                  exclude_thin_trading: bool = True, span=None, trade_to_trade=None
+                  ) -> EngineInputs:
     """The engine's arrays from labelled returns and masks.
+
+    Parameters
+    ----------
+    returns : DataFrame
+        The asset's column and the design's columns.
+    asset : str
+    factors : sequence of str
+        The design's columns.
+    roll, thin : array_like of bool, (T,)
+    exclude_thin_trading : bool, default True
+    span, trade_to_trade : array_like, (T,), optional
+        :meth:`ReturnData.span_days` and :attr:`ReturnData.trade_to_trade`.
+        Default: every row's return covers one trade date.
 
     Returns
     -------
     EngineInputs
         ``y`` (T,), ``X`` (T, m), ``valid`` (asset and factors present, not a
-        roll), ``est_ok`` (``valid`` and, with ``exclude_thin_trading``, not
-        thin) and ``missing`` (asset or a factor return absent).
+        roll), ``est_ok`` (``valid``, a one-day return and, with
+        ``exclude_thin_trading``, not thin) and ``missing`` (asset or a
+        factor return absent).
+
+    Notes
+    -----
+    A multi-day return (``span`` = k + 1 on its row, 0 on the k dates before
+    it) enters as k zeros followed by the trade-to-trade return, so that a
+    sum over days that covers the whole span is the span's return; its days
+    are ``valid`` together (all present, none a roll) or not at all, and
+    never in an estimation sample. The engine (``span``) gives no CAR to a
+    window that covers part of a span.
     """
     T = len(returns.index)
     factors = list(factors)
@@ -545,10 +661,45 @@ def engine_inputs(returns: pd.DataFrame, asset: str, factors, roll, thin, *,
     X = returns[factors].to_numpy(dtype=np.float64).reshape(T, len(factors))
     roll = np.asarray(roll, dtype=bool)
     thin = np.asarray(thin, dtype=bool)
+    one_day = np.ones(T, dtype=bool)
+    if span is not None:
+        span = np.asarray(span, dtype=np.int64)
+        one_day = span == 1
+        y = np.where(span == 0, 0.0, y)
+        y = np.where(span > 1, np.asarray(trade_to_trade, dtype=np.float64), y)
     present = np.isfinite(y) & np.isfinite(X).all(axis=1)
     valid = present & ~roll
-    est_ok = valid & ~thin if exclude_thin_trading else valid.copy()
+    if span is not None and not one_day.all():
+        valid = _whole_spans(valid, span)
+    est_ok = valid & one_day
+    if exclude_thin_trading:
+        est_ok &= ~thin
     return EngineInputs(y, X, valid, est_ok, ~present)
+
+
+def span_first(span) -> np.ndarray:
+    """Position of the first trade date covered by each row's return period.
+
+    ``span`` as :func:`span_days`; a date whose move is in a later row's
+    return (0) belongs to that row's period.
+    """
+    span = np.asarray(span, dtype=np.int64)
+    T = span.size
+    pos = np.arange(T)
+    ends = np.flatnonzero(span > 0)
+    if ends.size == 0:
+        return pos
+    nxt = np.searchsorted(ends, pos, side="left")
+    inside = nxt < ends.size
+    end = ends[np.minimum(nxt, ends.size - 1)]
+    return np.where(inside, end - span[end] + 1, pos)
+
+
+def _whole_spans(ok, span) -> np.ndarray:
+    """``ok`` with each multi-day period true only where all its days are."""
+    first = span_first(span)
+    bad = np.bincount(first, weights=(~ok).astype(np.float64), minlength=ok.size) > 0
+    return ok & ~bad[first]
 
 
 def returns_panel(returns: pd.DataFrame, *, roll=None, thin=None, kind: ReturnKind = "log"
@@ -678,15 +829,34 @@ def study_returns(study: Study, prices_dir=None):
         data = spread_returns(data, prices, study.asset)
     calendar = get_calendar(legs[0])
     if len(data.returns.index):
-        trade_dates = calendar.trade_dates(data.returns.index[0], data.returns.index[-1])
-        returns, roll, thin, added = on_calendar(data.returns, trade_dates, roll=data.roll,
-                                                 thin=data.thin)
-        notes = list(data.notes)
-        if len(added):
-            notes.append(f"{len(added)} trade dates without a price row (missing returns): "
-                         + ", ".join(f"{d:%Y-%m-%d}" for d in added))
-        data = dataclasses.replace(data, returns=returns, roll=roll, thin=thin, notes=notes)
+        data = _on_exchange_calendar(data, prices, calendar)
     return data, calendar
+
+
+def _on_exchange_calendar(data: ReturnData, prices, calendar) -> ReturnData:
+    """``data`` on the calendar's trade dates (:func:`on_calendar`), the factors' own
+    one-day returns on the dates the asset lacks."""
+    index = data.returns.index
+    trade_dates = calendar.trade_dates(index[0], index[-1])
+    full = index.union(trade_dates[(trade_dates >= index[0]) & (trade_dates <= index[-1])])
+    factors = list(data.factors)
+    own = None
+    if len(full) > len(index) and factors:
+        closes = pd.DataFrame({f: _close_series(f, prices[f]).reindex(full) for f in factors},
+                              index=full)
+        own = _returns_from_table(closes, data.kind)
+    cal = on_calendar(data.returns, trade_dates, roll=data.roll, thin=data.thin,
+                      factor_returns=own)
+    notes = list(data.notes)
+    no_row = pd.Series(cal.returns.index.isin(cal.added), index=cal.returns.index,
+                       name="no_row")
+    if len(cal.added):
+        notes.append(f"{len(cal.added)} trade dates without a price row (the next row's "
+                     "return spans them, trade-to-trade): "
+                     + ", ".join(f"{d:%Y-%m-%d}" for d in cal.added))
+    return dataclasses.replace(data, returns=cal.returns, roll=cal.roll, thin=cal.thin,
+                               notes=notes, no_row=no_row if no_row.any() else None,
+                               trade_to_trade=cal.trade_to_trade if no_row.any() else None)
 
 
 def spread_returns(data: ReturnData, prices, asset: str) -> ReturnData:
@@ -737,21 +907,28 @@ def lagged_factors(returns: pd.DataFrame, factors, lags, roll=None) -> pd.DataFr
         ℓ > 0 a lag (column ``<factor>_lag<ℓ>`` holds the return of row t - ℓ
         at row t), ℓ < 0 a lead (``<factor>_lead<-ℓ>``, row t + |ℓ|); 0 is the
         factor itself (:func:`eventstudy.config.lag_name`).
-    roll : Series of bool, optional
-        Contract-roll dates.
+    roll : DataFrame or Series of bool, optional
+        The factors' own contract-roll dates: a column per factor
+        (:meth:`ReturnData.factor_rolls`; a factor without a column has
+        none), or one Series for every factor.
 
     Returns
     -------
     DataFrame
         A copy with the new columns (the same frame when ``lags`` is ``(0,)``);
-        a shifted value is missing where its source row is missing or a roll.
+        a shifted value is missing where the factor's own return on its
+        source row is missing or spans the factor's contract switch. The
+        asset's roll dates do not touch the factors' returns.
     """
     lags = [int(g) for g in lags if int(g) != 0]
     if not lags:
         return returns
     src = returns[list(factors)]
     if roll is not None:
-        off = ~roll.reindex(returns.index, fill_value=False).to_numpy(dtype=bool)
-        src = src.where(np.repeat(off[:, None], src.shape[1], axis=1))
+        if isinstance(roll, pd.Series):
+            roll = pd.DataFrame({f: roll for f in factors})
+        off = ~roll.reindex(index=returns.index, columns=list(factors),
+                            fill_value=False).fillna(False).to_numpy(dtype=bool)
+        src = src.where(off)
     new = {lag_name(f, g): src[f].shift(g) for f in factors for g in lags}
     return returns.assign(**new)

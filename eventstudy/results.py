@@ -18,6 +18,7 @@ from scipy import special
 
 from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS, lead_order
 from .exceptions import InferenceError, OptionError
+from .panel import span_first
 
 if TYPE_CHECKING:
     from .summary import Summary
@@ -98,11 +99,12 @@ class EventStudyResults:
         self.size_check = size_check
         self._cache = {}
         self._dates = pd.DatetimeIndex(data.returns.index)
-        self._roll = data.roll.to_numpy(dtype=bool)
+        self._roll = np.asarray(design.roll, dtype=bool)
         self._thin = data.thin.to_numpy(dtype=bool)
         self._y = np.asarray(design.y)
         self._X = np.asarray(design.X)
-        self._missing = ~(np.isfinite(self._y) & np.isfinite(self._X).all(axis=1))
+        self._missing = np.asarray(design.missing, dtype=bool)
+        self._span = np.asarray(design.span, dtype=np.int64)
         ev = events.reset_index(drop=True)
         self._located = ev
         self._ids = ev["id"].astype(str).to_numpy()
@@ -278,22 +280,50 @@ class EventStudyResults:
     @property
     def ar(self) -> pd.DataFrame:
         """AR per event and day: ``event_id, day, date, ret, normal, ar, ar_se, roll, thin,
-        missing``."""
+        missing, span``.
+
+        ``span`` is the number of trade dates the day's return covers: 1, or
+        k + 1 on the first day after k dates without a price row, whose
+        ``ret`` and ``ar`` are then the trade-to-trade return over those
+        days and its AR less the normal returns of them all (a multi-day AR);
+        the k dates themselves have ``span`` 0, ``missing`` true and no
+        ``ret``, ``ar`` or ``ar_se`` (their move is in the later day's).
+        """
         if "ar" not in self._cache:
             a = self.arrays
             u = np.flatnonzero(a.used)
             Lw = a.rel_win.size
             inside, posc = self._positions(a.day0[u], a.rel_win)
             date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
+            span = np.where(inside, self._span[posc], 1)
+            gap = span == 0
+            ret, ar = self._span_sums(a, u, posc, inside)
             self._cache["ar"] = pd.DataFrame({
                 "event_id": np.repeat(self._ids[u], Lw), "day": np.tile(a.rel_win, u.size),
-                "date": pd.DatetimeIndex(date.ravel()), "ret": a.ret[u].ravel(),
-                "normal": a.normal[u].ravel(), "ar": a.ar[u].ravel(), "ar_se": a.ar_se[u].ravel(),
+                "date": pd.DatetimeIndex(date.ravel()),
+                "ret": np.where(gap, np.nan, ret).ravel(),
+                "normal": a.normal[u].ravel(), "ar": np.where(gap, np.nan, ar).ravel(),
+                "ar_se": np.where(gap | (span > 1), np.nan, a.ar_se[u]).ravel(),
                 "roll": (self._roll[posc] & inside).ravel(),
                 "thin": (self._thin[posc] & inside).ravel(),
-                "missing": ((self._missing[posc] | ~inside) & ~self._roll[posc]).ravel(),
+                "missing": (((self._missing[posc] | ~inside) & ~self._roll[posc]) | gap).ravel(),
+                "span": span.ravel(),
             })
         return self._cache["ar"].copy()
+
+    def _span_sums(self, a, u, posc, inside):
+        """The used events' window returns and ARs, a multi-day AR summed onto its last day."""
+        ret = a.ret[u]
+        ar = a.ar[u]
+        span = np.where(inside, self._span[posc], 1)
+        if (span == 1).all():
+            return ret, ar
+        ar = ar.copy()
+        for i, j in zip(*np.nonzero(span > 1), strict=True):
+            k = int(span[i, j]) - 1
+            lo = max(j - k, 0)
+            ar[i, j] = ar[i, lo:j + 1].sum() if lo == j - k else np.nan
+        return ret, ar
 
     def _positions(self, day0, rel):
         """(inside the data, clipped position) of each event day, (E, L)."""
@@ -403,7 +433,11 @@ class EventStudyResults:
         W = a.windows.shape[0]
         rel = a.rel_win
         notes = np.full(len(frame), "", dtype=object)
+        _, posc = self._positions(a.day0[u], rel)
+        first = span_first(self._span)
+        period_end = _span_last(self._span)
         flagged = (frame["car"].isna() | (frame["n_days"] < frame["window_days"])
+                   | np.repeat((self._span[posc] != 1).any(axis=1), W)
                    | (frame["thin_days"] > 0) | (frame["overlaps"] != "")
                    | frame["sq_p"].isna() | frame["placebo_p"].isna() | frame["t"].isna())
         last = self._dates[-1] if len(self._dates) else None
@@ -430,7 +464,12 @@ class EventStudyResults:
             if misses.size:
                 parts.append(f"day{'s' if misses.size > 1 else ''} {_days_text(misses)} "
                              "without a return of the asset or a factor")
-            if np.isnan(frame["car"].iat[r]):
+            gaps, cut = _span_text(first, period_end, int(a.day0[u[i]]), lo, hi,
+                                   self.design.valid)
+            parts.extend(gaps)
+            if cut:
+                parts.insert(0, f"no CAR: {cut}")
+            elif np.isnan(frame["car"].iat[r]):
                 parts.insert(0, "no CAR: no usable day in the window")
             elif outs.size == 0 and (rolls.size or misses.size):
                 parts[-1] += f"; the CAR sums {frame['n_days'].iat[r]} of " \
@@ -651,19 +690,21 @@ class EventStudyResults:
         """Every day of each located event's estimation window, kept or not, and why.
 
         ``event_id, day, date, used, reason``: ``reason`` is ``''`` for a day in
-        the sample, else the first of ``outside the data``, ``missing return``,
-        ``contract roll``, ``thin trading``, ``another event's window``, ``event
-        excluded``.
+        the sample, else the first of ``outside the data``, ``multi-day return
+        (trade-to-trade)`` (a date without a price row and the first row after
+        it), ``missing return``, ``contract roll`` (the asset's or a factor's
+        return, or a lead/lag factor return, spans a switch), ``thin
+        trading``, ``another event's window``, ``event excluded``.
         """
         a = self.arrays
         inside, posc = self._positions(a.day0, a.rel_est)
         used = a.est_used & a.used[:, None] & inside
         thin_rule = bool(self.study.exclude_thin_trading)
         reason = np.select(
-            [used, ~inside, self._missing[posc], self._roll[posc],
+            [used, ~inside, self._span[posc] != 1, self._missing[posc], self._roll[posc],
              self._thin[posc] & thin_rule, a.used[:, None]],
-            ["", "outside the data", "missing return", "contract roll", "thin trading",
-             "another event's window"],
+            ["", "outside the data", "multi-day return (trade-to-trade)", "missing return",
+             "contract roll", "thin trading", "another event's window"],
             default="event excluded",
         )
         date = np.where(inside, self._dates.to_numpy()[posc], np.datetime64("NaT"))
@@ -788,6 +829,44 @@ class EventStudyResults:
         from .plots import plot_caar
 
         return plot_caar(self, groups=groups, alpha=alpha)
+
+
+def _span_last(span) -> np.ndarray:
+    """Position of the last trade date of each row's return period (the row carrying it)."""
+    ends = np.flatnonzero(span > 0)
+    pos = np.arange(span.size)
+    if ends.size == 0:
+        return pos
+    nxt = np.searchsorted(ends, pos, side="left")
+    return np.where(nxt < ends.size, ends[np.minimum(nxt, ends.size - 1)], pos)
+
+
+def _span_text(first, last, d0, lo, hi, valid) -> tuple[list[str], str]:
+    """Sentences on the multi-day returns window [lo, hi] of day 0 ``d0`` meets, and why it
+    has no CAR ('' when it has one).
+
+    ``first``/``last``: the first and last position of each row's return period
+    (one position for a one-day return); ``valid``: the engine's usable days.
+    """
+    T = first.size
+    p0, p1 = max(d0 + lo, 0), min(d0 + hi, T - 1)
+    parts, cut = [], ""
+    pos = np.arange(p0, p1 + 1)
+    multi = pos[first[pos] != last[pos]]
+    for begin, end in sorted({(int(first[t]), int(last[t])) for t in multi}):
+        b, e = begin - d0, end - d0
+        gap = _days_text(np.arange(b, e))
+        text = (f"no price row on day{'s' if e - b > 1 else ''} {gap}: day {e:+d}'s return "
+                f"spans days {b:+d} to {e:+d} (trade-to-trade)")
+        if b < lo or e > hi:
+            cut = (f"the window {'ends' if e > hi else 'begins'} inside a multi-day return "
+                   f"({text})")
+        elif valid[end]:
+            parts.append(f"{text}; the CAR sums it with the normal returns of those days")
+        else:
+            parts.append(f"{text}, not usable (a contract roll or a missing return in the "
+                         "span): the CAR leaves those days out")
+    return parts, cut
 
 
 def _event_rows(ev, status, reason, n_estimation, offset) -> pd.DataFrame:

@@ -3,6 +3,8 @@ statsmodels OLS with the lagged columns built by hand, and the study key's error
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,11 +38,12 @@ def data():
     return returns, roll, events
 
 
-def _hand_design(returns, roll):
-    """The lagged columns by hand: the factor return of row t - ℓ, missing from roll rows."""
+def _hand_design(returns, roll=None):
+    """The lagged columns by hand: the factor return of row t - ℓ (missing from ``roll`` rows,
+    the factors' own rolls, when given)."""
     out = {}
     for f in ("F1", "F2"):
-        src = returns[f].where(~roll)
+        src = returns[f] if roll is None else returns[f].where(~roll)
         for g in LAGS:
             out[(f, g)] = src.shift(g) if g else returns[f]
     return pd.DataFrame(out)
@@ -54,6 +57,10 @@ def test_lagged_columns_are_shifted_returns_without_roll_days(data):
         for g, name in ((-1, f"{f}_lead1"), (0, f), (1, f"{f}_lag1")):
             pd.testing.assert_series_equal(frame[name], hand[(f, g)], check_names=False)
     assert lagged_factors(returns, ["F1"], (0,), roll) is returns
+    # each factor's own roll dates: F2 has none, so its shifted returns are all kept
+    own = lagged_factors(returns, ["F1", "F2"], LAGS, pd.DataFrame({"F1": roll}))
+    pd.testing.assert_series_equal(own["F1_lag1"], hand[("F1", 1)], check_names=False)
+    pd.testing.assert_series_equal(own["F2_lag1"], returns["F2"].shift(1), check_names=False)
 
 
 def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
@@ -63,7 +70,8 @@ def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
     res = es.fit(study, returns_panel(returns, roll=roll), events)
     a = res.arrays
     nm = res.normal_model().set_index("event_id")
-    hand = _hand_design(returns, roll)
+    # the panel's roll dates are the asset's: they never mask a factor's shifted return
+    hand = _hand_design(returns)
     Xh = hand.to_numpy()
     y = returns["Y"].to_numpy()
     # the sample rule: asset and every lagged factor present, not a roll day
@@ -108,6 +116,17 @@ def test_betas_summed_betas_and_ar_variances_match_statsmodels(data):
             np.testing.assert_allclose(a.car_se[r, k], np.sqrt(g @ V @ g) + empty, rtol=1e-9,
                                        atol=0, equal_nan=True)
     assert res.study.factor_lags == LAGS
+    # every day left out has its own reason: the asset's rolls are "contract roll" and
+    # the days next to them stay in the sample when their returns are present
+    est = res.estimation_days()
+    pos = returns.index.get_indexer(est["date"])
+    why = est["reason"].to_numpy()
+    np.testing.assert_array_equal(why == "contract roll", ~est["used"] & roll.to_numpy()[pos]
+                                  & np.isfinite(y[pos]) & np.isfinite(Xh[pos]).all(axis=1))
+    np.testing.assert_array_equal(why == "missing return",
+                                  ~(np.isfinite(y[pos]) & np.isfinite(Xh[pos]).all(axis=1)))
+    assert (est["used"] == usable[pos] & (why == "")).all()
+    assert set(why[~est["used"]]) <= {"contract roll", "missing return", "another event's window"}
     assert res.study.design_columns == tuple(names[1:])
     assert "Factor lags" in str(res.summary())
 
@@ -165,3 +184,56 @@ def test_factor_lags_are_sorted_and_the_default_is_the_plain_model():
     lagged = es.Study(asset="Y", factors=["F1", "F2"], factor_lags=[1, -1, 0])
     assert lagged.factor_lags == (-1, 0, 1)
     assert lagged.design_columns == ("F1_lead1", "F1", "F1_lag1", "F2_lead1", "F2", "F2_lag1")
+
+
+def test_lead_lag_design_on_a_rolling_futures_asset_matches_statsmodels(prices_dir):
+    """ZS=F rolls inside every estimation window: its rolls leave their own day out and
+    no other; DX=F's rolls leave out the days whose lead or lag reads them."""
+    from eventstudy.contracts import roll_mask, thin_mask
+    from eventstudy.prices import load_prices
+
+    ids = ["busan-meeting", "trump-xi-call"]
+    study = es.Study(asset="ZS=F", factors=["SPY", "DX=F"], factor_lags=[-1, 0, 1],
+                     event_ids=ids, events=Path(__file__).resolve().parents[1] / "data"
+                     / "events.csv", windows=((0, 0), (-1, 1)), placebo_draws=0,
+                     group_by="all", other_events="file", min_estimation_days=100)
+    res = es.analyse(study, prices_dir=prices_dir)
+    returns = res.data.returns
+    idx = returns.index
+    prices = load_prices(["ZS=F", "SPY", "DX=F"], prices_dir=prices_dir)
+    rows = prices["ZS=F"].index[(prices["ZS=F"].index >= idx[0]) & (prices["ZS=F"].index
+                                                                     <= idx[-1])]
+    own_roll = {t: roll_mask(t, rows).reindex(idx, fill_value=False).to_numpy(dtype=bool)
+                for t in ("ZS=F", "DX=F")}
+    thin = thin_mask("ZS=F", prices["ZS=F"]).reindex(idx, fill_value=False).to_numpy(bool)
+    cols, names = [], ["const"]
+    for f in ("SPY", "DX=F"):
+        src = returns[f].to_numpy(dtype=float)
+        if f == "DX=F":
+            src = np.where(own_roll[f], np.nan, src)
+        for g in (-1, 0, 1):
+            cols.append(pd.Series(src if g else returns[f].to_numpy(float)).shift(g).to_numpy())
+            names.append(f if g == 0 else f"{f}_{'lead' if g < 0 else 'lag'}{abs(g)}")
+    Xh = np.column_stack(cols)
+    y = returns["ZS=F"].to_numpy(dtype=float)
+    roll_day = own_roll["ZS=F"] | own_roll["DX=F"]
+    usable = np.isfinite(y) & np.isfinite(Xh).all(axis=1) & ~roll_day & ~thin
+    nm = res.normal_model().set_index("event_id")
+    est = res.estimation_days()
+    a = res.arrays
+    for r, eid in enumerate(res.arrays_ids):
+        day_rows = a.day0[r] + a.rel_est
+        taken = day_rows[a.est_used[r]]
+        # the sample: usable days of the window outside every catalogued event's window
+        other = (est.loc[est["event_id"] == eid, "reason"] == "another event's window")
+        np.testing.assert_array_equal(a.est_used[r], usable[day_rows] & ~other.to_numpy())
+        assert roll_day[day_rows].any() and own_roll["ZS=F"][day_rows].any()
+        fit = sm.OLS(y[taken], sm.add_constant(Xh[taken])).fit()
+        np.testing.assert_allclose(nm.loc[eid, names].to_numpy(dtype=float), fit.params,
+                                   rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(nm.loc[eid, [f"{n}_se" for n in names]].to_numpy(float),
+                                   fit.bse, rtol=1e-9, atol=0)
+        why = est.loc[est["event_id"] == eid, "reason"].to_numpy()
+        # a roll of the asset is "contract roll", never "missing return"
+        asset_roll = own_roll["ZS=F"][day_rows] & np.isfinite(y[day_rows])
+        assert set(why[asset_roll]) <= {"contract roll", "another event's window"}

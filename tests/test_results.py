@@ -42,14 +42,21 @@ def test_on_calendar_keeps_day0_when_rows_are_missing(market):
     event = calendar[400]
     gap = calendar[390:395]                       # a week of rows lost before the event
     holed = market.drop(index=gap)
-    back, roll, thin, added = on_calendar(holed, calendar)
+    back, roll, thin, added, joined = on_calendar(holed, calendar)
     assert list(added) == list(gap)
     assert back.index.equals(calendar)
     assert back.loc[gap].isna().all().all()
-    # the first row after the gap held a return across the gap: missing too
-    assert back.loc[calendar[395]].isna().all()
-    pd.testing.assert_frame_equal(back.drop(index=[*gap, calendar[395]]),
-                                  market.drop(index=[*gap, calendar[395]]))
+    # the first row after the gap holds the return across the gap (trade-to-trade): not a
+    # one-day return of the asset, and the factors' own returns are not given here
+    after = calendar[395]
+    assert back.loc[after].isna().all()
+    assert joined.loc[after] == holed.loc[after, "A"]
+    assert joined.drop(index=after).isna().all()
+    pd.testing.assert_frame_equal(back.drop(index=[*gap, after]),
+                                  market.drop(index=[*gap, after]))
+    # with the factors' own one-day returns they fill the gap and the row after it
+    filled = on_calendar(holed, calendar, factor_returns=market[["F"]]).returns
+    pd.testing.assert_series_equal(filled["F"], market["F"])
     assert not roll.any() and not thin.any()
     pos, reason = locate_day0([event], back.index)
     assert pos[0] == 400 and reason[0] == ""

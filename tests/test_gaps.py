@@ -1,0 +1,137 @@
+"""Trade-to-trade returns over dates without a price row (Maynes and Rumsey 1993).
+
+Rows are deleted from a copy of the real ZS=F snapshot; every window that covers
+the whole gap must give the CAR and its standard error of the complete file (log
+returns: the trade-to-trade return is the sum of the one-day returns it spans, and
+the factors keep their own one-day returns), and a window that ends inside the gap
+has no CAR and a note naming the days.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import eventstudy as es
+from eventstudy.panel import span_days, span_first
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "data" / "events.csv"
+WINDOWS = ((0, 0), (0, 1), (-1, 1), (-1, 5))
+IDS = ["geneva-joint-statement", "call-2025-09-19", "trump-xi-call"]
+
+
+def _study(**kw):
+    return es.Study(asset="ZS=F", factors=["SPY", "UUP"], event_ids=IDS, events=EVENTS,
+                    windows=WINDOWS, exclude_other_events=True, other_events="file",
+                    placebo_draws=0, group_by="all", min_estimation_days=100, **kw)
+
+
+@pytest.fixture(scope="module")
+def complete(prices_dir):
+    return es.analyse(_study(), prices_dir=prices_dir)
+
+
+def _trade_date(res, event_id, day):
+    """The trade date ``day`` sessions from the event's day 0 in the results' panel."""
+    ar = res.ar
+    day0 = ar.loc[(ar["event_id"] == event_id) & (ar["day"] == 0), "date"].iloc[0]
+    index = res.data.returns.index
+    return index[index.get_loc(day0) + day]
+
+
+def _damaged(tmp_path, prices_dir, dates) -> Path:
+    """A copy of the snapshot's three files with ZS=F's rows on ``dates`` deleted."""
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    for ticker in ("ZS=F", "SPY", "UUP"):
+        shutil.copy(Path(prices_dir) / f"{ticker}.csv", folder / f"{ticker}.csv")
+    lines = (folder / "ZS=F.csv").read_text().splitlines(keepends=True)
+    drop = {f"{pd.Timestamp(d):%Y-%m-%d}" for d in dates}
+    kept = [line for line in lines if line.split(",", 1)[0] not in drop]
+    assert len(lines) - len(kept) == len(drop)
+    (folder / "ZS=F.csv").write_text("".join(kept))
+    return folder
+
+
+def _row(res, event_id, window):
+    t = res.tidy()
+    return t[(t["event_id"] == event_id) & (t["start"] == window[0])
+             & (t["end"] == window[1])].iloc[0]
+
+
+# (event, days deleted, windows that cover the gap, windows that end inside it)
+CASES = {
+    "day 0": ("geneva-joint-statement", [0], [(0, 1), (-1, 1), (-1, 5)], [(0, 0)]),
+    "two days in a window": ("trump-xi-call", [2, 3], [(-1, 5)], []),
+    "across the window's end": ("call-2025-09-19", [5, 6], [], [(-1, 5)]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_windows_over_a_gap_equal_the_complete_data(case, complete, prices_dir, tmp_path):
+    event, days, covering, cut = CASES[case]
+    dates = [_trade_date(complete, event, d) for d in days]
+    res = es.analyse(_study(), prices_dir=_damaged(tmp_path, prices_dir, dates))
+    # day 0 stays on the trade date, with or without its row
+    assert _trade_date(res, event, 0) == _trade_date(complete, event, 0)
+    nm, nm0 = (r.normal_model().set_index("event_id").loc[event] for r in (res, complete))
+    assert nm["n_estimation"] == nm0["n_estimation"]  # the gap is in windows only
+    for window in covering:
+        got, want = _row(res, event, window), _row(complete, event, window)
+        np.testing.assert_allclose(got["car"], want["car"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got["car_se"], want["car_se"], rtol=1e-12, atol=0)
+        assert got["n_days"] == want["n_days"]
+        assert "trade-to-trade" in got["note"]
+    for window in cut:
+        got = _row(res, event, window)
+        assert np.isnan(got["car"]) and np.isnan(got["car_se"]) and np.isnan(got["p"])
+        named = ", ".join(f"{d:+d}" for d in days)
+        assert got["note"].startswith("no CAR: the window ends inside a multi-day return")
+        assert f"no price row on day{'s' if len(days) > 1 else ''} {named}" in got["note"]
+    # windows away from the gap are untouched
+    for window in WINDOWS:
+        if window[1] < days[0]:
+            got, want = _row(res, event, window), _row(complete, event, window)
+            np.testing.assert_allclose(got["car"], want["car"], rtol=0, atol=1e-12)
+    # ar.csv: no one-day AR on the dates without a row; the day after carries the
+    # span's AR, the sum of the complete data's ARs over the span
+    ar, ar0 = (r.ar.set_index(["event_id", "day"]).loc[event] for r in (res, complete))
+    end = days[-1] + 1
+    shown = [d for d in days if d in ar.index]
+    assert ar.loc[shown, "ar"].isna().all() and ar.loc[shown, "missing"].all()
+    assert (ar.loc[shown, "span"] == 0).all()
+    if end in ar.index:
+        assert ar.loc[end, "span"] == len(days) + 1
+        np.testing.assert_allclose(ar.loc[end, "ar"], ar0.loc[days[0]:end, "ar"].sum(),
+                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ar.loc[end, "ret"], ar0.loc[days[0]:end, "ret"].sum(),
+                                   rtol=0, atol=1e-12)
+
+
+def test_a_multi_day_return_is_out_of_every_estimation_sample(complete, prices_dir, tmp_path):
+    # days +6 and +7 of call-2025-09-19 (a date without a row and the row after it) lie in
+    # trump-xi-call's estimation window, outside every event window: they leave that
+    # sample with their own reason
+    event = "call-2025-09-19"
+    dates = [_trade_date(complete, event, d) for d in (5, 6)]
+    res = es.analyse(_study(), prices_dir=_damaged(tmp_path, prices_dir, dates))
+    day7 = _trade_date(complete, event, 7)
+    est, est0 = (r.estimation_days() for r in (res, complete))
+    mine = est[(est["event_id"] == "trump-xi-call") & est["date"].isin([*dates, day7])]
+    assert (mine["reason"] == "multi-day return (trade-to-trade)").all() and len(mine) == 3
+    was = est0[(est0["event_id"] == "trump-xi-call") & est0["date"].isin([dates[-1], day7])]
+    assert was["used"].all() and len(was) == 2
+    n, n0 = (r.normal_model().set_index("event_id").loc["trump-xi-call", "n_estimation"]
+             for r in (res, complete))
+    assert n == n0 - 2
+
+
+def test_span_days_and_first_day_by_hand():
+    no_row = np.array([False, True, True, False, False, True, False, False])
+    np.testing.assert_array_equal(span_days(no_row), [1, 0, 0, 3, 1, 0, 2, 1])
+    np.testing.assert_array_equal(span_first(span_days(no_row)), [0, 1, 1, 1, 4, 5, 5, 7])
