@@ -8,8 +8,9 @@ before the change, then again after, and compare::
     python bench/compare_outputs.py compare /tmp/before /tmp/after
 
 ``compare`` checks ``car.csv``, ``ar.csv`` and ``tests.csv`` of every study:
-the same rows and columns, text equal, numbers equal to ``--atol``
-(default 1e-12). It exits with status 1 and lists what differs otherwise.
+the same rows, every earlier column present, text equal, numbers equal to
+``--atol`` (default 1e-12). A column the later run adds is listed, not an
+error. It exits with status 1 and lists what differs otherwise.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ def write(out: Path, prices_dir: str | None, size_check: bool) -> None:
 
 def compare_frames(a: pd.DataFrame, b: pd.DataFrame, atol: float) -> list[str]:
     """What differs between two tables, as lines (empty when they agree)."""
-    if list(a.columns) != list(b.columns):
-        return [f"columns differ: {sorted(set(a.columns) ^ set(b.columns))}"]
+    gone = [c for c in a.columns if c not in b.columns]
+    if gone:
+        return [f"columns missing after: {gone}"]
     if len(a) != len(b):
         return [f"{len(a)} rows against {len(b)}"]
     problems = []
@@ -70,12 +72,15 @@ def compare(before: Path, after: Path, atol: float) -> int:
                 print(f"{folder.name}/{name}: missing after")
                 status = 1
                 continue
-            problems = compare_frames(pd.read_csv(old), pd.read_csv(new), atol)
+            a, b = pd.read_csv(old), pd.read_csv(new)
+            problems = compare_frames(a, b, atol)
             for line in problems:
                 print(f"{folder.name}/{name}: {line}")
             status |= bool(problems)
             if not problems:
-                print(f"{folder.name}/{name}: equal")
+                added = [c for c in b.columns if c not in a.columns]
+                print(f"{folder.name}/{name}: equal"
+                      + (f" (new columns: {', '.join(added)})" if added else ""))
     return status
 
 

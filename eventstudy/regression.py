@@ -107,7 +107,8 @@ def dummy_regression(study: Study, panel, events: pd.DataFrame, *, maxlags: int 
 def _dummy_sample(study: Study, panel, events) -> dict:
     """The regression's rows, dummy days and each event's day 0."""
     panel = check_panel(panel, [study.asset, *study.regressors])
-    returns = lagged_factors(panel.returns, study.regressors, study.factor_lags, panel.roll)
+    returns = lagged_factors(panel.returns, study.regressors, study.factor_lags,
+                             panel.factor_rolls())
     events = check_events(events)
     idx = returns.index
     T = len(idx)
@@ -261,7 +262,7 @@ def lead_lag_regression(study: Study, panel, lags=(-1, 0, 1), *, start=None, end
     if 0 not in lags:
         raise StudyConfigError(f"lags = {lags!r}: include 0 (the same-day factor return)")
     panel = check_panel(panel, [study.asset, *factors])
-    frame = lagged_factors(panel.returns, factors, lags, panel.roll)
+    frame = lagged_factors(panel.returns, factors, lags, panel.factor_rolls())
     cols = list(lagged_names(factors, lags))
     keep = frame[[study.asset, *cols]].notna().all(axis=1) & ~panel.roll
     if study.exclude_thin_trading:
