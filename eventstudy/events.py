@@ -231,30 +231,27 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
     return header_line, header, records
 
 
-def _parse_date(text: str) -> dt.date | None:
-    """The date of ``YYYY-MM-DD`` text, or None (also outside the dates pandas can hold)."""
+def _calendar_day(text: str) -> dt.date | None:
+    """The day of ``YYYY-MM-DD`` text in any year, or None."""
     m = _DATE_RE.match(text)
-    if m is None:
-        return None
     try:
-        day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        return None if m is None else dt.date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         return None
-    return day if FIRST_DATE.date() <= day <= LAST_DATE.date() else None
+
+
+def _parse_date(text: str) -> dt.date | None:
+    """The date of ``YYYY-MM-DD`` text, or None (also outside the dates pandas can hold)."""
+    day = _calendar_day(text)
+    return day if day is not None and FIRST_DATE.date() <= day <= LAST_DATE.date() else None
 
 
 def _date_problem(text: str) -> str:
     """Why the date cell ``text`` cannot be read."""
-    m = _DATE_RE.match(text)
-    if m is not None:
-        try:
-            dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            pass
-        else:
-            return (f"date {text!r} is outside the dates pandas can hold "
-                    f"({FIRST_DATE:%Y-%m-%d} to {LAST_DATE:%Y-%m-%d}); correct it, or leave it "
-                    "empty for an event without a known day")
+    if _calendar_day(text) is not None:
+        return (f"date {text!r} is outside the dates pandas can hold "
+                f"({FIRST_DATE:%Y-%m-%d} to {LAST_DATE:%Y-%m-%d}); correct it, or leave it "
+                "empty for an event without a known day")
     return (f"cannot read {text!r} as a date; write YYYY-MM-DD (e.g. 2025-11-24), or leave it "
             "empty for an event without a known day")
 

@@ -409,28 +409,30 @@ def _warn_cells(path: Path, issues: dict) -> str | None:
         items = issues[key]
         if not items:
             continue
-        shown = ", ".join(
-            f"line {c['line']} ({c['date']}"
-            + (f" {c['column']}={c['text']!r})" if "column" in c else ")")
-            for c in items[:5]
-        )
-        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        shown = _some([f"line {c['line']} ({c['date']}"
+                       + (f" {c['column']}={c['text']!r})" if "column" in c else ")")
+                       for c in items])
         noun = "cell" if key == "nonfinite" else "row"
-        parts.append(f"{len(items)} {noun}{'s' if len(items) > 1 else ''} {what}: {shown}{more}")
+        parts.append(f"{len(items)} {noun}{'s' if len(items) > 1 else ''} {what}: {shown}")
     if len(parts) > bool(closed):
         parts[-1] += "; these prices are read as missing"
     jumps = issues.get("jumps", [])
     if jumps:
-        shown = ", ".join(f"{c['date']} ({c['return']:+.3f})" for c in jumps[:5])
-        more = f" and {len(jumps) - 5} more" if len(jumps) > 5 else ""
+        shown = _some([f"{c['date']} ({c['return']:+.3f})" for c in jumps])
         parts.append(
-            f"the close doubles or halves from one row to the next on {shown}{more} "
+            f"the close doubles or halves from one row to the next on {shown} "
             "(log returns), a typing or unit error rather than a market move"
         )
     if not parts:
         return None
     fix = f"Fix the file (see `eventstudy data check {path.stem}`)"
     return _warn_file(path, f"{path}: {'; '.join(parts)}. {fix}", 4)
+
+
+def _some(shown: list[str], limit: int = 5) -> str:
+    """The first ``limit`` texts joined by ", ", then " and N more"."""
+    more = f" and {len(shown) - limit} more" if len(shown) > limit else ""
+    return ", ".join(shown[:limit]) + more
 
 
 def _warn_file(path: Path, message: str, stacklevel: int) -> str:
@@ -1104,9 +1106,8 @@ def _normalise_yahoo(raw, ticker: str) -> pd.DataFrame:
     if infinite.any():
         where = [f"{_iso(frame.index[i])} {frame.columns[j]}" for i, j in np.argwhere(infinite)]
         message = (
-            f"{ticker}: the download has non-finite prices on {', '.join(where[:5])}"
-            + (f" and {len(where) - 5} more" if len(where) > 5 else "")
-            + "; they are read as missing"
+            f"{ticker}: the download has non-finite prices on {_some(where)}; they are read "
+            "as missing"
         )
         logger.warning(message)
         warnings.warn(message, DataQualityWarning, stacklevel=4)

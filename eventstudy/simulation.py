@@ -27,6 +27,7 @@ from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS
 from .estimate import estimate_arrays
 from .exceptions import InferenceError
 from .inference import TEST_NAMES, placebo_distribution, placebo_eligible, sq_pvalues
+from .inference.common import positive_int
 from .options import check_option
 from .volatility import ewma_event_tests, fixed_garch_params
 
@@ -238,8 +239,7 @@ def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha
     Brown, S. J., Warner, J. B. (1985). Using daily stock returns: the case of
     event studies. Journal of Financial Economics, 14(1), 3-31.
     """
-    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
-        raise InferenceError(f"reps must be a positive integer; got {reps!r}")
+    positive_int("reps", reps)
     windows = np.asarray(study.windows, dtype=np.int64).reshape(-1, 2)
     sizes = [float(a) for a in np.atleast_1d(np.asarray(abnormal, dtype=np.float64))]
     tests = (list(TEST_NAMES) if group_tests else []) + list(EVENT_TESTS)

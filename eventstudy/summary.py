@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,8 @@ from . import format as fmt
 from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS, lead_order
 from .simulation import POWER_GRID
 
-__all__ = ["GRADE_ORDER", "ROW_COLUMNS", "Summary", "build_summary", "cross_asset_table",
-           "group_tests_table", "header_facts", "model_table", "others_text",
+__all__ = ["GRADE_ORDER", "ROW_COLUMNS", "Section", "Summary", "build_summary",
+           "cross_asset_table", "group_tests_table", "header_facts", "model_table", "others_text",
            "reading_table", "single_event_tests"]
 
 #: Readings from the strongest to the weakest (the heading of an event names the strongest).
@@ -37,6 +38,22 @@ ROW_COLUMNS = ["event_id", "event", "title", "trade_date", "start", "end", "car"
                "ci_upper", "lead_test", "lead_p", "lead_size", "evidence", "detectable",
                "others", "note"]
 
+#: What a rendering says when the headline table has no row.
+_NO_EVENT = "No event."
+
+_BELOW = "other tests (p; size)"
+
+
+class Section(NamedTuple):
+    """One part of a rendered :class:`Summary`: a heading and any of its facts ((label, text)
+    pairs), a table with its caption, a paragraph and a list of notes."""
+
+    heading: str
+    facts: tuple = ()
+    caption: str = ""
+    frame: pd.DataFrame | None = None
+    text: str = ""
+    items: tuple = ()
 
 
 def header_facts(study, events, *, size_check=None, dates=None, tests=None) -> dict:
@@ -433,7 +450,7 @@ class Summary:
         out["p"] = [fmt.pvalue(p) for p in r["lead_p"]]
         out["evidence"] = r["evidence"].fillna(fmt.MISSING)
         out["detectable"] = [_detectable_text(x) for x in r["detectable"]]
-        out["other tests (p; size)"] = [others_text(o) for o in r["others"]]
+        out[_BELOW] = [others_text(o) for o in r["others"]]
         return out.reset_index(drop=True)
 
     def tests_table(self) -> pd.DataFrame:
@@ -474,30 +491,32 @@ class Summary:
                        + "; ".join(parts) + ".")
         return out
 
-    def __str__(self) -> str:
-        lines = [self.title, "=" * len(self.title)]
-        if self.description:
-            lines += [self.description, ""]
-        width = max((len(k) for k, _ in self.header), default=0)
-        lines += [f"{k.ljust(width)} : {v}" for k, v in self.header]
-        lines += ["", self.caption(), ""]
-        lines += [fmt.text_table(self.table(), below="other tests (p; size)") if len(self.rows)
-                  else "(no event)"]
-        lines += ["", self.reading]
+    def sections(self) -> list[Section]:
+        """The parts every rendering lays out, in order: the study, the CARs, the reading,
+        the notes, the group tests, then :attr:`extra`."""
         notes = self.row_notes()
+        out = [Section("The study", facts=tuple(self.header)),
+               Section("Cumulative abnormal returns", caption=self.caption(), frame=self.table()),
+               Section("Reading", text=self.reading)]
         if notes:
-            lines += ["", "Notes"] + [f"  {n}" for n in notes]
-        lines += self._tests_text()
-        for heading, frame in self.extra:
-            lines += ["", heading, fmt.text_table(frame)]
-        return "\n".join(lines)
+            out.append(Section("Notes", items=tuple(notes)))
+        if len(self.group_tests):
+            out.append(Section("Tests across events", caption="p-values of the tests that pool "
+                               "the events, not size-checked", frame=self.tests_table(),
+                               items=tuple(_group_notes(self.group_tests))))
+        return out + [Section(heading, frame=frame) for heading, frame in self.extra]
 
-    def _tests_text(self) -> list[str]:
-        if not len(self.group_tests):
-            return []
-        lines = ["", "Tests across events (p-values; these tests are not size-checked)",
-                 fmt.text_table(self.tests_table())]
-        return lines + [f"  {n}" for n in _group_notes(self.group_tests)]
+    def __str__(self) -> str:
+        lines = [self.title, "=" * len(self.title)] + [self.description] * bool(self.description)
+        for s in self.sections():
+            lines += ["", s.heading]
+            width = max((len(k) for k, _ in s.facts), default=0)
+            lines += [f"{k.ljust(width)} : {v}" for k, v in s.facts] + [s.caption] * bool(s.caption)
+            if s.frame is not None:
+                below = _BELOW if _BELOW in s.frame.columns else None
+                lines.append(fmt.text_table(s.frame, below=below) if len(s.frame) else _NO_EVENT)
+            lines += [s.text] * bool(s.text) + [f"  {n}" for n in s.items]
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return self.__str__()
@@ -508,69 +527,53 @@ class Summary:
     def to_html(self) -> str:
         """The summary as an HTML fragment (what a notebook shows)."""
         e = html.escape
-        head = "".join(f"<tr><th style='text-align:left'>{e(k)}</th><td style='text-align:left'>"
-                       f"{e(v)}</td></tr>" for k, v in self.header)
         parts = [f"<div class='eventstudy-summary'><h4>{e(self.title)}</h4>"]
-        if self.description:
-            parts.append(f"<p>{e(self.description)}</p>")
-        parts += [f"<table>{head}</table>", _html_table(self.table(), self.caption()),
-                  f"<p>{e(self.reading)}</p>"]
-        notes = self.row_notes()
-        if notes:
-            parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>")
-        if len(self.group_tests):
-            parts.append(_html_table(self.tests_table(), "Tests across events (p-values; these "
-                                     "tests are not size-checked)"))
-            gn = _group_notes(self.group_tests)
-            if gn:
-                parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in gn) + "</ul>")
-        parts += [_html_table(frame, heading) for heading, frame in self.extra]
-        parts.append("</div>")
-        return "".join(parts)
+        parts += [f"<p>{e(self.description)}</p>"] * bool(self.description)
+        for s in self.sections():
+            if s.facts:
+                parts.append("<table>" + "".join(
+                    f"<tr><th style='text-align:left'>{e(k)}</th><td style='text-align:left'>"
+                    f"{e(v)}</td></tr>" for k, v in s.facts) + "</table>")
+            if s.frame is not None:
+                parts.append(_html_table(s.frame, s.heading + (f": {s.caption}" if s.caption
+                                                                else "")))
+            parts += [f"<p>{e(s.text)}</p>"] * bool(s.text)
+            if s.items:
+                parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in s.items) + "</ul>")
+        return "".join(parts) + "</div>"
 
     def to_markdown(self) -> str:
-        """The summary as Markdown: title, the study, the table, the reading, notes, tests."""
-        out = [f"# {self.title}", ""]
-        if self.description:
-            out += [self.description, ""]
-        out += ["## The study", "", *[f"- {k}: {v}" for k, v in self.header], "",
-                "## Cumulative abnormal returns", "", self.caption() + ".", ""]
-        out += [fmt.markdown_table(self.table()) if len(self.rows) else "No event.", ""]
-        out += ["## Reading", "", self.reading, ""]
-        notes = self.row_notes()
-        if notes:
-            out += ["## Notes", "", *[f"- {n}" for n in notes], ""]
-        if len(self.group_tests):
-            out += ["## Tests across events", "",
-                    "p-values of the tests that pool the events (not size-checked).", "",
-                    fmt.markdown_table(self.tests_table()), "",
-                    *[f"- {n}" for n in _group_notes(self.group_tests)], ""]
-        for heading, frame in self.extra:
-            out += [f"## {heading}", "", fmt.markdown_table(frame), ""]
+        """The summary as Markdown: title, then a ``##`` part per :meth:`sections`."""
+        out = [f"# {self.title}", ""] + [self.description, ""] * bool(self.description)
+        for s in self.sections():
+            out += [f"## {s.heading}", ""]
+            out += [f"- {k}: {v}" for k, v in s.facts] + [""] * bool(s.facts)
+            out += [s.caption + ".", ""] * bool(s.caption)
+            if s.frame is not None:
+                out += [fmt.markdown_table(s.frame) if len(s.frame) else _NO_EVENT, ""]
+            out += [s.text, ""] * bool(s.text)
+            out += [f"- {n}" for n in s.items] + [""] * bool(s.items)
         return "\n".join(out)
 
     def to_latex(self) -> str:
-        """The headline table as a LaTeX ``table`` with its reading and notes, then the rest."""
-        t = self.table()
-        align = "".join("p{5cm}" if c.startswith("other tests") else
-                        "r" if c in ("CAR (%)", "p") else "l" for c in t.columns)
-        parts = [r"\begin{table}", r"\centering", r"\footnotesize",
-                 rf"\caption{{{fmt.latex_escape(self.title)}: "
-                 rf"{fmt.latex_escape(self.caption())}}}", fmt.latex_tabular(t, align), "",
-                 r"\par\smallskip " + fmt.latex_escape(self.reading)]
-        parts += [r"\par " + fmt.latex_escape(n) for n in self.row_notes()]
-        parts.append(r"\end{table}")
-        if len(self.group_tests):
-            parts += ["", r"\begin{table}", r"\centering", r"\footnotesize",
-                      r"\caption{Tests across events (p-values; not size-checked)}",
-                      fmt.latex_tabular(self.tests_table())]
-            parts += [r"\par " + fmt.latex_escape(n) for n in _group_notes(self.group_tests)]
-            parts.append(r"\end{table}")
-        for heading, frame in self.extra:
-            parts += ["", r"\begin{table}", r"\centering", r"\footnotesize",
-                      rf"\caption{{{fmt.latex_escape(heading)}}}", fmt.latex_tabular(frame),
-                      r"\end{table}"]
-        return "\n".join(parts) + "\n"
+        """Each table of :meth:`sections` as a LaTeX ``table`` float, the text and notes after
+        it inside the float (the study's facts are left out)."""
+        esc = fmt.latex_escape
+        parts = []
+        for s in self.sections():
+            if s.frame is not None:
+                caption = f"{self.title}: {s.caption}" if not parts else \
+                    s.heading + (f" ({s.caption})" if s.caption else "")
+                align = "".join("p{5cm}" if c == _BELOW else "r" if c in ("CAR (%)", "p")
+                                else "l" for c in s.frame.columns)
+                parts += [r"\end{table}", ""] * bool(parts) + [
+                    r"\begin{table}", r"\centering", r"\footnotesize",
+                    rf"\caption{{{esc(caption)}}}", fmt.latex_tabular(s.frame, align)]
+            elif not parts:
+                continue
+            parts += [r"\par\smallskip " + esc(s.text)] * bool(s.text)
+            parts += [r"\par " + esc(n) for n in s.items]
+        return "\n".join([*parts, r"\end{table}"]) + "\n"
 
     @classmethod
     def stack(cls, summaries: dict, *, title: str | None = None, description: str = "",

@@ -9,7 +9,8 @@ from scipy import special
 
 from ..exceptions import InferenceError
 
-__all__ = ["TestResult", "as_events", "normal_pvalue", "t_pvalue", "safe_div", "mean_sd"]
+__all__ = ["TestResult", "as_events", "normal_pvalue", "positive_int", "t_pvalue", "safe_div",
+           "mean_sd"]
 
 
 class TestResult(NamedTuple):
@@ -28,6 +29,13 @@ def as_events(name, value) -> np.ndarray:
     if arr.ndim < 2:
         raise InferenceError(f"{name} must have shape (events, windows); got shape {arr.shape}")
     return arr
+
+
+def positive_int(name: str, value) -> int:
+    """``value`` as an int when it is an integer >= 1 (not a bool), else an InferenceError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InferenceError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
 
 
 def normal_pvalue(z) -> np.ndarray:

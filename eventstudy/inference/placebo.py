@@ -10,7 +10,7 @@ import numpy as np
 
 from ..estimate import estimate_arrays
 from ..exceptions import InferenceError
-from .common import TestResult, as_events
+from .common import TestResult, as_events, positive_int
 
 __all__ = ["Placebo", "PseudoGroups", "placebo_eligible", "placebo_distribution"]
 
@@ -417,8 +417,7 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
     exclusion among them and with the catalogued events' windows excluded
     (placebo inference: Brown and Warner 1985; Gelbach, Helland and Klick 2013).
     """
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise InferenceError(f"draws must be a positive integer; got {draws!r}")
+    positive_int("draws", draws)
     valid = np.asarray(valid, dtype=bool)
     T = valid.shape[0]
     windows = np.asarray(windows, dtype=np.int64).reshape(-1, 2)

@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..exceptions import InferenceError
-from .common import as_events
+from .common import as_events, positive_int
 
 __all__ = ["SQ_DRAWS", "SQ_SCREEN", "SQ_TIE_RTOL", "sq_pvalues"]
 
@@ -110,8 +110,7 @@ def sq_pvalues(car, est_ar, windows, window_ar, rel_win, *, draws=SQ_DRAWS, seed
 
 
 def _check_draws(draws, screen):
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise InferenceError(f"draws must be a positive integer; got {draws!r}")
+    positive_int("draws", draws)
     if screen is not None:
         first, level = screen
         if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or first < 1 \
