@@ -163,8 +163,9 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
             draws=study.placebo_draws, seed=study.seed,
             min_estimation_days=study.min_estimation_days, day0_ok=design.est_ok)
     groups = event_groups(used_events, arrays.used, study.group_by)
-    tests = test_battery(arrays, groups, placebo=placebo) if arrays.used.any() else None
-    per_event = per_event_tests(arrays, placebo=placebo)
+    tests = (test_battery(arrays, groups, placebo=placebo, span=design.span)
+             if arrays.used.any() else None)
+    per_event = per_event_tests(arrays, placebo=placebo, span=design.span)
     # the volatility-regime F test of every event (Elsas and Schoch 2019) and, with
     # 'garch', one GARCH(1, 1) filtered forward from each estimation sample
     regime = volatility_regime(arrays.est_ar)

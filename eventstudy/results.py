@@ -18,6 +18,7 @@ from scipy import special
 
 from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS, lead_order
 from .exceptions import InferenceError, OptionError
+from .inference import multi_day_days, multi_day_windows
 from .panel import span_first
 
 if TYPE_CHECKING:
@@ -119,6 +120,8 @@ class EventStudyResults:
         pos, oid = other_day0 if other_day0 is not None else (np.zeros(0, np.int64), [])
         self._other = (np.asarray(pos, dtype=np.int64), np.asarray(oid, dtype=object))
 
+        # the window days of a multi-day return: no SQ p, out of Corrado's ranks
+        self._multi_day = multi_day_days(self._span, a.day0, a.rel_win, a.ar)
         located = _event_rows(ev, np.where(a.used, "used", "excluded"),
                               np.where(a.used, "", a.reason.astype(str)),
                               np.asarray(a.n, dtype=np.int64), 0)
@@ -266,8 +269,15 @@ class EventStudyResults:
                 reach = np.searchsorted(d, d + (hi - lo), side="right")
                 pairs = int((reach - np.arange(d.size) - 1).sum())
                 shared[(name, int(lo), int(hi))] = pairs
+        multi = self._multi_day_counts()
         for i, (g, lo, hi, test) in enumerate(zip(t["group"], t["start"], t["end"], t["test"],
                                                   strict=True)):
+            left = multi.get((g, int(lo), int(hi)), 0)
+            if left and test == "corrado":
+                extra = (f"{left} event{'s' if left > 1 else ''} left out: the window holds a "
+                         "multi-day return (trade-to-trade over dates without a price row), "
+                         "and the rank test ranks one-day returns")
+                note[i] = f"{note[i]}; {extra}" if note[i] else extra
             k = shared.get((g, int(lo), int(hi)), 0)
             if k and test != "kolari-pynnonen":
                 extra = (f"{k} pair{'s' if k > 1 else ''} of events share window days: this "
@@ -276,6 +286,19 @@ class EventStudyResults:
                 note[i] = f"{note[i]}; {extra}" if note[i] else extra
         t["note"] = note
         return t[TESTS_COLUMNS]
+
+    def _multi_day_counts(self) -> dict:
+        """(group, start, end) -> events with a CAR whose window holds a multi-day return."""
+        a = self.arrays
+        if not self._multi_day.any():
+            return {}
+        holds = multi_day_windows(self._multi_day, a.rel_win, a.windows) & np.isfinite(a.car)
+        out = {}
+        for name, (rows, _) in self._groups.items():
+            counts = holds[np.asarray(rows, dtype=np.int64)].sum(axis=0)
+            for (lo, hi), c in zip(a.windows, counts, strict=True):
+                out[(name, int(lo), int(hi))] = int(c)
+        return out
 
     @property
     def ar(self) -> pd.DataFrame:
@@ -489,13 +512,24 @@ class EventStudyResults:
                                  "zero (constant returns)" if s2 == 0 else
                                  "t undefined: no degrees of freedom left")
                 if np.isnan(frame["sq_p"].iat[r]):
-                    parts.append(f"SQ test not computed: no run of {hi - lo + 1} consecutive "
-                                 "estimation days")
+                    parts.append(self._sq_missing(u[i], lo, hi))
                 if np.isnan(frame["placebo_p"].iat[r]):
                     parts.append("placebo off (placebo_draws = 0)" if self.placebo is None
                                  else "no pseudo-event CAR for this window")
             notes[r] = "; ".join(parts)
         return notes
+
+    def _sq_missing(self, row, lo, hi) -> str:
+        """Why event ``row`` (of :attr:`arrays`) has no SQ p-value over [lo, hi] with a CAR."""
+        a = self.arrays
+        sel = (a.rel_win >= lo) & (a.rel_win <= hi)
+        if not self._multi_day[row, sel].any():
+            return f"SQ test not computed: no run of {hi - lo + 1} consecutive estimation days"
+        inside, posc = self._positions(a.day0[row:row + 1], a.rel_win[sel])
+        gaps = a.rel_win[sel][(inside & (self._span[posc] == 0))[0]]
+        return (f"SQ test not computed: the window holds a multi-day return (no price row on "
+                f"day{'s' if gaps.size > 1 else ''} {_days_text(gaps)}); its permutation needs "
+                "one-day returns")
 
     def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
         """The canonical table: one row per used event and CAR window.

@@ -65,7 +65,10 @@ class ReturnArrays:
 
     ``y`` (T,) asset returns, ``X`` (T, m) factor returns, ``valid`` returns
     present and not a roll day, ``est_ok`` days allowed in estimation samples,
-    ``thin`` thin-trading days.
+    ``thin`` thin-trading days, ``span`` the trade dates each return covers
+    (:func:`eventstudy.panel.span_days`; None: one each, as in
+    :func:`load_return_arrays`, whose returns over dates without a price row
+    are missing).
     """
 
     dates: pd.DatetimeIndex
@@ -76,6 +79,7 @@ class ReturnArrays:
     asset: str
     factors: tuple
     thin: np.ndarray = None
+    span: np.ndarray = None
 
     def positions(self, dates) -> np.ndarray:
         """Positions of the first trade dates on or after ``dates``."""
@@ -210,7 +214,9 @@ def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha
         Pseudo groups per replication of the group placebo test.
     clean_windows : bool
         Pseudo-event windows only where every day could be an estimation day;
-        off, only day 0 needs a return.
+        off, only day 0 needs a return and every window day a one-day return
+        (no day of a multi-day return, ``returns.span``: the tests compare
+        one-day abnormal returns).
     group_tests : bool
         Also run the battery's group tests.
     setting : str
@@ -269,11 +275,21 @@ def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha
 
 
 def _null_setting(returns, study, windows, rng, n_events, clean_windows):
-    """The eligible pseudo day 0 and the placebo distribution (seeded from ``rng``)."""
-    window_ok = None if clean_windows else np.ones(np.shape(returns.valid), dtype=bool)
+    """The eligible pseudo day 0 and the placebo distribution (seeded from ``rng``).
+
+    Clean windows hold ``est_ok`` days only, never a day of a multi-day return;
+    otherwise every window day and day 0 must be a one-day return.
+    """
+    window_ok = day0_ok = None
+    if not clean_windows:
+        span = returns.span
+        window_ok = (np.ones(np.shape(returns.valid), dtype=bool) if span is None
+                     else np.asarray(span) == 1)
+        day0_ok = np.asarray(returns.valid, dtype=bool) & window_ok
     eligible = placebo_eligible(
         returns.valid, returns.est_ok, estimation=study.estimation, windows=windows,
-        event_day0=[], min_estimation_days=study.min_estimation_days, window_ok=window_ok,
+        event_day0=[], min_estimation_days=study.min_estimation_days, day0_ok=day0_ok,
+        window_ok=window_ok,
     )
     if eligible.size < n_events:
         raise InferenceError(
@@ -283,7 +299,7 @@ def _null_setting(returns, study, windows, rng, n_events, clean_windows):
         returns.y, returns.X, returns.valid, returns.est_ok, model=study.model,
         estimation=study.estimation, windows=windows, event_day0=[], draws=study.placebo_draws,
         seed=int(rng.integers(2**31)), min_estimation_days=study.min_estimation_days,
-        window_ok=window_ok,
+        day0_ok=day0_ok, window_ok=window_ok,
     )
     return eligible, placebo
 

@@ -10,13 +10,16 @@ has no CAR and a note naming the days.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import eventstudy as es
+from eventstudy import simulation as sim
 from eventstudy.panel import span_days, span_first
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,3 +138,81 @@ def test_span_days_and_first_day_by_hand():
     no_row = np.array([False, True, True, False, False, True, False, False])
     np.testing.assert_array_equal(span_days(no_row), [1, 0, 0, 3, 1, 0, 2, 1])
     np.testing.assert_array_equal(span_first(span_days(no_row)), [0, 1, 1, 1, 4, 5, 5, 7])
+
+
+def _corrado_reference(est, ar, rel_win, window, rows):
+    """Corrado's Z over ``window`` from scipy's ranks, events ``rows`` (Campbell and Wasley)."""
+    a = np.concatenate([est, ar], axis=1)
+    fin = np.isfinite(a)
+    u = np.full(a.shape, np.nan)
+    for i in range(a.shape[0]):
+        u[i, fin[i]] = stats.rankdata(a[i, fin[i]]) / (fin[i].sum() + 1.0) - 0.5
+    u = u[rows]
+    n_t = np.isfinite(u).sum(axis=0)
+    ubar = np.array([np.nanmean(c) if k else np.nan for c, k in zip(u.T, n_t, strict=True)])
+    days = n_t > 0
+    sigma2 = np.sum(n_t[days] * ubar[days] ** 2) / days.sum()
+    cols = np.concatenate([np.zeros(est.shape[1], bool),
+                           (rel_win >= window[0]) & (rel_win <= window[1])]) & days
+    return ubar[cols].sum() / np.sqrt(np.sum(sigma2 / n_t[cols]))
+
+
+def test_tests_on_daily_ars_leave_a_multi_day_return_out(complete, prices_dir, tmp_path):
+    # trump-xi-call loses days +2 and +3: [-1, 5] holds day +4's return over +2..+4
+    event, days, window = "trump-xi-call", [2, 3], (-1, 5)
+    dates = [_trade_date(complete, event, d) for d in days]
+    res = es.analyse(_study(), prices_dir=_damaged(tmp_path, prices_dir, dates))
+    got, want = _row(res, event, window), _row(complete, event, window)
+    np.testing.assert_allclose(got["car"], want["car"], rtol=0, atol=1e-12)
+    assert np.isfinite(want["sq_p"]) and np.isnan(got["sq_p"])
+    assert ("SQ test not computed: the window holds a multi-day return (no price row on "
+            "days +2, +3); its permutation needs one-day returns") in got["note"]
+    # the windows before the gap keep their SQ p-value (same residuals, same window ARs)
+    for w in ((0, 0), (0, 1), (-1, 1)):
+        assert _row(res, event, w)["sq_p"] == _row(complete, event, w)["sq_p"]
+    # Corrado: the event is out of [-1, 5]; in every window its days +2..+4 are out of
+    # its ranking (a multi-day AR is not a one-day rank)
+    tests, tests0 = (r.tests.set_index(["group", "start", "end", "test"]) for r in (res, complete))
+    key = ("all", *window, "corrado")
+    assert tests.loc[key, "n_events"] == tests0.loc[key, "n_events"] - 1
+    assert "1 event left out: the window holds a multi-day return" in tests.loc[key, "note"]
+    a = res.arrays
+    e = int(np.flatnonzero(res.arrays_ids == event)[0])
+    ar = a.ar.copy()
+    ar[e, np.isin(a.rel_win, [2, 3, 4])] = np.nan
+    others = [i for i in np.flatnonzero(a.used) if i != e]
+    np.testing.assert_allclose(tests.loc[key, "statistic"],
+                               _corrado_reference(a.est_ar, ar, a.rel_win, window, others),
+                               rtol=1e-12, atol=0)
+    for w in ((0, 0), (-1, 1)):
+        k = ("all", *w, "corrado")
+        assert tests.loc[k, "n_events"] == tests0.loc[k, "n_events"]
+        np.testing.assert_allclose(
+            tests.loc[k, "statistic"],
+            _corrado_reference(a.est_ar, ar, a.rel_win, w, np.flatnonzero(a.used)),
+            rtol=1e-12, atol=0)
+    # the CAR-based tests keep the event, with the complete data's CAR
+    k = ("all", *window, "cross-sectional-t")
+    assert tests.loc[k, "n_events"] == tests0.loc[k, "n_events"]
+    np.testing.assert_allclose(tests.loc[k, "statistic"], tests0.loc[k, "statistic"],
+                               rtol=1e-9, atol=0)
+
+
+def test_pseudo_events_avoid_multi_day_returns_without_clean_windows():
+    # the days of a multi-day return (span 0 then 2, with a wild return on the second)
+    # must be neither a pseudo day 0 nor a window day: the size table equals the one of
+    # the same returns with those days unusable
+    data = sim.synthetic_return_arrays("normal", n_days=1500, seed=3)
+    span = np.ones(data.y.size, dtype=np.int64)
+    span[200::40] = 0
+    span[201::40] = 2
+    y = np.where(span == 0, 0.0, np.where(span == 2, 0.5, data.y))
+    usable = span == 1
+    # as the engine's inputs: the span's days valid, never in an estimation sample
+    gapped = replace(data, y=y, est_ok=usable, span=span)
+    masked = replace(data, y=y, valid=usable, est_ok=usable)
+    study = es.Study(asset="X", factors=("F1", "F2"), model="market", estimation=(-120, -11),
+                     windows=((0, 0),), min_estimation_days=80, placebo_draws=500, seed=5)
+    kw = dict(n_events=5, reps=40, abnormal=(0.0, 0.01), clean_windows=False)
+    pd.testing.assert_frame_equal(sim.simulate_tests(gapped, study, **kw),
+                                  sim.simulate_tests(masked, study, **kw))

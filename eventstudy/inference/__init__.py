@@ -26,7 +26,7 @@ from .battery import (
     per_event_tests,
     test_battery,
 )
-from .common import TestResult
+from .common import TestResult, multi_day_days, multi_day_windows
 from .parametric import (
     KP_MIN_OVERLAP,
     bmp_t,
@@ -40,6 +40,7 @@ from .rank import average_ranks, corrado_rank, generalized_sign_z, wilcoxon_sign
 from .sq import SQ_DRAWS, SQ_SCREEN, SQ_TIE_RTOL, sq_pvalues
 
 __all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "TestResult",
+           "multi_day_days", "multi_day_windows",
            "KP_MIN_OVERLAP", "cross_sectional_t", "patell_z", "bmp_t",
            "pooled_correlation", "kolari_pynnonen_t", "average_ranks", "corrado_rank",
            "generalized_sign_z", "wilcoxon_signed_rank", "SQ_DRAWS", "SQ_SCREEN",

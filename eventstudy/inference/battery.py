@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InferenceError
+from .common import multi_day_days, multi_day_windows
 from .parametric import bmp_t, cross_sectional_t, kolari_pynnonen_t, patell_z
 from .rank import corrado_rank, generalized_sign_z, wilcoxon_signed_rank
 from .sq import sq_pvalues
@@ -29,12 +30,16 @@ TEST_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_even
 GROUP_SCREEN = (999, 0.2)
 
 
-def group_tests(arrays, idx, sign=None) -> dict:
+def group_tests(arrays, idx, sign=None, *, multi_day=None) -> dict:
     """Every test but the placebo for a group (or R groups) of events: name -> TestResult.
 
     ``idx`` is (N,) or (R, N) event rows of ``arrays``, ``sign`` the events'
     signs (default +1); CARs and abnormal returns are multiplied by the sign
-    before any statistic (standard errors unchanged).
+    before any statistic (standard errors unchanged). ``multi_day`` (E, Lw)
+    marks the window days of a multi-day return (:func:`multi_day_days`):
+    Corrado's test ranks one-day returns, so those days are left out of every
+    event's ranking and an event whose window holds one is left out of that
+    window (its ``n_events``). The CAR-based tests use every CAR.
     """
     idx = np.asarray(idx, dtype=np.int64)
     s = np.ones(idx.shape) if sign is None else np.broadcast_to(
@@ -42,12 +47,17 @@ def group_tests(arrays, idx, sign=None) -> dict:
     car = arrays.car[idx] * s[..., None]
     car_se = arrays.car_se[idx]
     est = arrays.est_ar[idx] * s[..., None]
+    ar = arrays.ar[idx] * s[..., None]
+    rank_car = car
+    if multi_day is not None and np.any(multi_day):
+        days = np.asarray(multi_day, dtype=bool)[idx]
+        ar = np.where(days, np.nan, ar)
+        rank_car = np.where(multi_day_windows(days, arrays.rel_win, arrays.windows), np.nan, car)
     return {
         "cross-sectional-t": cross_sectional_t(car),
         "patell": patell_z(car, car_se, arrays.n[idx], arrays.k), "bmp": bmp_t(car, car_se),
         "kolari-pynnonen": kolari_pynnonen_t(car, car_se, est),
-        "corrado": corrado_rank(est, arrays.ar[idx] * s[..., None], arrays.rel_win,
-                                arrays.windows, car),
+        "corrado": corrado_rank(est, ar, arrays.rel_win, arrays.windows, rank_car),
         "generalized-sign": generalized_sign_z(car, est), "wilcoxon": wilcoxon_signed_rank(car),
     }
 
@@ -79,7 +89,7 @@ def _groups(groups, E):
     return out
 
 
-def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
+def test_battery(arrays, groups=None, *, placebo=None, span=None) -> pd.DataFrame:
     """Run every test for every group and window.
 
     Parameters
@@ -91,6 +101,10 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
     placebo : Placebo, optional
         For the ``placebo`` rows (the group's mean CAR,
         :meth:`Placebo.group_pvalues` with :data:`GROUP_SCREEN`).
+    span : array_like of int, (T,), optional
+        Trade dates covered by each row's return
+        (:func:`eventstudy.panel.span_days`); Corrado's test leaves out the
+        days of a multi-day return (:func:`group_tests`). Default: one day each.
 
     Returns
     -------
@@ -101,8 +115,10 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
     """
     windows = np.asarray(arrays.windows).reshape(-1, 2)
     frames = []
+    multi_day = (None if span is None
+                 else multi_day_days(span, arrays.day0, arrays.rel_win, arrays.ar))
     for g, (name, (idx, sign)) in enumerate(_groups(groups, arrays.car.shape[0]).items()):
-        res = group_tests(arrays, idx, sign)
+        res = group_tests(arrays, idx, sign, multi_day=multi_day)
         if placebo is not None:
             res["placebo"] = placebo.group_pvalues(arrays.car[idx] * sign[:, None], sign,
                                                    screen=GROUP_SCREEN)
@@ -129,9 +145,19 @@ def test_battery(arrays, groups=None, *, placebo=None) -> pd.DataFrame:
     return out[TEST_COLUMNS].reset_index(drop=True)
 
 
-def per_event_tests(arrays, *, placebo=None) -> dict:
-    """Single-event p-values (E, W): ``sq_p`` (:func:`sq_pvalues`) and ``placebo_p``."""
-    sq = sq_pvalues(arrays.car, arrays.est_ar, arrays.windows, arrays.ar, arrays.rel_win)
+def per_event_tests(arrays, *, placebo=None, span=None) -> dict:
+    """Single-event p-values (E, W): ``sq_p`` (:func:`sq_pvalues`) and ``placebo_p``.
+
+    ``span`` (T,) as :func:`eventstudy.panel.span_days`: ``sq_p`` is NaN where
+    the window holds a multi-day return (:func:`multi_day_days`), since the
+    SQ permutation exchanges one-day returns. The placebo compares the CAR
+    itself and keeps every CAR.
+    """
+    car = arrays.car
+    if span is not None:
+        days = multi_day_days(span, arrays.day0, arrays.rel_win, arrays.ar)
+        car = np.where(multi_day_windows(days, arrays.rel_win, arrays.windows), np.nan, car)
+    sq = sq_pvalues(car, arrays.est_ar, arrays.windows, arrays.ar, arrays.rel_win)
     pp = (np.full(np.shape(arrays.car), np.nan) if placebo is None
           else placebo.event_pvalues(arrays.car))
     return {"sq_p": sq, "placebo_p": pp}

@@ -355,7 +355,10 @@ def placebo_eligible(valid, est_ok, *, estimation, windows, event_day0, min_esti
     day0_ok : array_like of bool, (T,), optional
         Days admissible as day 0 (default ``valid``).
     window_ok : array_like of bool, (T,), optional
-        Days admissible in [p + lo, p + hi] (default ``est_ok & valid``).
+        Days admissible in [p + lo, p + hi] (default ``est_ok & valid``:
+        ``est_ok`` is never true on a day of a multi-day return,
+        :func:`eventstudy.panel.engine_inputs`, so pseudo windows hold one-day
+        returns only; a ``window_ok`` given must keep them out too).
 
     Returns
     -------
@@ -416,6 +419,8 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
     dates; the engine runs once on all of them, without other-event
     exclusion among them and with the catalogued events' windows excluded
     (placebo inference: Brown and Warner 1985; Gelbach, Helland and Klick 2013).
+    Pseudo windows hold no day of a multi-day return (``window_ok``), so the
+    engine needs no ``span`` here.
     """
     positive_int("draws", draws)
     valid = np.asarray(valid, dtype=bool)
