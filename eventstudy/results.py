@@ -589,7 +589,11 @@ class EventStudyResults:
         for name, (rows, sign) in self._groups.items():
             rows = np.asarray(rows, dtype=np.int64)
             sign = np.asarray(sign, dtype=np.float64)
-            aar, se, n_t = _mean_and_se(a.ar[rows] * sign[:, None], a.ar_se[rows] ** 2)
+            # a multi-day return is no one day's AR: its days stay out of the daily average
+            daily = np.where(self._multi_day[rows], np.nan, a.ar[rows])
+            aar, se, n_t = _mean_and_se(daily * sign[:, None],
+                                        np.where(self._multi_day[rows], np.nan,
+                                                 a.ar_se[rows] ** 2))
             aar_rows.append(pd.DataFrame(
                 {"group": name, "day": a.rel_win, "aar": aar, "aar_se": se, "n_events": n_t}))
             caar, cse, n_w = _mean_and_se(a.car[rows] * sign[:, None], a.car_se[rows] ** 2)
@@ -609,7 +613,11 @@ class EventStudyResults:
 
     @property
     def aar(self) -> pd.DataFrame:
-        """Average AR per group and day: ``group, day, aar, aar_se, n_events, t``."""
+        """Average AR per group and day: ``group, day, aar, aar_se, n_events, t``.
+
+        The days of a multi-day return (trade-to-trade over dates without a
+        price row) are left out of the day's average and its ``n_events``.
+        """
         return self._cached("agg", self._aggregates)[0].copy()
 
     @property

@@ -216,3 +216,17 @@ def test_pseudo_events_avoid_multi_day_returns_without_clean_windows():
     kw = dict(n_events=5, reps=40, abnormal=(0.0, 0.01), clean_windows=False)
     pd.testing.assert_frame_equal(sim.simulate_tests(gapped, study, **kw),
                                   sim.simulate_tests(masked, study, **kw))
+
+
+def test_daily_average_leaves_out_a_multi_day_return(complete, prices_dir, tmp_path):
+    """Days +2 and +3 of trump-xi-call have no row: day +2 (AR 0 - normal) and day +4 (the
+    two-day return) are parts of a multi-day return, out of the day's average AR."""
+    dates = [_trade_date(complete, "trump-xi-call", d) for d in (2, 3)]
+    res = es.analyse(_study(), prices_dir=_damaged(tmp_path, prices_dir, dates))
+    span = res.ar.set_index(["event_id", "day"])["span"]
+    aar = res.aar[res.aar["group"] == "all"].set_index("day")
+    full = complete.aar[complete.aar["group"] == "all"].set_index("day")
+    for day in (2, 3, 4):
+        out = int(span.loc[("trump-xi-call", day)] != 1)
+        assert aar.loc[day, "n_events"] == full.loc[day, "n_events"] - out
+    assert (span.loc[("trump-xi-call", 4)], span.loc[("trump-xi-call", 2)]) == (3, 0)
