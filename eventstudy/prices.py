@@ -7,8 +7,12 @@ One entry point, :func:`load_prices`, returns one frame per ticker:
 * columns: ``float64`` among ``Open, High, Low, Close, Volume`` (close-only
   files have ``Close`` only);
 * ``frame.attrs["provenance"]``: a dict with ``source``, ``fetched_utc``,
-  ``path``, ``versions``, ``first``, ``last``, ``rows`` and ``provisional``
-  (the trade dates whose session had not closed when the prices were fetched).
+  ``path``, ``versions``, ``first``, ``last``, ``rows``, ``provisional``
+  (the trade dates whose session had not closed when the prices were fetched),
+  ``closed_days`` (the rows dropped because they fall on a day the exchange is
+  closed: a snapshot file's, a download's or a cache file's, by one rule) and
+  ``notes`` (the sentences warned as
+  :class:`~eventstudy.exceptions.DataQualityWarning` at each load).
 
 Sources
 -------
@@ -1376,6 +1380,15 @@ def load_prices(
     the cached prices are returned with a
     :class:`~eventstudy.exceptions.CacheWarning` when they span the request,
     else :class:`~eventstudy.exceptions.DownloadError` is raised.
+
+    A downloaded row on a day the exchange is closed (the rule of
+    :func:`read_snapshot`) is dropped before the cache is written, with a
+    :class:`~eventstudy.exceptions.DataQualityWarning` naming the ticker and
+    the dates (``"ZS=F (Yahoo download): 1 row on a day the exchange is
+    closed: ..."``), as is a continuous future downloaded without volume
+    (:func:`no_volume_note`); both are recorded in the cache and warned again
+    when it serves them. A download of closed days only raises
+    ``DownloadError``; a cache file holding such a row is served without it.
     """
     check_option("source", source, PriceSource)
     if isinstance(tickers, str):
