@@ -7,8 +7,12 @@ One entry point, :func:`load_prices`, returns one frame per ticker:
 * columns: ``float64`` among ``Open, High, Low, Close, Volume`` (close-only
   files have ``Close`` only);
 * ``frame.attrs["provenance"]``: a dict with ``source``, ``fetched_utc``,
-  ``path``, ``versions``, ``first``, ``last``, ``rows`` and ``provisional``
-  (the trade dates whose session had not closed when the prices were fetched).
+  ``path``, ``versions``, ``first``, ``last``, ``rows``, ``provisional``
+  (the trade dates whose session had not closed when the prices were fetched),
+  ``closed_days`` (the rows dropped because they fall on a day the exchange is
+  closed: a snapshot file's, a download's or a cache file's, by one rule) and
+  ``notes`` (the sentences warned as
+  :class:`~eventstudy.exceptions.DataQualityWarning` at each load).
 
 Sources
 -------
@@ -401,10 +405,7 @@ def _warn_cells(path: Path, issues: dict) -> str | None:
     parts = []
     closed = issues.get("closed_days", [])
     if closed:
-        shown = ", ".join(f"line {c['line']} ({c['date']}, a {c['weekday']})" for c in closed)
-        parts.append(
-            f"{len(closed)} row{'s' if len(closed) > 1 else ''} on a day the exchange is closed: "
-            f"{shown}; such a row is never a trade date and is dropped")
+        parts.append(_closed_text(closed))
     for key, what in (("nonfinite", "not a finite number"), ("short_rows", "truncated")):
         items = issues[key]
         if not items:
@@ -478,7 +479,7 @@ _CSV_SPECIAL = '"\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029'
 def _parse_price_csv(path: Path, ticker: str,
                      keep_first: bool = False) -> tuple[pd.DataFrame, dict]:
     """The price frame of one snapshot file and its ``nonfinite``, ``short_rows``,
-    ``duplicates`` and ``closed_days`` (the rows dropped, :func:`_closed_rows`).
+    ``duplicates`` and ``closed_days`` (the rows dropped, :func:`_drop_closed`).
 
     Notes
     -----
@@ -526,11 +527,15 @@ def _parse_price_csv(path: Path, ticker: str,
     ignored = [c for c in raw.columns if c not in PRICE_COLUMNS and c != "Date"]
     if ignored:
         logger.info("%s: ignoring columns %s", path, ", ".join(ignored))
-    frame = pd.DataFrame(columns, index=_standard_index(dates))
-    closed = _closed_rows(path, ticker, frame.index, lambda: located()[0][kept])
+    frame, closed = _drop_closed(pd.DataFrame(columns, index=_standard_index(dates)), ticker,
+                                 lambda: located()[0][kept])
     if closed:
+        if frame.empty:
+            raise PriceFileError(
+                f"{path}: every row falls on a day the exchange is closed (line "
+                f"{closed[0]['line']}: {closed[0]['date']}, a {closed[0]['weekday']}); the file "
+                "holds no trade date")
         gone = {c["date"] for c in closed}
-        frame = frame.loc[~frame.index.isin(pd.DatetimeIndex(sorted(gone)))]
         nonfinite = [c for c in nonfinite if c["date"] not in gone]
         short = [c for c in short if c["date"] not in gone]
     if not frame.index.is_monotonic_increasing:
@@ -540,13 +545,14 @@ def _parse_price_csv(path: Path, ticker: str,
                    "closed_days": closed}
 
 
-def _closed_rows(path: Path, ticker: str, dates: pd.DatetimeIndex,
-                 lines: Callable) -> list[dict]:
-    """``{"date", "line", "weekday"}`` of the rows on days ``ticker``'s exchange is closed.
+def _closed_rows(ticker: str, dates: pd.DatetimeIndex,
+                 lines: Callable | None = None) -> list[dict]:
+    """``{"date", "weekday"}`` of the rows on days ``ticker``'s exchange is closed.
 
-    The days are :meth:`eventstudy.calendar.ExchangeCalendar.closed_days`;
-    a ticker without a calendar has none. Every row closed is a
-    PriceFileError: the file holds no trade date.
+    The one rule of a snapshot file, a download and a cache file: the days
+    are :meth:`eventstudy.calendar.ExchangeCalendar.closed_days`; a ticker
+    without a calendar has none. ``lines`` (a function giving each row's file
+    line) adds ``"line"``; the rows are in line order, else in date order.
     """
     try:
         closed = get_calendar(ticker).closed_days(dates)
@@ -556,15 +562,29 @@ def _closed_rows(path: Path, ticker: str, dates: pd.DatetimeIndex,
         return []
     if not closed.any():
         return []
-    at = lines()
-    rows = [{"date": _iso(dates[i]), "line": int(at[i]), "weekday": dates[i].day_name()}
+    at = None if lines is None else lines()
+    rows = [{"date": _iso(dates[i]), "weekday": dates[i].day_name(),
+             **({} if at is None else {"line": int(at[i])})}
             for i in np.flatnonzero(closed)]
-    if closed.all():
-        raise PriceFileError(
-            f"{path}: every row falls on a day the exchange is closed (line {rows[0]['line']}: "
-            f"{rows[0]['date']}, a {rows[0]['weekday']}); the file holds no trade date"
-        )
-    return sorted(rows, key=lambda c: c["line"])
+    return sorted(rows, key=lambda c: (c.get("line", 0), c["date"]))
+
+
+def _closed_text(closed: list[dict]) -> str:
+    """The sentence of a warning on the rows of :func:`_closed_rows` (all of them named)."""
+    shown = ", ".join(f"line {c['line']} ({c['date']}, a {c['weekday']})" if "line" in c
+                      else f"{c['date']} (a {c['weekday']})" for c in closed)
+    return (f"{len(closed)} row{'s' if len(closed) > 1 else ''} on a day the exchange is "
+            f"closed: {shown}; such a row is never a trade date and is dropped")
+
+
+def _drop_closed(frame: pd.DataFrame, ticker: str,
+                 lines: Callable | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """``frame`` without its rows on closed days (:func:`_closed_rows`), and those rows."""
+    closed = _closed_rows(ticker, frame.index, lines)
+    if closed:
+        gone = pd.DatetimeIndex(sorted({c["date"] for c in closed}))
+        frame = frame.loc[~frame.index.isin(gone)]
+    return frame, closed
 
 
 def _uneven(text: str, width: int) -> bool:
@@ -1010,10 +1030,12 @@ def _download_fix(ticker: str) -> str:
     )
 
 
-def _download(ticker, start, end, downloader) -> pd.DataFrame:
-    """The standard frame of one ticker from the downloader (``end`` inclusive).
+def _download(ticker, start, end, downloader) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """The standard frame of one ticker from the downloader (``end`` inclusive), the rows
+    dropped on closed days and the notes (:func:`_screen_notes`).
 
-    Raises DownloadError on an exception or an empty result.
+    Raises DownloadError on an exception, an empty result or one whose every
+    row falls on a day the exchange is closed.
     """
     if downloader is None:
         import yfinance
@@ -1054,7 +1076,49 @@ def _download(ticker, start, end, downloader) -> pd.DataFrame:
             + "; "
             + _download_fix(ticker)
         )
-    return frame
+    frame, closed = _drop_closed(frame, ticker)
+    if frame.empty:
+        raise DownloadError(
+            f"download of {ticker!r} from Yahoo Finance holds only rows on days the exchange is "
+            f"closed ({closed[0]['date']}, a {closed[0]['weekday']}, ...); "
+            + _download_fix(ticker)
+        )
+    return frame, closed, _screen_notes(f"{ticker} (Yahoo download)", ticker, frame, closed)
+
+
+def _screen_notes(source: str, ticker: str, frame: pd.DataFrame, closed: list[dict],
+                  volume: bool = True) -> list[str]:
+    """The sentences on downloaded prices that a run shows, logged once here.
+
+    ``source`` names where the prices come from (``"ZS=F (Yahoo download)"``);
+    the sentences say the rows ``closed`` dropped on closed days
+    (:func:`_drop_closed`) and, with ``volume``, a continuous future without a
+    ``Volume`` column (:func:`no_volume_note`). :func:`_serve` warns them at
+    each load, as :func:`read_snapshot` does for a file.
+    """
+    notes = [f"{source}: {_closed_text(closed)}"] if closed else []
+    volume_note = no_volume_note(ticker) if volume and "Volume" not in frame.columns else None
+    if volume_note is not None:
+        notes.append(f"{source}: no Volume column; {volume_note}")
+    for note in notes:
+        logger.warning(note)
+    return notes
+
+
+def _screen_cached(cached: _Cached, ticker: str) -> _Cached:
+    """A cache file with its rows on closed days dropped (a file written without the screen
+    of :func:`_download`: no ``notes`` in its metadata, or a file edited since)."""
+    unscreened = "notes" not in cached.meta
+    frame, closed = _drop_closed(cached.frame, ticker)
+    if not closed and not unscreened:
+        return cached
+    if frame.empty:
+        raise _CorruptCache("every row falls on a day the exchange is closed")
+    notes = _screen_notes(f"{ticker} (cache file {cached.path})", ticker, frame, closed,
+                          volume=unscreened)
+    meta = {**cached.meta, "closed_days": cached.meta.get("closed_days", []) + closed,
+            "notes": cached.meta.get("notes", []) + notes}
+    return _Cached(frame=frame, meta=meta, path=cached.path)
 
 
 def _empty_prices() -> pd.DataFrame:
@@ -1150,7 +1214,12 @@ def _spans(cached: _Cached, start, end) -> bool:
 
 
 def _serve(entry: _Cached, ticker, start, end, served_from: str) -> pd.DataFrame:
+    """The cached or downloaded prices inside ``[start, end]``, with their provenance; the
+    notes of the download (:func:`_screen_notes`) are warned, as a snapshot file's are."""
     out = _clip(entry.frame, start, end)
+    notes = list(entry.meta.get("notes", []))
+    for note in notes:
+        warnings.warn(note, DataQualityWarning, stacklevel=4)
     provisional = _provisional(ticker, out.index, entry.fetched)
     if provisional:
         logger.warning("%s: bars of %s were fetched before their session closed (provisional)",
@@ -1161,6 +1230,8 @@ def _serve(entry: _Cached, ticker, start, end, served_from: str) -> pd.DataFrame
         "fetched_utc": meta["fetched_utc"], "path": str(entry.path),
         "versions": meta.get("versions", {}), "provisional": [_iso(d) for d in provisional],
         "requested": {"start": meta.get("requested_start"), "end": meta.get("requested_end")},
+        "closed_days": [c for c in meta.get("closed_days", []) if _within(c["date"], start, end)],
+        "notes": notes,
     })
 
 
@@ -1170,7 +1241,7 @@ def _open_cache(path: Path, ticker: str) -> tuple[_Cached | None, str | None, st
     if not path.exists():
         return None, None, None
     try:
-        return _read_cache(path, ticker), None, None
+        return _screen_cached(_read_cache(path, ticker), ticker), None, None
     except FileNotFoundError:  # removed since the check: as if it never existed
         return None, None, None
     except _UnreadableCache as exc:
@@ -1214,7 +1285,7 @@ def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) 
         dl_start = None if (rs is None or start is None) else min(rs, start)
         dl_end = None if (re_ is None or end is None) else max(re_, end)
     try:
-        frame = _download(ticker, dl_start, dl_end, downloader)
+        frame, closed, notes = _download(ticker, dl_start, dl_end, downloader)
     except DownloadError as exc:
         if cached is not None and _spans(cached, start, end):
             _warn_cache(ticker, cached, f"the download failed: {exc}")
@@ -1232,6 +1303,7 @@ def _load_yahoo(ticker, start, end, *, cache_dir, refresh, downloader, offline) 
         "first": _iso(frame.index[0]), "last": _iso(frame.index[-1]), "rows": int(len(frame)),
         "provisional": [_iso(d) for d in _provisional(ticker, frame.index, now)],
         "requested_start": _iso(dl_start), "requested_end": _iso(dl_end),
+        "closed_days": closed, "notes": notes,
     }
     try:
         _write_cache(path, frame, meta)
@@ -1308,6 +1380,15 @@ def load_prices(
     the cached prices are returned with a
     :class:`~eventstudy.exceptions.CacheWarning` when they span the request,
     else :class:`~eventstudy.exceptions.DownloadError` is raised.
+
+    A downloaded row on a day the exchange is closed (the rule of
+    :func:`read_snapshot`) is dropped before the cache is written, with a
+    :class:`~eventstudy.exceptions.DataQualityWarning` naming the ticker and
+    the dates (``"ZS=F (Yahoo download): 1 row on a day the exchange is
+    closed: ..."``), as is a continuous future downloaded without volume
+    (:func:`no_volume_note`); both are recorded in the cache and warned again
+    when it serves them. A download of closed days only raises
+    ``DownloadError``; a cache file holding such a row is served without it.
     """
     check_option("source", source, PriceSource)
     if isinstance(tickers, str):

@@ -79,7 +79,8 @@ class DataCheck:
     nonfinite_prices, truncated_rows, closed_day_rows : list of dict
         ``provenance["nonfinite"]``, ``["short_rows"]`` and
         ``["closed_days"]`` (rows on a day the exchange is closed, dropped by
-        the reader) of :func:`eventstudy.prices.read_snapshot`.
+        the reader; a downloaded row has no ``line``) of
+        :func:`eventstudy.prices.load_prices`.
     extreme_returns, scale
         :func:`extreme_returns`.
     """
@@ -203,7 +204,8 @@ class DataCheck:
                      lambda c: f"line {c['line']} ({c['date']}, {c['fields']} fields)"),
             f"rows on closed days, dropped ({len(self.closed_day_rows)}): "
             + listed(self.closed_day_rows,
-                     lambda c: f"line {c['line']} ({c['date']}, a {c['weekday']})",
+                     lambda c: (f"line {c['line']} ({c['date']}, a {c['weekday']})" if "line" in c
+                                else f"{c['date']} (a {c['weekday']})"),
                      len(self.closed_day_rows)),
             f"extreme returns ({len(self.extreme_returns)}; |r - local median| > {EXTREME_K:g} "
             f"local robust scales off roll and thin days, or |r| > ln 2): "

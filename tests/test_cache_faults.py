@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -14,6 +15,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -308,3 +310,31 @@ def test_non_finite_download_is_reported_not_cached_as_a_number(cache_dir):
                             cache_dir=cache_dir, downloader=Fake(close))["ZS=F"]
     assert np.isnan(frame["Close"].iloc[3]) and len(frame) == len(DATES)
     assert np.isnan(read_cache(cache_dir / "ZS=F.parquet")[0]["Close"].iloc[3])
+
+
+def test_cache_written_without_the_closed_day_rule_is_screened(cache_dir):
+    """A cache file holding a Saturday row (written before downloads were screened) is served
+    without it, with the warning naming the file."""
+    from eventstudy.exceptions import DataQualityWarning
+
+    path = _fill(cache_dir)
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    saturday = pd.DataFrame({"date": [pd.Timestamp("2024-01-06")], "Close": [9999.0],
+                             "Volume": [1000.0]})
+    frame = pd.concat([frame, saturday]).sort_values("date", ignore_index=True)
+    meta = json.loads(table.schema.metadata[b"eventstudy"])
+    for key in ("closed_days", "notes"):
+        del meta[key]
+    meta["rows"] = len(frame)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(
+        {b"eventstudy": json.dumps(meta).encode()}), path)
+    with pytest.warns(DataQualityWarning,
+                      match=rf"ZS=F \(cache file {re.escape(str(path))}\): 1 row on a day the "
+                            r"exchange is closed: 2024-01-06 \(a Saturday\); such a row is never"):
+        served = load_prices("ZS=F", "2024-01-02", "2024-01-10", source="cache",
+                             cache_dir=cache_dir)["ZS=F"]
+    assert served.index.equals(pd.DatetimeIndex(DATES, name="date"))
+    np.testing.assert_allclose(served["Close"].to_numpy(), CLOSES, rtol=0, atol=0)
+    assert served.attrs["provenance"]["closed_days"] == [{"date": "2024-01-06",
+                                                         "weekday": "Saturday"}]

@@ -2,7 +2,8 @@
 
 * A row on a day the exchange is closed for certain (a weekend) is never a
   trade date: the reader drops it with one warning naming the file, lines and
-  dates; ``data check`` lists it. A row on a weekday holiday is kept (the
+  dates; ``data check`` lists it. A download (a fake ``yfinance.download``)
+  drops it likewise, naming the ticker and dates, and the cache never holds it. A row on a weekday holiday is kept (the
   vendor's series has such rows for sessions the library's calendar omits).
 * A continuous future without a ``Volume`` column says once that thin trading
   comes from the contract calendar alone; a close-only ETF says nothing.
@@ -28,8 +29,10 @@ import pytest
 import eventstudy as es
 from eventstudy.calendar import get_calendar
 from eventstudy.cli import main
-from eventstudy.exceptions import DataQualityWarning, EventFileError, PriceFileError
-from eventstudy.prices import read_snapshot
+from eventstudy import prices
+from eventstudy.exceptions import (DataQualityWarning, DownloadError, EventFileError,
+                                   PriceFileError)
+from eventstudy.prices import load_prices, read_cache, read_snapshot
 from eventstudy.quality import check_data
 
 EVENTS = Path(__file__).resolve().parents[1] / "data" / "events.csv"
@@ -145,6 +148,104 @@ def test_snapshot_files_lose_no_row(prices_dir):
         assert len(frame) == rows, path.name
         prov = frame.attrs["provenance"]
         assert prov["closed_days"] == [] and prov["notes"] == [], path.name
+
+
+# ----------------------------------------------------------------------------- downloads
+
+#: Weekdays around the Busan meeting and the Saturday 2025-11-01 a vendor may add.
+WEEKDAYS = pd.bdate_range("2025-10-27", "2025-11-07")
+SATURDAY = pd.Timestamp("2025-11-01")
+
+
+def yahoo(ticker, dates, volume=True):
+    """A frame shaped like ``yfinance.download`` 1.x: ``(Price, Ticker)`` columns, local dates."""
+    dates = pd.DatetimeIndex(dates)
+    close = 1100.0 + np.arange(len(dates), dtype=float)
+    fields = {"Close": close, "Volume": np.full(len(dates), 5000.0)} if volume else {"Close": close}
+    columns = pd.MultiIndex.from_tuples([(f, ticker) for f in fields], names=["Price", "Ticker"])
+    return pd.DataFrame(np.column_stack(list(fields.values())), columns=columns,
+                        index=dates.rename("Date").tz_localize("America/Chicago"))
+
+
+def never(ticker, **kwargs):
+    raise AssertionError(f"unexpected download of {ticker}")
+
+
+@pytest.fixture
+def settled(monkeypatch, cache_dir):
+    """Downloads stamped after every bar settled, into a private cache; no snapshot folder."""
+    monkeypatch.delenv("EVENTSTUDY_PRICES_DIR", raising=False)
+    monkeypatch.setenv("EVENTSTUDY_CACHE_DIR", str(cache_dir))
+    monkeypatch.setattr(prices, "_now_utc", lambda: pd.Timestamp("2025-11-10 12:00", tz="UTC"))
+    return cache_dir
+
+
+def test_saturday_bar_of_a_download_is_dropped_and_never_cached(settled):
+    dates = WEEKDAYS.union([SATURDAY])
+    expected = pd.Series(1100.0 + np.arange(len(dates)), index=dates)  # by hand, then drop
+    expected = expected.drop(SATURDAY)
+    download = (r"ZS=F \(Yahoo download\): 1 row on a day the exchange is closed: 2025-11-01 "
+                r"\(a Saturday\); such a row is never a trade date and is dropped$")
+    with pytest.warns(DataQualityWarning, match=download):
+        frame = load_prices("ZS=F", "2025-10-27", "2025-11-07", source="yahoo",
+                            downloader=lambda t, **k: yahoo(t, dates))["ZS=F"]
+    assert frame.index.equals(pd.DatetimeIndex(expected.index, name="date"))
+    np.testing.assert_allclose(frame["Close"].to_numpy(), expected.to_numpy(), rtol=0, atol=0)
+    listed = [{"date": "2025-11-01", "weekday": "Saturday"}]
+    prov = frame.attrs["provenance"]
+    assert prov["closed_days"] == listed and len(prov["notes"]) == 1
+
+    cached, meta = read_cache(settled / "ZS=F.parquet")
+    assert cached.index.equals(frame.index) and SATURDAY not in cached.index
+    assert meta["closed_days"] == listed and meta["rows"] == len(WEEKDAYS)
+    # served from the cache: the same rows, and the same warning for the run
+    with pytest.warns(DataQualityWarning, match=download):
+        again = load_prices("ZS=F", "2025-10-27", "2025-11-07", source="yahoo",
+                            downloader=never)["ZS=F"]
+    assert again.attrs["provenance"]["served_from"] == "cache"
+    assert again.index.equals(frame.index) and again.attrs["provenance"]["closed_days"] == listed
+    with pytest.warns(DataQualityWarning, match=download):
+        later = load_prices("ZS=F", "2025-11-03", "2025-11-07", source="cache")["ZS=F"]
+    assert later.attrs["provenance"]["closed_days"] == []  # outside the window asked for
+
+    with pytest.warns(DataQualityWarning, match=download):
+        check = check_data("ZS=F", start="2025-10-27", end="2025-11-07")
+    assert check.closed_day_rows == listed
+    assert "rows on closed days, dropped (1): 2025-11-01 (a Saturday)" in check.to_text()
+
+
+def test_clean_download_says_nothing(settled):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataQualityWarning)
+        frame = load_prices("ZS=F", "2025-10-27", "2025-11-07", source="yahoo",
+                            downloader=lambda t, **k: yahoo(t, WEEKDAYS))["ZS=F"]
+        served = load_prices("ZS=F", "2025-10-27", "2025-11-07", source="cache")["ZS=F"]
+    assert frame.index.equals(pd.DatetimeIndex(WEEKDAYS, name="date"))
+    for out in (frame, served):
+        assert out.attrs["provenance"]["closed_days"] == []
+        assert out.attrs["provenance"]["notes"] == []
+
+
+def test_download_of_closed_days_only_is_refused(settled):
+    weekend = pd.DatetimeIndex(["2025-11-01", "2025-11-02"])
+    with pytest.raises(DownloadError, match=r"download of 'ZS=F' from Yahoo Finance holds only "
+                                            r"rows on days the exchange is closed \(2025-11-01, "
+                                            r"a Saturday, \.\.\.\)"):
+        load_prices("ZS=F", "2025-11-01", "2025-11-02", source="yahoo",
+                    downloader=lambda t, **k: yahoo(t, weekend))
+    assert not (settled / "ZS=F.parquet").exists()
+
+
+def test_download_of_a_future_without_volume_says_so(settled):
+    with pytest.warns(DataQualityWarning, match=rf"^ZS=F \(Yahoo download\): {NO_VOLUME}$"):
+        frame = load_prices("ZS=F", "2025-10-27", "2025-11-07", source="yahoo",
+                            downloader=lambda t, **k: yahoo(t, WEEKDAYS, volume=False))["ZS=F"]
+    assert list(frame.columns) == ["Close"] and len(frame.attrs["provenance"]["notes"]) == 1
+    with warnings.catch_warnings():  # an ETF without volume: nothing to say
+        warnings.simplefilter("error", DataQualityWarning)
+        spy = load_prices("SPY", "2025-10-27", "2025-11-07", source="yahoo",
+                          downloader=lambda t, **k: yahoo(t, WEEKDAYS, volume=False))["SPY"]
+    assert spy.attrs["provenance"]["notes"] == []
 
 
 # ----------------------------------------------------------------------------- no volume
