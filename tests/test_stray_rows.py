@@ -3,8 +3,9 @@
 * A row on a day the exchange is closed for certain (a weekend) is never a
   trade date: the reader drops it with one warning naming the file, lines and
   dates; ``data check`` lists it. A download (a fake ``yfinance.download``)
-  drops it likewise, naming the ticker and dates, and the cache never holds it. A row on a weekday holiday is kept (the
-  vendor's series has such rows for sessions the library's calendar omits).
+  drops it likewise, naming the ticker and dates, and the cache never holds
+  it. A row on a weekday holiday is kept (the vendor's series has such rows
+  for sessions the library's calendar omits).
 * A continuous future without a ``Volume`` column says once that thin trading
   comes from the contract calendar alone; a close-only ETF says nothing.
 * A date outside pandas' range is a file error naming the line (prices and
@@ -27,11 +28,10 @@ import pandas as pd
 import pytest
 
 import eventstudy as es
+from eventstudy import prices
 from eventstudy.calendar import get_calendar
 from eventstudy.cli import main
-from eventstudy import prices
-from eventstudy.exceptions import (DataQualityWarning, DownloadError, EventFileError,
-                                   PriceFileError)
+from eventstudy.exceptions import DataQualityWarning, DownloadError, EventFileError, PriceFileError
 from eventstudy.prices import load_prices, read_cache, read_snapshot
 from eventstudy.quality import check_data
 
