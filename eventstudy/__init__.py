@@ -4,7 +4,7 @@ The front door::
 
     import eventstudy as es
 
-    study = es.load_study("studies/article.toml")     # or es.Study(asset="ZC=F", ...)
+    study = es.load_study("my_study.toml")            # or es.Study(asset="ZC=F", ...)
     res = es.analyse(study, prices_dir="path/to/csv-snapshots")
     res.tidy()                                         # CAR, se, t, p, interval, flags, note
     print(res.summary())
