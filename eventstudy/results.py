@@ -1140,7 +1140,9 @@ class MultiAssetResults:
         extra = ((("Across assets: the mean CAR with the assets' correlation, and the joint "
                    "Wald test that every CAR is zero"), cross_asset_table(cross)),) \
             if len(cross) else ()
-        return Summary.stack(parts, title=(s.title or s.name) if s is not None else None,
+        title = None if s is None else s.title or (
+            s.name if s.path is not None else f"Event study of {', '.join(self.assets)}")
+        return Summary.stack(parts, title=title,
                              description=s.description if s is not None else "", extra=extra)
 
     def __str__(self) -> str:

@@ -104,7 +104,9 @@ def header_facts(study, events, *, size_check=None, dates=None, tests=None) -> d
                                   "calendar"))
     titles = events["title"] if "title" in events.columns else events["event_id"]
     return {
-        "title": s.title or s.name or f"Event study of {s.asset}", "description": s.description,
+        # a study built in code has no file name to show
+        "title": s.title or (s.name if s.path is not None else f"Event study of {s.asset}"),
+        "description": s.description,
         "asset": s.asset, "unit": s.return_label,
         "windows": tuple(tuple(int(v) for v in w) for w in s.windows), "header": tuple(header),
         "excluded": tuple(zip(excluded["event_id"].astype(str),

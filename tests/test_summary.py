@@ -244,3 +244,17 @@ def test_several_assets_summarise_stacked_with_the_cross_asset_tests(tmp_path):
     heading, cross = s.extra[0]
     assert heading.startswith("Across assets") and list(cross["event"]) == ["x", "x", "y", "y"]
     assert str(multi) == str(s) and "Across assets" in s.to_markdown()
+
+
+def test_a_study_built_in_code_is_titled_by_its_asset():
+    import pandas as pd
+
+    from eventstudy.config import Study
+    from eventstudy.summary import header_facts
+
+    events = pd.DataFrame({"event_id": ["a"], "trade_date": [pd.Timestamp("2025-01-02")],
+                           "title": ["A"], "status": ["used"], "reason": [""]})
+    assert header_facts(Study(asset="ZC=F", factors=["SPY"]), events)["title"] == \
+        "Event study of ZC=F"
+    titled = Study(asset="ZC=F", factors=["SPY"], title="Corn and the truce")
+    assert header_facts(titled, events)["title"] == "Corn and the truce"
