@@ -28,8 +28,8 @@ from .prices import load_prices
 
 __all__ = ["EngineInputs", "OnCalendar", "ReturnData", "check_panel", "common_span",
            "compute_returns", "engine_inputs", "lagged_factors", "locate_day0", "on_calendar",
-           "prepare_returns", "returns_panel", "span_days", "span_first", "spread_returns",
-           "study_returns"]
+           "prepare_returns", "returns_panel", "sessions_only", "span_days", "span_first",
+           "spread_returns", "study_returns"]
 
 logger = logging.getLogger(__name__)
 
@@ -823,14 +823,41 @@ def study_returns(study: Study, prices_dir=None):
                 common.date(), last.date(), ", ".join(spanned))
     factors = (study.regressors if len(legs) == 1 else
                (legs[1], *(f for f in study.regressors if f not in legs)))
+    calendar = get_calendar(legs[0])
+    prices = {**prices, legs[0]: sessions_only(prices[legs[0]], calendar, legs[0], common, last)}
     data = prepare_returns(prices, legs[0], factors, kind=study.returns,
                            mask_rolls=study.mask_rolls, start=common, end=last)
     if len(legs) == 2:
         data = spread_returns(data, prices, study.asset)
-    calendar = get_calendar(legs[0])
     if len(data.returns.index):
         data = _on_exchange_calendar(data, prices, calendar)
     return data, calendar
+
+
+def sessions_only(frame: pd.DataFrame, calendar, ticker: str, start, end) -> pd.DataFrame:
+    """The asset's price rows without those in ``[start, end]`` on days the calendar has no session.
+
+    A row on a day the exchange calendar has no session (a weekday holiday the
+    vendor's series carries) is not a trade date: kept, it would be a day of
+    event time and its close would start the next day's return. It is left
+    out, with one ``DataQualityWarning`` naming the dates (``eventstudy data
+    check`` lists such rows as extra sessions). Weekend rows never reach here:
+    the price reader drops them.
+    """
+    if frame.empty:
+        return frame
+    idx = frame.index
+    inside = idx[(idx >= start) & (idx <= end)]
+    extra = inside.difference(calendar.trade_dates(start, end)) if len(inside) else inside
+    if not len(extra):
+        return frame
+    listed = ", ".join(f"{d:%Y-%m-%d}" for d in extra[:8]) + (
+        f" and {len(extra) - 8} more" if len(extra) > 8 else "")
+    warnings.warn(DataQualityWarning(
+        f"{ticker}: {len(extra)} price row{'s' if len(extra) > 1 else ''} on days the "
+        f"{calendar.name} calendar has no session ({listed}); such a row is not a trade date "
+        f"and is left out of the returns (see `eventstudy data check {ticker}`)"), stacklevel=3)
+    return frame.drop(extra)
 
 
 def _on_exchange_calendar(data: ReturnData, prices, calendar) -> ReturnData:

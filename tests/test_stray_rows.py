@@ -315,3 +315,27 @@ def test_event_date_outside_pandas_range_names_the_line(tmp_path):
                        match=r"line 3, column 'date': date '2300-01-01' is outside the dates "
                              r"pandas can hold \(1677-09-22 to 2262-04-11\)"):
         es.load_events(path)
+
+
+def test_an_asset_row_on_a_weekday_holiday_stays_out_of_event_time(prices_dir, tmp_path):
+    """A ZS=F row on Thanksgiving 2025 (no CBOT session) inside the call's [-1, 5] window:
+    left out of the returns with a warning naming it, so every CAR equals the clean file's."""
+    folder = tmp_path / "prices"
+    shutil.copytree(prices_dir, folder)
+    lines = (folder / "ZS=F.csv").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("2025-11-28"))
+    lines.insert(at, "2025-11-27,1100,1100,1100,1100,5")
+    (folder / "ZS=F.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert not get_calendar("ZS=F").is_trade_date("2025-11-27")
+    study = es.Study(asset="ZS=F", factors=["SPY", "UUP"], event_ids=["trump-xi-call"],
+                     events=EVENTS, windows=[[-1, 5], [0, 1]], placebo_draws=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        damaged = es.analyse(study, prices_dir=folder)
+    said = [str(w.message) for w in caught if "no session" in str(w.message)]
+    assert len(said) == 1 and "ZS=F: 1 price row" in said[0] and "(2025-11-27)" in said[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        clean = es.analyse(study, prices_dir=prices_dir)
+    np.testing.assert_allclose(damaged.car["car"], clean.car["car"], rtol=0, atol=1e-12)
+    assert list(damaged.ar["date"]) == list(clean.ar["date"])
