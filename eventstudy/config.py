@@ -87,7 +87,8 @@ _EXAMPLES = {
     "exclude_thin_trading": "exclude_thin_trading = true", "mask_rolls": "mask_rolls = true",
     "min_estimation_days": "min_estimation_days = 100", "group_by": 'group_by = "direction"',
     "volatility": 'volatility = "garch"', "placebo_draws": "placebo_draws = 10000",
-    "seed": "seed = 1", "variants": '[variants] "the ETF instead" = { asset = "CORN" }',
+    "seed": "seed = 1", "n_jobs": "n_jobs = 2",
+    "variants": '[variants] "the ETF instead" = { asset = "CORN" }',
     "headline_events": 'headline_events = ["truce"]',
     "headline_windows": "headline_windows = [[0, 1]]",
 }
@@ -151,6 +152,11 @@ class Study:
         Pseudo-events of the placebo distribution; 0 turns it off.
     seed : int
         Seed of the placebo draws and of the size check.
+    n_jobs : int or None
+        Processes of the size check, the simulations and the placebo draws
+        (None: every core; 1: this process). With an active
+        ``dask.distributed`` client they run on its workers instead. The
+        numbers do not depend on it.
     headline_events : tuple of str or None
         The events the summary reads (default every used event).
     headline_windows : tuple of (int, int) or None
@@ -193,6 +199,7 @@ class Study:
     volatility: Volatility = "constant"
     placebo_draws: int = 10_000
     seed: int = 0
+    n_jobs: int | None = None
     headline_events: tuple[str, ...] | None = None
     headline_windows: tuple[tuple[int, int], ...] | None = None
     variants: dict = field(default_factory=dict, hash=False)
@@ -448,6 +455,9 @@ def _check_choices(check: _Checker, study) -> tuple[str, int]:
     min_days = check.integer("min_estimation_days", study.min_estimation_days, minimum=2)
     check.integer("placebo_draws", study.placebo_draws, minimum=0)
     check.integer("seed", study.seed, minimum=0)
+    if study.n_jobs is not None and (check.integer("n_jobs", study.n_jobs) == 0):
+        check.fail("n_jobs", study.n_jobs, "0 workers cannot run anything",
+                   "give a number of processes, or -1 (or leave it out) for every core")
     return model, min_days
 
 

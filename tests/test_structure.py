@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "eventstudy"
 
 #: The pipeline, first stage first: a module may import only from its own or earlier stages.
 STAGES = [
-    ("exceptions", "options"),
+    ("exceptions", "options", "parallel"),
     ("config",),
     ("format",),
     ("calendar",),
