@@ -177,7 +177,10 @@ def child_profile(n: int, exclude: bool) -> dict:
     top = sorted(((v[3], f"{Path(k[0]).relative_to(ROOT)}:{k[1]} {k[2]}")
                   for k, v in ours.items() if k[2] not in ("analyse", "_estimate_and_test")),
                  reverse=True)[:5]
-    return {"seconds": total, "stages": stages, "top": [[c, name] for c, name in top]}
+    own = sorted(((v[2], f"{Path(k[0]).relative_to(ROOT)}:{k[1]} {k[2]}")
+                  for k, v in ours.items()), reverse=True)[:5]
+    return {"seconds": total, "stages": stages, "top": [[c, name] for c, name in top],
+            "own": [[c, name] for c, name in own]}
 
 
 def child_size_check(label: str | None) -> dict:
@@ -488,6 +491,9 @@ def section_profile(table: Table, args, missed) -> None:
                       note=f"{label} (cProfile, cumulative)")
         print("  top 5 functions by cumulative time:")
         for secs, name in res["top"]:
+            print(f"    {secs:8.3f} s  {name}")
+        print("  top 5 functions of the package by their own time:")
+        for secs, name in res["own"]:
             print(f"    {secs:8.3f} s  {name}")
     print()
 
