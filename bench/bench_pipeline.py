@@ -394,7 +394,7 @@ class Table:
         self.rows = []
 
     def add(self, measure, *, setting="", events=None, seconds=None, peer=None, peak=None,
-            value="", target="", met=None, note=""):
+            value="", target="", met=None, note="", show=True):
         met_text = "" if met is None else ("yes" if met else "no")
         self.rows.append({
             "measure": measure, "setting": setting, "events": events,
@@ -406,6 +406,8 @@ class Table:
         n = f"{events:>7,}" if events else " " * 7
         secs = f"{seconds:9.3f} s" if seconds is not None else " " * 11
         mem = f"  peak {peak:7.1f} MiB" if peak is not None else ""
+        if not show:
+            return
         goal = (f"  [{value}; target {target}" + (f", met: {met_text}]" if met_text else "]")
                 if target else "")
         print(f"{head:<40} {n} {secs}{mem}{goal}  {note}", flush=True)
@@ -488,7 +490,7 @@ def section_profile(table: Table, args, missed) -> None:
         for label, secs in res["stages"].items():
             print(f"  {label:<16} {secs:8.3f} s  {100 * secs / total:5.1f}%")
             table.add("analyse stage", setting=_setting(exclude), events=n, seconds=secs,
-                      note=f"{label} (cProfile, cumulative)")
+                      note=f"{label} (cProfile, cumulative)", show=False)
         print("  top 5 functions by cumulative time:")
         for secs, name in res["top"]:
             print(f"    {secs:8.3f} s  {name}")
