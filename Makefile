@@ -81,8 +81,10 @@ $(PEER_VENV)/bin/python:
 	$(PYTHON) -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/python -m pip install --quiet 'eventstudy==0.1a12'
 
-bench: $(STAMP) $(PEER_PYTHON) ## Time the whole pipeline (1k-10k events) beside the peer, engine, article study, simulation; reports/bench.csv
-	$(BIN)/python bench/bench_pipeline.py --out $(REPORTS)/bench.csv --size-power $(REPORTS)/size_power.csv --peer-python $(PEER_PYTHON)
+# BENCH_ARGS=--fresh-clone also times make install/report/test on a fresh clone (minutes).
+BENCH_ARGS ?=
+bench: $(STAMP) $(PEER_PYTHON) ## Every speed and memory target beside its figure, analyse beside the peer; reports/bench.csv
+	$(BIN)/python bench/bench_pipeline.py --out $(REPORTS)/bench.csv --size-power $(REPORTS)/size_power.csv --peer-python $(PEER_PYTHON) $(BENCH_ARGS)
 
 lint: $(STAMP) ## Check the code style with ruff
 	$(BIN)/ruff check eventstudy tests bench
