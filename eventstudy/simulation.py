@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -29,6 +31,7 @@ from .exceptions import InferenceError
 from .inference import TEST_NAMES, placebo_distribution, placebo_eligible, sq_pvalues
 from .inference.common import positive_int
 from .options import check_option
+from .parallel import block_seeds, map_blocks
 from .volatility import ewma_event_tests, fixed_garch_params
 
 __all__ = ["SizeCheck", "size_check", "SIZE_CHECK_REPS", "SIZE_CHECK_PLACEBO_DRAWS", "POWER_GRID",
@@ -54,7 +57,9 @@ SIZE_CHECK_REPS = 3000
 #: Abnormal day-0 returns of the size check's power curve (0 is the size).
 POWER_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 0.08)
 #: Version of the size check's definition, part of its cache key.
-_SIZE_CHECK_VERSION = 1
+_SIZE_CHECK_VERSION = 2
+#: Pseudo-events per block of replications (250 x 20 stay near 100 MB).
+_BLOCK_EVENTS = 5000
 #: Pseudo-events of a size check's placebo test when the study draws none.
 SIZE_CHECK_PLACEBO_DRAWS = 10_000
 
@@ -182,13 +187,22 @@ def add_day0_abnormal(arrays, abnormal):
     ret = arrays.ret.copy()
     ar[has, c0] += abnormal
     ret[has, c0] += abnormal
+    car, tstat, pvalue = _shifted_car(arrays, abnormal)
+    return replace(arrays, ar=ar, ret=ret, car=car, tstat=tstat, pvalue=pvalue)
+
+
+def _shifted_car(arrays, abnormal):
+    """(car, t, p) of the engine output with ``abnormal`` added to every defined day-0 AR."""
+    rel = np.asarray(arrays.rel_win)
+    if not abnormal or not (rel == 0).any():
+        return arrays.car, arrays.tstat, arrays.pvalue
+    has = np.isfinite(arrays.ar[:, int(np.flatnonzero(rel == 0)[0])])
     holds = (arrays.windows[:, 0] <= 0) & (arrays.windows[:, 1] >= 0)
     car = arrays.car + np.where(has[:, None] & holds[None, :], abnormal, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         tstat = car / arrays.car_se
     dof = np.maximum(arrays.dof, 1)[:, None].astype(np.float64)
-    pvalue = 2.0 * special.stdtr(dof, -np.abs(tstat))
-    return replace(arrays, ar=ar, ret=ret, car=car, tstat=tstat, pvalue=pvalue)
+    return car, tstat, 2.0 * special.stdtr(dof, -np.abs(tstat))
 
 
 def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha=0.05,
@@ -238,7 +252,17 @@ def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha
     (:func:`eventstudy.inference.placebo_eligible`) with non-overlapping widest
     windows, runs the engine with other-event exclusion, adds ``abnormal`` on
     day 0 (:func:`add_day0_abnormal`) and applies the tests; a NaN p-value is a
-    trial without rejection.
+    trial without rejection. Whatever the abnormal return leaves alone (the
+    engine's fits, the SQ reference sums, the GARCH variances, the pseudo
+    groups) is computed once for every size.
+
+    The replications run in blocks of ⌊5000 / ``n_events``⌋, block k drawn
+    from the k-th child of ``numpy.random.SeedSequence(study.seed)``
+    (:func:`eventstudy.parallel.block_seeds`) and the blocks spread over
+    ``study.n_jobs`` processes, or the workers of an active
+    ``dask.distributed`` client (:func:`eventstudy.parallel.map_blocks`): a
+    seeded table does not depend on the number of workers. A warning raised
+    in the blocks is reported once.
 
     References
     ----------
@@ -247,31 +271,123 @@ def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha
     """
     positive_int("reps", reps)
     windows = np.asarray(study.windows, dtype=np.int64).reshape(-1, 2)
-    sizes = [float(a) for a in np.atleast_1d(np.asarray(abnormal, dtype=np.float64))]
-    tests = (list(TEST_NAMES) if group_tests else []) + list(EVENT_TESTS)
-    rej = {(d, t): np.zeros(len(windows), dtype=np.int64) for d in sizes for t in tests}
-    trials = {k: np.zeros(len(windows), dtype=np.int64) for k in rej}
+    sizes = tuple(float(a) for a in np.atleast_1d(np.asarray(abnormal, dtype=np.float64)))
     rng = np.random.default_rng(study.seed)
     eligible, placebo = _null_setting(returns, study, windows, rng, n_events, clean_windows)
-    garch_params = fixed_garch_params(returns.y, returns.X, returns.est_ok, study.model)
+    job = _Job(
+        y=np.asarray(returns.y, dtype=np.float64), X=np.asarray(returns.X, dtype=np.float64),
+        valid=np.asarray(returns.valid, dtype=bool), est_ok=np.asarray(returns.est_ok, dtype=bool),
+        eligible=eligible, placebo=placebo, model=study.model,
+        estimation=tuple(study.estimation), windows=windows,
+        min_estimation_days=int(study.min_estimation_days), n_events=int(n_events), sizes=sizes,
+        alpha=float(alpha), placebo_groups=int(placebo_groups) if group_tests else None,
+        garch_params=fixed_garch_params(returns.y, returns.X, returns.est_ok, study.model),
+    )
     span = int(windows[:, 1].max() - windows[:, 0].min())
-    block = max(1, 5000 // max(n_events, 1))  # 250 x 20 events stay near 100 MB
-    for start in range(0, reps, block):
-        b = min(block, reps - start)
-        day0 = np.stack([_draw_events(rng, eligible, n_events, span) for _ in range(b)])
-        null = estimate_arrays(
-            returns.y, returns.X, returns.valid, returns.est_ok, day0.ravel(),
-            model=study.model, estimation=study.estimation, windows=windows,
-            exclude_other_events=True, min_estimation_days=study.min_estimation_days,
-            event_groups=np.repeat(np.arange(b), n_events),
-        )
-        blocks = _block_pvalues(null, n_events, sizes, placebo, garch_params, rng,
-                                placebo_groups if group_tests else None)
-        for delta, res in blocks:
-            for t, p in res.items():
-                rej[delta, t] += (np.nan_to_num(p, nan=1.0) <= alpha).sum(axis=0)
-                trials[delta, t] += b if t in TEST_NAMES else b * n_events
+    _draw_events(rng, eligible, n_events, span)  # fails here, before any block, if none fits
+    block = max(1, _BLOCK_EVENTS // max(n_events, 1))
+    counts = [min(block, reps - start) for start in range(0, reps, block)]
+    tasks = [(job, seed, b) for seed, b in zip(block_seeds(study.seed, len(counts)), counts,
+                                                strict=True)]
+    blocks = map_blocks(_simulate_block, tasks, n_jobs=study.n_jobs)
+    _report_messages(blocks)
+    rej = {key: sum(counted[key] for counted, _ in blocks) for key in blocks[0][0]}
+    trials = {(d, t): np.full(len(windows), reps if t in TEST_NAMES else reps * n_events)
+              for d, t in rej}
     return _rate_table(rej, trials, windows, alpha, placebo.draws, n_events, setting)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every block of a simulation shares: arrays and settings, no file to read."""
+
+    y: np.ndarray
+    X: np.ndarray
+    valid: np.ndarray
+    est_ok: np.ndarray
+    eligible: np.ndarray
+    placebo: object
+    model: str
+    estimation: tuple
+    windows: np.ndarray
+    min_estimation_days: int
+    n_events: int
+    sizes: tuple
+    alpha: float
+    placebo_groups: int | None
+    garch_params: tuple
+
+
+def _simulate_block(job, seed, reps):
+    """Rejections {(abnormal, test): (W,)} of ``reps`` replications drawn from ``seed``.
+
+    Also the distinct warning and log messages the block raised, so that the
+    caller reports each once however many processes ran the blocks.
+    """
+    rng = np.random.default_rng(seed)
+    n = job.n_events
+    span = int(job.windows[:, 1].max() - job.windows[:, 0].min())
+    with _collected_messages() as messages:
+        day0 = np.stack([_draw_events(rng, job.eligible, n, span) for _ in range(reps)])
+        null = estimate_arrays(
+            job.y, job.X, job.valid, job.est_ok, day0.ravel(), model=job.model,
+            estimation=job.estimation, windows=job.windows, exclude_other_events=True,
+            min_estimation_days=job.min_estimation_days,
+            event_groups=np.repeat(np.arange(reps), n),
+        )
+        counted = {}
+        for delta, res in _block_pvalues(null, n, job.sizes, job.placebo, job.garch_params, rng,
+                                         job.placebo_groups):
+            for t, p in res.items():
+                counted[delta, t] = (np.nan_to_num(p, nan=1.0) <= job.alpha).sum(axis=0)
+    return counted, messages
+
+
+@contextmanager
+def _collected_messages():
+    """Collect the warnings and ``eventstudy`` log records (WARNING and above) raised inside.
+
+    Yields a set of (warning category or None for a log record, text).
+    """
+    messages = set()
+    handler = _SetHandler(messages)
+    log = logging.getLogger("eventstudy")
+    propagate = log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield messages
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
+    messages.update((w.category, str(w.message)) for w in caught)
+
+
+class _SetHandler(logging.Handler):
+    """A log handler adding (None, text) of each record to a set."""
+
+    def __init__(self, messages):
+        super().__init__(level=logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record):
+        self.messages.add((None, record.getMessage()))
+
+
+def _report_messages(blocks):
+    """Each distinct message of the blocks once: warnings warned, log records logged."""
+    seen = {}
+    for _, messages in blocks:
+        for m in messages:
+            seen[m] = seen.get(m, 0) + 1
+    for (category, text), k in seen.items():
+        text = f"{text} (in {k} of {len(blocks)} blocks of replications)"
+        if category is None:
+            logger.warning("%s", text)
+        else:
+            warnings.warn(text, category, stacklevel=3)
 
 
 def _null_setting(returns, study, windows, rng, n_events, clean_windows):
@@ -314,15 +430,15 @@ def _block_pvalues(null, n_events, sizes, placebo, garch_params, rng, placebo_gr
         pseudo = placebo.pseudo_groups(np.isfinite(null.car[idx]), groups=placebo_groups,
                                        rng=rng)
     for i, delta in enumerate(sizes):
-        arrays = add_day0_abnormal(null, delta) if delta else null
         res = {}
         if pseudo is not None:
+            arrays = add_day0_abnormal(null, delta) if delta else null
             res = {t: r.p_value for t, r in inference.group_tests(arrays, idx).items()}
             res["placebo"] = pseudo.pvalues(arrays.car[idx]).p_value
+        car, _, pvalue = _shifted_car(null, delta)
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = arrays.car / garch_se
-        res.update({"event-t": arrays.pvalue, "sq": sq[i],
-                    "event-placebo": placebo.event_pvalues(arrays.car),
+            z = car / garch_se
+        res.update({"event-t": pvalue, "sq": sq[i], "event-placebo": placebo.event_pvalues(car),
                     "garch": np.where(np.isfinite(z), 2.0 * special.ndtr(-np.abs(z)), np.nan)})
         yield delta, res
 

@@ -31,6 +31,7 @@ from eventstudy import inference as inf
 from eventstudy import simulation as sim
 from eventstudy.estimate import estimate_arrays
 from eventstudy.exceptions import InferenceError, OptionError
+from eventstudy.parallel import block_seeds
 
 pytestmark = [
     pytest.mark.snapshot,
@@ -109,9 +110,16 @@ EVENT = list(sim.EVENT_TESTS)
 REAL_DISTORTED = {
     ("event-t", "[0, 5]"): "event t over-rejects 6-day windows: volatility clustering, the "
     "estimation-period variance misstates the window's",
-    ("garch", "[-1, 1]"): "the GARCH t is conservative over 3 days (4.3%): an 11- to 13-step "
-    "variance forecast with a normal p-value",
 }
+
+#: Small distortions on the real returns, measured: six runs of 1,500
+#: replications of 20 events (seeds 20240501, 1 and 2; windows [0, 5] alone and
+#: with [-1, 1]; Monte Carlo SE 0.13 points if the trials were independent)
+#: gave SQ over six days 5.48-6.05% (the residuals' distribution does not
+#: quite hold in a 6-day window) and the GARCH t over three days 4.28-4.56%
+#: (an 11- to 13-step variance forecast with a normal p-value). This suite's
+#: run must agree with these rates within its own 3 Monte Carlo SE.
+REAL_MEASURED = {("sq", "[0, 5]"): 0.057, ("garch", "[-1, 1]"): 0.045}
 
 #: Size distortions inherent to a test, seen on iid returns too.
 #: (On [-1, 1] SQ rejects 5.6-5.7% at 1,500 replications, an excess this suite's
@@ -149,7 +157,8 @@ def test_real_null_rejection_rate_within_monte_carlo_error(null_run, test, windo
         se = np.sqrt(ALPHA * (1 - ALPHA) / trials)
         assert float(rows["rate"].iloc[0]) <= ALPHA + 3 * se
         return
-    _check_size(null_run, test, window, trials, 10_000)
+    _check_size(null_run, test, window, trials, 10_000,
+                target=REAL_MEASURED.get((test, window), ALPHA))
 
 
 @pytest.mark.parametrize(("test", "window"), _cases(SYN_DISTORTED))
@@ -304,3 +313,54 @@ def test_size_check_reads_its_cache_and_grades_by_the_stated_rule(tmp_path, pric
     j = int(np.argmax(r >= 0.8))
     want = x[j - 1] + (0.8 - r[j - 1]) * (x[j] - x[j - 1]) / (r[j] - r[j - 1])
     np.testing.assert_allclose(check.detectable("event-t", (0, 0)), want, rtol=1e-12, atol=0)
+
+
+def _small_blocks(monkeypatch):
+    """Blocks of 4 replications of 5 events, so that a small run has several."""
+    monkeypatch.setattr(sim, "_BLOCK_EVENTS", 20)
+
+
+def test_seeded_tables_equal_serially_on_two_processes_and_on_a_dask_cluster(soy, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    _small_blocks(monkeypatch)
+    study = _study(windows=((0, 0), (-1, 1)), placebo_draws=500, seed=5)
+    kw = dict(n_events=5, reps=14, abnormal=(0.0, 0.01), placebo_groups=100)
+    serial = sim.simulate_tests(soy, study.replace(n_jobs=1), **kw)
+    two = sim.simulate_tests(soy, study.replace(n_jobs=2), **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        on_cluster = sim.simulate_tests(soy, study.replace(n_jobs=1), **kw)
+    pd.testing.assert_frame_equal(two, serial, check_exact=True)
+    pd.testing.assert_frame_equal(on_cluster, serial, check_exact=True)
+    assert (serial["trials"] == np.where(serial["test"].isin(sim.EVENT_TESTS), 70, 14)).all()
+
+
+def test_event_t_rejections_equal_a_plain_loop_over_replications(soy, monkeypatch):
+    """Block by block, one engine run per replication with the abnormal return in the returns."""
+    _small_blocks(monkeypatch)
+    study = _study(windows=((0, 0), (0, 2)), placebo_draws=500, seed=8, n_jobs=1)
+    n, reps, delta = 5, 10, 0.01
+    got = sim.simulate_tests(soy, study, n_events=n, reps=reps, abnormal=(0.0, delta),
+                             group_tests=False)
+    eligible = inf.placebo_eligible(soy.valid, soy.est_ok, estimation=ESTIMATION,
+                                    windows=study.windows, event_day0=[], min_estimation_days=100)
+    kw = dict(model="market", estimation=ESTIMATION, windows=study.windows,
+              exclude_other_events=True, min_estimation_days=100)
+    want = {0.0: np.zeros(2, dtype=int), delta: np.zeros(2, dtype=int)}
+    sizes = [4, 4, 2]
+    for seed, b in zip(block_seeds(study.seed, len(sizes)), sizes, strict=True):
+        rng = np.random.default_rng(seed)
+        for _ in range(b):
+            day0 = sim._draw_events(rng, eligible, n, 2)
+            for shift in want:
+                y = soy.y.copy()
+                y[day0] += shift
+                fit = estimate_arrays(y, soy.X, soy.valid, soy.est_ok, day0, **kw)
+                p = 2 * stats.t.sf(np.abs(fit.tstat), np.maximum(fit.dof, 1)[:, None])
+                want[shift] += (np.nan_to_num(p, nan=1.0) <= ALPHA).sum(axis=0)
+    rows = got[got["test"] == "event-t"]
+    for shift, counts in want.items():
+        r = rows[rows["abnormal"] == shift].sort_values("end")
+        np.testing.assert_array_equal(r["rejections"].to_numpy(), counts)
+        assert (r["trials"] == reps * n).all()
