@@ -21,7 +21,6 @@ from eventstudy import inference as inf
 from eventstudy.estimate import estimate_arrays
 from eventstudy.exceptions import InferenceError
 
-
 RTOL = 1e-10
 ATOL = 1e-12
 

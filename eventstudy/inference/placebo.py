@@ -378,18 +378,19 @@ def _redraw_repeats(rng, x, P, owner):
     g, L = x.shape
     flat = x.reshape(-1)
     base = np.arange(g, dtype=owner.dtype) * P
-    pending = np.arange(g * L, dtype=owner.dtype)
     keys = (base[:, None] + x).reshape(-1)
+    pos = np.arange(g * L, dtype=owner.dtype)
+    owner[keys] = pos  # one writer per index and row wins, whichever numpy writes last
+    pending = pos[owner[keys] != pos]
     while pending.size:
-        free = owner[keys] < 0
-        cand, ck = pending[free], keys[free]
-        owner[ck] = cand  # one writer per index and row wins, whichever numpy writes last
+        v = rng.integers(0, P, size=pending.size, dtype=np.int32)
+        flat[pending] = v
+        ck = base[pending // L] + v
+        free = owner[ck] < 0
+        cand, ck = pending[free], ck[free]
+        owner[ck] = cand
         won = owner[ck] == cand
         pending = np.concatenate([pending[~free], cand[~won]])
-        if pending.size:
-            v = rng.integers(0, P, size=pending.size, dtype=np.int32)
-            flat[pending] = v
-            keys = base[pending // L] + v
     owner[(base[:, None] + x).reshape(-1)] = -1
 
 
