@@ -20,7 +20,6 @@ from scipy import stats
 from eventstudy import inference as inf
 from eventstudy.estimate import estimate_arrays
 from eventstudy.exceptions import InferenceError
-from eventstudy.inference.placebo import _pseudo_group_means, _sample_without_replacement
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -358,35 +357,6 @@ def test_placebo_group_pvalues_are_seeded_and_consistent():
     np.testing.assert_allclose(far.p_value, 1 / 3001, rtol=RTOL, atol=0)
 
 
-def test_sampling_without_replacement_is_uniform_and_distinct():
-    rng = np.random.default_rng(0)
-    for size in (5, 70):
-        picks = _sample_without_replacement(rng, 90, size, 4000)
-        assert picks.min() >= 0 and picks.max() < 90
-        assert all(len(set(row)) == size for row in picks[:500])
-        # Every index is equally likely in the first and in the last position.
-        for col in (0, size - 1):
-            counts = np.bincount(picks[:, col], minlength=90)
-            assert stats.chisquare(counts).pvalue > 1e-4
-
-
-def test_sampler_paths_include_every_index_equally_often_without_repeats():
-    # size 5 of 90 takes the rejection path, 70 of 90 Floyd's algorithm, each
-    # ordered (uniform in every position) or not (a uniform subset).
-    rng = np.random.default_rng(1)
-    for size, ordered in ((5, True), (70, True), (70, False), (9, True)):
-        picks = _sample_without_replacement(rng, 90, size, 6000, ordered=ordered)
-        assert picks.shape == (6000, size)
-        srt = np.sort(picks, axis=1)
-        assert (np.diff(srt, axis=1) > 0).all()  # no repeat within a draw
-        # inclusion frequency of each index: size/90 of the draws
-        counts = np.bincount(picks.ravel(), minlength=90)
-        assert stats.chisquare(counts).pvalue > 1e-4
-        if ordered:
-            for col in (0, size // 2, size - 1):
-                assert stats.chisquare(np.bincount(picks[:, col], minlength=90)).pvalue > 1e-4
-
-
 def _exact_group_p(pool, sign, obs):
     """p by enumeration of every ordered sample of len(sign) from pool."""
     means = np.array([
@@ -413,31 +383,11 @@ def test_group_placebo_equals_enumeration(sign):
                                    atol=4 * math.sqrt(exact * (1 - exact) / G) + 1e-12)
 
 
-def test_pseudo_group_means_have_the_finite_population_moments():
-    # 10,000 pseudo-events of 7 distinct days, signed groups of 600 (the
-    # left-out part is the one not drawn): mean and variance of the signed
-    # mean are those of sampling without replacement from a finite population.
-    rng = np.random.default_rng(3)
-    days = rng.standard_t(4, size=7) * 0.02
-    pool = days[rng.integers(0, 7, size=10_000)]
-    sign = np.where(rng.random(600) < 0.4, -1.0, 1.0)
-    values, sizes = np.unique(sign, return_counts=True)
-    G = 4000
-    a = _pseudo_group_means(np.random.default_rng(1), pool[:, None], values, sizes, G)[0, :, 0]
-    P, N = pool.size, sign.size
-    mu, var = pool.mean(), pool.var()
-    exp_mean = sign.sum() * mu / N
-    exp_var = (var * P / (P - 1)) * ((sign**2).sum() - sign.sum() ** 2 / P) / N**2
-    np.testing.assert_allclose(a.mean(), exp_mean, rtol=0, atol=5 * math.sqrt(exp_var / G))
-    np.testing.assert_allclose(a.var(ddof=1), exp_var, rtol=0.1, atol=0)
-
-
 def test_group_placebo_of_the_whole_pool_is_constant():
     # N = P: every plain pseudo group is the whole pool (documented).
     pool = np.random.default_rng(0).normal(size=(50, 1))
     pl = _placebo(pool)
-    means = _pseudo_group_means(np.random.default_rng(0), pool, np.array([1.0]),
-                                np.array([50]), 10)
+    means = pl.pseudo_groups(np.ones((50, 1), dtype=bool), groups=10).means
     np.testing.assert_allclose(means, pool.mean(), rtol=1e-12, atol=1e-15)
     res = pl.group_pvalues(np.full((50, 1), pool.mean() * 2), groups=10)
     np.testing.assert_allclose(res.p_value, 1 / 11, rtol=RTOL, atol=0)

@@ -100,7 +100,8 @@ def test_battery(arrays, groups=None, *, placebo=None, span=None) -> pd.DataFram
         Default: one group ``all`` of every event.
     placebo : Placebo, optional
         For the ``placebo`` rows (the group's mean CAR,
-        :meth:`Placebo.group_pvalues` with :data:`GROUP_SCREEN`).
+        :meth:`Placebo.groups_pvalues` with :data:`GROUP_SCREEN`; the groups
+        share the pseudo groups' permutations).
     span : array_like of int, (T,), optional
         Trade dates covered by each row's return
         (:func:`eventstudy.panel.span_days`); Corrado's test leaves out the
@@ -117,11 +118,14 @@ def test_battery(arrays, groups=None, *, placebo=None, span=None) -> pd.DataFram
     frames = []
     multi_day = (None if span is None
                  else multi_day_days(span, arrays.day0, arrays.rel_win, arrays.ar))
-    for g, (name, (idx, sign)) in enumerate(_groups(groups, arrays.car.shape[0]).items()):
+    named = _groups(groups, arrays.car.shape[0])
+    shared = ([] if placebo is None else placebo.groups_pvalues(
+        [(arrays.car[idx] * sign[:, None], sign) for idx, sign in named.values()],
+        screen=GROUP_SCREEN))
+    for g, (name, (idx, sign)) in enumerate(named.items()):
         res = group_tests(arrays, idx, sign, multi_day=multi_day)
         if placebo is not None:
-            res["placebo"] = placebo.group_pvalues(arrays.car[idx] * sign[:, None], sign,
-                                                   screen=GROUP_SCREEN)
+            res["placebo"] = shared[g]
         counts = res["cross-sectional-t"].n_events
         for w in np.flatnonzero(counts < idx.size):
             logger.info(

@@ -85,14 +85,15 @@ class Placebo:
         Parameters
         ----------
         defined : array_like of bool, (N, W) or (R, N, W)
-            The events whose CAR is defined, per window; R groups of N events.
+            The events whose CAR is defined, per window; R groups of N events,
+            each with its own independent pseudo groups.
         sign : array_like, (N,), optional
             The events' signs (default +1), given to the pseudo-events.
         groups : int, optional
             Pseudo groups per group (default ``draws``).
         rng : numpy.random.Generator, optional
-            Default: ``default_rng([seed, N_w, *windows])`` per draw, so that the
-            same seed gives the same pseudo groups in any order of testing.
+            Default: seeded from ``seed``, the number of pseudo groups and the
+            windows (:meth:`group_pvalues`).
 
         Returns
         -------
@@ -101,57 +102,63 @@ class Placebo:
         Notes
         -----
         For a window with N_w defined CARs, each pseudo group is a uniformly
-        ordered sample of N_w of the pseudo-events with a CAR, without
-        replacement; its i-th member gets the i-th event's sign. Windows and groups
-        alike in N_w, sign counts and pseudo-events share one draw. Keep ``draws``
-        well above the largest group (finite-population factor (P - N)/(P - 1)).
+        random partition of the pseudo-events with a CAR into the events' sign
+        classes (sizes n_k) and the left-out: the first n_1, next n_2, ...
+        members of a uniformly random permutation. Windows with the same
+        pseudo-events share the permutations. Keep ``draws`` well above the
+        largest group (finite-population factor (P - N)/(P - 1)).
         """
         defined = np.asarray(defined, dtype=bool)
         many = defined.ndim == 3
         defined = defined if many else defined[None]
-        R, N, W = defined.shape
-        sign = np.ones(N) if sign is None else np.asarray(sign, dtype=np.float64).reshape(-1)
-        if sign.shape[0] != N:
-            raise InferenceError(
-                f"sign has {sign.shape[0]} entries for {N} events; give one per event"
-            )
-        G = self.draws if groups is None else int(groups)
-        if G < 1:
-            raise InferenceError(f"groups must be a positive integer; got {groups!r}")
-        values = np.unique(sign)
-        # events of each sign with a CAR, per group and window: (R, W, K)
-        counts = np.zeros((R, W, values.size), dtype=np.int64)
-        for k, v in enumerate(values):
-            counts[:, :, k] = (defined & (sign == v)[None, :, None]).sum(axis=1)
-        pool_ok = np.isfinite(self.car)
-        blocks = []
-        for rows in _alike(counts.reshape(R, -1)) if N else []:
-            for ws in _shared_windows(counts[rows[0]], pool_ok):
-                blocks.append(self._draw_block(rows, ws, values, counts[rows[0], ws[0]],
-                                               pool_ok[:, ws[0]], G, rng))
-        return PseudoGroups(blocks=blocks, groups=G, defined=defined, many=many)
+        R, N, _ = defined.shape
+        G = _group_count(self.draws if groups is None else groups)
+        cells = [(r, w, values, counts) for r in range(R)
+                 for w, values, counts in _classes(defined[r], sign, N)]
+        means, tol = self._cell_means(cells, G, R, rng)
+        out = np.full((R, G, defined.shape[2]), np.nan)
+        tols = np.zeros((R, defined.shape[2]))
+        for (r, w, _, _), m, t in zip(cells, means, tol, strict=True):
+            out[r, :, w], tols[r, w] = m, t
+        return PseudoGroups(means=out, tol=tols, groups=G, defined=defined, many=many)
 
-    def _draw_block(self, rows, ws, values, count, pool_rows, G, rng):
-        nw = int(count.sum())
-        pool = self.car[pool_rows][:, ws]
-        if pool.shape[0] < nw:
-            raise InferenceError(
-                f"window {self.windows[ws[0]].tolist()}: {nw} events but only {pool.shape[0]} "
-                f"pseudo-events with a CAR; draw more pseudo-events (draws=...)"
-            )
-        present = count > 0
-        tol = 64 * np.finfo(np.float64).eps * np.abs(pool).sum(axis=0) \
-            * np.abs(values[present]).max() / nw
-        gen = np.random.default_rng([int(self.seed), nw, *ws]) if rng is None else rng
-        means = _pseudo_group_means(gen, pool, values[present], count[present], G, len(rows))
-        return rows, ws, means, tol
+    def _cell_means(self, cells, G, R, rng=None):
+        """Pseudo-group means (G,) and tolerance of each cell (r, w, sign values, counts).
+
+        Cells of the same replicate r share the permutations of their pool;
+        replicates draw their own.
+        """
+        pool_ok = np.isfinite(self.car)
+        means, tol = [None] * len(cells), [0.0] * len(cells)
+        for ws in _pool_patterns(pool_ok, sorted({c[1] for c in cells})):
+            pool = self.car[pool_ok[:, ws[0]]][:, ws]
+            mine = [i for i, c in enumerate(cells) if c[1] in ws]
+            ends = [np.cumsum(cells[i][3]) for i in mine]
+            big = max(int(e[-1]) for e in ends)
+            if pool.shape[0] < big:
+                raise InferenceError(
+                    f"window {self.windows[ws[0]].tolist()}: {big} events but only "
+                    f"{pool.shape[0]} pseudo-events with a CAR; draw more pseudo-events (draws=...)"
+                )
+            cuts = np.unique(np.concatenate(ends))
+            gen = (np.random.default_rng([int(self.seed), G, *ws]) if rng is None else rng)
+            S = _prefix_sums(gen, pool, cuts, R * G).reshape(R, G, cuts.size, len(ws))
+            S = np.concatenate([np.zeros((R, G, 1, len(ws))), S], axis=2)
+            scale = np.abs(pool).sum(axis=0)
+            for i, e in zip(mine, ends, strict=True):
+                r, w, values, counts = cells[i]
+                k, j = ws.index(w), np.searchsorted(cuts, e) + 1
+                part = np.diff(S[r, :, np.concatenate([[0], j]), k], axis=0)  # (K, G)
+                means[i] = values @ part / e[-1]
+                tol[i] = 64 * np.finfo(np.float64).eps * scale[k] * np.abs(values).max() / e[-1]
+        return means, tol
 
     def group_pvalues(self, car, sign=None, *, groups=None, screen=None) -> TestResult:
         """Two-sided placebo p-value of a group's mean CAR.
 
         Parameters
         ----------
-        car : array_like, (N, W) or (R, N, W)
+        car : array_like, (N, W)
             The group's CARs, signed for a signed group.
         sign : array_like, (N,), optional
             The events' signs (default +1), given to the pseudo-events.
@@ -169,32 +176,70 @@ class Placebo:
 
         Notes
         -----
-        p = (1 + #{|c̄_g| >= |mean CAR|}) / (1 + G) over the G pseudo groups of
-        :meth:`pseudo_groups`; a pseudo mean equal to the group's within 64 ulp of
-        the largest possible sum counts as at least as large.
+        p = (1 + #{|c̄_g| >= |mean CAR|}) / (1 + G) over G pseudo groups
+        (:meth:`pseudo_groups`); a pseudo mean equal to the group's within 64 ulp
+        of the largest possible sum counts as at least as large. See
+        :meth:`groups_pvalues` for the seeds.
         """
-        car = self._check_windows(car)
-        defined = np.isfinite(car)
-        G = self.draws if groups is None else int(groups)
+        return self.groups_pvalues([(car, sign)], groups=groups, screen=screen)[0]
+
+    def groups_pvalues(self, groups_car, *, groups=None, screen=None) -> list:
+        """:meth:`group_pvalues` of several groups of events, on shared permutations.
+
+        Parameters
+        ----------
+        groups_car : sequence of (car, sign)
+            Each group's CARs (N, W), signed for a signed group, and its signs
+            (N,) or None (+1).
+        groups, screen
+            As for :meth:`group_pvalues`.
+
+        Returns
+        -------
+        list of TestResult
+            One per group, in the order given.
+
+        Notes
+        -----
+        Every group and window with the same pseudo-events takes its pseudo
+        groups from the same G uniformly random permutations of them (a prefix
+        of a uniform permutation is a uniform ordered sample), so each group's
+        p-value is exact and the groups' draws are common random numbers. The
+        permutations are seeded by ``seed``, G and the windows: the same study
+        gives the same p-values whatever the order of the groups. In the
+        second stage of a screen, only the cells above the level are drawn again.
+        """
+        cars = [self._check_windows(car) for car, _ in groups_car]
+        G = _group_count(self.draws if groups is None else groups)
         first = G if screen is None else min(int(screen[0]), G)
-        res = self.pseudo_groups(defined, sign, first).pvalues(car)
-        if first < G and (res.p_value <= float(screen[1])).any():
-            full = self.pseudo_groups(defined, sign, G).pvalues(car)
-            p = np.where(res.p_value > float(screen[1]), res.p_value, full.p_value)
-            res = TestResult(res.statistic, p, res.n_events)
-        return res
+        cells = [(g, w, values, counts) for g, (car, sign) in enumerate(groups_car)
+                 for w, values, counts in _classes(np.isfinite(cars[g]), sign, cars[g].shape[0])]
+        stat = [_mean_defined(c) for c in cars]
+        p = [np.full(c.shape[1], np.nan) for c in cars]
+        todo = list(range(len(cells)))
+        for stage, G_s in enumerate((first, G) if first < G else (G,)):
+            sub = [(0, cells[i][1], cells[i][2], cells[i][3]) for i in todo]
+            means, tol = self._cell_means(sub, G_s, 1)
+            for i, m, t in zip(todo, means, tol, strict=True):
+                g, w = cells[i][:2]
+                hits = np.count_nonzero(np.abs(m) >= abs(stat[g][w]) - t)
+                p[g][w] = (1.0 + hits) / (1.0 + G_s)
+            if stage == 0 and first < G:
+                todo = [i for i in todo if p[cells[i][0]][cells[i][1]] <= float(screen[1])]
+        return [TestResult(stat[g], p[g], np.isfinite(c).sum(axis=0)) for g, c in enumerate(cars)]
 
 
 @dataclass(frozen=True)
 class PseudoGroups:
     """Pseudo-group means drawn for groups of events (:meth:`Placebo.pseudo_groups`).
 
-    ``blocks`` holds (rows, windows, means (rows, groups, windows), tol) per
-    shared draw; ``defined`` (R, N, W) the CARs drawn for; ``many`` whether
-    drawn for (R, N, W) rather than one (N, W) group.
+    ``means`` (R, groups, W) holds the pseudo means (NaN in a window without
+    events), ``tol`` (R, W) the tie tolerance, ``defined`` (R, N, W) the CARs
+    drawn for, ``many`` whether drawn for (R, N, W) rather than one (N, W) group.
     """
 
-    blocks: list
+    means: np.ndarray
+    tol: np.ndarray
     groups: int
     defined: np.ndarray
     many: bool
@@ -207,121 +252,146 @@ class PseudoGroups:
         if not np.array_equal(defined, self.defined):
             raise InferenceError("car must be defined exactly where the pseudo groups were "
                                  "drawn for; draw them again for these CARs")
-        R, _, W = car.shape
-        stat = np.full((R, W), np.nan)
-        p = np.full((R, W), np.nan)
-        for rows, ws, means, tol in self.blocks:
-            c = car[rows][:, :, ws]
-            d = defined[rows][:, :, ws]
-            obs = np.where(d, c, 0.0).sum(axis=1) / d.sum(axis=1)
-            hits = np.count_nonzero(np.abs(means) >= np.abs(obs)[:, None, :] - tol, axis=1)
-            stat[np.ix_(rows, ws)] = obs
-            p[np.ix_(rows, ws)] = (1.0 + hits) / (1.0 + self.groups)
         count = defined.sum(axis=1)
+        stat = _mean_defined(car)
+        hits = np.count_nonzero(np.abs(self.means) >= (np.abs(stat) - self.tol)[:, None, :],
+                                axis=1)
+        p = np.where(count > 0, (1.0 + hits) / (1.0 + self.groups), np.nan)
         if not self.many:
             return TestResult(stat[0], p[0], count[0])
         return TestResult(stat, p, count)
 
 
-def _alike(keys):
-    """Row indices of ``keys`` grouped by equal rows, in order of first appearance."""
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return [np.flatnonzero(inverse == j) for j in np.argsort(first)]
+def _mean_defined(car):
+    """Mean over events (axis -2) of the defined CARs; NaN where none is."""
+    count = np.isfinite(car).sum(axis=-2)
+    total = np.where(np.isfinite(car), car, 0.0).sum(axis=-2)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def _shared_windows(counts, pool_ok):
-    """Windows with events that share a draw: same sign counts (W, K), same pseudo-events."""
-    blocks = []
-    for w in np.flatnonzero(counts.sum(axis=1) > 0):
-        for key, ws in blocks:
-            if np.array_equal(key, counts[w]) and np.array_equal(pool_ok[:, ws[0]], pool_ok[:, w]):
+def _group_count(groups) -> int:
+    G = int(groups)
+    if G < 1:
+        raise InferenceError(f"groups must be a positive integer; got {groups!r}")
+    return G
+
+
+def _classes(defined, sign, N):
+    """(window, sign values, events per value) of each window with events of one group."""
+    sign = np.ones(N) if sign is None else np.asarray(sign, dtype=np.float64).reshape(-1)
+    if sign.shape[0] != N:
+        raise InferenceError(f"sign has {sign.shape[0]} entries for {N} events; give one per event")
+    out = []
+    for w in range(defined.shape[1]):
+        values, counts = np.unique(sign[defined[:, w]], return_counts=True)
+        if counts.size:
+            out.append((w, values, counts))
+    return out
+
+
+def _pool_patterns(pool_ok, windows):
+    """``windows`` grouped by equal pools (the pseudo-events with a CAR)."""
+    out = []
+    for w in windows:
+        for ws in out:
+            if np.array_equal(pool_ok[:, ws[0]], pool_ok[:, w]):
                 ws.append(int(w))
                 break
         else:
-            blocks.append((counts[w], [int(w)]))
-    return [ws for _, ws in blocks]
+            out.append([int(w)])
+    return out
 
 
-def _pseudo_group_means(rng, pool, values, sizes, groups, reps=1):
-    """Signed means Σ_i sign_i pool[pick_i] / N of ``reps`` x ``groups`` samples, (reps, groups, V).
+def _prefix_sums(rng, pool, cuts, rows):
+    """Sums of the first ``cuts`` members of ``rows`` uniform random permutations of ``pool``.
 
-    A uniformly ordered sample of N from the P pseudo-events is a uniform
-    partition into the sign classes and the left-out; the largest part's sum
-    follows from the others', so only the others are drawn.
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    pool : ndarray, (P, V)
+    cuts : ndarray of int, sorted, unique, in [1, P]
+    rows : int
+
+    Returns
+    -------
+    ndarray, (rows, cuts, V)
+
+    Notes
+    -----
+    S(c) = Σ_{i<c} pool[π_i] for cuts up to a head h, and S(c) = Σ pool -
+    Σ_{i>=c} pool[π_i] for cuts from P - t on; h + t is the smallest that
+    covers every cut, and the head and the reversed tail of π are one uniform
+    ordered sample of h + t (:func:`_injective_tuples`).
     """
     P, V = pool.shape
-    N = int(np.sum(sizes))
-    coef = np.concatenate([[0.0], np.asarray(values, dtype=np.float64) / N])
-    size = np.concatenate([[P - N], sizes]).astype(np.int64)
-    r = int(np.argmax(size))
-    others = [j for j in range(size.size) if j != r and size[j] > 0]
-    total = reps * groups
-    out = np.broadcast_to(coef[r] * pool.sum(axis=0), (total, V)).copy()
-    M = int(size[others].sum()) if others else 0
-    if M:
-        weights = [coef[j] - coef[r] for j in others]
-        columns = np.ascontiguousarray(pool.T)  # gathers from 1-d columns are the fast ones
-        step = _rows_per_draw(M * V, groups)
-        for s in range(0, total, step):
-            g = min(step, total - s)
-            picks = _sample_without_replacement(rng, P, M, g, ordered=len(others) > 1)
-            start = 0
-            for j, wgt in zip(others, weights, strict=True):
-                seg = picks[:, start : start + int(size[j])]
-                for v in range(V):
-                    out[s : s + g, v] += wgt * np.take(columns[v], seg).sum(axis=1)
-                start += int(size[j])
-    return out.reshape(reps, groups, V)
-
-
-def _rows_per_draw(width, groups):
-    """Pseudo groups drawn at once (about 2**21 index-columns)."""
-    if width * groups <= 2**21:
-        return groups * (2**21 // (width * groups))
-    return max(1, min(groups, 2**22 // width))
-
-
-def _sample_without_replacement(rng, population, size, rows, *, ordered=True):
-    """(rows, size) indices, each row a uniformly ordered draw without replacement.
-
-    Rejection of with-replacement rows with a repeat when size(size - 1) <=
-    population; otherwise Floyd's algorithm (Bentley and Floyd 1987) and a
-    permutation of each row (skipped with ``ordered=False``).
-    """
-    rows, size, population = int(rows), int(size), int(population)
-    if size == 0:
-        return np.empty((rows, 0), dtype=np.int64)
-    if size * (size - 1) <= population:
-        # 32-bit indices halve the memory traffic of drawing and sorting
-        dtype = np.int32 if population < 2**31 else np.int64
-        out = rng.integers(0, population, size=(rows, size), dtype=dtype)
-        todo = np.arange(rows)
-        while todo.size:
-            srt = np.sort(out[todo], axis=1)
-            todo = todo[(srt[:, 1:] == srt[:, :-1]).any(axis=1)]
-            if todo.size:
-                out[todo] = rng.integers(0, population, size=(todo.size, size), dtype=dtype)
-        return out
-    out = np.empty((rows, size), dtype=np.int64)
-    # rows in blocks whose "taken" bitmaps (block x population) stay small
-    block = max(1, min(rows, 2**25 // population))
-    for s in range(0, rows, block):
-        g = min(block, rows - s)
-        taken = np.zeros(g * population, dtype=bool)
-        offset = np.arange(g, dtype=np.int64) * population
-        part = np.empty((size, g), dtype=np.int64)
-        for i, j in enumerate(range(population - size, population)):
-            t = rng.integers(0, j + 1, size=g)
-            flat = offset + t
-            hit = taken[flat]
-            t[hit] = j
-            flat[hit] = offset[hit] + j
-            taken[flat] = True
-            part[i] = t
-        part = part.T
-        out[s : s + g] = rng.permuted(part, axis=1) if ordered else part
+    cuts = np.asarray(cuts, dtype=np.int64)
+    out = np.empty((rows, cuts.size, V))
+    total = pool.sum(axis=0)
+    out[:, cuts == P] = total
+    cuts = cuts[cuts < P]  # sorted: the inner cuts come first
+    k = int(np.argmin([(cuts[j - 1] if j else 0) + (P - cuts[j] if j < cuts.size else 0)
+                       for j in range(cuts.size + 1)]))
+    head, tail = cuts[:k], (P - cuts[k:])[::-1]
+    h = int(head[-1]) if head.size else 0
+    t = int(tail[-1]) if tail.size else 0
+    columns = np.ascontiguousarray(pool.T)
+    step = max(1, 2**21 // max(h + t, 1))
+    for s in range(0, rows if cuts.size else 0, step):
+        g = min(step, rows - s)
+        x = _injective_tuples(rng, P, h + t, g)
+        for v in range(V):
+            vals = np.take(columns[v], x)
+            if head.size:
+                out[s:s + g, :k, v] = np.cumsum(np.add.reduceat(
+                    vals[:, :h], np.concatenate([[0], head[:-1]]), axis=1), axis=1)
+            if tail.size:
+                out[s:s + g, k:cuts.size, v] = total[v] - np.cumsum(np.add.reduceat(
+                    vals[:, h:], np.concatenate([[0], tail[:-1]]), axis=1), axis=1)[:, ::-1]
     return out
+
+
+def _injective_tuples(rng, population, length, rows):
+    """(rows, length) int32 indices, each row a uniformly random ordered sample without replacement.
+
+    Notes
+    -----
+    Every index is drawn with replacement; each repeat of an index already in
+    its row is drawn again, until none is left. Each decision depends only on
+    which draws are equal, never on their values, so the procedure commutes
+    with any relabelling of the population: its result is invariant under
+    the symmetric group, which acts transitively on the ordered samples, and
+    therefore uniform among them.
+    """
+    P, L, rows = int(population), int(length), int(rows)
+    out = rng.integers(0, P, size=(rows, L), dtype=np.int32)
+    if L < 2:
+        return out
+    block = max(1, min(rows, 2**22 // P))  # rows whose owner table (block x P) stays small
+    owner = np.full(block * P, -1, dtype=np.int32 if block * P < 2**31 else np.int64)
+    for s in range(0, rows, block):
+        _redraw_repeats(rng, out[s:s + block], P, owner)
+    return out
+
+
+def _redraw_repeats(rng, x, P, owner):
+    """Draw again, in place, every entry of ``x`` (rows) equal to another kept in its row."""
+    g, L = x.shape
+    flat = x.reshape(-1)
+    base = np.arange(g, dtype=owner.dtype) * P
+    keys = (base[:, None] + x).reshape(-1)
+    pos = np.arange(g * L, dtype=owner.dtype)
+    owner[keys] = pos  # one writer per index and row wins, whichever numpy writes last
+    pending = pos[owner[keys] != pos]
+    while pending.size:
+        v = rng.integers(0, P, size=pending.size, dtype=np.int32)
+        flat[pending] = v
+        ck = base[pending // L] + v
+        free = owner[ck] < 0
+        cand, ck = pending[free], ck[free]
+        owner[ck] = cand
+        won = owner[ck] == cand
+        pending = np.concatenate([pending[~free], cand[~won]])
+    owner[(base[:, None] + x).reshape(-1)] = -1
 
 
 def _window_cover(T, day0, lo, hi):
