@@ -66,7 +66,8 @@ def analyse(study: Study, prices_dir=None, *, size_check: bool = False):
     With ``other_events = 'file'`` every dated event of the events file keeps
     its widest window out of the estimation samples (with
     ``exclude_other_events``), not only the study's own events; pseudo-events
-    of the placebo avoid every catalogued event's window.
+    of the placebo avoid every catalogued event's window, and with
+    ``exclude_other_events`` their estimation windows avoid them too.
     """
     _check_study(study, "analyse")
     if study.assets is not None:
@@ -161,7 +162,8 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
             estimation=study.estimation, windows=study.windows,
             event_day0=np.concatenate([design.day0[located], other_day0[0]]),
             draws=study.placebo_draws, seed=study.seed,
-            min_estimation_days=study.min_estimation_days, day0_ok=design.est_ok)
+            min_estimation_days=study.min_estimation_days, day0_ok=design.est_ok,
+            exclude_other_events=study.exclude_other_events)
     groups = event_groups(used_events, arrays.used, study.group_by)
     tests = (test_battery(arrays, groups, placebo=placebo, span=design.span)
              if arrays.used.any() else None)

@@ -454,14 +454,15 @@ def _synthetic(T=2400, seed=0):
     return y, X, valid, est_ok
 
 
+@pytest.mark.parametrize("exclude", [True, False])
 @pytest.mark.parametrize("clean", [True, False])
-def test_placebo_eligible_equals_hand_scan(clean):
+def test_placebo_eligible_equals_hand_scan(clean, exclude):
     y, X, valid, est_ok = _synthetic()
     est_ok[1000:1010] = False  # a thin stretch: pseudo windows must avoid it when clean
     est, windows, events = (-120, -11), np.array([[-1, 1], [0, 3]]), np.array([700, 1500, 1503])
     got = inf.placebo_eligible(
         valid, est_ok, estimation=est, windows=windows, event_day0=events, min_estimation_days=105,
-        window_ok=None if clean else valid,
+        window_ok=None if clean else valid, exclude_other_events=exclude,
     )
     T = valid.size
     blocked = set()
@@ -473,7 +474,8 @@ def test_placebo_eligible_equals_hand_scan(clean):
         win_days = range(p - 1, p + 4)
         if p - 120 < 0 or p + 3 > T - 1 or not valid[p]:
             continue
-        if blocked & set(est_days) or blocked & set(win_days):
+        # other events may sit in a pseudo estimation window only when the study keeps them
+        if (exclude and blocked & set(est_days)) or blocked & set(win_days):
             continue
         if sum(bool(est_ok[t] and valid[t]) for t in est_days) < 105:
             continue
@@ -482,6 +484,7 @@ def test_placebo_eligible_equals_hand_scan(clean):
             continue
         ref.append(p)
     np.testing.assert_array_equal(got, ref)
+    assert any(blocked & set(range(p - 120, p - 10)) for p in ref) == (not exclude)
     assert clean == (not set(range(1000, 1010)) & {q + j for q in got for j in range(-1, 4)})
 
 

@@ -408,7 +408,7 @@ def _count_in(cs, lo, hi):
 
 
 def placebo_eligible(valid, est_ok, *, estimation, windows, event_day0, min_estimation_days,
-                     day0_ok=None, window_ok=None) -> np.ndarray:
+                     day0_ok=None, window_ok=None, exclude_other_events=True) -> np.ndarray:
     """Positions eligible as pseudo-event day 0.
 
     Parameters
@@ -429,6 +429,10 @@ def placebo_eligible(valid, est_ok, *, estimation, windows, event_day0, min_esti
         ``est_ok`` is never true on a day of a multi-day return,
         :func:`eventstudy.panel.engine_inputs`, so pseudo windows hold one-day
         returns only; a ``window_ok`` given must keep them out too).
+    exclude_other_events : bool
+        The study's setting. True: a pseudo-event's estimation window also
+        avoids every catalogued event's widest window. False: it may hold
+        them, as the events' own estimation samples do.
 
     Returns
     -------
@@ -453,7 +457,9 @@ def placebo_eligible(valid, est_ok, *, estimation, windows, event_day0, min_esti
     blocked = _window_cover(T, np.asarray(event_day0, dtype=np.int64), lo, hi).astype(np.int64)
     cb = np.concatenate([[0], np.cumsum(blocked)])
     ce = np.concatenate([[0], np.cumsum((est_ok & valid).astype(np.int64))])
-    clear = (_count_in(cb, p + T0, p + T1) == 0) & (_count_in(cb, p + lo, p + hi) == 0)
+    clear = _count_in(cb, p + lo, p + hi) == 0
+    if exclude_other_events:
+        clear &= _count_in(cb, p + T0, p + T1) == 0
     enough = _count_in(ce, p + T0, p + T1) >= min_estimation_days
     cw = np.concatenate([[0], np.cumsum((~okw).astype(np.int64))])
     clean = _count_in(cw, p + lo, p + hi) == 0
@@ -461,7 +467,8 @@ def placebo_eligible(valid, est_ok, *, estimation, windows, event_day0, min_esti
 
 
 def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, event_day0, draws,
-                         seed, min_estimation_days, day0_ok=None, window_ok=None) -> Placebo:
+                         seed, min_estimation_days, day0_ok=None, window_ok=None,
+                         exclude_other_events=True) -> Placebo:
     """Draw pseudo-events and compute their CARs with the study's model.
 
     Parameters
@@ -478,6 +485,10 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
         Seed of ``numpy.random.default_rng``.
     day0_ok, window_ok : array_like of bool, (T,), optional
         See :func:`placebo_eligible`.
+    exclude_other_events : bool
+        The study's setting. True: pseudo estimation windows avoid every
+        catalogued event's widest window. False: they may hold those days,
+        as the events' own estimation samples do, and keep them.
 
     Returns
     -------
@@ -487,8 +498,8 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
     -----
     Pseudo day 0 are drawn with replacement, uniformly among the eligible
     dates; the engine runs once on all of them, without other-event
-    exclusion among them and with the catalogued events' windows excluded
-    (placebo inference: Brown and Warner 1985; Gelbach, Helland and Klick 2013).
+    exclusion among them and, with ``exclude_other_events``, with the
+    catalogued events' windows excluded (placebo inference: Brown and Warner 1985; Gelbach, Helland and Klick 2013).
     Pseudo windows hold no day of a multi-day return (``window_ok``), so the
     engine needs no ``span`` here.
     """
@@ -498,7 +509,8 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
     windows = np.asarray(windows, dtype=np.int64).reshape(-1, 2)
     eligible = placebo_eligible(valid, est_ok, estimation=estimation, windows=windows,
                                 event_day0=event_day0, min_estimation_days=min_estimation_days,
-                                day0_ok=day0_ok, window_ok=window_ok)
+                                day0_ok=day0_ok, window_ok=window_ok,
+                                exclude_other_events=exclude_other_events)
     if eligible.size == 0:
         raise InferenceError(
             f"no trade date is eligible as a pseudo-event day 0 (estimation={tuple(estimation)}, "
@@ -511,7 +523,8 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
     arrays = estimate_arrays(
         y, X, valid, est_ok, day0, model=model, estimation=estimation, windows=windows,
         exclude_other_events=False, min_estimation_days=min_estimation_days,
-        exclude_positions=_window_cover(T, np.asarray(event_day0, dtype=np.int64), lo, hi),
+        exclude_positions=(_window_cover(T, np.asarray(event_day0, dtype=np.int64), lo, hi)
+                           if exclude_other_events else None),
     )
     logger.info("placebo: %d pseudo-events drawn among %d eligible trade dates (seed %s)",
                 int(draws), eligible.size, seed)
