@@ -25,6 +25,7 @@ STAGES = [
     ("regression",),
     ("simulation",),
     ("summary",),
+    ("crosssection",),
     ("plots",),
     ("results",),
     ("analysis",),
