@@ -839,6 +839,35 @@ class EventStudyResults:
             windows=s.headline_windows if windows is None else windows, alpha=alpha,
             names=names)
 
+    def tables(self) -> dict:
+        """Every table of a run, by the name of its file: ``car, ar, events, tests, model``,
+        ``weights`` (synthetic control), ``estimation``, ``dummy`` (with a used event),
+        ``size_check`` (with a size check)."""
+        out = {"car": self.car, "ar": self.ar, "events": self.events, "tests": self.tests,
+               "model": self.normal_model()}
+        if self.study.model == "synthetic":
+            out["weights"] = self.synthetic_weights()
+        out["estimation"] = self.estimation_days()
+        if self.n_used:
+            out["dummy"] = self.dummy_regression()
+        return _with_size_checks(out, {self.study.asset: self})
+
+    def settings(self) -> pd.DataFrame:
+        """The study's settings and its prices' provenance
+        (:func:`eventstudy.excel.settings_table`)."""
+        from .excel import settings_table
+
+        return settings_table(self.study, self.data.provenance if self.data is not None
+                              else None)
+
+    def to_excel(self, path):
+        """Write :meth:`settings` and :meth:`tables` as one workbook, a sheet per table
+        (:func:`eventstudy.excel.write_workbook`); ``eventstudy run`` writes it as
+        ``results.xlsx``."""
+        from .excel import write_workbook
+
+        return write_workbook(path, self.tables(), self.settings())
+
     def regress(self, formula: str, *, window=(0, 1), weights=None, bootstrap=None,
                 seed=None, alpha: float = 0.05):
         """Regress one window's CARs on the events' characteristics.
@@ -1196,6 +1225,32 @@ class MultiAssetResults:
         return Summary.stack(parts, title=title,
                              description=s.description if s is not None else "", extra=extra)
 
+    def tables(self) -> dict:
+        """Every table of a run, stacked over the assets (:meth:`EventStudyResults.tables`),
+        with ``cross``."""
+        out = {"car": self.car, "ar": self.ar, "events": self.events, "tests": self.tests,
+               "model": self.normal_model()}
+        if self.study.model == "synthetic":
+            out["weights"] = self.synthetic_weights()
+        out["estimation"] = self.estimation_days()
+        out["cross"] = self.cross_asset()
+        if self.n_used:
+            out["dummy"] = self.dummy_regression()
+        return _with_size_checks(out, self.results)
+
+    def settings(self) -> pd.DataFrame:
+        """The study's settings and every asset's prices' provenance."""
+        from .excel import settings_table
+
+        return settings_table(self.study, {a: r.data.provenance for a, r in
+                                           self.results.items() if r.data is not None})
+
+    def to_excel(self, path):
+        """:meth:`EventStudyResults.to_excel` of the stacked tables."""
+        from .excel import write_workbook
+
+        return write_workbook(path, self.tables(), self.settings())
+
     def regress(self, formula: str, *, window=(0, 1), weights=None, bootstrap=None,
                 seed=None, alpha: float = 0.05):
         """:meth:`EventStudyResults.regress` on each asset:
@@ -1214,6 +1269,16 @@ class MultiAssetResults:
 
     def _repr_html_(self) -> str:
         return self.summary().to_html()
+
+
+def _with_size_checks(tables: dict, runs: dict) -> dict:
+    """``tables`` with ``size_check``: each asset's size-check table, ``asset`` first."""
+    checks = [r.size_check.summary().assign(asset=a) for a, r in runs.items()
+              if r.size_check is not None]
+    if checks:
+        table = pd.concat(checks, ignore_index=True)
+        tables["size_check"] = table[["asset", *[c for c in table.columns if c != "asset"]]]
+    return tables
 
 
 def _check_window(study, window) -> tuple[int, int]:

@@ -166,7 +166,7 @@ def test_adjusted_p_values_equal_multipletests_per_window():
     p = [0.001, 0.04, np.nan, 0.03, 0.2, 0.012, 0.5, 0.049, 0.02]
     frame = pd.DataFrame({"start": [0] * 5 + [-1] * 4, "end": [0] * 5 + [1] * 4, "lead_p": p})
     out = adjust_pvalues(frame)
-    for (a, b), block in frame.groupby(["start", "end"]):
+    for _, block in frame.groupby(["start", "end"]):
         ok = block["lead_p"].notna()
         values = block.loc[ok, "lead_p"].to_numpy()
         np.testing.assert_allclose(out.loc[block.index[ok], "p_holm"],

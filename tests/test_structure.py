@@ -26,6 +26,7 @@ STAGES = [
     ("simulation",),
     ("summary",),
     ("crosssection",),
+    ("excel",),
     ("plots",),
     ("results",),
     ("analysis",),
