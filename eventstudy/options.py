@@ -9,6 +9,8 @@ from .exceptions import OptionError
 ModelName = Literal["constant-mean", "market-adjusted", "market", "synthetic"]
 ReturnKind = Literal["log", "simple"]
 PriceSource = Literal["auto", "snapshot", "yahoo", "cache"]
+#: Weights of a cross-sectional regression of CARs (None: OLS).
+RegressionWeights = Literal["inverse_variance"]
 
 
 def check_option(name: str, value, literal) -> str:

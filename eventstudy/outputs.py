@@ -44,6 +44,8 @@ OUTPUT_FILES = {
     "summary.md": "the summary (Markdown): the study, the same table, its reading, notes and "
                   "the group tests",
     "report.html": "the study's own report page: answer, figures, tables, provenance",
+    "results.xlsx": "every table above as a sheet of one workbook, after a first sheet of the "
+                    "study's settings and its prices' provenance",
 }
 
 
@@ -67,33 +69,18 @@ def write_figures(results, folder) -> list[Path]:
 
 def write_results(results, folder, *, figures: bool = True) -> Path:
     """Write the files of :data:`OUTPUT_FILES` and ``figures/`` into the empty ``folder``."""
+    from .excel import write_workbook
     from .results import MultiAssetResults
 
     folder = Path(folder)
     date = "%Y-%m-%d"
     multi = isinstance(results, MultiAssetResults)
-    results.ar.to_csv(folder / "ar.csv", index=False, date_format=date)
-    results.car.to_csv(folder / "car.csv", index=False, date_format=date)
-    results.events.to_csv(folder / "events.csv", index=False, date_format=date)
-    results.tests.to_csv(folder / "tests.csv", index=False)
-    results.normal_model().to_csv(folder / "model.csv", index=False)
-    if results.study.model == "synthetic":
-        results.synthetic_weights().to_csv(folder / "weights.csv", index=False)
-    results.estimation_days().to_csv(folder / "estimation.csv", index=False, date_format=date)
-    if multi:
-        results.cross_asset().to_csv(folder / "cross.csv", index=False)
-    runs = results.results if multi else {results.study.asset: results}
-    checks = [r.size_check.summary().assign(asset=a) for a, r in runs.items()
-              if r.size_check is not None]
-    if checks:
-        import pandas as pd
-
-        table = pd.concat(checks, ignore_index=True)
-        table[["asset", *[c for c in table.columns if c != "asset"]]].to_csv(
-            folder / "size_check.csv", index=False)
+    tables = results.tables()
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False, date_format=date)
+    write_workbook(folder / "results.xlsx", tables, results.settings())
     summary = results.summary()
     if results.n_used:
-        results.dummy_regression().to_csv(folder / "dummy.csv", index=False)
         (folder / "car.tex").write_text(summary.to_latex(), encoding="utf-8")
     (folder / "summary.md").write_text(summary.to_markdown(), encoding="utf-8")
     from .report.html import study_page

@@ -19,6 +19,7 @@ from scipy import special
 from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS, lead_order
 from .exceptions import InferenceError, OptionError
 from .inference import multi_day_days, multi_day_windows
+from .inference.multiple import adjust_pvalues
 from .panel import span_first
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ TIDY_COLUMNS = [
     "event_id", "trade_date", "category", "direction", "group", "start", "end", "car",
     "car_se", "t",
     "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "lead_test", "lead_p", "lead_size",
-    "vol_ratio", "vol_ratio_p", "n_days", "window_days",
+    "p_holm", "p_bh", "vol_ratio", "vol_ratio_p", "n_days", "window_days",
     "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
 ]
 
@@ -548,6 +549,10 @@ class EventStudyResults:
             ``placebo_p`` the placebo test; ``lead_test, lead_p, lead_size`` the
             first of :attr:`single_event_tests` that holds its size in the row's
             window (:meth:`with_size_check`), empty where none does;
+            ``p_holm, p_bh`` Holm's and Benjamini–Hochberg's adjustments of
+            ``lead_p`` across the events of the row's window
+            (:func:`eventstudy.inference.multiple.adjust_pvalues`; missing where
+            ``lead_p`` is, i.e. where no p-value is graded);
             ``vol_ratio, vol_ratio_p`` the volatility-regime diagnostic
             (:func:`eventstudy.volatility.volatility_regime`); ``n_days`` the
             returns summed out of ``window_days``; ``roll_days, thin_days,
@@ -563,6 +568,7 @@ class EventStudyResults:
         frame["ci_lower"] = frame["car"] - half
         frame["ci_upper"] = frame["car"] + half
         frame = self._lead(frame)
+        frame = frame.join(adjust_pvalues(frame))
         # GARCH tests only when the study asked for them (volatility = 'garch')
         extra = [c for c in ("garch_se", "garch_t", "garch_p") if c in frame.columns]
         at = TIDY_COLUMNS.index("lead_test")
@@ -833,6 +839,72 @@ class EventStudyResults:
             windows=s.headline_windows if windows is None else windows, alpha=alpha,
             names=names)
 
+    def tables(self) -> dict:
+        """Every table of a run, by the name of its file: ``car, ar, events, tests, model``,
+        ``weights`` (synthetic control), ``estimation``, ``dummy`` (with a used event),
+        ``size_check`` (with a size check)."""
+        out = {"car": self.car, "ar": self.ar, "events": self.events, "tests": self.tests,
+               "model": self.normal_model()}
+        if self.study.model == "synthetic":
+            out["weights"] = self.synthetic_weights()
+        out["estimation"] = self.estimation_days()
+        if self.n_used:
+            out["dummy"] = self.dummy_regression()
+        return _with_size_checks(out, {self.study.asset: self})
+
+    def settings(self) -> pd.DataFrame:
+        """The study's settings and its prices' provenance
+        (:func:`eventstudy.excel.settings_table`)."""
+        from .excel import settings_table
+
+        return settings_table(self.study, self.data.provenance if self.data is not None
+                              else None)
+
+    def to_excel(self, path):
+        """Write :meth:`settings` and :meth:`tables` as one workbook, a sheet per table
+        (:func:`eventstudy.excel.write_workbook`); ``eventstudy run`` writes it as
+        ``results.xlsx``."""
+        from .excel import write_workbook
+
+        return write_workbook(path, self.tables(), self.settings())
+
+    def regress(self, formula: str, *, window=(0, 1), weights=None, bootstrap=None,
+                seed=None, alpha: float = 0.05):
+        """Regress one window's CARs on the events' characteristics.
+
+        Parameters
+        ----------
+        formula : str
+            A statsmodels formula on ``car`` (and ``car_se``) and any column of
+            the events file, e.g. ``"car ~ agriculture + C(kind)"``.
+        window : (int, int)
+            One of the study's windows.
+        weights : None or "inverse_variance"
+            OLS, or WLS with weights 1/car_se².
+        bootstrap : int, optional
+            Wild bootstrap draws (default
+            :data:`eventstudy.crosssection.BOOTSTRAP_DRAWS`; 0 for none).
+        seed : int, optional
+            Default the study's seed.
+
+        Returns
+        -------
+        eventstudy.crosssection.CrossSection
+            HC3 fit, wild bootstrap p per coefficient, the events used and those
+            left out with why (no CAR in the window, a missing characteristic).
+        """
+        from .crosssection import BOOTSTRAP_DRAWS, regress_cars, regression_frame
+
+        window = _check_window(self.study, window)
+        ev = self._events
+        excluded = dict(zip(ev["event_id"], ev["reason"], strict=True))
+        frame, left = regression_frame(self.tidy(alpha), self.catalogue.set_index("id"),
+                                       self.event_ids, window, excluded=excluded)
+        return regress_cars(frame, formula, window=window, weights=weights,
+                            bootstrap=BOOTSTRAP_DRAWS if bootstrap is None else bootstrap,
+                            seed=self.study.seed if seed is None else seed, left_out=left,
+                            asset=self.study.asset)
+
     def __str__(self) -> str:
         return str(self.summary())
 
@@ -1014,8 +1086,16 @@ class MultiAssetResults:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Every asset's tidy table, stacked, with ``asset`` first."""
-        return self._stack("tidy", method=True, alpha=alpha)
+        """Every asset's tidy table, stacked, with ``asset`` first.
+
+        ``p_holm, p_bh`` adjust ``lead_p`` across the events and the assets of
+        each window (one family per window of the study).
+        """
+        table = self._stack("tidy", method=True, alpha=alpha)
+        if not len(table):
+            return table
+        adjusted = adjust_pvalues(table)
+        return table.assign(p_holm=adjusted["p_holm"], p_bh=adjusted["p_bh"])
 
     @property
     def car(self) -> pd.DataFrame:
@@ -1145,6 +1225,42 @@ class MultiAssetResults:
         return Summary.stack(parts, title=title,
                              description=s.description if s is not None else "", extra=extra)
 
+    def tables(self) -> dict:
+        """Every table of a run, stacked over the assets (:meth:`EventStudyResults.tables`),
+        with ``cross``."""
+        out = {"car": self.car, "ar": self.ar, "events": self.events, "tests": self.tests,
+               "model": self.normal_model()}
+        if self.study.model == "synthetic":
+            out["weights"] = self.synthetic_weights()
+        out["estimation"] = self.estimation_days()
+        out["cross"] = self.cross_asset()
+        if self.n_used:
+            out["dummy"] = self.dummy_regression()
+        return _with_size_checks(out, self.results)
+
+    def settings(self) -> pd.DataFrame:
+        """The study's settings and every asset's prices' provenance."""
+        from .excel import settings_table
+
+        return settings_table(self.study, {a: r.data.provenance for a, r in
+                                           self.results.items() if r.data is not None})
+
+    def to_excel(self, path):
+        """:meth:`EventStudyResults.to_excel` of the stacked tables."""
+        from .excel import write_workbook
+
+        return write_workbook(path, self.tables(), self.settings())
+
+    def regress(self, formula: str, *, window=(0, 1), weights=None, bootstrap=None,
+                seed=None, alpha: float = 0.05):
+        """:meth:`EventStudyResults.regress` on each asset:
+        :class:`eventstudy.crosssection.CrossSections` (asset -> its regression)."""
+        from .crosssection import CrossSections
+
+        return CrossSections({a: r.regress(formula, window=window, weights=weights,
+                                           bootstrap=bootstrap, seed=seed, alpha=alpha)
+                              for a, r in self.results.items()})
+
     def __str__(self) -> str:
         return str(self.summary())
 
@@ -1153,6 +1269,29 @@ class MultiAssetResults:
 
     def _repr_html_(self) -> str:
         return self.summary().to_html()
+
+
+def _with_size_checks(tables: dict, runs: dict) -> dict:
+    """``tables`` with ``size_check``: each asset's size-check table, ``asset`` first."""
+    checks = [r.size_check.summary().assign(asset=a) for a, r in runs.items()
+              if r.size_check is not None]
+    if checks:
+        table = pd.concat(checks, ignore_index=True)
+        tables["size_check"] = table[["asset", *[c for c in table.columns if c != "asset"]]]
+    return tables
+
+
+def _check_window(study, window) -> tuple[int, int]:
+    """``window`` as a pair of ints when it is one of the study's windows, else an OptionError."""
+    try:
+        pair = (int(window[0]), int(window[1]))
+    except (TypeError, ValueError, IndexError):
+        pair = None
+    valid = [tuple(int(v) for v in w) for w in study.windows]
+    if pair is None or pair not in valid or len(window) != 2:
+        raise OptionError(f"window must be one of the study's windows "
+                          f"{', '.join(f'({a}, {b})' for a, b in valid)}; got {window!r}")
+    return pair
 
 
 def _residuals_by_date(results: EventStudyResults, event_id: str) -> pd.Series:

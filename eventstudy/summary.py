@@ -23,10 +23,12 @@ import pandas as pd
 
 from . import format as fmt
 from .config import EVENT_TEST_COLUMNS, EVENT_TEST_LABELS, lead_order
+from .inference.multiple import survivors
 from .simulation import POWER_GRID
 
 __all__ = ["GRADE_ORDER", "ROW_COLUMNS", "Section", "Summary", "build_summary",
-           "cross_asset_table", "group_tests_table", "header_facts", "model_table", "others_text",
+           "cross_asset_table", "group_tests_table", "header_facts", "model_table",
+           "multiplicity_sentences", "others_text",
            "reading_table", "single_event_tests"]
 
 #: Readings from the strongest to the weakest (the heading of an event names the strongest).
@@ -263,7 +265,42 @@ def build_summary(tidy, facts, *, group_tests=None, sizes=None, event_ids=None, 
         rows=frame, group_tests=tests, reading=_reading_line(frame, clause),
         notes=tuple(f"{e} excluded: {why}" for e, why in excluded.items() if e not in ids),
         unit=str(facts.get("unit") or "return"), alpha=alpha,
+        graded=_graded(tidy),
     )
+
+
+def _graded(tidy) -> pd.DataFrame:
+    """The family of graded p-values of a tidy table: the window and ``lead_p`` of every row
+    with a CAR."""
+    if "car" in tidy.columns:
+        tidy = tidy[tidy["car"].notna()]
+    keep = [c for c in ("asset", "event_id", "start", "end", "lead_p") if c in tidy.columns]
+    if "lead_p" not in keep:
+        return tidy[keep].assign(lead_p=np.nan).reset_index(drop=True)
+    return tidy[keep].reset_index(drop=True)
+
+
+def multiplicity_sentences(table) -> list[str]:
+    """One sentence per window of :func:`eventstudy.inference.multiple.survivors`: how many
+    graded findings survive Holm's and Benjamini–Hochberg's corrections at 5% and 10%.
+    """
+    if len(table) and not table["n_graded"].astype(int).any():
+        return ["No p-value is graded, so none is adjusted for multiple testing."]
+    out = []
+    for r in table.to_dict("records"):
+        where = fmt.window(r["start"], r["end"])
+        m, n = int(r["n_graded"]), int(r["n_rows"])
+        if m == 0:
+            out.append(f"Over {where}: none of the {n} CARs has a graded p-value, so none is "
+                       "adjusted for multiple testing.")
+            continue
+        of = f"{m} graded p-value{'s' if m != 1 else ''}" + (f" (of {n} CARs)" if m < n else "")
+        out.append(
+            f"Over {where}, of {of}: {r['raw_5']} below 5% and {r['raw_10']} below 10% "
+            f"unadjusted; {r['holm_5']} and {r['holm_10']} after Holm's correction "
+            f"(family-wise error); {r['bh_5']} and {r['bh_10']} after Benjamini–Hochberg's "
+            "(false discovery rate).")
+    return out
 
 
 def _group_rows(group_tests, windows) -> pd.DataFrame:
@@ -413,6 +450,9 @@ class Summary:
         The interval is the ``1 - alpha`` interval.
     extra : tuple of (str, pandas.DataFrame)
         More formatted tables with their headings.
+    graded : pandas.DataFrame, optional
+        The family of graded p-values: ``[asset,] event_id, start, end, lead_p`` of
+        every row of the tidy table(s), headline or not (:meth:`multiplicity`).
     """
 
     title: str
@@ -425,6 +465,7 @@ class Summary:
     alpha: float = 0.05
     description: str = ""
     extra: tuple = field(default=())
+    graded: pd.DataFrame | None = None
 
     @property
     def by_asset(self) -> bool:
@@ -454,6 +495,21 @@ class Summary:
         out["detectable"] = [_detectable_text(x) for x in r["detectable"]]
         out[_BELOW] = [others_text(o) for o in r["others"]]
         return out.reset_index(drop=True)
+
+    def multiplicity(self) -> pd.DataFrame:
+        """How many graded findings of each window survive Holm's and Benjamini–Hochberg's
+        corrections at 5% and 10% (:func:`eventstudy.inference.multiple.survivors`); the
+        family is one window across every event (and asset) of :attr:`graded`."""
+        if self.graded is None:
+            return survivors(pd.DataFrame(columns=["start", "end", "lead_p"]))
+        return survivors(self.graded)
+
+    def multiplicity_text(self) -> str:
+        """The sentences of :meth:`multiplicity` when a window holds several CARs, else ""."""
+        table = self.multiplicity()
+        if not len(table) or int(table["n_rows"].max()) < 2:
+            return ""
+        return " ".join(multiplicity_sentences(table))
 
     def tests_table(self) -> pd.DataFrame:
         """The group tests of the headline windows, formatted (:func:`group_tests_table`)."""
@@ -500,6 +556,9 @@ class Summary:
         out = [Section("The study", facts=tuple(self.header)),
                Section("Cumulative abnormal returns", caption=self.caption(), frame=self.table()),
                Section("Reading", text=self.reading)]
+        multiple = self.multiplicity_text()
+        if multiple:
+            out.append(Section("Multiple testing", text=multiple))
         if notes:
             out.append(Section("Notes", items=tuple(notes)))
         if len(self.group_tests):
@@ -588,6 +647,8 @@ class Summary:
         tests = [s.group_tests.assign(asset=a)[["asset", *s.group_tests.columns]]
                  for a, s in items if len(s.group_tests)]
         readings = list(dict.fromkeys(s.reading for _, s in items))
+        graded = [s.graded.assign(asset=a)[["asset", *s.graded.columns]]
+                  for a, s in items if s.graded is not None]
         return cls(
             title=title or first.title,
             description=description if title is not None else first.description,
@@ -597,6 +658,7 @@ class Summary:
                 f"{a}: {s.reading}" for a, s in items),
             notes=tuple(f"{a}: {n}" for a, s in items for n in s.notes),
             unit=first.unit, alpha=first.alpha, extra=tuple(extra),
+            graded=pd.concat(graded, ignore_index=True) if graded else None,
         )
 
 

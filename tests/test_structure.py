@@ -25,6 +25,8 @@ STAGES = [
     ("regression",),
     ("simulation",),
     ("summary",),
+    ("crosssection",),
+    ("excel",),
     ("plots",),
     ("results",),
     ("analysis",),

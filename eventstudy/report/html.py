@@ -155,7 +155,9 @@ def summary_box(summary, runs: dict, *, question: str = "", extra=()) -> str:
         + f"</div><div>{fig_html}</div></div>"
         + f"<p class='scale'>{html.escape(summary.reading)} It is a reading of one p-value, "
         "not a yes/no decision. " + (f"Size check: {html.escape(checks)}." if checks else "")
-        + "</p></div>"
+        + "</p>" + (f"<p class='scale'>Multiple testing: {html.escape(multiple)}</p>"
+                    if (multiple := summary.multiplicity_text()) else "")
+        + "</div>"
     )
 
 
