@@ -218,3 +218,48 @@ def test_volume_placebo_pvalues_against_a_loop():
         obs = abs(res.arrays.cav[0, w])
         expect = (1 + sum(1 for c in pool if c >= obs)) / (1 + len(pool))
         np.testing.assert_allclose(res.placebo_p[0, w], expect, rtol=RTOL, atol=ATOL)
+
+
+# ---------------------------------------------------------------------------
+# readings of hand-made tables
+
+
+def _tables():
+    tidy = pd.DataFrame({
+        "event_id": ["a", "a", "b", "b", "c", "c"], "trade_date": pd.to_datetime(
+            ["2020-01-02"] * 2 + ["2021-03-04"] * 2 + ["2022-05-06"] * 2),
+        "start": [0, 0] * 3, "end": [0, 1] * 3,
+        "vr": [4.0, 3.1, 0.8, 0.9, 6.5, np.nan], "vr_p": [0.04, 0.05, 0.5, 0.4, 0.01, np.nan],
+        "vr_placebo_p": [0.06, 0.03, 0.6, 0.5, 0.02, np.nan],
+        "vr_lead_test": ["vr-placebo", "", "vr-placebo", "", "vr-placebo", ""],
+        "vr_lead_p": [0.06, np.nan, 0.6, np.nan, 0.02, np.nan]})
+    volume = pd.DataFrame({"event_id": ["a", "a"], "start": [0, 0], "end": [0, 1],
+                           "cav": [0.25, np.nan], "p": [0.2, np.nan],
+                           "placebo_p": [0.3, np.nan], "n_days": [1, 0],
+                           "note": ["", "no CAV: no day of the window has a usable volume"]})
+    return tidy, volume
+
+
+def test_activity_readings_of_a_hand_made_table():
+    from eventstudy.report.activity import (activity_sentence, activity_table,
+                                            volatility_raisers, volatility_raisers_sentence)
+
+    tidy, volume = _tables()
+    assert activity_sentence(tidy, volume, "a", (0, 0), name="A") == (
+        "Over [0, 0] the variance ratio of A is 4.00 (1 is the estimation period's volatility): "
+        "weak evidence (variance-ratio placebo test, p = 0.060). Its abnormal log volume is "
+        "+25.0% over 1 day (t test p = 0.200, placebo p = 0.300; the volume tests are not "
+        "size-checked, so not graded).")
+    assert activity_sentence(tidy, volume, "a", (0, 1)).endswith(
+        "not graded (no variance-ratio test holds its size here). Volume: no CAV: no day of the "
+        "window has a usable volume.")
+    table = activity_table(tidy, volume, ["a", "b"], [(0, 0)])
+    assert table["variance ratio"].tolist() == ["4.00", "0.80"]
+    assert table["note"].iat[1] == "no volume row"
+    raisers = volatility_raisers(tidy, (0, 0))
+    assert raisers["event_id"].tolist() == ["c"]
+    assert volatility_raisers_sentence(tidy, (0, 0)) == (
+        "Over [0, 0], 1 of 3 events raised volatility (variance-ratio placebo test p < 0.05, "
+        "variance ratio in brackets): c (6.50).")
+    assert volatility_raisers_sentence(tidy, (0, 1)).startswith(
+        "Over [0, 1] no variance-ratio test holds its size on this asset")
