@@ -241,8 +241,12 @@ def _tables():
 
 
 def test_activity_readings_of_a_hand_made_table():
-    from eventstudy.report.activity import (activity_sentence, activity_table,
-                                            volatility_raisers, volatility_raisers_sentence)
+    from eventstudy.report.activity import (
+        activity_sentence,
+        activity_table,
+        volatility_raisers,
+        volatility_raisers_sentence,
+    )
 
     tidy, volume = _tables()
     assert activity_sentence(tidy, volume, "a", (0, 0), name="A") == (
