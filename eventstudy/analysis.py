@@ -20,11 +20,20 @@ from .config import Study, error_prefix
 from .estimate import estimate_study
 from .events import align_events, event_groups, load_events, select_events
 from .exceptions import StudyConfigError
-from .inference import per_event_tests, placebo_distribution, test_battery
+from .inference import (
+    GROUP_SCREEN,
+    per_event_tests,
+    placebo_distribution,
+    test_battery,
+    variance_ratio,
+    vr_event_pvalues,
+    vr_group_tests,
+)
 from .panel import check_panel, study_returns
 from .results import EventStudyResults, MultiAssetResults
 from .simulation import size_check as check_sizes
 from .volatility import ewma_event_tests, fixed_garch_params, volatility_regime
+from .volume import study_volume
 
 __all__ = ["analyse", "fit"]
 
@@ -179,6 +188,14 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
         per_event.update(garch_se=np.asarray(garch.car_se, dtype=float),
                          garch_t=np.asarray(garch.tstat, dtype=float),
                          garch_p=np.asarray(garch.pvalue, dtype=float))
+    vr = variance_ratio(arrays)
+    per_event.update(vr=vr.vr, vr_p=vr.pvalue, vr_placebo_p=vr_event_pvalues(placebo, vr.vr))
+    if placebo is not None:
+        tests = _with_vr_rows(tests, vr_group_tests(placebo, vr.vr, groups, arrays.windows,
+                                                       screen=GROUP_SCREEN))
+    catalogued = np.concatenate([design.day0[located], other_day0[0]])
+    volume = study_volume(study, panel, design.day0[located], catalogued, placebo=placebo,
+                          other_day0=other_day0[0])
     check = check_sizes(design, study) if size_check and arrays.used.any() else None
     results = EventStudyResults(
         study=study, data=panel, catalogue=events, design=design, arrays=arrays,
@@ -186,7 +203,18 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
         excluded=everything.loc[~located].assign(reason=design.reason[~located])
         .reset_index(drop=True),
         groups=groups, tests=tests, per_event=per_event, placebo=placebo,
-        other_day0=other_day0, size_check=check)
+        other_day0=other_day0, size_check=check, volume=volume)
     for rec in results.events[results.events["status"] == "excluded"].itertuples():
         logger.info("%s: event %s excluded: %s", study.name, rec.event_id, rec.reason)
     return results
+
+
+def _with_vr_rows(tests, rows):
+    """The battery with each group's variance-ratio rows after its window's other tests."""
+    if tests is None or not len(rows):
+        return tests
+    order = {g: i for i, g in enumerate(dict.fromkeys(tests["group"]))}
+    out = pd.concat([tests, rows[rows["group"].isin(order)]], ignore_index=True)
+    key = out["group"].map(order)
+    return (out.assign(_g=key).sort_values(["_g", "start", "end"], kind="stable")
+            .drop(columns="_g").reset_index(drop=True))

@@ -57,10 +57,11 @@ DEFAULT_EVENTS = Path(__file__).parent / "catalogue" / "events.csv"
 #: The single-event tests a study can report: the tidy-table column of each one's
 #: p-value (:meth:`eventstudy.results.EventStudyResults.tidy`) ...
 EVENT_TEST_COLUMNS = {"event-t": "p", "sq": "sq_p", "event-placebo": "placebo_p",
-                      "garch": "garch_p"}
+                      "garch": "garch_p", "vr": "vr_p", "vr-placebo": "vr_placebo_p"}
 #: ... and its name for reading.
 EVENT_TEST_LABELS = {"event-t": "t test", "sq": "SQ test", "event-placebo": "placebo test",
-                     "garch": "GARCH t test"}
+                     "garch": "GARCH t test", "vr": "variance-ratio F test",
+                     "vr-placebo": "variance-ratio placebo test"}
 
 
 def lead_order(*, garch: bool, placebo: bool) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ __all__ = [
     "THIN_MIN_PERIODS",
     "Product",
     "contract_schedule",
+    "delivery_mask",
     "is_continuous_future",
     "product",
     "roll_days",
@@ -336,6 +337,20 @@ def _delivery_thin(ticker: str, idx: pd.DatetimeIndex) -> pd.Series:
         step = np.bincount(a, minlength=idx.size + 1) - np.bincount(b, minlength=idx.size + 1)
         mask = np.cumsum(step)[: idx.size] > 0
     return pd.Series(mask, index=idx)
+
+
+def delivery_mask(ticker: str, index) -> pd.Series:
+    """True on ``index`` inside the front contract's delivery period.
+
+    The delivery period of a contract runs from its first notice day to its
+    last trade date, inclusive (:func:`contract_schedule`); a series that is
+    not a continuous future, or a product without a first notice day before
+    expiry, has none (all False).
+    """
+    idx = _as_index(index)
+    if not is_continuous_future(ticker):
+        return pd.Series(False, index=idx, name="delivery")
+    return _delivery_thin(ticker, idx).rename("delivery")
 
 
 def thin_mask(ticker: str, prices) -> pd.Series:

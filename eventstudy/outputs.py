@@ -31,6 +31,7 @@ OUTPUT_FILES = {
     "car.csv": "the tidy table: CAR, se, t, df, p, interval, SQ and placebo p, flags, note",
     "events.csv": "every event: trade date, status and the reason of an exclusion",
     "tests.csv": "the test battery of each group and window",
+    "volume.csv": "abnormal log volume per event and window: CAV, se, t, p, placebo p, days, note",
     "model.csv": "each event's normal-return model: coefficients, se, R², residual sd "
                  "(summed Dimson betas with factor_lags; weights and RMSPE of a synthetic control)",
     "weights.csv": "synthetic control only: each event's donor weights and pre-event RMSPE",

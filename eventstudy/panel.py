@@ -26,7 +26,7 @@ from .exceptions import DataError, DataQualityWarning, InvalidTickerError, Study
 from .options import ReturnKind, check_option
 from .prices import load_prices
 
-__all__ = ["EngineInputs", "OnCalendar", "ReturnData", "check_panel", "common_span",
+__all__ = ["EngineInputs", "OnCalendar", "ReturnData", "asset_volume", "check_panel", "common_span",
            "compute_returns", "engine_inputs", "lagged_factors", "locate_day0", "on_calendar",
            "prepare_returns", "returns_panel", "sessions_only", "span_days", "span_first",
            "spread_returns", "study_returns"]
@@ -278,6 +278,10 @@ class ReturnData:
         the asset's return from the last close before them to that row's
         close (Maynes and Rumsey 1993); NaN elsewhere. ``returns`` holds no
         asset return on those rows (it is not a one-day return).
+    volume : pandas.Series of float, optional
+        The asset's traded volume on the returns' dates (NaN where its price
+        file has none that day); None when the file has no volume (a spread,
+        a close-only file, a volume column without a positive value).
     """
 
     returns: pd.DataFrame
@@ -291,6 +295,7 @@ class ReturnData:
     notes: list[str] = field(default_factory=list)
     no_row: pd.Series | None = None
     trade_to_trade: pd.Series | None = None
+    volume: pd.Series | None = None
 
     @property
     def valid(self) -> pd.Series:
@@ -831,7 +836,23 @@ def study_returns(study: Study, prices_dir=None):
         data = spread_returns(data, prices, study.asset)
     if len(data.returns.index):
         data = _on_exchange_calendar(data, prices, calendar)
+    if len(legs) == 1:
+        data = dataclasses.replace(data, volume=asset_volume(prices[legs[0]],
+                                                             data.returns.index))
     return data, calendar
+
+
+def asset_volume(frame, index) -> pd.Series | None:
+    """The ``Volume`` column of a price frame on ``index`` (NaN on dates without a row).
+
+    None when the frame has no ``Volume`` column or no positive volume in it.
+    """
+    if not isinstance(frame, pd.DataFrame) or "Volume" not in frame.columns:
+        return None
+    volume = frame["Volume"].astype(float)
+    if not (volume > 0).any():
+        return None
+    return volume.reindex(pd.DatetimeIndex(index)).rename("volume")
 
 
 def sessions_only(frame: pd.DataFrame, calendar, ticker: str, start, end) -> pd.DataFrame:

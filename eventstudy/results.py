@@ -35,7 +35,9 @@ TIDY_COLUMNS = [
     "event_id", "trade_date", "category", "direction", "group", "start", "end", "car",
     "car_se", "t",
     "df", "p", "ci_lower", "ci_upper", "sq_p", "placebo_p", "lead_test", "lead_p", "lead_size",
-    "p_holm", "p_bh", "vol_ratio", "vol_ratio_p", "n_days", "window_days",
+    "p_holm", "p_bh", "vol_ratio", "vol_ratio_p",
+    "vr", "vr_p", "vr_placebo_p", "vr_lead_test", "vr_lead_p",
+    "n_days", "window_days",
     "roll_days", "thin_days", "missing_days", "cut_short", "overlaps", "note",
 ]
 
@@ -80,6 +82,8 @@ class EventStudyResults:
         Day-0 positions and ids of the other catalogued events.
     size_check : SizeCheck, optional
         See :meth:`with_size_check`.
+    volume : StudyVolume, optional
+        The abnormal volume of the located events (:meth:`volume`).
 
     Notes
     -----
@@ -90,8 +94,10 @@ class EventStudyResults:
     """
 
     def __init__(self, *, study, data, catalogue, design, arrays, events, excluded, groups,
-                 tests=None, per_event=None, placebo=None, other_day0=None, size_check=None):
+                 tests=None, per_event=None, placebo=None, other_day0=None, size_check=None,
+                 volume=None):
         a = arrays
+        self._volume = volume
         self.arrays = a
         self.study = study
         self.data = data
@@ -161,7 +167,12 @@ class EventStudyResults:
         if self.size_check is None:
             return None
         summary = self.size_check.summary()
-        return summary[summary["test"].isin(self.single_event_tests)]
+        return summary[summary["test"].isin(self.single_event_tests + self.vr_tests)]
+
+    @property
+    def vr_tests(self) -> list[str]:
+        """The variance-ratio tests reported, in the order they may lead."""
+        return ["vr"] + (["vr-placebo"] if self.placebo is not None else [])
 
     def _lead(self, frame) -> pd.DataFrame:
         n = len(frame)
@@ -194,6 +205,43 @@ class EventStudyResults:
             for r in rows:
                 notes[r] = f"{notes[r]}; {why}" if notes[r] else why
         return frame.assign(lead_test=lead, lead_p=lead_p, lead_size=lead_size, note=notes)
+
+    def _vr_lead(self, frame) -> pd.DataFrame:
+        """``vr_lead_test, vr_lead_p``: the first variance-ratio test holding its size."""
+        lead = np.full(len(frame), "", dtype=object)
+        lead_p = np.full(len(frame), np.nan)
+        check = self.size_check
+        tests = self.vr_tests
+        starts, ends = frame["start"].to_numpy(), frame["end"].to_numpy()
+        if check is not None and not check.note:
+            for w in {(int(a), int(b)) for a, b in zip(starts, ends, strict=True)}:
+                t = check.leading(w, tests)
+                rows = np.flatnonzero((starts == w[0]) & (ends == w[1]))
+                if t is not None:
+                    lead[rows] = t
+                    lead_p[rows] = frame[EVENT_TEST_COLUMNS[t]].to_numpy()[rows]
+        return frame.assign(vr_lead_test=lead, vr_lead_p=lead_p)
+
+    def volume(self) -> pd.DataFrame:
+        """Abnormal log volume per used event and window (``volume.csv``).
+
+        Columns :data:`eventstudy.volume.VOLUME_COLUMNS`: ``cav`` the cumulative
+        abnormal log volume (mean-adjusted, Campbell and Wasley 1996), ``cav_se``,
+        ``t`` and ``p`` (Student t, ``df`` = n - 1), ``placebo_p`` against the
+        pseudo-events, ``n_days`` the days with a usable volume, ``note`` why a
+        day or value is missing. An asset without volume gives an empty table
+        whose ``attrs["note"]`` says so.
+        """
+        if self._volume is None:
+            out = pd.DataFrame()
+            out.attrs["note"] = "abnormal volume not measured in this fit"
+            return out
+        return self._volume.table(self._ids, np.flatnonzero(self.arrays.used))
+
+    @property
+    def volume_note(self) -> str:
+        """Why there is no abnormal volume ("" when there is)."""
+        return "" if self._volume is None else self._volume.note
 
     @property
     def groups(self) -> dict:
@@ -436,6 +484,8 @@ class EventStudyResults:
         for key in ("vol_ratio", "vol_ratio_p"):
             values = self._extra.get(key, np.full(len(self._ids), np.nan))
             frame[key] = np.repeat(values[u], W)
+        for key in ("vr", "vr_p", "vr_placebo_p"):
+            frame[key] = self._extra.get(key, np.full(a.car.shape, np.nan))[u].ravel()
         frame["note"] = self._notes(frame, u, roll, thin, miss, inside)
         self._cache["tidy"] = frame
         return frame
@@ -554,7 +604,11 @@ class EventStudyResults:
             (:func:`eventstudy.inference.multiple.adjust_pvalues`; missing where
             ``lead_p`` is, i.e. where no p-value is graded);
             ``vol_ratio, vol_ratio_p`` the volatility-regime diagnostic
-            (:func:`eventstudy.volatility.volatility_regime`); ``n_days`` the
+            (:func:`eventstudy.volatility.volatility_regime`); ``vr, vr_p,
+            vr_placebo_p`` the window's variance ratio ARᵀV⁻¹AR / L, its F(L, df)
+            p-value and its placebo p-value
+            (:func:`eventstudy.inference.variance_ratio.variance_ratio`), and
+            ``vr_lead_test, vr_lead_p`` the first of them holding its size; ``n_days`` the
             returns summed out of ``window_days``; ``roll_days, thin_days,
             missing_days`` counts of flagged days; ``cut_short`` a window past the
             data; ``overlaps`` other events' day 0 in the window; ``note`` explains
@@ -567,7 +621,7 @@ class EventStudyResults:
         half = q * frame["car_se"].to_numpy()
         frame["ci_lower"] = frame["car"] - half
         frame["ci_upper"] = frame["car"] + half
-        frame = self._lead(frame)
+        frame = self._vr_lead(self._lead(frame))
         frame = frame.join(adjust_pvalues(frame))
         # GARCH tests only when the study asked for them (volatility = 'garch')
         extra = [c for c in ("garch_se", "garch_t", "garch_p") if c in frame.columns]
@@ -840,11 +894,11 @@ class EventStudyResults:
             names=names)
 
     def tables(self) -> dict:
-        """Every table of a run, by the name of its file: ``car, ar, events, tests, model``,
+        """Every table of a run, by the name of its file: ``car, ar, events, tests, volume, model``,
         ``weights`` (synthetic control), ``estimation``, ``dummy`` (with a used event),
         ``size_check`` (with a size check)."""
         out = {"car": self.car, "ar": self.ar, "events": self.events, "tests": self.tests,
-               "model": self.normal_model()}
+               "volume": self.volume(), "model": self.normal_model()}
         if self.study.model == "synthetic":
             out["weights"] = self.synthetic_weights()
         out["estimation"] = self.estimation_days()
@@ -1118,6 +1172,16 @@ class MultiAssetResults:
     def normal_model(self) -> pd.DataFrame:
         return self._stack("normal_model", method=True)
 
+    def volume(self) -> pd.DataFrame:
+        """Every asset's abnormal volume table, stacked, with ``asset`` first (an asset
+        without volume has no rows; :attr:`volume_notes` says why)."""
+        return self._stack("volume", method=True)
+
+    @property
+    def volume_notes(self) -> dict:
+        """Asset -> why it has no abnormal volume (assets with volume left out)."""
+        return {a: r.volume_note for a, r in self.results.items() if r.volume_note}
+
     def synthetic_weights(self) -> pd.DataFrame:
         """Every asset's synthetic-control weights, stacked."""
         return self._stack("synthetic_weights", method=True)
@@ -1229,7 +1293,7 @@ class MultiAssetResults:
         """Every table of a run, stacked over the assets (:meth:`EventStudyResults.tables`),
         with ``cross``."""
         out = {"car": self.car, "ar": self.ar, "events": self.events, "tests": self.tests,
-               "model": self.normal_model()}
+               "volume": self.volume(), "model": self.normal_model()}
         if self.study.model == "synthetic":
             out["weights"] = self.synthetic_weights()
         out["estimation"] = self.estimation_days()

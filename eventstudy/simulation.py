@@ -30,6 +30,7 @@ from .estimate import estimate_arrays
 from .exceptions import InferenceError
 from .inference import TEST_NAMES, placebo_distribution, placebo_eligible, sq_pvalues
 from .inference.common import positive_int
+from .inference.variance_ratio import variance_ratio, vr_event_pvalues, window_inverses
 from .options import check_option
 from .parallel import block_seeds, map_blocks
 from .volatility import ewma_event_tests, fixed_garch_params
@@ -43,7 +44,7 @@ __all__ = ["SizeCheck", "size_check", "SIZE_CHECK_REPS", "SIZE_CHECK_PLACEBO_DRA
 logger = logging.getLogger(__name__)
 
 #: Single-event tests reported beside the group tests of the battery.
-EVENT_TESTS = ("event-t", "sq", "event-placebo", "garch")
+EVENT_TESTS = ("event-t", "sq", "event-placebo", "garch", "vr", "vr-placebo")
 
 #: Disturbance distributions of :func:`synthetic_return_arrays`.
 SyntheticDist = Literal["normal", "t4"]
@@ -57,7 +58,7 @@ SIZE_CHECK_REPS = 3000
 #: Abnormal day-0 returns of the size check's power curve (0 is the size).
 POWER_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 0.08)
 #: Version of the size check's definition, part of its cache key.
-_SIZE_CHECK_VERSION = 2
+_SIZE_CHECK_VERSION = 3
 #: Pseudo-events per block of replications (250 x 20 stay near 100 MB).
 _BLOCK_EVENTS = 5000
 #: Pseudo-events of a size check's placebo test when the study draws none.
@@ -241,9 +242,11 @@ def simulate_tests(returns, study, *, n_events=10, reps=500, abnormal=0.0, alpha
     DataFrame
         :data:`SIM_COLUMNS`. Group tests count one trial per replication, the
         single-event tests (:data:`EVENT_TESTS`; ``garch`` is the fixed-parameter
-        filter, :func:`eventstudy.volatility.fixed_garch_params`) one per event.
+        filter, :func:`eventstudy.volatility.fixed_garch_params`; ``vr`` and
+        ``vr-placebo`` the variance ratio's F and placebo tests,
+        :mod:`eventstudy.inference.variance_ratio`) one per event.
         mc_se = √(α(1 - α)/trials) (plus 1/placebo_draws inside for
-        ``event-placebo``); ``within_3se`` marks null rows with
+        ``event-placebo`` and ``vr-placebo``); ``within_3se`` marks null rows with
         |rate - α| <= 3 mc_se.
 
     Notes
@@ -425,14 +428,15 @@ def _block_pvalues(null, n_events, sizes, placebo, garch_params, rng, placebo_gr
     idx = np.arange(null.car.shape[0]).reshape(-1, n_events)
     garch_se = ewma_event_tests(null, params=garch_params).car_se
     sq = sq_pvalues(null.car, null.est_ar, null.windows, null.ar, null.rel_win, shifts=sizes)
+    inverses = window_inverses(null)
     pseudo = None
     if placebo_groups is not None:
         pseudo = placebo.pseudo_groups(np.isfinite(null.car[idx]), groups=placebo_groups,
                                        rng=rng)
     for i, delta in enumerate(sizes):
         res = {}
+        arrays = add_day0_abnormal(null, delta) if delta else null
         if pseudo is not None:
-            arrays = add_day0_abnormal(null, delta) if delta else null
             res = {t: r.p_value for t, r in inference.group_tests(arrays, idx).items()}
             res["placebo"] = pseudo.pvalues(arrays.car[idx]).p_value
         car, _, pvalue = _shifted_car(null, delta)
@@ -440,6 +444,8 @@ def _block_pvalues(null, n_events, sizes, placebo, garch_params, rng, placebo_gr
             z = car / garch_se
         res.update({"event-t": pvalue, "sq": sq[i], "event-placebo": placebo.event_pvalues(car),
                     "garch": np.where(np.isfinite(z), 2.0 * special.ndtr(-np.abs(z)), np.nan)})
+        vr = variance_ratio(arrays, inverses)
+        res.update({"vr": vr.pvalue, "vr-placebo": vr_event_pvalues(placebo, vr.vr)})
         yield delta, res
 
 
@@ -454,7 +460,8 @@ def _rate_table(rej, trials, windows, alpha, placebo_draws, n_events, setting):
                 "start": int(windows[w, 0]), "end": int(windows[w, 1]), "abnormal": delta,
                 "rejections": int(r[w]), "trials": n, "rate": r[w] / n,
                 "mc_se": float(np.sqrt(alpha * (1 - alpha) * (
-                    1.0 / n + (1.0 / placebo_draws if t == "event-placebo" else 0.0)))),
+                    1.0 / n + (1.0 / placebo_draws if t in ("event-placebo", "vr-placebo")
+                               else 0.0)))),
                 "n_events": int(n_events),
             })
     out = pd.DataFrame(rows)

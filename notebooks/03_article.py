@@ -43,6 +43,7 @@ from eventstudy.report.figures import plot_car_by_asset
 from eventstudy.report.findings import (answer_sentence, class_sentence, detectable_car,
                                         event_day0, event_sentence, front_contract,
                                         rejecting_windows, synthetic_sentence, thin_day_gap)
+from eventstudy.report.activity import activity_sentence, activity_table
 from eventstudy.report.html import answer_box, page_table, size_check_table
 from eventstudy.report.robustness import synthetic_variant
 from eventstudy.report.tables import (ar_table, headline_table, model_comparison,
@@ -83,6 +84,24 @@ HTML(answer_box({"ZS=F": zs, "SOYB": soyb}, zs.study.headline_events, zs.study.h
                                       (0, 1), class_label="Trump–Xi contacts",
                                       where="measured in the class study of page 7, whose "
                                       "estimation samples leave out every contact's window")]))
+
+# %% [markdown]
+# ## Did the call move volatility or volume?
+#
+# A CAR near zero can hide a window whose abnormal returns swing both ways,
+# or a jump in trading with no net move. The variance ratio of a window is
+# its abnormal returns' quadratic form in their covariance (estimation error
+# included) per day: 1 is the estimation period's volatility, and over
+# [0, 0] it is the squared t statistic. It is graded only where its F or
+# placebo test holds its size on the asset. The abnormal volume is the log
+# volume less its estimation-period mean (Campbell and Wasley 1996); the
+# front contract's delivery period, when its volume collapses, is left out,
+# and the volume tests are not size-checked.
+
+# %%
+HTML(page_table(activity_table(zs.tidy(), zs.volume(), KEY, zs.study.headline_windows,
+                               names=NAMES), caption="Volatility and volume on ZS=F",
+                text_columns=("event", "graded", "note")))
 
 # %% [markdown]
 # ## Abnormal returns day by day
@@ -261,6 +280,14 @@ Markdown(
     "Did the news move ZS=F beyond what SPY and UUP explain? "
     f"{answer_sentence(NAMES['busan-meeting'], cars, 'busan-meeting')} "
     f"{answer_sentence(NAMES['trump-xi-call'], cars, 'trump-xi-call')}"
+)
+
+# %% tags=["findings"]
+tidy, volume = zs.tidy(), zs.volume()
+Markdown(
+    "Did the news move volatility or volume on ZS=F? "
+    f"{activity_sentence(tidy, volume, 'busan-meeting', (0, 1), name=NAMES['busan-meeting'])} "
+    f"{activity_sentence(tidy, volume, 'trump-xi-call', (0, 1), name=NAMES['trump-xi-call'])}"
 )
 
 # %% tags=["findings"]

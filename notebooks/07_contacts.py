@@ -39,6 +39,7 @@ import eventstudy as es
 from eventstudy import format as fmt
 from eventstudy.exceptions import DataQualityWarning
 from eventstudy.report.figures import plot_class, plot_placebo
+from eventstudy.report.activity import volatility_raisers, volatility_raisers_sentence
 from eventstudy.report.findings import class_mean_sentence, class_sentence, group_lines
 from eventstudy.report.html import answer_box, page_table
 from eventstudy.report.tables import class_table
@@ -111,6 +112,21 @@ contacts.regress("car ~ I(category != 'call') + C(agriculture, Treatment('no'))"
                  window=(0, 1))
 
 # %% [markdown]
+# ## Which contacts raised volatility
+#
+# The contacts whose variance ratio over [0, 1] — the window's abnormal
+# returns' quadratic form in their covariance per day, 1 being the
+# estimation period's volatility — rejects at 5% in the first
+# variance-ratio test (F, then placebo) that holds its size on ZS=F; a
+# contact can raise volatility with a CAR near zero.
+
+# %%
+raisers = volatility_raisers(contacts.tidy(), (0, 1))
+HTML(page_table(fmt.table(raisers, pvalues=["p"], digits={"vr": 2}),
+                caption="Contacts that raised volatility on ZS=F over [0, 1]",
+                text_columns=("event_id", "test")))
+
+# %% [markdown]
 # ## The placebo distribution of the class mean
 #
 # CARs over [0, 1] of 10,000 pseudo-events on trade dates whose windows hold
@@ -132,6 +148,7 @@ Markdown(
     f"{class_mean_sentence(car, (0, 0), class_label='contacts')}\n\n"
     f"{class_mean_sentence(car, (0, 1), class_label='contacts')}\n\n"
     f"By whether agriculture came up:\n\n{group_lines(by_agriculture.tests)}\n\n"
+    f"{volatility_raisers_sentence(car, (0, 1), names=NAMES)}\n\n"
     f"{timed.isna().all(axis=1).sum()} of the {len(timed)} contacts are reported without a "
     "clock time or part of the day: for them day 0 is the date's session, and the news may "
     "have come after the close, so [0, 1] — shown beside [0, 0] — is the window sure to hold "

@@ -87,7 +87,7 @@ def test_return_arrays_mask_rolls_and_thin_days(soy):
 def _check_size(run, test, window, trials, draws, target=ALPHA):
     rows = run[(run["test"] == test) & (run["window"] == window)]
     assert len(rows) == 1 and (rows["trials"] == trials).all()
-    pool = 1.0 / draws if test == "event-placebo" else 0.0
+    pool = 1.0 / draws if test in ("event-placebo", "vr-placebo") else 0.0
     se = np.sqrt(ALPHA * (1 - ALPHA) * (1.0 / trials + pool))
     np.testing.assert_allclose(rows["mc_se"], se, rtol=1e-12, atol=0)
     rate = float(rows["rate"].iloc[0])
@@ -110,6 +110,9 @@ EVENT = list(sim.EVENT_TESTS)
 REAL_DISTORTED = {
     ("event-t", "[0, 5]"): "event t over-rejects 6-day windows: volatility clustering, the "
     "estimation-period variance misstates the window's",
+    ("vr", "[-1, 1]"): "the variance ratio's F test over-rejects (6.5%): exact under normal "
+    "errors only, and fat tails put more mass in the sum of squared abnormal returns",
+    ("vr", "[0, 5]"): "the variance ratio's F test over-rejects (8.5%) on fat-tailed returns",
 }
 
 #: Small distortions on the real returns, measured: six runs of 1,500
@@ -120,6 +123,11 @@ REAL_DISTORTED = {
 #: (an 11- to 13-step variance forecast with a normal p-value). This suite's
 #: run must agree with these rates within its own 3 Monte Carlo SE.
 REAL_MEASURED = {("sq", "[0, 5]"): 0.057, ("garch", "[-1, 1]"): 0.045}
+
+#: Distortions of a test under Student-t(4) disturbances only (exact under normal ones):
+#: over a window of L > 1 days the variance ratio's F test over-rejects (7.1% over 3
+#: days, 8.8% over 6, 400 replications); over [0, 0] it is the t test.
+FAT_TAIL_DISTORTED = {("vr", "[-1, 1]"), ("vr", "[0, 5]")}
 
 #: Size distortions inherent to a test, seen on iid returns too.
 #: (On [-1, 1] SQ rejects 5.6-5.7% at 1,500 replications, an excess this suite's
@@ -163,6 +171,10 @@ def test_real_null_rejection_rate_within_monte_carlo_error(null_run, test, windo
 
 @pytest.mark.parametrize(("test", "window"), _cases(SYN_DISTORTED))
 def test_iid_null_rejection_rate_within_monte_carlo_error(synthetic_run, test, window):
+    if (test, window) in FAT_TAIL_DISTORTED and (synthetic_run["setting"] == "iid-t4").all():
+        rows = synthetic_run[(synthetic_run["test"] == test) & (synthetic_run["window"] == window)]
+        assert float(rows["rate"].iloc[0]) > ALPHA and not bool(rows["within_3se"].iloc[0])
+        return
     target = SQ_ONE_DAY_SIZE if (test, window) == ("sq", "[0, 0]") else ALPHA
     _check_size(synthetic_run, test, window, SYN_REPS * (N_EVENTS if test in EVENT else 1),
                 SYN_DRAWS, target=target)

@@ -21,7 +21,7 @@ STAGES = [
     ("events",),
     ("estimate",),
     ("inference",),
-    ("volatility",),
+    ("volatility", "volume"),
     ("regression",),
     ("simulation",),
     ("summary",),

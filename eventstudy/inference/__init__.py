@@ -11,6 +11,8 @@ every test runs on the signed CARs and abnormal returns.
   sign test, Wilcoxon's signed-rank test;
 - :mod:`~eventstudy.inference.sq`: the SQ test of a single event;
 - :mod:`~eventstudy.inference.placebo`: pseudo-events and placebo p-values;
+- :mod:`~eventstudy.inference.variance_ratio`: the variance ratio of a
+  window (abnormal volatility), its F and placebo tests;
 - :mod:`~eventstudy.inference.battery`: :func:`test_battery` and
   :func:`per_event_tests`.
 """
@@ -38,6 +40,14 @@ from .parametric import (
 from .placebo import Placebo, PseudoGroups, placebo_distribution, placebo_eligible
 from .rank import average_ranks, corrado_rank, generalized_sign_z, wilcoxon_signed_rank
 from .sq import SQ_DRAWS, SQ_SCREEN, SQ_TIE_RTOL, sq_pvalues
+from .variance_ratio import (
+    VR_TEST,
+    VarianceRatio,
+    variance_ratio,
+    vr_event_pvalues,
+    vr_group_tests,
+    window_inverses,
+)
 
 __all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "TestResult",
            "multi_day_days", "multi_day_windows",
@@ -45,4 +55,6 @@ __all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "TestResult
            "pooled_correlation", "kolari_pynnonen_t", "average_ranks", "corrado_rank",
            "generalized_sign_z", "wilcoxon_signed_rank", "SQ_DRAWS", "SQ_SCREEN",
            "SQ_TIE_RTOL", "sq_pvalues", "Placebo", "PseudoGroups", "placebo_eligible",
-           "placebo_distribution", "group_tests", "test_battery", "per_event_tests"]
+           "placebo_distribution", "group_tests", "test_battery", "per_event_tests",
+           "VR_TEST", "VarianceRatio", "variance_ratio", "vr_event_pvalues", "vr_group_tests",
+           "window_inverses"]

@@ -11,6 +11,7 @@ import numpy as np
 from ..estimate import estimate_arrays
 from ..exceptions import InferenceError
 from .common import TestResult, as_events, positive_int
+from .variance_ratio import variance_ratio
 
 __all__ = ["Placebo", "PseudoGroups", "placebo_eligible", "placebo_distribution"]
 
@@ -34,6 +35,9 @@ class Placebo:
         Trade dates eligible as pseudo day 0.
     model : str
     estimation : tuple of int
+    vr : ndarray, (draws, W), optional
+        Pseudo-event variance ratios
+        (:func:`eventstudy.inference.variance_ratio.variance_ratio`).
     """
 
     car: np.ndarray
@@ -43,6 +47,7 @@ class Placebo:
     n_eligible: int
     model: str
     estimation: tuple
+    vr: np.ndarray | None = None
 
     @property
     def draws(self) -> int:
@@ -530,4 +535,5 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
                 int(draws), eligible.size, seed)
     return Placebo(car=arrays.car, day0=day0, windows=windows, seed=int(seed),
                    n_eligible=int(eligible.size), model=arrays.model,
-                   estimation=tuple(int(v) for v in estimation))
+                   estimation=tuple(int(v) for v in estimation),
+                   vr=variance_ratio(arrays).vr)

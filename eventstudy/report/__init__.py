@@ -4,6 +4,7 @@
 - :mod:`eventstudy.report.html` — page components (tables, figures, the answer box);
 - :mod:`eventstudy.report.figures` — figures of one or several results;
 - :mod:`eventstudy.report.findings` — sentences, each a function of a table;
+- :mod:`eventstudy.report.activity` — did an event move volatility or volume;
 - :mod:`eventstudy.report.robustness` — a study under variants of its choices;
 - :mod:`eventstudy.report.build` — executes a folder of notebooks into HTML pages
   (``python -m eventstudy.report --notebooks DIR``).
@@ -16,13 +17,13 @@ from __future__ import annotations
 
 import importlib
 
-_MODULES = ("tables", "figures", "findings", "robustness", "html", "build")
+_MODULES = ("tables", "figures", "findings", "robustness", "html", "build", "activity")
 
 
 def __getattr__(name):
     if name in _MODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    for module in ("tables", "figures", "robustness", "build", "findings"):
+    for module in ("tables", "figures", "robustness", "build", "findings", "activity"):
         mod = importlib.import_module(f"{__name__}.{module}")
         if name in getattr(mod, "__all__", ()):
             return getattr(mod, name)
