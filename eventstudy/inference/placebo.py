@@ -504,7 +504,8 @@ def placebo_distribution(y, X, valid, est_ok, *, model, estimation, windows, eve
     Pseudo day 0 are drawn with replacement, uniformly among the eligible
     dates; the engine runs once on all of them, without other-event
     exclusion among them and, with ``exclude_other_events``, with the
-    catalogued events' windows excluded (placebo inference: Brown and Warner 1985; Gelbach, Helland and Klick 2013).
+    catalogued events' windows excluded (placebo inference: Brown and Warner
+    1985; Gelbach, Helland and Klick 2013).
     Pseudo windows hold no day of a multi-day return (``window_ok``), so the
     engine needs no ``span`` here.
     """
