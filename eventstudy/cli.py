@@ -72,12 +72,23 @@ def _add_prices_dir(parser: argparse.ArgumentParser) -> None:
                              "$EVENTSTUDY_PRICES_DIR, else Yahoo Finance through the cache)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for."""
 
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+
+        print(f"eventstudy {__version__}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="eventstudy",
                      description="Event studies of trade and diplomatic news on commodity futures.")
-    parser.add_argument("--version", action="version", version=f"eventstudy {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log exclusions and steps")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
