@@ -174,8 +174,6 @@ def _cmd_simulate(args) -> int:
 
 def _check_args(args) -> None:
     """Every date and path of the command line, before anything is read or written."""
-    from .prices import validate_ticker
-
     for option in ("start", "end"):
         if hasattr(args, option):
             check_date(getattr(args, option), f"--{option}")
@@ -183,6 +181,8 @@ def _check_args(args) -> None:
         raise ArgumentError(f"--start {args.start} is after --end {args.end}; swap them")
     for name in ("ticker", "asset"):
         if getattr(args, name, None) is not None:
+            from .prices import validate_ticker
+
             validate_ticker(args.__dict__[name])
     prices_dir = getattr(args, "prices_dir", None)
     if prices_dir is not None and not prices_dir.is_dir():

@@ -158,23 +158,27 @@ def _figure_folders(results, multi: bool) -> dict[str, object]:
 def write_results(results, folder, *, figures: bool = True) -> Path:
     """Write the files of :data:`OUTPUT_FILES` and ``figures/`` into the empty ``folder``.
 
-    The AR and CAR figures (the slowest part) are drawn in a forked process
-    beside the tables where one can be (:class:`_Beside`); the files are the
-    same either way.
+    The AR and the CAR figures (the slowest part) are drawn in two forked
+    processes beside the tables where they can be (:class:`_Beside`); the
+    files are the same either way.
     """
     from .results import MultiAssetResults
 
     folder = Path(folder)
     multi = isinstance(results, MultiAssetResults)
     runs = _figure_folders(results, multi) if figures else {}
-    drawing = _Beside(lambda: {k: figure_pngs(r, ("ar", "car")) for k, r in runs.items()})
+    if runs and _can_fork():
+        import matplotlib.figure  # noqa: F401 - imported once, before the children share it
+    drawing = [_Beside(lambda name=name: {k: figure_pngs(r, (name,)) for k, r in runs.items()})
+               for name in ("ar", "car")]
     try:
         _write_tables(results, folder, multi)
-        pngs = {k: figure_pngs(r, ("caar",)) for k, r in runs.items()}
-        for key, drawn in drawing.result().items():
-            pngs[key] = {**drawn, **pngs[key]}
+        caar = {k: figure_pngs(r, ("caar",)) for k, r in runs.items()}
+        ar, car = (d.result() for d in drawing)
+        pngs = {k: {**ar[k], **car[k], **caar[k]} for k in runs}
     finally:
-        drawing.close()
+        for d in drawing:
+            d.close()
     for key, drawn in pngs.items():
         _save_pngs(drawn, folder / "figures" / key if key else folder / "figures")
     from .report.html import study_page
