@@ -28,12 +28,6 @@ imported on first use, so ``import eventstudy`` stays cheap.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("futures-eventstudy")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 #: Public name -> module that defines it.
 _ENTRY_POINTS = {
@@ -52,7 +46,20 @@ _ENTRY_POINTS = {
 __all__ = ["__version__", *_ENTRY_POINTS]
 
 
+def _version() -> str:
+    """The installed distribution's version (read on first use: importlib.metadata is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("futures-eventstudy")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0+unknown"
+
+
 def __getattr__(name):
+    if name == "__version__":
+        globals()["__version__"] = value = _version()
+        return value
     module = _ENTRY_POINTS.get(name)
     if module is None:
         raise AttributeError(f"module 'eventstudy' has no attribute {name!r}")

@@ -72,12 +72,23 @@ def _add_prices_dir(parser: argparse.ArgumentParser) -> None:
                              "$EVENTSTUDY_PRICES_DIR, else Yahoo Finance through the cache)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for."""
 
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+
+        print(f"eventstudy {__version__}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="eventstudy",
                      description="Event studies of trade and diplomatic news on commodity futures.")
-    parser.add_argument("--version", action="version", version=f"eventstudy {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log exclusions and steps")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -163,8 +174,6 @@ def _cmd_simulate(args) -> int:
 
 def _check_args(args) -> None:
     """Every date and path of the command line, before anything is read or written."""
-    from .prices import validate_ticker
-
     for option in ("start", "end"):
         if hasattr(args, option):
             check_date(getattr(args, option), f"--{option}")
@@ -172,6 +181,8 @@ def _check_args(args) -> None:
         raise ArgumentError(f"--start {args.start} is after --end {args.end}; swap them")
     for name in ("ticker", "asset"):
         if getattr(args, name, None) is not None:
+            from .prices import validate_ticker
+
             validate_ticker(args.__dict__[name])
     prices_dir = getattr(args, "prices_dir", None)
     if prices_dir is not None and not prices_dir.is_dir():

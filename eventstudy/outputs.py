@@ -9,16 +9,21 @@ exactly one run (marked by :data:`RUN_MARKER`), never a mix of two.
 
 from __future__ import annotations
 
+import io
 import logging
+import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from .exceptions import OutputError
 
-__all__ = ["OUTPUT_FILES", "RUN_MARKER", "SIZE_POWER_COLUMNS", "check_out_dir", "run_simulation",
-           "run_study", "size_table", "write_figures", "write_results"]
+__all__ = ["FIGURE_DPI", "OUTPUT_FILES", "RUN_MARKER", "SIZE_POWER_COLUMNS", "check_out_dir",
+           "figure_pngs", "run_simulation", "run_study", "size_table", "write_figures",
+           "write_results"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,54 +55,156 @@ OUTPUT_FILES = {
 }
 
 
-def write_figures(results, folder) -> list[Path]:
-    """Save the study's figures (AR and CAR paths, CAAR by group) as PNG files."""
-    folder = Path(folder)
+#: Resolution of the PNG figures.
+FIGURE_DPI = 110
+
+
+def figure_pngs(results, names=("ar", "car", "caar")) -> dict[str, bytes]:
+    """PNG bytes of the study's figures among ``names``, each drawn and saved once.
+
+    ``ar`` and ``car`` (:meth:`~EventStudyResults.plot_ar`, ``plot_car``) need a
+    used event, ``caar`` (``plot_caar``) two; the others are left out.
+    """
+    ids = results.used_ids
+    draw = {"ar": lambda: results.plot_ar(ids), "car": lambda: results.plot_car(ids),
+            "caar": results.plot_caar}
+    pngs = {}
+    for name in names:
+        if len(ids) > (1 if name == "caar" else 0):
+            buf = io.BytesIO()
+            draw[name]().savefig(buf, format="png", dpi=FIGURE_DPI)
+            pngs[name] = buf.getvalue()
+    return pngs
+
+
+def _save_pngs(pngs: dict, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    ids = results.used_ids
-    if ids:
-        for name, fig in (("ar", results.plot_ar(ids)), ("car", results.plot_car(ids))):
-            path = folder / f"{name}.png"
-            fig.savefig(path, dpi=110)
-            written.append(path)
-    if len(ids) > 1:
-        path = folder / "caar.png"
-        results.plot_caar().savefig(path, dpi=110)
+    for name, png in pngs.items():
+        (path := folder / f"{name}.png").write_bytes(png)
         written.append(path)
     return written
 
 
+def write_figures(results, folder) -> list[Path]:
+    """Save the study's figures (AR and CAR paths, CAAR by group) as PNG files."""
+    return _save_pngs(figure_pngs(results), Path(folder))
+
+
+def _can_fork() -> bool:
+    """A forked child can draw beside the parent: Linux (fork is cheap and safe for a
+    child that only draws and exits) with at least two usable cores."""
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and len(os.sched_getaffinity(0)) > 1)
+
+
+class _Beside:
+    """``fn()`` computed in a forked child while the caller goes on; :meth:`result` returns it.
+
+    The child inherits the parent's memory (nothing is pickled on the way in)
+    and sends back only the (picklable) result. Where a child cannot be
+    forked, or it fails, :meth:`result` calls ``fn()`` in the caller, so an
+    error surfaces there with its own traceback.
+    """
+
+    def __init__(self, fn):
+        self._fn, self._proc, self._recv = fn, None, None
+        if not _can_fork():
+            return
+        ctx = multiprocessing.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+
+        def child():
+            try:
+                send.send((True, fn()))
+            except BaseException as exc:  # reported to the parent, which draws itself
+                send.send((False, repr(exc)))
+
+        self._proc = ctx.Process(target=child, daemon=True)
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns about fork in a process with threads (BLAS
+            # pools, logging); the child only draws with matplotlib and exits.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._proc.start()
+        send.close()
+
+    def result(self):
+        if self._proc is not None:
+            try:
+                ok, value = self._recv.recv()
+            except (EOFError, OSError):
+                ok, value = False, "the child process ended without an answer"
+            finally:
+                self.close()
+            if ok:
+                return value
+            logger.debug("figures drawn again in the main process: %s", value)
+        return self._fn()
+
+    def close(self) -> None:
+        """End the child (if any) without waiting for its answer."""
+        if self._proc is not None:
+            self._recv.close()
+            if self._proc.is_alive():
+                self._proc.terminate()
+            self._proc.join()
+            self._proc = None
+
+
+def _figure_folders(results, multi: bool) -> dict[str, object]:
+    """Folder (under ``figures/``) -> the results drawn there: one per asset of several."""
+    if not multi:
+        return {"": results}
+    return {asset.replace("=", "").replace("/", "_"): res for asset, res in results.results.items()}
+
+
 def write_results(results, folder, *, figures: bool = True) -> Path:
-    """Write the files of :data:`OUTPUT_FILES` and ``figures/`` into the empty ``folder``."""
-    from .excel import write_workbook
+    """Write the files of :data:`OUTPUT_FILES` and ``figures/`` into the empty ``folder``.
+
+    The AR and the CAR figures (the slowest part) are drawn in two forked
+    processes beside the tables where they can be (:class:`_Beside`); the
+    files are the same either way.
+    """
     from .results import MultiAssetResults
 
     folder = Path(folder)
-    date = "%Y-%m-%d"
     multi = isinstance(results, MultiAssetResults)
+    runs = _figure_folders(results, multi) if figures else {}
+    if runs and _can_fork():
+        import matplotlib.figure  # noqa: F401 - imported once, before the children share it
+    drawing = [_Beside(lambda name=name: {k: figure_pngs(r, (name,)) for k, r in runs.items()})
+               for name in ("ar", "car")] if runs else []
+    try:
+        _write_tables(results, folder)
+        caar = {k: figure_pngs(r, ("caar",)) for k, r in runs.items()}
+        drawn = [d.result() for d in drawing]
+        pngs = {k: {**{n: v for d in drawn for n, v in d[k].items()}, **caar[k]} for k in runs}
+    finally:
+        for d in drawing:
+            d.close()
+    for key, drawn in pngs.items():
+        _save_pngs(drawn, folder / "figures" / key if key else folder / "figures")
+    from .report.html import study_page
+
+    # the page shows the same CAR figure: drawn once
+    page = study_page(results) if multi else study_page(
+        results, car_png=pngs.get("", {}).get("car"))
+    (folder / "report.html").write_text(page, encoding="utf-8")
+    return folder
+
+
+def _write_tables(results, folder: Path) -> None:
+    """The CSV tables, ``results.xlsx``, ``car.tex`` and ``summary.md`` of :data:`OUTPUT_FILES`."""
+    from .excel import write_workbook
+
     tables = results.tables()
     for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False, date_format=date)
+        table.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
     write_workbook(folder / "results.xlsx", tables, results.settings())
     summary = results.summary()
     if results.n_used:
         (folder / "car.tex").write_text(summary.to_latex(), encoding="utf-8")
     (folder / "summary.md").write_text(summary.to_markdown(), encoding="utf-8")
-    from .report.html import study_page
-
-    car_png = None
-    if figures:
-        if multi:
-            for asset, res in results.results.items():
-                write_figures(res, folder / "figures" / asset.replace("=", "").replace("/", "_"))
-        else:
-            written = write_figures(results, folder / "figures")
-            # the page shows the same CAR figure: drawn once
-            car_png = next((p.read_bytes() for p in written if p.name == "car.png"), None)
-    page = study_page(results) if multi else study_page(results, car_png=car_png)
-    (folder / "report.html").write_text(page, encoding="utf-8")
-    return folder
 
 
 def check_out_dir(out) -> Path:

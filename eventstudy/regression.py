@@ -142,20 +142,20 @@ def _dummy_sample(study: Study, panel, events) -> dict:
 
 def _dummy_fit(y, X, rows, dummy_days, lags: int) -> dict:
     """OLS with the dummies (classical and HAC covariances of δ) and the window-HAC pieces."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
 
     D = np.zeros((rows.size, dummy_days.size))
     at = np.searchsorted(rows, dummy_days)
     D[at, np.arange(dummy_days.size)] = 1.0
     design = np.column_stack([np.ones(rows.size), X[rows], D])
-    ols = sm.OLS(y[rows], design).fit()
+    ols = OLS(y[rows], design).fit()
     hac = ols.get_robustcov_results(cov_type="HAC", maxlags=lags)
     n0 = 1 + X.shape[1]
     # The window-HAC variance: Newey-West pieces from the factor-only
     # regression on the rows without a dummy (see dummy_regression's Notes).
     base = np.ones(rows.size, dtype=bool)
     base[at] = False
-    zfit = sm.OLS(y[rows][base], design[base, :n0]).fit()
+    zfit = OLS(y[rows][base], design[base, :n0]).fit()
     zhac = zfit.get_robustcov_results(cov_type="HAC", maxlags=lags)
     return {"delta": np.asarray(hac.params)[n0:], "cov": np.asarray(hac.cov_params())[n0:, n0:],
             "cov_ols": np.asarray(ols.cov_params())[n0:, n0:], "df_resid": float(ols.df_resid),
@@ -255,7 +255,8 @@ def lead_lag_regression(study: Study, panel, lags=(-1, 0, 1), *, start=None, end
     R_t = α + Σ_f Σ_ℓ β_fℓ R_f,t-ℓ + ε_t with the Newey–West covariance V; the
     summed beta Σ_ℓ β_fℓ has se √(1'V_f 1) (Dimson 1979).
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
 
     factors = list(study.factors)
     lags = sorted(int(g) for g in lags)
@@ -278,10 +279,10 @@ def lead_lag_regression(study: Study, panel, lags=(-1, 0, 1), *, start=None, end
     nobs = len(sample)
     lag_n = newey_west_lags(nobs) if maxlags is None else int(maxlags)
     y = sample[study.asset].to_numpy(dtype=float)
-    full = sm.OLS(y, sm.add_constant(sample[cols].to_numpy(dtype=float), has_constant="add"))
+    full = OLS(y, add_constant(sample[cols].to_numpy(dtype=float), has_constant="add"))
     fit = full.fit(cov_type="HAC", cov_kwds={"maxlags": lag_n})
-    base = sm.OLS(y, sm.add_constant(sample[factors].to_numpy(dtype=float),
-                                     has_constant="add")).fit()
+    base = OLS(y, add_constant(sample[factors].to_numpy(dtype=float),
+                               has_constant="add")).fit()
     params = np.asarray(fit.params)[1:]
     cov = np.asarray(fit.cov_params())[1:, 1:]
     rows = []

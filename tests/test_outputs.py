@@ -267,3 +267,24 @@ def test_simulate_runs_on_the_study_s_own_returns(tmp_path, prices_dir):
     want = simulate_tests(fitted.design, es.load_study(study).replace(placebo_draws=10_000),
                           n_events=5, reps=10, abnormal=(0.0, 0.01, 0.02), setting="real")
     pd.testing.assert_frame_equal(sim.reset_index(drop=True), want, check_dtype=False)
+
+
+def test_work_beside_the_caller_returns_the_child_s_answer_or_is_done_again_in_the_caller():
+    import os
+
+    from eventstudy import outputs
+
+    parent = os.getpid()
+    ran_in = outputs._Beside(os.getpid).result()
+    assert (ran_in != parent) == outputs._can_fork()
+
+    def only_here():
+        # fails wherever it is not the calling process: a child's failure is redone here
+        if os.getpid() != parent:
+            raise RuntimeError("not in the caller")
+        return "drawn in the caller"
+
+    assert outputs._Beside(only_here).result() == "drawn in the caller"
+    closed = outputs._Beside(lambda: 1)
+    closed.close()
+    assert closed.result() == 1
