@@ -16,10 +16,13 @@ export MPLBACKEND := Agg
 # Report pages are independent: build two at a time, each page's output kept together.
 MAKEFLAGS += --jobs=2 --output-sync=target
 
+# uv installs the dependencies in a fraction of pip's time (a uv on PATH, else one put in
+# the venv); pip does it when uv cannot be had or fails. The venv keeps pip either way.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	{ uv=$$(command -v uv || { $(BIN)/python -m pip install --quiet uv >/dev/null && \
+	    echo $(BIN)/uv; }) && $$uv pip install --quiet --python $(BIN)/python -e '.[dev]'; } || \
+	  $(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -31,8 +34,10 @@ help: ## List the targets
 
 install: $(STAMP) ## Build the local virtual environment (.venv) from pyproject.toml
 
-test: $(STAMP) ## Run the test suite (set PRICES_DIR to use a price snapshot)
-	$(BIN)/python -m pytest
+# Two workers (pytest-xdist); the tests of the session's report and runs share one.
+TEST_JOBS ?= 2
+test: $(STAMP) ## Run the test suite on TEST_JOBS processes (set PRICES_DIR to use a price snapshot)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 report: $(STAMP) $(REPORTS)/index.html ## Build the HTML report in reports/ (offline: PRICES_DIR=/path/to/csv-snapshots)
 

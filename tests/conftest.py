@@ -20,14 +20,22 @@ def _snapshot_dir() -> Path | None:
 
 
 SNAPSHOT_FIXTURES = frozenset({"prices_dir", "report"})
+#: The report is built once per session: under pytest-xdist (``-n 2 --dist loadgroup``)
+#: the tests that read it run in one worker, so it is built once.
+SHARED_FIXTURES = frozenset({"report"})
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Mark ``snapshot`` every test that uses the snapshot fixtures, directly or through
-    another fixture (``item.fixturenames`` holds the whole closure)."""
+    another fixture (``item.fixturenames`` holds the whole closure); put the tests of the
+    report in one pytest-xdist group."""
     for item in items:
-        if SNAPSHOT_FIXTURES & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if SNAPSHOT_FIXTURES & names:
             item.add_marker(pytest.mark.snapshot)
+        if SHARED_FIXTURES & names:
+            item.add_marker(pytest.mark.xdist_group("report"))
 
 
 @pytest.fixture(scope="session")
@@ -67,5 +75,29 @@ def report(tmp_path_factory, prices_dir) -> Path:
     from eventstudy.report.build import build_report
 
     out = tmp_path_factory.mktemp("reports")
-    build_report(out, REPO / "notebooks", studies=REPO / "studies", prices_dir=prices_dir)
+    build_report(out, REPO / "notebooks", studies=REPO / "studies", prices_dir=prices_dir,
+                 jobs=2)
     return out
+
+
+class _StudyRuns(dict):
+    """Study name -> the output folder of ``eventstudy run studies/<name>.toml``, each run
+    made the first time it is asked for."""
+
+    def __init__(self, out: Path, prices_dir: Path):
+        super().__init__()
+        self.out, self.prices_dir = out, prices_dir
+
+    def __missing__(self, name: str) -> Path:
+        from eventstudy.outputs import run_study
+
+        self[name] = run_study(REPO / "studies" / f"{name}.toml", prices_dir=self.prices_dir,
+                               out=self.out / name)
+        return self[name]
+
+
+@pytest.fixture(scope="session")
+def study_runs(tmp_path_factory, prices_dir) -> _StudyRuns:
+    """``eventstudy run`` of the project's study files, each run once per session and shared
+    by the notebook and browser tests."""
+    return _StudyRuns(tmp_path_factory.mktemp("runs"), prices_dir)

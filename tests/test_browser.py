@@ -42,7 +42,8 @@ RUN_PAGE = "run-article"
 PAGES = ["index", *(p.stem for p in notebook_sources(REPO / "notebooks")), RUN_PAGE]
 NAMES = headline_events(STUDY)
 
-pytestmark = [pytest.mark.snapshot, pytest.mark.notebook]
+# the report and the run are the session's, made in one pytest-xdist worker (conftest.py)
+pytestmark = [pytest.mark.snapshot, pytest.mark.notebook, pytest.mark.xdist_group("report")]
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +62,12 @@ def browser():
 def page_facts(browser, request, tmp_path_factory):
     """Page name -> its :class:`browser.PageFacts`, each page opened once.
 
-    The report (the session's ``report`` fixture) and the study's run are made
-    only once the browser has started, so a machine without one skips at once.
+    The report and the study's run (the session's ``report`` and ``study_runs``
+    fixtures) are made only once the browser has started, so a machine without one
+    skips at once.
     """
     report = request.getfixturevalue("report")
-    prices_dir = request.getfixturevalue("prices_dir")
-    from eventstudy.outputs import run_study
-
-    run = run_study(STUDY, prices_dir=prices_dir, out=tmp_path_factory.mktemp("run") / "article")
+    run = request.getfixturevalue("study_runs")[STUDY.stem]
     shots = tmp_path_factory.mktemp("screenshots")
     facts = {}
     with serve(report) as report_url, serve(run) as run_url:

@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from eventstudy.outputs import run_study
 from eventstudy.report.build import notebook_sources
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,12 +141,9 @@ def test_control_flow_catches_loops_comprehensions_and_conditionals_in_code_only
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, prices_dir) -> dict[str, Path]:
+def runs(study_runs) -> dict[str, Path]:
     """``eventstudy run`` output folders of the studies the report quotes."""
-    out = tmp_path_factory.mktemp("runs")
-    return {name: run_study(REPO / "studies" / f"{name}.toml", prices_dir=prices_dir,
-                            out=out / name)
-            for name in ("article", "article_soyb", "trade_war")}
+    return {name: study_runs[name] for name in ("article", "article_soyb", "trade_war")}
 
 
 def _text(fragment: str) -> str:

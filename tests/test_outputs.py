@@ -63,16 +63,17 @@ def _run(study_path, out, prices_dir):
 
 @pytest.fixture(scope="module", params=["article", "article_soyb", "trade_war", "simple",
                                         "synthetic", "dimson"])
-def written(request, tmp_path_factory, prices_dir):
-    folder = tmp_path_factory.mktemp(request.param)
-    if request.param in STUDY_TEXTS:
-        study = folder / f"{request.param}.toml"
-        study.write_text(f'events = "{EVENTS.as_posix()}"\n' + STUDY_TEXTS[request.param],
-                         encoding="utf-8")
-    else:
+def written(request, tmp_path_factory, prices_dir, study_runs):
+    """A run's output folder and its study: the project's study files are the session's
+    runs (``study_runs``), the others run here."""
+    if request.param not in STUDY_TEXTS:
         study = REPO / "studies" / f"{request.param}.toml"
-    out = folder / "out"
-    return _run(study, out, prices_dir), es.load_study(study)
+        return study_runs[request.param], es.load_study(study)
+    folder = tmp_path_factory.mktemp(request.param)
+    study = folder / f"{request.param}.toml"
+    study.write_text(f'events = "{EVENTS.as_posix()}"\n' + STUDY_TEXTS[request.param],
+                     encoding="utf-8")
+    return _run(study, folder / "out", prices_dir), es.load_study(study)
 
 
 def _text(page: str) -> str:

@@ -140,19 +140,9 @@ def test_unknown_keys_message_lists_every_valid_key(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def article_run(tmp_path_factory, prices_dir):
-    import warnings
-
-    from eventstudy.cli import main
-    from eventstudy.exceptions import DataQualityWarning
-
-    out = tmp_path_factory.mktemp("article")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
-        code = main(["run", str(REPO / "studies" / "article.toml"), "--prices-dir",
-                     str(prices_dir), "--out", str(out)])
-    assert code == 0
-    return out
+def article_run(study_runs):
+    """``eventstudy run studies/article.toml`` (the session's run)."""
+    return study_runs["article"]
 
 
 CONTRACT = {

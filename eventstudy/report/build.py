@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import sys
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -45,6 +46,9 @@ class NotebookError(EventStudyError):
     def __init__(self, notebook, cell, error):
         self.notebook, self.cell, self.error = str(notebook), cell, str(error)
         super().__init__(self._message())
+
+    def __reduce__(self):  # raised in a page's process, re-raised in the caller's
+        return type(self), (self.notebook, self.cell, self.error)
 
     def _message(self) -> str:
         return (f"{self.notebook}: cell {self.cell} failed; fix the cell or the library it "
@@ -414,7 +418,17 @@ def build_index(out, pages=None, *, title: str = "Event-study report", tickers=(
     return index
 
 
-def build_report(out, notebooks, *, studies=None, prices_dir=None, timeout: int = 600) -> Path:
+def _last_seconds(out, notebook) -> float:
+    """The seconds a page took when it was last built into ``out`` (0 when never)."""
+    sidecar = Path(out) / f"{Path(notebook).stem}.json"
+    try:
+        return float(json.loads(sidecar.read_text(encoding="utf-8"))["seconds"])
+    except (OSError, ValueError, KeyError):
+        return 0.0
+
+
+def build_report(out, notebooks, *, studies=None, prices_dir=None, timeout: int = 600,
+                 jobs: int = 1) -> Path:
     """Execute every notebook of a folder, write its page and ``out/index.html``.
 
     Parameters
@@ -428,9 +442,24 @@ def build_report(out, notebooks, *, studies=None, prices_dir=None, timeout: int 
         The study files whose series the index's provenance lists.
     timeout : int
         Seconds allowed for one cell.
+    jobs : int
+        Pages executed at the same time, each in its own process; the pages
+        that took longest in a previous build of ``out`` start first.
     """
-    pages = [build_page(nb, out, prices_dir=prices_dir, timeout=timeout)
-             for nb in notebook_sources(notebooks)]
+    sources = notebook_sources(notebooks)
+    if jobs > 1 and len(sources) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # each page in its own process (a fresh kernel either way), the longest first
+        sources = sorted(sources, key=lambda nb: -_last_seconds(out, nb))
+        with ProcessPoolExecutor(min(jobs, len(sources)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            build = partial(build_page, out=out, prices_dir=prices_dir, timeout=timeout)
+            done = dict(zip(sources, pool.map(build, sources), strict=True))
+        pages = [done[nb] for nb in notebook_sources(notebooks)]
+    else:
+        pages = [build_page(nb, out, prices_dir=prices_dir, timeout=timeout) for nb in sources]
     tickers = study_tickers(studies) if studies is not None else ()
     return build_index(out, pages, title=report_title(notebooks), tickers=tickers,
                        prices_dir=prices_dir)
