@@ -143,11 +143,11 @@ def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP) -> np
     """
     z, u, q = _standardized(est_ar, min_overlap)
     d = np.ones(z.shape[:-1] + (1,)) if events is None else np.asarray(events, dtype=np.float64)
-    # a C-ordered (..., W, N) left operand keeps the products on BLAS
-    dt = np.ascontiguousarray(np.swapaxes(d, -1, -2))
-    zs = dt @ z
-    us = dt @ u
-    nsum = (dt @ q[..., None])[..., 0]
+    # einsum's own loops, not BLAS: a (W x N) by (N x Le) product gains nothing from
+    # threads, and BLAS threads waiting for busy cores slow it by orders of magnitude
+    zs = np.einsum("...nw,...nl->...wl", d, z)
+    us = np.einsum("...nw,...nl->...wl", d, u)
+    nsum = np.einsum("...nw,...n->...w", d, q)
     num = (zs * zs).sum(axis=-1) - nsum
     cnt = (us * us).sum(axis=-1) - nsum
     return np.where(cnt > 0, num / np.where(cnt > 0, cnt, 1.0), 0.0)

@@ -9,7 +9,8 @@ from scipy import stats
 
 from .common import TestResult, as_events, normal_pvalue, safe_div
 
-__all__ = ["average_ranks", "corrado_rank", "generalized_sign_z", "wilcoxon_signed_rank"]
+__all__ = ["average_ranks", "corrado_rank", "generalized_sign_z", "signed_ranks",
+           "wilcoxon_signed_rank"]
 
 #: scipy's ``method='auto'`` runs its exhaustive permutation test on tied or
 #: zero differences up to this sample size (2**13 < its 9,999 resamples).
@@ -48,7 +49,40 @@ def average_ranks(a) -> np.ndarray:
     return ranks.reshape(shape)
 
 
-def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
+def signed_ranks(ranks, sign) -> np.ndarray | None:
+    """Average ranks of ``x * sign`` along the last axis from the average ranks of ``x``.
+
+    Parameters
+    ----------
+    ranks : ndarray, (..., N, T)
+        :func:`average_ranks` of x (NaN where x is not finite).
+    sign : array_like, (..., N)
+        Each row's sign, -1, 0 or +1.
+
+    Returns
+    -------
+    ndarray, (..., N, T), or None when a sign is not -1, 0 or +1.
+
+    Notes
+    -----
+    With n finite values in a row, the average rank of -x is n + 1 - rank(x)
+    and every value of 0 · x shares the rank (n + 1)/2. Average ranks are
+    integers or halves, so both are exact: the result equals
+    ``average_ranks(x * sign)`` to the bit.
+    """
+    sign = np.asarray(sign, dtype=np.float64)
+    if not np.isin(sign, (-1.0, 0.0, 1.0)).all():
+        return None
+    ranks = np.asarray(ranks, dtype=np.float64)
+    if (sign == 1.0).all():
+        return ranks
+    top = np.isfinite(ranks).sum(axis=-1, keepdims=True) + 1.0
+    s = sign[..., None]
+    return np.where(s > 0, ranks, np.where(s < 0, top - ranks, np.where(
+        np.isfinite(ranks), top / 2.0, np.nan)))
+
+
+def corrado_rank(est_ar, ar, rel_win, windows, car=None, *, ranks=None) -> TestResult:
     """Corrado (1989) rank test, multi-day form of Campbell and Wasley (1993).
 
     Parameters
@@ -62,6 +96,10 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
     car : array_like, (..., N, W), optional
         An event counts in a window where its CAR is defined (default: where
         it has an abnormal return in the window).
+    ranks : array_like, (..., N, Le + Lw), optional
+        :func:`average_ranks` of ``est_ar`` and ``ar`` side by side, when
+        already at hand (:func:`signed_ranks` turns one ranking into those of
+        every sign); computed when None.
 
     Returns
     -------
@@ -84,10 +122,12 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
     performance using daily NASDAQ returns. Journal of Financial Economics,
     33(1), 73-92.
     """
-    est_ar = np.asarray(est_ar, dtype=np.float64)
-    a = np.concatenate([est_ar, np.asarray(ar, dtype=np.float64)], axis=-1)
-    u = average_ranks(a) / (np.isfinite(a).sum(axis=-1)[..., None] + 1.0) - 0.5
-    Le = est_ar.shape[-1]
+    Le = np.shape(est_ar)[-1]
+    if ranks is None:
+        ranks = average_ranks(np.concatenate([np.asarray(est_ar, dtype=np.float64),
+                                              np.asarray(ar, dtype=np.float64)], axis=-1))
+    ranks = np.asarray(ranks, dtype=np.float64)
+    u = ranks / (np.isfinite(ranks).sum(axis=-1)[..., None] + 1.0) - 0.5
     rel_win = np.asarray(rel_win).reshape(-1)
     windows = np.asarray(windows).reshape(-1, 2)
     if car is not None:
