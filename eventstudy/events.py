@@ -180,8 +180,9 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
         line, column, byte = bad
         raise EventFileError(path, [f"line {line}: byte {byte} at position {column} is not "
                                     "UTF-8; save the file as UTF-8 CSV (in Excel: 'CSV UTF-8')"])
-    lines = _physical_lines(data.decode("utf-8-sig"))
-    for number, line in enumerate(lines, start=1):
+    text = data.decode("utf-8-sig")
+    lines = _physical_lines(text)
+    for number, line in enumerate(lines if "\x00" in text else (), start=1):
         if "\x00" in line:
             raise EventFileError(path, [f"line {number}: a NUL byte; the file is not a text CSV "
                                         "(save it as UTF-8 CSV)"])
@@ -205,7 +206,7 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
                 'end with a quote followed by a comma or the line end, and a quote inside it is '
                 'written ""']) from None
         last_line = reader.line_num
-        if not any(f.strip() for f in fields):
+        if not "".join(fields).strip():
             continue
         if header is None:
             header = [f.strip() for f in fields]

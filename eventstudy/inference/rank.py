@@ -138,13 +138,15 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None, *, ranks=None) -> TestR
                             for lo, hi in windows], axis=-1)
     du = np.isfinite(u)
     u0 = np.where(du, u, 0.0)
-    duf = du.astype(np.float64)
     stat = np.full(counted.shape[:-2] + (windows.shape[0],), np.nan)
+    sums = {}
     for w, (lo, hi) in enumerate(windows):
-        e = counted[..., w, None].astype(np.float64)  # (..., N, 1)
-        m = (e * duf).sum(axis=-2)  # N_t, (..., D)
+        key = counted[..., w].tobytes()
+        if key not in sums:  # windows that count the same events share N_t and Σ U_it
+            sums[key] = _day_sums(counted[..., w], du, u0)
+        m, total = sums[key]
         dd = m > 0
-        ubar = np.where(dd, (e * u0).sum(axis=-2) / np.maximum(m, 1), 0.0)
+        ubar = np.where(dd, total / np.maximum(m, 1), 0.0)
         sigma2 = safe_div(np.where(dd, m * ubar**2, 0.0).sum(axis=-1), dd.sum(axis=-1))
         cols = np.concatenate([np.zeros(Le, dtype=bool), (rel_win >= lo) & (rel_win <= hi)]) & dd
         top = np.where(cols, ubar, 0.0).sum(axis=-1)
@@ -152,6 +154,21 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None, *, ranks=None) -> TestR
         good = cols.any(axis=-1) & (sigma2 != 0) & np.isfinite(sigma2)
         stat[..., w] = np.where(good, top / np.sqrt(np.where(good, sigma2 * inv, 1.0)), np.nan)
     return TestResult(stat, normal_pvalue(stat), counted.sum(axis=-2).astype(np.int64))
+
+
+def _day_sums(counted, du, u0):
+    """N_t and Σ_i U_it over the counted events (..., N) of each day: (..., D) each.
+
+    A single group sums its counted rows alone: adding the zeros of the other
+    rows would not change a sum, so both give the same numbers.
+    """
+    if counted.ndim == 1:
+        rows = np.flatnonzero(counted)
+        if rows.size == counted.size:
+            return du.sum(axis=0, dtype=np.float64), u0.sum(axis=0)
+        return du[rows].sum(axis=0, dtype=np.float64), u0[rows].sum(axis=0)
+    e = counted[..., None].astype(np.float64)
+    return (e * du).sum(axis=-2), (e * u0).sum(axis=-2)
 
 
 def generalized_sign_z(car, est_ar) -> TestResult:
