@@ -9,7 +9,7 @@ from scipy import stats
 
 from .common import TestResult, as_events, normal_pvalue, safe_div
 
-__all__ = ["average_ranks", "corrado_rank", "generalized_sign_z", "signed_ranks",
+__all__ = ["RANK_BLOCK", "average_ranks", "corrado_rank", "generalized_sign_z", "signed_ranks",
            "wilcoxon_signed_rank"]
 
 #: scipy's ``method='auto'`` runs its exhaustive permutation test on tied or
@@ -17,10 +17,16 @@ __all__ = ["average_ranks", "corrado_rank", "generalized_sign_z", "signed_ranks"
 WILCOXON_PERMUTATION_N = 13
 
 
-def average_ranks(a) -> np.ndarray:
+#: Rows ranked together by :func:`average_ranks`: each row is ranked on its own,
+#: so the block size bounds the memory of the sort and never changes a rank.
+RANK_BLOCK = 4096
+
+
+def average_ranks(a, *, block: int = RANK_BLOCK) -> np.ndarray:
     """Average ranks along the last axis (ties share their mean rank); NaN stays NaN.
 
-    Equal to ``scipy.stats.rankdata(a, axis=-1, nan_policy="omit")``.
+    Equal to ``scipy.stats.rankdata(a, axis=-1, nan_policy="omit")``. Rows
+    are ranked ``block`` at a time (the same ranks for any ``block``).
     """
     a = np.atleast_1d(np.asarray(a, dtype=np.float64))
     shape = a.shape
@@ -28,6 +34,15 @@ def average_ranks(a) -> np.ndarray:
     N, T = a.shape
     if N == 0 or T == 0:
         return np.full(shape, np.nan)
+    out = np.empty((N, T))
+    for s in range(0, N, max(1, int(block))):
+        out[s : s + block] = _block_ranks(a[s : s + block])
+    return out.reshape(shape)
+
+
+def _block_ranks(a):
+    """Average ranks of each row of a (N, T), N > 0 and T > 0."""
+    N, T = a.shape
     order = np.argsort(a, axis=1)  # ties share their mean rank: any order of them will do
     srt = np.take_along_axis(a, order, axis=1)
     new = np.ones((N, T), dtype=bool)
@@ -46,7 +61,7 @@ def average_ranks(a) -> np.ndarray:
         mean[tied] = (total / np.maximum(count, 1))[flat].reshape(Nt, T)
     ranks = np.empty((N, T))
     np.put_along_axis(ranks, order, np.where(fin, mean, np.nan), axis=1)
-    return ranks.reshape(shape)
+    return ranks
 
 
 def signed_ranks(ranks, sign) -> np.ndarray | None:
