@@ -142,7 +142,8 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None, *, ranks=None) -> TestR
         ranks = average_ranks(np.concatenate([np.asarray(est_ar, dtype=np.float64),
                                               np.asarray(ar, dtype=np.float64)], axis=-1))
     ranks = np.asarray(ranks, dtype=np.float64)
-    u = ranks / (np.isfinite(ranks).sum(axis=-1)[..., None] + 1.0) - 0.5
+    u = ranks / (np.isfinite(ranks).sum(axis=-1)[..., None] + 1.0)
+    u -= 0.5
     rel_win = np.asarray(rel_win).reshape(-1)
     windows = np.asarray(windows).reshape(-1, 2)
     if car is not None:
@@ -152,7 +153,8 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None, *, ranks=None) -> TestR
         counted = np.stack([dw[..., (rel_win >= lo) & (rel_win <= hi)].any(axis=-1)
                             for lo, hi in windows], axis=-1)
     du = np.isfinite(u)
-    u0 = np.where(du, u, 0.0)
+    u0 = u  # in place: U_it with 0 where undefined
+    u0[~du] = 0.0
     stat = np.full(counted.shape[:-2] + (windows.shape[0],), np.nan)
     sums = {}
     for w, (lo, hi) in enumerate(windows):
