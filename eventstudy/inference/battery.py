@@ -49,8 +49,10 @@ def group_tests(arrays, idx, sign=None, *, multi_day=None, ranks=None) -> dict:
         np.asarray(sign, dtype=np.float64), idx.shape)
     car = arrays.car[idx] * s[..., None]
     car_se = arrays.car_se[idx]
-    est = arrays.est_ar[idx] * s[..., None]
-    ar = arrays.ar[idx] * s[..., None]
+    est = arrays.est_ar[idx]
+    est *= s[..., None]
+    ar = arrays.ar[idx]
+    ar *= s[..., None]
     rank_car = car
     if multi_day is not None and np.any(multi_day):
         days = np.asarray(multi_day, dtype=bool)[idx]

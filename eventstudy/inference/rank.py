@@ -91,10 +91,18 @@ def signed_ranks(ranks, sign) -> np.ndarray | None:
     ranks = np.asarray(ranks, dtype=np.float64)
     if (sign == 1.0).all():
         return ranks
-    top = np.isfinite(ranks).sum(axis=-1, keepdims=True) + 1.0
-    s = sign[..., None]
-    return np.where(s > 0, ranks, np.where(s < 0, top - ranks, np.where(
-        np.isfinite(ranks), top / 2.0, np.nan)))
+    sign = np.broadcast_to(sign, ranks.shape[:-1])
+    out = ranks.copy()
+    # only the rows of a negative or zero sign change, each set at once
+    neg, zero = sign < 0, sign == 0
+    if neg.any():
+        r = out[neg]
+        out[neg] = np.isfinite(r).sum(axis=-1, keepdims=True) + 1.0 - r
+    if zero.any():
+        r = out[zero]
+        top = np.isfinite(r).sum(axis=-1, keepdims=True) + 1.0
+        out[zero] = np.where(np.isfinite(r), top / 2.0, np.nan)
+    return out
 
 
 def corrado_rank(est_ar, ar, rel_win, windows, car=None, *, ranks=None) -> TestResult:
