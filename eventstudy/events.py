@@ -180,11 +180,18 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
         line, column, byte = bad
         raise EventFileError(path, [f"line {line}: byte {byte} at position {column} is not "
                                     "UTF-8; save the file as UTF-8 CSV (in Excel: 'CSV UTF-8')"])
-    lines = _physical_lines(data.decode("utf-8-sig"))
-    for number, line in enumerate(lines, start=1):
+    text = data.decode("utf-8-sig")
+    lines = _physical_lines(text)
+    for number, line in enumerate(lines if "\x00" in text else (), start=1):
         if "\x00" in line:
             raise EventFileError(path, [f"line {number}: a NUL byte; the file is not a text CSV "
                                         "(save it as UTF-8 CSV)"])
+    if '"' not in text:
+        # without a quote every record is one line split at its commas (as csv reads it)
+        rows = ((n, line.rstrip("\r\n").split(",")) for n, line in enumerate(lines, start=1))
+        rows = [(n, fields) for n, fields in rows if "".join(fields).strip()]
+        header_line, header = (rows[0][0], [f.strip() for f in rows[0][1]]) if rows else (1, None)
+        return _checked_rows(path, header_line, header, rows[1:])
     reader = csv.reader(lines, strict=True)
     records: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
@@ -205,7 +212,7 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
                 'end with a quote followed by a comma or the line end, and a quote inside it is '
                 'written ""']) from None
         last_line = reader.line_num
-        if not any(f.strip() for f in fields):
+        if not "".join(fields).strip():
             continue
         if header is None:
             header = [f.strip() for f in fields]
@@ -222,6 +229,12 @@ def _read_rows(path: Path, data: bytes) -> tuple[int, list[str], list[tuple[int,
                 # rather than report rows that are not in the file.
                 raise EventFileError(path, [problem])
         records.append((first_line, fields))
+    return _checked_rows(path, header_line, header, records)
+
+
+def _checked_rows(path: Path, header_line: int, header: list[str] | None,
+                  records: list[tuple[int, list[str]]]):
+    """:func:`_read_rows`' answer, or the error of a file without a header or rows."""
     if header is None:
         raise EventFileError(path, ["line 1: the file is empty; the first line must name the "
                                     "columns, at least 'id,date'"])

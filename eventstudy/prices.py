@@ -497,9 +497,14 @@ def _parse_price_csv(path: Path, ticker: str,
     special = any(c in text for c in _CSV_SPECIAL) or (
         len(text) > limit and max(map(len, text.splitlines())) > limit)
     scanned = _data_lines(path, text) if special else None
-    raw = _read_cells(path, text)
+    raw = None if special else _read_clean(text)
+    if raw is not None and _uneven(text, raw.shape[1]):
+        raw = None
+    clean = raw is not None
+    if raw is None:
+        raw = _read_cells(path, text)
     n, width = raw.shape
-    if scanned is None and _uneven(text, width):
+    if scanned is None and not clean and _uneven(text, width):
         scanned = _data_lines(path, text)
 
     def located() -> tuple[np.ndarray, np.ndarray]:
@@ -519,7 +524,9 @@ def _parse_price_csv(path: Path, ticker: str,
                  for i in np.flatnonzero(widths < width)]
     columns, nonfinite = {}, []
     for name in PRICE_COLUMNS:
-        if name in raw.columns:
+        if name in raw.columns and clean:
+            columns[name], cells = raw[name].to_numpy(dtype="float64"), []
+        elif name in raw.columns:
             columns[name], cells = _parse_numbers(path, name, raw[name].str.strip(),
                                                   lambda: located()[0][kept])
             nonfinite += [{"date": _iso(dates[i]), **cell} for i, cell in cells]
@@ -595,6 +602,30 @@ def _uneven(text: str, width: int) -> bool:
     commas = np.flatnonzero(raw == ord(","))
     count = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
     return bool(((ends > starts) & (count != width - 1)).any())
+
+
+def _read_clean(text: str) -> pd.DataFrame | None:
+    """The price file read by pandas' C parser as numbers, or None unless every cell is clean.
+
+    Clean: a ``Date`` and a ``Close`` column, at least one row, and every
+    price column read as finite numbers. Anything else (an empty or
+    non-finite cell, text, a missing column) returns None, and
+    :func:`_read_cells` reads the file as text to name the line.
+    """
+    try:
+        raw = pd.read_csv(io.StringIO(text), na_filter=False, dtype={0: str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if raw.empty or "Date" not in raw.columns or "Close" not in raw.columns \
+            or raw.columns.has_duplicates:
+        return None
+    for name in PRICE_COLUMNS:
+        if name in raw.columns:
+            kind = raw[name].dtype.kind
+            if kind not in "fi" or not np.isfinite(raw[name].to_numpy(dtype="float64")).all():
+                return None
+    return raw
 
 
 def _read_cells(path: Path, text: str) -> pd.DataFrame:

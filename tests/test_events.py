@@ -721,3 +721,16 @@ def test_single_digit_hour_is_read(tmp_path, cal):
     expected = pd.Timestamp("2025-11-24 09:05", tz="America/Chicago")
     assert aligned["exchange_time"].iloc[0] == expected
     assert aligned["rule"].iloc[0] == "day-session"
+
+
+def test_file_without_quotes_reads_as_with_them(tmp_path):
+    # a file without a quote is split at its commas; one quote sends it through csv
+    rows = ["id,date,timing,title,direction", "a,2025-01-02,overnight,first,1", "",
+            "b ,2025-01-03,, second ,-1\r", "c,,,pending,0"]
+    plain, quoted = tmp_path / "plain.csv", tmp_path / "quoted.csv"
+    plain.write_text("\n".join(rows) + "\n", newline="")
+    quoted.write_text("\n".join(rows).replace("first", '"first"') + "\n", newline="")
+    a, b = load_events(plain), load_events(quoted)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert list(a.attrs["lines"]) == [2, 4, 5]
+    assert list(a["id"]) == ["a", "b", "c"] and list(a["title"]) == ["first", "second", "pending"]

@@ -804,3 +804,51 @@ def test_windows_with_the_same_sign_counts_share_a_draw_and_stay_exact():
         exact = _exact_group_p(pool[:, w], sign[d], (car[d, w] * sign[d]).mean())
         np.testing.assert_allclose(res.p_value[w], (1 + exact * G) / (1 + G), rtol=0,
                                    atol=4 * math.sqrt(exact * (1 - exact) / G) + 1e-12)
+
+
+# ---------------------------------------------------------------------------
+# blocks and shared rankings: the same numbers to the bit
+
+
+def test_average_ranks_in_blocks_equal_scipy():
+    rng = np.random.default_rng(5)
+    a = np.round(rng.standard_normal((11, 40)), 1)  # ties
+    a[rng.random(a.shape) < 0.2] = np.nan
+    want = stats.rankdata(a, axis=1, nan_policy="omit")
+    for block in (1, 3, 11, 4096):
+        np.testing.assert_allclose(inf.average_ranks(a, block=block), want, rtol=0, atol=0)
+
+
+def test_signed_ranks_equal_ranks_of_signed_values():
+    rng = np.random.default_rng(6)
+    a = np.round(rng.standard_normal((9, 30)), 1)
+    a[rng.random(a.shape) < 0.2] = np.nan
+    sign = np.array([1, -1, 0, 1, -1, -1, 0, 1, 1], dtype=float)
+    want = stats.rankdata(a * sign[:, None], axis=1, nan_policy="omit")
+    got = inf.signed_ranks(inf.average_ranks(a), sign)
+    np.testing.assert_allclose(got, want, rtol=0, atol=0)
+    assert inf.signed_ranks(inf.average_ranks(a), np.full(9, 2.0)) is None
+
+
+def test_pooled_correlation_in_blocks_is_the_same():
+    rng = np.random.default_rng(7)
+    est = rng.standard_normal((2, 50, 60))
+    est[rng.random(est.shape) < 0.3] = np.nan
+    events = rng.random((2, 50, 3)) < 0.8
+    whole = inf.pooled_correlation(est, events, block=10_000)
+    for block in (1, 7, 49):
+        np.testing.assert_allclose(inf.pooled_correlation(est, events, block=block), whole,
+                                   rtol=0, atol=0)
+
+
+def test_battery_shared_ranking_matches_per_group_ranking(engine_arrays):
+    # Corrado's test from one ranking of every event (signed_ranks) against each
+    # group's events ranked on their own, signs applied first
+    a = engine_arrays
+    idx, sign = np.arange(8), np.array([1, -1, 1, 1, -1, 1, -1, 1], dtype=float)
+    ranks = inf.event_ranks(a)
+    shared = inf.group_tests(a, idx, sign, ranks=ranks)["corrado"]
+    own = inf.corrado_rank(a.est_ar[idx] * sign[:, None], a.ar[idx] * sign[:, None],
+                           a.rel_win, a.windows, a.car[idx] * sign[:, None])
+    for f in ("statistic", "p_value", "n_events"):
+        np.testing.assert_allclose(getattr(shared, f), getattr(own, f), rtol=0, atol=0)

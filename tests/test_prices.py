@@ -602,3 +602,19 @@ def test_no_start_asks_yahoo_for_all_history(cache_dir, clock):
     # All history is cached: any later start inside it needs no download.
     load_prices("ZS=F", "2024-01-03", "2024-01-05", source="yahoo", cache_dir=cache_dir,
                 downloader=never)
+
+
+def test_clean_file_reads_as_its_text_pass(tmp_path):
+    # a clean file takes pandas' numeric parse; the same rows with quoted dates take the
+    # text pass (a quote in the file): both give the same frame to the bit
+    rows = ["2020-01-02,1.5,2.25,1.125,2.0,100", "2020-01-03,0.1,0.7,0.3,1e-3,250",
+            "2020-01-06,3.141592653589793,2.718281828459045,1.4142135623730951,"
+            "0.30000000000000004,7"]
+    head = "Date,Open,High,Low,Close,Volume\n"
+    (tmp_path / "A.csv").write_text(head + "\n".join(rows) + "\n")
+    (tmp_path / "B.csv").write_text(head + "\n".join(f'"{r[:10]}"{r[10:]}' for r in rows)
+                                    + "\n")
+    a = load_prices("A", prices_dir=tmp_path)["A"]
+    b = load_prices("B", prices_dir=tmp_path)["B"]
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    np.testing.assert_array_equal(a["Close"].to_numpy(), [2.0, 1e-3, 0.30000000000000004])

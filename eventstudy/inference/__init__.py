@@ -24,12 +24,14 @@ from .battery import (
     TEST_COLUMNS,
     TEST_NAMES,
     TestName,
+    event_ranks,
     group_tests,
     per_event_tests,
     test_battery,
 )
 from .common import TestResult, multi_day_days, multi_day_windows
 from .parametric import (
+    KP_BLOCK,
     KP_MIN_OVERLAP,
     bmp_t,
     cross_sectional_t,
@@ -38,7 +40,14 @@ from .parametric import (
     pooled_correlation,
 )
 from .placebo import Placebo, PseudoGroups, placebo_distribution, placebo_eligible
-from .rank import average_ranks, corrado_rank, generalized_sign_z, wilcoxon_signed_rank
+from .rank import (
+    RANK_BLOCK,
+    average_ranks,
+    corrado_rank,
+    generalized_sign_z,
+    signed_ranks,
+    wilcoxon_signed_rank,
+)
 from .sq import SQ_DRAWS, SQ_SCREEN, SQ_TIE_RTOL, sq_pvalues
 from .variance_ratio import (
     VR_TEST,
@@ -51,10 +60,11 @@ from .variance_ratio import (
 
 __all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "TestResult",
            "multi_day_days", "multi_day_windows",
-           "KP_MIN_OVERLAP", "cross_sectional_t", "patell_z", "bmp_t",
-           "pooled_correlation", "kolari_pynnonen_t", "average_ranks", "corrado_rank",
+           "KP_BLOCK", "KP_MIN_OVERLAP", "cross_sectional_t", "patell_z", "bmp_t",
+           "pooled_correlation", "kolari_pynnonen_t", "RANK_BLOCK", "average_ranks",
+           "signed_ranks", "corrado_rank",
            "generalized_sign_z", "wilcoxon_signed_rank", "SQ_DRAWS", "SQ_SCREEN",
            "SQ_TIE_RTOL", "sq_pvalues", "Placebo", "PseudoGroups", "placebo_eligible",
-           "placebo_distribution", "group_tests", "test_battery", "per_event_tests",
-           "VR_TEST", "VarianceRatio", "variance_ratio", "vr_event_pvalues", "vr_group_tests",
-           "window_inverses"]
+           "placebo_distribution", "event_ranks", "group_tests", "test_battery",
+           "per_event_tests", "VR_TEST", "VarianceRatio", "variance_ratio", "vr_event_pvalues",
+           "vr_group_tests", "window_inverses"]

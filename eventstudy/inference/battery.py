@@ -11,10 +11,16 @@ import pandas as pd
 from ..exceptions import InferenceError
 from .common import multi_day_days, multi_day_windows
 from .parametric import bmp_t, cross_sectional_t, kolari_pynnonen_t, patell_z
-from .rank import corrado_rank, generalized_sign_z, wilcoxon_signed_rank
+from .rank import (
+    average_ranks,
+    corrado_rank,
+    generalized_sign_z,
+    signed_ranks,
+    wilcoxon_signed_rank,
+)
 from .sq import sq_pvalues
 
-__all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "group_tests",
+__all__ = ["TestName", "TEST_NAMES", "TEST_COLUMNS", "GROUP_SCREEN", "event_ranks", "group_tests",
            "test_battery", "per_event_tests"]
 
 logger = logging.getLogger(__name__)
@@ -30,7 +36,7 @@ TEST_COLUMNS = ["group", "start", "end", "test", "statistic", "p_value", "n_even
 GROUP_SCREEN = (999, 0.2)
 
 
-def group_tests(arrays, idx, sign=None, *, multi_day=None) -> dict:
+def group_tests(arrays, idx, sign=None, *, multi_day=None, ranks=None) -> dict:
     """Every test but the placebo for a group (or R groups) of events: name -> TestResult.
 
     ``idx`` is (N,) or (R, N) event rows of ``arrays``, ``sign`` the events'
@@ -39,15 +45,19 @@ def group_tests(arrays, idx, sign=None, *, multi_day=None) -> dict:
     marks the window days of a multi-day return (:func:`multi_day_days`):
     Corrado's test ranks one-day returns, so those days are left out of every
     event's ranking and an event whose window holds one is left out of that
-    window (its ``n_events``). The CAR-based tests use every CAR.
+    window (its ``n_events``). The CAR-based tests use every CAR. ``ranks``
+    (E, Le + Lw), from :func:`event_ranks` with the same ``multi_day``,
+    spares Corrado's test the ranking of each group's events.
     """
     idx = np.asarray(idx, dtype=np.int64)
     s = np.ones(idx.shape) if sign is None else np.broadcast_to(
         np.asarray(sign, dtype=np.float64), idx.shape)
     car = arrays.car[idx] * s[..., None]
     car_se = arrays.car_se[idx]
-    est = arrays.est_ar[idx] * s[..., None]
-    ar = arrays.ar[idx] * s[..., None]
+    est = arrays.est_ar[idx]
+    est *= s[..., None]
+    ar = arrays.ar[idx]
+    ar *= s[..., None]
     rank_car = car
     if multi_day is not None and np.any(multi_day):
         days = np.asarray(multi_day, dtype=bool)[idx]
@@ -57,9 +67,22 @@ def group_tests(arrays, idx, sign=None, *, multi_day=None) -> dict:
         "cross-sectional-t": cross_sectional_t(car),
         "patell": patell_z(car, car_se, arrays.n[idx], arrays.k), "bmp": bmp_t(car, car_se),
         "kolari-pynnonen": kolari_pynnonen_t(car, car_se, est),
-        "corrado": corrado_rank(est, ar, arrays.rel_win, arrays.windows, rank_car),
+        "corrado": corrado_rank(est, ar, arrays.rel_win, arrays.windows, rank_car,
+                                ranks=None if ranks is None else signed_ranks(ranks[idx], s)),
         "generalized-sign": generalized_sign_z(car, est), "wilcoxon": wilcoxon_signed_rank(car),
     }
+
+
+def event_ranks(arrays, multi_day=None) -> np.ndarray:
+    """(E, Le + Lw) average ranks of each event's estimation and window ARs (Corrado's test).
+
+    The window days of ``multi_day`` (:func:`multi_day_days`) are left out of
+    the ranking, as in :func:`group_tests`.
+    """
+    ar = arrays.ar
+    if multi_day is not None and np.any(multi_day):
+        ar = np.where(np.asarray(multi_day, dtype=bool), np.nan, ar)
+    return average_ranks(np.concatenate([arrays.est_ar, ar], axis=1))
 
 
 def _groups(groups, E):
@@ -115,15 +138,17 @@ def test_battery(arrays, groups=None, *, placebo=None, span=None) -> pd.DataFram
         be computed (e.g. N < 2).
     """
     windows = np.asarray(arrays.windows).reshape(-1, 2)
-    frames = []
+    rows = []
     multi_day = (None if span is None
                  else multi_day_days(span, arrays.day0, arrays.rel_win, arrays.ar))
     named = _groups(groups, arrays.car.shape[0])
     shared = ([] if placebo is None else placebo.groups_pvalues(
         [(arrays.car[idx] * sign[:, None], sign) for idx, sign in named.values()],
         screen=GROUP_SCREEN))
+    # one ranking of every event serves every group and sign (signed_ranks)
+    ranks = event_ranks(arrays, multi_day) if len(named) > 1 else None
     for g, (name, (idx, sign)) in enumerate(named.items()):
-        res = group_tests(arrays, idx, sign, multi_day=multi_day)
+        res = group_tests(arrays, idx, sign, multi_day=multi_day, ranks=ranks)
         if placebo is not None:
             res["placebo"] = shared[g]
         counts = res["cross-sectional-t"].n_events
@@ -134,19 +159,29 @@ def test_battery(arrays, groups=None, *, placebo=None, span=None) -> pd.DataFram
                 name, windows[w, 0], windows[w, 1], idx.size - counts[w], idx.size,
             )
         for test, r in res.items():
-            frames.append(pd.DataFrame({
-                "group": name, "start": windows[:, 0], "end": windows[:, 1], "test": test,
-                "statistic": np.asarray(r.statistic, dtype=np.float64),
-                "p_value": np.asarray(r.p_value, dtype=np.float64),
-                "n_events": np.asarray(r.n_events, dtype=np.int64),
-                "_g": g, "_t": TEST_NAMES.index(test),
-            }))
-    if not frames:
+            rows.append((name, g, TEST_NAMES.index(test), test, r))
+    return _table(rows, windows)
+
+
+def _table(rows, windows) -> pd.DataFrame:
+    """The tests table of ``(group, group order, test order, test, TestResult)`` rows."""
+    if not rows:
         return pd.DataFrame({c: [] for c in TEST_COLUMNS})
+    W = windows.shape[0]
+    cols = {
+        "group": np.repeat(np.array([r[0] for r in rows], dtype=object), W),
+        "start": np.tile(windows[:, 0].astype(np.int64), len(rows)),
+        "end": np.tile(windows[:, 1].astype(np.int64), len(rows)),
+        "test": np.repeat(np.array([r[3] for r in rows], dtype=object), W),
+        **{c: np.concatenate([np.asarray(getattr(r[4], f), dtype=dt).reshape(W) for r in rows])
+           for c, f, dt in (("statistic", "statistic", np.float64),
+                            ("p_value", "p_value", np.float64),
+                            ("n_events", "n_events", np.int64))},
+    }
     # rows by group (as given), window (start, end), test (order of TEST_NAMES)
-    out = pd.concat(frames, ignore_index=True)
-    out = out.sort_values(["_g", "start", "end", "_t"], kind="stable")
-    return out[TEST_COLUMNS].reset_index(drop=True)
+    order = np.lexsort((np.repeat([r[2] for r in rows], W), cols["end"], cols["start"],
+                        np.repeat([r[1] for r in rows], W)))
+    return pd.DataFrame({c: v[order] for c, v in cols.items()})[TEST_COLUMNS]
 
 
 def per_event_tests(arrays, *, placebo=None, span=None) -> dict:

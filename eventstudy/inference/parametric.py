@@ -6,8 +6,8 @@ import numpy as np
 
 from .common import TestResult, as_events, mean_sd, normal_pvalue, safe_div, t_pvalue
 
-__all__ = ["KP_MIN_OVERLAP", "cross_sectional_t", "patell_z", "bmp_t", "pooled_correlation",
-           "kolari_pynnonen_t"]
+__all__ = ["KP_BLOCK", "KP_MIN_OVERLAP", "cross_sectional_t", "patell_z", "bmp_t",
+           "pooled_correlation", "kolari_pynnonen_t"]
 
 #: Events with fewer estimation days are left out of Kolari-Pynnönen's r̄.
 KP_MIN_OVERLAP = 30
@@ -101,9 +101,28 @@ def bmp_t(car, car_se) -> TestResult:
     return TestResult(t, t_pvalue(t, n - 1), n)
 
 
-def _standardized(est_ar, min_overlap):
-    """Estimation ARs standardized over each event's own sample: (z, indicator u, q = n or 0)."""
+#: Events standardized together by :func:`pooled_correlation`: each event on its
+#: own, so the block size bounds the memory and never changes a number.
+KP_BLOCK = 4096
+
+
+def _standardized(est_ar, min_overlap, block=KP_BLOCK):
+    """Estimation ARs standardized over each event's own sample: (z, indicator u, q = n or 0).
+
+    Computed ``block`` events at a time along the events axis (-2).
+    """
     a = np.asarray(est_ar, dtype=np.float64)
+    if a.ndim < 2 or a.shape[-2] <= block:
+        return _standardized_block(a, min_overlap)
+    z, u = np.empty(a.shape), np.empty(a.shape)
+    q = np.empty(a.shape[:-1])
+    for s in range(0, a.shape[-2], block):
+        sl = (..., slice(s, s + block), slice(None))
+        z[sl], u[sl], q[..., s : s + block] = _standardized_block(a[sl], min_overlap)
+    return z, u, q
+
+
+def _standardized_block(a, min_overlap):
     ok = np.isfinite(a)
     n = ok.sum(axis=-1)
     mean = np.where(ok, a, 0.0).sum(axis=-1) / np.maximum(n, 1)
@@ -115,7 +134,8 @@ def _standardized(est_ar, min_overlap):
     return z, u, np.where(keep, n, 0).astype(np.float64)
 
 
-def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP) -> np.ndarray:
+def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP,
+                       block: int = KP_BLOCK) -> np.ndarray:
     """Mean cross-correlation r̄ of the events' estimation ARs.
 
     Parameters
@@ -126,6 +146,8 @@ def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP) -> np
         The events that count in each column (default: all, one column).
     min_overlap : int
         Events with fewer sample days are left out.
+    block : int
+        Events standardized at a time (memory only: the same r̄ for any block).
 
     Returns
     -------
@@ -141,13 +163,13 @@ def pooled_correlation(est_ar, events=None, *, min_overlap=KP_MIN_OVERLAP) -> np
     pairwise correlations when every event has the same sample days, pairs
     weighted by their common days otherwise.
     """
-    z, u, q = _standardized(est_ar, min_overlap)
+    z, u, q = _standardized(est_ar, min_overlap, max(1, int(block)))
     d = np.ones(z.shape[:-1] + (1,)) if events is None else np.asarray(events, dtype=np.float64)
-    # a C-ordered (..., W, N) left operand keeps the products on BLAS
-    dt = np.ascontiguousarray(np.swapaxes(d, -1, -2))
-    zs = dt @ z
-    us = dt @ u
-    nsum = (dt @ q[..., None])[..., 0]
+    # einsum's own loops, not BLAS: a (W x N) by (N x Le) product gains nothing from
+    # threads, and BLAS threads waiting for busy cores slow it by orders of magnitude
+    zs = np.einsum("...nw,...nl->...wl", d, z)
+    us = np.einsum("...nw,...nl->...wl", d, u)
+    nsum = np.einsum("...nw,...n->...w", d, q)
     num = (zs * zs).sum(axis=-1) - nsum
     cnt = (us * us).sum(axis=-1) - nsum
     return np.where(cnt > 0, num / np.where(cnt > 0, cnt, 1.0), 0.0)

@@ -9,17 +9,24 @@ from scipy import stats
 
 from .common import TestResult, as_events, normal_pvalue, safe_div
 
-__all__ = ["average_ranks", "corrado_rank", "generalized_sign_z", "wilcoxon_signed_rank"]
+__all__ = ["RANK_BLOCK", "average_ranks", "corrado_rank", "generalized_sign_z", "signed_ranks",
+           "wilcoxon_signed_rank"]
 
 #: scipy's ``method='auto'`` runs its exhaustive permutation test on tied or
 #: zero differences up to this sample size (2**13 < its 9,999 resamples).
 WILCOXON_PERMUTATION_N = 13
 
 
-def average_ranks(a) -> np.ndarray:
+#: Rows ranked together by :func:`average_ranks`: each row is ranked on its own,
+#: so the block size bounds the memory of the sort and never changes a rank.
+RANK_BLOCK = 4096
+
+
+def average_ranks(a, *, block: int = RANK_BLOCK) -> np.ndarray:
     """Average ranks along the last axis (ties share their mean rank); NaN stays NaN.
 
-    Equal to ``scipy.stats.rankdata(a, axis=-1, nan_policy="omit")``.
+    Equal to ``scipy.stats.rankdata(a, axis=-1, nan_policy="omit")``. Rows
+    are ranked ``block`` at a time (the same ranks for any ``block``).
     """
     a = np.atleast_1d(np.asarray(a, dtype=np.float64))
     shape = a.shape
@@ -27,6 +34,15 @@ def average_ranks(a) -> np.ndarray:
     N, T = a.shape
     if N == 0 or T == 0:
         return np.full(shape, np.nan)
+    out = np.empty((N, T))
+    for s in range(0, N, max(1, int(block))):
+        out[s : s + block] = _block_ranks(a[s : s + block])
+    return out.reshape(shape)
+
+
+def _block_ranks(a):
+    """Average ranks of each row of a (N, T), N > 0 and T > 0."""
+    N, T = a.shape
     order = np.argsort(a, axis=1)  # ties share their mean rank: any order of them will do
     srt = np.take_along_axis(a, order, axis=1)
     new = np.ones((N, T), dtype=bool)
@@ -45,10 +61,51 @@ def average_ranks(a) -> np.ndarray:
         mean[tied] = (total / np.maximum(count, 1))[flat].reshape(Nt, T)
     ranks = np.empty((N, T))
     np.put_along_axis(ranks, order, np.where(fin, mean, np.nan), axis=1)
-    return ranks.reshape(shape)
+    return ranks
 
 
-def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
+def signed_ranks(ranks, sign) -> np.ndarray | None:
+    """Average ranks of ``x * sign`` along the last axis from the average ranks of ``x``.
+
+    Parameters
+    ----------
+    ranks : ndarray, (..., N, T)
+        :func:`average_ranks` of x (NaN where x is not finite).
+    sign : array_like, (..., N)
+        Each row's sign, -1, 0 or +1.
+
+    Returns
+    -------
+    ndarray, (..., N, T), or None when a sign is not -1, 0 or +1.
+
+    Notes
+    -----
+    With n finite values in a row, the average rank of -x is n + 1 - rank(x)
+    and every value of 0 · x shares the rank (n + 1)/2. Average ranks are
+    integers or halves, so both are exact: the result equals
+    ``average_ranks(x * sign)`` to the bit.
+    """
+    sign = np.asarray(sign, dtype=np.float64)
+    if not np.isin(sign, (-1.0, 0.0, 1.0)).all():
+        return None
+    ranks = np.asarray(ranks, dtype=np.float64)
+    if (sign == 1.0).all():
+        return ranks
+    sign = np.broadcast_to(sign, ranks.shape[:-1])
+    out = ranks.copy()
+    # only the rows of a negative or zero sign change, each set at once
+    neg, zero = sign < 0, sign == 0
+    if neg.any():
+        r = out[neg]
+        out[neg] = np.isfinite(r).sum(axis=-1, keepdims=True) + 1.0 - r
+    if zero.any():
+        r = out[zero]
+        top = np.isfinite(r).sum(axis=-1, keepdims=True) + 1.0
+        out[zero] = np.where(np.isfinite(r), top / 2.0, np.nan)
+    return out
+
+
+def corrado_rank(est_ar, ar, rel_win, windows, car=None, *, ranks=None) -> TestResult:
     """Corrado (1989) rank test, multi-day form of Campbell and Wasley (1993).
 
     Parameters
@@ -62,6 +119,10 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
     car : array_like, (..., N, W), optional
         An event counts in a window where its CAR is defined (default: where
         it has an abnormal return in the window).
+    ranks : array_like, (..., N, Le + Lw), optional
+        :func:`average_ranks` of ``est_ar`` and ``ar`` side by side, when
+        already at hand (:func:`signed_ranks` turns one ranking into those of
+        every sign); computed when None.
 
     Returns
     -------
@@ -84,10 +145,13 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
     performance using daily NASDAQ returns. Journal of Financial Economics,
     33(1), 73-92.
     """
-    est_ar = np.asarray(est_ar, dtype=np.float64)
-    a = np.concatenate([est_ar, np.asarray(ar, dtype=np.float64)], axis=-1)
-    u = average_ranks(a) / (np.isfinite(a).sum(axis=-1)[..., None] + 1.0) - 0.5
-    Le = est_ar.shape[-1]
+    Le = np.shape(est_ar)[-1]
+    if ranks is None:
+        ranks = average_ranks(np.concatenate([np.asarray(est_ar, dtype=np.float64),
+                                              np.asarray(ar, dtype=np.float64)], axis=-1))
+    ranks = np.asarray(ranks, dtype=np.float64)
+    u = ranks / (np.isfinite(ranks).sum(axis=-1)[..., None] + 1.0)
+    u -= 0.5
     rel_win = np.asarray(rel_win).reshape(-1)
     windows = np.asarray(windows).reshape(-1, 2)
     if car is not None:
@@ -97,14 +161,17 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
         counted = np.stack([dw[..., (rel_win >= lo) & (rel_win <= hi)].any(axis=-1)
                             for lo, hi in windows], axis=-1)
     du = np.isfinite(u)
-    u0 = np.where(du, u, 0.0)
-    duf = du.astype(np.float64)
+    u0 = u  # in place: U_it with 0 where undefined
+    u0[~du] = 0.0
     stat = np.full(counted.shape[:-2] + (windows.shape[0],), np.nan)
+    sums = {}
     for w, (lo, hi) in enumerate(windows):
-        e = counted[..., w, None].astype(np.float64)  # (..., N, 1)
-        m = (e * duf).sum(axis=-2)  # N_t, (..., D)
+        key = counted[..., w].tobytes()
+        if key not in sums:  # windows that count the same events share N_t and Σ U_it
+            sums[key] = _day_sums(counted[..., w], du, u0)
+        m, total = sums[key]
         dd = m > 0
-        ubar = np.where(dd, (e * u0).sum(axis=-2) / np.maximum(m, 1), 0.0)
+        ubar = np.where(dd, total / np.maximum(m, 1), 0.0)
         sigma2 = safe_div(np.where(dd, m * ubar**2, 0.0).sum(axis=-1), dd.sum(axis=-1))
         cols = np.concatenate([np.zeros(Le, dtype=bool), (rel_win >= lo) & (rel_win <= hi)]) & dd
         top = np.where(cols, ubar, 0.0).sum(axis=-1)
@@ -112,6 +179,21 @@ def corrado_rank(est_ar, ar, rel_win, windows, car=None) -> TestResult:
         good = cols.any(axis=-1) & (sigma2 != 0) & np.isfinite(sigma2)
         stat[..., w] = np.where(good, top / np.sqrt(np.where(good, sigma2 * inv, 1.0)), np.nan)
     return TestResult(stat, normal_pvalue(stat), counted.sum(axis=-2).astype(np.int64))
+
+
+def _day_sums(counted, du, u0):
+    """N_t and Σ_i U_it over the counted events (..., N) of each day: (..., D) each.
+
+    A single group sums its counted rows alone: adding the zeros of the other
+    rows would not change a sum, so both give the same numbers.
+    """
+    if counted.ndim == 1:
+        rows = np.flatnonzero(counted)
+        if rows.size == counted.size:
+            return du.sum(axis=0, dtype=np.float64), u0.sum(axis=0)
+        return du[rows].sum(axis=0, dtype=np.float64), u0[rows].sum(axis=0)
+    e = counted[..., None].astype(np.float64)
+    return (e * du).sum(axis=-2), (e * u0).sum(axis=-2)
 
 
 def generalized_sign_z(car, est_ar) -> TestResult:

@@ -151,9 +151,15 @@ def _sample(est):
     fin = np.isfinite(est)
     n_est = fin.sum(axis=1)
     rms = np.sqrt((np.where(fin, est, 0.0) ** 2).sum(axis=1) / np.maximum(n_est, 1))
-    comp = np.take_along_axis(np.where(fin, est, 0.0), np.argsort(~fin, axis=1, kind="stable"),
-                              axis=1)
-    return n_est, rms, comp
+    return n_est, rms, _left_aligned(est, fin)
+
+
+def _left_aligned(x, keep):
+    """Each row's kept values moved to its front in their order, zeros after them."""
+    out = np.zeros(x.shape)
+    rows, cols = np.nonzero(keep)
+    out[rows, np.cumsum(keep, axis=1)[rows, cols] - 1] = x[rows, cols]
+    return out
 
 
 def _window(ar_w, rel_win, a, b, car):
@@ -162,7 +168,7 @@ def _window(ar_w, rel_win, a, b, car):
     x = ar_w[:, sel]
     d = np.isfinite(x)
     L_e = d.sum(axis=1)
-    xs = np.take_along_axis(np.where(d, x, 0.0), np.argsort(~d, axis=1, kind="stable"), axis=1)
+    xs = _left_aligned(x, d)
     c = np.full(x.shape[0], np.nan)
     for L in np.unique(L_e[L_e > 0]):
         rows = L_e == L
