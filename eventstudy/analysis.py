@@ -174,7 +174,7 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
             min_estimation_days=study.min_estimation_days, day0_ok=design.est_ok,
             exclude_other_events=study.exclude_other_events)
     groups = event_groups(used_events, arrays.used, study.group_by)
-    tests = (test_battery(arrays, groups, placebo=placebo, span=design.span)
+    tests = (test_battery(arrays, groups, placebo=placebo, span=design.span, n_jobs=study.n_jobs)
              if arrays.used.any() else None)
     per_event = per_event_tests(arrays, placebo=placebo, span=design.span)
     # the volatility-regime F test of every event (Elsas and Schoch 2019) and, with
@@ -192,7 +192,7 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
     per_event.update(vr=vr.vr, vr_p=vr.pvalue, vr_placebo_p=vr_event_pvalues(placebo, vr.vr))
     if placebo is not None:
         tests = _with_vr_rows(tests, vr_group_tests(placebo, vr.vr, groups, arrays.windows,
-                                                       screen=GROUP_SCREEN))
+                                                       screen=GROUP_SCREEN, n_jobs=study.n_jobs))
     catalogued = np.concatenate([design.day0[located], other_day0[0]])
     volume = study_volume(study, panel, design.day0[located], catalogued, placebo=placebo,
                           other_day0=other_day0[0])

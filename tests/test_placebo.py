@@ -150,3 +150,36 @@ def test_screen_draws_again_only_below_the_level():
     first = pl.groups_pvalues([near], groups=300)[0]
     np.testing.assert_array_equal(res[0].p_value, first.p_value)
     np.testing.assert_allclose(res[1].p_value, 1 / 4001, rtol=RTOL, atol=0)
+
+
+def _parallel_case():
+    """A pool and three signed groups, and the p-values drawn in this process."""
+    rng = np.random.default_rng(7)
+    pool = rng.normal(size=(1500, 2))
+    groups = [(rng.normal(size=(n, 2)) * 0.2, np.where(rng.random(n) < 0.5, -1.0, 1.0))
+              for n in (30, 700)]
+    # 2,100 pseudo groups: five blocks of plc.BLOCK_ROWS, the last one short
+    kw = {"groups": 2100, "screen": (600, 0.5)}
+    serial = _placebo(pool, seed=3).groups_pvalues(groups, n_jobs=1, **kw)
+    return pool, groups, kw, serial
+
+
+def test_groups_pvalues_are_the_same_serially_and_on_two_processes():
+    # parallel_work=1 sends every pool's blocks to the workers; the blocks and
+    # their seeds do not depend on the workers, so the p-values are equal exactly.
+    pool, groups, kw, serial = _parallel_case()
+    on_two = _placebo(pool, seed=3).groups_pvalues(groups, n_jobs=2, parallel_work=1, **kw)
+    for a, b in zip(serial, on_two, strict=True):
+        np.testing.assert_array_equal(a.p_value, b.p_value)
+        np.testing.assert_array_equal(a.statistic, b.statistic)
+
+
+def test_groups_pvalues_on_a_local_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    pool, groups, kw, serial = _parallel_case()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        on_cluster = _placebo(pool, seed=3).groups_pvalues(groups, parallel_work=1, **kw)
+    for a, b in zip(serial, on_cluster, strict=True):
+        np.testing.assert_array_equal(a.p_value, b.p_value)

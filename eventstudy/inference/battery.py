@@ -112,7 +112,7 @@ def _groups(groups, E):
     return out
 
 
-def test_battery(arrays, groups=None, *, placebo=None, span=None) -> pd.DataFrame:
+def test_battery(arrays, groups=None, *, placebo=None, span=None, n_jobs=None) -> pd.DataFrame:
     """Run every test for every group and window.
 
     Parameters
@@ -129,6 +129,9 @@ def test_battery(arrays, groups=None, *, placebo=None, span=None) -> pd.DataFram
         Trade dates covered by each row's return
         (:func:`eventstudy.panel.span_days`); Corrado's test leaves out the
         days of a multi-day return (:func:`group_tests`). Default: one day each.
+    n_jobs : int or None
+        Workers of the placebo draws (None: every core); the p-values do not
+        depend on it.
 
     Returns
     -------
@@ -144,7 +147,7 @@ def test_battery(arrays, groups=None, *, placebo=None, span=None) -> pd.DataFram
     named = _groups(groups, arrays.car.shape[0])
     shared = ([] if placebo is None else placebo.groups_pvalues(
         [(arrays.car[idx] * sign[:, None], sign) for idx, sign in named.values()],
-        screen=GROUP_SCREEN))
+        screen=GROUP_SCREEN, n_jobs=n_jobs))
     # one ranking of every event serves every group and sign (signed_ranks)
     ranks = event_ranks(arrays, multi_day) if len(named) > 1 else None
     for g, (name, (idx, sign)) in enumerate(named.items()):

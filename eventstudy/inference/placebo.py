@@ -10,12 +10,22 @@ import numpy as np
 
 from ..estimate import estimate_arrays
 from ..exceptions import InferenceError
+from ..parallel import block_seeds, map_blocks
 from .common import TestResult, as_events, positive_int
 from .variance_ratio import variance_ratio
 
 __all__ = ["Placebo", "PseudoGroups", "placebo_eligible", "placebo_distribution"]
 
 logger = logging.getLogger(__name__)
+
+#: Pseudo groups per block of the group placebo's draws; each block has its own
+#: seed (:func:`eventstudy.parallel.block_seeds`), so the draws depend on neither
+#: the number of workers nor :data:`PARALLEL_WORK`.
+BLOCK_ROWS = 500
+#: Drawn indices (pseudo groups x drawn positions) of one pool from which its
+#: blocks go to worker processes (:func:`eventstudy.parallel.map_blocks`) rather
+#: than run in this process: below it, the dispatch costs more than it saves.
+PARALLEL_WORK = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,8 @@ class Placebo:
             out[:, w] = np.where(fin, (1.0 + ge) / (1.0 + pool.size), np.nan)
         return out
 
-    def pseudo_groups(self, defined, sign=None, groups=None, *, rng=None) -> PseudoGroups:
+    def pseudo_groups(self, defined, sign=None, groups=None, *, rng=None,
+                      n_jobs=1) -> PseudoGroups:
         """Draw the pseudo groups that groups of events are compared with.
 
         Parameters
@@ -98,7 +109,11 @@ class Placebo:
             Pseudo groups per group (default ``draws``).
         rng : numpy.random.Generator, optional
             Default: seeded from ``seed``, the number of pseudo groups and the
-            windows (:meth:`group_pvalues`).
+            windows (:meth:`groups_pvalues`); given, the blocks' generators are
+            spawned from it.
+        n_jobs : int or None
+            Workers of the draws (:func:`eventstudy.parallel.map_blocks`;
+            default this process); the means do not depend on it.
 
         Returns
         -------
@@ -120,18 +135,20 @@ class Placebo:
         G = _group_count(self.draws if groups is None else groups)
         cells = [(r, w, values, counts) for r in range(R)
                  for w, values, counts in _classes(defined[r], sign, N)]
-        means, tol = self._cell_means(cells, G, R, rng)
+        means, tol = self._cell_means(cells, G, R, rng, n_jobs=n_jobs)
         out = np.full((R, G, defined.shape[2]), np.nan)
         tols = np.zeros((R, defined.shape[2]))
         for (r, w, _, _), m, t in zip(cells, means, tol, strict=True):
             out[r, :, w], tols[r, w] = m, t
         return PseudoGroups(means=out, tol=tols, groups=G, defined=defined, many=many)
 
-    def _cell_means(self, cells, G, R, rng=None):
+    def _cell_means(self, cells, G, R, rng=None, *, n_jobs=1, parallel_work=PARALLEL_WORK):
         """Pseudo-group means (G,) and tolerance of each cell (r, w, sign values, counts).
 
         Cells of the same replicate r share the permutations of their pool;
-        replicates draw their own.
+        replicates draw their own. The R x G permutations of a pool are drawn
+        in blocks of :data:`BLOCK_ROWS`, seeded by :func:`_block_rngs`, on
+        ``n_jobs`` workers when they draw at least ``parallel_work`` indices.
         """
         pool_ok = np.isfinite(self.car)
         means, tol = [None] * len(cells), [0.0] * len(cells)
@@ -146,8 +163,13 @@ class Placebo:
                     f"{pool.shape[0]} pseudo-events with a CAR; draw more pseudo-events (draws=...)"
                 )
             cuts = np.unique(np.concatenate(ends))
-            gen = (np.random.default_rng([int(self.seed), G, *ws]) if rng is None else rng)
-            S = _prefix_sums(gen, pool, cuts, R * G).reshape(R, G, cuts.size, len(ws))
+            rows = [min(BLOCK_ROWS, R * G - s) for s in range(0, R * G, BLOCK_ROWS)]
+            tasks = [(b, pool, cuts, n) for b, n in
+                     zip(_block_rngs(rng, [int(self.seed), G, *ws], len(rows)), rows, strict=True)]
+            work = R * G * sum(_head_tail(pool.shape[0], cuts)[2:])
+            S = np.concatenate(map_blocks(_prefix_sums, tasks, n_jobs=n_jobs)
+                               if work >= parallel_work else [_prefix_sums(*t) for t in tasks])
+            S = S.reshape(R, G, cuts.size, len(ws))
             S = np.concatenate([np.zeros((R, G, 1, len(ws))), S], axis=2)
             scale = np.abs(pool).sum(axis=0)
             for i, e in zip(mine, ends, strict=True):
@@ -158,7 +180,8 @@ class Placebo:
                 tol[i] = 64 * np.finfo(np.float64).eps * scale[k] * np.abs(values).max() / e[-1]
         return means, tol
 
-    def group_pvalues(self, car, sign=None, *, groups=None, screen=None) -> TestResult:
+    def group_pvalues(self, car, sign=None, *, groups=None, screen=None,
+                      n_jobs=None) -> TestResult:
         """Two-sided placebo p-value of a group's mean CAR.
 
         Parameters
@@ -173,6 +196,9 @@ class Placebo:
             ``(first, level)``: the p-value of the first ``first`` pseudo groups
             where it exceeds ``level``, of all ``groups`` elsewhere (two-stage Monte
             Carlo test, size held at every α < level).
+        n_jobs : int or None
+            Workers of the draws (None: every core); the p-values do not
+            depend on it (:meth:`groups_pvalues`).
 
         Returns
         -------
@@ -186,9 +212,11 @@ class Placebo:
         of the largest possible sum counts as at least as large. See
         :meth:`groups_pvalues` for the seeds.
         """
-        return self.groups_pvalues([(car, sign)], groups=groups, screen=screen)[0]
+        return self.groups_pvalues([(car, sign)], groups=groups, screen=screen,
+                                   n_jobs=n_jobs)[0]
 
-    def groups_pvalues(self, groups_car, *, groups=None, screen=None) -> list:
+    def groups_pvalues(self, groups_car, *, groups=None, screen=None, n_jobs=None,
+                       parallel_work=PARALLEL_WORK) -> list:
         """:meth:`group_pvalues` of several groups of events, on shared permutations.
 
         Parameters
@@ -196,8 +224,12 @@ class Placebo:
         groups_car : sequence of (car, sign)
             Each group's CARs (N, W), signed for a signed group, and its signs
             (N,) or None (+1).
-        groups, screen
+        groups, screen, n_jobs
             As for :meth:`group_pvalues`.
+        parallel_work : int
+            Indices drawn for one pool (pseudo groups x drawn positions) from
+            which its blocks go to ``n_jobs`` workers (default
+            :data:`PARALLEL_WORK`).
 
         Returns
         -------
@@ -210,9 +242,12 @@ class Placebo:
         groups from the same G uniformly random permutations of them (a prefix
         of a uniform permutation is a uniform ordered sample), so each group's
         p-value is exact and the groups' draws are common random numbers. The
-        permutations are seeded by ``seed``, G and the windows: the same study
-        gives the same p-values whatever the order of the groups. In the
-        second stage of a screen, only the cells above the level are drawn again.
+        permutations are drawn in blocks of :data:`BLOCK_ROWS` pseudo groups,
+        each seeded by a child of ``numpy.random.SeedSequence([seed, G,
+        *windows])`` (:func:`eventstudy.parallel.block_seeds`): the same study
+        gives the same p-values whatever the order of the groups, serially,
+        on any number of processes or on a Dask cluster. In the second stage
+        of a screen, only the cells below the level are drawn again.
         """
         cars = [self._check_windows(car) for car, _ in groups_car]
         G = _group_count(self.draws if groups is None else groups)
@@ -224,7 +259,8 @@ class Placebo:
         todo = list(range(len(cells)))
         for stage, G_s in enumerate((first, G) if first < G else (G,)):
             sub = [(0, cells[i][1], cells[i][2], cells[i][3]) for i in todo]
-            means, tol = self._cell_means(sub, G_s, 1)
+            means, tol = self._cell_means(sub, G_s, 1, n_jobs=n_jobs,
+                                          parallel_work=parallel_work)
             for i, m, t in zip(todo, means, tol, strict=True):
                 g, w = cells[i][:2]
                 hits = np.count_nonzero(np.abs(m) >= abs(stat[g][w]) - t)
@@ -307,6 +343,25 @@ def _pool_patterns(pool_ok, windows):
     return out
 
 
+def _block_rngs(rng, entropy, n):
+    """Generators of ``n`` blocks: spawned from ``rng``, or from ``block_seeds(entropy, n)``."""
+    seeds = block_seeds(entropy, n) if rng is None else rng.spawn(n)
+    return [np.random.default_rng(s) for s in seeds]
+
+
+def _head_tail(P, cuts):
+    """Split of the cuts < P into a head and a tail: (k, head, h, t) with h + t smallest.
+
+    The first k cuts are summed from the front of a permutation (its first h
+    members), the others from the back (its last t members).
+    """
+    cuts = cuts[cuts < P]
+    k = int(np.argmin([(cuts[j - 1] if j else 0) + (P - cuts[j] if j < cuts.size else 0)
+                       for j in range(cuts.size + 1)]))
+    head, tail = cuts[:k], (P - cuts[k:])[::-1]
+    return k, head, int(head[-1]) if head.size else 0, int(tail[-1]) if tail.size else 0
+
+
 def _prefix_sums(rng, pool, cuts, rows):
     """Sums of the first ``cuts`` members of ``rows`` uniform random permutations of ``pool``.
 
@@ -325,23 +380,20 @@ def _prefix_sums(rng, pool, cuts, rows):
     -----
     S(c) = Σ_{i<c} pool[π_i] for cuts up to a head h, and S(c) = Σ pool -
     Σ_{i>=c} pool[π_i] for cuts from P - t on; h + t is the smallest that
-    covers every cut, and the head and the reversed tail of π are one uniform
-    ordered sample of h + t (:func:`_injective_tuples`).
+    covers every cut (:func:`_head_tail`), and the head and the reversed tail
+    of π are one uniform ordered sample of h + t (:func:`_injective_tuples`).
     """
     P, V = pool.shape
     cuts = np.asarray(cuts, dtype=np.int64)
     out = np.empty((rows, cuts.size, V))
     total = pool.sum(axis=0)
     out[:, cuts == P] = total
-    cuts = cuts[cuts < P]  # sorted: the inner cuts come first
-    k = int(np.argmin([(cuts[j - 1] if j else 0) + (P - cuts[j] if j < cuts.size else 0)
-                       for j in range(cuts.size + 1)]))
-    head, tail = cuts[:k], (P - cuts[k:])[::-1]
-    h = int(head[-1]) if head.size else 0
-    t = int(tail[-1]) if tail.size else 0
+    k, head, h, t = _head_tail(P, cuts)
+    inner = int(np.count_nonzero(cuts < P))  # sorted: the inner cuts come first
+    tail = (P - cuts[k:inner])[::-1]
     columns = np.ascontiguousarray(pool.T)
     step = max(1, 2**21 // max(h + t, 1))
-    for s in range(0, rows if cuts.size else 0, step):
+    for s in range(0, rows if inner else 0, step):
         g = min(step, rows - s)
         x = _injective_tuples(rng, P, h + t, g)
         for v in range(V):
@@ -350,7 +402,7 @@ def _prefix_sums(rng, pool, cuts, rows):
                 out[s:s + g, :k, v] = np.cumsum(np.add.reduceat(
                     vals[:, :h], np.concatenate([[0], head[:-1]]), axis=1), axis=1)
             if tail.size:
-                out[s:s + g, k:cuts.size, v] = total[v] - np.cumsum(np.add.reduceat(
+                out[s:s + g, k:inner, v] = total[v] - np.cumsum(np.add.reduceat(
                     vals[:, h:], np.concatenate([[0], tail[:-1]]), axis=1), axis=1)[:, ::-1]
     return out
 
@@ -371,7 +423,7 @@ def _injective_tuples(rng, population, length, rows):
     out = rng.integers(0, P, size=(rows, L), dtype=np.int32)
     if L < 2:
         return out
-    block = max(1, min(rows, 2**22 // P))  # rows whose owner table (block x P) stays small
+    block = max(1, min(rows, 2**18 // P))  # rows whose owner table (block x P) fits in L2
     owner = np.full(block * P, -1, dtype=np.int32 if block * P < 2**31 else np.int64)
     for s in range(0, rows, block):
         _redraw_repeats(rng, out[s:s + block], P, owner)

@@ -134,7 +134,7 @@ def vr_event_pvalues(placebo, vr) -> np.ndarray:
     return pool.event_pvalues(vr)
 
 
-def vr_group_tests(placebo, vr, groups, windows, *, screen=None) -> pd.DataFrame:
+def vr_group_tests(placebo, vr, groups, windows, *, screen=None, n_jobs=None) -> pd.DataFrame:
     """The mean VR of each group against its placebo distribution over pseudo groups.
 
     Parameters
@@ -148,6 +148,8 @@ def vr_group_tests(placebo, vr, groups, windows, *, screen=None) -> pd.DataFrame
     windows : array_like of int, (W, 2)
     screen : (int, float), optional
         The two-stage screen of :meth:`Placebo.groups_pvalues`.
+    n_jobs : int or None
+        Workers of the draws (None: every core); the p-values do not depend on it.
 
     Returns
     -------
@@ -168,7 +170,7 @@ def vr_group_tests(placebo, vr, groups, windows, *, screen=None) -> pd.DataFrame
     for spec in groups.values():
         idx = np.asarray(spec[0] if isinstance(spec, tuple) else spec, dtype=np.int64)
         subs.append(vr[idx].reshape(idx.size, windows.shape[0]))
-    drawn = (pool.groups_pvalues([(sub, None) for sub in subs], screen=screen)
+    drawn = (pool.groups_pvalues([(sub, None) for sub in subs], screen=screen, n_jobs=n_jobs)
              if pool is not None and any(np.isfinite(sub).any() for sub in subs) else None)
     for k, (name, sub) in enumerate(zip(groups, subs, strict=True)):
         defined = np.isfinite(sub)
