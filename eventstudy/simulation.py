@@ -439,7 +439,7 @@ def _block_pvalues(null, n_events, sizes, placebo, garch_params, rng, placebo_gr
         if pseudo is not None:
             res = {t: r.p_value for t, r in inference.group_tests(arrays, idx).items()}
             res["placebo"] = pseudo.pvalues(arrays.car[idx]).p_value
-        car, _, pvalue = _shifted_car(null, delta)
+        car, pvalue = arrays.car, arrays.pvalue
         with np.errstate(divide="ignore", invalid="ignore"):
             z = car / garch_se
         res.update({"event-t": pvalue, "sq": sq[i], "event-placebo": placebo.event_pvalues(car),

@@ -188,16 +188,36 @@ def _sq_p(le, ge, m):
 
 def _one_day_p(est, car, tol, moved, deltas):
     """p-values (S, rows) of one-day CARs against the sample residuals themselves."""
-    ok = np.isfinite(est)
-    ref = np.where(ok, est, 0.0)
-    m = np.count_nonzero(ok, axis=1)
-    out = np.empty((len(deltas), est.shape[0]))
-    for i, delta in enumerate(deltas):
-        c = car + delta * moved
-        le = np.count_nonzero(ok & (ref <= (c + tol)[:, None]), axis=1)
-        ge = np.count_nonzero(ok & (ref >= (c - tol)[:, None]), axis=1)
-        out[i] = np.where(m > 0, _sq_p(le, ge, m), np.nan)
-    return out
+    ref = np.where(np.isfinite(est), est, np.nan)
+    m = np.count_nonzero(np.isfinite(est), axis=1)
+    c = car[None, :] + np.asarray(deltas)[:, None] * moved[None, :]
+    le, ge = _tail_counts(ref, m, c + tol, c - tol)
+    return np.where(m > 0, _sq_p(le, ge, m), np.nan)
+
+
+def _tail_counts(ref, n, hi, lo, need=None):
+    """(#{ref <= hi}, #{ref >= lo}), each (S, rows), of each row's reference values.
+
+    ``ref`` (rows, M) holds ``n`` values per row and NaN, never counted;
+    ``hi`` and ``lo`` (S, rows) are S thresholds of each row; only pairs in
+    ``need`` (S, rows; default all) are counted. A threshold outside the
+    row's [min, max] is decided by the extremes alone; the others are counted
+    by the comparisons themselves, so the counts are those of a direct count.
+    """
+    lowest, highest = np.fmin.reduce(ref, axis=1), np.fmax.reduce(ref, axis=1)
+    le = np.where(hi >= highest, n, 0)
+    ge = np.where(lo <= lowest, n, 0)
+    todo = ((hi >= lowest) & (hi < highest)) | ((lo > lowest) & (lo <= highest))
+    if need is not None:
+        todo &= need
+    for s in range(hi.shape[0]):
+        rows = np.flatnonzero(todo[s])
+        # blocks of rows that stay in cache for both comparisons
+        for r in np.array_split(rows, rows.size * ref.shape[1] // 250_000 + 1):
+            sub = ref[r]
+            le[s, r] = np.count_nonzero(sub <= hi[s, r, None], axis=1)
+            ge[s, r] = np.count_nonzero(sub >= lo[s, r, None], axis=1)
+    return le, ge
 
 
 @lru_cache(maxsize=512)
@@ -260,23 +280,27 @@ class _Draw:
             held[sub] = _incidence(int(n), self.L, draws, self.seed)[self.pos0[sub]]
         return held & (self.moved > 0)[:, None]
 
-    def pvalues(self, car, tol, deltas, draws):
-        """p-values (S, events) of the CARs, each shifted by ``deltas`` on day 0."""
+    def pvalues(self, car, tol, deltas, draws, need=None):
+        """p-values (S, events) of the CARs, each shifted by ``deltas`` on day 0.
+
+        Only the pairs in ``need`` (S, events; default all) are computed.
+        """
         ref = self.sums(draws)
-        moving = any(deltas) and self.moved.any()
-        held = self.held(draws) if moving else np.zeros(ref.shape, dtype=bool)
-        hi, lo = (car + tol)[:, None], (car - tol)[:, None]
-        # a draw holding day 0 moves with the CAR: its comparison does not depend on the shift
-        fixed_le = np.count_nonzero(held & (ref <= hi), axis=1)
-        fixed_ge = np.count_nonzero(held & (ref >= lo), axis=1)
-        free_le = np.where(held, np.inf, ref)
-        free_ge = np.where(held, -np.inf, ref)
-        out = np.empty((len(deltas), ref.shape[0]))
-        for i, delta in enumerate(deltas):
-            dv = delta * self.moved[:, None]
-            out[i] = _sq_p(fixed_le + np.count_nonzero(free_le <= hi + dv, axis=1),
-                           fixed_ge + np.count_nonzero(free_ge >= lo + dv, axis=1), draws)
-        return out
+        fixed_le = fixed_ge = 0
+        if any(deltas) and self.moved.any():
+            # a draw holding day 0 moves with the CAR: its comparison does not depend on the shift
+            r, j = np.nonzero(self.held(draws))
+            v = ref[r, j]
+            fixed_le = np.bincount(r, v <= (car + tol)[r], minlength=ref.shape[0])
+            fixed_ge = np.bincount(r, v >= (car - tol)[r], minlength=ref.shape[0])
+            ref[r, j] = np.nan
+            n_free = draws - np.bincount(r, minlength=ref.shape[0])
+        else:
+            n_free = np.full(ref.shape[0], draws)
+        dv = np.asarray(deltas)[:, None] * self.moved[None, :]
+        le, ge = _tail_counts(ref, n_free, (car + tol)[None, :] + dv, (car - tol)[None, :] + dv,
+                              need)
+        return _sq_p(fixed_le + le, fixed_ge + ge, draws)
 
 
 def _screened_p(draw, car, tol, deltas, draws, screen):
@@ -284,9 +308,10 @@ def _screened_p(draw, car, tol, deltas, draws, screen):
     first = draws if screen is None else min(int(screen[0]), draws)
     p = draw.pvalues(car, tol, deltas, first)
     if first < draws:
-        level = float(screen[1])
-        again = np.flatnonzero((p <= level).any(axis=0))
+        need = p <= float(screen[1])
+        again = np.flatnonzero(need.any(axis=0))
         if again.size:
-            full = draw.subset(again).pvalues(car[again], tol[again], deltas, draws)
-            p[:, again] = np.where(p[:, again] > level, p[:, again], full)
+            full = draw.subset(again).pvalues(car[again], tol[again], deltas, draws,
+                                              need[:, again])
+            p[:, again] = np.where(need[:, again], full, p[:, again])
     return p
