@@ -210,13 +210,14 @@ def _tail_counts(ref, n, hi, lo, need=None):
     todo = ((hi >= lowest) & (hi < highest)) | ((lo > lowest) & (lo <= highest))
     if need is not None:
         todo &= need
+    count = np.uint16 if ref.shape[1] < 2**16 else np.int64
     for s in range(hi.shape[0]):
         rows = np.flatnonzero(todo[s])
         # blocks of rows that stay in cache for both comparisons
         for r in np.array_split(rows, rows.size * ref.shape[1] // 250_000 + 1):
             sub = ref[r]
-            le[s, r] = np.count_nonzero(sub <= hi[s, r, None], axis=1)
-            ge[s, r] = np.count_nonzero(sub >= lo[s, r, None], axis=1)
+            le[s, r] = (sub <= hi[s, r, None]).view(np.uint8).sum(axis=1, dtype=count)
+            ge[s, r] = (sub >= lo[s, r, None]).view(np.uint8).sum(axis=1, dtype=count)
     return le, ge
 
 
@@ -256,7 +257,7 @@ class _Draw:
         return _Draw(self.pool[rows], self.size[rows], self.L, self.seed, self.moved[rows],
                      self.pos0[rows])
 
-    def sums(self, draws, chunk=4_000_000):
+    def sums(self, draws, chunk=250_000):
         """``draws`` sums of L pool values per event, added left to right in draw order."""
         out = np.empty((self.pool.shape[0], draws))
         step = max(1, chunk // draws)
