@@ -181,9 +181,9 @@ def _window(ar_w, rel_win, a, b, car):
     return L_e, xs, c, d[:, j].astype(np.float64), d[:, :j].sum(axis=1)
 
 
-def _sq_p(le, ge, m):
-    """The stated p-value form min(1, 2 min(1 + #≤, 1 + #≥)/(M + 1))."""
-    return np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
+def _sq_p(k, m):
+    """The stated p-value form min(1, 2 min(1 + #≤, 1 + #≥)/(M + 1)), k = min(#≤, #≥)."""
+    return np.minimum(1.0, 2.0 * (1.0 + k) / (m + 1.0))
 
 
 def _one_day_p(est, car, tol, moved, deltas):
@@ -191,34 +191,49 @@ def _one_day_p(est, car, tol, moved, deltas):
     ref = np.where(np.isfinite(est), est, np.nan)
     m = np.count_nonzero(np.isfinite(est), axis=1)
     c = car[None, :] + np.asarray(deltas)[:, None] * moved[None, :]
-    le, ge = _tail_counts(ref, m, c + tol, c - tol)
-    return np.where(m > 0, _sq_p(le, ge, m), np.nan)
+    k = _smaller_tail(ref, m, c + tol, c - tol, total=m)
+    return np.where(m > 0, _sq_p(k, m), np.nan)
 
 
-def _tail_counts(ref, n, hi, lo, need=None):
-    """(#{ref <= hi}, #{ref >= lo}), each (S, rows), of each row's reference values.
+def _smaller_tail(ref, n, hi, lo, *, total, fixed=(0, 0), need=None):
+    """min(#{x <= hi}, #{x >= lo}), (S, rows), over each row's ``total`` reference values.
 
-    ``ref`` (rows, M) holds ``n`` values per row and NaN, never counted;
-    ``hi`` and ``lo`` (S, rows) are S thresholds of each row; only pairs in
-    ``need`` (S, rows; default all) are counted. A threshold outside the
-    row's [min, max] is decided by the extremes alone; the others are counted
-    by the comparisons themselves, so the counts are those of a direct count.
+    ``ref`` (rows, M) holds ``n`` of them per row and NaN; ``fixed`` the
+    counts (#≤, #≥) of the others; ``hi`` and ``lo`` (S, rows) are S
+    thresholds (lo <= hi) per row; only pairs in ``need`` (S, rows; default
+    all) are counted. Every value is ≤ hi or ≥ lo, so #≤ + #≥ >= total and a
+    count below total/2 is the smaller one: the count on the threshold's side
+    of the row's midrange is made first, the other only when the first does
+    not decide. A threshold outside the row's [min, max] is decided by the
+    extremes. The counts are those of direct comparisons.
     """
     lowest, highest = np.fmin.reduce(ref, axis=1), np.fmax.reduce(ref, axis=1)
-    le = np.where(hi >= highest, n, 0)
-    ge = np.where(lo <= lowest, n, 0)
-    todo = ((hi >= lowest) & (hi < highest)) | ((lo > lowest) & (lo <= highest))
+    le = fixed[0] + np.where(hi >= highest, n, 0)
+    ge = fixed[1] + np.where(lo <= lowest, n, 0)
+    todo_le = (hi >= lowest) & (hi < highest)
+    todo_ge = (lo > lowest) & (lo <= highest)
     if need is not None:
-        todo &= need
+        todo_le &= need
+        todo_ge &= need
+    upper = hi + lo >= lowest + highest
+    _count(ref, le, hi, todo_le & ~upper, np.less_equal)
+    _count(ref, ge, lo, todo_ge & upper, np.greater_equal)
+    le_known, ge_known = ~(todo_le & upper), ~(todo_ge & ~upper)
+    by_le, by_ge = le_known & (2 * le < total), ge_known & (2 * ge < total)
+    _count(ref, le, hi, ~le_known & ~by_ge, np.less_equal)
+    _count(ref, ge, lo, ~ge_known & ~by_le, np.greater_equal)
+    return np.where(by_ge, ge, np.where(by_le, le, np.minimum(le, ge)))
+
+
+def _count(ref, out, q, todo, op):
+    """``out[s, r] += #{ref[r] op q[s, r]}`` for the pairs (s, r) in ``todo``."""
     count = np.uint16 if ref.shape[1] < 2**16 else np.int64
-    for s in range(hi.shape[0]):
+    for s in range(q.shape[0]):
         rows = np.flatnonzero(todo[s])
-        # blocks of rows that stay in cache for both comparisons
+        # blocks of rows that stay in cache
         for r in np.array_split(rows, rows.size * ref.shape[1] // 250_000 + 1):
-            sub = ref[r]
-            le[s, r] = (sub <= hi[s, r, None]).view(np.uint8).sum(axis=1, dtype=count)
-            ge[s, r] = (sub >= lo[s, r, None]).view(np.uint8).sum(axis=1, dtype=count)
-    return le, ge
+            if r.size:
+                out[s, r] += op(ref[r], q[s, r, None]).view(np.uint8).sum(axis=1, dtype=count)
 
 
 @lru_cache(maxsize=512)
@@ -292,16 +307,16 @@ class _Draw:
             # a draw holding day 0 moves with the CAR: its comparison does not depend on the shift
             r, j = np.nonzero(self.held(draws))
             v = ref[r, j]
-            fixed_le = np.bincount(r, v <= (car + tol)[r], minlength=ref.shape[0])
-            fixed_ge = np.bincount(r, v >= (car - tol)[r], minlength=ref.shape[0])
+            fixed_le = np.bincount(r[v <= (car + tol)[r]], minlength=ref.shape[0])
+            fixed_ge = np.bincount(r[v >= (car - tol)[r]], minlength=ref.shape[0])
             ref[r, j] = np.nan
             n_free = draws - np.bincount(r, minlength=ref.shape[0])
         else:
             n_free = np.full(ref.shape[0], draws)
         dv = np.asarray(deltas)[:, None] * self.moved[None, :]
-        le, ge = _tail_counts(ref, n_free, (car + tol)[None, :] + dv, (car - tol)[None, :] + dv,
-                              need)
-        return _sq_p(fixed_le + le, fixed_ge + ge, draws)
+        k = _smaller_tail(ref, n_free, (car + tol)[None, :] + dv, (car - tol)[None, :] + dv,
+                          total=draws, fixed=(fixed_le, fixed_ge), need=need)
+        return _sq_p(k, draws)
 
 
 def _screened_p(draw, car, tol, deltas, draws, screen):
