@@ -59,7 +59,7 @@ SIM_COLUMNS = ["setting", "test", "window", "start", "end", "abnormal", "rate", 
 SIZE_CHECK_REPS = 3000
 #: Abnormal day-0 returns of the size check's power curve (0 is the size).
 POWER_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 0.08)
-#: Version of the size check's definition, part of its cache key.
+#: Version of the definition of the size check and of the simulations, part of their cache keys.
 _SIZE_CHECK_VERSION = 3
 #: Pseudo-events per block of replications (250 x 20 stay near 100 MB).
 _BLOCK_EVENTS = 5000
