@@ -14,10 +14,12 @@ synthetic returns.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -39,7 +41,7 @@ __all__ = ["SizeCheck", "size_check", "SIZE_CHECK_REPS", "SIZE_CHECK_PLACEBO_DRA
            "EVENT_TEST_COLUMNS", "EVENT_TEST_LABELS", "ReturnArrays",
            "load_return_arrays", "synthetic_return_arrays", "SyntheticDist",
            "SIM_COLUMNS", "simulate_tests", "add_day0_abnormal", "run_size_power",
-           "EVENT_TESTS"]
+           "EVENT_TESTS", "cached_table", "CACHE_WAIT"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ SIM_COLUMNS = ["setting", "test", "window", "start", "end", "abnormal", "rate", 
 SIZE_CHECK_REPS = 3000
 #: Abnormal day-0 returns of the size check's power curve (0 is the size).
 POWER_GRID = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.06, 0.08)
-#: Version of the size check's definition, part of its cache key.
+#: Version of the definition of the size check and of the simulations, part of their cache keys.
 _SIZE_CHECK_VERSION = 3
 #: Pseudo-events per block of replications (250 x 20 stay near 100 MB).
 _BLOCK_EVENTS = 5000
@@ -439,7 +441,7 @@ def _block_pvalues(null, n_events, sizes, placebo, garch_params, rng, placebo_gr
         if pseudo is not None:
             res = {t: r.p_value for t, r in inference.group_tests(arrays, idx).items()}
             res["placebo"] = pseudo.pvalues(arrays.car[idx]).p_value
-        car, _, pvalue = _shifted_car(null, delta)
+        car, pvalue = arrays.car, arrays.pvalue
         with np.errstate(divide="ignore", invalid="ignore"):
             z = car / garch_se
         res.update({"event-t": pvalue, "sq": sq[i], "event-placebo": placebo.event_pvalues(car),
@@ -472,7 +474,7 @@ def _rate_table(rej, trials, windows, alpha, placebo_draws, n_events, setting):
 
 def run_size_power(study, *, settings=("real", "iid-normal", "iid-t4"), n_events=20, reps=2000,
                    abnormal=(0.0, 0.01, 0.02), alpha=0.05, placebo_groups=1000,
-                   clean_windows=True, prices_dir=None, real=None) -> pd.DataFrame:
+                   clean_windows=True, prices_dir=None, real=None, cache_dir=None) -> pd.DataFrame:
     """Size (abnormal 0) and power of every test, on real and on synthetic returns.
 
     Parameters
@@ -487,6 +489,10 @@ def run_size_power(study, *, settings=("real", "iid-normal", "iid-t4"), n_events
     prices_dir : path, optional
     real : Design or ReturnArrays, optional
         The real setting's engine inputs.
+    cache_dir : path-like, optional
+        Default ``simulations`` in :func:`eventstudy.prices.default_cache_dir`;
+        a run of the same returns, masks and settings is read back
+        (:func:`cached_table`).
 
     Returns
     -------
@@ -494,15 +500,26 @@ def run_size_power(study, *, settings=("real", "iid-normal", "iid-t4"), n_events
         The settings' :func:`simulate_tests` tables stacked;
         ``attrs['description']`` states the configuration.
     """
-    frames = []
-    for j, name in enumerate(settings):
-        frames.append(simulate_tests(
-            _setting_returns(name, j, study, prices_dir, real),
-            study.replace(seed=study.seed + 100 * j), n_events=n_events, reps=reps,
+    inputs = [_setting_returns(name, j, study, prices_dir, real) for j, name in enumerate(settings)]
+    config = {"version": _SIZE_CHECK_VERSION, "settings": list(settings), "model": study.model,
+              "estimation": list(study.estimation), "windows": [list(w) for w in study.windows],
+              "min_estimation_days": int(study.min_estimation_days), "seed": int(study.seed),
+              "placebo_draws": int(study.placebo_draws), "n_events": int(n_events),
+              "reps": int(reps), "abnormal": [float(a) for a in abnormal], "alpha": float(alpha),
+              "placebo_groups": int(placebo_groups), "clean_windows": bool(clean_windows)}
+    arrays = [(r.y, r.X, r.valid, r.est_ok, getattr(r, "span", None)) for r in inputs]
+    digest = _digest(config, [a for each in arrays for a in each if a is not None])
+    path = _cache_folder(cache_dir, "simulations") / f"size-power-{study.asset}-{digest}.csv"
+
+    def simulate():
+        return pd.concat([simulate_tests(
+            returns, study.replace(seed=study.seed + 100 * j), n_events=n_events, reps=reps,
             abnormal=tuple(abnormal), alpha=alpha, placebo_groups=placebo_groups,
             clean_windows=clean_windows, setting=name,
-        ))
-    out = pd.concat(frames, ignore_index=True)
+        ) for j, (name, returns) in enumerate(zip(settings, inputs, strict=True))],
+            ignore_index=True)
+
+    out = cached_table(path, simulate, read=_read_simulation)
     out.attrs["description"] = (
         f"{reps} replications of {n_events} pseudo-events, model={study.model}, "
         f"estimation={tuple(study.estimation)}, alpha={alpha}, real={study.asset} vs "
@@ -510,6 +527,12 @@ def run_size_power(study, *, settings=("real", "iid-normal", "iid-t4"), n_events
         f"clean_windows={clean_windows})"
     )
     return out
+
+
+def _read_simulation(path) -> pd.DataFrame:
+    """A table of :func:`run_size_power` read back from its CSV, with its dtypes."""
+    return pd.read_csv(path, dtype={"setting": str, "test": str, "window": str,
+                                    "within_3se": "boolean"})
 
 
 def _setting_returns(name, j, study, prices_dir, real):
@@ -541,6 +564,7 @@ class SizeCheck:
     n_events: int
     seed: int
     note: str = ""
+    _summaries: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def _rows(self, test, window):
         a, b = (int(v) for v in window)
@@ -589,6 +613,11 @@ class SizeCheck:
 
     def summary(self, power: float = 0.8) -> pd.DataFrame:
         """One row per test and window: size (%), Monte Carlo SE, verdict, detectable move (%)."""
+        if power not in self._summaries:  # the check is immutable: one table per power
+            self._summaries[power] = self._summary(power)
+        return self._summaries[power].copy()
+
+    def _summary(self, power):
         null = self.table[self.table["abnormal"] == 0.0]
         rows = []
         for r in null.itertuples():
@@ -639,62 +668,159 @@ def size_check(design, study, *, reps: int = SIZE_CHECK_REPS, n_events: int = 20
         simulated with one per replication; a check that cannot run says why
         in ``note``.
     """
-    from pathlib import Path
-
-    from .prices import default_cache_dir
-
     seed = int(study.seed if seed is None else seed)
     draws = int(study.placebo_draws) if study.placebo_draws else SIZE_CHECK_PLACEBO_DRAWS
-    digest = _size_check_digest(design, study, reps, n_events, seed, abnormal, alpha, draws)
-    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "size-checks"
+    config = {"version": _SIZE_CHECK_VERSION, "model": study.model,
+              "estimation": list(study.estimation), "windows": [list(w) for w in study.windows],
+              "min_estimation_days": int(study.min_estimation_days), "reps": int(reps),
+              "n_events": int(n_events), "seed": seed, "abnormal": [float(a) for a in abnormal],
+              "alpha": float(alpha), "placebo_draws": draws}
+    digest = _digest(config, (design.y, design.X, design.valid, design.est_ok))
+    folder = _cache_folder(cache_dir, "size-checks")
     path = folder / f"{study.asset}-{digest}.csv"
-    if path.is_file():
-        logger.info("%s: size check read from %s", study.asset, path)
-        return SizeCheck(table=pd.read_csv(path), asset=str(study.asset), alpha=float(alpha),
-                         reps=int(reps), n_events=int(n_events), seed=seed)
-    t0 = time.perf_counter()
-    table, note = None, ""
-    setting = study.replace(seed=seed, placebo_draws=draws)
-    for k, r in ((n_events, reps), (1, reps * n_events)):
-        try:
-            table = simulate_tests(design, setting, n_events=k, reps=r, abnormal=tuple(abnormal),
-                                   alpha=alpha, setting="real",
-                                   group_tests=False).drop(columns="within_3se")
-            break
-        except InferenceError as exc:
-            note = str(exc)
+    note = []
+
+    def simulate():
+        t0 = time.perf_counter()
+        setting = study.replace(seed=seed, placebo_draws=draws)
+        for k, r in ((n_events, reps), (1, reps * n_events)):
+            try:
+                table = simulate_tests(design, setting, n_events=k, reps=r,
+                                       abnormal=tuple(abnormal), alpha=alpha, setting="real",
+                                       group_tests=False).drop(columns="within_3se")
+            except InferenceError as exc:
+                note.append(str(exc))
+                continue
+            logger.info("%s: size check of %d x %d pseudo-events in %.1f s", study.asset, reps,
+                        n_events, time.perf_counter() - t0)
+            return table
+        return None
+
+    table = cached_table(path, simulate, read=pd.read_csv)
     if table is None:
         logger.warning("%s: no size check (%s); no single-event p-value is graded",
-                       study.asset, note)
+                       study.asset, note[-1])
         return SizeCheck(table=pd.DataFrame(columns=[c for c in SIM_COLUMNS if c != "within_3se"]),
                          asset=str(study.asset), alpha=float(alpha), reps=0, n_events=0,
-                         seed=seed, note=note)
-    logger.info("%s: size check of %d x %d pseudo-events in %.1f s", study.asset, reps,
-                n_events, time.perf_counter() - t0)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        table.to_csv(tmp, index=False)
-        tmp.replace(path)
-    except OSError as exc:
-        logger.warning("%s: size check not cached (%s)", study.asset, exc)
+                         seed=seed, note=note[-1])
     return SizeCheck(table=table, asset=str(study.asset), alpha=float(alpha), reps=int(reps),
                      n_events=int(n_events), seed=seed)
 
 
-def _size_check_digest(design, study, reps, n_events, seed, abnormal, alpha, draws) -> str:
-    """The cache key of a size check: its settings and the bytes of its returns and masks."""
+def _cache_folder(cache_dir, name):
+    """``cache_dir``, default the folder ``name`` of :func:`eventstudy.prices.default_cache_dir`."""
+    from pathlib import Path
+
+    from .prices import default_cache_dir
+
+    return Path(cache_dir) if cache_dir is not None else default_cache_dir() / name
+
+
+def _digest(config, arrays) -> str:
+    """A cache key: the settings ``config`` (with the package version) and the arrays' bytes."""
     import hashlib
     import json
 
     from . import __version__
 
-    config = {"version": _SIZE_CHECK_VERSION, "package": __version__, "model": study.model,
-              "estimation": list(study.estimation), "windows": [list(w) for w in study.windows],
-              "min_estimation_days": int(study.min_estimation_days), "reps": int(reps),
-              "n_events": int(n_events), "seed": seed, "abnormal": [float(a) for a in abnormal],
-              "alpha": float(alpha), "placebo_draws": draws}
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
-    for arr in (design.y, design.X, design.valid, design.est_ok):
+    digest = hashlib.sha256(json.dumps({**config, "package": __version__},
+                                       sort_keys=True).encode())
+    for arr in arrays:
         digest.update(np.ascontiguousarray(arr).tobytes())
     return digest.hexdigest()[:20]
+
+
+#: Seconds to wait for another process computing the same cached table.
+CACHE_WAIT = 600.0
+
+
+def cached_table(path, compute, *, read, wait=None):
+    """The table cached at ``path``, else ``compute()`` written there, computed once at a time.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The CSV file.
+    compute : callable
+        Returns the table, or None (nothing cached).
+    read : callable
+        Reads the CSV back (e.g. ``pandas.read_csv`` with the table's dtypes).
+    wait : float, optional
+        Seconds to wait for another process computing the same table; default
+        :data:`CACHE_WAIT`.
+
+    Notes
+    -----
+    The process computing holds ``<path>.lock``, created with ``O_EXCL`` and
+    holding its host and process id; another process asking for the same
+    table meanwhile waits for the CSV and reads it. It computes the table
+    itself when the lock is released without a CSV, when the holder is no
+    longer running on this host, after ``wait`` seconds, or where the cache
+    folder cannot be written. The CSV is written to a temporary file and
+    renamed into place, so a reader never sees half of it.
+    """
+    deadline = time.monotonic() + (CACHE_WAIT if wait is None else float(wait))
+    lock = path.with_name(path.name + ".lock")
+    while True:
+        if path.is_file():
+            logger.info("%s read from the cache", path.name)
+            return read(path)
+        held = _take_lock(lock)
+        if held is not False or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    try:
+        if path.is_file():
+            return read(path)
+        table = compute()
+        if table is not None:
+            try:
+                tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+                table.to_csv(tmp, index=False)
+                tmp.replace(path)
+            except OSError as exc:
+                logger.warning("%s not cached (%s)", path.name, exc)
+        return table
+    finally:
+        if held:
+            lock.unlink(missing_ok=True)
+
+
+def _take_lock(lock):
+    """True: ``lock`` created for this process; False: another running process holds it;
+    None: no lock can be made (the folder is not writable)."""
+    for _ in range(2):
+        try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            if not _stale(lock):
+                return False
+            lock.unlink(missing_ok=True)
+            continue
+        except OSError:
+            return None
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{socket.gethostname()} {os.getpid()}\n")
+        return True
+    return False
+
+
+def _stale(lock) -> bool:
+    """Whether ``lock`` names a process of this host that is no longer running."""
+    try:
+        host, pid = lock.read_text().split()
+        pid = int(pid)
+    except (OSError, ValueError):
+        return False  # being written, or gone
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+

@@ -18,6 +18,10 @@ Two settings, with different purposes:
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -376,3 +380,75 @@ def test_event_t_rejections_equal_a_plain_loop_over_replications(soy, monkeypatc
         r = rows[rows["abnormal"] == shift].sort_values("end")
         np.testing.assert_array_equal(r["rejections"].to_numpy(), counts)
         assert (r["trials"] == reps * n).all()
+
+
+def test_run_size_power_reads_its_cache(prices_dir, cache_dir, monkeypatch):
+    kw = dict(prices_dir=prices_dir, reps=6, n_events=4, abnormal=(0.0, 0.01),
+              placebo_groups=100, cache_dir=cache_dir)
+    study = _study(windows=((0, 0), (-1, 1)), placebo_draws=300)
+    out = sim.run_size_power(study, **kw)
+    assert [p.name.startswith("size-power-") for p in cache_dir.iterdir()] == [True]
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("the cached simulation was run again")
+
+    with monkeypatch.context() as m:
+        m.setattr(sim, "simulate_tests", no_simulation)
+        again = sim.run_size_power(study, **kw)
+    pd.testing.assert_frame_equal(again, out, check_exact=True)
+    assert again.attrs["description"] == out.attrs["description"]
+    sim.run_size_power(study.replace(seed=study.seed + 1), **kw)
+    assert len(list(cache_dir.iterdir())) == 2
+
+
+def _slow_table(path, marks, wait=None):
+    """sim.cached_table with a computation that takes a while and leaves a mark."""
+    def compute():
+        with open(marks, "a") as f:
+            f.write("computed\n")
+        time.sleep(0.5)  # long enough for the other process to find the lock
+        return pd.DataFrame({"x": [0.1, 2.0 / 3.0]})
+    return sim.cached_table(path, compute, read=pd.read_csv, wait=wait)
+
+
+def _ask(path, marks, out):
+    _slow_table(path, marks).to_csv(out, index=False)
+
+
+def test_cached_table_is_computed_once_for_two_processes(tmp_path):
+    """Two processes asking at once: one computes, the other waits and reads its CSV."""
+    path, marks = tmp_path / "table.csv", tmp_path / "marks"
+    fork = multiprocessing.get_context("fork")
+    procs = [fork.Process(target=_ask, args=(path, marks, tmp_path / f"out{i}.csv"))
+             for i in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert marks.read_text() == "computed\n"
+    want = pd.DataFrame({"x": [0.1, 2.0 / 3.0]})
+    for i in range(2):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / f"out{i}.csv"), want,
+                                      check_exact=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["marks", "out0.csv", "out1.csv",
+                                                          "table.csv"]
+
+
+def test_cached_table_outlives_a_lock_that_is_not_released(tmp_path):
+    path, marks = tmp_path / "table.csv", tmp_path / "marks"
+    lock = tmp_path / "table.csv.lock"
+    # a running process (this one) holds the lock: wait, then compute here
+    lock.write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    got = _slow_table(path, marks, wait=0.2)
+    assert marks.read_text() == "computed\n" and len(got) == 2
+    assert lock.is_file()  # another's lock is left alone
+    # the holder is no longer running: its lock is taken over at once
+    path.unlink()
+    gone = multiprocessing.get_context("fork").Process(target=int)
+    gone.start()
+    gone.join()
+    lock.write_text(f"{socket.gethostname()} {gone.pid}\n")
+    _slow_table(path, marks, wait=120)
+    assert marks.read_text() == "computed\n" * 2
+    assert not lock.exists() and path.is_file()

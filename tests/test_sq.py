@@ -220,3 +220,44 @@ def test_sq_of_shifted_day0_equals_sq_of_the_shifted_returns():
         # the shifts move the p-values of the windows holding day 0 only
         np.testing.assert_array_equal(got[1, :, 3], got[0, :, 3])
         assert (got[2, :, 0] != got[0, :, 0]).any()
+
+
+def test_sq_of_many_shifts_equals_a_direct_count_with_ties():
+    """Each shift's p-values are those of a direct count over the shifted returns' sums.
+
+    Tick-grid returns (many exact ties) shifted on day 0 by whole ticks; the
+    reference sums and the CAR of each shift are compared in exact integer
+    arithmetic, with and without the screen, for shifts on both sides and
+    beyond every reference sum.
+    """
+    E, draws, first, level, seed = 8, 99, 19, 0.3, 7
+    k_est, k_win, r_est, r_win = _tick_data(E=E, Le=50, seed=8)
+    k_est, k_win = k_est.astype(np.float64), k_win.astype(np.float64)
+    for k, r in ((k_est, r_est), (k_win, r_win)):
+        k[2, 10:15] = r[2, 10:15] = np.nan
+    k_win[3, 0] = r_win[3, 0] = np.nan  # day 0 missing: nothing moves
+    windows = np.array([[0, 0], [0, 2], [0, 5], [1, 3]])
+    ticks = (0, 1, -2, 40)
+
+    def hand(n_draws, tick):
+        out = np.full((E, len(windows)), np.nan)
+        for e in range(E):
+            for w, (a, b) in enumerate(windows):
+                x = [k_win[e, t] + (tick if t == 0 else 0) for t in range(a, b + 1)
+                     if not math.isnan(k_win[e, t])]
+                if not x:
+                    continue
+                sums = [round(s) for s in _ref_sums(list(k_est[e]), x, n_draws, seed)]
+                c = round(sum(x))
+                out[e, w] = _p(sum(s <= c for s in sums), sum(s >= c for s in sums), len(sums))
+        return out
+
+    full = {t: hand(draws, t) for t in ticks}
+    screened = {t: np.where(hand(first, t) > level, hand(first, t), full[t]) for t in ticks}
+    for screen, want in ((None, full), ((first, level), screened)):
+        got = inf.sq_pvalues(np.zeros((E, len(windows))), r_est, windows, r_win, np.arange(6),
+                             draws=draws, seed=seed, screen=screen,
+                             shifts=[0.1 * t for t in ticks])
+        for i, t in enumerate(ticks):
+            np.testing.assert_allclose(got[i], want[t], rtol=0.0, atol=0.0, equal_nan=True)
+    assert (full[40] == 2.0 / (draws + 1))[:, 1:3].any()  # a shift beyond every sum

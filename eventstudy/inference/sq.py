@@ -181,23 +181,59 @@ def _window(ar_w, rel_win, a, b, car):
     return L_e, xs, c, d[:, j].astype(np.float64), d[:, :j].sum(axis=1)
 
 
-def _sq_p(le, ge, m):
-    """The stated p-value form min(1, 2 min(1 + #≤, 1 + #≥)/(M + 1))."""
-    return np.minimum(1.0, 2.0 * (1.0 + np.minimum(le, ge)) / (m + 1.0))
+def _sq_p(k, m):
+    """The stated p-value form min(1, 2 min(1 + #≤, 1 + #≥)/(M + 1)), k = min(#≤, #≥)."""
+    return np.minimum(1.0, 2.0 * (1.0 + k) / (m + 1.0))
 
 
 def _one_day_p(est, car, tol, moved, deltas):
     """p-values (S, rows) of one-day CARs against the sample residuals themselves."""
-    ok = np.isfinite(est)
-    ref = np.where(ok, est, 0.0)
-    m = np.count_nonzero(ok, axis=1)
-    out = np.empty((len(deltas), est.shape[0]))
-    for i, delta in enumerate(deltas):
-        c = car + delta * moved
-        le = np.count_nonzero(ok & (ref <= (c + tol)[:, None]), axis=1)
-        ge = np.count_nonzero(ok & (ref >= (c - tol)[:, None]), axis=1)
-        out[i] = np.where(m > 0, _sq_p(le, ge, m), np.nan)
-    return out
+    ref = np.where(np.isfinite(est), est, np.nan)
+    m = np.count_nonzero(np.isfinite(est), axis=1)
+    c = car[None, :] + np.asarray(deltas)[:, None] * moved[None, :]
+    k = _smaller_tail(ref, m, c + tol, c - tol, total=m)
+    return np.where(m > 0, _sq_p(k, m), np.nan)
+
+
+def _smaller_tail(ref, n, hi, lo, *, total, fixed=(0, 0), need=None):
+    """min(#{x <= hi}, #{x >= lo}), (S, rows), over each row's ``total`` reference values.
+
+    ``ref`` (rows, M) holds ``n`` of them per row and NaN; ``fixed`` the
+    counts (#≤, #≥) of the others; ``hi`` and ``lo`` (S, rows) are S
+    thresholds (lo <= hi) per row; only pairs in ``need`` (S, rows; default
+    all) are counted. Every value is ≤ hi or ≥ lo, so #≤ + #≥ >= total and a
+    count below total/2 is the smaller one: the count on the threshold's side
+    of the row's midrange is made first, the other only when the first does
+    not decide. A threshold outside the row's [min, max] is decided by the
+    extremes. The counts are those of direct comparisons.
+    """
+    lowest, highest = np.fmin.reduce(ref, axis=1), np.fmax.reduce(ref, axis=1)
+    le = fixed[0] + np.where(hi >= highest, n, 0)
+    ge = fixed[1] + np.where(lo <= lowest, n, 0)
+    todo_le = (hi >= lowest) & (hi < highest)
+    todo_ge = (lo > lowest) & (lo <= highest)
+    if need is not None:
+        todo_le &= need
+        todo_ge &= need
+    upper = hi + lo >= lowest + highest
+    _count(ref, le, hi, todo_le & ~upper, np.less_equal)
+    _count(ref, ge, lo, todo_ge & upper, np.greater_equal)
+    le_known, ge_known = ~(todo_le & upper), ~(todo_ge & ~upper)
+    by_le, by_ge = le_known & (2 * le < total), ge_known & (2 * ge < total)
+    _count(ref, le, hi, ~le_known & ~by_ge, np.less_equal)
+    _count(ref, ge, lo, ~ge_known & ~by_le, np.greater_equal)
+    return np.where(by_ge, ge, np.where(by_le, le, np.minimum(le, ge)))
+
+
+def _count(ref, out, q, todo, op):
+    """``out[s, r] += #{ref[r] op q[s, r]}`` for the pairs (s, r) in ``todo``."""
+    count = np.uint16 if ref.shape[1] < 2**16 else np.int64
+    for s in range(q.shape[0]):
+        rows = np.flatnonzero(todo[s])
+        # blocks of rows that stay in cache
+        for r in np.array_split(rows, rows.size * ref.shape[1] // 250_000 + 1):
+            if r.size:
+                out[s, r] += op(ref[r], q[s, r, None]).view(np.uint8).sum(axis=1, dtype=count)
 
 
 @lru_cache(maxsize=512)
@@ -236,7 +272,7 @@ class _Draw:
         return _Draw(self.pool[rows], self.size[rows], self.L, self.seed, self.moved[rows],
                      self.pos0[rows])
 
-    def sums(self, draws, chunk=4_000_000):
+    def sums(self, draws, chunk=250_000):
         """``draws`` sums of L pool values per event, added left to right in draw order."""
         out = np.empty((self.pool.shape[0], draws))
         step = max(1, chunk // draws)
@@ -260,23 +296,27 @@ class _Draw:
             held[sub] = _incidence(int(n), self.L, draws, self.seed)[self.pos0[sub]]
         return held & (self.moved > 0)[:, None]
 
-    def pvalues(self, car, tol, deltas, draws):
-        """p-values (S, events) of the CARs, each shifted by ``deltas`` on day 0."""
+    def pvalues(self, car, tol, deltas, draws, need=None):
+        """p-values (S, events) of the CARs, each shifted by ``deltas`` on day 0.
+
+        Only the pairs in ``need`` (S, events; default all) are computed.
+        """
         ref = self.sums(draws)
-        moving = any(deltas) and self.moved.any()
-        held = self.held(draws) if moving else np.zeros(ref.shape, dtype=bool)
-        hi, lo = (car + tol)[:, None], (car - tol)[:, None]
-        # a draw holding day 0 moves with the CAR: its comparison does not depend on the shift
-        fixed_le = np.count_nonzero(held & (ref <= hi), axis=1)
-        fixed_ge = np.count_nonzero(held & (ref >= lo), axis=1)
-        free_le = np.where(held, np.inf, ref)
-        free_ge = np.where(held, -np.inf, ref)
-        out = np.empty((len(deltas), ref.shape[0]))
-        for i, delta in enumerate(deltas):
-            dv = delta * self.moved[:, None]
-            out[i] = _sq_p(fixed_le + np.count_nonzero(free_le <= hi + dv, axis=1),
-                           fixed_ge + np.count_nonzero(free_ge >= lo + dv, axis=1), draws)
-        return out
+        fixed_le = fixed_ge = 0
+        if any(deltas) and self.moved.any():
+            # a draw holding day 0 moves with the CAR: its comparison does not depend on the shift
+            r, j = np.nonzero(self.held(draws))
+            v = ref[r, j]
+            fixed_le = np.bincount(r[v <= (car + tol)[r]], minlength=ref.shape[0])
+            fixed_ge = np.bincount(r[v >= (car - tol)[r]], minlength=ref.shape[0])
+            ref[r, j] = np.nan
+            n_free = draws - np.bincount(r, minlength=ref.shape[0])
+        else:
+            n_free = np.full(ref.shape[0], draws)
+        dv = np.asarray(deltas)[:, None] * self.moved[None, :]
+        k = _smaller_tail(ref, n_free, (car + tol)[None, :] + dv, (car - tol)[None, :] + dv,
+                          total=draws, fixed=(fixed_le, fixed_ge), need=need)
+        return _sq_p(k, draws)
 
 
 def _screened_p(draw, car, tol, deltas, draws, screen):
@@ -284,9 +324,10 @@ def _screened_p(draw, car, tol, deltas, draws, screen):
     first = draws if screen is None else min(int(screen[0]), draws)
     p = draw.pvalues(car, tol, deltas, first)
     if first < draws:
-        level = float(screen[1])
-        again = np.flatnonzero((p <= level).any(axis=0))
+        need = p <= float(screen[1])
+        again = np.flatnonzero(need.any(axis=0))
         if again.size:
-            full = draw.subset(again).pvalues(car[again], tol[again], deltas, draws)
-            p[:, again] = np.where(p[:, again] > level, p[:, again], full)
+            full = draw.subset(again).pvalues(car[again], tol[again], deltas, draws,
+                                              need[:, again])
+            p[:, again] = np.where(need[:, again], full, p[:, again])
     return p
