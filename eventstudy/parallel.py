@@ -8,6 +8,7 @@ gives the same numbers serially, on several processes and on a cluster.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -36,6 +37,8 @@ def worker_count(n_jobs: int | None) -> int:
 
 def active_dask_client():
     """The ``dask.distributed`` client of this process, or None (none active or none installed)."""
+    if "distributed" not in sys.modules:  # no client exists before distributed is imported
+        return None
     try:
         from distributed import get_client
     except ImportError:
