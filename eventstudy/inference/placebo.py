@@ -25,7 +25,7 @@ BLOCK_ROWS = 500
 #: Drawn indices (pseudo groups x drawn positions) of one pool from which its
 #: blocks go to worker processes (:func:`eventstudy.parallel.map_blocks`) rather
 #: than run in this process: below it, the dispatch costs more than it saves.
-PARALLEL_WORK = 4_000_000
+PARALLEL_WORK = 20_000_000
 
 
 @dataclass(frozen=True)
