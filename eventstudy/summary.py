@@ -692,10 +692,18 @@ def _sentence_part(row, level: str) -> str:
            f"{fmt.interval(row['ci_lower'], row['ci_upper'])}, {read})"
 
 
+def _html_cell(value) -> str:
+    """A table cell; a date (YYYY-MM-DD) is kept on one line."""
+    text = html.escape(str(value))
+    if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
+        return f'<td style="white-space: nowrap">{text}</td>'
+    return f"<td>{text}</td>"
+
+
 def _html_table(frame, caption: str) -> str:
     e = html.escape
     head = "".join(f"<th>{e(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in r) + "</tr>"
+    body = "".join("<tr>" + "".join(_html_cell(v) for v in r) + "</tr>"
                    for r in frame.itertuples(index=False))
     return (f"<table><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>")

@@ -258,3 +258,10 @@ def test_a_study_built_in_code_is_titled_by_its_asset():
         "Event study of ZC=F"
     titled = Study(asset="ZC=F", factors=["SPY"], title="Corn and the truce")
     assert header_facts(titled, events)["title"] == "Corn and the truce"
+
+
+def test_html_keeps_each_day_0_date_on_one_line():
+    s = build_summary(_tidy(), FACTS, sizes=SIZES)
+    dates = {f"{pd.Timestamp(d):%Y-%m-%d}" for d in _tidy()["trade_date"].dropna()}
+    cells = re.findall(r'<td style="white-space: nowrap">([^<]*)</td>', s.to_html())
+    assert dates and dates <= set(cells)
