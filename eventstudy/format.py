@@ -17,7 +17,8 @@ import math
 
 __all__ = [
     "EVIDENCE", "MISSING", "NOT_GRADED", "evidence", "evidence_phrase", "evidence_scale", "grade",
-    "interval", "latex_escape", "latex_tabular", "markdown_table", "number", "pct", "pvalue",
+    "interval", "is_date", "latex_escape", "latex_tabular", "markdown_table", "number", "pct",
+    "pvalue",
     "significance_stars", "table", "text_table", "window"
 ]
 
@@ -240,3 +241,9 @@ def latex_tabular(frame, align: str | None = None) -> str:
             for r in frame.itertuples(index=False)]
     return "\n".join([rf"\begin{{tabular}}{{{spec}}}", r"\toprule", head, r"\midrule", *body,
                       r"\bottomrule", r"\end{tabular}"])
+
+
+def is_date(text) -> bool:
+    """Whether ``text`` is a date as the tables write it (YYYY-MM-DD): HTML keeps it on one line."""
+    text = str(text)
+    return len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit()

@@ -695,7 +695,7 @@ def _sentence_part(row, level: str) -> str:
 def _html_cell(value) -> str:
     """A table cell; a date (YYYY-MM-DD) is kept on one line."""
     text = html.escape(str(value))
-    if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
+    if fmt.is_date(text):
         return f'<td style="white-space: nowrap">{text}</td>'
     return f"<td>{text}</td>"
 

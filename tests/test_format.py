@@ -82,3 +82,10 @@ def test_text_markdown_and_latex_layouts():
     tab = fmt.latex_tabular(frame[["event", "CAR"]], "lr")
     assert tab.splitlines()[0] == r"\begin{tabular}{lr}"
     assert r"busan & +2.16\% \\" in tab and r"\bottomrule" in tab
+
+
+def test_is_date_recognises_the_tables_dates_only():
+    assert fmt.is_date("2025-10-30")
+    assert fmt.is_date(pd.Timestamp("2025-10-30").strftime("%Y-%m-%d"))
+    for text in ("2025-10-3", "+2.16%", "[-1, 1]", "2025/10/30", "abcd-ef-gh", 20251030):
+        assert not fmt.is_date(text), text

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.report.html import MAX_ROWS, answer_box, page_table, study_page
+from eventstudy.report.html import MAX_ROWS, PAGE_CSS, answer_box, page_table, study_page
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +118,10 @@ def test_the_power_table_labels_its_moves_in_percent():
     out = style_power_table(power).to_html()
     assert ">+0.5%<" in out and ">+1.0%<" in out and ">10%<" in out
     assert not re.search(r"\d\.\d{6}", out)
+
+
+def test_page_table_keeps_dates_on_one_line():
+    frame = pd.DataFrame({"event": ["Busan meeting"], "day 0": ["2025-10-30"], "car": [0.0216]})
+    out = page_table(frame, caption="Dates", percent=["car"])
+    assert "<td class='date'>2025-10-30</td>" in out
+    assert "td.date { white-space: nowrap; }" in PAGE_CSS

@@ -41,6 +41,7 @@ th, td { border: 1px solid #ccc; padding: 0.2rem 0.45rem; text-align: right;
 th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 td.text, th.text { text-align: left; }
+td.date { white-space: nowrap; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .scale { font-size: 0.8rem; color: #444; }
 .meta { color: #555; font-size: 0.9rem; }
@@ -93,7 +94,8 @@ def page_table(frame, *, caption: str = "", csv_name: str | None = None,
     shown = fmt.table(frame, **formats)
 
     def cell(tag, c, v) -> str:
-        return f"<{tag} class='{'text' if c in text_columns else ''}'>{html.escape(str(v))}</{tag}>"
+        kind = "text" if c in text_columns else "date" if fmt.is_date(v) else ""
+        return f"<{tag} class='{kind}'>{html.escape(str(v))}</{tag}>"
 
     def table(part) -> str:
         head = "".join(cell("th", c, c) for c in part.columns)
