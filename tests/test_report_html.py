@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.report.html import MAX_ROWS, PAGE_CSS, answer_box, page_table, study_page
+from eventstudy.report.html import MAX_ROWS, answer_box, page_table, study_page
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +122,6 @@ def test_the_power_table_labels_its_moves_in_percent():
 
 def test_page_table_keeps_dates_on_one_line():
     frame = pd.DataFrame({"event": ["Busan meeting"], "day 0": ["2025-10-30"], "car": [0.0216]})
-    out = page_table(frame, caption="Dates", percent=["car"])
-    assert "<td class='date'>2025-10-30</td>" in out
-    assert "td.date { white-space: nowrap; }" in PAGE_CSS
+    out = page_table(frame, caption="Dates", percent=["car"], text_columns=("event",))
+    assert "<td class='' style='white-space: nowrap'>2025-10-30</td>" in out
+    assert "<td class='text'>Busan meeting</td>" in out

@@ -41,7 +41,6 @@ th, td { border: 1px solid #ccc; padding: 0.2rem 0.45rem; text-align: right;
 th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 td.text, th.text { text-align: left; }
-td.date { white-space: nowrap; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .scale { font-size: 0.8rem; color: #444; }
 .meta { color: #555; font-size: 0.9rem; }
@@ -94,8 +93,10 @@ def page_table(frame, *, caption: str = "", csv_name: str | None = None,
     shown = fmt.table(frame, **formats)
 
     def cell(tag, c, v) -> str:
-        kind = "text" if c in text_columns else "date" if fmt.is_date(v) else ""
-        return f"<{tag} class='{kind}'>{html.escape(str(v))}</{tag}>"
+        # a date stays on one line, on a notebook page too (whose style sheet is not ours)
+        keep = " style='white-space: nowrap'" if fmt.is_date(v) else ""
+        return (f"<{tag} class='{'text' if c in text_columns else ''}'{keep}>"
+                f"{html.escape(str(v))}</{tag}>")
 
     def table(part) -> str:
         head = "".join(cell("th", c, c) for c in part.columns)
