@@ -163,13 +163,15 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
     located = design.reason == ""
     everything = studied.assign(_order=np.arange(len(studied)))
     used_events = everything.loc[located].reset_index(drop=True)
+    # day 0 of every event given, studied or not: the placebo and the volume avoid their windows
+    catalogued = np.concatenate([design.day0[located], other_day0[0]])
     placebo = None
     if study.placebo_draws > 0 and arrays.used.any():
         # pseudo-events avoid the window of every event given, studied or not
         placebo = placebo_distribution(
             design.y, design.X, design.valid, design.est_ok, model=study.model,
             estimation=study.estimation, windows=study.windows,
-            event_day0=np.concatenate([design.day0[located], other_day0[0]]),
+            event_day0=catalogued,
             draws=study.placebo_draws, seed=study.seed,
             min_estimation_days=study.min_estimation_days, day0_ok=design.est_ok,
             exclude_other_events=study.exclude_other_events)
@@ -193,7 +195,6 @@ def _estimate_and_test(study: Study, panel, events: pd.DataFrame, size_check: bo
     if placebo is not None:
         tests = _with_vr_rows(tests, vr_group_tests(placebo, vr.vr, groups, arrays.windows,
                                                        screen=GROUP_SCREEN, n_jobs=study.n_jobs))
-    catalogued = np.concatenate([design.day0[located], other_day0[0]])
     volume = study_volume(study, panel, design.day0[located], catalogued, placebo=placebo,
                           other_day0=other_day0[0])
     check = check_sizes(design, study) if size_check and arrays.used.any() else None
